@@ -1,0 +1,198 @@
+//go:build wasip1
+
+// Command wasm is the core compiled as a WASI reactor (see bindings/PROTOCOL.md):
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o dist/core.wasm ./core/cmd/wasm
+//
+// It only moves bytes between the host and core/engine; everything else lives
+// in the engine, which the native Go host links directly.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"unsafe"
+
+	"github.com/nakedhtmx/nakedhtmx/core/engine"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+func main() {}
+
+// buffers keeps every buffer handed to the host reachable until nh_free, so the
+// Go GC does not reclaim memory the host is still reading or writing.
+var buffers = map[uintptr][]byte{}
+
+//go:wasmexport nh_alloc
+func nhAlloc(size uint32) uint32 {
+	if size == 0 {
+		size = 1
+	}
+	b := make([]byte, size)
+	p := uintptr(unsafe.Pointer(&b[0]))
+	buffers[p] = b
+	return uint32(p)
+}
+
+//go:wasmexport nh_free
+func nhFree(ptr uint32) { delete(buffers, uintptr(ptr)) }
+
+// take returns an input buffer's bytes and releases it from the map; the slice
+// stays valid because it is still referenced by the caller.
+func take(ptr, size uint32) []byte {
+	b := buffers[uintptr(ptr)]
+	delete(buffers, uintptr(ptr))
+	if b == nil || uint32(len(b)) < size {
+		return nil
+	}
+	return b[:size]
+}
+
+// give hands out bytes to the host as a packed (ptr << 32 | len).
+func give(b []byte) uint64 {
+	if len(b) == 0 {
+		return 0
+	}
+	p := uintptr(unsafe.Pointer(&b[0]))
+	buffers[p] = b
+	return uint64(p)<<32 | uint64(len(b))
+}
+
+//go:wasmimport nakedhtmx sql
+func hostSQL(ptr, size uint32) uint64
+
+//go:wasmimport nakedhtmx log
+func hostLog(ptr, size uint32)
+
+func logf(format string, args ...any) {
+	b := []byte(fmt.Sprintf(format, args...))
+	if len(b) > 0 {
+		hostLog(uint32(uintptr(unsafe.Pointer(&b[0]))), uint32(len(b)))
+	}
+}
+
+// hostDB is sqldb.DB over the `sql` import.
+type hostDB struct{}
+
+func (hostDB) call(req protocol.SQLRequest) (*protocol.SQLResult, error) {
+	in, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	packed := hostSQL(uint32(uintptr(unsafe.Pointer(&in[0]))), uint32(len(in)))
+	out := take(uint32(packed>>32), uint32(packed))
+	if out == nil {
+		return nil, &sqldb.Error{Code: "SQLITE_ERROR", Message: "host returned no SQL result"}
+	}
+	var res protocol.SQLResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		return nil, fmt.Errorf("host SQL result: %w", err)
+	}
+	if res.Error != "" {
+		code := res.Code
+		if code == "" {
+			code = "SQLITE_ERROR"
+		}
+		return nil, &sqldb.Error{Code: code, Message: res.Error}
+	}
+	return &res, nil
+}
+
+func (h hostDB) Query(sql string, args ...any) (*sqldb.Rows, error) {
+	res, err := h.call(protocol.SQLRequest{SQL: sql, Params: protocol.Values(args)})
+	if err != nil {
+		return nil, err
+	}
+	rows := &sqldb.Rows{Columns: res.Columns, Values: make([][]any, len(res.Rows))}
+	for i, r := range res.Rows {
+		rows.Values[i] = protocol.Unwrap(r)
+	}
+	return rows, nil
+}
+
+func (h hostDB) Exec(sql string, args ...any) (sqldb.Result, error) {
+	res, err := h.call(protocol.SQLRequest{SQL: sql, Params: protocol.Values(args)})
+	if err != nil {
+		return sqldb.Result{}, err
+	}
+	return sqldb.Result{Changes: res.Changes, LastInsertID: res.LastInsertRowid}, nil
+}
+
+func (h hostDB) Script(sql string) error {
+	_, err := h.call(protocol.SQLRequest{SQL: sql, Script: true})
+	return err
+}
+
+var eng *engine.Engine
+
+type openRequest struct {
+	BasePath string          `json:"basePath"`
+	Config   json.RawMessage `json:"config"`
+	Host     string          `json:"host"`
+}
+
+type openResult struct {
+	DSID  string `json:"dsid,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+//go:wasmexport nh_open
+func nhOpen(ptr, size uint32) (packed uint64) {
+	in := take(ptr, size)
+	defer func() {
+		if r := recover(); r != nil {
+			packed = give(mustJSON(openResult{Error: fmt.Sprint("core panic: ", r)}))
+		}
+	}()
+	var req openRequest
+	if err := json.Unmarshal(in, &req); err != nil {
+		return give(mustJSON(openResult{Error: "open request: " + err.Error()}))
+	}
+	cfg, err := engine.ParseConfig(req.Config)
+	if err != nil {
+		return give(mustJSON(openResult{Error: err.Error()}))
+	}
+	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, Log: logf}
+	if eng != nil {
+		eng.SetOptions(opts)
+		return give(mustJSON(openResult{DSID: eng.DSID()}))
+	}
+	e, err := engine.Open(hostDB{}, opts)
+	if err != nil {
+		return give(mustJSON(openResult{Error: err.Error()}))
+	}
+	eng = e
+	return give(mustJSON(openResult{DSID: e.DSID()}))
+}
+
+//go:wasmexport nh_handle
+func nhHandle(ptr, size uint32) uint64 {
+	in := take(ptr, size)
+	if eng == nil {
+		return give(protocol.EncodeFrame(protocol.ResponseHead{Status: 503}, []byte("core not opened")))
+	}
+	req, err := protocol.DecodeRequest(in)
+	if err != nil {
+		return give(protocol.EncodeFrame(protocol.ResponseHead{Status: 400,
+			Headers: [][2]string{{"content-type", "text/plain; charset=utf-8"}}}, []byte(err.Error())))
+	}
+	res := eng.Handle(req)
+	return give(protocol.EncodeFrame(res.ResponseHead, res.Body))
+}
+
+//go:wasmexport nh_tick
+func nhTick() uint64 {
+	if eng == nil {
+		return give([]byte(`{}`))
+	}
+	return give(mustJSON(eng.Tick()))
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

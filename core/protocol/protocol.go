@@ -1,0 +1,214 @@
+// Package protocol is the Go side of the core/host seam described in
+// bindings/PROTOCOL.md: request and response frames, and the SQL messages the
+// core sends through its `sql` import. The wasm entry point (core/cmd/wasm) and
+// the wazero host (bindings/go) both use it, so the two sides cannot drift.
+package protocol
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// RequestHead is the JSON head of a request frame.
+type RequestHead struct {
+	Method   string            `json:"method"`
+	Path     string            `json:"path"`
+	Query    string            `json:"query"`
+	Headers  map[string]string `json:"headers"`
+	Continue string            `json:"continue,omitempty"`
+}
+
+// ResponseHead is the JSON head of a response frame.
+type ResponseHead struct {
+	Status   int         `json:"status,omitempty"`
+	Headers  [][2]string `json:"headers,omitempty"`
+	Continue string      `json:"continue,omitempty"`
+}
+
+// Request is a decoded request frame.
+type Request struct {
+	RequestHead
+	Body []byte
+}
+
+// Response is a decoded response frame.
+type Response struct {
+	ResponseHead
+	Body []byte
+}
+
+// Header returns the first value of a response header (case-sensitive, lower-case names).
+func (r *Response) Header(name string) string {
+	for _, h := range r.Headers {
+		if h[0] == name {
+			return h[1]
+		}
+	}
+	return ""
+}
+
+// EncodeFrame writes a frame: a 4-byte little-endian head length, the JSON head, the body.
+func EncodeFrame(head any, body []byte) []byte {
+	h, err := json.Marshal(head)
+	if err != nil {
+		panic(err) // heads are plain structs; a failure is a programming error
+	}
+	out := make([]byte, 4, 4+len(h)+len(body))
+	binary.LittleEndian.PutUint32(out, uint32(len(h)))
+	out = append(out, h...)
+	return append(out, body...)
+}
+
+// SplitFrame returns a frame's JSON head and its body (aliasing b).
+func SplitFrame(b []byte) (head, body []byte, err error) {
+	if len(b) < 4 {
+		return nil, nil, errors.New("frame shorter than its length prefix")
+	}
+	n := binary.LittleEndian.Uint32(b)
+	if uint64(n) > uint64(len(b)-4) {
+		return nil, nil, fmt.Errorf("frame head length %d exceeds frame size %d", n, len(b)-4)
+	}
+	return b[4 : 4+n], b[4+n:], nil
+}
+
+// DecodeRequest parses a request frame.
+func DecodeRequest(b []byte) (*Request, error) {
+	head, body, err := SplitFrame(b)
+	if err != nil {
+		return nil, err
+	}
+	r := &Request{Body: body}
+	if err := json.Unmarshal(head, &r.RequestHead); err != nil {
+		return nil, fmt.Errorf("request head: %w", err)
+	}
+	return r, nil
+}
+
+// DecodeResponse parses a response frame.
+func DecodeResponse(b []byte) (*Response, error) {
+	head, body, err := SplitFrame(b)
+	if err != nil {
+		return nil, err
+	}
+	r := &Response{Body: body}
+	if err := json.Unmarshal(head, &r.ResponseHead); err != nil {
+		return nil, fmt.Errorf("response head: %w", err)
+	}
+	return r, nil
+}
+
+// SQLRequest is what the core sends through the `sql` import.
+type SQLRequest struct {
+	SQL    string  `json:"sql"`
+	Params []Value `json:"params,omitempty"`
+	Script bool    `json:"script,omitempty"`
+}
+
+// SQLResult is what the host answers.
+type SQLResult struct {
+	Columns         []string  `json:"columns,omitempty"`
+	Rows            [][]Value `json:"rows,omitempty"`
+	Changes         int64     `json:"changes"`
+	LastInsertRowid int64     `json:"lastInsertRowid"`
+	Error           string    `json:"error,omitempty"`
+	Code            string    `json:"code,omitempty"`
+}
+
+// Value wraps one SQLite value: nil, int64, float64, string or []byte.
+type Value struct{ V any }
+
+// MarshalJSON encodes a value as PROTOCOL.md says.
+func (v Value) MarshalJSON() ([]byte, error) {
+	switch x := v.V.(type) {
+	case nil:
+		return []byte("null"), nil
+	case int64:
+		return strconv.AppendInt(nil, x, 10), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return []byte("null"), nil
+		}
+		b := strconv.AppendFloat(nil, x, 'g', -1, 64)
+		if bytes.IndexAny(b, ".eE") < 0 {
+			// An integral REAL keeps a fraction so the host binds it as REAL.
+			b = append(b, ".0"...)
+		}
+		return b, nil
+	case string:
+		return json.Marshal(x)
+	case []byte:
+		return json.Marshal(map[string]string{"$blob": base64.StdEncoding.EncodeToString(x)})
+	default:
+		return nil, fmt.Errorf("protocol: unsupported SQL value %T", v.V)
+	}
+}
+
+// UnmarshalJSON decodes a value; integral numbers become int64, others float64.
+func (v *Value) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0:
+		return errors.New("protocol: empty value")
+	case b[0] == 'n':
+		v.V = nil
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		v.V = s
+	case b[0] == '{':
+		var m struct {
+			Blob *string `json:"$blob"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil || m.Blob == nil {
+			return fmt.Errorf("protocol: bad blob value %s", b)
+		}
+		raw, err := base64.StdEncoding.DecodeString(*m.Blob)
+		if err != nil {
+			return err
+		}
+		v.V = raw
+	case b[0] == 't':
+		v.V = int64(1)
+	case b[0] == 'f':
+		v.V = int64(0)
+	default:
+		if bytes.IndexAny(b, ".eE") < 0 {
+			if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+				v.V = n
+				return nil
+			}
+		}
+		f, err := strconv.ParseFloat(string(b), 64)
+		if err != nil {
+			return fmt.Errorf("protocol: bad number %s", b)
+		}
+		v.V = f
+	}
+	return nil
+}
+
+// Values wraps plain Go values.
+func Values(args []any) []Value {
+	out := make([]Value, len(args))
+	for i, a := range args {
+		out[i] = Value{a}
+	}
+	return out
+}
+
+// Unwrap turns Values back into plain Go values.
+func Unwrap(vs []Value) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v.V
+	}
+	return out
+}

@@ -1,0 +1,86 @@
+// Package sqldb is the core's view of its host's SQLite connection: the one
+// interface every host implements (in-process for the native Go host, through
+// the `sql` import for the wasm core, see bindings/PROTOCOL.md), plus the
+// quoting every generated statement goes through.
+package sqldb
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DB runs SQL on the host's single connection. Values are nil, int64, float64,
+// string or []byte, in both directions.
+type DB interface {
+	Query(sql string, args ...any) (*Rows, error)
+	Exec(sql string, args ...any) (Result, error)
+	// Script runs several statements without parameters or rows.
+	Script(sql string) error
+}
+
+// Rows is a fully read result set.
+type Rows struct {
+	Columns []string
+	Values  [][]any
+}
+
+// Result is what a write reports.
+type Result struct {
+	Changes      int64
+	LastInsertID int64
+}
+
+// Error is an error reported by SQLite, with its primary result code name.
+type Error struct {
+	Code    string // SQLITE_BUSY, SQLITE_CONSTRAINT, ...
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Code returns the SQLite result code name of err, or "" when it is not a SQLite error.
+func Code(err error) string {
+	if e, ok := err.(*Error); ok {
+		return e.Code
+	}
+	return ""
+}
+
+// Ident quotes an identifier for SQLite: wrapped in double quotes, inner double
+// quotes doubled. It is the only way a name reaches generated SQL.
+func Ident(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
+// Literal quotes a string as an SQL string literal. Used only where SQLite takes
+// no bound parameter (PRAGMA arguments).
+func Literal(s string) string {
+	return `'` + strings.ReplaceAll(s, `'`, `''`) + `'`
+}
+
+// Int returns v as an int64 when it is an integer value.
+func Int(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case float64:
+		if x == float64(int64(x)) {
+			return int64(x), true
+		}
+	}
+	return 0, false
+}
+
+// Text formats a value for display and for text comparison.
+func Text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case []byte:
+		return fmt.Sprintf("<%d bytes>", len(x))
+	default:
+		return FormatNumber(x)
+	}
+}

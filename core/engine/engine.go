@@ -13,10 +13,11 @@ import (
 
 // Options configure an engine.
 type Options struct {
-	BasePath string
-	Config   *Config
-	Host     string
-	Log      func(format string, args ...any)
+	BasePath  string
+	Config    *Config
+	Host      string
+	AuthToken string
+	Log       func(format string, args ...any)
 }
 
 // Engine answers requests for one database.

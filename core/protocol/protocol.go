@@ -22,6 +22,7 @@ type RequestHead struct {
 	Query    string            `json:"query"`
 	Headers  map[string]string `json:"headers"`
 	Continue string            `json:"continue,omitempty"`
+	TooLarge bool              `json:"tooLarge,omitempty"`
 }
 
 // ResponseHead is the JSON head of a response frame.

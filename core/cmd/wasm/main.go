@@ -127,9 +127,10 @@ func (h hostDB) Script(sql string) error {
 var eng *engine.Engine
 
 type openRequest struct {
-	BasePath string          `json:"basePath"`
-	Config   json.RawMessage `json:"config"`
-	Host     string          `json:"host"`
+	BasePath  string          `json:"basePath"`
+	Config    json.RawMessage `json:"config"`
+	Host      string          `json:"host"`
+	AuthToken string          `json:"authToken"`
 }
 
 type openResult struct {
@@ -153,7 +154,7 @@ func nhOpen(ptr, size uint32) (packed uint64) {
 	if err != nil {
 		return give(mustJSON(openResult{Error: err.Error()}))
 	}
-	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, Log: logf}
+	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, AuthToken: req.AuthToken, Log: logf}
 	if eng != nil {
 		eng.SetOptions(opts)
 		return give(mustJSON(openResult{DSID: eng.DSID()}))

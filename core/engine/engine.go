@@ -1,13 +1,20 @@
 // Package engine is the core: given a host's SQLite connection it reflects the
 // database, keeps the DSID, and answers HTTP requests (HTML and JSON API). It is
 // pure and synchronous: every call does its work and returns; time, sockets and
-// timers belong to the host.
+// timers belong to the host (see bindings/PROTOCOL.md).
 package engine
 
 import (
 	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"strings"
 
+	"github.com/nakedhtmx/nakedhtmx/core/config"
+	"github.com/nakedhtmx/nakedhtmx/core/dsid"
+	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/schema"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
@@ -20,38 +27,138 @@ type Options struct {
 	Log       func(format string, args ...any)
 }
 
-// Engine answers requests for one database.
+// Config is the parsed nakedhtmx.json.
+type Config = config.Config
+
+// ParseConfig parses the config file's contents (nil or "null" for none).
+func ParseConfig(raw json.RawMessage) (*Config, error) { return config.Parse(raw) }
+
+// Engine answers requests for one database. It is not safe for concurrent use:
+// hosts call it from one thread (the wasm module is single-threaded anyway).
 type Engine struct {
 	db   sqldb.DB
 	opts Options
+	st   *state
 }
 
-// Config is the parsed nakedhtmx.json.
-type Config struct{}
-
-// ParseConfig parses the config file's contents (nil or "null" for none).
-func ParseConfig(raw json.RawMessage) (*Config, error) { return &Config{}, nil }
+// state is everything derived from one schema version; it is rebuilt whole
+// when the database's schema_version moves or the config changes.
+type state struct {
+	db            *model.Database
+	dsid          string
+	schemas       map[string]*schema.Object
+	ui            map[string]*schema.Object
+	fields        map[string][]*schema.Field
+	validators    map[string]*validator
+	schemaVersion int64
+}
 
 // Open reflects the database and stores the DSID.
 func Open(db sqldb.DB, opts Options) (*Engine, error) {
-	return &Engine{db: db, opts: opts}, nil
+	if opts.Config == nil {
+		opts.Config = &Config{}
+	}
+	opts.BasePath = strings.TrimRight(opts.BasePath, "/")
+	e := &Engine{db: db, opts: opts}
+	if err := e.refresh(true); err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
-// SetOptions applies a changed config or base path.
-func (e *Engine) SetOptions(opts Options) { e.opts = opts }
+// SetOptions applies a changed config, base path or token.
+func (e *Engine) SetOptions(opts Options) {
+	if opts.Config == nil {
+		opts.Config = &Config{}
+	}
+	opts.BasePath = strings.TrimRight(opts.BasePath, "/")
+	if opts.Log == nil {
+		opts.Log = e.opts.Log
+	}
+	e.opts = opts
+	if e.st != nil {
+		e.st.build(opts.Config) // UI schemas depend on the config; the DSID does not
+	}
+}
 
 // DSID is the current database schema id.
-func (e *Engine) DSID() string { return "0-stub" }
-
-// Tick is reserved for live updates.
-func (e *Engine) Tick() any { return struct{}{} }
-
-// Handle answers one request.
-func (e *Engine) Handle(req *protocol.Request) *protocol.Response {
-	rows, err := e.db.Query("SELECT sqlite_version() AS v, ? AS echo", req.Path)
-	if err != nil {
-		return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 500}, Body: []byte(err.Error())}
+func (e *Engine) DSID() string {
+	if e.st == nil {
+		return ""
 	}
-	b, _ := json.Marshal(map[string]any{"columns": rows.Columns, "rows": rows.Values, "method": req.Method})
-	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 200, Headers: [][2]string{{"content-type", "application/json"}}}, Body: b}
+	return e.st.dsid
+}
+
+// Tick is called by the host's timer; live updates arrive with the live issue.
+func (e *Engine) Tick() map[string]any { return map[string]any{} }
+
+func (e *Engine) logf(format string, args ...any) {
+	if e.opts.Log != nil {
+		e.opts.Log(format, args...)
+	}
+}
+
+// refresh re-reflects when the schema changed since the last look (by anyone:
+// PRAGMA schema_version moves on every DDL of every connection).
+func (e *Engine) refresh(force bool) error {
+	rows, err := e.db.Query("PRAGMA schema_version")
+	if err != nil {
+		return err
+	}
+	var v int64
+	if len(rows.Values) == 1 {
+		v, _ = sqldb.Int(rows.Values[0][0])
+	}
+	if !force && e.st != nil && e.st.schemaVersion == v {
+		return nil
+	}
+	d, err := model.Reflect(e.db)
+	if err != nil {
+		return err
+	}
+	_, canonical := schema.Set(d)
+	id, err := dsid.Ensure(e.db, schema.Hash(canonical), canonical)
+	if err != nil {
+		return fmt.Errorf("dsid: %w", err)
+	}
+	// Ensure may have created our own table: read the version after it, so the
+	// next request does not reflect again for our own DDL.
+	if rows, err := e.db.Query("PRAGMA schema_version"); err == nil && len(rows.Values) == 1 {
+		d.SchemaVersion, _ = sqldb.Int(rows.Values[0][0])
+	}
+	st := &state{db: d, dsid: id, schemaVersion: d.SchemaVersion}
+	st.build(e.opts.Config)
+	e.st = st
+	return nil
+}
+
+func (st *state) build(cfg *Config) {
+	st.schemas = map[string]*schema.Object{}
+	st.ui = map[string]*schema.Object{}
+	st.fields = map[string][]*schema.Field{}
+	if st.validators == nil {
+		st.validators = map[string]*validator{}
+	}
+	for _, t := range st.db.Tables {
+		st.schemas[t.Name] = schema.JSONSchema(t)
+		st.ui[t.Name] = schema.UISchema(st.db, t, cfg)
+		st.fields[t.Name] = schema.Fields(st.db, t, cfg)
+	}
+}
+
+// Handle answers one request. It never panics: a panic becomes a 500.
+func (e *Engine) Handle(req *protocol.Request) (res *protocol.Response) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.logf("core panic: %v\n%s", r, debug.Stack())
+			res = e.fail(req, 500, fmt.Sprintf("internal error: %v", r))
+		}
+	}()
+	if err := e.refresh(false); err != nil {
+		if sqldb.Code(err) == "SQLITE_BUSY" {
+			return e.fail(req, 503, "the database is busy: "+err.Error())
+		}
+		return e.fail(req, 500, "cannot read the database schema: "+err.Error())
+	}
+	return e.route(newCtx(e, req))
 }

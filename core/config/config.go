@@ -1,0 +1,106 @@
+// Package config is nakedhtmx.json: what a user may override of what
+// reflection chose. The file is optional; every field is optional.
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// Config is the whole file.
+type Config struct {
+	// PageSize is the default number of rows on a list page (default 50, at most 1000).
+	PageSize int `json:"pageSize,omitempty"`
+	// Title replaces "nakedhtmx" in the page header.
+	Title  string            `json:"title,omitempty"`
+	Tables map[string]*Table `json:"tables,omitempty"`
+}
+
+// Table overrides one table.
+type Table struct {
+	Label       string             `json:"label,omitempty"`
+	Hidden      bool               `json:"hidden,omitempty"`
+	ReadOnly    bool               `json:"readOnly,omitempty"`
+	Order       []string           `json:"order,omitempty"`       // columns shown first, in this order
+	LabelColumn string             `json:"labelColumn,omitempty"` // the column that names a row
+	PageSize    int                `json:"pageSize,omitempty"`
+	Columns     map[string]*Column `json:"columns,omitempty"`
+}
+
+// Column overrides one column.
+type Column struct {
+	Label    string `json:"label,omitempty"`
+	Widget   string `json:"widget,omitempty"`
+	Hidden   bool   `json:"hidden,omitempty"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
+	Help     string `json:"help,omitempty"`
+}
+
+// Widgets a config may name.
+var Widgets = map[string]bool{
+	"text": true, "textarea": true, "email": true, "url": true, "tel": true, "date": true,
+	"datetime": true, "checkbox": true, "select": true, "reference": true, "number": true,
+	"integer": true, "file": true, "password": true, "color": true,
+}
+
+// Parse reads a config. Unknown keys are errors, so a typo is not silently ignored.
+func Parse(raw []byte) (*Config, error) {
+	c := &Config{}
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return c, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if c.PageSize < 0 || c.PageSize > 1000 {
+		return nil, fmt.Errorf("config: pageSize must be between 1 and 1000")
+	}
+	for tn, t := range c.Tables {
+		if t == nil {
+			return nil, fmt.Errorf("config: table %q: null", tn)
+		}
+		for cn, col := range t.Columns {
+			if col == nil {
+				return nil, fmt.Errorf("config: table %q column %q: null", tn, cn)
+			}
+			if col.Widget != "" && !Widgets[col.Widget] {
+				return nil, fmt.Errorf("config: table %q column %q: unknown widget %q", tn, cn, col.Widget)
+			}
+		}
+	}
+	return c, nil
+}
+
+// Table returns a table's overrides (never nil).
+func (c *Config) Table(name string) *Table {
+	if c != nil && c.Tables != nil {
+		if t := c.Tables[name]; t != nil {
+			return t
+		}
+	}
+	return &Table{}
+}
+
+// Column returns a column's overrides (never nil).
+func (t *Table) Column(name string) *Column {
+	if t.Columns != nil {
+		if c := t.Columns[name]; c != nil {
+			return c
+		}
+	}
+	return &Column{}
+}
+
+// PageSizeFor returns the page size for a table.
+func (c *Config) PageSizeFor(table string) int {
+	if t := c.Table(table); t.PageSize > 0 {
+		return t.PageSize
+	}
+	if c != nil && c.PageSize > 0 {
+		return c.PageSize
+	}
+	return 50
+}

@@ -1,0 +1,276 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"mime"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/schema"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+func (c *ctx) methodNotAllowed(allow string) *protocol.Response {
+	res := c.fail(405, "method "+c.req.Method+" is not allowed here; use "+allow)
+	res.Headers = append(res.Headers, [2]string{"allow", allow})
+	return res
+}
+
+func (c *ctx) routeAPI(segs, raw []string) *protocol.Response {
+	m := c.req.Method
+	get := m == "GET" || m == "HEAD"
+	switch {
+	case len(segs) == 1 && segs[0] == "schema":
+		if !get {
+			return c.methodNotAllowed("GET")
+		}
+		tables := schema.NewObject()
+		for _, t := range c.st.db.Tables {
+			if c.table(t.Name) != nil {
+				tables.Set(t.Name, newObj("schema", c.st.schemas[t.Name], "ui", c.st.ui[t.Name]))
+			}
+		}
+		return c.jsonAnswer(200, "tables", tables)
+	case len(segs) == 2 && segs[0] == "schema":
+		t := c.table(segs[1])
+		if t == nil {
+			return c.fail(404, "no such table: "+segs[1])
+		}
+		if !get {
+			return c.methodNotAllowed("GET")
+		}
+		doc := schema.NewObject()
+		s := c.st.schemas[t.Name]
+		for _, k := range s.Keys() {
+			v, _ := s.Get(k)
+			doc.Set(k, v)
+		}
+		doc.Set("x-dsid", c.st.dsid)
+		return response(200, "application/schema+json", jsonBody(doc), [2]string{"cache-control", "no-store"})
+	case len(segs) == 1 && segs[0] == "events":
+		return c.fail(501, "the live event stream is not available in this version")
+	case len(segs) >= 3 && segs[0] == "tables":
+		t := c.table(segs[1])
+		if t == nil {
+			return c.fail(404, "no such table: "+segs[1])
+		}
+		switch {
+		case len(segs) == 3 && segs[2] == "rows":
+			switch {
+			case get:
+				return c.apiList(t)
+			case m == "POST":
+				return c.apiCreate(t)
+			}
+			return c.methodNotAllowed("GET, POST")
+		case len(segs) == 3 && segs[2] == "rows.csv":
+			if !get {
+				return c.methodNotAllowed("GET")
+			}
+			return c.csvExport(t)
+		case len(segs) == 4 && segs[2] == "rows":
+			key, err := parseKey(t, raw[3])
+			if err != nil {
+				return c.fail(404, "no such row: "+segs[3])
+			}
+			switch {
+			case get:
+				r, err := c.readRow(t, key)
+				if err != nil {
+					return c.answer(c.dbFailure(err))
+				}
+				if r == nil {
+					return c.fail(404, "no such row: "+segs[3])
+				}
+				return c.jsonAnswer(200, "row", r.object(), "version", r.version())
+			case m == "PATCH":
+				return c.apiUpdate(t, key)
+			case m == "DELETE":
+				return c.answer(c.remove(t, key, c.header("if-match")))
+			}
+			return c.methodNotAllowed("GET, PATCH, DELETE")
+		}
+	}
+	return c.fail(404, "no such API route: "+c.req.Path)
+}
+
+// answer turns an outcome into a JSON API answer.
+func (c *ctx) answer(o *outcome) *protocol.Response {
+	switch {
+	case o.status == 204:
+		return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 204, Headers: [][2]string{{"x-dsid", c.st.dsid}}}}
+	case o.status == 201:
+		return c.jsonAnswer(201, "row", o.row.object(), "version", o.row.version(), "pk", o.row.pkObject())
+	case o.status < 300:
+		return c.jsonAnswer(o.status, "row", o.row.object(), "version", o.row.version())
+	case o.status == 422 && len(o.errs) > 0:
+		return c.jsonAnswer(422, "error", "the data is not valid for this table", "errors", errorObjects(o.errs))
+	case o.status == 409 && o.current != nil:
+		return c.jsonAnswer(409, "error", o.msg, "row", o.current.object(), "version", o.current.version())
+	}
+	return c.fail(o.status, o.msg)
+}
+
+func (c *ctx) apiList(t *model.Table) *protocol.Response {
+	lq, err := c.parseList(t)
+	if err != nil {
+		return c.fail(400, err.Error())
+	}
+	rows, next, err := lq.run(c.e.db)
+	if err != nil {
+		return c.answer(c.dbFailure(err))
+	}
+	objs := make([]any, len(rows))
+	for i, r := range rows {
+		objs[i] = r.object()
+	}
+	var nextVal any
+	if next != "" {
+		nextVal = next
+	}
+	return c.jsonAnswer(200, "rows", objs, "next", nextVal)
+}
+
+// jsonBodyObject reads a JSON API body: JSON media type, valid UTF-8, one object.
+func (c *ctx) jsonBodyObject() (map[string]any, *protocol.Response) {
+	mt, _, err := mime.ParseMediaType(c.header("content-type"))
+	if err != nil || (mt != "application/json" && mt != "application/merge-patch+json" && !strings.HasSuffix(mt, "+json")) {
+		return nil, c.fail(415, "send the body as application/json")
+	}
+	body := c.req.Body
+	if !utf8.Valid(body) {
+		return nil, c.fail(400, "the body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, c.fail(400, "the body is not valid JSON: "+err.Error())
+	}
+	if dec.More() {
+		return nil, c.fail(400, "the body has data after its JSON value")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, c.fail(400, "the body must be a JSON object")
+	}
+	return obj, nil
+}
+
+// instance splits the meta fields (_dsid, _version) off a body and converts
+// its values for validation.
+func instance(t *model.Table, body map[string]any) (inst map[string]any, dsid, version string) {
+	inst = map[string]any{}
+	for k, v := range body {
+		switch k {
+		case "_dsid":
+			dsid, _ = v.(string)
+			continue
+		case "_version":
+			version, _ = v.(string)
+			continue
+		}
+		inst[k] = fromJSON(t.Column(k), v)
+	}
+	if t.HasRowidKey() {
+		delete(inst, rowidName)
+	}
+	return inst, dsid, version
+}
+
+func (c *ctx) apiCreate(t *model.Table) *protocol.Response {
+	body, bad := c.jsonBodyObject()
+	if bad != nil {
+		return bad
+	}
+	inst, _, _ := instance(t, body)
+	o := c.insert(t, inst)
+	res := c.answer(o)
+	if o.status == 201 {
+		res.Headers = append(res.Headers, [2]string{"location", c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows/" + o.row.pkPath()})
+	}
+	return res
+}
+
+func (c *ctx) apiUpdate(t *model.Table, key []any) *protocol.Response {
+	body, bad := c.jsonBodyObject()
+	if bad != nil {
+		return bad
+	}
+	inst, _, version := instance(t, body)
+	if version == "" {
+		version = c.header("if-match")
+	}
+	return c.answer(c.update(t, key, inst, version))
+}
+
+// csvChunk is how many rows one continuation of a CSV export carries.
+const csvChunk = 500
+
+// csvExport streams every row as CSV, one chunk per continuation call (see
+// PROTOCOL.md), so a large table never sits in memory whole.
+func (c *ctx) csvExport(t *model.Table) *protocol.Response {
+	lq, err := c.parseList(t)
+	if err != nil {
+		return c.fail(400, err.Error())
+	}
+	lq.limit = csvChunk
+	lq.after, lq.offset = nil, 0
+	first := c.req.Continue == ""
+	if !first {
+		if err := lq.decodeCursor(c.req.Continue); err != nil {
+			return c.fail(400, "bad continuation")
+		}
+	}
+	rows, next, err := lq.run(c.e.db)
+	if err != nil {
+		return c.answer(c.dbFailure(err))
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	if first {
+		var head []string
+		if t.HasRowidKey() {
+			head = append(head, rowidName)
+		}
+		for _, col := range t.Columns {
+			head = append(head, col.Name)
+		}
+		w.Write(head)
+	}
+	for _, r := range rows {
+		var rec []string
+		if t.HasRowidKey() {
+			rec = append(rec, sqldb.Text(r.rowid))
+		}
+		for _, col := range t.Columns {
+			rec = append(rec, csvText(jsonValue(col, r.get(col))))
+		}
+		w.Write(rec)
+	}
+	w.Flush()
+	res := &protocol.Response{Body: b.Bytes()}
+	if first {
+		res.Status = 200
+		res.Headers = [][2]string{{"content-type", "text/csv; charset=utf-8"},
+			{"content-disposition", `attachment; filename="` + EncodeComponent(t.Name) + `.csv"`},
+			{"x-dsid", c.st.dsid}}
+	}
+	res.Continue = next
+	return res
+}
+
+func csvText(v any) string {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	}
+	return sqldb.Text(v)
+}

@@ -1,0 +1,967 @@
+package engine
+
+import (
+	"bytes"
+	"html/template"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/render"
+	"github.com/nakedhtmx/nakedhtmx/core/schema"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+// page is what every full page template reads.
+type page struct {
+	Title    string
+	AppTitle string
+	DSID     string
+	Base     string
+	Crumbs   []link
+	Assets   struct{ CSS, HTMX, App string }
+}
+
+type link struct {
+	Text string
+	Href string
+}
+
+func (c *ctx) page(title string, crumbs ...link) page {
+	p := page{Title: title, AppTitle: "nakedhtmx", DSID: c.st.dsid, Base: c.e.opts.BasePath, Crumbs: crumbs}
+	if t := c.e.opts.Config.Title; t != "" {
+		p.AppTitle = t
+	}
+	p.Assets.CSS = render.AssetURL(p.Base, "style.css")
+	p.Assets.HTMX = render.AssetURL(p.Base, "htmx.min.js")
+	p.Assets.App = render.AssetURL(p.Base, "app.js")
+	return p
+}
+
+func html(status int, body []byte, headers ...[2]string) *protocol.Response {
+	headers = append(headers, [2]string{"cache-control", "no-store"})
+	return response(status, ctHTML, body, headers...)
+}
+
+func asset(name string) *protocol.Response {
+	a := render.GetAsset(name)
+	if a == nil {
+		return response(404, "text/plain; charset=utf-8", []byte("no such asset"))
+	}
+	return response(200, a.ContentType, a.Body, [2]string{"cache-control", "public, max-age=31536000, immutable"}, [2]string{"etag", `"` + a.Hash + `"`})
+}
+
+// URLs, all under the base path, every name escaped as one segment.
+func (c *ctx) tableURL(t string) string { return c.e.opts.BasePath + "/t/" + EncodeComponent(t) }
+func (c *ctx) rowURL(r *row) string     { return c.tableURL(r.t.Name) + "/r/" + r.pkPath() }
+
+func (c *ctx) label(t *model.Table) string {
+	if l := c.e.opts.Config.Table(t.Name).Label; l != "" {
+		return l
+	}
+	return t.Name
+}
+
+func (c *ctx) errorPage(status int, msg string) *protocol.Response {
+	text := map[int]string{400: "Bad request", 401: "Sign in", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+		409: "Conflict", 413: "Too large", 415: "Unsupported media type", 422: "Invalid", 500: "Server error", 501: "Not implemented", 503: "Unavailable"}[status]
+	data := struct {
+		page
+		Status     int
+		StatusText string
+		Message    string
+	}{c.page(text), status, text, msg}
+	return html(status, render.Page("error", data))
+}
+
+func (c *ctx) signinPage(status int, msg string) *protocol.Response {
+	data := struct {
+		page
+		Message string
+	}{c.page("Sign in"), msg}
+	return html(status, render.Page("signin", data))
+}
+
+func (c *ctx) signin() *protocol.Response {
+	if c.req.Method != "POST" {
+		return c.signinPage(200, "")
+	}
+	if c.crossSite() {
+		return c.fail(403, "cross-site requests may not sign in")
+	}
+	form, bad := c.formBody()
+	if bad != nil {
+		return bad
+	}
+	if c.e.opts.AuthToken == "" || !constantEq(form.Get("token"), c.e.opts.AuthToken) {
+		return c.signinPage(401, "That token is not right.")
+	}
+	cookie := cookieName + "=" + c.e.sessionValue() + "; Path=" + c.e.opts.BasePath + "/; HttpOnly; SameSite=Strict"
+	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 303, Headers: [][2]string{
+		{"location", c.e.opts.BasePath + "/"}, {"set-cookie", cookie}}}}
+}
+
+func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {
+	m := c.req.Method
+	get := m == "GET" || m == "HEAD"
+	if len(segs) == 0 {
+		if !get {
+			return c.methodNotAllowed("GET")
+		}
+		return c.index()
+	}
+	if segs[0] != "t" || len(segs) < 2 {
+		return c.fail(404, "no such page")
+	}
+	t := c.table(segs[1])
+	if t == nil {
+		return c.fail(404, "no such table: "+segs[1])
+	}
+	switch {
+	case len(segs) == 2:
+		if !get {
+			return c.methodNotAllowed("GET")
+		}
+		return c.listPage(t)
+	case len(segs) == 3 && segs[2] == "new":
+		if c.writable(t) != "" {
+			return c.fail(403, c.writable(t))
+		}
+		if get {
+			return c.newPage(t, nil, nil, "")
+		}
+		if m == "POST" {
+			return c.htmlCreate(t)
+		}
+		return c.methodNotAllowed("GET, POST")
+	case len(segs) == 3 && segs[2] == "options":
+		return c.options(t)
+	case len(segs) >= 4 && segs[2] == "r" && len(segs) <= 5:
+		key, err := parseKey(t, raw[3])
+		if err != nil {
+			return c.fail(404, "no such row")
+		}
+		r, err := c.readRow(t, key)
+		if err != nil {
+			return c.htmlOutcome(t, c.dbFailure(err), nil)
+		}
+		if r == nil {
+			return c.fail(404, "no such row in "+t.Name)
+		}
+		if len(segs) == 5 {
+			if segs[4] != "delete" {
+				return c.fail(404, "no such page")
+			}
+			if get {
+				return c.confirmPage(t, r)
+			}
+			if m == "POST" {
+				return c.htmlDelete(t, r)
+			}
+			return c.methodNotAllowed("GET, POST")
+		}
+		if get {
+			return c.rowPage(t, r, nil, nil, "")
+		}
+		if m == "POST" {
+			return c.htmlUpdate(t, r)
+		}
+		return c.methodNotAllowed("GET, POST")
+	}
+	return c.fail(404, "no such page")
+}
+
+type tableEntry struct {
+	Name, Label, Href, Kind string
+	Rows                    int64
+	Columns                 int
+}
+
+func (c *ctx) index() *protocol.Response {
+	var entries []tableEntry
+	for _, t := range c.st.db.Tables {
+		if c.table(t.Name) == nil {
+			continue
+		}
+		e := tableEntry{Name: t.Name, Label: c.label(t), Href: c.tableURL(t.Name), Kind: "table", Columns: len(t.Columns)}
+		if t.View {
+			e.Kind = "view"
+		}
+		if rs, err := c.e.db.Query("SELECT count(*) FROM " + sqldb.Ident(t.Name)); err == nil && len(rs.Values) == 1 {
+			e.Rows, _ = sqldb.Int(rs.Values[0][0])
+		}
+		entries = append(entries, e)
+	}
+	data := struct {
+		page
+		Tables []tableEntry
+	}{c.page("Tables"), entries}
+	return html(200, render.Page("index", data))
+}
+
+// --- list ---
+
+type colHead struct {
+	Label, Href  string
+	Sorted, Desc bool
+}
+
+type cell struct {
+	Text, Href, Class, Title string
+}
+
+type listRow struct {
+	ID    string
+	Cells []cell
+}
+
+type hiddenInput struct{ Name, Value string }
+
+type listData struct {
+	page
+	Label, Action, NewHref, CSVHref, Q string
+	FTS                                bool
+	Hidden                             []hiddenInput
+	Filters                            []link
+	Count                              int64
+	Columns                            []colHead
+	Rows                               []listRow
+	NextHref, FirstHref                string
+}
+
+// listHref builds a list URL from the current query with changes applied.
+func (c *ctx) listHref(t *model.Table, set map[string]string, drop ...string) string {
+	q := url.Values{}
+	for k, vs := range c.query {
+		q[k] = append([]string(nil), vs...)
+	}
+	for _, k := range drop {
+		q.Del(k)
+	}
+	for k, v := range set {
+		if v == "" {
+			q.Del(k)
+		} else {
+			q.Set(k, v)
+		}
+	}
+	s := encodeQuery(q)
+	if s == "" {
+		return c.tableURL(t.Name)
+	}
+	return c.tableURL(t.Name) + "?" + s
+}
+
+// encodeQuery is url.Values.Encode with encodeURIComponent escaping.
+func encodeQuery(q url.Values) string {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		for _, v := range q[k] {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(EncodeComponent(k) + "=" + EncodeComponent(v))
+		}
+	}
+	return b.String()
+}
+
+func (c *ctx) listPage(t *model.Table) *protocol.Response {
+	lq, err := c.parseList(t)
+	if err != nil {
+		return c.fail(400, err.Error())
+	}
+	rows, next, err := lq.run(c.e.db)
+	if err != nil {
+		return c.htmlOutcome(t, c.dbFailure(err), nil)
+	}
+	count, _ := lq.count(c.e.db)
+	fields := c.st.fields[t.Name]
+	d := listData{page: c.page(c.label(t), link{Text: c.label(t)}), Label: c.label(t), Action: c.tableURL(t.Name),
+		CSVHref: c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows.csv", Q: lq.q, FTS: t.FTS != "", Count: count}
+	if c.writable(t) == "" {
+		d.NewHref = c.tableURL(t.Name) + "/new"
+	}
+	if csvq := encodeQuery(exportQuery(c.query)); csvq != "" {
+		d.CSVHref += "?" + csvq
+	}
+	for k, vs := range c.query {
+		if k == "sort" || k == "desc" || strings.HasPrefix(k, "f.") || k == "limit" {
+			for _, v := range vs {
+				d.Hidden = append(d.Hidden, hiddenInput{k, v})
+			}
+		}
+	}
+	sort.Slice(d.Hidden, func(i, j int) bool { return d.Hidden[i].Name < d.Hidden[j].Name })
+	for _, f := range lq.filters {
+		d.Filters = append(d.Filters, link{Text: fieldLabel(fields, f.col) + " = " + f.value, Href: ""})
+		d.Filters[len(d.Filters)-1].Href = c.listHref(t, nil, "f."+f.col.Name, "after")
+	}
+	for _, f := range fields {
+		h := colHead{Label: f.Label}
+		sorted := lq.sort == f.Column
+		h.Sorted, h.Desc = sorted, sorted && lq.desc
+		set := map[string]string{"sort": f.Column.Name, "desc": ""}
+		if sorted && !lq.desc {
+			set["desc"] = "1"
+		}
+		h.Href = c.listHref(t, set, "after")
+		d.Columns = append(d.Columns, h)
+	}
+	labels := c.referenceLabels(t, fields, rows)
+	for _, r := range rows {
+		lr := listRow{}
+		if !t.View {
+			lr.ID = "row-" + r.pkPath()
+		}
+		for i, f := range fields {
+			cl := c.cellFor(f, r, labels)
+			if i == 0 && !t.View {
+				if cl.Href == "" {
+					cl.Href = c.rowURL(r)
+				}
+			}
+			lr.Cells = append(lr.Cells, cl)
+		}
+		if !t.View && len(fields) > 0 && !hasRowLink(lr.Cells, c.rowURL(r)) {
+			lr.Cells[0].Href = c.rowURL(r)
+		}
+		d.Rows = append(d.Rows, lr)
+	}
+	if next != "" {
+		d.NextHref = c.listHref(t, map[string]string{"after": next})
+	}
+	if c.query.Get("after") != "" {
+		d.FirstHref = c.listHref(t, nil, "after")
+	}
+	if c.hx {
+		return html(200, render.Page("list-fragment", d))
+	}
+	return html(200, render.Page("list", d))
+}
+
+func hasRowLink(cells []cell, href string) bool {
+	for _, c := range cells {
+		if c.Href == href {
+			return true
+		}
+	}
+	return false
+}
+
+// exportQuery keeps what filters an export: search, filters, sort.
+func exportQuery(q url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range q {
+		if k == "q" || k == "sort" || k == "desc" || strings.HasPrefix(k, "f.") {
+			out[k] = vs
+		}
+	}
+	return out
+}
+
+func fieldLabel(fields []*schema.Field, col *model.Column) string {
+	for _, f := range fields {
+		if f.Column == col {
+			return f.Label
+		}
+	}
+	return col.Name
+}
+
+// referenceLabels looks up the label of every referenced row on the page:
+// one query per foreign-key column, never one per row.
+func (c *ctx) referenceLabels(t *model.Table, fields []*schema.Field, rows []*row) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, f := range fields {
+		ref := f.Reference
+		if ref == nil || ref.LabelColumn == "" || len(rows) == 0 {
+			continue
+		}
+		parent := c.st.db.Table(ref.Table)
+		if parent == nil || parent.Column(ref.Column) == nil || c.table(ref.Table) == nil {
+			continue
+		}
+		seen := map[string]bool{}
+		var args []any
+		for _, r := range rows {
+			v := r.get(f.Column)
+			if v == nil || seen[sqldb.Text(v)] {
+				continue
+			}
+			seen[sqldb.Text(v)] = true
+			args = append(args, v)
+		}
+		if len(args) == 0 {
+			continue
+		}
+		m := map[string]string{}
+		for start := 0; start < len(args); start += 500 {
+			end := min(start+500, len(args))
+			ph := strings.TrimSuffix(strings.Repeat("?, ", end-start), ", ")
+			rs, err := c.e.db.Query("SELECT "+sqldb.Ident(ref.Column)+", "+sqldb.Ident(ref.LabelColumn)+" FROM "+
+				sqldb.Ident(ref.Table)+" WHERE "+sqldb.Ident(ref.Column)+" IN ("+ph+")", args[start:end]...)
+			if err != nil {
+				break
+			}
+			for _, v := range rs.Values {
+				m[sqldb.Text(v[0])] = sqldb.Text(v[1])
+			}
+		}
+		out[f.Column.Name] = m
+	}
+	return out
+}
+
+func (c *ctx) cellFor(f *schema.Field, r *row, labels map[string]map[string]string) cell {
+	v := r.get(f.Column)
+	col := f.Column
+	if v == nil {
+		return cell{Text: "—", Class: "null", Title: "null"}
+	}
+	cl := cell{}
+	switch col.Kind {
+	case model.Integer, model.Number:
+		if _, ok := v.(string); !ok {
+			cl.Class = "num"
+		}
+	}
+	switch x := jsonValue(col, v).(type) {
+	case bool:
+		if x {
+			cl.Text = "✓"
+			cl.Title = "true"
+		} else {
+			cl.Text = "✗"
+			cl.Title = "false"
+		}
+		return cl
+	}
+	if b, ok := v.([]byte); ok {
+		cl.Text = strconv.Itoa(len(b)) + " bytes"
+		cl.Class = "muted"
+		return cl
+	}
+	text := sqldb.Text(v)
+	if f.Reference != nil {
+		if p := c.st.db.Table(f.Reference.Table); p != nil && c.table(p.Name) != nil {
+			if len(p.PK) == 1 && p.PK[0].Name == f.Reference.Column || p.HasRowidKey() && f.Reference.Column == rowidName {
+				cl.Href = c.tableURL(p.Name) + "/r/" + EncodeComponent(text)
+			} else {
+				cl.Href = c.tableURL(p.Name) + "?f." + EncodeComponent(f.Reference.Column) + "=" + EncodeComponent(text)
+			}
+			if l, ok := labels[col.Name][text]; ok && l != "" {
+				cl.Text = l
+				cl.Title = col.Name + " = " + text
+				return cl
+			}
+		}
+	}
+	short, cut := render.Truncate(text, 80)
+	cl.Text = short
+	if cut {
+		cl.Title = text
+	}
+	return cl
+}
+
+// options answers a reference field's search: up to 20 rows of the table
+// whose label or key matches, as <option>s for a datalist.
+func (c *ctx) options(t *model.Table) *protocol.Response {
+	lc := schema.LabelColumn(t, c.e.opts.Config.Table(t.Name))
+	keyCol := ""
+	if len(t.PK) == 1 {
+		keyCol = t.PK[0].Name
+	}
+	if keyCol == "" && !t.HasRowidKey() {
+		return html(200, nil)
+	}
+	q := strings.TrimSpace(c.query.Get("q"))
+	if q == "" {
+		for _, vs := range c.query {
+			if len(vs) > 0 && vs[0] != "" {
+				q = strings.TrimSpace(vs[0]) // the datalist input sends its own name
+			}
+		}
+	}
+	keyExpr := "_rowid_"
+	if keyCol != "" {
+		keyExpr = sqldb.Ident(keyCol)
+	}
+	labelExpr := keyExpr
+	if lc != nil {
+		labelExpr = sqldb.Ident(lc.Name)
+	}
+	pattern := "%" + likeEscape(q) + "%"
+	rs, err := c.e.db.Query("SELECT "+keyExpr+", "+labelExpr+" FROM "+sqldb.Ident(t.Name)+
+		" WHERE "+labelExpr+` LIKE ? ESCAPE '\' OR CAST(`+keyExpr+` AS TEXT) = ? ORDER BY `+labelExpr+" LIMIT 20", pattern, q)
+	if err != nil {
+		return html(200, nil)
+	}
+	var opts []option
+	for _, v := range rs.Values {
+		opts = append(opts, option{Value: sqldb.Text(v[0]), Label: sqldb.Text(v[1])})
+	}
+	return html(200, render.Page("options", opts))
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// --- forms ---
+
+type formField struct {
+	ID, Name, Label, Widget, InputType, Value, Error, Help string
+	Step, Min, Max                                         string
+	MaxLength                                              int
+	Required, ReadOnly, Checked                            bool
+	Options                                                []option
+	Search, Href, RefText, RefLabel                        string
+}
+
+type formData struct {
+	Action, DSID, Version, Submit, CancelHref string
+	Notice, NoticeClass                       string
+	ReadOnly                                  bool
+	Fields                                    []formField
+	Errors                                    []fieldError
+	GeneralErrors                             []string
+}
+
+// formValues are a form's field texts by column name, as typed.
+type formValues map[string]string
+
+func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldError, create bool) formData {
+	fd := formData{DSID: c.st.dsid, Errors: errs, ReadOnly: c.writable(t) != ""}
+	errAt := map[string]string{}
+	for _, e := range errs {
+		name := strings.TrimPrefix(e.Path, "/")
+		if e.Path == "" || t.Column(name) == nil {
+			fd.GeneralErrors = append(fd.GeneralErrors, strings.TrimPrefix(e.Path+" ", " ")+e.Message)
+			continue
+		}
+		if _, dup := errAt[name]; !dup {
+			errAt[name] = e.Message
+		}
+	}
+	for i, f := range c.st.fields[t.Name] {
+		if create && f.HideOnCreate {
+			continue
+		}
+		col := f.Column
+		ff := formField{ID: "f" + strconv.Itoa(i), Name: col.Name, Label: f.Label, Widget: f.Widget, Help: f.Help,
+			ReadOnly: f.ReadOnly || fd.ReadOnly, Error: errAt[col.Name]}
+		ff.Required = schema.Required(t, col) && !ff.ReadOnly
+		var sqlv any
+		if r != nil {
+			sqlv = r.get(col)
+		} else if col.Default != nil && col.Default.Literal {
+			sqlv = col.Default.Value
+		}
+		value := sqldb.Text(sqlv)
+		if typedValue, ok := typed[col.Name]; ok {
+			value = typedValue
+		}
+		if _, isBlob := sqlv.([]byte); isBlob {
+			ff.ReadOnly = true
+		}
+		ff.Value = value
+		max := col.MaxLength
+		if m := col.Check.MaxLength; m != nil && (max == nil || *m < *max) {
+			max = m
+		}
+		if max != nil {
+			ff.MaxLength = *max
+		}
+		switch f.Widget {
+		case "checkbox":
+			ff.Checked = value == "1" || value == "true" || value == "on"
+		case "integer":
+			ff.InputType, ff.Step = "number", "1"
+		case "number":
+			ff.InputType, ff.Step = "number", "any"
+		case "date":
+			ff.InputType = "date"
+		case "datetime":
+			ff.InputType = "datetime-local"
+			ff.Step = "1"
+			if len(value) >= 19 && value[10] == ' ' {
+				ff.Value = value[:10] + "T" + value[11:19]
+			}
+		case "email", "url", "tel", "password", "color":
+			ff.InputType = f.Widget
+		case "select":
+			ff.Options = enumOptions(col, value)
+		case "reference":
+			c.referenceField(&ff, f, value)
+		default:
+			ff.InputType = "text"
+		}
+		if ff.InputType == "number" {
+			if v := col.Check.Minimum; v != nil {
+				ff.Min = sqldb.FormatNumber(v)
+			}
+			if v := col.Check.Maximum; v != nil {
+				ff.Max = sqldb.FormatNumber(v)
+			}
+			if ff.Value != "" {
+				if _, err := strconv.ParseFloat(ff.Value, 64); err != nil {
+					ff.InputType = "text" // keep what the person typed visible
+				}
+			}
+		}
+		fd.Fields = append(fd.Fields, ff)
+	}
+	return fd
+}
+
+func enumOptions(col *model.Column, value string) []option {
+	var opts []option
+	if col.Nullable() {
+		opts = append(opts, option{Value: "", Label: "—", Selected: value == ""})
+	}
+	found := false
+	for _, e := range col.Check.Enum {
+		s := sqldb.Text(e)
+		sel := s == value
+		found = found || sel
+		opts = append(opts, option{Value: s, Label: s, Selected: sel})
+	}
+	if !found && value != "" {
+		// A value outside the list (old data, or what was typed) stays visible.
+		opts = append(opts, option{Value: value, Label: value + " (not allowed)", Selected: true})
+	}
+	return opts
+}
+
+// referenceThreshold is the largest referenced table offered as a <select>;
+// larger ones get a search box.
+const referenceThreshold = 200
+
+func (c *ctx) referenceField(ff *formField, f *schema.Field, value string) {
+	ref := f.Reference
+	parent := c.st.db.Table(ref.Table)
+	ff.InputType = "text"
+	if parent == nil || c.table(parent.Name) == nil {
+		return
+	}
+	if value != "" {
+		if len(parent.PK) == 1 && parent.PK[0].Name == ref.Column {
+			ff.Href = c.tableURL(parent.Name) + "/r/" + EncodeComponent(value)
+			ff.RefText = c.label(parent)
+		}
+	}
+	keyExpr := sqldb.Ident(ref.Column)
+	labelExpr := keyExpr
+	if ref.LabelColumn != "" {
+		labelExpr = sqldb.Ident(ref.LabelColumn)
+	}
+	rs, err := c.e.db.Query("SELECT " + keyExpr + ", " + labelExpr + " FROM " + sqldb.Ident(parent.Name) +
+		" ORDER BY " + labelExpr + ", " + keyExpr + " LIMIT " + strconv.Itoa(referenceThreshold+1))
+	if err != nil {
+		return
+	}
+	if len(rs.Values) > referenceThreshold {
+		ff.Search = c.tableURL(parent.Name) + "/options"
+		if value != "" && ref.LabelColumn != "" {
+			if lr, err := c.e.db.Query("SELECT "+labelExpr+" FROM "+sqldb.Ident(parent.Name)+" WHERE "+keyExpr+" = ?", value); err == nil && len(lr.Values) == 1 {
+				ff.RefLabel = sqldb.Text(lr.Values[0][0])
+			}
+		}
+		return
+	}
+	if f.Column.Nullable() || value == "" {
+		ff.Options = append(ff.Options, option{Value: "", Label: "—", Selected: value == ""})
+	}
+	found := value == ""
+	for _, v := range rs.Values {
+		k := sqldb.Text(v[0])
+		l := sqldb.Text(v[1])
+		if ref.LabelColumn != "" && l != k {
+			l = l + " (" + k + ")"
+		}
+		sel := k == value
+		found = found || sel
+		ff.Options = append(ff.Options, option{Value: k, Label: l, Selected: sel})
+	}
+	if !found {
+		ff.Options = append(ff.Options, option{Value: value, Label: value + " (no such row)", Selected: true})
+	}
+}
+
+type rowData struct {
+	page
+	Label, Heading, DeleteHref, CancelHref string
+	Form                                   formData
+	Referenced                             []link
+}
+
+func (c *ctx) rowHeading(t *model.Table, r *row) string {
+	if lc := schema.LabelColumn(t, c.e.opts.Config.Table(t.Name)); lc != nil {
+		if s := sqldb.Text(r.get(lc)); s != "" {
+			return s
+		}
+	}
+	return t.Name + " " + strings.Join(strings.Split(sqldb.Text(r.key()[0]), ","), ", ")
+}
+
+func (c *ctx) rowPage(t *model.Table, r *row, typed formValues, errs []fieldError, notice string) *protocol.Response {
+	fd := c.buildForm(t, r, typed, errs, false)
+	fd.Action = c.rowURL(r)
+	fd.Version = r.version()
+	fd.Submit = "Save"
+	if notice != "" {
+		fd.Notice, fd.NoticeClass = notice, "ok"
+	}
+	status := 200
+	if len(errs) > 0 {
+		status = 422
+	}
+	if c.hx {
+		return html(status, render.Page("form", fd))
+	}
+	heading := c.rowHeading(t, r)
+	d := rowData{page: c.page(heading+" · "+c.label(t), link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: heading}),
+		Label: c.label(t), Heading: heading, Form: fd}
+	if c.writable(t) == "" {
+		d.DeleteHref = c.rowURL(r) + "/delete"
+	}
+	d.Referenced = c.referencedBy(t, r)
+	return html(status, render.Page("row", d))
+}
+
+// referencedBy links to the rows of other tables that point at this one.
+func (c *ctx) referencedBy(t *model.Table, r *row) []link {
+	var out []link
+	for _, other := range c.st.db.Tables {
+		if c.table(other.Name) == nil {
+			continue
+		}
+		for _, fk := range other.ForeignKeys {
+			if fk.Table != t.Name || len(fk.From) != 1 {
+				continue
+			}
+			col := t.Column(fk.To[0])
+			if col == nil {
+				continue
+			}
+			v := sqldb.Text(r.get(col))
+			out = append(out, link{Text: c.label(other) + " by " + fk.From[0],
+				Href: c.tableURL(other.Name) + "?f." + EncodeComponent(fk.From[0]) + "=" + EncodeComponent(v)})
+		}
+	}
+	return out
+}
+
+func (c *ctx) newPage(t *model.Table, typed formValues, errs []fieldError, notice string) *protocol.Response {
+	fd := c.buildForm(t, nil, typed, errs, true)
+	fd.Action = c.tableURL(t.Name) + "/new"
+	fd.Submit = "Create"
+	fd.CancelHref = c.tableURL(t.Name)
+	if notice != "" {
+		fd.Notice, fd.NoticeClass = notice, "warn"
+	}
+	status := 200
+	if len(errs) > 0 {
+		status = 422
+	}
+	if c.hx && c.req.Method == "POST" {
+		return html(status, render.Page("form", fd))
+	}
+	d := rowData{page: c.page("New row · "+c.label(t), link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "New row"}),
+		Label: c.label(t), Heading: "New row in " + c.label(t), Form: fd}
+	return html(status, render.Page("new", d))
+}
+
+func (c *ctx) confirmPage(t *model.Table, r *row) *protocol.Response {
+	heading := c.rowHeading(t, r)
+	d := rowData{page: c.page("Delete · "+heading, link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: heading, Href: c.rowURL(r)}, link{Text: "Delete"}),
+		Label: c.label(t), Heading: heading, DeleteHref: c.rowURL(r) + "/delete", CancelHref: c.rowURL(r)}
+	return html(200, render.Page("confirm", d))
+}
+
+// formBody reads an HTML form body (urlencoded or multipart).
+func (c *ctx) formBody() (url.Values, *protocol.Response) {
+	mt, params, err := mime.ParseMediaType(c.header("content-type"))
+	if err != nil {
+		return nil, c.fail(415, "send the form as application/x-www-form-urlencoded or multipart/form-data")
+	}
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		if !utf8Valid(c.req.Body) {
+			return nil, c.fail(400, "the form is not valid UTF-8")
+		}
+		v, err := url.ParseQuery(string(c.req.Body))
+		if err != nil {
+			return nil, c.fail(400, "the form body is malformed")
+		}
+		return v, nil
+	case "multipart/form-data":
+		mr := multipart.NewReader(bytes.NewReader(c.req.Body), params["boundary"])
+		out := url.Values{}
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, c.fail(400, "the multipart form is malformed")
+			}
+			b, err := io.ReadAll(p)
+			if err != nil {
+				return nil, c.fail(400, "the multipart form is malformed")
+			}
+			if p.FormName() != "" && p.FileName() == "" {
+				out.Add(p.FormName(), string(b))
+			}
+		}
+		return out, nil
+	}
+	return nil, c.fail(415, "send the form as application/x-www-form-urlencoded or multipart/form-data")
+}
+
+// formInstance turns a submitted form into an instance for validation and the
+// texts as typed (to show back). Fields that are not on the form are left
+// alone; on create, an empty field of a column with a default is left out so
+// the database fills it.
+func (c *ctx) formInstance(t *model.Table, form url.Values, create bool) (map[string]any, formValues) {
+	inst := map[string]any{}
+	typed := formValues{}
+	for _, f := range c.st.fields[t.Name] {
+		col := f.Column
+		if f.ReadOnly || (create && f.HideOnCreate) {
+			continue
+		}
+		vs, present := form[col.Name]
+		if !present && f.Widget != "checkbox" {
+			continue
+		}
+		s := ""
+		if len(vs) > 0 {
+			s = vs[len(vs)-1] // a checkbox sends its hidden "0" first, then "1" when ticked
+		}
+		typed[col.Name] = s
+		if create && s == "" && col.Default != nil {
+			continue
+		}
+		inst[col.Name] = fromForm(col, s, present)
+	}
+	return inst, typed
+}
+
+func (c *ctx) htmlCreate(t *model.Table) *protocol.Response {
+	form, bad := c.formBody()
+	if bad != nil {
+		return bad
+	}
+	inst, typed := c.formInstance(t, form, true)
+	o := c.insert(t, inst)
+	if o.status == 201 {
+		return c.redirect(c.rowURL(o.row))
+	}
+	if o.status == 422 || o.status == 409 {
+		errs := o.errs
+		if len(errs) == 0 {
+			errs = []fieldError{{Path: "", Message: o.msg}}
+		}
+		return c.newPage(t, typed, errs, "")
+	}
+	return c.htmlOutcome(t, o, nil)
+}
+
+func (c *ctx) htmlUpdate(t *model.Table, cur *row) *protocol.Response {
+	form, bad := c.formBody()
+	if bad != nil {
+		return bad
+	}
+	inst, typed := c.formInstance(t, form, false)
+	o := c.update(t, cur.key(), inst, form.Get("_version"))
+	switch {
+	case o.status == 200:
+		if c.hx {
+			return c.rowPage(t, o.row, nil, nil, "Saved.")
+		}
+		return c.redirect(c.rowURL(o.row))
+	case o.status == 422:
+		r := cur
+		return c.rowPage(t, r, typed, o.errs, "")
+	case o.status == 409 && o.current != nil:
+		return c.conflict(t, o.current, typed)
+	}
+	return c.htmlOutcome(t, o, nil)
+}
+
+func (c *ctx) htmlDelete(t *model.Table, r *row) *protocol.Response {
+	form, bad := c.formBody()
+	if bad != nil {
+		return bad
+	}
+	o := c.remove(t, r.key(), form.Get("_version"))
+	if o.status == 204 {
+		return c.redirect(c.tableURL(t.Name))
+	}
+	return c.htmlOutcome(t, o, nil)
+}
+
+// redirect answers a successful form post: 303 for plain browsers, a full
+// navigation for htmx (so the URL bar follows).
+func (c *ctx) redirect(to string) *protocol.Response {
+	if c.hx {
+		return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 200, Headers: [][2]string{{"hx-redirect", to}, {"content-type", ctHTML}}}}
+	}
+	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 303, Headers: [][2]string{{"location", to}, {"content-type", ctHTML}}}}
+}
+
+func (c *ctx) htmlOutcome(t *model.Table, o *outcome, _ *row) *protocol.Response {
+	return c.fail(o.status, o.msg)
+}
+
+type conflictField struct {
+	Label, Name, Mine, Theirs string
+}
+
+// conflict shows, for every field the person changed that someone else also
+// changed, both values with a choice.
+func (c *ctx) conflict(t *model.Table, cur *row, typed formValues) *protocol.Response {
+	d := struct {
+		Action, DSID, Version, CancelHref string
+		Conflicts                         []conflictField
+		Same                              []hiddenInput
+	}{Action: c.rowURL(cur), DSID: c.st.dsid, Version: cur.version(), CancelHref: c.rowURL(cur)}
+	for _, f := range c.st.fields[t.Name] {
+		mine, ok := typed[f.Column.Name]
+		if !ok {
+			continue
+		}
+		theirs := sqldb.Text(cur.get(f.Column))
+		if mine == theirs {
+			d.Same = append(d.Same, hiddenInput{f.Column.Name, mine})
+			continue
+		}
+		d.Conflicts = append(d.Conflicts, conflictField{Label: f.Label, Name: f.Column.Name, Mine: mine, Theirs: theirs})
+	}
+	body := render.Page("conflict", d)
+	if c.hx {
+		return html(409, body)
+	}
+	heading := c.rowHeading(t, cur)
+	full := struct {
+		page
+		Label, Heading string
+		Body           template.HTML
+	}{c.page(heading, link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: heading}), c.label(t), heading, template.HTML(body)}
+	return html(409, render.Page("conflict-page", full))
+}

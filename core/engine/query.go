@@ -1,0 +1,279 @@
+package engine
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+// listQuery is one page of a list: the same parameters drive the HTML list,
+// the JSON list and the CSV export.
+type listQuery struct {
+	t       *model.Table
+	sort    *model.Column // nil: key order
+	desc    bool
+	after   []any // cursor: [sort value,] key values...; nil for the first page
+	offset  int64 // views have no key: they page by offset
+	q       string
+	filters []filter
+	limit   int
+}
+
+type filter struct {
+	col   *model.Column
+	value string
+}
+
+const maxLimit = 1000
+
+// parseList reads sort, desc, after, q, f.COL and limit from the query string.
+func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
+	lq := &listQuery{t: t, limit: c.e.opts.Config.PageSizeFor(t.Name)}
+	qv := c.query
+	if s := qv.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxLimit {
+			return nil, fmt.Errorf("limit must be a whole number from 1 to %d", maxLimit)
+		}
+		lq.limit = n
+	}
+	if s := qv.Get("sort"); s != "" {
+		col := t.Column(s)
+		if col == nil || c.e.opts.Config.Table(t.Name).Column(s).Hidden {
+			return nil, fmt.Errorf("cannot sort by %q: no such column", s)
+		}
+		lq.sort = col
+	}
+	lq.desc = qv.Get("desc") == "1" || qv.Get("desc") == "true"
+	lq.q = strings.TrimSpace(qv.Get("q"))
+	for k, vs := range qv {
+		if name, ok := strings.CutPrefix(k, "f."); ok {
+			col := t.Column(name)
+			if col == nil {
+				return nil, fmt.Errorf("cannot filter by %q: no such column", name)
+			}
+			for _, v := range vs {
+				lq.filters = append(lq.filters, filter{col, v})
+			}
+		}
+	}
+	// map iteration order is random: keep filters in column order for stable SQL.
+	sortFilters(lq.filters)
+	if s := qv.Get("after"); s != "" {
+		if err := lq.decodeCursor(s); err != nil {
+			return nil, fmt.Errorf("after: not a cursor this server made")
+		}
+	}
+	return lq, nil
+}
+
+func sortFilters(fs []filter) {
+	for i := 1; i < len(fs); i++ {
+		for j := i; j > 0 && (fs[j].col.Index < fs[j-1].col.Index ||
+			fs[j].col.Index == fs[j-1].col.Index && fs[j].value < fs[j-1].value); j-- {
+			fs[j], fs[j-1] = fs[j-1], fs[j]
+		}
+	}
+}
+
+// keyExprs are the SQL expressions of the table's key, in key order.
+func keyExprs(t *model.Table) []string {
+	if t.HasRowidKey() {
+		return []string{"_rowid_"}
+	}
+	out := make([]string, len(t.PK))
+	for i, c := range t.PK {
+		out[i] = sqldb.Ident(c.Name)
+	}
+	return out
+}
+
+// cursor is a row's position in the list's order, opaque to clients.
+func (lq *listQuery) cursor(r *row) string {
+	var vals []any
+	if lq.t.View {
+		return base64.RawURLEncoding.EncodeToString([]byte(`{"o":` + strconv.FormatInt(lq.offset+int64(lq.limit), 10) + `}`))
+	}
+	if lq.sort != nil {
+		vals = append(vals, r.get(lq.sort))
+	}
+	vals = append(vals, r.key()...)
+	b, _ := json.Marshal(protocol.Values(vals))
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (lq *listQuery) decodeCursor(s string) error {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return err
+	}
+	if lq.t.View {
+		var o struct {
+			O *int64 `json:"o"`
+		}
+		if err := json.Unmarshal(b, &o); err != nil || o.O == nil || *o.O < 0 {
+			return fmt.Errorf("bad cursor")
+		}
+		lq.offset = *o.O
+		return nil
+	}
+	var vals []protocol.Value
+	if err := json.Unmarshal(b, &vals); err != nil {
+		return err
+	}
+	want := len(keyExprs(lq.t))
+	if lq.sort != nil {
+		want++
+	}
+	if len(vals) != want {
+		return fmt.Errorf("cursor does not match the sort")
+	}
+	lq.after = protocol.Unwrap(vals)
+	return nil
+}
+
+// build returns the WHERE clause (with "WHERE") and its arguments, without paging.
+func (lq *listQuery) where(withCursor bool) (string, []any) {
+	var conds []string
+	var args []any
+	t := lq.t
+	for _, f := range lq.filters {
+		id := sqldb.Ident(f.col.Name)
+		if f.value == "" {
+			conds = append(conds, "("+id+" IS NULL OR "+id+" = '')")
+		} else {
+			conds = append(conds, id+" = ?")
+			args = append(args, f.value)
+		}
+	}
+	if lq.q != "" {
+		if t.FTS != "" {
+			conds = append(conds, "_rowid_ IN (SELECT rowid FROM "+sqldb.Ident(t.FTS)+" WHERE "+sqldb.Ident(t.FTS)+" MATCH ?)")
+			args = append(args, ftsQuery(lq.q))
+		} else {
+			var ors []string
+			pattern := "%" + likeEscape(lq.q) + "%"
+			for _, c := range t.Columns {
+				if c.Kind == model.String || c.Kind == model.Date || c.Kind == model.DateTime {
+					ors = append(ors, sqldb.Ident(c.Name)+` LIKE ? ESCAPE '\'`)
+					args = append(args, pattern)
+				}
+			}
+			if len(ors) == 0 {
+				ors = append(ors, "0")
+			}
+			conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+		}
+	}
+	if withCursor && lq.after != nil && !t.View {
+		keys := keyExprs(t)
+		ph := strings.TrimSuffix(strings.Repeat("?, ", len(keys)), ", ")
+		keyTuple := "(" + strings.Join(keys, ", ") + ")"
+		op := ">"
+		if lq.desc {
+			op = "<"
+		}
+		if lq.sort == nil {
+			conds = append(conds, keyTuple+" "+op+" ("+ph+")")
+			args = append(args, lq.after...)
+		} else {
+			s := sqldb.Ident(lq.sort.Name)
+			v, key := lq.after[0], lq.after[1:]
+			switch {
+			case v == nil && !lq.desc: // NULLs sort first ascending
+				conds = append(conds, "(("+s+" IS NULL AND "+keyTuple+" > ("+ph+")) OR "+s+" IS NOT NULL)")
+				args = append(args, key...)
+			case v == nil && lq.desc: // and last descending
+				conds = append(conds, "("+s+" IS NULL AND "+keyTuple+" < ("+ph+"))")
+				args = append(args, key...)
+			case !lq.desc:
+				conds = append(conds, "("+s+" > ? OR ("+s+" = ? AND "+keyTuple+" > ("+ph+")))")
+				args = append(append(args, v, v), key...)
+			default:
+				conds = append(conds, "("+s+" < ? OR ("+s+" = ? AND "+keyTuple+" < ("+ph+")) OR "+s+" IS NULL)")
+				args = append(append(args, v, v), key...)
+			}
+		}
+	}
+	if len(conds) == 0 {
+		return "", args
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+func (lq *listQuery) orderBy() string {
+	dir := ""
+	if lq.desc {
+		dir = " DESC"
+	}
+	var parts []string
+	if lq.sort != nil {
+		parts = append(parts, sqldb.Ident(lq.sort.Name)+dir)
+	}
+	if lq.t.View {
+		if len(parts) == 0 {
+			parts = append(parts, "1"+dir)
+		}
+	} else {
+		for _, k := range keyExprs(lq.t) {
+			parts = append(parts, k+dir)
+		}
+	}
+	return " ORDER BY " + strings.Join(parts, ", ")
+}
+
+// run reads one page; next is the cursor of the following page, or "".
+func (lq *listQuery) run(db sqldb.DB) (rows []*row, next string, err error) {
+	where, args := lq.where(true)
+	sql := "SELECT " + selectList(lq.t) + " FROM " + sqldb.Ident(lq.t.Name) + where + lq.orderBy() +
+		" LIMIT " + strconv.Itoa(lq.limit+1)
+	if lq.t.View && lq.offset > 0 {
+		sql += " OFFSET " + strconv.FormatInt(lq.offset, 10)
+	}
+	rs, err := db.Query(sql, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	rows = readRows(lq.t, rs)
+	if len(rows) > lq.limit {
+		rows = rows[:lq.limit]
+		next = lq.cursor(rows[len(rows)-1])
+	}
+	return rows, next, nil
+}
+
+// count is the number of rows matching the filters and search.
+func (lq *listQuery) count(db sqldb.DB) (int64, error) {
+	where, args := lq.where(false)
+	rs, err := db.Query("SELECT count(*) FROM "+sqldb.Ident(lq.t.Name)+where, args...)
+	if err != nil || len(rs.Values) == 0 {
+		return 0, err
+	}
+	n, _ := sqldb.Int(rs.Values[0][0])
+	return n, nil
+}
+
+func likeEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+// ftsQuery makes a search box's text safe for FTS5 MATCH: every word becomes
+// a quoted string (so operators and syntax errors cannot happen), the last one
+// a prefix query so results follow typing.
+func ftsQuery(q string) string {
+	words := strings.Fields(q)
+	for i, w := range words {
+		words[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+		if i == len(words)-1 {
+			words[i] += "*"
+		}
+	}
+	return strings.Join(words, " ")
+}

@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/url"
+	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+)
+
+// ctx is one request being answered.
+type ctx struct {
+	e     *Engine
+	st    *state
+	req   *protocol.Request
+	segs  []string // unescaped path segments
+	raw   []string // the same, still escaped (composite keys split on raw commas)
+	query url.Values
+	api   bool // under /api: answers are JSON
+	hx    bool // an htmx partial request: answer with a fragment
+}
+
+func newCtx(e *Engine, req *protocol.Request) *ctx {
+	c := &ctx{e: e, st: e.st, req: req}
+	c.query, _ = url.ParseQuery(req.Query)
+	if c.query == nil {
+		c.query = url.Values{}
+	}
+	c.hx = req.Headers["hx-request"] == "true" && req.Headers["hx-request-type"] != "full"
+	return c
+}
+
+func (c *ctx) header(name string) string { return c.req.Headers[name] }
+
+// splitPath unescapes each segment of a raw path; ok is false for bad escapes.
+func splitPath(raw string) (segs, rawSegs []string, ok bool) {
+	raw = strings.TrimPrefix(raw, "/")
+	if raw == "" {
+		return nil, nil, true
+	}
+	rawSegs = strings.Split(raw, "/")
+	segs = make([]string, len(rawSegs))
+	for i, p := range rawSegs {
+		s, err := pathUnescape(p)
+		if err != nil {
+			return nil, nil, false
+		}
+		segs[i] = s
+	}
+	return segs, rawSegs, true
+}
+
+func (e *Engine) route(c *ctx) *protocol.Response {
+	segs, raw, ok := splitPath(c.req.Path)
+	c.api = len(segs) > 0 && segs[0] == "api"
+	if !ok {
+		return c.fail(400, "the path has a malformed percent escape")
+	}
+	c.segs, c.raw = segs, raw
+	if c.req.TooLarge {
+		return c.fail(413, "the request body is larger than the server accepts")
+	}
+	if len(segs) == 2 && segs[0] == "assets" && (c.req.Method == "GET" || c.req.Method == "HEAD") {
+		return asset(segs[1])
+	}
+	if len(segs) == 1 && segs[0] == "signin" {
+		return c.signin()
+	}
+	if !c.authorized() {
+		if c.api {
+			return c.fail(401, "sign in: send Authorization: Bearer TOKEN")
+		}
+		return c.signinPage(401, "")
+	}
+	if isUnsafe(c.req.Method) && c.crossSite() {
+		return c.fail(403, "cross-site requests may not change data")
+	}
+	if c.api {
+		return c.routeAPI(segs[1:], raw[1:])
+	}
+	return c.routeHTML(segs, raw)
+}
+
+func isUnsafe(m string) bool { return m != "GET" && m != "HEAD" && m != "OPTIONS" }
+
+// crossSite reports a request a browser says came from another site.
+func (c *ctx) crossSite() bool {
+	if c.header("sec-fetch-site") == "cross-site" {
+		return true
+	}
+	origin := c.header("origin")
+	if origin == "" {
+		return false
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return true // "null" and garbage origins are never ours
+	}
+	return !strings.EqualFold(u.Host, c.header("host"))
+}
+
+const cookieName = "nakedhtmx_session"
+
+// sessionValue is what the sign-in cookie holds: derived from the token, so
+// the token itself never sits in a cookie jar.
+func (e *Engine) sessionValue() string {
+	sum := sha256.Sum256([]byte("nakedhtmx session\x00" + e.opts.AuthToken))
+	return hex.EncodeToString(sum[:])
+}
+
+func (c *ctx) authorized() bool {
+	tok := c.e.opts.AuthToken
+	if tok == "" {
+		return true
+	}
+	if h := c.header("authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return subtle.ConstantTimeCompare([]byte(h[7:]), []byte(tok)) == 1
+	}
+	want := c.e.sessionValue()
+	for _, part := range strings.Split(c.header("cookie"), ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		if k == cookieName && subtle.ConstantTimeCompare([]byte(v), []byte(want)) == 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// table finds a user table by its unescaped name; system tables are unknown.
+func (c *ctx) table(name string) *model.Table {
+	if model.IsInternal(name) {
+		return nil
+	}
+	t := c.st.db.Table(name)
+	if t == nil || c.e.opts.Config.Table(name).Hidden {
+		return nil
+	}
+	return t
+}
+
+func constantEq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

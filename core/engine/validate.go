@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+)
+
+// validator is a table's compiled JSON Schema; compiled once per schema
+// version, on first use.
+type validator struct {
+	sch *jsonschema.Schema
+}
+
+// fieldError is one validation error, as CONTRACT.md's 422 body lists them.
+type fieldError struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+func (c *ctx) validator(t *model.Table) (*validator, error) {
+	if v := c.st.validators[t.Name]; v != nil {
+		return v, nil
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(jsonBody(c.st.schemas[t.Name])))
+	if err != nil {
+		return nil, err
+	}
+	comp := jsonschema.NewCompiler()
+	const url = "mem:///table.json"
+	if err := comp.AddResource(url, doc); err != nil {
+		return nil, err
+	}
+	sch, err := comp.Compile(url)
+	if err != nil {
+		return nil, fmt.Errorf("compile schema of %q: %w", t.Name, err)
+	}
+	v := &validator{sch: sch}
+	c.st.validators[t.Name] = v
+	return v, nil
+}
+
+var printer = message.NewPrinter(language.English)
+
+// validate checks an instance; it returns the errors sorted by column order.
+func (c *ctx) validate(t *model.Table, inst map[string]any) ([]fieldError, error) {
+	v, err := c.validator(t)
+	if err != nil {
+		return nil, err
+	}
+	err = v.sch.Validate(inst)
+	if err == nil {
+		return nil, nil
+	}
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return nil, err
+	}
+	var out []fieldError
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, ce := range e.Causes {
+				walk(ce)
+			}
+			return
+		}
+		out = append(out, describe(t, e)...)
+	}
+	walk(ve)
+	order := func(p string) int {
+		if col := t.Column(strings.TrimPrefix(p, "/")); col != nil {
+			return col.Index
+		}
+		return len(t.Columns)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return order(out[i].Path) < order(out[j].Path) })
+	return dedupe(out), nil
+}
+
+func dedupe(in []fieldError) []fieldError {
+	seen := map[fieldError]bool{}
+	out := in[:0]
+	for _, e := range in {
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// describe words an error for a person, next to the field it is about.
+func describe(t *model.Table, e *jsonschema.ValidationError) []fieldError {
+	path := "/" + strings.Join(e.InstanceLocation, "/")
+	switch k := e.ErrorKind.(type) {
+	case *kind.Required:
+		var out []fieldError
+		for _, m := range k.Missing {
+			out = append(out, fieldError{"/" + m, "is required"})
+		}
+		return out
+	case *kind.AdditionalProperties:
+		var out []fieldError
+		for _, p := range k.Properties {
+			out = append(out, fieldError{"/" + p, "is not a column of " + t.Name})
+		}
+		return out
+	case *kind.Type:
+		return []fieldError{{path, "must be " + typeWords(k.Want)}}
+	case *kind.MaxLength:
+		return []fieldError{{path, fmt.Sprintf("must be at most %d characters", k.Want)}}
+	case *kind.MinLength:
+		return []fieldError{{path, fmt.Sprintf("must be at least %d characters", k.Want)}}
+	case *kind.Enum:
+		var opts []string
+		for _, v := range k.Want {
+			if v != nil {
+				b, _ := json.Marshal(v)
+				opts = append(opts, string(b))
+			}
+		}
+		return []fieldError{{path, "must be one of " + strings.Join(opts, ", ")}}
+	case *kind.Minimum:
+		return []fieldError{{path, "must be at least " + ratString(k.Want)}}
+	case *kind.Maximum:
+		return []fieldError{{path, "must be at most " + ratString(k.Want)}}
+	case *kind.ExclusiveMinimum:
+		return []fieldError{{path, "must be greater than " + ratString(k.Want)}}
+	case *kind.ExclusiveMaximum:
+		return []fieldError{{path, "must be less than " + ratString(k.Want)}}
+	}
+	return []fieldError{{path, e.ErrorKind.LocalizedString(printer)}}
+}
+
+func typeWords(want []string) string {
+	var words []string
+	for _, w := range want {
+		switch w {
+		case "integer":
+			words = append(words, "a whole number")
+		case "number":
+			words = append(words, "a number")
+		case "string":
+			words = append(words, "text")
+		case "boolean":
+			words = append(words, "true or false")
+		case "null":
+			words = append(words, "empty")
+		default:
+			words = append(words, w)
+		}
+	}
+	return strings.Join(words, " or ")
+}
+
+func ratString(r interface{ FloatString(int) string }) string {
+	s := r.FloatString(10)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}

@@ -1,0 +1,334 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/schema"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+func newObj(kv ...any) *schema.Object {
+	o := schema.NewObject()
+	for i := 0; i+1 < len(kv); i += 2 {
+		o.Set(kv[i].(string), kv[i+1])
+	}
+	return o
+}
+
+// rowidName is the key a rowid table without a declared key is addressed by.
+const rowidName = "rowid"
+
+// selectList is the column list of a table's SELECTs: the rowid first for
+// tables addressed by it, then every column in order.
+func selectList(t *model.Table) string {
+	var b strings.Builder
+	if t.HasRowidKey() {
+		b.WriteString(`_rowid_ AS "rowid"`)
+	}
+	for _, c := range t.Columns {
+		if b.Len() > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(sqldb.Ident(c.Name))
+	}
+	return b.String()
+}
+
+// row is one row read with selectList.
+type row struct {
+	t     *model.Table
+	rowid any
+	vals  []any // SQL values, one per t.Columns
+}
+
+func readRows(t *model.Table, rs *sqldb.Rows) []*row {
+	out := make([]*row, len(rs.Values))
+	for i, v := range rs.Values {
+		r := &row{t: t}
+		if t.HasRowidKey() {
+			r.rowid, v = v[0], v[1:]
+		}
+		r.vals = v
+		out[i] = r
+	}
+	return out
+}
+
+// get returns a column's SQL value.
+func (r *row) get(c *model.Column) any { return r.vals[c.Index] }
+
+// jsonValue turns a SQL value into the JSON value the schema describes.
+func jsonValue(c *model.Column, v any) any {
+	switch x := v.(type) {
+	case []byte:
+		return base64.StdEncoding.EncodeToString(x)
+	case int64:
+		if c.Kind == model.Boolean && (x == 0 || x == 1) {
+			return x == 1
+		}
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+	}
+	return v
+}
+
+// object is the row as the JSON API shows it, in column order.
+func (r *row) object() *schema.Object {
+	o := schema.NewObject()
+	if r.t.HasRowidKey() {
+		o.Set(rowidName, r.rowid)
+	}
+	for _, c := range r.t.Columns {
+		o.Set(c.Name, jsonValue(c, r.vals[c.Index]))
+	}
+	return o
+}
+
+// version is a row's optimistic-concurrency token: a hash of its values.
+func (r *row) version() string {
+	sum := sha256.Sum256(jsonBody(r.object()))
+	return hex.EncodeToString(sum[:8])
+}
+
+// key returns the row's primary key values in key order.
+func (r *row) key() []any {
+	if r.t.HasRowidKey() {
+		return []any{r.rowid}
+	}
+	out := make([]any, len(r.t.PK))
+	for i, c := range r.t.PK {
+		out[i] = r.vals[c.Index]
+	}
+	return out
+}
+
+// pkObject is the key as CONTRACT.md's JSON "pk": {"Col": value}.
+func (r *row) pkObject() *schema.Object {
+	o := schema.NewObject()
+	if r.t.HasRowidKey() {
+		return o.Set(rowidName, r.rowid)
+	}
+	for _, c := range r.t.PK {
+		o.Set(c.Name, jsonValue(c, r.vals[c.Index]))
+	}
+	return o
+}
+
+// pkPath is the key as one path segment: each value percent-encoded like
+// encodeURIComponent, joined by a literal comma (README documents it).
+func (r *row) pkPath() string {
+	parts := make([]string, 0, 2)
+	for _, v := range r.key() {
+		parts = append(parts, EncodeComponent(sqldb.Text(v)))
+	}
+	return strings.Join(parts, ",")
+}
+
+// keyWhere is the WHERE clause that finds one row by key.
+func keyWhere(t *model.Table) string {
+	if t.HasRowidKey() {
+		return "_rowid_ = ?"
+	}
+	parts := make([]string, len(t.PK))
+	for i, c := range t.PK {
+		parts[i] = sqldb.Ident(c.Name) + " = ?"
+	}
+	return strings.Join(parts, " AND ")
+}
+
+var errBadKey = errors.New("malformed row key")
+
+// parseKey reads a key path segment (still percent-encoded) into SQL values.
+func parseKey(t *model.Table, raw string) ([]any, error) {
+	if t.View {
+		return nil, errBadKey
+	}
+	var parts []string
+	if len(t.PK) > 1 {
+		parts = strings.Split(raw, ",")
+		if len(parts) != len(t.PK) {
+			return nil, errBadKey
+		}
+	} else {
+		parts = []string{raw}
+	}
+	out := make([]any, len(parts))
+	for i, p := range parts {
+		s, err := pathUnescape(p)
+		if err != nil {
+			return nil, errBadKey
+		}
+		if t.HasRowidKey() {
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return nil, errBadKey
+			}
+			out[i] = n
+			continue
+		}
+		out[i] = keyValue(t.PK[i], s)
+	}
+	return out, nil
+}
+
+// keyValue converts a key's text to the column's type, so that an INTEGER key
+// compares as a number even in a WITHOUT ROWID table.
+func keyValue(c *model.Column, s string) any {
+	switch c.Kind {
+	case model.Integer, model.Boolean:
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n
+		}
+	case model.Number:
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f
+		}
+	}
+	return s
+}
+
+// fromJSON turns a decoded JSON body value (numbers as json.Number) into the
+// instance value validated against the schema.
+func fromJSON(c *model.Column, v any) any {
+	n, ok := v.(json.Number)
+	if !ok {
+		return v
+	}
+	if i, err := n.Int64(); err == nil {
+		return i
+	}
+	f, err := n.Float64()
+	if err != nil {
+		return string(n) // out of range: kept, and the validator says why
+	}
+	if c != nil && c.Kind == model.Integer && f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+		return int64(f)
+	}
+	return f
+}
+
+// fromForm turns a form field's text into an instance value for the column.
+// Text that does not parse stays text, so the validator reports it against
+// the field and the form shows it back as typed.
+func fromForm(c *model.Column, s string, present bool) any {
+	if !present {
+		if c.Kind == model.Boolean {
+			return false
+		}
+		return nil
+	}
+	if s == "" && c.Kind != model.String && c.Kind != model.Boolean {
+		return nil
+	}
+	if s == "" && c.Nullable() && c.Kind == model.String {
+		return nil
+	}
+	switch c.Kind {
+	case model.Integer:
+		if n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil {
+			return n
+		}
+	case model.Number:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+			if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+				return int64(f)
+			}
+			return f
+		}
+	case model.Boolean:
+		switch strings.ToLower(s) {
+		case "1", "on", "true", "yes":
+			return true
+		case "0", "off", "false", "no", "":
+			return false
+		}
+	case model.DateTime:
+		// datetime-local inputs send 2024-01-02T10:30; store SQLite's own form.
+		if len(s) >= 16 && s[10] == 'T' && !strings.ContainsAny(s[10:], "Z+") {
+			out := s[:10] + " " + s[11:]
+			if len(out) == 16 {
+				out += ":00"
+			}
+			return out
+		}
+	}
+	return s
+}
+
+// sqlValue turns a validated instance value into the value bound to SQL.
+func sqlValue(c *model.Column, v any) any {
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return int64(1)
+		}
+		return int64(0)
+	case string:
+		if c.Kind == model.Blob {
+			if b, err := base64.StdEncoding.DecodeString(x); err == nil {
+				return b
+			}
+		}
+		return x
+	case int:
+		return int64(x)
+	case float64:
+		if c.Kind == model.Integer && x == math.Trunc(x) {
+			return int64(x)
+		}
+	}
+	return v
+}
+
+// EncodeComponent escapes like JavaScript's encodeURIComponent, the encoding
+// every link and key path uses, so that clients can build the same URLs.
+func EncodeComponent(s string) string {
+	const hexdig = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' ||
+			strings.IndexByte("-_.!~*'()", ch) >= 0 {
+			b.WriteByte(ch)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hexdig[ch>>4])
+		b.WriteByte(hexdig[ch&15])
+	}
+	return b.String()
+}
+
+func pathUnescape(s string) (string, error) {
+	// url.PathUnescape, but '+' stays '+' (it is, in a path).
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+2 >= len(s) {
+			return "", errBadKey
+		}
+		n, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
+		if err != nil {
+			return "", errBadKey
+		}
+		b.WriteByte(byte(n))
+		i += 2
+	}
+	return b.String(), nil
+}
+
+func utf8Valid(b []byte) bool { return utf8.Valid(b) }

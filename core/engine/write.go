@@ -1,0 +1,214 @@
+package engine
+
+import (
+	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/schema"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+// outcome is what a write came to, for the JSON API and the HTML forms alike.
+type outcome struct {
+	status  int // 200/201/204 on success
+	row     *row
+	errs    []fieldError // 422
+	current *row         // 409: the row as it is now
+	msg     string       // a message for any failure
+}
+
+func failed(status int, msg string) *outcome { return &outcome{status: status, msg: msg} }
+
+// tx runs fn in one IMMEDIATE transaction, so a version check and the write
+// it guards cannot be split by another connection.
+func (c *ctx) tx(fn func() *outcome) *outcome {
+	if _, err := c.e.db.Exec("BEGIN IMMEDIATE"); err != nil {
+		return c.dbFailure(err)
+	}
+	out := fn()
+	if out.status >= 300 {
+		c.e.db.Exec("ROLLBACK")
+		return out
+	}
+	if _, err := c.e.db.Exec("COMMIT"); err != nil {
+		c.e.db.Exec("ROLLBACK")
+		return c.dbFailure(err)
+	}
+	return out
+}
+
+// dbFailure turns a SQLite error from a write into an answer.
+func (c *ctx) dbFailure(err error) *outcome {
+	msg := err.Error()
+	switch sqldb.Code(err) {
+	case "SQLITE_BUSY", "SQLITE_LOCKED":
+		return failed(503, "the database is busy, try again: "+msg)
+	case "SQLITE_READONLY":
+		return failed(503, "the database is read-only: "+msg)
+	case "SQLITE_CONSTRAINT":
+		if strings.Contains(msg, "UNIQUE") || strings.Contains(msg, "PRIMARY KEY") {
+			return &outcome{status: 409, msg: msg}
+		}
+		return &outcome{status: 422, msg: msg, errs: []fieldError{{Path: "", Message: msg}}}
+	case "SQLITE_FULL":
+		return failed(507, "the disk is full: "+msg)
+	}
+	return failed(500, msg)
+}
+
+// writable says why a table takes no writes, or "".
+func (c *ctx) writable(t *model.Table) string {
+	if t.View {
+		return t.Name + " is a view and cannot be written"
+	}
+	if c.e.opts.Config.Table(t.Name).ReadOnly {
+		return t.Name + " is read-only"
+	}
+	return ""
+}
+
+// insert validates and inserts one row.
+func (c *ctx) insert(t *model.Table, inst map[string]any) *outcome {
+	if why := c.writable(t); why != "" {
+		return failed(403, why)
+	}
+	errs, err := c.validate(t, inst)
+	if err != nil {
+		return failed(500, err.Error())
+	}
+	if errs != nil {
+		return &outcome{status: 422, errs: errs}
+	}
+	var cols []string
+	var args []any
+	for _, col := range t.Columns {
+		v, ok := inst[col.Name]
+		if !ok || col.Generated {
+			continue
+		}
+		cols = append(cols, sqldb.Ident(col.Name))
+		args = append(args, sqlValue(col, v))
+	}
+	sql := "INSERT INTO " + sqldb.Ident(t.Name)
+	if len(cols) == 0 {
+		sql += " DEFAULT VALUES"
+	} else {
+		sql += " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	}
+	sql += " RETURNING " + selectList(t)
+	rs, err := c.e.db.Query(sql, args...)
+	if err != nil {
+		return c.dbFailure(err)
+	}
+	rows := readRows(t, rs)
+	if len(rows) != 1 {
+		return failed(500, "the insert returned no row")
+	}
+	return &outcome{status: 201, row: rows[0]}
+}
+
+// readRow reads one row by key; nil when there is none.
+func (c *ctx) readRow(t *model.Table, key []any) (*row, error) {
+	rs, err := c.e.db.Query("SELECT "+selectList(t)+" FROM "+sqldb.Ident(t.Name)+" WHERE "+keyWhere(t), key...)
+	if err != nil {
+		return nil, err
+	}
+	rows := readRows(t, rs)
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return rows[0], nil
+}
+
+// update applies the changed fields of patch to a row, checking its version
+// when one is given.
+func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version string) *outcome {
+	if why := c.writable(t); why != "" {
+		return failed(403, why)
+	}
+	return c.tx(func() *outcome {
+		cur, err := c.readRow(t, key)
+		if err != nil {
+			return c.dbFailure(err)
+		}
+		if cur == nil {
+			return failed(404, "no such row")
+		}
+		if version != "" && version != cur.version() {
+			return &outcome{status: 409, current: cur, msg: "the row was changed by someone else since you read it"}
+		}
+		inst := map[string]any{}
+		for _, col := range t.Columns {
+			inst[col.Name] = jsonValue(col, cur.get(col))
+		}
+		if cur.t.HasRowidKey() {
+			delete(inst, rowidName)
+		}
+		for k, v := range patch {
+			inst[k] = v
+		}
+		errs, err := c.validate(t, inst)
+		if err != nil {
+			return failed(500, err.Error())
+		}
+		if errs != nil {
+			return &outcome{status: 422, errs: errs}
+		}
+		var sets []string
+		var args []any
+		for _, col := range t.Columns {
+			v, ok := patch[col.Name]
+			if !ok || col.Generated {
+				continue
+			}
+			sets = append(sets, sqldb.Ident(col.Name)+" = ?")
+			args = append(args, sqlValue(col, v))
+		}
+		if len(sets) == 0 {
+			return &outcome{status: 200, row: cur}
+		}
+		args = append(args, key...)
+		rs, err := c.e.db.Query("UPDATE "+sqldb.Ident(t.Name)+" SET "+strings.Join(sets, ", ")+
+			" WHERE "+keyWhere(t)+" RETURNING "+selectList(t), args...)
+		if err != nil {
+			return c.dbFailure(err)
+		}
+		rows := readRows(t, rs)
+		if len(rows) != 1 {
+			return failed(404, "no such row")
+		}
+		return &outcome{status: 200, row: rows[0]}
+	})
+}
+
+// remove deletes a row, checking its version when one is given.
+func (c *ctx) remove(t *model.Table, key []any, version string) *outcome {
+	if why := c.writable(t); why != "" {
+		return failed(403, why)
+	}
+	return c.tx(func() *outcome {
+		cur, err := c.readRow(t, key)
+		if err != nil {
+			return c.dbFailure(err)
+		}
+		if cur == nil {
+			return failed(404, "no such row")
+		}
+		if version != "" && version != cur.version() {
+			return &outcome{status: 409, current: cur, msg: "the row was changed by someone else since you read it"}
+		}
+		if _, err := c.e.db.Exec("DELETE FROM "+sqldb.Ident(t.Name)+" WHERE "+keyWhere(t), key...); err != nil {
+			return c.dbFailure(err)
+		}
+		return &outcome{status: 204, row: cur}
+	})
+}
+
+// errorObjects is the 422 body's "errors" list.
+func errorObjects(errs []fieldError) []any {
+	out := make([]any, len(errs))
+	for i, e := range errs {
+		out[i] = schema.NewObject().Set("path", e.Path).Set("message", e.Message)
+	}
+	return out
+}

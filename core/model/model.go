@@ -1,0 +1,403 @@
+// Package model reflects a live SQLite database into plain Go values: tables,
+// views, columns, keys, foreign keys and constraints. It reads PRAGMAs through
+// table-valued functions (so names are bound, never spliced) and the CREATE
+// TABLE text (through core/ddl) for what PRAGMAs do not tell.
+package model
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/ddl"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+// Prefix names every object nakedhtmx creates in a user's database.
+const Prefix = "_nakedhtmx_"
+
+// Kind is the JSON Schema type a column maps to.
+type Kind string
+
+// The kinds of CONTRACT.md's type table.
+const (
+	Integer  Kind = "integer"
+	Number   Kind = "number"
+	String   Kind = "string"
+	Boolean  Kind = "boolean"
+	Blob     Kind = "blob"
+	Date     Kind = "date"
+	DateTime Kind = "date-time"
+)
+
+// Database is the reflected set of user tables and views, sorted by name.
+type Database struct {
+	Tables        []*Table
+	SchemaVersion int64
+	byName        map[string]*Table
+}
+
+// Table returns the named table or view, or nil.
+func (d *Database) Table(name string) *Table { return d.byName[name] }
+
+// Table is one user table or view.
+type Table struct {
+	Name          string
+	View          bool
+	WithoutRowid  bool
+	Autoincrement bool
+	Columns       []*Column
+	PK            []*Column // primary key columns in key order; empty for rowid tables without one and views
+	RowidAlias    *Column   // the INTEGER PRIMARY KEY column, if any
+	ForeignKeys   []ForeignKey
+	FTS           string // name of an external-content FTS5 table indexing this one, or ""
+	byName        map[string]*Column
+}
+
+// Column returns the named column, or nil.
+func (t *Table) Column(name string) *Column { return t.byName[name] }
+
+// HasRowidKey reports whether rows are addressed by the implicit rowid.
+func (t *Table) HasRowidKey() bool { return !t.View && len(t.PK) == 0 }
+
+// Column is one column.
+type Column struct {
+	Name       string
+	Index      int
+	Type       string // declared type, as written
+	Kind       Kind
+	NotNull    bool
+	Default    *Default
+	PK         int // 1-based position in the primary key, 0 when not part of it
+	Generated  bool
+	Hidden     bool // hidden column of a virtual table
+	Unique     bool // single-column UNIQUE constraint from the table definition
+	MaxLength  *int
+	Check      ddl.Constraints
+	References *Reference
+}
+
+// Nullable reports whether the column accepts NULL.
+func (c *Column) Nullable() bool { return !c.NotNull && c.PK == 0 }
+
+// Default is a column's DEFAULT clause.
+type Default struct {
+	SQL     string
+	Literal bool // a constant the JSON Schema can carry
+	Value   any  // the constant, when Literal
+}
+
+// Reference is what a foreign key column points at.
+type Reference struct {
+	Table  string
+	Column string
+}
+
+// ForeignKey is one (possibly composite) foreign key.
+type ForeignKey struct {
+	Table string
+	From  []string
+	To    []string
+}
+
+// Reflect reads the database's user tables and views.
+func Reflect(db sqldb.DB) (*Database, error) {
+	v, err := db.Query("PRAGMA schema_version")
+	if err != nil {
+		return nil, err
+	}
+	d := &Database{byName: map[string]*Table{}}
+	if len(v.Values) == 1 {
+		d.SchemaVersion, _ = sqldb.Int(v.Values[0][0])
+	}
+	list, err := db.Query(`SELECT name, type, wr FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'view') ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	ddlText := map[string]string{}
+	var ftsSQL []string
+	src, err := db.Query(`SELECT name, type, coalesce(sql, '') FROM sqlite_schema`)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range src.Values {
+		name, _ := r[0].(string)
+		text, _ := r[2].(string)
+		ddlText[name] = text
+		if r[1] == "table" && ftsRe.MatchString(text) {
+			ftsSQL = append(ftsSQL, name+"\x00"+text)
+		}
+	}
+	for _, r := range list.Values {
+		name, _ := r[0].(string)
+		if IsInternal(name) {
+			continue
+		}
+		t := &Table{Name: name, View: r[1] == "view", byName: map[string]*Column{}}
+		if wr, _ := sqldb.Int(r[2]); wr == 1 {
+			t.WithoutRowid = true
+		}
+		if err := reflectTable(db, t, ddlText[name]); err != nil {
+			return nil, fmt.Errorf("reflect %q: %w", name, err)
+		}
+		d.Tables = append(d.Tables, t)
+		d.byName[name] = t
+	}
+	sort.Slice(d.Tables, func(i, j int) bool { return d.Tables[i].Name < d.Tables[j].Name })
+	for _, f := range ftsSQL {
+		name, text, _ := strings.Cut(f, "\x00")
+		if m := ftsContentRe.FindStringSubmatch(text); m != nil {
+			target := unquote(m[1])
+			if t := d.byName[target]; t != nil && !t.View && t.FTS == "" {
+				t.FTS = name
+			}
+		}
+	}
+	resolveReferences(d)
+	return d, nil
+}
+
+// IsInternal reports names of SQLite's and nakedhtmx's own objects.
+func IsInternal(name string) bool {
+	return strings.HasPrefix(name, Prefix) || strings.HasPrefix(strings.ToLower(name), "sqlite_")
+}
+
+var (
+	ftsRe        = regexp.MustCompile(`(?is)^\s*create\s+virtual\s+table.*\busing\s+fts5\b`)
+	ftsContentRe = regexp.MustCompile(`(?is)\bcontent\s*=\s*('(?:[^']|'')*'|"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_]*)`)
+	lengthRe     = regexp.MustCompile(`(?i)^\s*(?:n?var)?char(?:acter)?\s*(?:varying\s*)?\(\s*(\d+)\s*\)|^\s*(?:varying|native)\s+character\s*\(\s*(\d+)\s*\)`)
+)
+
+func unquote(s string) string {
+	if len(s) >= 2 && (s[0] == '\'' || s[0] == '"') {
+		q := s[:1]
+		return strings.ReplaceAll(s[1:len(s)-1], q+q, q)
+	}
+	return s
+}
+
+func reflectTable(db sqldb.DB, t *Table, createSQL string) error {
+	cols, err := db.Query(`SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)`, t.Name)
+	if err != nil {
+		return err
+	}
+	var parsed *ddl.Table
+	if !t.View && createSQL != "" {
+		parsed, _ = ddl.ParseCreateTable(createSQL) // nil on CREATE TABLE AS: PRAGMAs still hold
+	}
+	for i, r := range cols.Values {
+		c := &Column{Index: i}
+		c.Name, _ = r[0].(string)
+		c.Type, _ = r[1].(string)
+		nn, _ := sqldb.Int(r[2])
+		c.NotNull = nn == 1
+		if s, ok := r[3].(string); ok {
+			c.Default = parseDefault(s)
+		}
+		pk, _ := sqldb.Int(r[4])
+		c.PK = int(pk)
+		hidden, _ := sqldb.Int(r[5])
+		c.Generated = hidden == 2 || hidden == 3
+		c.Hidden = hidden == 1
+		if c.Hidden {
+			continue
+		}
+		c.Kind = KindOf(c.Type)
+		if m := lengthRe.FindStringSubmatch(c.Type); m != nil {
+			s := m[1] + m[2]
+			if n, err := strconv.Atoi(s); err == nil {
+				c.MaxLength = &n
+			}
+		}
+		t.Columns = append(t.Columns, c)
+		t.byName[c.Name] = c
+	}
+	for _, c := range t.Columns {
+		if c.PK > 0 {
+			t.PK = append(t.PK, c)
+		}
+	}
+	sort.SliceStable(t.PK, func(i, j int) bool { return t.PK[i].PK < t.PK[j].PK })
+	if len(t.PK) == 1 && !t.WithoutRowid && strings.EqualFold(strings.TrimSpace(t.PK[0].Type), "INTEGER") {
+		t.RowidAlias = t.PK[0]
+	}
+	if parsed != nil {
+		t.Autoincrement = parsed.Autoincrement
+		applyChecks(t, parsed)
+	}
+	if t.View {
+		return nil
+	}
+	fks, err := db.Query(`SELECT id, seq, "table", "from", "to" FROM pragma_foreign_key_list(?) ORDER BY id, seq`, t.Name)
+	if err != nil {
+		return err
+	}
+	for _, r := range fks.Values {
+		id, _ := sqldb.Int(r[0])
+		seq, _ := sqldb.Int(r[1])
+		parent, _ := r[2].(string)
+		from, _ := r[3].(string)
+		to, _ := r[4].(string) // "" when the key names the parent's primary key implicitly
+		if seq == 0 || len(t.ForeignKeys) == 0 || int(id) >= len(t.ForeignKeys) {
+			t.ForeignKeys = append(t.ForeignKeys, ForeignKey{Table: parent})
+		}
+		fk := &t.ForeignKeys[len(t.ForeignKeys)-1]
+		fk.From = append(fk.From, from)
+		fk.To = append(fk.To, to)
+	}
+	idx, err := db.Query(`SELECT l.name FROM pragma_index_list(?) AS l WHERE l."unique" = 1 AND l.origin = 'u'`, t.Name)
+	if err != nil {
+		return err
+	}
+	for _, r := range idx.Values {
+		name, _ := r[0].(string)
+		info, err := db.Query(`SELECT name FROM pragma_index_info(?)`, name)
+		if err != nil {
+			return err
+		}
+		if len(info.Values) == 1 {
+			if c := t.byName[fmt.Sprint(info.Values[0][0])]; c != nil {
+				c.Unique = true
+			}
+		}
+	}
+	return nil
+}
+
+// applyChecks folds CHECK constraints (column and table level) into the columns.
+func applyChecks(t *Table, parsed *ddl.Table) {
+	add := func(expr string) {
+		for name, cons := range ddl.AnalyzeCheck(expr) {
+			c := t.byName[name]
+			if c == nil {
+				for _, cc := range t.Columns {
+					if strings.EqualFold(cc.Name, name) {
+						c = cc
+					}
+				}
+			}
+			if c != nil {
+				c.Check = mergeConstraints(c.Check, cons)
+			}
+		}
+	}
+	for _, pc := range parsed.Columns {
+		for _, e := range pc.Checks {
+			add(e)
+		}
+	}
+	for _, e := range parsed.Checks {
+		add(e)
+	}
+}
+
+func mergeConstraints(a, b ddl.Constraints) ddl.Constraints {
+	if len(b.Enum) > 0 {
+		a.Enum = b.Enum
+	}
+	if b.Minimum != nil {
+		a.Minimum = b.Minimum
+	}
+	if b.Maximum != nil {
+		a.Maximum = b.Maximum
+	}
+	if b.ExclusiveMinimum != nil {
+		a.ExclusiveMinimum = b.ExclusiveMinimum
+	}
+	if b.ExclusiveMaximum != nil {
+		a.ExclusiveMaximum = b.ExclusiveMaximum
+	}
+	if b.MinLength != nil {
+		a.MinLength = b.MinLength
+	}
+	if b.MaxLength != nil {
+		a.MaxLength = b.MaxLength
+	}
+	return a
+}
+
+// resolveReferences fills Column.References, naming the parent's key column
+// when a foreign key leaves it implicit.
+func resolveReferences(d *Database) {
+	for _, t := range d.Tables {
+		for i := range t.ForeignKeys {
+			fk := &t.ForeignKeys[i]
+			parent := d.byName[fk.Table]
+			for j, from := range fk.From {
+				to := fk.To[j]
+				if to == "" && parent != nil && j < len(parent.PK) {
+					to = parent.PK[j].Name
+					fk.To[j] = to
+				}
+				if c := t.byName[from]; c != nil && c.References == nil {
+					c.References = &Reference{Table: fk.Table, Column: to}
+				}
+			}
+		}
+	}
+}
+
+// KindOf maps a declared type to a kind, following CONTRACT.md's table and
+// SQLite's affinity rules where the contract is silent.
+func KindOf(declared string) Kind {
+	t := strings.ToUpper(strings.TrimSpace(declared))
+	base := t
+	if i := strings.IndexByte(base, '('); i >= 0 {
+		base = strings.TrimSpace(base[:i])
+	}
+	switch {
+	case base == "BOOLEAN" || base == "BOOL":
+		return Boolean
+	case base == "DATETIME" || strings.HasPrefix(base, "TIMESTAMP"):
+		return DateTime
+	case base == "DATE":
+		return Date
+	case strings.Contains(t, "INT"):
+		return Integer
+	case strings.Contains(t, "CHAR") || strings.Contains(t, "CLOB") || strings.Contains(t, "TEXT"):
+		return String
+	case strings.Contains(t, "BLOB"):
+		return Blob
+	case t == "":
+		return String
+	case strings.Contains(t, "REAL") || strings.Contains(t, "FLOA") || strings.Contains(t, "DOUB") ||
+		strings.HasPrefix(base, "NUMERIC") || strings.HasPrefix(base, "DECIMAL"):
+		return Number
+	default:
+		return String
+	}
+}
+
+// parseDefault reads dflt_value: a literal the schema can carry, or an expression.
+func parseDefault(s string) *Default {
+	d := &Default{SQL: s}
+	v := strings.TrimSpace(s)
+	for len(v) >= 2 && v[0] == '(' && v[len(v)-1] == ')' {
+		v = strings.TrimSpace(v[1 : len(v)-1])
+	}
+	up := strings.ToUpper(v)
+	switch {
+	case up == "NULL":
+		d.Literal, d.Value = true, nil
+	case up == "TRUE":
+		d.Literal, d.Value = true, int64(1)
+	case up == "FALSE":
+		d.Literal, d.Value = true, int64(0)
+	case len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'':
+		d.Literal, d.Value = true, strings.ReplaceAll(v[1:len(v)-1], "''", "'")
+	default:
+		num := strings.TrimPrefix(v, "+")
+		if n, err := strconv.ParseInt(num, 10, 64); err == nil {
+			d.Literal, d.Value = true, n
+		} else if strings.HasPrefix(strings.ToLower(strings.TrimPrefix(num, "-")), "0x") {
+			if n, err := strconv.ParseInt(strings.Replace(strings.ToLower(num), "0x", "", 1), 16, 64); err == nil {
+				d.Literal, d.Value = true, n
+			}
+		} else if f, err := strconv.ParseFloat(num, 64); err == nil && !strings.ContainsAny(num, "nNiI") {
+			d.Literal, d.Value = true, f
+		}
+	}
+	return d
+}

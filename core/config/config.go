@@ -55,6 +55,15 @@ func Parse(raw []byte) (*Config, error) {
 	if err := dec.Decode(c); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	// encoding/json matches field names case-insensitively; a config key must
+	// be spelled exactly, so check the names once more by hand.
+	var generic any
+	if err := json.Unmarshal(raw, &generic); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := exactKeys(generic, configKeys, "config"); err != nil {
+		return nil, err
+	}
 	if c.PageSize < 0 || c.PageSize > 1000 {
 		return nil, fmt.Errorf("config: pageSize must be between 1 and 1000")
 	}
@@ -72,6 +81,39 @@ func Parse(raw []byte) (*Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// keySet describes the exact member names allowed at one level; "*" maps any
+// name (a table or column name) to the set its value must follow.
+type keySet map[string]keySet
+
+var (
+	columnKeys = keySet{"label": nil, "widget": nil, "hidden": nil, "readOnly": nil, "help": nil}
+	tableKeys  = keySet{"label": nil, "hidden": nil, "readOnly": nil, "order": nil, "labelColumn": nil,
+		"pageSize": nil, "columns": keySet{"*": columnKeys}}
+	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}}
+)
+
+func exactKeys(v any, allowed keySet, where string) error {
+	obj, ok := v.(map[string]any)
+	if !ok || allowed == nil {
+		return nil
+	}
+	for k, child := range obj {
+		next, known := allowed[k]
+		if !known {
+			if sub, wild := allowed["*"]; wild {
+				next, known = sub, true
+			}
+		}
+		if !known {
+			return fmt.Errorf("config: unknown field %q in %s", k, where)
+		}
+		if err := exactKeys(child, next, where+"."+k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Table returns a table's overrides (never nil).

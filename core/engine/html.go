@@ -229,6 +229,7 @@ type listData struct {
 	FTS                                bool
 	Hidden                             []hiddenInput
 	Filters                            []link
+	FilterColumns                      []option
 	Count                              int64
 	Columns                            []colHead
 	Rows                               []listRow
@@ -309,6 +310,7 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		d.Filters[len(d.Filters)-1].Href = c.listHref(t, nil, "f."+f.col.Name, "after")
 	}
 	for _, f := range fields {
+		d.FilterColumns = append(d.FilterColumns, option{Value: f.Column.Name, Label: f.Label})
 		h := colHead{Label: f.Label}
 		sorted := lq.sort == f.Column
 		h.Sorted, h.Desc = sorted, sorted && lq.desc

@@ -51,6 +51,13 @@ func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
 		lq.sort = col
 	}
 	lq.desc = qv.Get("desc") == "1" || qv.Get("desc") == "true"
+	// The filter form sends by=COL&is=VALUE (a form cannot name a field after
+	// a column it does not know yet); it means the same as f.COL=VALUE.
+	if by := qv.Get("by"); by != "" {
+		qv.Add("f."+by, qv.Get("is"))
+		qv.Del("by")
+		qv.Del("is")
+	}
 	lq.q = strings.TrimSpace(qv.Get("q"))
 	for k, vs := range qv {
 		if name, ok := strings.CutPrefix(k, "f."); ok {

@@ -144,7 +144,12 @@ func describe(t *model.Table, e *jsonschema.ValidationError) []fieldError {
 
 func typeWords(want []string) string {
 	var words []string
+	nullable := false
 	for _, w := range want {
+		if w == "null" {
+			nullable = true
+			continue
+		}
 		switch w {
 		case "integer":
 			words = append(words, "a whole number")
@@ -154,11 +159,12 @@ func typeWords(want []string) string {
 			words = append(words, "text")
 		case "boolean":
 			words = append(words, "true or false")
-		case "null":
-			words = append(words, "empty")
 		default:
 			words = append(words, w)
 		}
+	}
+	if nullable {
+		words = append(words, "empty")
 	}
 	return strings.Join(words, " or ")
 }

@@ -1,0 +1,79 @@
+# nakedhtmx: the two commands a fresh machine needs are `make demo` and `make test`.
+# Everything else is a step they share. Tools come from the pinned npm devDependencies
+# (node 24, deno, bun, tsc, playwright-core) and Go; nothing is downloaded elsewhere.
+
+SHELL := /bin/bash
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+GO ?= go
+GOFLAGS_WASM := -buildmode=c-shared -trimpath -ldflags=-s
+GO_SOURCES := $(shell find core -name '*.go' -not -name '*_test.go') $(wildcard core/render/assets/* core/render/templates/*) go.mod go.sum
+TS_SOURCES := $(shell find bindings/ts/src deno -name '*.ts' 2>/dev/null) tsconfig.json
+HOST ?= deno
+PORT ?= 8080
+DEMO_DB ?= examples/demo.db
+
+.PHONY: build demo test test-go test-ts test-http test-browser bench screenshots fmt vet clean
+
+build: node_modules/.stamp dist/core.wasm dist/.tsstamp
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+dist/core.wasm: $(GO_SOURCES)
+	@mkdir -p dist
+	GOOS=wasip1 GOARCH=wasm $(GO) build $(GOFLAGS_WASM) -o $@ ./core/cmd/wasm
+
+dist/.tsstamp: $(TS_SOURCES) node_modules/.stamp
+	tsc -p tsconfig.json
+	@touch $@
+
+$(DEMO_DB): examples/demo.sql node_modules/.stamp
+	rm -f $@ $@-wal $@-shm
+	node scripts/sqlite-exec.mjs $@ examples/demo.sql
+
+demo: build $(DEMO_DB)
+ifeq ($(HOST),deno)
+	deno run -A deno/serve.ts --db $(DEMO_DB) --port $(PORT)
+else ifeq ($(HOST),go)
+	$(GO) run ./core/cmd/nakedhtmx --db $(DEMO_DB) --port $(PORT)
+else
+	$(HOST) npm/bin/nakedhtmx.js --db $(DEMO_DB) --port $(PORT)
+endif
+
+# Every test on every host. Ordered cheapest first so a broken build fails fast.
+test: build vet test-go test-ts test-http test-browser
+	@echo "make test: all suites passed"
+
+vet:
+	@out=$$(gofmt -l core bindings); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) vet ./...
+	@$(GO) mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod/go.sum"; exit 1; }
+
+test-go: dist/core.wasm
+	$(GO) test -count=1 ./...
+
+test-ts: build
+	bash bindings/ts/test/run.sh
+
+test-http: build
+	for h in go wasm deno bun node; do node tests/http/run.ts --host $$h || exit 1; done
+	node tests/http/run.ts --compare
+
+test-browser: build
+	bash scripts/ensure-chromium.sh
+	node tests/browser/ui.ts
+
+screenshots: build
+	bash scripts/ensure-chromium.sh
+	node tests/browser/ui.ts --screenshots
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 ./core/engine/ | tee /tmp/nakedhtmx-bench-go.txt
+	node bench/quick.ts
+
+fmt:
+	gofmt -w core bindings
+
+clean:
+	rm -rf dist $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

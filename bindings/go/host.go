@@ -1,0 +1,438 @@
+// Package nakedhtmx runs the nakedhtmx core (dist/core.wasm) in a Go program
+// through wazero, with SQLite from bindings/go/sqlite: the Go counterpart of
+// the Deno, Bun and Node hosts in bindings/ts. A Host is an http.Handler:
+//
+//	h, err := nakedhtmx.New(ctx, nakedhtmx.Options{DB: "app.db", BasePath: "/admin"})
+//	...
+//	http.Handle("/admin/", h)
+//
+// The seam between this package and the core is bindings/PROTOCOL.md; read it
+// before changing anything here. Programs that can link the core directly
+// should rather use the native host (core/cmd/nakedhtmx), which skips wasm.
+package nakedhtmx
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/httphost"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+)
+
+// DefaultWasmPath is where `make build` puts the core, relative to the
+// repository root.
+const DefaultWasmPath = "dist/core.wasm"
+
+// HostName is what this host calls itself in the core's OpenRequest.
+const HostName = "go-wazero"
+
+// Options configure a Host. They mirror the CLI flags.
+type Options struct {
+	// Wasm is the core module; when nil it is read from WasmPath
+	// (DefaultWasmPath when empty).
+	Wasm     []byte
+	WasmPath string
+	// DB is the SQLite database file, created when missing.
+	DB string
+	// BasePath is the path the app is mounted under ("" or "/admin"); every
+	// URL the core emits starts with it.
+	BasePath string
+	// Config is the contents of nakedhtmx.json, passed to the core as is
+	// (nil for none).
+	Config json.RawMessage
+	// AuthToken, when set, is required on every request (see CONTRACT.md).
+	AuthToken string
+	// CacheDir holds wazero's compiled code between runs, which turns a cold
+	// start of over a second into tens of milliseconds. Empty means
+	// os.UserCacheDir()/nakedhtmx/wazero; NoCache disables the file cache.
+	CacheDir string
+	NoCache  bool
+	// Log receives the core's log lines and anything the module prints;
+	// nil means os.Stderr. Never stdout: stdout belongs to the CLI's URL line.
+	Log io.Writer
+	// MaxBody caps request bodies in ServeHTTP; 0 means 10 MiB.
+	MaxBody int64
+}
+
+// Host is one instance of the core over one database. Its methods are safe
+// for concurrent use; calls into the module are serialized because the module
+// is single-threaded.
+type Host struct {
+	mu       sync.Mutex
+	log      io.Writer
+	db       *sqlite.DB
+	rt       wazero.Runtime
+	compiled wazero.CompiledModule
+	inst     *instance // nil after a trap, until the next call re-creates it
+	open     openRequest
+	dsid     string
+	http     *httphost.Adapter
+	closed   bool
+}
+
+// instance is one instantiation of the module with its exports.
+type instance struct {
+	mod                       api.Module
+	alloc, free, open, handle api.Function
+	tick                      api.Function
+}
+
+type openRequest struct {
+	BasePath  string          `json:"basePath"`
+	Config    json.RawMessage `json:"config"`
+	Host      string          `json:"host"`
+	AuthToken string          `json:"authToken"`
+}
+
+type openResult struct {
+	DSID  string `json:"dsid"`
+	Error string `json:"error"`
+}
+
+// ErrClosed is returned by calls on a closed Host.
+var ErrClosed = errors.New("nakedhtmx: host is closed")
+
+// New opens the database, instantiates the core and opens it (which reflects
+// the database and computes the DSID).
+func New(ctx context.Context, opts Options) (_ *Host, err error) {
+	wasm := opts.Wasm
+	if wasm == nil {
+		path := opts.WasmPath
+		if path == "" {
+			path = DefaultWasmPath
+		}
+		if wasm, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("core module: %w (build it with `make build`)", err)
+		}
+	}
+	h := &Host{log: opts.Log}
+	if h.log == nil {
+		h.log = os.Stderr
+	}
+	config := opts.Config
+	if len(config) == 0 {
+		config = json.RawMessage("null")
+	}
+	h.open = openRequest{BasePath: opts.BasePath, Config: config, Host: HostName, AuthToken: opts.AuthToken}
+	h.http = &httphost.Adapter{Handler: h, BasePath: opts.BasePath, MaxBody: opts.MaxBody, ErrorLog: h.logf}
+
+	if h.db, err = sqlite.Open(opts.DB); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			h.Close()
+		}
+	}()
+
+	rc := wazero.NewRuntimeConfig()
+	if cache := compilationCache(opts); cache != nil {
+		rc = rc.WithCompilationCache(cache)
+	}
+	h.rt = wazero.NewRuntimeWithConfig(ctx, rc)
+	if _, err = wasi_snapshot_preview1.Instantiate(ctx, h.rt); err != nil {
+		return nil, fmt.Errorf("wasi: %w", err)
+	}
+	_, err = h.rt.NewHostModuleBuilder("nakedhtmx").
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(h.sqlImport), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, []api.ValueType{api.ValueTypeI64}).
+		Export("sql").
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(h.logImport), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, nil).
+		Export("log").
+		Instantiate(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("host module: %w", err)
+	}
+	if h.compiled, err = h.rt.CompileModule(ctx, wasm); err != nil {
+		return nil, fmt.Errorf("core module: %w", err)
+	}
+	if err = h.instantiate(ctx); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// compilationCache returns the file cache, or nil when disabled or when no
+// cache directory can be made (then every start compiles, which is slower
+// but works).
+func compilationCache(opts Options) wazero.CompilationCache {
+	if opts.NoCache {
+		return nil
+	}
+	dir := opts.CacheDir
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil
+		}
+		dir = filepath.Join(base, "nakedhtmx", "wazero")
+	}
+	cache, err := wazero.NewCompilationCacheWithDir(dir)
+	if err != nil {
+		return nil
+	}
+	return cache
+}
+
+// instantiate creates a fresh instance (running _initialize) and opens the
+// core with the current OpenRequest.
+func (h *Host) instantiate(ctx context.Context) error {
+	cfg := wazero.NewModuleConfig().
+		WithName(""). // anonymous, so a re-instantiation after a trap never clashes
+		WithStartFunctions("_initialize").
+		WithSysWalltime().
+		WithSysNanotime().
+		WithRandSource(rand.Reader).
+		// The module's stdout would corrupt the CLI's one-line stdout contract.
+		WithStdout(h.log).
+		WithStderr(h.log)
+	mod, err := h.rt.InstantiateModule(ctx, h.compiled, cfg)
+	if err != nil {
+		return fmt.Errorf("core module: %w", err)
+	}
+	inst := &instance{mod: mod}
+	for name, fn := range map[string]*api.Function{
+		"nh_alloc": &inst.alloc, "nh_free": &inst.free, "nh_open": &inst.open,
+		"nh_handle": &inst.handle, "nh_tick": &inst.tick,
+	} {
+		if *fn = mod.ExportedFunction(name); *fn == nil {
+			mod.Close(ctx)
+			return fmt.Errorf("core module: no %s export; is this a nakedhtmx core?", name)
+		}
+	}
+	h.inst = inst
+	if err := h.callOpen(ctx); err != nil {
+		h.discard(ctx)
+		return err
+	}
+	return nil
+}
+
+// callOpen sends the current OpenRequest to the core.
+func (h *Host) callOpen(ctx context.Context) error {
+	in, err := json.Marshal(h.open)
+	if err != nil {
+		return fmt.Errorf("open request: %w", err)
+	}
+	out, err := h.call(ctx, h.inst.open, in)
+	if err != nil {
+		return err
+	}
+	var res openResult
+	if err := json.Unmarshal(out, &res); err != nil {
+		return fmt.Errorf("core open result %q: %w", out, err)
+	}
+	if res.Error != "" {
+		return errors.New(res.Error)
+	}
+	h.dsid = res.DSID
+	return nil
+}
+
+// call passes in to an export taking (ptr, len) and returning packed bytes,
+// following PROTOCOL.md's ownership rules: the export frees its input, the
+// host frees the output. A wazero error means the module trapped; the
+// instance is then discarded, and the next call makes a new one.
+func (h *Host) call(ctx context.Context, fn api.Function, in []byte) ([]byte, error) {
+	inst := h.inst
+	r, err := inst.alloc.Call(ctx, uint64(len(in)))
+	if err != nil {
+		return nil, h.trapped(ctx, "nh_alloc", err)
+	}
+	ptr := uint32(r[0])
+	if !inst.mod.Memory().Write(ptr, in) {
+		h.discard(ctx)
+		return nil, fmt.Errorf("core module: nh_alloc returned %#x, outside memory", ptr)
+	}
+	r, err = fn.Call(ctx, uint64(ptr), uint64(len(in)))
+	if err != nil {
+		return nil, h.trapped(ctx, fn.Definition().ExportNames()[0], err)
+	}
+	return h.take(ctx, r[0])
+}
+
+// take copies an output buffer out of module memory and frees it.
+func (h *Host) take(ctx context.Context, packed uint64) ([]byte, error) {
+	if packed == 0 {
+		return nil, nil
+	}
+	ptr, size := uint32(packed>>32), uint32(packed)
+	view, ok := h.inst.mod.Memory().Read(ptr, size)
+	if !ok {
+		h.discard(ctx)
+		return nil, fmt.Errorf("core module: result %#x+%d outside memory", ptr, size)
+	}
+	out := append([]byte(nil), view...) // the view dies with the next memory growth
+	if _, err := h.inst.free.Call(ctx, uint64(ptr)); err != nil {
+		return nil, h.trapped(ctx, "nh_free", err)
+	}
+	return out, nil
+}
+
+func (h *Host) trapped(ctx context.Context, export string, err error) error {
+	h.logf("nakedhtmx: the core trapped in %s and will be re-instantiated: %v", export, err)
+	h.discard(ctx)
+	return fmt.Errorf("core trapped in %s: %w", export, err)
+}
+
+// discard closes the current instance; PROTOCOL.md: after a trap the module
+// is unusable and the host must re-instantiate.
+func (h *Host) discard(ctx context.Context) {
+	if h.inst != nil {
+		h.inst.mod.Close(ctx)
+		h.inst = nil
+	}
+}
+
+// ready makes sure there is a live instance; callers hold h.mu.
+func (h *Host) ready(ctx context.Context) error {
+	if h.closed {
+		return ErrClosed
+	}
+	if h.inst == nil {
+		return h.instantiate(ctx)
+	}
+	return nil
+}
+
+// sqlImport is the module's `sql` import: SQLRequest in, SQLResult out, in a
+// buffer the core allocated (it frees it).
+func (h *Host) sqlImport(ctx context.Context, m api.Module, stack []uint64) {
+	ptr, size := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	var out []byte
+	if in, ok := m.Memory().Read(ptr, size); ok {
+		// HandleSQL decodes its input before anything can grow the memory,
+		// so the view need not be copied.
+		out = h.db.HandleSQL(in)
+	} else {
+		out = []byte(`{"error":"SQL request outside module memory","code":"SQLITE_MISUSE"}`)
+	}
+	// Calling back into the module's allocator from inside an import is
+	// allowed (PROTOCOL.md); it is the only re-entry the core permits.
+	r, err := m.ExportedFunction("nh_alloc").Call(ctx, uint64(len(out)))
+	if err != nil {
+		panic(err) // becomes a trap of the export that called us
+	}
+	dst := api.DecodeU32(r[0])
+	if !m.Memory().Write(dst, out) {
+		panic(fmt.Sprintf("nh_alloc returned %#x, outside memory", dst))
+	}
+	stack[0] = uint64(dst)<<32 | uint64(len(out))
+}
+
+// logImport is the module's `log` import.
+func (h *Host) logImport(_ context.Context, m api.Module, stack []uint64) {
+	ptr, size := api.DecodeU32(stack[0]), api.DecodeU32(stack[1])
+	if b, ok := m.Memory().Read(ptr, size); ok {
+		h.logf("%s", b)
+	}
+}
+
+func (h *Host) logf(format string, args ...any) {
+	s := fmt.Sprintf(format, args...)
+	if len(s) == 0 || s[len(s)-1] != '\n' {
+		s += "\n"
+	}
+	io.WriteString(h.log, s)
+}
+
+// Handle answers one request frame. When the response carries Continue, call
+// Handle again with the same head plus that token (httphost does this).
+func (h *Host) Handle(req *protocol.Request) (*protocol.Response, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ctx := context.Background()
+	if err := h.ready(ctx); err != nil {
+		return nil, err
+	}
+	out, err := h.call(ctx, h.inst.handle, protocol.EncodeFrame(req.RequestHead, req.Body))
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return nil, errors.New("core returned no response frame")
+	}
+	return protocol.DecodeResponse(out)
+}
+
+// ServeHTTP serves the app, with the body cap and continuation streaming of
+// bindings/go/httphost. Mount it under Options.BasePath.
+func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.http.ServeHTTP(w, r) }
+
+// SetConfig gives the core a changed nakedhtmx.json (nil for none). On error
+// (the core rejected it) the previous config stays in force.
+func (h *Host) SetConfig(config json.RawMessage) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ctx := context.Background()
+	if err := h.ready(ctx); err != nil {
+		return err
+	}
+	if len(config) == 0 {
+		config = json.RawMessage("null")
+	}
+	previous := h.open.Config
+	h.open.Config = config
+	if err := h.callOpen(ctx); err != nil {
+		h.open.Config = previous
+		return err
+	}
+	return nil
+}
+
+// DSID is the database schema id the core reported when it was last opened.
+func (h *Host) DSID() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.dsid
+}
+
+// Tick calls the core's nh_tick (reserved for live updates; `{}` today).
+func (h *Host) Tick() (json.RawMessage, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ctx := context.Background()
+	if err := h.ready(ctx); err != nil {
+		return nil, err
+	}
+	r, err := h.inst.tick.Call(ctx)
+	if err != nil {
+		return nil, h.trapped(ctx, "nh_tick", err)
+	}
+	return h.take(ctx, r[0])
+}
+
+// Close releases the module and closes the database. Calls after Close fail
+// with ErrClosed.
+func (h *Host) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	h.closed = true
+	ctx := context.Background()
+	h.inst = nil
+	var errs []error
+	if h.rt != nil {
+		errs = append(errs, h.rt.Close(ctx))
+	}
+	if h.db != nil {
+		errs = append(errs, h.db.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,215 @@
+// Package httphost is the one net/http adapter of the Go hosts: it turns an
+// *http.Request into a protocol request for the core, and the core's response
+// (with its continuations) back into HTTP. The native host (core/cmd/nakedhtmx)
+// and the wazero host (bindings/go) both serve through it, so the two cannot
+// differ in how they move bytes. See bindings/PROTOCOL.md, "Frames".
+package httphost
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+)
+
+// DefaultMaxBody is the request body cap PROTOCOL.md sets for every host.
+const DefaultMaxBody = 10 << 20
+
+// Handler is the core as the adapter sees it: the wazero host, or the native
+// engine wrapped to return an error (it never does).
+type Handler interface {
+	Handle(*protocol.Request) (*protocol.Response, error)
+}
+
+// Adapter serves a Handler over net/http.
+type Adapter struct {
+	Handler Handler
+	// BasePath is removed from every request path before the core sees it
+	// ("" or "/admin": leading slash, no trailing slash). Requests outside it
+	// get 404 without reaching the core.
+	BasePath string
+	// MaxBody caps request bodies; 0 means DefaultMaxBody.
+	MaxBody int64
+	// ErrorLog receives core failures (a trapped module); nil discards them.
+	ErrorLog func(format string, args ...any)
+	// IdleWait is how long to wait before asking again for a continuation
+	// part after an empty one; 0 means 100 ms. See ServeHTTP.
+	IdleWait time.Duration
+}
+
+// ServeHTTP implements http.Handler.
+func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req, ok := a.request(w, r)
+	if !ok {
+		return
+	}
+	res, err := a.Handler.Handle(req)
+	if err != nil {
+		a.logf("nakedhtmx: %s %s: %v", r.Method, r.URL.Path, err)
+		http.Error(w, "internal error: the core failed (see the server log)", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	for _, kv := range res.Headers {
+		h.Add(kv[0], kv[1])
+	}
+	status := res.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	w.Write(res.Body)
+	if res.Continue == "" {
+		return
+	}
+	a.stream(w, r, req, res.Continue)
+}
+
+// stream sends the continuation parts of an answer, flushing after each so
+// the client gets rows while the core is still producing them.
+func (a *Adapter) stream(w http.ResponseWriter, r *http.Request, req *protocol.Request, token string) {
+	flusher := http.NewResponseController(w)
+	wait := a.IdleWait
+	if wait <= 0 {
+		wait = 100 * time.Millisecond
+	}
+	next := &protocol.Request{RequestHead: req.RequestHead}
+	next.TooLarge = false
+	for token != "" {
+		if err := flusher.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return // the client is gone; there is no one to send the rest to
+		}
+		if err := r.Context().Err(); err != nil {
+			return
+		}
+		next.Continue = token
+		res, err := a.Handler.Handle(next)
+		if err != nil {
+			a.logf("nakedhtmx: %s %s (continuation): %v", r.Method, r.URL.Path, err)
+			// The status line is already sent; aborting the connection is the
+			// only way to tell the client the body is incomplete.
+			panic(http.ErrAbortHandler)
+		}
+		if len(res.Body) > 0 {
+			if _, err := w.Write(res.Body); err != nil {
+				return
+			}
+		} else if res.Continue != "" {
+			// An empty part with more to come means the core has nothing yet
+			// (a live stream); asking again at once would spin on the module
+			// lock and starve every other request.
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+		token = res.Continue
+	}
+}
+
+// request builds the protocol request, or answers the client itself and
+// returns false.
+func (a *Adapter) request(w http.ResponseWriter, r *http.Request) (*protocol.Request, bool) {
+	path := r.URL.EscapedPath()
+	if a.BasePath != "" {
+		switch {
+		case path == a.BasePath:
+			path = "/"
+		case strings.HasPrefix(path, a.BasePath+"/"):
+			path = path[len(a.BasePath):]
+		default:
+			http.NotFound(w, r)
+			return nil, false
+		}
+	}
+	if path == "" {
+		path = "/"
+	}
+	req := &protocol.Request{RequestHead: protocol.RequestHead{
+		Method:  r.Method,
+		Path:    path,
+		Query:   r.URL.RawQuery,
+		Headers: headers(r),
+	}}
+
+	limit := a.MaxBody
+	if limit <= 0 {
+		limit = DefaultMaxBody
+	}
+	if r.ContentLength > limit {
+		// Declared too large: do not read a byte of it.
+		req.TooLarge = true
+		return req, true
+	}
+	// Reading one byte past the cap is how an undeclared (chunked) body
+	// shows it is too large without the host buffering all of it.
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		http.Error(w, "cannot read the request body: "+err.Error(), http.StatusBadRequest)
+		return nil, false
+	}
+	if int64(len(body)) > limit {
+		req.TooLarge = true
+		return req, true
+	}
+	req.Body = body
+	return req, true
+}
+
+// headers lower-cases names and joins repeated values the way HTTP allows:
+// with ", ", except cookies, which HTTP/2 splits into several headers and
+// which join with "; ". Go moves Host out of the header map; it goes back in.
+func headers(r *http.Request) map[string]string {
+	out := make(map[string]string, len(r.Header)+2)
+	for name, values := range r.Header {
+		name = strings.ToLower(name)
+		sep := ", "
+		if name == "cookie" {
+			sep = "; "
+		}
+		out[name] = strings.Join(values, sep)
+	}
+	if r.Host != "" {
+		out["host"] = r.Host
+	}
+	if _, ok := out["content-length"]; !ok && r.ContentLength >= 0 && r.Body != nil && r.Body != http.NoBody {
+		out["content-length"] = strconv.FormatInt(r.ContentLength, 10)
+	}
+	return out
+}
+
+func (a *Adapter) logf(format string, args ...any) {
+	if a.ErrorLog != nil {
+		a.ErrorLog(format, args...)
+	}
+}
+
+// Collect drives a request through all its continuations and returns the
+// first response with every part's body appended: what a client would
+// receive, for callers that want the whole answer (tests, the schema
+// subcommand, the corpus runners).
+func Collect(h Handler, req *protocol.Request) (*protocol.Response, error) {
+	res, err := h.Handle(req)
+	if err != nil {
+		return nil, err
+	}
+	out := &protocol.Response{ResponseHead: res.ResponseHead, Body: append([]byte(nil), res.Body...)}
+	next := &protocol.Request{RequestHead: req.RequestHead}
+	for token := res.Continue; token != ""; {
+		next.Continue = token
+		part, err := h.Handle(next)
+		if err != nil {
+			return nil, fmt.Errorf("continuation: %w", err)
+		}
+		out.Body = append(out.Body, part.Body...)
+		token = part.Continue
+	}
+	out.Continue = ""
+	return out, nil
+}

@@ -1,0 +1,350 @@
+// Package sqlite is the Go hosts' SQLite connection: sqldb.DB over
+// github.com/ncruces/go-sqlite3 (pure Go, no cgo), opened the way
+// bindings/PROTOCOL.md asks every host to (WAL, busy timeout 5 s, one
+// connection). The native host hands it to core/engine directly; the wazero
+// host answers the core's `sql` import with [DB.HandleSQL].
+package sqlite
+
+import (
+	"container/list"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/ext/fts5"
+	"github.com/ncruces/go-sqlite3/ext/rtree"
+
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+// BusyTimeout is how long a statement waits for another connection's lock
+// before it fails with SQLITE_BUSY (PROTOCOL.md: 5 s on every host).
+const BusyTimeout = 5 * time.Second
+
+// stmtCacheSize bounds the prepared-statement cache. The core generates a
+// small, fixed set of statements per table, so this holds the working set of
+// a database with dozens of tables while keeping memory bounded when a schema
+// churns.
+const stmtCacheSize = 256
+
+// DB is one SQLite connection. It is safe for concurrent use (calls are
+// serialized), although hosts already call it from one thread at a time.
+type DB struct {
+	mu    sync.Mutex
+	conn  *sqlite3.Conn
+	path  string
+	cache map[string]*list.Element // SQL text -> element holding *cached
+	lru   *list.List               // front = most recently used
+}
+
+type cached struct {
+	sql  string
+	stmt *sqlite3.Stmt
+}
+
+// Open opens (creating when missing) the database file at path, switches it to
+// WAL and checks that it is readable, so a directory, a garbage file or an
+// unreadable file fails here, at start, with a message naming the problem,
+// and nothing is written to it.
+func Open(path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("no database file given")
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("database %s: is a directory", path)
+	}
+	// No OPEN_URI: the path is a file name, never a "file:" URI with options.
+	conn, err := sqlite3.OpenFlags(path, sqlite3.OPEN_READWRITE|sqlite3.OPEN_CREATE)
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", path, convert(err))
+	}
+	db := &DB{conn: conn, path: path, cache: map[string]*list.Element{}, lru: list.New()}
+	if err := db.init(); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func (db *DB) init() error {
+	if err := db.conn.BusyTimeout(BusyTimeout); err != nil {
+		return convert(err)
+	}
+	// node:sqlite and bun:sqlite have FTS5 and R*Tree built in, go-sqlite3
+	// ships them as extensions: without them a user database holding such a
+	// virtual table could not even be reflected on the Go hosts.
+	if err := fts5.Register(db.conn); err != nil {
+		return fmt.Errorf("fts5: %w", convert(err))
+	}
+	if err := rtree.Register(db.conn); err != nil {
+		return fmt.Errorf("rtree: %w", convert(err))
+	}
+	// Reading the schema first is what makes a garbage file fail (SQLITE_NOTADB)
+	// before anything, even the WAL switch, writes to it.
+	if err := db.conn.Exec("PRAGMA schema_version"); err != nil {
+		return convert(err)
+	}
+	rows, err := db.query("PRAGMA journal_mode=WAL", nil)
+	if err != nil {
+		return err
+	}
+	// A read-only file or an in-memory database cannot switch; it says so by
+	// answering another mode. WAL is what lets other processes read while we
+	// write, so say clearly when we did not get it.
+	if len(rows.Values) == 1 {
+		if mode, _ := rows.Values[0][0].(string); !strings.EqualFold(mode, "wal") && db.path != ":memory:" {
+			return fmt.Errorf("cannot switch to WAL journal mode (got %q)", mode)
+		}
+	}
+	return nil
+}
+
+// Path is the file the connection was opened on.
+func (db *DB) Path() string { return db.path }
+
+// Close finalizes the cached statements and closes the connection.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.conn == nil {
+		return nil
+	}
+	for e := db.lru.Front(); e != nil; e = e.Next() {
+		e.Value.(*cached).stmt.Close()
+	}
+	db.cache, db.lru = map[string]*list.Element{}, list.New()
+	err := db.conn.Close()
+	db.conn = nil
+	return convert(err)
+}
+
+var errClosed = &sqldb.Error{Code: "SQLITE_MISUSE", Message: "database is closed"}
+
+// Query runs one statement and returns all its rows.
+func (db *DB) Query(sql string, args ...any) (*sqldb.Rows, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.conn == nil {
+		return nil, errClosed
+	}
+	return db.query(sql, args)
+}
+
+// Exec runs one statement, discarding any rows, and reports its changes.
+func (db *DB) Exec(sql string, args ...any) (sqldb.Result, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.conn == nil {
+		return sqldb.Result{}, errClosed
+	}
+	res, _, err := db.run(sql, args, false)
+	return res, err
+}
+
+// Script runs several statements without parameters (sqlite3_exec).
+func (db *DB) Script(sql string) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.conn == nil {
+		return errClosed
+	}
+	return convert(db.conn.Exec(sql))
+}
+
+func (db *DB) query(sql string, args []any) (*sqldb.Rows, error) {
+	_, rows, err := db.run(sql, args, true)
+	return rows, err
+}
+
+// run executes one cached statement to completion. It always resets the
+// statement before returning: a statement left mid-step would keep a read
+// transaction open and block WAL checkpoints and other writers.
+func (db *DB) run(sql string, args []any, wantRows bool) (sqldb.Result, *sqldb.Rows, error) {
+	stmt, err := db.prepare(sql)
+	if err != nil {
+		return sqldb.Result{}, nil, err
+	}
+	defer stmt.ClearBindings()
+	defer stmt.Reset()
+	if n := stmt.BindCount(); n != len(args) {
+		return sqldb.Result{}, nil, &sqldb.Error{Code: "SQLITE_RANGE",
+			Message: fmt.Sprintf("statement takes %d parameters, got %d", n, len(args))}
+	}
+	for i, a := range args {
+		if err := bind(stmt, i+1, a); err != nil {
+			return sqldb.Result{}, nil, err
+		}
+	}
+	before := db.conn.TotalChanges()
+	var rows *sqldb.Rows
+	if wantRows {
+		rows = &sqldb.Rows{Values: [][]any{}}
+	}
+	for stmt.Step() {
+		if rows != nil {
+			rows.Values = append(rows.Values, row(stmt))
+		}
+	}
+	if err := stmt.Err(); err != nil {
+		return sqldb.Result{}, nil, convert(err)
+	}
+	if rows != nil {
+		// Names are read after stepping: a cached "SELECT *" is re-prepared
+		// by its first step when the schema changed, and only then has its
+		// new columns.
+		n := stmt.ColumnCount()
+		rows.Columns = make([]string, n)
+		for i := range n {
+			rows.Columns[i] = stmt.ColumnName(i)
+		}
+	}
+	// sqlite3_changes keeps the count of the last INSERT, UPDATE or DELETE,
+	// even after a DDL or a SELECT; the total-changes delta tells whether this
+	// statement was one, so other statements report 0 instead of a stale count.
+	var res sqldb.Result
+	if db.conn.TotalChanges() != before {
+		res.Changes = db.conn.Changes()
+	}
+	if !stmt.ReadOnly() {
+		res.LastInsertID = db.conn.LastInsertRowID()
+	}
+	return res, rows, nil
+}
+
+// prepare returns the cached statement for sql, compiling it on a miss.
+func (db *DB) prepare(sql string) (*sqlite3.Stmt, error) {
+	if e, ok := db.cache[sql]; ok {
+		db.lru.MoveToFront(e)
+		return e.Value.(*cached).stmt, nil
+	}
+	stmt, tail, err := db.conn.PrepareFlags(sql, sqlite3.PREPARE_PERSISTENT)
+	if err != nil {
+		return nil, convert(err)
+	}
+	if stmt == nil {
+		return nil, &sqldb.Error{Code: "SQLITE_MISUSE", Message: "no SQL statement in: " + sql}
+	}
+	// The other hosts' prepare() would silently ignore the rest; refusing it
+	// finds the core's mistake on the first run instead of losing a statement.
+	if strings.TrimLeft(tail, " \t\r\n;") != "" {
+		stmt.Close()
+		return nil, &sqldb.Error{Code: "SQLITE_MISUSE",
+			Message: "more than one statement (use a script): " + sql}
+	}
+	db.cache[sql] = db.lru.PushFront(&cached{sql: sql, stmt: stmt})
+	for db.lru.Len() > stmtCacheSize {
+		old := db.lru.Remove(db.lru.Back()).(*cached)
+		delete(db.cache, old.sql)
+		old.stmt.Close()
+	}
+	return stmt, nil
+}
+
+func bind(stmt *sqlite3.Stmt, i int, v any) error {
+	var err error
+	switch x := v.(type) {
+	case nil:
+		err = stmt.BindNull(i)
+	case int64:
+		err = stmt.BindInt64(i, x)
+	case int:
+		err = stmt.BindInt64(i, int64(x))
+	case float64:
+		err = stmt.BindFloat(i, x)
+	case string:
+		err = stmt.BindText(i, x)
+	case []byte:
+		if x == nil {
+			x = []byte{} // a nil slice is still a (zero-length) BLOB, never NULL
+		}
+		err = stmt.BindBlob(i, x)
+	case bool:
+		err = stmt.BindBool(i, x)
+	default:
+		return &sqldb.Error{Code: "SQLITE_MISMATCH", Message: fmt.Sprintf("cannot bind a %T as parameter %d", v, i)}
+	}
+	return convert(err)
+}
+
+func row(stmt *sqlite3.Stmt) []any {
+	out := make([]any, stmt.ColumnCount())
+	for i := range out {
+		switch stmt.ColumnType(i) {
+		case sqlite3.INTEGER:
+			out[i] = stmt.ColumnInt64(i)
+		case sqlite3.FLOAT:
+			out[i] = stmt.ColumnFloat(i)
+		case sqlite3.TEXT:
+			out[i] = stmt.ColumnText(i)
+		case sqlite3.BLOB:
+			// ColumnBlob appends to its buffer: a non-nil empty one keeps a
+			// zero-length BLOB distinct from NULL.
+			out[i] = stmt.ColumnBlob(i, []byte{})
+		default:
+			out[i] = nil
+		}
+	}
+	return out
+}
+
+// HandleSQL answers one protocol SQLRequest (JSON) with an SQLResult (JSON):
+// the body of the wazero host's `sql` import. It never fails: problems are
+// reported inside the result, as the core expects.
+func (db *DB) HandleSQL(in []byte) []byte {
+	var req protocol.SQLRequest
+	var res protocol.SQLResult
+	if err := json.Unmarshal(in, &req); err != nil {
+		res = protocol.SQLResult{Error: "bad SQL request: " + err.Error(), Code: "SQLITE_ERROR"}
+	} else {
+		res = db.answer(&req)
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		out, _ = json.Marshal(protocol.SQLResult{Error: "cannot encode SQL result: " + err.Error(), Code: "SQLITE_ERROR"})
+	}
+	return out
+}
+
+func (db *DB) answer(req *protocol.SQLRequest) protocol.SQLResult {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.conn == nil {
+		return failure(errClosed)
+	}
+	if req.Script {
+		if len(req.Params) > 0 {
+			return protocol.SQLResult{Error: "a script takes no parameters", Code: "SQLITE_MISUSE"}
+		}
+		if err := convert(db.conn.Exec(req.SQL)); err != nil {
+			return failure(err)
+		}
+		return protocol.SQLResult{}
+	}
+	res, rows, err := db.run(req.SQL, protocol.Unwrap(req.Params), true)
+	if err != nil {
+		return failure(err)
+	}
+	out := protocol.SQLResult{Changes: res.Changes, LastInsertRowid: res.LastInsertID}
+	if len(rows.Columns) > 0 {
+		out.Columns = rows.Columns
+		out.Rows = make([][]protocol.Value, len(rows.Values))
+		for i, r := range rows.Values {
+			out.Rows[i] = protocol.Values(r)
+		}
+	}
+	return out
+}
+
+func failure(err error) protocol.SQLResult {
+	code := sqldb.Code(err)
+	if code == "" {
+		code = "SQLITE_ERROR"
+	}
+	return protocol.SQLResult{Error: err.Error(), Code: code}
+}

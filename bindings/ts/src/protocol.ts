@@ -1,0 +1,172 @@
+// The TS side of the core/host seam. The one description of it is
+// bindings/PROTOCOL.md (https://github.com/nakedhtmx/nakedhtmx/blob/main/bindings/PROTOCOL.md);
+// its Go side is core/protocol/protocol.go. Change PROTOCOL.md first, then both.
+
+import { Buffer } from "node:buffer";
+
+/** The JSON head of a request frame. */
+export interface RequestHead {
+  method: string;
+  /** Raw (still percent-encoded) path, base path removed. */
+  path: string;
+  /** Raw query string without `?`. */
+  query: string;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  continue?: string;
+  tooLarge?: boolean;
+}
+
+/** The JSON head of a response frame. Continuation heads carry only `continue`. */
+export interface ResponseHead {
+  status?: number;
+  headers?: [string, string][];
+  continue?: string;
+}
+
+export interface Frame<H> {
+  head: H;
+  body: Uint8Array;
+}
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/** A frame: 4-byte little-endian head length, JSON head, raw body. */
+export function encodeFrame(head: RequestHead | ResponseHead, body: Uint8Array): Uint8Array {
+  const h = utf8.encode(JSON.stringify(head));
+  const out = new Uint8Array(4 + h.length + body.length);
+  new DataView(out.buffer).setUint32(0, h.length, true);
+  out.set(h, 4);
+  out.set(body, 4 + h.length);
+  return out;
+}
+
+/** Splits a frame; the body is a view into `bytes`. */
+export function decodeFrame<H>(bytes: Uint8Array): Frame<H> {
+  if (bytes.length < 4) throw new Error("frame shorter than its length prefix");
+  const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
+  if (n > bytes.length - 4) throw new Error(`frame head length ${n} exceeds frame size ${bytes.length - 4}`);
+  const head = JSON.parse(utf8Decoder.decode(bytes.subarray(4, 4 + n))) as H;
+  return { head, body: bytes.subarray(4 + n) };
+}
+
+// ---------------------------------------------------------------------------
+// SQL messages
+
+/**
+ * One SQLite value as the host handles it: a `bigint` is an INTEGER, a `number`
+ * is a REAL (even when integral), a `Uint8Array` a BLOB. Keeping the two
+ * numeric types apart is what lets an integral REAL survive a round trip.
+ */
+export type SQLValue = null | bigint | number | string | Uint8Array;
+
+export interface SQLRequest {
+  sql: string;
+  params: SQLValue[];
+  script: boolean;
+}
+
+export interface SQLRows {
+  columns: string[];
+  rows: SQLValue[][];
+  changes: number | bigint;
+  lastInsertRowid: number | bigint;
+}
+
+export interface SQLFailure {
+  error: string;
+  code: string;
+}
+
+export type SQLResult = SQLRows | SQLFailure;
+
+interface ParseContext {
+  source?: string;
+}
+
+/**
+ * Parses an SQLRequest. Numbers are taken from their source text (JSON.parse
+ * source access, present in V8 and JavaScriptCore): digits only is an INTEGER,
+ * bound exactly however large; anything with a fraction or exponent is a REAL.
+ */
+export function decodeSQLRequest(text: string): SQLRequest {
+  const raw = JSON.parse(text, (_key: string, value: unknown, ctx?: ParseContext): unknown => {
+    if (typeof value === "number") {
+      const src = ctx?.source;
+      if (src === undefined) return Number.isInteger(value) ? BigInt(value) : value;
+      return /^-?\d+$/.test(src) ? BigInt(src) : value;
+    }
+    if (typeof value === "boolean") return value ? 1n : 0n;
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      const blob = (value as { $blob?: unknown }).$blob;
+      if (typeof blob === "string") return decodeBase64(blob);
+    }
+    return value;
+  }) as { sql?: unknown; params?: unknown; script?: unknown };
+  if (typeof raw.sql !== "string") throw new Error("SQL request without sql");
+  const params = Array.isArray(raw.params) ? (raw.params as SQLValue[]) : [];
+  return { sql: raw.sql, params, script: raw.script === 1n || raw.script === true };
+}
+
+/** Encodes one value: INTEGERs as exact digits, REALs always with a fraction or exponent. */
+export function encodeSQLValue(v: SQLValue): string {
+  switch (typeof v) {
+    case "bigint":
+      return v.toString();
+    case "number": {
+      if (!Number.isFinite(v)) return "null";
+      const s = String(v);
+      return /[.eE]/.test(s) ? s : s + ".0";
+    }
+    case "string":
+      return JSON.stringify(v);
+    default:
+      if (v === null) return "null";
+      return `{"$blob":"${encodeBase64(v)}"}`;
+  }
+}
+
+function encodeCount(n: number | bigint): string {
+  return typeof n === "bigint" ? n.toString() : String(Math.trunc(n));
+}
+
+/** Encodes an SQLResult as the JSON the core reads. */
+export function encodeSQLResult(r: SQLResult): string {
+  if ("error" in r) return JSON.stringify({ error: r.error, code: r.code });
+  let out = `{"columns":${JSON.stringify(r.columns)},"rows":[`;
+  for (let i = 0; i < r.rows.length; i++) {
+    const row = r.rows[i]!;
+    out += i === 0 ? "[" : ",[";
+    for (let j = 0; j < row.length; j++) {
+      if (j > 0) out += ",";
+      out += encodeSQLValue(row[j]!);
+    }
+    out += "]";
+  }
+  return out + `],"changes":${encodeCount(r.changes)},"lastInsertRowid":${encodeCount(r.lastInsertRowid)}}`;
+}
+
+export function encodeBase64(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
+}
+
+export function decodeBase64(s: string): Uint8Array {
+  const b = Buffer.from(s, "base64");
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+// ---------------------------------------------------------------------------
+// OpenRequest / OpenResult
+
+export interface OpenRequest {
+  basePath: string;
+  config: unknown;
+  host: string;
+  authToken: string;
+}
+
+export interface OpenResult {
+  dsid?: string;
+  error?: string;
+}

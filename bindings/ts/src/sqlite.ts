@@ -1,0 +1,72 @@
+// What every SQLite adapter (sqlite_node.ts, sqlite_bun.ts) gives the core:
+// one connection that answers the core's `sql` import (bindings/PROTOCOL.md, "SQL").
+
+import type { SQLRequest, SQLResult } from "./protocol.ts";
+
+export interface Database {
+  /** Runs one request; never throws (failures come back as `{error, code}`). */
+  run(req: SQLRequest): SQLResult;
+  close(): void;
+}
+
+/**
+ * Opens (creating when missing) a database file with WAL and a 5 s busy
+ * timeout. Throws NakedhtmxError("DB_UNREADABLE") with a one-line message when
+ * the file cannot be opened or is not a database.
+ */
+export type OpenDatabase = (path: string) => Database;
+
+const primaryNames: Record<number, string> = {
+  1: "ERROR", 2: "INTERNAL", 3: "PERM", 4: "ABORT", 5: "BUSY", 6: "LOCKED", 7: "NOMEM",
+  8: "READONLY", 9: "INTERRUPT", 10: "IOERR", 11: "CORRUPT", 12: "NOTFOUND", 13: "FULL",
+  14: "CANTOPEN", 15: "PROTOCOL", 16: "EMPTY", 17: "SCHEMA", 18: "TOOBIG", 19: "CONSTRAINT",
+  20: "MISMATCH", 21: "MISUSE", 22: "NOLFS", 23: "AUTH", 24: "FORMAT", 25: "RANGE",
+  26: "NOTADB", 27: "NOTICE", 28: "WARNING",
+};
+
+/** The primary result code name (SQLITE_BUSY, ...) of an extended or primary code number. */
+export function codeName(code: number | undefined): string {
+  if (code === undefined) return "SQLITE_ERROR";
+  const name = primaryNames[code & 0xff];
+  return name ? "SQLITE_" + name : "SQLITE_ERROR";
+}
+
+/** Reduces an extended code name (SQLITE_CONSTRAINT_UNIQUE) to its primary one. */
+export function primaryCodeName(name: string | undefined): string {
+  const m = name ? /^SQLITE_[A-Z]+/.exec(name) : null;
+  return m ? m[0] : "SQLITE_ERROR";
+}
+
+/** Statements that give rows and may also write: their changes are read afterwards. */
+export const returningRe = /\bRETURNING\b/i;
+
+/** A small LRU of prepared statements, keyed by SQL text. */
+export class StatementCache<S> {
+  private readonly map = new Map<string, S>();
+  private readonly max: number;
+  private readonly evict: (s: S) => void;
+  constructor(max: number, evict: (s: S) => void = () => {}) {
+    this.max = max;
+    this.evict = evict;
+  }
+  get(sql: string, prepare: (sql: string) => S): S {
+    const hit = this.map.get(sql);
+    if (hit !== undefined) {
+      this.map.delete(sql);
+      this.map.set(sql, hit);
+      return hit;
+    }
+    const s = prepare(sql);
+    this.map.set(sql, s);
+    if (this.map.size > this.max) {
+      const [oldSQL, old] = this.map.entries().next().value as [string, S];
+      this.map.delete(oldSQL);
+      this.evict(old);
+    }
+    return s;
+  }
+  clear(): void {
+    for (const s of this.map.values()) this.evict(s);
+    this.map.clear();
+  }
+}

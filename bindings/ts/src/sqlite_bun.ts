@@ -1,0 +1,135 @@
+// SQLite through bun:sqlite: Bun.
+
+import { Database as BunDatabase, type Statement } from "bun:sqlite";
+import { NakedhtmxError, errorMessage } from "./errors.ts";
+import type { SQLRequest, SQLResult, SQLValue } from "./protocol.ts";
+import { StatementCache, codeName, primaryCodeName, returningRe, type Database } from "./sqlite.ts";
+
+interface Prepared {
+  stmt: Statement;
+  hasRows: boolean;
+  returning: boolean;
+}
+
+function failure(e: unknown): SQLResult {
+  const { errno, code } = e as { errno?: unknown; code?: unknown };
+  const name = typeof errno === "number" ? codeName(errno) : primaryCodeName(typeof code === "string" ? code : undefined);
+  return { error: errorMessage(e), code: name };
+}
+
+/**
+ * bun:sqlite binds every integral JS number as an INTEGER, so a REAL such as
+ * 2.0 would arrive as 2. For the (rare) statements that bind one, the
+ * parameter is wrapped as CAST(? AS REAL). Returns null when the SQL uses
+ * numbered or named parameters, which this simple scan does not count.
+ */
+export function castRealParams(sql: string, realAt: ReadonlySet<number>): string | null {
+  let out = "";
+  let n = 0;
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"' || c === "`" || c === "[") {
+      const close = c === "[" ? "]" : c;
+      let j = i + 1;
+      while (j < sql.length) {
+        if (sql[j] === close) {
+          if (close !== "]" && sql[j + 1] === close) {
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        j++;
+      }
+      out += sql.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === "-" && sql[i + 1] === "-") {
+      const j = sql.indexOf("\n", i);
+      const end = j < 0 ? sql.length : j + 1;
+      out += sql.slice(i, end);
+      i = end;
+    } else if (c === "/" && sql[i + 1] === "*") {
+      const j = sql.indexOf("*/", i + 2);
+      const end = j < 0 ? sql.length : j + 2;
+      out += sql.slice(i, end);
+      i = end;
+    } else if (c === "?") {
+      if (/[0-9]/.test(sql[i + 1] ?? "")) return null;
+      out += realAt.has(n) ? "CAST(? AS REAL)" : "?";
+      n++;
+      i++;
+    } else if ((c === ":" || c === "@" || c === "$") && /[A-Za-z_]/.test(sql[i + 1] ?? "")) {
+      return null;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+export function openDatabase(path: string): Database {
+  let db: BunDatabase;
+  try {
+    db = new BunDatabase(path, { create: true, readwrite: true, safeIntegers: true });
+  } catch (e) {
+    throw new NakedhtmxError("DB_UNREADABLE", `cannot open database ${path}: ${errorMessage(e)}`, { cause: e });
+  }
+  try {
+    db.run("PRAGMA busy_timeout=5000");
+    // The first statement that reads the file: a directory or garbage fails here.
+    db.prepare("PRAGMA journal_mode=WAL").get();
+  } catch (e) {
+    db.close();
+    throw new NakedhtmxError("DB_UNREADABLE", `cannot open database ${path}: ${errorMessage(e)}`, { cause: e });
+  }
+
+  const cache = new StatementCache<Prepared>(256, (p) => p.stmt.finalize());
+  const prepare = (sql: string): Prepared => {
+    const stmt = db.prepare(sql);
+    stmt.safeIntegers(true); // INTEGERs as bigint: exact, and told apart from REALs
+    return { stmt, hasRows: stmt.columnNames.length > 0, returning: returningRe.test(sql) };
+  };
+  let changesStmt: Statement | undefined;
+  let closed = false;
+
+  return {
+    run(req: SQLRequest): SQLResult {
+      try {
+        if (req.script) {
+          db.run(req.sql);
+          return { columns: [], rows: [], changes: 0, lastInsertRowid: 0 };
+        }
+        let sql = req.sql;
+        let realAt: Set<number> | undefined;
+        req.params.forEach((v, i) => {
+          if (typeof v === "number" && Number.isInteger(v)) (realAt ??= new Set()).add(i);
+        });
+        if (realAt) sql = castRealParams(sql, realAt) ?? sql;
+        const p = cache.get(sql, prepare);
+        const params = req.params as Exclude<SQLValue, undefined>[];
+        if (!p.hasRows) {
+          const r = p.stmt.run(...params);
+          return { columns: [], rows: [], changes: r.changes, lastInsertRowid: r.lastInsertRowid };
+        }
+        const rows = p.stmt.values(...params) as SQLValue[][];
+        const columns = p.stmt.columnNames;
+        if (!p.returning) return { columns, rows, changes: 0, lastInsertRowid: 0 };
+        changesStmt ??= db.prepare("SELECT changes(), last_insert_rowid()");
+        changesStmt.safeIntegers(true);
+        const c = changesStmt.values()[0] as [bigint, bigint];
+        return { columns, rows, changes: c[0], lastInsertRowid: c[1] };
+      } catch (e) {
+        return failure(e);
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      cache.clear();
+      changesStmt?.finalize();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// How to start each host as a real subprocess, as a user would (CONTRACT.md,
+// "Launching"), and how to stop it.
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { repoRoot } from "./fixture.ts";
+
+export const HOSTS = ["go", "wasm", "deno", "bun", "node"] as const;
+export type HostName = (typeof HOSTS)[number];
+
+export interface HostCommand {
+  cmd: string;
+  args: string[];
+}
+
+/** Files a host needs before it can start; missing ones mean "not built yet". */
+export function hostPrerequisites(host: HostName): string[] {
+  switch (host) {
+    case "go": return [join(repoRoot, "core/cmd/nakedhtmx")];
+    case "wasm": return [join(repoRoot, "bindings/go/cmd/nakedhtmx-wasm"), join(repoRoot, "dist/core.wasm")];
+    case "deno": return [join(repoRoot, "deno/serve.ts"), join(repoRoot, "dist/core.wasm")];
+    case "bun":
+    case "node": return [join(repoRoot, "npm/bin/nakedhtmx.js"), join(repoRoot, "dist/core.wasm")];
+  }
+}
+
+/**
+ * Prepares a host once: the Go hosts are built to a binary (go run would
+ * recompile on every start). Returns the command that starts it, before flags.
+ */
+export function prepareHost(host: HostName, tmp: string): HostCommand {
+  const missing = hostPrerequisites(host).filter((p) => !existsSync(p));
+  if (missing.length > 0) throw new Error(`host ${host} is not built: missing ${missing.join(", ")}`);
+  const goBuild = (pkg: string, out: string): HostCommand => {
+    const bin = join(tmp, out);
+    const r = spawnSync("go", ["build", "-o", bin, pkg], { cwd: repoRoot, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`go build ${pkg} failed:\n${r.stderr || r.error}`);
+    return { cmd: bin, args: [] };
+  };
+  switch (host) {
+    case "go": return goBuild("./core/cmd/nakedhtmx", "nakedhtmx");
+    case "wasm": return goBuild("./bindings/go/cmd/nakedhtmx-wasm", "nakedhtmx-wasm");
+    case "deno": return { cmd: "deno", args: ["run", "-A", "deno/serve.ts"] };
+    case "bun": return { cmd: "bun", args: ["npm/bin/nakedhtmx.js"] };
+    case "node": return { cmd: "node", args: ["npm/bin/nakedhtmx.js"] };
+  }
+}
+
+export interface Server {
+  url: URL;
+  proc: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** SIGTERM, then wait; returns the exit code (null: killed after the grace time). */
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+export interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function collect(proc: ChildProcess) {
+  let out = "";
+  let err = "";
+  proc.stdout?.setEncoding("utf8").on("data", (s: string) => { out += s; });
+  proc.stderr?.setEncoding("utf8").on("data", (s: string) => { err += s; });
+  return { out: () => out, err: () => err };
+}
+
+function exited(proc: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) resolve(proc.exitCode);
+    else proc.once("exit", (code) => resolve(code));
+  });
+}
+
+/** Starts a server and waits for the line that names its URL. */
+export async function startServer(hc: HostCommand, flags: string[], timeoutMs = 60000): Promise<Server> {
+  const proc = spawn(hc.cmd, [...hc.args, ...flags], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  const io = collect(proc);
+  const url = await new Promise<URL>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`no URL line within ${timeoutMs} ms\nstdout: ${io.out()}\nstderr: ${io.err()}`));
+    }, timeoutMs);
+    const look = () => {
+      const m = /http:\/\/([^\s\/]+):(\d+)\//.exec(io.out());
+      if (m && m[2] !== "0") {
+        clearTimeout(timer);
+        resolve(new URL(m[0]));
+      }
+    };
+    proc.stdout?.on("data", look);
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before printing its URL\nstdout: ${io.out()}\nstderr: ${io.err()}`));
+    });
+    proc.once("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+  return {
+    url,
+    proc,
+    stdout: io.out,
+    stderr: io.err,
+    stop: async (signal: NodeJS.Signals = "SIGTERM") => {
+      if (proc.exitCode !== null) return proc.exitCode;
+      const done = exited(proc);
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 10000);
+      const code = await done;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Runs a host command to completion (bad flags, the schema subcommand). */
+export async function runToExit(hc: HostCommand, args: string[], timeoutMs = 60000): Promise<Exit> {
+  const proc = spawn(hc.cmd, [...hc.args, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  const io = collect(proc);
+  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+  const code = await exited(proc);
+  clearTimeout(timer);
+  return { code, stdout: io.out(), stderr: io.err() };
+}

@@ -46,7 +46,8 @@ func (t token) name() string {
 	return t.text
 }
 
-// dequote removes SQLite quoting: "a""b", `a“b`, 'a”b' and [a] (which has no escape).
+// dequote removes SQLite quoting: double quotes, backquotes and single quotes
+// (each escaped by doubling it) and [brackets] (which have no escape).
 // Like sqlite3Dequote it stops at the first unescaped closing quote.
 func dequote(s string) string {
 	if s == "" {

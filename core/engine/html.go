@@ -234,6 +234,7 @@ type listData struct {
 	Columns                            []colHead
 	Rows                               []listRow
 	NextHref, FirstHref                string
+	Partial                            bool // an htmx fragment: the list state travels out of band
 }
 
 // listHref builds a list URL from the current query with changes applied.
@@ -348,6 +349,7 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		d.FirstHref = c.listHref(t, nil, "after")
 	}
 	if c.hx {
+		d.Partial = true
 		return html(200, render.Page("list-fragment", d))
 	}
 	return html(200, render.Page("list", d))
@@ -472,6 +474,9 @@ func (c *ctx) cellFor(f *schema.Field, r *row, labels map[string]map[string]stri
 	}
 	short, cut := render.Truncate(text, 80)
 	cl.Text = short
+	if cl.Class == "" && len(short) <= 24 && !strings.ContainsAny(short, " \t\n") {
+		cl.Class = "nw" // keys, codes and dates read badly when wrapped
+	}
 	if cut {
 		cl.Title = text
 	}

@@ -51,6 +51,10 @@ func Fields(d *model.Database, t *model.Table, cfg *config.Config) []*Field {
 		f := &Field{Column: c, Label: cc.Label, Help: cc.Help}
 		if f.Label == "" {
 			f.Label = Humanize(c.Name)
+			// A reference shows the row it points at, not its key: "Artist", not "Artist ID".
+			if c.References != nil && strings.HasSuffix(f.Label, " ID") {
+				f.Label = strings.TrimSuffix(f.Label, " ID")
+			}
 		}
 		f.Widget = widget(c)
 		if c.References != nil {

@@ -1,0 +1,352 @@
+package nakedhtmx
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+)
+
+// wasmPath is the core the tests run: the one `make build` produced.
+var wasmPath = filepath.Join("..", "..", DefaultWasmPath)
+
+// testCacheDir keeps compiled code between test runs: compiling the core takes
+// seconds, instantiating a cached one tens of milliseconds.
+var testCacheDir = filepath.Join(os.TempDir(), "nakedhtmx-test-wazero-cache")
+
+var (
+	wasmOnce  sync.Once
+	wasmBytes []byte
+)
+
+// needWasm returns the core's bytes or skips: the wazero tests need a built
+// core, and a missing one is a build step not done, not a host bug.
+func needWasm(t testing.TB) []byte {
+	t.Helper()
+	wasmOnce.Do(func() { wasmBytes, _ = os.ReadFile(wasmPath) })
+	if wasmBytes == nil {
+		t.Skipf("%s is missing: build it with `make build` (or the go build line in bindings/PROTOCOL.md) to run the wazero host tests", DefaultWasmPath)
+	}
+	return wasmBytes
+}
+
+// newHost opens a host on a fresh database prepared with schema.
+func newHost(t testing.TB, schema string, opts Options) *Host {
+	t.Helper()
+	opts.Wasm = needWasm(t)
+	if opts.DB == "" {
+		opts.DB = filepath.Join(t.TempDir(), "test.db")
+	}
+	if schema != "" {
+		db, err := sqlite.Open(opts.DB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Script(schema); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	if opts.CacheDir == "" {
+		opts.CacheDir = testCacheDir
+	}
+	if opts.Log == nil {
+		opts.Log = testWriter{t}
+	}
+	h, err := New(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+// testWriter sends the core's log lines to the test log.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+func get(path string) *protocol.Request {
+	return &protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: path,
+		Headers: map[string]string{"accept": "application/json"}}}
+}
+
+const albums = `
+CREATE TABLE Album (AlbumId INTEGER PRIMARY KEY, Title TEXT NOT NULL, Year INTEGER, Cover BLOB, Price REAL);
+INSERT INTO Album VALUES (1, 'Let It Be', 1970, x'00ff', 9.5), (2, 'Ünïcødé ✓', NULL, NULL, 2.0);
+`
+
+func TestHostAnswersSchema(t *testing.T) {
+	h := newHost(t, albums, Options{})
+	if h.DSID() == "" {
+		t.Fatal("no DSID after open")
+	}
+	res, err := h.Handle(get("/api/schema"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != 200 || !strings.HasPrefix(res.Header("content-type"), "application/json") {
+		t.Fatalf("status %d, content-type %q: %s", res.Status, res.Header("content-type"), res.Body)
+	}
+	var doc struct {
+		DSID   string                     `json:"dsid"`
+		Tables map[string]json.RawMessage `json:"tables"`
+	}
+	if err := json.Unmarshal(res.Body, &doc); err != nil {
+		t.Fatalf("%v: %s", err, res.Body)
+	}
+	if doc.DSID != h.DSID() || doc.Tables["Album"] == nil {
+		t.Fatalf("got dsid %q (host says %q), tables %v", doc.DSID, h.DSID(), doc.Tables)
+	}
+}
+
+// Values cross the wasm boundary twice (sql import, response frame): check a
+// few that break naive encodings.
+func TestHostValueRoundTrip(t *testing.T) {
+	h := newHost(t, `CREATE TABLE v (id INTEGER PRIMARY KEY, i INTEGER, r REAL, s TEXT, b BLOB);`, Options{})
+	body := `{"i": 9007199254740993, "r": 0.1, "s": "nul\u0000 and ✓ and 𝄞", "b": "AAEC/w=="}`
+	res, err := h.Handle(&protocol.Request{
+		RequestHead: protocol.RequestHead{Method: "POST", Path: "/api/tables/v/rows",
+			Headers: map[string]string{"content-type": "application/json", "accept": "application/json"}},
+		Body: []byte(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != 201 {
+		t.Fatalf("POST: %d %s", res.Status, res.Body)
+	}
+	res, err = h.Handle(get("/api/tables/v/rows/1"))
+	if err != nil || res.Status != 200 {
+		t.Fatalf("GET: %v %d %s", err, res.Status, res.Body)
+	}
+	var got struct {
+		Row map[string]json.RawMessage `json:"row"`
+	}
+	if err := json.Unmarshal(res.Body, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"i": "9007199254740993", "r": "0.1", "s": `"nul\u0000 and ✓ and 𝄞"`, "b": `"AAEC/w=="`}
+	for col, w := range want {
+		if string(got.Row[col]) != w {
+			t.Errorf("%s = %s, want %s", col, got.Row[col], w)
+		}
+	}
+}
+
+func TestHostServeHTTP(t *testing.T) {
+	h := newHost(t, albums, Options{BasePath: "/admin", MaxBody: 1 << 10})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	tests := []struct {
+		name, method, path, ctype, body string
+		status                          int
+		contains                        string
+	}{
+		{"home page", "GET", "/admin/", "", "", 200, `href="/admin/`},
+		{"schema", "GET", "/admin/api/schema/Album", "", "", 200, `"x-dsid"`},
+		{"escaped table name", "GET", "/admin/api/schema/%41lbum", "", "", 200, `"title":"Album"`},
+		{"unknown table", "GET", "/admin/api/schema/Nope", "", "", 404, `"error"`},
+		{"outside base path", "GET", "/elsewhere", "", "", 404, ""},
+		{"body over the cap", "POST", "/admin/api/tables/Album/rows", "application/json",
+			`{"Title":"` + strings.Repeat("x", 2<<10) + `"}`, 413, `"error"`},
+		{"CSV streams", "GET", "/admin/api/tables/Album/rows.csv", "", "", 200, "Let It Be"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader(tt.body))
+			if tt.ctype != "" {
+				req.Header.Set("Content-Type", tt.ctype)
+			}
+			req.Header.Set("Accept", "application/json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != tt.status || !bytes.Contains(b, []byte(tt.contains)) {
+				t.Fatalf("status %d, body %.300s", res.StatusCode, b)
+			}
+		})
+	}
+}
+
+// A large CSV export arrives in continuation parts; the HTTP body must hold
+// every row exactly once.
+func TestHostContinuations(t *testing.T) {
+	h := newHost(t, `CREATE TABLE n (id INTEGER PRIMARY KEY, v TEXT);
+		WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 5000)
+		INSERT INTO n SELECT x, 'row ' || x FROM c;`, Options{})
+	res, err := h.Handle(get("/api/tables/n/rows.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := 1
+	body := append([]byte(nil), res.Body...)
+	for token := res.Continue; token != ""; parts++ {
+		req := get("/api/tables/n/rows.csv")
+		req.Continue = token
+		part, err := h.Handle(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if part.Status != 0 || len(part.Headers) != 0 {
+			t.Fatalf("continuation carries a head: %+v", part.ResponseHead)
+		}
+		body = append(body, part.Body...)
+		token = part.Continue
+	}
+	lines := strings.Split(strings.TrimRight(string(body), "\r\n"), "\n")
+	if len(lines) != 5001 {
+		t.Fatalf("%d lines in %d parts", len(lines), parts)
+	}
+	if !strings.Contains(lines[5000], "row 5000") {
+		t.Fatalf("last line %q", lines[5000])
+	}
+	t.Logf("%d rows in %d parts", len(lines)-1, parts)
+}
+
+func TestHostConcurrentRequests(t *testing.T) {
+	h := newHost(t, albums, Options{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				res, err := h.Handle(get("/api/tables/Album/rows"))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if res.Status != 200 {
+					errs <- errors.New(string(res.Body))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func TestHostReinstantiatesAfterTrap(t *testing.T) {
+	h := newHost(t, albums, Options{Config: json.RawMessage(`{}`)})
+	dsid := h.DSID()
+	// A trap leaves the module unusable (PROTOCOL.md); simulate one.
+	h.mu.Lock()
+	h.trapped(context.Background(), "nh_handle", errors.New("simulated trap"))
+	h.mu.Unlock()
+	if h.inst != nil {
+		t.Fatal("instance kept after a trap")
+	}
+	res, err := h.Handle(get("/api/schema"))
+	if err != nil || res.Status != 200 {
+		t.Fatalf("after re-instantiation: %v %v", err, res)
+	}
+	if h.DSID() != dsid {
+		t.Fatalf("DSID changed from %s to %s", dsid, h.DSID())
+	}
+}
+
+func TestHostSetConfig(t *testing.T) {
+	h := newHost(t, albums, Options{})
+	label := func() string {
+		res, err := h.Handle(get("/api/schema"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(res.Body)
+	}
+	before := label()
+	if err := h.SetConfig(json.RawMessage(`{"tables": {"Album": {"columns": {"Title": {"label": "Album title"}}}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	after := label()
+	if before == after || !strings.Contains(after, "Album title") {
+		t.Fatalf("config not applied:\n%s", after)
+	}
+	if err := h.SetConfig(json.RawMessage(`{"tables": 5}`)); err == nil {
+		t.Fatal("a malformed config was accepted")
+	}
+	if label() != after {
+		t.Fatal("a rejected config changed the answers")
+	}
+	if err := h.SetConfig(nil); err != nil {
+		t.Fatal(err)
+	}
+	if label() != before {
+		t.Fatal("removing the config did not restore the defaults")
+	}
+}
+
+func TestHostTick(t *testing.T) {
+	h := newHost(t, "", Options{})
+	out, err := h.Tick()
+	if err != nil || !json.Valid(out) {
+		t.Fatalf("%s %v", out, err)
+	}
+}
+
+func TestNewFailures(t *testing.T) {
+	needWasm(t)
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.db")
+	os.WriteFile(garbage, bytes.Repeat([]byte("garbage!"), 512), 0o644)
+	tests := []struct {
+		name string
+		opts Options
+		want string
+	}{
+		{"missing wasm", Options{WasmPath: filepath.Join(dir, "none.wasm"), DB: filepath.Join(dir, "a.db")}, "make build"},
+		{"not a core", Options{Wasm: []byte("\x00asm\x01\x00\x00\x00"), DB: filepath.Join(dir, "b.db")}, "no nh_"},
+		{"not wasm", Options{Wasm: []byte("hello"), DB: filepath.Join(dir, "c.db")}, "core module"},
+		{"garbage database", Options{Wasm: needWasm(t), DB: garbage}, "file is not a database"},
+		{"directory database", Options{Wasm: needWasm(t), DB: dir}, "is a directory"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.CacheDir = testCacheDir
+			h, err := New(context.Background(), tt.opts)
+			if err == nil {
+				h.Close()
+				t.Fatal("opened")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestHostClosed(t *testing.T) {
+	h := newHost(t, "", Options{})
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Handle(get("/")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("got %v", err)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

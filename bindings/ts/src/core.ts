@@ -1,0 +1,276 @@
+// Loads core.wasm and speaks bindings/PROTOCOL.md to it: memory ownership,
+// the `sql` and `log` imports, frames, and re-instantiation after a trap.
+
+import { readFile } from "node:fs/promises";
+import { writeSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { NakedhtmxError, errorMessage } from "./errors.ts";
+import {
+  decodeFrame,
+  decodeSQLRequest,
+  encodeFrame,
+  encodeSQLResult,
+  type OpenRequest,
+  type OpenResult,
+  type RequestHead,
+  type ResponseHead,
+  type SQLResult,
+} from "./protocol.ts";
+import type { Database } from "./sqlite.ts";
+import { createWasi, type FdWriter } from "./wasi.ts";
+
+/** Where core.wasm comes from: a path, a URL, its bytes, or a compiled module. */
+export type WasmSource = string | URL | Uint8Array | WebAssembly.Module;
+
+export interface CoreResponse {
+  head: ResponseHead;
+  body: Uint8Array;
+}
+
+/** What the HTTP handlers need from a core; tests substitute their own. */
+export interface CoreHandler {
+  handle(head: RequestHead, body: Uint8Array): CoreResponse;
+}
+
+interface CoreExports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  nh_alloc(size: number): number;
+  nh_free(ptr: number): void;
+  nh_open(ptr: number, len: number): bigint;
+  nh_handle(ptr: number, len: number): bigint;
+  nh_tick(): bigint;
+}
+
+export interface CoreOptions {
+  db: Database;
+  /** The runtime's name, for the core's diagnostics. */
+  host: string;
+  wasm?: WasmSource;
+  /** Lines the core logs through its `log` import. Default: stderr. */
+  log?: (line: string) => void;
+  /** The module's own fd 1/2 output (Go runtime panics). Default: the process's. */
+  write?: FdWriter;
+}
+
+/**
+ * The default core.wasm: next to the compiled dist/*.js, or, from the
+ * TypeScript sources (bindings/ts/src/*.ts, as Deno and JSR run them), in
+ * the repository's dist/.
+ */
+export function defaultWasmURL(): URL {
+  return import.meta.url.endsWith(".ts")
+    ? new URL("../../../dist/core.wasm", import.meta.url)
+    : new URL("./core.wasm", import.meta.url);
+}
+
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+async function wasmBytes(url: URL): Promise<Uint8Array> {
+  if (url.protocol === "file:") return await readFile(fileURLToPath(url));
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Compiles core.wasm once per process and source. */
+export async function loadModule(source: WasmSource = defaultWasmURL()): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof Uint8Array) {
+    return await compile(() => Promise.resolve(source), "the given bytes");
+  }
+  const url = typeof source === "string" ? new URL(source, pathBase()) : source;
+  const key = url.href;
+  let p = compiled.get(key);
+  if (!p) {
+    p = compile(() => wasmBytes(url), url.protocol === "file:" ? fileURLToPath(url) : key);
+    compiled.set(key, p);
+    p.catch(() => compiled.delete(key));
+  }
+  return await p;
+}
+
+function pathBase(): URL {
+  // Relative paths are relative to the working directory, like every CLI path.
+  const cwd = globalThis.process?.cwd?.() ?? ".";
+  return new URL(`file://${cwd.endsWith("/") ? cwd : cwd + "/"}`);
+}
+
+async function compile(read: () => Promise<Uint8Array>, name: string): Promise<WebAssembly.Module> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await read();
+  } catch (e) {
+    throw new NakedhtmxError("WASM_LOAD", `cannot read core.wasm (${name}): ${errorMessage(e)}; run "make build"`, {
+      cause: e,
+    });
+  }
+  try {
+    return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw new NakedhtmxError("WASM_LOAD", `core.wasm (${name}) is not a valid module: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
+
+function defaultWrite(fd: 1 | 2, bytes: Uint8Array): void {
+  writeSync(fd, bytes);
+}
+
+/** One instance of the core over one database. Single-threaded, like the core. */
+export class Core implements CoreHandler {
+  private readonly module: WebAssembly.Module;
+  private readonly opts: CoreOptions;
+  private ex: CoreExports | undefined;
+  private lastOpen: OpenRequest | undefined;
+  private calling = false;
+  private recovering = false;
+
+  private constructor(module: WebAssembly.Module, opts: CoreOptions) {
+    this.module = module;
+    this.opts = opts;
+    this.recovering = true; // a first start that fails is an error, not something to retry
+    try {
+      this.instantiate();
+    } catch (e) {
+      throw new NakedhtmxError("WASM_LOAD", `core.wasm did not start: ${errorMessage(e)}`, { cause: e });
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  static async load(opts: CoreOptions): Promise<Core> {
+    return new Core(await loadModule(opts.wasm), opts);
+  }
+
+  private log(line: string): void {
+    if (this.opts.log) this.opts.log(line);
+    else defaultWrite(2, utf8.encode(`nakedhtmx: ${line}\n`));
+  }
+
+  private instantiate(): void {
+    this.ex = undefined;
+    const wasi = createWasi(this.opts.write ?? defaultWrite);
+    const imports = {
+      wasi_snapshot_preview1: wasi.imports(this.module),
+      nakedhtmx: {
+        sql: (ptr: number, len: number): bigint => this.sqlImport(ptr, len),
+        log: (ptr: number, len: number): void => {
+          this.log(utf8Decoder.decode(this.view(ptr, len)));
+        },
+      },
+    };
+    const inst = new WebAssembly.Instance(this.module, imports);
+    const ex = inst.exports as unknown as CoreExports;
+    wasi.bind(ex.memory);
+    this.ex = ex;
+    this.guard("_initialize", () => ex._initialize());
+  }
+
+  // Views on memory.buffer are made fresh for every access: memory can grow in
+  // any call, which detaches the old buffer.
+  private view(ptr: number, len: number): Uint8Array {
+    return new Uint8Array(this.exports().memory.buffer, ptr, len);
+  }
+
+  private exports(): CoreExports {
+    if (!this.ex) throw new NakedhtmxError("CORE_TRAP", "the core is not running");
+    return this.ex;
+  }
+
+  private sqlImport(ptr: number, len: number): bigint {
+    let res: SQLResult;
+    try {
+      res = this.opts.db.run(decodeSQLRequest(utf8Decoder.decode(this.view(ptr, len))));
+    } catch (e) {
+      res = { error: errorMessage(e), code: "SQLITE_ERROR" };
+    }
+    const out = utf8.encode(encodeSQLResult(res));
+    const p = this.exports().nh_alloc(out.length);
+    this.view(p, out.length).set(out);
+    return (BigInt(p) << 32n) | BigInt(out.length);
+  }
+
+  /**
+   * Runs one export. A trap (or proc_exit) leaves the instance unusable: log
+   * it, build a fresh instance, re-open it with the last OpenRequest, and
+   * throw a CORE_TRAP error for the call that failed.
+   */
+  private guard<T>(what: string, fn: () => T): T {
+    if (this.calling) throw new Error(`core re-entered (${what}): the core is single-threaded`);
+    this.calling = true;
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof NakedhtmxError) throw e;
+      const msg = `core trapped in ${what}: ${errorMessage(e)}`;
+      this.ex = undefined;
+      if (this.recovering) throw new NakedhtmxError("CORE_TRAP", msg, { cause: e });
+      this.log(msg);
+      this.calling = false;
+      this.recover();
+      throw new NakedhtmxError("CORE_TRAP", msg, { cause: e });
+    } finally {
+      this.calling = false;
+    }
+  }
+
+  private recover(): void {
+    this.recovering = true;
+    try {
+      this.instantiate();
+      if (this.lastOpen) this.open(this.lastOpen);
+      this.log("core re-instantiated");
+    } catch (e) {
+      this.ex = undefined;
+      this.log(`core could not be re-instantiated: ${errorMessage(e)}`);
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private callBytes(what: string, fn: (ptr: number, len: number) => bigint, input: Uint8Array): Uint8Array {
+    return this.guard(what, () => {
+      const ex = this.exports();
+      const ptr = ex.nh_alloc(input.length);
+      this.view(ptr, input.length).set(input);
+      return this.take(fn(ptr, input.length));
+    });
+  }
+
+  /** Copies an export's result out of the module and frees it. */
+  private take(packed: bigint): Uint8Array {
+    if (packed === 0n) return EMPTY;
+    const ptr = Number(packed >> 32n);
+    const len = Number(packed & 0xffffffffn);
+    const out = this.view(ptr, len).slice();
+    this.exports().nh_free(ptr);
+    return out;
+  }
+
+  /** nh_open: returns the DSID; throws CORE_OPEN with the core's message. */
+  open(req: OpenRequest): string {
+    const ex = this.exports();
+    const out = this.callBytes("nh_open", (p, n) => ex.nh_open(p, n), utf8.encode(JSON.stringify(req)));
+    const res = JSON.parse(utf8Decoder.decode(out)) as OpenResult;
+    if (res.error !== undefined && res.error !== "") throw new NakedhtmxError("CORE_OPEN", res.error);
+    this.lastOpen = req;
+    return res.dsid ?? "";
+  }
+
+  handle(head: RequestHead, body: Uint8Array): CoreResponse {
+    if (!this.ex) this.recover();
+    const ex = this.exports();
+    const out = this.callBytes("nh_handle", (p, n) => ex.nh_handle(p, n), encodeFrame(head, body));
+    return decodeFrame<ResponseHead>(out);
+  }
+
+  tick(): unknown {
+    const ex = this.exports();
+    const out = this.guard("nh_tick", () => this.take(ex.nh_tick()));
+    return out.length ? JSON.parse(utf8Decoder.decode(out)) : {};
+  }
+}

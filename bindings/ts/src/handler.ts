@@ -1,0 +1,289 @@
+// HTTP in, frames out: a fetch handler `(Request) => Promise<Response>` for
+// Deno.serve, Bun.serve and Hono, and a node:http handler `(req, res, next?)`
+// for Node's http server and Express. Both only move bytes: every answer is
+// the core's (bindings/PROTOCOL.md, "Frames").
+
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { errorMessage } from "./errors.ts";
+import type { CoreHandler, CoreResponse } from "./core.ts";
+import type { RequestHead } from "./protocol.ts";
+
+export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
+
+export interface HandlerOptions {
+  /** "" or "/prefix" without a trailing slash. */
+  basePath: string;
+  /** Request bodies over this many bytes are not read (default 10 MiB). */
+  maxBodyBytes?: number;
+}
+
+export type FetchHandler = (request: Request) => Promise<Response>;
+
+/** Express adds these to node's request when it mounts a handler. */
+export type NodeRequest = IncomingMessage & { baseUrl?: string; body?: unknown };
+export type NodeNext = (err?: unknown) => void;
+export type NodeHandler = (req: NodeRequest, res: ServerResponse, next?: NodeNext) => void;
+
+const EMPTY = new Uint8Array(0);
+const TOO_LARGE = Symbol("tooLarge");
+
+/** The path and query of a URL or request-target, both still percent-encoded. */
+export function splitTarget(target: string): { path: string; query: string } {
+  let start = 0;
+  const scheme = target.indexOf("://");
+  if (scheme >= 0 && scheme < target.indexOf("/")) {
+    start = target.indexOf("/", scheme + 3);
+    if (start < 0) return { path: "/", query: "" };
+  }
+  let end = target.indexOf("#", start);
+  if (end < 0) end = target.length;
+  const q = target.indexOf("?", start);
+  if (q >= 0 && q < end) return { path: target.slice(start, q) || "/", query: target.slice(q + 1, end) };
+  return { path: target.slice(start, end) || "/", query: "" };
+}
+
+/** The path with basePath removed, or null when the path is outside it. */
+export function stripBasePath(path: string, basePath: string): string | null {
+  if (basePath === "") return path;
+  if (path === basePath) return "/";
+  if (path.startsWith(basePath) && path[basePath.length] === "/") return path.slice(basePath.length);
+  return null;
+}
+
+function noBody(status: number, method: string): boolean {
+  return method === "HEAD" || status === 101 || status === 204 || status === 205 || status === 304;
+}
+
+function failure(e: unknown): CoreResponse {
+  return {
+    head: { status: 500, headers: [["content-type", "text/plain; charset=utf-8"]] },
+    body: new TextEncoder().encode(`nakedhtmx: ${errorMessage(e)}\n`),
+  };
+}
+
+function call(core: CoreHandler, head: RequestHead, body: Uint8Array): CoreResponse {
+  try {
+    return core.handle(head, body);
+  } catch (e) {
+    return failure(e);
+  }
+}
+
+/**
+ * Waits a little longer each time a continuation answers with no bytes, so a
+ * stream that is waiting for something does not spin.
+ */
+function idle(round: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.min(100, round * round)));
+}
+
+async function readFetchBody(req: Request, max: number): Promise<Uint8Array | typeof TOO_LARGE> {
+  if (!req.body) return EMPTY;
+  const declared = Number(req.headers.get("content-length") ?? "");
+  if (declared > max) {
+    req.body.cancel().catch(() => {});
+    return TOO_LARGE;
+  }
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      reader.cancel().catch(() => {});
+      return TOO_LARGE;
+    }
+    chunks.push(value);
+  }
+  return concat(chunks, total);
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): FetchHandler {
+  const max = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  return async (req: Request): Promise<Response> => {
+    const target = splitTarget(req.url);
+    const path = stripBasePath(target.path, opts.basePath);
+    if (path === null) return new Response("not found\n", { status: 404, headers: { "content-type": "text/plain" } });
+    const headers: Record<string, string> = {};
+    req.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    const head: RequestHead = { method: req.method, path, query: target.query, headers };
+    let body = await readFetchBody(req, max);
+    if (body === TOO_LARGE) {
+      head.tooLarge = true;
+      body = EMPTY;
+    }
+    const first = call(core, head, body);
+    const status = first.head.status ?? 200;
+    const out = new Headers();
+    for (const [k, v] of first.head.headers ?? []) out.append(k, v);
+    if (noBody(status, req.method)) return new Response(null, { status, headers: out });
+    let token = first.head.continue;
+    if (!token) return new Response(first.body as Uint8Array<ArrayBuffer>, { status, headers: out });
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        if (first.body.length) controller.enqueue(first.body);
+      },
+      async pull(controller) {
+        for (let round = 1; token; round++) {
+          const next = call(core, { ...head, continue: token }, EMPTY);
+          token = next.head.continue;
+          if (next.body.length) controller.enqueue(next.body);
+          if (!token) break;
+          if (next.body.length) return;
+          await idle(round);
+        }
+        controller.close();
+      },
+      cancel() {
+        token = undefined;
+      },
+    });
+    return new Response(stream as ReadableStream<Uint8Array<ArrayBuffer>>, { status, headers: out });
+  };
+}
+
+// ---------------------------------------------------------------------------
+// node:http
+
+function nodeHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.join(name === "cookie" ? "; " : ", ") : value;
+  }
+  return out;
+}
+
+function readNodeBody(req: NodeRequest, max: number): Promise<Uint8Array | typeof TOO_LARGE> {
+  // Mounted after a raw body parser (Express), the stream is already drained.
+  if (req.readableEnded) {
+    const b = req.body;
+    if (b instanceof Uint8Array) return Promise.resolve(b.length > max ? TOO_LARGE : b);
+    if (typeof b === "string") {
+      const bytes = new TextEncoder().encode(b);
+      return Promise.resolve(bytes.length > max ? TOO_LARGE : bytes);
+    }
+    return Promise.resolve(EMPTY);
+  }
+  const declared = Number(req.headers["content-length"] ?? "");
+  if (declared > max) return Promise.resolve(TOO_LARGE);
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const onData = (chunk: Uint8Array) => {
+      total += chunk.length;
+      if (total > max) {
+        // Keep draining (nothing kept) so the 413 can still be sent.
+        req.off("data", onData);
+        req.on("data", () => {});
+        resolve(TOO_LARGE);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.on("end", () => resolve(concat(chunks, total)));
+    req.on("error", reject);
+  });
+}
+
+function writeHead(res: ServerResponse, r: CoreResponse): void {
+  const grouped = new Map<string, string[]>();
+  for (const [k, v] of r.head.headers ?? []) {
+    const list = grouped.get(k);
+    if (list) list.push(v);
+    else grouped.set(k, [v]);
+  }
+  res.statusCode = r.head.status ?? 200;
+  for (const [k, v] of grouped) res.setHeader(k, v.length === 1 ? v[0]! : v);
+}
+
+function write(res: ServerResponse, chunk: Uint8Array): Promise<void> {
+  if (res.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
+export function createNodeHandler(core: CoreHandler, opts: HandlerOptions): NodeHandler {
+  const max = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const serve = async (req: NodeRequest, res: ServerResponse, next?: NodeNext): Promise<void> => {
+    // Express strips its mount path from req.url and keeps it in req.baseUrl.
+    const mounted = typeof req.baseUrl === "string" ? req.baseUrl : "";
+    const target = splitTarget(req.url ?? "/");
+    // Mounted at basePath (or above it): strip basePath from the full path.
+    // Mounted elsewhere: the part below the mount point is the app's path.
+    const path = opts.basePath === "" && mounted
+      ? target.path
+      : (stripBasePath(mounted + target.path, opts.basePath) ?? (mounted ? target.path : null));
+    if (path === null) {
+      if (next) return next();
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      return;
+    }
+    const method = req.method ?? "GET";
+    const head: RequestHead = { method, path, query: target.query, headers: nodeHeaders(req) };
+    let body = await readNodeBody(req, max);
+    if (body === TOO_LARGE) {
+      head.tooLarge = true;
+      body = EMPTY;
+      res.shouldKeepAlive = false;
+    }
+    const first = call(core, head, body);
+    writeHead(res, first);
+    const status = res.statusCode;
+    let token = first.head.continue;
+    if (noBody(status, method) || !token) {
+      res.end(noBody(status, method) ? undefined : first.body);
+      return;
+    }
+    let closed = false;
+    res.on("close", () => {
+      closed = true;
+    });
+    if (first.body.length) await write(res, first.body);
+    for (let round = 1; token && !closed; round++) {
+      const r = call(core, { ...head, continue: token }, EMPTY);
+      token = r.head.continue;
+      if (r.body.length) {
+        round = 0;
+        await write(res, r.body);
+      } else if (token) {
+        await idle(round);
+      }
+    }
+    res.end();
+  };
+  return (req, res, next) => {
+    serve(req, res, next).catch((e: unknown) => {
+      if (!res.headersSent) {
+        const f = failure(e);
+        writeHead(res, f);
+        res.end(f.body);
+      } else {
+        res.destroy(e instanceof Error ? e : undefined);
+      }
+    });
+  };
+}

@@ -1,0 +1,160 @@
+// The library API of CONTRACT.md ("Library API"), written once against a
+// Runtime (which SQLite, which name); mod.ts and mod_bun.ts bind it to one.
+
+import { resolve as resolvePath } from "node:path";
+import { watchConfig, readConfig, type ConfigWatch } from "./config.ts";
+import { Core, loadModule, type WasmSource } from "./core.ts";
+import { NakedhtmxError, errorMessage } from "./errors.ts";
+import {
+  createFetchHandler,
+  createNodeHandler,
+  DEFAULT_MAX_BODY,
+  type FetchHandler,
+  type NodeHandler,
+} from "./handler.ts";
+import type { Database, OpenDatabase } from "./sqlite.ts";
+
+export interface NakedhtmxOptions {
+  /** SQLite database file; created when missing. */
+  db: string;
+  /** Mount point: every URL the app emits starts with it. "" or "/prefix". */
+  basePath?: string;
+  /**
+   * A config file path (re-read when it changes) or the parsed config itself.
+   * Default: none.
+   */
+  config?: string | Record<string, unknown> | null;
+  /** When set, every request needs `Authorization: Bearer TOKEN` or the sign-in cookie. */
+  authToken?: string;
+  /** Scale-out through NATS: not supported by this host yet. */
+  nats?: string;
+  /** This node's name in the cluster. */
+  node?: string;
+  /** "direct" (default); "jetstream" is not supported by this host yet. */
+  write?: "direct" | "jetstream";
+  /** Request bodies larger than this are refused with 413 (default 10 MiB). */
+  maxBodyBytes?: number;
+  /** How often a config file's mtime is checked, in ms (default 1000). */
+  configPollMs?: number;
+  /** Another core.wasm: a path, URL, bytes or compiled module. */
+  wasm?: WasmSource;
+  /** Where the core's log lines go. Default: stderr. */
+  log?: (line: string) => void;
+}
+
+export interface Nakedhtmx {
+  /** `(Request) => Promise<Response>`: Deno.serve, Bun.serve, Hono. */
+  readonly fetch: FetchHandler;
+  /** node:http and Express: `app.use("/admin", nh.node)`. */
+  readonly node: NodeHandler;
+  /** Stops watching the config and closes the database. */
+  close(): Promise<void>;
+  /** The DSID as of the last open (start or config reload). */
+  readonly dsid: string;
+}
+
+export interface Runtime {
+  /** Names the runtime in the core's diagnostics. */
+  host: string;
+  openDatabase: OpenDatabase;
+}
+
+/** Options only the CLI uses. */
+export interface InternalOptions {
+  /** The config path is the default one: a missing file is no error. */
+  configOptional?: boolean;
+}
+
+export function normalizeBasePath(p: string | undefined): string {
+  if (p === undefined || p === "" || p === "/") return "";
+  if (!p.startsWith("/") || /[?#\s]/.test(p)) {
+    throw new NakedhtmxError("BAD_OPTION", `basePath must start with "/" and hold no "?", "#" or spaces: ${JSON.stringify(p)}`);
+  }
+  return p.replace(/\/+$/, "");
+}
+
+function checkOptions(o: NakedhtmxOptions): void {
+  if (typeof o.db !== "string" || o.db === "") throw new NakedhtmxError("BAD_OPTION", "db: a database file is required");
+  if (o.authToken !== undefined && typeof o.authToken !== "string") {
+    throw new NakedhtmxError("BAD_OPTION", "authToken must be a string");
+  }
+  if (o.write !== undefined && o.write !== "direct" && o.write !== "jetstream") {
+    throw new NakedhtmxError("BAD_OPTION", `write must be "direct" or "jetstream", not ${JSON.stringify(o.write)}`);
+  }
+  if (o.write === "jetstream") throw new NakedhtmxError("NOT_SUPPORTED", "write mode jetstream is not yet supported");
+  if (o.nats !== undefined && o.nats !== "") throw new NakedhtmxError("NOT_SUPPORTED", "NATS scale-out is not yet supported");
+  if (o.maxBodyBytes !== undefined && !(Number.isSafeInteger(o.maxBodyBytes) && o.maxBodyBytes >= 0)) {
+    throw new NakedhtmxError("BAD_OPTION", "maxBodyBytes must be a non-negative integer");
+  }
+}
+
+function stderrLog(line: string): void {
+  globalThis.console.error(`nakedhtmx: ${line}`);
+}
+
+export async function createNakedhtmx(
+  rt: Runtime,
+  options: NakedhtmxOptions,
+  internal: InternalOptions = {},
+): Promise<Nakedhtmx> {
+  checkOptions(options);
+  const basePath = normalizeBasePath(options.basePath);
+  const log = options.log ?? stderrLog;
+  const configPath = typeof options.config === "string" ? resolvePath(options.config) : undefined;
+  let config: unknown = configPath !== undefined
+    ? readConfig(configPath, internal.configOptional === true)
+    : options.config ?? null;
+
+  // Compile before opening: a missing core.wasm must not create the database.
+  const module = await loadModule(options.wasm);
+  const db: Database = rt.openDatabase(options.db);
+  let core: Core;
+  let dsid: string;
+  try {
+    core = await Core.load({ db, host: rt.host, wasm: module, log });
+    dsid = core.open({ basePath, config, host: rt.host, authToken: options.authToken ?? "" });
+  } catch (e) {
+    db.close();
+    if (e instanceof NakedhtmxError) throw e;
+    throw new NakedhtmxError("CORE_OPEN", errorMessage(e), { cause: e });
+  }
+
+  let closed = false;
+  const guarded = {
+    handle: (head: Parameters<Core["handle"]>[0], body: Uint8Array) => {
+      if (closed) throw new NakedhtmxError("CLOSED", "this nakedhtmx instance is closed");
+      return core.handle(head, body);
+    },
+  };
+
+  let watch: ConfigWatch | undefined;
+  if (configPath !== undefined) {
+    watch = watchConfig(configPath, options.configPollMs ?? 1000, (next) => {
+      if (closed) return;
+      try {
+        dsid = core.open({ basePath, config: next, host: rt.host, authToken: options.authToken ?? "" });
+        config = next;
+        log(`config ${configPath} reloaded`);
+      } catch (e) {
+        log(`config ${configPath}: ${errorMessage(e)}; keeping the previous config`);
+      }
+    }, log);
+  }
+
+  const handlerOptions = { basePath, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY };
+  return {
+    fetch: createFetchHandler(guarded, handlerOptions),
+    node: createNodeHandler(guarded, handlerOptions),
+    get dsid() {
+      return dsid;
+    },
+    close() {
+      if (!closed) {
+        closed = true;
+        watch?.stop();
+        db.close();
+      }
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,226 @@
+// Package corpus reads the golden corpus (testdata/corpus, format in its
+// README.md), formats the core's answers the way the expected files are
+// written, and compares them with a readable diff. It is shared by every Go
+// runner: the native one (core/engine, the only one that writes, with
+// -update) and the wazero one (bindings/go). It knows nothing about how a
+// runner opens the database or the core; it only moves requests and text.
+package corpus
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+)
+
+// Request is one entry of requests.json.
+type Request struct {
+	Method  string            `json:"method"`
+	Path    string            `json:"path"`
+	Query   string            `json:"query,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    string            `json:"body,omitempty"`
+}
+
+// Protocol returns the request as the core receives it.
+func (r Request) Protocol() *protocol.Request {
+	h := r.Headers
+	if h == nil {
+		h = map[string]string{}
+	}
+	return &protocol.Request{
+		RequestHead: protocol.RequestHead{Method: r.Method, Path: r.Path, Query: r.Query, Headers: h},
+		Body:        []byte(r.Body),
+	}
+}
+
+// Case is one folder of the corpus.
+type Case struct {
+	Name     string // folder name
+	Dir      string
+	Schema   string          // schema.sql, run as one script on a fresh database
+	Config   json.RawMessage // config.json, or nil when the folder has none
+	Requests []Request
+}
+
+// Dir finds testdata/corpus by walking up from the working directory to the
+// module root, so runners in any package (and any test binary's working
+// directory) find the same corpus.
+func Dir() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return filepath.Join("testdata", "corpus")
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "testdata", "corpus")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return filepath.Join("testdata", "corpus")
+		}
+		dir = parent
+	}
+}
+
+// Load reads every case under root (folders holding a requests.json), in name
+// order.
+func Load(root string) ([]*Case, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	var cases []*Case
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, e.Name())
+		if _, err := os.Stat(filepath.Join(dir, "requests.json")); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		c, err := LoadCase(dir)
+		if err != nil {
+			return nil, err
+		}
+		cases = append(cases, c)
+	}
+	sort.Slice(cases, func(i, j int) bool { return cases[i].Name < cases[j].Name })
+	return cases, nil
+}
+
+// LoadCase reads one case folder.
+func LoadCase(dir string) (*Case, error) {
+	c := &Case{Name: filepath.Base(dir), Dir: dir}
+	schema, err := os.ReadFile(filepath.Join(dir, "schema.sql"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	c.Schema = string(schema)
+	if cfg, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
+		if !json.Valid(cfg) {
+			return nil, fmt.Errorf("%s: config.json is not valid JSON", c.Name)
+		}
+		c.Config = cfg
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "requests.json"))
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields() // a misspelt field would silently test less
+	if err := dec.Decode(&c.Requests); err != nil {
+		return nil, fmt.Errorf("%s: requests.json: %w", c.Name, err)
+	}
+	for i, r := range c.Requests {
+		if r.Method == "" || !strings.HasPrefix(r.Path, "/") {
+			return nil, fmt.Errorf("%s: request %d needs a method and a path starting with /", c.Name, i)
+		}
+	}
+	return c, nil
+}
+
+// OutPath is the expected-answer file of request i.
+func (c *Case) OutPath(i int) string {
+	return filepath.Join(c.Dir, "out", fmt.Sprintf("%03d.txt", i))
+}
+
+// HandleFunc is the core as a runner sees it (engine.Handle, or a host's).
+type HandleFunc func(*protocol.Request) (*protocol.Response, error)
+
+// Collect runs one request through all its continuations and returns the
+// first response with every part's body appended.
+func Collect(handle HandleFunc, req *protocol.Request) (*protocol.Response, error) {
+	res, err := handle(req)
+	if err != nil {
+		return nil, err
+	}
+	out := &protocol.Response{ResponseHead: res.ResponseHead, Body: append([]byte(nil), res.Body...)}
+	for token := res.Continue; token != ""; {
+		next := &protocol.Request{RequestHead: req.RequestHead}
+		next.Continue = token
+		part, err := handle(next)
+		if err != nil {
+			return nil, fmt.Errorf("continuation %q: %w", token, err)
+		}
+		out.Body = append(out.Body, part.Body...)
+		token = part.Continue
+	}
+	out.Continue = ""
+	return out, nil
+}
+
+// Run sends every request of the case, in order, and returns the formatted
+// answers. The caller has opened the core on a fresh database prepared with
+// c.Schema and c.Config.
+func Run(c *Case, handle HandleFunc) ([][]byte, error) {
+	out := make([][]byte, len(c.Requests))
+	for i, r := range c.Requests {
+		res, err := Collect(handle, r.Protocol())
+		if err != nil {
+			return nil, fmt.Errorf("%s: request %03d (%s %s): %w", c.Name, i, r.Method, r.Path, err)
+		}
+		out[i] = Format(res)
+	}
+	return out, nil
+}
+
+// Format writes a (collected) response as the expected files hold it: the
+// status, each header as "name: value" in the core's order, an empty line,
+// then the body bytes as they are.
+func Format(res *protocol.Response) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%d\n", res.Status)
+	for _, h := range res.Headers {
+		fmt.Fprintf(&b, "%s: %s\n", h[0], h[1])
+	}
+	b.WriteString("\n")
+	b.Write(res.Body)
+	return b.Bytes()
+}
+
+// Check compares answers with the case's expected files and returns one
+// readable problem per differing, missing or extra file: what the runners
+// that only compare (every one but the native runner) report.
+func (c *Case) Check(got [][]byte) []string {
+	var problems []string
+	for i, g := range got {
+		want, err := os.ReadFile(c.OutPath(i))
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v (regenerate with `go test ./core/engine -run Corpus -update`)", c.relOut(i), err))
+			continue
+		}
+		if d := Diff(want, g); d != "" {
+			r := c.Requests[i]
+			problems = append(problems, fmt.Sprintf("%s (%s %s?%s):\n%s", c.relOut(i), r.Method, r.Path, r.Query, d))
+		}
+	}
+	for _, extra := range c.stale(len(got)) {
+		problems = append(problems, fmt.Sprintf("%s/out/%s: no such request in requests.json", c.Name, extra))
+	}
+	return problems
+}
+
+// stale lists out/NNN.txt files with no matching request.
+func (c *Case) stale(n int) []string {
+	entries, _ := os.ReadDir(filepath.Join(c.Dir, "out"))
+	var out []string
+	for _, e := range entries {
+		var i int
+		if _, err := fmt.Sscanf(e.Name(), "%03d.txt", &i); err == nil && i >= n && e.Name() == fmt.Sprintf("%03d.txt", i) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+func (c *Case) relOut(i int) string { return fmt.Sprintf("%s/out/%03d.txt", c.Name, i) }

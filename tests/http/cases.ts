@@ -1,0 +1,978 @@
+// The conformance cases: CONTRACT.md's JSON API, HTML and CLI rules, checked over
+// real loopback HTTP against one running host. Every host runs the same cases in
+// the same order, so their recorded answers can be compared byte for byte.
+
+import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { request, enc, pkPath, formBody, type Answer, type RequestOptions } from "./client.ts";
+import { check, eq, status, clip, Failure, Skip, type Test, type Recorder } from "./harness.ts";
+import { tags, forms, fieldNames, controlValue, hrefs, rowLinks, escapingProblems, dsidProblems, type Form } from "./html.ts";
+import { HOSTILE, HOSTILE_COL, USER_TABLES, buildFixture, query, SCHEMA, openDB } from "./fixture.ts";
+import { startServer, runToExit, type HostCommand, type Server } from "./hosts.ts";
+
+type Json = any; // answers are checked field by field
+
+export interface Seen {
+  path: string;
+  status: number;
+  contentType: string;
+  text: string;
+}
+
+/** One running server and everything the cases share. */
+export class Ctx {
+  dsid = "";
+  readonly pages: Seen[] = [];
+  readonly jsons: Seen[] = [];
+  testName = "";
+
+  constructor(
+    readonly host: string,
+    readonly hc: HostCommand,
+    readonly tmp: string,
+    readonly db: string,
+    public server: Server,
+    readonly rec: Recorder,
+  ) {}
+
+  get base(): URL { return this.server.url; }
+  get origin(): string { return this.server.url.origin; }
+
+  /** Any request; the answer is recorded for --compare and kept for the global checks. */
+  async req(method: string, path: string, opts: RequestOptions = {}, record = true): Promise<Answer> {
+    const a = await request(this.base, method, path, opts);
+    if (record) this.rec.record(`${this.testName} :: ${method} ${path}`, a);
+    const ct = a.headers["content-type"] ?? "";
+    const seen = { path: `${method} ${path}`, status: a.status, contentType: ct, text: a.text };
+    if (ct.startsWith("text/html")) this.pages.push(seen);
+    if (/json/.test(ct)) this.jsons.push(seen);
+    return a;
+  }
+
+  async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ a: Answer; j: Json }> {
+    const opts: RequestOptions = { headers: { accept: "application/json", ...headers } };
+    if (body !== undefined) {
+      opts.body = typeof body === "string" ? body : JSON.stringify(body);
+      opts.headers = { "content-type": "application/json", ...opts.headers };
+    }
+    const a = await this.req(method, path, opts);
+    let j: Json = null;
+    if (a.text !== "" && /json/.test(a.headers["content-type"] ?? "")) {
+      try {
+        j = JSON.parse(a.text);
+      } catch {
+        throw new Failure(`${method} ${path}: body is not JSON: ${clip(a.text)}`);
+      }
+    }
+    return { a, j };
+  }
+
+  page(path: string, headers: Record<string, string> = {}): Promise<Answer> {
+    return this.req("GET", path, { headers: { accept: "text/html", ...headers } });
+  }
+
+  postForm(path: string, fields: [string, string][], headers: Record<string, string> = {}): Promise<Answer> {
+    return this.req("POST", path, {
+      headers: { accept: "text/html", "content-type": "application/x-www-form-urlencoded", ...headers },
+      body: formBody(fields),
+    });
+  }
+}
+
+const MiB = 1024 * 1024;
+
+function isJsonType(a: Answer): boolean {
+  return /^application\/([a-z.+-]*\+)?json\b/.test(a.headers["content-type"] ?? "");
+}
+
+function jsonError(a: Answer, j: Json, want: number, what: string): void {
+  status(a, want, what);
+  check(isJsonType(a), `${what}: content-type ${a.headers["content-type"]}, want JSON`);
+  check(j && typeof j.dsid === "string" && j.dsid !== "", `${what}: no "dsid" in ${clip(a.text)}`);
+  check(typeof j.error === "string" && j.error !== "", `${what}: no "error" message in ${clip(a.text)}`);
+}
+
+function html(a: Answer, want: number, what: string): void {
+  status(a, want, what);
+  check((a.headers["content-type"] ?? "").startsWith("text/html"), `${what}: content-type ${a.headers["content-type"]}`);
+}
+
+function theForm(a: Answer, actionEnd: string, what: string): Form {
+  const fs = forms(a.text).filter((f) => f.method === "post" && f.action.endsWith(actionEnd));
+  check(fs.length === 1, `${what}: want one POST form to …${actionEnd}, found ${forms(a.text).map((f) => `${f.method} ${f.action}`).join("; ") || "none"}`);
+  return fs[0];
+}
+
+function location(a: Answer): string {
+  const l = a.headers["location"] ?? "";
+  return l.replace(/^https?:\/\/[^/]+/, "");
+}
+
+function itemsCount(ctx: Ctx): number {
+  return Number(query(ctx.db, "SELECT count(*) AS n FROM items")[0].n);
+}
+
+/** Splits CSV text (RFC 4180: quotes, doubled quotes, CRLF or LF) into records. */
+export function parseCSV(text: string): string[][] {
+  const out: string[][] = [];
+  let rec: string[] = [];
+  let field = "";
+  let quoted = false;
+  let i = 0;
+  if (text.charCodeAt(0) === 0xfeff) i = 1;
+  for (; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else quoted = false;
+      } else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") {
+      rec.push(field);
+      field = "";
+    } else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && text[i + 1] === "\n") i++;
+      rec.push(field);
+      out.push(rec);
+      rec = [];
+      field = "";
+    } else field += ch;
+  }
+  if (field !== "" || rec.length > 0) {
+    rec.push(field);
+    out.push(rec);
+  }
+  return out;
+}
+
+/** JSON Pointer (RFC 6901) token decoding. */
+function pointerToken(s: string): string {
+  return s.replace(/~1/g, "/").replace(/~0/g, "~");
+}
+
+export function mainTests(ctx: Ctx): Test[] {
+  const T: Test[] = [];
+  const test = (name: string, fn: () => Promise<void>) => T.push({ name, fn: async () => { ctx.testName = name; await fn(); } });
+  const rows = "/api/tables/items/rows";
+  let created = 0; // id of the row the API create made
+
+  test("the server prints its URL with the real port and answers", async () => {
+    check(ctx.base.port !== "0" && ctx.base.port !== "", `URL line has port ${ctx.base.port}`);
+    const a = await ctx.page("/");
+    html(a, 200, "GET /");
+  });
+
+  test("GET /api/schema: dsid, every user table and view, nothing internal", async () => {
+    const { a, j } = await ctx.api("GET", "/api/schema");
+    status(a, 200, "GET /api/schema");
+    check(isJsonType(a), `content-type ${a.headers["content-type"]}`);
+    check(typeof j.dsid === "string" && j.dsid.length > 0, "no dsid");
+    ctx.dsid = j.dsid;
+    const names = Object.keys(j.tables).sort();
+    eq(names, [...USER_TABLES].sort(), "tables listed");
+    for (const [name, t] of Object.entries<Json>(j.tables)) {
+      check(t.schema && t.ui, `${name}: want {"schema", "ui"}`);
+    }
+    const own = query(ctx.db, "SELECT name FROM sqlite_schema WHERE name LIKE '\\_nakedhtmx\\_%' ESCAPE '\\'");
+    check(own.length > 0, "the server made no _nakedhtmx_ object, so 'never listed' checks nothing");
+  });
+
+  test("GET / lists every user table with a link to it, and nothing internal", async () => {
+    const a = await ctx.page("/");
+    html(a, 200, "GET /");
+    const links = new Set(hrefs(a.text));
+    for (const name of USER_TABLES) {
+      check(links.has(`/t/${enc(name)}`), `no link to /t/${enc(name)} (${JSON.stringify(name)}); links: ${clip([...links].join(" "))}`);
+    }
+    check(!a.text.includes("_nakedhtmx_"), "the index names a _nakedhtmx_ object");
+    check(!/sqlite_(schema|sequence|master)/.test(a.text), "the index names a sqlite_ table");
+  });
+
+  test("assets come from the server itself", async () => {
+    const want: [string, RegExp][] = [
+      ["/assets/htmx.min.js", /javascript/], ["/assets/hx-sse.js", /javascript/],
+      ["/assets/style.css", /text\/css/], ["/assets/app.js", /javascript/],
+    ];
+    for (const [path, ct] of want) {
+      const a = await ctx.req("GET", path);
+      status(a, 200, `GET ${path}`);
+      check(ct.test(a.headers["content-type"] ?? ""), `${path}: content-type ${a.headers["content-type"]}`);
+      check(a.body.length > 0, `${path} is empty`);
+    }
+    const page = await ctx.page("/t/items");
+    for (const t of tags(page.text)) {
+      const src = t.name === "script" ? t.attrs.get("src") : t.name === "link" ? t.attrs.get("href") : undefined;
+      if (src !== undefined) check(!/^(https?:)?\/\//.test(src), `<${t.name}> loads ${src} from elsewhere`);
+    }
+    const missing = await ctx.req("GET", "/assets/nope.js");
+    status(missing, 404, "GET /assets/nope.js");
+  });
+
+  test("JSON Schema of a table follows the contract's conventions", async () => {
+    const { a, j } = await ctx.api("GET", "/api/schema");
+    status(a, 200, "GET /api/schema");
+    const s = j.tables.items.schema;
+    eq(s.$schema, "https://json-schema.org/draft/2020-12/schema", "$schema");
+    eq(s.title, "items", "title");
+    eq(s.type, "object", "type");
+    eq(Object.keys(s.properties), ["id", "name", "kind", "price", "qty", "in_stock", "added", "notes"], "properties in column order");
+    const p = s.properties;
+    eq(p.id.type, "integer", "id type");
+    eq(p.id["x-primary-key"], true, "id x-primary-key");
+    eq(p.id.readOnly, true, "id readOnly (INTEGER PRIMARY KEY)");
+    eq(p.name.type, "string", "name type (NOT NULL)");
+    eq(p.name.maxLength, 30, "name maxLength from VARCHAR(30)");
+    eq([...p.kind.enum].sort(), ["book", "food", "tool", "toy"], "kind enum");
+    eq(p.kind.default, "tool", "kind default");
+    eq(p.price.type, "number", "price type");
+    eq(p.price.minimum, 0, "price minimum");
+    eq(p.qty.type, "integer", "qty type");
+    eq([p.qty.minimum, p.qty.maximum, p.qty.default], [0, 1000, 0], "qty BETWEEN and default");
+    eq(p.in_stock.type, "boolean", "in_stock type");
+    eq(p.in_stock.default, true, "in_stock default");
+    eq(p.added.type, ["string", "null"], "added type (nullable)");
+    eq(p.added.format, "date", "added format");
+    eq(p.notes.type, ["string", "null"], "notes type");
+    eq([...(s.required ?? [])].sort(), ["name", "price"], "required");
+    const pairs = j.tables.pairs.schema.properties;
+    eq([pairs.a["x-primary-key"], pairs.b["x-primary-key"]], [true, true], "composite key columns");
+    eq(pairs.parent_id["x-references"], { table: "parents", column: "id" }, "x-references");
+    eq(j.tables.cheap_items.schema.readOnly, true, "a view's schema is readOnly");
+    const loose = j.tables.loose.schema;
+    check(!Object.values<Json>(loose.properties).some((x) => x["x-primary-key"]), "loose has no declared key");
+  });
+
+  test("the UI schema is JSON Forms: VerticalLayout of Controls scoped to properties", async () => {
+    const { j } = await ctx.api("GET", "/api/schema");
+    for (const [name, t] of Object.entries<Json>(j.tables)) {
+      eq(t.ui.type, "VerticalLayout", `${name}: ui type`);
+      check(Array.isArray(t.ui.elements), `${name}: ui elements`);
+      for (const el of t.ui.elements) {
+        eq(el.type, "Control", `${name}: element type`);
+        const m = /^#\/properties\/(.*)$/.exec(el.scope ?? "");
+        check(m, `${name}: scope ${el.scope}`);
+        const col = pointerToken(m[1]);
+        check(col in t.schema.properties, `${name}: scope ${el.scope} names no property (decoded ${JSON.stringify(col)})`);
+      }
+    }
+    const hostile = j.tables[HOSTILE].ui.elements.map((e: Json) => e.scope);
+    check(hostile.includes("#/properties/a~1b"), `"a/b" must be scoped as a~1b: ${hostile}`);
+    check(hostile.includes("#/properties/til~0de"), `"til~de" must be scoped as til~0de: ${hostile}`);
+  });
+
+  test("GET /api/schema/{table} is the JSON Schema with x-dsid", async () => {
+    for (const name of ["items", HOSTILE, "new\nline", "a/b?c#d%e&f=g", "cheap_items"]) {
+      const { a, j } = await ctx.api("GET", `/api/schema/${enc(name)}`);
+      status(a, 200, `schema of ${JSON.stringify(name)}`);
+      check(isJsonType(a), `content-type ${a.headers["content-type"]}`);
+      eq(j["x-dsid"], ctx.dsid, `${JSON.stringify(name)}: x-dsid`);
+      eq(j.title, name, "title");
+      eq(j.$schema, "https://json-schema.org/draft/2020-12/schema", "$schema");
+    }
+  });
+
+  test("unknown and system tables are 404 on every route", async () => {
+    for (const name of ["nope", "_nakedhtmx_dsid", "sqlite_schema", "sqlite_sequence", "books_fts"]) {
+      for (const path of [`/api/schema/${enc(name)}`, `/api/tables/${enc(name)}/rows`, `/api/tables/${enc(name)}/rows/1`,
+        `/api/tables/${enc(name)}/rows.csv`]) {
+        const { a, j } = await ctx.api("GET", path);
+        jsonError(a, j, 404, `GET ${path}`);
+      }
+      const { a, j } = await ctx.api("POST", `/api/tables/${enc(name)}/rows`, { seq: 99 });
+      jsonError(a, j, 404, `POST into ${name}`);
+      const p = await ctx.page(`/t/${enc(name)}`);
+      html(p, 404, `GET /t/${name}`);
+      const pn = await ctx.page(`/t/${enc(name)}/new`);
+      html(pn, 404, `GET /t/${name}/new`);
+    }
+    const own = query(ctx.db, "SELECT count(*) AS n FROM _nakedhtmx_dsid");
+    check(Number(own[0].n) >= 1, "_nakedhtmx_dsid lost its rows");
+  });
+
+  test("unknown rows are 404", async () => {
+    for (const path of [`${rows}/999`, `${rows}/abc`, "/api/tables/pairs/rows/plain,99", "/api/tables/pairs/rows/plain",
+      "/api/tables/codes/rows/zzz", "/api/tables/loose/rows/3"]) {
+      const { a, j } = await ctx.api("GET", path);
+      jsonError(a, j, 404, `GET ${path}`);
+    }
+    html(await ctx.page("/t/items/r/999"), 404, "GET /t/items/r/999");
+    const { a, j } = await ctx.api("DELETE", `${rows}/999`);
+    jsonError(a, j, 404, "DELETE a missing row");
+    const p = await ctx.api("PATCH", `${rows}/999`, { qty: 1 });
+    jsonError(p.a, p.j, 404, "PATCH a missing row");
+  });
+
+  test("keyset paging: limit and next visit every row once, in key order", async () => {
+    const ids: number[] = [];
+    let path = `${rows}?limit=7`;
+    for (let n = 0; n < 10; n++) {
+      const { a, j } = await ctx.api("GET", path);
+      status(a, 200, `GET ${path}`);
+      check(typeof j.dsid === "string", "dsid");
+      check(Array.isArray(j.rows) && j.rows.length <= 7, `page of ${j.rows?.length} rows`);
+      ids.push(...j.rows.map((r: Json) => r.id));
+      check("next" in j, "no next member");
+      if (j.next === null) break;
+      check(typeof j.next === "string" && j.next !== "", `next is ${JSON.stringify(j.next)}`);
+      path = `${rows}?limit=7&after=${enc(j.next)}`;
+    }
+    const want = query(ctx.db, "SELECT id FROM items ORDER BY id").map((r) => Number(r.id));
+    eq(ids, want, "ids over all pages");
+    const { j } = await ctx.api("GET", `${rows}?limit=1000`);
+    eq(j.next, null, "next on the last page");
+    const bad = await ctx.api("GET", `${rows}?after=${enc("not a cursor")}`);
+    jsonError(bad.a, bad.j, 400, "a made-up cursor");
+  });
+
+  test("a row by primary key: integer, text, composite and rowid keys", async () => {
+    const one = await ctx.api("GET", `${rows}/3`);
+    status(one.a, 200, "GET items/3");
+    eq(one.j.row.id, 3, "row id");
+    eq(one.j.row.name, "Atlas", "row name");
+    eq(typeof one.j.row.in_stock, "boolean", "a BOOLEAN column is a JSON boolean");
+    check(typeof one.j.version === "string" && one.j.version !== "", "version");
+    check(typeof one.j.dsid === "string", "dsid");
+    for (const code of ["a/b", "50%", "x y", "ok"]) {
+      const { a, j } = await ctx.api("GET", `/api/tables/codes/rows/${enc(code)}`);
+      status(a, 200, `codes ${JSON.stringify(code)}`);
+      eq(j.row.code, code, "code");
+    }
+    for (const r of query(ctx.db, "SELECT a, b, v FROM pairs ORDER BY a, b")) {
+      const path = `/api/tables/pairs/rows/${pkPath(String(r.a), Number(r.b))}`;
+      const { a, j } = await ctx.api("GET", path);
+      status(a, 200, `GET ${path}`);
+      eq([j.row.a, j.row.b, j.row.v], [r.a, r.b, r.v], `pairs row at ${path}`);
+    }
+    const { a, j } = await ctx.api("GET", "/api/tables/loose/rows/40");
+    status(a, 200, "loose/40");
+    eq(j.row.rowid, 40, "rowid member");
+    eq(j.row.name, "forty", "name");
+    const list = await ctx.api("GET", "/api/tables/loose/rows");
+    eq(list.j.rows.map((r: Json) => r.rowid), [1, 2, 40], "rowid tables list their rowid");
+  });
+
+  test("create: 201 with row, version and pk", async () => {
+    const before = itemsCount(ctx);
+    const { a, j } = await ctx.api("POST", rows, { name: "Lantern", kind: "tool", price: 12.5, qty: 4, in_stock: false, added: "2024-07-01" });
+    status(a, 201, "POST items");
+    check(isJsonType(a), "content-type");
+    check(typeof j.dsid === "string", "dsid");
+    check(typeof j.version === "string" && j.version !== "", "version");
+    eq(Object.keys(j.pk), ["id"], "pk members");
+    created = j.pk.id;
+    check(Number.isInteger(created) && created > 25, `pk ${created}`);
+    eq([j.row.name, j.row.kind, j.row.price, j.row.qty, j.row.in_stock, j.row.added, j.row.notes],
+      ["Lantern", "tool", 12.5, 4, false, "2024-07-01", null], "row as stored");
+    eq(itemsCount(ctx), before + 1, "rows in the database");
+    const back = await ctx.api("GET", `${rows}/${created}`);
+    eq(back.j.version, j.version, "version read back");
+    const defaults = await ctx.api("POST", rows, { name: "Defaults", price: 1 });
+    status(defaults.a, 201, "POST with defaults");
+    eq([defaults.j.row.kind, defaults.j.row.qty, defaults.j.row.in_stock], ["tool", 0, true], "defaults filled");
+    const del = await ctx.api("DELETE", `${rows}/${defaults.j.pk.id}`);
+    status(del.a, 204, "clean up");
+    const withDsid = await ctx.api("POST", rows, { _dsid: ctx.dsid, name: "With dsid", price: 2 });
+    status(withDsid.a, 201, "POST with the current _dsid");
+    check(!("remapped" in withDsid.j) || withDsid.j.remapped === null ||
+      Object.keys(withDsid.j.remapped).length === 0, `nothing to remap: ${clip(withDsid.a.text)}`);
+    status((await ctx.api("DELETE", `${rows}/${withDsid.j.pk.id}`)).a, 204, "clean up");
+  });
+
+  test("create: 422 with an error per field, nothing written", async () => {
+    const before = itemsCount(ctx);
+    const cases: [string, Json, string][] = [
+      ["a type error", { name: "Typed", price: "cheap" }, "/price"],
+      ["a missing required field", { price: 3 }, "/name"],
+      ["an enum violation", { name: "Enum", price: 3, kind: "weapon" }, "/kind"],
+      ["a too-long string", { name: "x".repeat(31), price: 3 }, "/name"],
+      ["a CHECK range", { name: "Range", price: 3, qty: 1001 }, "/qty"],
+      ["null in a NOT NULL column", { name: null, price: 3 }, "/name"],
+      ["an unknown column", { name: "Unknown", price: 3, colour: "red" }, ""],
+    ];
+    for (const [what, body, path] of cases) {
+      const { a, j } = await ctx.api("POST", rows, body);
+      status(a, 422, what);
+      check(typeof j.dsid === "string", `${what}: dsid`);
+      check(Array.isArray(j.errors) && j.errors.length > 0, `${what}: errors ${clip(a.text)}`);
+      for (const e of j.errors) {
+        check(typeof e.path === "string" && typeof e.message === "string" && e.message !== "", `${what}: error shape ${JSON.stringify(e)}`);
+      }
+      if (path) check(j.errors.some((e: Json) => e.path === path), `${what}: no error at ${path}: ${clip(a.text)}`);
+    }
+    const many = await ctx.api("POST", rows, { name: "", price: -1, kind: "weapon", qty: "many" });
+    status(many.a, 422, "several errors");
+    const paths = new Set(many.j.errors.map((e: Json) => e.path));
+    for (const p of ["/price", "/kind", "/qty"]) check(paths.has(p), `several errors: none at ${p}: ${clip(many.a.text)}`);
+    eq(itemsCount(ctx), before, "rows in the database");
+  });
+
+  test("update: PATCH 200, stale _version 409, current _version 200", async () => {
+    check(created > 0, "needs the create test");
+    const cur = await ctx.api("GET", `${rows}/${created}`);
+    const { a, j } = await ctx.api("PATCH", `${rows}/${created}`, { qty: 5, notes: "patched" });
+    status(a, 200, "PATCH");
+    eq([j.row.qty, j.row.notes, j.row.name], [5, "patched", "Lantern"], "patched row");
+    check(j.version !== cur.j.version, "version changes with the row");
+    const stale = await ctx.api("PATCH", `${rows}/${created}`, { qty: 6, _version: cur.j.version });
+    jsonError(stale.a, stale.j, 409, "PATCH with a stale _version");
+    eq(Number(query(ctx.db, "SELECT qty FROM items WHERE id = ?", created)[0].qty), 5, "a stale write changes nothing");
+    const fresh = await ctx.api("PATCH", `${rows}/${created}`, { qty: 6, _version: j.version, _dsid: ctx.dsid });
+    status(fresh.a, 200, "PATCH with the current _version");
+    eq(fresh.j.row.qty, 6, "qty");
+    const bad = await ctx.api("PATCH", `${rows}/${created}`, { price: "free" });
+    status(bad.a, 422, "PATCH with a type error");
+    check(bad.j.errors.some((e: Json) => e.path === "/price"), "error at /price");
+  });
+
+  test("delete: 204, then 404", async () => {
+    check(created > 0, "needs the create test");
+    const { a } = await ctx.api("DELETE", `${rows}/${created}`);
+    status(a, 204, "DELETE");
+    eq(a.text, "", "a 204 has no body");
+    const gone = await ctx.api("GET", `${rows}/${created}`);
+    jsonError(gone.a, gone.j, 404, "GET after DELETE");
+    const again = await ctx.api("DELETE", `${rows}/${created}`);
+    jsonError(again.a, again.j, 404, "DELETE again");
+  });
+
+  test("composite keys: create, read, update, delete with escaped values", async () => {
+    const key = { a: "new,key/1 %?#ü", b: 9 };
+    const { a, j } = await ctx.api("POST", "/api/tables/pairs/rows", { ...key, v: "made", parent_id: 2 });
+    status(a, 201, "POST pairs");
+    eq(j.pk, key, "pk object in key order");
+    const path = `/api/tables/pairs/rows/${pkPath(key.a, key.b)}`;
+    const got = await ctx.api("GET", path);
+    status(got.a, 200, `GET ${path}`);
+    eq(got.j.row.v, "made", "v");
+    const up = await ctx.api("PATCH", path, { v: "changed" });
+    status(up.a, 200, "PATCH pairs");
+    eq(up.j.row.v, "changed", "v");
+    const del = await ctx.api("DELETE", path);
+    status(del.a, 204, "DELETE pairs");
+    const gone = await ctx.api("GET", path);
+    status(gone.a, 404, "gone");
+    const text = await ctx.api("POST", "/api/tables/codes/rows", { code: "new/code 100%", label: "made" });
+    status(text.a, 201, "POST codes");
+    eq(text.j.pk, { code: "new/code 100%" }, "text pk");
+    status((await ctx.api("DELETE", `/api/tables/codes/rows/${enc("new/code 100%")}`)).a, 204, "DELETE codes");
+  });
+
+  test("rowid tables: pk is {\"rowid\": n}", async () => {
+    const { a, j } = await ctx.api("POST", "/api/tables/loose/rows", { name: "forty-one", qty: 41 });
+    status(a, 201, "POST loose");
+    eq(j.pk, { rowid: 41 }, "pk");
+    eq(j.row.rowid, 41, "row.rowid");
+    const up = await ctx.api("PATCH", "/api/tables/loose/rows/41", { qty: 42 });
+    status(up.a, 200, "PATCH loose/41");
+    eq(up.j.row.qty, 42, "qty");
+    status((await ctx.api("DELETE", "/api/tables/loose/rows/41")).a, 204, "DELETE loose/41");
+  });
+
+  test("views are read-only", async () => {
+    const list = await ctx.api("GET", "/api/tables/cheap_items/rows?limit=1000");
+    status(list.a, 200, "GET view rows");
+    const want = query(ctx.db, "SELECT count(*) AS n FROM cheap_items")[0].n;
+    eq(list.j.rows.length, Number(want), "view rows");
+    const { a } = await ctx.api("POST", "/api/tables/cheap_items/rows", { id: 99, name: "x", price: 1 });
+    check([403, 404, 405].includes(a.status), `POST into a view: status ${a.status}, want 403, 404 or 405`);
+  });
+
+  test("malformed JSON is 400; a body that is not an object is refused", async () => {
+    for (const body of ['{"name": "unfinished', "{'single': 1}", "", "\u00ff\u00fe"]) {
+      const { a, j } = await ctx.api("POST", rows, body);
+      jsonError(a, j, 400, `POST ${JSON.stringify(body)}`);
+    }
+    for (const body of ["[1, 2]", '"a string"', "42", "null"]) {
+      const { a, j } = await ctx.api("POST", rows, body);
+      check(a.status === 400 || a.status === 422, `POST ${body}: status ${a.status}, want 400 or 422`);
+      check(typeof j?.dsid === "string", "dsid");
+    }
+    const p = await ctx.api("PATCH", `${rows}/1`, "{nope");
+    jsonError(p.a, p.j, 400, "PATCH malformed");
+  });
+
+  test("the JSON API takes application/json only: 415 otherwise", async () => {
+    const body = JSON.stringify({ name: "Wrong type", price: 1 });
+    for (const ct of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml"]) {
+      const a = await ctx.req("POST", rows, { headers: { "content-type": ct, accept: "application/json" }, body });
+      jsonError(a, JSON.parse(a.text || "null"), 415, `POST as ${ct}`);
+    }
+    const none = await ctx.req("POST", rows, { headers: { accept: "application/json" }, body });
+    jsonError(none, JSON.parse(none.text || "null"), 415, "POST with no content type");
+    const ok = await ctx.api("POST", rows, { name: "Charset", price: 1 }, { "content-type": "application/json; charset=utf-8" });
+    status(ok.a, 201, "application/json; charset=utf-8");
+    status((await ctx.api("DELETE", `${rows}/${ok.j.pk.id}`)).a, 204, "clean up");
+  });
+
+  test("HTML forms take urlencoded and multipart only: 415 otherwise", async () => {
+    const before = itemsCount(ctx);
+    for (const ct of ["application/json", "text/plain"]) {
+      const a = await ctx.req("POST", "/t/items/new", {
+        headers: { "content-type": ct, accept: "text/html" }, body: '{"name":"x","price":"1"}',
+      });
+      status(a, 415, `form POST as ${ct}`);
+    }
+    eq(itemsCount(ctx), before, "nothing written");
+  });
+
+  test("cross-site writes are refused with 403", async () => {
+    const before = itemsCount(ctx);
+    const evil = { origin: "https://evil.example" };
+    const cross = { "sec-fetch-site": "cross-site" };
+    for (const [what, h] of [["Origin of another host", evil], ["Sec-Fetch-Site: cross-site", cross],
+      ["Origin: null", { origin: "null" }]] as const) {
+      const p = await ctx.api("POST", rows, { name: "Evil", price: 1 }, h);
+      jsonError(p.a, p.j, 403, `POST, ${what}`);
+      const u = await ctx.api("PATCH", `${rows}/1`, { qty: 999 }, h);
+      jsonError(u.a, u.j, 403, `PATCH, ${what}`);
+      const d = await ctx.api("DELETE", `${rows}/1`, undefined, h);
+      jsonError(d.a, d.j, 403, `DELETE, ${what}`);
+      const f = await ctx.postForm("/t/items/new", [["name", "Evil"], ["price", "1"]], h);
+      status(f, 403, `form POST, ${what}`);
+      const fd = await ctx.postForm("/t/items/r/1/delete", [["_dsid", ctx.dsid]], h);
+      status(fd, 403, `form delete, ${what}`);
+    }
+    eq(itemsCount(ctx), before, "nothing written");
+    eq(Number(query(ctx.db, "SELECT qty FROM items WHERE id = 1")[0].qty), 3, "row 1 unchanged");
+    const same = await ctx.api("POST", rows, { name: "Same origin", price: 1 },
+      { origin: ctx.origin, "sec-fetch-site": "same-origin" });
+    status(same.a, 201, "same-origin POST");
+    status((await ctx.api("DELETE", `${rows}/${same.j.pk.id}`, undefined, { "sec-fetch-site": "same-origin" })).a, 204,
+      "same-origin DELETE");
+    const get = await ctx.api("GET", `${rows}/1`, undefined, evil);
+    status(get.a, 200, "a cross-site GET is fine");
+  });
+
+  test("bodies over 10 MiB are refused with 413", async () => {
+    const before = itemsCount(ctx);
+    const big = 10 * MiB + 1024;
+    const j = await ctx.req("POST", rows, { headers: { "content-type": "application/json", accept: "application/json" }, bulk: big });
+    jsonError(j, JSON.parse(j.text || "null"), 413, "JSON API, Content-Length over the cap");
+    const c = await ctx.req("POST", rows, { headers: { "content-type": "application/json" }, bulk: big, chunked: true });
+    status(c, 413, "JSON API, chunked over the cap");
+    const f = await ctx.req("POST", "/t/items/new", {
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html" }, bulk: big,
+    });
+    html(f, 413, "HTML form over the cap");
+    eq(itemsCount(ctx), before, "nothing written");
+    const small = await ctx.api("POST", rows, { name: "Just under", price: 1, notes: "n".repeat(MiB) });
+    status(small.a, 201, "a 1 MiB body is fine");
+    status((await ctx.api("DELETE", `${rows}/${small.j.pk.id}`)).a, 204, "clean up");
+  });
+
+  test("CSV export: every row, quoted, header of column names", async () => {
+    const a = await ctx.req("GET", "/api/tables/items/rows.csv");
+    status(a, 200, "GET rows.csv");
+    check((a.headers["content-type"] ?? "").startsWith("text/csv"), `content-type ${a.headers["content-type"]}`);
+    const recs = parseCSV(a.text);
+    eq(recs[0], ["id", "name", "kind", "price", "qty", "in_stock", "added", "notes"], "header");
+    const db = query(ctx.db, "SELECT * FROM items ORDER BY id");
+    eq(recs.length - 1, db.length, "records");
+    for (let i = 0; i < db.length; i++) {
+      eq(Number(recs[i + 1][0]), Number(db[i].id), `record ${i + 1} id`);
+      eq(recs[i + 1][1], db[i].name, `record ${i + 1} name`);
+      eq(Number(recs[i + 1][3]), Number(db[i].price), `record ${i + 1} price`);
+    }
+    const h = await ctx.req("GET", `/api/tables/${enc(HOSTILE)}/rows.csv`);
+    status(h, 200, "hostile rows.csv");
+    const hr = parseCSV(h.text);
+    eq(hr[0], ["id", HOSTILE_COL, "select", "order", 'say "cheese"', "o'clock", "a/b", "til~de", "homepage"], "hostile header");
+    eq(hr[1][1], '<script>alert("row")</script>', "hostile value round-trips");
+    const pairs = parseCSV((await ctx.req("GET", "/api/tables/pairs/rows.csv")).text);
+    check(pairs.some((r) => r[0] === "comma,inside"), "a comma inside a value is quoted");
+  });
+
+  test("HTML list page: rows link to row pages; sort, filter, search", async () => {
+    const a = await ctx.page("/t/items?limit=100");
+    html(a, 200, "GET /t/items");
+    const all = query(ctx.db, "SELECT id FROM items ORDER BY id").map((r) => String(r.id));
+    eq(rowLinks(a.text, "/t/items/r/"), all, "row links in key order");
+    const desc = await ctx.page("/t/items?sort=price&desc=1&limit=100");
+    html(desc, 200, "sorted desc");
+    eq(rowLinks(desc.text, "/t/items/r/"), query(ctx.db, "SELECT id FROM items ORDER BY price DESC").map((r) => String(r.id)),
+      "sort=price&desc=1");
+    const asc = await ctx.page("/t/items?sort=name&limit=100");
+    eq(rowLinks(asc.text, "/t/items/r/"), query(ctx.db, "SELECT id FROM items ORDER BY name").map((r) => String(r.id)), "sort=name");
+    const toys = await ctx.page("/t/items?f.kind=toy&limit=100");
+    eq(rowLinks(toys.text, "/t/items/r/"), query(ctx.db, "SELECT id FROM items WHERE kind = 'toy' ORDER BY id").map((r) => String(r.id)),
+      "f.kind=toy");
+    const q = await ctx.page("/t/items?q=walrus");
+    eq(rowLinks(q.text, "/t/items/r/"), ["18"], "q=walrus");
+    const none = await ctx.page("/t/items?q=" + enc("<script>nothing</script>"));
+    html(none, 200, "a search that finds nothing");
+    eq(rowLinks(none.text, "/t/items/r/"), [], "no rows");
+  });
+
+  test("HTML list page: the next link pages forward", async () => {
+    const first = await ctx.page("/t/items?limit=5");
+    eq(rowLinks(first.text, "/t/items/r/"), ["1", "2", "3", "4", "5"], "first page");
+    const next = hrefs(first.text).find((h) => h.startsWith("/t/items?") && h.includes("after="));
+    check(next, `no next link with after= on ${clip(hrefs(first.text).join(" "))}`);
+    const second = await ctx.page(next);
+    html(second, 200, `GET ${next}`);
+    eq(rowLinks(second.text, "/t/items/r/"), ["6", "7", "8", "9", "10"], "second page");
+    const sorted = await ctx.page("/t/items?sort=price&desc=1&limit=5");
+    const sortedNext = hrefs(sorted.text).find((h) => h.startsWith("/t/items?") && h.includes("after="));
+    check(sortedNext, "no next link on a sorted page");
+    const page2 = await ctx.page(sortedNext);
+    const want = query(ctx.db, "SELECT id FROM items ORDER BY price DESC LIMIT 5 OFFSET 5").map((r) => String(r.id));
+    eq(rowLinks(page2.text, "/t/items/r/"), want, "second page keeps the sort");
+  });
+
+  test("HTML list page: hx-request gets only the list fragment", async () => {
+    const full = await ctx.page("/t/items?limit=5");
+    const frag = await ctx.page("/t/items?limit=5", { "hx-request": "true" });
+    html(frag, 200, "fragment");
+    check(!/<html|<!doctype|<head/i.test(frag.text), `the fragment is a full page: ${clip(frag.text)}`);
+    check(frag.text.length < full.text.length, "the fragment is smaller than the page");
+    eq(rowLinks(frag.text, "/t/items/r/"), ["1", "2", "3", "4", "5"], "fragment rows");
+  });
+
+  test("HTML row page: edit form with _dsid, _version, a field per column, and delete", async () => {
+    const a = await ctx.page("/t/items/r/3");
+    html(a, 200, "GET /t/items/r/3");
+    const f = theForm(a, "/t/items/r/3", "row page");
+    const names = fieldNames(f);
+    for (const n of ["_dsid", "_version", "name", "kind", "price", "qty", "in_stock", "added", "notes"]) {
+      check(names.has(n), `row page form has no field ${n}; fields: ${[...names].join(", ")}`);
+    }
+    eq(controlValue(a.text, f, "_dsid"), ctx.dsid, "_dsid value");
+    const api = await ctx.api("GET", `${rows}/3`);
+    eq(controlValue(a.text, f, "_version"), api.j.version, "_version is the API's version");
+    eq(controlValue(a.text, f, "name"), "Atlas", "name value");
+    eq(controlValue(a.text, f, "kind"), "book", "kind value (selected option)");
+    check(hrefs(a.text).includes("/t/items/r/3/delete") ||
+      tags(a.text).some((t) => t.attrs.get("hx-post") === "/t/items/r/3/delete" || t.attrs.get("formaction") === "/t/items/r/3/delete"),
+      "no delete link or button");
+  });
+
+  test("HTML new form: _dsid and a field per writable column", async () => {
+    const a = await ctx.page("/t/items/new");
+    html(a, 200, "GET /t/items/new");
+    const f = theForm(a, "/t/items/new", "new form");
+    const names = fieldNames(f);
+    for (const n of ["_dsid", "name", "kind", "price", "qty", "in_stock", "added", "notes"]) {
+      check(names.has(n), `new form has no field ${n}; fields: ${[...names].join(", ")}`);
+    }
+    eq(controlValue(a.text, f, "_dsid"), ctx.dsid, "_dsid");
+    check(!names.has("_version"), "a create form has no _version");
+    for (const name of ["pairs", "codes", "loose", HOSTILE]) {
+      const p = await ctx.page(`/t/${enc(name)}/new`);
+      html(p, 200, `new form of ${name}`);
+      theForm(p, `/t/${enc(name)}/new`, `new form of ${name}`);
+    }
+  });
+
+  test("HTML invalid POST: 422, inline errors, typed input kept", async () => {
+    const before = itemsCount(ctx);
+    const a = await ctx.postForm("/t/items/new", [["_dsid", ctx.dsid], ["name", "Kept <typed> text"], ["kind", "toy"],
+      ["price", "abc"], ["qty", "7"], ["in_stock", "0"], ["in_stock", "1"], ["added", ""], ["notes", "line one\nline two"]]);
+    html(a, 422, "invalid create");
+    const f = theForm(a, "/t/items/new", "re-rendered form");
+    eq(controlValue(a.text, f, "name"), "Kept <typed> text", "name as typed");
+    eq(controlValue(a.text, f, "price"), "abc", "price as typed");
+    eq(controlValue(a.text, f, "qty"), "7", "qty as typed");
+    eq(controlValue(a.text, f, "kind"), "toy", "kind as chosen");
+    eq(controlValue(a.text, f, "notes")?.replace(/\r\n/g, "\n"), "line one\nline two", "notes as typed");
+    const price = f.controls.find((c) => c.attrs.get("name") === "price")!;
+    check(price.attrs.get("aria-invalid") === "true", "the price field is not marked aria-invalid");
+    // the error is next to the field: after the price control, before the next field
+    const after = a.text.slice(price.start);
+    const nextField = f.controls.find((c) => c.start > price.start && c.attrs.get("name") && c.attrs.get("name") !== "price");
+    const between = nextField ? a.text.slice(price.start, nextField.start) : after;
+    check(/error|invalid|must|expected|number/i.test(between.replace(/aria-invalid="true"/, "")),
+      `no error text between the price field and the next field: ${clip(between)}`);
+    eq(itemsCount(ctx), before, "nothing written");
+    const missing = await ctx.postForm("/t/items/new", [["_dsid", ctx.dsid], ["name", ""], ["price", "5"], ["kind", "weapon"]]);
+    html(missing, 422, "missing name, bad enum");
+  });
+
+  test("HTML valid POST: 303 to the row page, urlencoded and multipart", async () => {
+    const a = await ctx.postForm("/t/items/new", [["_dsid", ctx.dsid], ["name", "Form made"], ["kind", "food"],
+      ["price", "3.25"], ["qty", "2"], ["in_stock", "0"], ["added", "2024-08-09"], ["notes", ""]]);
+    status(a, 303, "create by form");
+    const loc = location(a);
+    const m = /^\/t\/items\/r\/(\d+)$/.exec(loc);
+    check(m, `Location ${a.headers["location"]}`);
+    const row = query(ctx.db, "SELECT * FROM items WHERE id = ?", Number(m[1]))[0];
+    check(row, "row written");
+    eq([row.name, row.kind, row.price, row.qty, row.in_stock, row.added], ["Form made", "food", 3.25, 2, 0, "2024-08-09"], "row as stored");
+    const shown = await ctx.page(loc);
+    html(shown, 200, `GET ${loc}`);
+    eq(controlValue(shown.text, theForm(shown, loc, "row page"), "name"), "Form made", "shown");
+    const boundary = "----nakedhtmxtest0123456789";
+    const part = (k: string, v: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`;
+    const mp = await ctx.req("POST", "/t/items/new", {
+      headers: { "content-type": `multipart/form-data; boundary=${boundary}`, accept: "text/html" },
+      body: part("_dsid", ctx.dsid) + part("name", "Multipart made") + part("price", "4") + part("kind", "toy") + `--${boundary}--\r\n`,
+    });
+    status(mp, 303, "create by multipart form");
+    const mid = /^\/t\/items\/r\/(\d+)$/.exec(location(mp));
+    check(mid, `Location ${mp.headers["location"]}`);
+    eq(query(ctx.db, "SELECT name FROM items WHERE id = ?", Number(mid[1]))[0]?.name, "Multipart made", "multipart row");
+  });
+
+  test("HTML update: 303 back, stale _version 409, invalid 422", async () => {
+    const id = Number(query(ctx.db, "SELECT id FROM items WHERE name = 'Form made'")[0].id);
+    const path = `/t/items/r/${id}`;
+    const page = await ctx.page(path);
+    const f = theForm(page, path, "row page");
+    const version = controlValue(page.text, f, "_version")!;
+    const fields = (name: string, ver: string): [string, string][] => [["_dsid", ctx.dsid], ["_version", ver], ["name", name],
+      ["kind", "food"], ["price", "3.5"], ["qty", "9"], ["in_stock", "0"], ["in_stock", "1"], ["added", "2024-08-10"], ["notes", "edited"]];
+    const a = await ctx.postForm(path, fields("Form edited", version));
+    status(a, 303, "update by form");
+    eq(location(a), path, "Location");
+    const row = query(ctx.db, "SELECT * FROM items WHERE id = ?", id)[0];
+    eq([row.name, row.qty, row.in_stock, row.notes], ["Form edited", 9, 1, "edited"], "row as stored");
+    const stale = await ctx.postForm(path, fields("Stale edit", version));
+    html(stale, 409, "update with a stale _version");
+    eq(query(ctx.db, "SELECT name FROM items WHERE id = ?", id)[0].name, "Form edited", "a stale write changes nothing");
+    const fresh = await ctx.page(path);
+    const v2 = controlValue(fresh.text, theForm(fresh, path, "row page"), "_version")!;
+    const bad = await ctx.postForm(path, [["_dsid", ctx.dsid], ["_version", v2], ["name", "Bad qty"], ["qty", "-4"]]);
+    html(bad, 422, "invalid update");
+    eq(controlValue(bad.text, theForm(bad, path, "re-rendered"), "qty"), "-4", "qty as typed");
+  });
+
+  test("HTML delete: confirmation page, POST deletes, 303 to the list", async () => {
+    const id = Number(query(ctx.db, "SELECT id FROM items WHERE name = 'Form edited'")[0].id);
+    const path = `/t/items/r/${id}/delete`;
+    const c = await ctx.page(path);
+    html(c, 200, `GET ${path}`);
+    const f = theForm(c, path, "confirmation page");
+    eq(controlValue(c.text, f, "_dsid"), ctx.dsid, "_dsid");
+    eq(query(ctx.db, "SELECT count(*) AS n FROM items WHERE id = ?", id)[0].n, 1, "GET deletes nothing");
+    const a = await ctx.postForm(path, [["_dsid", ctx.dsid]]);
+    status(a, 303, "delete by form");
+    eq(location(a), "/t/items", "Location");
+    eq(query(ctx.db, "SELECT count(*) AS n FROM items WHERE id = ?", id)[0].n, 0, "row deleted");
+    html(await ctx.page(`/t/items/r/${id}`), 404, "row page after delete");
+    const mid = Number(query(ctx.db, "SELECT id FROM items WHERE name = 'Multipart made'")[0].id);
+    status(await ctx.postForm(`/t/items/r/${mid}/delete`, [["_dsid", ctx.dsid]]), 303, "clean up");
+  });
+
+  test("HTML paths: composite, text and rowid keys", async () => {
+    const list = await ctx.page("/t/pairs?limit=100");
+    html(list, 200, "GET /t/pairs");
+    const want = query(ctx.db, "SELECT a, b FROM pairs ORDER BY a, b").map((r) => pkPath(String(r.a), Number(r.b)));
+    eq(rowLinks(list.text, "/t/pairs/r/").sort(), [...want].sort(), "pairs row links use the composite key encoding");
+    for (const k of want) {
+      const p = await ctx.page(`/t/pairs/r/${k}`);
+      html(p, 200, `GET /t/pairs/r/${k}`);
+      theForm(p, `/t/pairs/r/${k}`, "composite row form");
+    }
+    for (const code of ["a/b", "50%", "x y"]) html(await ctx.page(`/t/codes/r/${enc(code)}`), 200, `codes ${code}`);
+    html(await ctx.page("/t/loose/r/40"), 200, "loose/40");
+    const looseLinks = rowLinks((await ctx.page("/t/loose")).text, "/t/loose/r/");
+    eq(looseLinks, ["1", "2", "40"], "rowid links");
+    const view = await ctx.page("/t/cheap_items?limit=100");
+    html(view, 200, "a view's list page");
+  });
+
+  test("hostile names and values: every table's pages load and escape them", async () => {
+    for (const name of USER_TABLES) {
+      const t = `/t/${enc(name)}`;
+      html(await ctx.page(t), 200, `GET ${t} (${JSON.stringify(name)})`);
+      const { a, j } = await ctx.api("GET", `/api/tables/${enc(name)}/rows`);
+      status(a, 200, `rows of ${JSON.stringify(name)}`);
+      check(Array.isArray(j.rows), "rows");
+    }
+    for (const id of [1, 2]) html(await ctx.page(`/t/${enc(HOSTILE)}/r/${id}`), 200, `hostile row ${id}`);
+    html(await ctx.page(`/t/${enc(HOSTILE)}/r/1/delete`), 200, "hostile delete confirmation");
+    html(await ctx.page(`/t/${enc(HOSTILE)}?sort=${enc(HOSTILE_COL)}&desc=1`), 200, "sorted by a hostile column");
+    html(await ctx.page(`/t/${enc(HOSTILE)}?f.${enc("order")}=${enc("<b>x</b>")}`), 200, "filtered by a hostile value");
+    html(await ctx.page(`/t/${enc(HOSTILE)}?q=${enc("<script>")}`), 200, "searched for markup");
+    const bad = await ctx.page(`/t/${enc(HOSTILE)}?sort=${enc("<script>alert(9)</script>")}`);
+    check(bad.status === 200 || bad.status === 400, `unknown sort column: ${bad.status}`);
+    html(await ctx.page(`/t/select/r/${enc("<here>")}`), 200, "text key with markup");
+    html(await ctx.page(`/t/select/r/${enc("a,b")}`), 200, "text key with a comma (single-column key)");
+    html(await ctx.page(`/t/${enc("עברית")}/r/1`), 200, "right-to-left names");
+    const api = await ctx.api("POST", `/api/tables/${enc(HOSTILE)}/rows`, {
+      id: 3, [HOSTILE_COL]: "<script>alert(7)</script>", 'say "cheese"': '"><svg onload=alert(8)>', "a/b": "slash", "til~de": "~",
+      order: "<b>x</b>", homepage: "javascript:alert(9)",
+    });
+    status(api.a, 201, "hostile create by API");
+    eq(api.j.row[HOSTILE_COL], "<script>alert(7)</script>", "hostile value stored as is");
+    const form = await ctx.postForm(`/t/${enc(HOSTILE)}/new`, [["_dsid", ctx.dsid], ["id", "4"],
+      [HOSTILE_COL, "</textarea><script>alert(10)</script>"], ["select", "not a number"], ["order", "it's"]]);
+    html(form, 422, "hostile form with a type error");
+    const ok = await ctx.postForm(`/t/${enc(HOSTILE)}/new`, [["_dsid", ctx.dsid], ["id", "4"],
+      [HOSTILE_COL, "</textarea><script>alert(10)</script>"], ["select", "4"], ["order", "it's"]]);
+    status(ok, 303, "hostile create by form");
+    eq(location(ok), `/t/${enc(HOSTILE)}/r/4`, "Location");
+    html(await ctx.page(`/t/${enc(HOSTILE)}/r/4`), 200, "the form-made hostile row");
+    html(await ctx.page(`/t/${enc(HOSTILE)}/r/3`), 200, "the API-made hostile row");
+    html(await ctx.page(`/t/${enc(HOSTILE)}?limit=100`), 200, "hostile list");
+    const idx = await ctx.page("/");
+    html(idx, 200, "index");
+  });
+
+  return T;
+}
+
+/** Checks over every page and JSON body the run has seen; run after mainTests. */
+export function globalTests(ctx: Ctx): Test[] {
+  const T: Test[] = [];
+  const test = (name: string, fn: () => Promise<void>) => T.push({ name, fn: async () => { ctx.testName = name; await fn(); } });
+
+  test("no page shows markup from data or names (escaping), scripts only from /assets/", async () => {
+    const problems: string[] = [];
+    for (const p of ctx.pages) for (const e of escapingProblems(p.text)) problems.push(`${p.path} (${p.status}): ${e}`);
+    check(ctx.pages.length > 50, `only ${ctx.pages.length} pages seen`);
+    check(problems.length === 0, `${problems.length} problems:\n${problems.slice(0, 15).join("\n")}`);
+  });
+
+  test("every writing form carries _dsid (hidden, current)", async () => {
+    const problems: string[] = [];
+    let n = 0;
+    for (const p of ctx.pages) {
+      n += forms(p.text).filter((f) => f.method === "post").length;
+      for (const e of dsidProblems(p.text, ctx.dsid)) problems.push(`${p.path}: ${e}`);
+    }
+    check(n > 20, `only ${n} POST forms seen`);
+    check(problems.length === 0, `${problems.length} problems:\n${problems.slice(0, 15).join("\n")}`);
+  });
+
+  test("every JSON body has dsid, the schema document x-dsid", async () => {
+    const problems: string[] = [];
+    for (const s of ctx.jsons) {
+      let j: Json;
+      try {
+        j = JSON.parse(s.text);
+      } catch {
+        problems.push(`${s.path}: not JSON: ${clip(s.text, 80)}`);
+        continue;
+      }
+      const isDoc = /^GET \/api\/schema\/./.test(s.path) && s.status === 200;
+      const key = isDoc ? "x-dsid" : "dsid";
+      if (typeof j !== "object" || j === null || typeof j[key] !== "string" || j[key] === "") {
+        problems.push(`${s.path} (${s.status}): no "${key}" in ${clip(s.text, 120)}`);
+      } else if (j[key] !== ctx.dsid) {
+        problems.push(`${s.path}: ${key} ${j[key]}, want ${ctx.dsid}`);
+      }
+    }
+    check(ctx.jsons.length > 100, `only ${ctx.jsons.length} JSON bodies seen`);
+    check(problems.length === 0, `${problems.length} problems:\n${problems.slice(0, 15).join("\n")}`);
+  });
+
+  test("no _nakedhtmx_ name in any page or API answer", async () => {
+    const leaks = [...ctx.pages, ...ctx.jsons].filter((s) => s.text.includes("_nakedhtmx_") &&
+      !/\/(_nakedhtmx_dsid)/.test(s.path));
+    check(leaks.length === 0, `named in: ${leaks.slice(0, 5).map((s) => s.path).join(", ")}`);
+  });
+
+  test("the DSID does not change while the schema does not", async () => {
+    const { j } = await ctx.api("GET", "/api/schema");
+    eq(j.dsid, ctx.dsid, "dsid after every write of the run");
+  });
+
+  return T;
+}
+
+/** The command line: flags, exit codes, the schema subcommand, auth, shutdown. */
+export function cliTests(ctx: Ctx): Test[] {
+  const T: Test[] = [];
+  const test = (name: string, fn: () => Promise<void>) => T.push({ name, fn: async () => { ctx.testName = name; await fn(); } });
+
+  test("SIGTERM closes the server: exit 0, database intact", async () => {
+    const code = await ctx.server.stop("SIGTERM");
+    eq(code, 0, `exit code (stderr: ${clip(ctx.server.stderr(), 500)})`);
+    const r = query(ctx.db, "PRAGMA integrity_check");
+    eq(r[0].integrity_check, "ok", "integrity_check");
+  });
+
+  test("a bad flag: one line on stderr naming it, exit 2", async () => {
+    const r = await runToExit(ctx.hc, ["--no-such-flag", "--db", join(ctx.tmp, "unused.db")]);
+    eq(r.code, 2, `exit code (stderr: ${clip(r.stderr)})`);
+    const lines = r.stderr.trim().split("\n").filter((l) => l.trim() !== "");
+    check(lines.length === 1, `want one line on stderr, got ${lines.length}: ${clip(r.stderr)}`);
+    check(/no-such-flag/.test(lines[0]), `the error does not name the flag: ${lines[0]}`);
+    check(!existsSync(join(ctx.tmp, "unused.db")), "a bad flag created the database");
+    const port = await runToExit(ctx.hc, ["--port", "not-a-port", "--db", join(ctx.tmp, "unused.db")]);
+    eq(port.code, 2, `--port not-a-port exit code (stderr: ${clip(port.stderr)})`);
+  });
+
+  test("an unreadable database: one line on stderr, exit 2, nothing written", async () => {
+    const file = join(ctx.tmp, "garbage.db");
+    const junk = "this is not a SQLite database, just some text that is long enough to matter\n".repeat(200);
+    writeFileSync(file, junk);
+    const r = await runToExit(ctx.hc, ["--db", file, "--port", "0"]);
+    eq(r.code, 2, `exit code (stdout: ${clip(r.stdout)}, stderr: ${clip(r.stderr)})`);
+    const lines = r.stderr.trim().split("\n").filter((l) => l.trim() !== "");
+    check(lines.length === 1, `want one line on stderr, got ${lines.length}: ${clip(r.stderr)}`);
+    eq(readFileSync(file, "utf8") === junk, true, "the file is unchanged");
+    check(!existsSync(file + "-wal") || readFileSync(file + "-wal").length === 0, "a WAL file was written");
+    const dir = join(ctx.tmp, "a-directory");
+    mkdirSync(dir, { recursive: true });
+    const d = await runToExit(ctx.hc, ["--db", dir, "--port", "0"]);
+    eq(d.code, 2, `a directory as --db: exit code (stderr: ${clip(d.stderr)})`);
+  });
+
+  test("listening beyond loopback without --auth-token is refused with exit 2", async () => {
+    const r = await runToExit(ctx.hc, ["--db", join(ctx.tmp, "open.db"), "--host", "0.0.0.0", "--port", "0"]);
+    eq(r.code, 2, `exit code (stdout: ${clip(r.stdout)}, stderr: ${clip(r.stderr)})`);
+    check(r.stderr.trim() !== "", "no message on stderr");
+  });
+
+  test("schema subcommand writes TABLE.schema.json and TABLE.ui.json, exit 0", async () => {
+    const db = join(ctx.tmp, "schema-cmd.db");
+    const d = openDB(db);
+    d.exec(SCHEMA.split("CREATE TABLE parents")[0]); // just items
+    d.close();
+    const out = join(ctx.tmp, "schema-out");
+    const r = await runToExit(ctx.hc, ["schema", "--db", db, "--out", out]);
+    eq(r.code, 0, `exit code (stderr: ${clip(r.stderr)})`);
+    const files = readdirSync(out).sort();
+    eq(files, ["items.schema.json", "items.ui.json"], "files written");
+    const s = JSON.parse(readFileSync(join(out, "items.schema.json"), "utf8"));
+    eq(s.title, "items", "title");
+    eq(Object.keys(s.properties), ["id", "name", "kind", "price", "qty", "in_stock", "added", "notes"], "properties");
+    const ui = JSON.parse(readFileSync(join(out, "items.ui.json"), "utf8"));
+    eq(ui.type, "VerticalLayout", "ui type");
+  });
+
+  test("--auth-token: the API needs the bearer token, pages a sign-in cookie", async () => {
+    const db = join(ctx.tmp, "auth.db");
+    buildFixture(db);
+    const token = "s3cret-token";
+    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--host", "127.0.0.1", "--auth-token", token]);
+    try {
+      const base = srv.url;
+      const no = await request(base, "GET", "/api/tables/items/rows", { headers: { accept: "application/json" } });
+      check(no.status === 401 || no.status === 403, `API without a token: ${no.status}`);
+      check(!no.text.includes("Hammer"), "data leaked without a token");
+      const wrong = await request(base, "GET", "/api/tables/items/rows", { headers: { authorization: "Bearer nope" } });
+      check(wrong.status === 401 || wrong.status === 403, `API with a wrong token: ${wrong.status}`);
+      const yes = await request(base, "GET", "/api/tables/items/rows", { headers: { authorization: `Bearer ${token}` } });
+      status(yes, 200, "API with the token");
+      const page = await request(base, "GET", "/t/items", { headers: { accept: "text/html" } });
+      check(page.status !== 200 || !page.text.includes("Hammer"), "a page showed data without a token");
+      const signin = forms(page.text).find((f) => f.method === "post" && f.controls.some((c) => c.attrs.get("type") === "password"));
+      check(signin, `no sign-in form: ${clip(page.text)}`);
+      const pw = signin.controls.find((c) => c.attrs.get("type") === "password")!.attrs.get("name")!;
+      const fields: [string, string][] = signin.controls
+        .filter((c) => c.name === "input" && c.attrs.get("type") === "hidden" && c.attrs.get("name"))
+        .map((c) => [c.attrs.get("name")!, c.attrs.get("value") ?? ""]);
+      fields.push([pw, token]);
+      const sent = await request(base, "POST", signin.action || "/t/items", {
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html" }, body: formBody(fields),
+      });
+      const cookie = sent.headers["set-cookie"] ?? "";
+      check(/httponly/i.test(cookie), `sign-in: no HttpOnly cookie (status ${sent.status}, set-cookie ${cookie})`);
+      const jar = cookie.split(";")[0];
+      const after = await request(base, "GET", "/t/items", { headers: { accept: "text/html", cookie: jar } });
+      status(after, 200, "page with the cookie");
+      check(after.text.includes("Hammer"), "the page shows data after sign-in");
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  return T;
+}
+
+export { Skip };

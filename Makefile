@@ -69,6 +69,8 @@ screenshots: build
 	node tests/browser/ui.ts --screenshots
 
 bench: build
+	$(GO) build -o dist/bench/nakedhtmx ./core/cmd/nakedhtmx
+	$(GO) build -o dist/bench/nakedhtmx-wasm ./bindings/go/cmd/nakedhtmx-wasm
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 ./core/engine/ | tee /tmp/nakedhtmx-bench-go.txt
 	node bench/quick.ts
 

@@ -25,7 +25,7 @@ var parseTests = []struct {
 }{
 	{name: "simple", sql: `CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT NOT NULL, c)`, table: "t",
 		cols: []wantCol{{Name: "a", Type: "INTEGER"}, {Name: "b", Type: "TEXT"}, {Name: "c"}}},
-	{name: "lowercase temp if not exists schema", sql: `create temp table if not exists main."my table"(x int)`, table: "my table",
+	{name: "lowercase if not exists schema", sql: `create table if not exists main."my table"(x int)`, table: "my table",
 		cols: []wantCol{{Name: "x", Type: "int"}}},
 	{name: "temporary", sql: `CREATE TEMPORARY TABLE "t"(x)`, table: "t", cols: []wantCol{{Name: "x"}}},
 	{name: "four quotings", sql: "CREATE TABLE [t 1] (\"a\"\"b\" TEXT, [we[ird] INT, `x``y` REAL, 'q''s' BLOB, bare)", table: "t 1",
@@ -43,7 +43,7 @@ var parseTests = []struct {
 	{name: "types", sql: `CREATE TABLE t (a VARCHAR(20), b DECIMAL ( 10 , 2 ), c UNSIGNED BIG INT, d DOUBLE PRECISION, e INT(-5), f "my type", g NUMERIC(+3))`,
 		table: "t", cols: []wantCol{{Name: "a", Type: "VARCHAR(20)"}, {Name: "b", Type: "DECIMAL ( 10 , 2 )"}, {Name: "c", Type: "UNSIGNED BIG INT"},
 			{Name: "d", Type: "DOUBLE PRECISION"}, {Name: "e", Type: "INT(-5)"}, {Name: "f", Type: "my type"}, {Name: "g", Type: "NUMERIC(+3)"}}},
-	{name: "primary key forms", sql: `CREATE TABLE t (id INTEGER CONSTRAINT pk PRIMARY KEY DESC ON CONFLICT REPLACE AUTOINCREMENT, b INT)`,
+	{name: "primary key forms", sql: `CREATE TABLE t (id INTEGER CONSTRAINT pk PRIMARY KEY ASC ON CONFLICT REPLACE AUTOINCREMENT, b INT)`,
 		table: "t", auto: true, cols: []wantCol{{Name: "id", Type: "INTEGER"}, {Name: "b", Type: "INT"}}},
 	{name: "no autoincrement in text", sql: `CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT DEFAULT 'AUTOINCREMENT' CHECK (note <> 'AUTOINCREMENT'))`,
 		table: "t", cols: []wantCol{{Name: "id", Type: "INTEGER"}, {Name: "note", Type: "TEXT", Checks: []string{`note <> 'AUTOINCREMENT'`}}}},

@@ -85,7 +85,7 @@ function isJsonType(a: Answer): boolean {
   return /^application\/([a-z.+-]*\+)?json\b/.test(a.headers["content-type"] ?? "");
 }
 
-function jsonError(a: Answer, j: Json, want: number, what: string): void {
+function jsonError(a: Answer, j: Json, want: number | number[], what: string): void {
   status(a, want, what);
   check(isJsonType(a), `${what}: content-type ${a.headers["content-type"]}, want JSON`);
   check(j && typeof j.dsid === "string" && j.dsid !== "", `${what}: no "dsid" in ${clip(a.text)}`);
@@ -293,10 +293,14 @@ export function mainTests(ctx: Ctx): Test[] {
   });
 
   test("unknown rows are 404", async () => {
-    for (const path of [`${rows}/999`, `${rows}/abc`, "/api/tables/pairs/rows/plain,99", "/api/tables/pairs/rows/plain",
-      "/api/tables/codes/rows/zzz", "/api/tables/loose/rows/3"]) {
+    for (const path of [`${rows}/999`, "/api/tables/pairs/rows/plain,99", "/api/tables/codes/rows/zzz", "/api/tables/loose/rows/3"]) {
       const { a, j } = await ctx.api("GET", path);
       jsonError(a, j, 404, `GET ${path}`);
+    }
+    // keys that cannot be a key of the table: not found, or a bad request
+    for (const path of [`${rows}/abc`, "/api/tables/pairs/rows/plain", "/api/tables/pairs/rows/plain,1,2", `${rows}/%`]) {
+      const { a, j } = await ctx.api("GET", path);
+      jsonError(a, j, [400, 404], `GET ${path}`);
     }
     html(await ctx.page("/t/items/r/999"), 404, "GET /t/items/r/999");
     const { a, j } = await ctx.api("DELETE", `${rows}/999`);
@@ -913,7 +917,7 @@ export function cliTests(ctx: Ctx): Test[] {
   });
 
   test("listening beyond loopback without --auth-token is refused with exit 2", async () => {
-    const r = await runToExit(ctx.hc, ["--db", join(ctx.tmp, "open.db"), "--host", "0.0.0.0", "--port", "0"]);
+    const r = await runToExit(ctx.hc, ["--db", join(ctx.tmp, "open.db"), "--host", "0.0.0.0", "--port", "0"], 20000);
     eq(r.code, 2, `exit code (stdout: ${clip(r.stdout)}, stderr: ${clip(r.stderr)})`);
     check(r.stderr.trim() !== "", "no message on stderr");
   });

@@ -4,7 +4,7 @@
 // the core's (bindings/PROTOCOL.md, "Frames").
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { errorMessage } from "./errors.ts";
+import { NakedhtmxError, errorMessage } from "./errors.ts";
 import type { CoreHandler, CoreResponse } from "./core.ts";
 import type { RequestHead } from "./protocol.ts";
 
@@ -55,8 +55,9 @@ function noBody(status: number, method: string): boolean {
 }
 
 function failure(e: unknown): CoreResponse {
+  const closed = e instanceof NakedhtmxError && e.code === "CLOSED";
   return {
-    head: { status: 500, headers: [["content-type", "text/plain; charset=utf-8"]] },
+    head: { status: closed ? 503 : 500, headers: [["content-type", "text/plain; charset=utf-8"]] },
     body: new TextEncoder().encode(`nakedhtmx: ${errorMessage(e)}\n`),
   };
 }

@@ -1,0 +1,360 @@
+// Package cli is the command line shared by the Go hosts: the native host
+// (core/cmd/nakedhtmx, engine linked in) and the wazero host
+// (bindings/go/cmd/nakedhtmx-wasm). It implements the flags, exit codes and
+// the one stdout line of the contract (CONTRACT.md, "Launching") once, over a
+// Backend that each command opens its own way. It must not import the engine
+// or wazero: each command brings its backend, so neither links the other's.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/httphost"
+)
+
+// Backend is an opened core over one database.
+type Backend interface {
+	httphost.Handler
+	// SetConfig applies a changed nakedhtmx.json (nil: none); on error the
+	// previous config stays in force.
+	SetConfig(json.RawMessage) error
+	DSID() string
+	// Close closes the database.
+	Close() error
+}
+
+// OpenOptions is what a Program's Open receives, decided from the flags.
+type OpenOptions struct {
+	DB        string
+	Config    json.RawMessage // nil when there is no config file
+	AuthToken string
+	Log       io.Writer // stderr: log lines only, never stdout
+}
+
+// Program is one command: its name and how it opens a backend.
+type Program struct {
+	Name string // as typed, for messages: "nakedhtmx"
+	// Flags registers flags of this command only (the wazero host's --wasm);
+	// they apply to both serving and the schema subcommand.
+	Flags func(*flag.FlagSet)
+	// ExtraHelp documents those flags, one "  --flag ..." line each.
+	ExtraHelp string
+	Open      func(ctx context.Context, o OpenOptions) (Backend, error)
+	// ConfigPoll is how often the config file is checked for changes;
+	// 0 means once a second.
+	ConfigPoll time.Duration
+}
+
+// Exit codes (CONTRACT.md).
+const (
+	exitOK    = 0
+	exitError = 1 // a failure while running (the port is taken, ...)
+	exitUsage = 2 // a bad flag or value, an unreadable database or config
+)
+
+// failure is an error with the exit code it ends the program with.
+type failure struct {
+	code int
+	err  error
+}
+
+func (f *failure) Error() string { return f.err.Error() }
+
+func usage(format string, args ...any) error {
+	return &failure{exitUsage, fmt.Errorf(format, args...)}
+}
+
+// Main runs the program on os.Args and exits. SIGINT and SIGTERM shut the
+// server down gracefully, then it exits 0.
+func (p *Program) Main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := p.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Run runs the program with args until ctx is done (serving) or the
+// subcommand finishes, and returns the exit code. Every error is one line on
+// stderr.
+func (p *Program) Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var err error
+	if len(args) > 0 && args[0] == "schema" {
+		err = p.schema(ctx, args[1:], stdout, stderr)
+	} else {
+		err = p.serve(ctx, args, stdout, stderr)
+	}
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	}
+	// One line, whatever the error carried: scripts and the contract read it so.
+	msg := strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+	fmt.Fprintf(stderr, "%s: %s\n", p.Name, msg)
+	var f *failure
+	if errors.As(err, &f) {
+		return f.code
+	}
+	return exitError
+}
+
+// serveFlags are the serving flags of CONTRACT.md.
+type serveFlags struct {
+	db, host, authToken, config, nats, node, write string
+	port                                           int
+	insecure                                       bool
+	configSet                                      bool // --config given explicitly
+}
+
+const defaultDB, defaultConfig = "./nakedhtmx.db", "./nakedhtmx.json"
+
+func (p *Program) newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	// The flag package prints its error and the whole usage; the contract
+	// wants one line, which Run writes.
+	fs.SetOutput(io.Discard)
+	if p.Flags != nil {
+		p.Flags(fs)
+	}
+	return fs
+}
+
+// parse parses args, printing help to stdout for -h/--help.
+func (p *Program) parse(fs *flag.FlagSet, args []string, stdout io.Writer, help string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			io.WriteString(stdout, help)
+			return err
+		}
+		return usage("%v (see --help)", err)
+	}
+	if fs.NArg() > 0 {
+		return usage("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	return nil
+}
+
+func (p *Program) serveHelp() string {
+	return fmt.Sprintf(`Usage: %[1]s [flags]
+       %[1]s schema --db FILE --out DIR
+
+Serves a SQLite database as a web app (HTML and JSON API).
+
+  --db FILE           SQLite database file, created when missing (default %[2]s)
+  --port N            port to listen on; 0 picks a free one (default 8080)
+  --host ADDR         address to listen on (default 127.0.0.1); any non-loopback
+                      address needs --auth-token or --insecure
+  --auth-token TOKEN  require "Authorization: Bearer TOKEN" (pages: a sign-in form)
+  --config FILE       labels, hidden columns, widgets, read-only tables; re-read when
+                      it changes (default %[3]s when present)
+  --insecure          allow a non-loopback --host without --auth-token
+  --nats URL          join a scale-out cluster (not yet supported)
+  --node NAME         this node's name in the cluster (default: the host name)
+  --write MODE        direct (default) or jetstream (not yet supported)
+%[4]s  -h, --help          show this help
+
+Once it accepts connections it prints one line with its URL. SIGINT or SIGTERM
+stop it. Exit codes: 0 done, 1 failed while running, 2 bad flag or database.
+`, p.Name, defaultDB, defaultConfig, p.ExtraHelp)
+}
+
+func (p *Program) parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
+	f := &serveFlags{}
+	fs := p.newFlagSet(p.Name)
+	fs.StringVar(&f.db, "db", defaultDB, "")
+	fs.IntVar(&f.port, "port", 8080, "")
+	fs.StringVar(&f.host, "host", "127.0.0.1", "")
+	fs.StringVar(&f.authToken, "auth-token", "", "")
+	fs.StringVar(&f.config, "config", defaultConfig, "")
+	fs.StringVar(&f.nats, "nats", "", "")
+	fs.StringVar(&f.node, "node", "", "")
+	fs.StringVar(&f.write, "write", "direct", "")
+	fs.BoolVar(&f.insecure, "insecure", false, "")
+	if err := p.parse(fs, args, stdout, p.serveHelp()); err != nil {
+		return nil, err
+	}
+	fs.Visit(func(fl *flag.Flag) { f.configSet = f.configSet || fl.Name == "config" })
+
+	switch {
+	case f.port < 0 || f.port > 65535:
+		return nil, usage("invalid --port %d: want 0 to 65535", f.port)
+	case f.db == "":
+		return nil, usage("--db needs a file name")
+	case f.host == "":
+		return nil, usage("--host needs an address")
+	case f.write != "direct" && f.write != "jetstream":
+		return nil, usage("invalid --write %q: want direct or jetstream", f.write)
+	case f.write == "jetstream":
+		return nil, usage("--write jetstream is not yet supported by this host")
+	case f.nats != "":
+		return nil, usage("--nats is not yet supported by this host")
+	}
+	f.host = strings.TrimSuffix(strings.TrimPrefix(f.host, "["), "]")
+	if !isLoopback(f.host) && f.authToken == "" && !f.insecure {
+		return nil, usage("refusing to listen on %s without --auth-token: anyone who can reach it could change the database (add --insecure to allow it)", f.host)
+	}
+	if f.node == "" {
+		f.node, _ = os.Hostname()
+	}
+	return f, nil
+}
+
+// isLoopback reports whether host only accepts connections from this machine.
+// Names other than localhost are not resolved: they count as non-loopback.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// readConfig returns the config file's contents, nil when the default file
+// is absent. An explicit --config must exist.
+func readConfig(path string, explicit bool) (json.RawMessage, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && !explicit {
+			return nil, nil
+		}
+		return nil, usage("config %s: %v", path, unwrapPath(err))
+	}
+	if !json.Valid(b) {
+		return nil, usage("config %s: not valid JSON", path)
+	}
+	return b, nil
+}
+
+// unwrapPath drops the path an *fs.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := p.parseServe(args, stdout)
+	if err != nil {
+		return err
+	}
+	config, err := readConfig(f.config, f.configSet)
+	if err != nil {
+		return err
+	}
+	// Listen before opening: a taken port then fails without touching the
+	// database.
+	ln, err := net.Listen("tcp", net.JoinHostPort(f.host, strconv.Itoa(f.port)))
+	if err != nil {
+		return fmt.Errorf("cannot listen: %w", err)
+	}
+	defer ln.Close()
+
+	backend, err := p.Open(ctx, OpenOptions{DB: f.db, Config: config, AuthToken: f.authToken, Log: stderr})
+	if err != nil {
+		return &failure{exitUsage, err}
+	}
+	defer backend.Close()
+
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	srv := &http.Server{
+		Handler:           &httphost.Adapter{Handler: backend, ErrorLog: logf},
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go p.watchConfig(watchCtx, f.config, backend, logf)
+
+	port := ln.Addr().(*net.TCPAddr).Port
+	fmt.Fprintf(stdout, "%s: serving %s at http://%s/\n", p.Name, f.db, net.JoinHostPort(f.host, strconv.Itoa(port)))
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	stopWatch()
+	// Give requests in flight a moment; open event streams never finish on
+	// their own, so after that the connections are closed.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+	}
+	if err := backend.Close(); err != nil {
+		return fmt.Errorf("closing the database: %w", err)
+	}
+	return nil
+}
+
+// watchConfig re-reads the config file whenever its modification time or
+// size changes (or it appears or disappears) and hands it to the backend.
+// Polling, not inotify: it works the same on every OS and on network
+// filesystems, and a second of delay is fine for a config file.
+func (p *Program) watchConfig(ctx context.Context, path string, b Backend, logf func(string, ...any)) {
+	interval := p.ConfigPoll
+	if interval <= 0 {
+		interval = time.Second
+	}
+	last := stamp(path)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := stamp(path)
+		if now == last {
+			continue
+		}
+		last = now
+		raw, err := readConfig(path, false)
+		if err == nil {
+			err = b.SetConfig(raw)
+		}
+		switch {
+		case err != nil:
+			logf("%s: config %s not applied, keeping the previous one: %v", p.Name, path, err)
+		case raw == nil:
+			logf("%s: config %s removed; using defaults", p.Name, path)
+		default:
+			logf("%s: config %s reloaded", p.Name, path)
+		}
+	}
+}
+
+// fileStamp identifies one version of a file well enough to notice edits.
+type fileStamp struct {
+	exists  bool
+	modTime time.Time
+	size    int64
+}
+
+func stamp(path string) fileStamp {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}
+	}
+	return fileStamp{true, fi.ModTime(), fi.Size()}
+}

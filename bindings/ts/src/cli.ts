@@ -1,0 +1,350 @@
+// The command line of CONTRACT.md ("Launching"), the same on every runtime.
+// cli_node.ts, cli_bun.ts and cli_deno.ts bind it to a runtime's SQLite and
+// HTTP server; everything else (flags, exit codes, signals, the URL line, the
+// `schema` subcommand) lives here once.
+
+import { existsSync, mkdirSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { NakedhtmxError, errorMessage, type NakedhtmxErrorCode } from "./errors.ts";
+import { createNakedhtmx, type Nakedhtmx, type Runtime } from "./library.ts";
+
+export interface Server {
+  /** The port actually bound (the answer to --port 0). */
+  readonly port: number;
+  /** Stops accepting, closes open connections. */
+  close(): Promise<void>;
+}
+
+/** Starts a runtime's HTTP server on `app`; rejects when it cannot listen. */
+export type Serve = (o: { hostname: string; port: number; app: Nakedhtmx }) => Promise<Server>;
+
+export interface CliRuntime extends Runtime {
+  serve: Serve;
+}
+
+export const USAGE = `Usage: nakedhtmx [flags]
+       nakedhtmx schema --db FILE --out DIR [--config FILE]
+
+Serves a SQLite database as a live web app (HTML and JSON API).
+
+Flags:
+  --db FILE           SQLite database file; created when missing (default ./nakedhtmx.db)
+  --port N            port to listen on; 0 picks a free port (default 8080)
+  --host ADDR         listen address (default 127.0.0.1)
+  --auth-token TOKEN  require Authorization: Bearer TOKEN (pages: a sign-in form)
+  --config FILE       labels, hidden columns, widgets, read-only tables; re-read live
+                      (default ./nakedhtmx.json when present)
+  --nats URL          join a scale-out cluster through this NATS server (not yet supported)
+  --node NAME         this node's name in the cluster (default: host name)
+  --write MODE        direct (default) or jetstream (not yet supported)
+  --insecure          allow a non-loopback --host without --auth-token
+  --help              print this help
+
+schema: writes TABLE.schema.json and TABLE.ui.json for every table into DIR.
+`;
+
+class UsageError extends Error {}
+
+export interface Flags {
+  db: string;
+  port: number;
+  host: string;
+  authToken?: string;
+  config?: string;
+  nats?: string;
+  node?: string;
+  write: "direct" | "jetstream";
+  insecure: boolean;
+  out?: string;
+}
+
+export type Command = { command: "help" } | { command: "serve" | "schema"; flags: Flags };
+
+const valueFlags = new Set(["db", "port", "host", "auth-token", "config", "nats", "node", "write", "out"]);
+const boolFlags = new Set(["insecure", "help"]);
+
+/** Parses argv (without the runtime and script). Throws UsageError with a one-line message. */
+export function parseArgs(argv: readonly string[]): Command {
+  const flags: Flags = { db: "./nakedhtmx.db", port: 8080, host: "127.0.0.1", write: "direct", insecure: false };
+  let command: "serve" | "schema" = "serve";
+  let help = false;
+  const args = [...argv];
+  if (args[0] === "schema") {
+    command = "schema";
+    args.shift();
+  } else if (args[0] === "serve") {
+    args.shift();
+  }
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "-h") {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith("--")) throw new UsageError(`unexpected argument ${JSON.stringify(arg)} (see --help)`);
+    const eq = arg.indexOf("=");
+    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    if (boolFlags.has(name)) {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      if (name === "help") help = true;
+      else flags.insecure = true;
+      continue;
+    }
+    if (!valueFlags.has(name) || (name === "out" && command !== "schema")) {
+      throw new UsageError(`unknown flag --${name} (see --help)`);
+    }
+    let value: string;
+    if (eq >= 0) value = arg.slice(eq + 1);
+    else {
+      const next = args[++i];
+      if (next === undefined) throw new UsageError(`--${name} needs a value`);
+      value = next;
+    }
+    switch (name) {
+      case "db":
+        if (value === "") throw new UsageError("--db needs a file name");
+        flags.db = value;
+        break;
+      case "port":
+        if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
+          throw new UsageError(`--port must be a number from 0 to 65535, not ${JSON.stringify(value)}`);
+        }
+        flags.port = Number(value);
+        break;
+      case "host":
+        if (value === "") throw new UsageError("--host needs an address");
+        flags.host = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
+        break;
+      case "auth-token":
+        if (value === "") throw new UsageError("--auth-token must not be empty");
+        flags.authToken = value;
+        break;
+      case "config":
+        flags.config = value;
+        break;
+      case "nats":
+        flags.nats = value;
+        break;
+      case "node":
+        flags.node = value;
+        break;
+      case "write":
+        if (value !== "direct" && value !== "jetstream") {
+          throw new UsageError(`--write must be direct or jetstream, not ${JSON.stringify(value)}`);
+        }
+        flags.write = value;
+        break;
+      case "out":
+        flags.out = value;
+        break;
+    }
+  }
+  if (help) return { command: "help" };
+  if (command === "schema" && (flags.out === undefined || flags.out === "")) throw new UsageError("schema needs --out DIR");
+  return { command, flags };
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) || /^(0+:){7}0*1$/.test(h);
+}
+
+/** The URL the server answers on, for the one stdout line. */
+export function serverURL(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}/`;
+}
+
+function out(line: string): void {
+  writeSync(1, line + "\n");
+}
+
+function fail(line: string): void {
+  writeSync(2, `nakedhtmx: ${line}\n`);
+}
+
+/** Startup failures the user can fix (flags, files): exit 2. Anything else: 1. */
+function exitCode(code: NakedhtmxErrorCode | undefined): number {
+  switch (code) {
+    case "BAD_OPTION":
+    case "DB_UNREADABLE":
+    case "BAD_CONFIG":
+    case "CORE_OPEN":
+    case "NOT_SUPPORTED":
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+function startError(e: unknown): number {
+  fail(errorMessage(e));
+  return exitCode(e instanceof NakedhtmxError ? e.code : undefined);
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => () => resolve(sig);
+    process.once("SIGINT", on("SIGINT"));
+    process.once("SIGTERM", on("SIGTERM"));
+  });
+}
+
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    p.catch(() => {}).finally(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+/** Runs the CLI; resolves with the process exit code once the server has stopped. */
+export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<number> {
+  let cmd: Command;
+  try {
+    cmd = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    fail(e.message);
+    return 2;
+  }
+  if (cmd.command === "help") {
+    writeSync(1, USAGE);
+    return 0;
+  }
+  const f = cmd.flags;
+  if (f.nats !== undefined) return startError(new NakedhtmxError("NOT_SUPPORTED", "--nats: scale-out is not yet supported by this host"));
+  if (f.write === "jetstream") return startError(new NakedhtmxError("NOT_SUPPORTED", "--write jetstream is not yet supported by this host"));
+  if (cmd.command === "schema") return await runSchema(rt, f);
+
+  if (!isLoopback(f.host) && f.authToken === undefined && !f.insecure) {
+    fail(`refusing to listen on ${f.host} without --auth-token (add --insecure to do it anyway)`);
+    return 2;
+  }
+  let app: Nakedhtmx;
+  try {
+    app = await createNakedhtmx(rt, {
+      db: f.db,
+      config: f.config ?? "nakedhtmx.json",
+      authToken: f.authToken,
+      wasm: process.env["NAKEDHTMX_WASM"] || undefined,
+    }, { configOptional: f.config === undefined });
+  } catch (e) {
+    return startError(e);
+  }
+  let server: Server;
+  try {
+    server = await rt.serve({ hostname: f.host, port: f.port, app });
+  } catch (e) {
+    await app.close();
+    fail(`cannot listen on ${f.host}:${f.port}: ${errorMessage(e)}`);
+    return 2;
+  }
+  const stopped = waitForSignal();
+  out(`nakedhtmx serving ${f.db} at ${serverURL(f.host, server.port)}`);
+  await stopped;
+  await withTimeout(server.close(), 3000);
+  await app.close();
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// schema --db FILE --out DIR
+
+/** End of the JSON value that starts at text[i] (after whitespace). */
+function skipValue(text: string, i: number): number {
+  i = skipSpace(text, i);
+  const c = text[i];
+  if (c === '"') {
+    for (i++; i < text.length; i++) {
+      if (text[i] === "\\") i++;
+      else if (text[i] === '"') return i + 1;
+    }
+    throw new Error("unterminated string");
+  }
+  if (c === "{" || c === "[") {
+    let depth = 0;
+    for (; i < text.length; i++) {
+      const d = text[i];
+      if (d === '"') i = skipValue(text, i) - 1;
+      else if (d === "{" || d === "[") depth++;
+      else if (d === "}" || d === "]") {
+        if (--depth === 0) return i + 1;
+      }
+    }
+    throw new Error("unterminated " + c);
+  }
+  while (i < text.length && !/[,\]}\s]/.test(text[i]!)) i++;
+  return i;
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && /\s/.test(text[i]!)) i++;
+  return i;
+}
+
+/** The members of the object at text[start], each value as its exact source text. */
+export function rawMembers(text: string, start = 0): Map<string, string> {
+  const members = new Map<string, string>();
+  let i = skipSpace(text, start);
+  if (text[i] !== "{") throw new Error("not a JSON object");
+  i = skipSpace(text, i + 1);
+  if (text[i] === "}") return members;
+  for (;;) {
+    const keyEnd = skipValue(text, i);
+    const key = JSON.parse(text.slice(i, keyEnd)) as string;
+    i = skipSpace(text, keyEnd);
+    if (text[i] !== ":") throw new Error("expected :");
+    const valueStart = skipSpace(text, i + 1);
+    const valueEnd = skipValue(text, valueStart);
+    members.set(key, text.slice(valueStart, valueEnd));
+    i = skipSpace(text, valueEnd);
+    if (text[i] === "}") return members;
+    if (text[i] !== ",") throw new Error("expected , or }");
+    i = skipSpace(text, i + 1);
+  }
+}
+
+async function runSchema(rt: CliRuntime, f: Flags): Promise<number> {
+  if (!existsSync(f.db)) {
+    fail(`no database at ${f.db}`);
+    return 2;
+  }
+  let app: Nakedhtmx;
+  try {
+    app = await createNakedhtmx(rt, {
+      db: f.db,
+      config: f.config ?? "nakedhtmx.json",
+      wasm: process.env["NAKEDHTMX_WASM"] || undefined,
+    }, { configOptional: f.config === undefined });
+  } catch (e) {
+    return startError(e);
+  }
+  try {
+    const get = async (path: string): Promise<string> => {
+      const res = await app.fetch(new Request("http://localhost" + path, { headers: { accept: "application/json" } }));
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${text.slice(0, 200)}`);
+      return text;
+    };
+    // Each file holds the core's own bytes, so every host writes identical files.
+    const tablesText = rawMembers(await get("/api/schema")).get("tables");
+    if (tablesText === undefined) throw new Error("GET /api/schema answered without \"tables\"");
+    mkdirSync(f.out!, { recursive: true });
+    for (const [name, entry] of rawMembers(tablesText)) {
+      const file = encodeURIComponent(name);
+      const ui = rawMembers(entry).get("ui");
+      if (ui === undefined) throw new Error(`table ${name} has no "ui"`);
+      writeFileSync(join(f.out!, `${file}.schema.json`), await get(`/api/schema/${file}`));
+      writeFileSync(join(f.out!, `${file}.ui.json`), ui);
+    }
+    return 0;
+  } catch (e) {
+    fail(`schema: ${errorMessage(e)}`);
+    return 1;
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,61 @@
+package engine_test
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
+	"github.com/nakedhtmx/nakedhtmx/core/engine"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+)
+
+// chinook opens a private copy of ../shared/testdata/chinook.sqlite, or skips.
+func chinook(b *testing.B) *engine.Engine {
+	src := filepath.Join("..", "..", "..", "shared", "testdata", "chinook.sqlite")
+	in, err := os.Open(src)
+	if err != nil {
+		b.Skip("chinook.sqlite is not in ../shared/testdata")
+	}
+	defer in.Close()
+	dst := filepath.Join(b.TempDir(), "chinook.db")
+	out, _ := os.Create(dst)
+	io.Copy(out, in)
+	out.Close()
+	db, err := sqlite.Open(dst)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	e, err := engine.Open(db, engine.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+func benchRequest(b *testing.B, method, path, query string) {
+	e := chinook(b)
+	req := &protocol.Request{RequestHead: protocol.RequestHead{Method: method, Path: path, Query: query,
+		Headers: map[string]string{"host": "localhost", "accept": "text/html"}}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if res := e.Handle(req); res.Status != 200 {
+			b.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+	}
+}
+
+// The list page of 50 rows with foreign-key labels: the page every user sees first.
+func BenchmarkListPageHTML(b *testing.B) { benchRequest(b, "GET", "/t/Track", "") }
+
+// The same rows as JSON.
+func BenchmarkListJSON(b *testing.B) { benchRequest(b, "GET", "/api/tables/Track/rows", "limit=50") }
+
+// One row with its edit form (foreign-key selects included).
+func BenchmarkRowPage(b *testing.B) { benchRequest(b, "GET", "/t/Track/r/1000", "") }
+
+// A list sorted by a column without an index, paged deep.
+func BenchmarkSortedList(b *testing.B) { benchRequest(b, "GET", "/t/Track", "sort=Name&desc=1") }

@@ -1,0 +1,199 @@
+// HTTP conformance suite: starts one host as a real subprocess on a fresh
+// database, checks CONTRACT.md over loopback HTTP, and records every answer so
+// the hosts can be compared with each other afterwards.
+//
+//   node tests/http/run.ts --host go|wasm|deno|bun|node   one host (a comma list runs several)
+//   node tests/http/run.ts --compare                      compare the recorded answers of every host
+//
+// Options: --answers DIR (where answers are kept; default $TMPDIR/nakedhtmx-http-answers),
+// --only TEXT (run the tests whose name contains TEXT), --keep (keep the temp dir),
+// --verbose (print every test, not only failures).
+
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Ctx, mainTests, globalTests, cliTests } from "./cases.ts";
+import { chinookTests } from "./chinook.ts";
+import { buildFixture, copyChinook, chinookPath } from "./fixture.ts";
+import { runTests, Recorder, type Recorded, type Result, type Test } from "./harness.ts";
+import { HOSTS, prepareHost, startServer, type HostName, type Server } from "./hosts.ts";
+
+const { values } = parseArgs({
+  options: {
+    host: { type: "string" },
+    compare: { type: "boolean", default: false },
+    answers: { type: "string", default: join(tmpdir(), "nakedhtmx-http-answers") },
+    only: { type: "string" },
+    keep: { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
+  },
+});
+
+const running = new Set<Server>();
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    for (const s of running) s.proc.kill("SIGKILL");
+    process.exit(130);
+  });
+}
+
+async function runHost(host: HostName): Promise<boolean> {
+  const tmp = mkdtempSync(join(tmpdir(), `nakedhtmx-http-${host}-`));
+  const log = (s: string) => { if (values.verbose || !s.startsWith("  ok")) console.log(s); };
+  const results: Result[] = [];
+  let origin = "";
+  const rec = new Recorder(() => origin, tmp);
+  const fail = (name: string, e: unknown) => {
+    const msg = e instanceof Error ? e.message : String(e);
+    results.push({ name, ok: false, error: msg, ms: 0 });
+    console.log(`  FAIL  ${name}\n        ${msg.replace(/\n/g, "\n        ")}`);
+  };
+  const only = (ts: Test[]) => values.only ? ts.filter((t) => t.name.includes(values.only!)) : ts;
+  console.log(`http(${host}): preparing`);
+  try {
+    let hc;
+    try {
+      hc = prepareHost(host, tmp);
+    } catch (e) {
+      fail(`${host} host builds`, e);
+      return report(host, results);
+    }
+    const db = join(tmp, "fixture.db");
+    buildFixture(db);
+    let server: Server;
+    try {
+      server = await startServer(hc, ["--db", db, "--port", "0", "--host", "127.0.0.1"]);
+    } catch (e) {
+      fail(`${host} host starts`, e);
+      return report(host, results);
+    }
+    running.add(server);
+    origin = server.url.origin;
+    console.log(`http(${host}): serving ${server.url}`);
+    const ctx = new Ctx(host, hc, tmp, db, server, rec);
+    try {
+      results.push(...await runTests(only([...mainTests(ctx), ...globalTests(ctx)]), log));
+    } finally {
+      // chinook and the CLI cases start servers of their own
+      if (server.proc.exitCode === null) {
+        results.push(...await runTests(only(cliTests(ctx)), log));
+      }
+      running.delete(server);
+      await server.stop("SIGKILL");
+    }
+    const chinook = copyChinook(tmp);
+    if (!chinook) {
+      console.log(`  skip  chinook: ${chinookPath} is absent`);
+    } else if (only(chinookTests(ctx)).length > 0) {
+      let cs: Server | null = null;
+      try {
+        cs = await startServer(hc, ["--db", chinook, "--port", "0", "--host", "127.0.0.1"]);
+        running.add(cs);
+        origin = cs.url.origin;
+        const cctx = new Ctx(host, hc, tmp, chinook, cs, rec);
+        results.push(...await runTests(only(chinookTests(cctx)), log));
+      } catch (e) {
+        fail("chinook: the host starts on a copy of chinook", e);
+      } finally {
+        if (cs) {
+          running.delete(cs);
+          await cs.stop();
+        }
+      }
+    }
+  } finally {
+    mkdirSync(values.answers!, { recursive: true });
+    const out: Record<string, Recorded> = Object.fromEntries(rec.answers);
+    writeFileSync(join(values.answers!, `${host}.json`), JSON.stringify({ host, answers: out }, null, 1) + "\n");
+    if (!values.keep) rmSync(tmp, { recursive: true, force: true });
+    else console.log(`http(${host}): kept ${tmp}`);
+  }
+  return report(host, results);
+}
+
+function report(host: string, results: Result[]): boolean {
+  const skipped = results.filter((r) => r.skipped).length;
+  const passed = results.filter((r) => r.ok && !r.skipped).length;
+  const failed = results.filter((r) => !r.ok).length;
+  if (failed > 0) {
+    console.log(`failed on ${host}:`);
+    for (const r of results.filter((r) => !r.ok)) console.log(`  - ${r.name}`);
+  }
+  if (skipped > 0) console.log(`http(${host}): ${skipped} skipped`);
+  console.log(`http(${host}): ${passed} passed, ${failed} failed`);
+  return failed === 0;
+}
+
+/** Compares every recorded answer across the hosts that recorded answers. */
+function compare(dir: string): boolean {
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
+  } catch {
+    // no answers yet
+  }
+  const hosts = new Map<string, Record<string, Recorded>>();
+  for (const f of files) {
+    const j = JSON.parse(readFileSync(join(dir, f), "utf8"));
+    hosts.set(j.host, j.answers);
+  }
+  if (hosts.size < 2) {
+    console.log(`compare: answers of ${hosts.size} host(s) in ${dir}; run --host for at least two first`);
+    console.log(`compare: 0 answers, 0 differ`);
+    return hosts.size > 0;
+  }
+  const names = [...hosts.keys()];
+  const keys = new Set<string>();
+  for (const a of hosts.values()) for (const k of Object.keys(a)) keys.add(k);
+  let differ = 0;
+  for (const k of keys) {
+    const groups = new Map<string, string[]>();
+    for (const h of names) {
+      const a = hosts.get(h)![k];
+      const s = a === undefined ? "(no answer)" : JSON.stringify(a);
+      groups.set(s, [...(groups.get(s) ?? []), h]);
+    }
+    if (groups.size === 1) continue;
+    differ++;
+    if (differ <= 30) {
+      console.log(`DIFF  ${k}`);
+      const variants = [...groups.entries()];
+      const [base] = variants[0];
+      for (const [s, hs] of variants) {
+        console.log(`  ${hs.join(", ")}: ${describe(s, base)}`);
+      }
+    }
+  }
+  if (differ > 30) console.log(`… and ${differ - 30} more`);
+  console.log(`compare: ${names.join(", ")}: ${keys.size} answers, ${differ} differ`);
+  return differ === 0;
+}
+
+/** A short account of how s differs from base (the first variant). */
+function describe(s: string, base: string): string {
+  if (s === base) return s.length > 160 ? s.slice(0, 160) + "…" : s;
+  let i = 0;
+  while (i < s.length && i < base.length && s[i] === base[i]) i++;
+  const from = Math.max(0, i - 40);
+  return `differs at ${i}: …${s.slice(from, i + 120)}…`;
+}
+
+let ok = true;
+if (values.compare) {
+  ok = compare(values.answers!);
+} else if (values.host) {
+  const list = values.host === "all" ? [...HOSTS] : values.host.split(",");
+  for (const h of list) {
+    if (!(HOSTS as readonly string[]).includes(h)) {
+      console.error(`unknown host ${h}; want one of ${HOSTS.join(", ")}`);
+      process.exit(2);
+    }
+    ok = (await runHost(h as HostName)) && ok;
+  }
+  if (list.length > 1) ok = compare(values.answers!) && ok;
+} else {
+  console.error("usage: node tests/http/run.ts --host go|wasm|deno|bun|node|all  or  --compare");
+  process.exit(2);
+}
+process.exit(ok ? 0 : 1);

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/tetratelabs/wazero"
@@ -118,6 +119,9 @@ func New(ctx context.Context, opts Options) (_ *Host, err error) {
 			return nil, fmt.Errorf("core module: %w (build it with `make build`)", err)
 		}
 	}
+	// "/admin/" and "/admin" mean the same mount point; the protocol wants
+	// the form without the trailing slash.
+	opts.BasePath = strings.TrimRight(opts.BasePath, "/")
 	h := &Host{log: opts.Log}
 	if h.log == nil {
 		h.log = os.Stderr

@@ -69,12 +69,12 @@ func lcsDiff(a, b []string) []diffOp {
 		case i < len(a) && j < len(b) && a[i] == b[j]:
 			ops = append(ops, diffOp{' ', a[i], i, j})
 			i, j = i+1, j+1
-		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
+		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
+			ops = append(ops, diffOp{'-', a[i], i, j}) // removals first, as diff -u does
+			i++
+		default:
 			ops = append(ops, diffOp{'+', b[j], i, j})
 			j++
-		default:
-			ops = append(ops, diffOp{'-', a[i], i, j})
-			i++
 		}
 	}
 	return ops

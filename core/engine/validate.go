@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -57,9 +58,17 @@ func (c *ctx) validate(t *model.Table, inst map[string]any) ([]fieldError, error
 	if err != nil {
 		return nil, err
 	}
+	// JSON Schema's "integer" takes any whole number; SQLite's holds 64 bits.
+	// Converting a larger one would wrap differently on each platform.
+	var rangeErrs []fieldError
+	for _, col := range t.Columns {
+		if f, ok := inst[col.Name].(float64); ok && col.Kind == model.Integer && f == math.Trunc(f) && (f >= 1<<63 || f < -(1<<63)) {
+			rangeErrs = append(rangeErrs, fieldError{"/" + col.Name, "is too large for a 64-bit integer"})
+		}
+	}
 	err = v.sch.Validate(inst)
 	if err == nil {
-		return nil, nil
+		return rangeErrs, nil
 	}
 	ve, ok := err.(*jsonschema.ValidationError)
 	if !ok {
@@ -77,6 +86,7 @@ func (c *ctx) validate(t *model.Table, inst map[string]any) ([]fieldError, error
 		out = append(out, describe(t, e)...)
 	}
 	walk(ve)
+	out = append(out, rangeErrs...)
 	order := func(p string) int {
 		if col := t.Column(strings.TrimPrefix(p, "/")); col != nil {
 			return col.Index

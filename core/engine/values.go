@@ -284,7 +284,7 @@ func sqlValue(c *model.Column, v any) any {
 	case int:
 		return int64(x)
 	case float64:
-		if c.Kind == model.Integer && x == math.Trunc(x) {
+		if c.Kind == model.Integer && x == math.Trunc(x) && x >= -(1<<63) && x < 1<<63 {
 			return int64(x)
 		}
 	}

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 
 import { join } from "node:path";
 import { request, enc, pkPath, formBody, type Answer, type RequestOptions } from "./client.ts";
 import { check, eq, status, clip, Failure, Skip, type Test, type Recorder } from "./harness.ts";
-import { tags, forms, fieldNames, controlValue, hrefs, rowLinks, escapingProblems, dsidProblems, type Form } from "./html.ts";
+import { tags, forms, fieldNames, controlValue, hrefs, rowLinks, escapingProblems, dsidProblems, canonPath, type Form } from "./html.ts";
 import { HOSTILE, HOSTILE_COL, USER_TABLES, buildFixture, query, SCHEMA, openDB } from "./fixture.ts";
 import { startServer, runToExit, type HostCommand, type Server } from "./hosts.ts";
 
@@ -26,14 +26,21 @@ export class Ctx {
   readonly jsons: Seen[] = [];
   testName = "";
 
-  constructor(
-    readonly host: string,
-    readonly hc: HostCommand,
-    readonly tmp: string,
-    readonly db: string,
-    public server: Server,
-    readonly rec: Recorder,
-  ) {}
+  readonly host: string;
+  readonly hc: HostCommand;
+  readonly tmp: string;
+  readonly db: string;
+  server: Server;
+  readonly rec: Recorder;
+
+  constructor(host: string, hc: HostCommand, tmp: string, db: string, server: Server, rec: Recorder) {
+    this.host = host;
+    this.hc = hc;
+    this.tmp = tmp;
+    this.db = db;
+    this.server = server;
+    this.rec = rec;
+  }
 
   get base(): URL { return this.server.url; }
   get origin(): string { return this.server.url.origin; }
@@ -105,7 +112,7 @@ function theForm(a: Answer, actionEnd: string, what: string): Form {
 
 function location(a: Answer): string {
   const l = a.headers["location"] ?? "";
-  return l.replace(/^https?:\/\/[^/]+/, "");
+  return canonPath(l.replace(/^https?:\/\/[^/]+/, ""));
 }
 
 function itemsCount(ctx: Ctx): number {
@@ -230,7 +237,6 @@ export function mainTests(ctx: Ctx): Test[] {
     eq(p.price.type, "number", "price type");
     eq(p.price.minimum, 0, "price minimum");
     eq(p.qty.type, "integer", "qty type");
-    eq([p.qty.minimum, p.qty.maximum, p.qty.default], [0, 1000, 0], "qty BETWEEN and default");
     eq(p.in_stock.type, "boolean", "in_stock type");
     eq(p.in_stock.default, true, "in_stock default");
     eq(p.added.type, ["string", "null"], "added type (nullable)");
@@ -243,6 +249,8 @@ export function mainTests(ctx: Ctx): Test[] {
     eq(j.tables.cheap_items.schema.readOnly, true, "a view's schema is readOnly");
     const loose = j.tables.loose.schema;
     check(!Object.values<Json>(loose.properties).some((x) => x["x-primary-key"]), "loose has no declared key");
+    // qty has CHECK (qty BETWEEN 0 AND 1000) and the looser table CHECK (qty <= 5000)
+    eq([p.qty.minimum, p.qty.maximum, p.qty.default], [0, 1000, 0], "qty: the tighter CHECK bound wins, and the default");
   });
 
   test("the UI schema is JSON Forms: VerticalLayout of Controls scoped to properties", async () => {
@@ -298,10 +306,14 @@ export function mainTests(ctx: Ctx): Test[] {
       jsonError(a, j, 404, `GET ${path}`);
     }
     // keys that cannot be a key of the table: not found, or a bad request
-    for (const path of [`${rows}/abc`, "/api/tables/pairs/rows/plain", "/api/tables/pairs/rows/plain,1,2", `${rows}/%`]) {
+    for (const path of [`${rows}/abc`, "/api/tables/pairs/rows/plain", "/api/tables/pairs/rows/plain,1,2"]) {
       const { a, j } = await ctx.api("GET", path);
       jsonError(a, j, [400, 404], `GET ${path}`);
     }
+    // a malformed escape: some HTTP servers refuse the request line before the core sees it
+    // (not recorded for --compare: Go's net/http answers it in plain text itself)
+    const pct = await ctx.req("GET", `${rows}/%`, { headers: { accept: "application/json" } }, false);
+    check(pct.status === 400 || pct.status === 404, `GET ${rows}/%: status ${pct.status}`);
     html(await ctx.page("/t/items/r/999"), 404, "GET /t/items/r/999");
     const { a, j } = await ctx.api("DELETE", `${rows}/999`);
     jsonError(a, j, 404, "DELETE a missing row");
@@ -396,16 +408,22 @@ export function mainTests(ctx: Ctx): Test[] {
       ["null in a NOT NULL column", { name: null, price: 3 }, "/name"],
       ["an unknown column", { name: "Unknown", price: 3, colour: "red" }, ""],
     ];
+    const problems: string[] = [];
     for (const [what, body, path] of cases) {
-      const { a, j } = await ctx.api("POST", rows, body);
-      status(a, 422, what);
-      check(typeof j.dsid === "string", `${what}: dsid`);
-      check(Array.isArray(j.errors) && j.errors.length > 0, `${what}: errors ${clip(a.text)}`);
-      for (const e of j.errors) {
-        check(typeof e.path === "string" && typeof e.message === "string" && e.message !== "", `${what}: error shape ${JSON.stringify(e)}`);
+      try {
+        const { a, j } = await ctx.api("POST", rows, body);
+        status(a, 422, what);
+        check(typeof j.dsid === "string", `${what}: dsid`);
+        check(Array.isArray(j.errors) && j.errors.length > 0, `${what}: errors ${clip(a.text)}`);
+        for (const e of j.errors) {
+          check(typeof e.path === "string" && typeof e.message === "string" && e.message !== "", `${what}: error shape ${JSON.stringify(e)}`);
+        }
+        if (path) check(j.errors.some((e: Json) => e.path === path), `${what}: no error at ${path}: ${clip(a.text)}`);
+      } catch (e) {
+        problems.push(e instanceof Error ? e.message : String(e));
       }
-      if (path) check(j.errors.some((e: Json) => e.path === path), `${what}: no error at ${path}: ${clip(a.text)}`);
     }
+    check(problems.length === 0, problems.join("\n"));
     const many = await ctx.api("POST", rows, { name: "", price: -1, kind: "weapon", qty: "many" });
     status(many.a, 422, "several errors");
     const paths = new Set(many.j.errors.map((e: Json) => e.path));
@@ -590,24 +608,32 @@ export function mainTests(ctx: Ctx): Test[] {
   });
 
   test("HTML list page: rows link to row pages; sort, filter, search", async () => {
-    const a = await ctx.page("/t/items?limit=100");
-    html(a, 200, "GET /t/items");
-    const all = query(ctx.db, "SELECT id FROM items ORDER BY id").map((r) => String(r.id));
-    eq(rowLinks(a.text, "/t/items/r/"), all, "row links in key order");
-    const desc = await ctx.page("/t/items?sort=price&desc=1&limit=100");
-    html(desc, 200, "sorted desc");
-    eq(rowLinks(desc.text, "/t/items/r/"), query(ctx.db, "SELECT id FROM items ORDER BY price DESC").map((r) => String(r.id)),
-      "sort=price&desc=1");
-    const asc = await ctx.page("/t/items?sort=name&limit=100");
-    eq(rowLinks(asc.text, "/t/items/r/"), query(ctx.db, "SELECT id FROM items ORDER BY name").map((r) => String(r.id)), "sort=name");
-    const toys = await ctx.page("/t/items?f.kind=toy&limit=100");
-    eq(rowLinks(toys.text, "/t/items/r/"), query(ctx.db, "SELECT id FROM items WHERE kind = 'toy' ORDER BY id").map((r) => String(r.id)),
-      "f.kind=toy");
-    const q = await ctx.page("/t/items?q=walrus");
-    eq(rowLinks(q.text, "/t/items/r/"), ["18"], "q=walrus");
-    const none = await ctx.page("/t/items?q=" + enc("<script>nothing</script>"));
-    html(none, 200, "a search that finds nothing");
-    eq(rowLinks(none.text, "/t/items/r/"), [], "no rows");
+    const ids = (sql: string) => query(ctx.db, sql).map((r) => String(r.id));
+    const links = async (path: string) => {
+      const a = await ctx.page(path);
+      html(a, 200, `GET ${path}`);
+      return rowLinks(a.text, "/t/items/r/");
+    };
+    // every check runs, so one broken feature does not hide the others
+    const problems: string[] = [];
+    const soft = async (fn: () => Promise<void>) => {
+      try {
+        await fn();
+      } catch (e) {
+        problems.push(e instanceof Error ? e.message.split("\n")[0] : String(e));
+      }
+    };
+    await soft(async () => eq(await links("/t/items?limit=100"), ids("SELECT id FROM items ORDER BY id"), "row links in key order"));
+    await soft(async () => eq(await links("/t/items?sort=price&desc=1&limit=100"), ids("SELECT id FROM items ORDER BY price DESC"),
+      "sort=price&desc=1"));
+    await soft(async () => eq(await links("/t/items?sort=name&limit=100"), ids("SELECT id FROM items ORDER BY name"), "sort=name"));
+    await soft(async () => eq(await links("/t/items?f.kind=toy&limit=100"), ids("SELECT id FROM items WHERE kind = 'toy' ORDER BY id"),
+      "f.kind=toy"));
+    await soft(async () => eq(await links("/t/items?f.kind=toy&f.in_stock=0&limit=100"),
+      ids("SELECT id FROM items WHERE kind = 'toy' AND in_stock = 0 ORDER BY id"), "two filters"));
+    await soft(async () => eq(await links("/t/items?q=walrus"), ["18"], "q=walrus"));
+    await soft(async () => eq(await links("/t/items?q=" + enc("<script>nothing</script>")), [], "a search that finds nothing"));
+    check(problems.length === 0, problems.join("\n"));
   });
 
   test("HTML list page: the next link pages forward", async () => {
@@ -788,7 +814,6 @@ export function mainTests(ctx: Ctx): Test[] {
     for (const id of [1, 2]) html(await ctx.page(`/t/${enc(HOSTILE)}/r/${id}`), 200, `hostile row ${id}`);
     html(await ctx.page(`/t/${enc(HOSTILE)}/r/1/delete`), 200, "hostile delete confirmation");
     html(await ctx.page(`/t/${enc(HOSTILE)}?sort=${enc(HOSTILE_COL)}&desc=1`), 200, "sorted by a hostile column");
-    html(await ctx.page(`/t/${enc(HOSTILE)}?f.${enc("order")}=${enc("<b>x</b>")}`), 200, "filtered by a hostile value");
     html(await ctx.page(`/t/${enc(HOSTILE)}?q=${enc("<script>")}`), 200, "searched for markup");
     const bad = await ctx.page(`/t/${enc(HOSTILE)}?sort=${enc("<script>alert(9)</script>")}`);
     check(bad.status === 200 || bad.status === 400, `unknown sort column: ${bad.status}`);
@@ -813,6 +838,7 @@ export function mainTests(ctx: Ctx): Test[] {
     html(await ctx.page(`/t/${enc(HOSTILE)}?limit=100`), 200, "hostile list");
     const idx = await ctx.page("/");
     html(idx, 200, "index");
+    html(await ctx.page(`/t/${enc(HOSTILE)}?f.${enc("order")}=${enc("<b>x</b>")}`), 200, "filtered by a hostile value");
   });
 
   return T;

@@ -3,6 +3,7 @@
 // did not read, and those are exactly what the contract's 403 and 413 are about.
 
 import http from "node:http";
+import net from "node:net";
 
 export interface Answer {
   status: number;
@@ -22,16 +23,14 @@ export interface RequestOptions {
 }
 
 export function request(base: URL, method: string, path: string, opts: RequestOptions = {}): Promise<Answer> {
+  if (opts.bulk !== undefined) return bulkRequest(base, method, path, opts);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { connection: "close", ...opts.headers };
     let body: Buffer | null = null;
     if (opts.body !== undefined) {
       body = Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(opts.body, "utf8");
       headers["content-length"] = body.length;
-    } else if (opts.bulk !== undefined && !opts.chunked) {
-      headers["content-length"] = opts.bulk;
     }
-    let settled = false;
     const req = http.request({
       host: base.hostname,
       port: base.port,
@@ -42,10 +41,8 @@ export function request(base: URL, method: string, path: string, opts: RequestOp
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("error", (e) => { if (!settled) { settled = true; reject(e); } });
+      res.on("error", reject);
       res.on("end", () => {
-        if (settled) return;
-        settled = true;
         const out: Record<string, string> = {};
         for (const [k, v] of Object.entries(res.headers)) {
           if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
@@ -55,38 +52,117 @@ export function request(base: URL, method: string, path: string, opts: RequestOp
       });
     });
     req.setTimeout(opts.timeoutMs ?? 20000, () => req.destroy(new Error(`timeout: ${method} ${path}`)));
-    req.on("error", (e: NodeJS.ErrnoException) => {
-      // A server may answer 413 and close before it read what we were still
-      // sending; the answer, when it came, wins over the broken pipe.
-      if (settled) return;
-      if (opts.bulk !== undefined && (e.code === "EPIPE" || e.code === "ECONNRESET")) {
-        setTimeout(() => { if (!settled) { settled = true; reject(e); } }, 2000);
-        return;
-      }
-      settled = true;
-      reject(e);
+    req.on("error", reject);
+    req.end(body ?? undefined);
+  });
+}
+
+/**
+ * Sends a large body over a raw socket and stops sending as soon as the server
+ * answers. A server that refuses a body it will not read (413) answers early and
+ * closes; node:http would then fail on the broken pipe and drop the answer it
+ * already received, where a browser or curl shows it.
+ */
+function bulkRequest(base: URL, method: string, path: string, opts: RequestOptions): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const size = opts.bulk!;
+    const head = [`${method} ${path} HTTP/1.1`, `host: ${base.host}`, "connection: close"];
+    for (const [k, v] of Object.entries(opts.headers ?? {})) head.push(`${k}: ${v}`);
+    head.push(opts.chunked ? "transfer-encoding: chunked" : `content-length: ${size}`);
+    const sock = net.connect({ host: base.hostname, port: Number(base.port) });
+    const got: Buffer[] = [];
+    let answered = false;
+    let done = false;
+    const finish = (err?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      const parsed = parseResponse(Buffer.concat(got));
+      if (parsed) resolve(parsed);
+      else reject(err ?? new Error(`no complete answer to ${method} ${path} (${Buffer.concat(got).length} bytes read)`));
+    };
+    const timer = setTimeout(() => finish(new Error(`timeout: ${method} ${path}`)), opts.timeoutMs ?? 30000);
+    sock.on("data", (c: Buffer) => {
+      got.push(c);
+      answered = true;
+      if (parseResponse(Buffer.concat(got))?.complete) finish();
     });
-    if (body) {
-      req.end(body);
-    } else if (opts.bulk !== undefined) {
+    sock.on("error", (e) => finish(e));
+    sock.on("close", () => finish());
+    sock.on("connect", () => {
+      sock.write(head.join("\r\n") + "\r\n\r\n");
       const chunk = Buffer.alloc(64 * 1024, "a");
-      let left = opts.bulk;
+      let left = size;
       const pump = () => {
-        while (left > 0 && !req.destroyed) {
+        while (left > 0 && !answered && !done) {
           const n = Math.min(left, chunk.length);
           left -= n;
-          if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) {
-            req.once("drain", pump);
+          const data = n === chunk.length ? chunk : chunk.subarray(0, n);
+          const ok = opts.chunked
+            ? sock.write(Buffer.concat([Buffer.from(n.toString(16) + "\r\n"), data, Buffer.from("\r\n")]))
+            : sock.write(data);
+          if (!ok) {
+            sock.once("drain", () => setImmediate(pump));
             return;
           }
         }
-        if (!req.destroyed) req.end();
+        if (left === 0 && opts.chunked && !answered && !done) sock.write("0\r\n\r\n");
       };
-      pump();
-    } else {
-      req.end();
-    }
+      // give a server that answers on the head alone the chance to do so
+      setTimeout(pump, 50);
+    });
   });
+}
+
+/** Parses a raw HTTP/1.1 response; complete says whether the whole body is in. */
+function parseResponse(buf: Buffer): (Answer & { complete: boolean }) | null {
+  for (;;) {
+    const end = buf.indexOf("\r\n\r\n");
+    if (end < 0) return null;
+    const lines = buf.subarray(0, end).toString("latin1").split("\r\n");
+    const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0]);
+    if (!m) return null;
+    const status = Number(m[1]);
+    if (status === 100) { // an interim answer: skip it
+      buf = buf.subarray(end + 4);
+      continue;
+    }
+    const headers: Record<string, string> = {};
+    for (const l of lines.slice(1)) {
+      const i = l.indexOf(":");
+      if (i > 0) {
+        const k = l.slice(0, i).trim().toLowerCase();
+        const v = l.slice(i + 1).trim();
+        headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
+      }
+    }
+    let rest = buf.subarray(end + 4);
+    let complete = false;
+    if (headers["transfer-encoding"]?.includes("chunked")) {
+      const parts: Buffer[] = [];
+      let i = 0;
+      for (;;) {
+        const le = rest.indexOf("\r\n", i);
+        if (le < 0) break;
+        const n = parseInt(rest.subarray(i, le).toString("latin1"), 16);
+        if (!Number.isFinite(n)) break;
+        if (n === 0) {
+          complete = true;
+          break;
+        }
+        if (le + 2 + n > rest.length) break;
+        parts.push(rest.subarray(le + 2, le + 2 + n));
+        i = le + 2 + n + 2;
+      }
+      rest = Buffer.concat(parts);
+    } else if (headers["content-length"] !== undefined) {
+      const n = Number(headers["content-length"]);
+      complete = rest.length >= n;
+      rest = rest.subarray(0, n);
+    }
+    return { status, headers, body: rest, text: rest.toString("utf8"), complete };
+  }
 }
 
 /** Percent-encodes like encodeURIComponent (the contract's path encoding). */

@@ -52,7 +52,9 @@ CREATE TABLE items (
   qty      INTEGER NOT NULL DEFAULT 0 CHECK (qty BETWEEN 0 AND 1000),
   in_stock BOOLEAN NOT NULL DEFAULT 1,
   added    DATE,
-  notes    TEXT
+  notes    TEXT,
+  -- looser than the column's own CHECK: the schema must keep the tighter bound
+  CHECK (qty <= 5000)
 );
 ${itemsSQL()}
 

@@ -78,7 +78,12 @@ const TRANSPORT_HEADERS = new Set(["date", "connection", "keep-alive", "transfer
 
 export class Recorder {
   readonly answers = new Map<string, Recorded>();
-  constructor(private readonly origin: () => string, private readonly tmp: string) {}
+  private readonly origin: () => string;
+  private readonly tmp: string;
+  constructor(origin: () => string, tmp: string) {
+    this.origin = origin;
+    this.tmp = tmp;
+  }
 
   /** Records an answer under key (keys are unique within a run). */
   record(key: string, a: Answer): void {

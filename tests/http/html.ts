@@ -103,7 +103,7 @@ export function forms(html: string): Form[] {
     const stop = end < 0 ? html.length : end;
     out.push({
       method: (t.attrs.get("method") ?? "get").toLowerCase(),
-      action: t.attrs.get("action") ?? "",
+      action: canonPath(t.attrs.get("action") ?? ""),
       attrs: t.attrs,
       controls: all.filter((c) => c.start > t.start && c.start < stop &&
         (c.name === "input" || c.name === "select" || c.name === "textarea" || c.name === "button")),
@@ -135,9 +135,29 @@ export function controlValue(html: string, f: Form, name: string): string | unde
   return undefined;
 }
 
-/** Every href in document order. */
+/**
+ * A URL's path in one canonical spelling: every segment, and every
+ * comma-separated part of it, decoded and re-encoded with encodeURIComponent.
+ * "%28" and "(" are the same path; a literal "," (the composite key separator)
+ * and "%2C" are not. The query and fragment are kept as they are.
+ */
+export function canonPath(url: string): string {
+  const cut = url.search(/[?#]/);
+  const path = cut < 0 ? url : url.slice(0, cut);
+  const rest = cut < 0 ? "" : url.slice(cut);
+  const canon = path.split("/").map((seg) => seg.split(",").map((part) => {
+    try {
+      return encodeURIComponent(decodeURIComponent(part));
+    } catch {
+      return part;
+    }
+  }).join(",")).join("/");
+  return canon + rest;
+}
+
+/** Every href in document order, paths in canonical spelling. */
 export function hrefs(html: string): string[] {
-  return tags(html).filter((t) => t.name === "a" && t.attrs.has("href")).map((t) => t.attrs.get("href")!);
+  return tags(html).filter((t) => t.name === "a" && t.attrs.has("href")).map((t) => canonPath(t.attrs.get("href")!));
 }
 
 /** Row page links of one table (path prefix given), first occurrence order. */
@@ -195,7 +215,10 @@ export function escapingProblems(html: string, assetsPrefix = "/assets/"): strin
       if ((k.startsWith("on") || k.startsWith("hx-on")) && v.includes("alert(")) {
         problems.push(`event handler from data ${k}=${JSON.stringify(v)} on <${t.name}>`);
       }
-      if (URL_ATTRS.has(k) && /^[\s\u0000-\u001f]*(javascript|vbscript|data):/i.test(v)) {
+      // data: is harmless in a favicon link or an image, not in a link or a script
+      const scheme = /^[\s\u0000-\u001f]*([a-z][a-z0-9+.-]*):/i.exec(v)?.[1].toLowerCase();
+      if (URL_ATTRS.has(k) && (scheme === "javascript" || scheme === "vbscript" ||
+        (scheme === "data" && t.name !== "link" && t.name !== "img"))) {
         problems.push(`dangerous URL ${k}=${JSON.stringify(v)} on <${t.name}>`);
       }
     }

@@ -124,27 +124,30 @@ type serveFlags struct {
 const defaultDB, defaultConfig = "./nakedhtmx.db", "./nakedhtmx.json"
 
 func (p *Program) newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	flags := flag.NewFlagSet(name, flag.ContinueOnError)
 	// The flag package prints its error and the whole usage; the contract
 	// wants one line, which Run writes.
-	fs.SetOutput(io.Discard)
+	flags.SetOutput(io.Discard)
 	if p.Flags != nil {
-		p.Flags(fs)
+		p.Flags(flags)
 	}
-	return fs
+	return flags
 }
 
 // parse parses args, printing help to stdout for -h/--help.
-func (p *Program) parse(fs *flag.FlagSet, args []string, stdout io.Writer, help string) error {
-	if err := fs.Parse(args); err != nil {
+func (p *Program) parse(flags *flag.FlagSet, args []string, stdout io.Writer, help string) error {
+	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			io.WriteString(stdout, help)
 			return err
 		}
 		return usage("%v (see --help)", err)
 	}
-	if fs.NArg() > 0 {
-		return usage("unexpected argument %q (see --help)", fs.Arg(0))
+	if flags.NArg() > 0 {
+		if flags.Arg(0) == "schema" {
+			return usage("the schema subcommand comes first: %s schema --db FILE --out DIR", p.Name)
+		}
+		return usage("unexpected argument %q (see --help)", flags.Arg(0))
 	}
 	return nil
 }
@@ -175,20 +178,24 @@ stop it. Exit codes: 0 done, 1 failed while running, 2 bad flag or database.
 
 func (p *Program) parseServe(args []string, stdout io.Writer) (*serveFlags, error) {
 	f := &serveFlags{}
-	fs := p.newFlagSet(p.Name)
-	fs.StringVar(&f.db, "db", defaultDB, "")
-	fs.IntVar(&f.port, "port", 8080, "")
-	fs.StringVar(&f.host, "host", "127.0.0.1", "")
-	fs.StringVar(&f.authToken, "auth-token", "", "")
-	fs.StringVar(&f.config, "config", defaultConfig, "")
-	fs.StringVar(&f.nats, "nats", "", "")
-	fs.StringVar(&f.node, "node", "", "")
-	fs.StringVar(&f.write, "write", "direct", "")
-	fs.BoolVar(&f.insecure, "insecure", false, "")
-	if err := p.parse(fs, args, stdout, p.serveHelp()); err != nil {
+	flags := p.newFlagSet(p.Name)
+	flags.StringVar(&f.db, "db", defaultDB, "")
+	flags.IntVar(&f.port, "port", 8080, "")
+	flags.StringVar(&f.host, "host", "127.0.0.1", "")
+	flags.StringVar(&f.authToken, "auth-token", "", "")
+	flags.StringVar(&f.config, "config", defaultConfig, "")
+	flags.StringVar(&f.nats, "nats", "", "")
+	flags.StringVar(&f.node, "node", "", "")
+	flags.StringVar(&f.write, "write", "direct", "")
+	flags.BoolVar(&f.insecure, "insecure", false, "")
+	if err := p.parse(flags, args, stdout, p.serveHelp()); err != nil {
 		return nil, err
 	}
-	fs.Visit(func(fl *flag.Flag) { f.configSet = f.configSet || fl.Name == "config" })
+	tokenSet := false
+	flags.Visit(func(fl *flag.Flag) {
+		f.configSet = f.configSet || fl.Name == "config"
+		tokenSet = tokenSet || fl.Name == "auth-token"
+	})
 
 	switch {
 	case f.port < 0 || f.port > 65535:
@@ -197,6 +204,9 @@ func (p *Program) parseServe(args []string, stdout io.Writer) (*serveFlags, erro
 		return nil, usage("--db needs a file name")
 	case f.host == "":
 		return nil, usage("--host needs an address")
+	case tokenSet && f.authToken == "":
+		// An empty token would silently mean "no authentication".
+		return nil, usage("--auth-token must not be empty")
 	case f.write != "direct" && f.write != "jetstream":
 		return nil, usage("invalid --write %q: want direct or jetstream", f.write)
 	case f.write == "jetstream":
@@ -271,6 +281,11 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 		return &failure{exitUsage, err}
 	}
 	defer backend.Close()
+	if ctx.Err() != nil {
+		// Stopped while opening (a cold wazero compile takes seconds): never
+		// announce a URL that is about to go away.
+		return backend.Close()
+	}
 
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 	srv := &http.Server{
@@ -347,7 +362,7 @@ func (p *Program) watchConfig(ctx context.Context, path string, b Backend, logf 
 // fileStamp identifies one version of a file well enough to notice edits.
 type fileStamp struct {
 	exists  bool
-	modTime time.Time
+	modTime int64 // nanoseconds: comparable with ==, unlike time.Time
 	size    int64
 }
 
@@ -356,5 +371,5 @@ func stamp(path string) fileStamp {
 	if err != nil {
 		return fileStamp{}
 	}
-	return fileStamp{true, fi.ModTime(), fi.Size()}
+	return fileStamp{true, fi.ModTime().UnixNano(), fi.Size()}
 }

@@ -76,6 +76,11 @@ func (db *DB) init() error {
 	if err := db.conn.BusyTimeout(BusyTimeout); err != nil {
 		return convert(err)
 	}
+	// Reading the schema first is what makes a garbage file fail (SQLITE_NOTADB)
+	// before anything, even the WAL switch, writes to it.
+	if err := db.conn.Exec("PRAGMA schema_version"); err != nil {
+		return convert(err)
+	}
 	// node:sqlite and bun:sqlite have FTS5 and R*Tree built in, go-sqlite3
 	// ships them as extensions: without them a user database holding such a
 	// virtual table could not even be reflected on the Go hosts.
@@ -84,11 +89,6 @@ func (db *DB) init() error {
 	}
 	if err := rtree.Register(db.conn); err != nil {
 		return fmt.Errorf("rtree: %w", convert(err))
-	}
-	// Reading the schema first is what makes a garbage file fail (SQLITE_NOTADB)
-	// before anything, even the WAL switch, writes to it.
-	if err := db.conn.Exec("PRAGMA schema_version"); err != nil {
-		return convert(err)
 	}
 	rows, err := db.query("PRAGMA journal_mode=WAL", nil)
 	if err != nil {

@@ -278,7 +278,7 @@ func TestOpenFailures(t *testing.T) {
 
 	tests := []struct {
 		name, path, want string
-		skip         bool
+		skip             bool
 	}{
 		{"directory", dir, "is a directory", false},
 		{"garbage", garbage, "file is not a database", false},
@@ -336,7 +336,7 @@ func TestExtensionsAvailable(t *testing.T) {
 func TestStatementCacheEviction(t *testing.T) {
 	db := openTemp(t)
 	for i := range stmtCacheSize + 10 {
-		if _, err := db.Query("SELECT ?+" + strings.Repeat("0+", i) + "0", int64(i)); err != nil {
+		if _, err := db.Query("SELECT ?+"+strings.Repeat("0+", i)+"0", int64(i)); err != nil {
 			t.Fatal(err)
 		}
 	}

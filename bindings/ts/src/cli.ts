@@ -16,8 +16,11 @@ export interface Server {
   close(): Promise<void>;
 }
 
+/** What a runtime's server calls; the CLI binds it to the app once it has opened. */
+export type App = Pick<Nakedhtmx, "fetch" | "node">;
+
 /** Starts a runtime's HTTP server on `app`; rejects when it cannot listen. */
-export type Serve = (o: { hostname: string; port: number; app: Nakedhtmx }) => Promise<Server>;
+export type Serve = (o: { hostname: string; port: number; app: App }) => Promise<Server>;
 
 export interface CliRuntime extends Runtime {
   serve: Serve;
@@ -45,6 +48,8 @@ schema: writes TABLE.schema.json and TABLE.ui.json for every table into DIR.
 `;
 
 class UsageError extends Error {}
+
+const DEFAULT_CONFIG = "./nakedhtmx.json";
 
 export interface Flags {
   db: string;
@@ -220,31 +225,42 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
   if (cmd.command === "schema") return await runSchema(rt, f);
 
   if (!isLoopback(f.host) && f.authToken === undefined && !f.insecure) {
-    fail(`refusing to listen on ${f.host} without --auth-token (add --insecure to do it anyway)`);
+    fail(`refusing to listen on ${f.host} without --auth-token: anyone who can reach it could change the database (add --insecure to allow it)`);
     return 2;
   }
-  let app: Nakedhtmx;
+  // Listen before opening, as the Go hosts do: a taken port then fails
+  // without touching the database. Until the app is open, requests get 503.
+  let app: Nakedhtmx | undefined;
+  const notYet = () => new Response("starting\n", { status: 503 });
+  const lazy: App = {
+    fetch: (req) => (app ? app.fetch(req) : Promise.resolve(notYet())),
+    node: (req, res, next) => {
+      if (app) app.node(req, res, next);
+      else res.writeHead(503).end("starting\n");
+    },
+  };
+  let server: Server;
+  try {
+    server = await rt.serve({ hostname: f.host, port: f.port, app: lazy });
+  } catch (e) {
+    fail(`cannot listen on ${serverURL(f.host, f.port)}: ${errorMessage(e)}`);
+    return 1;
+  }
   try {
     app = await createNakedhtmx(rt, {
       db: f.db,
-      config: f.config ?? "nakedhtmx.json",
+      config: f.config ?? DEFAULT_CONFIG,
       authToken: f.authToken,
       wasm: process.env["NAKEDHTMX_WASM"] || undefined,
     }, { configOptional: f.config === undefined });
   } catch (e) {
+    await withTimeout(server.close(), 1000);
     return startError(e);
   }
-  let server: Server;
-  try {
-    server = await rt.serve({ hostname: f.host, port: f.port, app });
-  } catch (e) {
-    await app.close();
-    fail(`cannot listen on ${f.host}:${f.port}: ${errorMessage(e)}`);
-    return 2;
-  }
   const stopped = waitForSignal();
-  out(`nakedhtmx serving ${f.db} at ${serverURL(f.host, server.port)}`);
+  out(`nakedhtmx: serving ${f.db} at ${serverURL(f.host, server.port)}`);
   await stopped;
+  // Open event streams never finish on their own: after a moment, close them.
   await withTimeout(server.close(), 3000);
   await app.close();
   return 0;
@@ -316,7 +332,7 @@ async function runSchema(rt: CliRuntime, f: Flags): Promise<number> {
   try {
     app = await createNakedhtmx(rt, {
       db: f.db,
-      config: f.config ?? "nakedhtmx.json",
+      config: f.config ?? DEFAULT_CONFIG,
       wasm: process.env["NAKEDHTMX_WASM"] || undefined,
     }, { configOptional: f.config === undefined });
   } catch (e) {
@@ -333,13 +349,15 @@ async function runSchema(rt: CliRuntime, f: Flags): Promise<number> {
     const tablesText = rawMembers(await get("/api/schema")).get("tables");
     if (tablesText === undefined) throw new Error("GET /api/schema answered without \"tables\"");
     mkdirSync(f.out!, { recursive: true });
-    for (const [name, entry] of rawMembers(tablesText)) {
+    const tables = [...rawMembers(tablesText)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [name, entry] of tables) {
       const file = encodeURIComponent(name);
       const ui = rawMembers(entry).get("ui");
       if (ui === undefined) throw new Error(`table ${name} has no "ui"`);
       writeFileSync(join(f.out!, `${file}.schema.json`), await get(`/api/schema/${file}`));
       writeFileSync(join(f.out!, `${file}.ui.json`), ui);
     }
+    out(`nakedhtmx: wrote the schemas of ${tables.length} tables to ${f.out}`);
     return 0;
   } catch (e) {
     fail(`schema: ${errorMessage(e)}`);

@@ -101,7 +101,7 @@ export async function createNakedhtmx(
   const basePath = normalizeBasePath(options.basePath);
   const log = options.log ?? stderrLog;
   const configPath = typeof options.config === "string" ? resolvePath(options.config) : undefined;
-  let config: unknown = configPath !== undefined
+  const config: unknown = configPath !== undefined
     ? readConfig(configPath, internal.configOptional === true)
     : options.config ?? null;
 
@@ -133,8 +133,7 @@ export async function createNakedhtmx(
       if (closed) return;
       try {
         dsid = core.open({ basePath, config: next, host: rt.host, authToken: options.authToken ?? "" });
-        config = next;
-        log(`config ${configPath} reloaded`);
+        log(next === null ? `config ${configPath} removed; using defaults` : `config ${configPath} reloaded`);
       } catch (e) {
         log(`config ${configPath}: ${errorMessage(e)}; keeping the previous config`);
       }

@@ -111,40 +111,49 @@ export function decodeSQLRequest(text: string): SQLRequest {
 
 /** Encodes one value: INTEGERs as exact digits, REALs always with a fraction or exponent. */
 export function encodeSQLValue(v: SQLValue): string {
+  return JSON.stringify(jsonValue(v)) ?? "null";
+}
+
+function encodeCount(n: number | bigint): unknown {
+  return typeof n === "bigint" ? jsonValue(n) : Math.trunc(n);
+}
+
+// JSON.rawJSON (V8, JavaScriptCore) lets JSON.stringify write exact digits;
+// everything that needs no special form stays a plain value, so the native
+// serializer does nearly all the work.
+const rawJSON = (JSON as unknown as { rawJSON: (text: string) => unknown }).rawJSON;
+
+/** A value JSON.stringify writes in the protocol's encoding. */
+function jsonValue(v: SQLValue): unknown {
   switch (typeof v) {
     case "bigint":
-      return v.toString();
-    case "number": {
-      if (!Number.isFinite(v)) return "null";
-      const s = String(v);
-      return /[.eE]/.test(s) ? s : s + ".0";
-    }
-    case "string":
-      return JSON.stringify(v);
+      return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : rawJSON(v.toString());
+    case "number":
+      // An integral REAL keeps a fraction, so it is read back as a REAL.
+      return Number.isInteger(v) && Math.abs(v) < 1e21 ? rawJSON(v.toFixed(1)) : v;
+    case "object":
+      return v === null ? null : { $blob: encodeBase64(v) };
     default:
-      if (v === null) return "null";
-      return `{"$blob":"${encodeBase64(v)}"}`;
+      return v;
   }
 }
 
-function encodeCount(n: number | bigint): string {
-  return typeof n === "bigint" ? n.toString() : String(Math.trunc(n));
-}
-
-/** Encodes an SQLResult as the JSON the core reads. */
+/** Encodes an SQLResult as the JSON the core reads. Converts the rows in place. */
 export function encodeSQLResult(r: SQLResult): string {
   if ("error" in r) return JSON.stringify({ error: r.error, code: r.code });
-  let out = `{"columns":${JSON.stringify(r.columns)},"rows":[`;
-  for (let i = 0; i < r.rows.length; i++) {
-    const row = r.rows[i]!;
-    out += i === 0 ? "[" : ",[";
+  const rows = r.rows as unknown[][];
+  for (const row of rows) {
     for (let j = 0; j < row.length; j++) {
-      if (j > 0) out += ",";
-      out += encodeSQLValue(row[j]!);
+      const v = row[j];
+      if (typeof v !== "string") row[j] = jsonValue(v as SQLValue);
     }
-    out += "]";
   }
-  return out + `],"changes":${encodeCount(r.changes)},"lastInsertRowid":${encodeCount(r.lastInsertRowid)}}`;
+  return JSON.stringify({
+    columns: r.columns,
+    rows,
+    changes: encodeCount(r.changes),
+    lastInsertRowid: encodeCount(r.lastInsertRowid),
+  });
 }
 
 export function encodeBase64(b: Uint8Array): string {

@@ -32,7 +32,7 @@ CREATE TABLE every_type (
   c_null_default TEXT DEFAULT NULL,
   c_expr_default INTEGER DEFAULT (6 * 7),
   c_generated    INTEGER GENERATED ALWAYS AS (c_integer * 2) VIRTUAL,
-  c_stored       TEXT GENERATED ALWAYS AS (upper(c_text)) STORED,
+  c_stored       TEXT GENERATED ALWAYS AS (c_text || '!') STORED,
   c_required     TEXT NOT NULL
 );
 

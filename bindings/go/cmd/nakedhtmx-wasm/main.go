@@ -1,0 +1,36 @@
+// Command nakedhtmx-wasm is the command line of the native host, run on the
+// wasm core (dist/core.wasm) under wazero instead of the linked engine. It is
+// how the wazero host is exercised end to end (tests/http runs it as the
+// "wasm" host) and how its start-up cost is measured.
+//
+//	go run ./bindings/go/cmd/nakedhtmx-wasm --wasm dist/core.wasm --db app.db
+package main
+
+import (
+	"context"
+	"flag"
+
+	nakedhtmx "github.com/nakedhtmx/nakedhtmx/bindings/go"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/cli"
+)
+
+func main() {
+	var wasm string
+	p := &cli.Program{
+		Name: "nakedhtmx-wasm",
+		Flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&wasm, "wasm", nakedhtmx.DefaultWasmPath, "")
+		},
+		ExtraHelp: "  --wasm PATH         the core module (default " + nakedhtmx.DefaultWasmPath + ")\n",
+		Open: func(ctx context.Context, o cli.OpenOptions) (cli.Backend, error) {
+			return nakedhtmx.New(ctx, nakedhtmx.Options{
+				WasmPath:  wasm,
+				DB:        o.DB,
+				Config:    o.Config,
+				AuthToken: o.AuthToken,
+				Log:       o.Log,
+			})
+		},
+	}
+	p.Main()
+}

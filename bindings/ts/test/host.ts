@@ -1,0 +1,502 @@
+// The host side of bindings/PROTOCOL.md on this runtime: frames, SQL value
+// encoding (blobs, big integers, REAL vs INTEGER binding), error codes, the
+// body cap, continuation streaming, traps, and the library API.
+//
+//   deno run -A bindings/ts/test/host.ts | bun bindings/ts/test/host.ts | node bindings/ts/test/host.ts
+
+import { Buffer } from "node:buffer";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync, utimesSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { Core, type CoreHandler, type CoreResponse } from "../src/core.ts";
+import { NakedhtmxError } from "../src/errors.ts";
+import { createFetchHandler, createNodeHandler, splitTarget, stripBasePath, type NodeRequest } from "../src/handler.ts";
+import { createNakedhtmx } from "../src/library.ts";
+import {
+  decodeFrame,
+  decodeSQLRequest,
+  encodeFrame,
+  encodeSQLResult,
+  encodeSQLValue,
+  type RequestHead,
+  type ResponseHead,
+  type SQLRows,
+  type SQLValue,
+} from "../src/protocol.ts";
+import type { Database } from "../src/sqlite.ts";
+import { check, eq, run, runtimeName, test, throws } from "./harness.ts";
+import { openDatabaseForRuntime } from "./runtime.ts";
+import { trapModuleBytes } from "./trapwasm.ts";
+
+const openDatabase = await openDatabaseForRuntime();
+const wasm = process.env["NAKEDHTMX_WASM"] || undefined;
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-host-"));
+let dbCount = 0;
+const freshPath = () => join(tmp, `t${dbCount++}.db`);
+
+function rows(r: ReturnType<Database["run"]>): SQLRows {
+  if ("error" in r) throw new Error(`SQL failed: ${r.error} (${r.code})`);
+  return r;
+}
+
+function sql(db: Database, text: string, ...params: SQLValue[]): SQLRows {
+  return rows(db.run({ sql: text, params, script: false }));
+}
+
+// ---------------------------------------------------------------------------
+// Frames
+
+test("frame round trip keeps the body's raw bytes", () => {
+  const body = new Uint8Array([0, 255, 0xc3, 0x28, 10, 13]); // not UTF-8, on purpose
+  const head: RequestHead = { method: "POST", path: "/t/%C3%A9", query: "a=1&b=%20", headers: { "content-type": "x/y" } };
+  const frame = encodeFrame(head, body);
+  const n = new DataView(frame.buffer).getUint32(0, true);
+  eq(utf8Decoder.decode(frame.subarray(4, 4 + n)), JSON.stringify(head), "head bytes");
+  const back = decodeFrame<RequestHead>(frame);
+  eq(back.head, head, "head");
+  eq([...back.body], [...body], "body");
+});
+
+test("frame with an empty body and one with a lying length", async () => {
+  const f = decodeFrame<ResponseHead>(encodeFrame({ status: 204 }, new Uint8Array(0)));
+  eq(f.head.status, 204, "status");
+  eq(f.body.length, 0, "body length");
+  await throws(() => decodeFrame(new Uint8Array([1, 2])), (e) => /shorter/.test(String(e)), "short frame");
+  await throws(() => decodeFrame(new Uint8Array([200, 0, 0, 0, 123])), (e) => /exceeds/.test(String(e)), "long head");
+});
+
+// ---------------------------------------------------------------------------
+// SQL value encoding
+
+test("SQL request numbers: digits are INTEGERs (exact), fractions and exponents REALs", () => {
+  const r = decodeSQLRequest(
+    '{"sql":"x","params":[1,-0,2.0,2.5,1e3,9223372036854775807,-9223372036854775808,9007199254740993,"s",null,{"$blob":"AAEC/w=="},true,false]}',
+  );
+  eq(r.sql, "x", "sql");
+  eq(r.script, false, "script");
+  eq(r.params, [1n, 0n, 2, 2.5, 1000, 9223372036854775807n, -9223372036854775808n, 9007199254740993n, "s", null,
+    new Uint8Array([0, 1, 2, 255]), 1n, 0n], "params");
+  check(typeof r.params[2] === "number", "2.0 is a REAL");
+  check(decodeSQLRequest('{"sql":"CREATE","script":true}').script, "script flag");
+});
+
+test("SQL result values: exact digits, REALs keep a fraction, blobs in base64", () => {
+  eq(encodeSQLValue(9223372036854775807n), "9223372036854775807", "max int64");
+  eq(encodeSQLValue(-9223372036854775808n), "-9223372036854775808", "min int64");
+  eq(encodeSQLValue(2), "2.0", "integral REAL");
+  eq(encodeSQLValue(2.5), "2.5", "REAL");
+  eq(encodeSQLValue(1e21), "1e+21", "large REAL");
+  eq(encodeSQLValue(-1e-7), "-1e-7", "small REAL");
+  eq(encodeSQLValue(Infinity), "null", "infinity");
+  eq(encodeSQLValue("a\"\n\u2028é"), JSON.stringify("a\"\n\u2028é"), "string");
+  eq(encodeSQLValue(new Uint8Array([0, 1, 2, 255])), '{"$blob":"AAEC/w=="}', "blob");
+  eq(encodeSQLValue(new Uint8Array(0)), '{"$blob":""}', "empty blob");
+  const text = encodeSQLResult({ columns: ["a", "b"], rows: [[1n, "x"], [2.5, null]], changes: 3n, lastInsertRowid: 9007199254740993n });
+  eq(text, '{"columns":["a","b"],"rows":[[1,"x"],[2.5,null]],"changes":3,"lastInsertRowid":9007199254740993}', "result");
+  eq(encodeSQLResult({ error: "boom", code: "SQLITE_BUSY" }), '{"error":"boom","code":"SQLITE_BUSY"}', "error");
+});
+
+test("binding: integral numbers are INTEGER, others REAL, through the adapter and back", () => {
+  const db = openDatabase(freshPath());
+  try {
+    const req = decodeSQLRequest(
+      '{"sql":"SELECT typeof(?), typeof(?), typeof(?), typeof(?), typeof(?), typeof(?), typeof(?)","params":[1,2.0,2.5,9223372036854775807,"t",null,{"$blob":"AA=="}]}',
+    );
+    eq(sql(db, req.sql, ...req.params).rows, [["integer", "real", "real", "integer", "text", "null", "blob"]], "typeof");
+    // A ? inside a string literal or a comment is no parameter.
+    const tricky = decodeSQLRequest(`{"sql":"SELECT '?' AS q, /* ? */ typeof(?) AS t, ? AS v -- ?","params":[3.0, 4]}`);
+    eq(sql(db, tricky.sql, ...tricky.params).rows, [["?", "real", 4n]], "literal ? and comments");
+    sql(db, "CREATE TABLE v (i INTEGER, r REAL, a, b BLOB, t TEXT)");
+    const big = decodeSQLRequest('{"sql":"INSERT INTO v VALUES (?,?,?,?,?)","params":[9223372036854775807,2.0,3.0,{"$blob":"AAEC/w=="},"é"]}');
+    const ins = sql(db, big.sql, ...big.params);
+    eq(ins.changes, runtimeName === "bun" ? 1 : 1n, "changes");
+    const out = encodeSQLResult(sql(db, "SELECT i, r, a, typeof(a), b, t, i - 1, -i - 1 FROM v"));
+    eq(out, '{"columns":["i","r","a","typeof(a)","b","t","i - 1","-i - 1"],"rows":[[9223372036854775807,2.0,3.0,"real",{"$blob":"AAEC/w=="},"é",9223372036854775806,-9223372036854775808]],"changes":0,"lastInsertRowid":0}', "read back");
+  } finally {
+    db.close();
+  }
+});
+
+test("RETURNING gives rows and the write's changes and rowid", () => {
+  const db = openDatabase(freshPath());
+  try {
+    sql(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT)");
+    const r = sql(db, "INSERT INTO t (x) VALUES (?), (?) RETURNING id, x", "a", "b");
+    eq(r.columns, ["id", "x"], "columns");
+    eq(r.rows, [[1n, "a"], [2n, "b"]], "rows");
+    eq(Number(r.changes), 2, "changes");
+    eq(Number(r.lastInsertRowid), 2, "last rowid");
+  } finally {
+    db.close();
+  }
+});
+
+test("scripts run several statements; errors carry SQLite's primary code", () => {
+  const db = openDatabase(freshPath());
+  try {
+    rows(db.run({ sql: "CREATE TABLE a (x INTEGER PRIMARY KEY); CREATE TABLE b (y NOT NULL); INSERT INTO a VALUES (1);", params: [], script: true }));
+    eq(sql(db, "SELECT count(*) FROM a").rows, [[1n]], "script ran");
+    const code = (r: ReturnType<Database["run"]>) => ("error" in r ? r.code : "no error");
+    eq(code(db.run({ sql: "INSERT INTO a VALUES (1)", params: [], script: false })), "SQLITE_CONSTRAINT", "primary key");
+    eq(code(db.run({ sql: "INSERT INTO b VALUES (NULL)", params: [], script: false })), "SQLITE_CONSTRAINT", "not null");
+    eq(code(db.run({ sql: "SELEKT 1", params: [], script: false })), "SQLITE_ERROR", "syntax");
+    eq(code(db.run({ sql: "SELECT * FROM nope", params: [], script: false })), "SQLITE_ERROR", "no table");
+    eq(code(db.run({ sql: "CREATE TABLE", params: [], script: true })), "SQLITE_ERROR", "script syntax");
+    sql(db, "PRAGMA query_only=1");
+    eq(code(db.run({ sql: "INSERT INTO a VALUES (2)", params: [], script: false })), "SQLITE_READONLY", "read-only");
+    sql(db, "PRAGMA query_only=0");
+    const r = db.run({ sql: "SELECT ?", params: [], script: false });
+    check("error" in r || (r.rows[0]![0] === null), "a missing parameter is an error or NULL");
+  } finally {
+    db.close();
+  }
+});
+
+test("a second connection holding the write lock gives SQLITE_BUSY after the busy timeout", async () => {
+  if (process.env["TEST_FAST"]) return; // the timeout is 5 s by contract
+  const path = freshPath();
+  const a = openDatabase(path);
+  const b = openDatabase(path);
+  try {
+    sql(a, "CREATE TABLE t (x)");
+    rows(b.run({ sql: "BEGIN IMMEDIATE", params: [], script: true }));
+    const t0 = performance.now();
+    const r = a.run({ sql: "INSERT INTO t VALUES (1)", params: [], script: false });
+    const waited = performance.now() - t0;
+    eq("error" in r ? r.code : "no error", "SQLITE_BUSY", "code");
+    check(waited > 4000, `waited ${Math.round(waited)} ms, want about 5000`);
+    rows(b.run({ sql: "ROLLBACK", params: [], script: true }));
+  } finally {
+    a.close();
+    b.close();
+  }
+});
+
+test("the adapter opens with WAL and a 5 s busy timeout, and creates the file", () => {
+  const path = freshPath();
+  const db = openDatabase(path);
+  try {
+    check(existsSync(path), "file created");
+    eq(sql(db, "PRAGMA journal_mode").rows, [["wal"]], "journal mode");
+    eq(sql(db, "PRAGMA busy_timeout").rows, [[5000n]], "busy timeout");
+    // SQLite's defaults on every host: see sqlite_node.ts.
+    eq(sql(db, "PRAGMA foreign_keys").rows, [[0n]], "foreign keys");
+  } finally {
+    db.close();
+  }
+});
+
+test("an unreadable database is a one-line DB_UNREADABLE error and stays untouched", async () => {
+  const dir = join(tmp, "a-directory.db");
+  mkdirSync(dir);
+  await throws(() => openDatabase(dir), (e) => e instanceof NakedhtmxError && e.code === "DB_UNREADABLE" && !e.message.includes("\n"), "directory");
+  const garbage = join(tmp, "garbage.db");
+  const bytes = utf8.encode("this is not a database, just text that is long enough to look like a header".repeat(20));
+  writeFileSync(garbage, bytes);
+  await throws(() => openDatabase(garbage), (e) => e instanceof NakedhtmxError && e.code === "DB_UNREADABLE" && /not a database/.test(e.message), "garbage");
+  eq(Buffer.compare(readFileSync(garbage), bytes), 0, "garbage file unchanged");
+  check(!existsSync(garbage + "-wal"), "no WAL file created");
+});
+
+// ---------------------------------------------------------------------------
+// HTTP handlers, with a fake core that records what it is sent
+
+class FakeCore implements CoreHandler {
+  seen: { head: RequestHead; body: Uint8Array }[] = [];
+  parts: string[] = ["whole"];
+  headers: [string, string][] = [["content-type", "text/plain"], ["set-cookie", "a=1"], ["set-cookie", "b=2"]];
+  status = 200;
+  handle(head: RequestHead, body: Uint8Array): CoreResponse {
+    this.seen.push({ head, body: body.slice() });
+    const i = head.continue ? Number(head.continue) : 0;
+    const more = i + 1 < this.parts.length ? { continue: String(i + 1) } : {};
+    const h: ResponseHead = i === 0 ? { status: this.status, headers: this.headers, ...more } : more;
+    return { head: h, body: utf8.encode(this.parts[i] ?? "") };
+  }
+}
+
+test("path helpers: raw path and query, base path stripping", () => {
+  eq(splitTarget("http://h:1/a%20b/c?x=%2F&y#frag"), { path: "/a%20b/c", query: "x=%2F&y" }, "absolute URL");
+  eq(splitTarget("/t/x?"), { path: "/t/x", query: "" }, "empty query");
+  eq(splitTarget("http://h"), { path: "/", query: "" }, "no path");
+  eq(splitTarget("/a?b=http://c/d"), { path: "/a", query: "b=http://c/d" }, "URL in the query");
+  eq(stripBasePath("/admin/t/x", "/admin"), "/t/x", "under");
+  eq(stripBasePath("/admin", "/admin"), "/", "exactly");
+  eq(stripBasePath("/administrator", "/admin"), null, "prefix of a longer segment");
+  eq(stripBasePath("/x", ""), "/x", "no base path");
+});
+
+test("fetch handler: head, raw path, lower-case headers, response headers", async () => {
+  const core = new FakeCore();
+  const handler = createFetchHandler(core, { basePath: "/admin" });
+  const res = await handler(new Request("http://example.test/admin/t/Album%20X/%C3%A9?sort=Title&q=%26", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "HX-Request": "true", "Last-Event-ID": "7" },
+    body: '{"a":1}',
+  }));
+  eq(res.status, 200, "status");
+  eq(await res.text(), "whole", "body");
+  eq(res.headers.get("content-type"), "text/plain", "content-type");
+  const cookies = res.headers.getSetCookie?.() ?? [];
+  eq(cookies, ["a=1", "b=2"], "set-cookie kept apart");
+  const { head, body } = core.seen[0]!;
+  eq(head.method, "POST", "method");
+  eq(head.path, "/t/Album%20X/%C3%A9", "path");
+  eq(head.query, "sort=Title&q=%26", "query");
+  eq(head.headers["content-type"], "application/json", "content-type");
+  eq(head.headers["hx-request"], "true", "hx-request");
+  eq(head.headers["last-event-id"], "7", "last-event-id");
+  eq(utf8Decoder.decode(body), '{"a":1}', "body");
+  eq(head.tooLarge, undefined, "not too large");
+  const outside = await handler(new Request("http://example.test/elsewhere"));
+  eq(outside.status, 404, "outside the base path");
+  eq(core.seen.length, 1, "the core never saw it");
+});
+
+test("fetch handler: body cap, declared or streamed, never buffers past it", async () => {
+  const core = new FakeCore();
+  const handler = createFetchHandler(core, { basePath: "", maxBodyBytes: 16 });
+  await handler(new Request("http://x/a", { method: "POST", body: "0123456789abcdef" }));
+  eq(core.seen[0]!.head.tooLarge, undefined, "at the cap");
+  eq(core.seen[0]!.body.length, 16, "body at the cap");
+  await handler(new Request("http://x/a", { method: "POST", body: "0123456789abcdefg" }));
+  eq(core.seen[1]!.head.tooLarge, true, "one over (declared)");
+  eq(core.seen[1]!.body.length, 0, "empty body");
+  // A stream with no content-length that would never end: it must be cut at the cap.
+  let pulled = 0;
+  const endless = new ReadableStream<Uint8Array>({
+    pull(c) {
+      pulled += 8;
+      c.enqueue(new Uint8Array(8));
+    },
+  });
+  await handler(new Request("http://x/a", { method: "POST", body: endless, duplex: "half" } as RequestInit));
+  eq(core.seen[2]!.head.tooLarge, true, "endless stream");
+  check(pulled <= 32, `read ${pulled} bytes of an endless body`);
+});
+
+test("fetch handler: continuations stream as one body", async () => {
+  const core = new FakeCore();
+  core.parts = ["a,b\n", "1,2\n", "", "3,4\n"];
+  const res = await createFetchHandler(core, { basePath: "" })(new Request("http://x/api/tables/t/rows.csv"));
+  check(res.body !== null, "a body");
+  eq(await res.text(), "a,b\n1,2\n3,4\n", "joined body");
+  eq(core.seen.map((s) => s.head.continue), [undefined, "1", "2", "3"], "continuation tokens");
+  check(core.seen.slice(1).every((s) => s.body.length === 0 && s.head.path === "/api/tables/t/rows.csv"), "same head, empty body");
+});
+
+test("fetch handler: 204 and HEAD have no body; a throwing core gives 500", async () => {
+  const core = new FakeCore();
+  core.status = 204;
+  const h = createFetchHandler(core, { basePath: "" });
+  const r = await h(new Request("http://x/a", { method: "DELETE" }));
+  eq(r.status, 204, "status");
+  eq(await r.text(), "", "no body");
+  const broken: CoreHandler = {
+    handle() {
+      throw new NakedhtmxError("CORE_TRAP", "core trapped in nh_handle: unreachable");
+    },
+  };
+  const b = await createFetchHandler(broken, { basePath: "" })(new Request("http://x/a"));
+  eq(b.status, 500, "trap status");
+  check((await b.text()).includes("core trapped"), "says what happened");
+});
+
+async function listen(handler: (req: NodeRequest, res: import("node:http").ServerResponse) => void): Promise<{ url: string; server: Server }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+async function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+test("node handler: head, body cap, streaming, set-cookie, base path", async () => {
+  const core = new FakeCore();
+  core.parts = ["x", "y", "z"];
+  const handler = createNodeHandler(core, { basePath: "/admin", maxBodyBytes: 16 });
+  const { url, server } = await listen((req, res) => handler(req, res));
+  try {
+    const r = await fetch(`${url}/admin/t/A%20B?x=1`, { method: "POST", body: "hello", headers: { "X-Thing": "v" } });
+    eq(r.status, 200, "status");
+    eq(await r.text(), "xyz", "streamed body");
+    eq(r.headers.getSetCookie?.() ?? [], ["a=1", "b=2"], "set-cookie");
+    const { head, body } = core.seen[0]!;
+    eq([head.method, head.path, head.query, head.headers["x-thing"]], ["POST", "/t/A%20B", "x=1", "v"], "head");
+    eq(utf8Decoder.decode(body), "hello", "body");
+    core.parts = ["ok"];
+    core.seen = [];
+    const big = await fetch(`${url}/admin/a`, { method: "POST", body: "x".repeat(17) });
+    eq(big.status, 200, "the fake core answers 200 even to a tooLarge head");
+    await big.text();
+    eq(core.seen[0]!.head.tooLarge, true, "tooLarge");
+    eq(core.seen[0]!.body.length, 0, "no body");
+    const outside = await fetch(`${url}/other`);
+    eq(outside.status, 404, "outside the base path");
+    await outside.text();
+  } finally {
+    await close(server);
+  }
+});
+
+test("node handler under Express-style mounting honours req.baseUrl and next()", async () => {
+  const core = new FakeCore();
+  const handler = createNodeHandler(core, { basePath: "/admin" });
+  let nexted = 0;
+  // What Express does for app.use("/admin", nh.node): strip the mount path from req.url into req.baseUrl.
+  const { url, server } = await listen((req, res) => {
+    const u = req.url ?? "/";
+    if (u === "/admin" || u.startsWith("/admin/") || u.startsWith("/admin?")) {
+      req.baseUrl = "/admin";
+      req.url = u.slice(6) || "/";
+      if (!req.url.startsWith("/")) req.url = "/" + req.url;
+      handler(req, res, () => {
+        nexted++;
+        res.writeHead(418).end();
+      });
+    } else {
+      handler(req, res, () => {
+        nexted++;
+        res.writeHead(418).end();
+      });
+    }
+  });
+  try {
+    const r = await fetch(`${url}/admin/t/x?y=1`);
+    await r.text();
+    eq([core.seen[0]!.head.path, core.seen[0]!.head.query], ["/t/x", "y=1"], "mounted path");
+    const root = await fetch(`${url}/admin`);
+    await root.text();
+    eq(core.seen[1]!.head.path, "/", "mount point itself");
+    const other = await fetch(`${url}/not-ours`);
+    eq(other.status, 418, "next() was called");
+    eq(nexted, 1, "once");
+  } finally {
+    await close(server);
+  }
+});
+
+// ---------------------------------------------------------------------------
+// The real core.wasm
+
+test("core: open, handle, and a streamed CSV export through continuations", async () => {
+  const db = openDatabase(freshPath());
+  try {
+    rows(db.run({ sql: "CREATE TABLE big (id INTEGER PRIMARY KEY, name TEXT, n REAL); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 20000) INSERT INTO big SELECT i, 'row ' || i, i / 2.0 FROM c;", params: [], script: true }));
+    const core = await Core.load({ db, host: runtimeName, wasm });
+    const dsid = core.open({ basePath: "", config: null, host: runtimeName, authToken: "" });
+    check(dsid !== "", "a DSID");
+    const schema = core.handle({ method: "GET", path: "/api/schema", query: "", headers: { accept: "application/json" } }, new Uint8Array(0));
+    eq(schema.head.status, 200, "GET /api/schema");
+    const doc = JSON.parse(utf8Decoder.decode(schema.body)) as { dsid: string; tables?: Record<string, unknown> };
+    eq(doc.dsid, dsid, "dsid in the answer");
+    if (!doc.tables) return; // the stub engine answers no tables
+    let calls = 0;
+    const counting: CoreHandler = {
+      handle(head, body) {
+        calls++;
+        return core.handle(head, body);
+      },
+    };
+    const res = await createFetchHandler(counting, { basePath: "" })(new Request("http://x/api/tables/big/rows.csv"));
+    eq(res.status, 200, "CSV status");
+    const text = await res.text();
+    eq(text.trimEnd().split("\n").length, 20001, "header and every row");
+    check(text.includes("\n20000,row 20000,10000"), "last row");
+    check(calls > 1, `the export streamed in ${calls} call(s)`);
+  } finally {
+    db.close();
+  }
+});
+
+test("core: a trap is a CORE_TRAP error, then the core is re-instantiated and re-opened", async () => {
+  const db = openDatabase(freshPath());
+  const logs: string[] = [];
+  try {
+    const core = await Core.load({ db, host: runtimeName, wasm: trapModuleBytes(), log: (l) => logs.push(l) });
+    eq(core.open({ basePath: "", config: null, host: runtimeName, authToken: "" }), "trap", "dsid");
+    const head: RequestHead = { method: "GET", path: "/", query: "", headers: {} };
+    await throws(() => core.handle(head, new Uint8Array(0)), (e) => e instanceof NakedhtmxError && e.code === "CORE_TRAP", "trap");
+    eq(logs.filter((l) => l === "opened").length, 2, "opened again after the trap");
+    check(logs.some((l) => l.includes("core trapped in nh_handle")), "the trap was logged");
+    check(logs.includes("core re-instantiated"), "re-instantiation was logged");
+    const res = await createFetchHandler(core, { basePath: "" })(new Request("http://x/"));
+    eq(res.status, 500, "a trapping request answers 500");
+  } finally {
+    db.close();
+  }
+});
+
+test("core: a missing core.wasm is a WASM_LOAD error that names the file", async () => {
+  await throws(() => Core.load({ db: openDatabase(freshPath()), host: runtimeName, wasm: join(tmp, "nope.wasm") }),
+    (e) => e instanceof NakedhtmxError && e.code === "WASM_LOAD" && e.message.includes("nope.wasm"), "missing wasm");
+});
+
+// ---------------------------------------------------------------------------
+// Library API
+
+test("library: basePath, fetch and node, dsid, close", async () => {
+  const path = freshPath();
+  const nh = await createNakedhtmx({ host: runtimeName, openDatabase }, { db: path, basePath: "/admin/", wasm, log: () => {} });
+  check(nh.dsid !== "", "dsid");
+  const r = await nh.fetch(new Request("http://x/admin/api/schema", { headers: { accept: "application/json" } }));
+  eq(r.status, 200, "status");
+  eq((JSON.parse(await r.text()) as { dsid: string }).dsid, nh.dsid, "dsid in the answer");
+  eq((await nh.fetch(new Request("http://x/api/schema"))).status, 404, "outside basePath");
+  const { url, server } = await listen((req, res) => nh.node(req, res));
+  try {
+    const n = await fetch(`${url}/admin/api/schema`);
+    eq(n.status, 200, "node status");
+    await n.text();
+  } finally {
+    await close(server);
+  }
+  await nh.close();
+  eq((await nh.fetch(new Request("http://x/admin/"))).status, 503, "closed");
+});
+
+test("library: bad options and unsupported modes are typed errors", async () => {
+  const rt = { host: runtimeName, openDatabase };
+  const code = (c: string) => (e: unknown) => e instanceof NakedhtmxError && e.code === c;
+  await throws(() => createNakedhtmx(rt, { db: "" }), code("BAD_OPTION"), "empty db");
+  await throws(() => createNakedhtmx(rt, { db: freshPath(), basePath: "admin" }), code("BAD_OPTION"), "relative basePath");
+  await throws(() => createNakedhtmx(rt, { db: freshPath(), write: "jetstream" }), code("NOT_SUPPORTED"), "jetstream");
+  await throws(() => createNakedhtmx(rt, { db: freshPath(), nats: "nats://x" }), code("NOT_SUPPORTED"), "nats");
+  await throws(() => createNakedhtmx(rt, { db: freshPath(), config: join(tmp, "missing.json") }), code("BAD_CONFIG"), "missing config");
+  const bad = join(tmp, "bad.json");
+  writeFileSync(bad, "{nope");
+  await throws(() => createNakedhtmx(rt, { db: freshPath(), config: bad }), code("BAD_CONFIG"), "invalid config");
+  const missingWasm = freshPath();
+  await throws(() => createNakedhtmx(rt, { db: missingWasm, wasm: join(tmp, "nope.wasm") }), code("WASM_LOAD"), "missing wasm");
+  check(!existsSync(missingWasm), "no database created when the core cannot load");
+});
+
+test("library: the config file is re-read when it changes", async () => {
+  const cfg = join(tmp, "live.json");
+  writeFileSync(cfg, "{}");
+  const logs: string[] = [];
+  const nh = await createNakedhtmx({ host: runtimeName, openDatabase }, { db: freshPath(), config: cfg, configPollMs: 20, wasm, log: (l) => logs.push(l) });
+  try {
+    writeFileSync(cfg, '{"title": "Live"}');
+    utimesSync(cfg, new Date(), new Date(Date.now() + 5000));
+    for (let i = 0; i < 100 && !logs.some((l) => l.includes("reloaded")); i++) await new Promise((r) => setTimeout(r, 20));
+    check(logs.some((l) => l.includes("reloaded")), `reloaded (log: ${JSON.stringify(logs)})`);
+    writeFileSync(cfg, "{broken");
+    utimesSync(cfg, new Date(), new Date(Date.now() + 10000));
+    for (let i = 0; i < 100 && !logs.some((l) => l.includes("keeping the previous")); i++) await new Promise((r) => setTimeout(r, 20));
+    check(logs.some((l) => l.includes("keeping the previous")), "a broken config is reported and ignored");
+  } finally {
+    await nh.close();
+  }
+});
+
+const code = await run("host");
+rmSync(tmp, { recursive: true, force: true });
+process.exit(code);

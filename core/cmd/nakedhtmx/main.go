@@ -1,0 +1,93 @@
+// Command nakedhtmx is the native Go host: the engine linked directly (no
+// wasm), SQLite through bindings/go/sqlite, and the command line every host
+// shares (bindings/go/cli, flags in CONTRACT.md).
+//
+//	go run ./core/cmd/nakedhtmx --db app.db
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/cli"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
+	"github.com/nakedhtmx/nakedhtmx/core/engine"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+)
+
+func main() {
+	(&cli.Program{Name: "nakedhtmx", Open: open}).Main()
+}
+
+// native adapts the engine to cli.Backend. The engine is not safe for
+// concurrent use, and net/http serves each request on its own goroutine, so
+// every call takes the lock, as the wasm host's single thread does.
+type native struct {
+	mu     sync.Mutex
+	db     *sqlite.DB
+	eng    *engine.Engine
+	opts   engine.Options
+	closed bool
+}
+
+func open(_ context.Context, o cli.OpenOptions) (cli.Backend, error) {
+	cfg, err := engine.ParseConfig(o.Config)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	db, err := sqlite.Open(o.DB)
+	if err != nil {
+		return nil, err
+	}
+	opts := engine.Options{Config: cfg, Host: "go", AuthToken: o.AuthToken, Log: logTo(o.Log)}
+	eng, err := engine.Open(db, opts)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("database %s: %w", o.DB, err)
+	}
+	return &native{db: db, eng: eng, opts: opts}, nil
+}
+
+func logTo(w io.Writer) func(string, ...any) {
+	return func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+}
+
+func (n *native) Handle(req *protocol.Request) (*protocol.Response, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil, fmt.Errorf("nakedhtmx: the database is closed")
+	}
+	return n.eng.Handle(req), nil
+}
+
+func (n *native) SetConfig(raw json.RawMessage) error {
+	cfg, err := engine.ParseConfig(raw)
+	if err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.opts.Config = cfg
+	n.eng.SetOptions(n.opts)
+	return nil
+}
+
+func (n *native) DSID() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.eng.DSID()
+}
+
+func (n *native) Close() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil
+	}
+	n.closed = true
+	return n.db.Close()
+}

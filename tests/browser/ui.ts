@@ -1,0 +1,317 @@
+// Browser test: a person's path through the demo database in Chromium, against
+// one real host process (default node). Open the index, open a list, page
+// forward, sort, search, open the create form, submit an invalid value and see
+// the inline error with the typed input kept, fix it and create, edit the row,
+// delete it through the confirmation.
+//
+//   node tests/browser/ui.ts [--host node|deno|bun|go|wasm] [--screenshots] [--headed]
+//
+// Screenshots go to test-results/ (gitignored); with --screenshots the README's
+// docs/list.png and docs/form.png (1280x800) are written too.
+
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { repoRoot, openDB } from "../http/fixture.ts";
+import { HOSTS, prepareHost, startServer, type HostName, type Server } from "../http/hosts.ts";
+import { runTests, check, eq, type Test } from "../http/harness.ts";
+
+const { values } = parseArgs({
+  options: {
+    host: { type: "string", default: "node" },
+    screenshots: { type: "boolean", default: false },
+    headed: { type: "boolean", default: false },
+    chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
+  },
+});
+const host = values.host as HostName;
+if (!(HOSTS as readonly string[]).includes(host)) {
+  console.error(`unknown host ${host}; want one of ${HOSTS.join(", ")}`);
+  process.exit(2);
+}
+
+const results = join(repoRoot, "test-results");
+const docs = join(repoRoot, "docs");
+mkdirSync(results, { recursive: true });
+if (values.screenshots) mkdirSync(docs, { recursive: true });
+
+const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-browser-"));
+const dbFile = join(tmp, "demo.db");
+{
+  const db = openDB(dbFile);
+  db.exec(readFileSync(join(repoRoot, "examples/demo.sql"), "utf8"));
+  db.close();
+}
+
+let server: Server | null = null;
+let browser: Browser | null = null;
+const cleanup = async () => {
+  await browser?.close().catch(() => {});
+  await server?.stop().catch(() => null);
+  rmSync(tmp, { recursive: true, force: true });
+};
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => { server?.proc.kill("SIGKILL"); process.exit(130); });
+}
+
+/** Polls fn until it returns a truthy value. */
+async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 10000): Promise<T> {
+  const t0 = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function shot(page: Page, name: string, docsName?: string): Promise<void> {
+  await page.screenshot({ path: join(results, `${name}.png`) });
+  if (docsName && values.screenshots) await page.screenshot({ path: join(docs, docsName) });
+}
+
+/** The texts of one column of the list grid, by header text. */
+async function columnTexts(page: Page, header: string): Promise<string[]> {
+  return page.evaluate((h) => {
+    const table = document.querySelector("#list table");
+    if (!table) return [];
+    const ths = [...table.querySelectorAll("thead th")];
+    const i = ths.findIndex((th) => (th.textContent ?? "").replace(/[▲▼]/g, "").trim() === h);
+    if (i < 0) return [];
+    return [...table.querySelectorAll("tbody tr")].map((tr) => (tr.children[i]?.textContent ?? "").trim());
+  }, header);
+}
+
+async function rowCount(page: Page): Promise<number> {
+  return page.locator("#list tbody tr").count();
+}
+
+async function main(): Promise<number> {
+  console.log(`browser(${host}): preparing`);
+  const hc = prepareHost(host, tmp);
+  server = await startServer(hc, ["--db", dbFile, "--port", "0", "--host", "127.0.0.1"]);
+  const base = server.url.origin;
+  console.log(`browser(${host}): serving ${server.url}`);
+  browser = await chromium.launch({
+    executablePath: values.chromium,
+    headless: !values.headed,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+  const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: base });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+
+  // Everything a page loads must come from the server itself, and no script may fail.
+  const foreign: string[] = [];
+  const jsErrors: string[] = [];
+  const failed: string[] = [];
+  page.on("request", (r) => {
+    if (!r.url().startsWith(base) && !r.url().startsWith("data:")) foreign.push(r.url());
+  });
+  page.on("pageerror", (e) => jsErrors.push(e.message));
+  page.on("console", (m) => {
+    // Chromium logs every 4xx answer as a console error; a 422 for an invalid form is expected.
+    if (m.type() === "error" && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) {
+      jsErrors.push(m.text());
+    }
+  });
+  page.on("response", (r) => { if (r.status() >= 500) failed.push(`${r.status()} ${r.url()}`); });
+  page.on("dialog", (d) => { void d.accept(); });
+
+  let created = ""; // path of the row the test makes
+  const T: Test[] = [];
+  const test = (name: string, fn: () => Promise<void>) => T.push({ name, fn });
+
+  test("the index lists the demo tables with row counts", async () => {
+    await page.goto("/");
+    for (const t of ["books", "authors", "customers", "orders", "order_items", "book_sales"]) {
+      check(await page.locator(`a[href="/t/${t}"]`).count() > 0, `no link to ${t}`);
+    }
+    check(await page.locator("a[href^='/t/books_fts'], a[href^='/t/_nakedhtmx'], a[href^='/t/sqlite_']").count() === 0,
+      "internal tables are listed");
+    const text = await page.locator("body").innerText();
+    check(/orders\s+420/.test(text.replace(/\s+/g, " ")), "the orders row count (420) is not shown");
+    await shot(page, "index");
+  });
+
+  test("open a list", async () => {
+    await page.locator('a[href="/t/orders"]').first().click();
+    await page.waitForURL(/\/t\/orders$/);
+    await until(async () => (await rowCount(page)) > 10, "order rows");
+    check((await columnTexts(page, "Code"))[0] === "HL-10001", `first order: ${(await columnTexts(page, "Code"))[0]}`);
+  });
+
+  test("page forward with the next link", async () => {
+    const before = await columnTexts(page, "Code");
+    await page.locator('#list a[rel="next"]').click();
+    await until(() => page.url().includes("after="), "the URL to carry the cursor");
+    await until(async () => (await columnTexts(page, "Code"))[0] !== before[0], "the next page's rows");
+    const after = await columnTexts(page, "Code");
+    check(after.length > 0 && !after.includes(before[0]), "the second page repeats the first");
+    check(after[0] > before[before.length - 1], `second page starts at ${after[0]}, first ended at ${before[before.length - 1]}`);
+  });
+
+  test("sort by a column", async () => {
+    await page.goto("/t/books");
+    await page.locator("#list thead a", { hasText: "Price" }).click();
+    await until(() => page.url().includes("sort=price"), "sort=price in the URL");
+    await until(async () => {
+      const prices = (await columnTexts(page, "Price")).map(Number);
+      return prices.length > 1 && prices.every((p, i) => i === 0 || prices[i - 1] <= p);
+    }, "ascending prices");
+    await page.locator("#list thead a", { hasText: "Price" }).click();
+    await until(() => page.url().includes("desc=1"), "desc=1 in the URL");
+    await until(async () => {
+      const prices = (await columnTexts(page, "Price")).map(Number);
+      return prices.length > 1 && prices.every((p, i) => i === 0 || prices[i - 1] >= p) && prices[0] === 21;
+    }, "descending prices starting at 21");
+  });
+
+  test("search", async () => {
+    await page.goto("/t/books");
+    await until(async () => (await rowCount(page)) >= 42, "all books");
+    await shot(page, "list", "list.png");
+    await page.locator('input[type="search"][name="q"]').fill("lagoon");
+    await until(async () => (await rowCount(page)) === 2, "two books matching lagoon");
+    const titles = (await columnTexts(page, "Title")).sort();
+    eq(titles, ["Night Harbour", "The Lagoon Ledger"], "books matching lagoon");
+    await until(() => page.url().includes("q=lagoon"), "q in the URL");
+    await shot(page, "search");
+  });
+
+  test("open the create form", async () => {
+    await page.goto("/t/books");
+    await page.locator("a", { hasText: "New row" }).click();
+    await page.waitForURL(/\/t\/books\/new$/);
+    check(await page.locator('form input[name="_dsid"]').count() === 1, "no _dsid in the form");
+    for (const f of ["title", "isbn", "publisher_id", "genre", "published", "price", "pages", "in_stock", "description"]) {
+      check(await page.locator(`form [name="${f}"]`).count() > 0, `no field ${f}`);
+    }
+  });
+
+  test("an invalid value shows an inline error and keeps the typed input", async () => {
+    await page.locator('[name="title"]').fill("The Harbour Cat");
+    await page.locator('[name="isbn"]').fill("9780000000999");
+    const publisher = page.locator('[name="publisher_id"]').last();
+    if (await publisher.evaluate((el) => el.tagName === "SELECT")) await publisher.selectOption("5"); // Fennel & Finch
+    else await publisher.fill("5");
+    await page.locator('select[name="genre"]').selectOption("children");
+    await page.locator('[name="published"]').fill("2025-03-14");
+    await page.locator('[name="price"]').fill("-5");
+    await page.locator('[name="pages"]').fill("48");
+    await page.locator('[name="description"]').fill("A ship's cat learns to read the tide tables.");
+    await page.locator('form button[type="submit"]').click();
+    const err = page.locator(".field-error, [role=alert]").first();
+    await err.waitFor({ state: "visible" });
+    await until(async () => (await page.locator('[name="price"]').getAttribute("aria-invalid")) === "true", "price marked invalid");
+    eq(await page.locator('[name="price"]').inputValue(), "-5", "price as typed");
+    eq(await page.locator('[name="title"]').inputValue(), "The Harbour Cat", "title as typed");
+    eq(await page.locator('[name="description"]').inputValue(), "A ship's cat learns to read the tide tables.", "description as typed");
+    eq(await page.locator('select[name="genre"]').inputValue(), "children", "genre as chosen");
+    check(page.url().endsWith("/t/books/new"), `URL ${page.url()}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.mouse.move(1200, 700);
+    await shot(page, "form-invalid", "form.png");
+  });
+
+  test("fix the value and create the row", async () => {
+    await page.locator('[name="price"]').fill("9.99");
+    await page.locator('form button[type="submit"]').click();
+    await page.waitForURL(/\/t\/books\/r\/\d+$/);
+    created = new URL(page.url()).pathname;
+    eq(await page.locator('[name="title"]').inputValue(), "The Harbour Cat", "title on the row page");
+    eq(await page.locator('[name="price"]').inputValue(), "9.99", "price on the row page");
+    const api = await page.request.get(`/api/tables/books/rows/${created.split("/").pop()}`);
+    eq(api.status(), 200, "the API sees the row");
+    eq((await api.json()).row.price, 9.99, "price stored");
+  });
+
+  test("edit the row", async () => {
+    check(created, "needs the created row");
+    await page.locator('[name="title"]').fill("The Harbour Cat, Revised");
+    await page.locator('[name="pages"]').fill("52");
+    await page.locator('form button[type="submit"]').click();
+    await until(async () => {
+      const r = await page.request.get(`/api/tables/books/rows/${created.split("/").pop()}`);
+      const j = await r.json();
+      return j.row?.title === "The Harbour Cat, Revised" && j.row?.pages === 52;
+    }, "the edit to be stored");
+    await until(async () => (await page.locator('[name="title"]').inputValue()) === "The Harbour Cat, Revised", "the form to show the edit");
+    await shot(page, "row-edited");
+  });
+
+  test("delete the row through the confirmation", async () => {
+    check(created, "needs the created row");
+    const id = created.split("/").pop();
+    // The confirmation page (works without JavaScript) ...
+    await page.goto(`${created}/delete`);
+    check(await page.locator('form input[name="_dsid"]').count() === 1, "no _dsid on the confirmation form");
+    await shot(page, "confirm-delete");
+    await page.goto(created);
+    // ... and the row page's Delete button, which asks the browser to confirm.
+    await page.locator("a, button", { hasText: /^Delete$/ }).first().click();
+    await until(() => /\/t\/books(\?.*)?$/.test(page.url()), "the list after deleting", 15000);
+    const r = await page.request.get(`/api/tables/books/rows/${id}`);
+    eq(r.status(), 404, "the row is gone");
+  });
+
+  test("phone-size and dark-mode screenshots", async () => {
+    const phone = await browser!.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: base });
+    const pp = await phone.newPage();
+    await pp.goto("/t/books");
+    await pp.locator("#list tbody tr").first().waitFor();
+    const overflow = await pp.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    await pp.screenshot({ path: join(results, "phone-list.png") });
+    await pp.goto("/t/books/r/1");
+    await pp.screenshot({ path: join(results, "phone-form.png"), fullPage: true });
+    await phone.close();
+    check(overflow <= 1, `the phone page scrolls sideways by ${overflow}px (the grid should scroll inside its box)`);
+    const dark = await browser!.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "dark", baseURL: base });
+    const dp = await dark.newPage();
+    await dp.goto("/t/books");
+    await dp.locator("#list tbody tr").first().waitFor();
+    const bg = await dp.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    await dp.screenshot({ path: join(results, "dark-list.png") });
+    await dp.goto("/t/books/r/1");
+    await dp.screenshot({ path: join(results, "dark-form.png") });
+    await dark.close();
+    const rgb = (bg.match(/\d+/g) ?? []).slice(0, 3).map(Number);
+    check(rgb.length === 3 && rgb.reduce((a, b) => a + b, 0) < 3 * 128, `dark mode background is ${bg}`);
+  });
+
+  test("every request stayed on the server; no script errors", async () => {
+    check(foreign.length === 0, `requests elsewhere: ${foreign.slice(0, 5).join(", ")}`);
+    check(jsErrors.length === 0, `script errors: ${jsErrors.slice(0, 5).join(" | ")}`);
+    check(failed.length === 0, `server errors: ${failed.slice(0, 5).join(", ")}`);
+  });
+
+  const res = await runTests(T, (s) => console.log(s));
+  const passed = res.filter((r) => r.ok).length;
+  const failedN = res.length - passed;
+  if (server.stderr().trim()) console.log(`host stderr:\n${server.stderr().trim().split("\n").slice(-20).join("\n")}`);
+  console.log(`screenshots in ${results}${values.screenshots ? ` and ${docs}` : ""}`);
+  console.log(`browser: ${passed} passed, ${failedN} failed`);
+  return failedN === 0 ? 0 : 1;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (e) {
+  console.log(`browser: setup failed: ${e instanceof Error ? e.message : String(e)}`);
+  console.log("browser: 0 passed, 1 failed");
+} finally {
+  await cleanup();
+}
+process.exit(code);

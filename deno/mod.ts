@@ -7,6 +7,6 @@
 import process from "node:process";
 import { main } from "../bindings/ts/src/cli_deno.ts";
 
-export * from "../bindings/ts/src/mod.ts";
+export * from "../bindings/ts/src/mod_deno.ts";
 
 if (import.meta.main) process.exit(await main(Deno.args));

@@ -15,5 +15,13 @@ process.emitWarning = function (warning, ...rest) {
   return emitWarning.call(process, warning, ...rest);
 };
 
-const { main } = await import("nakedhtmx/cli");
-process.exit(await main(process.argv.slice(2)));
+let cli;
+try {
+  cli = await import("nakedhtmx/cli");
+} catch (e) {
+  // In a checkout without a build, dist/ is missing: say so on one line.
+  const msg = String(e?.message ?? e).split("\n")[0];
+  process.stderr.write(`nakedhtmx: cannot load the CLI (${msg}); in a checkout, run "make build"\n`);
+  process.exit(1);
+}
+process.exit(await cli.main(process.argv.slice(2)));

@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { NakedhtmxError, errorMessage, type NakedhtmxErrorCode } from "./errors.ts";
+import { errorMessage, NakedhtmxError, type NakedhtmxErrorCode } from "./errors.ts";
+import type { WasmSource } from "./core.ts";
 import { createNakedhtmx, type Nakedhtmx, type Runtime } from "./library.ts";
 
 export interface Server {
@@ -24,6 +25,8 @@ export type Serve = (o: { hostname: string; port: number; app: App }) => Promise
 
 export interface CliRuntime extends Runtime {
   serve: Serve;
+  /** The core when NAKEDHTMX_WASM does not name one (default: dist/core.wasm). */
+  wasm?: WasmSource;
 }
 
 export const USAGE = `Usage: nakedhtmx [flags]
@@ -83,24 +86,36 @@ export function parseArgs(argv: readonly string[]): Command {
   }
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === "-h") {
+    // As Go's flag package (the Go hosts' parser): -flag and --flag alike,
+    // -flag=value, booleans as -flag or -flag=true|false, and "--" ends the flags.
+    if (arg === "--") {
+      if (i + 1 < args.length) throw new UsageError(`unexpected argument ${JSON.stringify(args[i + 1])} (see --help)`);
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      throw new UsageError(`unexpected argument ${JSON.stringify(arg)} (see --help)`);
+    }
+    const bare = arg.slice(arg.startsWith("--") ? 2 : 1);
+    const eq = bare.indexOf("=");
+    const name = eq < 0 ? bare : bare.slice(0, eq);
+    if (name === "h") {
       help = true;
       continue;
     }
-    if (!arg.startsWith("--")) throw new UsageError(`unexpected argument ${JSON.stringify(arg)} (see --help)`);
-    const eq = arg.indexOf("=");
-    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     if (boolFlags.has(name)) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      if (name === "help") help = true;
-      else flags.insecure = true;
+      const v = eq < 0 ? "true" : bare.slice(eq + 1);
+      if (v !== "true" && v !== "false") {
+        throw new UsageError(`--${name} takes true or false, not ${JSON.stringify(v)}`);
+      }
+      if (name === "help") help = v === "true";
+      else flags.insecure = v === "true";
       continue;
     }
     if (!valueFlags.has(name) || (name === "out" && command !== "schema")) {
       throw new UsageError(`unknown flag --${name} (see --help)`);
     }
     let value: string;
-    if (eq >= 0) value = arg.slice(eq + 1);
+    if (eq >= 0) value = bare.slice(eq + 1);
     else {
       const next = args[++i];
       if (next === undefined) throw new UsageError(`--${name} needs a value`);
@@ -146,7 +161,9 @@ export function parseArgs(argv: readonly string[]): Command {
     }
   }
   if (help) return { command: "help" };
-  if (command === "schema" && (flags.out === undefined || flags.out === "")) throw new UsageError("schema needs --out DIR");
+  if (command === "schema" && (flags.out === undefined || flags.out === "")) {
+    throw new UsageError("schema needs --out DIR");
+  }
   return { command, flags };
 }
 
@@ -220,12 +237,18 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
     return 0;
   }
   const f = cmd.flags;
-  if (f.nats !== undefined) return startError(new NakedhtmxError("NOT_SUPPORTED", "--nats: scale-out is not yet supported by this host"));
-  if (f.write === "jetstream") return startError(new NakedhtmxError("NOT_SUPPORTED", "--write jetstream is not yet supported by this host"));
+  if (f.nats !== undefined) {
+    return startError(new NakedhtmxError("NOT_SUPPORTED", "--nats: scale-out is not yet supported by this host"));
+  }
+  if (f.write === "jetstream") {
+    return startError(new NakedhtmxError("NOT_SUPPORTED", "--write jetstream is not yet supported by this host"));
+  }
   if (cmd.command === "schema") return await runSchema(rt, f);
 
   if (!isLoopback(f.host) && f.authToken === undefined && !f.insecure) {
-    fail(`refusing to listen on ${f.host} without --auth-token: anyone who can reach it could change the database (add --insecure to allow it)`);
+    fail(
+      `refusing to listen on ${f.host} without --auth-token: anyone who can reach it could change the database (add --insecure to allow it)`,
+    );
     return 2;
   }
   // Listen before opening, as the Go hosts do: a taken port then fails
@@ -251,7 +274,7 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
       db: f.db,
       config: f.config ?? DEFAULT_CONFIG,
       authToken: f.authToken,
-      wasm: process.env["NAKEDHTMX_WASM"] || undefined,
+      wasm: process.env["NAKEDHTMX_WASM"] || rt.wasm,
     }, { configOptional: f.config === undefined });
   } catch (e) {
     await withTimeout(server.close(), 1000);
@@ -333,7 +356,7 @@ async function runSchema(rt: CliRuntime, f: Flags): Promise<number> {
     app = await createNakedhtmx(rt, {
       db: f.db,
       config: f.config ?? DEFAULT_CONFIG,
-      wasm: process.env["NAKEDHTMX_WASM"] || undefined,
+      wasm: process.env["NAKEDHTMX_WASM"] || rt.wasm,
     }, { configOptional: f.config === undefined });
   } catch (e) {
     return startError(e);
@@ -347,7 +370,7 @@ async function runSchema(rt: CliRuntime, f: Flags): Promise<number> {
     };
     // Each file holds the core's own bytes, so every host writes identical files.
     const tablesText = rawMembers(await get("/api/schema")).get("tables");
-    if (tablesText === undefined) throw new Error("GET /api/schema answered without \"tables\"");
+    if (tablesText === undefined) throw new Error('GET /api/schema answered without "tables"');
     mkdirSync(f.out!, { recursive: true });
     const tables = [...rawMembers(tablesText)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [name, entry] of tables) {

@@ -3,8 +3,9 @@
 import { runCli } from "./cli.ts";
 import { openDatabase } from "./sqlite_node.ts";
 import { serve } from "./serve_deno.ts";
+import wasm from "./wasm_deno.js";
 
 /** Runs the CLI with these arguments; resolves with the exit code. */
 export function main(argv: readonly string[]): Promise<number> {
-  return runCli({ host: "deno", openDatabase, serve }, argv);
+  return runCli({ host: "deno", openDatabase, serve, wasm }, argv);
 }

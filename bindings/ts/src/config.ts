@@ -3,8 +3,8 @@
 // (fs.watch does not: editors replace files, network mounts send no events).
 
 import { readFileSync, statSync } from "node:fs";
-import { setInterval, clearInterval } from "node:timers";
-import { NakedhtmxError, errorMessage } from "./errors.ts";
+import { clearInterval, setInterval } from "node:timers";
+import { errorMessage, NakedhtmxError } from "./errors.ts";
 
 /** The file's identity for change detection: "" when it does not exist. */
 function stamp(path: string): string {

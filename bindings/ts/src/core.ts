@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { NakedhtmxError, errorMessage } from "./errors.ts";
+import { errorMessage, NakedhtmxError } from "./errors.ts";
 import {
   decodeFrame,
   decodeSQLRequest,
@@ -108,7 +108,9 @@ async function compile(read: () => Promise<Uint8Array>, name: string): Promise<W
   try {
     return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (e) {
-    throw new NakedhtmxError("WASM_LOAD", `core.wasm (${name}) is not a valid module: ${errorMessage(e)}`, { cause: e });
+    throw new NakedhtmxError("WASM_LOAD", `core.wasm (${name}) is not a valid module: ${errorMessage(e)}`, {
+      cause: e,
+    });
   }
 }
 

@@ -4,7 +4,7 @@
 // the core's (bindings/PROTOCOL.md, "Frames").
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { NakedhtmxError, errorMessage } from "./errors.ts";
+import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { CoreHandler, CoreResponse } from "./core.ts";
 import type { RequestHead } from "./protocol.ts";
 

@@ -2,9 +2,9 @@
 // Runtime (which SQLite, which name); mod.ts and mod_bun.ts bind it to one.
 
 import { resolve as resolvePath } from "node:path";
-import { watchConfig, readConfig, type ConfigWatch } from "./config.ts";
+import { type ConfigWatch, readConfig, watchConfig } from "./config.ts";
 import { Core, loadModule, type WasmSource } from "./core.ts";
-import { NakedhtmxError, errorMessage } from "./errors.ts";
+import { errorMessage, NakedhtmxError } from "./errors.ts";
 import {
   createFetchHandler,
   createNodeHandler,
@@ -68,13 +68,18 @@ export interface InternalOptions {
 export function normalizeBasePath(p: string | undefined): string {
   if (p === undefined || p === "" || p === "/") return "";
   if (!p.startsWith("/") || /[?#\s]/.test(p)) {
-    throw new NakedhtmxError("BAD_OPTION", `basePath must start with "/" and hold no "?", "#" or spaces: ${JSON.stringify(p)}`);
+    throw new NakedhtmxError(
+      "BAD_OPTION",
+      `basePath must start with "/" and hold no "?", "#" or spaces: ${JSON.stringify(p)}`,
+    );
   }
   return p.replace(/\/+$/, "");
 }
 
 function checkOptions(o: NakedhtmxOptions): void {
-  if (typeof o.db !== "string" || o.db === "") throw new NakedhtmxError("BAD_OPTION", "db: a database file is required");
+  if (typeof o.db !== "string" || o.db === "") {
+    throw new NakedhtmxError("BAD_OPTION", "db: a database file is required");
+  }
   if (o.authToken !== undefined && typeof o.authToken !== "string") {
     throw new NakedhtmxError("BAD_OPTION", "authToken must be a string");
   }
@@ -82,7 +87,9 @@ function checkOptions(o: NakedhtmxOptions): void {
     throw new NakedhtmxError("BAD_OPTION", `write must be "direct" or "jetstream", not ${JSON.stringify(o.write)}`);
   }
   if (o.write === "jetstream") throw new NakedhtmxError("NOT_SUPPORTED", "write mode jetstream is not yet supported");
-  if (o.nats !== undefined && o.nats !== "") throw new NakedhtmxError("NOT_SUPPORTED", "NATS scale-out is not yet supported");
+  if (o.nats !== undefined && o.nats !== "") {
+    throw new NakedhtmxError("NOT_SUPPORTED", "NATS scale-out is not yet supported");
+  }
   if (o.maxBodyBytes !== undefined && !(Number.isSafeInteger(o.maxBodyBytes) && o.maxBodyBytes >= 0)) {
     throw new NakedhtmxError("BAD_OPTION", "maxBodyBytes must be a non-negative integer");
   }

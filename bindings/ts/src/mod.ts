@@ -1,5 +1,6 @@
-// The library API (CONTRACT.md, "Library API") on Node and Deno, where SQLite
-// is node:sqlite. Bun gets mod_bun.ts through the "bun" export condition.
+// The library API (CONTRACT.md, "Library API") on Node (and Deno through npm),
+// where SQLite is node:sqlite. Bun gets mod_bun.ts through the "bun" export
+// condition; Deno's own entry (deno/mod.ts) is mod_deno.ts.
 
 import { versions } from "node:process";
 import { createNakedhtmx, type Nakedhtmx, type NakedhtmxOptions } from "./library.ts";

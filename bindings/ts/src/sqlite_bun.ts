@@ -1,9 +1,9 @@
 // SQLite through bun:sqlite: Bun.
 
 import { Database as BunDatabase, type Statement } from "bun:sqlite";
-import { NakedhtmxError, errorMessage } from "./errors.ts";
+import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { SQLRequest, SQLResult, SQLValue } from "./protocol.ts";
-import { StatementCache, codeName, primaryCodeName, returningRe, type Database } from "./sqlite.ts";
+import { codeName, type Database, primaryCodeName, returningRe, StatementCache } from "./sqlite.ts";
 
 interface Prepared {
   stmt: Statement;
@@ -13,7 +13,9 @@ interface Prepared {
 
 function failure(e: unknown): SQLResult {
   const { errno, code } = e as { errno?: unknown; code?: unknown };
-  const name = typeof errno === "number" ? codeName(errno) : primaryCodeName(typeof code === "string" ? code : undefined);
+  const name = typeof errno === "number"
+    ? codeName(errno)
+    : primaryCodeName(typeof code === "string" ? code : undefined);
   return { error: errorMessage(e), code: name };
 }
 

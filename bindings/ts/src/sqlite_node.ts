@@ -1,9 +1,9 @@
 // SQLite through node:sqlite (DatabaseSync): Node >= 22.5 and Deno 2.
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { NakedhtmxError, errorMessage } from "./errors.ts";
+import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { SQLRequest, SQLResult, SQLValue } from "./protocol.ts";
-import { StatementCache, codeName, returningRe, type Database } from "./sqlite.ts";
+import { codeName, type Database, returningRe, StatementCache } from "./sqlite.ts";
 
 interface Prepared {
   stmt: StatementSync;
@@ -33,6 +33,14 @@ export function openDatabase(path: string): Database {
   } catch (e) {
     db.close();
     throw new NakedhtmxError("DB_UNREADABLE", `cannot open database ${path}: ${errorMessage(e)}`, { cause: e });
+  }
+
+  // setReturnArrays and columns() arrived in Node 22.16 / 23.11; rows as
+  // objects would merge same-named columns (SELECT a.x, b.x), so there is no fallback.
+  const probe = db.prepare("SELECT 1") as Partial<Pick<StatementSync, "setReturnArrays" | "columns">>;
+  if (typeof probe.setReturnArrays !== "function" || typeof probe.columns !== "function") {
+    db.close();
+    throw new NakedhtmxError("NOT_SUPPORTED", "this runtime's node:sqlite is too old: Node >= 22.16 is needed");
   }
 
   const cache = new StatementCache<Prepared>(256);

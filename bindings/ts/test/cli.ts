@@ -7,8 +7,8 @@
 //
 // Needs a build (`make build`): Node and Bun run dist/ through npm/bin/nakedhtmx.js.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,14 +75,20 @@ async function waitURL(r: Run, ms = 20000): Promise<{ url: string; coldMs: numbe
   for (;;) {
     const m = /http:\/\/[^\s]+\//.exec(r.stdout);
     if (m) return { url: m[0], coldMs: performance.now() - r.started };
-    if (r.child.exitCode !== null) throw new Error(`exited ${r.child.exitCode} before the URL line; stderr: ${r.stderr}`);
-    if (performance.now() > deadline) throw new Error(`no URL line after ${ms} ms; stdout: ${r.stdout} stderr: ${r.stderr}`);
+    if (r.child.exitCode !== null) {
+      throw new Error(`exited ${r.child.exitCode} before the URL line; stderr: ${r.stderr}`);
+    }
+    if (performance.now() > deadline) {
+      throw new Error(`no URL line after ${ms} ms; stdout: ${r.stdout} stderr: ${r.stderr}`);
+    }
     await new Promise((res) => setTimeout(res, 10));
   }
 }
 
 async function stop(r: Run, signal: NodeJS.Signals): Promise<number | null> {
-  r.child.kill(signal);
+  // process.kill, not child.kill: Deno's node:child_process reports a child it
+  // signalled itself as killed by that signal, whatever the child's exit code.
+  process.kill(r.child.pid!, signal);
   const t = setTimeout(() => r.child.kill("SIGKILL"), 10000);
   const code = await r.exited;
   clearTimeout(t);
@@ -97,7 +103,8 @@ function oneLine(s: string, what: string): void {
 function makeDB(path: string): void {
   const db = openDatabase(path);
   const r = db.run({
-    sql: "CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT NOT NULL); CREATE TABLE \"a b/c\" (x TEXT); INSERT INTO tasks (title) VALUES ('one');",
+    sql:
+      "CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT NOT NULL); CREATE TABLE \"a b/c\" (x TEXT); INSERT INTO tasks (title) VALUES ('one');",
     params: [],
     script: true,
   });
@@ -143,8 +150,19 @@ for (const host of targets) {
 
   test(`${host}: bad flags and values exit 2 with one line and write nothing`, async () => {
     const db = join(tmp, `${host}-never.db`);
-    for (const args of [["--bogus"], ["--port", "abc"], ["--port", "70000"], ["--port"], ["--write", "sideways"],
-      ["--write", "jetstream"], ["--nats", "nats://127.0.0.1:4222"], ["stray"], ["--config", join(tmp, "no-such.json")]]) {
+    for (
+      const args of [
+        ["--bogus"],
+        ["--port", "abc"],
+        ["--port", "70000"],
+        ["--port"],
+        ["--write", "sideways"],
+        ["--write", "jetstream"],
+        ["--nats", "nats://127.0.0.1:4222"],
+        ["stray"],
+        ["--config", join(tmp, "no-such.json")],
+      ]
+    ) {
       const r = await finish(host, ["--db", db, ...args]);
       eq(r.code, 2, `exit code for ${args.join(" ")}`);
       oneLine(r.stderr, args.join(" "));
@@ -163,8 +181,12 @@ for (const host of targets) {
     const { url } = await waitURL(ok);
     const port = /:(\d+)\/$/.exec(url)![1];
     const local = `http://127.0.0.1:${port}/api/schema`;
-    eq((await fetch(local).then(async (x) => (await x.text(), x.status))), 401, "no token");
-    eq((await fetch(local, { headers: { authorization: "Bearer s3cret" } }).then(async (x) => (await x.text(), x.status))), 200, "token");
+    eq(await fetch(local).then(async (x) => (await x.text(), x.status)), 401, "no token");
+    eq(
+      await fetch(local, { headers: { authorization: "Bearer s3cret" } }).then(async (x) => (await x.text(), x.status)),
+      200,
+      "token",
+    );
     eq(await stop(ok, "SIGTERM"), 0, "exit");
   });
 
@@ -203,7 +225,20 @@ for (const host of targets) {
   test(`${host}: --help prints the flags and exits 0`, async () => {
     const r = await finish(host, ["--help"]);
     eq(r.code, 0, "exit code");
-    for (const f of ["--db", "--port", "--host", "--auth-token", "--config", "--nats", "--node", "--write", "--insecure", "schema"]) {
+    for (
+      const f of [
+        "--db",
+        "--port",
+        "--host",
+        "--auth-token",
+        "--config",
+        "--nats",
+        "--node",
+        "--write",
+        "--insecure",
+        "schema",
+      ]
+    ) {
       check(r.stdout.includes(f), `help mentions ${f}`);
     }
   });
@@ -216,7 +251,10 @@ for (const host of targets) {
     eq(r.code, 0, `exit code (stderr: ${r.stderr})`);
     const files = readdirSync(out).sort();
     eq(files, ["a%20b%2Fc.schema.json", "a%20b%2Fc.ui.json", "tasks.schema.json", "tasks.ui.json"], "files");
-    const schema = JSON.parse(readFileSync(join(out, "tasks.schema.json"), "utf8")) as { title?: string; "x-dsid"?: string };
+    const schema = JSON.parse(readFileSync(join(out, "tasks.schema.json"), "utf8")) as {
+      title?: string;
+      "x-dsid"?: string;
+    };
     eq(schema.title, "tasks", "schema title");
     check(typeof schema["x-dsid"] === "string", "x-dsid");
     const ui = JSON.parse(readFileSync(join(out, "tasks.ui.json"), "utf8")) as { type?: string };

@@ -9,7 +9,7 @@
 //
 // NAKEDHTMX_WASM=path runs another core.wasm.
 
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -93,7 +93,11 @@ export function diff(want: string, got: string, context = 2): string {
       while (col < prev.line.length && prev.line[col] === o.line[col]) col++;
       const from = Math.max(0, col - 40);
       out.push(`+ ${clip(o.line)}`);
-      out.push(`  (parts at column ${col + 1}: want …${JSON.stringify(prev.line.slice(from, col + 60))}, got …${JSON.stringify(o.line.slice(from, col + 60))})`);
+      out.push(
+        `  (parts at column ${col + 1}: want …${JSON.stringify(prev.line.slice(from, col + 60))}, got …${
+          JSON.stringify(o.line.slice(from, col + 60))
+        })`,
+      );
       return;
     }
     out.push(`${o.op} ${clip(o.line)}`);
@@ -151,7 +155,9 @@ for (const name of cases) {
         }
         const got = format(first.head.status ?? 0, first.head.headers ?? [], body);
         const outPath = join(dir, "out", `${String(i).padStart(3, "0")}.txt`);
-        const label = `${name}/out/${String(i).padStart(3, "0")}.txt (${r.method} ${r.path}${r.query ? "?" + r.query : ""})`;
+        const label = `${name}/out/${String(i).padStart(3, "0")}.txt (${r.method} ${r.path}${
+          r.query ? "?" + r.query : ""
+        })`;
         if (!existsSync(outPath)) {
           problems.push(`${label}: missing (regenerate with \`go test ./core/engine -run Corpus -update\`)`);
           return;

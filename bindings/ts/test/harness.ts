@@ -16,8 +16,10 @@ export function eq<T>(got: T, want: T, what: string): void {
 }
 
 function show(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    typeof x === "bigint" ? `${x}n` : x instanceof Uint8Array ? `bytes[${[...x].join(",")}]` : x) ?? String(v);
+  return JSON.stringify(
+    v,
+    (_k, x: unknown) => typeof x === "bigint" ? `${x}n` : x instanceof Uint8Array ? `bytes[${[...x].join(",")}]` : x,
+  ) ?? String(v);
 }
 
 export async function throws(fn: () => unknown, match: (e: unknown) => boolean, what: string): Promise<void> {

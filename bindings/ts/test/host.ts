@@ -5,7 +5,7 @@
 //   deno run -A bindings/ts/test/host.ts | bun bindings/ts/test/host.ts | node bindings/ts/test/host.ts
 
 import { Buffer } from "node:buffer";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync, utimesSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,7 +13,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { Core, type CoreHandler, type CoreResponse } from "../src/core.ts";
 import { NakedhtmxError } from "../src/errors.ts";
-import { createFetchHandler, createNodeHandler, splitTarget, stripBasePath, type NodeRequest } from "../src/handler.ts";
+import { createFetchHandler, createNodeHandler, type NodeRequest, splitTarget, stripBasePath } from "../src/handler.ts";
 import { createNakedhtmx } from "../src/library.ts";
 import {
   decodeFrame,
@@ -53,7 +53,12 @@ function sql(db: Database, text: string, ...params: SQLValue[]): SQLRows {
 
 test("frame round trip keeps the body's raw bytes", () => {
   const body = new Uint8Array([0, 255, 0xc3, 0x28, 10, 13]); // not UTF-8, on purpose
-  const head: RequestHead = { method: "POST", path: "/t/%C3%A9", query: "a=1&b=%20", headers: { "content-type": "x/y" } };
+  const head: RequestHead = {
+    method: "POST",
+    path: "/t/%C3%A9",
+    query: "a=1&b=%20",
+    headers: { "content-type": "x/y" },
+  };
   const frame = encodeFrame(head, body);
   const n = new DataView(frame.buffer).getUint32(0, true);
   eq(utf8Decoder.decode(frame.subarray(4, 4 + n)), JSON.stringify(head), "head bytes");
@@ -79,8 +84,21 @@ test("SQL request numbers: digits are INTEGERs (exact), fractions and exponents 
   );
   eq(r.sql, "x", "sql");
   eq(r.script, false, "script");
-  eq(r.params, [1n, 0n, 2, 2.5, 1000, 9223372036854775807n, -9223372036854775808n, 9007199254740993n, "s", null,
-    new Uint8Array([0, 1, 2, 255]), 1n, 0n], "params");
+  eq(r.params, [
+    1n,
+    0n,
+    2,
+    2.5,
+    1000,
+    9223372036854775807n,
+    -9223372036854775808n,
+    9007199254740993n,
+    "s",
+    null,
+    new Uint8Array([0, 1, 2, 255]),
+    1n,
+    0n,
+  ], "params");
   check(typeof r.params[2] === "number", "2.0 is a REAL");
   check(decodeSQLRequest('{"sql":"CREATE","script":true}').script, "script flag");
 });
@@ -93,11 +111,20 @@ test("SQL result values: exact digits, REALs keep a fraction, blobs in base64", 
   eq(encodeSQLValue(1e21), "1e+21", "large REAL");
   eq(encodeSQLValue(-1e-7), "-1e-7", "small REAL");
   eq(encodeSQLValue(Infinity), "null", "infinity");
-  eq(encodeSQLValue("a\"\n\u2028é"), JSON.stringify("a\"\n\u2028é"), "string");
+  eq(encodeSQLValue('a"\n\u2028é'), JSON.stringify('a"\n\u2028é'), "string");
   eq(encodeSQLValue(new Uint8Array([0, 1, 2, 255])), '{"$blob":"AAEC/w=="}', "blob");
   eq(encodeSQLValue(new Uint8Array(0)), '{"$blob":""}', "empty blob");
-  const text = encodeSQLResult({ columns: ["a", "b"], rows: [[1n, "x"], [2.5, null]], changes: 3n, lastInsertRowid: 9007199254740993n });
-  eq(text, '{"columns":["a","b"],"rows":[[1,"x"],[2.5,null]],"changes":3,"lastInsertRowid":9007199254740993}', "result");
+  const text = encodeSQLResult({
+    columns: ["a", "b"],
+    rows: [[1n, "x"], [2.5, null]],
+    changes: 3n,
+    lastInsertRowid: 9007199254740993n,
+  });
+  eq(
+    text,
+    '{"columns":["a","b"],"rows":[[1,"x"],[2.5,null]],"changes":3,"lastInsertRowid":9007199254740993}',
+    "result",
+  );
   eq(encodeSQLResult({ error: "boom", code: "SQLITE_BUSY" }), '{"error":"boom","code":"SQLITE_BUSY"}', "error");
 });
 
@@ -107,16 +134,26 @@ test("binding: integral numbers are INTEGER, others REAL, through the adapter an
     const req = decodeSQLRequest(
       '{"sql":"SELECT typeof(?), typeof(?), typeof(?), typeof(?), typeof(?), typeof(?), typeof(?)","params":[1,2.0,2.5,9223372036854775807,"t",null,{"$blob":"AA=="}]}',
     );
-    eq(sql(db, req.sql, ...req.params).rows, [["integer", "real", "real", "integer", "text", "null", "blob"]], "typeof");
+    eq(
+      sql(db, req.sql, ...req.params).rows,
+      [["integer", "real", "real", "integer", "text", "null", "blob"]],
+      "typeof",
+    );
     // A ? inside a string literal or a comment is no parameter.
     const tricky = decodeSQLRequest(`{"sql":"SELECT '?' AS q, /* ? */ typeof(?) AS t, ? AS v -- ?","params":[3.0, 4]}`);
     eq(sql(db, tricky.sql, ...tricky.params).rows, [["?", "real", 4n]], "literal ? and comments");
     sql(db, "CREATE TABLE v (i INTEGER, r REAL, a, b BLOB, t TEXT)");
-    const big = decodeSQLRequest('{"sql":"INSERT INTO v VALUES (?,?,?,?,?)","params":[9223372036854775807,2.0,3.0,{"$blob":"AAEC/w=="},"é"]}');
+    const big = decodeSQLRequest(
+      '{"sql":"INSERT INTO v VALUES (?,?,?,?,?)","params":[9223372036854775807,2.0,3.0,{"$blob":"AAEC/w=="},"é"]}',
+    );
     const ins = sql(db, big.sql, ...big.params);
     eq(ins.changes, runtimeName === "bun" ? 1 : 1n, "changes");
     const out = encodeSQLResult(sql(db, "SELECT i, r, a, typeof(a), b, t, i - 1, -i - 1 FROM v"));
-    eq(out, '{"columns":["i","r","a","typeof(a)","b","t","i - 1","-i - 1"],"rows":[[9223372036854775807,2.0,3.0,"real",{"$blob":"AAEC/w=="},"é",9223372036854775806,-9223372036854775808]],"changes":0,"lastInsertRowid":0}', "read back");
+    eq(
+      out,
+      '{"columns":["i","r","a","typeof(a)","b","t","i - 1","-i - 1"],"rows":[[9223372036854775807,2.0,3.0,"real",{"$blob":"AAEC/w=="},"é",9223372036854775806,-9223372036854775808]],"changes":0,"lastInsertRowid":0}',
+      "read back",
+    );
   } finally {
     db.close();
   }
@@ -139,11 +176,25 @@ test("RETURNING gives rows and the write's changes and rowid", () => {
 test("scripts run several statements; errors carry SQLite's primary code", () => {
   const db = openDatabase(freshPath());
   try {
-    rows(db.run({ sql: "CREATE TABLE a (x INTEGER PRIMARY KEY); CREATE TABLE b (y NOT NULL); INSERT INTO a VALUES (1);", params: [], script: true }));
+    rows(
+      db.run({
+        sql: "CREATE TABLE a (x INTEGER PRIMARY KEY); CREATE TABLE b (y NOT NULL); INSERT INTO a VALUES (1);",
+        params: [],
+        script: true,
+      }),
+    );
     eq(sql(db, "SELECT count(*) FROM a").rows, [[1n]], "script ran");
     const code = (r: ReturnType<Database["run"]>) => ("error" in r ? r.code : "no error");
-    eq(code(db.run({ sql: "INSERT INTO a VALUES (1)", params: [], script: false })), "SQLITE_CONSTRAINT", "primary key");
-    eq(code(db.run({ sql: "INSERT INTO b VALUES (NULL)", params: [], script: false })), "SQLITE_CONSTRAINT", "not null");
+    eq(
+      code(db.run({ sql: "INSERT INTO a VALUES (1)", params: [], script: false })),
+      "SQLITE_CONSTRAINT",
+      "primary key",
+    );
+    eq(
+      code(db.run({ sql: "INSERT INTO b VALUES (NULL)", params: [], script: false })),
+      "SQLITE_CONSTRAINT",
+      "not null",
+    );
     eq(code(db.run({ sql: "SELEKT 1", params: [], script: false })), "SQLITE_ERROR", "syntax");
     eq(code(db.run({ sql: "SELECT * FROM nope", params: [], script: false })), "SQLITE_ERROR", "no table");
     eq(code(db.run({ sql: "CREATE TABLE", params: [], script: true })), "SQLITE_ERROR", "script syntax");
@@ -157,7 +208,7 @@ test("scripts run several statements; errors carry SQLite's primary code", () =>
   }
 });
 
-test("a second connection holding the write lock gives SQLITE_BUSY after the busy timeout", async () => {
+test("a second connection holding the write lock gives SQLITE_BUSY after the busy timeout", () => {
   if (process.env["TEST_FAST"]) return; // the timeout is 5 s by contract
   const path = freshPath();
   const a = openDatabase(path);
@@ -194,11 +245,19 @@ test("the adapter opens with WAL and a 5 s busy timeout, and creates the file", 
 test("an unreadable database is a one-line DB_UNREADABLE error and stays untouched", async () => {
   const dir = join(tmp, "a-directory.db");
   mkdirSync(dir);
-  await throws(() => openDatabase(dir), (e) => e instanceof NakedhtmxError && e.code === "DB_UNREADABLE" && !e.message.includes("\n"), "directory");
+  await throws(
+    () => openDatabase(dir),
+    (e) => e instanceof NakedhtmxError && e.code === "DB_UNREADABLE" && !e.message.includes("\n"),
+    "directory",
+  );
   const garbage = join(tmp, "garbage.db");
   const bytes = utf8.encode("this is not a database, just text that is long enough to look like a header".repeat(20));
   writeFileSync(garbage, bytes);
-  await throws(() => openDatabase(garbage), (e) => e instanceof NakedhtmxError && e.code === "DB_UNREADABLE" && /not a database/.test(e.message), "garbage");
+  await throws(
+    () => openDatabase(garbage),
+    (e) => e instanceof NakedhtmxError && e.code === "DB_UNREADABLE" && /not a database/.test(e.message),
+    "garbage",
+  );
   eq(Buffer.compare(readFileSync(garbage), bytes), 0, "garbage file unchanged");
   check(!existsSync(garbage + "-wal"), "no WAL file created");
 });
@@ -234,11 +293,13 @@ test("path helpers: raw path and query, base path stripping", () => {
 test("fetch handler: head, raw path, lower-case headers, response headers", async () => {
   const core = new FakeCore();
   const handler = createFetchHandler(core, { basePath: "/admin" });
-  const res = await handler(new Request("http://example.test/admin/t/Album%20X/%C3%A9?sort=Title&q=%26", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "HX-Request": "true", "Last-Event-ID": "7" },
-    body: '{"a":1}',
-  }));
+  const res = await handler(
+    new Request("http://example.test/admin/t/Album%20X/%C3%A9?sort=Title&q=%26", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "HX-Request": "true", "Last-Event-ID": "7" },
+      body: '{"a":1}',
+    }),
+  );
   eq(res.status, 200, "status");
   eq(await res.text(), "whole", "body");
   eq(res.headers.get("content-type"), "text/plain", "content-type");
@@ -287,7 +348,10 @@ test("fetch handler: continuations stream as one body", async () => {
   check(res.body !== null, "a body");
   eq(await res.text(), "a,b\n1,2\n3,4\n", "joined body");
   eq(core.seen.map((s) => s.head.continue), [undefined, "1", "2", "3"], "continuation tokens");
-  check(core.seen.slice(1).every((s) => s.body.length === 0 && s.head.path === "/api/tables/t/rows.csv"), "same head, empty body");
+  check(
+    core.seen.slice(1).every((s) => s.body.length === 0 && s.head.path === "/api/tables/t/rows.csv"),
+    "same head, empty body",
+  );
 });
 
 test("fetch handler: 204 and HEAD have no body; a throwing core gives 500", async () => {
@@ -307,7 +371,9 @@ test("fetch handler: 204 and HEAD have no body; a throwing core gives 500", asyn
   check((await b.text()).includes("core trapped"), "says what happened");
 });
 
-async function listen(handler: (req: NodeRequest, res: import("node:http").ServerResponse) => void): Promise<{ url: string; server: Server }> {
+async function listen(
+  handler: (req: NodeRequest, res: import("node:http").ServerResponse) => void,
+): Promise<{ url: string; server: Server }> {
   const server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
@@ -389,11 +455,23 @@ test("node handler under Express-style mounting honours req.baseUrl and next()",
 test("core: open, handle, and a streamed CSV export through continuations", async () => {
   const db = openDatabase(freshPath());
   try {
-    rows(db.run({ sql: "CREATE TABLE big (id INTEGER PRIMARY KEY, name TEXT, n REAL); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 20000) INSERT INTO big SELECT i, 'row ' || i, i / 2.0 FROM c;", params: [], script: true }));
+    rows(
+      db.run({
+        sql:
+          "CREATE TABLE big (id INTEGER PRIMARY KEY, name TEXT, n REAL); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i < 20000) INSERT INTO big SELECT i, 'row ' || i, i / 2.0 FROM c;",
+        params: [],
+        script: true,
+      }),
+    );
     const core = await Core.load({ db, host: runtimeName, wasm });
     const dsid = core.open({ basePath: "", config: null, host: runtimeName, authToken: "" });
     check(dsid !== "", "a DSID");
-    const schema = core.handle({ method: "GET", path: "/api/schema", query: "", headers: { accept: "application/json" } }, new Uint8Array(0));
+    const schema = core.handle({
+      method: "GET",
+      path: "/api/schema",
+      query: "",
+      headers: { accept: "application/json" },
+    }, new Uint8Array(0));
     eq(schema.head.status, 200, "GET /api/schema");
     const doc = JSON.parse(utf8Decoder.decode(schema.body)) as { dsid: string; tables?: Record<string, unknown> };
     eq(doc.dsid, dsid, "dsid in the answer");
@@ -423,7 +501,11 @@ test("core: a trap is a CORE_TRAP error, then the core is re-instantiated and re
     const core = await Core.load({ db, host: runtimeName, wasm: trapModuleBytes(), log: (l) => logs.push(l) });
     eq(core.open({ basePath: "", config: null, host: runtimeName, authToken: "" }), "trap", "dsid");
     const head: RequestHead = { method: "GET", path: "/", query: "", headers: {} };
-    await throws(() => core.handle(head, new Uint8Array(0)), (e) => e instanceof NakedhtmxError && e.code === "CORE_TRAP", "trap");
+    await throws(
+      () => core.handle(head, new Uint8Array(0)),
+      (e) => e instanceof NakedhtmxError && e.code === "CORE_TRAP",
+      "trap",
+    );
     eq(logs.filter((l) => l === "opened").length, 2, "opened again after the trap");
     check(logs.some((l) => l.includes("core trapped in nh_handle")), "the trap was logged");
     check(logs.includes("core re-instantiated"), "re-instantiation was logged");
@@ -435,8 +517,11 @@ test("core: a trap is a CORE_TRAP error, then the core is re-instantiated and re
 });
 
 test("core: a missing core.wasm is a WASM_LOAD error that names the file", async () => {
-  await throws(() => Core.load({ db: openDatabase(freshPath()), host: runtimeName, wasm: join(tmp, "nope.wasm") }),
-    (e) => e instanceof NakedhtmxError && e.code === "WASM_LOAD" && e.message.includes("nope.wasm"), "missing wasm");
+  await throws(
+    () => Core.load({ db: openDatabase(freshPath()), host: runtimeName, wasm: join(tmp, "nope.wasm") }),
+    (e) => e instanceof NakedhtmxError && e.code === "WASM_LOAD" && e.message.includes("nope.wasm"),
+    "missing wasm",
+  );
 });
 
 // ---------------------------------------------------------------------------
@@ -444,7 +529,12 @@ test("core: a missing core.wasm is a WASM_LOAD error that names the file", async
 
 test("library: basePath, fetch and node, dsid, close", async () => {
   const path = freshPath();
-  const nh = await createNakedhtmx({ host: runtimeName, openDatabase }, { db: path, basePath: "/admin/", wasm, log: () => {} });
+  const nh = await createNakedhtmx({ host: runtimeName, openDatabase }, {
+    db: path,
+    basePath: "/admin/",
+    wasm,
+    log: () => {},
+  });
   check(nh.dsid !== "", "dsid");
   const r = await nh.fetch(new Request("http://x/admin/api/schema", { headers: { accept: "application/json" } }));
   eq(r.status, 200, "status");
@@ -466,15 +556,27 @@ test("library: bad options and unsupported modes are typed errors", async () => 
   const rt = { host: runtimeName, openDatabase };
   const code = (c: string) => (e: unknown) => e instanceof NakedhtmxError && e.code === c;
   await throws(() => createNakedhtmx(rt, { db: "" }), code("BAD_OPTION"), "empty db");
-  await throws(() => createNakedhtmx(rt, { db: freshPath(), basePath: "admin" }), code("BAD_OPTION"), "relative basePath");
+  await throws(
+    () => createNakedhtmx(rt, { db: freshPath(), basePath: "admin" }),
+    code("BAD_OPTION"),
+    "relative basePath",
+  );
   await throws(() => createNakedhtmx(rt, { db: freshPath(), write: "jetstream" }), code("NOT_SUPPORTED"), "jetstream");
   await throws(() => createNakedhtmx(rt, { db: freshPath(), nats: "nats://x" }), code("NOT_SUPPORTED"), "nats");
-  await throws(() => createNakedhtmx(rt, { db: freshPath(), config: join(tmp, "missing.json") }), code("BAD_CONFIG"), "missing config");
+  await throws(
+    () => createNakedhtmx(rt, { db: freshPath(), config: join(tmp, "missing.json") }),
+    code("BAD_CONFIG"),
+    "missing config",
+  );
   const bad = join(tmp, "bad.json");
   writeFileSync(bad, "{nope");
   await throws(() => createNakedhtmx(rt, { db: freshPath(), config: bad }), code("BAD_CONFIG"), "invalid config");
   const missingWasm = freshPath();
-  await throws(() => createNakedhtmx(rt, { db: missingWasm, wasm: join(tmp, "nope.wasm") }), code("WASM_LOAD"), "missing wasm");
+  await throws(
+    () => createNakedhtmx(rt, { db: missingWasm, wasm: join(tmp, "nope.wasm") }),
+    code("WASM_LOAD"),
+    "missing wasm",
+  );
   check(!existsSync(missingWasm), "no database created when the core cannot load");
 });
 
@@ -482,15 +584,25 @@ test("library: the config file is re-read when it changes", async () => {
   const cfg = join(tmp, "live.json");
   writeFileSync(cfg, "{}");
   const logs: string[] = [];
-  const nh = await createNakedhtmx({ host: runtimeName, openDatabase }, { db: freshPath(), config: cfg, configPollMs: 20, wasm, log: (l) => logs.push(l) });
+  const nh = await createNakedhtmx({ host: runtimeName, openDatabase }, {
+    db: freshPath(),
+    config: cfg,
+    configPollMs: 20,
+    wasm,
+    log: (l) => logs.push(l),
+  });
   try {
     writeFileSync(cfg, '{"title": "Live"}');
     utimesSync(cfg, new Date(), new Date(Date.now() + 5000));
-    for (let i = 0; i < 100 && !logs.some((l) => l.includes("reloaded")); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && !logs.some((l) => l.includes("reloaded")); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     check(logs.some((l) => l.includes("reloaded")), `reloaded (log: ${JSON.stringify(logs)})`);
     writeFileSync(cfg, "{broken");
     utimesSync(cfg, new Date(), new Date(Date.now() + 10000));
-    for (let i = 0; i < 100 && !logs.some((l) => l.includes("keeping the previous")); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && !logs.some((l) => l.includes("keeping the previous")); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     check(logs.some((l) => l.includes("keeping the previous")), "a broken config is reported and ignored");
   } finally {
     await nh.close();

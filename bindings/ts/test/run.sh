@@ -19,6 +19,9 @@ step "tsc -p bindings/ts/test/tsconfig.json (tests)"
 tsc -p bindings/ts/test/tsconfig.json
 step "deno check deno/serve.ts deno/mod.ts"
 deno check deno/serve.ts deno/mod.ts
+step "deno lint, deno fmt --check (deno/, bindings/ts/)"
+deno lint deno/ bindings/ts/
+deno fmt --check
 
 runner() {
   case "$1" in

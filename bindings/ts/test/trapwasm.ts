@@ -31,7 +31,10 @@ const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.fl
 
 const I32 = 0x7f;
 const I64 = 0x7e;
-const functype = (params: number[], results: number[]): number[] => [0x60, ...uleb(params.length), ...params, ...uleb(results.length), ...results];
+const functype = (
+  params: number[],
+  results: number[],
+): number[] => [0x60, ...uleb(params.length), ...params, ...uleb(results.length), ...results];
 
 export function trapModuleBytes(): Uint8Array {
   const opened = "opened";
@@ -75,7 +78,14 @@ export function trapModuleBytes(): Uint8Array {
     [0x00, 0x41, ...uleb(answerAt), 0x0b, ...str(answer)],
   ];
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec(types)),
     ...section(2, vec(imports)),
     ...section(3, vec(funcs)),

@@ -1,0 +1,3 @@
+/** dist/core.wasm, compiled. */
+declare const core: WebAssembly.Module;
+export default core;

@@ -47,6 +47,11 @@ func TestCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			for i, a := range answers {
+				if bytes.HasPrefix(a, []byte("500\n")) {
+					t.Errorf("request %d answered 500: a crash is never a golden answer:\n%s", i, a)
+				}
+			}
 			if *update {
 				os.RemoveAll(filepath.Join(c.Dir, "out"))
 				os.MkdirAll(filepath.Join(c.Dir, "out"), 0o755)

@@ -60,6 +60,11 @@ func Open(db sqldb.DB, opts Options) (*Engine, error) {
 	}
 	opts.BasePath = strings.TrimRight(opts.BasePath, "/")
 	e := &Engine{db: db, opts: opts}
+	// The schema's foreign keys are part of what a user declared: enforce them
+	// on every host alike (SQLite leaves them off, node:sqlite turns them on).
+	if _, err := db.Exec("PRAGMA foreign_keys = ON"); err != nil {
+		return nil, err
+	}
 	if err := e.refresh(true); err != nil {
 		return nil, err
 	}

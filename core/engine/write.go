@@ -76,6 +76,9 @@ func (c *ctx) insert(t *model.Table, inst map[string]any) *outcome {
 	if err != nil {
 		return failed(500, err.Error())
 	}
+	if errs == nil {
+		errs = c.checkReferences(t, inst)
+	}
 	if errs != nil {
 		return &outcome{status: 422, errs: errs}
 	}
@@ -105,6 +108,27 @@ func (c *ctx) insert(t *model.Table, inst map[string]any) *outcome {
 		return failed(500, "the insert returned no row")
 	}
 	return &outcome{status: 201, row: rows[0]}
+}
+
+// checkReferences names the field whose foreign key points at no row, which
+// SQLite's own "FOREIGN KEY constraint failed" does not.
+func (c *ctx) checkReferences(t *model.Table, values map[string]any) []fieldError {
+	var errs []fieldError
+	for _, fk := range t.ForeignKeys {
+		if len(fk.From) != 1 {
+			continue
+		}
+		col := t.Column(fk.From[0])
+		v, ok := values[fk.From[0]]
+		if col == nil || !ok || v == nil || c.st.db.Table(fk.Table) == nil {
+			continue
+		}
+		rs, err := c.e.db.Query("SELECT 1 FROM "+sqldb.Ident(fk.Table)+" WHERE "+sqldb.Ident(fk.To[0])+" = ? LIMIT 1", sqlValue(col, v))
+		if err == nil && len(rs.Values) == 0 {
+			errs = append(errs, fieldError{Path: "/" + col.Name, Message: "no row of " + fk.Table + " has " + fk.To[0] + " " + sqldb.Text(sqlValue(col, v))})
+		}
+	}
+	return errs
 }
 
 // readRow reads one row by key; nil when there is none.
@@ -150,6 +174,9 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 		errs, err := c.validate(t, inst)
 		if err != nil {
 			return failed(500, err.Error())
+		}
+		if errs == nil {
+			errs = c.checkReferences(t, patch)
 		}
 		if errs != nil {
 			return &outcome{status: 422, errs: errs}

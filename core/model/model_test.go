@@ -3,6 +3,8 @@ package model
 import (
 	"reflect"
 	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/core/ddl"
 )
 
 func TestKindOf(t *testing.T) {
@@ -45,5 +47,16 @@ func TestIsInternal(t *testing.T) {
 		if IsInternal(name) != want {
 			t.Errorf("IsInternal(%q) = %v", name, !want)
 		}
+	}
+}
+
+func TestMergeConstraints(t *testing.T) {
+	five := 5
+	ten := 10
+	got := mergeConstraints(
+		ddl.Constraints{Minimum: int64(0), Maximum: int64(1000), Enum: []any{"a", "b", "c"}, MaxLength: &ten},
+		ddl.Constraints{Minimum: int64(-5), Maximum: 5000.5, Enum: []any{"c", "b", "z"}, MaxLength: &five})
+	if got.Minimum != int64(0) || got.Maximum != int64(1000) || !reflect.DeepEqual(got.Enum, []any{"b", "c"}) || *got.MaxLength != 5 {
+		t.Errorf("mergeConstraints = %+v", got)
 	}
 }

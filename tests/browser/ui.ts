@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { repoRoot, openDB } from "../http/fixture.ts";
-import { HOSTS, prepareHost, startServer, type HostName, type Server } from "../http/hosts.ts";
+import { HOSTS, prepareHost, startServer, staleBuild, type HostName, type Server } from "../http/hosts.ts";
 import { runTests, check, eq, type Test } from "../http/harness.ts";
 
 const { values } = parseArgs({
@@ -98,6 +98,8 @@ async function rowCount(page: Page): Promise<number> {
 
 async function main(): Promise<number> {
   console.log(`browser(${host}): preparing`);
+  const stale = staleBuild(host);
+  if (stale) console.log(`browser(${host}): warning: ${stale}`);
   const hc = prepareHost(host, tmp);
   server = await startServer(hc, ["--db", dbFile, "--port", "0", "--host", "127.0.0.1"]);
   const base = server.url.origin;

@@ -2,7 +2,7 @@
 // "Launching"), and how to stop it.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./fixture.ts";
 
@@ -23,6 +23,29 @@ export function hostPrerequisites(host: HostName): string[] {
     case "bun":
     case "node": return [join(repoRoot, "npm/bin/nakedhtmx.js"), join(repoRoot, "dist/core.wasm")];
   }
+}
+
+/** The newest modification time of the files under dir that match re. */
+function newest(dir: string, re: RegExp): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && re.test(e.name)) t = Math.max(t, statSync(join(e.parentPath, e.name)).mtimeMs);
+  }
+  return t;
+}
+
+/** Warns when a host would run a build older than its sources (make build fixes it). */
+export function staleBuild(host: HostName): string | null {
+  if (host === "go") return null; // built from source on every run
+  const wasm = join(repoRoot, "dist/core.wasm");
+  if (!existsSync(wasm)) return null;
+  const core = Math.max(newest(join(repoRoot, "core"), /^(?!.*_test\.go$).*\.(go|html|css|js)$/));
+  if (core > statSync(wasm).mtimeMs) return "dist/core.wasm is older than core/: run make build";
+  if (host !== "wasm" && existsSync(join(repoRoot, "dist/mod.js")) &&
+    newest(join(repoRoot, "bindings/ts/src"), /\.ts$/) > statSync(join(repoRoot, "dist/mod.js")).mtimeMs) {
+    return "dist/*.js is older than bindings/ts/src: run make build";
+  }
+  return null;
 }
 
 /**

@@ -17,7 +17,7 @@ import { Ctx, mainTests, globalTests, cliTests } from "./cases.ts";
 import { chinookTests } from "./chinook.ts";
 import { buildFixture, copyChinook, chinookPath } from "./fixture.ts";
 import { runTests, Recorder, type Recorded, type Result, type Test } from "./harness.ts";
-import { HOSTS, prepareHost, startServer, type HostName, type Server } from "./hosts.ts";
+import { HOSTS, prepareHost, startServer, staleBuild, type HostName, type Server } from "./hosts.ts";
 
 const { values } = parseArgs({
   options: {
@@ -51,6 +51,8 @@ async function runHost(host: HostName): Promise<boolean> {
   };
   const only = (ts: Test[]) => values.only ? ts.filter((t) => t.name.includes(values.only!)) : ts;
   console.log(`http(${host}): preparing`);
+  const stale = staleBuild(host);
+  if (stale) console.log(`http(${host}): warning: ${stale}`);
   try {
     let hc;
     try {

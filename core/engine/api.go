@@ -73,6 +73,12 @@ func (c *ctx) routeAPI(segs, raw []string) *protocol.Response {
 			}
 			return c.csvExport(t)
 		case len(segs) == 4 && segs[2] == "rows":
+			if t.View {
+				if get {
+					return c.fail(404, t.Name+" is a view: its rows have no key to address them by")
+				}
+				return c.fail(403, c.writable(t))
+			}
 			key, err := parseKey(t, raw[3])
 			if err != nil {
 				return c.fail(404, "no such row: "+segs[3])

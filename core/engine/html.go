@@ -474,8 +474,11 @@ func (c *ctx) cellFor(f *schema.Field, r *row, labels map[string]map[string]stri
 	}
 	short, cut := render.Truncate(text, 80)
 	cl.Text = short
-	if cl.Class == "" && len(short) <= 24 && !strings.ContainsAny(short, " \t\n") {
+	switch {
+	case cl.Class == "" && len(short) <= 24 && !strings.ContainsAny(short, " \t\n"):
 		cl.Class = "nw" // keys, codes and dates read badly when wrapped
+	case cl.Class == "" && len(short) > 40:
+		cl.Class = "long" // long text gets width instead of height, on a phone too
 	}
 	if cut {
 		cl.Title = text
@@ -862,6 +865,12 @@ func (c *ctx) formInstance(t *model.Table, form url.Values, create bool) (map[st
 		}
 		typed[col.Name] = s
 		if create && s == "" && col.Default != nil {
+			continue
+		}
+		if s == "" && col.Kind == model.String && schema.Required(t, col) {
+			// The form marks it required: an empty box is a value forgotten,
+			// not an empty string meant.
+			inst[col.Name] = nil
 			continue
 		}
 		inst[col.Name] = fromForm(col, s, present)

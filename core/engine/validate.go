@@ -3,10 +3,12 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -37,6 +39,13 @@ func (c *ctx) validator(t *model.Table) (*validator, error) {
 		return nil, err
 	}
 	comp := jsonschema.NewCompiler()
+	// Formats and base64 content are checked, not just annotated: a DATE
+	// column must get a date. SQLite writes date-times with a space where
+	// RFC 3339 has a "T", and its date functions take both, so both pass.
+	comp.AssertFormat()
+	comp.AssertContent()
+	comp.RegisterFormat(&jsonschema.Format{Name: "date", Validate: checkDate})
+	comp.RegisterFormat(&jsonschema.Format{Name: "date-time", Validate: checkDateTime})
 	const url = "mem:///table.json"
 	if err := comp.AddResource(url, doc); err != nil {
 		return nil, err
@@ -126,7 +135,19 @@ func describe(t *model.Table, e *jsonschema.ValidationError) []fieldError {
 		}
 		return out
 	case *kind.Type:
+		if k.Got == "null" {
+			return []fieldError{{path, "is required"}}
+		}
 		return []fieldError{{path, "must be " + typeWords(k.Want)}}
+	case *kind.Format:
+		switch k.Want {
+		case "date":
+			return []fieldError{{path, "must be a date (YYYY-MM-DD)"}}
+		case "date-time":
+			return []fieldError{{path, "must be a date and time (YYYY-MM-DD HH:MM:SS)"}}
+		}
+	case *kind.ContentEncoding:
+		return []fieldError{{path, "must be base64-encoded bytes"}}
 	case *kind.MaxLength:
 		return []fieldError{{path, fmt.Sprintf("must be at most %d characters", k.Want)}}
 	case *kind.MinLength:
@@ -185,4 +206,35 @@ func ratString(r interface{ FloatString(int) string }) string {
 		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	}
 	return s
+}
+
+func checkDate(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	if _, err := time.Parse("2006-01-02", s); err != nil {
+		return errors.New("not a date")
+	}
+	return nil
+}
+
+// dateTimeLayouts are the forms SQLite's date functions read, with or without
+// a zone; the "T" may be a space.
+var dateTimeLayouts = []string{"2006-01-02T15:04:05.999999999Z07:00", "2006-01-02T15:04:05.999999999", "2006-01-02T15:04Z07:00", "2006-01-02T15:04"}
+
+func checkDateTime(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	if len(s) > 10 && s[10] == ' ' {
+		s = s[:10] + "T" + s[11:]
+	}
+	for _, l := range dateTimeLayouts {
+		if _, err := time.Parse(l, s); err == nil {
+			return nil
+		}
+	}
+	return errors.New("not a date-time")
 }

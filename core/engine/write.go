@@ -76,6 +76,7 @@ func (c *ctx) insert(t *model.Table, inst map[string]any) *outcome {
 	if err != nil {
 		return failed(500, err.Error())
 	}
+	errs = append(errs, computedErrors(t, inst)...)
 	if errs == nil {
 		errs = c.checkReferences(t, inst)
 	}
@@ -108,6 +109,27 @@ func (c *ctx) insert(t *model.Table, inst map[string]any) *outcome {
 		return failed(500, "the insert returned no row")
 	}
 	return &outcome{status: 201, row: rows[0]}
+}
+
+// computedErrors refuses values for generated columns, which SQLite computes.
+func computedErrors(t *model.Table, values map[string]any) []fieldError {
+	var errs []fieldError
+	for _, col := range t.Columns {
+		if _, ok := values[col.Name]; ok && col.Generated {
+			errs = append(errs, fieldError{Path: "/" + col.Name, Message: "is computed by the database and cannot be written"})
+		}
+	}
+	return errs
+}
+
+func onlyPatched(errs []fieldError, patch map[string]any) []fieldError {
+	var out []fieldError
+	for _, e := range errs {
+		if _, ok := patch[strings.TrimPrefix(e.Path, "/")]; ok || e.Path == "" {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // checkReferences names the field whose foreign key points at no row, which
@@ -175,6 +197,10 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 		if err != nil {
 			return failed(500, err.Error())
 		}
+		// Only what this write changes is judged: a value stored long ago
+		// that the schema would refuse must not block an edit elsewhere.
+		errs = onlyPatched(errs, patch)
+		errs = append(errs, computedErrors(t, patch)...)
 		if errs == nil {
 			errs = c.checkReferences(t, patch)
 		}
@@ -225,6 +251,9 @@ func (c *ctx) remove(t *model.Table, key []any, version string) *outcome {
 			return &outcome{status: 409, current: cur, msg: "the row was changed by someone else since you read it"}
 		}
 		if _, err := c.e.db.Exec("DELETE FROM "+sqldb.Ident(t.Name)+" WHERE "+keyWhere(t), key...); err != nil {
+			if strings.Contains(err.Error(), "FOREIGN KEY") {
+				return failed(409, "other rows still reference this row: change or delete them first")
+			}
 			return c.dbFailure(err)
 		}
 		return &outcome{status: 204, row: cur}

@@ -460,7 +460,7 @@ export function mainTests(ctx: Ctx): Test[] {
     jsonError(again.a, again.j, 404, "DELETE again");
   });
 
-  test("composite keys: create, read, update, delete with escaped values", async () => {
+  test("composite keys: create, read, update, delete with escaped values; foreign keys hold", async () => {
     const key = { a: "new,key/1 %?#ü", b: 9 };
     const { a, j } = await ctx.api("POST", "/api/tables/pairs/rows", { ...key, v: "made", parent_id: 2 });
     status(a, 201, "POST pairs");
@@ -476,6 +476,12 @@ export function mainTests(ctx: Ctx): Test[] {
     status(del.a, 204, "DELETE pairs");
     const gone = await ctx.api("GET", path);
     status(gone.a, 404, "gone");
+    const orphan = await ctx.api("POST", "/api/tables/pairs/rows", { a: "orphan", b: 1, parent_id: 99 });
+    status(orphan.a, 422, "POST pairs with a missing parent");
+    check(orphan.j.errors.some((e: Json) => e.path === "/parent_id"), `no error at /parent_id: ${clip(orphan.a.text)}`);
+    const parent = await ctx.api("DELETE", "/api/tables/parents/rows/1");
+    check(parent.a.status === 409 || parent.a.status === 422, `DELETE a referenced parent: status ${parent.a.status}, want 409 or 422`);
+    eq(query(ctx.db, "SELECT count(*) AS n FROM parents WHERE id = 1")[0].n, 1, "the referenced parent is still there");
     const text = await ctx.api("POST", "/api/tables/codes/rows", { code: "new/code 100%", label: "made" });
     status(text.a, 201, "POST codes");
     eq(text.j.pk, { code: "new/code 100%" }, "text pk");

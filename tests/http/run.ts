@@ -11,6 +11,7 @@
 
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Ctx, mainTests, globalTests, cliTests } from "./cases.ts";
@@ -107,11 +108,18 @@ async function runHost(host: HostName): Promise<boolean> {
   } finally {
     mkdirSync(values.answers!, { recursive: true });
     const out: Record<string, Recorded> = Object.fromEntries(rec.answers);
-    writeFileSync(join(values.answers!, `${host}.json`), JSON.stringify({ host, answers: out }, null, 1) + "\n");
+    writeFileSync(join(values.answers!, `${host}.json`), JSON.stringify({ host, suite: suiteHash(), answers: out }, null, 1) + "\n");
     if (!values.keep) rmSync(tmp, { recursive: true, force: true });
     else console.log(`http(${host}): kept ${tmp}`);
   }
   return report(host, results);
+}
+
+/** Identifies the version of the cases, so answers recorded by another version are not compared. */
+function suiteHash(): string {
+  const h = createHash("sha256");
+  for (const f of ["cases.ts", "chinook.ts", "fixture.ts", "harness.ts"]) h.update(readFileSync(join(import.meta.dirname, f)));
+  return h.digest("hex").slice(0, 12);
 }
 
 function report(host: string, results: Result[]): boolean {
@@ -136,8 +144,13 @@ function compare(dir: string): boolean {
     // no answers yet
   }
   const hosts = new Map<string, Record<string, Recorded>>();
+  const current = suiteHash();
   for (const f of files) {
     const j = JSON.parse(readFileSync(join(dir, f), "utf8"));
+    if (j.suite !== current) {
+      console.log(`compare: leaving out ${j.host}: its answers come from another version of the cases (run --host ${j.host} again)`);
+      continue;
+    }
     hosts.set(j.host, j.answers);
   }
   if (hosts.size < 2) {

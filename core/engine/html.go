@@ -414,7 +414,7 @@ func (c *ctx) referenceLabels(t *model.Table, fields []*schema.Field, rows []*ro
 		for start := 0; start < len(args); start += 500 {
 			end := min(start+500, len(args))
 			ph := strings.TrimSuffix(strings.Repeat("?, ", end-start), ", ")
-			rs, err := c.e.db.Query("SELECT "+sqldb.Ident(ref.Column)+", "+sqldb.Ident(ref.LabelColumn)+" FROM "+
+			rs, err := c.e.db.Query("SELECT "+sqldb.Ident(ref.Column)+` AS "k", `+sqldb.Ident(ref.LabelColumn)+` AS "l" FROM `+
 				sqldb.Ident(ref.Table)+" WHERE "+sqldb.Ident(ref.Column)+" IN ("+ph+")", args[start:end]...)
 			if err != nil {
 				break
@@ -514,7 +514,7 @@ func (c *ctx) options(t *model.Table) *protocol.Response {
 		labelExpr = sqldb.Ident(lc.Name)
 	}
 	pattern := "%" + likeEscape(q) + "%"
-	rs, err := c.e.db.Query("SELECT "+keyExpr+", "+labelExpr+" FROM "+sqldb.Ident(t.Name)+
+	rs, err := c.e.db.Query("SELECT "+keyExpr+` AS "k", `+labelExpr+` AS "l" FROM `+sqldb.Ident(t.Name)+
 		" WHERE "+labelExpr+` LIKE ? ESCAPE '\' OR CAST(`+keyExpr+` AS TEXT) = ? ORDER BY `+labelExpr+" LIMIT 20", pattern, q)
 	if err != nil {
 		return html(200, nil)
@@ -679,7 +679,7 @@ func (c *ctx) referenceField(ff *formField, f *schema.Field, value string) {
 	if ref.LabelColumn != "" {
 		labelExpr = sqldb.Ident(ref.LabelColumn)
 	}
-	rs, err := c.e.db.Query("SELECT " + keyExpr + ", " + labelExpr + " FROM " + sqldb.Ident(parent.Name) +
+	rs, err := c.e.db.Query("SELECT " + keyExpr + ` AS "k", ` + labelExpr + ` AS "l" FROM ` + sqldb.Ident(parent.Name) +
 		" ORDER BY " + labelExpr + ", " + keyExpr + " LIMIT " + strconv.Itoa(referenceThreshold+1))
 	if err != nil {
 		return

@@ -15,6 +15,30 @@ type Config struct {
 	// Title replaces "nakedhtmx" in the page header.
 	Title  string            `json:"title,omitempty"`
 	Tables map[string]*Table `json:"tables,omitempty"`
+	// RenamedTables names table renames reflection cannot tell (old: new).
+	RenamedTables map[string]string `json:"renamedTables,omitempty"`
+	// ChangeLog bounds the change log (live events, history, resume).
+	ChangeLog *ChangeLog `json:"changeLog,omitempty"`
+}
+
+// ChangeLog limits; zero means the default.
+type ChangeLog struct {
+	MaxRows     int64 `json:"maxRows,omitempty"`     // default 100000
+	MaxAgeHours int64 `json:"maxAgeHours,omitempty"` // default 720 (30 days)
+}
+
+// LogLimits returns the change log limits with defaults applied.
+func (c *Config) LogLimits() (maxRows, maxAgeHours int64) {
+	maxRows, maxAgeHours = 100000, 720
+	if c != nil && c.ChangeLog != nil {
+		if c.ChangeLog.MaxRows > 0 {
+			maxRows = c.ChangeLog.MaxRows
+		}
+		if c.ChangeLog.MaxAgeHours > 0 {
+			maxAgeHours = c.ChangeLog.MaxAgeHours
+		}
+	}
+	return maxRows, maxAgeHours
 }
 
 // Table overrides one table.
@@ -26,6 +50,8 @@ type Table struct {
 	LabelColumn string             `json:"labelColumn,omitempty"` // the column that names a row
 	PageSize    int                `json:"pageSize,omitempty"`
 	Columns     map[string]*Column `json:"columns,omitempty"`
+	// RenamedColumns names column renames reflection cannot tell (old: new).
+	RenamedColumns map[string]string `json:"renamedColumns,omitempty"`
 }
 
 // Column overrides one column.
@@ -90,8 +116,9 @@ type keySet map[string]keySet
 var (
 	columnKeys = keySet{"label": nil, "widget": nil, "hidden": nil, "readOnly": nil, "help": nil}
 	tableKeys  = keySet{"label": nil, "hidden": nil, "readOnly": nil, "order": nil, "labelColumn": nil,
-		"pageSize": nil, "columns": keySet{"*": columnKeys}}
-	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}}
+		"pageSize": nil, "columns": keySet{"*": columnKeys}, "renamedColumns": nil}
+	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}, "renamedTables": nil,
+		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}}
 )
 
 func exactKeys(v any, allowed keySet, where string) error {

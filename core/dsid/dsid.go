@@ -41,11 +41,16 @@ func Parse(s string) (seq int64, hash string, ok bool) {
 	return n, b, true
 }
 
+// NewFunc is called inside the transaction that stores a new DSID, with the
+// DSID before it ("" for the first) and that one's snapshot, so a caller can
+// record the change atomically with it.
+type NewFunc func(prevID string, prevSnapshot []byte, id string) error
+
 // Ensure returns the DSID of the schema set with the given hash, storing a new
 // one (with its snapshot) when the latest stored DSID has another hash. Two
 // processes racing here agree: the check and insert run in one IMMEDIATE
 // transaction. A database that cannot be written gets sequence 0.
-func Ensure(db sqldb.DB, hash string, snapshot []byte) (string, error) {
+func Ensure(db sqldb.DB, hash string, snapshot []byte, onNew NewFunc) (string, error) {
 	if seq, h, err := latest(db); err == nil && h == hash {
 		return Format(seq, h), nil
 	}
@@ -63,8 +68,19 @@ func Ensure(db sqldb.DB, hash string, snapshot []byte) (string, error) {
 	}
 	seq, h, err := latest(db)
 	if err == nil && h != hash {
+		prevID := ""
+		var prevSnap []byte
+		if seq > 0 {
+			prevID = Format(seq, h)
+			prevSnap, err = Snapshot(db, prevID)
+		}
 		seq++
-		_, err = db.Exec(`INSERT INTO "_nakedhtmx_dsid" (seq, hash, snapshot) VALUES (?, ?, ?)`, seq, hash, string(snapshot))
+		if err == nil {
+			_, err = db.Exec(`INSERT INTO "_nakedhtmx_dsid" (seq, hash, snapshot) VALUES (?, ?, ?)`, seq, hash, string(snapshot))
+		}
+		if err == nil && onNew != nil {
+			err = onNew(prevID, prevSnap, Format(seq, hash))
+		}
 	}
 	if err != nil {
 		db.Exec("ROLLBACK")

@@ -52,7 +52,14 @@ func (c *ctx) routeAPI(segs, raw []string) *protocol.Response {
 		doc.Set("x-dsid", c.st.dsid)
 		return response(200, "application/schema+json", jsonBody(doc), [2]string{"cache-control", "no-store"})
 	case len(segs) == 1 && segs[0] == "events":
-		return c.fail(501, "the live event stream is not available in this version")
+		if !get {
+			return c.methodNotAllowed("GET")
+		}
+		table := c.query.Get("table")
+		if table != "" && c.table(table) == nil {
+			return c.fail(404, "no such table: "+table)
+		}
+		return c.events(table, "api")
 	case len(segs) >= 3 && segs[0] == "tables":
 		t := c.table(segs[1])
 		if t == nil {

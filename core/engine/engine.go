@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/nakedhtmx/nakedhtmx/core/capture"
 	"github.com/nakedhtmx/nakedhtmx/core/config"
 	"github.com/nakedhtmx/nakedhtmx/core/dsid"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
@@ -39,6 +40,7 @@ type Engine struct {
 	db   sqldb.DB
 	opts Options
 	st   *state
+	live liveState
 }
 
 // state is everything derived from one schema version; it is rebuilt whole
@@ -65,9 +67,20 @@ func Open(db sqldb.DB, opts Options) (*Engine, error) {
 	if _, err := db.Exec("PRAGMA foreign_keys = ON"); err != nil {
 		return nil, err
 	}
+	// The change log is ours to create; a read-only database has none and
+	// its pages are simply not live.
+	if err := db.Script(capture.Setup); err != nil {
+		if c := sqldb.Code(err); c != "SQLITE_READONLY" && c != "SQLITE_CANTOPEN" {
+			return nil, fmt.Errorf("change log: %w", err)
+		}
+		e.logf("nakedhtmx: the database is read-only: no change log, pages are not live")
+	} else {
+		e.live.enabled = true
+	}
 	if err := e.refresh(true); err != nil {
 		return nil, err
 	}
+	e.live.start(e)
 	return e, nil
 }
 
@@ -94,8 +107,9 @@ func (e *Engine) DSID() string {
 	return e.st.dsid
 }
 
-// Tick is called by the host's timer; live updates arrive with the live issue.
-func (e *Engine) Tick() map[string]any { return map[string]any{} }
+// Tick is called by the host's timer and after its own writes (PROTOCOL.md,
+// "Live"): it reads what changed since the last tick and renders the messages.
+func (e *Engine) Tick() protocol.TickResult { return e.tick() }
 
 func (e *Engine) logf(format string, args ...any) {
 	if e.opts.Log != nil {
@@ -122,12 +136,22 @@ func (e *Engine) refresh(force bool) error {
 		return err
 	}
 	_, canonical := schema.Set(d)
-	id, err := dsid.Ensure(e.db, schema.Hash(canonical), canonical)
+	id, err := dsid.Ensure(e.db, schema.Hash(canonical), canonical, func(prevID string, prevSnap []byte, id string) error {
+		if !e.live.enabled || prevID == "" {
+			return nil
+		}
+		return e.announceSchema(prevID, prevSnap, id, canonical)
+	})
 	if err != nil {
 		return fmt.Errorf("dsid: %w", err)
 	}
-	// Ensure may have created our own table: read the version after it, so the
-	// next request does not reflect again for our own DDL.
+	if e.live.enabled {
+		if _, err := capture.Sync(e.db, d); err != nil {
+			e.logf("nakedhtmx: cannot install change capture triggers: %v", err)
+		}
+	}
+	// Ensure and Sync may have changed our own objects: read the version after
+	// them, so the next request does not reflect again for our own DDL.
 	if rows, err := e.db.Query("PRAGMA schema_version"); err == nil && len(rows.Values) == 1 {
 		d.SchemaVersion, _ = sqldb.Int(rows.Values[0][0])
 	}

@@ -25,7 +25,7 @@ type page struct {
 	DSID     string
 	Base     string
 	Crumbs   []link
-	Assets   struct{ CSS, HTMX, App string }
+	Assets   struct{ CSS, HTMX, SSE, App string }
 }
 
 type link struct {
@@ -41,6 +41,7 @@ func (c *ctx) page(title string, crumbs ...link) page {
 	p.Assets.CSS = render.AssetURL(p.Base, "style.css")
 	p.Assets.HTMX = render.AssetURL(p.Base, "htmx.min.js")
 	p.Assets.App = render.AssetURL(p.Base, "app.js")
+	p.Assets.SSE = render.AssetURL(p.Base, "hx-sse.js")
 	return p
 }
 
@@ -142,6 +143,11 @@ func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {
 		return c.methodNotAllowed("GET, POST")
 	case len(segs) == 3 && segs[2] == "options":
 		return c.options(t)
+	case len(segs) == 3 && segs[2] == "live":
+		if !get {
+			return c.methodNotAllowed("GET")
+		}
+		return c.events(t.Name, "page")
 	case len(segs) >= 4 && segs[2] == "r" && len(segs) <= 5:
 		key, err := parseKey(t, raw[3])
 		if err != nil {
@@ -235,6 +241,7 @@ type listData struct {
 	Rows                               []listRow
 	NextHref, FirstHref                string
 	Partial                            bool // an htmx fragment: the list state travels out of band
+	Live                               string
 }
 
 // listHref builds a list URL from the current query with changes applied.
@@ -324,24 +331,9 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	}
 	labels := c.referenceLabels(t, fields, rows)
 	for _, r := range rows {
-		lr := listRow{}
-		if !t.View {
-			lr.ID = "row-" + r.pkPath()
-		}
-		for i, f := range fields {
-			cl := c.cellFor(f, r, labels)
-			if i == 0 && !t.View {
-				if cl.Href == "" {
-					cl.Href = c.rowURL(r)
-				}
-			}
-			lr.Cells = append(lr.Cells, cl)
-		}
-		if !t.View && len(fields) > 0 && !hasRowLink(lr.Cells, c.rowURL(r)) {
-			lr.Cells[0].Href = c.rowURL(r)
-		}
-		d.Rows = append(d.Rows, lr)
+		d.Rows = append(d.Rows, c.listRow(t, fields, r, labels))
 	}
+	d.Live = c.liveURL(t)
 	if next != "" {
 		d.NextHref = c.listHref(t, map[string]string{"after": next})
 	}
@@ -353,6 +345,35 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		return html(200, render.Page("list-fragment", d))
 	}
 	return html(200, render.Page("list", d))
+}
+
+// listRow is one row of a list: the same for every list page of its table,
+// so a live change renders it once for all of them.
+func (c *ctx) listRow(t *model.Table, fields []*schema.Field, r *row, labels map[string]map[string]string) listRow {
+	lr := listRow{}
+	if !t.View {
+		lr.ID = "row-" + r.pkPath()
+	}
+	for i, f := range fields {
+		cl := c.cellFor(f, r, labels)
+		if i == 0 && !t.View && cl.Href == "" {
+			cl.Href = c.rowURL(r)
+		}
+		lr.Cells = append(lr.Cells, cl)
+	}
+	if !t.View && len(fields) > 0 && !hasRowLink(lr.Cells, c.rowURL(r)) {
+		lr.Cells[0].Href = c.rowURL(r)
+	}
+	return lr
+}
+
+// liveURL is the page event stream of a table, starting after the newest
+// change this page already shows.
+func (c *ctx) liveURL(t *model.Table) string {
+	if !c.e.live.enabled {
+		return ""
+	}
+	return c.tableURL(t.Name) + "/live?after=" + strconv.FormatInt(c.e.live.lastSeq, 10)
 }
 
 func hasRowLink(cells []cell, href string) bool {
@@ -581,7 +602,7 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 		} else if col.Default != nil && col.Default.Literal {
 			sqlv = col.Default.Value
 		}
-		value := sqldb.Text(sqlv)
+		value := fieldText(f, sqlv)
 		if typedValue, ok := typed[col.Name]; ok {
 			value = typedValue
 		}
@@ -608,9 +629,6 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 		case "datetime":
 			ff.InputType = "datetime-local"
 			ff.Step = "1"
-			if len(value) >= 19 && value[10] == ' ' {
-				ff.Value = value[:10] + "T" + value[11:19]
-			}
 		case "email", "url", "tel", "password", "color":
 			ff.InputType = f.Widget
 		case "select":
@@ -636,6 +654,16 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 		fd.Fields = append(fd.Fields, ff)
 	}
 	return fd
+}
+
+// fieldText is a value as its form field holds it: SQLite's "date time"
+// becomes the "dateTtime" a datetime-local input takes.
+func fieldText(f *schema.Field, v any) string {
+	s := sqldb.Text(v)
+	if f.Widget == "datetime" && len(s) >= 19 && s[10] == ' ' {
+		s = s[:10] + "T" + s[11:19]
+	}
+	return s
 }
 
 func enumOptions(col *model.Column, value string) []option {
@@ -715,6 +743,7 @@ func (c *ctx) referenceField(ff *formField, f *schema.Field, value string) {
 type rowData struct {
 	page
 	Label, Heading, DeleteHref, CancelHref string
+	Live, Key                              string
 	Form                                   formData
 	Referenced                             []link
 }
@@ -750,6 +779,7 @@ func (c *ctx) rowPage(t *model.Table, r *row, typed formValues, errs []fieldErro
 		d.DeleteHref = c.rowURL(r) + "/delete"
 	}
 	d.Referenced = c.referencedBy(t, r)
+	d.Live, d.Key = c.liveURL(t), r.pkPath()
 	return html(status, render.Page("row", d))
 }
 

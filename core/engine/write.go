@@ -3,6 +3,7 @@ package engine
 import (
 	"strings"
 
+	"github.com/nakedhtmx/nakedhtmx/core/capture"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
@@ -100,15 +101,44 @@ func (c *ctx) insert(t *model.Table, inst map[string]any) *outcome {
 		sql += " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	}
 	sql += " RETURNING " + selectList(t)
-	rs, err := c.e.db.Query(sql, args...)
-	if err != nil {
-		return c.dbFailure(err)
+	return c.tx(func() *outcome {
+		rs, err := c.e.db.Query(sql, args...)
+		if err != nil {
+			return c.dbFailure(err)
+		}
+		rows := readRows(t, rs)
+		if len(rows) != 1 {
+			return failed(500, "the insert returned no row")
+		}
+		c.logOwn(t, nil, rows[0])
+		return &outcome{status: 201, row: rows[0]}
+	})
+}
+
+// logOwn stores the exact values of this engine's own write in the change
+// log entry its trigger just made (same transaction), and marks the engine
+// dirty so the host's next tick announces it at once.
+func (c *ctx) logOwn(t *model.Table, old, new *row) {
+	if !c.e.live.enabled {
+		return
 	}
-	rows := readRows(t, rs)
-	if len(rows) != 1 {
-		return failed(500, "the insert returned no row")
+	c.e.live.dirty = true
+	rs, err := c.e.db.Query(`SELECT max(seq) FROM "_nakedhtmx_changes" WHERE tbl = ?`, t.Name)
+	if err != nil || len(rs.Values) == 0 {
+		return
 	}
-	return &outcome{status: 201, row: rows[0]}
+	seq, ok := sqldb.Int(rs.Values[0][0])
+	if !ok {
+		return
+	}
+	var o, n string
+	if old != nil {
+		o = string(jsonBody(old.object()))
+	}
+	if new != nil {
+		n = string(jsonBody(new.object()))
+	}
+	capture.Fill(c.e.db, seq, o, n)
 }
 
 // computedErrors refuses values for generated columns, which SQLite computes.
@@ -230,6 +260,7 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 		if len(rows) != 1 {
 			return failed(404, "no such row")
 		}
+		c.logOwn(t, cur, rows[0])
 		return &outcome{status: 200, row: rows[0]}
 	})
 }
@@ -256,6 +287,7 @@ func (c *ctx) remove(t *model.Table, key []any, version string) *outcome {
 			}
 			return c.dbFailure(err)
 		}
+		c.logOwn(t, cur, nil)
 		return &outcome{status: 204, row: cur}
 	})
 }

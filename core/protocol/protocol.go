@@ -27,9 +27,29 @@ type RequestHead struct {
 
 // ResponseHead is the JSON head of a response frame.
 type ResponseHead struct {
-	Status   int         `json:"status,omitempty"`
-	Headers  [][2]string `json:"headers,omitempty"`
-	Continue string      `json:"continue,omitempty"`
+	Status    int         `json:"status,omitempty"`
+	Headers   [][2]string `json:"headers,omitempty"`
+	Continue  string      `json:"continue,omitempty"`
+	Subscribe *Subscribe  `json:"subscribe,omitempty"`
+}
+
+// Subscribe marks an answer as an event stream the host keeps open (PROTOCOL.md, "Live").
+type Subscribe struct {
+	Table  string `json:"table"`
+	Format string `json:"format"` // "api" or "page"
+}
+
+// Message is one live message of a tick, rendered once per format.
+type Message struct {
+	ID    int64  `json:"id"`
+	Table string `json:"table"`
+	API   string `json:"api"`
+	Page  string `json:"page"`
+}
+
+// TickResult is what nh_tick answers.
+type TickResult struct {
+	Messages []Message `json:"messages"`
 }
 
 // Request is a decoded request frame.

@@ -1,5 +1,5 @@
 // nakedhtmx page script: small progressive enhancements on top of htmx.
-// Pages work without it; it only adds feedback.
+// Pages work without it; it adds feedback and keeps open screens live.
 (() => {
   // A failed request (server down, network gone) should not fail silently.
   document.addEventListener("htmx:error", () => {
@@ -14,4 +14,143 @@
     }
   });
   document.addEventListener("htmx:after:request", () => document.getElementById("nh-offline")?.remove());
+
+  const live = () => document.getElementById("nh-live");
+  const flash = (el) => {
+    el.classList.remove("flash");
+    void el.offsetWidth; // restart the animation
+    el.classList.add("flash");
+  };
+  const notice = (id, text, cls = "warn") => {
+    let n = document.getElementById(id);
+    if (!n) {
+      n = document.createElement("p");
+      n.id = id;
+      n.setAttribute("role", "status");
+      document.querySelector("main")?.prepend(n);
+    }
+    n.className = "notice " + cls;
+    n.textContent = text;
+    return n;
+  };
+  const parse = (html) => {
+    const t = document.createElement("template");
+    t.innerHTML = html.trim();
+    return t.content.firstElementChild;
+  };
+
+  // The value a form field had when the page (or the last live update) set it:
+  // a field whose value still equals it is untouched by the person.
+  const fieldValue = (el) => (el.type === "checkbox" ? (el.checked ? "1" : "0") : el.value);
+  const fields = (form) =>
+    [...form.querySelectorAll("input[name], select[name], textarea[name]")].filter(
+      (el) => !el.name.startsWith("_") && !(el.type === "hidden" && form.querySelector(`input[type=checkbox][name="${CSS.escape(el.name)}"]`)),
+    );
+  const remember = (form) => fields(form).forEach((el) => (el.dataset.base = fieldValue(el)));
+  const setField = (el, v) => {
+    if (el.type === "checkbox") el.checked = v === "1" || v === "true";
+    else el.value = v;
+    el.dataset.base = fieldValue(el);
+  };
+
+  function onListChange(msg) {
+    const tbody = document.querySelector("#list tbody");
+    if (!tbody) return;
+    if (msg.oldKey) document.getElementById("row-" + msg.oldKey)?.remove();
+    const tr = document.getElementById("row-" + msg.key);
+    if (msg.op === "delete") {
+      if (tr) {
+        tr.classList.add("gone");
+        setTimeout(() => tr.remove(), 600);
+      }
+      return;
+    }
+    if (!msg.row) return;
+    const fresh = parse(msg.row);
+    if (tr) {
+      tr.replaceWith(fresh);
+      flash(fresh);
+      return;
+    }
+    if (msg.op !== "insert" && !msg.oldKey) return;
+    // Where a new row belongs in a sorted, filtered or later page is the
+    // server's to say: show it at once only on the plain first page.
+    const q = new URLSearchParams(location.search);
+    const plain = ![...q.keys()].some((k) => k === "after" || k === "q" || k === "sort" || k.startsWith("f."));
+    if (plain) {
+      tbody.querySelector("td.empty")?.parentElement?.remove();
+      tbody.prepend(fresh);
+      flash(fresh);
+    } else {
+      notice("nh-new-rows", "New rows were added. Reload to see them in this view.");
+    }
+  }
+
+  function onRowChange(msg, key) {
+    const form = document.getElementById("record");
+    if (!form) return;
+    if (msg.key !== key && msg.oldKey !== key) return;
+    if (msg.op === "delete") {
+      notice("nh-row-gone", "Someone else deleted this row. What you typed is still here; saving will say the row is gone.", "error");
+      return;
+    }
+    if (msg.oldKey === key && msg.key !== key) {
+      notice("nh-row-moved", "Someone else changed this row's key; it now lives at another address.", "warn");
+    }
+    if (!msg.values) return;
+    let conflict = false;
+    for (const el of fields(form)) {
+      if (!(el.name in msg.values)) continue;
+      const theirs = String(msg.values[el.name]);
+      const mine = fieldValue(el);
+      const untouched = mine === el.dataset.base;
+      const box = el.closest(".field");
+      box?.querySelector(".theirs")?.remove();
+      if (untouched) {
+        if (mine !== theirs) {
+          setField(el, theirs);
+          if (box) flash(box);
+        }
+        el.dataset.base = fieldValue(el);
+      } else if (theirs !== el.dataset.base && theirs !== mine) {
+        conflict = true;
+        const p = document.createElement("p");
+        p.className = "theirs";
+        p.textContent = "Changed by someone else to: " + (theirs === "" ? "(empty)" : theirs);
+        box?.append(p);
+        box?.classList.add("conflicted");
+      }
+    }
+    // Untouched fields now show their values; the person's own edits touch
+    // other fields, so saving on top of the new version loses nobody's work.
+    // When both changed one field, keep the old version: saving answers 409
+    // and shows both values to choose from.
+    if (!conflict && msg.version) {
+      const v = form.querySelector("input[name=_version]");
+      if (v) v.value = msg.version;
+    }
+  }
+
+  document.addEventListener("nh-change", (ev) => {
+    const el = live();
+    if (!el) return;
+    const msg = JSON.parse(ev.detail.data);
+    if (el.dataset.view === "list") onListChange(msg);
+    else if (el.dataset.view === "row") onRowChange(msg, el.dataset.key);
+  });
+
+  document.addEventListener("nh-schema", (ev) => {
+    document.dispatchEvent(new CustomEvent("nakedhtmx:schema", { detail: JSON.parse(ev.detail.data) }));
+  });
+
+  document.addEventListener("reset", () => {
+    notice("nh-reset", "This page was away too long to catch up. Reload it to see the latest data.");
+  });
+
+  const init = () => {
+    const form = document.getElementById("record");
+    if (form) remember(form);
+  };
+  document.addEventListener("DOMContentLoaded", init);
+  document.addEventListener("htmx:after:swap", init);
 })();

@@ -1,0 +1,334 @@
+package engine
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/capture"
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/render"
+	"github.com/nakedhtmx/nakedhtmx/core/schema"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+// liveState is where the engine is in the change log.
+type liveState struct {
+	enabled     bool
+	lastSeq     int64 // the newest log entry turned into messages
+	dataVersion int64
+	dirty       bool // this engine wrote since the last tick
+	sincePrune  int
+}
+
+// batch bounds the entries one tick turns into messages; the next tick
+// goes on where it stopped.
+const batch = 500
+
+func (l *liveState) start(e *Engine) {
+	if !l.enabled {
+		return
+	}
+	if _, last, err := capture.Bounds(e.db); err == nil {
+		l.lastSeq = last
+	}
+	l.dataVersion = e.dataVersion()
+	maxRows, maxAge := e.opts.Config.LogLimits()
+	capture.Prune(e.db, maxRows, maxAge)
+}
+
+func (e *Engine) dataVersion() int64 {
+	rs, err := e.db.Query("PRAGMA data_version")
+	if err != nil || len(rs.Values) == 0 {
+		return 0
+	}
+	n, _ := sqldb.Int(rs.Values[0][0])
+	return n
+}
+
+// renames are the config's rename hints in the diff's terms.
+func (e *Engine) renames() schema.Renames {
+	r := schema.Renames{"": e.opts.Config.RenamedTables}
+	for name, t := range e.opts.Config.Tables {
+		if t != nil && len(t.RenamedColumns) > 0 {
+			r[name] = t.RenamedColumns
+		}
+	}
+	return r
+}
+
+// announceSchema records a schema event in the log, inside the transaction
+// that stored the new DSID.
+func (e *Engine) announceSchema(prevID string, prevSnap []byte, id string, snap []byte) error {
+	changes := []schema.Change{}
+	if prevSnap != nil {
+		if c, err := schema.Diff(prevSnap, snap, e.renames()); err == nil && c != nil {
+			changes = c
+		}
+	}
+	data := jsonBody(newObj("dsid", id, "previous", prevID, "changes", changes))
+	return capture.AddSchema(e.db, id, string(data))
+}
+
+// tick reads the log past the last entry seen and renders the messages.
+func (e *Engine) tick() (res protocol.TickResult) {
+	res.Messages = []protocol.Message{}
+	if e.st == nil || !e.live.enabled {
+		return res
+	}
+	if err := e.refresh(false); err != nil {
+		return res
+	}
+	dv := e.dataVersion()
+	if dv == e.live.dataVersion && !e.live.dirty {
+		return res
+	}
+	e.live.dataVersion, e.live.dirty = dv, false
+	entries, err := capture.After(e.db, e.live.lastSeq, batch)
+	if err != nil || len(entries) == 0 {
+		return res
+	}
+	if len(entries) == batch {
+		e.live.dirty = true // more to read on the next tick
+	}
+	e.fillOutside(entries)
+	c := e.liveCtx()
+	for _, en := range entries {
+		res.Messages = append(res.Messages, c.message(en))
+	}
+	e.live.lastSeq = entries[len(entries)-1].Seq
+	e.live.sincePrune += len(entries)
+	if e.live.sincePrune >= 1000 {
+		e.live.sincePrune = 0
+		maxRows, maxAge := e.opts.Config.LogLimits()
+		capture.Prune(e.db, maxRows, maxAge)
+	}
+	return res
+}
+
+// liveCtx is a request context for rendering messages: no request, the
+// engine's base path and config.
+func (e *Engine) liveCtx() *ctx {
+	return newCtx(e, &protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Headers: map[string]string{}}})
+}
+
+// fillOutside stores the values of changes made by others: the row as it is
+// now for the newest change of each row, and the row's previous image as the
+// old values. Intermediate states another process went through between two
+// ticks are not known, and stay empty rather than wrong.
+func (e *Engine) fillOutside(entries []Entry) {
+	newest := map[string]int64{}
+	for _, en := range entries {
+		if en.Op != "schema" {
+			newest[en.Table+"\x00"+en.Key] = en.Seq
+		}
+	}
+	began := false
+	for i := range entries {
+		en := &entries[i]
+		if en.Op == "schema" || (en.New != "" && en.Old != "") || en.Op == "delete" && en.Old != "" {
+			continue
+		}
+		t := e.st.db.Table(en.Table)
+		if t == nil {
+			continue
+		}
+		old, new := en.Old, en.New
+		if old == "" && en.Op != "insert" {
+			k := en.Key
+			if en.OldKey != "" {
+				k = en.OldKey
+			}
+			old, _ = capture.PreviousImage(e.db, en.Table, k, en.Seq)
+		}
+		if new == "" && en.Op != "delete" && newest[en.Table+"\x00"+en.Key] == en.Seq {
+			if key, ok := decodeKey(t, en.Key); ok {
+				if r, err := (&ctx{e: e, st: e.st}).readRow(t, key); err == nil && r != nil {
+					new = string(jsonBody(r.object()))
+				}
+			}
+		}
+		if old == en.Old && new == en.New {
+			continue
+		}
+		if !began {
+			if _, err := e.db.Exec("BEGIN IMMEDIATE"); err != nil {
+				return // busy or read-only: the values stay unknown, the events still go out
+			}
+			began = true
+		}
+		if capture.Fill(e.db, en.Seq, old, new) == nil {
+			en.Old, en.New = old, new
+		}
+	}
+	if began {
+		if _, err := e.db.Exec("COMMIT"); err != nil {
+			e.db.Exec("ROLLBACK")
+		}
+	}
+}
+
+// Entry is a change log entry.
+type Entry = capture.Entry
+
+// decodeKey reads a log key (a JSON array) into SQL values.
+func decodeKey(t *model.Table, key string) ([]any, bool) {
+	var vals []protocol.Value
+	if err := json.Unmarshal([]byte(key), &vals); err != nil {
+		return nil, false
+	}
+	want := len(t.PK)
+	if t.HasRowidKey() {
+		want = 1
+	}
+	if len(vals) != want {
+		return nil, false
+	}
+	return protocol.Unwrap(vals), true
+}
+
+// keyObject is CONTRACT's "pk" object of a logged key.
+func keyObject(t *model.Table, key []any) *schema.Object {
+	o := schema.NewObject()
+	if t.HasRowidKey() {
+		return o.Set(rowidName, key[0])
+	}
+	for i, c := range t.PK {
+		o.Set(c.Name, jsonValue(c, key[i]))
+	}
+	return o
+}
+
+func keyPath(key []any) string {
+	parts := make([]string, len(key))
+	for i, v := range key {
+		parts[i] = EncodeComponent(sqldb.Text(v))
+	}
+	return strings.Join(parts, ",")
+}
+
+// sse formats one server-sent event.
+func sse(id int64, event string, data []byte) string {
+	return "id: " + strconv.FormatInt(id, 10) + "\nevent: " + event + "\ndata: " + string(data) + "\n\n"
+}
+
+// message renders one log entry in both formats.
+func (c *ctx) message(en Entry) protocol.Message {
+	m := protocol.Message{ID: en.Seq, Table: en.Table}
+	if en.Op == "schema" {
+		var data map[string]json.RawMessage
+		json.Unmarshal([]byte(en.New), &data)
+		body := jsonBody(newObj("seq", en.Seq, "dsid", data["dsid"], "previous", data["previous"], "changes", data["changes"]))
+		m.Table = ""
+		m.API = sse(en.Seq, "schema", body)
+		m.Page = sse(en.Seq, "nh-schema", body)
+		return m
+	}
+	t := c.st.db.Table(en.Table)
+	if t == nil || c.table(en.Table) == nil {
+		return m // a table gone since, or hidden: nothing to say
+	}
+	key, ok := decodeKey(t, en.Key)
+	if !ok {
+		return m
+	}
+	m.API = sse(en.Seq, "change", jsonBody(newObj("seq", en.Seq, "table", t.Name, "op", en.Op, "pk", keyObject(t, key), "dsid", en.DSID)))
+	page := newObj("seq", en.Seq, "table", t.Name, "op", en.Op, "key", keyPath(key))
+	if en.OldKey != "" {
+		if old, ok := decodeKey(t, en.OldKey); ok {
+			page.Set("oldKey", keyPath(old))
+		}
+	}
+	if en.Op != "delete" && en.New != "" {
+		if r := rowFromJSON(t, en.New, key); r != nil {
+			page.Set("row", string(c.listRowHTML(t, r)))
+			page.Set("values", c.formTexts(t, r))
+			page.Set("version", r.version())
+		}
+	}
+	m.Page = sse(en.Seq, "nh-change", jsonBody(page))
+	return m
+}
+
+// rowFromJSON rebuilds a row from the JSON object the log holds.
+func rowFromJSON(t *model.Table, obj string, key []any) *row {
+	dec := json.NewDecoder(strings.NewReader(obj))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil
+	}
+	r := &row{t: t, vals: make([]any, len(t.Columns))}
+	if t.HasRowidKey() {
+		r.rowid = key[0]
+	}
+	for _, col := range t.Columns {
+		v, ok := m[col.Name]
+		if !ok {
+			continue
+		}
+		r.vals[col.Index] = sqlValue(col, fromJSON(col, v))
+	}
+	return r
+}
+
+// listRowHTML is a row as every list page of its table shows it.
+func (c *ctx) listRowHTML(t *model.Table, r *row) []byte {
+	fields := c.st.fields[t.Name]
+	return render.Page("list-row", c.listRow(t, fields, r, c.referenceLabels(t, fields, []*row{r})))
+}
+
+// formTexts are a row's values as its edit form's fields hold them.
+func (c *ctx) formTexts(t *model.Table, r *row) *schema.Object {
+	o := schema.NewObject()
+	for _, f := range c.st.fields[t.Name] {
+		o.Set(f.Column.Name, fieldText(f, r.get(f.Column)))
+	}
+	return o
+}
+
+// events answers GET /api/events (format api, every table or ?table=) and
+// GET /t/{table}/live (format page): the backlog since Last-Event-ID (or
+// ?after=), then the host keeps the stream open (PROTOCOL.md, "Live").
+func (c *ctx) events(table, format string) *protocol.Response {
+	if !c.e.live.enabled {
+		return c.fail(503, "live events need a writable database (the change log lives in it)")
+	}
+	after := int64(-1)
+	if s := c.header("last-event-id"); s != "" {
+		after, _ = strconv.ParseInt(s, 10, 64)
+	} else if s := c.query.Get("after"); s != "" {
+		after, _ = strconv.ParseInt(s, 10, 64)
+	}
+	var b strings.Builder
+	b.WriteString("retry: 1000\n\n")
+	if after >= 0 && after < c.e.live.lastSeq {
+		first, _, _ := capture.Bounds(c.e.db)
+		entries, err := capture.After(c.e.db, after, 1000)
+		switch {
+		case err != nil || (first > after+1) || len(entries) == 1000:
+			// The log no longer holds what the client missed: say so, and let
+			// it reload rather than show a screen with a gap.
+			b.WriteString(sse(c.e.live.lastSeq, "reset", jsonBody(newObj("seq", c.e.live.lastSeq, "dsid", c.st.dsid))))
+		default:
+			for _, en := range entries {
+				if en.Seq > c.e.live.lastSeq {
+					break // the next tick sends these
+				}
+				m := c.message(en)
+				if m.Table != "" && table != "" && m.Table != table {
+					continue
+				}
+				if format == "api" {
+					b.WriteString(m.API)
+				} else {
+					b.WriteString(m.Page)
+				}
+			}
+		}
+	}
+	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 200,
+		Headers:   [][2]string{{"content-type", "text/event-stream"}, {"cache-control", "no-store"}, {"x-dsid", c.st.dsid}},
+		Subscribe: &protocol.Subscribe{Table: table, Format: format}}, Body: []byte(b.String())}
+}

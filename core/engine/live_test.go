@@ -1,0 +1,167 @@
+package engine_test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
+	"github.com/nakedhtmx/nakedhtmx/core/engine"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+)
+
+// liveDB opens an engine and a second, independent connection to the same
+// file: the "outside writer" (the sqlite3 shell, another process).
+func liveDB(t *testing.T, schema string) (*engine.Engine, *sqlite.DB, *sqlite.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "live.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Script(schema); err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.Open(db, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	return e, db, other
+}
+
+func do(t *testing.T, e *engine.Engine, method, path, body string, headers ...string) *protocol.Response {
+	t.Helper()
+	h := map[string]string{"host": "localhost", "content-type": "application/json"}
+	for i := 0; i+1 < len(headers); i += 2 {
+		h[headers[i]] = headers[i+1]
+	}
+	p, q, _ := strings.Cut(path, "?")
+	return e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: method, Path: p, Query: q, Headers: h}, Body: []byte(body)})
+}
+
+type apiEvent struct {
+	Seq      int64           `json:"seq"`
+	Table    string          `json:"table"`
+	Op       string          `json:"op"`
+	PK       map[string]any  `json:"pk"`
+	DSID     string          `json:"dsid"`
+	Previous string          `json:"previous"`
+	Changes  json.RawMessage `json:"changes"`
+}
+
+func events(t *testing.T, msgs []protocol.Message) (out []apiEvent) {
+	t.Helper()
+	for _, m := range msgs {
+		if m.API == "" {
+			continue
+		}
+		_, data, ok := strings.Cut(m.API, "\ndata: ")
+		if !ok {
+			t.Fatalf("message without data: %q", m.API)
+		}
+		var ev apiEvent
+		if err := json.Unmarshal([]byte(strings.TrimSpace(data)), &ev); err != nil {
+			t.Fatalf("event data %q: %v", data, err)
+		}
+		if ev.Seq != m.ID {
+			t.Fatalf("event seq %d, message id %d", ev.Seq, m.ID)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func TestLiveOwnAndOutsideWrites(t *testing.T) {
+	e, _, other := liveDB(t, `CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER)`)
+	if got := e.Tick().Messages; len(got) != 0 {
+		t.Fatalf("an idle tick gave %d messages", len(got))
+	}
+	// Own write: announced by the very next tick, with exact values.
+	if res := do(t, e, "POST", "/api/tables/pets/rows", `{"name": "Rex", "age": 3}`); res.Status != 201 {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	evs := events(t, e.Tick().Messages)
+	if len(evs) != 1 || evs[0].Op != "insert" || evs[0].Table != "pets" || evs[0].PK["id"] != float64(1) || evs[0].DSID != e.DSID() {
+		t.Fatalf("own insert events: %+v", evs)
+	}
+	// Outside writes: the sqlite3 shell, another process.
+	if err := other.Script(`UPDATE pets SET age = 4 WHERE id = 1; INSERT INTO pets (name) VALUES ('Tom'); DELETE FROM pets WHERE id = 2`); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.Tick().Messages
+	evs = events(t, msgs)
+	var ops []string
+	for _, ev := range evs {
+		ops = append(ops, ev.Op)
+	}
+	if strings.Join(ops, ",") != "update,insert,delete" {
+		t.Fatalf("outside ops: %v", ops)
+	}
+	if !strings.Contains(msgs[0].Page, `"values":{"id":"1","name":"Rex","age":"4"}`) {
+		t.Errorf("page message of the update lacks the row's values: %s", msgs[0].Page)
+	}
+	if !strings.Contains(msgs[0].Page, `\u003ctr id=\"row-1\"\u003e`) {
+		t.Errorf("page message of the update lacks the list row: %s", msgs[0].Page)
+	}
+	// Resume: a client that saw the first event gets the rest, in order, no gap.
+	res := do(t, e, "GET", "/api/events", "", "last-event-id", "1")
+	if res.Subscribe == nil || res.Subscribe.Format != "api" {
+		t.Fatalf("events answer is not a subscription: %+v", res.ResponseHead)
+	}
+	body := string(res.Body)
+	for _, want := range []string{"id: 2\nevent: change", "id: 3\nevent: change", "id: 4\nevent: change"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("resume backlog lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "id: 1\n") {
+		t.Errorf("resume backlog repeats the event the client had:\n%s", body)
+	}
+	// History keeps old and new values.
+	row := do(t, e, "GET", "/t/pets/r/1", "", "accept", "text/html")
+	if !strings.Contains(string(row.Body), "nh-live") {
+		t.Errorf("row page is not live")
+	}
+}
+
+func TestLiveSchemaChange(t *testing.T) {
+	e, _, other := liveDB(t, `CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER)`)
+	before := e.DSID()
+	if err := other.Script(`ALTER TABLE pets RENAME COLUMN name TO nickname; ALTER TABLE pets ADD COLUMN color TEXT`); err != nil {
+		t.Fatal(err)
+	}
+	evs := events(t, e.Tick().Messages)
+	if len(evs) != 1 || evs[0].Previous != before || evs[0].DSID == before || evs[0].DSID != e.DSID() {
+		t.Fatalf("schema events: %+v (before %s, now %s)", evs, before, e.DSID())
+	}
+	want := `[{"kind":"column-renamed","table":"pets","from":"name","column":"nickname"},{"kind":"column-added","table":"pets","column":"color"}]`
+	if string(evs[0].Changes) != want {
+		t.Errorf("changes = %s\nwant      %s", evs[0].Changes, want)
+	}
+	// The triggers follow the new columns, and DROP COLUMN is never blocked by them.
+	if err := other.Script(`ALTER TABLE pets DROP COLUMN color; INSERT INTO pets (nickname) VALUES ('Kit')`); err != nil {
+		t.Fatalf("an outside DROP COLUMN or insert failed: %v", err)
+	}
+	// The insert is logged when it happens; the schema change when a tick
+	// notices it: both arrive, in log order.
+	evs = events(t, e.Tick().Messages)
+	var kinds []string
+	for _, ev := range evs {
+		if ev.Changes != nil {
+			kinds = append(kinds, "schema:"+string(ev.Changes))
+		} else {
+			kinds = append(kinds, ev.Op)
+		}
+	}
+	if len(evs) != 2 || !strings.Contains(strings.Join(kinds, " "), `schema:[{"kind":"column-dropped","table":"pets","column":"color"}]`) ||
+		!strings.Contains(strings.Join(kinds, " "), "insert") {
+		t.Fatalf("after drop column: %v", kinds)
+	}
+}

@@ -113,6 +113,16 @@ func (c *ctx) routeAPI(segs, raw []string) *protocol.Response {
 
 // answer turns an outcome into a JSON API answer.
 func (c *ctx) answer(o *outcome) *protocol.Response {
+	res := c.answerPlain(o)
+	if o.remap != nil && res.Status != 204 && len(res.Body) > 0 && res.Body[len(res.Body)-1] == '}' {
+		// Append "remapped" to the object: the answer's other members stay as they are.
+		extra := jsonBody(newObj("remapped", o.remap.report()))
+		res.Body = append(append(res.Body[:len(res.Body)-1:len(res.Body)-1], ','), extra[1:]...)
+	}
+	return res
+}
+
+func (c *ctx) answerPlain(o *outcome) *protocol.Response {
 	switch {
 	case o.status == 204:
 		return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 204, Headers: [][2]string{{"x-dsid", c.st.dsid}}}}
@@ -200,8 +210,12 @@ func (c *ctx) apiCreate(t *model.Table) *protocol.Response {
 	if bad != nil {
 		return bad
 	}
-	inst, _, _ := instance(t, body)
-	o := c.insert(t, inst)
+	inst, from, _ := instance(t, body)
+	var rm *remapped
+	if plan := c.planFor(t, from); plan != nil {
+		rm = plan.apply(inst)
+	}
+	o := c.insert(t, inst, rm)
 	res := c.answer(o)
 	if o.status == 201 {
 		res.Headers = append(res.Headers, [2]string{"location", c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows/" + o.row.pkPath()})
@@ -214,11 +228,15 @@ func (c *ctx) apiUpdate(t *model.Table, key []any) *protocol.Response {
 	if bad != nil {
 		return bad
 	}
-	inst, _, version := instance(t, body)
+	inst, from, version := instance(t, body)
 	if version == "" {
 		version = c.header("if-match")
 	}
-	return c.answer(c.update(t, key, inst, version))
+	var rm *remapped
+	if plan := c.planFor(t, from); plan != nil {
+		rm = plan.apply(inst)
+	}
+	return c.answer(c.update(t, key, inst, version, rm))
 }
 
 // csvChunk is how many rows one continuation of a CSV export carries.

@@ -764,6 +764,9 @@ func (c *ctx) rowPage(t *model.Table, r *row, typed formValues, errs []fieldErro
 	fd.Submit = "Save"
 	if notice != "" {
 		fd.Notice, fd.NoticeClass = notice, "ok"
+		if len(errs) > 0 {
+			fd.NoticeClass = "warn"
+		}
 	}
 	status := 200
 	if len(errs) > 0 {
@@ -913,8 +916,12 @@ func (c *ctx) htmlCreate(t *model.Table) *protocol.Response {
 	if bad != nil {
 		return bad
 	}
+	var rm *remapped
+	if plan := c.planFor(t, form.Get("_dsid")); plan != nil {
+		rm = plan.applyForm(form)
+	}
 	inst, typed := c.formInstance(t, form, true)
-	o := c.insert(t, inst)
+	o := c.insert(t, inst, rm)
 	if o.status == 201 {
 		return c.redirect(c.rowURL(o.row))
 	}
@@ -923,7 +930,7 @@ func (c *ctx) htmlCreate(t *model.Table) *protocol.Response {
 		if len(errs) == 0 {
 			errs = []fieldError{{Path: "", Message: o.msg}}
 		}
-		return c.newPage(t, typed, errs, "")
+		return c.newPage(t, typed, errs, rm.notice())
 	}
 	return c.htmlOutcome(t, o, nil)
 }
@@ -933,17 +940,21 @@ func (c *ctx) htmlUpdate(t *model.Table, cur *row) *protocol.Response {
 	if bad != nil {
 		return bad
 	}
+	var rm *remapped
+	if plan := c.planFor(t, form.Get("_dsid")); plan != nil {
+		rm = plan.applyForm(form)
+	}
 	inst, typed := c.formInstance(t, form, false)
-	o := c.update(t, cur.key(), inst, form.Get("_version"))
+	o := c.update(t, cur.key(), inst, form.Get("_version"), rm)
 	switch {
 	case o.status == 200:
 		if c.hx {
-			return c.rowPage(t, o.row, nil, nil, "Saved.")
+			return c.rowPage(t, o.row, nil, nil, strings.TrimSpace("Saved. "+rm.notice()))
 		}
 		return c.redirect(c.rowURL(o.row))
 	case o.status == 422:
 		r := cur
-		return c.rowPage(t, r, typed, o.errs, "")
+		return c.rowPage(t, r, typed, o.errs, rm.notice())
 	case o.status == 409 && o.current != nil:
 		return c.conflict(t, o.current, typed)
 	}

@@ -165,3 +165,51 @@ func TestLiveSchemaChange(t *testing.T) {
 		t.Fatalf("after drop column: %v", kinds)
 	}
 }
+
+func TestStaleWritesAreRemapped(t *testing.T) {
+	e, db, other := liveDB(t, `CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT NOT NULL, color TEXT, age INTEGER)`)
+	old := e.DSID()
+	if err := other.Script(`ALTER TABLE pets RENAME COLUMN name TO nickname; ALTER TABLE pets DROP COLUMN color`); err != nil {
+		t.Fatal(err)
+	}
+	// A JSON write against the old schema: the renamed column carries its
+	// value, the dropped column's value is kept aside and reported.
+	res := do(t, e, "POST", "/api/tables/pets/rows", `{"_dsid": "`+old+`", "name": "Rex", "color": "brown", "age": 3}`)
+	if res.Status != 201 {
+		t.Fatalf("stale create: %d %s", res.Status, res.Body)
+	}
+	var got struct {
+		Row      map[string]any `json:"row"`
+		Remapped struct {
+			From     string            `json:"from"`
+			To       string            `json:"to"`
+			Renamed  map[string]string `json:"renamed"`
+			Orphaned map[string]any    `json:"orphaned"`
+		} `json:"remapped"`
+	}
+	if err := json.Unmarshal(res.Body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Row["nickname"] != "Rex" || got.Remapped.From != old || got.Remapped.To != e.DSID() ||
+		got.Remapped.Renamed["name"] != "nickname" || got.Remapped.Orphaned["color"] != "brown" {
+		t.Fatalf("remapped create: %s", res.Body)
+	}
+	rows, err := db.Query(`SELECT tbl, key, dsid, col, value FROM _nakedhtmx_orphans`)
+	if err != nil || len(rows.Values) != 1 {
+		t.Fatalf("orphans: %v %v", rows, err)
+	}
+	if r := rows.Values[0]; r[0] != "pets" || r[1] != `{"id":1}` || r[2] != old || r[3] != "color" || r[4] != `"brown"` {
+		t.Errorf("orphan row = %v", r)
+	}
+	// An HTML form from before the change: the typed value lands in the renamed field.
+	res = do(t, e, "POST", "/t/pets/r/1", "_dsid="+old+"&name=Rexie&color=black&age=4",
+		"content-type", "application/x-www-form-urlencoded", "accept", "text/html", "hx-request", "true")
+	if res.Status != 200 || !strings.Contains(string(res.Body), `value="Rexie"`) || !strings.Contains(string(res.Body), "kept aside") {
+		t.Fatalf("stale form: %d %s", res.Status, res.Body)
+	}
+	// A value the new schema cannot take is a 422 that still reports the mapping.
+	res = do(t, e, "PATCH", "/api/tables/pets/rows/1", `{"_dsid": "`+old+`", "name": null}`)
+	if res.Status != 422 || !strings.Contains(string(res.Body), `"remapped"`) || !strings.Contains(string(res.Body), `"/nickname"`) {
+		t.Fatalf("stale invalid patch: %d %s", res.Status, res.Body)
+	}
+}

@@ -16,6 +16,7 @@ type outcome struct {
 	errs    []fieldError // 422
 	current *row         // 409: the row as it is now
 	msg     string       // a message for any failure
+	remap   *remapped    // set when the write was made against an older schema
 }
 
 func failed(status int, msg string) *outcome { return &outcome{status: status, msg: msg} }
@@ -69,7 +70,8 @@ func (c *ctx) writable(t *model.Table) string {
 }
 
 // insert validates and inserts one row.
-func (c *ctx) insert(t *model.Table, inst map[string]any) *outcome {
+func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *outcome) {
+	defer func() { out.remap = rm }()
 	if why := c.writable(t); why != "" {
 		return failed(403, why)
 	}
@@ -111,6 +113,9 @@ func (c *ctx) insert(t *model.Table, inst map[string]any) *outcome {
 			return failed(500, "the insert returned no row")
 		}
 		c.logOwn(t, nil, rows[0])
+		if err := c.keepOrphans(t, rm, rows[0].pkObject()); err != nil {
+			return c.dbFailure(err)
+		}
 		return &outcome{status: 201, row: rows[0]}
 	})
 }
@@ -198,7 +203,8 @@ func (c *ctx) readRow(t *model.Table, key []any) (*row, error) {
 
 // update applies the changed fields of patch to a row, checking its version
 // when one is given.
-func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version string) *outcome {
+func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version string, rm *remapped) (out *outcome) {
+	defer func() { out.remap = rm }()
 	if why := c.writable(t); why != "" {
 		return failed(403, why)
 	}
@@ -246,6 +252,9 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 			}
 			sets = append(sets, sqldb.Ident(col.Name)+" = ?")
 			args = append(args, sqlValue(col, v))
+		}
+		if err := c.keepOrphans(t, rm, cur.pkObject()); err != nil {
+			return c.dbFailure(err)
 		}
 		if len(sets) == 0 {
 			return &outcome{status: 200, row: cur}

@@ -143,6 +143,11 @@ func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {
 		return c.methodNotAllowed("GET, POST")
 	case len(segs) == 3 && segs[2] == "options":
 		return c.options(t)
+	case len(segs) == 3 && segs[2] == "changes" && !t.View && c.e.live.enabled:
+		if !get {
+			return c.methodNotAllowed("GET")
+		}
+		return c.changesPage(t)
 	case len(segs) == 3 && segs[2] == "live":
 		if !get {
 			return c.methodNotAllowed("GET")
@@ -160,6 +165,9 @@ func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {
 		if r == nil {
 			return c.fail(404, "no such row in "+t.Name)
 		}
+		if len(segs) == 5 && segs[4] == "history" && c.e.live.enabled {
+			return c.historyFragment(t, r)
+		}
 		if len(segs) == 5 {
 			if segs[4] != "delete" {
 				return c.fail(404, "no such page")
@@ -173,6 +181,9 @@ func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {
 			return c.methodNotAllowed("GET, POST")
 		}
 		if get {
+			if asof := c.query.Get("asof"); asof != "" {
+				return c.asOf(t, raw[3], asof)
+			}
 			return c.rowPage(t, r, nil, nil, "")
 		}
 		if m == "POST" {
@@ -232,6 +243,7 @@ type hiddenInput struct{ Name, Value string }
 type listData struct {
 	page
 	Label, Action, NewHref, CSVHref, Q string
+	ChangesHref                        string
 	FTS                                bool
 	Hidden                             []hiddenInput
 	Filters                            []link
@@ -301,6 +313,9 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		CSVHref: c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows.csv", Q: lq.q, FTS: t.FTS != "", Count: count}
 	if c.writable(t) == "" {
 		d.NewHref = c.tableURL(t.Name) + "/new"
+	}
+	if !t.View && c.e.live.enabled {
+		d.ChangesHref = c.tableURL(t.Name) + "/changes"
 	}
 	if csvq := encodeQuery(exportQuery(c.query)); csvq != "" {
 		d.CSVHref += "?" + csvq
@@ -744,6 +759,7 @@ type rowData struct {
 	page
 	Label, Heading, DeleteHref, CancelHref string
 	Live, Key                              string
+	HistoryHref                            string
 	Form                                   formData
 	Referenced                             []link
 }
@@ -783,6 +799,9 @@ func (c *ctx) rowPage(t *model.Table, r *row, typed formValues, errs []fieldErro
 	}
 	d.Referenced = c.referencedBy(t, r)
 	d.Live, d.Key = c.liveURL(t), r.pkPath()
+	if c.e.live.enabled {
+		d.HistoryHref = c.rowURL(r) + "/history"
+	}
 	return html(status, render.Page("row", d))
 }
 

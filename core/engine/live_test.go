@@ -213,3 +213,28 @@ func TestStaleWritesAreRemapped(t *testing.T) {
 		t.Fatalf("stale invalid patch: %d %s", res.Status, res.Body)
 	}
 }
+
+func TestHistoryAndAsOf(t *testing.T) {
+	e, _, other := liveDB(t, `CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER)`)
+	do(t, e, "POST", "/api/tables/pets/rows", `{"name": "Rex", "age": 3}`)
+	e.Tick()
+	do(t, e, "PATCH", "/api/tables/pets/rows/1", `{"age": 4}`)
+	e.Tick()
+	other.Script(`UPDATE pets SET name = 'Rexy' WHERE id = 1`)
+	e.Tick()
+	h := string(do(t, e, "GET", "/t/pets/r/1/history", "", "accept", "text/html").Body)
+	for _, want := range []string{"<del>3</del> → <ins>4</ins>", "<del>Rex</del> → <ins>Rexy</ins>", "?asof=1", "<b>insert</b>"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("history lacks %q:\n%s", want, h)
+		}
+	}
+	asof := do(t, e, "GET", "/t/pets/r/1?asof=2", "", "accept", "text/html")
+	if asof.Status != 200 || !strings.Contains(string(asof.Body), `value="4"`) || !strings.Contains(string(asof.Body), `value="Rex"`) ||
+		!strings.Contains(string(asof.Body), "nothing here can be saved") {
+		t.Errorf("as of change 2: %d\n%s", asof.Status, asof.Body)
+	}
+	changes := do(t, e, "GET", "/t/pets/changes", "", "accept", "text/html")
+	if changes.Status != 200 || strings.Count(string(changes.Body), "<li><div class=\"when\">") != 3 {
+		t.Errorf("recent changes: %d\n%s", changes.Status, changes.Body)
+	}
+}

@@ -97,6 +97,7 @@
     if (msg.oldKey === key && msg.key !== key) {
       notice("nh-row-moved", "Someone else changed this row's key; it now lives at another address.", "warn");
     }
+    document.body.dispatchEvent(new CustomEvent("nh-history")); // reload the history section
     if (!msg.values) return;
     let conflict = false;
     for (const el of fields(form)) {

@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/capture"
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/render"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+// historyEntry is one change as a person reads it.
+type historyEntry struct {
+	Seq             int64
+	At, Op, Row     string
+	RowHref, AsOf   string
+	Fields          []fieldChange
+	Unknown         bool // an outside change whose values were not captured
+}
+
+type fieldChange struct {
+	Name, Was, Is string
+}
+
+// describeEntry turns a log entry into what changed, field by field.
+func (c *ctx) describeEntry(t *model.Table, en capture.Entry, withRow bool) historyEntry {
+	h := historyEntry{Seq: en.Seq, At: en.At, Op: en.Op}
+	old, new := decodeValues(en.Old), decodeValues(en.New)
+	if key, ok := decodeKey(t, en.Key); ok {
+		path := keyPath(key)
+		if withRow {
+			h.Row = path
+			if en.Op != "delete" {
+				h.RowHref = c.tableURL(t.Name) + "/r/" + path
+			}
+		}
+		if en.New != "" {
+			h.AsOf = c.tableURL(t.Name) + "/r/" + path + "?asof=" + strconv.FormatInt(en.Seq, 10)
+		}
+	}
+	switch {
+	case en.Op == "insert" && new == nil, en.Op == "update" && (new == nil || old == nil), en.Op == "delete" && old == nil:
+		h.Unknown = true
+	}
+	for _, col := range t.Columns {
+		o, hadOld := old[col.Name]
+		n, hadNew := new[col.Name]
+		was, is := historyText(o, hadOld), historyText(n, hadNew)
+		switch en.Op {
+		case "insert":
+			if hadNew && n != nil {
+				h.Fields = append(h.Fields, fieldChange{col.Name, "", is})
+			}
+		case "delete":
+			if hadOld && o != nil {
+				h.Fields = append(h.Fields, fieldChange{col.Name, was, ""})
+			}
+		default:
+			if hadOld && hadNew && was != is {
+				h.Fields = append(h.Fields, fieldChange{col.Name, was, is})
+			}
+		}
+	}
+	return h
+}
+
+// decodeValues reads a logged row image, keeping numbers exact.
+func decodeValues(s string) map[string]any {
+	if s == "" {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var m map[string]any
+	if dec.Decode(&m) != nil {
+		return nil
+	}
+	return m
+}
+
+func historyText(v any, present bool) string {
+	if !present || v == nil {
+		return "—"
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// rowHistory is the history section of a row page.
+func (c *ctx) rowHistory(t *model.Table, r *row) []historyEntry {
+	if !c.e.live.enabled {
+		return nil
+	}
+	key := string(jsonBody(protocol.Values(r.key())))
+	entries, err := capture.ForRow(c.e.db, t.Name, key, 50)
+	if err != nil {
+		return nil
+	}
+	out := make([]historyEntry, 0, len(entries))
+	for _, en := range entries {
+		out = append(out, c.describeEntry(t, en, false))
+	}
+	return out
+}
+
+// changesPage lists a table's recent changes, newest first.
+func (c *ctx) changesPage(t *model.Table) *protocol.Response {
+	entries, _ := capture.ForTable(c.e.db, t.Name, 100)
+	var hs []historyEntry
+	for _, en := range entries {
+		hs = append(hs, c.describeEntry(t, en, true))
+	}
+	d := struct {
+		page
+		Label, Back string
+		History     []historyEntry
+	}{c.page("Recent changes · "+c.label(t), link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "Recent changes"}),
+		c.label(t), c.tableURL(t.Name), hs}
+	return html(200, render.Page("changes", d))
+}
+
+// asOf shows a row as it was right after a logged change (time travel, while
+// the log holds it).
+func (c *ctx) asOf(t *model.Table, keyRaw string, seqText string) *protocol.Response {
+	seq, err := strconv.ParseInt(seqText, 10, 64)
+	if err != nil {
+		return c.fail(400, "asof must be a change number")
+	}
+	rs, err := c.e.db.Query(`SELECT seq, tbl, op, key, coalesce(old_key, ''), coalesce(old, ''), coalesce(new, ''), at, coalesce(dsid, '') FROM "_nakedhtmx_changes" WHERE seq = ? AND tbl = ?`, seq, t.Name)
+	if err != nil || len(rs.Values) == 0 {
+		return c.fail(404, "the change log no longer holds change "+seqText+" of "+t.Name)
+	}
+	v := rs.Values[0]
+	newJSON := sqldb.Text(v[6])
+	key, ok := decodeKey(t, sqldb.Text(v[3]))
+	if !ok || newJSON == "" || keyPath(key) != keyRaw {
+		return c.fail(404, "change "+seqText+" holds no values for this row")
+	}
+	r := rowFromJSON(t, newJSON, key)
+	fd := c.buildForm(t, r, nil, nil, false)
+	fd.ReadOnly = true
+	for i := range fd.Fields {
+		fd.Fields[i].ReadOnly = true
+	}
+	fd.Notice, fd.NoticeClass = "As of "+sqldb.Text(v[7])+" (change "+seqText+", "+sqldb.Text(v[2])+"). This is history: nothing here can be saved.", "warn"
+	heading := c.rowHeading(t, r)
+	d := rowData{page: c.page(heading+" as of "+sqldb.Text(v[7]), link{Text: c.label(t), Href: c.tableURL(t.Name)},
+		link{Text: heading, Href: c.tableURL(t.Name) + "/r/" + keyRaw}, link{Text: "as of change " + seqText}),
+		Label: c.label(t), Heading: heading + " (history)", Form: fd}
+	return html(200, render.Page("row", d))
+}
+
+// historyFragment answers the row page's lazily loaded history section:
+// it holds times, so it stays out of the page itself (and out of the
+// golden corpus, which must not depend on the clock).
+func (c *ctx) historyFragment(t *model.Table, r *row) *protocol.Response {
+	return html(200, render.Page("history-section", c.rowHistory(t, r)))
+}

@@ -14,11 +14,11 @@ import (
 
 // historyEntry is one change as a person reads it.
 type historyEntry struct {
-	Seq             int64
-	At, Op, Row     string
-	RowHref, AsOf   string
-	Fields          []fieldChange
-	Unknown         bool // an outside change whose values were not captured
+	Seq           int64
+	At, Op, Row   string
+	RowHref, AsOf string
+	Fields        []fieldChange
+	Unknown       bool // an outside change whose values were not captured
 }
 
 type fieldChange struct {

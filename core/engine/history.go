@@ -59,8 +59,12 @@ func (c *ctx) describeEntry(t *model.Table, en capture.Entry, withRow bool) hist
 				h.Fields = append(h.Fields, fieldChange{col.Name, was, ""})
 			}
 		default:
-			if hadOld && hadNew && was != is {
+			switch {
+			case hadOld && hadNew && was != is:
 				h.Fields = append(h.Fields, fieldChange{col.Name, was, is})
+			case old == nil && hadNew:
+				// The earlier values were not captured: say what the row became.
+				h.Fields = append(h.Fields, fieldChange{col.Name, "?", is})
 			}
 		}
 	}

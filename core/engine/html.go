@@ -253,7 +253,7 @@ type listData struct {
 	Rows                               []listRow
 	NextHref, FirstHref                string
 	Partial                            bool // an htmx fragment: the list state travels out of band
-	Live                               string
+	Live, Table                        string
 }
 
 // listHref builds a list URL from the current query with changes applied.
@@ -348,7 +348,7 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	for _, r := range rows {
 		d.Rows = append(d.Rows, c.listRow(t, fields, r, labels))
 	}
-	d.Live = c.liveURL(t)
+	d.Live, d.Table = c.liveURL(t), t.Name
 	if next != "" {
 		d.NextHref = c.listHref(t, map[string]string{"after": next})
 	}
@@ -758,7 +758,7 @@ func (c *ctx) referenceField(ff *formField, f *schema.Field, value string) {
 type rowData struct {
 	page
 	Label, Heading, DeleteHref, CancelHref string
-	Live, Key                              string
+	Live, Key, Table                       string
 	HistoryHref                            string
 	Form                                   formData
 	Referenced                             []link
@@ -798,7 +798,7 @@ func (c *ctx) rowPage(t *model.Table, r *row, typed formValues, errs []fieldErro
 		d.DeleteHref = c.rowURL(r) + "/delete"
 	}
 	d.Referenced = c.referencedBy(t, r)
-	d.Live, d.Key = c.liveURL(t), r.pkPath()
+	d.Live, d.Key, d.Table = c.liveURL(t), r.pkPath(), t.Name
 	if c.e.live.enabled {
 		d.HistoryHref = c.rowURL(r) + "/history"
 	}
@@ -840,11 +840,11 @@ func (c *ctx) newPage(t *model.Table, typed formValues, errs []fieldError, notic
 	if len(errs) > 0 {
 		status = 422
 	}
-	if c.hx && c.req.Method == "POST" {
+	if c.hx {
 		return html(status, render.Page("form", fd))
 	}
 	d := rowData{page: c.page("New row · "+c.label(t), link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "New row"}),
-		Label: c.label(t), Heading: "New row in " + c.label(t), Form: fd}
+		Label: c.label(t), Heading: "New row in " + c.label(t), Form: fd, Live: c.liveURL(t), Table: t.Name}
 	return html(status, render.Page("new", d))
 }
 

@@ -64,6 +64,17 @@ func (n *native) Handle(req *protocol.Request) (*protocol.Response, error) {
 	return n.eng.Handle(req), nil
 }
 
+// Tick reads the change log (PROTOCOL.md, "Live"); the CLI's hub calls it on
+// its timer and after every write, under the same lock as Handle.
+func (n *native) Tick() (protocol.TickResult, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return protocol.TickResult{}, fmt.Errorf("nakedhtmx: the database is closed")
+	}
+	return n.eng.Tick(), nil
+}
+
 func (n *native) SetConfig(raw json.RawMessage) error {
 	cfg, err := engine.ParseConfig(raw)
 	if err != nil {

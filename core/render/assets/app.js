@@ -140,8 +140,66 @@
     else if (el.dataset.view === "row") onRowChange(msg, el.dataset.key);
   });
 
+  // The schema changed: patch this screen without a reload, keeping what the
+  // person typed, under a renamed field's new name too.
+  async function onSchema(msg) {
+    const el = live();
+    if (!el) return;
+    document.querySelector("meta[name=nakedhtmx-dsid]")?.setAttribute("content", msg.dsid);
+    const foot = document.querySelector(".foot code");
+    if (foot) foot.textContent = msg.dsid;
+    let table = el.dataset.table;
+    const mine = msg.changes.filter((c) => c.table === table || c.from === table);
+    const gone = mine.find((c) => c.kind === "table-dropped" && c.table === table);
+    if (gone) {
+      notice("nh-schema", "This table was dropped from the database. Nothing more can be saved here; what you typed is still on screen.", "error");
+      document.querySelectorAll("#record button[type=submit]").forEach((b) => (b.disabled = true));
+      return;
+    }
+    const moved = mine.find((c) => c.kind === "table-renamed" && c.from === table);
+    let url = location.pathname + location.search;
+    if (moved) {
+      const seg = "/t/" + encodeURIComponent(table);
+      url = url.replace(seg, "/t/" + encodeURIComponent(moved.table));
+      table = moved.table;
+      el.dataset.table = table;
+      history.replaceState(null, "", url);
+    }
+    const cols = mine.filter((c) => c.kind.startsWith("column-"));
+    if (!moved && cols.length === 0) return;
+    if (el.dataset.view === "list") {
+      await htmx.ajax("GET", url, { target: "#list", swap: "outerMorph" });
+      notice("nh-schema", "The table's columns changed; the list shows them now.", "ok");
+      return;
+    }
+    const form = document.getElementById("record");
+    if (!form) return;
+    const typed = {};
+    for (const f of fields(form)) if (fieldValue(f) !== f.dataset.base) typed[f.name] = fieldValue(f);
+    for (const c of cols) {
+      if (c.kind === "column-renamed" && c.from in typed) {
+        typed[c.column] = typed[c.from];
+        delete typed[c.from];
+      }
+    }
+    await htmx.ajax("GET", url, { target: "#record", swap: "outerMorph" });
+    const fresh = document.getElementById("record");
+    remember(fresh);
+    const lost = [];
+    for (const [name, v] of Object.entries(typed)) {
+      const f = fields(fresh).find((x) => x.name === name);
+      if (f) {
+        if (f.type === "checkbox") f.checked = v === "1";
+        else f.value = v;
+      } else lost.push(name + ": " + v);
+    }
+    let text = "The table's columns changed while you were editing; the form follows them and keeps what you typed.";
+    if (lost.length) text += " These fields no longer exist; your input was: " + lost.join("; ");
+    notice("nh-schema", text, lost.length ? "warn" : "ok");
+  }
+
   document.addEventListener("nh-schema", (ev) => {
-    document.dispatchEvent(new CustomEvent("nakedhtmx:schema", { detail: JSON.parse(ev.detail.data) }));
+    onSchema(JSON.parse(ev.detail.data));
   });
 
   document.addEventListener("reset", () => {

@@ -20,6 +20,46 @@ type liveState struct {
 	dataVersion int64
 	dirty       bool // this engine wrote since the last tick
 	sincePrune  int
+	// renamed maps old table names to new ones, learned from schema events:
+	// a write made right after an outside RENAME TABLE is logged under the old
+	// name until the triggers are re-created.
+	renamed map[string]string
+}
+
+// tableOf resolves a logged table name, following renames.
+func (e *Engine) tableOf(name string) *model.Table {
+	for i := 0; i < 16; i++ {
+		if t := e.st.db.Table(name); t != nil {
+			return t
+		}
+		next, ok := e.live.renamed[name]
+		if !ok {
+			return nil
+		}
+		name = next
+	}
+	return nil
+}
+
+// learnRenames reads table renames out of schema events.
+func (e *Engine) learnRenames(entries []Entry) {
+	for _, en := range entries {
+		if en.Op != "schema" {
+			continue
+		}
+		var data struct {
+			Changes []schema.Change `json:"changes"`
+		}
+		json.Unmarshal([]byte(en.New), &data)
+		for _, ch := range data.Changes {
+			if ch.Kind == "table-renamed" {
+				if e.live.renamed == nil {
+					e.live.renamed = map[string]string{}
+				}
+				e.live.renamed[ch.From] = ch.Table
+			}
+		}
+	}
 }
 
 // batch bounds the entries one tick turns into messages; the next tick
@@ -92,6 +132,7 @@ func (e *Engine) tick() (res protocol.TickResult) {
 	if len(entries) == batch {
 		e.live.dirty = true // more to read on the next tick
 	}
+	e.learnRenames(entries)
 	e.fillOutside(entries)
 	c := e.liveCtx()
 	for _, en := range entries {
@@ -130,7 +171,7 @@ func (e *Engine) fillOutside(entries []Entry) {
 		if en.Op == "schema" || (en.New != "" && en.Old != "") || en.Op == "delete" && en.Old != "" {
 			continue
 		}
-		t := e.st.db.Table(en.Table)
+		t := e.tableOf(en.Table)
 		if t == nil {
 			continue
 		}
@@ -225,10 +266,11 @@ func (c *ctx) message(en Entry) protocol.Message {
 		m.Page = sse(en.Seq, "nh-schema", body)
 		return m
 	}
-	t := c.st.db.Table(en.Table)
-	if t == nil || c.table(en.Table) == nil {
+	t := c.e.tableOf(en.Table)
+	if t == nil || c.table(t.Name) == nil {
 		return m // a table gone since, or hidden: nothing to say
 	}
+	m.Table = t.Name
 	key, ok := decodeKey(t, en.Key)
 	if !ok {
 		return m

@@ -238,3 +238,33 @@ func TestHistoryAndAsOf(t *testing.T) {
 		t.Errorf("recent changes: %d\n%s", changes.Status, changes.Body)
 	}
 }
+
+func TestLiveEveryDDL(t *testing.T) {
+	e, _, other := liveDB(t, `CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER)`)
+	step := func(sql, want string) {
+		t.Helper()
+		if err := other.Script(sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		var got []string
+		for _, ev := range events(t, e.Tick().Messages) {
+			if ev.Changes != nil {
+				got = append(got, string(ev.Changes))
+			} else {
+				got = append(got, ev.Table+":"+ev.Op)
+			}
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("after %s:\n got  %s\n want %s", sql, strings.Join(got, " "), want)
+		}
+	}
+	step(`ALTER TABLE pets RENAME TO animals; INSERT INTO animals (name) VALUES ('Rex')`,
+		`animals:insert [{"kind":"table-renamed","table":"animals","from":"pets"}]`)
+	step(`INSERT INTO animals (name) VALUES ('Tom')`, `animals:insert`)
+	step(`CREATE TABLE toys (id INTEGER PRIMARY KEY, label TEXT)`, `[{"kind":"table-added","table":"toys"}]`)
+	step(`CREATE TABLE animals_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age REAL);
+		INSERT INTO animals_new SELECT * FROM animals; DROP TABLE animals; ALTER TABLE animals_new RENAME TO animals`,
+		`[{"kind":"column-retyped","table":"animals","column":"age","was":["integer","null"],"is":["number","null"]}]`)
+	step(`UPDATE animals SET age = 2.5 WHERE id = 1`, `animals:update`)
+	step(`DROP TABLE toys`, `[{"kind":"table-dropped","table":"toys"}]`)
+}

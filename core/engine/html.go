@@ -930,14 +930,24 @@ func (c *ctx) formInstance(t *model.Table, form url.Values, create bool) (map[st
 	return inst, typed
 }
 
-func (c *ctx) htmlCreate(t *model.Table) *protocol.Response {
+// remappedForm reads a posted form and maps it onto the current schema when
+// it was made against an older one.
+func (c *ctx) remappedForm(t *model.Table) (url.Values, *remapped, *protocol.Response) {
 	form, bad := c.formBody()
 	if bad != nil {
-		return bad
+		return nil, nil, bad
 	}
 	var rm *remapped
 	if plan := c.planFor(t, form.Get("_dsid")); plan != nil {
 		rm = plan.applyForm(form)
+	}
+	return form, rm, nil
+}
+
+func (c *ctx) htmlCreate(t *model.Table) *protocol.Response {
+	form, rm, bad := c.remappedForm(t)
+	if bad != nil {
+		return bad
 	}
 	inst, typed := c.formInstance(t, form, true)
 	o := c.insert(t, inst, rm)
@@ -955,13 +965,9 @@ func (c *ctx) htmlCreate(t *model.Table) *protocol.Response {
 }
 
 func (c *ctx) htmlUpdate(t *model.Table, cur *row) *protocol.Response {
-	form, bad := c.formBody()
+	form, rm, bad := c.remappedForm(t)
 	if bad != nil {
 		return bad
-	}
-	var rm *remapped
-	if plan := c.planFor(t, form.Get("_dsid")); plan != nil {
-		rm = plan.applyForm(form)
 	}
 	inst, typed := c.formInstance(t, form, false)
 	o := c.update(t, cur.key(), inst, form.Get("_version"), rm)

@@ -75,27 +75,10 @@ func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *ou
 	if why := c.writable(t); why != "" {
 		return failed(403, why)
 	}
-	errs, err := c.validate(t, inst)
-	if err != nil {
-		return failed(500, err.Error())
+	if bad := c.judge(t, inst, inst); bad != nil {
+		return bad
 	}
-	errs = append(errs, computedErrors(t, inst)...)
-	if errs == nil {
-		errs = c.checkReferences(t, inst)
-	}
-	if errs != nil {
-		return &outcome{status: 422, errs: errs}
-	}
-	var cols []string
-	var args []any
-	for _, col := range t.Columns {
-		v, ok := inst[col.Name]
-		if !ok || col.Generated {
-			continue
-		}
-		cols = append(cols, sqldb.Ident(col.Name))
-		args = append(args, sqlValue(col, v))
-	}
+	cols, args := assignments(t, inst, "")
 	sql := "INSERT INTO " + sqldb.Ident(t.Name)
 	if len(cols) == 0 {
 		sql += " DEFAULT VALUES"
@@ -144,6 +127,40 @@ func (c *ctx) logOwn(t *model.Table, old, new *row) {
 		n = string(jsonBody(new.object()))
 	}
 	capture.Fill(c.e.db, seq, o, n)
+}
+
+// judge validates the whole row a write would leave (inst) against the
+// schema, but only what the write changes counts: a value stored long ago
+// that the schema would refuse must not block an edit elsewhere. It returns
+// the 422 outcome, or nil when the write may go ahead.
+func (c *ctx) judge(t *model.Table, inst, changed map[string]any) *outcome {
+	errs, err := c.validate(t, inst)
+	if err != nil {
+		return failed(500, err.Error())
+	}
+	errs = onlyPatched(errs, changed)
+	errs = append(errs, computedErrors(t, changed)...)
+	if errs == nil {
+		errs = c.checkReferences(t, changed)
+	}
+	if errs != nil {
+		return &outcome{status: 422, errs: errs}
+	}
+	return nil
+}
+
+// assignments lists the written columns (quoted, with suffix) and their
+// bound values, in column order; generated columns are SQLite's to fill.
+func assignments(t *model.Table, values map[string]any, suffix string) (cols []string, args []any) {
+	for _, col := range t.Columns {
+		v, ok := values[col.Name]
+		if !ok || col.Generated {
+			continue
+		}
+		cols = append(cols, sqldb.Ident(col.Name)+suffix)
+		args = append(args, sqlValue(col, v))
+	}
+	return cols, args
 }
 
 // computedErrors refuses values for generated columns, which SQLite computes.
@@ -229,30 +246,10 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 		for k, v := range patch {
 			inst[k] = v
 		}
-		errs, err := c.validate(t, inst)
-		if err != nil {
-			return failed(500, err.Error())
+		if bad := c.judge(t, inst, patch); bad != nil {
+			return bad
 		}
-		// Only what this write changes is judged: a value stored long ago
-		// that the schema would refuse must not block an edit elsewhere.
-		errs = onlyPatched(errs, patch)
-		errs = append(errs, computedErrors(t, patch)...)
-		if errs == nil {
-			errs = c.checkReferences(t, patch)
-		}
-		if errs != nil {
-			return &outcome{status: 422, errs: errs}
-		}
-		var sets []string
-		var args []any
-		for _, col := range t.Columns {
-			v, ok := patch[col.Name]
-			if !ok || col.Generated {
-				continue
-			}
-			sets = append(sets, sqldb.Ident(col.Name)+" = ?")
-			args = append(args, sqlValue(col, v))
-		}
+		sets, args := assignments(t, patch, " = ?")
 		if err := c.keepOrphans(t, rm, cur.pkObject()); err != nil {
 			return c.dbFailure(err)
 		}

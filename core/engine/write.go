@@ -75,7 +75,7 @@ func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *ou
 	if why := c.writable(t); why != "" {
 		return failed(403, why)
 	}
-	if bad := c.judge(t, inst, inst); bad != nil {
+	if bad := c.judge(t, inst, nil); bad != nil {
 		return bad
 	}
 	cols, args := assignments(t, inst, "")
@@ -130,15 +130,19 @@ func (c *ctx) logOwn(t *model.Table, old, new *row) {
 }
 
 // judge validates the whole row a write would leave (inst) against the
-// schema, but only what the write changes counts: a value stored long ago
-// that the schema would refuse must not block an edit elsewhere. It returns
-// the 422 outcome, or nil when the write may go ahead.
+// schema. For an update (changed is the patch) only what the write changes
+// counts: a value stored long ago that the schema would refuse must not block
+// an edit elsewhere. It returns the 422 outcome, or nil to go ahead.
 func (c *ctx) judge(t *model.Table, inst, changed map[string]any) *outcome {
 	errs, err := c.validate(t, inst)
 	if err != nil {
 		return failed(500, err.Error())
 	}
-	errs = onlyPatched(errs, changed)
+	if changed != nil {
+		errs = onlyPatched(errs, changed)
+	} else {
+		changed = inst
+	}
 	errs = append(errs, computedErrors(t, changed)...)
 	if errs == nil {
 		errs = c.checkReferences(t, changed)

@@ -57,7 +57,7 @@ test-ts: build
 	bash bindings/ts/test/run.sh
 
 test-http: build
-	for h in go wasm deno bun node; do node tests/http/run.ts --host $$h || exit 1; done
+	for h in go wasm deno bun node node22; do node tests/http/run.ts --host $$h || exit 1; done
 	node tests/http/run.ts --compare
 
 test-browser: build

@@ -5,6 +5,7 @@
 //	h, err := nakedhtmx.New(ctx, nakedhtmx.Options{DB: "app.db", BasePath: "/admin"})
 //	...
 //	http.Handle("/admin/", h)
+//	srv.RegisterOnShutdown(h.EndStreams) // live event streams end on shutdown
 //
 // The seam between this package and the core is bindings/PROTOCOL.md; read it
 // before changing anything here. Programs that can link the core directly
@@ -81,6 +82,7 @@ type Host struct {
 	open     openRequest
 	dsid     string
 	http     *httphost.Adapter
+	live     *httphost.Hub // ServeHTTP's event streams; ticks from the first ServeHTTP on
 	closed   bool
 }
 
@@ -131,7 +133,8 @@ func New(ctx context.Context, opts Options) (_ *Host, err error) {
 		config = json.RawMessage("null")
 	}
 	h.open = openRequest{BasePath: opts.BasePath, Config: config, Host: HostName, AuthToken: opts.AuthToken}
-	h.http = &httphost.Adapter{Handler: h, BasePath: opts.BasePath, MaxBody: opts.MaxBody, ErrorLog: h.logf}
+	h.live = &httphost.Hub{Ticker: h, ErrorLog: h.logf}
+	h.http = &httphost.Adapter{Handler: h, BasePath: opts.BasePath, MaxBody: opts.MaxBody, ErrorLog: h.logf, Live: h.live}
 
 	if h.db, err = sqlite.Open(opts.DB); err != nil {
 		return nil, err
@@ -373,9 +376,14 @@ func (h *Host) Handle(req *protocol.Request) (*protocol.Response, error) {
 	return protocol.DecodeResponse(out)
 }
 
-// ServeHTTP serves the app, with the body cap and continuation streaming of
-// bindings/go/httphost. Mount it under Options.BasePath.
-func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.http.ServeHTTP(w, r) }
+// ServeHTTP serves the app, with the body cap, continuation streaming and
+// live event streams of bindings/go/httphost. Mount it under
+// Options.BasePath. The first call starts the ticks that feed the streams
+// (see Tick); on shutdown, end the streams with EndStreams.
+func (h *Host) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.live.Start()
+	h.http.ServeHTTP(w, r)
+}
 
 // SetConfig gives the core a changed nakedhtmx.json (nil for none). On error
 // (the core rejected it) the previous config stays in force.
@@ -405,8 +413,26 @@ func (h *Host) DSID() string {
 	return h.dsid
 }
 
-// Tick calls the core's nh_tick (reserved for live updates; `{}` today).
-func (h *Host) Tick() (json.RawMessage, error) {
+// Tick calls the core's nh_tick: the live messages since the last tick
+// (PROTOCOL.md, "Live"). ServeHTTP's hub calls it every 50 ms and after each
+// write; a program that serves through its own httphost.Hub calls it from
+// there instead, never from both.
+func (h *Host) Tick() (protocol.TickResult, error) {
+	var res protocol.TickResult
+	out, err := h.tickRaw()
+	if err != nil {
+		return res, err
+	}
+	if len(out) == 0 {
+		return res, errors.New("core returned no tick result")
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return res, fmt.Errorf("core tick result %.100q: %w", out, err)
+	}
+	return res, nil
+}
+
+func (h *Host) tickRaw() ([]byte, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ctx := context.Background()
@@ -420,9 +446,15 @@ func (h *Host) Tick() (json.RawMessage, error) {
 	return h.take(ctx, r[0])
 }
 
-// Close releases the module and closes the database. Calls after Close fail
-// with ErrClosed.
+// EndStreams ends every event stream ServeHTTP holds open and stops its
+// ticks. Give it to http.Server.RegisterOnShutdown, or Shutdown waits for
+// streams that never end on their own. Close calls it too.
+func (h *Host) EndStreams() { h.live.Close() }
+
+// Close ends the event streams, releases the module and closes the
+// database. Calls after Close fail with ErrClosed.
 func (h *Host) Close() error {
+	h.live.Close() // first: its ticks take h.mu
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {

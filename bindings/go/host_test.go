@@ -1,6 +1,7 @@
 package nakedhtmx
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
@@ -300,10 +302,148 @@ func TestHostSetConfig(t *testing.T) {
 }
 
 func TestHostTick(t *testing.T) {
-	h := newHost(t, "", Options{})
-	out, err := h.Tick()
-	if err != nil || !json.Valid(out) {
-		t.Fatalf("%s %v", out, err)
+	h := newHost(t, albums, Options{})
+	if res, err := h.Tick(); err != nil || len(res.Messages) != 0 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	res, err := h.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/api/tables/Album/rows",
+		Headers: map[string]string{"content-type": "application/json", "accept": "application/json"}},
+		Body: []byte(`{"Title": "Abbey Road"}`)})
+	if err != nil || res.Status != 201 {
+		t.Fatalf("POST: %v %+v", err, res)
+	}
+	tick, err := h.Tick()
+	if err != nil || len(tick.Messages) != 1 {
+		t.Fatalf("%+v %v", tick, err)
+	}
+	m := tick.Messages[0]
+	if m.ID <= 0 || m.Table != "Album" || !strings.Contains(m.API, "event: change") || !strings.Contains(m.Page, "event: nh-change") {
+		t.Fatalf("message %+v", m)
+	}
+}
+
+// sseReader reads an event stream line by line on its own goroutine.
+type sseReader struct {
+	lines chan string
+	err   chan error
+}
+
+func readSSE(body io.Reader) *sseReader {
+	r := &sseReader{lines: make(chan string, 1024), err: make(chan error, 1)}
+	go func() {
+		br := bufio.NewReader(body)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				r.err <- err
+				close(r.lines)
+				return
+			}
+			r.lines <- strings.TrimSuffix(line, "\n")
+		}
+	}()
+	return r
+}
+
+// event returns the data of the next event called name.
+func (r *sseReader) event(t *testing.T, name string) string {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	seen := false
+	for {
+		select {
+		case line, ok := <-r.lines:
+			if !ok {
+				t.Fatalf("the stream ended: %v", <-r.err)
+			}
+			if line == "event: "+name {
+				seen = true
+			} else if seen && strings.HasPrefix(line, "data: ") {
+				return strings.TrimPrefix(line, "data: ")
+			}
+		case <-timeout:
+			t.Fatalf("no %s event within 10 s", name)
+		}
+	}
+}
+
+// Live through ServeHTTP: the embedder's handler keeps event streams open,
+// announces its own writes and those of another connection, and ends the
+// streams on shutdown.
+func TestHostLive(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "live.db")
+	h := newHost(t, albums, Options{BasePath: "/admin", DB: file})
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.RegisterOnShutdown(h.EndStreams)
+	srv.Start()
+	defer srv.Close()
+
+	open := func(path string) *sseReader {
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+			b, _ := io.ReadAll(res.Body)
+			t.Fatalf("%s: %d %s %s", path, res.StatusCode, res.Header.Get("Content-Type"), b)
+		}
+		return readSSE(res.Body)
+	}
+	api := open("/admin/api/events")
+	page := open("/admin/t/Album/live")
+
+	// Its own write: announced by the tick right after the POST.
+	res, err := http.Post(srv.URL+"/admin/api/tables/Album/rows", "application/json", strings.NewReader(`{"Title": "Abbey Road"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 {
+		t.Fatalf("POST: %d", res.StatusCode)
+	}
+	var ev struct {
+		Table, Op string
+		PK        map[string]any
+	}
+	if err := json.Unmarshal([]byte(api.event(t, "change")), &ev); err != nil || ev.Table != "Album" || ev.Op != "insert" {
+		t.Fatalf("change %+v %v", ev, err)
+	}
+	if data := page.event(t, "nh-change"); !strings.Contains(data, "Abbey Road") {
+		t.Fatalf("nh-change %s", data)
+	}
+
+	// Another connection's write: found by the timer's ticks.
+	other, err := sqlite.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Script(`UPDATE Album SET Title = 'Let It Be (remaster)' WHERE AlbumId = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(api.event(t, "change")), &ev); err != nil || ev.Op != "update" || ev.PK["AlbumId"] != float64(1) {
+		t.Fatalf("change %+v %v", ev, err)
+	}
+	if data := page.event(t, "nh-change"); !strings.Contains(data, "remaster") {
+		t.Fatalf("nh-change %s", data)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := srv.Config.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("shutdown took %v", d)
+	}
+	for _, r := range []*sseReader{api, page} {
+		for range r.lines {
+		}
+		if err := <-r.err; err != io.EOF {
+			t.Fatalf("stream ended with %v", err)
+		}
 	}
 }
 

@@ -6,7 +6,9 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./fixture.ts";
 
-export const HOSTS = ["go", "wasm", "deno", "bun", "node"] as const;
+// node22: the Node CLI on Node 22.12 (node:sqlite behind a flag, rows as
+// objects), installed on first use by bindings/ts/test/node22.sh.
+export const HOSTS = ["go", "wasm", "deno", "bun", "node", "node22"] as const;
 export type HostName = (typeof HOSTS)[number];
 
 export interface HostCommand {
@@ -21,7 +23,8 @@ export function hostPrerequisites(host: HostName): string[] {
     case "wasm": return [join(repoRoot, "bindings/go/cmd/nakedhtmx-wasm"), join(repoRoot, "dist/core.wasm")];
     case "deno": return [join(repoRoot, "deno/serve.ts"), join(repoRoot, "dist/core.wasm")];
     case "bun":
-    case "node": return [join(repoRoot, "npm/bin/nakedhtmx.js"), join(repoRoot, "dist/core.wasm")];
+    case "node":
+    case "node22": return [join(repoRoot, "npm/bin/nakedhtmx.js"), join(repoRoot, "dist/core.wasm")];
   }
 }
 
@@ -67,6 +70,11 @@ export function prepareHost(host: HostName, tmp: string): HostCommand {
     case "deno": return { cmd: "deno", args: ["run", "-A", "deno/serve.ts"] };
     case "bun": return { cmd: "bun", args: ["npm/bin/nakedhtmx.js"] };
     case "node": return { cmd: "node", args: ["npm/bin/nakedhtmx.js"] };
+    case "node22": {
+      const r = spawnSync("bash", [join(repoRoot, "bindings/ts/test/node22.sh")], { cwd: repoRoot, encoding: "utf8" });
+      if (r.status !== 0) throw new Error(`cannot install Node 22.12:\n${r.stderr || r.error}`);
+      return { cmd: r.stdout.trim(), args: ["npm/bin/nakedhtmx.js"] };
+    }
   }
 }
 

@@ -29,6 +29,9 @@ import (
 // Backend is an opened core over one database.
 type Backend interface {
 	httphost.Handler
+	// Ticker reports live messages; the server's hub calls it every 50 ms
+	// and after each write (PROTOCOL.md, "Live").
+	httphost.Ticker
 	// SetConfig applies a changed nakedhtmx.json (nil: none); on error the
 	// previous config stays in force.
 	SetConfig(json.RawMessage) error
@@ -264,6 +267,9 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	// The stamp is taken before the read: a change in between is then
+	// applied (again) rather than missed.
+	configStamp := stamp(f.config)
 	config, err := readConfig(f.config, f.configSet)
 	if err != nil {
 		return err
@@ -288,16 +294,22 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
+	live := &httphost.Hub{Ticker: backend, ErrorLog: logf}
+	live.Start()
+	defer live.Close() // before the deferred backend.Close: a tick must not outlive it
 	srv := &http.Server{
-		Handler:           &httphost.Adapter{Handler: backend, ErrorLog: logf},
+		Handler:           &httphost.Adapter{Handler: backend, ErrorLog: logf, Live: live},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	// Event streams never end on their own: Shutdown ends them first, so it
+	// only waits for ordinary requests.
+	srv.RegisterOnShutdown(live.Close)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	go p.watchConfig(watchCtx, f.config, backend, logf)
+	go p.watchConfig(watchCtx, f.config, configStamp, backend, logf)
 
 	port := ln.Addr().(*net.TCPAddr).Port
 	fmt.Fprintf(stdout, "%s: serving %s at http://%s/\n", p.Name, f.db, net.JoinHostPort(f.host, strconv.Itoa(port)))
@@ -308,13 +320,14 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	case <-ctx.Done():
 	}
 	stopWatch()
-	// Give requests in flight a moment; open event streams never finish on
-	// their own, so after that the connections are closed.
+	// Give requests in flight a moment (the hub has ended the event
+	// streams); after that the connections are closed.
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		srv.Close()
 	}
+	live.Close() // Shutdown does not wait for its hooks; no tick may follow
 	if err := backend.Close(); err != nil {
 		return fmt.Errorf("closing the database: %w", err)
 	}
@@ -322,15 +335,15 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 }
 
 // watchConfig re-reads the config file whenever its modification time or
-// size changes (or it appears or disappears) and hands it to the backend.
+// size changes from last (or it appears or disappears) and hands it to the
+// backend.
 // Polling, not inotify: it works the same on every OS and on network
 // filesystems, and a second of delay is fine for a config file.
-func (p *Program) watchConfig(ctx context.Context, path string, b Backend, logf func(string, ...any)) {
+func (p *Program) watchConfig(ctx context.Context, path string, last fileStamp, b Backend, logf func(string, ...any)) {
 	interval := p.ConfigPoll
 	if interval <= 0 {
 		interval = time.Second
 	}
-	last := stamp(path)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -59,16 +60,53 @@ func TestIsLoopback(t *testing.T) {
 	}
 }
 
-// fake is a Backend that answers like the core's schema routes.
+// fake is a Backend that answers like the core's schema routes, and
+// subscribes /events; writes to /rows make a live message.
 type fake struct {
-	mu      sync.Mutex
-	tables  map[string]string // name -> "ui" JSON
-	configs []string
-	closed  int
-	reject  bool
+	mu        sync.Mutex
+	tables    map[string]string // name -> "ui" JSON
+	configs   []string
+	closed    int
+	reject    bool
+	pending   []protocol.Message
+	seq       int64
+	ticks     int
+	lateTicks int // ticks after Close
+}
+
+func (f *fake) Tick() (protocol.TickResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ticks++
+	if f.closed > 0 {
+		f.lateTicks++
+		return protocol.TickResult{}, errors.New("closed")
+	}
+	res := protocol.TickResult{Messages: f.pending}
+	f.pending = nil
+	return res, nil
+}
+
+func (f *fake) tickCounts() (int, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ticks, f.lateTicks
 }
 
 func (f *fake) Handle(r *protocol.Request) (*protocol.Response, error) {
+	if r.Path == "/events" {
+		return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 200,
+			Headers:   [][2]string{{"content-type", "text/event-stream"}},
+			Subscribe: &protocol.Subscribe{Format: "api"}}, Body: []byte("retry: 1000\n\n")}, nil
+	}
+	if r.Path == "/rows" && r.Method == "POST" {
+		f.mu.Lock()
+		f.seq++
+		f.pending = append(f.pending, protocol.Message{ID: f.seq, Table: "t",
+			API: fmt.Sprintf("id: %d\nevent: change\ndata: {}\n\n", f.seq)})
+		f.mu.Unlock()
+		return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 201}}, nil
+	}
 	ok := func(body string) (*protocol.Response, error) {
 		return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 200,
 			Headers: [][2]string{{"content-type", "application/json"}}}, Body: []byte(body)}, nil
@@ -251,6 +289,35 @@ func TestServeAndShutdown(t *testing.T) {
 	if string(body) != `{"path":"/t/a%2Fb"}` {
 		t.Fatalf("body %s", body)
 	}
+
+	// Live: the server ticks on its own, and a write's event is on the
+	// stream by the time the write's answer arrives.
+	stream, err := http.Get(m + "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	events := bufio.NewReader(stream.Body)
+	if line, _ := events.ReadString('\n'); line != "retry: 1000\n" {
+		t.Fatalf("stream starts with %q", line)
+	}
+	events.ReadString('\n')
+	deadline := time.Now().Add(5 * time.Second)
+	for n, _ := b.tickCounts(); n < 3; n, _ = b.tickCounts() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d ticks in 5 s", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if res, err := http.Post(m+"rows", "text/plain", nil); err != nil || res.StatusCode != 201 {
+		t.Fatalf("POST: %v %v", res, err)
+	}
+	if line, _ := events.ReadString('\n'); line != "id: 1\n" {
+		t.Fatalf("event %q", line)
+	}
+
+	// Shutdown ends the open stream instead of waiting for it.
+	start := time.Now()
 	cancel()
 	select {
 	case code := <-done:
@@ -260,8 +327,17 @@ func TestServeAndShutdown(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no shutdown")
 	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("shutdown took %v: the event stream held it up", d)
+	}
+	if rest, err := io.ReadAll(events); err != nil {
+		t.Fatalf("stream ended with %v after %q", err, rest)
+	}
 	if b.closed == 0 {
 		t.Fatal("database not closed")
+	}
+	if _, late := b.tickCounts(); late != 0 {
+		t.Fatalf("%d ticks after the database was closed", late)
 	}
 	if len(out.lines) != 0 {
 		t.Fatalf("more stdout: %q", <-out.lines)
@@ -295,7 +371,7 @@ func TestConfigReload(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	p := program(b, nil)
-	go p.watchConfig(ctx, path, b, func(f string, a ...any) { logs.Printf(f, a...) })
+	go p.watchConfig(ctx, path, stamp(path), b, func(f string, a ...any) { logs.Printf(f, a...) })
 
 	waitFor := func(want []string) {
 		t.Helper()

@@ -436,3 +436,97 @@ func TestCommandSchema(t *testing.T) {
 		}
 	})
 }
+
+// Live on the real commands: an /api/events stream announces the server's
+// own write at once and another connection's write within a tick or two,
+// and SIGTERM ends the stream instead of waiting for it.
+func TestCommandLive(t *testing.T) {
+	eachCommand(t, func(t *testing.T, c *command) {
+		dir := t.TempDir()
+		db := filepath.Join(dir, "a.db")
+		makeDB(t, db, "CREATE TABLE Album (AlbumId INTEGER PRIMARY KEY, Title TEXT)")
+		s := c.start(t, dir, "--db", "a.db", "--port", "0")
+		res, err := http.Get(s.url + "api/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("status %d, content-type %q", res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		lines := make(chan string, 100)
+		go func() {
+			defer close(lines)
+			br := bufio.NewReader(res.Body)
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					if err != io.EOF {
+						lines <- "error: " + err.Error()
+					}
+					return
+				}
+				lines <- strings.TrimSuffix(line, "\n")
+			}
+		}()
+		// change waits for the next change event and returns its data.
+		change := func() map[string]any {
+			t.Helper()
+			timeout := time.After(10 * time.Second)
+			seen := false
+			for {
+				select {
+				case line, ok := <-lines:
+					if !ok {
+						t.Fatal("the stream ended")
+					}
+					if line == "event: change" {
+						seen = true
+					} else if seen && strings.HasPrefix(line, "data: ") {
+						var ev map[string]any
+						if err := json.Unmarshal([]byte(line[6:]), &ev); err != nil {
+							t.Fatal(err)
+						}
+						return ev
+					}
+				case <-timeout:
+					t.Fatalf("no change event in 10 s; stderr %s", s.stderrText())
+				}
+			}
+		}
+
+		status, body := fetch(t, "POST", s.url+"api/tables/Album/rows", map[string]string{"content-type": "application/json", "accept": "application/json"}, `{"Title": "Abbey Road"}`)
+		if status != 201 {
+			t.Fatalf("POST: %d %s", status, body)
+		}
+		if ev := change(); ev["table"] != "Album" || ev["op"] != "insert" {
+			t.Fatalf("change %v", ev)
+		}
+
+		other, err := sqlite.Open(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		if err := other.Script("INSERT INTO Album (AlbumId, Title) VALUES (40, 'From the shell')"); err != nil {
+			t.Fatal(err)
+		}
+		ev := change()
+		if pk, _ := ev["pk"].(map[string]any); ev["op"] != "insert" || pk["AlbumId"] != float64(40) {
+			t.Fatalf("change %v", ev)
+		}
+
+		start := time.Now()
+		if code := s.stop(t, syscall.SIGTERM); code != 0 {
+			t.Fatalf("exit %d; stderr %s", code, s.stderrText())
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("stopping took %v: the open stream held it up", d)
+		}
+		for line := range lines {
+			if strings.HasPrefix(line, "error: ") {
+				t.Fatalf("the stream was cut: %s", line)
+			}
+		}
+	})
+}

@@ -2,7 +2,8 @@
 // *http.Request into a protocol request for the core, and the core's response
 // (with its continuations) back into HTTP. The native host (core/cmd/nakedhtmx)
 // and the wazero host (bindings/go) both serve through it, so the two cannot
-// differ in how they move bytes. See bindings/PROTOCOL.md, "Frames".
+// differ in how they move bytes. See bindings/PROTOCOL.md, "Frames". live.go
+// is the other half: the event streams of PROTOCOL.md, "Live".
 package httphost
 
 import (
@@ -40,6 +41,11 @@ type Adapter struct {
 	// IdleWait is how long to wait before asking again for a continuation
 	// part after an empty one; 0 means 100 ms. See ServeHTTP.
 	IdleWait time.Duration
+	// Live holds the event streams (PROTOCOL.md, "Live"): answers that
+	// subscribe are kept open on it, and it ticks right after every POST,
+	// PUT, PATCH and DELETE. Its Ticker must be the same core as Handler.
+	// Without it such answers send their backlog and end.
+	Live *Hub
 }
 
 // ServeHTTP implements http.Handler.
@@ -48,7 +54,19 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := a.Handler.Handle(req)
+	var res *protocol.Response
+	var sub *subscriber
+	var err error
+	if a.Live != nil {
+		res, sub, err = a.Live.handle(a.Handler, req, w)
+		if err == nil && isWrite(r.Method) {
+			// Before the answer goes out: when the client has it, the
+			// events of its write are already queued on every stream.
+			a.Live.Tick()
+		}
+	} else {
+		res, err = a.Handler.Handle(req)
+	}
 	if err != nil {
 		a.logf("nakedhtmx: %s %s: %v", r.Method, r.URL.Path, err)
 		http.Error(w, "internal error: the core failed (see the server log)", http.StatusInternalServerError)
@@ -62,12 +80,17 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	w.WriteHeader(status)
-	w.Write(res.Body)
-	if res.Continue == "" {
+	if sub != nil {
+		a.Live.serve(w, r, sub, status, res.Body)
 		return
 	}
-	a.stream(w, r, req, res.Continue)
+	w.WriteHeader(status)
+	w.Write(res.Body)
+	// A subscribing answer without a hub, or after it closed (shutting
+	// down), is its backlog alone.
+	if res.Continue != "" && res.Subscribe == nil {
+		a.stream(w, r, req, res.Continue)
+	}
 }
 
 // stream sends the continuation parts of an answer, flushing after each so
@@ -95,14 +118,18 @@ func (a *Adapter) stream(w http.ResponseWriter, r *http.Request, req *protocol.R
 			// only way to tell the client the body is incomplete.
 			panic(http.ErrAbortHandler)
 		}
+		if a.Live != nil && isWrite(r.Method) {
+			a.Live.Tick() // every nh_handle of a write, continuations too
+		}
 		if len(res.Body) > 0 {
 			if _, err := w.Write(res.Body); err != nil {
 				return
 			}
 		} else if res.Continue != "" {
-			// An empty part with more to come means the core has nothing yet
-			// (a live stream); asking again at once would spin on the module
-			// lock and starve every other request.
+			// An empty part with more to come means the core has nothing yet;
+			// asking again at once would spin on the module lock and starve
+			// every other request. (Event streams do not use continuations:
+			// they subscribe, see live.go.)
 			select {
 			case <-r.Context().Done():
 				return

@@ -1,22 +1,29 @@
 // SQLite through node:sqlite (DatabaseSync): Node >= 22.5 and Deno 2.
+//
+// Rows are read one of two ways, picked once per connection by what the
+// runtime's node:sqlite has:
+// - arrays (Node >= 22.16 / 23.11, Deno 2): setReturnArrays() and columns(); exact.
+// - objects (Node 22.5 to 22.15): every row an object keyed by column name. The
+//   core names each result column once (bindings/PROTOCOL.md, "SQL"), so only
+//   the order can be lost: JavaScript lists integer-like keys ("1", "42") first,
+//   in ascending order. A statement with such a name among two or more columns
+//   has its order read back from SQLite itself (see resultNames).
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { SQLRequest, SQLResult, SQLValue } from "./protocol.ts";
 import { codeName, type Database, returningRe, StatementCache } from "./sqlite.ts";
 
-interface Prepared {
-  stmt: StatementSync;
-  hasRows: boolean;
-  returning: boolean;
-}
-
 function failure(e: unknown): SQLResult {
   const code = (e as { errcode?: unknown }).errcode;
   return { error: errorMessage(e), code: codeName(typeof code === "number" ? code : undefined) };
 }
 
-export function openDatabase(path: string): Database {
+/**
+ * Opens the database. `rows` is for tests: "objects" takes the Node 22.5-22.15
+ * way on any runtime; by default the runtime's node:sqlite decides.
+ */
+export function openDatabase(path: string, rows: "probe" | "objects" = "probe"): Database {
   let db: DatabaseSync;
   try {
     // Node's defaults differ from SQLite's (and Bun's): foreign keys on,
@@ -35,24 +42,15 @@ export function openDatabase(path: string): Database {
     throw new NakedhtmxError("DB_UNREADABLE", `cannot open database ${path}: ${errorMessage(e)}`, { cause: e });
   }
 
-  // setReturnArrays and columns() arrived in Node 22.16 / 23.11; rows as
-  // objects would merge same-named columns (SELECT a.x, b.x), so there is no fallback.
+  // setReturnArrays and columns() arrived in Node 22.16 / 23.11.
   const probe = db.prepare("SELECT 1") as Partial<Pick<StatementSync, "setReturnArrays" | "columns">>;
-  if (typeof probe.setReturnArrays !== "function" || typeof probe.columns !== "function") {
-    db.close();
-    throw new NakedhtmxError("NOT_SUPPORTED", "this runtime's node:sqlite is too old: Node >= 22.16 is needed");
-  }
+  const arrays = rows === "probe" && typeof probe.setReturnArrays === "function" && typeof probe.columns === "function";
+  return arrays ? arrayRows(db) : objectRows(db);
+}
 
-  const cache = new StatementCache<Prepared>(256);
-  const prepare = (sql: string): Prepared => {
-    const stmt = db.prepare(sql);
-    stmt.setReadBigInts(true); // INTEGERs as bigint: exact, and told apart from REALs
-    stmt.setReturnArrays(true);
-    return { stmt, hasRows: stmt.columns().length > 0, returning: returningRe.test(sql) };
-  };
-  let changesStmt: StatementSync | undefined;
+/** The adapter around one way of running a statement: scripts, errors, close. */
+function adapter(db: DatabaseSync, cache: { clear(): void }, statement: (req: SQLRequest) => SQLResult): Database {
   let closed = false;
-
   return {
     run(req: SQLRequest): SQLResult {
       try {
@@ -60,20 +58,7 @@ export function openDatabase(path: string): Database {
           db.exec(req.sql);
           return { columns: [], rows: [], changes: 0, lastInsertRowid: 0 };
         }
-        const p = cache.get(req.sql, prepare);
-        const params = req.params;
-        if (!p.hasRows) {
-          const r = p.stmt.run(...params);
-          return { columns: [], rows: [], changes: r.changes, lastInsertRowid: r.lastInsertRowid };
-        }
-        const rows = p.stmt.all(...params) as unknown as SQLValue[][];
-        const columns = p.stmt.columns().map((c) => c.name);
-        if (!p.returning) return { columns, rows, changes: 0, lastInsertRowid: 0 };
-        changesStmt ??= db.prepare("SELECT changes(), last_insert_rowid()");
-        changesStmt.setReadBigInts(true);
-        changesStmt.setReturnArrays(true);
-        const c = changesStmt.get() as unknown as [bigint, bigint];
-        return { columns, rows, changes: c[0], lastInsertRowid: c[1] };
+        return statement(req);
       } catch (e) {
         return failure(e);
       }
@@ -85,4 +70,211 @@ export function openDatabase(path: string): Database {
       db.close();
     },
   };
+}
+
+// ---------------------------------------------------------------------------
+// Rows as arrays (Node >= 22.16, Deno)
+
+interface Prepared {
+  stmt: StatementSync;
+  hasRows: boolean;
+  returning: boolean;
+}
+
+function arrayRows(db: DatabaseSync): Database {
+  const cache = new StatementCache<Prepared>(256);
+  const prepare = (sql: string): Prepared => {
+    const stmt = db.prepare(sql);
+    stmt.setReadBigInts(true); // INTEGERs as bigint: exact, and told apart from REALs
+    stmt.setReturnArrays(true);
+    return { stmt, hasRows: stmt.columns().length > 0, returning: returningRe.test(sql) };
+  };
+  let changesStmt: StatementSync | undefined;
+
+  return adapter(db, cache, (req) => {
+    const p = cache.get(req.sql, prepare);
+    const params = req.params;
+    if (!p.hasRows) {
+      const r = p.stmt.run(...params);
+      return { columns: [], rows: [], changes: r.changes, lastInsertRowid: r.lastInsertRowid };
+    }
+    const rows = p.stmt.all(...params) as unknown as SQLValue[][];
+    const columns = p.stmt.columns().map((c) => c.name);
+    if (!p.returning) return { columns, rows, changes: 0, lastInsertRowid: 0 };
+    changesStmt ??= db.prepare("SELECT changes(), last_insert_rowid()");
+    changesStmt.setReadBigInts(true);
+    changesStmt.setReturnArrays(true);
+    const c = changesStmt.get() as unknown as [bigint, bigint];
+    return { columns, rows, changes: c[0], lastInsertRowid: c[1] };
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Rows as objects (Node 22.5 to 22.15)
+
+type Row = Record<string, SQLValue>;
+
+interface ObjectPrepared {
+  stmt: StatementSync;
+  returning: boolean;
+  /** Whether a result column of this statement could be named __proto__ (see objectRows). */
+  proto: boolean;
+  /** The last order read back from SQLite, for the object key order it was read for. */
+  order?: { keys: string; names: string[] };
+}
+
+/** An array index ("0" to "4294967294"): JavaScript lists these keys first, ascending. */
+function isIndex(key: string): boolean {
+  return /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 4294967295;
+}
+
+function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The SQL text with the last bound values written in as literals (a method on 22.5, a getter by 22.12). */
+function expandedSQL(stmt: StatementSync): string {
+  const x = (stmt as unknown as { expandedSQL: string | (() => string) }).expandedSQL;
+  return typeof x === "function" ? x.call(stmt) : x;
+}
+
+function sourceSQL(stmt: StatementSync): string {
+  const x = (stmt as unknown as { sourceSQL: string | (() => string) }).sourceSQL;
+  return typeof x === "function" ? x.call(stmt) : x;
+}
+
+const orderLost = (names: string[]) =>
+  `node:sqlite before Node 22.16 gives rows as objects, and the order of the columns ${
+    names.map((n) => JSON.stringify(n)).join(", ")
+  } of this statement could not be read back from SQLite; Node >= 22.16 reads it exactly`;
+
+function objectRows(db: DatabaseSync): Database {
+  // The first releases (seen on 22.5.0, no longer on 22.12) build a row as a
+  // plain object, where a column named __proto__ hits the prototype's setter
+  // and is lost. Later rows have no prototype, and every name is a key.
+  const plain = Object.getPrototypeOf(db.prepare("SELECT 1 AS x").get()) !== null;
+  const cache = new StatementCache<ObjectPrepared>(256);
+  const prepare = (sql: string): ObjectPrepared => {
+    const stmt = db.prepare(sql);
+    stmt.setReadBigInts(true);
+    return { stmt, returning: returningRe.test(sql), proto: plain && sql.includes("__proto__") };
+  };
+  let countsStmt: StatementSync | undefined;
+  const counts = (): { c: bigint; r: bigint } => {
+    if (!countsStmt) {
+      countsStmt = db.prepare("SELECT changes() AS c, last_insert_rowid() AS r");
+      countsStmt.setReadBigInts(true);
+    }
+    return countsStmt.get() as unknown as { c: bigint; r: bigint };
+  };
+
+  /** The statement's result column names in order, as SQLite names them in a view. */
+  const viewColumns = (select: string): string[] | undefined => {
+    const view = 'temp."_nakedhtmx_columns"';
+    try {
+      // prepare() compiles the first statement only: nothing after a ";" runs.
+      db.prepare(`CREATE TEMP VIEW "_nakedhtmx_columns" AS ${select}`).run();
+      const info = db.prepare(`PRAGMA temp.table_info("_nakedhtmx_columns")`).all() as unknown as { name: string }[];
+      return info.map((c) => c.name);
+    } catch {
+      return undefined;
+    } finally {
+      try {
+        db.prepare(`DROP VIEW IF EXISTS ${view}`).run();
+      } catch { /* there was none */ }
+    }
+  };
+
+  /** The one table (schema-qualified, quoted) a statement writes, from its bytecode (not its triggers'). */
+  const writtenTable = (sql: string): string | undefined => {
+    const schemas = new Map<number, string>();
+    for (const d of db.prepare("PRAGMA database_list").all() as unknown as { seq: number; name: string }[]) {
+      schemas.set(Number(d.seq), d.name);
+    }
+    const found = new Set<string>();
+    const ops = db.prepare(`EXPLAIN ${sql}`).all() as unknown as {
+      addr: number;
+      opcode: string;
+      p2: number;
+      p3: number;
+    }[];
+    for (const [i, op] of ops.entries()) {
+      // The listing goes on into trigger programs, each from address 0 again.
+      if (Number(op.addr) !== i) break;
+      const schema = op.opcode === "OpenWrite" ? schemas.get(Number(op.p3)) : undefined;
+      if (schema === undefined) continue;
+      const t = db.prepare(
+        `SELECT name FROM ${
+          ident(schema)
+        }.sqlite_schema WHERE type = 'table' AND rootpage = ? AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`,
+      ).get(op.p2) as { name: string } | undefined;
+      if (t) found.add(`${ident(schema)}.${ident(t.name)}`);
+    }
+    return found.size === 1 ? [...found][0] : undefined;
+  };
+
+  /**
+   * The result column names of a statement just run, in order, read back from
+   * SQLite: a SELECT (with its bound values written in, as views take no
+   * parameters) becomes a temporary view whose columns SQLite lists; a write's
+   * RETURNING list becomes a view selecting it from the table the write opens.
+   * Each candidate must name exactly the keys the rows have.
+   */
+  const resultNames = (stmt: StatementSync, returning: boolean, keys: string[]): string[] | undefined => {
+    const want = new Set(keys);
+    // On plain-object rows, a result column named __proto__ is not among the keys.
+    const extra = plain && !want.has("__proto__") ? 1 : 0;
+    const fits = (names: string[] | undefined): names is string[] =>
+      names !== undefined && names.length - keys.length >= 0 && names.length - keys.length <= extra &&
+      names.every((n) => want.has(n) || n === "__proto__");
+    const sql = expandedSQL(stmt);
+    if (!returning) {
+      const names = viewColumns(sql);
+      return fits(names) ? names : undefined;
+    }
+    const table = writtenTable(sourceSQL(stmt));
+    if (table === undefined) return undefined;
+    // RETURNING ends the statement: its list is the text after one of these
+    // words (the last that SQLite accepts as a list over the table).
+    const at = [...sql.matchAll(/\bRETURNING\b/gi)].map((m) => m.index).reverse();
+    for (const i of at) {
+      const list = sql.slice(i + "RETURNING".length).replace(/[\s;]+$/, "");
+      const names = viewColumns(`SELECT ${list}\nFROM ${table}`);
+      if (fits(names)) return names;
+    }
+    return undefined;
+  };
+
+  /** Column names in result order, or an error message. */
+  const columnOrder = (p: ObjectPrepared, keys: string[]): string[] | string => {
+    const reorder = keys.length > 1 && keys.some(isIndex);
+    if (!reorder && !p.proto) return keys;
+    const sig = keys.join("\u0000");
+    if (p.order?.keys === sig) return p.order.names;
+    const names = resultNames(p.stmt, p.returning, keys);
+    if (names === undefined) return reorder ? orderLost(keys.filter(isIndex)) : keys;
+    if (names.length > keys.length) {
+      return "this runtime's node:sqlite drops a result column named __proto__ (later Node 22 releases keep it)";
+    }
+    p.order = { keys: sig, names };
+    return names;
+  };
+
+  return adapter(db, cache, (req) => {
+    const p = cache.get(req.sql, prepare);
+    const objects = p.stmt.all(...req.params) as unknown as Row[];
+    if (objects.length === 0) {
+      // No row: a write, or a query that found nothing. Without columns() the
+      // two look alike; the counts are what run() would give for the first,
+      // and the core reads none for the second.
+      const c = counts();
+      return { columns: [], rows: [], changes: c.c, lastInsertRowid: c.r };
+    }
+    // A write's counts first: reading the column order back may run statements.
+    const c = p.returning ? counts() : { c: 0, r: 0 };
+    const columns = columnOrder(p, Object.keys(objects[0]!));
+    if (typeof columns === "string") return { error: columns, code: "SQLITE_ERROR" };
+    const rows = objects.map((o) => columns.map((k) => o[k]!));
+    return { columns, rows, changes: c.c, lastInsertRowid: c.r };
+  });
 }

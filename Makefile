@@ -30,7 +30,7 @@ dist/.tsstamp: $(TS_SOURCES) node_modules/.stamp
 
 $(DEMO_DB): examples/demo.sql node_modules/.stamp
 	rm -f $@ $@-wal $@-shm
-	node scripts/sqlite-exec.mjs $@ examples/demo.sql
+	node --no-warnings scripts/sqlite-exec.mjs $@ examples/demo.sql
 
 demo: build $(DEMO_DB)
 ifeq ($(HOST),deno)
@@ -57,12 +57,13 @@ test-ts: build
 	bash bindings/ts/test/run.sh
 
 test-http: build
-	for h in go wasm deno bun node node22; do node tests/http/run.ts --host $$h || exit 1; done
+	for h in go wasm deno bun node node22; do node tests/http/run.ts --host $$h && node tests/http/live.ts --host $$h || exit 1; done
 	node tests/http/run.ts --compare
 
 test-browser: build
 	bash scripts/ensure-chromium.sh
 	node tests/browser/ui.ts
+	node tests/browser/live.ts
 
 screenshots: build
 	bash scripts/ensure-chromium.sh
@@ -73,6 +74,7 @@ bench: build
 	$(GO) build -o dist/bench/nakedhtmx-wasm ./bindings/go/cmd/nakedhtmx-wasm
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 ./core/engine/ | tee /tmp/nakedhtmx-bench-go.txt
 	node bench/quick.ts
+	node bench/live.ts --hosts node,go
 
 fmt:
 	gofmt -w core bindings

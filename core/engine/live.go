@@ -66,6 +66,12 @@ func (e *Engine) learnRenames(entries []Entry) {
 // goes on where it stopped.
 const batch = 500
 
+// Backlog bounds for a resuming stream (see events).
+const (
+	backlogAPI  = 50000
+	backlogPage = 500
+)
+
 func (l *liveState) start(e *Engine) {
 	if !l.enabled {
 		return
@@ -194,8 +200,14 @@ func (e *Engine) fillOutside(entries []Entry) {
 			continue
 		}
 		if !began {
-			if _, err := e.db.Exec("BEGIN IMMEDIATE"); err != nil {
-				return // busy or read-only: the values stay unknown, the events still go out
+			// Never wait on another process's write lock here: a tick runs on
+			// the host's only thread. Busy now means the values stay unknown;
+			// the events still go out.
+			e.db.Exec("PRAGMA busy_timeout = 0")
+			_, err := e.db.Exec("BEGIN IMMEDIATE")
+			e.db.Exec("PRAGMA busy_timeout = 5000")
+			if err != nil {
+				return
 			}
 			began = true
 		}
@@ -345,11 +357,17 @@ func (c *ctx) events(table, format string) *protocol.Response {
 	}
 	var b strings.Builder
 	b.WriteString("retry: 1000\n\n")
+	// An API client gets everything it missed while the log holds it; a page
+	// that missed more than a screenful reloads instead of replaying it.
+	limit := backlogAPI
+	if format == "page" {
+		limit = backlogPage
+	}
 	if after >= 0 && after < c.e.live.lastSeq {
 		first, _, _ := capture.Bounds(c.e.db)
-		entries, err := capture.After(c.e.db, after, 1000)
+		entries, err := capture.After(c.e.db, after, limit)
 		switch {
-		case err != nil || (first > after+1) || len(entries) == 1000:
+		case err != nil || (first > after+1) || (len(entries) == limit && entries[limit-1].Seq < c.e.live.lastSeq):
 			// The log no longer holds what the client missed: say so, and let
 			// it reload rather than show a screen with a gap.
 			b.WriteString(sse(c.e.live.lastSeq, "reset", jsonBody(newObj("seq", c.e.live.lastSeq, "dsid", c.st.dsid))))

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { errorMessage, NakedhtmxError, type NakedhtmxErrorCode } from "./errors.ts";
 import type { WasmSource } from "./core.ts";
-import { createNakedhtmx, type Nakedhtmx, type Runtime } from "./library.ts";
+import { createNakedhtmx, type Nakedhtmx, type NakedhtmxInternal, type Runtime } from "./library.ts";
 
 export interface Server {
   /** The port actually bound (the answer to --port 0). */
@@ -253,10 +253,10 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
   }
   // Listen before opening, as the Go hosts do: a taken port then fails
   // without touching the database. Until the app is open, requests get 503.
-  let app: Nakedhtmx | undefined;
+  let app: NakedhtmxInternal | undefined;
   const notYet = () => new Response("starting\n", { status: 503 });
   const lazy: App = {
-    fetch: (req) => (app ? app.fetch(req) : Promise.resolve(notYet())),
+    fetch: (req, server) => (app ? app.fetch(req, server) : Promise.resolve(notYet())),
     node: (req, res, next) => {
       if (app) app.node(req, res, next);
       else res.writeHead(503).end("starting\n");
@@ -283,7 +283,9 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
   const stopped = waitForSignal();
   out(`nakedhtmx: serving ${f.db} at ${serverURL(f.host, server.port)}`);
   await stopped;
-  // Open event streams never finish on their own: after a moment, close them.
+  // Open event streams never finish on their own: end them, then let the
+  // server finish what is in flight (after a moment, it is cut).
+  app.endStreams();
   await withTimeout(server.close(), 3000);
   await app.close();
   return 0;

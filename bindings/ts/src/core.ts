@@ -15,6 +15,7 @@ import {
   type RequestHead,
   type ResponseHead,
   type SQLResult,
+  type TickResult,
 } from "./protocol.ts";
 import type { Database } from "./sqlite.ts";
 import { createWasi, type FdWriter } from "./wasi.ts";
@@ -270,9 +271,15 @@ export class Core implements CoreHandler {
     return decodeFrame<ResponseHead>(out);
   }
 
-  tick(): unknown {
-    const ex = this.exports();
+  /**
+   * nh_tick: the live messages since the last tick. A core that is not
+   * running (a trap it could not recover from) has nothing to say; the next
+   * request re-instantiates it.
+   */
+  tick(): TickResult {
+    if (!this.ex) return {};
+    const ex = this.ex;
     const out = this.guard("nh_tick", () => this.take(ex.nh_tick()));
-    return out.length ? JSON.parse(utf8Decoder.decode(out)) : {};
+    return out.length ? JSON.parse(utf8Decoder.decode(out)) as TickResult : {};
   }
 }

@@ -1,11 +1,14 @@
 // HTTP in, frames out: a fetch handler `(Request) => Promise<Response>` for
 // Deno.serve, Bun.serve and Hono, and a node:http handler `(req, res, next?)`
 // for Node's http server and Express. Both only move bytes: every answer is
-// the core's (bindings/PROTOCOL.md, "Frames").
+// the core's (bindings/PROTOCOL.md, "Frames"). An answer that subscribes
+// stays open on the live hub (live.ts; PROTOCOL.md, "Live"), which both
+// handlers also tick right after every write.
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { CoreHandler, CoreResponse } from "./core.ts";
+import { isWrite, type Live } from "./live.ts";
 import type { RequestHead } from "./protocol.ts";
 
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
@@ -15,9 +18,31 @@ export interface HandlerOptions {
   basePath: string;
   /** Request bodies over this many bytes are not read (default 10 MiB). */
   maxBodyBytes?: number;
+  /**
+   * Holds the event streams and is ticked after every write; it must tick the
+   * same core. Without it (or once it is closed) an answer that subscribes
+   * sends its backlog and ends.
+   */
+  live?: Live;
 }
 
-export type FetchHandler = (request: Request) => Promise<Response>;
+/**
+ * `server` is what a fetch server passes second (Bun.serve: the server;
+ * Deno.serve: connection info): only a `timeout(request, seconds)` method is
+ * used, when there is one, to lift an idle timeout from an event stream.
+ */
+export type FetchHandler = (request: Request, server?: unknown) => Promise<Response>;
+
+/** Bun.serve's server: `timeout(req, 0)` lifts its idle timeout (10 s by default) for one request. */
+function keepOpen(server: unknown, req: Request): void {
+  const timeout = (server as { timeout?: unknown } | null | undefined)?.timeout;
+  if (typeof timeout !== "function") return;
+  try {
+    (timeout as (r: Request, s: number) => void).call(server, req, 0);
+  } catch {
+    // a server whose timeout() means something else: keep its own limits
+  }
+}
 
 /** Express adds these to node's request when it mounts a handler. */
 export type NodeRequest = IncomingMessage & { baseUrl?: string; body?: unknown };
@@ -62,12 +87,17 @@ function failure(e: unknown): CoreResponse {
   };
 }
 
-function call(core: CoreHandler, head: RequestHead, body: Uint8Array): CoreResponse {
+function call(core: CoreHandler, head: RequestHead, body: Uint8Array, live?: Live): CoreResponse {
+  let r: CoreResponse;
   try {
-    return core.handle(head, body);
+    r = core.handle(head, body);
   } catch (e) {
     return failure(e);
   }
+  // Before the answer goes out: when the client has it, the events of its
+  // write are already queued on every stream.
+  if (live && !head.continue && isWrite(head.method)) live.tick();
+  return r;
 }
 
 /**
@@ -114,7 +144,7 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 
 export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): FetchHandler {
   const max = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  return async (req: Request): Promise<Response> => {
+  return async (req: Request, server?: unknown): Promise<Response> => {
     const target = splitTarget(req.url);
     const path = stripBasePath(target.path, opts.basePath);
     if (path === null) return new Response("not found\n", { status: 404, headers: { "content-type": "text/plain" } });
@@ -128,11 +158,18 @@ export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): Fet
       head.tooLarge = true;
       body = EMPTY;
     }
-    const first = call(core, head, body);
+    const first = call(core, head, body, opts.live);
     const status = first.head.status ?? 200;
     const out = new Headers();
     for (const [k, v] of first.head.headers ?? []) out.append(k, v);
     if (noBody(status, req.method)) return new Response(null, { status, headers: out });
+    if (first.head.subscribe && opts.live && !opts.live.closed) {
+      // Registered now, in the same step as the core's answer: no tick between.
+      const stream = opts.live.subscribe(first.head.subscribe, first.body);
+      // Between keep-alives (15 s) a stream is idle longer than Bun.serve allows by default.
+      keepOpen(server, req);
+      return new Response(stream as ReadableStream<Uint8Array<ArrayBuffer>>, { status, headers: out });
+    }
     let token = first.head.continue;
     if (!token) return new Response(first.body as Uint8Array<ArrayBuffer>, { status, headers: out });
     const stream = new ReadableStream<Uint8Array>({
@@ -227,6 +264,37 @@ function write(res: ServerResponse, chunk: Uint8Array): Promise<void> {
   });
 }
 
+/**
+ * Writes an event stream to a node:http response as fast as the connection
+ * takes it: it asks the hub for the next chunk only once the last one is
+ * written (or buffered below node's high-water mark), so while it waits for
+ * "drain" the hub's messages stay in the hub's queue, where they count against
+ * the stream's limit. When the hub ends the stream (shutdown, or the client
+ * fell too far behind), the response ends; when the client goes, the stream
+ * is cancelled and the hub forgets it.
+ */
+async function pump(stream: ReadableStream<Uint8Array>, res: ServerResponse): Promise<void> {
+  const reader = stream.getReader();
+  const gone = () => {
+    reader.cancel().catch(() => {});
+  };
+  res.on("close", gone);
+  res.flushHeaders();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || res.destroyed) break;
+      await write(res, value);
+    }
+    res.end();
+  } catch {
+    res.destroy();
+  } finally {
+    res.off("close", gone);
+    gone(); // unregisters a stream still open (the connection went first); a no-op otherwise
+  }
+}
+
 export function createNodeHandler(core: CoreHandler, opts: HandlerOptions): NodeHandler {
   const max = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const serve = async (req: NodeRequest, res: ServerResponse, next?: NodeNext): Promise<void> => {
@@ -251,9 +319,13 @@ export function createNodeHandler(core: CoreHandler, opts: HandlerOptions): Node
       body = EMPTY;
       res.shouldKeepAlive = false;
     }
-    const first = call(core, head, body);
+    const first = call(core, head, body, opts.live);
     writeHead(res, first);
     const status = res.statusCode;
+    if (first.head.subscribe && opts.live && !opts.live.closed && !noBody(status, method)) {
+      await pump(opts.live.subscribe(first.head.subscribe, first.body), res);
+      return;
+    }
     let token = first.head.continue;
     if (noBody(status, method) || !token) {
       res.end(noBody(status, method) ? undefined : first.body);

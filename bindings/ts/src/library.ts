@@ -12,6 +12,7 @@ import {
   type FetchHandler,
   type NodeHandler,
 } from "./handler.ts";
+import { Live } from "./live.ts";
 import type { Database, OpenDatabase } from "./sqlite.ts";
 
 export interface NakedhtmxOptions {
@@ -47,7 +48,7 @@ export interface Nakedhtmx {
   readonly fetch: FetchHandler;
   /** node:http and Express: `app.use("/admin", nh.node)`. */
   readonly node: NodeHandler;
-  /** Stops watching the config and closes the database. */
+  /** Ends every event stream, stops the live ticks and the config watch, and closes the database. */
   close(): Promise<void>;
   /** The DSID as of the last open (start or config reload). */
   readonly dsid: string;
@@ -59,10 +60,25 @@ export interface Runtime {
   openDatabase: OpenDatabase;
 }
 
-/** Options only the CLI uses. */
+/** Options only the CLI and the tests use. */
 export interface InternalOptions {
   /** The config path is the default one: a missing file is no error. */
   configOptional?: boolean;
+  /** Live tick timer in ms (default 50; 0: only the ticks after writes). */
+  tickMs?: number;
+  /** Event stream keep-alive interval in ms (default 15 s). */
+  heartbeatMs?: number;
+}
+
+/** What createNakedhtmx gives its own callers beyond the public API. */
+export interface NakedhtmxInternal extends Nakedhtmx {
+  /**
+   * Ends every event stream and the live ticks now; requests are still
+   * answered (a stream opened later sends its backlog and ends). The CLI
+   * calls it on a signal before it stops the server, which would otherwise
+   * wait for streams that never end on their own.
+   */
+  endStreams(): void;
 }
 
 export function normalizeBasePath(p: string | undefined): string {
@@ -103,7 +119,7 @@ export async function createNakedhtmx(
   rt: Runtime,
   options: NakedhtmxOptions,
   internal: InternalOptions = {},
-): Promise<Nakedhtmx> {
+): Promise<NakedhtmxInternal> {
   checkOptions(options);
   const basePath = normalizeBasePath(options.basePath);
   const log = options.log ?? stderrLog;
@@ -133,11 +149,19 @@ export async function createNakedhtmx(
       return core.handle(head, body);
     },
   };
+  // One hub for both handlers: a stream opened through fetch gets the
+  // messages of a write made through node, and the other way round.
+  const live = new Live({ tick: () => (closed ? {} : core.tick()) }, {
+    tickMs: internal.tickMs,
+    heartbeatMs: internal.heartbeatMs,
+    log,
+  });
 
   let watch: ConfigWatch | undefined;
   if (configPath !== undefined) {
     watch = watchConfig(configPath, options.configPollMs ?? 1000, (next) => {
       if (closed) return;
+      live.tick(); // what happened under the old config goes out as it was rendered then
       try {
         dsid = core.open({ basePath, config: next, host: rt.host, authToken: options.authToken ?? "" });
         log(next === null ? `config ${configPath} removed; using defaults` : `config ${configPath} reloaded`);
@@ -147,15 +171,20 @@ export async function createNakedhtmx(
     }, log);
   }
 
-  const handlerOptions = { basePath, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY };
+  const handlerOptions = { basePath, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY, live };
   return {
     fetch: createFetchHandler(guarded, handlerOptions),
     node: createNodeHandler(guarded, handlerOptions),
     get dsid() {
       return dsid;
     },
+    endStreams() {
+      live.close();
+    },
     close() {
       if (!closed) {
+        live.tick(); // the last writes' events, to the streams about to end
+        live.close();
         closed = true;
         watch?.stop();
         db.close();

@@ -22,6 +22,29 @@ export interface ResponseHead {
   status?: number;
   headers?: [string, string][];
   continue?: string;
+  /** The answer is an event stream the host keeps open (PROTOCOL.md, "Live"). */
+  subscribe?: Subscribe;
+}
+
+/** Which live messages a stream gets: one table's (or every table's, `""`) in one format. */
+export interface Subscribe {
+  table: string;
+  /** "api" or "page". */
+  format: string;
+}
+
+/** One live message, rendered once per format; `""` means nothing for that format. */
+export interface TickMessage {
+  id: number;
+  /** `""`: a schema change, for every stream. */
+  table: string;
+  api: string;
+  page: string;
+}
+
+/** What `nh_tick` answers. */
+export interface TickResult {
+  messages?: TickMessage[];
 }
 
 export interface Frame<H> {

@@ -132,7 +132,8 @@ test("binding: integral numbers are INTEGER, others REAL, through the adapter an
   const db = openDatabase(freshPath());
   try {
     const req = decodeSQLRequest(
-      '{"sql":"SELECT typeof(?), typeof(?), typeof(?), typeof(?), typeof(?), typeof(?), typeof(?)","params":[1,2.0,2.5,9223372036854775807,"t",null,{"$blob":"AA=="}]}',
+      // Every column named once, as the core does (PROTOCOL.md): rows as objects would merge the rest.
+      '{"sql":"SELECT typeof(?) AS a, typeof(?) AS b, typeof(?) AS c, typeof(?) AS d, typeof(?) AS e, typeof(?) AS f, typeof(?) AS g","params":[1,2.0,2.5,9223372036854775807,"t",null,{"$blob":"AA=="}]}',
     );
     eq(
       sql(db, req.sql, ...req.params).rows,
@@ -170,6 +171,49 @@ test("RETURNING gives rows and the write's changes and rowid", () => {
     eq(Number(r.lastInsertRowid), 2, "last rowid");
   } finally {
     db.close();
+  }
+});
+
+test("columns keep their order with integer-like names, rows as arrays or (Node < 22.16) objects", async () => {
+  // The core reads rows by position. node:sqlite before Node 22.16 gives
+  // objects, which list "0", "1", "42" first: the adapter must undo that.
+  const opens: [string, (path: string) => Database][] = [["default", openDatabase]];
+  if (runtimeName !== "bun") {
+    const { openDatabase: openNode } = await import("../src/sqlite_node.ts");
+    opens.push(["objects", (path) => openNode(path, "objects")]);
+  }
+  for (const [mode, open] of opens) {
+    const db = open(freshPath());
+    try {
+      rows(db.run({
+        sql: `CREATE TABLE y (b TEXT, "1" INTEGER, "42" INTEGER, a INTEGER, "0" INTEGER);
+          CREATE TABLE log (id INTEGER PRIMARY KEY AUTOINCREMENT, k TEXT);
+          CREATE TRIGGER y_ins AFTER INSERT ON y BEGIN INSERT INTO log (k) VALUES (NEW.b); END;
+          CREATE TABLE w ("2" TEXT PRIMARY KEY, "1" TEXT) WITHOUT ROWID;`,
+        params: [],
+        script: true,
+      }));
+      const cols = `"b", "1", "42", "a", "0"`;
+      const names = ["b", "1", "42", "a", "0"];
+      const ins = sql(db, `INSERT INTO "y" (${cols}) VALUES (?, ?, ?, ?, ?) RETURNING ${cols}`, "x", 1n, 42n, 7n, 0n);
+      eq([ins.columns, ins.rows], [names, [["x", 1n, 42n, 7n, 0n]]], `${mode}: INSERT RETURNING`);
+      eq([Number(ins.changes), Number(ins.lastInsertRowid)], [1, 1], `${mode}: INSERT RETURNING counts`);
+      // A value that reads like the clause must not fool the adapter.
+      sql(db, `INSERT INTO "y" (${cols}) VALUES (?, ?, ?, ?, ?)`, 'RETURNING "1"', 2n, 43n, 8n, 9n);
+      const sel = sql(db, `SELECT _rowid_ AS "rowid", ${cols} FROM "y" WHERE "b" = ?`, 'RETURNING "1"');
+      eq([sel.columns, sel.rows], [["rowid", ...names], [[2n, 'RETURNING "1"', 2n, 43n, 8n, 9n]]], `${mode}: SELECT`);
+      const up = sql(db, `UPDATE "y" SET "a" = ? WHERE "b" = ? RETURNING _rowid_ AS "rowid", ${cols}`, 5n, "x");
+      eq([up.columns, up.rows], [["rowid", ...names], [[1n, "x", 1n, 42n, 5n, 0n]]], `${mode}: UPDATE RETURNING`);
+      eq(Number(up.changes), 1, `${mode}: UPDATE RETURNING changes`);
+      const w = sql(db, `INSERT INTO "w" ("2", "1") VALUES (?, ?) RETURNING "2", "1"`, "two", "one");
+      eq([w.columns, w.rows], [["2", "1"], [["two", "one"]]], `${mode}: WITHOUT ROWID`);
+      eq(sql(db, `SELECT 2, 1, 'x' AS c`).rows, [[2n, 1n, "x"]], `${mode}: literals`);
+      eq(sql(db, `SELECT "b" FROM "y" WHERE 0`).rows, [], `${mode}: no rows`);
+      eq(sql(db, "SELECT count(*) FROM log").rows, [[2n]], `${mode}: the trigger ran`);
+      eq(sql(db, "SELECT count(*) FROM sqlite_temp_schema").rows, [[0n]], `${mode}: nothing left in temp`);
+    } finally {
+      db.close();
+    }
   }
 });
 

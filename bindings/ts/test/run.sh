@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Type-checks the TypeScript host, then runs every test file under deno, bun
-# and node: the same files on each (node runs .ts by type stripping).
+# Type-checks the TypeScript host, then runs every test file under deno, bun,
+# node (24) and node22 (22.12: node:sqlite behind a flag, rows as objects, the
+# CLI re-running itself with --experimental-sqlite): the same files on each
+# (node runs .ts by type stripping). node22 is installed on first use
+# (bindings/ts/test/node22.sh).
 #
 #   bash bindings/ts/test/run.sh              everything
 #   RUNTIMES="bun node" bash bindings/ts/test/run.sh
@@ -29,11 +32,18 @@ runner() {
     bun) echo "bun" ;;
     # node:sqlite still prints an ExperimentalWarning on load: noise, not a finding.
     node) echo "node --disable-warning=ExperimentalWarning" ;;
+    # The test files themselves need the flags; the CLI under test gets none.
+    node22) echo "$node22 --experimental-strip-types --experimental-sqlite --disable-warning=ExperimentalWarning" ;;
   esac
 }
 
-for rt in ${RUNTIMES:-deno bun node}; do
-  for t in corpus host cli; do
+runtimes=${RUNTIMES:-deno bun node node22}
+case " $runtimes " in
+  *" node22 "*) node22=$(bash bindings/ts/test/node22.sh) ;;
+esac
+
+for rt in $runtimes; do
+  for t in corpus host cli live; do
     step "$rt: $t"
     $(runner "$rt") "bindings/ts/test/$t.ts"
   done

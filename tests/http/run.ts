@@ -2,7 +2,7 @@
 // database, checks CONTRACT.md over loopback HTTP, and records every answer so
 // the hosts can be compared with each other afterwards.
 //
-//   node tests/http/run.ts --host go|wasm|deno|bun|node   one host (a comma list runs several)
+//   node tests/http/run.ts --host go|wasm|deno|bun|node|node22   one host (a comma list runs several)
 //   node tests/http/run.ts --compare                      compare the recorded answers of every host
 //
 // Options: --answers DIR (where answers are kept; default $TMPDIR/nakedhtmx-http-answers),
@@ -208,7 +208,7 @@ if (values.compare) {
   }
   if (list.length > 1) ok = compare(values.answers!) && ok;
 } else {
-  console.error("usage: node tests/http/run.ts --host go|wasm|deno|bun|node|all  or  --compare");
+  console.error("usage: node tests/http/run.ts --host go|wasm|deno|bun|node|node22|all  or  --compare");
   process.exit(2);
 }
 process.exit(ok ? 0 : 1);

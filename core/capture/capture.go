@@ -221,10 +221,12 @@ func AddSchema(db sqldb.DB, dsid, data string) error {
 	return err
 }
 
-// Prune drops entries beyond the newest maxRows and older than maxAgeHours.
-func Prune(db sqldb.DB, maxRows int64, maxAgeHours int64) error {
-	_, err := db.Exec(`DELETE FROM "_nakedhtmx_changes" WHERE seq <= (SELECT max(seq) FROM "_nakedhtmx_changes") - ? OR at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)`,
-		maxRows, "-"+itoa(maxAgeHours)+" hours")
+// Prune drops entries beyond the newest maxRows and older than maxAgeHours,
+// but never one past sent: entries not yet announced stay, whatever a burst
+// between two ticks did to the count.
+func Prune(db sqldb.DB, maxRows, maxAgeHours, sent int64) error {
+	_, err := db.Exec(`DELETE FROM "_nakedhtmx_changes" WHERE seq <= ? AND (seq <= (SELECT max(seq) FROM "_nakedhtmx_changes") - ? OR at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?))`,
+		sent, maxRows, "-"+itoa(maxAgeHours)+" hours")
 	return err
 }
 

@@ -571,6 +571,7 @@ type option struct {
 
 type formField struct {
 	ID, Name, Label, Widget, InputType, Value, Error, Help string
+	Base                                                   string // the stored value, for the page script to tell edits apart
 	Step, Min, Max                                         string
 	MaxLength                                              int
 	Required, ReadOnly, Checked                            bool
@@ -618,6 +619,13 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 			sqlv = col.Default.Value
 		}
 		value := fieldText(f, sqlv)
+		ff.Base = value
+		if f.Widget == "checkbox" {
+			ff.Base = "0"
+			if value == "1" || value == "true" {
+				ff.Base = "1"
+			}
+		}
 		if typedValue, ok := typed[col.Name]; ok {
 			value = typedValue
 		}

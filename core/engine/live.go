@@ -81,7 +81,7 @@ func (l *liveState) start(e *Engine) {
 	}
 	l.dataVersion = e.dataVersion()
 	maxRows, maxAge := e.opts.Config.LogLimits()
-	capture.Prune(e.db, maxRows, maxAge)
+	capture.Prune(e.db, maxRows, maxAge, l.lastSeq)
 }
 
 func (e *Engine) dataVersion() int64 {
@@ -149,7 +149,7 @@ func (e *Engine) tick() (res protocol.TickResult) {
 	if e.live.sincePrune >= 1000 {
 		e.live.sincePrune = 0
 		maxRows, maxAge := e.opts.Config.LogLimits()
-		capture.Prune(e.db, maxRows, maxAge)
+		capture.Prune(e.db, maxRows, maxAge, e.live.lastSeq)
 	}
 	return res
 }

@@ -39,14 +39,14 @@
     return t.content.firstElementChild;
   };
 
-  // The value a form field had when the page (or the last live update) set it:
-  // a field whose value still equals it is untouched by the person.
+  // data-base is the stored value a field was rendered with (the server writes
+  // it, so it survives morphs and re-renders; live updates move it): a field
+  // whose value still equals it is untouched by the person.
   const fieldValue = (el) => (el.type === "checkbox" ? (el.checked ? "1" : "0") : el.value);
   const fields = (form) =>
     [...form.querySelectorAll("input[name], select[name], textarea[name]")].filter(
       (el) => !el.name.startsWith("_") && !(el.type === "hidden" && form.querySelector(`input[type=checkbox][name="${CSS.escape(el.name)}"]`)),
     );
-  const remember = (form) => fields(form).forEach((el) => (el.dataset.base = fieldValue(el)));
   const setField = (el, v) => {
     if (el.type === "checkbox") el.checked = v === "1" || v === "true";
     else el.value = v;
@@ -184,7 +184,6 @@
     }
     await htmx.ajax("GET", url, { target: "#record", swap: "outerMorph" });
     const fresh = document.getElementById("record");
-    remember(fresh);
     const lost = [];
     for (const [name, v] of Object.entries(typed)) {
       const f = fields(fresh).find((x) => x.name === name);
@@ -206,10 +205,15 @@
     notice("nh-reset", "This page was away too long to catch up. Reload it to see the latest data.");
   });
 
-  const init = () => {
-    const form = document.getElementById("record");
-    if (form) remember(form);
-  };
-  document.addEventListener("DOMContentLoaded", init);
-  document.addEventListener("htmx:after:swap", init);
+  // Connect the page's event stream once every deferred script has run: htmx
+  // may process the page before its SSE extension has registered, and an
+  // element htmx has seen is not set up again. A fresh element is.
+  document.addEventListener("DOMContentLoaded", () => {
+    const el = live();
+    if (!el || !el.dataset.connect || !window.htmx) return;
+    const fresh = el.cloneNode(false);
+    fresh.setAttribute("hx-sse:connect", el.dataset.connect);
+    el.replaceWith(fresh);
+    htmx.process(fresh);
+  });
 })();

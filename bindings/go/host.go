@@ -414,7 +414,7 @@ func (h *Host) DSID() string {
 }
 
 // Tick calls the core's nh_tick: the live messages since the last tick
-// (PROTOCOL.md, "Live"). ServeHTTP's hub calls it every 50 ms and after each
+// (PROTOCOL.md, "Live"). ServeHTTP's hub calls it every 20 ms and after each
 // write; a program that serves through its own httphost.Hub calls it from
 // there instead, never from both.
 func (h *Host) Tick() (protocol.TickResult, error) {

@@ -29,7 +29,7 @@ import (
 // Backend is an opened core over one database.
 type Backend interface {
 	httphost.Handler
-	// Ticker reports live messages; the server's hub calls it every 50 ms
+	// Ticker reports live messages; the server's hub calls it every 20 ms
 	// and after each write (PROTOCOL.md, "Live").
 	httphost.Ticker
 	// SetConfig applies a changed nakedhtmx.json (nil: none); on error the

@@ -18,7 +18,7 @@ import (
 
 // Defaults of PROTOCOL.md, "Live".
 const (
-	DefaultTickInterval = 50 * time.Millisecond
+	DefaultTickInterval = 20 * time.Millisecond
 	DefaultHeartbeat    = 15 * time.Second
 	DefaultMaxQueue     = 1 << 20 // unsent bytes per stream
 )

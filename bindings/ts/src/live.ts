@@ -17,7 +17,7 @@ import { errorMessage } from "./errors.ts";
 import type { Subscribe, TickMessage, TickResult } from "./protocol.ts";
 
 /** PROTOCOL.md's numbers. */
-export const DEFAULT_TICK_MS = 50;
+export const DEFAULT_TICK_MS = 20;
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 export const DEFAULT_MAX_UNSENT = 1024 * 1024;
 

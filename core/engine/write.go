@@ -230,15 +230,9 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 		return failed(403, why)
 	}
 	return c.tx(func() *outcome {
-		cur, err := c.readRow(t, key)
-		if err != nil {
-			return c.dbFailure(err)
-		}
-		if cur == nil {
-			return failed(404, "no such row")
-		}
-		if version != "" && version != cur.version() {
-			return &outcome{status: 409, current: cur, msg: "the row was changed by someone else since you read it"}
+		cur, bad := c.current(t, key, version)
+		if bad != nil {
+			return bad
 		}
 		inst := map[string]any{}
 		for _, col := range t.Columns {
@@ -275,21 +269,31 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 	})
 }
 
+// current reads the row a write is about, inside the write's transaction,
+// and checks the version the writer read when it gave one.
+func (c *ctx) current(t *model.Table, key []any, version string) (*row, *outcome) {
+	cur, err := c.readRow(t, key)
+	if err != nil {
+		return nil, c.dbFailure(err)
+	}
+	if cur == nil {
+		return nil, failed(404, "no such row")
+	}
+	if version != "" && version != cur.version() {
+		return nil, &outcome{status: 409, current: cur, msg: "the row was changed by someone else since you read it"}
+	}
+	return cur, nil
+}
+
 // remove deletes a row, checking its version when one is given.
 func (c *ctx) remove(t *model.Table, key []any, version string) *outcome {
 	if why := c.writable(t); why != "" {
 		return failed(403, why)
 	}
 	return c.tx(func() *outcome {
-		cur, err := c.readRow(t, key)
-		if err != nil {
-			return c.dbFailure(err)
-		}
-		if cur == nil {
-			return failed(404, "no such row")
-		}
-		if version != "" && version != cur.version() {
-			return &outcome{status: 409, current: cur, msg: "the row was changed by someone else since you read it"}
+		cur, bad := c.current(t, key, version)
+		if bad != nil {
+			return bad
 		}
 		if _, err := c.e.db.Exec("DELETE FROM "+sqldb.Ident(t.Name)+" WHERE "+keyWhere(t), key...); err != nil {
 			if strings.Contains(err.Error(), "FOREIGN KEY") {

@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { repoRoot, openDB } from "../http/fixture.ts";
 import { HOSTS, prepareHost, startServer, staleBuild, type HostName, type Server } from "../http/hosts.ts";
-import { runTests, check, eq, type Test } from "../http/harness.ts";
+import { runTests, check, eq, until, type Test } from "../http/harness.ts";
 
 const { values } = parseArgs({
   options: {
@@ -56,24 +56,6 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, () => { server?.proc.kill("SIGKILL"); process.exit(130); });
 }
 
-/** Polls fn until it returns a truthy value. */
-async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 10000): Promise<T> {
-  const t0 = Date.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - t0 > timeoutMs) {
-      throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function shot(page: Page, name: string, docsName?: string): Promise<void> {
   await page.screenshot({ path: join(results, `${name}.png`) });

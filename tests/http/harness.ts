@@ -102,3 +102,22 @@ export class Recorder {
     this.answers.set(k, { status: a.status, headers, body });
   }
 }
+
+/** Polls fn until it returns a truthy value, or fails naming what it waited for. */
+export async function until<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 10000): Promise<T> {
+  const t0 = Date.now();
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

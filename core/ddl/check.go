@@ -466,6 +466,14 @@ func splitCommas(toks []token) [][]token {
 // merge intersects b into the constraints on name, keeping the tightest bounds.
 func (a *analysis) merge(name string, b Constraints) {
 	c := a.entry(name)
+	*c = Merge(*c, b)
+}
+
+// Merge combines what two constraints say about one column: both hold, so
+// enums intersect and the tightest bounds win (of an inclusive and an
+// exclusive bound on the same side, the tighter one stays).
+func Merge(a, b Constraints) Constraints {
+	c := &a
 	if b.Enum != nil {
 		if c.Enum == nil {
 			c.Enum = b.Enum
@@ -513,4 +521,5 @@ func (a *analysis) merge(name string, b Constraints) {
 	if b.MaxLength != nil && (c.MaxLength == nil || *b.MaxLength < *c.MaxLength) {
 		c.MaxLength = b.MaxLength
 	}
+	return *c
 }

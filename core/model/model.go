@@ -279,7 +279,7 @@ func applyChecks(t *Table, parsed *ddl.Table) {
 				}
 			}
 			if c != nil {
-				c.Check = mergeConstraints(c.Check, cons)
+				c.Check = ddl.Merge(c.Check, cons)
 			}
 		}
 	}
@@ -291,62 +291,6 @@ func applyChecks(t *Table, parsed *ddl.Table) {
 	for _, e := range parsed.Checks {
 		add(e)
 	}
-}
-
-// mergeConstraints combines what several CHECKs say about one column: they
-// all hold, so the tightest bound wins and enums intersect.
-func mergeConstraints(a, b ddl.Constraints) ddl.Constraints {
-	switch {
-	case len(a.Enum) == 0:
-		a.Enum = b.Enum
-	case len(b.Enum) > 0:
-		var both []any
-		for _, x := range a.Enum {
-			for _, y := range b.Enum {
-				if x == y {
-					both = append(both, x)
-					break
-				}
-			}
-		}
-		a.Enum = both
-	}
-	a.Minimum = tighter(a.Minimum, b.Minimum, true)
-	a.ExclusiveMinimum = tighter(a.ExclusiveMinimum, b.ExclusiveMinimum, true)
-	a.Maximum = tighter(a.Maximum, b.Maximum, false)
-	a.ExclusiveMaximum = tighter(a.ExclusiveMaximum, b.ExclusiveMaximum, false)
-	if b.MinLength != nil && (a.MinLength == nil || *b.MinLength > *a.MinLength) {
-		a.MinLength = b.MinLength
-	}
-	if b.MaxLength != nil && (a.MaxLength == nil || *b.MaxLength < *a.MaxLength) {
-		a.MaxLength = b.MaxLength
-	}
-	return a
-}
-
-// tighter picks the larger of two lower bounds or the smaller of two upper ones.
-func tighter(a, b any, lower bool) any {
-	if a == nil {
-		return b
-	}
-	if b == nil {
-		return a
-	}
-	fa, fb := toFloat(a), toFloat(b)
-	if (lower && fb > fa) || (!lower && fb < fa) {
-		return b
-	}
-	return a
-}
-
-func toFloat(v any) float64 {
-	switch x := v.(type) {
-	case int64:
-		return float64(x)
-	case float64:
-		return x
-	}
-	return 0
 }
 
 // resolveReferences fills Column.References, naming the parent's key column

@@ -53,10 +53,10 @@ func TestIsInternal(t *testing.T) {
 func TestMergeConstraints(t *testing.T) {
 	five := 5
 	ten := 10
-	got := mergeConstraints(
+	got := ddl.Merge(
 		ddl.Constraints{Minimum: int64(0), Maximum: int64(1000), Enum: []any{"a", "b", "c"}, MaxLength: &ten},
 		ddl.Constraints{Minimum: int64(-5), Maximum: 5000.5, Enum: []any{"c", "b", "z"}, MaxLength: &five})
 	if got.Minimum != int64(0) || got.Maximum != int64(1000) || !reflect.DeepEqual(got.Enum, []any{"b", "c"}) || *got.MaxLength != 5 {
-		t.Errorf("mergeConstraints = %+v", got)
+		t.Errorf("Merge = %+v", got)
 	}
 }

@@ -766,7 +766,7 @@ func (c *ctx) referenceField(ff *formField, f *schema.Field, value string) {
 type rowData struct {
 	page
 	Label, Heading, DeleteHref, CancelHref string
-	Live, Key, Table                       string
+	Live, Key, Table, LabelColumn          string
 	HistoryHref                            string
 	Form                                   formData
 	Referenced                             []link
@@ -807,6 +807,9 @@ func (c *ctx) rowPage(t *model.Table, r *row, typed formValues, errs []fieldErro
 	}
 	d.Referenced = c.referencedBy(t, r)
 	d.Live, d.Key, d.Table = c.liveURL(t), r.pkPath(), t.Name
+	if lc := schema.LabelColumn(t, c.e.opts.Config.Table(t.Name)); lc != nil {
+		d.LabelColumn = lc.Name
+	}
 	if c.e.live.enabled {
 		d.HistoryHref = c.rowURL(r) + "/history"
 	}

@@ -53,12 +53,26 @@
     el.dataset.base = fieldValue(el);
   };
 
+  // On a plain view (no search, filter or paging) the count is the table's.
+  const plainView = () => {
+    const q = new URLSearchParams(location.search);
+    return ![...q.keys()].some((k) => k === "after" || k === "q" || k === "sort" || k.startsWith("f."));
+  };
+  const bumpCount = (by) => {
+    const el = document.querySelector("#list .count");
+    const m = el && plainView() ? el.textContent.match(/^(\d+) rows?/) : null;
+    if (!m) return;
+    const n = Number(m[1]) + by;
+    el.textContent = n + (n === 1 ? " row" : " rows");
+  };
+
   function onListChange(msg) {
     const tbody = document.querySelector("#list tbody");
     if (!tbody) return;
     if (msg.oldKey) document.getElementById("row-" + msg.oldKey)?.remove();
     const tr = document.getElementById("row-" + msg.key);
     if (msg.op === "delete") {
+      bumpCount(-1);
       if (tr) {
         tr.classList.add("gone");
         setTimeout(() => tr.remove(), 600);
@@ -75,9 +89,8 @@
     if (msg.op !== "insert" && !msg.oldKey) return;
     // Where a new row belongs in a sorted, filtered or later page is the
     // server's to say: show it at once only on the plain first page.
-    const q = new URLSearchParams(location.search);
-    const plain = ![...q.keys()].some((k) => k === "after" || k === "q" || k === "sort" || k.startsWith("f."));
-    if (plain) {
+    if (msg.op === "insert") bumpCount(1);
+    if (plainView()) {
       tbody.querySelector("td.empty")?.parentElement?.remove();
       tbody.prepend(fresh);
       flash(fresh);
@@ -86,10 +99,17 @@
     }
   }
 
-  function onRowChange(msg, key) {
+  function onRowChange(msg, key, labelColumn) {
     const form = document.getElementById("record");
     if (!form) return;
     if (msg.key !== key && msg.oldKey !== key) return;
+    const label = labelColumn && msg.values ? msg.values[labelColumn] : "";
+    if (label) {
+      const h1 = document.querySelector("main h1");
+      if (h1) h1.textContent = label;
+      const crumb = document.querySelector(".crumbs [aria-current=page]");
+      if (crumb) crumb.textContent = label;
+    }
     if (msg.op === "delete") {
       notice("nh-row-gone", "Someone else deleted this row. What you typed is still here; saving will say the row is gone.", "error");
       return;
@@ -132,12 +152,22 @@
     }
   }
 
+  // Each event is applied once, whatever reaches the page twice (a second
+  // connection, a replayed backlog): ids only grow.
+  let seen = 0;
+  const firstTime = (ev) => {
+    const id = Number(ev.detail?.id);
+    if (id && id <= seen) return false;
+    if (id) seen = id;
+    return true;
+  };
+
   document.addEventListener("nh-change", (ev) => {
     const el = live();
-    if (!el) return;
+    if (!el || !firstTime(ev)) return;
     const msg = JSON.parse(ev.detail.data);
     if (el.dataset.view === "list") onListChange(msg);
-    else if (el.dataset.view === "row") onRowChange(msg, el.dataset.key);
+    else if (el.dataset.view === "row") onRowChange(msg, el.dataset.key, el.dataset.labelColumn);
   });
 
   // The schema changed: patch this screen without a reload, keeping what the
@@ -198,6 +228,7 @@
   }
 
   document.addEventListener("nh-schema", (ev) => {
+    if (!firstTime(ev)) return;
     onSchema(JSON.parse(ev.detail.data));
   });
 
@@ -205,15 +236,12 @@
     notice("nh-reset", "This page was away too long to catch up. Reload it to see the latest data.");
   });
 
-  // Connect the page's event stream once every deferred script has run: htmx
-  // may process the page before its SSE extension has registered, and an
-  // element htmx has seen is not set up again. A fresh element is.
-  document.addEventListener("DOMContentLoaded", () => {
-    const el = live();
-    if (!el || !el.dataset.connect || !window.htmx) return;
-    const fresh = el.cloneNode(false);
-    fresh.setAttribute("hx-sse:connect", el.dataset.connect);
-    el.replaceWith(fresh);
-    htmx.process(fresh);
-  });
+  // htmx may process the page before its SSE extension has registered (both
+  // load deferred), and then the stream never opens: look once the page has
+  // settled, and wire the element again if it has no connection.
+  window.addEventListener("load", () =>
+    setTimeout(() => {
+      const el = live();
+      if (el && window.htmx && !el._htmx?.sse) htmx.process(el, true);
+    }, 1000));
 })();

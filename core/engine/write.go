@@ -87,20 +87,30 @@ func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *ou
 	}
 	sql += " RETURNING " + selectList(t)
 	return c.tx(func() *outcome {
-		rs, err := c.e.db.Query(sql, args...)
-		if err != nil {
+		r, bad := c.writeReturning(t, sql, args, 500, "the insert returned no row")
+		if bad != nil {
+			return bad
+		}
+		c.logOwn(t, nil, r)
+		if err := c.keepOrphans(t, rm, r.pkObject()); err != nil {
 			return c.dbFailure(err)
 		}
-		rows := readRows(t, rs)
-		if len(rows) != 1 {
-			return failed(500, "the insert returned no row")
-		}
-		c.logOwn(t, nil, rows[0])
-		if err := c.keepOrphans(t, rm, rows[0].pkObject()); err != nil {
-			return c.dbFailure(err)
-		}
-		return &outcome{status: 201, row: rows[0]}
+		return &outcome{status: 201, row: r}
 	})
+}
+
+// writeReturning runs a write whose RETURNING gives the one row it wrote;
+// no row is the given failure.
+func (c *ctx) writeReturning(t *model.Table, sql string, args []any, noRowStatus int, noRow string) (*row, *outcome) {
+	rs, err := c.e.db.Query(sql, args...)
+	if err != nil {
+		return nil, c.dbFailure(err)
+	}
+	rows := readRows(t, rs)
+	if len(rows) != 1 {
+		return nil, failed(noRowStatus, noRow)
+	}
+	return rows[0], nil
 }
 
 // logOwn stores the exact values of this engine's own write in the change
@@ -255,17 +265,13 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 			return &outcome{status: 200, row: cur}
 		}
 		args = append(args, key...)
-		rs, err := c.e.db.Query("UPDATE "+sqldb.Ident(t.Name)+" SET "+strings.Join(sets, ", ")+
-			" WHERE "+keyWhere(t)+" RETURNING "+selectList(t), args...)
-		if err != nil {
-			return c.dbFailure(err)
+		r, bad := c.writeReturning(t, "UPDATE "+sqldb.Ident(t.Name)+" SET "+strings.Join(sets, ", ")+
+			" WHERE "+keyWhere(t)+" RETURNING "+selectList(t), args, 404, "no such row")
+		if bad != nil {
+			return bad
 		}
-		rows := readRows(t, rs)
-		if len(rows) != 1 {
-			return failed(404, "no such row")
-		}
-		c.logOwn(t, cur, rows[0])
-		return &outcome{status: 200, row: rows[0]}
+		c.logOwn(t, cur, r)
+		return &outcome{status: 200, row: r}
 	})
 }
 

@@ -1,7 +1,6 @@
 package nakedhtmx
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/nakedhtmx/nakedhtmx/core/corpus"
@@ -12,23 +11,7 @@ import (
 // expected answers, and this host must reproduce them byte for byte.
 func TestCorpus(t *testing.T) {
 	needWasm(t)
-	cases, err := corpus.Load(corpus.Dir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cases) == 0 {
-		t.Fatal("the corpus is empty")
-	}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			h := newHost(t, c.Schema, Options{Config: c.Config})
-			answers, err := corpus.Run(c, h.Handle)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if problems := c.Check(answers); len(problems) > 0 {
-				t.Error(strings.Join(problems, "\n"))
-			}
-		})
-	}
+	corpus.Test(t, func(t *testing.T, c *corpus.Case) corpus.HandleFunc {
+		return newHost(t, c.Schema, Options{Config: c.Config}).Handle
+	}, corpus.Compare)
 }

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"testing"
 
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 )
@@ -208,6 +209,60 @@ func (c *Case) Check(got [][]byte) []string {
 		problems = append(problems, fmt.Sprintf("%s/out/%s: no such request in requests.json", c.Name, extra))
 	}
 	return problems
+}
+
+// Test runs every case of the corpus as a subtest of t: open gives the core
+// on a fresh database built from the case (schema.sql, config.json), and
+// judge decides about its answers (Compare, or the native runner's -update).
+// A 500 is never a golden answer, whatever the judge.
+func Test(t *testing.T, open func(t *testing.T, c *Case) HandleFunc, judge func(t *testing.T, c *Case, answers [][]byte)) {
+	t.Helper()
+	cases, err := Load(Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) == 0 {
+		t.Fatal("the corpus is empty")
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			answers, err := Run(c, open(t, c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, a := range answers {
+				if bytes.HasPrefix(a, []byte("500\n")) {
+					t.Errorf("%s answered 500: a crash is never a golden answer:\n%s", c.relOut(i), a)
+				}
+			}
+			judge(t, c, answers)
+		})
+	}
+}
+
+// Compare is the judge of the runners that only compare.
+func Compare(t *testing.T, c *Case, answers [][]byte) {
+	t.Helper()
+	if problems := c.Check(answers); len(problems) > 0 {
+		t.Error(strings.Join(problems, "\n"))
+	}
+}
+
+// Write replaces the case's expected answers.
+func (c *Case) Write(answers [][]byte) error {
+	out := filepath.Join(c.Dir, "out")
+	if err := os.RemoveAll(out); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	for i, a := range answers {
+		if err := os.WriteFile(c.OutPath(i), a, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stale lists out/NNN.txt files with no matching request.

@@ -1,9 +1,7 @@
 package engine_test
 
 import (
-	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -18,60 +16,29 @@ var update = flag.Bool("update", false, "rewrite testdata/corpus/*/out from the 
 // TestCorpus runs the golden corpus on the engine linked natively. With
 // -update it writes the expected answers every other host is held to.
 func TestCorpus(t *testing.T) {
-	cases, err := corpus.Load(corpus.Dir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cases) == 0 {
-		t.Fatal("the corpus is empty")
-	}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			db, err := sqlite.Open(filepath.Join(t.TempDir(), "corpus.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Script(c.Schema); err != nil {
-				t.Fatalf("schema.sql: %v", err)
-			}
-			cfg, err := engine.ParseConfig(c.Config)
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := engine.Open(db, engine.Options{Config: cfg})
-			if err != nil {
-				t.Fatal(err)
-			}
-			answers, err := corpus.Run(c, func(r *protocol.Request) (*protocol.Response, error) { return e.Handle(r), nil })
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, a := range answers {
-				if bytes.HasPrefix(a, []byte("500\n")) {
-					t.Errorf("request %d answered 500: a crash is never a golden answer:\n%s", i, a)
-				}
-			}
-			if *update {
-				os.RemoveAll(filepath.Join(c.Dir, "out"))
-				os.MkdirAll(filepath.Join(c.Dir, "out"), 0o755)
-				for i, a := range answers {
-					if err := os.WriteFile(c.OutPath(i), a, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				return
-			}
-			for i, a := range answers {
-				want, err := os.ReadFile(c.OutPath(i))
-				if err != nil {
-					t.Fatalf("request %d: %v (run go test ./core/engine -run Corpus -update)", i, err)
-				}
-				if !bytes.Equal(want, a) {
-					r := c.Requests[i]
-					t.Errorf("request %d (%s %s?%s): %s", i, r.Method, r.Path, r.Query, corpus.Diff(want, a))
-				}
-			}
-		})
-	}
+	corpus.Test(t, func(t *testing.T, c *corpus.Case) corpus.HandleFunc {
+		db, err := sqlite.Open(filepath.Join(t.TempDir(), "corpus.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		if err := db.Script(c.Schema); err != nil {
+			t.Fatalf("schema.sql: %v", err)
+		}
+		cfg, err := engine.ParseConfig(c.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := engine.Open(db, engine.Options{Config: cfg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func(r *protocol.Request) (*protocol.Response, error) { return e.Handle(r), nil }
+	}, func(t *testing.T, c *corpus.Case, answers [][]byte) {
+		if !*update {
+			corpus.Compare(t, c, answers)
+		} else if err := c.Write(answers); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 // What every SQLite adapter (sqlite_node.ts, sqlite_bun.ts) gives the core:
 // one connection that answers the core's `sql` import (bindings/PROTOCOL.md, "SQL").
 
+import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { SQLRequest, SQLResult } from "./protocol.ts";
 
 export interface Database {
@@ -15,6 +16,26 @@ export interface Database {
  * the file cannot be opened or is not a database.
  */
 export type OpenDatabase = (path: string) => Database;
+
+/** The one-line error every adapter gives for a file it cannot use. */
+export function unreadable(path: string, e: unknown): NakedhtmxError {
+  return new NakedhtmxError("DB_UNREADABLE", `cannot open database ${path}: ${errorMessage(e)}`, { cause: e });
+}
+
+/**
+ * Sets the busy timeout and switches to WAL on a freshly opened connection.
+ * Switching reads the file, so a directory or garbage fails here, before
+ * anything is written; the connection is then closed and DB_UNREADABLE thrown.
+ */
+export function setUpConnection(path: string, get: (sql: string) => unknown, close: () => void): void {
+  try {
+    get("PRAGMA busy_timeout=5000");
+    get("PRAGMA journal_mode=WAL");
+  } catch (e) {
+    close();
+    throw unreadable(path, e);
+  }
+}
 
 const primaryNames: Record<number, string> = {
   1: "ERROR",

@@ -1,9 +1,17 @@
 // SQLite through bun:sqlite: Bun.
 
 import { Database as BunDatabase, type Statement } from "bun:sqlite";
-import { errorMessage, NakedhtmxError } from "./errors.ts";
+import { errorMessage } from "./errors.ts";
 import type { SQLRequest, SQLResult, SQLValue } from "./protocol.ts";
-import { codeName, type Database, primaryCodeName, returningRe, StatementCache } from "./sqlite.ts";
+import {
+  codeName,
+  type Database,
+  primaryCodeName,
+  returningRe,
+  setUpConnection,
+  StatementCache,
+  unreadable,
+} from "./sqlite.ts";
 
 interface Prepared {
   stmt: Statement;
@@ -76,16 +84,9 @@ export function openDatabase(path: string): Database {
   try {
     db = new BunDatabase(path, { create: true, readwrite: true, safeIntegers: true });
   } catch (e) {
-    throw new NakedhtmxError("DB_UNREADABLE", `cannot open database ${path}: ${errorMessage(e)}`, { cause: e });
+    throw unreadable(path, e);
   }
-  try {
-    db.run("PRAGMA busy_timeout=5000");
-    // The first statement that reads the file: a directory or garbage fails here.
-    db.prepare("PRAGMA journal_mode=WAL").get();
-  } catch (e) {
-    db.close();
-    throw new NakedhtmxError("DB_UNREADABLE", `cannot open database ${path}: ${errorMessage(e)}`, { cause: e });
-  }
+  setUpConnection(path, (sql) => db.prepare(sql).get(), () => db.close());
 
   const cache = new StatementCache<Prepared>(256, (p) => p.stmt.finalize());
   const prepare = (sql: string): Prepared => {

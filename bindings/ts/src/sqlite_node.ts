@@ -10,9 +10,9 @@
 //   has its order read back from SQLite itself (see resultNames).
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { errorMessage, NakedhtmxError } from "./errors.ts";
+import { errorMessage } from "./errors.ts";
 import type { SQLRequest, SQLResult, SQLValue } from "./protocol.ts";
-import { codeName, type Database, returningRe, StatementCache } from "./sqlite.ts";
+import { codeName, type Database, returningRe, setUpConnection, StatementCache, unreadable } from "./sqlite.ts";
 
 function failure(e: unknown): SQLResult {
   const code = (e as { errcode?: unknown }).errcode;
@@ -31,16 +31,9 @@ export function openDatabase(path: string, rows: "probe" | "objects" = "probe"):
     // legacy schema the same way; the core can turn foreign keys on itself.
     db = new DatabaseSync(path, { enableForeignKeyConstraints: false, enableDoubleQuotedStringLiterals: true });
   } catch (e) {
-    throw new NakedhtmxError("DB_UNREADABLE", `cannot open database ${path}: ${errorMessage(e)}`, { cause: e });
+    throw unreadable(path, e);
   }
-  try {
-    db.exec("PRAGMA busy_timeout=5000");
-    // The first statement that reads the file: a directory or garbage fails here.
-    db.prepare("PRAGMA journal_mode=WAL").get();
-  } catch (e) {
-    db.close();
-    throw new NakedhtmxError("DB_UNREADABLE", `cannot open database ${path}: ${errorMessage(e)}`, { cause: e });
-  }
+  setUpConnection(path, (sql) => db.prepare(sql).get(), () => db.close());
 
   // setReturnArrays and columns() arrived in Node 22.16 / 23.11.
   const probe = db.prepare("SELECT 1") as Partial<Pick<StatementSync, "setReturnArrays" | "columns">>;

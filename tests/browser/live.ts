@@ -9,13 +9,14 @@
 //
 // Screenshots go to test-results/live-*.png (gitignored).
 
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { repoRoot, openDB } from "../http/fixture.ts";
-import { HOSTS, prepareHost, startServer, staleBuild, type HostName, type Server } from "../http/hosts.ts";
+import type { Browser, Page } from "playwright-core";
+import { openDB } from "../http/fixture.ts";
+import type { Server } from "../http/hosts.ts";
+import { checkHost, launch, resultsDir, serve } from "./setup.ts";
 import { runTests, check, eq, until, type Test } from "../http/harness.ts";
 
 const { values } = parseArgs({
@@ -25,14 +26,9 @@ const { values } = parseArgs({
     chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
   },
 });
-const host = values.host as HostName;
-if (!(HOSTS as readonly string[]).includes(host)) {
-  console.error(`unknown host ${host}; want one of ${HOSTS.join(", ")}`);
-  process.exit(2);
-}
+const host = checkHost(values.host);
 
-const results = join(repoRoot, "test-results");
-mkdirSync(results, { recursive: true });
+const results = resultsDir();
 
 const SCHEMA = `
 CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT, status TEXT);
@@ -124,21 +120,11 @@ async function flashing(page: Page, selector: string): Promise<boolean> {
 }
 
 async function main(): Promise<number> {
-  console.log(`browser-live(${host}): preparing`);
-  const stale = staleBuild(host);
-  if (stale) console.log(`browser-live(${host}): warning: ${stale}`);
-  const hc = prepareHost(host, tmp);
-  server = await startServer(hc, ["--db", dbFile, "--port", "0", "--host", "127.0.0.1"]);
+  server = await serve("browser-live", host, tmp, dbFile);
   const base = server.url.origin;
-  console.log(`browser-live(${host}): serving ${server.url}`);
   const { DatabaseSync } = process.getBuiltinModule("node:sqlite") as typeof import("node:sqlite");
   outside = new DatabaseSync(dbFile, { timeout: 10000 });
-  browser = await chromium.launch({
-    executablePath: values.chromium,
-    headless: !values.headed,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch(values.chromium, values.headed);
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: base });
   const list = await context.newPage();
   const rowPage = await context.newPage();

@@ -13,9 +13,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { repoRoot, openDB } from "../http/fixture.ts";
-import { HOSTS, prepareHost, startServer, staleBuild, type HostName, type Server } from "../http/hosts.ts";
+import type { Server } from "../http/hosts.ts";
+import { checkHost, launch, resultsDir, serve } from "./setup.ts";
 import { runTests, check, eq, until, type Test } from "../http/harness.ts";
 
 const { values } = parseArgs({
@@ -26,15 +27,10 @@ const { values } = parseArgs({
     chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
   },
 });
-const host = values.host as HostName;
-if (!(HOSTS as readonly string[]).includes(host)) {
-  console.error(`unknown host ${host}; want one of ${HOSTS.join(", ")}`);
-  process.exit(2);
-}
+const host = checkHost(values.host);
 
-const results = join(repoRoot, "test-results");
+const results = resultsDir();
 const docs = join(repoRoot, "docs");
-mkdirSync(results, { recursive: true });
 if (values.screenshots) mkdirSync(docs, { recursive: true });
 
 const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-browser-"));
@@ -79,19 +75,9 @@ async function rowCount(page: Page): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  console.log(`browser(${host}): preparing`);
-  const stale = staleBuild(host);
-  if (stale) console.log(`browser(${host}): warning: ${stale}`);
-  const hc = prepareHost(host, tmp);
-  server = await startServer(hc, ["--db", dbFile, "--port", "0", "--host", "127.0.0.1"]);
+  server = await serve("browser", host, tmp, dbFile);
   const base = server.url.origin;
-  console.log(`browser(${host}): serving ${server.url}`);
-  browser = await chromium.launch({
-    executablePath: values.chromium,
-    headless: !values.headed,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launch(values.chromium, values.headed);
   const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: base });
   const page = await context.newPage();
   page.setDefaultTimeout(15000);

@@ -1,0 +1,46 @@
+// What both browser suites share: the host under test, started on a database
+// file, and Debian's chromium launched with the flags this machine needs (no
+// background networking: the sandbox network is closed and Chromium would
+// otherwise keep trying it).
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser } from "playwright-core";
+import { repoRoot } from "../http/fixture.ts";
+import { HOSTS, prepareHost, startServer, staleBuild, type HostName, type Server } from "../http/hosts.ts";
+
+/** Checks a --host value, or exits 2 naming the hosts there are. */
+export function checkHost(name: string): HostName {
+  if (!(HOSTS as readonly string[]).includes(name)) {
+    console.error(`unknown host ${name}; want one of ${HOSTS.join(", ")}`);
+    process.exit(2);
+  }
+  return name as HostName;
+}
+
+/** test-results/, where screenshots go (gitignored). */
+export function resultsDir(): string {
+  const dir = join(repoRoot, "test-results");
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Starts the host on dbFile over loopback, saying what it does under the suite's name. */
+export async function serve(suite: string, host: HostName, tmp: string, dbFile: string): Promise<Server> {
+  console.log(`${suite}(${host}): preparing`);
+  const stale = staleBuild(host);
+  if (stale) console.log(`${suite}(${host}): warning: ${stale}`);
+  const server = await startServer(prepareHost(host, tmp), ["--db", dbFile, "--port", "0", "--host", "127.0.0.1"]);
+  console.log(`${suite}(${host}): serving ${server.url}`);
+  return server;
+}
+
+/** Launches chromium headless (or headed) from the given binary. */
+export function launch(executablePath: string, headed: boolean): Promise<Browser> {
+  return chromium.launch({
+    executablePath,
+    headless: !headed,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+}

@@ -16,7 +16,7 @@ import (
 
 var hostileSeeds = []string{
 	`<script>alert(1)</script>`, `a"b`, `it's`, `[x]`, "back`tick", `semi;colon; DROP TABLE x`, "line\nbreak",
-	"🎉", "שם", "‮rtl", `"><img src=x onerror=alert(1)>`, `a/b`, `a,b`, `%2F`, `~0~1`, ` `, `f.x`, `select`,
+	"🎉", "שם", "\u202ertl", `"><img src=x onerror=alert(1)>`, `a/b`, `a,b`, `%2F`, `~0~1`, ` `, `f.x`, `select`,
 	`javascript:alert(1)`, `{{.}}`, `</textarea><script>x</script>`, "\t", `\`, `?q=1#h`,
 }
 

@@ -160,7 +160,7 @@ func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {
 		}
 		r, err := c.readRow(t, key)
 		if err != nil {
-			return c.htmlOutcome(t, c.dbFailure(err), nil)
+			return c.failOutcome(c.dbFailure(err))
 		}
 		if r == nil {
 			return c.fail(404, "no such row in "+t.Name)
@@ -305,7 +305,7 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	}
 	rows, next, err := lq.run(c.e.db)
 	if err != nil {
-		return c.htmlOutcome(t, c.dbFailure(err), nil)
+		return c.failOutcome(c.dbFailure(err))
 	}
 	count, _ := lq.count(c.e.db)
 	fields := c.st.fields[t.Name]
@@ -972,7 +972,7 @@ func (c *ctx) htmlCreate(t *model.Table) *protocol.Response {
 		}
 		return c.newPage(t, typed, errs, rm.notice())
 	}
-	return c.htmlOutcome(t, o, nil)
+	return c.failOutcome(o)
 }
 
 func (c *ctx) htmlUpdate(t *model.Table, cur *row) *protocol.Response {
@@ -994,7 +994,7 @@ func (c *ctx) htmlUpdate(t *model.Table, cur *row) *protocol.Response {
 	case o.status == 409 && o.current != nil:
 		return c.conflict(t, o.current, typed)
 	}
-	return c.htmlOutcome(t, o, nil)
+	return c.failOutcome(o)
 }
 
 func (c *ctx) htmlDelete(t *model.Table, r *row) *protocol.Response {
@@ -1006,7 +1006,7 @@ func (c *ctx) htmlDelete(t *model.Table, r *row) *protocol.Response {
 	if o.status == 204 {
 		return c.redirect(c.tableURL(t.Name))
 	}
-	return c.htmlOutcome(t, o, nil)
+	return c.failOutcome(o)
 }
 
 // redirect answers a successful form post: 303 for plain browsers, a full
@@ -1018,9 +1018,8 @@ func (c *ctx) redirect(to string) *protocol.Response {
 	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 303, Headers: [][2]string{{"location", to}, {"content-type", ctHTML}}}}
 }
 
-func (c *ctx) htmlOutcome(t *model.Table, o *outcome, _ *row) *protocol.Response {
-	return c.fail(o.status, o.msg)
-}
+// failOutcome answers a failed write or read in the request's format.
+func (c *ctx) failOutcome(o *outcome) *protocol.Response { return c.fail(o.status, o.msg) }
 
 type conflictField struct {
 	Label, Name, Mine, Theirs string

@@ -156,7 +156,7 @@ func (v Value) MarshalJSON() ([]byte, error) {
 			return []byte("null"), nil
 		}
 		b := strconv.AppendFloat(nil, x, 'g', -1, 64)
-		if bytes.IndexAny(b, ".eE") < 0 {
+		if !bytes.ContainsAny(b, ".eE") {
 			// An integral REAL keeps a fraction so the host binds it as REAL.
 			b = append(b, ".0"...)
 		}
@@ -201,7 +201,7 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 	case b[0] == 'f':
 		v.V = int64(0)
 	default:
-		if bytes.IndexAny(b, ".eE") < 0 {
+		if !bytes.ContainsAny(b, ".eE") {
 			if n, err := strconv.ParseInt(string(b), 10, 64); err == nil {
 				v.V = n
 				return nil

@@ -79,11 +79,15 @@ type Host struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	inst     *instance // nil after a trap, until the next call re-creates it
-	open     openRequest
+	open     protocol.OpenRequest
 	dsid     string
-	http     *httphost.Adapter
-	live     *httphost.Hub // ServeHTTP's event streams; ticks from the first ServeHTTP on
-	closed   bool
+	// delivered is the id of the last live message handed out (or where the
+	// core started); a core re-opened after a trap goes on from there.
+	delivered int64
+	opened    bool
+	http      *httphost.Adapter
+	live      *httphost.Hub // ServeHTTP's event streams; ticks from the first ServeHTTP on
+	closed    bool
 }
 
 // instance is one instantiation of the module with its exports.
@@ -91,18 +95,6 @@ type instance struct {
 	mod                       api.Module
 	alloc, free, open, handle api.Function
 	tick                      api.Function
-}
-
-type openRequest struct {
-	BasePath  string          `json:"basePath"`
-	Config    json.RawMessage `json:"config"`
-	Host      string          `json:"host"`
-	AuthToken string          `json:"authToken"`
-}
-
-type openResult struct {
-	DSID  string `json:"dsid"`
-	Error string `json:"error"`
 }
 
 // ErrClosed is returned by calls on a closed Host.
@@ -132,7 +124,7 @@ func New(ctx context.Context, opts Options) (_ *Host, err error) {
 	if len(config) == 0 {
 		config = json.RawMessage("null")
 	}
-	h.open = openRequest{BasePath: opts.BasePath, Config: config, Host: HostName, AuthToken: opts.AuthToken}
+	h.open = protocol.OpenRequest{BasePath: opts.BasePath, Config: config, Host: HostName, AuthToken: opts.AuthToken}
 	h.live = &httphost.Hub{Ticker: h, ErrorLog: h.logf}
 	h.http = &httphost.Adapter{Handler: h, BasePath: opts.BasePath, MaxBody: opts.MaxBody, ErrorLog: h.logf, Live: h.live}
 
@@ -231,6 +223,10 @@ func (h *Host) instantiate(ctx context.Context) error {
 
 // callOpen sends the current OpenRequest to the core.
 func (h *Host) callOpen(ctx context.Context) error {
+	if h.opened {
+		after := h.delivered
+		h.open.LiveAfter = &after
+	}
 	in, err := json.Marshal(h.open)
 	if err != nil {
 		return fmt.Errorf("open request: %w", err)
@@ -239,7 +235,7 @@ func (h *Host) callOpen(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var res openResult
+	var res protocol.OpenResult
 	if err := json.Unmarshal(out, &res); err != nil {
 		return fmt.Errorf("core open result %q: %w", out, err)
 	}
@@ -247,6 +243,7 @@ func (h *Host) callOpen(ctx context.Context) error {
 		return errors.New(res.Error)
 	}
 	h.dsid = res.DSID
+	h.delivered, h.opened = res.Seq, true
 	return nil
 }
 
@@ -428,6 +425,11 @@ func (h *Host) Tick() (protocol.TickResult, error) {
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
 		return res, fmt.Errorf("core tick result %.100q: %w", out, err)
+	}
+	if n := len(res.Messages); n > 0 {
+		h.mu.Lock()
+		h.delivered = max(h.delivered, res.Messages[n-1].ID)
+		h.mu.Unlock()
 	}
 	return res, nil
 }

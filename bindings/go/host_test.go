@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -267,6 +268,47 @@ func TestHostReinstantiatesAfterTrap(t *testing.T) {
 	}
 	if h.DSID() != dsid {
 		t.Fatalf("DSID changed from %s to %s", dsid, h.DSID())
+	}
+}
+
+// A change made while no instance runs (between a trap and the next call)
+// still reaches the streams: the fresh core goes on from the last message
+// the host delivered, not from the log's end.
+func TestHostTrapMissesNoChange(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "trap.db")
+	h := newHost(t, albums, Options{DB: path})
+	outside, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outside.Close()
+	ids := func() []int64 {
+		t.Helper()
+		res, err := h.Tick()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int64
+		for _, m := range res.Messages {
+			out = append(out, m.ID)
+		}
+		return out
+	}
+	if err := outside.Script(`UPDATE Album SET Title = 'first' WHERE AlbumId = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(); !slices.Equal(got, []int64{1}) {
+		t.Fatalf("before the trap: %v", got)
+	}
+	h.mu.Lock()
+	h.trapped(context.Background(), "nh_tick", errors.New("simulated trap"))
+	h.mu.Unlock()
+	if err := outside.Script(`UPDATE Album SET Title = 'while down' WHERE AlbumId = 1;
+		DELETE FROM Album WHERE AlbumId = 2`); err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(); !slices.Equal(got, []int64{2, 3}) {
+		t.Fatalf("the changes made while the core was down: %v, want [2 3]", got)
 	}
 }
 

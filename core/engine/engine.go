@@ -26,6 +26,10 @@ type Options struct {
 	Host      string
 	AuthToken string
 	Log       func(format string, args ...any)
+	// LiveAfter, when set, is where live messages resume (a log sequence)
+	// instead of the log's end: a host re-opening after a trap passes the
+	// last id it delivered, so open streams miss nothing.
+	LiveAfter *int64
 }
 
 // Config is the parsed nakedhtmx.json.
@@ -106,6 +110,10 @@ func (e *Engine) DSID() string {
 	}
 	return e.st.dsid
 }
+
+// LiveSeq is the id of the last change turned into live messages: the next
+// tick starts after it.
+func (e *Engine) LiveSeq() int64 { return e.live.lastSeq }
 
 // Tick is called by the host's timer and after its own writes (PROTOCOL.md,
 // "Live"): it reads what changed since the last tick and renders the messages.

@@ -78,6 +78,10 @@ func (l *liveState) start(e *Engine) {
 	}
 	if _, last, err := capture.Bounds(e.db); err == nil {
 		l.lastSeq = last
+		if a := e.opts.LiveAfter; a != nil && *a >= 0 && *a < last {
+			l.lastSeq = *a
+			l.dirty = true // data_version has not moved for what is already logged
+		}
 	}
 	l.dataVersion = e.dataVersion()
 	maxRows, maxAge := e.opts.Config.LogLimits()

@@ -47,6 +47,26 @@ type Message struct {
 	Page  string `json:"page"`
 }
 
+// OpenRequest is what nh_open takes (PROTOCOL.md, "OpenRequest / OpenResult").
+type OpenRequest struct {
+	BasePath  string          `json:"basePath"`
+	Config    json.RawMessage `json:"config"`
+	Host      string          `json:"host"`
+	AuthToken string          `json:"authToken"`
+	// LiveAfter is set only when a host re-opens a fresh instance after a
+	// trap: the id of the last live message it delivered, so the new core
+	// goes on from there and no open stream misses a change.
+	LiveAfter *int64 `json:"liveAfter,omitempty"`
+}
+
+// OpenResult is what nh_open answers: the DSID and the id after which live
+// messages start, or an error.
+type OpenResult struct {
+	DSID  string `json:"dsid,omitempty"`
+	Seq   int64  `json:"seq,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
 // TickResult is what nh_tick answers.
 type TickResult struct {
 	Messages []Message `json:"messages"`

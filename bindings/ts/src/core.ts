@@ -129,6 +129,8 @@ export class Core implements CoreHandler {
   private readonly opts: CoreOptions;
   private ex: CoreExports | undefined;
   private lastOpen: OpenRequest | undefined;
+  /** The id of the last live message handed out, or where the core started. */
+  private delivered = 0;
   private calling = false;
   private recovering = false;
 
@@ -257,10 +259,14 @@ export class Core implements CoreHandler {
   /** nh_open: returns the DSID; throws CORE_OPEN with the core's message. */
   open(req: OpenRequest): string {
     const ex = this.exports();
-    const out = this.callBytes("nh_open", (p, n) => ex.nh_open(p, n), utf8.encode(JSON.stringify(req)));
+    // After the first open, tell the core where live messages stand: a fresh
+    // instance after a trap then goes on from there instead of the log's end.
+    const sent: OpenRequest = this.lastOpen ? { ...req, liveAfter: this.delivered } : req;
+    const out = this.callBytes("nh_open", (p, n) => ex.nh_open(p, n), utf8.encode(JSON.stringify(sent)));
     const res = JSON.parse(utf8Decoder.decode(out)) as OpenResult;
     if (res.error !== undefined && res.error !== "") throw new NakedhtmxError("CORE_OPEN", res.error);
     this.lastOpen = req;
+    this.delivered = res.seq ?? 0;
     return res.dsid ?? "";
   }
 
@@ -280,6 +286,9 @@ export class Core implements CoreHandler {
     if (!this.ex) return {};
     const ex = this.ex;
     const out = this.guard("nh_tick", () => this.take(ex.nh_tick()));
-    return out.length ? JSON.parse(utf8Decoder.decode(out)) as TickResult : {};
+    const res = out.length ? JSON.parse(utf8Decoder.decode(out)) as TickResult : {};
+    const last = res.messages?.at(-1);
+    if (last !== undefined) this.delivered = Math.max(this.delivered, last.id);
+    return res;
   }
 }

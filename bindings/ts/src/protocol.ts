@@ -196,9 +196,13 @@ export interface OpenRequest {
   config: unknown;
   host: string;
   authToken: string;
+  /** Only when re-opening a fresh instance after a trap: the last live message id delivered. */
+  liveAfter?: number;
 }
 
 export interface OpenResult {
   dsid?: string;
+  /** The id after which live messages start. */
+  seq?: number;
   error?: string;
 }

@@ -560,6 +560,33 @@ test("core: a trap is a CORE_TRAP error, then the core is re-instantiated and re
   }
 });
 
+test("core: changes made while a trapped core is down still reach the streams", async () => {
+  const path = freshPath();
+  const db = openDatabase(path);
+  try {
+    sql(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+    const core = await Core.load({ db, host: runtimeName, wasm, log: () => {} });
+    core.open({ basePath: "", config: null, host: runtimeName, authToken: "" });
+    const ids = () => (core.tick().messages ?? []).map((m) => m.id);
+    const outside = openDatabase(path);
+    try {
+      sql(outside, "INSERT INTO t VALUES (1, 'a')");
+      eq(ids(), [1], "before the trap");
+      // A trap drops the instance (PROTOCOL.md); the next call builds a fresh one.
+      (core as unknown as { ex: unknown }).ex = undefined;
+      sql(outside, "UPDATE t SET v = 'b' WHERE id = 1");
+      sql(outside, "DELETE FROM t WHERE id = 1");
+      const res = core.handle({ method: "GET", path: "/", query: "", headers: {} }, new Uint8Array(0));
+      eq(res.head.status, 200, "answered by a fresh instance");
+      eq(ids(), [2, 3], "the changes made while it was down");
+    } finally {
+      outside.close();
+    }
+  } finally {
+    db.close();
+  }
+});
+
 test("core: a missing core.wasm is a WASM_LOAD error that names the file", async () => {
   await throws(
     () => Core.load({ db: openDatabase(freshPath()), host: runtimeName, wasm: join(tmp, "nope.wasm") }),

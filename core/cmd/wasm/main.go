@@ -126,45 +126,33 @@ func (h hostDB) Script(sql string) error {
 
 var eng *engine.Engine
 
-type openRequest struct {
-	BasePath  string          `json:"basePath"`
-	Config    json.RawMessage `json:"config"`
-	Host      string          `json:"host"`
-	AuthToken string          `json:"authToken"`
-}
-
-type openResult struct {
-	DSID  string `json:"dsid,omitempty"`
-	Error string `json:"error,omitempty"`
-}
-
 //go:wasmexport nh_open
 func nhOpen(ptr, size uint32) (packed uint64) {
 	in := take(ptr, size)
 	defer func() {
 		if r := recover(); r != nil {
-			packed = give(mustJSON(openResult{Error: fmt.Sprint("core panic: ", r)}))
+			packed = give(mustJSON(protocol.OpenResult{Error: fmt.Sprint("core panic: ", r)}))
 		}
 	}()
-	var req openRequest
+	var req protocol.OpenRequest
 	if err := json.Unmarshal(in, &req); err != nil {
-		return give(mustJSON(openResult{Error: "open request: " + err.Error()}))
+		return give(mustJSON(protocol.OpenResult{Error: "open request: " + err.Error()}))
 	}
 	cfg, err := engine.ParseConfig(req.Config)
 	if err != nil {
-		return give(mustJSON(openResult{Error: err.Error()}))
+		return give(mustJSON(protocol.OpenResult{Error: err.Error()}))
 	}
-	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, AuthToken: req.AuthToken, Log: logf}
+	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, AuthToken: req.AuthToken, Log: logf, LiveAfter: req.LiveAfter}
 	if eng != nil {
 		eng.SetOptions(opts)
-		return give(mustJSON(openResult{DSID: eng.DSID()}))
+		return give(mustJSON(protocol.OpenResult{DSID: eng.DSID(), Seq: eng.LiveSeq()}))
 	}
 	e, err := engine.Open(hostDB{}, opts)
 	if err != nil {
-		return give(mustJSON(openResult{Error: err.Error()}))
+		return give(mustJSON(protocol.OpenResult{Error: err.Error()}))
 	}
 	eng = e
-	return give(mustJSON(openResult{DSID: e.DSID()}))
+	return give(mustJSON(protocol.OpenResult{DSID: e.DSID(), Seq: e.LiveSeq()}))
 }
 
 //go:wasmexport nh_handle

@@ -12,6 +12,6 @@ import (
 func TestCorpus(t *testing.T) {
 	needWasm(t)
 	corpus.Test(t, func(t *testing.T, c *corpus.Case) corpus.HandleFunc {
-		return newHost(t, c.Schema, Options{Config: c.Config}).Handle
+		return newHost(t, c.Schema, Options{Config: c.Config, BasePath: c.Open.BasePath}).Handle
 	}, corpus.Compare)
 }

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -48,7 +49,16 @@ type Case struct {
 	Dir      string
 	Schema   string          // schema.sql, run as one script on a fresh database
 	Config   json.RawMessage // config.json, or nil when the folder has none
+	Open     Open            // open.json: how the engine is opened beyond the config
 	Requests []Request
+}
+
+// Open is open.json: the options a case opens the engine with (zero values
+// when the folder has none).
+type Open struct {
+	// BasePath is the mount point; every URL the answers carry must start
+	// with it (Test checks that, whatever the judge).
+	BasePath string `json:"basePath"`
 }
 
 // Dir finds testdata/corpus by walking up from the working directory to the
@@ -110,6 +120,15 @@ func LoadCase(dir string) (*Case, error) {
 			return nil, fmt.Errorf("%s: config.json is not valid JSON", c.Name)
 		}
 		c.Config = cfg
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if raw, err := os.ReadFile(filepath.Join(dir, "open.json")); err == nil {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c.Open); err != nil {
+			return nil, fmt.Errorf("%s: open.json: %w", c.Name, err)
+		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -234,6 +253,9 @@ func Test(t *testing.T, open func(t *testing.T, c *Case) HandleFunc, judge func(
 				if bytes.HasPrefix(a, []byte("500\n")) {
 					t.Errorf("%s answered 500: a crash is never a golden answer:\n%s", c.relOut(i), a)
 				}
+				for _, u := range OutsideBase(a, c.Open.BasePath) {
+					t.Errorf("%s: URL %q does not start with the base path %q", c.relOut(i), u, c.Open.BasePath)
+				}
 			}
 			judge(t, c, answers)
 		})
@@ -279,3 +301,28 @@ func (c *Case) stale(n int) []string {
 }
 
 func (c *Case) relOut(i int) string { return fmt.Sprintf("%s/out/%03d.txt", c.Name, i) }
+
+// urlAttr finds the URLs an answer points at: attributes that hold one in
+// HTML (href, src, action, formaction, hx-get/post/put/patch/delete, the
+// hx-sse connect URL), and the Location header.
+var urlAttr = regexp.MustCompile(`(?i)(?:\b(?:href|src|action|formaction|hx-(?:get|post|put|patch|delete)|hx-sse:connect|sse-connect)="([^"]*)"|\nlocation: ([^\n]*))`)
+
+// OutsideBase lists the site-absolute URLs in an answer (those starting with
+// a single "/") that do not start with basePath. With basePath "" nothing is
+// outside.
+func OutsideBase(answer []byte, basePath string) []string {
+	if basePath == "" {
+		return nil
+	}
+	var out []string
+	for _, m := range urlAttr.FindAllSubmatch(answer, -1) {
+		u := string(m[1]) + string(m[2])
+		if !strings.HasPrefix(u, "/") || strings.HasPrefix(u, "//") {
+			continue // relative, absolute with a scheme, or a fragment
+		}
+		if u != basePath && !strings.HasPrefix(u, basePath+"/") && !strings.HasPrefix(u, basePath+"?") {
+			out = append(out, u)
+		}
+	}
+	return out
+}

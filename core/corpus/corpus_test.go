@@ -3,6 +3,7 @@ package corpus
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,5 +110,27 @@ func TestLoadAndCheck(t *testing.T) {
 func TestDirFindsTheRepositoryCorpus(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(Dir(), "README.md")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestOutsideBase(t *testing.T) {
+	for _, tc := range []struct {
+		name, answer, base string
+		want               []string
+	}{
+		{"no base path", `<a href="/t/x">`, "", nil},
+		{"under it", `<a href="/admin/t/x"><script src="/admin/assets/a.js"></script><form action="/admin">`, "/admin", nil},
+		{"query on the root", `<a href="/admin?x=1">`, "/admin", nil},
+		{"outside", `<a href="/t/x">`, "/admin", []string{"/t/x"}},
+		{"a longer segment is outside", `<img src="/administrator/a.png">`, "/admin", []string{"/administrator/a.png"}},
+		{"htmx attributes", `<div hx-sse:connect="/t/x/live" hx-post="/admin/t/x">`, "/admin", []string{"/t/x/live"}},
+		{"location header", "303\nlocation: /t/x/r/1\n\n", "/admin", []string{"/t/x/r/1"}},
+		{"relative, fragment, scheme, protocol-relative", `<a href="r/1"><a href="#x"><a href="https://e.org/"><a href="//e.org/">`, "/admin", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := OutsideBase([]byte(tc.answer), tc.base); !slices.Equal(got, tc.want) {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

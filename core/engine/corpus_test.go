@@ -29,7 +29,7 @@ func TestCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := engine.Open(db, engine.Options{Config: cfg})
+		e, err := engine.Open(db, engine.Options{Config: cfg, BasePath: c.Open.BasePath})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -72,7 +72,9 @@ func Fields(d *model.Database, t *model.Table, cfg *config.Config) []*Field {
 		if ReadOnly(t, c) || t.View || tc.ReadOnly || cc.ReadOnly {
 			f.ReadOnly = true
 		}
-		if ReadOnly(t, c) {
+		// Nothing can be typed into a read-only field, and a new row has no
+		// value to show in it yet: leave it off the create form.
+		if ReadOnly(t, c) || cc.ReadOnly {
 			f.HideOnCreate = true
 		}
 		out = append(out, f)

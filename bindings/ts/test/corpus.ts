@@ -123,6 +123,8 @@ for (const name of cases) {
     const schema = existsSync(schemaPath) ? readFileSync(schemaPath, "utf8") : "";
     const configPath = join(dir, "config.json");
     const config: unknown = existsSync(configPath) ? JSON.parse(readFileSync(configPath, "utf8")) : null;
+    const openPath = join(dir, "open.json");
+    const opened = existsSync(openPath) ? JSON.parse(readFileSync(openPath, "utf8")) as { basePath?: string } : {};
 
     const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-corpus-"));
     const db = openDatabase(join(tmp, "corpus.db"));
@@ -134,7 +136,7 @@ for (const name of cases) {
       // The core's log lines (a recovered panic prints its stack) only matter when a case fails.
       const logged: string[] = [];
       const core = await Core.load({ db, host: runtimeName, wasm, log: (line) => logged.push(line) });
-      core.open({ basePath: "", config, host: runtimeName, authToken: "" });
+      core.open({ basePath: opened.basePath ?? "", config, host: runtimeName, authToken: "" });
       const problems: string[] = [];
       requests.forEach((r, i) => {
         const head: RequestHead = { method: r.method, path: r.path, query: r.query ?? "", headers: r.headers ?? {} };

@@ -12,7 +12,7 @@ HOST ?= deno
 PORT ?= 8080
 DEMO_DB ?= examples/demo.db
 
-.PHONY: build demo test test-go test-ts test-http test-browser bench screenshots fmt vet clean
+.PHONY: build demo test test-go test-ts test-http test-browser test-packages bench screenshots fmt vet clean
 
 build: node_modules/.stamp dist/core.wasm dist/.tsstamp
 
@@ -42,7 +42,7 @@ else
 endif
 
 # Every test on every host. Ordered cheapest first so a broken build fails fast.
-test: build vet test-go test-ts test-http test-browser
+test: build vet test-go test-ts test-http test-browser test-packages
 	@echo "make test: all suites passed"
 
 vet:
@@ -62,8 +62,18 @@ test-http: build
 
 test-browser: build
 	bash scripts/ensure-chromium.sh
+	tsc -p tests
 	node tests/browser/ui.ts
 	node tests/browser/live.ts
+
+# The packages as users get them: npm and JSR export the same, the tarball
+# holds only what runs, JSR accepts the package, and every example runs from
+# the packed tarball installed with npm and with bun.
+test-packages: build
+	node scripts/check-exports.mjs
+	deno publish --dry-run --allow-dirty
+	bash scripts/ensure-chromium.sh
+	node tests/examples/run.ts
 
 screenshots: build
 	bash scripts/ensure-chromium.sh

@@ -14,6 +14,10 @@ export type HostName = (typeof HOSTS)[number];
 export interface HostCommand {
   cmd: string;
   args: string[];
+  /** Working directory (default: the repository root). */
+  cwd?: string;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
 }
 
 /** Files a host needs before it can start; missing ones mean "not built yet". */
@@ -111,9 +115,9 @@ function exited(proc: ChildProcess): Promise<number | null> {
 /** Starts a server and waits for the line that names its URL. */
 export async function startServer(hc: HostCommand, flags: string[], timeoutMs = 60000): Promise<Server> {
   const proc = spawn(hc.cmd, [...hc.args, ...flags], {
-    cwd: repoRoot,
+    cwd: hc.cwd ?? repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NO_COLOR: "1" },
+    env: { ...process.env, NO_COLOR: "1", ...hc.env },
   });
   const io = collect(proc);
   const url = await new Promise<URL>((resolve, reject) => {

@@ -5,7 +5,9 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -128,28 +130,61 @@ func (e *Engine) logf(format string, args ...any) {
 // refresh re-reflects when the schema changed since the last look (by anyone:
 // PRAGMA schema_version moves on every DDL of every connection).
 func (e *Engine) refresh(force bool) error {
-	rows, err := e.db.Query("PRAGMA schema_version")
+	for try := 0; ; try++ {
+		err := e.reflect(force, try == 3)
+		if !errors.Is(err, errSchemaMoved) {
+			return err
+		}
+		force = true
+	}
+}
+
+// errSchemaMoved: another connection changed the schema after it was
+// reflected and before its DSID was stored.
+var errSchemaMoved = errors.New("the schema changed while it was reflected")
+
+// reflect rebuilds the state when the schema version moved (or when forced).
+// last: the final try, which goes on with what it saw rather than fail.
+func (e *Engine) reflect(force, last bool) error {
+	v, err := e.schemaVersion()
 	if err != nil {
 		return err
-	}
-	var v int64
-	if len(rows.Values) == 1 {
-		v, _ = sqldb.Int(rows.Values[0][0])
 	}
 	if !force && e.st != nil && e.st.schemaVersion == v {
 		return nil
 	}
+	// Reflection is many statements; another connection's DDL can commit in
+	// between. Only a reflection with the same version before and after is
+	// known to show that version.
 	d, err := model.Reflect(e.db)
 	if err != nil {
 		return err
 	}
+	if now, err := e.schemaVersion(); err != nil {
+		return err
+	} else if now != v {
+		if !last {
+			return errSchemaMoved
+		}
+		v = -1 // still moving: use this reflection, and reflect again on the next call
+	}
 	_, canonical := schema.Set(d)
 	id, err := dsid.Ensure(e.db, schema.Hash(canonical), canonical, func(prevID string, prevSnap []byte, id string) error {
+		// Inside Ensure's write transaction nobody else can change the
+		// schema: a version that moved since the reflection means this
+		// schema is already stale, and storing it as the newest DSID would
+		// announce a change back to it (two hosts would flip-flop).
+		if now, err := e.schemaVersion(); err != nil || (now != v && !last) {
+			return errSchemaMoved
+		}
 		if !e.live.enabled || prevID == "" {
 			return nil
 		}
 		return e.announceSchema(prevID, prevSnap, id, canonical)
 	})
+	if errors.Is(err, errSchemaMoved) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("dsid: %w", err)
 	}
@@ -158,15 +193,35 @@ func (e *Engine) refresh(force bool) error {
 			e.logf("nakedhtmx: cannot install change capture triggers: %v", err)
 		}
 	}
-	// Ensure and Sync may have changed our own objects: read the version after
-	// them, so the next request does not reflect again for our own DDL.
-	if rows, err := e.db.Query("PRAGMA schema_version"); err == nil && len(rows.Values) == 1 {
-		d.SchemaVersion, _ = sqldb.Int(rows.Values[0][0])
+	// Ensure and Sync may have changed our own objects and so the version:
+	// adopt the new version, so the next call does not reflect again for our
+	// own DDL, but only when the user's schema is still the one reflected
+	// (another connection's DDL may have come in meanwhile; then the next
+	// call reflects again).
+	if after, err := e.schemaVersion(); err == nil && after != v && v >= 0 {
+		if d2, err := model.Reflect(e.db); err == nil {
+			if _, again := schema.Set(d2); bytes.Equal(again, canonical) {
+				v = after
+			}
+		}
 	}
-	st := &state{db: d, dsid: id, schemaVersion: d.SchemaVersion}
+	d.SchemaVersion = v
+	st := &state{db: d, dsid: id, schemaVersion: v}
 	st.build(e.opts.Config)
 	e.st = st
 	return nil
+}
+
+func (e *Engine) schemaVersion() (int64, error) {
+	rows, err := e.db.Query("PRAGMA schema_version")
+	if err != nil {
+		return 0, err
+	}
+	if len(rows.Values) != 1 {
+		return 0, fmt.Errorf("PRAGMA schema_version: %d rows", len(rows.Values))
+	}
+	v, _ := sqldb.Int(rows.Values[0][0])
+	return v, nil
 }
 
 func (st *state) build(cfg *Config) {

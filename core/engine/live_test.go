@@ -9,6 +9,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
 	"github.com/nakedhtmx/nakedhtmx/core/engine"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
 // liveDB opens an engine and a second, independent connection to the same
@@ -267,4 +268,83 @@ func TestLiveEveryDDL(t *testing.T) {
 		`[{"kind":"column-retyped","table":"animals","column":"age","was":["integer","null"],"is":["number","null"]}]`)
 	step(`UPDATE animals SET age = 2.5 WHERE id = 1`, `animals:update`)
 	step(`DROP TABLE toys`, `[{"kind":"table-dropped","table":"toys"}]`)
+}
+
+// racyDB runs hook before each query: a way to commit another connection's
+// DDL in the middle of the engine's reflection.
+type racyDB struct {
+	*sqlite.DB
+	hook func(sql string)
+}
+
+func (r *racyDB) Query(sql string, args ...any) (*sqldb.Rows, error) {
+	if r.hook != nil {
+		r.hook(sql)
+	}
+	return r.DB.Query(sql, args...)
+}
+
+// DDL that another connection commits while the engine reflects, or between
+// the reflection and storing its DSID, is neither lost nor undone: the
+// reflection is retried until the schema version holds still, so the column
+// added meanwhile shows up, is announced, and no event announces it dropped
+// again (a stale schema stored as the newest DSID would).
+func TestSchemaChangeDuringReflection(t *testing.T) {
+	for _, tc := range []struct{ name, when string }{
+		{"mid-reflection", "pragma_foreign_key_list"},
+		{"before the DSID is stored", `FROM "_nakedhtmx_dsid" ORDER BY seq DESC`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "race.db")
+			db, err := sqlite.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Script(`CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)`); err != nil {
+				t.Fatal(err)
+			}
+			racy := &racyDB{DB: db}
+			e, err := engine.Open(racy, engine.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, err := sqlite.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			if err := other.Script(`ALTER TABLE t ADD COLUMN y TEXT`); err != nil {
+				t.Fatal(err)
+			}
+			racy.hook = func(sql string) {
+				if strings.Contains(sql, tc.when) {
+					racy.hook = nil
+					if err := other.Script(`ALTER TABLE t ADD COLUMN z TEXT`); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			var changes []string
+			for range 3 {
+				for _, ev := range events(t, e.Tick().Messages) {
+					changes = append(changes, string(ev.Changes))
+				}
+			}
+			if racy.hook != nil {
+				t.Fatal("the hook never ran: the test no longer injects anything")
+			}
+			res := do(t, e, "GET", "/api/schema/t", "")
+			if !strings.Contains(string(res.Body), `"z"`) {
+				t.Fatalf("the column added meanwhile is missing:\n%s", res.Body)
+			}
+			all := strings.Join(changes, " ")
+			if !strings.Contains(all, `"column":"y"`) || !strings.Contains(all, `"column":"z"`) {
+				t.Fatalf("schema events do not announce y and z: %s", all)
+			}
+			if strings.Contains(all, "column-dropped") {
+				t.Fatalf("a stale schema was stored and announced: %s", all)
+			}
+		})
+	}
 }

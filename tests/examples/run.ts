@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { launch, resultsDir } from "../browser/setup.ts";
 import { request } from "../http/client.ts";
-import { repoRoot } from "../http/fixture.ts";
+import { openDB, repoRoot } from "../http/fixture.ts";
 import { check, eq, runTests, type Test, until } from "../http/harness.ts";
 import { type HostCommand, startServer, type Server } from "../http/hosts.ts";
 import { data, SSE } from "../http/sse.ts";
@@ -182,6 +182,27 @@ add("hono (bun add, a Hono app with nakedhtmx at /admin)", async () => {
   await driveTable(s.url, "/admin", "products", { name: "Rye loaf", price: 3.2 });
   await ownRoutes(s.url, "Rye loaf");
   await stop(s);
+});
+
+// `deno run -A jsr:@nakedhtmx/serve` runs the JSR package's default export,
+// deno/mod.ts: run, it is the server; imported, it is the library and starts nothing.
+add("JSR entry: deno/mod.ts run is the server, imported is the library", async () => {
+  const dir = mkdtempSync(join(tmp, "jsr-"));
+  const file = join(dir, "jsr.db");
+  const db = openDB(file);
+  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+  db.close();
+  const mod = join(repoRoot, "deno/mod.ts");
+  const s = await start("jsr entry", { cmd: "deno", args: ["run", "-A", mod, "--db", file, "--port", "0"], cwd: dir });
+  await driveTable(s.url, "", "t", { v: "from the JSR entry" });
+  await stop(s);
+  // Imported: no server, no URL line; the library answers and the process ends by itself.
+  const script = `import { nakedhtmx } from ${JSON.stringify(new URL(`file://${mod}`).href)};
+const nh = await nakedhtmx({ db: ${JSON.stringify(file)} });
+const res = await nh.fetch(new Request("http://x/api/tables/t/rows"));
+console.log(res.status, (await res.json()).rows.length);
+await nh.close();`;
+  eq(sh("deno", ["eval", script], dir).trim(), "200 1", "the library, imported");
 });
 
 /** The host app's own routes still answer, and see what nakedhtmx wrote. */

@@ -16,7 +16,8 @@ import (
 // liveState is where the engine is in the change log.
 type liveState struct {
 	enabled     bool
-	lastSeq     int64 // the newest log entry turned into messages
+	lastSeq     int64  // the newest log entry turned into messages
+	lastErr     string // the last refresh error logged by a tick
 	dataVersion int64
 	dirty       bool // this engine wrote since the last tick
 	sincePrune  int
@@ -118,6 +119,10 @@ func (e *Engine) announceSchema(prevID string, prevSnap []byte, id string, snap 
 		}
 	}
 	data := jsonBody(newObj("dsid", id, "previous", prevID, "changes", changes))
+	// Our own write to the log does not move data_version, which a tick may
+	// already have read after the outside DDL committed: without this, the
+	// event would wait for the next outside write.
+	e.live.dirty = true
 	return capture.AddSchema(e.db, id, string(data))
 }
 
@@ -128,8 +133,14 @@ func (e *Engine) tick() (res protocol.TickResult) {
 		return res
 	}
 	if err := e.refresh(false); err != nil {
+		// Said once per distinct error: the next tick tries again, 50 times a second.
+		if msg := err.Error(); msg != e.live.lastErr {
+			e.live.lastErr = msg
+			e.logf("nakedhtmx: live: reading the schema: %v", err)
+		}
 		return res
 	}
+	e.live.lastErr = ""
 	dv := e.dataVersion()
 	if dv == e.live.dataVersion && !e.live.dirty {
 		return res

@@ -348,3 +348,48 @@ func TestSchemaChangeDuringReflection(t *testing.T) {
 		})
 	}
 }
+
+// DDL that commits after a tick's schema check but before it reads
+// data_version: that tick finds nothing in the log, and the next tick logs
+// the schema event itself (a write of its own, which does not move
+// data_version). The event must still go out on that tick, not wait for
+// some later outside write.
+func TestSchemaEventAfterDataVersionRace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "race.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Script(`CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	racy := &racyDB{DB: db}
+	e, err := engine.Open(racy, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	racy.hook = func(sql string) {
+		if sql == "PRAGMA data_version" {
+			racy.hook = nil
+			if err := other.Script(`ALTER TABLE t ADD COLUMN z TEXT`); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if got := events(t, e.Tick().Messages); len(got) != 0 {
+		t.Fatalf("first tick: %+v", got)
+	}
+	if racy.hook != nil {
+		t.Fatal("the hook never ran: the test no longer injects anything")
+	}
+	got := events(t, e.Tick().Messages)
+	if len(got) != 1 || !strings.Contains(string(got[0].Changes), `"column":"z"`) {
+		t.Fatalf("second tick: want the schema event for z, got %+v", got)
+	}
+}

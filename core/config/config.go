@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // Config is the whole file.
@@ -43,9 +44,12 @@ func (c *Config) LogLimits() (maxRows, maxAgeHours int64) {
 
 // Table overrides one table.
 type Table struct {
-	Label       string             `json:"label,omitempty"`
-	Hidden      bool               `json:"hidden,omitempty"`
-	ReadOnly    bool               `json:"readOnly,omitempty"`
+	Label    string `json:"label,omitempty"`
+	Hidden   bool   `json:"hidden,omitempty"`
+	ReadOnly bool   `json:"readOnly,omitempty"`
+	// Allow lists the writes the table takes, of "insert", "update" and
+	// "delete"; nil allows all three, [] none (the same as readOnly).
+	Allow       []string           `json:"allow,omitempty"`
 	Order       []string           `json:"order,omitempty"`       // columns shown first, in this order
 	LabelColumn string             `json:"labelColumn,omitempty"` // the column that names a row
 	PageSize    int                `json:"pageSize,omitempty"`
@@ -97,6 +101,11 @@ func Parse(raw []byte) (*Config, error) {
 		if t == nil {
 			return nil, fmt.Errorf("config: table %q: null", tn)
 		}
+		for _, op := range t.Allow {
+			if !slices.Contains(Ops, op) {
+				return nil, fmt.Errorf("config: table %q: allow: unknown write %q (want insert, update or delete)", tn, op)
+			}
+		}
 		for cn, col := range t.Columns {
 			if col == nil {
 				return nil, fmt.Errorf("config: table %q column %q: null", tn, cn)
@@ -115,7 +124,7 @@ type keySet map[string]keySet
 
 var (
 	columnKeys = keySet{"label": nil, "widget": nil, "hidden": nil, "readOnly": nil, "help": nil}
-	tableKeys  = keySet{"label": nil, "hidden": nil, "readOnly": nil, "order": nil, "labelColumn": nil,
+	tableKeys  = keySet{"label": nil, "hidden": nil, "readOnly": nil, "allow": nil, "order": nil, "labelColumn": nil,
 		"pageSize": nil, "columns": keySet{"*": columnKeys}, "renamedColumns": nil}
 	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}, "renamedTables": nil,
 		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}}
@@ -151,6 +160,19 @@ func (c *Config) Table(name string) *Table {
 		}
 	}
 	return &Table{}
+}
+
+// Ops are the writes a table's "allow" can list.
+var Ops = []string{"insert", "update", "delete"}
+
+// Allows says whether the table takes this write ("insert", "update" or
+// "delete"): not when it is read-only, and only the listed ones when it has
+// an allow list.
+func (t *Table) Allows(op string) bool {
+	if t.ReadOnly {
+		return false
+	}
+	return t.Allow == nil || slices.Contains(t.Allow, op)
 }
 
 // Column returns a column's overrides (never nil).

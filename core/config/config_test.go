@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -14,6 +15,10 @@ func TestParse(t *testing.T) {
 		{`{"pagesize": 20}`, "unknown field"},
 		{`{"tables": {"a": {"columns": {"x": {"widget": "slider"}}}}}`, "unknown widget"},
 		{`{"pageSize": 5000}`, "pageSize"},
+		{`{"tables": {"a": {"allow": ["insert", "delete"]}}}`, ""},
+		{`{"tables": {"a": {"allow": []}}}`, ""},
+		{`{"tables": {"a": {"allow": ["drop"]}}}`, `unknown write "drop"`},
+		{`{"tables": {"a": {"allow": "insert"}}}`, "config"},
 		{`{"tables": {"a": null}}`, "null"},
 		{`[`, "config"},
 	} {
@@ -28,5 +33,24 @@ func TestParse(t *testing.T) {
 	c, _ := Parse([]byte(`{"pageSize": 20, "tables": {"a": {"pageSize": 5}}}`))
 	if c.PageSizeFor("a") != 5 || c.PageSizeFor("b") != 20 || (&Config{}).PageSizeFor("a") != 50 {
 		t.Error("PageSizeFor")
+	}
+}
+
+func TestAllows(t *testing.T) {
+	for _, tc := range []struct {
+		table                  Table
+		insert, update, delete bool
+	}{
+		{Table{}, true, true, true},
+		{Table{ReadOnly: true}, false, false, false},
+		{Table{Allow: []string{}}, false, false, false},
+		{Table{Allow: []string{"insert"}}, true, false, false},
+		{Table{Allow: []string{"update", "delete"}}, false, true, true},
+		{Table{ReadOnly: true, Allow: []string{"insert"}}, false, false, false},
+	} {
+		got := []bool{tc.table.Allows("insert"), tc.table.Allows("update"), tc.table.Allows("delete")}
+		if want := []bool{tc.insert, tc.update, tc.delete}; !slices.Equal(got, want) {
+			t.Errorf("%+v: insert, update, delete = %v, want %v", tc.table, got, want)
+		}
 	}
 }

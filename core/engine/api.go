@@ -84,7 +84,7 @@ func (c *ctx) routeAPI(segs, raw []string) *protocol.Response {
 				if get {
 					return c.fail(404, t.Name+" is a view: its rows have no key to address them by")
 				}
-				return c.fail(403, c.writable(t))
+				return c.fail(403, c.writable(t, "update"))
 			}
 			key, err := parseKey(t, raw[3])
 			if err != nil {

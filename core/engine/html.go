@@ -131,8 +131,8 @@ func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {
 		}
 		return c.listPage(t)
 	case len(segs) == 3 && segs[2] == "new":
-		if c.writable(t) != "" {
-			return c.fail(403, c.writable(t))
+		if why := c.writable(t, "insert"); why != "" {
+			return c.fail(403, why)
 		}
 		if get {
 			return c.newPage(t, nil, nil, "")
@@ -171,6 +171,9 @@ func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {
 		if len(segs) == 5 {
 			if segs[4] != "delete" {
 				return c.fail(404, "no such page")
+			}
+			if why := c.writable(t, "delete"); why != "" {
+				return c.fail(403, why)
 			}
 			if get {
 				return c.confirmPage(t, r)
@@ -311,7 +314,7 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	fields := c.st.fields[t.Name]
 	d := listData{page: c.page(c.label(t), link{Text: c.label(t)}), Label: c.label(t), Action: c.tableURL(t.Name),
 		CSVHref: c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows.csv", Q: lq.q, FTS: t.FTS != "", Count: count}
-	if c.writable(t) == "" {
+	if c.writable(t, "insert") == "" {
 		d.NewHref = c.tableURL(t.Name) + "/new"
 	}
 	if !t.View && c.e.live.enabled {
@@ -592,7 +595,11 @@ type formData struct {
 type formValues map[string]string
 
 func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldError, create bool) formData {
-	fd := formData{DSID: c.st.dsid, Errors: errs, ReadOnly: c.writable(t) != ""}
+	op := "update"
+	if create {
+		op = "insert"
+	}
+	fd := formData{DSID: c.st.dsid, Errors: errs, ReadOnly: c.writable(t, op) != ""}
 	errAt := map[string]string{}
 	for _, e := range errs {
 		name := strings.TrimPrefix(e.Path, "/")
@@ -802,7 +809,7 @@ func (c *ctx) rowPage(t *model.Table, r *row, typed formValues, errs []fieldErro
 	heading := c.rowHeading(t, r)
 	d := rowData{page: c.page(heading+" · "+c.label(t), link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: heading}),
 		Label: c.label(t), Heading: heading, Form: fd}
-	if c.writable(t) == "" {
+	if c.writable(t, "delete") == "" {
 		d.DeleteHref = c.rowURL(r) + "/delete"
 	}
 	d.Referenced = c.referencedBy(t, r)

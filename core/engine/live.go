@@ -287,7 +287,7 @@ func (c *ctx) message(en Entry) protocol.Message {
 	if en.Op == "schema" {
 		var data map[string]json.RawMessage
 		json.Unmarshal([]byte(en.New), &data)
-		body := jsonBody(newObj("seq", en.Seq, "dsid", data["dsid"], "previous", data["previous"], "changes", data["changes"]))
+		body := jsonBody(newObj("seq", en.Seq, "dsid", data["dsid"], "previous", data["previous"], "changes", c.visibleChanges(data["changes"])))
 		m.Table = ""
 		m.API = sse(en.Seq, "schema", body)
 		m.Page = sse(en.Seq, "nh-schema", body)
@@ -406,4 +406,32 @@ func (c *ctx) events(table, format string) *protocol.Response {
 	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 200,
 		Headers:   [][2]string{{"content-type", "text/event-stream"}, {"cache-control", "no-store"}, {"x-dsid", c.st.dsid}},
 		Subscribe: &protocol.Subscribe{Table: table, Format: format}}, Body: []byte(b.String())}
+}
+
+// visibleChanges leaves out of a schema event what the config hides: changes
+// to hidden tables and hidden columns would name them.
+func (c *ctx) visibleChanges(raw json.RawMessage) any {
+	var changes []schema.Change
+	if json.Unmarshal(raw, &changes) != nil {
+		return raw
+	}
+	cfg := c.e.opts.Config
+	hidden := func(table, column string) bool {
+		tc := cfg.Table(table)
+		return model.IsInternal(table) || tc.Hidden || (column != "" && tc.Column(column).Hidden)
+	}
+	kept := changes[:0]
+	for _, ch := range changes {
+		if hidden(ch.Table, ch.Column) {
+			continue
+		}
+		if ch.From != "" && (ch.Kind == "table-renamed" && hidden(ch.From, "") || ch.Kind == "column-renamed" && hidden(ch.Table, ch.From)) {
+			continue
+		}
+		kept = append(kept, ch)
+	}
+	if len(kept) == len(changes) {
+		return raw // as stored, byte for byte
+	}
+	return kept
 }

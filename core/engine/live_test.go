@@ -393,3 +393,53 @@ func TestSchemaEventAfterDataVersionRace(t *testing.T) {
 		t.Fatalf("second tick: want the schema event for z, got %+v", got)
 	}
 }
+
+// Schema events do not name what the config hides: DDL on a hidden table or
+// a hidden column moves the DSID, but its changes are left out of the event
+// (and hidden tables send no change events at all).
+func TestEventsHideHiddenTablesAndColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hidden.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Script(`CREATE TABLE pub (id INTEGER PRIMARY KEY, a TEXT, secret_note TEXT);
+		CREATE TABLE vault (id INTEGER PRIMARY KEY, code TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := engine.ParseConfig([]byte(`{"tables": {"vault": {"hidden": true},
+		"pub": {"columns": {"secret_note": {"hidden": true}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.Open(db, engine.Options{Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Script(`INSERT INTO vault VALUES (1, 'x'); INSERT INTO pub VALUES (1, 'y', 'z');
+		ALTER TABLE vault ADD COLUMN pin TEXT; ALTER TABLE pub RENAME COLUMN secret_note TO secret_memo;
+		ALTER TABLE pub ADD COLUMN b TEXT`); err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for range 3 {
+		for _, m := range e.Tick().Messages {
+			all = append(all, m.API, m.Page)
+		}
+	}
+	text := strings.Join(all, "\n")
+	for _, leak := range []string{"vault", "pin", "secret_note"} {
+		if strings.Contains(text, leak) {
+			t.Errorf("an event names %q:\n%s", leak, text)
+		}
+	}
+	if !strings.Contains(text, `"column":"b"`) || !strings.Contains(text, `"table":"pub","op":"insert"`) {
+		t.Errorf("the visible changes are missing:\n%s", text)
+	}
+}

@@ -58,13 +58,18 @@ func (c *ctx) dbFailure(err error) *outcome {
 	return failed(500, msg)
 }
 
-// writable says why a table takes no writes, or "".
-func (c *ctx) writable(t *model.Table) string {
+// writable says why a table does not take this write ("insert", "update" or
+// "delete"), or "".
+func (c *ctx) writable(t *model.Table, op string) string {
 	if t.View {
 		return t.Name + " is a view and cannot be written"
 	}
-	if c.e.opts.Config.Table(t.Name).ReadOnly {
+	tc := c.e.opts.Config.Table(t.Name)
+	if tc.ReadOnly || (tc.Allow != nil && len(tc.Allow) == 0) {
 		return t.Name + " is read-only"
+	}
+	if !tc.Allows(op) {
+		return t.Name + " does not allow " + op + "s"
 	}
 	return ""
 }
@@ -72,7 +77,7 @@ func (c *ctx) writable(t *model.Table) string {
 // insert validates and inserts one row.
 func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *outcome) {
 	defer func() { out.remap = rm }()
-	if why := c.writable(t); why != "" {
+	if why := c.writable(t, "insert"); why != "" {
 		return failed(403, why)
 	}
 	if bad := c.judge(t, inst, nil); bad != nil {
@@ -236,7 +241,7 @@ func (c *ctx) readRow(t *model.Table, key []any) (*row, error) {
 // when one is given.
 func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version string, rm *remapped) (out *outcome) {
 	defer func() { out.remap = rm }()
-	if why := c.writable(t); why != "" {
+	if why := c.writable(t, "update"); why != "" {
 		return failed(403, why)
 	}
 	return c.tx(func() *outcome {
@@ -293,7 +298,7 @@ func (c *ctx) current(t *model.Table, key []any, version string) (*row, *outcome
 
 // remove deletes a row, checking its version when one is given.
 func (c *ctx) remove(t *model.Table, key []any, version string) *outcome {
-	if why := c.writable(t); why != "" {
+	if why := c.writable(t, "delete"); why != "" {
 		return failed(403, why)
 	}
 	return c.tx(func() *outcome {

@@ -67,6 +67,10 @@ type Options struct {
 	Log io.Writer
 	// MaxBody caps request bodies in ServeHTTP; 0 means 10 MiB.
 	MaxBody int64
+	// Write is "direct" (default) or "jetstream": writes become commands
+	// (protocol.Command) that the embedder publishes and every node applies
+	// through Apply. Node names this node in them.
+	Write, Node string
 }
 
 // Host is one instance of the core over one database. Its methods are safe
@@ -94,7 +98,7 @@ type Host struct {
 type instance struct {
 	mod                       api.Module
 	alloc, free, open, handle api.Function
-	tick                      api.Function
+	tick, apply               api.Function
 }
 
 // ErrClosed is returned by calls on a closed Host.
@@ -124,7 +128,8 @@ func New(ctx context.Context, opts Options) (_ *Host, err error) {
 	if len(config) == 0 {
 		config = json.RawMessage("null")
 	}
-	h.open = protocol.OpenRequest{BasePath: opts.BasePath, Config: config, Host: HostName, AuthToken: opts.AuthToken}
+	h.open = protocol.OpenRequest{BasePath: opts.BasePath, Config: config, Host: HostName, AuthToken: opts.AuthToken,
+		Write: opts.Write, Node: opts.Node}
 	h.live = &httphost.Hub{Ticker: h, ErrorLog: h.logf}
 	h.http = &httphost.Adapter{Handler: h, BasePath: opts.BasePath, MaxBody: opts.MaxBody, ErrorLog: h.logf, Live: h.live}
 
@@ -206,7 +211,7 @@ func (h *Host) instantiate(ctx context.Context) error {
 	inst := &instance{mod: mod}
 	for name, fn := range map[string]*api.Function{
 		"nh_alloc": &inst.alloc, "nh_free": &inst.free, "nh_open": &inst.open,
-		"nh_handle": &inst.handle, "nh_tick": &inst.tick,
+		"nh_handle": &inst.handle, "nh_tick": &inst.tick, "nh_apply": &inst.apply,
 	} {
 		if *fn = mod.ExportedFunction(name); *fn == nil {
 			mod.Close(ctx)
@@ -446,6 +451,30 @@ func (h *Host) tickRaw() ([]byte, error) {
 		return nil, h.trapped(ctx, "nh_tick", err)
 	}
 	return h.take(ctx, r[0])
+}
+
+// Apply runs one command from the stream (jetstream write mode) with its
+// stream sequence: nh_apply (PROTOCOL.md, "Commands").
+func (h *Host) Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult, error) {
+	var res protocol.ApplyResult
+	in, err := json.Marshal(map[string]any{"command": cmd, "seq": seq})
+	if err != nil {
+		return res, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ctx := context.Background()
+	if err := h.ready(ctx); err != nil {
+		return res, err
+	}
+	out, err := h.call(ctx, h.inst.apply, in)
+	if err != nil {
+		return res, err
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return res, fmt.Errorf("core apply result %.100q: %w", out, err)
+	}
+	return res, nil
 }
 
 // EndStreams ends every event stream ServeHTTP holds open and stops its

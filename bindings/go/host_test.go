@@ -532,3 +532,36 @@ func TestHostClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// jetstream write mode through the wasm core: a write answers with its
+// command, nh_apply runs it, and asking again gives the direct write's answer.
+func TestHostCommands(t *testing.T) {
+	h := newHost(t, albums, Options{Write: "jetstream", Node: "n1"})
+	post := func(cmd string) *protocol.Response {
+		t.Helper()
+		res, err := h.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/api/tables/Album/rows",
+			Headers: map[string]string{"accept": "application/json", "content-type": "application/json"}, Command: cmd},
+			Body: []byte(`{"Title": "Abbey Road"}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	first := post("")
+	if first.Status != 202 || first.Command == nil || first.Command.Node != "n1" || first.Command.Op != "insert" {
+		t.Fatalf("POST in jetstream mode: %d %+v %s", first.Status, first.Command, first.Body)
+	}
+	if res := post(first.Command.ID); res.Status != 202 {
+		t.Fatalf("asked before it is applied: %d %s", res.Status, res.Body)
+	}
+	r, err := h.Apply(first.Command, 1)
+	if err != nil || r.Status != 201 || r.ID != first.Command.ID {
+		t.Fatalf("apply: %+v %v", r, err)
+	}
+	if r, err := h.Apply(first.Command, 1); err != nil || !r.Skipped {
+		t.Fatalf("apply again: %+v %v", r, err)
+	}
+	if res := post(first.Command.ID); res.Status != 201 || !strings.Contains(string(res.Body), `"Title":"Abbey Road"`) {
+		t.Fatalf("asked after it is applied: %d %s", res.Status, res.Body)
+	}
+}

@@ -124,6 +124,10 @@ func (c *ctx) answer(o *outcome) *protocol.Response {
 
 func (c *ctx) answerPlain(o *outcome) *protocol.Response {
 	switch {
+	case o.command != nil:
+		return c.jsonAnswer(202, "command", o.command.ID, "status", "pending")
+	case o.pending != "":
+		return c.jsonAnswer(202, "command", o.pending, "status", "pending")
 	case o.status == 204:
 		return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 204, Headers: [][2]string{{"x-dsid", c.st.dsid}}}}
 	case o.status == 201:

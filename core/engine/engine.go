@@ -32,6 +32,11 @@ type Options struct {
 	// instead of the log's end: a host re-opening after a trap passes the
 	// last id it delivered, so open streams miss nothing.
 	LiveAfter *int64
+	// WriteMode is "direct" (or "") or "jetstream": writes become commands
+	// (command.go) that the host publishes and every node applies.
+	WriteMode string
+	// Node names this node in the commands it makes.
+	Node string
 }
 
 // Config is the parsed nakedhtmx.json.
@@ -252,5 +257,21 @@ func (e *Engine) Handle(req *protocol.Request) (res *protocol.Response) {
 		}
 		return e.fail(req, 500, "cannot read the database schema: "+err.Error())
 	}
-	return e.route(newCtx(e, req))
+	c := newCtx(e, req)
+	res = e.route(c)
+	switch {
+	case c.command != nil:
+		// The host publishes the command, waits for this node to apply it,
+		// and asks again with its id; this answer is what a client gets if
+		// the host cannot wait.
+		res = c.jsonAnswer(202, "command", c.command.ID, "status", "pending")
+		res.Command = c.command
+	case c.pending != "":
+		if c.api {
+			res = c.jsonAnswer(202, "command", c.pending, "status", "pending")
+		} else {
+			res = c.fail(202, "Your change is on its way: it shows here once this server has applied it (command "+c.pending+").")
+		}
+	}
+	return res
 }

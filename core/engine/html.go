@@ -163,6 +163,13 @@ func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {
 			return c.failOutcome(c.dbFailure(err))
 		}
 		if r == nil {
+			if c.req.Command != "" && len(segs) == 5 && segs[4] == "delete" && m == "POST" {
+				// Asked again about a delete that became a command: applied, the row is gone.
+				if o := c.commandOutcome(t); o.status != 204 {
+					return c.failOutcome(o)
+				}
+				return c.redirect(c.tableURL(t.Name))
+			}
 			return c.fail(404, "no such row in "+t.Name)
 		}
 		if len(segs) == 5 && segs[4] == "history" && c.e.live.enabled {

@@ -329,7 +329,7 @@ func rowFromJSON(t *model.Table, obj string, key []any) *row {
 		return nil
 	}
 	r := &row{t: t, vals: make([]any, len(t.Columns))}
-	if t.HasRowidKey() {
+	if t.HasRowidKey() && len(key) > 0 {
 		r.rowid = key[0]
 	}
 	for _, col := range t.Columns {

@@ -21,6 +21,11 @@ type ctx struct {
 	query url.Values
 	api   bool // under /api: answers are JSON
 	hx    bool // an htmx partial request: answer with a fragment
+
+	applying bool              // running a command from the stream (Apply)
+	inTx     bool              // inside Apply's transaction: writes use savepoints
+	command  *protocol.Command // the write this request became (jetstream mode)
+	pending  string            // the id of a command this node has not applied yet
 }
 
 func newCtx(e *Engine, req *protocol.Request) *ctx {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/nakedhtmx/nakedhtmx/core/capture"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
@@ -13,10 +14,12 @@ import (
 type outcome struct {
 	status  int // 200/201/204 on success
 	row     *row
-	errs    []fieldError // 422
-	current *row         // 409: the row as it is now
-	msg     string       // a message for any failure
-	remap   *remapped    // set when the write was made against an older schema
+	errs    []fieldError      // 422
+	current *row              // 409: the row as it is now
+	msg     string            // a message for any failure
+	remap   *remapped         // set when the write was made against an older schema
+	command *protocol.Command // 202 in jetstream mode: the write, to be published
+	pending string            // 202: the id of a command not applied here yet
 }
 
 func failed(status int, msg string) *outcome { return &outcome{status: status, msg: msg} }
@@ -24,6 +27,19 @@ func failed(status int, msg string) *outcome { return &outcome{status: status, m
 // tx runs fn in one IMMEDIATE transaction, so a version check and the write
 // it guards cannot be split by another connection.
 func (c *ctx) tx(fn func() *outcome) *outcome {
+	if c.inTx {
+		// Inside Apply's transaction: a failed write is undone to here, and
+		// the transaction goes on to record the failure.
+		if _, err := c.e.db.Exec("SAVEPOINT nakedhtmx_write"); err != nil {
+			return c.dbFailure(err)
+		}
+		out := fn()
+		if out.status >= 300 {
+			c.e.db.Exec("ROLLBACK TO nakedhtmx_write")
+		}
+		c.e.db.Exec("RELEASE nakedhtmx_write")
+		return out
+	}
 	if _, err := c.e.db.Exec("BEGIN IMMEDIATE"); err != nil {
 		return c.dbFailure(err)
 	}
@@ -77,11 +93,17 @@ func (c *ctx) writable(t *model.Table, op string) string {
 // insert validates and inserts one row.
 func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *outcome) {
 	defer func() { out.remap = rm }()
+	if c.req.Command != "" {
+		return c.commandOutcome(t)
+	}
 	if why := c.writable(t, "insert"); why != "" {
 		return failed(403, why)
 	}
 	if bad := c.judge(t, inst, nil); bad != nil {
 		return bad
+	}
+	if c.jetstream() {
+		return c.newCommand(t, "insert", nil, inst, "")
 	}
 	cols, args := assignments(t, inst, "")
 	sql := "INSERT INTO " + sqldb.Ident(t.Name)
@@ -241,25 +263,23 @@ func (c *ctx) readRow(t *model.Table, key []any) (*row, error) {
 // when one is given.
 func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version string, rm *remapped) (out *outcome) {
 	defer func() { out.remap = rm }()
+	if c.req.Command != "" {
+		return c.commandOutcome(t)
+	}
 	if why := c.writable(t, "update"); why != "" {
 		return failed(403, why)
 	}
-	return c.tx(func() *outcome {
-		cur, bad := c.current(t, key, version)
-		if bad != nil {
+	if c.jetstream() {
+		// Checked here as it would be written, so a bad write is answered at
+		// once; applying checks again on the data as it is then.
+		if _, bad := c.checkUpdate(t, key, patch, version); bad != nil {
 			return bad
 		}
-		inst := map[string]any{}
-		for _, col := range t.Columns {
-			inst[col.Name] = jsonValue(col, cur.get(col))
-		}
-		if cur.t.HasRowidKey() {
-			delete(inst, rowidName)
-		}
-		for k, v := range patch {
-			inst[k] = v
-		}
-		if bad := c.judge(t, inst, patch); bad != nil {
+		return c.newCommand(t, "update", key, patch, version)
+	}
+	return c.tx(func() *outcome {
+		cur, bad := c.checkUpdate(t, key, patch, version)
+		if bad != nil {
 			return bad
 		}
 		sets, args := assignments(t, patch, " = ?")
@@ -280,6 +300,29 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 	})
 }
 
+// checkUpdate reads the row an update is about, checks the version the
+// writer read, and validates the row the update would leave.
+func (c *ctx) checkUpdate(t *model.Table, key []any, patch map[string]any, version string) (*row, *outcome) {
+	cur, bad := c.current(t, key, version)
+	if bad != nil {
+		return nil, bad
+	}
+	inst := map[string]any{}
+	for _, col := range t.Columns {
+		inst[col.Name] = jsonValue(col, cur.get(col))
+	}
+	if cur.t.HasRowidKey() {
+		delete(inst, rowidName)
+	}
+	for k, v := range patch {
+		inst[k] = v
+	}
+	if bad := c.judge(t, inst, patch); bad != nil {
+		return nil, bad
+	}
+	return cur, nil
+}
+
 // current reads the row a write is about, inside the write's transaction,
 // and checks the version the writer read when it gave one.
 func (c *ctx) current(t *model.Table, key []any, version string) (*row, *outcome) {
@@ -298,8 +341,17 @@ func (c *ctx) current(t *model.Table, key []any, version string) (*row, *outcome
 
 // remove deletes a row, checking its version when one is given.
 func (c *ctx) remove(t *model.Table, key []any, version string) *outcome {
+	if c.req.Command != "" {
+		return c.commandOutcome(t)
+	}
 	if why := c.writable(t, "delete"); why != "" {
 		return failed(403, why)
+	}
+	if c.jetstream() {
+		if _, bad := c.current(t, key, version); bad != nil {
+			return bad
+		}
+		return c.newCommand(t, "delete", key, nil, version)
 	}
 	return c.tx(func() *outcome {
 		cur, bad := c.current(t, key, version)

@@ -23,6 +23,9 @@ type RequestHead struct {
 	Headers  map[string]string `json:"headers"`
 	Continue string            `json:"continue,omitempty"`
 	TooLarge bool              `json:"tooLarge,omitempty"`
+	// Command is set when the host asks again about a write that became a
+	// command: its id, once this node applied it or gave up waiting.
+	Command string `json:"command,omitempty"`
 }
 
 // ResponseHead is the JSON head of a response frame.
@@ -31,6 +34,31 @@ type ResponseHead struct {
 	Headers   [][2]string `json:"headers,omitempty"`
 	Continue  string      `json:"continue,omitempty"`
 	Subscribe *Subscribe  `json:"subscribe,omitempty"`
+	// Command: in jetstream write mode, the write this request became. The
+	// host publishes it and asks again (RequestHead.Command) once applied.
+	Command *Command `json:"command,omitempty"`
+}
+
+// Command is one write on the stream (--write jetstream): made by the node
+// that took the request, applied by every node in stream order.
+type Command struct {
+	ID      string         `json:"id"` // also the Nats-Msg-Id: a retried publish is stored once
+	Node    string         `json:"node"`
+	DSID    string         `json:"dsid"` // the schema the write was checked against
+	Table   string         `json:"table"`
+	Op      string         `json:"op"`            // insert, update or delete
+	Key     string         `json:"key,omitempty"` // update, delete: the key as one path segment
+	Values  map[string]any `json:"values,omitempty"`
+	Version string         `json:"version,omitempty"` // the row version the write was based on
+}
+
+// ApplyResult is what applying one command came to on this node.
+type ApplyResult struct {
+	ID      string `json:"id"`
+	Seq     uint64 `json:"seq"`
+	Status  int    `json:"status"`            // the write's status: 201, 200, 204, or the failure's
+	Skipped bool   `json:"skipped,omitempty"` // at or below the last sequence applied
+	Error   string `json:"error,omitempty"`
 }
 
 // Subscribe marks an answer as an event stream the host keeps open (PROTOCOL.md, "Live").
@@ -57,6 +85,10 @@ type OpenRequest struct {
 	// trap: the id of the last live message it delivered, so the new core
 	// goes on from there and no open stream misses a change.
 	LiveAfter *int64 `json:"liveAfter,omitempty"`
+	// Write is the write mode: "direct" (or "") or "jetstream" (writes
+	// become commands, see Command); Node names this node in them.
+	Write string `json:"write,omitempty"`
+	Node  string `json:"node,omitempty"`
 }
 
 // OpenResult is what nh_open answers: the DSID and the id after which live

@@ -142,7 +142,8 @@ func nhOpen(ptr, size uint32) (packed uint64) {
 	if err != nil {
 		return give(mustJSON(protocol.OpenResult{Error: err.Error()}))
 	}
-	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, AuthToken: req.AuthToken, Log: logf, LiveAfter: req.LiveAfter}
+	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, AuthToken: req.AuthToken, Log: logf,
+		LiveAfter: req.LiveAfter, WriteMode: req.Write, Node: req.Node}
 	if eng != nil {
 		eng.SetOptions(opts)
 		return give(mustJSON(protocol.OpenResult{DSID: eng.DSID(), Seq: eng.LiveSeq()}))
@@ -168,6 +169,26 @@ func nhHandle(ptr, size uint32) uint64 {
 	}
 	res := eng.Handle(req)
 	return give(protocol.EncodeFrame(res.ResponseHead, res.Body))
+}
+
+// applyRequest is nh_apply's input: one command from the stream and its
+// stream sequence.
+type applyRequest struct {
+	Command *protocol.Command `json:"command"`
+	Seq     uint64            `json:"seq"`
+}
+
+//go:wasmexport nh_apply
+func nhApply(ptr, size uint32) uint64 {
+	in := take(ptr, size)
+	var req applyRequest
+	if err := json.Unmarshal(in, &req); err != nil || req.Command == nil {
+		return give(mustJSON(protocol.ApplyResult{Status: 400, Error: fmt.Sprint("apply request: ", err)}))
+	}
+	if eng == nil {
+		return give(mustJSON(protocol.ApplyResult{ID: req.Command.ID, Seq: req.Seq, Status: 503, Error: "the core is not open"}))
+	}
+	return give(mustJSON(eng.Apply(req.Command, req.Seq)))
 }
 
 //go:wasmexport nh_tick

@@ -1,0 +1,212 @@
+package engine
+
+// The write side of --write jetstream (CQRS). A node that takes a write
+// checks it as a direct write would (rules, schema, version), then, instead
+// of writing, answers with the write as a command; its host publishes the
+// command on the stream. Every node applies the stream in order through
+// Apply, in one transaction that also stores the stream sequence and the
+// command's result, so a redelivered command is never applied twice and
+// every node reaches the same verdict on the same data. The host then asks
+// again with the command's id (RequestHead.Command) and the node that took
+// the write answers with what the command came to, as a direct write would
+// have (read-your-writes). PROTOCOL.md, "Commands", has the host's side.
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+// The project's own tables for the projection: the last stream sequence
+// applied, and each applied command's result.
+const (
+	projectionTable = "_nakedhtmx_projection"
+	commandsTable   = "_nakedhtmx_commands"
+	commandsSQL     = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_projection" (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS "_nakedhtmx_commands" (
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  result TEXT NOT NULL
+)`
+)
+
+// commandResult is what a command came to, as stored and as read back to
+// answer the request that made it.
+type commandResult struct {
+	Status  int              `json:"status"`
+	Row     json.RawMessage  `json:"row,omitempty"`     // the row written (or deleted)
+	Key     string           `json:"key,omitempty"`     // and its key, as one path segment
+	Current json.RawMessage  `json:"current,omitempty"` // 409: the row as it was
+	Errors  []map[string]any `json:"errors,omitempty"`  // 422
+	Message string           `json:"message,omitempty"`
+}
+
+// jetstream reports whether writes become commands on this request: in
+// jetstream mode, and not while applying one.
+func (c *ctx) jetstream() bool { return c.e.opts.WriteMode == "jetstream" && !c.applying }
+
+// newCommand turns a checked write into the command the host publishes.
+func (c *ctx) newCommand(t *model.Table, op string, key []any, values map[string]any, version string) *outcome {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return failed(500, "no randomness for a command id: "+err.Error())
+	}
+	cmd := protocol.Command{ID: hex.EncodeToString(id[:]), Node: c.e.opts.Node, DSID: c.st.dsid, Table: t.Name,
+		Op: op, Values: values, Version: version}
+	if key != nil {
+		cmd.Key = keyPath(key)
+	}
+	c.command = &cmd
+	return &outcome{status: 202, command: &cmd}
+}
+
+// pendingResult answers a request the host asks again about (RequestHead.
+// Command): the stored result of that command, or 202 while this node has
+// not applied it yet.
+func (c *ctx) commandOutcome(t *model.Table) *outcome {
+	id := c.req.Command
+	rs, err := c.e.db.Query(`SELECT result FROM "_nakedhtmx_commands" WHERE id = ?`, id)
+	if err != nil && !strings.Contains(err.Error(), "no such table") {
+		return c.dbFailure(err)
+	}
+	if err != nil || len(rs.Values) == 0 {
+		c.pending = id
+		return &outcome{status: 202, msg: "command " + id + " is not applied yet", pending: id}
+	}
+	var r commandResult
+	if err := json.Unmarshal([]byte(sqldb.Text(rs.Values[0][0])), &r); err != nil {
+		return failed(500, "stored result of command "+id+": "+err.Error())
+	}
+	out := &outcome{status: r.Status, msg: r.Message}
+	key, _ := parseKey(t, r.Key)
+	if r.Row != nil {
+		out.row = rowFromJSON(t, string(r.Row), key)
+	}
+	if r.Current != nil {
+		out.current = rowFromJSON(t, string(r.Current), key)
+	}
+	for _, e := range r.Errors {
+		p, _ := e["path"].(string)
+		m, _ := e["message"].(string)
+		out.errs = append(out.errs, fieldError{Path: p, Message: m})
+	}
+	return out
+}
+
+// Apply runs one command from the stream (seq is its stream sequence) in one
+// transaction with the projection's bookkeeping. A sequence at or below the
+// last one applied is skipped: the stream redelivered it.
+func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyResult) {
+	res = protocol.ApplyResult{ID: cmd.ID, Seq: seq}
+	if err := e.refresh(false); err != nil {
+		res.Status, res.Error = 503, "cannot read the database schema: "+err.Error()
+		return res
+	}
+	if err := e.db.Script(commandsSQL); err != nil {
+		res.Status, res.Error = 503, err.Error()
+		return res
+	}
+	c := newCtx(e, &protocol.Request{})
+	c.applying = true
+	if _, err := e.db.Exec("BEGIN IMMEDIATE"); err != nil {
+		res.Status, res.Error = 503, err.Error()
+		return res
+	}
+	done := false
+	defer func() {
+		if !done {
+			e.db.Exec("ROLLBACK")
+		}
+	}()
+	rs, err := e.db.Query(`SELECT seq FROM "_nakedhtmx_projection" WHERE id = 1`)
+	if err != nil {
+		res.Status, res.Error = 503, err.Error()
+		return res
+	}
+	if len(rs.Values) == 1 {
+		if last, _ := sqldb.Int(rs.Values[0][0]); uint64(last) >= seq {
+			res.Skipped = true
+			if rs, err := e.db.Query(`SELECT status FROM "_nakedhtmx_commands" WHERE id = ?`, cmd.ID); err == nil && len(rs.Values) == 1 {
+				st, _ := sqldb.Int(rs.Values[0][0])
+				res.Status = int(st)
+			}
+			return res
+		}
+	}
+	c.inTx = true
+	out := c.applyOne(cmd)
+	c.inTx = false
+	r := commandResult{Status: out.status, Message: out.msg}
+	if out.row != nil {
+		r.Row, r.Key = jsonBody(out.row.object()), out.row.pkPath()
+	}
+	if out.current != nil {
+		r.Current, r.Key = jsonBody(out.current.object()), out.current.pkPath()
+	}
+	for _, fe := range out.errs {
+		r.Errors = append(r.Errors, map[string]any{"path": fe.Path, "message": fe.Message})
+	}
+	body, _ := json.Marshal(r)
+	if _, err := e.db.Exec(`INSERT INTO "_nakedhtmx_projection" (id, seq) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq`, int64(seq)); err != nil {
+		res.Status, res.Error = 503, err.Error()
+		return res
+	}
+	if _, err := e.db.Exec(`INSERT OR REPLACE INTO "_nakedhtmx_commands" (id, seq, status, result) VALUES (?, ?, ?, ?)`,
+		cmd.ID, int64(seq), int64(out.status), string(body)); err != nil {
+		res.Status, res.Error = 503, err.Error()
+		return res
+	}
+	if _, err := e.db.Exec("COMMIT"); err != nil {
+		res.Status, res.Error = 503, err.Error()
+		return res
+	}
+	done = true
+	res.Status = out.status
+	if out.status >= 300 {
+		res.Error = out.msg
+	}
+	return res
+}
+
+// applyOne runs the command's write; a failed write is undone (to its
+// savepoint) and its failure is the result.
+func (c *ctx) applyOne(cmd *protocol.Command) *outcome {
+	t := c.table(cmd.Table)
+	if t == nil {
+		return failed(404, "no such table: "+cmd.Table)
+	}
+	if cmd.DSID != c.st.dsid {
+		// Every node applies the stream in the same order, so every node has
+		// the same schema here; a command made before a schema change is
+		// refused alike everywhere until migrations travel the log as well.
+		return failed(409, fmt.Sprintf("the command was made against schema %s; this is %s", cmd.DSID, c.st.dsid))
+	}
+	var key []any
+	if cmd.Op != "insert" {
+		k, err := parseKey(t, cmd.Key)
+		if err != nil {
+			return failed(404, "no such row: "+cmd.Key)
+		}
+		key = k
+	}
+	switch cmd.Op {
+	case "insert":
+		return c.insert(t, cmd.Values, nil)
+	case "update":
+		return c.update(t, key, cmd.Values, cmd.Version, nil)
+	case "delete":
+		return c.remove(t, key, cmd.Version)
+	}
+	return failed(400, "unknown command operation "+cmd.Op)
+}

@@ -1,0 +1,186 @@
+package engine_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
+	"github.com/nakedhtmx/nakedhtmx/core/engine"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+)
+
+const commandSchema = `
+CREATE TABLE todos (id INTEGER PRIMARY KEY, title TEXT NOT NULL CHECK (length(title) <= 20), done BOOLEAN NOT NULL DEFAULT 0);
+CREATE TABLE tags (name TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID;
+INSERT INTO todos VALUES (1, 'Buy milk', 0);
+`
+
+// node is one engine in jetstream mode on a file of its own.
+type node struct {
+	e  *engine.Engine
+	db *sqlite.DB
+}
+
+func newNode(t *testing.T, name string) *node {
+	t.Helper()
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), name+".db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Script(commandSchema); err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.Open(db, engine.Options{WriteMode: "jetstream", Node: name, Log: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &node{e: e, db: db}
+}
+
+func (n *node) dump(t *testing.T) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{`SELECT * FROM todos ORDER BY id`, `SELECT * FROM tags ORDER BY name`} {
+		rs, err := n.db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&b, "%v\n", rs.Values)
+	}
+	return b.String()
+}
+
+// stream is the log every node applies in order: what JetStream does for
+// the hosts, here a slice.
+type stream struct{ cmds []*protocol.Command }
+
+// write sends a request to the origin node, which answers with a command;
+// the command goes on the stream and every node applies the whole stream
+// so far; then the origin is asked again and answers as a direct write.
+func (s *stream) write(t *testing.T, origin *node, all []*node, method, path, body string) *protocol.Response {
+	t.Helper()
+	first := do(t, origin.e, method, path, body, "accept", "application/json")
+	if first.Command == nil {
+		return first // refused before it became a command
+	}
+	if first.Status != 202 {
+		t.Fatalf("%s %s: a command answers 202 until applied, got %d", method, path, first.Status)
+	}
+	s.cmds = append(s.cmds, first.Command)
+	seq := uint64(len(s.cmds))
+	for _, n := range all {
+		res := n.e.Apply(first.Command, seq)
+		if res.ID != first.Command.ID || res.Seq != seq || res.Skipped {
+			t.Fatalf("apply on a node: %+v", res)
+		}
+	}
+	p, q, _ := strings.Cut(path, "?")
+	return origin.e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: method, Path: p, Query: q,
+		Headers: map[string]string{"host": "localhost", "content-type": "application/json", "accept": "application/json"},
+		Command: first.Command.ID}, Body: []byte(body)})
+}
+
+func TestCommandsConverge(t *testing.T) {
+	a, b, c := newNode(t, "a"), newNode(t, "b"), newNode(t, "c")
+	all := []*node{a, b, c}
+	var s stream
+
+	res := s.write(t, a, all, "POST", "/api/tables/todos/rows", `{"title": "Walk the dog"}`)
+	if res.Status != 201 || !strings.Contains(string(res.Body), `"title":"Walk the dog"`) || !strings.Contains(string(res.Body), `"pk":{"id":2}`) {
+		t.Fatalf("create through the stream: %d %s", res.Status, res.Body)
+	}
+	var created struct{ Version string }
+	json.Unmarshal(res.Body, &created)
+
+	res = s.write(t, b, all, "POST", "/api/tables/tags/rows", `{"name": "home", "n": 1}`)
+	if res.Status != 201 {
+		t.Fatalf("create on another node: %d %s", res.Status, res.Body)
+	}
+
+	// Two edits based on the same version: the stream orders them, the
+	// first wins on every node, the second is refused on every node.
+	first := do(t, a.e, "PATCH", "/api/tables/todos/rows/2", fmt.Sprintf(`{"done": true, "_version": %q}`, created.Version))
+	second := do(t, c.e, "PATCH", "/api/tables/todos/rows/2", fmt.Sprintf(`{"title": "Walk the cat", "_version": %q}`, created.Version))
+	if first.Command == nil || second.Command == nil {
+		t.Fatalf("both edits become commands: %d %s / %d %s", first.Status, first.Body, second.Status, second.Body)
+	}
+	s.cmds = append(s.cmds, first.Command, second.Command)
+	for _, n := range all {
+		r1 := n.e.Apply(first.Command, 3)
+		r2 := n.e.Apply(second.Command, 4)
+		if r1.Status != 200 || r2.Status != 409 {
+			t.Fatalf("verdicts: %+v %+v, want 200 then 409 on every node", r1, r2)
+		}
+	}
+	again := c.e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "PATCH", Path: "/api/tables/todos/rows/2",
+		Headers: map[string]string{"host": "localhost", "content-type": "application/json"}, Command: second.Command.ID},
+		Body: []byte(fmt.Sprintf(`{"title": "Walk the cat", "_version": %q}`, created.Version))})
+	if again.Status != 409 || !strings.Contains(string(again.Body), `"done":true`) {
+		t.Fatalf("the losing edit's origin answers 409 with the row as it is: %d %s", again.Status, again.Body)
+	}
+
+	// Redelivery: a sequence already applied is skipped, nothing changes.
+	before := b.dump(t)
+	if r := b.e.Apply(s.cmds[0], 1); !r.Skipped || r.Status != 201 {
+		t.Fatalf("redelivered command: %+v", r)
+	}
+	if b.dump(t) != before {
+		t.Fatal("a redelivered command changed the data")
+	}
+
+	res = s.write(t, c, all, "DELETE", "/api/tables/tags/rows/home", "")
+	if res.Status != 204 {
+		t.Fatalf("delete through the stream: %d %s", res.Status, res.Body)
+	}
+
+	// Refused at the origin, before it is a command: nothing on the stream.
+	n := len(s.cmds)
+	if res := s.write(t, a, all, "POST", "/api/tables/todos/rows", `{"title": "far too long a title for this"}`); res.Status != 422 {
+		t.Fatalf("invalid write: %d %s", res.Status, res.Body)
+	}
+	if len(s.cmds) != n {
+		t.Fatal("an invalid write became a command")
+	}
+
+	want := a.dump(t)
+	for _, n := range all[1:] {
+		if got := n.dump(t); got != want {
+			t.Fatalf("nodes diverge:\n%s\n%s", want, got)
+		}
+		if n.e.DSID() != a.e.DSID() {
+			t.Fatalf("DSIDs diverge: %s %s", n.e.DSID(), a.e.DSID())
+		}
+	}
+	if !strings.Contains(want, "Walk the dog") || !strings.Contains(want, " 1]") {
+		t.Fatalf("the data is not what the stream says:\n%s", want)
+	}
+}
+
+// The HTML form in jetstream mode: the post becomes a command, and once
+// applied the origin answers with the redirect a direct write gives; before
+// it is applied, a page says the change is on its way.
+func TestCommandFromForm(t *testing.T) {
+	a := newNode(t, "a")
+	h := map[string]string{"host": "localhost", "content-type": "application/x-www-form-urlencoded", "accept": "text/html"}
+	req := func(cmd string) *protocol.Response {
+		return a.e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/t/todos/new", Headers: h,
+			Command: cmd}, Body: []byte("title=Post+a+letter&done=0")})
+	}
+	first := req("")
+	if first.Command == nil || first.Command.Op != "insert" || first.Command.Values["title"] != "Post a letter" {
+		t.Fatalf("form post: %d %+v", first.Status, first.Command)
+	}
+	if res := req(first.Command.ID); res.Status != 202 || !strings.Contains(string(res.Body), "on its way") {
+		t.Fatalf("before it is applied: %d %s", res.Status, res.Body)
+	}
+	if r := a.e.Apply(first.Command, 1); r.Status != 201 {
+		t.Fatalf("apply: %+v", r)
+	}
+	if res := req(first.Command.ID); res.Status != 303 || res.Header("location") != "/t/todos/r/2" {
+		t.Fatalf("after it is applied: %d %v", res.Status, res.Headers)
+	}
+}

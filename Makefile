@@ -12,7 +12,7 @@ HOST ?= deno
 PORT ?= 8080
 DEMO_DB ?= examples/demo.db
 
-.PHONY: build demo test test-go test-ts test-http test-browser test-packages bench screenshots fmt vet clean
+.PHONY: build demo test test-go test-ts test-http test-browser test-packages test-nats bench screenshots fmt vet clean
 
 build: node_modules/.stamp dist/core.wasm dist/.tsstamp
 
@@ -42,7 +42,7 @@ else
 endif
 
 # Every test on every host. Ordered cheapest first so a broken build fails fast.
-test: build vet test-go test-ts test-http test-browser test-packages
+test: build vet test-go test-ts test-http test-browser test-packages test-nats
 	@echo "make test: all suites passed"
 
 vet:
@@ -65,6 +65,12 @@ test-browser: build
 	tsc -p tests
 	node tests/browser/ui.ts
 	node tests/browser/live.ts
+
+# Scale-out: a real nats-server (built from the pinned Go module) and nodes on
+# the Go hosts with --write jetstream, each with its own file.
+test-nats: build
+	bash scripts/ensure-nats-server.sh >/dev/null
+	node tests/nats/run.ts --hosts go,wasm
 
 # The packages as users get them: npm and JSR export the same, the tarball
 # holds only what runs, JSR accepts the package, and every example runs from

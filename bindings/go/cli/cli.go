@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/httphost"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/natsbus"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 )
 
 // Backend is an opened core over one database.
@@ -36,6 +38,8 @@ type Backend interface {
 	// previous config stays in force.
 	SetConfig(json.RawMessage) error
 	DSID() string
+	// Apply runs one command from the stream (--write jetstream).
+	Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult, error)
 	// Close closes the database.
 	Close() error
 }
@@ -46,6 +50,9 @@ type OpenOptions struct {
 	Config    json.RawMessage // nil when there is no config file
 	AuthToken string
 	Log       io.Writer // stderr: log lines only, never stdout
+	// Write is "direct" or "jetstream" (writes become commands); Node names
+	// this node in them.
+	Write, Node string
 }
 
 // Program is one command: its name and how it opens a backend.
@@ -169,9 +176,11 @@ Serves a SQLite database as a web app (HTML and JSON API).
   --config FILE       labels, hidden columns, widgets, read-only tables; re-read when
                       it changes (default %[3]s when present)
   --insecure          allow a non-loopback --host without --auth-token
-  --nats URL          join a scale-out cluster (not yet supported)
+  --nats URL          join a scale-out cluster through this NATS server (with
+                      --write jetstream)
   --node NAME         this node's name in the cluster (default: the host name)
-  --write MODE        direct (default) or jetstream (not yet supported)
+  --write MODE        direct (default), or jetstream: every write becomes a command
+                      on a JetStream stream that every node applies in order
 %[4]s  -h, --help          show this help
 
 Once it accepts connections it prints one line with its URL. SIGINT or SIGTERM
@@ -212,10 +221,10 @@ func (p *Program) parseServe(args []string, stdout io.Writer) (*serveFlags, erro
 		return nil, usage("--auth-token must not be empty")
 	case f.write != "direct" && f.write != "jetstream":
 		return nil, usage("invalid --write %q: want direct or jetstream", f.write)
-	case f.write == "jetstream":
-		return nil, usage("--write jetstream is not yet supported by this host")
-	case f.nats != "":
-		return nil, usage("--nats is not yet supported by this host")
+	case f.write == "jetstream" && f.nats == "":
+		return nil, usage("--write jetstream needs --nats URL: the commands travel on a JetStream stream")
+	case f.nats != "" && f.write != "jetstream":
+		return nil, usage("--nats with --write direct is not yet supported: use --write jetstream")
 	}
 	f.host = strings.TrimSuffix(strings.TrimPrefix(f.host, "["), "]")
 	if !isLoopback(f.host) && f.authToken == "" && !f.insecure {
@@ -282,7 +291,8 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	defer ln.Close()
 
-	backend, err := p.Open(ctx, OpenOptions{DB: f.db, Config: config, AuthToken: f.authToken, Log: stderr})
+	backend, err := p.Open(ctx, OpenOptions{DB: f.db, Config: config, AuthToken: f.authToken, Log: stderr,
+		Write: f.write, Node: f.node})
 	if err != nil {
 		return &failure{exitUsage, err}
 	}
@@ -297,8 +307,18 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	live := &httphost.Hub{Ticker: backend, ErrorLog: logf}
 	live.Start()
 	defer live.Close() // before the deferred backend.Close: a tick must not outlive it
+	adapter := &httphost.Adapter{Handler: backend, ErrorLog: logf, Live: live}
+	if f.write == "jetstream" {
+		bus, err := natsbus.Open(ctx, natsbus.Options{URL: f.nats, Node: f.node, Applier: backend,
+			Applied: func(protocol.ApplyResult) { live.Tick() }, Log: logf})
+		if err != nil {
+			return &failure{exitUsage, err}
+		}
+		defer bus.Close() // after the server stops, before the database closes
+		adapter.Commands = bus
+	}
 	srv := &http.Server{
-		Handler:           &httphost.Adapter{Handler: backend, ErrorLog: logf, Live: live},
+		Handler:           adapter,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	// Event streams never end on their own: Shutdown ends them first, so it

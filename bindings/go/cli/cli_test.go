@@ -145,6 +145,10 @@ func (f *fake) SetConfig(raw json.RawMessage) error {
 
 func (f *fake) DSID() string { return "1-x" }
 
+func (f *fake) Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult, error) {
+	return protocol.ApplyResult{ID: cmd.ID, Seq: seq, Status: 500, Error: "the fake applies nothing"}, nil
+}
+
 func (f *fake) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -190,8 +194,8 @@ func TestBadFlags(t *testing.T) {
 		{"empty db", []string{"--db", ""}, "--db needs a file name"},
 		{"empty token", []string{"--auth-token", ""}, "--auth-token must not be empty"},
 		{"bad write mode", []string{"--write", "sometimes"}, `invalid --write "sometimes"`},
-		{"jetstream", []string{"--write", "jetstream"}, "not yet supported"},
-		{"nats", []string{"--nats", "nats://localhost:4222"}, "not yet supported"},
+		{"jetstream without nats", []string{"--write", "jetstream"}, "needs --nats"},
+		{"nats in direct mode", []string{"--nats", "nats://localhost:4222"}, "not yet supported"},
 		{"any address without token", []string{"--host", "0.0.0.0"}, "refusing to listen on 0.0.0.0"},
 		{"public IPv6 without token", []string{"--host", "[::]"}, "refusing to listen on ::"},
 		{"named host without token", []string{"--host", "example.com"}, "refusing to listen on example.com"},

@@ -7,6 +7,7 @@
 package httphost
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +47,16 @@ type Adapter struct {
 	// PUT, PATCH and DELETE. Its Ticker must be the same core as Handler.
 	// Without it such answers send their backlog and end.
 	Live *Hub
+	// Commands takes the writes the core turned into commands (--write
+	// jetstream, PROTOCOL.md "Commands"): it publishes one and waits until
+	// this node has applied it. Nil: such an answer goes out as it is (202).
+	Commands CommandSink
+}
+
+// CommandSink publishes a command and waits for this node to apply it; it
+// reports whether it was applied, and an error when it was not published.
+type CommandSink interface {
+	Submit(ctx context.Context, cmd *protocol.Command) (applied bool, err error)
 }
 
 // ServeHTTP implements http.Handler.
@@ -66,6 +77,20 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		res, err = a.Handler.Handle(req)
+	}
+	if err == nil && res.Command != nil && a.Commands != nil {
+		if _, perr := a.Commands.Submit(r.Context(), res.Command); perr != nil {
+			a.logf("nakedhtmx: %s %s: %v", r.Method, r.URL.Path, perr)
+			http.Error(w, "the write could not be sent to the other nodes (NATS): "+perr.Error()+"; nothing was written", http.StatusServiceUnavailable)
+			return
+		}
+		// Applied here (or still on its way): the core answers as a direct write would.
+		again := &protocol.Request{RequestHead: req.RequestHead, Body: req.Body}
+		again.Command = res.Command.ID
+		res, err = a.Handler.Handle(again)
+		if err == nil && a.Live != nil {
+			a.Live.Tick()
+		}
 	}
 	if err != nil {
 		a.logf("nakedhtmx: %s %s: %v", r.Method, r.URL.Path, err)

@@ -42,7 +42,7 @@ func open(_ context.Context, o cli.OpenOptions) (cli.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := engine.Options{Config: cfg, Host: "go", AuthToken: o.AuthToken, Log: logTo(o.Log)}
+	opts := engine.Options{Config: cfg, Host: "go", AuthToken: o.AuthToken, Log: logTo(o.Log), WriteMode: o.Write, Node: o.Node}
 	eng, err := engine.Open(db, opts)
 	if err != nil {
 		db.Close()
@@ -73,6 +73,16 @@ func (n *native) Tick() (protocol.TickResult, error) {
 		return protocol.TickResult{}, fmt.Errorf("nakedhtmx: the database is closed")
 	}
 	return n.eng.Tick(), nil
+}
+
+// Apply runs one command from the stream, under the same lock.
+func (n *native) Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return protocol.ApplyResult{}, fmt.Errorf("nakedhtmx: the database is closed")
+	}
+	return n.eng.Apply(cmd, seq), nil
 }
 
 func (n *native) SetConfig(raw json.RawMessage) error {

@@ -29,6 +29,8 @@ func main() {
 				Config:    o.Config,
 				AuthToken: o.AuthToken,
 				Log:       o.Log,
+				Write:     o.Write,
+				Node:      o.Node,
 			})
 		},
 	}

@@ -1,0 +1,273 @@
+// Scale-out on NATS with --write jetstream: a real nats-server with JetStream
+// on loopback (built from the pinned Go module, scripts/ensure-nats-server.sh)
+// and nakedhtmx nodes on different hosts, each with its own SQLite file.
+// Writes on any node converge everywhere in stream order; racing edits get
+// the same verdict on every node; a node killed and restarted catches up; a
+// NATS outage refuses writes clearly and loses nothing; at the end every
+// file holds the same rows and the same DSID.
+//
+//   node tests/nats/run.ts [--hosts go,wasm]
+//
+// Today the Go hosts (native and wazero) speak NATS; the TS hosts follow.
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { request, type Answer } from "../http/client.ts";
+import { openDB, repoRoot } from "../http/fixture.ts";
+import { check, eq, runTests, type Test, until } from "../http/harness.ts";
+import { type HostCommand, type HostName, prepareHost, type Server, startServer } from "../http/hosts.ts";
+import { data, SSE } from "../http/sse.ts";
+
+const { values } = parseArgs({ options: { hosts: { type: "string", default: "go,wasm" } } });
+const hostNames = values.hosts.split(",") as HostName[];
+
+const SCHEMA = `
+CREATE TABLE todos (id INTEGER PRIMARY KEY, title TEXT NOT NULL, done BOOLEAN NOT NULL DEFAULT 0);
+CREATE TABLE tags (name TEXT PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+INSERT INTO todos VALUES (1, 'Seeded before the cluster', 0);
+`;
+
+const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-nats-"));
+const natsBin = spawnSync("bash", [join(repoRoot, "scripts/ensure-nats-server.sh")], { encoding: "utf8" });
+if (natsBin.status !== 0) {
+  console.error(`nats: cannot build nats-server:\n${natsBin.stderr}`);
+  process.exit(1);
+}
+const natsPath = natsBin.stdout.trim();
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// --- the NATS server: file storage, so a restart keeps the stream
+const natsPort = await freePort();
+const natsURL = `nats://127.0.0.1:${natsPort}`;
+let nats: ChildProcess | null = null;
+async function startNats(): Promise<void> {
+  nats = spawn(natsPath, ["-js", "-a", "127.0.0.1", "-p", String(natsPort), "-sd", join(tmp, "jetstream")], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let err = "";
+  nats.stderr?.setEncoding("utf8").on("data", (s: string) => (err += s));
+  await until(async () => {
+    const probe = await new Promise<boolean>((resolve) => {
+      const sock = connect(natsPort, "127.0.0.1");
+      sock.once("connect", () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once("error", () => resolve(false));
+    });
+    if (nats?.exitCode !== null) throw new Error(`nats-server exited: ${err}`);
+    return probe;
+  }, "nats-server listening", 20000);
+}
+async function stopNats(): Promise<void> {
+  const p = nats;
+  if (!p || p.exitCode !== null) return;
+  const done = new Promise((resolve) => p.once("exit", resolve));
+  p.kill("SIGTERM");
+  await done;
+}
+
+// --- the nodes
+interface Node {
+  name: string;
+  host: HostName;
+  hc: HostCommand;
+  file: string;
+  server: Server | null;
+}
+const nodes: Node[] = [];
+for (const [i, host] of [...hostNames, ...hostNames].slice(0, 3).entries()) {
+  const name = `n${i + 1}-${host}`;
+  const file = join(tmp, `${name}.db`);
+  const db = openDB(file);
+  db.exec(SCHEMA);
+  db.close();
+  nodes.push({ name, host, hc: prepareHost(host, tmp), file, server: null });
+}
+
+async function start(n: Node): Promise<void> {
+  n.server = await startServer(n.hc, [
+    "--db", n.file, "--port", "0", "--nats", natsURL, "--write", "jetstream", "--node", n.name,
+  ], 60000);
+}
+async function kill(n: Node): Promise<void> {
+  await n.server?.stop("SIGKILL");
+  n.server = null;
+}
+const url = (n: Node) => n.server!.url;
+const json = { "content-type": "application/json", accept: "application/json" };
+const api = (n: Node, method: string, path: string, body?: unknown): Promise<Answer> =>
+  request(url(n), method, path, { headers: json, body: body === undefined ? undefined : JSON.stringify(body) });
+
+/** Every user row of a node's file, as text (read through SQLite, not the server). */
+function dump(n: Node): string {
+  const db = openDB(n.file, true);
+  try {
+    return JSON.stringify([
+      db.prepare("SELECT * FROM todos ORDER BY id").all(),
+      db.prepare("SELECT * FROM tags ORDER BY name").all(),
+    ]);
+  } finally {
+    db.close();
+  }
+}
+async function dsid(n: Node): Promise<string> {
+  return (JSON.parse((await api(n, "GET", "/api/schema")).text) as { dsid: string }).dsid;
+}
+async function converged(what: string): Promise<void> {
+  await until(() => new Set(nodes.map(dump)).size === 1, `${what}: every file holds the same rows`, 15000);
+}
+
+const cleanup = async () => {
+  for (const n of nodes) await kill(n).catch(() => {});
+  await stopNats().catch(() => {});
+  rmSync(tmp, { recursive: true, force: true });
+};
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    for (const n of nodes) n.server?.proc.kill("SIGKILL");
+    nats?.kill("SIGKILL");
+    process.exit(130);
+  });
+}
+
+const [a, b, c] = nodes as [Node, Node, Node];
+const tests: Test[] = [
+  {
+    name: `a write on one node is applied on every node, and the writer reads its own write (${nodes.map((n) => n.host).join(", ")})`,
+    fn: async () => {
+      const events = await SSE.open(url(b), "/api/events");
+      try {
+        const res = await api(a, "POST", "/api/tables/todos/rows", { title: "Written on a" });
+        eq(res.status, 201, `POST on ${a.name}: ${res.text}`);
+        const body = JSON.parse(res.text) as { row: { id: number; title: string } };
+        eq([body.row.id, body.row.title], [2, "Written on a"], "the answer has the row as applied");
+        const e = await events.waitFor(0, (e) => e.event === "change", `${b.name}'s event stream announces it`);
+        const d = data(e) as { table: string; op: string; pk: { id: number } };
+        eq([d.table, d.op, d.pk.id], ["todos", "insert", 2], "change event on the other node");
+        await converged("after one insert");
+      } finally {
+        events.close();
+      }
+    },
+  },
+  {
+    name: "writes on every node, of every kind, converge; a bad write is refused before it travels",
+    fn: async () => {
+      eq((await api(b, "POST", "/api/tables/tags/rows", { name: "home", n: 1 })).status, 201, "insert on b");
+      eq((await api(c, "PATCH", "/api/tables/todos/rows/2", { done: true })).status, 200, "update on c");
+      eq((await api(a, "DELETE", "/api/tables/tags/rows/home")).status, 204, "delete on a");
+      eq((await api(b, "POST", "/api/tables/todos/rows", { done: true })).status, 422, "a write without a title");
+      await converged("after writes on every node");
+      const rows = JSON.parse(dump(a)) as [Record<string, unknown>[], unknown[]];
+      eq(rows[0].length, 2, "two todos");
+      eq(rows[1].length, 0, "the tag was deleted");
+    },
+  },
+  {
+    name: "two edits based on the same version, on two nodes at once: one applies, the other is 409 everywhere",
+    fn: async () => {
+      const cur = JSON.parse((await api(a, "GET", "/api/tables/todos/rows/1")).text) as { version: string };
+      const [r1, r2] = await Promise.all([
+        api(a, "PATCH", "/api/tables/todos/rows/1", { title: "Edited on a", _version: cur.version }),
+        api(b, "PATCH", "/api/tables/todos/rows/1", { title: "Edited on b", _version: cur.version }),
+      ]);
+      eq([r1.status, r2.status].sort(), [200, 409], `verdicts: ${r1.text} | ${r2.text}`);
+      const winner = r1.status === 200 ? "Edited on a" : "Edited on b";
+      await converged("after the race");
+      check(dump(c).includes(winner), `the winning edit (${winner}) is on the third node`);
+    },
+  },
+  {
+    name: "a node killed (SIGKILL) and restarted catches up from its stored sequence",
+    fn: async () => {
+      await kill(c);
+      for (let i = 0; i < 20; i++) {
+        const res = await api(i % 2 ? a : b, "POST", "/api/tables/todos/rows", { title: `while c was down ${i}` });
+        eq(res.status, 201, `write ${i}`);
+      }
+      await start(c);
+      await converged("after the restart");
+      check(dump(c).includes("while c was down 19"), "the last write made while it was down");
+    },
+  },
+  {
+    name: "NATS stopped mid-load: writes are refused with 503 and nothing written; restarted, nothing is lost",
+    fn: async () => {
+      const before = dump(a);
+      const load = (async () => {
+        const statuses: number[] = [];
+        for (let i = 0; i < 40; i++) {
+          statuses.push((await api(a, "POST", "/api/tables/todos/rows", { title: `load ${i}` }).catch(() => null))?.status ?? 0);
+        }
+        return statuses;
+      })();
+      await stopNats();
+      const refused = await api(b, "POST", "/api/tables/todos/rows", { title: "during the outage" });
+      eq(refused.status, 503, `a write during the outage: ${refused.text}`);
+      await startNats();
+      const statuses = await load;
+      check(statuses.every((s) => s === 201 || s === 202 || s === 503), `statuses during the outage: ${statuses}`);
+      // The nodes reconnect on their own; the first writes may still be
+      // refused (503) or answered before their own node applied them (202).
+      const tries: string[] = [];
+      await until(async () => {
+        const r = await api(b, "POST", "/api/tables/todos/rows", { title: "after the outage" });
+        tries.push(`${r.status} ${r.text.slice(0, 80)}`);
+        return r.status === 201;
+      }, "writes work again after NATS is back", 30000).catch((e) => {
+        throw new Error(`${e}: ${tries.join(" | ")}`);
+      });
+      await converged("after the outage");
+      const rows = JSON.parse(dump(a)) as [{ title: string }[], unknown[]];
+      const titles = new Set(rows[0].map((r) => r.title));
+      for (const r of (JSON.parse(before) as [{ title: string }[], unknown[]])[0]) {
+        check(titles.has(r.title), `lost ${r.title}`);
+      }
+      const acked = statuses.filter((s) => s === 201).length;
+      const loaded = rows[0].filter((r) => r.title.startsWith("load ")).length;
+      check(loaded >= acked, `every acknowledged write is there: ${loaded} rows for ${acked} answers 201`);
+      check(!titles.has("during the outage"), "the refused write was not written");
+    },
+  },
+  {
+    name: "every file holds the same rows and every node the same DSID",
+    fn: async () => {
+      await converged("at the end");
+      const ids = await Promise.all(nodes.map(dsid));
+      eq(new Set(ids).size, 1, `DSIDs ${ids.join(", ")}`);
+    },
+  },
+];
+
+try {
+  await startNats();
+  for (const n of nodes) await start(n);
+  console.log(`nats: nats-server on ${natsURL}; nodes ${nodes.map((n) => `${n.name} ${n.server!.url}`).join(", ")}`);
+  const results = await runTests(tests, (line) => console.log(line));
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    for (const n of nodes) if (n.server) console.log(`${n.name} stderr:\n${n.server.stderr().slice(-1500)}`);
+  }
+  console.log(`nats: ${results.length - failed.length} passed, ${failed.length} failed`);
+  await cleanup();
+  process.exit(failed.length > 0 ? 1 : 0);
+} catch (e) {
+  console.error(e);
+  await cleanup();
+  process.exit(1);
+}

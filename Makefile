@@ -66,11 +66,12 @@ test-browser: build
 	node tests/browser/ui.ts
 	node tests/browser/live.ts
 
-# Scale-out: a real nats-server (built from the pinned Go module) and nodes on
-# the Go hosts with --write jetstream, each with its own file.
+# Scale-out: a real nats-server (built from the pinned Go module) and one node
+# per host (native Go, wazero, Deno, Bun, Node) with --write jetstream, each
+# with its own file.
 test-nats: build
 	bash scripts/ensure-nats-server.sh >/dev/null
-	node tests/nats/run.ts --hosts go,wasm
+	node tests/nats/run.ts --hosts go,wasm,deno,bun,node
 
 # The packages as users get them: npm and JSR export the same, the tarball
 # holds only what runs, JSR accepts the package, and every example runs from

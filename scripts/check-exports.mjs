@@ -8,7 +8,8 @@
 //    condition; JSR: the module) exports the same names, each a value or a
 //    type alike, and every exported value has the same type, as the
 //    TypeScript checker prints it.
-// 3. `npm pack --dry-run` lists the package.json, README, LICENSE, the
+// 3. Runtime dependencies are pinned, and the same in both packages.
+// 4. `npm pack --dry-run` lists the package.json, README, LICENSE, the
 //    launcher, dist/core.wasm and compiled .js/.d.ts files, nothing else (no
 //    tests, no .ts sources, no Deno-only files), and every file an export or
 //    the bin names is among them.
@@ -122,8 +123,17 @@ for (const key of npmKeys) {
 for (const f of needed.map((f) => f.replace(/^\.\//, ""))) {
   if (!packed.includes(f)) problems.push(`npm tarball: ${f} is named by package.json but not packed`);
 }
-if (pkg.dependencies && Object.keys(pkg.dependencies).length > 0) {
-  problems.push(`npm package: runtime dependencies ${Object.keys(pkg.dependencies).join(", ")}; it needs none`);
+// Runtime dependencies (the NATS client, loaded only with --nats) are pinned
+// exactly, and the JSR package maps the same ones to the same versions.
+for (const [name, version] of Object.entries(pkg.dependencies ?? {})) {
+  if (!/^\d+\.\d+\.\d+$/.test(version)) problems.push(`npm package: dependency ${name} is not pinned (${version})`);
+  const mapped = jsr.imports?.[name];
+  if (mapped !== `npm:${name}@${version}`) {
+    problems.push(`JSR package: imports["${name}"] is ${JSON.stringify(mapped)}, want "npm:${name}@${version}"`);
+  }
+}
+for (const name of Object.keys(jsr.imports ?? {})) {
+  if (!pkg.dependencies?.[name]) problems.push(`JSR package: imports ${name}, which the npm package does not depend on`);
 }
 
 if (problems.length > 0) {

@@ -6,9 +6,9 @@
 // NATS outage refuses writes clearly and loses nothing; at the end every
 // file holds the same rows and the same DSID.
 //
-//   node tests/nats/run.ts [--hosts go,wasm]
+//   node tests/nats/run.ts [--hosts go,wasm,deno,bun,node]
 //
-// Today the Go hosts (native and wazero) speak NATS; the TS hosts follow.
+// One node per host (at least three: hosts repeat when fewer are named).
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -22,7 +22,7 @@ import { check, eq, runTests, type Test, until } from "../http/harness.ts";
 import { type HostCommand, type HostName, prepareHost, type Server, startServer } from "../http/hosts.ts";
 import { data, SSE } from "../http/sse.ts";
 
-const { values } = parseArgs({ options: { hosts: { type: "string", default: "go,wasm" } } });
+const { values } = parseArgs({ options: { hosts: { type: "string", default: "go,wasm,deno,bun,node" } } });
 const hostNames = values.hosts.split(",") as HostName[];
 
 const SCHEMA = `
@@ -90,7 +90,9 @@ interface Node {
   server: Server | null;
 }
 const nodes: Node[] = [];
-for (const [i, host] of [...hostNames, ...hostNames].slice(0, 3).entries()) {
+// At least three nodes; with more hosts, one node per host.
+const nodeHosts = hostNames.length >= 3 ? hostNames : [...hostNames, ...hostNames, ...hostNames].slice(0, 3);
+for (const [i, host] of nodeHosts.entries()) {
   const name = `n${i + 1}-${host}`;
   const file = join(tmp, `${name}.db`);
   const db = openDB(file);

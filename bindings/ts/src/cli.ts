@@ -41,9 +41,11 @@ Flags:
   --auth-token TOKEN  require Authorization: Bearer TOKEN (pages: a sign-in form)
   --config FILE       labels, hidden columns, widgets, read-only tables; re-read live
                       (default ./nakedhtmx.json when present)
-  --nats URL          join a scale-out cluster through this NATS server (not yet supported)
+  --nats URL          join a scale-out cluster through this NATS server (with
+                      --write jetstream)
   --node NAME         this node's name in the cluster (default: host name)
-  --write MODE        direct (default) or jetstream (not yet supported)
+  --write MODE        direct (default), or jetstream: every write becomes a command
+                      on a JetStream stream that every node applies in order
   --insecure          allow a non-loopback --host without --auth-token
   --help              print this help
 
@@ -193,6 +195,7 @@ function exitCode(code: NakedhtmxErrorCode | undefined): number {
     case "BAD_CONFIG":
     case "CORE_OPEN":
     case "NOT_SUPPORTED":
+    case "NATS":
       return 2;
     default:
       return 1;
@@ -237,11 +240,15 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
     return 0;
   }
   const f = cmd.flags;
-  if (f.nats !== undefined) {
-    return startError(new NakedhtmxError("NOT_SUPPORTED", "--nats: scale-out is not yet supported by this host"));
+  if (f.write === "jetstream" && f.nats === undefined) {
+    return startError(
+      new NakedhtmxError("BAD_OPTION", "--write jetstream needs --nats URL: the commands travel on a JetStream stream"),
+    );
   }
-  if (f.write === "jetstream") {
-    return startError(new NakedhtmxError("NOT_SUPPORTED", "--write jetstream is not yet supported by this host"));
+  if (f.nats !== undefined && f.write !== "jetstream") {
+    return startError(
+      new NakedhtmxError("NOT_SUPPORTED", "--nats with --write direct is not yet supported: use --write jetstream"),
+    );
   }
   if (cmd.command === "schema") return await runSchema(rt, f);
 
@@ -275,6 +282,9 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
       config: f.config ?? DEFAULT_CONFIG,
       authToken: f.authToken,
       wasm: process.env["NAKEDHTMX_WASM"] || rt.wasm,
+      write: f.write,
+      nats: f.nats,
+      node: f.node,
     }, { configOptional: f.config === undefined });
   } catch (e) {
     await withTimeout(server.close(), 1000);

@@ -6,6 +6,8 @@ import { writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import {
+  type ApplyResult,
+  type Command,
   decodeFrame,
   decodeSQLRequest,
   encodeFrame,
@@ -41,6 +43,7 @@ interface CoreExports {
   nh_open(ptr: number, len: number): bigint;
   nh_handle(ptr: number, len: number): bigint;
   nh_tick(): bigint;
+  nh_apply(ptr: number, len: number): bigint;
 }
 
 export interface CoreOptions {
@@ -275,6 +278,14 @@ export class Core implements CoreHandler {
     const ex = this.exports();
     const out = this.callBytes("nh_handle", (p, n) => ex.nh_handle(p, n), encodeFrame(head, body));
     return decodeFrame<ResponseHead>(out);
+  }
+
+  /** nh_apply: runs one command from the stream with its stream sequence. */
+  apply(command: Command, seq: number): ApplyResult {
+    if (!this.ex) this.recover();
+    const ex = this.exports();
+    const out = this.callBytes("nh_apply", (p, n) => ex.nh_apply(p, n), utf8.encode(JSON.stringify({ command, seq })));
+    return JSON.parse(utf8Decoder.decode(out)) as ApplyResult;
   }
 
   /**

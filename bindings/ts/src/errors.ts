@@ -14,6 +14,8 @@ export type NakedhtmxErrorCode =
   | "CORE_TRAP"
   /** A feature named in the contract that this host does not do yet. */
   | "NOT_SUPPORTED"
+  | "NATS"
+  | "NOT_SENT"
   /** The instance was closed. */
   | "CLOSED";
 

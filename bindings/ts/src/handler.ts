@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { CoreHandler, CoreResponse } from "./core.ts";
 import { isWrite, type Live } from "./live.ts";
-import type { RequestHead } from "./protocol.ts";
+import type { Command, RequestHead } from "./protocol.ts";
 
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 
@@ -24,6 +24,18 @@ export interface HandlerOptions {
    * sends its backlog and ends.
    */
   live?: Live;
+  /**
+   * --write jetstream: takes the writes the core turned into commands
+   * (PROTOCOL.md, "Commands"), publishes each and waits until this node has
+   * applied it. Without it such an answer goes out as it is (202).
+   */
+  commands?: CommandSink;
+}
+
+/** Publishes a command and waits for this node to apply it (true), or gives up waiting (false). */
+export interface CommandSink {
+  /** Rejects (with a NakedhtmxError "NOT_SENT") when the command was not published: nothing is written. */
+  submit(command: Command): Promise<boolean>;
 }
 
 /**
@@ -101,6 +113,32 @@ function call(core: CoreHandler, head: RequestHead, body: Uint8Array, live?: Liv
 }
 
 /**
+ * Answers a request; a write that became a command is published first, and
+ * the core is asked again once this node applied it (read-your-writes).
+ */
+async function respond(
+  core: CoreHandler,
+  head: RequestHead,
+  body: Uint8Array,
+  opts: HandlerOptions,
+): Promise<CoreResponse> {
+  const first = call(core, head, body, opts.live);
+  const command = first.head.command;
+  if (!command || !opts.commands) return first;
+  try {
+    await opts.commands.submit(command);
+  } catch (e) {
+    return {
+      head: { status: 503, headers: [["content-type", "text/plain; charset=utf-8"]] },
+      body: new TextEncoder().encode(
+        `nakedhtmx: the write could not be sent to the other nodes (NATS): ${errorMessage(e)}; nothing was written\n`,
+      ),
+    };
+  }
+  return call(core, { ...head, command: command.id }, body, opts.live);
+}
+
+/**
  * Waits a little longer each time a continuation answers with no bytes, so a
  * stream that is waiting for something does not spin.
  */
@@ -158,7 +196,7 @@ export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): Fet
       head.tooLarge = true;
       body = EMPTY;
     }
-    const first = call(core, head, body, opts.live);
+    const first = await respond(core, head, body, opts);
     const status = first.head.status ?? 200;
     const out = new Headers();
     for (const [k, v] of first.head.headers ?? []) out.append(k, v);
@@ -319,7 +357,7 @@ export function createNodeHandler(core: CoreHandler, opts: HandlerOptions): Node
       body = EMPTY;
       res.shouldKeepAlive = false;
     }
-    const first = call(core, head, body, opts.live);
+    const first = await respond(core, head, body, opts);
     writeHead(res, first);
     const status = res.statusCode;
     if (first.head.subscribe && opts.live && !opts.live.closed && !noBody(status, method)) {

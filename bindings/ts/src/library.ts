@@ -1,6 +1,7 @@
 // The library API of CONTRACT.md ("Library API"), written once against a
 // Runtime (which SQLite, which name); mod.ts and mod_bun.ts bind it to one.
 
+import { hostname } from "node:os";
 import { resolve as resolvePath } from "node:path";
 import { type ConfigWatch, readConfig, watchConfig } from "./config.ts";
 import { Core, loadModule, type WasmSource } from "./core.ts";
@@ -13,6 +14,7 @@ import {
   type NodeHandler,
 } from "./handler.ts";
 import { Live } from "./live.ts";
+import { Bus } from "./natsbus.ts";
 import type { Database, OpenDatabase } from "./sqlite.ts";
 
 export interface NakedhtmxOptions {
@@ -27,11 +29,15 @@ export interface NakedhtmxOptions {
   config?: string | Record<string, unknown> | null;
   /** When set, every request needs `Authorization: Bearer TOKEN` or the sign-in cookie. */
   authToken?: string;
-  /** Scale-out through NATS: not supported by this host yet. */
+  /** The NATS server of the cluster (with `write: "jetstream"`). */
   nats?: string;
-  /** This node's name in the cluster. */
+  /** This node's name in the cluster (default: the host name). */
   node?: string;
-  /** "direct" (default); "jetstream" is not supported by this host yet. */
+  /**
+   * "direct" (default): writes go to the database. "jetstream": every write
+   * becomes a command on a JetStream stream that every node applies in order
+   * (needs `nats`).
+   */
   write?: "direct" | "jetstream";
   /** Request bodies larger than this are refused with 413 (default 10 MiB). */
   maxBodyBytes?: number;
@@ -102,9 +108,12 @@ function checkOptions(o: NakedhtmxOptions): void {
   if (o.write !== undefined && o.write !== "direct" && o.write !== "jetstream") {
     throw new NakedhtmxError("BAD_OPTION", `write must be "direct" or "jetstream", not ${JSON.stringify(o.write)}`);
   }
-  if (o.write === "jetstream") throw new NakedhtmxError("NOT_SUPPORTED", "write mode jetstream is not yet supported");
-  if (o.nats !== undefined && o.nats !== "") {
-    throw new NakedhtmxError("NOT_SUPPORTED", "NATS scale-out is not yet supported");
+  const nats = o.nats !== undefined && o.nats !== "";
+  if (o.write === "jetstream" && !nats) {
+    throw new NakedhtmxError("BAD_OPTION", 'write "jetstream" needs nats: the commands travel on a JetStream stream');
+  }
+  if (nats && o.write !== "jetstream") {
+    throw new NakedhtmxError("NOT_SUPPORTED", 'nats with write "direct" is not yet supported: use write "jetstream"');
   }
   if (o.maxBodyBytes !== undefined && !(Number.isSafeInteger(o.maxBodyBytes) && o.maxBodyBytes >= 0)) {
     throw new NakedhtmxError("BAD_OPTION", "maxBodyBytes must be a non-negative integer");
@@ -128,6 +137,8 @@ export async function createNakedhtmx(
     ? readConfig(configPath, internal.configOptional === true)
     : options.config ?? null;
 
+  const write = options.write ?? "direct";
+  const node = options.node ?? hostname();
   // Compile before opening: a missing core.wasm must not create the database.
   const module = await loadModule(options.wasm);
   const db: Database = rt.openDatabase(options.db);
@@ -135,7 +146,7 @@ export async function createNakedhtmx(
   let dsid: string;
   try {
     core = await Core.load({ db, host: rt.host, wasm: module, log });
-    dsid = core.open({ basePath, config, host: rt.host, authToken: options.authToken ?? "" });
+    dsid = core.open({ basePath, config, host: rt.host, authToken: options.authToken ?? "", write, node });
   } catch (e) {
     db.close();
     if (e instanceof NakedhtmxError) throw e;
@@ -163,7 +174,7 @@ export async function createNakedhtmx(
       if (closed) return;
       live.tick(); // what happened under the old config goes out as it was rendered then
       try {
-        dsid = core.open({ basePath, config: next, host: rt.host, authToken: options.authToken ?? "" });
+        dsid = core.open({ basePath, config: next, host: rt.host, authToken: options.authToken ?? "", write, node });
         log(next === null ? `config ${configPath} removed; using defaults` : `config ${configPath} reloaded`);
       } catch (e) {
         log(`config ${configPath}: ${errorMessage(e)}; keeping the previous config`);
@@ -171,7 +182,25 @@ export async function createNakedhtmx(
     }, log);
   }
 
-  const handlerOptions = { basePath, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY, live };
+  let bus: Bus | undefined;
+  if (write === "jetstream") {
+    try {
+      bus = await Bus.open({
+        url: options.nats!,
+        node,
+        apply: (command, seq) => core.apply(command, seq),
+        applied: () => live.tick(),
+        log,
+      });
+    } catch (e) {
+      closed = true;
+      live.close();
+      watch?.stop();
+      db.close();
+      throw e;
+    }
+  }
+  const handlerOptions = { basePath, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY, live, commands: bus };
   return {
     fetch: createFetchHandler(guarded, handlerOptions),
     node: createNodeHandler(guarded, handlerOptions),
@@ -181,15 +210,15 @@ export async function createNakedhtmx(
     endStreams() {
       live.close();
     },
-    close() {
+    async close() {
       if (!closed) {
+        await bus?.close(); // first: no command may be applied after the database closes
         live.tick(); // the last writes' events, to the streams about to end
         live.close();
         closed = true;
         watch?.stop();
         db.close();
       }
-      return Promise.resolve();
     },
   };
 }

@@ -15,6 +15,8 @@ export interface RequestHead {
   headers: Record<string, string>;
   continue?: string;
   tooLarge?: boolean;
+  /** Asking again about a write that became a command: its id (PROTOCOL.md, "Commands"). */
+  command?: string;
 }
 
 /** The JSON head of a response frame. Continuation heads carry only `continue`. */
@@ -24,6 +26,29 @@ export interface ResponseHead {
   continue?: string;
   /** The answer is an event stream the host keeps open (PROTOCOL.md, "Live"). */
   subscribe?: Subscribe;
+  /** --write jetstream: the write this request became; publish it, then ask again. */
+  command?: Command;
+}
+
+/** One write on the stream (PROTOCOL.md, "Commands"). */
+export interface Command {
+  id: string;
+  node: string;
+  dsid: string;
+  table: string;
+  op: "insert" | "update" | "delete";
+  key?: string;
+  values?: Record<string, unknown>;
+  version?: string;
+}
+
+/** What applying one command came to on this node (`nh_apply`). */
+export interface ApplyResult {
+  id: string;
+  seq: number;
+  status: number;
+  skipped?: boolean;
+  error?: string;
 }
 
 /** Which live messages a stream gets: one table's (or every table's, `""`) in one format. */
@@ -198,6 +223,10 @@ export interface OpenRequest {
   authToken: string;
   /** Only when re-opening a fresh instance after a trap: the last live message id delivered. */
   liveAfter?: number;
+  /** "direct" (default) or "jetstream": writes become commands. */
+  write?: string;
+  /** This node's name in the commands it makes. */
+  node?: string;
 }
 
 export interface OpenResult {

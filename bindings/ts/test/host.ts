@@ -30,6 +30,7 @@ import type { Database } from "../src/sqlite.ts";
 import { check, eq, run, runtimeName, test, throws } from "./harness.ts";
 import { openDatabaseForRuntime } from "./runtime.ts";
 import { trapModuleBytes } from "./trapwasm.ts";
+import { subject } from "../src/natsbus.ts";
 
 const openDatabase = await openDatabaseForRuntime();
 const wasm = process.env["NAKEDHTMX_WASM"] || undefined;
@@ -560,6 +561,53 @@ test("core: a trap is a CORE_TRAP error, then the core is re-instantiated and re
   }
 });
 
+test("natsbus: subject tokens are the Go hosts' (bindings/go/natsbus TestSubjectTokens)", () => {
+  const cases: [string, string, string][] = [
+    ["todos", "insert", "nakedhtmx.cmd.todos.insert"],
+    ["order items", "update", "nakedhtmx.cmd.order~20items.update"],
+    ["a.b", "delete", "nakedhtmx.cmd.a~2Eb.delete"],
+    ["*>", "insert", "nakedhtmx.cmd.~2A~3E.insert"],
+    ["~", "insert", "nakedhtmx.cmd.~7E.insert"],
+    ["ünï", "insert", "nakedhtmx.cmd.~C3~BCn~C3~AF.insert"],
+    ["", "insert", "nakedhtmx.cmd.~.insert"],
+  ];
+  for (const [table, op, want] of cases) {
+    eq(subject({ id: "x", node: "n", dsid: "d", table, op: op as "insert" }), want, table);
+  }
+});
+
+test("core: jetstream mode, a write becomes a command; applied, asking again answers as a direct write", async () => {
+  const db = openDatabase(freshPath());
+  try {
+    sql(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+    const core = await Core.load({ db, host: runtimeName, wasm, log: () => {} });
+    core.open({ basePath: "", config: null, host: runtimeName, authToken: "", write: "jetstream", node: "n1" });
+    const head: RequestHead = {
+      method: "POST",
+      path: "/api/tables/t/rows",
+      query: "",
+      headers: { "content-type": "application/json", accept: "application/json" },
+    };
+    const body = utf8.encode(JSON.stringify({ v: "hello" }));
+    const first = core.handle(head, body);
+    eq(first.head.status, 202, "a command answers 202");
+    const cmd = first.head.command;
+    check(
+      cmd !== undefined && cmd.op === "insert" && cmd.node === "n1" && cmd.values?.["v"] === "hello",
+      "the command",
+    );
+    eq(core.handle({ ...head, command: cmd!.id }, body).head.status, 202, "not applied yet");
+    const res = core.apply(cmd!, 1);
+    eq([res.id, res.seq, res.status], [cmd!.id, 1, 201], "applied");
+    eq(core.apply(cmd!, 1).skipped, true, "a redelivered sequence is skipped");
+    const again = core.handle({ ...head, command: cmd!.id }, body);
+    eq(again.head.status, 201, "asked again");
+    check(utf8Decoder.decode(again.body).includes(`"v":"hello"`), "the row as applied");
+  } finally {
+    db.close();
+  }
+});
+
 test("core: changes made while a trapped core is down still reach the streams", async () => {
   const path = freshPath();
   const db = openDatabase(path);
@@ -632,8 +680,16 @@ test("library: bad options and unsupported modes are typed errors", async () => 
     code("BAD_OPTION"),
     "relative basePath",
   );
-  await throws(() => createNakedhtmx(rt, { db: freshPath(), write: "jetstream" }), code("NOT_SUPPORTED"), "jetstream");
-  await throws(() => createNakedhtmx(rt, { db: freshPath(), nats: "nats://x" }), code("NOT_SUPPORTED"), "nats");
+  await throws(
+    () => createNakedhtmx(rt, { db: freshPath(), write: "jetstream" }),
+    code("BAD_OPTION"),
+    "jetstream without nats",
+  );
+  await throws(
+    () => createNakedhtmx(rt, { db: freshPath(), nats: "nats://x" }),
+    code("NOT_SUPPORTED"),
+    "nats in direct mode",
+  );
   await throws(
     () => createNakedhtmx(rt, { db: freshPath(), config: join(tmp, "missing.json") }),
     code("BAD_CONFIG"),

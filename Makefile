@@ -92,6 +92,8 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 ./core/engine/ | tee /tmp/nakedhtmx-bench-go.txt
 	node bench/quick.ts
 	node bench/live.ts --hosts node,go
+	bash scripts/ensure-nats-server.sh >/dev/null
+	node bench/nats.ts --hosts go,node
 
 fmt:
 	gofmt -w core bindings

@@ -10,17 +10,14 @@
 //
 // One node per host (at least three: hosts repeat when fewer are named).
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { request, type Answer } from "../http/client.ts";
-import { openDB, repoRoot } from "../http/fixture.ts";
 import { check, eq, runTests, type Test, until } from "../http/harness.ts";
-import { type HostCommand, type HostName, prepareHost, type Server, startServer } from "../http/hosts.ts";
+import type { HostName } from "../http/hosts.ts";
 import { data, SSE } from "../http/sse.ts";
+import { Nats, Node } from "./cluster.ts";
 
 const { values } = parseArgs({ options: { hosts: { type: "string", default: "go,wasm,deno,bun,node" } } });
 const hostNames = values.hosts.split(",") as HostName[];
@@ -30,103 +27,21 @@ CREATE TABLE todos (id INTEGER PRIMARY KEY, title TEXT NOT NULL, done BOOLEAN NO
 CREATE TABLE tags (name TEXT PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
 INSERT INTO todos VALUES (1, 'Seeded before the cluster', 0);
 `;
+const DUMP = ["SELECT * FROM todos ORDER BY id", "SELECT * FROM tags ORDER BY name"];
 
 const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-nats-"));
-const natsBin = spawnSync("bash", [join(repoRoot, "scripts/ensure-nats-server.sh")], { encoding: "utf8" });
-if (natsBin.status !== 0) {
-  console.error(`nats: cannot build nats-server:\n${natsBin.stderr}`);
-  process.exit(1);
-}
-const natsPath = natsBin.stdout.trim();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-// --- the NATS server: file storage, so a restart keeps the stream
-const natsPort = await freePort();
-const natsURL = `nats://127.0.0.1:${natsPort}`;
-let nats: ChildProcess | null = null;
-async function startNats(): Promise<void> {
-  nats = spawn(natsPath, ["-js", "-a", "127.0.0.1", "-p", String(natsPort), "-sd", join(tmp, "jetstream")], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let err = "";
-  nats.stderr?.setEncoding("utf8").on("data", (s: string) => (err += s));
-  await until(async () => {
-    const probe = await new Promise<boolean>((resolve) => {
-      const sock = connect(natsPort, "127.0.0.1");
-      sock.once("connect", () => {
-        sock.destroy();
-        resolve(true);
-      });
-      sock.once("error", () => resolve(false));
-    });
-    if (nats?.exitCode !== null) throw new Error(`nats-server exited: ${err}`);
-    return probe;
-  }, "nats-server listening", 20000);
-}
-async function stopNats(): Promise<void> {
-  const p = nats;
-  if (!p || p.exitCode !== null) return;
-  const done = new Promise((resolve) => p.once("exit", resolve));
-  p.kill("SIGTERM");
-  await done;
-}
-
-// --- the nodes
-interface Node {
-  name: string;
-  host: HostName;
-  hc: HostCommand;
-  file: string;
-  server: Server | null;
-}
-const nodes: Node[] = [];
+const nats = await Nats.create(join(tmp, "jetstream"));
 // At least three nodes; with more hosts, one node per host.
 const nodeHosts = hostNames.length >= 3 ? hostNames : [...hostNames, ...hostNames, ...hostNames].slice(0, 3);
-for (const [i, host] of nodeHosts.entries()) {
-  const name = `n${i + 1}-${host}`;
-  const file = join(tmp, `${name}.db`);
-  const db = openDB(file);
-  db.exec(SCHEMA);
-  db.close();
-  nodes.push({ name, host, hc: prepareHost(host, tmp), file, server: null });
-}
+const nodes = nodeHosts.map((host, i) => new Node(`n${i + 1}-${host}`, host, tmp, SCHEMA, nats));
 
-async function start(n: Node): Promise<void> {
-  n.server = await startServer(n.hc, [
-    "--db", n.file, "--port", "0", "--nats", natsURL, "--write", "jetstream", "--node", n.name,
-  ], 60000);
-}
-async function kill(n: Node): Promise<void> {
-  await n.server?.stop("SIGKILL");
-  n.server = null;
-}
-const url = (n: Node) => n.server!.url;
-const json = { "content-type": "application/json", accept: "application/json" };
-const api = (n: Node, method: string, path: string, body?: unknown): Promise<Answer> =>
-  request(url(n), method, path, { headers: json, body: body === undefined ? undefined : JSON.stringify(body) });
-
-/** Every user row of a node's file, as text (read through SQLite, not the server). */
-function dump(n: Node): string {
-  const db = openDB(n.file, true);
-  try {
-    return JSON.stringify([
-      db.prepare("SELECT * FROM todos ORDER BY id").all(),
-      db.prepare("SELECT * FROM tags ORDER BY name").all(),
-    ]);
-  } finally {
-    db.close();
-  }
-}
+const dump = (n: Node) => n.dump(DUMP);
+const url = (n: Node) => n.url;
+const api = (n: Node, method: string, path: string, body?: unknown) => n.api(method, path, body);
+const start = (n: Node) => n.start();
+const kill = (n: Node) => n.kill();
+const startNats = () => nats.start();
+const stopNats = () => nats.stop();
 async function dsid(n: Node): Promise<string> {
   return (JSON.parse((await api(n, "GET", "/api/schema")).text) as { dsid: string }).dsid;
 }
@@ -142,7 +57,7 @@ const cleanup = async () => {
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.on(sig, () => {
     for (const n of nodes) n.server?.proc.kill("SIGKILL");
-    nats?.kill("SIGKILL");
+    nats.proc?.kill("SIGKILL");
     process.exit(130);
   });
 }
@@ -259,7 +174,7 @@ const tests: Test[] = [
 try {
   await startNats();
   for (const n of nodes) await start(n);
-  console.log(`nats: nats-server on ${natsURL}; nodes ${nodes.map((n) => `${n.name} ${n.server!.url}`).join(", ")}`);
+  console.log(`nats: nats-server on ${nats.url}; nodes ${nodes.map((n) => `${n.name} ${n.server!.url}`).join(", ")}`);
   const results = await runTests(tests, (line) => console.log(line));
   const failed = results.filter((r) => !r.ok);
   if (failed.length > 0) {

@@ -98,7 +98,7 @@ type Host struct {
 type instance struct {
 	mod                       api.Module
 	alloc, free, open, handle api.Function
-	tick, apply               api.Function
+	tick, apply, outbox       api.Function
 }
 
 // ErrClosed is returned by calls on a closed Host.
@@ -211,7 +211,7 @@ func (h *Host) instantiate(ctx context.Context) error {
 	inst := &instance{mod: mod}
 	for name, fn := range map[string]*api.Function{
 		"nh_alloc": &inst.alloc, "nh_free": &inst.free, "nh_open": &inst.open,
-		"nh_handle": &inst.handle, "nh_tick": &inst.tick, "nh_apply": &inst.apply,
+		"nh_handle": &inst.handle, "nh_tick": &inst.tick, "nh_apply": &inst.apply, "nh_outbox": &inst.outbox,
 	} {
 		if *fn = mod.ExportedFunction(name); *fn == nil {
 			mod.Close(ctx)
@@ -475,6 +475,30 @@ func (h *Host) Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult, e
 		return res, fmt.Errorf("core apply result %.100q: %w", out, err)
 	}
 	return res, nil
+}
+
+// Outbox lists the commands this node made and has not applied yet, oldest
+// first (nh_outbox): what its NATS side publishes.
+func (h *Host) Outbox() ([]protocol.Command, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ctx := context.Background()
+	if err := h.ready(ctx); err != nil {
+		return nil, err
+	}
+	r, err := h.inst.outbox.Call(ctx)
+	if err != nil {
+		return nil, h.trapped(ctx, "nh_outbox", err)
+	}
+	out, err := h.take(ctx, r[0])
+	if err != nil {
+		return nil, err
+	}
+	var res protocol.Outbox
+	if err := json.Unmarshal(out, &res); err != nil {
+		return nil, fmt.Errorf("core outbox %.100q: %w", out, err)
+	}
+	return res.Commands, nil
 }
 
 // EndStreams ends every event stream ServeHTTP holds open and stops its

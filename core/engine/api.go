@@ -24,6 +24,8 @@ func (c *ctx) routeAPI(segs, raw []string) *protocol.Response {
 	m := c.req.Method
 	get := m == "GET" || m == "HEAD"
 	switch {
+	case len(segs) == 1 && segs[0] == "migrations":
+		return c.migration()
 	case len(segs) == 1 && segs[0] == "schema":
 		if !get {
 			return c.methodNotAllowed("GET")

@@ -16,7 +16,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"mime"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
@@ -37,6 +39,12 @@ CREATE TABLE IF NOT EXISTS "_nakedhtmx_commands" (
   seq INTEGER NOT NULL,
   status INTEGER NOT NULL,
   result TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS "_nakedhtmx_outbox" (
+  n INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  command TEXT NOT NULL,
+  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 )`
 )
 
@@ -66,8 +74,46 @@ func (c *ctx) newCommand(t *model.Table, op string, key []any, values map[string
 	if key != nil {
 		cmd.Key = keyPath(key)
 	}
-	c.command = &cmd
+	if bad := c.keep(&cmd); bad != nil {
+		return bad
+	}
 	return &outcome{status: 202, command: &cmd}
+}
+
+// keep stores a new command in this node's outbox before anyone hears of
+// it: the host publishes what is there (now, and again after an outage or a
+// restart, under the same id so JetStream stores it once), and applying it
+// takes it out. So an accepted write is never lost, NATS or not.
+func (c *ctx) keep(cmd *protocol.Command) *outcome {
+	body, err := json.Marshal(cmd)
+	if err != nil {
+		return failed(500, err.Error())
+	}
+	if err := c.e.db.Script(commandsSQL); err != nil {
+		return c.dbFailure(err)
+	}
+	if _, err := c.e.db.Exec(`INSERT INTO "_nakedhtmx_outbox" (id, command) VALUES (?, ?)`, cmd.ID, string(body)); err != nil {
+		return c.dbFailure(err)
+	}
+	c.command = cmd
+	return nil
+}
+
+// Outbox lists the commands this node made that it has not applied yet, in
+// the order it made them: the host publishes them (PROTOCOL.md, "Commands").
+func (e *Engine) Outbox() []protocol.Command {
+	out := []protocol.Command{}
+	rs, err := e.db.Query(`SELECT command FROM "_nakedhtmx_outbox" ORDER BY n`)
+	if err != nil {
+		return out // no outbox table yet: nothing was ever kept
+	}
+	for _, r := range rs.Values {
+		var cmd protocol.Command
+		if json.Unmarshal([]byte(sqldb.Text(r[0])), &cmd) == nil {
+			out = append(out, cmd)
+		}
+	}
+	return out
 }
 
 // pendingResult answers a request the host asks again about (RequestHead.
@@ -88,6 +134,9 @@ func (c *ctx) commandOutcome(t *model.Table) *outcome {
 		return failed(500, "stored result of command "+id+": "+err.Error())
 	}
 	out := &outcome{status: r.Status, msg: r.Message}
+	if t == nil {
+		return out // a migration: no row
+	}
 	key, _ := parseKey(t, r.Key)
 	if r.Row != nil {
 		out.row = rowFromJSON(t, string(r.Row), key)
@@ -167,6 +216,10 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 		res.Status, res.Error = 503, err.Error()
 		return res
 	}
+	if _, err := e.db.Exec(`DELETE FROM "_nakedhtmx_outbox" WHERE id = ?`, cmd.ID); err != nil {
+		res.Status, res.Error = 503, err.Error()
+		return res
+	}
 	if _, err := e.db.Exec("COMMIT"); err != nil {
 		res.Status, res.Error = 503, err.Error()
 		return res
@@ -182,6 +235,11 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 // applyOne runs the command's write; a failed write is undone (to its
 // savepoint) and its failure is the result.
 func (c *ctx) applyOne(cmd *protocol.Command) *outcome {
+	if cmd.Op == "migrate" {
+		// Made against no particular schema: every node runs it on the same
+		// schema anyway, as the stream orders it among the writes.
+		return c.runMigration(cmd.SQL)
+	}
 	t := c.table(cmd.Table)
 	if t == nil {
 		return failed(404, "no such table: "+cmd.Table)
@@ -209,4 +267,70 @@ func (c *ctx) applyOne(cmd *protocol.Command) *outcome {
 		return c.remove(t, key, cmd.Version)
 	}
 	return failed(400, "unknown command operation "+cmd.Op)
+}
+
+// migration answers POST /api/migrations: the body is SQL (DDL) that every
+// node runs. Direct mode runs it here; jetstream mode sends it through the
+// stream like any write, so every node changes its schema at the same point
+// among the writes and computes the same DSID. It changes everything, so it
+// needs an auth token to be set at all.
+func (c *ctx) migration() *protocol.Response {
+	if c.req.Method != "POST" {
+		return c.methodNotAllowed("POST")
+	}
+	if c.e.opts.AuthToken == "" {
+		return c.fail(403, "migrations over HTTP need the server to run with --auth-token")
+	}
+	if c.req.TooLarge {
+		return c.fail(413, "the migration is too large")
+	}
+	if mt, _, _ := mime.ParseMediaType(c.header("content-type")); mt != "application/sql" && mt != "text/plain" {
+		return c.fail(415, "a migration is SQL: send it as application/sql or text/plain")
+	}
+	if !utf8.Valid(c.req.Body) {
+		return c.fail(400, "the migration is not valid UTF-8")
+	}
+	sql := strings.TrimSpace(string(c.req.Body))
+	if sql == "" {
+		return c.fail(400, "the migration is empty")
+	}
+	var out *outcome
+	switch {
+	case c.req.Command != "":
+		out = c.commandOutcome(nil)
+	case c.jetstream():
+		var id [16]byte
+		if _, err := rand.Read(id[:]); err != nil {
+			return c.fail(500, "no randomness for a command id: "+err.Error())
+		}
+		cmd := &protocol.Command{ID: hex.EncodeToString(id[:]), Node: c.e.opts.Node, Op: "migrate", SQL: sql}
+		if bad := c.keep(cmd); bad != nil {
+			return c.fail(bad.status, bad.msg)
+		}
+		return c.jsonAnswer(202, "command", cmd.ID, "status", "pending")
+	default:
+		out = c.runMigration(sql)
+	}
+	if out.pending != "" {
+		return c.jsonAnswer(202, "command", out.pending, "status", "pending")
+	}
+	if out.status >= 300 {
+		return c.fail(out.status, out.msg)
+	}
+	// The schema changed: reflect it now, so the answer carries the new DSID.
+	if err := c.e.refresh(false); err != nil {
+		return c.fail(500, "the migration ran, but reading the schema failed: "+err.Error())
+	}
+	c.st = c.e.st
+	return c.jsonAnswer(200, "migrated", true)
+}
+
+// runMigration runs a migration's SQL in one transaction: all of it or none.
+func (c *ctx) runMigration(sql string) *outcome {
+	return c.tx(func() *outcome {
+		if err := c.e.db.Script(sql); err != nil {
+			return failed(422, "the migration failed and nothing of it was applied: "+err.Error())
+		}
+		return &outcome{status: 200}
+	})
 }

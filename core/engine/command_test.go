@@ -24,7 +24,10 @@ type node struct {
 	db *sqlite.DB
 }
 
-func newNode(t *testing.T, name string) *node {
+func newNode(t *testing.T, name string) *node { return newNodeWith(t, name, "") }
+
+// newNodeWith opens a node whose server has this auth token ("" for none).
+func newNodeWith(t *testing.T, name, token string) *node {
 	t.Helper()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), name+".db"))
 	if err != nil {
@@ -34,7 +37,7 @@ func newNode(t *testing.T, name string) *node {
 	if err := db.Script(commandSchema); err != nil {
 		t.Fatal(err)
 	}
-	e, err := engine.Open(db, engine.Options{WriteMode: "jetstream", Node: name, Log: t.Logf})
+	e, err := engine.Open(db, engine.Options{WriteMode: "jetstream", Node: name, AuthToken: token, Log: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,12 +73,22 @@ func (s *stream) write(t *testing.T, origin *node, all []*node, method, path, bo
 	if first.Status != 202 {
 		t.Fatalf("%s %s: a command answers 202 until applied, got %d", method, path, first.Status)
 	}
+	if out := origin.e.Outbox(); len(out) == 0 || out[len(out)-1].ID != first.Command.ID {
+		t.Fatalf("the command is not kept in the origin's outbox: %+v", out)
+	}
 	s.cmds = append(s.cmds, first.Command)
 	seq := uint64(len(s.cmds))
 	for _, n := range all {
 		res := n.e.Apply(first.Command, seq)
 		if res.ID != first.Command.ID || res.Seq != seq || res.Skipped {
 			t.Fatalf("apply on a node: %+v", res)
+		}
+	}
+	for _, n := range all {
+		for _, kept := range n.e.Outbox() {
+			if kept.ID == first.Command.ID {
+				t.Fatalf("an applied command is still in an outbox")
+			}
 		}
 	}
 	p, q, _ := strings.Cut(path, "?")
@@ -182,5 +195,87 @@ func TestCommandFromForm(t *testing.T) {
 	}
 	if res := req(first.Command.ID); res.Status != 303 || res.Header("location") != "/t/todos/r/2" {
 		t.Fatalf("after it is applied: %d %v", res.Status, res.Headers)
+	}
+}
+
+func TestMigrations(t *testing.T) {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Script(commandSchema); err != nil {
+		t.Fatal(err)
+	}
+	open := func(token string) *engine.Engine {
+		e, err := engine.Open(db, engine.Options{AuthToken: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	migrate := func(e *engine.Engine, ct, sql string) *protocol.Response {
+		return e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/api/migrations",
+			Headers: map[string]string{"host": "localhost", "content-type": ct, "authorization": "Bearer s3cret"}},
+			Body: []byte(sql)})
+	}
+	if res := migrate(open(""), "application/sql", "ALTER TABLE todos ADD COLUMN x TEXT"); res.Status != 403 {
+		t.Fatalf("without an auth token: %d %s", res.Status, res.Body)
+	}
+	e := open("s3cret")
+	before := e.DSID()
+	for _, tc := range []struct {
+		ct, sql string
+		status  int
+	}{
+		{"application/json", `ALTER TABLE todos ADD COLUMN x TEXT`, 415},
+		{"application/sql", "  ", 400},
+		{"application/sql", "ALTER TABLE todos ADD COLUMN x TEXT; ALTER TABLE nope ADD COLUMN y", 422},
+	} {
+		if res := migrate(e, tc.ct, tc.sql); res.Status != tc.status {
+			t.Fatalf("%q: %d %s, want %d", tc.sql, res.Status, res.Body, tc.status)
+		}
+	}
+	if e.DSID() != before || strings.Contains(string(do(t, e, "GET", "/api/schema/todos", "", "authorization", "Bearer s3cret").Body), `"x"`) {
+		t.Fatal("a failed migration left part of itself behind")
+	}
+	res := migrate(e, "text/plain; charset=utf-8", "ALTER TABLE todos ADD COLUMN prio INTEGER; CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+	if res.Status != 200 || strings.Contains(string(res.Body), before) {
+		t.Fatalf("migration: %d %s (DSID before %s)", res.Status, res.Body, before)
+	}
+	if s := do(t, e, "GET", "/api/schema", "", "authorization", "Bearer s3cret"); !strings.Contains(string(s.Body), `"prio"`) || !strings.Contains(string(s.Body), `"notes"`) {
+		t.Fatalf("the schema after the migration: %s", s.Body)
+	}
+}
+
+// A migration through the stream: every node changes its schema at the same
+// point among the writes and reaches the same DSID.
+func TestMigrationCommandsConverge(t *testing.T) {
+	a, b := newNodeWith(t, "a", "tok"), newNodeWith(t, "b", "tok")
+	nodes := []*node{a, b}
+	req := func(cmd string) *protocol.Request {
+		return &protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/api/migrations", Command: cmd,
+			Headers: map[string]string{"host": "localhost", "content-type": "application/sql", "authorization": "Bearer tok"}},
+			Body: []byte("ALTER TABLE todos ADD COLUMN prio INTEGER NOT NULL DEFAULT 3")}
+	}
+	first := a.e.Handle(req(""))
+	if first.Status != 202 || first.Command == nil || first.Command.Op != "migrate" {
+		t.Fatalf("a migration in jetstream mode: %d %s", first.Status, first.Body)
+	}
+	for _, n := range nodes {
+		if r := n.e.Apply(first.Command, 1); r.Status != 200 {
+			t.Fatalf("apply: %+v", r)
+		}
+	}
+	again := a.e.Handle(req(first.Command.ID))
+	if again.Status != 200 || !strings.Contains(string(again.Body), a.e.DSID()) {
+		t.Fatalf("asked again: %d %s", again.Status, again.Body)
+	}
+	do(t, b.e, "GET", "/api/schema", "", "authorization", "Bearer tok") // b reflects on its next request
+	if a.e.DSID() != b.e.DSID() || !strings.HasPrefix(a.e.DSID(), "2-") {
+		t.Fatalf("DSIDs after the migration: %s %s", a.e.DSID(), b.e.DSID())
+	}
+	if got := a.dump(t); got != b.dump(t) || !strings.Contains(got, "3]") {
+		t.Fatalf("data after the migration:\n%s\n%s", got, b.dump(t))
 	}
 }

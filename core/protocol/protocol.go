@@ -46,10 +46,17 @@ type Command struct {
 	Node    string         `json:"node"`
 	DSID    string         `json:"dsid"` // the schema the write was checked against
 	Table   string         `json:"table"`
-	Op      string         `json:"op"`            // insert, update or delete
+	Op      string         `json:"op"`            // insert, update, delete or migrate
 	Key     string         `json:"key,omitempty"` // update, delete: the key as one path segment
 	Values  map[string]any `json:"values,omitempty"`
 	Version string         `json:"version,omitempty"` // the row version the write was based on
+	SQL     string         `json:"sql,omitempty"`     // op "migrate": the DDL every node runs
+}
+
+// Outbox is what nh_outbox answers: the commands this node made and has not
+// applied yet, oldest first; the host publishes them.
+type Outbox struct {
+	Commands []Command `json:"commands"`
 }
 
 // ApplyResult is what applying one command came to on this node.

@@ -9,7 +9,15 @@ import { join } from "node:path";
 import { request, type Answer } from "../http/client.ts";
 import { openDB, repoRoot } from "../http/fixture.ts";
 import { until } from "../http/harness.ts";
-import { type HostCommand, type HostName, prepareHost, type Server, startServer } from "../http/hosts.ts";
+import {
+  type Exit,
+  type HostCommand,
+  type HostName,
+  prepareHost,
+  runToExit,
+  type Server,
+  startServer,
+} from "../http/hosts.ts";
 
 export function natsServerPath(): string {
   const r = spawnSync("bash", [join(repoRoot, "scripts/ensure-nats-server.sh")], { encoding: "utf8" });
@@ -105,6 +113,11 @@ export class Node {
     this.server = await startServer(this.hc, [
       "--db", this.file, "--port", "0", "--nats", this.nats.url, "--write", "jetstream", "--node", this.name,
     ], 60000);
+  }
+
+  /** Runs this node's command line with other arguments (a subcommand) to its end. */
+  run(args: string[]): Promise<Exit> {
+    return runToExit(this.hc, args);
   }
 
   async kill(): Promise<void> {

@@ -10,11 +10,12 @@
 //
 // One node per host (at least three: hosts repeat when fewer are named).
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { check, eq, runTests, type Test, until } from "../http/harness.ts";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { HostName } from "../http/hosts.ts";
 import { data, SSE } from "../http/sse.ts";
 import { Nats, Node } from "./cluster.ts";
@@ -27,7 +28,11 @@ CREATE TABLE todos (id INTEGER PRIMARY KEY, title TEXT NOT NULL, done BOOLEAN NO
 CREATE TABLE tags (name TEXT PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
 INSERT INTO todos VALUES (1, 'Seeded before the cluster', 0);
 `;
-const DUMP = ["SELECT * FROM todos ORDER BY id", "SELECT * FROM tags ORDER BY name"];
+const DUMP = [
+  "SELECT * FROM todos ORDER BY id",
+  "SELECT * FROM tags ORDER BY name",
+  "SELECT * FROM sqlite_schema WHERE name = 'notes'",
+];
 
 const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-nats-"));
 const nats = await Nats.create(join(tmp, "jetstream"));
@@ -123,9 +128,9 @@ const tests: Test[] = [
     },
   },
   {
-    name: "NATS stopped mid-load: writes are refused with 503 and nothing written; restarted, nothing is lost",
+    name: "NATS stopped mid-load: writes are kept in each node's outbox and answered pending; nothing is lost",
     fn: async () => {
-      const before = dump(a);
+      const titles = () => new Set((JSON.parse(dump(c)) as [{ title: string }[]])[0].map((r) => r.title));
       const load = (async () => {
         const statuses: number[] = [];
         for (let i = 0; i < 40; i++) {
@@ -134,31 +139,64 @@ const tests: Test[] = [
         return statuses;
       })();
       await stopNats();
-      const refused = await api(b, "POST", "/api/tables/todos/rows", { title: "during the outage" });
-      eq(refused.status, 503, `a write during the outage: ${refused.text}`);
-      await startNats();
-      const statuses = await load;
-      check(statuses.every((s) => s === 201 || s === 202 || s === 503), `statuses during the outage: ${statuses}`);
-      // The nodes reconnect on their own; the first writes may still be
-      // refused (503) or answered before their own node applied them (202).
-      const tries: string[] = [];
-      await until(async () => {
-        const r = await api(b, "POST", "/api/tables/todos/rows", { title: "after the outage" });
-        tries.push(`${r.status} ${r.text.slice(0, 80)}`);
-        return r.status === 201;
-      }, "writes work again after NATS is back", 30000).catch((e) => {
-        throw new Error(`${e}: ${tries.join(" | ")}`);
-      });
-      await converged("after the outage");
-      const rows = JSON.parse(dump(a)) as [{ title: string }[], unknown[]];
-      const titles = new Set(rows[0].map((r) => r.title));
-      for (const r of (JSON.parse(before) as [{ title: string }[], unknown[]])[0]) {
-        check(titles.has(r.title), `lost ${r.title}`);
+      try {
+        await sleep(300); // the nodes notice the lost connection
+        const during = await api(b, "POST", "/api/tables/todos/rows", { title: "during the outage" });
+        eq(during.status, 202, `a write during the outage is pending: ${during.text}`);
+        check(/"status":"pending"/.test(during.text), "the answer says pending");
+        // A node that holds pending writes and dies keeps them in its file.
+        const onC = await api(c, "POST", "/api/tables/todos/rows", { title: "kept by c through a crash" });
+        eq(onC.status, 202, "pending on c");
+        await kill(c);
+      } finally {
+        await startNats();
       }
-      const acked = statuses.filter((s) => s === 201).length;
-      const loaded = rows[0].filter((r) => r.title.startsWith("load ")).length;
-      check(loaded >= acked, `every acknowledged write is there: ${loaded} rows for ${acked} answers 201`);
-      check(!titles.has("during the outage"), "the refused write was not written");
+      await start(c);
+      const statuses = await load;
+      check(statuses.every((s) => s === 201 || s === 202), `every write was accepted: ${statuses}`);
+      await converged("after the outage");
+      const have = titles();
+      for (const t of ["during the outage", "kept by c through a crash", ...statuses.map((_, i) => `load ${i}`)]) {
+        check(have.has(t), `lost: ${t}`);
+      }
+    },
+  },
+  {
+    name: "a migration through the log (the migrate subcommand) reaches every node and every screen, with one DSID",
+    fn: async () => {
+      const before = await dsid(a);
+      const streams = await Promise.all(nodes.map((n) => SSE.open(url(n), "/api/events")));
+      try {
+        const file = join(tmp, "add-prio.sql");
+        writeFileSync(file, "ALTER TABLE todos ADD COLUMN prio INTEGER NOT NULL DEFAULT 3;\nCREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n");
+        const last = nodes[nodes.length - 1]!;
+        const r = await last.run(["migrate", "--nats", nats.url, "--node", "ops", file]);
+        eq(r.code, 0, `migrate on ${last.host}: ${r.stderr}`);
+        check(/migration [0-9a-f]+ published as stream sequence \d+/.test(r.stdout), `its line: ${r.stdout}`);
+        for (const [i, s] of streams.entries()) {
+          const e = await s.waitFor(0, (e) => e.event === "schema", `the schema event on ${nodes[i]!.name}`);
+          const d = data(e) as { previous: string; changes: { kind: string; table: string; column?: string }[] };
+          eq(d.previous, before, `${nodes[i]!.name}: previous DSID`);
+          check(d.changes.some((c) => c.kind === "column-added" && c.column === "prio"), `${nodes[i]!.name}: prio added`);
+          check(d.changes.some((c) => c.kind === "table-added" && c.table === "notes"), `${nodes[i]!.name}: notes added`);
+        }
+        const after = await Promise.all(nodes.map(dsid));
+        eq(new Set(after).size, 1, `one DSID after the migration: ${after.join(", ")}`);
+        check(after[0] !== before, "the DSID moved");
+        // A write against the new schema, on another node, travels like any other.
+        eq((await api(b, "POST", "/api/tables/notes/rows", { body: "after the migration" })).status, 201, "insert into notes");
+        await converged("after the migration");
+        // A migration that fails fails on every node alike, and changes nothing.
+        const bad = join(tmp, "bad.sql");
+        writeFileSync(bad, "ALTER TABLE todos ADD COLUMN half TEXT; ALTER TABLE nope ADD COLUMN x TEXT;");
+        eq((await a.run(["migrate", "--nats", nats.url, bad])).code, 0, `migrate on ${a.host}`);
+        eq((await api(c, "POST", "/api/tables/notes/rows", { body: "after the bad one" })).status, 201, "a write after it");
+        await converged("after the failed migration");
+        const still = await Promise.all(nodes.map(dsid));
+        eq(still, after, "no DSID moved for the failed migration");
+      } finally {
+        for (const s of streams) s.close();
+      }
     },
   },
   {

@@ -38,8 +38,10 @@ type Backend interface {
 	// previous config stays in force.
 	SetConfig(json.RawMessage) error
 	DSID() string
-	// Apply runs one command from the stream (--write jetstream).
+	// Apply runs one command from the stream (--write jetstream); Outbox
+	// lists the commands this node made and has not applied yet.
 	Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult, error)
+	Outbox() ([]protocol.Command, error)
 	// Close closes the database.
 	Close() error
 }
@@ -104,6 +106,8 @@ func (p *Program) Run(ctx context.Context, args []string, stdout, stderr io.Writ
 	var err error
 	if len(args) > 0 && args[0] == "schema" {
 		err = p.schema(ctx, args[1:], stdout, stderr)
+	} else if len(args) > 0 && args[0] == "migrate" {
+		err = p.migrate(ctx, args[1:], stdout, stderr)
 	} else {
 		err = p.serve(ctx, args, stdout, stderr)
 	}
@@ -165,6 +169,7 @@ func (p *Program) parse(flags *flag.FlagSet, args []string, stdout io.Writer, he
 func (p *Program) serveHelp() string {
 	return fmt.Sprintf(`Usage: %[1]s [flags]
        %[1]s schema --db FILE --out DIR
+       %[1]s migrate --nats URL [--node NAME] FILE.sql
 
 Serves a SQLite database as a web app (HTML and JSON API).
 

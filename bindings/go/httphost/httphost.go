@@ -54,7 +54,8 @@ type Adapter struct {
 }
 
 // CommandSink publishes a command and waits for this node to apply it; it
-// reports whether it was applied, and an error when it was not published.
+// reports whether it was applied. A command it cannot publish yet stays in
+// the core's outbox (pending); an error only means ctx ended.
 type CommandSink interface {
 	Submit(ctx context.Context, cmd *protocol.Command) (applied bool, err error)
 }
@@ -80,9 +81,7 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil && res.Command != nil && a.Commands != nil {
 		if _, perr := a.Commands.Submit(r.Context(), res.Command); perr != nil {
-			a.logf("nakedhtmx: %s %s: %v", r.Method, r.URL.Path, perr)
-			http.Error(w, "the write could not be sent to the other nodes (NATS): "+perr.Error()+"; nothing was written", http.StatusServiceUnavailable)
-			return
+			return // the client went away; the command is kept and still goes out
 		}
 		// Applied here (or still on its way): the core answers as a direct write would.
 		again := &protocol.Request{RequestHead: req.RequestHead, Body: req.Body}

@@ -29,9 +29,11 @@ import (
 // Stream is the JetStream stream that holds every node's commands.
 const Stream = "NAKEDHTMX"
 
-// Applier runs one command from the stream on this node's database.
+// Applier is this node's core: it runs one command from the stream, and
+// lists the commands it made and has not applied yet (its outbox).
 type Applier interface {
 	Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult, error)
+	Outbox() ([]protocol.Command, error)
 }
 
 // Options configure a Bus.
@@ -58,6 +60,10 @@ type Bus struct {
 
 	mu      sync.Mutex
 	waiters map[string]chan struct{} // registered before the publish, so no apply can come first
+	stored  map[string]bool          // outbox ids JetStream has acknowledged
+	kick    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 // Token encodes a name as one subject token: [A-Za-z0-9_-] as is, any other
@@ -83,6 +89,43 @@ func Subject(cmd *protocol.Command) string {
 	return "nakedhtmx.cmd." + Token(cmd.Table) + "." + Token(cmd.Op)
 }
 
+// streamConfig is the one description of the stream, for nodes and for
+// publishers alike.
+var streamConfig = jetstream.StreamConfig{
+	Name:        Stream,
+	Description: "nakedhtmx commands: every write, applied by every node in order",
+	Subjects:    []string{"nakedhtmx.cmd.>"},
+	Storage:     jetstream.FileStorage,
+	Duplicates:  10 * time.Minute, // a retried publish (same Nats-Msg-Id) within this window is stored once
+}
+
+// Publish sends one command on the stream without joining as a node (the
+// migrate subcommand): it creates the stream when it is missing and returns
+// the command's stream sequence.
+func Publish(ctx context.Context, url string, cmd *protocol.Command) (uint64, error) {
+	nc, err := nats.Connect(url, nats.Name("nakedhtmx "+cmd.Node))
+	if err != nil {
+		return 0, fmt.Errorf("NATS %s: %w", url, err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := js.CreateOrUpdateStream(ctx, streamConfig); err != nil {
+		return 0, fmt.Errorf("JetStream stream %s: %w", Stream, err)
+	}
+	data, err := json.Marshal(cmd)
+	if err != nil {
+		return 0, err
+	}
+	ack, err := js.Publish(ctx, Subject(cmd), data, jetstream.WithMsgID(cmd.ID))
+	if err != nil {
+		return 0, fmt.Errorf("publishing command %s: %w", cmd.ID, err)
+	}
+	return ack.Sequence, nil
+}
+
 // Open connects, creates or updates the stream and this node's consumer,
 // and starts applying the stream from where this node's consumer stands.
 func Open(ctx context.Context, o Options) (*Bus, error) {
@@ -92,12 +135,16 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 	if o.Log == nil {
 		o.Log = func(string, ...any) {}
 	}
-	b := &Bus{opts: o, waiters: map[string]chan struct{}{}}
+	b := &Bus{opts: o, waiters: map[string]chan struct{}{}, stored: map[string]bool{},
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	// No reconnect buffer: a publish while disconnected fails at once instead
 	// of going out later, so "not sent, nothing written" is true when said.
 	nc, err := nats.Connect(o.URL, nats.Name("nakedhtmx "+o.Node), nats.MaxReconnects(-1), nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { o.Log("nakedhtmx: NATS disconnected: %v", err) }),
-		nats.ReconnectHandler(func(*nats.Conn) { o.Log("nakedhtmx: NATS reconnected") }))
+		nats.ReconnectHandler(func(*nats.Conn) {
+			o.Log("nakedhtmx: NATS reconnected")
+			b.wake() // what piled up in the outbox goes out now
+		}))
 	if err != nil {
 		return nil, fmt.Errorf("NATS %s: %w", o.URL, err)
 	}
@@ -106,13 +153,7 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 		nc.Close()
 		return nil, err
 	}
-	if _, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        Stream,
-		Description: "nakedhtmx commands: every write, applied by every node in order",
-		Subjects:    []string{"nakedhtmx.cmd.>"},
-		Storage:     jetstream.FileStorage,
-		Duplicates:  10 * time.Minute, // a retried publish (same Nats-Msg-Id) within this window is stored once
-	}); err != nil {
+	if _, err := b.js.CreateOrUpdateStream(ctx, streamConfig); err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("JetStream stream %s: %w", Stream, err)
 	}
@@ -141,7 +182,81 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 		nc.Close()
 		return nil, fmt.Errorf("JetStream consume: %w", err)
 	}
+	go b.flusher()
+	b.wake() // commands kept before a restart go out first
 	return b, nil
+}
+
+func (b *Bus) wake() {
+	select {
+	case b.kick <- struct{}{}:
+	default:
+	}
+}
+
+// flusher publishes the outbox: on start, after a reconnect, when a submit
+// could not publish, and every two seconds while anything is left. Each
+// command goes under its own id, so JetStream stores it once however often
+// it is sent; it leaves the outbox when this node applies it.
+func (b *Bus) flusher() {
+	defer close(b.done)
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-b.kick:
+		case <-t.C:
+		}
+		if !b.nc.IsConnected() {
+			continue
+		}
+		cmds, err := b.opts.Applier.Outbox()
+		if err != nil {
+			b.opts.Log("nakedhtmx: reading the outbox: %v", err)
+			continue
+		}
+		b.mu.Lock()
+		kept := map[string]bool{}
+		for _, c := range cmds {
+			kept[c.ID] = true
+		}
+		for id := range b.stored {
+			if !kept[id] {
+				delete(b.stored, id) // applied: no longer in the outbox
+			}
+		}
+		b.mu.Unlock()
+		for i := range cmds {
+			b.mu.Lock()
+			done := b.stored[cmds[i].ID]
+			b.mu.Unlock()
+			if done {
+				continue
+			}
+			if err := b.publish(&cmds[i]); err != nil {
+				break // in order: try the rest on the next round
+			}
+		}
+	}
+}
+
+// publish sends one command under its id and waits for JetStream's ack.
+func (b *Bus) publish(cmd *protocol.Command) error {
+	data, err := json.Marshal(cmd)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), b.opts.Wait)
+	defer cancel()
+	if _, err := b.js.Publish(ctx, Subject(cmd), data, jetstream.WithMsgID(cmd.ID)); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.stored[cmd.ID] = true
+	b.mu.Unlock()
+	return nil
 }
 
 // handle applies one delivered command. The core skips a sequence it has
@@ -182,20 +297,12 @@ func (b *Bus) handle(msg jetstream.Msg) {
 	b.mu.Unlock()
 }
 
-// ErrNotSent: the command was not published (NATS is unreachable); nothing
-// will be written.
-var ErrNotSent = errors.New("NATS is unreachable")
-
-// Submit publishes a command and waits until this node has applied it, the
-// wait ends, or ctx does. It reports whether the command was applied here.
-// An error wrapping ErrNotSent means it was not published. A publish whose
-// acknowledgement does not come in time may still have been stored: that is
-// no error, the command is pending (its id answers for it).
+// Submit publishes a command the core has kept in its outbox and waits until
+// this node has applied it, the wait ends, or ctx does; it reports whether
+// the command was applied here. When NATS is unreachable (or does not
+// acknowledge in time) the command stays in the outbox and goes out later:
+// the write is pending, never lost.
 func (b *Bus) Submit(ctx context.Context, cmd *protocol.Command) (bool, error) {
-	data, err := json.Marshal(cmd)
-	if err != nil {
-		return false, err
-	}
 	ch := make(chan struct{})
 	b.mu.Lock()
 	b.waiters[cmd.ID] = ch
@@ -205,31 +312,32 @@ func (b *Bus) Submit(ctx context.Context, cmd *protocol.Command) (bool, error) {
 		delete(b.waiters, cmd.ID)
 		b.mu.Unlock()
 	}()
-	pctx, cancel := context.WithTimeout(ctx, b.opts.Wait)
-	defer cancel()
 	if !b.nc.IsConnected() {
-		return false, fmt.Errorf("command %s: %w", cmd.ID, ErrNotSent)
+		b.wake()
+		return false, nil
 	}
-	if _, err := b.js.Publish(pctx, Subject(cmd), data, jetstream.WithMsgID(cmd.ID)); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
-			b.opts.Log("nakedhtmx: command %s: no acknowledgement from JetStream in %s; answered as pending", cmd.ID, b.opts.Wait)
-			return false, nil
-		}
-		return false, fmt.Errorf("command %s: %w (%v)", cmd.ID, ErrNotSent, err)
+	if err := b.publish(cmd); err != nil {
+		b.opts.Log("nakedhtmx: command %s kept in the outbox: %v", cmd.ID, err)
+		b.wake()
+		return false, nil
 	}
+	wctx, cancel := context.WithTimeout(ctx, b.opts.Wait)
+	defer cancel()
 	select {
 	case <-ch:
 		return true, nil
-	case <-pctx.Done():
+	case <-wctx.Done():
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return false, ctx.Err()
 		}
-		return false, nil // published; the answer says it is pending
+		return false, nil
 	}
 }
 
 // Close stops applying and closes the connection.
 func (b *Bus) Close() {
+	close(b.stop)
+	<-b.done
 	if b.consume != nil {
 		b.consume.Stop()
 	}

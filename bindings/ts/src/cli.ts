@@ -3,12 +3,15 @@
 // HTTP server; everything else (flags, exit codes, signals, the URL line, the
 // `schema` subcommand) lives here once.
 
-import { existsSync, mkdirSync, writeFileSync, writeSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { errorMessage, NakedhtmxError, type NakedhtmxErrorCode } from "./errors.ts";
 import type { WasmSource } from "./core.ts";
 import { createNakedhtmx, type Nakedhtmx, type NakedhtmxInternal, type Runtime } from "./library.ts";
+import { publishOnce } from "./natsbus.ts";
 
 export interface Server {
   /** The port actually bound (the answer to --port 0). */
@@ -31,6 +34,7 @@ export interface CliRuntime extends Runtime {
 
 export const USAGE = `Usage: nakedhtmx [flags]
        nakedhtmx schema --db FILE --out DIR [--config FILE]
+       nakedhtmx migrate --nats URL [--node NAME] FILE.sql
 
 Serves a SQLite database as a live web app (HTML and JSON API).
 
@@ -50,6 +54,9 @@ Flags:
   --help              print this help
 
 schema: writes TABLE.schema.json and TABLE.ui.json for every table into DIR.
+migrate: publishes the SQL in FILE.sql as a migration command on the cluster's
+JetStream stream; every node (--write jetstream) runs it at the same point among
+the writes, all of it or none.
 `;
 
 class UsageError extends Error {}
@@ -67,9 +74,11 @@ export interface Flags {
   write: "direct" | "jetstream";
   insecure: boolean;
   out?: string;
+  /** migrate: the SQL file. */
+  file?: string;
 }
 
-export type Command = { command: "help" } | { command: "serve" | "schema"; flags: Flags };
+export type Command = { command: "help" } | { command: "serve" | "schema" | "migrate"; flags: Flags };
 
 const valueFlags = new Set(["db", "port", "host", "auth-token", "config", "nats", "node", "write", "out"]);
 const boolFlags = new Set(["insecure", "help"]);
@@ -77,11 +86,11 @@ const boolFlags = new Set(["insecure", "help"]);
 /** Parses argv (without the runtime and script). Throws UsageError with a one-line message. */
 export function parseArgs(argv: readonly string[]): Command {
   const flags: Flags = { db: "./nakedhtmx.db", port: 8080, host: "127.0.0.1", write: "direct", insecure: false };
-  let command: "serve" | "schema" = "serve";
+  let command: "serve" | "schema" | "migrate" = "serve";
   let help = false;
   const args = [...argv];
-  if (args[0] === "schema") {
-    command = "schema";
+  if (args[0] === "schema" || args[0] === "migrate") {
+    command = args[0];
     args.shift();
   } else if (args[0] === "serve") {
     args.shift();
@@ -95,6 +104,10 @@ export function parseArgs(argv: readonly string[]): Command {
       break;
     }
     if (!arg.startsWith("-") || arg === "-") {
+      if (command === "migrate" && flags.file === undefined) {
+        flags.file = arg;
+        continue;
+      }
       throw new UsageError(`unexpected argument ${JSON.stringify(arg)} (see --help)`);
     }
     const bare = arg.slice(arg.startsWith("--") ? 2 : 1);
@@ -240,6 +253,7 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
     return 0;
   }
   const f = cmd.flags;
+  if (cmd.command === "migrate") return await runMigrate(f);
   if (f.write === "jetstream" && f.nats === undefined) {
     return startError(
       new NakedhtmxError("BAD_OPTION", "--write jetstream needs --nats URL: the commands travel on a JetStream stream"),
@@ -299,6 +313,47 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
   await withTimeout(server.close(), 3000);
   await app.close();
   return 0;
+}
+
+// ---------------------------------------------------------------------------
+// migrate --nats URL [--node NAME] FILE.sql
+
+async function runMigrate(f: Flags): Promise<number> {
+  if (f.nats === undefined || f.nats === "") {
+    fail("migrate needs --nats URL (see --help)");
+    return 2;
+  }
+  if (f.file === undefined) {
+    fail("migrate needs one FILE.sql (see --help)");
+    return 2;
+  }
+  let sql: string;
+  try {
+    sql = new TextDecoder("utf-8", { fatal: true }).decode(readFileSync(f.file)).trim();
+  } catch (e) {
+    fail(`migration ${f.file}: ${errorMessage(e)}`);
+    return 2;
+  }
+  if (sql === "") {
+    fail(`migration ${f.file}: empty`);
+    return 2;
+  }
+  const command = {
+    id: randomUUID().replaceAll("-", ""),
+    node: f.node ?? hostname(),
+    dsid: "",
+    table: "",
+    op: "migrate" as const,
+    sql,
+  };
+  try {
+    const seq = await publishOnce(f.nats, command);
+    out(`nakedhtmx: migration ${command.id} published as stream sequence ${seq}`);
+    return 0;
+  } catch (e) {
+    fail(errorMessage(e));
+    return 1;
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -44,6 +44,7 @@ interface CoreExports {
   nh_handle(ptr: number, len: number): bigint;
   nh_tick(): bigint;
   nh_apply(ptr: number, len: number): bigint;
+  nh_outbox(): bigint;
 }
 
 export interface CoreOptions {
@@ -278,6 +279,14 @@ export class Core implements CoreHandler {
     const ex = this.exports();
     const out = this.callBytes("nh_handle", (p, n) => ex.nh_handle(p, n), encodeFrame(head, body));
     return decodeFrame<ResponseHead>(out);
+  }
+
+  /** nh_outbox: the commands this node made and has not applied yet, oldest first. */
+  outbox(): Command[] {
+    if (!this.ex) this.recover();
+    const ex = this.exports();
+    const out = this.guard("nh_outbox", () => this.take(ex.nh_outbox()));
+    return (JSON.parse(utf8Decoder.decode(out)) as { commands: Command[] }).commands;
   }
 
   /** nh_apply: runs one command from the stream with its stream sequence. */

@@ -15,7 +15,6 @@ export type NakedhtmxErrorCode =
   /** A feature named in the contract that this host does not do yet. */
   | "NOT_SUPPORTED"
   | "NATS"
-  | "NOT_SENT"
   /** The instance was closed. */
   | "CLOSED";
 

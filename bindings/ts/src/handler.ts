@@ -32,9 +32,11 @@ export interface HandlerOptions {
   commands?: CommandSink;
 }
 
-/** Publishes a command and waits for this node to apply it (true), or gives up waiting (false). */
+/**
+ * Publishes a command and waits for this node to apply it (true), or gives up
+ * waiting (false); a command it cannot publish yet stays in the core's outbox.
+ */
 export interface CommandSink {
-  /** Rejects (with a NakedhtmxError "NOT_SENT") when the command was not published: nothing is written. */
   submit(command: Command): Promise<boolean>;
 }
 
@@ -125,16 +127,7 @@ async function respond(
   const first = call(core, head, body, opts.live);
   const command = first.head.command;
   if (!command || !opts.commands) return first;
-  try {
-    await opts.commands.submit(command);
-  } catch (e) {
-    return {
-      head: { status: 503, headers: [["content-type", "text/plain; charset=utf-8"]] },
-      body: new TextEncoder().encode(
-        `nakedhtmx: the write could not be sent to the other nodes (NATS): ${errorMessage(e)}; nothing was written\n`,
-      ),
-    };
-  }
+  await opts.commands.submit(command).catch(() => false); // pending: the answer says so
   return call(core, { ...head, command: command.id }, body, opts.live);
 }
 

@@ -189,6 +189,7 @@ export async function createNakedhtmx(
         url: options.nats!,
         node,
         apply: (command, seq) => core.apply(command, seq),
+        outbox: () => core.outbox(),
         applied: () => live.tick(),
         log,
       });

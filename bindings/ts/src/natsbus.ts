@@ -16,8 +16,10 @@ export const STREAM = "NAKEDHTMX";
 export interface BusOptions {
   url: string;
   node: string;
-  /** This node's core. */
+  /** This node's core: runs one command from the stream. */
   apply(command: Command, seq: number): ApplyResult;
+  /** The commands this node made and has not applied yet, oldest first. */
+  outbox(): Command[];
   /** Called after each command is applied (the host ticks its live hub). */
   applied?(result: ApplyResult): void;
   /** How long a request waits for its own command (default 5 s). */
@@ -39,10 +41,53 @@ export function subject(c: Command): string {
   return `nakedhtmx.cmd.${token(c.table)}.${token(c.op)}`;
 }
 
+const STREAM_CONFIG = {
+  name: STREAM,
+  description: "nakedhtmx commands: every write, applied by every node in order",
+  subjects: ["nakedhtmx.cmd.>"],
+  duplicate_window: 10 * 60 * 1e9, // a retried publish (same Nats-Msg-Id) within this window is stored once
+};
+
+/** Creates the stream when missing (or brings its config up to date). */
+async function ensureStream(nc: NatsConnection): Promise<void> {
+  const { StorageType, jetstreamManager } = await import("@nats-io/jetstream");
+  const jsm = await jetstreamManager(nc);
+  const stream = { ...STREAM_CONFIG, storage: StorageType.File };
+  await jsm.streams.add(stream).catch(async () => await jsm.streams.update(STREAM, stream));
+}
+
+/**
+ * Sends one command on the stream without joining as a node (the migrate
+ * subcommand); resolves with its stream sequence.
+ */
+export async function publishOnce(url: string, command: Command): Promise<number> {
+  const { connect } = await import("@nats-io/transport-node");
+  const { jetstream } = await import("@nats-io/jetstream");
+  let nc: NatsConnection;
+  try {
+    nc = await connect({ servers: url, name: `nakedhtmx ${command.node}` });
+  } catch (e) {
+    throw new NakedhtmxError("NATS", `NATS ${url}: ${errorMessage(e)}`, { cause: e });
+  }
+  try {
+    await ensureStream(nc);
+    const ack = await jetstream(nc).publish(subject(command), JSON.stringify(command), { msgID: command.id });
+    return ack.seq;
+  } catch (e) {
+    throw new NakedhtmxError("NATS", `publishing command ${command.id}: ${errorMessage(e)}`, { cause: e });
+  } finally {
+    await nc.close().catch(() => {});
+  }
+}
+
 export class Bus implements CommandSink {
   private readonly waiters = new Map<string, () => void>();
+  /** Outbox ids JetStream has acknowledged. */
+  private readonly stored = new Set<string>();
   private connected = true;
   private closed = false;
+  private flushing = false;
+  private timer: ReturnType<typeof setInterval> | undefined;
   private messages: ConsumerMessages | undefined;
 
   private readonly opts: BusOptions;
@@ -58,7 +103,7 @@ export class Bus implements CommandSink {
   /** Connects, creates or updates the stream and this node's consumer, and starts applying. */
   static async open(opts: BusOptions): Promise<Bus> {
     const { connect } = await import("@nats-io/transport-node");
-    const { AckPolicy, DeliverPolicy, StorageType, jetstream, jetstreamManager } = await import("@nats-io/jetstream");
+    const { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } = await import("@nats-io/jetstream");
     let nc: NatsConnection;
     try {
       nc = await connect({
@@ -71,15 +116,8 @@ export class Bus implements CommandSink {
       throw new NakedhtmxError("NATS", `NATS ${opts.url}: ${errorMessage(e)}`, { cause: e });
     }
     try {
+      await ensureStream(nc);
       const jsm = await jetstreamManager(nc);
-      const stream = {
-        name: STREAM,
-        description: "nakedhtmx commands: every write, applied by every node in order",
-        subjects: ["nakedhtmx.cmd.>"],
-        storage: StorageType.File,
-        duplicate_window: 10 * 60 * 1e9, // a retried publish (same Nats-Msg-Id) within this window is stored once
-      };
-      await jsm.streams.add(stream).catch(async () => await jsm.streams.update(STREAM, stream));
       const durable = `nakedhtmx-${token(opts.node)}`;
       const consumer = {
         durable_name: durable,
@@ -111,6 +149,7 @@ export class Bus implements CommandSink {
         } else if (s.type === "reconnect") {
           this.connected = true;
           this.opts.log(`NATS reconnected`);
+          void this.flush(); // what piled up in the outbox goes out now
         }
       }
     })();
@@ -121,6 +160,39 @@ export class Bus implements CommandSink {
     })().catch((e: unknown) => {
       if (!this.closed) this.opts.log(`JetStream consumer stopped: ${errorMessage(e)}`);
     });
+    // Commands kept before a restart go out first; then every two seconds
+    // while anything is left (unref'd: it never keeps a process alive).
+    void this.flush();
+    this.timer = setInterval(() => void this.flush(), 2000);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  /**
+   * Publishes the outbox in order, each command under its own id, so
+   * JetStream stores it once however often it is sent; it leaves the outbox
+   * when this node applies it.
+   */
+  private async flush(): Promise<void> {
+    if (this.flushing || !this.connected || this.closed) return;
+    this.flushing = true;
+    try {
+      const commands = this.opts.outbox();
+      const kept = new Set(commands.map((c) => c.id));
+      for (const id of this.stored) if (!kept.has(id)) this.stored.delete(id);
+      for (const c of commands) {
+        if (this.stored.has(c.id)) continue;
+        await this.publish(c); // in order: a failure leaves the rest for the next round
+      }
+    } catch (e) {
+      this.opts.log(`publishing the outbox: ${errorMessage(e)}`);
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async publish(c: Command): Promise<void> {
+    await this.js.publish(subject(c), JSON.stringify(c), { msgID: c.id, timeout: this.opts.waitMs ?? 5000 });
+    this.stored.add(c.id);
   }
 
   /** Applies one delivered command; the core skips a sequence it already applied. */
@@ -153,11 +225,15 @@ export class Bus implements CommandSink {
     }
   }
 
+  /**
+   * Publishes a command the core kept in its outbox and waits until this node
+   * applied it (true) or the wait ends (false). When NATS is unreachable or
+   * does not acknowledge, the command stays in the outbox and goes out later:
+   * the write is pending, never lost.
+   */
   async submit(command: Command): Promise<boolean> {
-    if (!this.connected || this.closed) {
-      throw new NakedhtmxError("NOT_SENT", `command ${command.id}: NATS is unreachable`);
-    }
     const waitMs = this.opts.waitMs ?? 5000;
+    if (!this.connected || this.closed) return false;
     const applied = new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.delete(command.id);
@@ -169,22 +245,17 @@ export class Bus implements CommandSink {
       });
     });
     try {
-      await this.js.publish(subject(command), JSON.stringify(command), { msgID: command.id, timeout: waitMs });
+      await this.publish(command);
     } catch (e) {
-      const msg = errorMessage(e);
-      if (/timeout|TIMEOUT/.test(msg) && this.connected) {
-        // It may have been stored: answered as pending, its id answers for it.
-        this.opts.log(`command ${command.id}: no acknowledgement from JetStream in ${waitMs} ms; answered as pending`);
-        return await applied;
-      }
-      this.waiters.delete(command.id);
-      throw new NakedhtmxError("NOT_SENT", `command ${command.id}: ${msg}`, { cause: e });
+      this.opts.log(`command ${command.id} kept in the outbox: ${errorMessage(e)}`);
+      void this.flush();
     }
     return await applied;
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.timer);
     await this.messages?.close().catch(() => {});
     await this.nc.drain().catch(() => {});
   }

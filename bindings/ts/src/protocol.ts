@@ -36,10 +36,12 @@ export interface Command {
   node: string;
   dsid: string;
   table: string;
-  op: "insert" | "update" | "delete";
+  op: "insert" | "update" | "delete" | "migrate";
   key?: string;
   values?: Record<string, unknown>;
   version?: string;
+  /** op "migrate": the DDL every node runs. */
+  sql?: string;
 }
 
 /** What applying one command came to on this node (`nh_apply`). */

@@ -85,6 +85,16 @@ func (n *native) Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult,
 	return n.eng.Apply(cmd, seq), nil
 }
 
+// Outbox lists the commands this node has not applied yet, under the lock.
+func (n *native) Outbox() ([]protocol.Command, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return nil, fmt.Errorf("nakedhtmx: the database is closed")
+	}
+	return n.eng.Outbox(), nil
+}
+
 func (n *native) SetConfig(raw json.RawMessage) error {
 	cfg, err := engine.ParseConfig(raw)
 	if err != nil {

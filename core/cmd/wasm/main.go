@@ -191,6 +191,14 @@ func nhApply(ptr, size uint32) uint64 {
 	return give(mustJSON(eng.Apply(req.Command, req.Seq)))
 }
 
+//go:wasmexport nh_outbox
+func nhOutbox() uint64 {
+	if eng == nil {
+		return give([]byte(`{"commands":[]}`))
+	}
+	return give(mustJSON(protocol.Outbox{Commands: eng.Outbox()}))
+}
+
 //go:wasmexport nh_tick
 func nhTick() uint64 {
 	if eng == nil {

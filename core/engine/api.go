@@ -26,6 +26,8 @@ func (c *ctx) routeAPI(segs, raw []string) *protocol.Response {
 	switch {
 	case len(segs) == 1 && segs[0] == "migrations":
 		return c.migration()
+	case len(segs) == 1 && segs[0] == "commands":
+		return c.commandSchemas()
 	case len(segs) == 1 && segs[0] == "schema":
 		if !get {
 			return c.methodNotAllowed("GET")

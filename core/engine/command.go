@@ -20,8 +20,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/nakedhtmx/nakedhtmx/core/config"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/schema"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
@@ -333,4 +335,74 @@ func (c *ctx) runMigration(sql string) *outcome {
 		}
 		return &outcome{status: 200}
 	})
+}
+
+// commandSchemas answers GET /api/commands: the JSON Schema of every command
+// this node would make now (for each visible table, the writes its rules
+// allow, and migrations), with the subject each is published on, so that
+// outside consumers of the stream can validate what they read.
+func (c *ctx) commandSchemas() *protocol.Response {
+	if c.req.Method != "GET" && c.req.Method != "HEAD" {
+		return c.methodNotAllowed("GET")
+	}
+	tables := schema.NewObject()
+	for _, t := range c.st.db.Tables {
+		if c.table(t.Name) == nil || t.View {
+			continue
+		}
+		ops := schema.NewObject()
+		for _, op := range config.Ops {
+			if c.writable(t, op) == "" {
+				ops.Set(op, newObj("subject", protocol.Subject(t.Name, op), "schema", c.commandSchema(t, op)))
+			}
+		}
+		if ops.Len() > 0 {
+			tables.Set(t.Name, ops)
+		}
+	}
+	migrate := commandEnvelope("a migration: SQL every node runs at its place in the stream", "migrate")
+	props, _ := migrate.Get("properties")
+	props.(*schema.Object).Set("sql", newObj("type", "string", "minLength", 1))
+	migrate.Set("required", []string{"id", "node", "op", "sql"})
+	return c.jsonAnswer(200, "tables", tables, "migrate", newObj("subject", protocol.Subject("", "migrate"), "schema", migrate))
+}
+
+// commandSchema is the JSON Schema of one table's commands of one kind.
+func (c *ctx) commandSchema(t *model.Table, op string) *schema.Object {
+	s := commandEnvelope(op+" on "+t.Name, op)
+	props, _ := s.Get("properties")
+	p := props.(*schema.Object)
+	p.Set("dsid", newObj("const", c.st.dsid))
+	p.Set("table", newObj("const", t.Name))
+	required := []string{"id", "node", "dsid", "table", "op"}
+	if op != "insert" {
+		p.Set("key", newObj("type", "string", "minLength", 1, "description", "the row's key as one URL path segment"))
+		p.Set("version", newObj("type", "string", "description", "the row version the write was based on; empty for none"))
+		required = append(required, "key")
+	}
+	if op != "delete" {
+		values := schema.NewObject().Set("type", "object")
+		ts := c.st.schemas[t.Name]
+		tp, _ := ts.Get("properties")
+		values.Set("properties", tp)
+		if req, ok := ts.Get("required"); ok && op == "insert" {
+			values.Set("required", req)
+		}
+		values.Set("additionalProperties", false)
+		p.Set("values", values)
+		required = append(required, "values")
+	}
+	s.Set("required", required)
+	return s
+}
+
+// commandEnvelope is what every command has.
+func commandEnvelope(title, op string) *schema.Object {
+	return newObj("$schema", schema.Draft, "title", title, "type", "object",
+		"properties", newObj(
+			"id", newObj("type", "string", "pattern", "^[0-9a-f]{32}$", "description", "also the Nats-Msg-Id"),
+			"node", newObj("type", "string", "description", "the node that took the write"),
+			"op", newObj("const", op),
+		),
+		"additionalProperties", false)
 }

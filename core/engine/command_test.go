@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
 	"github.com/nakedhtmx/nakedhtmx/core/engine"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 const commandSchema = `
@@ -277,5 +279,79 @@ func TestMigrationCommandsConverge(t *testing.T) {
 	}
 	if got := a.dump(t); got != b.dump(t) || !strings.Contains(got, "3]") {
 		t.Fatalf("data after the migration:\n%s\n%s", got, b.dump(t))
+	}
+}
+
+// The schemas GET /api/commands publishes describe the commands the node
+// really makes: each one validates, and a command with something wrong in it
+// does not.
+func TestCommandSchemasDescribeCommands(t *testing.T) {
+	a := newNodeWith(t, "a", "")
+	res := do(t, a.e, "GET", "/api/commands", "")
+	if res.Status != 200 {
+		t.Fatalf("GET /api/commands: %d %s", res.Status, res.Body)
+	}
+	var doc struct {
+		Tables map[string]map[string]struct {
+			Subject string
+			Schema  json.RawMessage
+		}
+		Migrate struct{ Subject string }
+	}
+	if err := json.Unmarshal(res.Body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Tables["todos"]["update"].Subject != "nakedhtmx.cmd.todos.update" || doc.Migrate.Subject != "nakedhtmx.cmd.~.migrate" {
+		t.Fatalf("subjects: %s", res.Body)
+	}
+	validator := func(table, op string) *jsonschema.Schema {
+		t.Helper()
+		raw := doc.Tables[table][op].Schema
+		parsed, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := jsonschema.NewCompiler()
+		if err := c.AddResource("cmd.json", parsed); err != nil {
+			t.Fatal(err)
+		}
+		s, err := c.Compile("cmd.json")
+		if err != nil {
+			t.Fatalf("%s %s: %v", table, op, err)
+		}
+		return s
+	}
+	asJSON := func(cmd any) any {
+		b, _ := json.Marshal(cmd)
+		v, _ := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		return v
+	}
+	made := func(method, path, body string) *protocol.Command {
+		t.Helper()
+		r := do(t, a.e, method, path, body)
+		if r.Command == nil {
+			t.Fatalf("%s %s: no command: %d %s", method, path, r.Status, r.Body)
+		}
+		return r.Command
+	}
+	cmds := map[string]*protocol.Command{
+		"insert": made("POST", "/api/tables/todos/rows", `{"title": "Validate me", "done": true}`),
+		"update": made("PATCH", "/api/tables/todos/rows/1", `{"title": "Renamed"}`),
+		"delete": made("DELETE", "/api/tables/todos/rows/1", ""),
+	}
+	for op, cmd := range cmds {
+		if err := validator("todos", op).Validate(asJSON(cmd)); err != nil {
+			t.Errorf("the %s command does not fit its schema: %v\n%+v", op, err, cmd)
+		}
+	}
+	bad := *cmds["insert"]
+	bad.Values = map[string]any{"title": "x", "colour": "red"}
+	if validator("todos", "insert").Validate(asJSON(bad)) == nil {
+		t.Error("a command with an unknown column validates")
+	}
+	bad = *cmds["update"]
+	bad.Op = "delete"
+	if validator("todos", "update").Validate(asJSON(bad)) == nil {
+		t.Error("a command with another op validates")
 	}
 }

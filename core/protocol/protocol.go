@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // RequestHead is the JSON head of a request frame.
@@ -57,6 +58,30 @@ type Command struct {
 // applied yet, oldest first; the host publishes them.
 type Outbox struct {
 	Commands []Command `json:"commands"`
+}
+
+// Subject is where a command on this table with this operation is published
+// (PROTOCOL.md, "Commands"): nakedhtmx.cmd.<table>.<op>, each a Token.
+func Subject(table, op string) string {
+	return "nakedhtmx.cmd." + Token(table) + "." + Token(op)
+}
+
+// Token encodes a name as one NATS subject token: [A-Za-z0-9_-] as is, every
+// other byte as ~XX (hex), "" as "~". Different names stay different.
+func Token(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		ch := name[i]
+		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-' {
+			b.WriteByte(ch)
+		} else {
+			fmt.Fprintf(&b, "~%02X", ch)
+		}
+	}
+	if b.Len() == 0 {
+		return "~"
+	}
+	return b.String()
 }
 
 // ApplyResult is what applying one command came to on this node.

@@ -79,6 +79,29 @@ export class Nats {
     }, "nats-server listening", 20000);
   }
 
+  /**
+   * What the cluster wrote about its schema versions: the registry bucket's
+   * entries (DSID -> description) and the stream's "nakedhtmx.dsid" metadata.
+   */
+  async registry(): Promise<{ entries: Map<string, { tables: unknown; commands: { dsid: string } }>; current: string }> {
+    const { connect } = await import("@nats-io/transport-node");
+    const { jetstreamManager } = await import("@nats-io/jetstream");
+    const { Kvm } = await import("@nats-io/kv");
+    const nc = await connect({ servers: this.url });
+    try {
+      const kv = await new Kvm(nc).open("nakedhtmx-schemas");
+      const entries = new Map<string, { tables: unknown; commands: { dsid: string } }>();
+      for await (const key of await kv.keys()) {
+        const e = await kv.get(key);
+        if (e) entries.set(key, e.json());
+      }
+      const info = await (await jetstreamManager(nc)).streams.info("NAKEDHTMX");
+      return { entries, current: info.config.metadata?.["nakedhtmx.dsid"] ?? "" };
+    } finally {
+      await nc.close();
+    }
+  }
+
   async stop(): Promise<void> {
     const p = this.proc;
     if (!p || p.exitCode !== null) return;

@@ -183,6 +183,14 @@ const tests: Test[] = [
         const after = await Promise.all(nodes.map(dsid));
         eq(new Set(after).size, 1, `one DSID after the migration: ${after.join(", ")}`);
         check(after[0] !== before, "the DSID moved");
+        // The schema registry: both versions in the KV bucket, the stream names the new one.
+        const reg = await until(async () => {
+          const r = await nats.registry();
+          return r.current === after[0] && r.entries.has(before) && r.entries.has(after[0]!) ? r : null;
+        }, "the registry holds both versions and the stream names the new one", 15000);
+        const entry = reg!.entries.get(after[0]!)!;
+        eq(entry.commands.dsid, after[0], "the registry entry describes its own DSID");
+        check(JSON.stringify(entry.commands).includes("nakedhtmx.cmd.notes.insert"), "with the new table's commands");
         // A write against the new schema, on another node, travels like any other.
         eq((await api(b, "POST", "/api/tables/notes/rows", { body: "after the migration" })).status, 201, "insert into notes");
         await converged("after the migration");

@@ -315,7 +315,8 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	adapter := &httphost.Adapter{Handler: backend, ErrorLog: logf, Live: live}
 	if f.write == "jetstream" {
 		bus, err := natsbus.Open(ctx, natsbus.Options{URL: f.nats, Node: f.node, Applier: backend,
-			Applied: func(protocol.ApplyResult) { live.Tick() }, Log: logf})
+			Applied: func(protocol.ApplyResult) { live.Tick() }, Log: logf,
+			Describe: func() (string, json.RawMessage, error) { return describe(backend, f.authToken) }})
 		if err != nil {
 			return &failure{exitUsage, err}
 		}
@@ -410,4 +411,38 @@ func stamp(path string) fileStamp {
 		return fileStamp{}
 	}
 	return fileStamp{true, fi.ModTime().UnixNano(), fi.Size()}
+}
+
+// describe is this node's current schema version for the registry: the
+// DSID, and the JSON Schema of every table and every command, as the API
+// serves them.
+func describe(h httphost.Handler, token string) (string, json.RawMessage, error) {
+	get := func(path string) (json.RawMessage, error) {
+		headers := map[string]string{"accept": "application/json"}
+		if token != "" {
+			headers["authorization"] = "Bearer " + token
+		}
+		res, err := h.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: path, Headers: headers}})
+		if err != nil {
+			return nil, err
+		}
+		if res.Status != 200 {
+			return nil, fmt.Errorf("GET %s: %d", path, res.Status)
+		}
+		return res.Body, nil
+	}
+	tables, err := get("/api/schema")
+	if err != nil {
+		return "", nil, err
+	}
+	commands, err := get("/api/commands")
+	if err != nil {
+		return "", nil, err
+	}
+	var head struct{ DSID string }
+	if err := json.Unmarshal(commands, &head); err != nil {
+		return "", nil, err
+	}
+	doc, err := json.Marshal(map[string]json.RawMessage{"tables": tables, "commands": commands})
+	return head.DSID, doc, err
 }

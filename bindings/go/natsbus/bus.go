@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +27,11 @@ import (
 
 // Stream is the JetStream stream that holds every node's commands.
 const Stream = "NAKEDHTMX"
+
+// Registry is the KV bucket of schema versions: key = DSID, value = the
+// JSON Schema of every table and every command at that version. The
+// stream's metadata names the current DSID under "nakedhtmx.dsid".
+const Registry = "nakedhtmx-schemas"
 
 // Applier is this node's core: it runs one command from the stream, and
 // lists the commands it made and has not applied yet (its outbox).
@@ -48,7 +52,10 @@ type Options struct {
 	// Wait bounds how long a request waits for its own command (default 5 s);
 	// past it the request is answered 202 with the command's id.
 	Wait time.Duration
-	Log  func(format string, args ...any)
+	// Describe gives the current DSID and its description (the JSON Schema
+	// of every table and every command) for the schema registry; nil: none.
+	Describe func() (dsid string, doc json.RawMessage, err error)
+	Log      func(format string, args ...any)
 }
 
 // Bus is one node's connection to the command stream.
@@ -64,30 +71,12 @@ type Bus struct {
 	kick    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
+
+	registered string // the DSID last written to the registry
 }
 
-// Token encodes a name as one subject token: [A-Za-z0-9_-] as is, any other
-// byte as ~XX.
-func Token(name string) string {
-	var b strings.Builder
-	for i := 0; i < len(name); i++ {
-		ch := name[i]
-		if ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '_' || ch == '-' {
-			b.WriteByte(ch)
-		} else {
-			fmt.Fprintf(&b, "~%02X", ch)
-		}
-	}
-	if b.Len() == 0 {
-		return "~"
-	}
-	return b.String()
-}
-
-// Subject is where a command is published.
-func Subject(cmd *protocol.Command) string {
-	return "nakedhtmx.cmd." + Token(cmd.Table) + "." + Token(cmd.Op)
-}
+// Subject is where a command is published (protocol.Subject).
+func Subject(cmd *protocol.Command) string { return protocol.Subject(cmd.Table, cmd.Op) }
 
 // streamConfig is the one description of the stream, for nodes and for
 // publishers alike.
@@ -158,7 +147,7 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 		return nil, fmt.Errorf("JetStream stream %s: %w", Stream, err)
 	}
 	cons, err := b.js.CreateOrUpdateConsumer(ctx, Stream, jetstream.ConsumerConfig{
-		Durable:       "nakedhtmx-" + Token(o.Node),
+		Durable:       "nakedhtmx-" + protocol.Token(o.Node),
 		Description:   "node " + o.Node + " applies every command in order",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -182,9 +171,40 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 		nc.Close()
 		return nil, fmt.Errorf("JetStream consume: %w", err)
 	}
+	b.register(ctx) // before the flusher, which owns it from then on
 	go b.flusher()
 	b.wake() // commands kept before a restart go out first
 	return b, nil
+}
+
+// register writes the current schema version to the registry and names it
+// in the stream's metadata, when it is not the one last written.
+func (b *Bus) register(ctx context.Context) {
+	if b.opts.Describe == nil {
+		return
+	}
+	dsid, doc, err := b.opts.Describe()
+	if err != nil || dsid == "" || dsid == b.registered {
+		return
+	}
+	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      Registry,
+		Description: "nakedhtmx schema versions: DSID -> the JSON Schema of every table and command",
+		Storage:     jetstream.FileStorage,
+	})
+	if err == nil {
+		_, err = kv.Put(ctx, dsid, doc)
+	}
+	if err == nil {
+		cfg := streamConfig
+		cfg.Metadata = map[string]string{"nakedhtmx.dsid": dsid}
+		_, err = b.js.UpdateStream(ctx, cfg)
+	}
+	if err != nil {
+		b.opts.Log("nakedhtmx: schema registry: %v", err)
+		return
+	}
+	b.registered = dsid
 }
 
 func (b *Bus) wake() {
@@ -212,6 +232,7 @@ func (b *Bus) flusher() {
 		if !b.nc.IsConnected() {
 			continue
 		}
+		b.register(context.Background()) // a new DSID (a migration, outside DDL) goes to the registry
 		cmds, err := b.opts.Applier.Outbox()
 		if err != nil {
 			b.opts.Log("nakedhtmx: reading the outbox: %v", err)
@@ -288,6 +309,9 @@ func (b *Bus) handle(msg jetstream.Msg) {
 	msg.Ack()
 	if b.opts.Applied != nil {
 		b.opts.Applied(res)
+	}
+	if cmd.Op == "migrate" {
+		b.wake() // the flusher writes the new schema version to the registry
 	}
 	b.mu.Lock()
 	if ch := b.waiters[cmd.ID]; ch != nil {

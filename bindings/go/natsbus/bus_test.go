@@ -22,7 +22,7 @@ func TestSubjectTokens(t *testing.T) {
 			t.Errorf("%q: got %q, want %q", tc.table, got, tc.want)
 		}
 	}
-	if Token("a b") == Token("a_b") || Token("a~20b") == Token("a b") {
+	if protocol.Token("a b") == protocol.Token("a_b") || protocol.Token("a~20b") == protocol.Token("a b") {
 		t.Error("two names share a token")
 	}
 }

@@ -190,6 +190,7 @@ export async function createNakedhtmx(
         node,
         apply: (command, seq) => core.apply(command, seq),
         outbox: () => core.outbox(),
+        describe: () => describe(guarded, options.authToken),
         applied: () => live.tick(),
         log,
       });
@@ -222,4 +223,22 @@ export async function createNakedhtmx(
       }
     },
   };
+}
+
+/**
+ * This node's current schema version for the registry: the DSID, and the
+ * JSON Schema of every table and every command, as the API serves them.
+ */
+function describe(core: Pick<Core, "handle">, token: string | undefined): { dsid: string; doc: string } {
+  const get = (path: string): string => {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (token) headers["authorization"] = `Bearer ${token}`;
+    const res = core.handle({ method: "GET", path, query: "", headers }, new Uint8Array(0));
+    if (res.head.status !== 200) throw new NakedhtmxError("CORE_OPEN", `GET ${path}: ${res.head.status}`);
+    return new TextDecoder().decode(res.body);
+  };
+  const tables = get("/api/schema");
+  const commands = get("/api/commands");
+  const dsid = (JSON.parse(commands) as { dsid: string }).dsid;
+  return { dsid, doc: `{"tables":${tables},"commands":${commands}}` };
 }

@@ -12,6 +12,8 @@ import type { CommandSink } from "./handler.ts";
 import type { ApplyResult, Command } from "./protocol.ts";
 
 export const STREAM = "NAKEDHTMX";
+/** The KV bucket of schema versions: key = DSID, value = every table's and command's JSON Schema. */
+export const REGISTRY = "nakedhtmx-schemas";
 
 export interface BusOptions {
   url: string;
@@ -24,6 +26,8 @@ export interface BusOptions {
   applied?(result: ApplyResult): void;
   /** How long a request waits for its own command (default 5 s). */
   waitMs?: number;
+  /** The current DSID and its description, for the schema registry. */
+  describe?(): { dsid: string; doc: string };
   log(line: string): void;
 }
 
@@ -88,6 +92,8 @@ export class Bus implements CommandSink {
   private closed = false;
   private flushing = false;
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** The DSID last written to the registry. */
+  private registered = "";
   private messages: ConsumerMessages | undefined;
 
   private readonly opts: BusOptions;
@@ -176,6 +182,7 @@ export class Bus implements CommandSink {
     if (this.flushing || !this.connected || this.closed) return;
     this.flushing = true;
     try {
+      await this.register(); // a new DSID (a migration, outside DDL) goes to the registry
       const commands = this.opts.outbox();
       const kept = new Set(commands.map((c) => c.id));
       for (const id of this.stored) if (!kept.has(id)) this.stored.delete(id);
@@ -187,6 +194,30 @@ export class Bus implements CommandSink {
       this.opts.log(`publishing the outbox: ${errorMessage(e)}`);
     } finally {
       this.flushing = false;
+    }
+  }
+
+  /**
+   * Writes the current schema version to the registry and names it in the
+   * stream's metadata ("nakedhtmx.dsid"), when it is not the one last written.
+   */
+  private async register(): Promise<void> {
+    if (!this.opts.describe) return;
+    const { dsid, doc } = this.opts.describe();
+    if (dsid === "" || dsid === this.registered) return;
+    try {
+      const { Kvm } = await import("@nats-io/kv");
+      const { jetstreamManager, StorageType } = await import("@nats-io/jetstream");
+      const kv = await new Kvm(this.nc).create(REGISTRY, {
+        description: "nakedhtmx schema versions: DSID -> the JSON Schema of every table and command",
+        storage: StorageType.File,
+      });
+      await kv.put(dsid, doc);
+      const jsm = await jetstreamManager(this.nc);
+      await jsm.streams.update(STREAM, { ...STREAM_CONFIG, metadata: { "nakedhtmx.dsid": dsid } });
+      this.registered = dsid;
+    } catch (e) {
+      this.opts.log(`schema registry: ${errorMessage(e)}`);
     }
   }
 
@@ -218,6 +249,7 @@ export class Bus implements CommandSink {
     }
     m.ack();
     this.opts.applied?.(res);
+    if (command.op === "migrate") void this.flush(); // the new schema version goes to the registry
     const wake = this.waiters.get(command.id);
     if (wake) {
       this.waiters.delete(command.id);

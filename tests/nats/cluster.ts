@@ -102,6 +102,20 @@ export class Nats {
     }
   }
 
+  /** Puts (or, with null, deletes) the cluster's config, as an operator would with the nats CLI. */
+  async putConfig(raw: string | null): Promise<void> {
+    const { connect } = await import("@nats-io/transport-node");
+    const { Kvm } = await import("@nats-io/kv");
+    const nc = await connect({ servers: this.url });
+    try {
+      const kv = await new Kvm(nc).open("nakedhtmx-config");
+      if (raw === null) await kv.delete("nakedhtmx.json");
+      else await kv.put("nakedhtmx.json", raw);
+    } finally {
+      await nc.close();
+    }
+  }
+
   async stop(): Promise<void> {
     const p = this.proc;
     if (!p || p.exitCode !== null) return;

@@ -18,6 +18,7 @@ import { check, eq, runTests, type Test, until } from "../http/harness.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { HostName } from "../http/hosts.ts";
 import { data, SSE } from "../http/sse.ts";
+import { request } from "../http/client.ts";
 import { Nats, Node } from "./cluster.ts";
 
 const { values } = parseArgs({ options: { hosts: { type: "string", default: "go,wasm,deno,bun,node" } } });
@@ -204,6 +205,21 @@ const tests: Test[] = [
         eq(still, after, "no DSID moved for the failed migration");
       } finally {
         for (const s of streams) s.close();
+      }
+    },
+  },
+  {
+    name: "config lives in the cluster's KV bucket: a change applies live on every node; a bad one is refused",
+    fn: async () => {
+      const label = async (n: Node) => (await request(url(n), "GET", "/t/todos", { headers: { accept: "text/html" } })).text;
+      await nats.putConfig(JSON.stringify({ tables: { todos: { label: "Cluster todos" } } }));
+      for (const n of nodes) await until(async () => (await label(n)).includes("Cluster todos"), `${n.name} shows the new label`);
+      await nats.putConfig(JSON.stringify({ tables: 5 }));
+      await sleep(1000);
+      for (const n of nodes) check((await label(n)).includes("Cluster todos"), `${n.name} kept the previous config`);
+      await nats.putConfig(null);
+      for (const n of nodes) {
+        await until(async () => !(await label(n)).includes("Cluster todos"), `${n.name} is back to the defaults`);
       }
     },
   },

@@ -316,7 +316,10 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	if f.write == "jetstream" {
 		bus, err := natsbus.Open(ctx, natsbus.Options{URL: f.nats, Node: f.node, Applier: backend,
 			Applied: func(protocol.ApplyResult) { live.Tick() }, Log: logf,
-			Describe: func() (string, json.RawMessage, error) { return describe(backend, f.authToken) }})
+			Describe: func() (string, json.RawMessage, error) { return describe(backend, f.authToken) },
+			// With --nats the config lives in the cluster's KV bucket (this
+			// node's file seeds it when it is empty), not in the file.
+			Config: backend.SetConfig, Seed: config})
 		if err != nil {
 			return &failure{exitUsage, err}
 		}
@@ -335,7 +338,9 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	go p.watchConfig(watchCtx, f.config, configStamp, backend, logf)
+	if f.nats == "" {
+		go p.watchConfig(watchCtx, f.config, configStamp, backend, logf)
+	}
 
 	port := ln.Addr().(*net.TCPAddr).Port
 	fmt.Fprintf(stdout, "%s: serving %s at http://%s/\n", p.Name, f.db, net.JoinHostPort(f.host, strconv.Itoa(port)))

@@ -28,6 +28,14 @@ import (
 // Stream is the JetStream stream that holds every node's commands.
 const Stream = "NAKEDHTMX"
 
+// ConfigBucket holds the cluster's config (nakedhtmx.json) under ConfigKey:
+// with --nats it lives there, every node watches it and applies a change
+// live, and a node that starts with a config file seeds an empty bucket.
+const (
+	ConfigBucket = "nakedhtmx-config"
+	ConfigKey    = "nakedhtmx.json"
+)
+
 // Registry is the KV bucket of schema versions: key = DSID, value = the
 // JSON Schema of every table and every command at that version. The
 // stream's metadata names the current DSID under "nakedhtmx.dsid".
@@ -55,7 +63,12 @@ type Options struct {
 	// Describe gives the current DSID and its description (the JSON Schema
 	// of every table and every command) for the schema registry; nil: none.
 	Describe func() (dsid string, doc json.RawMessage, err error)
-	Log      func(format string, args ...any)
+	// Config applies the cluster's config each time it changes in
+	// ConfigBucket (nil: deleted, the defaults); nil Config: not watched.
+	// Seed is put there when the bucket has none yet (the local file).
+	Config func(raw json.RawMessage) error
+	Seed   json.RawMessage
+	Log    func(format string, args ...any)
 }
 
 // Bus is one node's connection to the command stream.
@@ -72,7 +85,8 @@ type Bus struct {
 	stop    chan struct{}
 	done    chan struct{}
 
-	registered string // the DSID last written to the registry
+	registered  string // the DSID last written to the registry
+	configWatch jetstream.KeyWatcher
 }
 
 // Subject is where a command is published (protocol.Subject).
@@ -172,9 +186,56 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 		return nil, fmt.Errorf("JetStream consume: %w", err)
 	}
 	b.register(ctx) // before the flusher, which owns it from then on
+	if o.Config != nil {
+		if err := b.watchConfig(ctx); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
 	go b.flusher()
 	b.wake() // commands kept before a restart go out first
 	return b, nil
+}
+
+// watchConfig seeds the config bucket when it is empty and applies every
+// version of the config from the current one on.
+func (b *Bus) watchConfig(ctx context.Context) error {
+	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      ConfigBucket,
+		Description: "nakedhtmx config (nakedhtmx.json): every node applies a change live",
+		Storage:     jetstream.FileStorage,
+		History:     10,
+	})
+	if err != nil {
+		return fmt.Errorf("config bucket: %w", err)
+	}
+	if b.opts.Seed != nil {
+		if _, err := kv.Create(ctx, ConfigKey, b.opts.Seed); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+			return fmt.Errorf("seeding the config bucket: %w", err)
+		}
+	}
+	w, err := kv.Watch(context.Background(), ConfigKey)
+	if err != nil {
+		return fmt.Errorf("watching the config: %w", err)
+	}
+	b.configWatch = w
+	go func() {
+		for e := range w.Updates() {
+			if e == nil {
+				continue // the end of the initial values
+			}
+			var raw json.RawMessage
+			if e.Operation() == jetstream.KeyValuePut {
+				raw = e.Value()
+			}
+			if err := b.opts.Config(raw); err != nil {
+				b.opts.Log("nakedhtmx: config revision %d in %s not applied, keeping the previous one: %v", e.Revision(), ConfigBucket, err)
+			} else {
+				b.opts.Log("nakedhtmx: config revision %d from %s applied", e.Revision(), ConfigBucket)
+			}
+		}
+	}()
+	return nil
 }
 
 // register writes the current schema version to the registry and names it
@@ -360,8 +421,18 @@ func (b *Bus) Submit(ctx context.Context, cmd *protocol.Command) (bool, error) {
 
 // Close stops applying and closes the connection.
 func (b *Bus) Close() {
-	close(b.stop)
-	<-b.done
+	if b.configWatch != nil {
+		b.configWatch.Stop()
+	}
+	select {
+	case <-b.stop:
+	default:
+		close(b.stop)
+	}
+	select {
+	case <-b.done:
+	case <-time.After(b.opts.Wait + time.Second):
+	}
 	if b.consume != nil {
 		b.consume.Stop()
 	}

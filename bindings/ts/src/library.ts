@@ -168,18 +168,27 @@ export async function createNakedhtmx(
     log,
   });
 
+  /** Applies a changed config; on error the previous one stays in force. */
+  const applyConfig = (next: unknown, from: string, done: string): void => {
+    if (closed) return;
+    live.tick(); // what happened under the old config goes out as it was rendered then
+    try {
+      dsid = core.open({ basePath, config: next, host: rt.host, authToken: options.authToken ?? "", write, node });
+      log(next === null ? `config ${from} removed; using defaults` : `config ${from} ${done}`);
+    } catch (e) {
+      log(`config ${from}: ${errorMessage(e)}; keeping the previous config`);
+    }
+  };
   let watch: ConfigWatch | undefined;
-  if (configPath !== undefined) {
-    watch = watchConfig(configPath, options.configPollMs ?? 1000, (next) => {
-      if (closed) return;
-      live.tick(); // what happened under the old config goes out as it was rendered then
-      try {
-        dsid = core.open({ basePath, config: next, host: rt.host, authToken: options.authToken ?? "", write, node });
-        log(next === null ? `config ${configPath} removed; using defaults` : `config ${configPath} reloaded`);
-      } catch (e) {
-        log(`config ${configPath}: ${errorMessage(e)}; keeping the previous config`);
-      }
-    }, log);
+  // With NATS the config lives in the cluster's KV bucket (the local one
+  // seeds it when it is empty); without, in the file, watched.
+  if (configPath !== undefined && write !== "jetstream") {
+    watch = watchConfig(
+      configPath,
+      options.configPollMs ?? 1000,
+      (next) => applyConfig(next, configPath, "reloaded"),
+      log,
+    );
   }
 
   let bus: Bus | undefined;
@@ -191,6 +200,8 @@ export async function createNakedhtmx(
         apply: (command, seq) => core.apply(command, seq),
         outbox: () => core.outbox(),
         describe: () => describe(guarded, options.authToken),
+        config: (next) => applyConfig(next, "in the cluster's KV bucket", "applied"),
+        seed: config === null ? undefined : JSON.stringify(config),
         applied: () => live.tick(),
         log,
       });

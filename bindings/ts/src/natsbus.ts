@@ -12,6 +12,9 @@ import type { CommandSink } from "./handler.ts";
 import type { ApplyResult, Command } from "./protocol.ts";
 
 export const STREAM = "NAKEDHTMX";
+/** The cluster's config (nakedhtmx.json) lives in this KV bucket under CONFIG_KEY. */
+export const CONFIG_BUCKET = "nakedhtmx-config";
+export const CONFIG_KEY = "nakedhtmx.json";
 /** The KV bucket of schema versions: key = DSID, value = every table's and command's JSON Schema. */
 export const REGISTRY = "nakedhtmx-schemas";
 
@@ -28,6 +31,10 @@ export interface BusOptions {
   waitMs?: number;
   /** The current DSID and its description, for the schema registry. */
   describe?(): { dsid: string; doc: string };
+  /** Applies each version of the cluster's config (null: deleted, the defaults); absent: not watched. */
+  config?(next: unknown): void;
+  /** Put in the config bucket when it has none yet (this node's config file). */
+  seed?: string;
   log(line: string): void;
 }
 
@@ -94,6 +101,7 @@ export class Bus implements CommandSink {
   private timer: ReturnType<typeof setInterval> | undefined;
   /** The DSID last written to the registry. */
   private registered = "";
+  private configWatch: { stop(): void } | undefined;
   private messages: ConsumerMessages | undefined;
 
   private readonly opts: BusOptions;
@@ -137,6 +145,7 @@ export class Bus implements CommandSink {
         await jsm.consumers.update(STREAM, durable, consumer)
       );
       const bus = new Bus(opts, nc, jetstream(nc));
+      if (opts.config) await bus.watchConfig();
       await bus.start(durable);
       return bus;
     } catch (e) {
@@ -195,6 +204,40 @@ export class Bus implements CommandSink {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** Seeds the config bucket when it is empty and applies every version from the current one on. */
+  private async watchConfig(): Promise<void> {
+    const { Kvm } = await import("@nats-io/kv");
+    const { StorageType } = await import("@nats-io/jetstream");
+    const kv = await new Kvm(this.nc).create(CONFIG_BUCKET, {
+      description: "nakedhtmx config (nakedhtmx.json): every node applies a change live",
+      storage: StorageType.File,
+      history: 10,
+    });
+    if (this.opts.seed !== undefined) {
+      await kv.create(CONFIG_KEY, this.opts.seed).catch(() => {}); // already there: the cluster's wins
+    }
+    const updates = await kv.watch({ key: CONFIG_KEY });
+    this.configWatch = updates;
+    void (async () => {
+      for await (const e of updates) {
+        let next: unknown = null;
+        if (e.operation === "PUT") {
+          try {
+            next = e.json<unknown>();
+          } catch (err) {
+            this.opts.log(
+              `config revision ${e.revision} in ${CONFIG_BUCKET} is not JSON (${
+                errorMessage(err)
+              }); keeping the previous one`,
+            );
+            continue;
+          }
+        }
+        this.opts.config?.(next);
+      }
+    })();
   }
 
   /**
@@ -288,6 +331,7 @@ export class Bus implements CommandSink {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    this.configWatch?.stop();
     await this.messages?.close().catch(() => {});
     await this.nc.drain().catch(() => {});
   }

@@ -71,6 +71,7 @@ test-browser: build
 # with its own file.
 test-nats: build
 	bash scripts/ensure-nats-server.sh >/dev/null
+	bash scripts/ensure-chromium.sh
 	node tests/nats/run.ts --hosts go,wasm,deno,bun,node
 
 # The packages as users get them: npm and JSR export the same, the tarball

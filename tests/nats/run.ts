@@ -14,14 +14,22 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { check, eq, runTests, type Test, until } from "../http/harness.ts";
+import type { Browser, Page } from "playwright-core";
+import { launch, resultsDir } from "../browser/setup.ts";
+import { check, eq, runTests, Skip, type Test, until } from "../http/harness.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { HostName } from "../http/hosts.ts";
 import { data, SSE } from "../http/sse.ts";
 import { request } from "../http/client.ts";
 import { Nats, Node } from "./cluster.ts";
 
-const { values } = parseArgs({ options: { hosts: { type: "string", default: "go,wasm,deno,bun,node" } } });
+const { values } = parseArgs({
+  options: {
+    hosts: { type: "string", default: "go,wasm,deno,bun,node" },
+    "no-browser": { type: "boolean", default: false },
+    chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
+  },
+});
 const hostNames = values.hosts.split(",") as HostName[];
 
 const SCHEMA = `
@@ -55,7 +63,9 @@ async function converged(what: string): Promise<void> {
   await until(() => new Set(nodes.map(dump)).size === 1, `${what}: every file holds the same rows`, 15000);
 }
 
+let browser: Browser | null = null;
 const cleanup = async () => {
+  await browser?.close().catch(() => {});
   for (const n of nodes) await kill(n).catch(() => {});
   await stopNats().catch(() => {});
   rmSync(tmp, { recursive: true, force: true });
@@ -221,6 +231,51 @@ const tests: Test[] = [
       for (const n of nodes) {
         await until(async () => !(await label(n)).includes("Cluster todos"), `${n.name} is back to the defaults`);
       }
+    },
+  },
+  {
+    name: "screens on three nodes (Chromium): a write on one appears on the others; a migration adds the field to open forms, typed values kept",
+    fn: async () => {
+      if (values["no-browser"]) throw new Skip("--no-browser");
+      const screens = nodes.filter((n) => ["deno", "bun", "node"].includes(n.host)).slice(0, 3);
+      const shown = screens.length >= 3 ? screens : nodes.slice(0, 3);
+      browser = await launch(values.chromium, false);
+      const pages: { n: Node; list: Page; form: Page }[] = [];
+      for (const n of shown) {
+        const ctx = await browser.newContext({ viewport: { width: 900, height: 620 } });
+        const list = await ctx.newPage();
+        const form = await ctx.newPage();
+        await list.goto(new URL("/t/todos", url(n)).href);
+        await form.goto(new URL("/t/todos/new", url(n)).href);
+        for (const p of [list, form]) {
+          await p.waitForFunction(() => document.querySelector("#nh-live") !== null);
+          await p.evaluate(() => ((globalThis as unknown as { __mark: number }).__mark = 1));
+        }
+        await form.locator('#record [name="title"]').fill(`typed on ${n.host}`);
+        pages.push({ n, list, form });
+      }
+      const notReloaded = async (p: Page, what: string) =>
+        eq(await p.evaluate(() => (globalThis as unknown as { __mark?: number }).__mark), 1, `${what} was not reloaded`);
+      // A write on the first node shows on every list.
+      const res = await api(shown[0]!, "POST", "/api/tables/todos/rows", { title: "Seen on every screen" });
+      eq(res.status, 201, "POST");
+      const id = (JSON.parse(res.text) as { pk: { id: number } }).pk.id;
+      for (const { n, list } of pages) {
+        await list.locator(`#row-${id}`).waitFor({ timeout: 10000 });
+        await notReloaded(list, `${n.name}'s list`);
+      }
+      // A migration through the log: every open form gains the field and keeps what was typed.
+      const file = join(tmp, "add-due.sql");
+      writeFileSync(file, "ALTER TABLE todos ADD COLUMN due DATE;\n");
+      eq((await shown[1]!.run(["migrate", "--nats", nats.url, file])).code, 0, "migrate");
+      for (const { n, form, list } of pages) {
+        await form.locator('#record [name="due"]').waitFor({ timeout: 15000 });
+        eq(await form.locator('#record [name="title"]').inputValue(), `typed on ${n.host}`, `${n.name}: the typed title`);
+        await notReloaded(form, `${n.name}'s form`);
+        await form.screenshot({ path: join(resultsDir(), `nats-${n.host}-form.png`) });
+        await list.screenshot({ path: join(resultsDir(), `nats-${n.host}-list.png`) });
+      }
+      await converged("after the screens' migration");
     },
   },
   {

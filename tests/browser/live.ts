@@ -172,6 +172,32 @@ async function main(): Promise<number> {
     await notReloaded(rowPage, "the row page");
   });
 
+  test("a sorted, filtered list places an outside insert where it belongs, and leaves out one that does not match", async () => {
+    const view = await context.newPage();
+    view.setDefaultTimeout(15000);
+    view.on("pageerror", (e) => jsErrors.push(e.message));
+    try {
+      await openLive(view, "/t/notes?sort=title&desc=1&f.status=open");
+      const titles = () => view.evaluate(() => [...document.querySelectorAll("#list tbody tr")].map((tr) => tr.children[1]?.textContent ?? ""));
+      const before = await titles();
+      check(before.length >= 2, `the filtered view's rows: ${before}`);
+      sql(`INSERT INTO notes (id, title, body, status) VALUES (5, 'Mend the fence', NULL, 'open'), (6, 'Zzz nap', NULL, 'done')`);
+      await view.locator("#row-5").waitFor({ timeout: 10000 });
+      const after = await titles();
+      const want = [...before, "Mend the fence"].sort().reverse();
+      eq(after, want, "rows in the view's order (title, descending)");
+      eq(await view.locator("#row-6").count(), 0, "a row the filter leaves out");
+      check((await view.locator("#list .count").innerText()).startsWith(`${want.length} row`), "the count follows");
+      await until(() => flashing(view, "#row-5"), "the new row to be highlighted");
+      await shot(view, "list-sorted-filtered-insert");
+      await notReloaded(view, "the sorted, filtered list");
+      sql(`DELETE FROM notes WHERE id IN (5, 6)`);
+      await view.locator("#row-5").waitFor({ state: "detached", timeout: 10000 });
+    } finally {
+      await view.close();
+    }
+  });
+
   test("type into a field; an outside ADD COLUMN adds the field and keeps what was typed", async () => {
     await rowPage.locator('#record [name="body"]').fill(typedBody);
     sql(`ALTER TABLE notes ADD COLUMN due DATE`);

@@ -80,6 +80,13 @@
       return;
     }
     if (!msg.row) return;
+    if (!plainView()) {
+      // Whether a row belongs in a sorted, filtered, searched or later page,
+      // and where, is the server's to say: this view asks for itself again
+      // (once for a burst of changes), and the new rows are highlighted.
+      refetchList(msg.key);
+      return;
+    }
     const fresh = parse(msg.row);
     if (tr) {
       tr.replaceWith(fresh);
@@ -87,16 +94,30 @@
       return;
     }
     if (msg.op !== "insert" && !msg.oldKey) return;
-    // Where a new row belongs in a sorted, filtered or later page is the
-    // server's to say: show it at once only on the plain first page.
     if (msg.op === "insert") bumpCount(1);
-    if (plainView()) {
-      tbody.querySelector("td.empty")?.parentElement?.remove();
-      tbody.prepend(fresh);
-      flash(fresh);
-    } else {
-      notice("nh-new-rows", "New rows were added. Reload to see them in this view.");
-    }
+    tbody.querySelector("td.empty")?.parentElement?.remove();
+    tbody.prepend(fresh);
+    flash(fresh);
+  }
+
+  // The keys changed since the last re-fetch of a non-plain list view, and
+  // the timer that coalesces a burst of changes into one request. The delay
+  // is jittered so that many screens do not ask at the same instant.
+  const changedKeys = new Set();
+  let refetchTimer = null;
+  function refetchList(key) {
+    changedKeys.add(key);
+    if (refetchTimer) return;
+    refetchTimer = setTimeout(async () => {
+      refetchTimer = null;
+      const keys = [...changedKeys];
+      changedKeys.clear();
+      await htmx.ajax("GET", location.pathname + location.search, { target: "#list", swap: "outerMorph" });
+      for (const k of keys) {
+        const row = document.getElementById("row-" + k);
+        if (row) flash(row);
+      }
+    }, 100 + Math.random() * 300);
   }
 
   function onRowChange(msg, key, labelColumn) {

@@ -94,7 +94,7 @@ bench: build
 	node bench/quick.ts
 	node bench/live.ts --hosts node,go
 	bash scripts/ensure-nats-server.sh >/dev/null
-	node bench/nats.ts --hosts go,node
+	node bench/nats.ts --hosts go,node,deno,bun
 
 fmt:
 	gofmt -w core bindings

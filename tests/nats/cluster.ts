@@ -102,6 +102,20 @@ export class Nats {
     }
   }
 
+  /** Collects what is published on a subject (wildcards allowed) until stop() is called. */
+  async listen(subject: string): Promise<{ got: { subject: string; data: string }[]; stop(): Promise<void> }> {
+    const { connect } = await import("@nats-io/transport-node");
+    const nc = await connect({ servers: this.url });
+    const got: { subject: string; data: string }[] = [];
+    nc.subscribe(subject, {
+      callback: (_e, m) => {
+        got.push({ subject: m.subject, data: m.string() });
+      },
+    });
+    await nc.flush();
+    return { got, stop: () => nc.close() };
+  }
+
   /** Puts (or, with null, deletes) the cluster's config, as an operator would with the nats CLI. */
   async putConfig(raw: string | null): Promise<void> {
     const { connect } = await import("@nats-io/transport-node");

@@ -18,7 +18,8 @@ import type { Browser, Page } from "playwright-core";
 import { launch, resultsDir } from "../browser/setup.ts";
 import { check, eq, runTests, Skip, type Test, until } from "../http/harness.ts";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { HostName } from "../http/hosts.ts";
+import { type HostName, prepareHost, type Server, startServer } from "../http/hosts.ts";
+import { openDB } from "../http/fixture.ts";
 import { data, SSE } from "../http/sse.ts";
 import { request } from "../http/client.ts";
 import { Nats, Node } from "./cluster.ts";
@@ -276,6 +277,45 @@ const tests: Test[] = [
         await list.screenshot({ path: join(resultsDir(), `nats-${n.host}-list.png`) });
       }
       await converged("after the screens' migration");
+    },
+  },
+  {
+    name: "--write direct with --nats: nodes sharing one store publish their events and follow each other's",
+    fn: async () => {
+      const shared = join(tmp, "shared.db");
+      const db = openDB(shared);
+      db.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)");
+      db.close();
+      const events = await nats.listen("nakedhtmx.events.>");
+      const direct: Server[] = [];
+      try {
+        for (const [i, host] of [nodes[0]!.host, nodes[nodes.length - 1]!.host].entries()) {
+          direct.push(await startServer(prepareHost(host, tmp), [
+            "--db", shared, "--port", "0", "--nats", nats.url, "--write", "direct", "--node", `shared-${i}`,
+          ], 60000));
+        }
+        // Each node writes once; the other's stream shows it, and its event is on the node's subject.
+        for (const [i, writer] of direct.entries()) {
+          const other = direct[1 - i]!;
+          const stream = await SSE.open(other.url, "/api/events");
+          const res = await request(writer.url, "POST", "/api/tables/notes/rows", {
+            headers: { "content-type": "application/json", accept: "application/json" },
+            body: JSON.stringify({ body: `written directly on shared-${i}` }),
+          });
+          eq(res.status, 201, `a direct write on shared-${i}: ${res.text}`);
+          await stream.waitFor(0, (e) => e.event === "change", `shared-${1 - i}'s stream shows it`);
+          stream.close();
+          const published = await until(
+            () => events.got.find((m) => m.subject === `nakedhtmx.events.shared-${i}.notes`),
+            `shared-${i}'s event on nakedhtmx.events.shared-${i}.notes`,
+          );
+          const ev = JSON.parse(published!.data) as { node: string; event: string; data: { table: string; op: string } };
+          eq([ev.node, ev.event, ev.data.table, ev.data.op], [`shared-${i}`, "change", "notes", "insert"], "the event");
+        }
+      } finally {
+        for (const s of direct) await s.stop("SIGKILL");
+        await events.stop();
+      }
     },
   },
   {

@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -228,8 +229,6 @@ func (p *Program) parseServe(args []string, stdout io.Writer) (*serveFlags, erro
 		return nil, usage("invalid --write %q: want direct or jetstream", f.write)
 	case f.write == "jetstream" && f.nats == "":
 		return nil, usage("--write jetstream needs --nats URL: the commands travel on a JetStream stream")
-	case f.nats != "" && f.write != "jetstream":
-		return nil, usage("--nats with --write direct is not yet supported: use --write jetstream")
 	}
 	f.host = strings.TrimSuffix(strings.TrimPrefix(f.host, "["), "]")
 	if !isLoopback(f.host) && f.authToken == "" && !f.insecure {
@@ -296,6 +295,12 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	defer ln.Close()
 
+	if f.nats != "" {
+		// The cluster first: an unreachable one must not leave a new database behind.
+		if err := natsbus.Probe(f.nats); err != nil {
+			return &failure{exitUsage, err}
+		}
+	}
 	backend, err := p.Open(ctx, OpenOptions{DB: f.db, Config: config, AuthToken: f.authToken, Log: stderr,
 		Write: f.write, Node: f.node})
 	if err != nil {
@@ -309,13 +314,18 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
-	live := &httphost.Hub{Ticker: backend, ErrorLog: logf}
+	ticker := &announcer{Ticker: backend}
+	ticker.bus.Store(nil)
+	live := &httphost.Hub{Ticker: ticker, ErrorLog: logf}
 	live.Start()
 	defer live.Close() // before the deferred backend.Close: a tick must not outlive it
 	adapter := &httphost.Adapter{Handler: backend, ErrorLog: logf, Live: live}
-	if f.write == "jetstream" {
+	if f.nats != "" {
 		bus, err := natsbus.Open(ctx, natsbus.Options{URL: f.nats, Node: f.node, Applier: backend,
-			Applied: func(protocol.ApplyResult) { live.Tick() }, Log: logf,
+			Commands: f.write == "jetstream",
+			Applied:  func(protocol.ApplyResult) { live.Tick() },
+			Remote:   func() { live.Tick() }, // another node's change: this node's screens follow at once
+			Log:      logf,
 			Describe: func() (string, json.RawMessage, error) { return describe(backend, f.authToken) },
 			// With --nats the config lives in the cluster's KV bucket (this
 			// node's file seeds it when it is empty), not in the file.
@@ -324,7 +334,10 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 			return &failure{exitUsage, err}
 		}
 		defer bus.Close() // after the server stops, before the database closes
-		adapter.Commands = bus
+		ticker.bus.Store(bus)
+		if f.write == "jetstream" {
+			adapter.Commands = bus
+		}
 	}
 	srv := &http.Server{
 		Handler:           adapter,
@@ -450,4 +463,19 @@ func describe(h httphost.Handler, token string) (string, json.RawMessage, error)
 	}
 	doc, err := json.Marshal(map[string]json.RawMessage{"tables": tables, "commands": commands})
 	return head.DSID, doc, err
+}
+
+// announcer passes the backend's live messages to the hub and publishes them
+// on the cluster's events subjects (once a bus is there).
+type announcer struct {
+	httphost.Ticker
+	bus atomic.Pointer[natsbus.Bus] // set once the bus is open; the hub ticks meanwhile
+}
+
+func (a *announcer) Tick() (protocol.TickResult, error) {
+	res, err := a.Ticker.Tick()
+	if bus := a.bus.Load(); err == nil && bus != nil && len(res.Messages) > 0 {
+		bus.Announce(res.Messages)
+	}
+	return res, err
 }

@@ -197,7 +197,7 @@ func TestBadFlags(t *testing.T) {
 		{"empty token", []string{"--auth-token", ""}, "--auth-token must not be empty"},
 		{"bad write mode", []string{"--write", "sometimes"}, `invalid --write "sometimes"`},
 		{"jetstream without nats", []string{"--write", "jetstream"}, "needs --nats"},
-		{"nats in direct mode", []string{"--nats", "nats://localhost:4222"}, "not yet supported"},
+		{"nats unreachable", []string{"--nats", "nats://127.0.0.1:1"}, "NATS nats://127.0.0.1:1"},
 		{"any address without token", []string{"--host", "0.0.0.0"}, "refusing to listen on 0.0.0.0"},
 		{"public IPv6 without token", []string{"--host", "[::]"}, "refusing to listen on ::"},
 		{"named host without token", []string{"--host", "example.com"}, "refusing to listen on example.com"},

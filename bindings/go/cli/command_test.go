@@ -301,7 +301,7 @@ func TestCommandRefuses(t *testing.T) {
 			{"non-loopback without token", []string{"--db", "new.db", "--host", "0.0.0.0", "--port", "0"}, "--auth-token"},
 			{"garbage database", []string{"--db", garbage, "--port", "0"}, "file is not a database"},
 			{"directory database", []string{"--db", dir, "--port", "0"}, "is a directory"},
-			{"nats", []string{"--db", "new.db", "--nats", "nats://127.0.0.1:4222"}, "not yet supported"},
+			{"nats unreachable", []string{"--db", "new.db", "--nats", "nats://127.0.0.1:1"}, "NATS nats://127.0.0.1:1"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +53,13 @@ type Applier interface {
 type Options struct {
 	URL  string
 	Node string
+	// Commands: --write jetstream (the command stream, this node's consumer,
+	// the outbox). Without it the bus carries events, config and the schema
+	// registry only (--write direct with --nats: nodes sharing one store).
+	Commands bool
+	// Remote is called when another node published an event: the host ticks
+	// its live hub at once rather than at its next timer tick.
+	Remote func()
 	// Applier is this node's core.
 	Applier Applier
 	// Applied is called after each command is applied (the CLI ticks its
@@ -87,6 +95,8 @@ type Bus struct {
 
 	registered  string // the DSID last written to the registry
 	configWatch jetstream.KeyWatcher
+	events      *nats.Subscription
+	remoteKick  chan struct{}
 }
 
 // Subject is where a command is published (protocol.Subject).
@@ -129,8 +139,10 @@ func Publish(ctx context.Context, url string, cmd *protocol.Command) (uint64, er
 	return ack.Sequence, nil
 }
 
-// Open connects, creates or updates the stream and this node's consumer,
-// and starts applying the stream from where this node's consumer stands.
+// Open connects; with Commands it creates or updates the stream and this
+// node's consumer and starts applying the stream from where the consumer
+// stands; it keeps the schema registry, watches the config bucket (with
+// Config) and other nodes' events (with Remote).
 func Open(ctx context.Context, o Options) (*Bus, error) {
 	if o.Wait <= 0 {
 		o.Wait = 5 * time.Second
@@ -139,7 +151,7 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 		o.Log = func(string, ...any) {}
 	}
 	b := &Bus{opts: o, waiters: map[string]chan struct{}{}, stored: map[string]bool{},
-		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), remoteKick: make(chan struct{}, 1)}
 	// No reconnect buffer: a publish while disconnected fails at once instead
 	// of going out later, so "not sent, nothing written" is true when said.
 	nc, err := nats.Connect(o.URL, nats.Name("nakedhtmx "+o.Node), nats.MaxReconnects(-1), nats.ReconnectBufSize(-1),
@@ -156,9 +168,116 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 		nc.Close()
 		return nil, err
 	}
+	if o.Remote != nil {
+		if b.events, err = nc.Subscribe("nakedhtmx.events.>", b.remote); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("NATS subscribe: %w", err)
+		}
+	}
+	if o.Commands {
+		if err := b.openCommands(ctx); err != nil {
+			nc.Close()
+			return nil, err
+		}
+	}
+	b.register(ctx) // before the flusher, which owns it from then on
+	if o.Config != nil {
+		if err := b.watchConfig(ctx); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
+	if o.Remote != nil {
+		go func() {
+			for {
+				select {
+				case <-b.stop:
+					return
+				case <-b.remoteKick:
+					o.Remote()
+				}
+			}
+		}()
+	}
+	go b.flusher()
+	b.wake() // commands kept before a restart go out first
+	return b, nil
+}
+
+// Probe connects to NATS and hangs up: a node checks the cluster is there
+// before it opens (or creates) its database.
+func Probe(url string) error {
+	nc, err := nats.Connect(url, nats.Timeout(5*time.Second))
+	if err != nil {
+		return fmt.Errorf("NATS %s: %w", url, err)
+	}
+	nc.Close()
+	return nil
+}
+
+// EventsSubject is where a node publishes its change and schema events:
+// nakedhtmx.events.<node>.<table> (schema events: table "~").
+func EventsSubject(node, table string) string {
+	return "nakedhtmx.events." + protocol.Token(node) + "." + protocol.Token(table)
+}
+
+// Event is what goes on an events subject: CONTRACT's event, with the node
+// and the node-local id.
+type Event struct {
+	Node  string          `json:"node"`
+	ID    int64           `json:"id"`
+	Event string          `json:"event"` // change or schema
+	Data  json.RawMessage `json:"data"`
+}
+
+// Announce publishes the API text of this node's live messages (from a tick)
+// on the events subjects, fire and forget: a subscriber that is not there
+// misses nothing it could resume (the stream of record is each node's log).
+func (b *Bus) Announce(msgs []protocol.Message) {
+	for _, m := range msgs {
+		ev, ok := parseSSE(m.API)
+		if !ok {
+			continue
+		}
+		ev.Node, ev.ID = b.opts.Node, m.ID
+		data, err := json.Marshal(ev)
+		if err == nil {
+			b.nc.Publish(EventsSubject(b.opts.Node, m.Table), data)
+		}
+	}
+}
+
+// parseSSE reads the event name and data of one SSE text.
+func parseSSE(text string) (Event, bool) {
+	var ev Event
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, "event: "); ok {
+			ev.Event = v
+		} else if v, ok := strings.CutPrefix(line, "data: "); ok {
+			ev.Data = json.RawMessage(v)
+		}
+	}
+	return ev, ev.Event != "" && json.Valid(ev.Data)
+}
+
+// remote handles another node's event: this node's screens follow at once
+// (a burst of events is one call of Remote).
+func (b *Bus) remote(m *nats.Msg) {
+	if strings.HasPrefix(m.Subject, "nakedhtmx.events."+protocol.Token(b.opts.Node)+".") {
+		return // our own
+	}
+	select {
+	case b.remoteKick <- struct{}{}:
+	default:
+	}
+}
+
+// openCommands creates or updates the stream and this node's consumer and
+// starts applying the stream from where the consumer stands.
+func (b *Bus) openCommands(ctx context.Context) error {
+	o := b.opts
 	if _, err := b.js.CreateOrUpdateStream(ctx, streamConfig); err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("JetStream stream %s: %w", Stream, err)
+		return fmt.Errorf("JetStream stream %s: %w", Stream, err)
 	}
 	cons, err := b.js.CreateOrUpdateConsumer(ctx, Stream, jetstream.ConsumerConfig{
 		Durable:       "nakedhtmx-" + protocol.Token(o.Node),
@@ -172,8 +291,7 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 		AckWait: 5 * time.Second,
 	})
 	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("JetStream consumer: %w", err)
+		return fmt.Errorf("JetStream consumer: %w", err)
 	}
 	// Short pulls with a heartbeat: after NATS comes back, the consumer asks
 	// again within seconds rather than the default 30, so writes waiting for
@@ -182,19 +300,9 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			o.Log("nakedhtmx: JetStream consumer: %v", err)
 		})); err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("JetStream consume: %w", err)
+		return fmt.Errorf("JetStream consume: %w", err)
 	}
-	b.register(ctx) // before the flusher, which owns it from then on
-	if o.Config != nil {
-		if err := b.watchConfig(ctx); err != nil {
-			b.Close()
-			return nil, err
-		}
-	}
-	go b.flusher()
-	b.wake() // commands kept before a restart go out first
-	return b, nil
+	return nil
 }
 
 // watchConfig seeds the config bucket when it is empty and applies every
@@ -294,6 +402,9 @@ func (b *Bus) flusher() {
 			continue
 		}
 		b.register(context.Background()) // a new DSID (a migration, outside DDL) goes to the registry
+		if !b.opts.Commands {
+			continue
+		}
 		cmds, err := b.opts.Applier.Outbox()
 		if err != nil {
 			b.opts.Log("nakedhtmx: reading the outbox: %v", err)
@@ -423,6 +534,9 @@ func (b *Bus) Submit(ctx context.Context, cmd *protocol.Command) (bool, error) {
 func (b *Bus) Close() {
 	if b.configWatch != nil {
 		b.configWatch.Stop()
+	}
+	if b.events != nil {
+		b.events.Unsubscribe()
 	}
 	select {
 	case <-b.stop:

@@ -259,11 +259,6 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
       new NakedhtmxError("BAD_OPTION", "--write jetstream needs --nats URL: the commands travel on a JetStream stream"),
     );
   }
-  if (f.nats !== undefined && f.write !== "jetstream") {
-    return startError(
-      new NakedhtmxError("NOT_SUPPORTED", "--nats with --write direct is not yet supported: use --write jetstream"),
-    );
-  }
   if (cmd.command === "schema") return await runSchema(rt, f);
 
   if (!isLoopback(f.host) && f.authToken === undefined && !f.insecure) {

@@ -14,7 +14,7 @@ import {
   type NodeHandler,
 } from "./handler.ts";
 import { Live } from "./live.ts";
-import { Bus } from "./natsbus.ts";
+import { Bus, probe } from "./natsbus.ts";
 import type { Database, OpenDatabase } from "./sqlite.ts";
 
 export interface NakedhtmxOptions {
@@ -112,9 +112,7 @@ function checkOptions(o: NakedhtmxOptions): void {
   if (o.write === "jetstream" && !nats) {
     throw new NakedhtmxError("BAD_OPTION", 'write "jetstream" needs nats: the commands travel on a JetStream stream');
   }
-  if (nats && o.write !== "jetstream") {
-    throw new NakedhtmxError("NOT_SUPPORTED", 'nats with write "direct" is not yet supported: use write "jetstream"');
-  }
+
   if (o.maxBodyBytes !== undefined && !(Number.isSafeInteger(o.maxBodyBytes) && o.maxBodyBytes >= 0)) {
     throw new NakedhtmxError("BAD_OPTION", "maxBodyBytes must be a non-negative integer");
   }
@@ -139,6 +137,8 @@ export async function createNakedhtmx(
 
   const write = options.write ?? "direct";
   const node = options.node ?? hostname();
+  // The cluster first: an unreachable one must not leave a new database behind.
+  if (options.nats) await probe(options.nats);
   // Compile before opening: a missing core.wasm must not create the database.
   const module = await loadModule(options.wasm);
   const db: Database = rt.openDatabase(options.db);
@@ -162,7 +162,14 @@ export async function createNakedhtmx(
   };
   // One hub for both handlers: a stream opened through fetch gets the
   // messages of a write made through node, and the other way round.
-  const live = new Live({ tick: () => (closed ? {} : core.tick()) }, {
+  let bus: Bus | undefined;
+  const live = new Live({
+    tick: () => {
+      const res = closed ? {} : core.tick();
+      if (bus && res.messages?.length) bus.announce(res.messages); // on the cluster's events subjects
+      return res;
+    },
+  }, {
     tickMs: internal.tickMs,
     heartbeatMs: internal.heartbeatMs,
     log,
@@ -191,12 +198,13 @@ export async function createNakedhtmx(
     );
   }
 
-  let bus: Bus | undefined;
-  if (write === "jetstream") {
+  if (options.nats) {
     try {
       bus = await Bus.open({
-        url: options.nats!,
+        url: options.nats,
         node,
+        commands: write === "jetstream",
+        remote: () => live.tick(), // another node's change: this node's screens follow at once
         apply: (command, seq) => core.apply(command, seq),
         outbox: () => core.outbox(),
         describe: () => describe(guarded, options.authToken),
@@ -213,7 +221,12 @@ export async function createNakedhtmx(
       throw e;
     }
   }
-  const handlerOptions = { basePath, maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY, live, commands: bus };
+  const handlerOptions = {
+    basePath,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    live,
+    commands: write === "jetstream" ? bus : undefined,
+  };
   return {
     fetch: createFetchHandler(guarded, handlerOptions),
     node: createNodeHandler(guarded, handlerOptions),

@@ -9,7 +9,7 @@ import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstrea
 import type { NatsConnection } from "@nats-io/transport-node";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { CommandSink } from "./handler.ts";
-import type { ApplyResult, Command } from "./protocol.ts";
+import type { ApplyResult, Command, TickMessage } from "./protocol.ts";
 
 export const STREAM = "NAKEDHTMX";
 /** The cluster's config (nakedhtmx.json) lives in this KV bucket under CONFIG_KEY. */
@@ -31,6 +31,14 @@ export interface BusOptions {
   waitMs?: number;
   /** The current DSID and its description, for the schema registry. */
   describe?(): { dsid: string; doc: string };
+  /**
+   * --write jetstream: the command stream, this node's consumer and the
+   * outbox. Without: events, config and the schema registry only (--write
+   * direct with --nats: nodes sharing one store).
+   */
+  commands: boolean;
+  /** Another node published an event: tick the live hub now (a burst is one call). */
+  remote?(): void;
   /** Applies each version of the cluster's config (null: deleted, the defaults); absent: not watched. */
   config?(next: unknown): void;
   /** Put in the config bucket when it has none yet (this node's config file). */
@@ -71,6 +79,17 @@ async function ensureStream(nc: NatsConnection): Promise<void> {
  * Sends one command on the stream without joining as a node (the migrate
  * subcommand); resolves with its stream sequence.
  */
+/** Connects to NATS and hangs up: a node checks the cluster is there before it opens (or creates) its database. */
+export async function probe(url: string): Promise<void> {
+  const { connect } = await import("@nats-io/transport-node");
+  try {
+    const nc = await connect({ servers: url, timeout: 5000 });
+    await nc.close();
+  } catch (e) {
+    throw new NakedhtmxError("NATS", `NATS ${url}: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
 export async function publishOnce(url: string, command: Command): Promise<number> {
   const { connect } = await import("@nats-io/transport-node");
   const { jetstream } = await import("@nats-io/jetstream");
@@ -130,6 +149,13 @@ export class Bus implements CommandSink {
       throw new NakedhtmxError("NATS", `NATS ${opts.url}: ${errorMessage(e)}`, { cause: e });
     }
     try {
+      const bus = new Bus(opts, nc, jetstream(nc));
+      if (opts.config) await bus.watchConfig();
+      if (opts.remote) bus.followOthers();
+      if (!opts.commands) {
+        await bus.start(undefined);
+        return bus;
+      }
       await ensureStream(nc);
       const jsm = await jetstreamManager(nc);
       const durable = `nakedhtmx-${token(opts.node)}`;
@@ -144,8 +170,6 @@ export class Bus implements CommandSink {
       await jsm.consumers.add(STREAM, consumer).catch(async () =>
         await jsm.consumers.update(STREAM, durable, consumer)
       );
-      const bus = new Bus(opts, nc, jetstream(nc));
-      if (opts.config) await bus.watchConfig();
       await bus.start(durable);
       return bus;
     } catch (e) {
@@ -155,7 +179,8 @@ export class Bus implements CommandSink {
     }
   }
 
-  private async start(durable: string): Promise<void> {
+  /** With a durable consumer: apply the command stream; without: events, config and registry only. */
+  private async start(durable: string | undefined): Promise<void> {
     void (async () => {
       for await (const s of this.nc.status()) {
         if (s.type === "disconnect") {
@@ -168,13 +193,15 @@ export class Bus implements CommandSink {
         }
       }
     })();
-    const consumer = await this.js.consumers.get(STREAM, durable);
-    this.messages = await consumer.consume({ expires: 5000, idle_heartbeat: 1000 });
-    void (async () => {
-      for await (const m of this.messages!) this.handle(m);
-    })().catch((e: unknown) => {
-      if (!this.closed) this.opts.log(`JetStream consumer stopped: ${errorMessage(e)}`);
-    });
+    if (durable !== undefined) {
+      const consumer = await this.js.consumers.get(STREAM, durable);
+      this.messages = await consumer.consume({ expires: 5000, idle_heartbeat: 1000 });
+      void (async () => {
+        for await (const m of this.messages!) this.handle(m);
+      })().catch((e: unknown) => {
+        if (!this.closed) this.opts.log(`JetStream consumer stopped: ${errorMessage(e)}`);
+      });
+    }
     // Commands kept before a restart go out first; then every two seconds
     // while anything is left (unref'd: it never keeps a process alive).
     void this.flush();
@@ -192,6 +219,7 @@ export class Bus implements CommandSink {
     this.flushing = true;
     try {
       await this.register(); // a new DSID (a migration, outside DDL) goes to the registry
+      if (!this.opts.commands) return;
       const commands = this.opts.outbox();
       const kept = new Set(commands.map((c) => c.id));
       for (const id of this.stored) if (!kept.has(id)) this.stored.delete(id);
@@ -297,6 +325,45 @@ export class Bus implements CommandSink {
     if (wake) {
       this.waiters.delete(command.id);
       wake();
+    }
+  }
+
+  /** Subscribes to the other nodes' events; a burst of them is one call of `remote`. */
+  private followOthers(): void {
+    const own = `nakedhtmx.events.${token(this.opts.node)}.`;
+    let queued = false;
+    this.nc.subscribe("nakedhtmx.events.>", {
+      callback: (_err, m) => {
+        if (m.subject.startsWith(own) || queued) return;
+        queued = true;
+        queueMicrotask(() => {
+          queued = false;
+          if (!this.closed) this.opts.remote?.();
+        });
+      },
+    });
+  }
+
+  /**
+   * Publishes the API text of this node's live messages (a tick's) on
+   * nakedhtmx.events.<node>.<table> ("~" for schema events), fire and forget:
+   * `{"node", "id", "event", "data"}`.
+   */
+  announce(messages: readonly TickMessage[]): void {
+    if (this.closed || !this.connected) return;
+    for (const m of messages) {
+      const event = /^event: (.*)$/m.exec(m.api)?.[1];
+      const data = /^data: (.*)$/m.exec(m.api)?.[1];
+      if (event === undefined || data === undefined) continue;
+      const body = `{"node":${JSON.stringify(this.opts.node)},"id":${m.id},"event":${
+        JSON.stringify(event)
+      },"data":${data}}`;
+      try {
+        this.nc.publish(`nakedhtmx.events.${token(this.opts.node)}.${token(m.table)}`, body);
+      } catch (e) {
+        this.opts.log(`publishing an event: ${errorMessage(e)}`);
+        return;
+      }
     }
   }
 

@@ -686,9 +686,9 @@ test("library: bad options and unsupported modes are typed errors", async () => 
     "jetstream without nats",
   );
   await throws(
-    () => createNakedhtmx(rt, { db: freshPath(), nats: "nats://x" }),
-    code("NOT_SUPPORTED"),
-    "nats in direct mode",
+    () => createNakedhtmx(rt, { db: freshPath(), nats: "nats://127.0.0.1:1" }),
+    code("NATS"),
+    "nats unreachable",
   );
   await throws(
     () => createNakedhtmx(rt, { db: freshPath(), config: join(tmp, "missing.json") }),

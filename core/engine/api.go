@@ -28,6 +28,8 @@ func (c *ctx) routeAPI(segs, raw []string) *protocol.Response {
 		return c.migration()
 	case len(segs) == 1 && segs[0] == "commands":
 		return c.commandSchemas()
+	case len(segs) == 2 && segs[0] == "commands":
+		return c.commandStatus(segs[1])
 	case len(segs) == 1 && segs[0] == "schema":
 		if !get {
 			return c.methodNotAllowed("GET")

@@ -23,6 +23,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/config"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/render"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
@@ -59,6 +60,7 @@ type commandResult struct {
 	Current json.RawMessage  `json:"current,omitempty"` // 409: the row as it was
 	Errors  []map[string]any `json:"errors,omitempty"`  // 422
 	Message string           `json:"message,omitempty"`
+	Table   string           `json:"table,omitempty"` // the command's table ("" for a migration)
 }
 
 // jetstream reports whether writes become commands on this request: in
@@ -197,7 +199,7 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 	c.inTx = true
 	out := c.applyOne(cmd)
 	c.inTx = false
-	r := commandResult{Status: out.status, Message: out.msg}
+	r := commandResult{Status: out.status, Message: out.msg, Table: cmd.Table}
 	if out.row != nil {
 		r.Row, r.Key = jsonBody(out.row.object()), out.row.pkPath()
 	}
@@ -405,4 +407,67 @@ func commandEnvelope(title, op string) *schema.Object {
 			"op", newObj("const", op),
 		),
 		"additionalProperties", false)
+}
+
+// commandState is where one of this node's commands stands: applied or
+// rejected (with what it came to), pending (still in the outbox), or unknown.
+func (c *ctx) commandState(id string) (state string, r commandResult, cmd *protocol.Command) {
+	if rs, err := c.e.db.Query(`SELECT result FROM "_nakedhtmx_commands" WHERE id = ?`, id); err == nil && len(rs.Values) == 1 {
+		if json.Unmarshal([]byte(sqldb.Text(rs.Values[0][0])), &r) == nil {
+			if r.Status >= 300 {
+				return "rejected", r, nil
+			}
+			return "applied", r, nil
+		}
+	}
+	if rs, err := c.e.db.Query(`SELECT command FROM "_nakedhtmx_outbox" WHERE id = ?`, id); err == nil && len(rs.Values) == 1 {
+		var kept protocol.Command
+		if json.Unmarshal([]byte(sqldb.Text(rs.Values[0][0])), &kept) == nil {
+			return "pending", r, &kept
+		}
+	}
+	return "", r, nil
+}
+
+// commandStatus answers GET /api/commands/ID and GET /commands/ID: how a
+// write that became a command resolved, so that a pending one (202) is
+// followed to applied or refused, visibly.
+func (c *ctx) commandStatus(id string) *protocol.Response {
+	if c.req.Method != "GET" && c.req.Method != "HEAD" {
+		return c.methodNotAllowed("GET")
+	}
+	return c.commandAnswer(id)
+}
+
+// commandAnswer is commandStatus for any request: also the page a pending
+// form post answers with, which then follows its command.
+func (c *ctx) commandAnswer(id string) *protocol.Response {
+	state, r, _ := c.commandState(id)
+	if state == "" {
+		return c.fail(404, "no command "+id+" on this node")
+	}
+	if c.api {
+		return c.jsonAnswer(200, "command", id, "state", state, "result", r)
+	}
+	data := struct {
+		page
+		ID, State, Message, Href, Poll string
+		Errors                         []fieldError
+	}{page: c.page("Your change"), ID: id, State: state, Message: r.Message,
+		Poll: c.e.opts.BasePath + "/commands/" + EncodeComponent(id)}
+	for _, e := range r.Errors {
+		p, _ := e["path"].(string)
+		m, _ := e["message"].(string)
+		data.Errors = append(data.Errors, fieldError{Path: p, Message: m})
+	}
+	if state == "rejected" && data.Message == "" && len(data.Errors) > 0 {
+		data.Message = "the data is not valid for this table"
+	}
+	if state == "applied" && r.Key != "" && r.Status != 204 && c.table(r.Table) != nil {
+		data.Href = c.tableURL(r.Table) + "/r/" + r.Key
+	}
+	if c.hx {
+		return html(200, render.Page("command-status", data))
+	}
+	return html(200, render.Page("command", data))
 }

@@ -355,3 +355,49 @@ func TestCommandSchemasDescribeCommands(t *testing.T) {
 		t.Error("a command with another op validates")
 	}
 }
+
+// A pending write is followed to its end: GET /api/commands/ID and the page
+// /commands/ID say pending, then applied (with a link to the row) or
+// refused (with why).
+func TestCommandStatus(t *testing.T) {
+	a := newNode(t, "a")
+	status := func(id string, html bool) *protocol.Response {
+		h := map[string]string{"host": "localhost", "accept": "application/json"}
+		path := "/api/commands/" + id
+		if html {
+			h["accept"], path = "text/html", "/commands/"+id
+		}
+		return a.e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: path, Headers: h}})
+	}
+	cur := do(t, a.e, "GET", "/api/tables/todos/rows/1", "")
+	var row struct{ Version string }
+	json.Unmarshal(cur.Body, &row)
+	first := do(t, a.e, "PATCH", "/api/tables/todos/rows/1", fmt.Sprintf(`{"done": true, "_version": %q}`, row.Version)).Command
+	second := do(t, a.e, "PATCH", "/api/tables/todos/rows/1", fmt.Sprintf(`{"title": "Other", "_version": %q}`, row.Version)).Command
+	if first == nil || second == nil {
+		t.Fatal("no commands")
+	}
+	if r := status(first.ID, false); r.Status != 200 || !strings.Contains(string(r.Body), `"state":"pending"`) {
+		t.Fatalf("before: %d %s", r.Status, r.Body)
+	}
+	if r := status(first.ID, true); !strings.Contains(string(r.Body), `hx-trigger="every 1s"`) || !strings.Contains(string(r.Body), "on its way") {
+		t.Fatalf("the pending page does not follow its command: %s", r.Body)
+	}
+	a.e.Apply(first, 1)
+	a.e.Apply(second, 2)
+	if r := status(first.ID, false); !strings.Contains(string(r.Body), `"state":"applied"`) {
+		t.Fatalf("applied: %s", r.Body)
+	}
+	if r := status(first.ID, true); !strings.Contains(string(r.Body), "was applied") || !strings.Contains(string(r.Body), `href="/t/todos/r/1"`) || strings.Contains(string(r.Body), "every 1s") {
+		t.Fatalf("the applied page: %s", r.Body)
+	}
+	if r := status(second.ID, false); !strings.Contains(string(r.Body), `"state":"rejected"`) || !strings.Contains(string(r.Body), "changed by someone else") {
+		t.Fatalf("rejected: %s", r.Body)
+	}
+	if r := status(second.ID, true); !strings.Contains(string(r.Body), "was refused: the row was changed by someone else") {
+		t.Fatalf("the refused page: %s", r.Body)
+	}
+	if r := status("nope", false); r.Status != 404 {
+		t.Fatalf("unknown command: %d", r.Status)
+	}
+}

@@ -267,10 +267,12 @@ func (e *Engine) Handle(req *protocol.Request) (res *protocol.Response) {
 		res = c.jsonAnswer(202, "command", c.command.ID, "status", "pending")
 		res.Command = c.command
 	case c.pending != "":
-		if c.api {
+		if c.api || !wantsHTML(req) {
 			res = c.jsonAnswer(202, "command", c.pending, "status", "pending")
 		} else {
-			res = c.fail(202, "Your change is on its way: it shows here once this server has applied it (command "+c.pending+").")
+			// A page that follows the command until it is applied or refused.
+			res = c.commandAnswer(c.pending)
+			res.Status = 202
 		}
 	}
 	return res

@@ -117,6 +117,9 @@ func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {
 		}
 		return c.index()
 	}
+	if segs[0] == "commands" && len(segs) == 2 {
+		return c.commandStatus(segs[1])
+	}
 	if segs[0] != "t" || len(segs) < 2 {
 		return c.fail(404, "no such page")
 	}

@@ -511,13 +511,18 @@ function liveTests(ctx: LiveCtx): Test[] {
   test("a stalled SSE client does not hold back a fast one (2000 writes)", async () => {
     // Two clients that never read (an /api/events and a page stream of wide
     // rows, ~8 KB an event), two that read; 2000 outside writes at a steady
-    // pace. The readers get every event on their one connection.
+    // pace. The readers get every event, in order and on time. A reader is
+    // allowed to resume by Last-Event-ID as EventSource does: on a loaded
+    // machine even a reading client can fall 1 MiB behind and be closed,
+    // which is the contract, not a failure; the count of resumes is printed.
     const N = 2000;
     const body = "w".repeat(4000);
     const stalledApi = await StalledClient.open(ctx.base, "/api/events");
     const stalledPage = await StalledClient.open(ctx.base, "/t/wide/live");
-    const fast = await ctx.stream("/api/events?table=wide");
-    const fastPage = await ctx.stream("/t/wide/live");
+    const fastR = await ResumingSSE.open(ctx.base, "/api/events?table=wide");
+    const fastPageR = await ResumingSSE.open(ctx.base, `/t/wide/live?after=${ctx.all.lastId() || "0"}`);
+    const fast = fastR.all;
+    const fastPage = fastPageR.all;
     const mark = ctx.all.events.length;
     const t0 = performance.now();
     const ins = ctx.out.prepare(`INSERT INTO wide (id, body) VALUES (?, ?)`);
@@ -555,8 +560,11 @@ function liveTests(ctx: LiveCtx): Test[] {
     eq(sp.events.map((e) => e.id), pageIds.slice(0, sp.events.length), "the stalled page client's events are a prefix, no gap");
     stalledApi.close();
     stalledPage.close();
-    fast.close();
-    fastPage.close();
+    fastR.close();
+    fastPageR.close();
+    if (values.verbose || fastR.reconnects + fastPageR.reconnects > 0) {
+      console.log(`        reading clients resumed ${fastR.reconnects} (api) and ${fastPageR.reconnects} (page) time(s)`);
+    }
     if (values.verbose) {
       console.log(`        ${N} writes in ${writeMs.toFixed(0)} ms; fast clients had all after ${gotMs.toFixed(0)} ms; ` +
         `stalled api client: ${sa.events.length} events, ${sa.closed ? "dropped" : "open"}; ` +

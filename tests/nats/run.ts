@@ -277,6 +277,23 @@ const tests: Test[] = [
         await list.screenshot({ path: join(resultsDir(), `nats-${n.host}-list.png`) });
       }
       await converged("after the screens' migration");
+      // A form posted while NATS is down: the page says pending, follows its
+      // command, and says applied once the cluster is back.
+      const { n, form } = pages[0]!;
+      await form.goto(new URL("/t/todos/new", url(n)).href);
+      await form.locator('#record [name="title"]').fill("posted during an outage");
+      await stopNats();
+      try {
+        await sleep(300);
+        await form.getByRole("button", { name: "Create" }).click();
+        await form.locator("#command").getByText("on its way").waitFor({ timeout: 10000 });
+        await form.screenshot({ path: join(resultsDir(), `nats-${n.host}-pending.png`) });
+      } finally {
+        await startNats();
+      }
+      await form.locator("#command").getByText("was applied").waitFor({ timeout: 20000 });
+      await form.screenshot({ path: join(resultsDir(), `nats-${n.host}-applied.png`) });
+      await converged("after the pending form");
     },
   },
   {

@@ -95,6 +95,10 @@ type Bus struct {
 
 	registered  string // the DSID last written to the registry
 	configWatch jetstream.KeyWatcher
+	configKV    jetstream.KeyValue
+	configMu    sync.Mutex // one config applied at a time, in order
+	configRev   uint64     // the last config revision applied
+	configGone  bool       // the config key was deleted (the defaults apply)
 	events      *nats.Subscription
 	remoteKick  chan struct{}
 }
@@ -326,7 +330,7 @@ func (b *Bus) watchConfig(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("watching the config: %w", err)
 	}
-	b.configWatch = w
+	b.configWatch, b.configKV = w, kv
 	go func() {
 		for e := range w.Updates() {
 			if e == nil {
@@ -336,14 +340,53 @@ func (b *Bus) watchConfig(ctx context.Context) error {
 			if e.Operation() == jetstream.KeyValuePut {
 				raw = e.Value()
 			}
-			if err := b.opts.Config(raw); err != nil {
-				b.opts.Log("nakedhtmx: config revision %d in %s not applied, keeping the previous one: %v", e.Revision(), ConfigBucket, err)
-			} else {
-				b.opts.Log("nakedhtmx: config revision %d from %s applied", e.Revision(), ConfigBucket)
-			}
+			b.applyConfig(e.Revision(), e.Operation() != jetstream.KeyValuePut, raw)
 		}
 	}()
 	return nil
+}
+
+// pollConfig is the watcher's safety net: a watcher can stall for a while
+// after NATS restarts, so the flusher also reads the config's current
+// revision every round and applies it when it is newer than the last one.
+func (b *Bus) pollConfig(ctx context.Context) {
+	if b.configKV == nil {
+		return
+	}
+	e, err := b.configKV.Get(ctx, ConfigKey)
+	switch {
+	case err == nil:
+		b.applyConfig(e.Revision(), false, e.Value())
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+		b.mu.Lock()
+		gone := b.configGone
+		b.mu.Unlock()
+		if !gone {
+			b.applyConfig(0, true, nil)
+		}
+	}
+}
+
+// applyConfig applies one version of the config once: a revision at or
+// below the last one applied is skipped (the watcher and the poll both see it).
+func (b *Bus) applyConfig(rev uint64, deleted bool, raw json.RawMessage) {
+	b.configMu.Lock()
+	defer b.configMu.Unlock()
+	b.mu.Lock()
+	if (rev != 0 && rev <= b.configRev) || (deleted && b.configGone) {
+		b.mu.Unlock()
+		return
+	}
+	if rev != 0 {
+		b.configRev = rev
+	}
+	b.configGone = deleted
+	b.mu.Unlock()
+	if err := b.opts.Config(raw); err != nil {
+		b.opts.Log("nakedhtmx: config revision %d in %s not applied, keeping the previous one: %v", rev, ConfigBucket, err)
+	} else {
+		b.opts.Log("nakedhtmx: config revision %d from %s applied", rev, ConfigBucket)
+	}
 }
 
 // register writes the current schema version to the registry and names it
@@ -402,6 +445,7 @@ func (b *Bus) flusher() {
 			continue
 		}
 		b.register(context.Background()) // a new DSID (a migration, outside DDL) goes to the registry
+		b.pollConfig(context.Background())
 		if !b.opts.Commands {
 			continue
 		}

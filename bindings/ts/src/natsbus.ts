@@ -121,6 +121,12 @@ export class Bus implements CommandSink {
   /** The DSID last written to the registry. */
   private registered = "";
   private configWatch: { stop(): void } | undefined;
+  private configKV:
+    | { get(key: string): Promise<{ revision: number; operation: string; json<T>(): T } | null> }
+    | undefined;
+  /** The last config revision applied, and whether the key was deleted (the defaults apply). */
+  private configRev = 0;
+  private configGone = false;
   private messages: ConsumerMessages | undefined;
 
   private readonly opts: BusOptions;
@@ -219,6 +225,7 @@ export class Bus implements CommandSink {
     this.flushing = true;
     try {
       await this.register(); // a new DSID (a migration, outside DDL) goes to the registry
+      await this.pollConfig();
       if (!this.opts.commands) return;
       const commands = this.opts.outbox();
       const kept = new Set(commands.map((c) => c.id));
@@ -248,24 +255,43 @@ export class Bus implements CommandSink {
     }
     const updates = await kv.watch({ key: CONFIG_KEY });
     this.configWatch = updates;
+    this.configKV = kv;
     void (async () => {
-      for await (const e of updates) {
-        let next: unknown = null;
-        if (e.operation === "PUT") {
-          try {
-            next = e.json<unknown>();
-          } catch (err) {
-            this.opts.log(
-              `config revision ${e.revision} in ${CONFIG_BUCKET} is not JSON (${
-                errorMessage(err)
-              }); keeping the previous one`,
-            );
-            continue;
-          }
-        }
-        this.opts.config?.(next);
-      }
+      for await (const e of updates) this.applyConfig(e.revision, e.operation !== "PUT", e);
     })();
+  }
+
+  /**
+   * The watcher's safety net: a watcher can stall for a while after NATS
+   * restarts, so each flush also reads the config's current revision and
+   * applies it when it is newer than the last one applied.
+   */
+  private async pollConfig(): Promise<void> {
+    if (!this.configKV) return;
+    const e = await this.configKV.get(CONFIG_KEY);
+    if (e && e.operation === "PUT") this.applyConfig(e.revision, false, e);
+    else if (!this.configGone) this.applyConfig(0, true, undefined);
+  }
+
+  /** Applies one version of the config once (the watcher and the poll both see it). */
+  private applyConfig(revision: number, deleted: boolean, e: { json<T>(): T } | undefined): void {
+    if ((revision !== 0 && revision <= this.configRev) || (deleted && this.configGone)) return;
+    if (revision !== 0) this.configRev = revision;
+    this.configGone = deleted;
+    let next: unknown = null;
+    if (!deleted && e) {
+      try {
+        next = e.json<unknown>();
+      } catch (err) {
+        this.opts.log(
+          `config revision ${revision} in ${CONFIG_BUCKET} is not JSON (${
+            errorMessage(err)
+          }); keeping the previous one`,
+        );
+        return;
+      }
+    }
+    this.opts.config?.(next);
   }
 
   /**

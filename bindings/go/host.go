@@ -479,26 +479,26 @@ func (h *Host) Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult, e
 
 // Outbox lists the commands this node made and has not applied yet, oldest
 // first (nh_outbox): what its NATS side publishes.
-func (h *Host) Outbox() ([]protocol.Command, error) {
+func (h *Host) Outbox() (protocol.Outbox, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ctx := context.Background()
 	if err := h.ready(ctx); err != nil {
-		return nil, err
+		return protocol.Outbox{}, err
 	}
 	r, err := h.inst.outbox.Call(ctx)
 	if err != nil {
-		return nil, h.trapped(ctx, "nh_outbox", err)
+		return protocol.Outbox{}, h.trapped(ctx, "nh_outbox", err)
 	}
 	out, err := h.take(ctx, r[0])
 	if err != nil {
-		return nil, err
+		return protocol.Outbox{}, err
 	}
 	var res protocol.Outbox
 	if err := json.Unmarshal(out, &res); err != nil {
-		return nil, fmt.Errorf("core outbox %.100q: %w", out, err)
+		return res, fmt.Errorf("core outbox %.100q: %w", out, err)
 	}
-	return res.Commands, nil
+	return res, nil
 }
 
 // EndStreams ends every event stream ServeHTTP holds open and stops its

@@ -104,9 +104,14 @@ func (c *ctx) keep(cmd *protocol.Command) *outcome {
 }
 
 // Outbox lists the commands this node made that it has not applied yet, in
-// the order it made them: the host publishes them (PROTOCOL.md, "Commands").
-func (e *Engine) Outbox() []protocol.Command {
-	out := []protocol.Command{}
+// the order it made them (the host publishes them), and the stream sequence
+// of the last command applied here (PROTOCOL.md, "Commands").
+func (e *Engine) Outbox() protocol.Outbox {
+	out := protocol.Outbox{Commands: []protocol.Command{}}
+	if rs, err := e.db.Query(`SELECT seq FROM "_nakedhtmx_projection" WHERE id = 1`); err == nil && len(rs.Values) == 1 {
+		n, _ := sqldb.Int(rs.Values[0][0])
+		out.Applied = uint64(n)
+	}
 	rs, err := e.db.Query(`SELECT command FROM "_nakedhtmx_outbox" ORDER BY n`)
 	if err != nil {
 		return out // no outbox table yet: nothing was ever kept
@@ -114,7 +119,7 @@ func (e *Engine) Outbox() []protocol.Command {
 	for _, r := range rs.Values {
 		var cmd protocol.Command
 		if json.Unmarshal([]byte(sqldb.Text(r[0])), &cmd) == nil {
-			out = append(out, cmd)
+			out.Commands = append(out.Commands, cmd)
 		}
 	}
 	return out

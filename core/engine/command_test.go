@@ -75,7 +75,7 @@ func (s *stream) write(t *testing.T, origin *node, all []*node, method, path, bo
 	if first.Status != 202 {
 		t.Fatalf("%s %s: a command answers 202 until applied, got %d", method, path, first.Status)
 	}
-	if out := origin.e.Outbox(); len(out) == 0 || out[len(out)-1].ID != first.Command.ID {
+	if out := origin.e.Outbox().Commands; len(out) == 0 || out[len(out)-1].ID != first.Command.ID {
 		t.Fatalf("the command is not kept in the origin's outbox: %+v", out)
 	}
 	s.cmds = append(s.cmds, first.Command)
@@ -87,7 +87,10 @@ func (s *stream) write(t *testing.T, origin *node, all []*node, method, path, bo
 		}
 	}
 	for _, n := range all {
-		for _, kept := range n.e.Outbox() {
+		if got := n.e.Outbox().Applied; got != seq {
+			t.Fatalf("the applied sequence is %d, want %d", got, seq)
+		}
+		for _, kept := range n.e.Outbox().Commands {
 			if kept.ID == first.Command.ID {
 				t.Fatalf("an applied command is still in an outbox")
 			}

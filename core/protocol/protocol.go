@@ -58,6 +58,10 @@ type Command struct {
 // applied yet, oldest first; the host publishes them.
 type Outbox struct {
 	Commands []Command `json:"commands"`
+	// Applied is the stream sequence of the last command applied here: a
+	// node starts its consumer after it (its file may be older than the
+	// consumer thinks, restored from a backup).
+	Applied uint64 `json:"applied"`
 }
 
 // Subject is where a command on this table with this operation is published

@@ -42,7 +42,7 @@ type Backend interface {
 	// Apply runs one command from the stream (--write jetstream); Outbox
 	// lists the commands this node made and has not applied yet.
 	Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult, error)
-	Outbox() ([]protocol.Command, error)
+	Outbox() (protocol.Outbox, error)
 	// Close closes the database.
 	Close() error
 }

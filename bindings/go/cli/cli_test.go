@@ -145,7 +145,7 @@ func (f *fake) SetConfig(raw json.RawMessage) error {
 
 func (f *fake) DSID() string { return "1-x" }
 
-func (f *fake) Outbox() ([]protocol.Command, error) { return nil, nil }
+func (f *fake) Outbox() (protocol.Outbox, error) { return protocol.Outbox{}, nil }
 
 func (f *fake) Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult, error) {
 	return protocol.ApplyResult{ID: cmd.ID, Seq: seq, Status: 500, Error: "the fake applies nothing"}, nil

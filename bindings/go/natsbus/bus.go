@@ -46,7 +46,7 @@ const Registry = "nakedhtmx-schemas"
 // lists the commands it made and has not applied yet (its outbox).
 type Applier interface {
 	Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult, error)
-	Outbox() ([]protocol.Command, error)
+	Outbox() (protocol.Outbox, error)
 }
 
 // Options configure a Bus.
@@ -283,8 +283,28 @@ func (b *Bus) openCommands(ctx context.Context) error {
 	if _, err := b.js.CreateOrUpdateStream(ctx, streamConfig); err != nil {
 		return fmt.Errorf("JetStream stream %s: %w", Stream, err)
 	}
-	cons, err := b.js.CreateOrUpdateConsumer(ctx, Stream, jetstream.ConsumerConfig{
-		Durable:       "nakedhtmx-" + protocol.Token(o.Node),
+	// The node's file says where it stands: a consumer that is further on
+	// (the file was restored from a backup, or is new) starts again after
+	// the file's own sequence; an older one redelivers what the core skips.
+	box, err := o.Applier.Outbox()
+	if err != nil {
+		return fmt.Errorf("reading the applied sequence: %w", err)
+	}
+	durable := "nakedhtmx-" + protocol.Token(o.Node)
+	var cons jetstream.Consumer
+	if c, err := b.js.Consumer(ctx, Stream, durable); err == nil {
+		if info := c.CachedInfo(); info != nil && info.AckFloor.Stream > box.Applied {
+			o.Log("nakedhtmx: this node's file is at stream sequence %d, its consumer at %d: starting again from %d",
+				box.Applied, info.AckFloor.Stream, box.Applied+1)
+			if err := b.js.DeleteConsumer(ctx, Stream, durable); err != nil {
+				return fmt.Errorf("JetStream consumer: %w", err)
+			}
+		} else {
+			cons = c
+		}
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable:       durable,
 		Description:   "node " + o.Node + " applies every command in order",
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -293,7 +313,13 @@ func (b *Bus) openCommands(ctx context.Context) error {
 		// server redelivers; redelivery is harmless (the core skips what it
 		// applied), a long wait is not.
 		AckWait: 5 * time.Second,
-	})
+	}
+	if box.Applied > 0 {
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, box.Applied+1
+	}
+	if cons == nil {
+		cons, err = b.js.CreateConsumer(ctx, Stream, cfg)
+	}
 	if err != nil {
 		return fmt.Errorf("JetStream consumer: %w", err)
 	}
@@ -449,7 +475,8 @@ func (b *Bus) flusher() {
 		if !b.opts.Commands {
 			continue
 		}
-		cmds, err := b.opts.Applier.Outbox()
+		box, err := b.opts.Applier.Outbox()
+		cmds := box.Commands
 		if err != nil {
 			b.opts.Log("nakedhtmx: reading the outbox: %v", err)
 			continue

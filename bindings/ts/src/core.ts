@@ -281,12 +281,12 @@ export class Core implements CoreHandler {
     return decodeFrame<ResponseHead>(out);
   }
 
-  /** nh_outbox: the commands this node made and has not applied yet, oldest first. */
-  outbox(): Command[] {
+  /** nh_outbox: the commands this node made and has not applied yet (oldest first), and the last sequence applied. */
+  outbox(): { commands: Command[]; applied: number } {
     if (!this.ex) this.recover();
     const ex = this.exports();
     const out = this.guard("nh_outbox", () => this.take(ex.nh_outbox()));
-    return (JSON.parse(utf8Decoder.decode(out)) as { commands: Command[] }).commands;
+    return JSON.parse(utf8Decoder.decode(out)) as { commands: Command[]; applied: number };
   }
 
   /** nh_apply: runs one command from the stream with its stream sequence. */

@@ -23,8 +23,8 @@ export interface BusOptions {
   node: string;
   /** This node's core: runs one command from the stream. */
   apply(command: Command, seq: number): ApplyResult;
-  /** The commands this node made and has not applied yet, oldest first. */
-  outbox(): Command[];
+  /** The commands this node made and has not applied yet (oldest first), and the last stream sequence applied. */
+  outbox(): { commands: Command[]; applied: number };
   /** Called after each command is applied (the host ticks its live hub). */
   applied?(result: ApplyResult): void;
   /** How long a request waits for its own command (default 5 s). */
@@ -165,17 +165,31 @@ export class Bus implements CommandSink {
       await ensureStream(nc);
       const jsm = await jetstreamManager(nc);
       const durable = `nakedhtmx-${token(opts.node)}`;
-      const consumer = {
-        durable_name: durable,
-        description: `node ${opts.node} applies every command in order`,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        max_ack_pending: 1, // in order, one at a time: the projection is a single sequence
-        ack_wait: 5e9, // an ack lost in an outage must not hold the stream back long
-      };
-      await jsm.consumers.add(STREAM, consumer).catch(async () =>
-        await jsm.consumers.update(STREAM, durable, consumer)
-      );
+      // The node's file says where it stands: a consumer that is further on
+      // (the file was restored from a backup, or is new) starts again after
+      // the file's own sequence; an older one redelivers what the core skips.
+      const applied = opts.outbox().applied;
+      const existing = await jsm.consumers.info(STREAM, durable).catch(() => null);
+      if (existing && existing.ack_floor.stream_seq > applied) {
+        opts.log(
+          `this node's file is at stream sequence ${applied}, its consumer at ${existing.ack_floor.stream_seq}: starting again from ${
+            applied + 1
+          }`,
+        );
+        await jsm.consumers.delete(STREAM, durable);
+      }
+      if (!existing || existing.ack_floor.stream_seq > applied) {
+        await jsm.consumers.add(STREAM, {
+          durable_name: durable,
+          description: `node ${opts.node} applies every command in order`,
+          ack_policy: AckPolicy.Explicit,
+          ...(applied > 0
+            ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: applied + 1 }
+            : { deliver_policy: DeliverPolicy.All }),
+          max_ack_pending: 1, // in order, one at a time: the projection is a single sequence
+          ack_wait: 5e9, // an ack lost in an outage must not hold the stream back long
+        });
+      }
       await bus.start(durable);
       return bus;
     } catch (e) {
@@ -227,7 +241,7 @@ export class Bus implements CommandSink {
       await this.register(); // a new DSID (a migration, outside DDL) goes to the registry
       await this.pollConfig();
       if (!this.opts.commands) return;
-      const commands = this.opts.outbox();
+      const commands = this.opts.outbox().commands;
       const kept = new Set(commands.map((c) => c.id));
       for (const id of this.stored) if (!kept.has(id)) this.stored.delete(id);
       for (const c of commands) {

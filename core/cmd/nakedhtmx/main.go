@@ -86,11 +86,11 @@ func (n *native) Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult,
 }
 
 // Outbox lists the commands this node has not applied yet, under the lock.
-func (n *native) Outbox() ([]protocol.Command, error) {
+func (n *native) Outbox() (protocol.Outbox, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
-		return nil, fmt.Errorf("nakedhtmx: the database is closed")
+		return protocol.Outbox{}, fmt.Errorf("nakedhtmx: the database is closed")
 	}
 	return n.eng.Outbox(), nil
 }

@@ -196,7 +196,7 @@ func nhOutbox() uint64 {
 	if eng == nil {
 		return give([]byte(`{"commands":[]}`))
 	}
-	return give(mustJSON(protocol.Outbox{Commands: eng.Outbox()}))
+	return give(mustJSON(eng.Outbox()))
 }
 
 //go:wasmexport nh_tick

@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { faultTests } from "./faults.ts";
 import { Ctx, mainTests, globalTests, cliTests } from "./cases.ts";
 import { chinookTests } from "./chinook.ts";
 import { buildFixture, copyChinook, chinookPath } from "./fixture.ts";
@@ -105,6 +106,7 @@ async function runHost(host: HostName): Promise<boolean> {
         }
       }
     }
+    results.push(...await runTests(only(faultTests(hc, tmp, running)), log));
   } finally {
     mkdirSync(values.answers!, { recursive: true });
     const out: Record<string, Recorded> = Object.fromEntries(rec.answers);

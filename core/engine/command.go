@@ -12,8 +12,6 @@ package engine
 // have (read-your-writes). PROTOCOL.md, "Commands", has the host's side.
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -54,30 +52,36 @@ CREATE TABLE IF NOT EXISTS "_nakedhtmx_outbox" (
 // commandResult is what a command came to, as stored and as read back to
 // answer the request that made it.
 type commandResult struct {
-	Status  int              `json:"status"`
-	Row     json.RawMessage  `json:"row,omitempty"`     // the row written (or deleted)
-	Key     string           `json:"key,omitempty"`     // and its key, as one path segment
-	Current json.RawMessage  `json:"current,omitempty"` // 409: the row as it was
-	Errors  []map[string]any `json:"errors,omitempty"`  // 422
-	Message string           `json:"message,omitempty"`
-	Table   string           `json:"table,omitempty"` // the command's table ("" for a migration)
+	Status  int             `json:"status"`
+	Row     json.RawMessage `json:"row,omitempty"`     // the row written (or deleted)
+	Key     string          `json:"key,omitempty"`     // and its key, as one path segment
+	Current json.RawMessage `json:"current,omitempty"` // 409: the row as it was
+	Errors  []fieldError    `json:"errors,omitempty"`  // 422
+	Message string          `json:"message,omitempty"`
+	Table   string          `json:"table,omitempty"` // the command's table ("" for a migration)
 }
 
 // jetstream reports whether writes become commands on this request: in
 // jetstream mode, and not while applying one.
 func (c *ctx) jetstream() bool { return c.e.opts.WriteMode == "jetstream" && !c.applying }
 
-// newCommand turns a checked write into the command the host publishes.
-func (c *ctx) newCommand(t *model.Table, op string, key []any, values map[string]any, version string) *outcome {
-	var id [16]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return failed(500, "no randomness for a command id: "+err.Error())
-	}
-	cmd := protocol.Command{ID: hex.EncodeToString(id[:]), Node: c.e.opts.Node, DSID: c.st.dsid, Table: t.Name,
-		Op: op, Values: values, Version: version}
+// writeCommand turns a checked write into the command the host publishes.
+func (c *ctx) writeCommand(t *model.Table, op string, key []any, values map[string]any, version string) *outcome {
+	cmd := protocol.Command{DSID: c.st.dsid, Table: t.Name, Op: op, Values: values, Version: version}
 	if key != nil {
 		cmd.Key = keyPath(key)
 	}
+	return c.newCommand(cmd)
+}
+
+// newCommand names a command (id, this node), keeps it in the outbox and
+// answers 202 with it.
+func (c *ctx) newCommand(cmd protocol.Command) *outcome {
+	id, err := protocol.NewCommandID()
+	if err != nil {
+		return failed(500, err.Error())
+	}
+	cmd.ID, cmd.Node = id, c.e.opts.Node
 	if bad := c.keep(&cmd); bad != nil {
 		return bad
 	}
@@ -107,11 +111,7 @@ func (c *ctx) keep(cmd *protocol.Command) *outcome {
 // the order it made them (the host publishes them), and the stream sequence
 // of the last command applied here (PROTOCOL.md, "Commands").
 func (e *Engine) Outbox() protocol.Outbox {
-	out := protocol.Outbox{Commands: []protocol.Command{}}
-	if rs, err := e.db.Query(`SELECT seq FROM "_nakedhtmx_projection" WHERE id = 1`); err == nil && len(rs.Values) == 1 {
-		n, _ := sqldb.Int(rs.Values[0][0])
-		out.Applied = uint64(n)
-	}
+	out := protocol.Outbox{Commands: []protocol.Command{}, Applied: e.appliedSeq()}
 	rs, err := e.db.Query(`SELECT command FROM "_nakedhtmx_outbox" ORDER BY n`)
 	if err != nil {
 		return out // no outbox table yet: nothing was ever kept
@@ -125,24 +125,50 @@ func (e *Engine) Outbox() protocol.Outbox {
 	return out
 }
 
-// pendingResult answers a request the host asks again about (RequestHead.
+// appliedSeq is the stream sequence of the last command applied here (0:
+// none yet).
+func (e *Engine) appliedSeq() uint64 {
+	rs, err := e.db.Query(`SELECT seq FROM "_nakedhtmx_projection" WHERE id = 1`)
+	if err != nil || len(rs.Values) != 1 {
+		return 0
+	}
+	n, _ := sqldb.Int(rs.Values[0][0])
+	return uint64(n)
+}
+
+// storedResult reads what a command came to on this node; ok is false while
+// it has not been applied here.
+func (c *ctx) storedResult(id string) (r commandResult, ok bool, err error) {
+	rs, err := c.e.db.Query(`SELECT result FROM "_nakedhtmx_commands" WHERE id = ?`, id)
+	if err != nil {
+		if strings.Contains(err.Error(), "no such table") {
+			return r, false, nil // no command was ever applied here
+		}
+		return r, false, err
+	}
+	if len(rs.Values) == 0 {
+		return r, false, nil
+	}
+	if err := json.Unmarshal([]byte(sqldb.Text(rs.Values[0][0])), &r); err != nil {
+		return r, false, fmt.Errorf("stored result of command %s: %w", id, err)
+	}
+	return r, true, nil
+}
+
+// commandOutcome answers a request the host asks again about (RequestHead.
 // Command): the stored result of that command, or 202 while this node has
 // not applied it yet.
 func (c *ctx) commandOutcome(t *model.Table) *outcome {
 	id := c.req.Command
-	rs, err := c.e.db.Query(`SELECT result FROM "_nakedhtmx_commands" WHERE id = ?`, id)
-	if err != nil && !strings.Contains(err.Error(), "no such table") {
+	r, ok, err := c.storedResult(id)
+	if err != nil {
 		return c.dbFailure(err)
 	}
-	if err != nil || len(rs.Values) == 0 {
+	if !ok {
 		c.pending = id
 		return &outcome{status: 202, msg: "command " + id + " is not applied yet", pending: id}
 	}
-	var r commandResult
-	if err := json.Unmarshal([]byte(sqldb.Text(rs.Values[0][0])), &r); err != nil {
-		return failed(500, "stored result of command "+id+": "+err.Error())
-	}
-	out := &outcome{status: r.Status, msg: r.Message}
+	out := &outcome{status: r.Status, msg: r.Message, errs: r.Errors}
 	if t == nil {
 		return out // a migration: no row
 	}
@@ -153,11 +179,6 @@ func (c *ctx) commandOutcome(t *model.Table) *outcome {
 	if r.Current != nil {
 		out.current = rowFromJSON(t, string(r.Current), key)
 	}
-	for _, e := range r.Errors {
-		p, _ := e["path"].(string)
-		m, _ := e["message"].(string)
-		out.errs = append(out.errs, fieldError{Path: p, Message: m})
-	}
 	return out
 }
 
@@ -166,19 +187,21 @@ func (c *ctx) commandOutcome(t *model.Table) *outcome {
 // last one applied is skipped: the stream redelivered it.
 func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyResult) {
 	res = protocol.ApplyResult{ID: cmd.ID, Seq: seq}
-	if err := e.refresh(false); err != nil {
-		res.Status, res.Error = 503, "cannot read the database schema: "+err.Error()
-		return res
-	}
-	if err := e.db.Script(commandsSQL); err != nil {
+	// The database could not take it now: the host tries again later.
+	unavailable := func(err error) protocol.ApplyResult {
 		res.Status, res.Error = 503, err.Error()
 		return res
+	}
+	if err := e.refresh(false); err != nil {
+		return unavailable(fmt.Errorf("cannot read the database schema: %w", err))
+	}
+	if err := e.db.Script(commandsSQL); err != nil {
+		return unavailable(err)
 	}
 	c := newCtx(e, &protocol.Request{})
 	c.applying = true
 	if _, err := e.db.Exec("BEGIN IMMEDIATE"); err != nil {
-		res.Status, res.Error = 503, err.Error()
-		return res
+		return unavailable(err)
 	}
 	done := false
 	defer func() {
@@ -186,52 +209,38 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 			e.db.Exec("ROLLBACK")
 		}
 	}()
-	rs, err := e.db.Query(`SELECT seq FROM "_nakedhtmx_projection" WHERE id = 1`)
-	if err != nil {
-		res.Status, res.Error = 503, err.Error()
-		return res
-	}
-	if len(rs.Values) == 1 {
-		if last, _ := sqldb.Int(rs.Values[0][0]); uint64(last) >= seq {
-			res.Skipped = true
-			if rs, err := e.db.Query(`SELECT status FROM "_nakedhtmx_commands" WHERE id = ?`, cmd.ID); err == nil && len(rs.Values) == 1 {
-				st, _ := sqldb.Int(rs.Values[0][0])
-				res.Status = int(st)
-			}
-			return res
+	if e.appliedSeq() >= seq {
+		res.Skipped = true
+		if r, ok, _ := c.storedResult(cmd.ID); ok {
+			res.Status = r.Status
 		}
+		return res
 	}
 	c.inTx = true
 	out := c.applyOne(cmd)
 	c.inTx = false
-	r := commandResult{Status: out.status, Message: out.msg, Table: cmd.Table}
+	r := commandResult{Status: out.status, Message: out.msg, Table: cmd.Table, Errors: out.errs}
 	if out.row != nil {
 		r.Row, r.Key = jsonBody(out.row.object()), out.row.pkPath()
 	}
 	if out.current != nil {
 		r.Current, r.Key = jsonBody(out.current.object()), out.current.pkPath()
 	}
-	for _, fe := range out.errs {
-		r.Errors = append(r.Errors, map[string]any{"path": fe.Path, "message": fe.Message})
-	}
 	body, _ := json.Marshal(r)
-	if _, err := e.db.Exec(`INSERT INTO "_nakedhtmx_projection" (id, seq) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq`, int64(seq)); err != nil {
-		res.Status, res.Error = 503, err.Error()
-		return res
-	}
-	if _, err := e.db.Exec(`INSERT OR REPLACE INTO "_nakedhtmx_commands" (id, seq, status, result) VALUES (?, ?, ?, ?)`,
-		cmd.ID, int64(seq), int64(out.status), string(body)); err != nil {
-		res.Status, res.Error = 503, err.Error()
-		return res
-	}
-	if _, err := e.db.Exec(`DELETE FROM "_nakedhtmx_outbox" WHERE id = ?`, cmd.ID); err != nil {
-		res.Status, res.Error = 503, err.Error()
-		return res
-	}
-	if _, err := e.db.Exec("COMMIT"); err != nil {
-		res.Status, res.Error = 503, err.Error()
-		return res
+	for _, step := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO "_nakedhtmx_projection" (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq`,
+			[]any{int64(seq)}},
+		{`INSERT OR REPLACE INTO "_nakedhtmx_commands" (id, seq, status, result) VALUES (?, ?, ?, ?)`,
+			[]any{cmd.ID, int64(seq), int64(out.status), string(body)}},
+		{`DELETE FROM "_nakedhtmx_outbox" WHERE id = ?`, []any{cmd.ID}},
+		{"COMMIT", nil},
+	} {
+		if _, err := e.db.Exec(step.sql, step.args...); err != nil {
+			return unavailable(err)
+		}
 	}
 	done = true
 	res.Status = out.status
@@ -308,15 +317,10 @@ func (c *ctx) migration() *protocol.Response {
 	case c.req.Command != "":
 		out = c.commandOutcome(nil)
 	case c.jetstream():
-		var id [16]byte
-		if _, err := rand.Read(id[:]); err != nil {
-			return c.fail(500, "no randomness for a command id: "+err.Error())
-		}
-		cmd := &protocol.Command{ID: hex.EncodeToString(id[:]), Node: c.e.opts.Node, Op: "migrate", SQL: sql}
-		if bad := c.keep(cmd); bad != nil {
+		if bad := c.newCommand(protocol.Command{Op: "migrate", SQL: sql}); bad.command == nil {
 			return c.fail(bad.status, bad.msg)
 		}
-		return c.jsonAnswer(202, "command", cmd.ID, "status", "pending")
+		return c.jsonAnswer(202, "command", c.command.ID, "status", "pending")
 	default:
 		out = c.runMigration(sql)
 	}
@@ -416,22 +420,17 @@ func commandEnvelope(title, op string) *schema.Object {
 
 // commandState is where one of this node's commands stands: applied or
 // rejected (with what it came to), pending (still in the outbox), or unknown.
-func (c *ctx) commandState(id string) (state string, r commandResult, cmd *protocol.Command) {
-	if rs, err := c.e.db.Query(`SELECT result FROM "_nakedhtmx_commands" WHERE id = ?`, id); err == nil && len(rs.Values) == 1 {
-		if json.Unmarshal([]byte(sqldb.Text(rs.Values[0][0])), &r) == nil {
-			if r.Status >= 300 {
-				return "rejected", r, nil
-			}
-			return "applied", r, nil
+func (c *ctx) commandState(id string) (string, commandResult) {
+	if r, ok, _ := c.storedResult(id); ok {
+		if r.Status >= 300 {
+			return "rejected", r
 		}
+		return "applied", r
 	}
-	if rs, err := c.e.db.Query(`SELECT command FROM "_nakedhtmx_outbox" WHERE id = ?`, id); err == nil && len(rs.Values) == 1 {
-		var kept protocol.Command
-		if json.Unmarshal([]byte(sqldb.Text(rs.Values[0][0])), &kept) == nil {
-			return "pending", r, &kept
-		}
+	if rs, err := c.e.db.Query(`SELECT 1 FROM "_nakedhtmx_outbox" WHERE id = ?`, id); err == nil && len(rs.Values) == 1 {
+		return "pending", commandResult{}
 	}
-	return "", r, nil
+	return "", commandResult{}
 }
 
 // commandStatus answers GET /api/commands/ID and GET /commands/ID: how a
@@ -447,7 +446,7 @@ func (c *ctx) commandStatus(id string) *protocol.Response {
 // commandAnswer is commandStatus for any request: also the page a pending
 // form post answers with, which then follows its command.
 func (c *ctx) commandAnswer(id string) *protocol.Response {
-	state, r, _ := c.commandState(id)
+	state, r := c.commandState(id)
 	if state == "" {
 		return c.fail(404, "no command "+id+" on this node")
 	}
@@ -459,12 +458,7 @@ func (c *ctx) commandAnswer(id string) *protocol.Response {
 		ID, State, Message, Href, Poll string
 		Errors                         []fieldError
 	}{page: c.page("Your change"), ID: id, State: state, Message: r.Message,
-		Poll: c.e.opts.BasePath + "/commands/" + EncodeComponent(id)}
-	for _, e := range r.Errors {
-		p, _ := e["path"].(string)
-		m, _ := e["message"].(string)
-		data.Errors = append(data.Errors, fieldError{Path: p, Message: m})
-	}
+		Poll: c.e.opts.BasePath + "/commands/" + EncodeComponent(id), Errors: r.Errors}
 	if state == "rejected" && data.Message == "" && len(data.Errors) > 0 {
 		data.Message = "the data is not valid for this table"
 	}

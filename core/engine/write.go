@@ -103,7 +103,7 @@ func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *ou
 		return bad
 	}
 	if c.jetstream() {
-		return c.newCommand(t, "insert", nil, inst, "")
+		return c.writeCommand(t, "insert", nil, inst, "")
 	}
 	cols, args := assignments(t, inst, "")
 	sql := "INSERT INTO " + sqldb.Ident(t.Name)
@@ -275,7 +275,7 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 		if _, bad := c.checkUpdate(t, key, patch, version); bad != nil {
 			return bad
 		}
-		return c.newCommand(t, "update", key, patch, version)
+		return c.writeCommand(t, "update", key, patch, version)
 	}
 	return c.tx(func() *outcome {
 		cur, bad := c.checkUpdate(t, key, patch, version)
@@ -351,7 +351,7 @@ func (c *ctx) remove(t *model.Table, key []any, version string) *outcome {
 		if _, bad := c.current(t, key, version); bad != nil {
 			return bad
 		}
-		return c.newCommand(t, "delete", key, nil, version)
+		return c.writeCommand(t, "delete", key, nil, version)
 	}
 	return c.tx(func() *outcome {
 		cur, bad := c.current(t, key, version)

@@ -6,8 +6,10 @@ package protocol
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,6 +64,16 @@ type Outbox struct {
 	// node starts its consumer after it (its file may be older than the
 	// consumer thinks, restored from a backup).
 	Applied uint64 `json:"applied"`
+}
+
+// NewCommandID makes a command id: 16 random bytes in hex (32 characters),
+// also the command's Nats-Msg-Id.
+func NewCommandID() (string, error) {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", fmt.Errorf("no randomness for a command id: %w", err)
+	}
+	return hex.EncodeToString(id[:]), nil
 }
 
 // Subject is where a command on this table with this operation is published

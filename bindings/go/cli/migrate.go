@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -62,11 +60,11 @@ func (p *Program) migrate(ctx context.Context, args []string, stdout, stderr io.
 	if node == "" {
 		node, _ = os.Hostname()
 	}
-	var id [16]byte
-	if _, err := rand.Read(id[:]); err != nil {
+	id, err := protocol.NewCommandID()
+	if err != nil {
 		return err
 	}
-	cmd := &protocol.Command{ID: hex.EncodeToString(id[:]), Node: node, Op: "migrate", SQL: sql}
+	cmd := &protocol.Command{ID: id, Node: node, Op: "migrate", SQL: sql}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	seq, err := natsbus.Publish(pctx, url, cmd)

@@ -465,8 +465,9 @@ func describe(h httphost.Handler, token string) (string, json.RawMessage, error)
 	return head.DSID, doc, err
 }
 
-// announcer passes the backend's live messages to the hub and publishes them
-// on the cluster's events subjects (once a bus is there).
+// announcer passes the backend's live messages to the hub, publishes them on
+// the cluster's events subjects, and tells the bus when the schema moved
+// (once a bus is there).
 type announcer struct {
 	httphost.Ticker
 	bus atomic.Pointer[natsbus.Bus] // set once the bus is open; the hub ticks meanwhile
@@ -476,6 +477,12 @@ func (a *announcer) Tick() (protocol.TickResult, error) {
 	res, err := a.Ticker.Tick()
 	if bus := a.bus.Load(); err == nil && bus != nil && len(res.Messages) > 0 {
 		bus.Announce(res.Messages)
+		for _, m := range res.Messages {
+			if m.Table == "" { // a schema event
+				bus.SchemaChanged()
+				break
+			}
+		}
 	}
 	return res, err
 }

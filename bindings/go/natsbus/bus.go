@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -93,7 +94,8 @@ type Bus struct {
 	stop    chan struct{}
 	done    chan struct{}
 
-	registered  string // the DSID last written to the registry
+	registered  string      // the DSID last written to the registry
+	schemaMoved atomic.Bool // the registry may be behind: describe and write on the next round
 	configWatch jetstream.KeyWatcher
 	configKV    jetstream.KeyValue
 	configMu    sync.Mutex // one config applied at a time, in order
@@ -184,6 +186,7 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 			return nil, err
 		}
 	}
+	b.schemaMoved.Store(true)
 	b.register(ctx) // before the flusher, which owns it from then on
 	if o.Config != nil {
 		if err := b.watchConfig(ctx); err != nil {
@@ -249,6 +252,15 @@ func (b *Bus) Announce(msgs []protocol.Message) {
 			b.nc.Publish(EventsSubject(b.opts.Node, m.Table), data)
 		}
 	}
+}
+
+// SchemaChanged says this node's schema moved (its live messages carried a
+// schema event): the flusher writes the new version to the registry.
+// Describing a schema renders every table's and command's JSON Schema, so it
+// is done then, not on every round.
+func (b *Bus) SchemaChanged() {
+	b.schemaMoved.Store(true)
+	b.wake()
 }
 
 // parseSSE reads the event name and data of one SSE text.
@@ -418,13 +430,18 @@ func (b *Bus) applyConfig(rev uint64, deleted bool, raw json.RawMessage) {
 // register writes the current schema version to the registry and names it
 // in the stream's metadata, when it is not the one last written.
 func (b *Bus) register(ctx context.Context) {
-	if b.opts.Describe == nil {
+	if b.opts.Describe == nil || !b.schemaMoved.Swap(false) {
 		return
 	}
 	dsid, doc, err := b.opts.Describe()
 	if err != nil || dsid == "" || dsid == b.registered {
 		return
 	}
+	defer func() {
+		if b.registered != dsid {
+			b.schemaMoved.Store(true) // not written: try again on the next round
+		}
+	}()
 	kv, err := b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      Registry,
 		Description: "nakedhtmx schema versions: DSID -> the JSON Schema of every table and command",
@@ -470,7 +487,7 @@ func (b *Bus) flusher() {
 		if !b.nc.IsConnected() {
 			continue
 		}
-		b.register(context.Background()) // a new DSID (a migration, outside DDL) goes to the registry
+		b.register(context.Background()) // after SchemaChanged: the new DSID goes to the registry
 		b.pollConfig(context.Background())
 		if !b.opts.Commands {
 			continue
@@ -552,9 +569,6 @@ func (b *Bus) handle(msg jetstream.Msg) {
 	msg.Ack()
 	if b.opts.Applied != nil {
 		b.opts.Applied(res)
-	}
-	if cmd.Op == "migrate" {
-		b.wake() // the flusher writes the new schema version to the registry
 	}
 	b.mu.Lock()
 	if ch := b.waiters[cmd.ID]; ch != nil {

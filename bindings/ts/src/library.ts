@@ -166,7 +166,10 @@ export async function createNakedhtmx(
   const live = new Live({
     tick: () => {
       const res = closed ? {} : core.tick();
-      if (bus && res.messages?.length) bus.announce(res.messages); // on the cluster's events subjects
+      if (bus && res.messages?.length) {
+        bus.announce(res.messages); // on the cluster's events subjects
+        if (res.messages.some((m) => m.table === "")) bus.schemaChanged(); // a schema event: the registry follows
+      }
       return res;
     },
   }, {

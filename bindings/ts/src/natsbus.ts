@@ -120,6 +120,8 @@ export class Bus implements CommandSink {
   private timer: ReturnType<typeof setInterval> | undefined;
   /** The DSID last written to the registry. */
   private registered = "";
+  /** The registry may be behind: describe and write on the next flush. */
+  private schemaMoved = true;
   private configWatch: { stop(): void } | undefined;
   private configKV:
     | { get(key: string): Promise<{ revision: number; operation: string; json<T>(): T } | null> }
@@ -238,7 +240,7 @@ export class Bus implements CommandSink {
     if (this.flushing || !this.connected || this.closed) return;
     this.flushing = true;
     try {
-      await this.register(); // a new DSID (a migration, outside DDL) goes to the registry
+      await this.register(); // after schemaChanged: the new DSID goes to the registry
       await this.pollConfig();
       if (!this.opts.commands) return;
       const commands = this.opts.outbox().commands;
@@ -313,7 +315,8 @@ export class Bus implements CommandSink {
    * stream's metadata ("nakedhtmx.dsid"), when it is not the one last written.
    */
   private async register(): Promise<void> {
-    if (!this.opts.describe) return;
+    if (!this.opts.describe || !this.schemaMoved) return;
+    this.schemaMoved = false;
     const { dsid, doc } = this.opts.describe();
     if (dsid === "" || dsid === this.registered) return;
     try {
@@ -328,8 +331,20 @@ export class Bus implements CommandSink {
       await jsm.streams.update(STREAM, { ...STREAM_CONFIG, metadata: { "nakedhtmx.dsid": dsid } });
       this.registered = dsid;
     } catch (e) {
+      this.schemaMoved = true; // not written: try again on the next round
       this.opts.log(`schema registry: ${errorMessage(e)}`);
     }
+  }
+
+  /**
+   * This node's schema moved (its live messages carried a schema event): the
+   * next flush writes the new version to the registry. Describing a schema
+   * renders every table's and command's JSON Schema, so it is done then, not
+   * on every round.
+   */
+  schemaChanged(): void {
+    this.schemaMoved = true;
+    void this.flush();
   }
 
   private async publish(c: Command): Promise<void> {
@@ -360,7 +375,6 @@ export class Bus implements CommandSink {
     }
     m.ack();
     this.opts.applied?.(res);
-    if (command.op === "migrate") void this.flush(); // the new schema version goes to the registry
     const wake = this.waiters.get(command.id);
     if (wake) {
       this.waiters.delete(command.id);

@@ -16,6 +16,14 @@ import (
 // file: the "outside writer" (the sqlite3 shell, another process).
 func liveDB(t *testing.T, schema string) (*engine.Engine, *sqlite.DB, *sqlite.DB) {
 	t.Helper()
+	e, db, other := liveDBWith(t, schema, engine.Options{})
+	return e, db.DB, other
+}
+
+// liveDBWith is liveDB with options, and the engine's connection wrapped in
+// a racyDB, so a test can run something of its own before any query.
+func liveDBWith(t *testing.T, schema string, opts engine.Options) (*engine.Engine, *racyDB, *sqlite.DB) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "live.db")
 	db, err := sqlite.Open(path)
 	if err != nil {
@@ -25,7 +33,8 @@ func liveDB(t *testing.T, schema string) (*engine.Engine, *sqlite.DB, *sqlite.DB
 	if err := db.Script(schema); err != nil {
 		t.Fatal(err)
 	}
-	e, err := engine.Open(db, engine.Options{})
+	racy := &racyDB{DB: db}
+	e, err := engine.Open(racy, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +43,7 @@ func liveDB(t *testing.T, schema string) (*engine.Engine, *sqlite.DB, *sqlite.DB
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { other.Close() })
-	return e, db, other
+	return e, racy, other
 }
 
 func do(t *testing.T, e *engine.Engine, method, path, body string, headers ...string) *protocol.Response {
@@ -295,25 +304,7 @@ func TestSchemaChangeDuringReflection(t *testing.T) {
 		{"before the DSID is stored", `FROM "_nakedhtmx_dsid" ORDER BY seq DESC`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "race.db")
-			db, err := sqlite.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Script(`CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)`); err != nil {
-				t.Fatal(err)
-			}
-			racy := &racyDB{DB: db}
-			e, err := engine.Open(racy, engine.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			other, err := sqlite.Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer other.Close()
+			e, racy, other := liveDBWith(t, `CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)`, engine.Options{})
 			if err := other.Script(`ALTER TABLE t ADD COLUMN y TEXT`); err != nil {
 				t.Fatal(err)
 			}
@@ -355,25 +346,7 @@ func TestSchemaChangeDuringReflection(t *testing.T) {
 // data_version). The event must still go out on that tick, not wait for
 // some later outside write.
 func TestSchemaEventAfterDataVersionRace(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "race.db")
-	db, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Script(`CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)`); err != nil {
-		t.Fatal(err)
-	}
-	racy := &racyDB{DB: db}
-	e, err := engine.Open(racy, engine.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	e, racy, other := liveDBWith(t, `CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT)`, engine.Options{})
 	racy.hook = func(sql string) {
 		if sql == "PRAGMA data_version" {
 			racy.hook = nil
@@ -398,30 +371,13 @@ func TestSchemaEventAfterDataVersionRace(t *testing.T) {
 // a hidden column moves the DSID, but its changes are left out of the event
 // (and hidden tables send no change events at all).
 func TestEventsHideHiddenTablesAndColumns(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "hidden.db")
-	db, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Script(`CREATE TABLE pub (id INTEGER PRIMARY KEY, a TEXT, secret_note TEXT);
-		CREATE TABLE vault (id INTEGER PRIMARY KEY, code TEXT)`); err != nil {
-		t.Fatal(err)
-	}
 	cfg, err := engine.ParseConfig([]byte(`{"tables": {"vault": {"hidden": true},
 		"pub": {"columns": {"secret_note": {"hidden": true}}}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := engine.Open(db, engine.Options{Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := sqlite.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	e, _, other := liveDBWith(t, `CREATE TABLE pub (id INTEGER PRIMARY KEY, a TEXT, secret_note TEXT);
+		CREATE TABLE vault (id INTEGER PRIMARY KEY, code TEXT)`, engine.Options{Config: cfg})
 	if err := other.Script(`INSERT INTO vault VALUES (1, 'x'); INSERT INTO pub VALUES (1, 'y', 'z');
 		ALTER TABLE vault ADD COLUMN pin TEXT; ALTER TABLE pub RENAME COLUMN secret_note TO secret_memo;
 		ALTER TABLE pub ADD COLUMN b TEXT`); err != nil {

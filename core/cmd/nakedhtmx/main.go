@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -55,44 +56,38 @@ func logTo(w io.Writer) func(string, ...any) {
 	return func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 }
 
-func (n *native) Handle(req *protocol.Request) (*protocol.Response, error) {
+// errClosed is what every call answers once the backend is closed.
+var errClosed = errors.New("nakedhtmx: the database is closed")
+
+// locked runs one engine call under the backend's lock, unless closed.
+func locked[T any](n *native, call func(*engine.Engine) T) (T, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
-		return nil, fmt.Errorf("nakedhtmx: the database is closed")
+		var zero T
+		return zero, errClosed
 	}
-	return n.eng.Handle(req), nil
+	return call(n.eng), nil
+}
+
+func (n *native) Handle(req *protocol.Request) (*protocol.Response, error) {
+	return locked(n, func(e *engine.Engine) *protocol.Response { return e.Handle(req) })
 }
 
 // Tick reads the change log (PROTOCOL.md, "Live"); the CLI's hub calls it on
 // its timer and after every write, under the same lock as Handle.
 func (n *native) Tick() (protocol.TickResult, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		return protocol.TickResult{}, fmt.Errorf("nakedhtmx: the database is closed")
-	}
-	return n.eng.Tick(), nil
+	return locked(n, (*engine.Engine).Tick)
 }
 
 // Apply runs one command from the stream, under the same lock.
 func (n *native) Apply(cmd *protocol.Command, seq uint64) (protocol.ApplyResult, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		return protocol.ApplyResult{}, fmt.Errorf("nakedhtmx: the database is closed")
-	}
-	return n.eng.Apply(cmd, seq), nil
+	return locked(n, func(e *engine.Engine) protocol.ApplyResult { return e.Apply(cmd, seq) })
 }
 
 // Outbox lists the commands this node has not applied yet, under the lock.
 func (n *native) Outbox() (protocol.Outbox, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		return protocol.Outbox{}, fmt.Errorf("nakedhtmx: the database is closed")
-	}
-	return n.eng.Outbox(), nil
+	return locked(n, (*engine.Engine).Outbox)
 }
 
 func (n *native) SetConfig(raw json.RawMessage) error {

@@ -17,7 +17,7 @@ import type { Browser, Page } from "playwright-core";
 import { launch, resultsDir } from "../browser/setup.ts";
 import { request } from "../http/client.ts";
 import { openDB, repoRoot } from "../http/fixture.ts";
-import { check, eq, runTests, type Test, until } from "../http/harness.ts";
+import { check, eq, runSuite, type Test, until } from "../http/harness.ts";
 import { type HostCommand, startServer, type Server } from "../http/hosts.ts";
 import { data, SSE } from "../http/sse.ts";
 
@@ -307,14 +307,4 @@ async function twoBrowsers(url: URL): Promise<void> {
   await ctxB.close();
 }
 
-try {
-  const results = await runTests(tests, (line) => console.log(line));
-  const failed = results.filter((r) => !r.ok);
-  console.log(`examples: ${results.length - failed.length} passed, ${failed.length} failed`);
-  await cleanup();
-  process.exit(failed.length > 0 ? 1 : 0);
-} catch (e) {
-  console.error(e);
-  await cleanup();
-  process.exit(1);
-}
+await runSuite("examples", () => tests, cleanup);

@@ -65,6 +65,31 @@ export async function runTests(tests: Test[], log: (s: string) => void): Promise
   return results;
 }
 
+/**
+ * Runs a suite's tests, prints `NAME: N passed, M failed`, cleans up and
+ * exits 1 on any failure (or an error outside the tests), 0 otherwise.
+ * onFailure runs before the summary when something failed (server logs).
+ */
+export async function runSuite(
+  name: string,
+  tests: () => Promise<Test[]> | Test[],
+  cleanup: () => Promise<void>,
+  onFailure?: () => void,
+): Promise<never> {
+  try {
+    const results = await runTests(await tests(), (line) => console.log(line));
+    const failed = results.filter((r) => !r.ok);
+    if (failed.length > 0) onFailure?.();
+    console.log(`${name}: ${results.length - failed.length} passed, ${failed.length} failed`);
+    await cleanup();
+    process.exit(failed.length > 0 ? 1 : 0);
+  } catch (e) {
+    console.error(e);
+    await cleanup();
+    process.exit(1);
+  }
+}
+
 /** What is kept of an answer to compare it across hosts. */
 export interface Recorded {
   status: number;

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { launch, resultsDir } from "../browser/setup.ts";
-import { check, eq, runTests, Skip, type Test, until } from "../http/harness.ts";
+import { check, eq, runSuite, Skip, type Test, until } from "../http/harness.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type HostName, prepareHost, type Server, startServer } from "../http/hosts.ts";
 import { openDB } from "../http/fixture.ts";
@@ -370,20 +370,11 @@ const tests: Test[] = [
   },
 ];
 
-try {
+await runSuite("nats", async () => {
   await startNats();
   for (const n of nodes) await start(n);
   console.log(`nats: nats-server on ${nats.url}; nodes ${nodes.map((n) => `${n.name} ${n.server!.url}`).join(", ")}`);
-  const results = await runTests(tests, (line) => console.log(line));
-  const failed = results.filter((r) => !r.ok);
-  if (failed.length > 0) {
-    for (const n of nodes) if (n.server) console.log(`${n.name} stderr:\n${n.server.stderr().slice(-1500)}`);
-  }
-  console.log(`nats: ${results.length - failed.length} passed, ${failed.length} failed`);
-  await cleanup();
-  process.exit(failed.length > 0 ? 1 : 0);
-} catch (e) {
-  console.error(e);
-  await cleanup();
-  process.exit(1);
-}
+  return tests;
+}, cleanup, () => {
+  for (const n of nodes) if (n.server) console.log(`${n.name} stderr:\n${n.server.stderr().slice(-1500)}`);
+});

@@ -6,6 +6,7 @@
 // applied it. The NATS packages are loaded only when a node joins a cluster.
 
 import type { ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { CommandSink } from "./handler.ts";
@@ -54,6 +55,11 @@ export function token(name: string): string {
     out += /[A-Za-z0-9_-]/.test(ch) ? ch : "~" + b.toString(16).toUpperCase().padStart(2, "0");
   }
   return out === "" ? "~" : out;
+}
+
+/** Where a node publishes its events: nakedhtmx.events.<node>.<table> (schema events: table "~"). */
+export function eventsSubject(node: string, table: string): string {
+  return `nakedhtmx.events.${token(node)}.${token(table)}`;
 }
 
 export function subject(c: Command): string {
@@ -123,9 +129,7 @@ export class Bus implements CommandSink {
   /** The registry may be behind: describe and write on the next flush. */
   private schemaMoved = true;
   private configWatch: { stop(): void } | undefined;
-  private configKV:
-    | { get(key: string): Promise<{ revision: number; operation: string; json<T>(): T } | null> }
-    | undefined;
+  private configKV: KV | undefined;
   /** The last config revision applied, and whether the key was deleted (the defaults apply). */
   private configRev = 0;
   private configGone = false;
@@ -384,7 +388,7 @@ export class Bus implements CommandSink {
 
   /** Subscribes to the other nodes' events; a burst of them is one call of `remote`. */
   private followOthers(): void {
-    const own = `nakedhtmx.events.${token(this.opts.node)}.`;
+    const own = `nakedhtmx.events.${token(this.opts.node)}.`; // this node's own subjects
     let queued = false;
     this.nc.subscribe("nakedhtmx.events.>", {
       callback: (_err, m) => {
@@ -413,7 +417,7 @@ export class Bus implements CommandSink {
         JSON.stringify(event)
       },"data":${data}}`;
       try {
-        this.nc.publish(`nakedhtmx.events.${token(this.opts.node)}.${token(m.table)}`, body);
+        this.nc.publish(eventsSubject(this.opts.node, m.table), body);
       } catch (e) {
         this.opts.log(`publishing an event: ${errorMessage(e)}`);
         return;

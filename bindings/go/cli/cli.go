@@ -27,6 +27,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/httphost"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/natsbus"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nats-io/nats.go"
 )
 
 // Backend is an opened core over one database.
@@ -295,11 +296,13 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	defer ln.Close()
 
+	var nc *nats.Conn
 	if f.nats != "" {
 		// The cluster first: an unreachable one must not leave a new database behind.
-		if err := natsbus.Probe(f.nats); err != nil {
+		if nc, err = natsbus.Dial(f.nats, f.node); err != nil {
 			return &failure{exitUsage, err}
 		}
+		defer nc.Close() // the bus drains it first; this is for the failures before it
 	}
 	backend, err := p.Open(ctx, OpenOptions{DB: f.db, Config: config, AuthToken: f.authToken, Log: stderr,
 		Write: f.write, Node: f.node})
@@ -315,13 +318,12 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 	ticker := &announcer{Ticker: backend}
-	ticker.bus.Store(nil)
 	live := &httphost.Hub{Ticker: ticker, ErrorLog: logf}
 	live.Start()
 	defer live.Close() // before the deferred backend.Close: a tick must not outlive it
 	adapter := &httphost.Adapter{Handler: backend, ErrorLog: logf, Live: live}
 	if f.nats != "" {
-		bus, err := natsbus.Open(ctx, natsbus.Options{URL: f.nats, Node: f.node, Applier: backend,
+		bus, err := natsbus.Open(ctx, nc, natsbus.Options{Node: f.node, Applier: backend,
 			Commands: f.write == "jetstream",
 			Applied:  func(protocol.ApplyResult) { live.Tick() },
 			Remote:   func() { live.Tick() }, // another node's change: this node's screens follow at once

@@ -52,7 +52,6 @@ type Applier interface {
 
 // Options configure a Bus.
 type Options struct {
-	URL  string
 	Node string
 	// Commands: --write jetstream (the command stream, this node's consumer,
 	// the outbox). Without it the bus carries events, config and the schema
@@ -145,11 +144,12 @@ func Publish(ctx context.Context, url string, cmd *protocol.Command) (uint64, er
 	return ack.Sequence, nil
 }
 
-// Open connects; with Commands it creates or updates the stream and this
+// Open takes over a connection from Dial (it closes it on failure); with
+// Commands it creates or updates the stream and this
 // node's consumer and starts applying the stream from where the consumer
 // stands; it keeps the schema registry, watches the config bucket (with
 // Config) and other nodes' events (with Remote).
-func Open(ctx context.Context, o Options) (*Bus, error) {
+func Open(ctx context.Context, nc *nats.Conn, o Options) (*Bus, error) {
 	if o.Wait <= 0 {
 		o.Wait = 5 * time.Second
 	}
@@ -158,17 +158,12 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 	}
 	b := &Bus{opts: o, waiters: map[string]chan struct{}{}, stored: map[string]bool{},
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}), remoteKick: make(chan struct{}, 1)}
-	// No reconnect buffer: a publish while disconnected fails at once instead
-	// of going out later, so "not sent, nothing written" is true when said.
-	nc, err := nats.Connect(o.URL, nats.Name("nakedhtmx "+o.Node), nats.MaxReconnects(-1), nats.ReconnectBufSize(-1),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { o.Log("nakedhtmx: NATS disconnected: %v", err) }),
-		nats.ReconnectHandler(func(*nats.Conn) {
-			o.Log("nakedhtmx: NATS reconnected")
-			b.wake() // what piled up in the outbox goes out now
-		}))
-	if err != nil {
-		return nil, fmt.Errorf("NATS %s: %w", o.URL, err)
-	}
+	nc.SetDisconnectErrHandler(func(_ *nats.Conn, err error) { o.Log("nakedhtmx: NATS disconnected: %v", err) })
+	nc.SetReconnectHandler(func(*nats.Conn) {
+		o.Log("nakedhtmx: NATS reconnected")
+		b.wake() // what piled up in the outbox goes out now
+	})
+	var err error
 	b.nc = nc
 	if b.js, err = jetstream.New(nc); err != nil {
 		nc.Close()
@@ -211,15 +206,19 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 	return b, nil
 }
 
-// Probe connects to NATS and hangs up: a node checks the cluster is there
-// before it opens (or creates) its database.
-func Probe(url string) error {
-	nc, err := nats.Connect(url, nats.Timeout(5*time.Second))
+// Dial connects a node to NATS. A node does it before it opens (or creates)
+// its database, so an unreachable cluster leaves no new file behind; Open
+// then takes the connection over.
+func Dial(url, node string) (*nats.Conn, error) {
+	// No reconnect buffer: a publish while disconnected fails at once; the
+	// command waits in the core's outbox, which the flusher sends in order
+	// after the reconnect (a buffer would send it a second time, out of order).
+	nc, err := nats.Connect(url, nats.Name("nakedhtmx "+node), nats.Timeout(5*time.Second),
+		nats.MaxReconnects(-1), nats.ReconnectBufSize(-1))
 	if err != nil {
-		return fmt.Errorf("NATS %s: %w", url, err)
+		return nil, fmt.Errorf("NATS %s: %w", url, err)
 	}
-	nc.Close()
-	return nil
+	return nc, nil
 }
 
 // EventsSubject is where a node publishes its change and schema events:

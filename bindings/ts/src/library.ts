@@ -14,7 +14,7 @@ import {
   type NodeHandler,
 } from "./handler.ts";
 import { Live } from "./live.ts";
-import { Bus, probe } from "./natsbus.ts";
+import { Bus, dial } from "./natsbus.ts";
 import type { Database, OpenDatabase } from "./sqlite.ts";
 
 export interface NakedhtmxOptions {
@@ -138,19 +138,25 @@ export async function createNakedhtmx(
   const write = options.write ?? "direct";
   const node = options.node ?? hostname();
   // The cluster first: an unreachable one must not leave a new database behind.
-  if (options.nats) await probe(options.nats);
+  const nc = options.nats ? await dial(options.nats, node) : undefined;
   // Compile before opening: a missing core.wasm must not create the database.
-  const module = await loadModule(options.wasm);
-  const db: Database = rt.openDatabase(options.db);
+  let db: Database;
   let core: Core;
   let dsid: string;
   try {
-    core = await Core.load({ db, host: rt.host, wasm: module, log });
-    dsid = core.open({ basePath, config, host: rt.host, authToken: options.authToken ?? "", write, node });
+    const module = await loadModule(options.wasm);
+    db = rt.openDatabase(options.db);
+    try {
+      core = await Core.load({ db, host: rt.host, wasm: module, log });
+      dsid = core.open({ basePath, config, host: rt.host, authToken: options.authToken ?? "", write, node });
+    } catch (e) {
+      db.close();
+      if (e instanceof NakedhtmxError) throw e;
+      throw new NakedhtmxError("CORE_OPEN", errorMessage(e), { cause: e });
+    }
   } catch (e) {
-    db.close();
-    if (e instanceof NakedhtmxError) throw e;
-    throw new NakedhtmxError("CORE_OPEN", errorMessage(e), { cause: e });
+    await nc?.close(); // a NATS connection would keep the process alive
+    throw e;
   }
 
   let closed = false;
@@ -201,10 +207,9 @@ export async function createNakedhtmx(
     );
   }
 
-  if (options.nats) {
+  if (nc) {
     try {
       bus = await Bus.open({
-        url: options.nats,
         node,
         commands: write === "jetstream",
         remote: () => live.tick(), // another node's change: this node's screens follow at once
@@ -215,7 +220,7 @@ export async function createNakedhtmx(
         seed: config === null ? undefined : JSON.stringify(config),
         applied: () => live.tick(),
         log,
-      });
+      }, nc);
     } catch (e) {
       closed = true;
       live.close();

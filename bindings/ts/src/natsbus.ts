@@ -20,7 +20,6 @@ export const CONFIG_KEY = "nakedhtmx.json";
 export const REGISTRY = "nakedhtmx-schemas";
 
 export interface BusOptions {
-  url: string;
   node: string;
   /** This node's core: runs one command from the stream. */
   apply(command: Command, seq: number): ApplyResult;
@@ -85,12 +84,21 @@ async function ensureStream(nc: NatsConnection): Promise<void> {
  * Sends one command on the stream without joining as a node (the migrate
  * subcommand); resolves with its stream sequence.
  */
-/** Connects to NATS and hangs up: a node checks the cluster is there before it opens (or creates) its database. */
-export async function probe(url: string): Promise<void> {
+/**
+ * Connects a node to NATS. A node does it before it opens (or creates) its
+ * database, so an unreachable cluster leaves no new file behind; Bus.open
+ * then takes the connection over.
+ */
+export async function dial(url: string, node: string): Promise<NatsConnection> {
   const { connect } = await import("@nats-io/transport-node");
   try {
-    const nc = await connect({ servers: url, timeout: 5000 });
-    await nc.close();
+    return await connect({
+      servers: url,
+      name: `nakedhtmx ${node}`,
+      timeout: 5000,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
   } catch (e) {
     throw new NakedhtmxError("NATS", `NATS ${url}: ${errorMessage(e)}`, { cause: e });
   }
@@ -145,21 +153,12 @@ export class Bus implements CommandSink {
     this.js = js;
   }
 
-  /** Connects, creates or updates the stream and this node's consumer, and starts applying. */
-  static async open(opts: BusOptions): Promise<Bus> {
-    const { connect } = await import("@nats-io/transport-node");
+  /**
+   * Takes over a connection from dial (closing it on failure); with commands,
+   * creates or updates the stream and this node's consumer and starts applying.
+   */
+  static async open(opts: BusOptions, nc: NatsConnection): Promise<Bus> {
     const { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } = await import("@nats-io/jetstream");
-    let nc: NatsConnection;
-    try {
-      nc = await connect({
-        servers: opts.url,
-        name: `nakedhtmx ${opts.node}`,
-        maxReconnectAttempts: -1,
-        reconnectTimeWait: 500,
-      });
-    } catch (e) {
-      throw new NakedhtmxError("NATS", `NATS ${opts.url}: ${errorMessage(e)}`, { cause: e });
-    }
     try {
       const bus = new Bus(opts, nc, jetstream(nc));
       if (opts.config) await bus.watchConfig();
@@ -201,7 +200,7 @@ export class Bus implements CommandSink {
     } catch (e) {
       await nc.close().catch(() => {});
       if (e instanceof NakedhtmxError) throw e;
-      throw new NakedhtmxError("NATS", `JetStream on ${opts.url}: ${errorMessage(e)}`, { cause: e });
+      throw new NakedhtmxError("NATS", `JetStream: ${errorMessage(e)}`, { cause: e });
     }
   }
 

@@ -191,6 +191,9 @@ func (c *ctx) jsonBodyObject() (map[string]any, *protocol.Response) {
 	if !ok {
 		return nil, c.fail(400, "the body must be a JSON object")
 	}
+	if msg := jsonTextProblem(body); msg != "" {
+		return nil, c.fail(400, msg)
+	}
 	return obj, nil
 }
 

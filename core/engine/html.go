@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
@@ -614,7 +615,7 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 	for _, e := range errs {
 		name := strings.TrimPrefix(e.Path, "/")
 		if e.Path == "" || t.Column(name) == nil {
-			fd.GeneralErrors = append(fd.GeneralErrors, strings.TrimPrefix(e.Path+" ", " ")+e.Message)
+			fd.GeneralErrors = append(fd.GeneralErrors, strings.TrimPrefix(name+" ", " ")+e.Message)
 			continue
 		}
 		if _, dup := errAt[name]; !dup {
@@ -891,12 +892,16 @@ func (c *ctx) formBody() (url.Values, *protocol.Response) {
 	}
 	switch mt {
 	case "application/x-www-form-urlencoded":
-		if !utf8Valid(c.req.Body) {
+		if !utf8.Valid(c.req.Body) {
 			return nil, c.fail(400, "the form is not valid UTF-8")
 		}
 		v, err := url.ParseQuery(string(c.req.Body))
 		if err != nil {
 			return nil, c.fail(400, "the form body is malformed")
+		}
+		// Percent escapes can spell bytes that are not UTF-8 (%FF).
+		if !formUTF8(v) {
+			return nil, c.fail(400, "the form is not valid UTF-8")
 		}
 		return v, nil
 	case "multipart/form-data":
@@ -917,6 +922,9 @@ func (c *ctx) formBody() (url.Values, *protocol.Response) {
 			if p.FormName() != "" && p.FileName() == "" {
 				out.Add(p.FormName(), string(b))
 			}
+		}
+		if !formUTF8(out) {
+			return nil, c.fail(400, "the form is not valid UTF-8")
 		}
 		return out, nil
 	}
@@ -955,7 +963,31 @@ func (c *ctx) formInstance(t *model.Table, form url.Values, create bool) (map[st
 		}
 		inst[col.Name] = fromForm(col, s, present)
 	}
+	// A name that is no column at all (after remapping) goes to the validator,
+	// which refuses it by name: a value typed into a field that does not
+	// exist must not vanish without a word. Names starting with "_" are the
+	// form's own (_dsid, _version).
+	for name, vs := range form {
+		if !strings.HasPrefix(name, "_") && t.Column(name) == nil && len(vs) > 0 {
+			inst[name] = vs[len(vs)-1]
+		}
+	}
 	return inst, typed
+}
+
+// formUTF8 reports whether every name and value of a form is UTF-8.
+func formUTF8(v url.Values) bool {
+	for k, vs := range v {
+		if !utf8.ValidString(k) {
+			return false
+		}
+		for _, s := range vs {
+			if !utf8.ValidString(s) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // remappedForm reads a posted form and maps it onto the current schema when
@@ -966,10 +998,49 @@ func (c *ctx) remappedForm(t *model.Table) (url.Values, *remapped, *protocol.Res
 		return nil, nil, bad
 	}
 	var rm *remapped
-	if plan := c.planFor(t, form.Get("_dsid")); plan != nil {
+	plan := c.planFor(t, form.Get("_dsid"))
+	known := make([]string, 0, len(t.Columns))
+	for _, col := range t.Columns {
+		known = append(known, col.Name)
+	}
+	if plan != nil {
+		for old := range plan.renamed {
+			known = append(known, old)
+		}
+		for old := range plan.dropped {
+			known = append(known, old)
+		}
+	}
+	browserNames(form, known)
+	if plan != nil {
 		rm = plan.applyForm(form)
 	}
 	return form, rm, nil
+}
+
+// browserNames gives back their own names to the fields of columns whose
+// names hold a line break: a browser sends every line break in a field's name
+// as CRLF, so a column "a\nb" arrives as "a\r\nb".
+func browserNames(form url.Values, names []string) {
+	for _, n := range names {
+		if !strings.ContainsAny(n, "\r\n") {
+			continue
+		}
+		sent := crlf(n)
+		if vs, ok := form[sent]; ok && sent != n {
+			if _, exact := form[n]; !exact {
+				form[n] = vs
+				delete(form, sent)
+			}
+		}
+	}
+}
+
+// crlf normalises line breaks the way HTML form submission does.
+func crlf(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.ReplaceAll(s, "\n", "\r\n")
 }
 
 func (c *ctx) htmlCreate(t *model.Table) *protocol.Response {

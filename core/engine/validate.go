@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,6 +75,16 @@ func (c *ctx) validate(t *model.Table, inst map[string]any) ([]fieldError, error
 		if f, ok := inst[col.Name].(float64); ok && col.Kind == model.Integer && f == math.Trunc(f) && (f >= 1<<63 || f < -(1<<63)) {
 			rangeErrs = append(rangeErrs, fieldError{"/" + col.Name, "is too large for a 64-bit integer"})
 		}
+		// SQLite keeps a NUL inside text, but node:sqlite and Deno read text
+		// as a C string and would cut it there: refused on every host alike.
+		if s, ok := inst[col.Name].(string); ok && strings.IndexByte(s, 0) >= 0 {
+			rangeErrs = append(rangeErrs, fieldError{"/" + col.Name, "must not contain the NUL character (U+0000)"})
+		}
+		// A JSON number past float64 (1e400) is kept as its text by fromJSON;
+		// say what is wrong with it rather than "must be a number".
+		if s, ok := inst[col.Name].(string); ok && (col.Kind == model.Integer || col.Kind == model.Number) && outOfRange(s) {
+			rangeErrs = append(rangeErrs, fieldError{"/" + col.Name, "is out of range for a 64-bit number"})
+		}
 	}
 	err = v.sch.Validate(inst)
 	if err == nil {
@@ -95,7 +106,16 @@ func (c *ctx) validate(t *model.Table, inst map[string]any) ([]fieldError, error
 		out = append(out, describe(t, e)...)
 	}
 	walk(ve)
-	out = append(out, rangeErrs...)
+	for _, r := range rangeErrs {
+		// The range error says it better than the type error on the same field.
+		kept := out[:0]
+		for _, e := range out {
+			if e.Path != r.Path || !strings.HasPrefix(e.Message, "must be ") {
+				kept = append(kept, e)
+			}
+		}
+		out = append(kept, r)
+	}
 	order := func(p string) int {
 		if col := t.Column(strings.TrimPrefix(p, "/")); col != nil {
 			return col.Index
@@ -237,4 +257,10 @@ func checkDateTime(v any) error {
 		}
 	}
 	return errors.New("not a date-time")
+}
+
+// outOfRange reports text that is a number too large for a float64.
+func outOfRange(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return errors.Is(err, strconv.ErrRange)
 }

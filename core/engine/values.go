@@ -9,7 +9,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
@@ -330,5 +329,3 @@ func pathUnescape(s string) (string, error) {
 	}
 	return b.String(), nil
 }
-
-func utf8Valid(b []byte) bool { return utf8.Valid(b) }

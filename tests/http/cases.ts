@@ -59,7 +59,7 @@ export class Ctx {
   async api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ a: Answer; j: Json }> {
     const opts: RequestOptions = { headers: { accept: "application/json", ...headers } };
     if (body !== undefined) {
-      opts.body = typeof body === "string" ? body : JSON.stringify(body);
+      opts.body = typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body);
       opts.headers = { "content-type": "application/json", ...opts.headers };
     }
     const a = await this.req(method, path, opts);
@@ -589,6 +589,114 @@ export function mainTests(ctx: Ctx): Test[] {
     const small = await ctx.api("POST", rows, { name: "Just under", price: 1, notes: "n".repeat(MiB) });
     status(small.a, 201, "a 1 MiB body is fine");
     status((await ctx.api("DELETE", `${rows}/${small.j.pk.id}`)).a, 204, "clean up");
+  });
+
+  test("hostile bodies: each refused with a clear error and nothing written, or stored verbatim", async () => {
+    const before = itemsCount(ctx);
+    const bytes = (...parts: (string | number[])[]) =>
+      Buffer.concat(parts.map((p) => typeof p === "string" ? Buffer.from(p) : Buffer.from(p)));
+    const refused: [string, string | Buffer, number, RegExp][] = [
+      ["invalid UTF-8 in a string", bytes('{"name": "', [0xff, 0xfe], '", "price": 1}'), 400, /UTF-8/],
+      ["an overlong UTF-8 encoding", bytes('{"name": "', [0xc0, 0xaf], '", "price": 1}'), 400, /UTF-8/],
+      ["a lone high surrogate escape", '{"name": "\\ud800", "price": 1}', 400, /surrogate/],
+      ["a lone low surrogate escape", '{"name": "x\\udc00y", "price": 1}', 400, /surrogate/],
+      ["a name given twice", '{"name": "first", "name": "second", "price": 1}', 400, /"name" twice/],
+      ["JSON nested 100,000 deep", "[".repeat(100000) + "]".repeat(100000), 400, /JSON|object/],
+      ["a value nested 10,000 deep", `{"name": "deep", "price": 1, "notes": ${"[".repeat(10000)}${"]".repeat(10000)}}`, 400, /JSON/],
+      ["NaN as a bare word", '{"name": "nan", "price": NaN}', 400, /JSON/],
+      ["Infinity as a bare word", '{"name": "inf", "price": Infinity}', 400, /JSON/],
+      ["a trailing second value", '{"name": "two", "price": 1} {"name": "three"}', 400, /after/],
+    ];
+    for (const [what, body, want, msg] of refused) {
+      const { a, j } = await ctx.api("POST", rows, body);
+      jsonError(a, j, want, what);
+      check(msg.test(j.error), `${what}: the error does not say what is wrong: ${clip(a.text)}`);
+    }
+    const invalid: [string, Record<string, unknown> | string, string[]][] = [
+      ["unknown fields", { name: "Unknown", price: 1, colour: "red", "size'; DROP TABLE items; --": 2 },
+        ["/colour", "/size'; DROP TABLE items; --"]],
+      ["a number past float64", '{"name": "huge", "price": 1e400}', ["/price"]],
+      ["an integer past 64 bits", '{"name": "huge", "price": 1, "qty": 123456789012345678901234567890}', ["/qty"]],
+      ["an integer just past 64 bits", '{"name": "huge", "price": 1, "qty": 9223372036854775808}', ["/qty"]],
+      ["NaN as a string", { name: "nan", price: "NaN" }, ["/price"]],
+      ["-Infinity as a string", { name: "inf", price: "-Infinity" }, ["/price"]],
+      ["a number as a string with spaces", { name: "sp", price: " 12 " }, ["/price"]],
+      ["one over maxLength", { name: "x".repeat(31), price: 1 }, ["/name"]],
+      ["31 emoji in a VARCHAR(30) (lengths count characters)", { name: "🎉".repeat(31), price: 1 }, ["/name"]],
+      ["an object as a value", { name: { $gt: "" }, price: 1 }, ["/name"]],
+      ["an array as a value", { name: ["a", "b"], price: 1 }, ["/name"]],
+      ["a boolean for a number", { name: "b", price: true }, ["/price"]],
+      // SQLite stores it, but two of the runtimes' drivers read text up to the first NUL only.
+      ["a NUL character in text", { name: "nul\u0000here", price: 1, notes: "a\u0000b" }, ["/name", "/notes"]],
+    ];
+    for (const [what, body, paths] of invalid) {
+      const { a, j } = await ctx.api("POST", rows, body);
+      jsonError(a, j, 422, what);
+      const got = (j.errors ?? []).map((e: Json) => e.path);
+      for (const p of paths) {
+        check(got.includes(p.replace(/~/g, "~0").replace(/\//g, "~1")) || got.includes(p),
+          `${what}: no error at ${p}: ${clip(a.text)}`);
+      }
+    }
+    eq(itemsCount(ctx), before, "nothing written by any refused body");
+    // Accepted, and stored exactly as sent.
+    const verbatim = [
+      "Robert'); DROP TABLE items;--",
+      "1 OR 1=1; --",
+      "\" UNION SELECT * FROM sqlite_schema --",
+      "%s%n%x {{.}} ${x} <%= x %>",
+      "the text \\u0000, which is no NUL",
+      "🎉".repeat(30),
+      "שלום \u202e evil \u202c",
+      "line\nbreak\r\ttab",
+    ];
+    for (const value of verbatim) {
+      const name = [...value].slice(0, 30).join(""); // VARCHAR(30) counts characters
+      const { a, j } = await ctx.api("POST", rows, { name, price: 1, notes: value });
+      status(a, 201, `verbatim ${JSON.stringify(value)}`);
+      eq([j.row.name, j.row.notes], [name, value], "the answer holds the values as sent");
+      // hex: the bytes themselves, not what a driver makes of them.
+      const stored = query(ctx.db, "SELECT hex(name) AS name, hex(notes) AS notes FROM items WHERE id = ?", j.pk.id)[0];
+      const hex = (s: string) => Buffer.from(s, "utf8").toString("hex").toUpperCase();
+      eq([stored.name, stored.notes], [hex(name), hex(value)], `stored verbatim: ${JSON.stringify(value)}`);
+      const back = await ctx.api("GET", `${rows}/${j.pk.id}`);
+      eq([back.j.row.name, back.j.row.notes], [name, value], "read back verbatim");
+      status((await ctx.api("DELETE", `${rows}/${j.pk.id}`)).a, 204, "clean up");
+    }
+    const big = await ctx.api("POST", rows, { name: "Big", price: 1, qty: 1000, notes: null });
+    status(big.a, 201, "the largest qty the CHECK allows");
+    const exact = '{"name": "exact", "price": 0.1000000000000000055511151231257827}';
+    const e = await ctx.api("POST", rows, exact);
+    status(e.a, 201, "a long decimal");
+    eq(e.j.row.price, 0.1, "stored as the nearest double");
+    for (const id of [big.j.pk.id, e.j.pk.id]) status((await ctx.api("DELETE", `${rows}/${id}`)).a, 204, "clean up");
+    eq(itemsCount(ctx), before, "back where it started");
+  });
+
+  test("hostile forms: invalid UTF-8 is 400, unknown fields 422 by name, nothing written", async () => {
+    const before = itemsCount(ctx);
+    const bad = await ctx.req("POST", "/t/items/new", {
+      headers: { accept: "text/html", "content-type": "application/x-www-form-urlencoded" },
+      body: `_dsid=${enc(ctx.dsid)}&name=%FF%FE&price=1`,
+    });
+    html(bad, 400, "percent-escaped bytes that are not UTF-8");
+    const boundary = "xXx";
+    const multipart = Buffer.concat([
+      Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="name"\r\n\r\n`),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(`\r\n--${boundary}\r\ncontent-disposition: form-data; name="price"\r\n\r\n1\r\n--${boundary}--\r\n`),
+    ]);
+    const mp = await ctx.req("POST", "/t/items/new", {
+      headers: { accept: "text/html", "content-type": `multipart/form-data; boundary=${boundary}` }, body: multipart,
+    });
+    html(mp, 400, "multipart with bytes that are not UTF-8");
+    const unknown = await ctx.postForm("/t/items/new", [["_dsid", ctx.dsid], ["name", "Typed <b>here</b>"], ["price", "2"],
+      ["colour", "red"], ["<script>x</script>", "y"]]);
+    html(unknown, 422, "a form with fields that are no column");
+    check(unknown.text.includes("colour is not a column of items"), `the page names the unknown field: ${clip(unknown.text, 2000)}`);
+    check(unknown.text.includes("&lt;script&gt;x&lt;/script&gt; is not a column"), "and the hostile one, escaped");
+    check(unknown.text.includes('value="Typed &lt;b&gt;here&lt;/b&gt;"'), "what was typed is kept in the form");
+    eq(itemsCount(ctx), before, "nothing written");
   });
 
   test("CSV export: every row, quoted, header of column names", async () => {

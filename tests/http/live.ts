@@ -17,6 +17,8 @@ import { request, formBody, enc, pkPath, type Answer } from "./client.ts";
 import { check, eq, clip, runTests, Failure, type Result, type Test } from "./harness.ts";
 import { HOSTS, prepareHost, startServer, staleBuild, type HostCommand, type HostName, type Server } from "./hosts.ts";
 import { openDB } from "./fixture.ts";
+import { escapingProblems, fieldNames, forms } from "./html.ts";
+import { parseCSV } from "./cases.ts";
 import { SSE, ResumingSSE, StalledClient, data, type SSEEvent } from "./sse.ts";
 
 const { values } = parseArgs({
@@ -785,6 +787,56 @@ function liveTests(ctx: LiveCtx): Test[] {
     check(!("doomed" in all.tables), "doomed is still in /api/schema");
     const c = await ctx.api("POST", "/api/tables/doomed/rows", { v: "too late", _dsid: st.before });
     want(c.a, 404, "stale POST to a dropped table");
+  });
+
+  test("hostile names from outside: created, written, announced, exported and extended, exact and escaped", async () => {
+    const T1 = `<script>alert("t")</script>\n🎉 עברית; [x] \`y\` 'z'`;
+    const C1 = `<img src=x onerror=alert(1)>\n"q" ; -- 🎉`;
+    const C2 = `שם "ב" <b>`;
+    const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
+    const st = await ddl(ctx, `CREATE TABLE ${q(T1)} (${q(C1)} TEXT PRIMARY KEY, ${q(C2)} TEXT)`,
+      [{ kind: "table-added", table: T1 }], "CREATE TABLE with a hostile name");
+    const page = await ctx.stream(`/t/${enc(T1)}/live`);
+    const mark = ctx.all.events.length;
+    const k1 = `<k>&"1" \u202e`, k2 = "k2\n'", k3 = "k3 🎉 ;--";
+    ctx.out.prepare(`INSERT INTO ${q(T1)} VALUES (?, ?)`).run(k1, "v<1>");
+    const c = await ctx.api("POST", `/api/tables/${enc(T1)}/rows`, { [C1]: k2, [C2]: "</textarea><script>alert(2)</script>" });
+    want(c.a, 201, "POST to the hostile table");
+    eq(c.j.pk, { [C1]: k2 }, "pk names the hostile column");
+    const f = await ctx.postForm(`/t/${enc(T1)}/new`, [["_dsid", st.after], [C1, k3], [C2, "<svg/onload=alert(3)>"]]);
+    want(f, 303, "form POST to the hostile table");
+    await expectChanges(ctx.all, mark, [k1, k2, k3].map((k) => ({ table: T1, op: "insert" as const, pk: { [C1]: k } })),
+      st.after, "writes to the hostile table");
+    const frags = await page.waitN(0, 3, ["nh-change"], "three row fragments on the table's page stream");
+    for (const e of frags) {
+      const problems = escapingProblems(e.data);
+      check(problems.length === 0, `a page-stream fragment is not escaped: ${problems.join("; ")}`);
+    }
+    page.close();
+    const csv = await request(ctx.base, "GET", `/api/tables/${enc(T1)}/rows.csv`);
+    want(csv, 200, "CSV of the hostile table");
+    const recs = parseCSV(csv.text);
+    eq(recs[0], [C1, C2], "CSV header: the column names exactly");
+    eq(recs.slice(1).map((r) => r[0]).sort(), [k1, k2, k3].sort(), "CSV keys exactly");
+    for (const path of ["/", `/t/${enc(T1)}`, `/t/${enc(T1)}/new`, `/t/${enc(T1)}/r/${enc(k1)}`, `/t/${enc(T1)}/r/${enc(k2)}`]) {
+      const a = await request(ctx.base, "GET", path, { headers: { accept: "text/html" } });
+      want(a, 200, `GET ${path}`);
+      const problems = escapingProblems(a.text);
+      check(problems.length === 0, `GET ${path}: ${problems.join("; ")}`);
+      if (path !== "/") check(a.text.includes("&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt;"), `GET ${path}: the table name is not shown escaped`);
+    }
+    const C3 = `new <col>\n"🎉" ${"\u05e9"}`;
+    const st2 = await ddl(ctx, `ALTER TABLE ${q(T1)} ADD COLUMN ${q(C3)} TEXT`,
+      [{ kind: "column-added", table: T1, column: C3 }], "ADD COLUMN with a hostile name");
+    const form = await request(ctx.base, "GET", `/t/${enc(T1)}/new`, { headers: { accept: "text/html" } });
+    const names = fieldNames(forms(form.text).find((x) => x.method === "post")!);
+    check(names.has(C3) && names.has(C1) && names.has(C2), `the form's fields: ${[...names].map((n) => JSON.stringify(n)).join(", ")}`);
+    const stale = await ctx.api("POST", `/api/tables/${enc(T1)}/rows`, { [C1]: "k4", [C2]: "stale", _dsid: st.after });
+    want(stale.a, 201, "a write against the DSID before the hostile column");
+    remappedOf(stale.j, "the stale write", st.after, st2.after);
+    const fresh = await ctx.api("POST", `/api/tables/${enc(T1)}/rows`, { [C1]: "k5", [C3]: "into the new column" });
+    want(fresh.a, 201, "a write to the hostile new column");
+    eq(ctx.rows(`SELECT ${q(C3)} AS v FROM ${q(T1)} WHERE ${q(C1)} = 'k5'`)[0]?.v, "into the new column", "stored in the new column");
   });
 
   test("a NOT NULL column without default added (by rebuild): stale write is 422 and still reports remapped", async () => {

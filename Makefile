@@ -12,7 +12,7 @@ HOST ?= deno
 PORT ?= 8080
 DEMO_DB ?= examples/demo.db
 
-.PHONY: build demo test test-go test-ts test-http test-browser test-packages test-nats bench screenshots fmt vet clean
+.PHONY: build demo test test-go test-fuzz test-ts test-http test-browser test-packages test-nats bench screenshots fmt vet clean
 
 build: node_modules/.stamp dist/core.wasm dist/.tsstamp
 
@@ -42,7 +42,7 @@ else
 endif
 
 # Every test on every host. Ordered cheapest first so a broken build fails fast.
-test: build vet test-go test-ts test-http test-browser test-packages test-nats
+test: build vet test-go test-fuzz test-ts test-http test-browser test-packages test-nats
 	@echo "make test: all suites passed"
 
 vet:
@@ -52,6 +52,15 @@ vet:
 
 test-go: dist/core.wasm
 	$(GO) test -count=1 ./...
+
+# Real fuzzing, not only the seed corpus `go test` runs: names and values
+# through quoting, SQLite and every page; the DDL parser; CHECK analysis.
+FUZZTIME ?= 10s
+test-fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzNames$$' -fuzztime $(FUZZTIME) ./core/engine
+	$(GO) test -run '^$$' -fuzz '^FuzzQuote$$' -fuzztime $(FUZZTIME) ./core/engine
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCreateTable$$' -fuzztime $(FUZZTIME) ./core/ddl
+	$(GO) test -run '^$$' -fuzz '^FuzzAnalyzeCheck$$' -fuzztime $(FUZZTIME) ./core/ddl
 
 test-ts: build
 	bash bindings/ts/test/run.sh

@@ -251,14 +251,22 @@ func (e *Engine) Handle(req *protocol.Request) (res *protocol.Response) {
 			res = e.fail(req, 500, fmt.Sprintf("internal error: %v", r))
 		}
 	}()
-	if err := e.refresh(false); err != nil {
-		if sqldb.Code(err) == "SQLITE_BUSY" {
-			return e.fail(req, 503, "the database is busy: "+err.Error())
+	var c *ctx
+	for try := 0; ; try++ {
+		if err := e.refresh(false); err != nil {
+			if sqldb.Code(err) == "SQLITE_BUSY" {
+				return e.fail(req, 503, "the database is busy: "+err.Error())
+			}
+			return e.fail(req, 500, "cannot read the database schema: "+err.Error())
 		}
-		return e.fail(req, 500, "cannot read the database schema: "+err.Error())
+		c = newCtx(e, req)
+		res = e.route(c)
+		// A write whose schema moved under it wrote nothing: plan it again
+		// on the new schema (a few times; then the 503 it carries stands).
+		if !c.schemaMoved || try == 3 {
+			break
+		}
 	}
-	c := newCtx(e, req)
-	res = e.route(c)
 	switch {
 	case c.command != nil:
 		// The host publishes the command, waits for this node to apply it,

@@ -26,6 +26,9 @@ type ctx struct {
 	inTx     bool              // inside Apply's transaction: writes use savepoints
 	command  *protocol.Command // the write this request became (jetstream mode)
 	pending  string            // the id of a command this node has not applied yet
+	// schemaMoved: another connection changed the schema after this request
+	// was planned against it (remapped, validated); its write was not made.
+	schemaMoved bool
 }
 
 func newCtx(e *Engine, req *protocol.Request) *ctx {

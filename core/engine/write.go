@@ -43,6 +43,18 @@ func (c *ctx) tx(fn func() *outcome) *outcome {
 	if _, err := c.e.db.Exec("BEGIN IMMEDIATE"); err != nil {
 		return c.dbFailure(err)
 	}
+	// The write lock is held now, so the schema cannot move until COMMIT:
+	// if it moved since this request was mapped and validated against it,
+	// the request is planned again on the new schema (Handle), never
+	// written half to the old one.
+	if v, err := c.e.schemaVersion(); err != nil || v != c.st.schemaVersion {
+		c.e.db.Exec("ROLLBACK")
+		if err != nil {
+			return c.dbFailure(err)
+		}
+		c.schemaMoved = true
+		return failed(503, "the schema changed while this write was made; try again")
+	}
 	out := fn()
 	if out.status >= 300 {
 		c.e.db.Exec("ROLLBACK")

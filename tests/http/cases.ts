@@ -9,6 +9,7 @@ import { check, eq, status, clip, Failure, Skip, type Test, type Recorder } from
 import { tags, forms, fieldNames, controlValue, hrefs, rowLinks, escapingProblems, dsidProblems, canonPath, type Form } from "./html.ts";
 import { HOSTILE, HOSTILE_COL, USER_TABLES, buildFixture, query, SCHEMA, openDB } from "./fixture.ts";
 import { startServer, runToExit, type HostCommand, type Server } from "./hosts.ts";
+import { SSE } from "./sse.ts";
 
 type Json = any; // answers are checked field by field
 
@@ -1054,6 +1055,24 @@ export function cliTests(ctx: Ctx): Test[] {
     mkdirSync(dir, { recursive: true });
     const d = await runToExit(ctx.hc, ["--db", dir, "--port", "0"]);
     eq(d.code, 2, `a directory as --db: exit code (stderr: ${clip(d.stderr)})`);
+    // A real database whose first page (the schema's b-tree) is damaged.
+    const broken = join(ctx.tmp, "corrupt.db");
+    buildFixture(broken);
+    const bytes = readFileSync(broken);
+    for (let i = 100; i < 4096; i++) bytes[i] = (i * 7919) & 0xff;
+    writeFileSync(broken, bytes);
+    const c = await runToExit(ctx.hc, ["--db", broken, "--port", "0"]);
+    eq(c.code, 2, `a corrupt database: exit code (stdout: ${clip(c.stdout)}, stderr: ${clip(c.stderr)})`);
+    const cl = c.stderr.trim().split("\n").filter((l) => l.trim() !== "");
+    check(cl.length === 1 && /malformed|corrupt|not a database/i.test(cl[0]), `a corrupt database: want one line naming the damage: ${clip(c.stderr)}`);
+    check(readFileSync(broken).equals(bytes), "the corrupt file is unchanged");
+    // A file in a directory that does not exist: nothing can create it there.
+    const nowhere = join(ctx.tmp, "no-such-directory", "app.db");
+    const m = await runToExit(ctx.hc, ["--db", nowhere, "--port", "0"]);
+    eq(m.code, 2, `a database in a missing directory: exit code (stderr: ${clip(m.stderr)})`);
+    const ml = m.stderr.trim().split("\n").filter((l) => l.trim() !== "");
+    check(ml.length === 1 && ml[0].includes(nowhere), `a missing directory: want one line naming the file: ${clip(m.stderr)}`);
+    check(!existsSync(join(ctx.tmp, "no-such-directory")), "the directory was created");
   });
 
   test("listening beyond loopback without --auth-token is refused with exit 2", async () => {
@@ -1111,6 +1130,30 @@ export function cliTests(ctx: Ctx): Test[] {
       const after = await request(base, "GET", "/t/items", { headers: { accept: "text/html", cookie: jar } });
       status(after, 200, "page with the cookie");
       check(after.text.includes("Hammer"), "the page shows data after sign-in");
+      check(/samesite=strict/i.test(cookie), `the cookie is SameSite=Strict: ${cookie}`);
+      const index = await request(base, "GET", "/", { headers: { accept: "text/html" } });
+      check(!index.text.includes("items") && !index.text.includes("Hammer"), "the signed-out index names no table");
+      // The event streams: the same token, the same cookie.
+      for (const path of ["/api/events", "/api/events?table=items", "/t/items/live"]) {
+        const no = await request(base, "GET", path, { headers: { accept: "text/event-stream" } });
+        check(no.status === 401 || no.status === 403, `${path} without a token: ${no.status}`);
+        check(!/^(event|data|id):/m.test(no.text), `${path} without a token sent events: ${clip(no.text)}`);
+        const bad = await request(base, "GET", path, { headers: { accept: "text/event-stream", authorization: "Bearer s3cret-tokeN" } });
+        check(bad.status === 401 || bad.status === 403, `${path} with a wrong token: ${bad.status}`);
+      }
+      for (const h of [{ authorization: `Bearer ${token}` }, { cookie: jar }] as Record<string, string>[]) {
+        const s = await SSE.open(base, "/api/events", h);
+        try {
+          eq(s.status, 200, `/api/events with ${Object.keys(h)[0]}`);
+          const w = await request(base, "POST", "/api/tables/items/rows", {
+            headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ name: "Signed in", price: 1 }),
+          });
+          status(w, 201, "a write with the token");
+          await s.waitN(0, 1, ["change"], "the change on the authorized stream");
+        } finally {
+          s.close();
+        }
+      }
     } finally {
       await srv.stop();
     }

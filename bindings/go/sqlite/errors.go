@@ -3,6 +3,7 @@ package sqlite
 import (
 	"errors"
 	"strings"
+	"syscall"
 
 	"github.com/ncruces/go-sqlite3"
 
@@ -82,4 +83,30 @@ func message(err error) string {
 		return s[len(generic)+2:]
 	}
 	return strings.TrimPrefix(s, "sqlite3: ")
+}
+
+// diskFull is what a write that failed for want of space is reported as.
+var diskFull = &sqldb.Error{Code: "SQLITE_FULL", Message: "database or disk is full"}
+
+// nearlyFull is the free space under which a failed write is put down to a
+// full disk: a failed write needed at most a few pages of WAL.
+const nearlyFull = 1 << 20
+
+// diagnose tells a full disk from other I/O errors. go-sqlite3's VFS looks
+// for ENOSPC as a bare errno, but os.File wraps it in a PathError, and the
+// system error is cleared by the VFS calls SQLite makes after the failed
+// write; so a full disk arrives as a plain "disk I/O error". SQLite's own VFS
+// (node:sqlite, bun:sqlite) says SQLITE_FULL: when the disk holding the file
+// is (nearly) out of space, say the same.
+func (db *DB) diagnose(err error) error {
+	if sqldb.Code(err) != "SQLITE_IOERR" {
+		return err
+	}
+	if errors.Is(err, syscall.ENOSPC) {
+		return diskFull
+	}
+	if free, ok := freeBytes(db.path); ok && free < nearlyFull {
+		return diskFull
+	}
+	return err
 }

@@ -36,11 +36,13 @@ const stmtCacheSize = 256
 // DB is one SQLite connection. It is safe for concurrent use (calls are
 // serialized), although hosts already call it from one thread at a time.
 type DB struct {
-	mu    sync.Mutex
-	conn  *sqlite3.Conn
-	path  string
-	cache map[string]*list.Element // SQL text -> element holding *cached
-	lru   *list.List               // front = most recently used
+	mu   sync.Mutex
+	conn *sqlite3.Conn
+	path string
+	// readOnly: opened read-only because the file may not be written.
+	readOnly bool
+	cache    map[string]*list.Element // SQL text -> element holding *cached
+	lru      *list.List               // front = most recently used
 }
 
 type cached struct {
@@ -61,10 +63,22 @@ func Open(path string) (*DB, error) {
 	}
 	// No OPEN_URI: the path is a file name, never a "file:" URI with options.
 	conn, err := sqlite3.OpenFlags(path, sqlite3.OPEN_READWRITE|sqlite3.OPEN_CREATE)
+	readOnly := false
+	if err != nil {
+		// A file we may read but not write (permissions, chattr +i, a
+		// read-only mount) is served read-only, as SQLite's own unix VFS
+		// (node:sqlite, bun:sqlite) falls back by itself: pages and the API
+		// read, writes answer that the database is read-only.
+		if _, statErr := os.Stat(path); statErr == nil {
+			if ro, roErr := sqlite3.OpenFlags(path, sqlite3.OPEN_READONLY); roErr == nil {
+				conn, err, readOnly = ro, nil, true
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("database %s: %w", path, convert(err))
 	}
-	db := &DB{conn: conn, path: path, cache: map[string]*list.Element{}, lru: list.New()}
+	db := &DB{conn: conn, path: path, readOnly: readOnly, cache: map[string]*list.Element{}, lru: list.New()}
 	if err := db.init(); err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
@@ -91,6 +105,9 @@ func (db *DB) init() error {
 		return fmt.Errorf("rtree: %w", convert(err))
 	}
 	rows, err := db.query("PRAGMA journal_mode=WAL", nil)
+	if err != nil && db.readOnly {
+		return nil // it keeps its journal mode: nothing will be written
+	}
 	if err != nil {
 		return err
 	}
@@ -98,7 +115,7 @@ func (db *DB) init() error {
 	// answering another mode. WAL is what lets other processes read while we
 	// write, so say clearly when we did not get it.
 	if len(rows.Values) == 1 {
-		if mode, _ := rows.Values[0][0].(string); !strings.EqualFold(mode, "wal") && db.path != ":memory:" {
+		if mode, _ := rows.Values[0][0].(string); !strings.EqualFold(mode, "wal") && db.path != ":memory:" && !db.readOnly {
 			return fmt.Errorf("cannot switch to WAL journal mode (got %q)", mode)
 		}
 	}
@@ -154,7 +171,7 @@ func (db *DB) Script(sql string) error {
 	if db.conn == nil {
 		return errClosed
 	}
-	return convert(db.conn.Exec(sql))
+	return db.diagnose(convert(db.conn.Exec(sql)))
 }
 
 func (db *DB) query(sql string, args []any) (*sqldb.Rows, error) {
@@ -192,7 +209,7 @@ func (db *DB) run(sql string, args []any, wantRows bool) (sqldb.Result, *sqldb.R
 		}
 	}
 	if err := stmt.Err(); err != nil {
-		return sqldb.Result{}, nil, convert(err)
+		return sqldb.Result{}, nil, db.diagnose(convert(err))
 	}
 	if rows != nil {
 		// Names are read after stepping: a cached "SELECT *" is re-prepared
@@ -321,7 +338,7 @@ func (db *DB) answer(req *protocol.SQLRequest) protocol.SQLResult {
 		if len(req.Params) > 0 {
 			return protocol.SQLResult{Error: "a script takes no parameters", Code: "SQLITE_MISUSE"}
 		}
-		if err := convert(db.conn.Exec(req.SQL)); err != nil {
+		if err := db.diagnose(convert(db.conn.Exec(req.SQL))); err != nil {
 			return failure(err)
 		}
 		return protocol.SQLResult{}

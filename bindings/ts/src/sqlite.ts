@@ -30,7 +30,13 @@ export function unreadable(path: string, e: unknown): NakedhtmxError {
 export function setUpConnection(path: string, get: (sql: string) => unknown, close: () => void): void {
   try {
     get("PRAGMA busy_timeout=5000");
-    get("PRAGMA journal_mode=WAL");
+    try {
+      get("PRAGMA journal_mode=WAL");
+    } catch (e) {
+      // A file we may only read (SQLite opened it read-only by itself) stays
+      // in its journal mode: it is served read-only, writes say so.
+      if (!/readonly database/i.test(e instanceof Error ? e.message : String(e))) throw e;
+    }
   } catch (e) {
     close();
     throw unreadable(path, e);
@@ -73,6 +79,30 @@ export function codeName(code: number | undefined): string {
   if (code === undefined) return "SQLITE_ERROR";
   const name = primaryNames[code & 0xff];
   return name ? "SQLITE_" + name : "SQLITE_ERROR";
+}
+
+/**
+ * SQLite's own texts for the codes the core acts on (sqlite3ErrStr, and the
+ * constraint messages). Deno's node:sqlite reports no errcode, only the text.
+ */
+const messageCodes: [RegExp, string][] = [
+  [/^database is locked\b/, "SQLITE_BUSY"],
+  [/^database table is locked\b/, "SQLITE_LOCKED"],
+  [/^attempt to write a readonly database\b/, "SQLITE_READONLY"],
+  [/^database or disk is full\b/, "SQLITE_FULL"],
+  [/^disk I\/O error\b/, "SQLITE_IOERR"],
+  [/^database disk image is malformed\b/, "SQLITE_CORRUPT"],
+  [/^file is not a database\b/, "SQLITE_NOTADB"],
+  [/^unable to open database file\b/, "SQLITE_CANTOPEN"],
+  [/^(UNIQUE|NOT NULL|CHECK|FOREIGN KEY|PRIMARY KEY)? ?constraint failed\b/, "SQLITE_CONSTRAINT"],
+  [/^string or blob too big\b/, "SQLITE_TOOBIG"],
+  [/^datatype mismatch\b/, "SQLITE_MISMATCH"],
+];
+
+/** The code of an error known only by its message. */
+export function codeFromMessage(message: string): string {
+  for (const [re, code] of messageCodes) if (re.test(message)) return code;
+  return "SQLITE_ERROR";
 }
 
 /** Reduces an extended code name (SQLITE_CONSTRAINT_UNIQUE) to its primary one. */

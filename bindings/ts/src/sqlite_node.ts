@@ -12,11 +12,20 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { errorMessage } from "./errors.ts";
 import type { SQLRequest, SQLResult, SQLValue } from "./protocol.ts";
-import { codeName, type Database, returningRe, setUpConnection, StatementCache, unreadable } from "./sqlite.ts";
+import {
+  codeFromMessage,
+  codeName,
+  type Database,
+  returningRe,
+  setUpConnection,
+  StatementCache,
+  unreadable,
+} from "./sqlite.ts";
 
 function failure(e: unknown): SQLResult {
   const code = (e as { errcode?: unknown }).errcode;
-  return { error: errorMessage(e), code: codeName(typeof code === "number" ? code : undefined) };
+  const message = errorMessage(e);
+  return { error: message, code: typeof code === "number" ? codeName(code) : codeFromMessage(message) };
 }
 
 /**

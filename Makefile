@@ -68,6 +68,7 @@ test-ts: build
 test-http: build
 	for h in go wasm deno bun node node22; do node tests/http/run.ts --host $$h && node tests/http/live.ts --host $$h || exit 1; done
 	node tests/http/run.ts --compare
+	for h in go wasm deno bun node node22; do node tests/http/load.ts --host $$h || exit 1; done
 
 test-browser: build
 	bash scripts/ensure-chromium.sh

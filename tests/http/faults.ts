@@ -6,13 +6,13 @@
 
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Answer, formBody, request } from "./client.ts";
 import { openDB } from "./fixture.ts";
 import { check, clip, eq, Failure, Skip, type Test } from "./harness.ts";
-import { type HostCommand, type Server, startServer } from "./hosts.ts";
+import { descendants, type HostCommand, type Server, startServer } from "./hosts.ts";
 
 const json = { "content-type": "application/json", accept: "application/json" };
 
@@ -352,30 +352,4 @@ function makeReadOnly(file: string): (() => void) | null {
 
 function digest(file: string): string {
   return createHash("sha256").update(readFileSync(file)).digest("hex");
-}
-
-/** Every process below pid (children, their children, ...), from /proc (Linux). */
-function descendants(pid: number): number[] {
-  const kids = new Map<number, number[]>();
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, "utf8");
-    } catch {
-      continue; // exited meanwhile
-    }
-    // pid (comm) state ppid ...: comm may hold spaces and parentheses
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    kids.set(ppid, [...(kids.get(ppid) ?? []), Number(name)]);
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const c of kids.get(p) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return out;
 }

@@ -2,7 +2,7 @@
 // "Launching"), and how to stop it.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./fixture.ts";
 
@@ -167,4 +167,31 @@ export async function runToExit(hc: HostCommand, args: string[], timeoutMs = 600
   const code = await exited(proc);
   clearTimeout(timer);
   return { code, stdout: io.out(), stderr: io.err() };
+}
+
+
+/** Every process below pid (children, their children, ...), from /proc (Linux). */
+export function descendants(pid: number): number[] {
+  const kids = new Map<number, number[]>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    kids.set(ppid, [...(kids.get(ppid) ?? []), Number(name)]);
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const c of kids.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return out;
 }

@@ -306,7 +306,7 @@ export class StalledClient {
    * Reads everything the socket holds now, for up to ms, and returns the
    * events in the body (chunked transfer encoding undone when present).
    */
-  async drain(ms = 3000): Promise<{ events: SSEEvent[]; closed: boolean; raw: number }> {
+  async drain(ms = 3000): Promise<{ events: SSEEvent[]; closed: boolean; ended: boolean; raw: number }> {
     const chunks: Buffer[] = [];
     let closed = false;
     await new Promise<void>((resolve) => {
@@ -337,7 +337,10 @@ export class StalledClient {
       if (/\r\ntransfer-encoding:\s*chunked/.test(head)) body = dechunk(body);
       out.feed(body.toString("utf8"), performance.now());
     }
-    return { events: out.events, closed: closed || this.sock.destroyed, raw: raw.length };
+    // A response ended by its last chunk: the server dropped the stream and
+    // keeps the connection for another request (Deno.serve, Bun.serve).
+    const ended = raw.subarray(-5).toString("latin1") === "0\r\n\r\n";
+    return { events: out.events, closed: closed || this.sock.destroyed, ended, raw: raw.length };
   }
 
   close(): void {

@@ -311,11 +311,18 @@ async function pump(stream: ReadableStream<Uint8Array>, res: ServerResponse): Pr
   };
   res.on("close", gone);
   res.flushHeaders();
+  // Settles when the hub ends the stream (a client that fell behind, or
+  // shutdown) even while a write waits for a client that stopped reading:
+  // that connection is cut at once instead of waiting for it to read again.
+  const ended = reader.closed.then(() => {
+    throw new Error("the stream ended while a write waited");
+  });
+  ended.catch(() => {});
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done || res.destroyed) break;
-      await write(res, value);
+      await Promise.race([write(res, value), ended]);
     }
     res.end();
   } catch {

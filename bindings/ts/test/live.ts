@@ -310,8 +310,8 @@ async function main(): Promise<void> {
    * Through a real server: a raw connection that never reads, and a fetch
    * that does. Loopback sockets take a few MiB before the server feels it, so
    * the messages are large and many. The stalled connection's response ends
-   * (its client would come back with the last id it got): what it finally
-   * reads is a gapless prefix, then the end of the response.
+   * or the connection is cut (its client comes back with the last id it
+   * got): what it finally reads is a gapless prefix, then the end.
    */
   async function slowClientOverHTTP(port: number, live: Live, core: FakeLiveCore): Promise<void> {
     const reading = Drain.of(await fetch(`http://127.0.0.1:${port}/api/events`));
@@ -338,7 +338,11 @@ async function main(): Promise<void> {
     sock.on("data", (d: string) => (raw += d));
     sock.resume();
     for (let i = 0; i < 1000 && !cut && !raw.endsWith("0\r\n\r\n"); i++) await sleep(5);
-    check(raw.endsWith("0\r\n\r\n"), `the response ended (${JSON.stringify(raw.slice(-16))}, closed: ${cut})`);
+    // node:http cuts the connection; Deno.serve and Bun.serve end the response.
+    check(
+      cut || raw.endsWith("0\r\n\r\n"),
+      `the response ended or the connection was cut (${JSON.stringify(raw.slice(-16))})`,
+    );
     const got = ids(raw);
     check(got.length > 0 && got.length < n, `a part reached the stalled client (${got.length} of ${n})`);
     eq(got, range(1, got.length), "a gapless prefix");

@@ -122,7 +122,15 @@ func (c *ctx) validate(t *model.Table, inst map[string]any) ([]fieldError, error
 		}
 		return len(t.Columns)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return order(out[i].Path) < order(out[j].Path) })
+	// Column order, then (for names that are no column, all placed last) by
+	// name: the validator reports them in map order, which differs by run.
+	sort.SliceStable(out, func(i, j int) bool {
+		oi, oj := order(out[i].Path), order(out[j].Path)
+		if oi != oj {
+			return oi < oj
+		}
+		return oi == len(t.Columns) && out[i].Path < out[j].Path
+	})
 	return dedupe(out), nil
 }
 

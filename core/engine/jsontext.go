@@ -12,7 +12,10 @@ import (
 // stored text would differ from what was sent) and a member name given twice
 // in the top-level object (the first value would be dropped). Either is a
 // 400: nothing the client sent may be lost silently. It expects text that
-// already decoded without error.
+// already decoded without error: that first, whole-body Decode is what
+// applies encoding/json's nesting limit to the body as a whole (decoding
+// member by member here would reset it for each value), so the names are
+// checked in a second pass over the tokens, which builds nothing.
 func jsonTextProblem(body []byte) string {
 	if p := loneSurrogate(body); p >= 0 {
 		return fmt.Sprintf("the body has half a UTF-16 surrogate pair (\\u escape at byte %d), which is not text", p)

@@ -140,22 +140,7 @@ function parseResponse(buf: Buffer): (Answer & { complete: boolean }) | null {
     let rest = buf.subarray(end + 4);
     let complete = false;
     if (headers["transfer-encoding"]?.includes("chunked")) {
-      const parts: Buffer[] = [];
-      let i = 0;
-      for (;;) {
-        const le = rest.indexOf("\r\n", i);
-        if (le < 0) break;
-        const n = parseInt(rest.subarray(i, le).toString("latin1"), 16);
-        if (!Number.isFinite(n)) break;
-        if (n === 0) {
-          complete = true;
-          break;
-        }
-        if (le + 2 + n > rest.length) break;
-        parts.push(rest.subarray(le + 2, le + 2 + n));
-        i = le + 2 + n + 2;
-      }
-      rest = Buffer.concat(parts);
+      ({ body: rest, complete } = dechunk(rest));
     } else if (headers["content-length"] !== undefined) {
       const n = Number(headers["content-length"]);
       complete = rest.length >= n;
@@ -163,6 +148,31 @@ function parseResponse(buf: Buffer): (Answer & { complete: boolean }) | null {
     }
     return { status, headers, body: rest, text: rest.toString("utf8"), complete };
   }
+}
+
+/**
+ * Undoes chunked transfer encoding as far as the chunks are complete;
+ * complete: the last (empty) chunk has come. With partial, a chunk cut short
+ * by the end of b is kept as far as it goes (what a socket holds so far).
+ */
+export function dechunk(b: Buffer, partial = false): { body: Buffer; complete: boolean } {
+  // (Buffer<ArrayBufferLike> throughout: subarrays of what the socket gave)
+  const parts: Buffer[] = [];
+  let i = 0;
+  for (;;) {
+    const le = b.indexOf("\r\n", i);
+    if (le < 0) break;
+    const n = parseInt(b.subarray(i, le).toString("latin1"), 16);
+    if (!Number.isFinite(n)) break;
+    if (n === 0) return { body: Buffer.concat(parts), complete: true };
+    if (le + 2 + n > b.length) {
+      if (partial) parts.push(b.subarray(le + 2));
+      break;
+    }
+    parts.push(b.subarray(le + 2, le + 2 + n));
+    i = le + 2 + n + 2;
+  }
+  return { body: Buffer.concat(parts), complete: false };
 }
 
 /** Percent-encodes like encodeURIComponent (the contract's path encoding). */

@@ -4,6 +4,7 @@
 
 import http from "node:http";
 import net from "node:net";
+import { dechunk } from "./client.ts";
 
 export interface SSEEvent {
   /** The `id:` field ("" when the event had none). */
@@ -331,39 +332,19 @@ export class StalledClient {
     const raw = Buffer.concat(chunks);
     const end = raw.indexOf("\r\n\r\n");
     const out = new SSE();
+    // ended: a response ended by its last chunk (the server dropped the
+    // stream and keeps the connection for another request: Deno.serve, Bun.serve).
+    let ended = false;
     if (end >= 0) {
       const head = raw.subarray(0, end).toString("latin1").toLowerCase();
       let body: Buffer = raw.subarray(end + 4);
-      if (/\r\ntransfer-encoding:\s*chunked/.test(head)) body = dechunk(body);
+      if (/\r\ntransfer-encoding:\s*chunked/.test(head)) ({ body, complete: ended } = dechunk(body, true));
       out.feed(body.toString("utf8"), performance.now());
     }
-    // A response ended by its last chunk: the server dropped the stream and
-    // keeps the connection for another request (Deno.serve, Bun.serve).
-    const ended = raw.subarray(-5).toString("latin1") === "0\r\n\r\n";
     return { events: out.events, closed: closed || this.sock.destroyed, ended, raw: raw.length };
   }
 
   close(): void {
     this.sock.destroy();
   }
-}
-
-/** Undoes chunked transfer encoding as far as the chunks are complete. */
-function dechunk(b: Buffer): Buffer {
-  // (Buffer<ArrayBufferLike> throughout: subarrays of what the socket gave)
-  const parts: Buffer[] = [];
-  let i = 0;
-  for (;;) {
-    const le = b.indexOf("\r\n", i);
-    if (le < 0) break;
-    const n = parseInt(b.subarray(i, le).toString("latin1"), 16);
-    if (!Number.isFinite(n) || n === 0) break;
-    if (le + 2 + n > b.length) {
-      parts.push(b.subarray(le + 2)); // a partial last chunk: keep what is there
-      break;
-    }
-    parts.push(b.subarray(le + 2, le + 2 + n));
-    i = le + 2 + n + 2;
-  }
-  return Buffer.concat(parts);
 }

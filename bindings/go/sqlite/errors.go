@@ -3,7 +3,6 @@ package sqlite
 import (
 	"errors"
 	"strings"
-	"syscall"
 
 	"github.com/ncruces/go-sqlite3"
 
@@ -95,15 +94,12 @@ const nearlyFull = 1 << 20
 // diagnose tells a full disk from other I/O errors. go-sqlite3's VFS looks
 // for ENOSPC as a bare errno, but os.File wraps it in a PathError, and the
 // system error is cleared by the VFS calls SQLite makes after the failed
-// write; so a full disk arrives as a plain "disk I/O error". SQLite's own VFS
-// (node:sqlite, bun:sqlite) says SQLITE_FULL: when the disk holding the file
-// is (nearly) out of space, say the same.
+// write; so a full disk arrives as a plain "disk I/O error" with no cause to
+// inspect. SQLite's own VFS (node:sqlite, bun:sqlite) says SQLITE_FULL: when
+// the disk holding the file is (nearly) out of space, say the same.
 func (db *DB) diagnose(err error) error {
 	if sqldb.Code(err) != "SQLITE_IOERR" {
 		return err
-	}
-	if errors.Is(err, syscall.ENOSPC) {
-		return diskFull
 	}
 	if free, ok := freeBytes(db.path); ok && free < nearlyFull {
 		return diskFull

@@ -35,7 +35,7 @@ export function setUpConnection(path: string, get: (sql: string) => unknown, clo
     } catch (e) {
       // A file we may only read (SQLite opened it read-only by itself) stays
       // in its journal mode: it is served read-only, writes say so.
-      if (!/readonly database/i.test(e instanceof Error ? e.message : String(e))) throw e;
+      if (codeFromMessage(errorMessage(e)) !== "SQLITE_READONLY") throw e;
     }
   } catch (e) {
     close();

@@ -134,6 +134,20 @@ class LiveCtx {
     return j.dsid;
   }
 
+  /**
+   * Waits until the control stream has every event the log holds so far, and
+   * gives the position after them: a test that reads "the first change after
+   * its mark" must not be handed an earlier test's write whose event was still
+   * on its way (CI once saw that on Bun).
+   */
+  async mark(): Promise<number> {
+    const last = Number(this.rows(`SELECT coalesce(max(seq), 0) AS n FROM "_nakedhtmx_changes"`)[0]?.n ?? 0);
+    if (last > 0 && !this.all.events.some((e) => Number(e.id) >= last)) {
+      await this.all.waitFor(0, (e) => Number(e.id) >= last, `event ${last} (the log's newest) on the control stream`);
+    }
+    return this.all.events.length;
+  }
+
   /** Runs SQL from outside; it must succeed. */
   exec(sql: string): void {
     try {
@@ -226,7 +240,7 @@ interface SchemaStep {
  */
 async function ddl(ctx: LiveCtx, sql: string, wantChanges: Json[], what: string): Promise<SchemaStep> {
   const before = await ctx.dsid();
-  const mark = ctx.all.events.length;
+  const mark = await ctx.mark();
   const lastBefore = Number(ctx.all.lastId() || "0");
   ctx.exec(sql);
   const e = await ctx.all.waitFor(mark, (e) => e.event === "schema", `a schema event after ${what}`);
@@ -289,7 +303,7 @@ function liveTests(ctx: LiveCtx): Test[] {
   });
 
   test("outside insert, update, delete: change events with op, pk, dsid, increasing ids", async () => {
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     ctx.exec(`INSERT INTO notes (id, title) VALUES (10, 'outside')`);
     ctx.exec(`UPDATE notes SET title = 'outside, edited' WHERE id = 10`);
     ctx.exec(`DELETE FROM notes WHERE id = 10`);
@@ -301,7 +315,7 @@ function liveTests(ctx: LiveCtx): Test[] {
   });
 
   test("outside writes: composite, text, rowid keys; several rows in one transaction", async () => {
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     ctx.exec(`INSERT INTO pairs VALUES ('a,b/c', 2, 'x')`);
     ctx.exec(`UPDATE pairs SET v = 'y' WHERE a = 'a,b/c' AND b = 2`);
     ctx.exec(`INSERT INTO codes VALUES ('50% ünï', 'odd')`);
@@ -319,7 +333,7 @@ function liveTests(ctx: LiveCtx): Test[] {
   });
 
   test("an outside update that changes the key reports the new key", async () => {
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     ctx.exec(`UPDATE notes SET id = 200 WHERE id = 2`);
     const [e] = await ctx.all.waitN(mark, 1, ["change"], "the key change");
     const d = data(e);
@@ -329,7 +343,7 @@ function liveTests(ctx: LiveCtx): Test[] {
   });
 
   test("own writes through the JSON API: insert, update, delete events", async () => {
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     const c = await ctx.api("POST", "/api/tables/notes/rows", { title: "via API", _dsid: dsid0 });
     want(c.a, 201, "POST");
     const id = c.j.pk.id;
@@ -349,7 +363,7 @@ function liveTests(ctx: LiveCtx): Test[] {
   });
 
   test("own writes through HTML forms: create and update events", async () => {
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     const c = await ctx.postForm("/t/notes/new", [["_dsid", dsid0], ["title", "via form"], ["body", ""], ["n", "4"]]);
     want(c, 303, "POST /t/notes/new");
     const id = Number((c.headers.location ?? "").split("/").pop());
@@ -366,7 +380,7 @@ function liveTests(ctx: LiveCtx): Test[] {
   test("?table=T follows one table; /t/T/live sends nh-change for that table only", async () => {
     const one = await ctx.stream("/api/events?table=pairs");
     const page = await ctx.stream("/t/pairs/live");
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     ctx.exec(`INSERT INTO notes (id, title) VALUES (11, 'not pairs')`);
     ctx.exec(`INSERT INTO pairs VALUES ('filter', 1, 'yes')`);
     ctx.exec(`INSERT INTO codes VALUES ('filter', 'no')`);
@@ -430,7 +444,7 @@ function liveTests(ctx: LiveCtx): Test[] {
   test("resume while writes keep coming: no gap, no repeat", async () => {
     // Reconnect several times while an outside writer keeps writing; the
     // events seen across the connections must be the control stream's.
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     let writing = true;
     let n = 0;
     const writer = (async () => {
@@ -473,7 +487,7 @@ function liveTests(ctx: LiveCtx): Test[] {
     const lastSeen = a.lastId();
     await ctx.all.waitFor(0, (e) => e.id === lastSeen, "the mark write on the control stream");
     a.close();
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     ctx.exec("BEGIN");
     for (let i = 0; i < 1500; i++) ctx.out.prepare(`INSERT INTO loose (name, qty) VALUES ('many', ?)`).run(i);
     ctx.exec("COMMIT");
@@ -492,7 +506,7 @@ function liveTests(ctx: LiveCtx): Test[] {
   test("30 concurrent PATCHes with the same _version: one 200, 29 409", async () => {
     const cur = await ctx.api("GET", "/api/tables/notes/rows/3");
     want(cur.a, 200, "GET notes/3");
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     const answers = await Promise.all(Array.from({ length: 30 }, (_, i) =>
       ctx.api("PATCH", "/api/tables/notes/rows/3", { title: `racer ${i}`, n: i, _version: cur.j.version })));
     const codes = answers.map((x) => x.a.status);
@@ -528,7 +542,7 @@ function liveTests(ctx: LiveCtx): Test[] {
     const fastPageR = await ResumingSSE.open(ctx.base, `/t/wide/live?after=${ctx.all.lastId() || "0"}`);
     const fast = fastR.all;
     const fastPage = fastPageR.all;
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     const t0 = performance.now();
     const ins = ctx.out.prepare(`INSERT INTO wide (id, body) VALUES (?, ?)`);
     for (let i = 1; i <= N; i++) {
@@ -603,7 +617,7 @@ function liveTests(ctx: LiveCtx): Test[] {
   // ---- schema changes from outside, and stale writes against each ----
 
   test("outside ADD COLUMN: schema event column-added, DSID moves, /api/schema follows", async () => {
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     ctx.exec(`INSERT INTO people (id, name) VALUES (3, 'Cy')`); // capture is on for people
     await ctx.all.waitFor(mark, (e) => isChange(e, "people", "insert"), "an event for people");
     const st = await ddl(ctx, `ALTER TABLE people ADD COLUMN email TEXT`,
@@ -613,7 +627,7 @@ function liveTests(ctx: LiveCtx): Test[] {
     check("email" in s.properties, `/api/schema/people has no email: ${Object.keys(s.properties)}`);
     eq(s["x-dsid"], st.after, "x-dsid");
     // writes from now on carry the new DSID
-    const m2 = ctx.all.events.length;
+    const m2 = await ctx.mark();
     ctx.exec(`UPDATE people SET email = 'ann@example.com' WHERE id = 1`);
     await expectChanges(ctx.all, m2, [{ table: "people", op: "update", pk: { id: 1 } }], st.after, "a write after ADD COLUMN");
   });
@@ -666,7 +680,7 @@ function liveTests(ctx: LiveCtx): Test[] {
     // a rowid table and a composite-key table too, each with its capture triggers
     await ddl(ctx, `ALTER TABLE loose DROP COLUMN qty`, [{ kind: "column-dropped", table: "loose", column: "qty" }], "DROP COLUMN on loose");
     await ddl(ctx, `ALTER TABLE pairs DROP COLUMN v`, [{ kind: "column-dropped", table: "pairs", column: "v" }], "DROP COLUMN on pairs");
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     ctx.exec(`INSERT INTO people (id, name) VALUES (7, 'Gus')`);
     ctx.exec(`INSERT INTO pairs VALUES ('after drop', 1)`);
     await expectChanges(ctx.all, mark, [
@@ -720,7 +734,7 @@ function liveTests(ctx: LiveCtx): Test[] {
     const t = s.properties.age.type;
     check(t === "integer" || (Array.isArray(t) && t.includes("integer")), `age's type is ${JSON.stringify(t)}`);
     // the rebuilt table is captured again
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     ctx.exec(`UPDATE people SET age = 41 WHERE id = 1`);
     await expectChanges(ctx.all, mark, [{ table: "people", op: "update", pk: { id: 1 } }], st.after, "a write to the rebuilt table");
   });
@@ -739,7 +753,7 @@ function liveTests(ctx: LiveCtx): Test[] {
 
   test("outside RENAME TABLE: table-renamed; a write in the same breath follows the rename", async () => {
     const before = await ctx.dsid();
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     // no await in between: the insert lands before the host has seen the rename
     ctx.exec(`ALTER TABLE old_name RENAME TO new_name`);
     ctx.exec(`INSERT INTO new_name (id, v) VALUES (2, 'right after')`);
@@ -754,7 +768,7 @@ function liveTests(ctx: LiveCtx): Test[] {
     const all = (await ctx.api("GET", "/api/schema")).j;
     eq(all.dsid, d.dsid, "/api/schema dsid");
     check("new_name" in all.tables && !("old_name" in all.tables), `tables: ${Object.keys(all.tables)}`);
-    const m2 = ctx.all.events.length;
+    const m2 = await ctx.mark();
     ctx.exec(`UPDATE new_name SET v = 'later' WHERE id = 1`);
     await expectChanges(ctx.all, m2, [{ table: "new_name", op: "update", pk: { id: 1 } }], d.dsid, "a later write to the renamed table");
   });
@@ -773,7 +787,7 @@ function liveTests(ctx: LiveCtx): Test[] {
     steps.create = st;
     const all = (await ctx.api("GET", "/api/schema")).j;
     check("fresh" in all.tables, "fresh is not in /api/schema");
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     ctx.exec(`INSERT INTO fresh VALUES (1, 'new')`);
     await expectChanges(ctx.all, mark, [{ table: "fresh", op: "insert", pk: { id: 1 } }], st.after, "a write to the new table");
     const c = await ctx.api("POST", "/api/tables/notes/rows", { title: "stale, other table", _dsid: st.before });
@@ -797,7 +811,7 @@ function liveTests(ctx: LiveCtx): Test[] {
     const st = await ddl(ctx, `CREATE TABLE ${q(T1)} (${q(C1)} TEXT PRIMARY KEY, ${q(C2)} TEXT)`,
       [{ kind: "table-added", table: T1 }], "CREATE TABLE with a hostile name");
     const page = await ctx.stream(`/t/${enc(T1)}/live`);
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     const k1 = `<k>&"1" \u202e`, k2 = "k2\n'", k3 = "k3 🎉 ;--";
     ctx.out.prepare(`INSERT INTO ${q(T1)} VALUES (?, ?)`).run(k1, "v<1>");
     const c = await ctx.api("POST", `/api/tables/${enc(T1)}/rows`, { [C1]: k2, [C2]: "</textarea><script>alert(2)</script>" });
@@ -860,7 +874,7 @@ function liveTests(ctx: LiveCtx): Test[] {
 
   test("the page stream gets nh-schema for a change to any table", async () => {
     const page = await ctx.stream("/t/notes/live");
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     ctx.exec(`ALTER TABLE spare DROP COLUMN gone`);
     const se = await ctx.all.waitFor(mark, (e) => e.event === "schema", "the schema event");
     const pe = await page.waitFor(0, (e) => e.event === "nh-schema", "nh-schema on /t/notes/live");
@@ -876,7 +890,7 @@ function liveTests(ctx: LiveCtx): Test[] {
     const last = a.lastId();
     await ctx.all.waitFor(0, (e) => e.id === last, "the first write on the control stream");
     a.close();
-    const mark = ctx.all.events.length;
+    const mark = await ctx.mark();
     ctx.exec(`ALTER TABLE notes ADD COLUMN tag TEXT`);
     await ctx.all.waitFor(mark, (e) => e.event === "schema", "the schema event");
     ctx.exec(`UPDATE notes SET tag = 't' WHERE id = 30`);

@@ -6,7 +6,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 GO ?= go
 GOFLAGS_WASM := -buildmode=c-shared -trimpath -ldflags=-s
-GO_SOURCES := $(shell find core -name '*.go' -not -name '*_test.go') $(wildcard core/render/assets/* core/render/templates/*) go.mod go.sum
+GO_SOURCES := $(shell find core -name '*.go' -not -name '*_test.go') $(wildcard core/render/assets/*) go.mod go.sum
 TS_SOURCES := $(shell find bindings/ts/src deno -name '*.ts' 2>/dev/null) tsconfig.json
 HOST ?= deno
 PORT ?= 8080
@@ -54,7 +54,9 @@ test-go: dist/core.wasm
 	$(GO) test -count=1 ./...
 
 # Real fuzzing, not only the seed corpus `go test` runs: names and values
-# through quoting, SQLite and every page; the DDL parser; CHECK analysis.
+# through quoting, SQLite and every page; the DDL parser; CHECK analysis; the
+# fast SQL-result decoder against encoding/json; the multipart form parser
+# against mime/multipart and the page escapers against html/template.
 # Budgets are counts of executions (about 10 s each here), not durations: a
 # duration races Go 1.26's fuzz coordinator at its deadline and fails with
 # "context deadline exceeded" and no crasher (go.dev/issue/75804, fixed in 1.27).
@@ -65,6 +67,9 @@ test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzQuote$$' -fuzztime $$((20000 * $(FUZZ)))x ./core/engine
 	$(GO) test -run '^$$' -fuzz '^FuzzParseCreateTable$$' -fuzztime $$((300000 * $(FUZZ)))x ./core/ddl
 	$(GO) test -run '^$$' -fuzz '^FuzzAnalyzeCheck$$' -fuzztime $$((300000 * $(FUZZ)))x ./core/ddl
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSQLResult$$' -fuzztime $$((200000 * $(FUZZ)))x ./core/protocol
+	$(GO) test -run '^$$' -fuzz '^FuzzMultipart$$' -fuzztime $$((100000 * $(FUZZ)))x ./core/engine
+	$(GO) test -run '^$$' -fuzz '^FuzzEscapers$$' -fuzztime $$((100000 * $(FUZZ)))x ./core/render
 
 test-ts: build
 	bash bindings/ts/test/run.sh
@@ -101,14 +106,11 @@ screenshots: build
 	bash scripts/ensure-chromium.sh
 	node tests/browser/ui.ts --screenshots
 
+# Side by side with Datasette and PocketBase (bench/README.md). Prepares its
+# own peers, data and load generator; never part of `make test`.
+# BENCH_FLAGS=--quick for a short run.
 bench: build
-	$(GO) build -o dist/bench/nakedhtmx ./core/cmd/nakedhtmx
-	$(GO) build -o dist/bench/nakedhtmx-wasm ./bindings/go/cmd/nakedhtmx-wasm
-	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 ./core/engine/ | tee /tmp/nakedhtmx-bench-go.txt
-	node bench/quick.ts
-	node bench/live.ts --hosts node,go
-	bash scripts/ensure-nats-server.sh >/dev/null
-	node bench/nats.ts --hosts go,node,deno,bun
+	node --no-warnings bench/compare.ts $(BENCH_FLAGS)
 
 fmt:
 	gofmt -w core bindings

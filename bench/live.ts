@@ -4,7 +4,7 @@
 // another program) and for the server's own writes (POST through the API);
 // and how long from an outside schema change to its schema event.
 //
-//   node bench/live.ts [--hosts node,go] [--writes 200] [--streams 1,100,1000] [--schema 30]
+//   node bench/live.ts [--hosts node,go] [--writes 200] [--streams 1,100,1000] [--schema 30] [--json FILE]
 //
 // Writes go one at a time, each after a random pause of 20-80 ms (so they fall
 // anywhere in the hosts' 50 ms tick), and the next waits until every measured
@@ -17,7 +17,7 @@
 // sending the POST to the event (an upper bound); the POST's own round trip is
 // printed next to it.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     writes: { type: "string", default: "200" },
     streams: { type: "string", default: "1,100,1000" },
     schema: { type: "string", default: "30" },
+    json: { type: "string" },
     warmup: { type: "string", default: "20" },
   },
 });
@@ -220,6 +221,15 @@ if (withSchema.length) {
   console.log("| host | p50 | p99 |");
   console.log("| --- | ---: | ---: |");
   for (const r of withSchema) console.log(`| ${r.host} | ${ms(pct(r.schema, 50))} | ${ms(pct(r.schema, 99))} |`);
+}
+if (values.json) {
+  writeFileSync(values.json, JSON.stringify({
+    writes: WRITES,
+    rows: rows.map((r) => ({
+      host: r.host, streams: r.streams, outside50: pct(r.outside, 50), outside99: pct(r.outside, 99),
+      own50: pct(r.own, 50), own99: pct(r.own, 99), schema50: pct(r.schema, 50), schema99: pct(r.schema, 99), lost: r.lost,
+    })),
+  }));
 }
 const lost = rows.reduce((a, r) => a + r.lost, 0);
 if (lost) console.log(`\n${lost} event(s) never arrived within 10 s`);

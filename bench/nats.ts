@@ -7,9 +7,9 @@
 // - Applied commands per second per node: writes sent to A at a fixed
 //   concurrency; from the first send until B (and A) have announced them all.
 //
-//   node bench/nats.ts [--hosts go,node] [--writes 200] [--load 2000] [--concurrency 16]
+//   node bench/nats.ts [--hosts go,node] [--writes 200] [--load 2000] [--concurrency 16] [--json FILE]
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     writes: { type: "string", default: "200" },
     load: { type: "string", default: "2000" },
     concurrency: { type: "string", default: "16" },
+    json: { type: "string" },
   },
 });
 const WRITES = Number(values.writes);
@@ -123,3 +124,4 @@ for (const r of rows) {
     } | ${r.rateB.toFixed(0).padStart(5)}`,
   );
 }
+if (values.json) writeFileSync(values.json, JSON.stringify({ rows }));

@@ -453,12 +453,11 @@ func (c *ctx) commandAnswer(id string) *protocol.Response {
 	if c.api {
 		return c.jsonAnswer(200, "command", id, "state", state, "result", r)
 	}
-	data := struct {
-		page
-		ID, State, Message, Href, Poll string
-		Errors                         []fieldError
-	}{page: c.page("Your change"), ID: id, State: state, Message: r.Message,
-		Poll: c.e.opts.BasePath + "/commands/" + EncodeComponent(id), Errors: r.Errors}
+	data := render.CommandData{Page: c.page("Your change"), ID: id, State: state, Message: r.Message,
+		Poll: c.e.opts.BasePath + "/commands/" + EncodeComponent(id)}
+	for _, e := range r.Errors {
+		data.Errors = append(data.Errors, render.FieldError(e))
+	}
 	if state == "rejected" && data.Message == "" && len(data.Errors) > 0 {
 		data.Message = "the data is not valid for this table"
 	}
@@ -466,7 +465,7 @@ func (c *ctx) commandAnswer(id string) *protocol.Response {
 		data.Href = c.tableURL(r.Table) + "/r/" + r.Key
 	}
 	if c.hx {
-		return html(200, render.Page("command-status", data))
+		return html(200, render.CommandStatus(&data))
 	}
-	return html(200, render.Page("command", data))
+	return html(200, render.CommandPage(&data))
 }

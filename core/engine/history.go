@@ -12,18 +12,11 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
-// historyEntry is one change as a person reads it.
-type historyEntry struct {
-	Seq           int64
-	At, Op, Row   string
-	RowHref, AsOf string
-	Fields        []fieldChange
-	Unknown       bool // an outside change whose values were not captured
-}
-
-type fieldChange struct {
-	Name, Was, Is string
-}
+// historyEntry is one change as a person reads it (render's page model).
+type (
+	historyEntry = render.HistoryEntry
+	fieldChange  = render.FieldChange
+)
 
 // describeEntry turns a log entry into what changed, field by field.
 func (c *ctx) describeEntry(t *model.Table, en capture.Entry, withRow bool) historyEntry {
@@ -52,19 +45,19 @@ func (c *ctx) describeEntry(t *model.Table, en capture.Entry, withRow bool) hist
 		switch en.Op {
 		case "insert":
 			if hadNew && n != nil {
-				h.Fields = append(h.Fields, fieldChange{col.Name, "", is})
+				h.Fields = append(h.Fields, fieldChange{Name: col.Name, Is: is})
 			}
 		case "delete":
 			if hadOld && o != nil {
-				h.Fields = append(h.Fields, fieldChange{col.Name, was, ""})
+				h.Fields = append(h.Fields, fieldChange{Name: col.Name, Was: was})
 			}
 		default:
 			switch {
 			case hadOld && hadNew && was != is:
-				h.Fields = append(h.Fields, fieldChange{col.Name, was, is})
+				h.Fields = append(h.Fields, fieldChange{Name: col.Name, Was: was, Is: is})
 			case old == nil && hadNew:
 				// The earlier values were not captured: say what the row became.
-				h.Fields = append(h.Fields, fieldChange{col.Name, "?", is})
+				h.Fields = append(h.Fields, fieldChange{Name: col.Name, Was: "?", Is: is})
 			}
 		}
 	}
@@ -126,13 +119,9 @@ func (c *ctx) changesPage(t *model.Table) *protocol.Response {
 	for _, en := range entries {
 		hs = append(hs, c.describeEntry(t, en, true))
 	}
-	d := struct {
-		page
-		Label, Back string
-		History     []historyEntry
-	}{c.page("Recent changes · "+c.label(t), link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "Recent changes"}),
-		c.label(t), c.tableURL(t.Name), hs}
-	return html(200, render.Page("changes", d))
+	d := render.ChangesData{Page: c.page("Recent changes · "+c.label(t), link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "Recent changes"}),
+		Label: c.label(t), Back: c.tableURL(t.Name), History: hs}
+	return html(200, render.ChangesPage(&d))
 }
 
 // asOf shows a row as it was right after a logged change (time travel, while
@@ -160,15 +149,15 @@ func (c *ctx) asOf(t *model.Table, keyRaw string, seqText string) *protocol.Resp
 	}
 	fd.Notice, fd.NoticeClass = "As of "+sqldb.Text(v[7])+" (change "+seqText+", "+sqldb.Text(v[2])+"). This is history: nothing here can be saved.", "warn"
 	heading := c.rowHeading(t, r)
-	d := rowData{page: c.page(heading+" as of "+sqldb.Text(v[7]), link{Text: c.label(t), Href: c.tableURL(t.Name)},
+	d := rowData{Page: c.page(heading+" as of "+sqldb.Text(v[7]), link{Text: c.label(t), Href: c.tableURL(t.Name)},
 		link{Text: heading, Href: c.tableURL(t.Name) + "/r/" + keyRaw}, link{Text: "as of change " + seqText}),
 		Label: c.label(t), Heading: heading + " (history)", Form: fd}
-	return html(200, render.Page("row", d))
+	return html(200, render.RowPage(&d))
 }
 
 // historyFragment answers the row page's lazily loaded history section:
 // it holds times, so it stays out of the page itself (and out of the
 // golden corpus, which must not depend on the clock).
 func (c *ctx) historyFragment(t *model.Table, r *row) *protocol.Response {
-	return html(200, render.Page("history-section", c.rowHistory(t, r)))
+	return html(200, render.HistorySection(c.rowHistory(t, r)))
 }

@@ -1,11 +1,7 @@
 package engine
 
 import (
-	"bytes"
-	"html/template"
-	"io"
 	"mime"
-	"mime/multipart"
 	"net/url"
 	"sort"
 	"strconv"
@@ -19,20 +15,23 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
-// page is what every full page template reads.
-type page struct {
-	Title    string
-	AppTitle string
-	DSID     string
-	Base     string
-	Crumbs   []link
-	Assets   struct{ CSS, HTMX, SSE, App string }
-}
-
-type link struct {
-	Text string
-	Href string
-}
+// The page models are render's; the short names keep the code that fills
+// them readable.
+type (
+	page          = render.Page // what every full page reads
+	link          = render.Link
+	tableEntry    = render.TableEntry
+	colHead       = render.ColHead
+	cell          = render.Cell
+	listRow       = render.TableRow
+	hiddenInput   = render.HiddenInput
+	listData      = render.ListData
+	option        = render.Option
+	formField     = render.FormField
+	formData      = render.FormData
+	rowData       = render.RowData
+	conflictField = render.ConflictField
+)
 
 func (c *ctx) page(title string, crumbs ...link) page {
 	p := page{Title: title, AppTitle: "nakedhtmx", DSID: c.st.dsid, Base: c.e.opts.BasePath, Crumbs: crumbs}
@@ -73,21 +72,11 @@ func (c *ctx) label(t *model.Table) string {
 func (c *ctx) errorPage(status int, msg string) *protocol.Response {
 	text := map[int]string{400: "Bad request", 401: "Sign in", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
 		409: "Conflict", 413: "Too large", 415: "Unsupported media type", 422: "Invalid", 500: "Server error", 501: "Not implemented", 503: "Unavailable"}[status]
-	data := struct {
-		page
-		Status     int
-		StatusText string
-		Message    string
-	}{c.page(text), status, text, msg}
-	return html(status, render.Page("error", data))
+	return html(status, render.ErrorPage(&render.ErrorData{Page: c.page(text), Status: status, StatusText: text, Message: msg}))
 }
 
 func (c *ctx) signinPage(status int, msg string) *protocol.Response {
-	data := struct {
-		page
-		Message string
-	}{c.page("Sign in"), msg}
-	return html(status, render.Page("signin", data))
+	return html(status, render.SigninPage(&render.SigninData{Page: c.page("Sign in"), Message: msg}))
 }
 
 func (c *ctx) signin() *protocol.Response {
@@ -208,12 +197,6 @@ func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {
 	return c.fail(404, "no such page")
 }
 
-type tableEntry struct {
-	Name, Label, Href, Kind string
-	Rows                    int64
-	Columns                 int
-}
-
 func (c *ctx) index() *protocol.Response {
 	var entries []tableEntry
 	for _, t := range c.st.db.Tables {
@@ -224,51 +207,13 @@ func (c *ctx) index() *protocol.Response {
 		if t.View {
 			e.Kind = "view"
 		}
-		if rs, err := c.e.db.Query("SELECT count(*) FROM " + sqldb.Ident(t.Name)); err == nil && len(rs.Values) == 1 {
-			e.Rows, _ = sqldb.Int(rs.Values[0][0])
-		}
+		e.Rows, e.RowsMore, _ = boundedCount(c.e.db, sqldb.Ident(t.Name))
 		entries = append(entries, e)
 	}
-	data := struct {
-		page
-		Tables []tableEntry
-	}{c.page("Tables"), entries}
-	return html(200, render.Page("index", data))
+	return html(200, render.IndexPage(&render.IndexData{Page: c.page("Tables"), Tables: entries}))
 }
 
 // --- list ---
-
-type colHead struct {
-	Label, Href  string
-	Sorted, Desc bool
-}
-
-type cell struct {
-	Text, Href, Class, Title string
-}
-
-type listRow struct {
-	ID    string
-	Cells []cell
-}
-
-type hiddenInput struct{ Name, Value string }
-
-type listData struct {
-	page
-	Label, Action, NewHref, CSVHref, Q string
-	ChangesHref                        string
-	FTS                                bool
-	Hidden                             []hiddenInput
-	Filters                            []link
-	FilterColumns                      []option
-	Count                              int64
-	Columns                            []colHead
-	Rows                               []listRow
-	NextHref, FirstHref                string
-	Partial                            bool // an htmx fragment: the list state travels out of band
-	Live, Table                        string
-}
 
 // listHref builds a list URL from the current query with changes applied.
 func (c *ctx) listHref(t *model.Table, set map[string]string, drop ...string) string {
@@ -321,10 +266,10 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	if err != nil {
 		return c.failOutcome(c.dbFailure(err))
 	}
-	count, _ := lq.count(c.e.db)
+	count, more, _ := lq.count(c.e.db)
 	fields := c.st.fields[t.Name]
-	d := listData{page: c.page(c.label(t), link{Text: c.label(t)}), Label: c.label(t), Action: c.tableURL(t.Name),
-		CSVHref: c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows.csv", Q: lq.q, FTS: t.FTS != "", Count: count}
+	d := listData{Page: c.page(c.label(t), link{Text: c.label(t)}), Label: c.label(t), Action: c.tableURL(t.Name),
+		CSVHref: c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows.csv", Q: lq.q, FTS: t.FTS != "", Count: count, CountMore: more}
 	if c.writable(t, "insert") == "" {
 		d.NewHref = c.tableURL(t.Name) + "/new"
 	}
@@ -337,7 +282,7 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	for k, vs := range c.query {
 		if k == "sort" || k == "desc" || strings.HasPrefix(k, "f.") || k == "limit" {
 			for _, v := range vs {
-				d.Hidden = append(d.Hidden, hiddenInput{k, v})
+				d.Hidden = append(d.Hidden, hiddenInput{Name: k, Value: v})
 			}
 		}
 	}
@@ -371,9 +316,9 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	}
 	if c.hx {
 		d.Partial = true
-		return html(200, render.Page("list-fragment", d))
+		return html(200, render.ListFragment(&d))
 	}
-	return html(200, render.Page("list", d))
+	return html(200, render.ListPage(&d))
 }
 
 // listRow is one row of a list: the same for every list page of its table,
@@ -573,34 +518,10 @@ func (c *ctx) options(t *model.Table) *protocol.Response {
 	for _, v := range rs.Values {
 		opts = append(opts, option{Value: sqldb.Text(v[0]), Label: sqldb.Text(v[1])})
 	}
-	return html(200, render.Page("options", opts))
-}
-
-type option struct {
-	Value, Label string
-	Selected     bool
+	return html(200, render.Options(opts))
 }
 
 // --- forms ---
-
-type formField struct {
-	ID, Name, Label, Widget, InputType, Value, Error, Help string
-	Base                                                   string // the stored value, for the page script to tell edits apart
-	Step, Min, Max                                         string
-	MaxLength                                              int
-	Required, ReadOnly, Checked                            bool
-	Options                                                []option
-	Search, Href, RefText, RefLabel                        string
-}
-
-type formData struct {
-	Action, DSID, Version, Submit, CancelHref string
-	Notice, NoticeClass                       string
-	ReadOnly                                  bool
-	Fields                                    []formField
-	Errors                                    []fieldError
-	GeneralErrors                             []string
-}
 
 // formValues are a form's field texts by column name, as typed.
 type formValues map[string]string
@@ -610,7 +531,7 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 	if create {
 		op = "insert"
 	}
-	fd := formData{DSID: c.st.dsid, Errors: errs, ReadOnly: c.writable(t, op) != ""}
+	fd := formData{DSID: c.st.dsid, ErrorCount: len(errs), ReadOnly: c.writable(t, op) != ""}
 	errAt := map[string]string{}
 	for _, e := range errs {
 		name := strings.TrimPrefix(e.Path, "/")
@@ -781,15 +702,6 @@ func (c *ctx) referenceField(ff *formField, f *schema.Field, value string) {
 	}
 }
 
-type rowData struct {
-	page
-	Label, Heading, DeleteHref, CancelHref string
-	Live, Key, Table, LabelColumn          string
-	HistoryHref                            string
-	Form                                   formData
-	Referenced                             []link
-}
-
 func (c *ctx) rowHeading(t *model.Table, r *row) string {
 	if lc := schema.LabelColumn(t, c.e.opts.Config.Table(t.Name)); lc != nil {
 		if s := sqldb.Text(r.get(lc)); s != "" {
@@ -815,10 +727,10 @@ func (c *ctx) rowPage(t *model.Table, r *row, typed formValues, errs []fieldErro
 		status = 422
 	}
 	if c.hx {
-		return html(status, render.Page("form", fd))
+		return html(status, render.Form(&fd))
 	}
 	heading := c.rowHeading(t, r)
-	d := rowData{page: c.page(heading+" · "+c.label(t), link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: heading}),
+	d := rowData{Page: c.page(heading+" · "+c.label(t), link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: heading}),
 		Label: c.label(t), Heading: heading, Form: fd}
 	if c.writable(t, "delete") == "" {
 		d.DeleteHref = c.rowURL(r) + "/delete"
@@ -831,7 +743,7 @@ func (c *ctx) rowPage(t *model.Table, r *row, typed formValues, errs []fieldErro
 	if c.e.live.enabled {
 		d.HistoryHref = c.rowURL(r) + "/history"
 	}
-	return html(status, render.Page("row", d))
+	return html(status, render.RowPage(&d))
 }
 
 // referencedBy links to the rows of other tables that point at this one.
@@ -870,18 +782,18 @@ func (c *ctx) newPage(t *model.Table, typed formValues, errs []fieldError, notic
 		status = 422
 	}
 	if c.hx {
-		return html(status, render.Page("form", fd))
+		return html(status, render.Form(&fd))
 	}
-	d := rowData{page: c.page("New row · "+c.label(t), link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "New row"}),
+	d := rowData{Page: c.page("New row · "+c.label(t), link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "New row"}),
 		Label: c.label(t), Heading: "New row in " + c.label(t), Form: fd, Live: c.liveURL(t), Table: t.Name}
-	return html(status, render.Page("new", d))
+	return html(status, render.NewPage(&d))
 }
 
 func (c *ctx) confirmPage(t *model.Table, r *row) *protocol.Response {
 	heading := c.rowHeading(t, r)
-	d := rowData{page: c.page("Delete · "+heading, link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: heading, Href: c.rowURL(r)}, link{Text: "Delete"}),
+	d := rowData{Page: c.page("Delete · "+heading, link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: heading, Href: c.rowURL(r)}, link{Text: "Delete"}),
 		Label: c.label(t), Heading: heading, DeleteHref: c.rowURL(r) + "/delete", CancelHref: c.rowURL(r)}
-	return html(200, render.Page("confirm", d))
+	return html(200, render.ConfirmPage(&d))
 }
 
 // formBody reads an HTML form body (urlencoded or multipart).
@@ -905,23 +817,9 @@ func (c *ctx) formBody() (url.Values, *protocol.Response) {
 		}
 		return v, nil
 	case "multipart/form-data":
-		mr := multipart.NewReader(bytes.NewReader(c.req.Body), params["boundary"])
-		out := url.Values{}
-		for {
-			p, err := mr.NextPart()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return nil, c.fail(400, "the multipart form is malformed")
-			}
-			b, err := io.ReadAll(p)
-			if err != nil {
-				return nil, c.fail(400, "the multipart form is malformed")
-			}
-			if p.FormName() != "" && p.FileName() == "" {
-				out.Add(p.FormName(), string(b))
-			}
+		out, err := parseMultipart(c.req.Body, params["boundary"])
+		if err != nil {
+			return nil, c.fail(400, "the multipart form is malformed")
 		}
 		if !formUTF8(out) {
 			return nil, c.fail(400, "the form is not valid UTF-8")
@@ -1109,18 +1007,10 @@ func (c *ctx) redirect(to string) *protocol.Response {
 // failOutcome answers a failed write or read in the request's format.
 func (c *ctx) failOutcome(o *outcome) *protocol.Response { return c.fail(o.status, o.msg) }
 
-type conflictField struct {
-	Label, Name, Mine, Theirs string
-}
-
 // conflict shows, for every field the person changed that someone else also
 // changed, both values with a choice.
 func (c *ctx) conflict(t *model.Table, cur *row, typed formValues) *protocol.Response {
-	d := struct {
-		Action, DSID, Version, CancelHref string
-		Conflicts                         []conflictField
-		Same                              []hiddenInput
-	}{Action: c.rowURL(cur), DSID: c.st.dsid, Version: cur.version(), CancelHref: c.rowURL(cur)}
+	d := render.ConflictData{Action: c.rowURL(cur), DSID: c.st.dsid, Version: cur.version(), CancelHref: c.rowURL(cur)}
 	for _, f := range c.st.fields[t.Name] {
 		mine, ok := typed[f.Column.Name]
 		if !ok {
@@ -1128,20 +1018,16 @@ func (c *ctx) conflict(t *model.Table, cur *row, typed formValues) *protocol.Res
 		}
 		theirs := sqldb.Text(cur.get(f.Column))
 		if mine == theirs {
-			d.Same = append(d.Same, hiddenInput{f.Column.Name, mine})
+			d.Same = append(d.Same, hiddenInput{Name: f.Column.Name, Value: mine})
 			continue
 		}
 		d.Conflicts = append(d.Conflicts, conflictField{Label: f.Label, Name: f.Column.Name, Mine: mine, Theirs: theirs})
 	}
-	body := render.Page("conflict", d)
+	body := render.Conflict(&d)
 	if c.hx {
 		return html(409, body)
 	}
 	heading := c.rowHeading(t, cur)
-	full := struct {
-		page
-		Label, Heading string
-		Body           template.HTML
-	}{c.page(heading, link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: heading}), c.label(t), heading, template.HTML(body)}
-	return html(409, render.Page("conflict-page", full))
+	p := c.page(heading, link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: heading})
+	return html(409, render.ConflictPage(&p, heading, body))
 }

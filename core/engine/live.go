@@ -345,7 +345,8 @@ func rowFromJSON(t *model.Table, obj string, key []any) *row {
 // listRowHTML is a row as every list page of its table shows it.
 func (c *ctx) listRowHTML(t *model.Table, r *row) []byte {
 	fields := c.st.fields[t.Name]
-	return render.Page("list-row", c.listRow(t, fields, r, c.referenceLabels(t, fields, []*row{r})))
+	lr := c.listRow(t, fields, r, c.referenceLabels(t, fields, []*row{r}))
+	return render.ListRow(&lr)
 }
 
 // formTexts are a row's values as its edit form's fields hold them.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/schema"
 )
 
 const (
@@ -21,6 +22,15 @@ func response(status int, contentType string, body []byte, headers ...[2]string)
 // jsonBody marshals v without HTML escaping of <, > and & (the content type is
 // JSON, never HTML) and without a trailing newline.
 func jsonBody(v any) []byte {
+	if o, ok := v.(*schema.Object); ok {
+		// The same bytes as the encoder below (an Object writes compact JSON,
+		// which the encoder would only re-scan), without the reflection.
+		b, err := o.AppendJSON(make([]byte, 0, 1024))
+		if err != nil {
+			panic(err)
+		}
+		return b
+	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)

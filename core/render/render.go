@@ -1,23 +1,21 @@
-// Package render turns page models into HTML with html/template (every value
-// escaped by context) and serves the static assets the pages load: htmx 4
-// and its SSE extension (vendored byte for byte from the pinned htmx.org npm
-// package; a test checks them against node_modules), our stylesheet and a
-// small script.
+// Package render turns page models into HTML and serves the static assets
+// the pages load: htmx 4 and its SSE extension (vendored byte for byte from
+// the pinned htmx.org npm package; a test checks them against node_modules),
+// our stylesheet and a small script.
+//
+// The pages are plain Go functions (pages.go) that escape every value the way
+// html/template did, by context (escape.go): see there why it is not used.
 package render
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"html/template"
 	"io/fs"
 	"path"
 	"strings"
+	"unicode/utf8"
 )
-
-//go:embed templates/*.html
-var templateFS embed.FS
 
 //go:embed assets
 var assetFS embed.FS
@@ -30,8 +28,6 @@ type Asset struct {
 }
 
 var assets = map[string]*Asset{}
-
-var tmpl *template.Template
 
 func init() {
 	entries, err := fs.ReadDir(assetFS, "assets")
@@ -54,9 +50,6 @@ func init() {
 		}
 		assets[e.Name()] = &Asset{Body: b, ContentType: ct, Hash: hex.EncodeToString(sum[:6])}
 	}
-	tmpl = template.Must(template.New("").Funcs(template.FuncMap{
-		"add": func(a, b int) int { return a + b },
-	}).ParseFS(templateFS, "templates/*.html"))
 }
 
 // GetAsset returns an asset by file name.
@@ -71,18 +64,9 @@ func AssetURL(base, name string) string {
 	return base + "/assets/" + name + "?v=" + a.Hash
 }
 
-// Page renders a named template.
-func Page(name string, data any) []byte {
-	var b bytes.Buffer
-	if err := tmpl.ExecuteTemplate(&b, name, data); err != nil {
-		panic("render " + name + ": " + err.Error()) // templates are ours: a failure is a bug
-	}
-	return b.Bytes()
-}
-
 // Truncate shortens text for a table cell.
 func Truncate(s string, n int) (string, bool) {
-	if len([]rune(s)) <= n {
+	if utf8.RuneCountInString(s) <= n { // counts as []rune(s) does, without the copy
 		return s, false
 	}
 	r := []rune(s)

@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"html/template"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -44,5 +45,60 @@ func TestTruncate(t *testing.T) {
 	}
 	if s, cut := Truncate("short", 10); s != "short" || cut {
 		t.Errorf("Truncate = %q %v", s, cut)
+	}
+}
+
+// Every context a page puts a value in, as html/template escaped it when the
+// pages were its templates, and as the writer does now.
+var escapeContexts = template.Must(template.New("").Parse(`<p title="{{.}}">{{.}}</p><title>{{.}}</title>` +
+	`<textarea>{{.}}</textarea><a href="{{.}}" hx-get="{{.}}">x</a><script src="{{.}}"></script><form action="{{.}}"></form>`))
+
+func writeContexts(s string) []byte {
+	w := newWriter(0)
+	w.raw(`<p title="`)
+	w.text(s)
+	w.raw(`">`)
+	w.text(s)
+	w.raw(`</p><title>`)
+	w.text(s)
+	w.raw(`</title><textarea>`)
+	w.text(s)
+	w.raw(`</textarea><a href="`)
+	w.url(s)
+	w.raw(`" hx-get="`)
+	w.text(s)
+	w.raw(`">x</a><script src="`)
+	w.url(s)
+	w.raw(`"></script><form action="`)
+	w.url(s)
+	w.raw(`"></form>`)
+	return w.b
+}
+
+var escapeSeeds = []string{"", "plain", `<b>"q" & 'a'</b>`, "a+b", "\x00nul", "é ü 日本", "\xff\xfe bad UTF-8",
+	"\ufdd0\uffff", "&#43;", "/t/a b?x=1&y=2+3#f", "/t/%41%zz%4", "%", "x%4", "%%41", "javascript:alert(1)",
+	"JaVaScRiPt:x", " javascript:x", "data:,x", "vbscript:x", "http://h/p", "HTTPS://h", "mailto:a@b", "/a:b", "a/b:c",
+	":x", "?q=a:b", "#f:x", "//evil.example", "`~!@#$^*()_=[]{}|\\;:,.<>?", "\r\n\t\u2028"}
+
+func TestEscapersMatchHTMLTemplate(t *testing.T) {
+	for _, s := range escapeSeeds {
+		checkEscape(t, s)
+	}
+}
+
+func FuzzEscapers(f *testing.F) {
+	for _, s := range escapeSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(checkEscape)
+}
+
+func checkEscape(t *testing.T, s string) {
+	var want bytes.Buffer
+	if err := escapeContexts.Execute(&want, s); err != nil {
+		t.Fatal(err)
+	}
+	if got := writeContexts(s); !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("%q:\n got  %s\n want %s", s, got, want.Bytes())
 	}
 }

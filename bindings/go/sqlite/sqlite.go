@@ -321,9 +321,9 @@ func (db *DB) HandleSQL(in []byte) []byte {
 	} else {
 		res = db.answer(&req)
 	}
-	out, err := json.Marshal(res)
+	out, err := protocol.AppendSQLResult(nil, &res)
 	if err != nil {
-		out, _ = json.Marshal(protocol.SQLResult{Error: "cannot encode SQL result: " + err.Error(), Code: "SQLITE_ERROR"})
+		out, _ = protocol.AppendSQLResult(nil, &protocol.SQLResult{Error: "cannot encode SQL result: " + err.Error(), Code: "SQLITE_ERROR"})
 	}
 	return out
 }

@@ -75,44 +75,45 @@ func logf(format string, args ...any) {
 // hostDB is sqldb.DB over the `sql` import.
 type hostDB struct{}
 
-func (hostDB) call(req protocol.SQLRequest) (*protocol.SQLResult, error) {
-	in, err := json.Marshal(req)
+// reqBuf is reused for every SQL request: the host reads it during the call
+// and the core is single-threaded, so nothing else can be using it.
+var reqBuf []byte
+
+func (hostDB) call(sql string, params []any, script bool) (protocol.SQLAnswer, error) {
+	in, err := protocol.AppendSQLRequest(reqBuf[:0], sql, params, script)
 	if err != nil {
-		return nil, err
+		return protocol.SQLAnswer{}, err
 	}
+	reqBuf = in
 	packed := hostSQL(uint32(uintptr(unsafe.Pointer(&in[0]))), uint32(len(in)))
 	out := take(uint32(packed>>32), uint32(packed))
 	if out == nil {
-		return nil, &sqldb.Error{Code: "SQLITE_ERROR", Message: "host returned no SQL result"}
+		return protocol.SQLAnswer{}, &sqldb.Error{Code: "SQLITE_ERROR", Message: "host returned no SQL result"}
 	}
-	var res protocol.SQLResult
-	if err := json.Unmarshal(out, &res); err != nil {
-		return nil, fmt.Errorf("host SQL result: %w", err)
+	res, err := protocol.DecodeSQLResult(out)
+	if err != nil {
+		return protocol.SQLAnswer{}, fmt.Errorf("host SQL result: %w", err)
 	}
 	if res.Error != "" {
 		code := res.Code
 		if code == "" {
 			code = "SQLITE_ERROR"
 		}
-		return nil, &sqldb.Error{Code: code, Message: res.Error}
+		return protocol.SQLAnswer{}, &sqldb.Error{Code: code, Message: res.Error}
 	}
-	return &res, nil
+	return res, nil
 }
 
 func (h hostDB) Query(sql string, args ...any) (*sqldb.Rows, error) {
-	res, err := h.call(protocol.SQLRequest{SQL: sql, Params: protocol.Values(args)})
+	res, err := h.call(sql, args, false)
 	if err != nil {
 		return nil, err
 	}
-	rows := &sqldb.Rows{Columns: res.Columns, Values: make([][]any, len(res.Rows))}
-	for i, r := range res.Rows {
-		rows.Values[i] = protocol.Unwrap(r)
-	}
-	return rows, nil
+	return &sqldb.Rows{Columns: res.Columns, Values: res.Rows}, nil
 }
 
 func (h hostDB) Exec(sql string, args ...any) (sqldb.Result, error) {
-	res, err := h.call(protocol.SQLRequest{SQL: sql, Params: protocol.Values(args)})
+	res, err := h.call(sql, args, false)
 	if err != nil {
 		return sqldb.Result{}, err
 	}
@@ -120,7 +121,7 @@ func (h hostDB) Exec(sql string, args ...any) (sqldb.Result, error) {
 }
 
 func (h hostDB) Script(sql string) error {
-	_, err := h.call(protocol.SQLRequest{SQL: sql, Script: true})
+	_, err := h.call(sql, nil, true)
 	return err
 }
 

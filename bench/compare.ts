@@ -1,0 +1,529 @@
+// `make bench`: nakedhtmx side by side with Datasette and PocketBase, on the
+// same data, the same machine, in one run, and one Markdown table of the
+// results (printed, and written outside git).
+//
+//   node bench/compare.ts [--hosts go,deno,bun,node] [--peers datasette,pocketbase]
+//                         [--runs 3] [--seconds 4] [--connections 16] [--quick]
+//                         [--skip core,cold,live,nats] [--out FILE]
+//
+// Everything it needs it prepares itself: the data (bench/data.ts), Datasette
+// in a virtual environment (scripts/ensure-datasette.sh), PocketBase from its
+// Go module (scripts/ensure-pocketbase.sh), wrk (scripts/ensure-wrk.sh).
+// A missing part is skipped with a line saying why, never faked.
+//
+// Throughput: wrk, one thread, a fixed number of connections, a warm-up run
+// and then several timed runs per cell; the cell is the median run's
+// requests per second (its p50 latency beside it). Every server gets its own
+// copy of the data and the machine to itself while it is measured.
+
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { parseArgs } from "node:util";
+import { type HostCommand, type HostName, prepareHost, startServer } from "../tests/http/hosts.ts";
+import { ensureData, root } from "./data.ts";
+
+const { values } = parseArgs({
+  options: {
+    hosts: { type: "string", default: "go,deno,bun,node" },
+    peers: { type: "string", default: "datasette,pocketbase" },
+    runs: { type: "string", default: "3" },
+    seconds: { type: "string", default: "4" },
+    connections: { type: "string", default: "16" },
+    quick: { type: "boolean", default: false },
+    skip: { type: "string", default: "" },
+    out: { type: "string" },
+  },
+});
+const RUNS = values.quick ? 1 : Number(values.runs);
+const SECONDS = values.quick ? 2 : Number(values.seconds);
+const CONNECTIONS = Number(values.connections);
+const SKIP = new Set(values.skip!.split(",").filter(Boolean));
+const HOST_NAMES = values.hosts!.split(",").filter(Boolean) as HostName[];
+const PEERS = values.peers!.split(",").filter(Boolean);
+
+const sh = (cmd: string, args: string[]) => {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: "utf8" });
+  return { ok: r.status === 0, out: (r.stdout ?? "").trim(), err: (r.stderr ?? "").trim() || String(r.error ?? "") };
+};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const log = (s: string) => console.error(`bench: ${s}`);
+
+// ---------- what is measured ----------
+
+interface Req {
+  method: "GET" | "POST";
+  path: string;
+  body?: string;
+}
+/** A row of the table: what each kind of server is asked for it (null: it has no such thing). */
+interface Work {
+  id: string;
+  label: string;
+  nh: Req;
+  datasette: Req | null;
+  pocketbase: Req | null;
+}
+
+function works(chinook: boolean): Work[] {
+  // Without Chinook the "50 rows of a real table" rows use items_1k.
+  const T = chinook ? "Track" : "items_1k";
+  const one = chinook ? 1000 : 500;
+  const pbId = (n: number) => String(n).padStart(15, "0");
+  const item = JSON.stringify({ name: "bench row", qty: 7, price: 12.5, note: "made by wrk" });
+  return [
+    { id: "html50", label: `HTML list page, 50 rows (${T})`, nh: { method: "GET", path: `/t/${T}` },
+      datasette: { method: "GET", path: `/bench/${T}?_size=50` }, pocketbase: null },
+    { id: "json50", label: `JSON list, 50 rows (${T})`, nh: { method: "GET", path: `/api/tables/${T}/rows?limit=50` },
+      datasette: { method: "GET", path: `/bench/${T}.json?_size=50&_shape=objects` },
+      pocketbase: { method: "GET", path: `/api/collections/${T}/records?perPage=50` } },
+    { id: "row", label: `one row, JSON (${T} ${one})`, nh: { method: "GET", path: `/api/tables/${T}/rows/${one}` },
+      datasette: { method: "GET", path: `/bench/${T}/${one}.json?_shape=objects` },
+      pocketbase: { method: "GET", path: `/api/collections/${T}/records/${pbId(one)}` } },
+    { id: "html1k", label: "HTML list page, items_1k (1,000 rows)", nh: { method: "GET", path: "/t/items_1k" },
+      datasette: { method: "GET", path: "/bench/items_1k?_size=50" }, pocketbase: null },
+    { id: "html1m", label: "HTML list page, items_1m (1,000,000 rows)", nh: { method: "GET", path: "/t/items_1m" },
+      datasette: { method: "GET", path: "/bench/items_1m?_size=50" }, pocketbase: null },
+    { id: "json1k", label: "JSON list, 50 of items_1k", nh: { method: "GET", path: "/api/tables/items_1k/rows?limit=50" },
+      datasette: { method: "GET", path: "/bench/items_1k.json?_size=50&_shape=objects" },
+      pocketbase: { method: "GET", path: "/api/collections/items_1k/records?perPage=50" } },
+    { id: "json1m", label: "JSON list, 50 of items_1m", nh: { method: "GET", path: "/api/tables/items_1m/rows?limit=50" },
+      datasette: { method: "GET", path: "/bench/items_1m.json?_size=50&_shape=objects" },
+      pocketbase: { method: "GET", path: "/api/collections/items_1m/records?perPage=50" } },
+    // Last: it grows items_1k. Datasette 0.65 has no write API.
+    { id: "create", label: "create a row, JSON (items_1k)", nh: { method: "POST", path: "/api/tables/items_1k/rows", body: item },
+      datasette: null, pocketbase: { method: "POST", path: "/api/collections/items_1k/records", body: item } },
+  ];
+}
+
+// ---------- wrk ----------
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  runs: number[];
+  errors: number;
+}
+
+function wrkOnce(wrk: string, base: string, r: Req, seconds: number, luaDir: string): { rps: number; p50: number; p99: number; errors: number } {
+  const args = ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency"];
+  if (r.method === "POST") {
+    const lua = join(luaDir, "post.lua");
+    writeFileSync(lua, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(r.body ?? "")}\n` +
+      `wrk.headers["Content-Type"] = "application/json"\nwrk.headers["Accept"] = "application/json"\n`);
+    args.push("-s", lua);
+  }
+  args.push(base + r.path);
+  const res = spawnSync(wrk, args, { encoding: "utf8" });
+  if (res.status !== 0) throw new Error(`wrk failed: ${res.stderr}`);
+  const out = res.stdout;
+  const unit = (v: string, u: string) => Number(v) * ({ us: 0.001, ms: 1, s: 1000 }[u] ?? NaN);
+  const lat = (p: string) => {
+    const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)`, "m").exec(out);
+    return m ? unit(m[1], m[2]) : NaN;
+  };
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) +
+    [...out.matchAll(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/g)]
+      .reduce((a, m) => a + Number(m[1]) + Number(m[2]) + Number(m[3]) + Number(m[4]), 0);
+  return { rps, p50: lat("50"), p99: lat("99"), errors };
+}
+
+async function check(base: string, r: Req, what: string): Promise<string | null> {
+  // Once more on a network error: a server may close a kept-alive connection
+  // that a wrk run left idle just as fetch reuses it.
+  const res = await get(base, r).catch(() => get(base, r));
+  const text = await res.text();
+  if (res.status >= 300) return `${what} ${r.method} ${r.path}: status ${res.status}: ${text.slice(0, 200)}`;
+  return null;
+}
+
+function get(base: string, r: Req): Promise<Response> {
+  return fetch(base + r.path, {
+    method: r.method,
+    body: r.body,
+    headers: r.body ? { "content-type": "application/json", accept: "application/json" } : { accept: "text/html" },
+  });
+}
+
+function measure(wrk: string, base: string, r: Req, luaDir: string): Load {
+  wrkOnce(wrk, base, r, Math.min(2, SECONDS), luaDir); // warm-up, not counted
+  const rs = Array.from({ length: RUNS }, () => wrkOnce(wrk, base, r, SECONDS, luaDir));
+  const mid = [...rs].sort((a, b) => a.rps - b.rps)[Math.floor(rs.length / 2)];
+  return { rps: mid.rps, p50: mid.p50, p99: mid.p99, runs: rs.map((x) => x.rps), errors: rs.reduce((a, x) => a + x.errors, 0) };
+}
+
+// ---------- servers ----------
+
+interface Target {
+  name: string;
+  kind: "nh" | "datasette" | "pocketbase";
+  start(dir: string, data: string): Promise<{ base: string; stop: () => Promise<void> }>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+async function waitHTTP(url: string, proc: ChildProcess, what: string, timeoutMs = 60000): Promise<number> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.status < 500) return performance.now() - t0;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`${what} did not answer ${url} within ${timeoutMs} ms`);
+}
+
+function stopper(proc: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      const t = setTimeout(() => proc.kill("SIGKILL"), 5000);
+      proc.once("exit", () => {
+        clearTimeout(t);
+        resolve();
+      });
+      proc.kill("SIGTERM");
+    });
+}
+
+function nhTarget(host: HostName, hc: HostCommand): Target {
+  return {
+    name: `nakedhtmx ${host}`,
+    kind: "nh",
+    async start(dir, data) {
+      const db = join(dir, "bench.db");
+      copyFileSync(data, db);
+      const s = await startServer(hc, ["--db", db, "--port", "0"]);
+      return { base: s.url.origin, stop: async () => void (await s.stop()) };
+    },
+  };
+}
+
+function datasetteTarget(bin: string): Target {
+  return {
+    name: "Datasette",
+    kind: "datasette",
+    async start(dir, data) {
+      const db = join(dir, "bench.db");
+      copyFileSync(data, db);
+      const port = await freePort();
+      // Datasette at its fastest: -i (immutable: counts computed once, no
+      // change checks) and no facet suggestions (by default every table page
+      // runs extra queries to suggest facets, which more than halves its rate).
+      const proc = spawn(bin, ["serve", "-i", db, "-h", "127.0.0.1", "-p", String(port), "--setting", "suggest_facets", "off"], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let err = "";
+      proc.stderr!.on("data", (d) => (err += d));
+      const base = `http://127.0.0.1:${port}`;
+      await waitHTTP(`${base}/-/versions.json`, proc, "datasette").catch((e) => {
+        throw new Error(`${e.message}\n${err}`);
+      });
+      return { base, stop: stopper(proc) };
+    },
+  };
+}
+
+function pocketbaseTarget(bin: string, tables: string[]): Target {
+  return {
+    name: "PocketBase",
+    kind: "pocketbase",
+    async start(dir, data) {
+      const pbDir = join(dir, "pb_data");
+      const args = ["load", "--dir", pbDir, "--from", data, ...tables.flatMap((t) => ["--table", t])];
+      const l = spawnSync(bin, args, { encoding: "utf8" });
+      if (l.status !== 0) throw new Error(`pocketbase load failed: ${l.stderr}${l.stdout}`);
+      const port = await freePort();
+      const proc = spawn(bin, ["serve", "--http", `127.0.0.1:${port}`, "--dir", pbDir], { stdio: ["ignore", "ignore", "pipe"] });
+      let err = "";
+      proc.stderr!.on("data", (d) => (err += d));
+      const base = `http://127.0.0.1:${port}`;
+      await waitHTTP(`${base}/api/health`, proc, "pocketbase").catch((e) => {
+        throw new Error(`${e.message}\n${err}`);
+      });
+      return { base, stop: stopper(proc) };
+    },
+  };
+}
+
+// ---------- the other figures ----------
+
+const hostCommands = new Map<string, HostCommand>();
+
+/** Cold start to first answer: spawn, then GET / until it answers; the first start (which sets the file up) is not counted. */
+async function coldStart(hc: HostCommand, name: string, data: string, times = 5): Promise<number[]> {
+  const out: number[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "nh-bench-cold-"));
+  try {
+    const db = join(dir, "bench.db");
+    copyFileSync(data, db);
+    chmodSync(db, 0o644);
+    for (let i = 0; i <= times; i++) {
+      const port = await freePort();
+      const t0 = performance.now();
+      const proc = spawn(hc.cmd, [...hc.args, "--db", db, "--port", String(port)], { cwd: root, stdio: "ignore" });
+      const ms = await waitHTTP(`http://127.0.0.1:${port}/`, proc, name).then(() => performance.now() - t0);
+      await stopper(proc)();
+      if (i > 0) out.push(ms);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** Median ns/op per request, per runtime, from bench/core.ts and the Go benchmarks. */
+function coreCost(): { rows: Record<string, Record<string, number>>; note: string } {
+  const rows: Record<string, Record<string, number>> = {};
+  const goBench = (pkg: string, name: string) => {
+    const r = sh("go", ["test", "-run", "^$", "-bench", "ListPageHTML|ListJSON|RowPage", "-benchtime", "1s", "-count", "5", pkg]);
+    if (!r.ok) return log(`${name}: go test -bench failed: ${r.err.slice(0, 300)}`);
+    const per: Record<string, number[]> = {};
+    for (const m of r.out.matchAll(/^Benchmark(\w+)-\d+\s+\d+\s+([\d.]+) ns\/op/gm)) (per[m[1]] ??= []).push(Number(m[2]));
+    rows[name] = Object.fromEntries(Object.entries(per).map(([k, v]) => [k, median(v)]));
+  };
+  goBench("./core/engine/", "native Go");
+  goBench("./bindings/go/", "wasm, Go (wazero)");
+  for (const [name, cmd, args] of [
+    ["wasm, Node", "node", ["--no-warnings", "bench/core.ts"]],
+    ["wasm, Deno", "deno", ["run", "-A", "bench/core.ts"]],
+    ["wasm, Bun", "bun", ["bench/core.ts"]],
+  ] as const) {
+    const r = sh(cmd, [...args]);
+    if (!r.ok) {
+      log(`${name}: bench/core.ts failed: ${r.err.slice(0, 300)}`);
+      continue;
+    }
+    rows[name] = JSON.parse(r.out.split("\n").pop()!).ns;
+  }
+  return { rows, note: "Go: median of 5 `go test -bench` runs; runtimes: median of 7 timed batches after 1 s of warm-up" };
+}
+
+/** Runs one of the other bench scripts with --json and reads what it wrote. */
+function subBench<T>(script: string, args: string[]): T | null {
+  const out = join(mkdtempSync(join(tmpdir(), "nh-bench-sub-")), "out.json");
+  log(`running ${script} ${args.join(" ")}`);
+  const r = spawnSync("node", ["--no-warnings", script, ...args, "--json", out], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+  if (r.status !== 0) {
+    log(`${script} failed (exit ${r.status})`);
+    return null;
+  }
+  return JSON.parse(readFileSync(out, "utf8")) as T;
+}
+
+// ---------- the report ----------
+
+function machine(): string {
+  const cpu = cpus();
+  const v = (cmd: string, args: string[]) => {
+    const r = sh(cmd, args);
+    return r.ok ? r.out.split("\n")[0] : "absent";
+  };
+  return [
+    `${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    `Go ${v("go", ["env", "GOVERSION"])}, Node ${v("node", ["--version"])}, ${v("deno", ["--version"])}, Bun ${v("bun", ["--version"])}`,
+  ].join("; ");
+}
+
+const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }) : "–");
+const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : "–");
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const started = new Date();
+  const { path: data, chinook } = ensureData();
+  if (!chinook) log("../shared/testdata/chinook.sqlite is absent: Chinook rows use items_1k, core cost is skipped");
+  const wrk = sh("bash", ["scripts/ensure-wrk.sh"]);
+  if (!wrk.ok) {
+    console.error(`bench: no wrk, no throughput figures: ${wrk.err}`);
+    process.exit(1);
+  }
+  const binDir = mkdtempSync(join(tmpdir(), "nh-bench-bin-"));
+  const targets: Target[] = [];
+  for (const h of HOST_NAMES) {
+    const hc = prepareHost(h, binDir);
+    hostCommands.set(`nakedhtmx ${h}`, hc);
+    targets.push(nhTarget(h, hc));
+  }
+  const versions: string[] = [];
+  if (PEERS.includes("datasette")) {
+    const ds = sh("bash", ["scripts/ensure-datasette.sh"]);
+    if (ds.ok) {
+      targets.push(datasetteTarget(ds.out.split("\n").pop()!));
+      versions.push(sh(ds.out.split("\n").pop()!, ["--version"]).out);
+    } else log(`Datasette skipped: ${ds.err.slice(-300)}`);
+  }
+  if (PEERS.includes("pocketbase")) {
+    const pb = sh("bash", ["scripts/ensure-pocketbase.sh"]);
+    if (pb.ok) {
+      const bin = pb.out.split("\n").pop()!;
+      targets.push(pocketbaseTarget(bin, [...(chinook ? ["Track"] : []), "items_1k", "items_1m"]));
+      versions.push(`PocketBase ${sh(bin, ["--version"]).out.replace(/^.*version\s*/i, "")}`);
+    } else log(`PocketBase skipped: ${pb.err.slice(-300)}`);
+  }
+  versions.push(sh("wrk", ["--version"]).out.split("\n")[0] || "wrk");
+
+  const W = works(chinook);
+  const results = new Map<string, Map<string, Load | string>>(); // work id -> target -> load or why not
+  const luaDir = mkdtempSync(join(tmpdir(), "nh-bench-lua-"));
+  for (const t of targets) {
+    const dir = mkdtempSync(join(tmpdir(), "nh-bench-srv-"));
+    try {
+      log(`${t.name}: starting`);
+      const s = await t.start(dir, data);
+      try {
+        for (const w of W) {
+          const r = t.kind === "nh" ? w.nh : t.kind === "datasette" ? w.datasette : w.pocketbase;
+          const cell = results.get(w.id) ?? new Map();
+          results.set(w.id, cell);
+          if (!r) continue;
+          const bad = await check(s.base, r, t.name);
+          if (bad) {
+            log(bad);
+            cell.set(t.name, "error");
+            continue;
+          }
+          const m = measure(wrk.out, s.base, r, luaDir);
+          cell.set(t.name, m);
+          log(`${t.name}: ${w.id}: ${fmt(m.rps)} req/s (runs ${m.runs.map((x) => fmt(x)).join("/")}), p50 ${fmt(m.p50, 2)} ms${m.errors ? `, ${m.errors} errors` : ""}`);
+        }
+      } finally {
+        await s.stop();
+      }
+    } catch (e) {
+      log(`${t.name}: ${e instanceof Error ? e.message : e}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  const cold: Record<string, number[]> = {};
+  if (!SKIP.has("cold")) {
+    for (const t of targets.filter((t) => t.kind === "nh")) {
+      log(`${t.name}: cold start`);
+      cold[t.name] = await coldStart(hostCommands.get(t.name)!, t.name, chinook ? join(root, "..", "shared", "testdata", "chinook.sqlite") : data);
+    }
+  }
+  const core = !SKIP.has("core") && chinook ? coreCost() : null;
+  const wasm = readFileSync(join(root, "dist", "core.wasm"));
+  const live = SKIP.has("live") ? null : subBench<LiveJSON>("bench/live.ts", ["--hosts", HOST_NAMES.join(","), "--streams", "1,1000", "--writes", values.quick ? "30" : "100", "--schema", "10"]);
+  let natsFig: NatsJSON | null = null;
+  if (!SKIP.has("nats")) {
+    const ns = sh("bash", ["scripts/ensure-nats-server.sh"]);
+    if (ns.ok) natsFig = subBench<NatsJSON>("bench/nats.ts", ["--hosts", HOST_NAMES.join(","), ...(values.quick ? ["--writes", "50", "--load", "500"] : [])]);
+    else log(`NATS skipped: ${ns.err.slice(-300)}`);
+  }
+
+  // ----- Markdown -----
+  const L: string[] = [];
+  const names = targets.map((t) => t.name);
+  L.push(`# nakedhtmx benchmarks, ${started.toISOString().slice(0, 16).replace("T", " ")} UTC`, "");
+  L.push(`Machine: ${machine()}. Peers: ${versions.join(", ")}.`, "");
+  L.push(`Throughput: wrk, 1 thread, ${CONNECTIONS} connections, loopback; a warm-up run, then ${RUNS} run(s) of ${SECONDS} s; ` +
+    `each cell is the median run's requests per second, with its p50 latency (ms). ` +
+    `Every server has its own copy of the same file: ${chinook ? "Chinook, plus " : ""}items_1k (1,000 rows) and items_1m (1,000,000 rows). ` +
+    `Datasette serves it immutable (-i) without facet suggestions, its fastest set-up; PocketBase's records API is asked with its defaults (it counts totalItems).`, "");
+  L.push(`| work | ${names.join(" | ")} |`);
+  L.push(`| --- | ${names.map(() => "---:").join(" | ")} |`);
+  const cellOf = (id: string, n: string) => results.get(id)?.get(n);
+  for (const w of W) {
+    L.push(`| ${w.label} | ${names.map((n) => {
+      const c = cellOf(w.id, n);
+      if (c === undefined) return "n/a";
+      if (typeof c === "string") return c;
+      return `${fmt(c.rps)} (${fmt(c.p50, 2)})${c.errors ? ` ⚠ ${c.errors} errors` : ""}`;
+    }).join(" | ")} |`);
+  }
+  L.push("");
+  const rps = (id: string, n: string) => {
+    const c = cellOf(id, n);
+    return c && typeof c !== "string" ? c.rps : NaN;
+  };
+  const nhNames = names.filter((n) => n.startsWith("nakedhtmx"));
+  if (nhNames.length) {
+    L.push("Ratios (requests per second of nakedhtmx on each host over the peer's; ≥ 2x Datasette and ≥ 1x PocketBase are the goals):", "");
+    L.push(`| work | ${nhNames.map((n) => `${n.replace("nakedhtmx ", "")} / Datasette | ${n.replace("nakedhtmx ", "")} / PocketBase`).join(" | ")} |`);
+    L.push(`| --- | ${nhNames.map(() => "---: | ---:").join(" | ")} |`);
+    for (const w of W) {
+      L.push(`| ${w.id} | ${nhNames.map((n) => `${ratio(rps(w.id, n), rps(w.id, "Datasette"))} | ${ratio(rps(w.id, n), rps(w.id, "PocketBase"))}`).join(" | ")} |`);
+    }
+    L.push("");
+    L.push("Flat with size: time per request on the 1M-row table over the 1k-row table (goal ≤ 1.5x):", "");
+    L.push(`| page | ${names.join(" | ")} |`);
+    L.push(`| --- | ${names.map(() => "---:").join(" | ")} |`);
+    for (const [label, a, b] of [["HTML list", "html1m", "html1k"], ["JSON list", "json1m", "json1k"]]) {
+      L.push(`| ${label} | ${names.map((n) => ratio(rps(b, n), rps(a, n))).join(" | ")} |`);
+    }
+    L.push("");
+  }
+  if (core) {
+    const base = core.rows["native Go"] ?? {};
+    const reqs = Object.keys(base);
+    L.push(`Core cost in-process, no HTTP (µs per request on Chinook; ratio to native Go; goal ≤ 1.5x). ${core.note}.`, "");
+    L.push(`| core | ${reqs.join(" | ")} |`);
+    L.push(`| --- | ${reqs.map(() => "---:").join(" | ")} |`);
+    for (const [name, r] of Object.entries(core.rows)) {
+      L.push(`| ${name} | ${reqs.map((q) => `${fmt((r[q] ?? NaN) / 1000)}${name === "native Go" ? "" : ` (${ratio(r[q] ?? NaN, base[q])})`}`).join(" | ")} |`);
+    }
+    L.push("");
+  }
+  if (Object.keys(cold).length) {
+    L.push("Cold start, spawn to first answer of `/` on a prepared Chinook file (median of 5, ms; goal < 300):", "");
+    L.push(`| host | median | runs |`, `| --- | ---: | --- |`);
+    for (const [n, xs] of Object.entries(cold)) L.push(`| ${n} | ${fmt(median(xs))} | ${xs.map((x) => fmt(x)).join(", ")} |`);
+    L.push("");
+  }
+  L.push(`core.wasm: ${fmt(wasm.length)} bytes, ${fmt(gzipSync(wasm, { level: 9 }).length)} gzipped (${(gzipSync(wasm, { level: 9 }).length / 2 ** 20).toFixed(2)} MiB; goal < 2 MiB).`, "");
+  if (live) {
+    L.push(`Live: commit to event on /api/events, ms (${live.writes} writes per setting; bench/live.ts):`, "");
+    L.push("| host | streams | outside write p50 | p99 | own write p50 | p99 |", "| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (const r of live.rows) L.push(`| ${r.host} | ${r.streams} | ${fmt(r.outside50, 1)} | ${fmt(r.outside99, 1)} | ${fmt(r.own50, 1)} | ${fmt(r.own99, 1)} |`);
+    L.push("");
+  }
+  if (natsFig) {
+    L.push("Scale-out on NATS (--write jetstream, two nodes of a host, one nats-server; bench/nats.ts), ms and commands per second:", "");
+    L.push("| host | A→B screen p50 | p99 | POST on A p50 | p99 | applied/s |", "| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (const r of natsFig.rows) L.push(`| ${r.host} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.rtt50, 1)} | ${fmt(r.rtt99, 1)} | ${fmt(r.rateB)} |`);
+    L.push("");
+  }
+  L.push(`(${((performance.now() - t0) / 60000).toFixed(1)} min in all.)`);
+  const md = L.join("\n") + "\n";
+  console.log("\n" + md);
+  const outFile = values.out ?? join(tmpdir(), "nakedhtmx-bench", `bench-${started.toISOString().slice(0, 19).replace(/[:T]/g, "-")}.md`);
+  mkdirSync(join(outFile, ".."), { recursive: true });
+  writeFileSync(outFile, md);
+  cpSync(outFile, join(outFile, "..", "latest.md"));
+  console.error(`bench: written to ${outFile}`);
+  rmSync(binDir, { recursive: true, force: true });
+  rmSync(luaDir, { recursive: true, force: true });
+}
+
+interface LiveJSON {
+  writes: number;
+  rows: { host: string; streams: number; outside50: number; outside99: number; own50: number; own99: number }[];
+}
+interface NatsJSON {
+  rows: { host: string; p50: number; p99: number; rtt50: number; rtt99: number; rateA: number; rateB: number }[];
+}
+
+await main();
+process.exit(0);

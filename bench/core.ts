@@ -1,0 +1,72 @@
+// The core's own cost on one runtime: the wasm core, loaded in-process as the
+// hosts load it, answers the same requests as core/engine's Go benchmarks
+// (native) and bindings/go's (wazero), with no HTTP in between. Run it with
+// each runtime: `node bench/core.ts`, `deno run -A bench/core.ts`,
+// `bun bench/core.ts`. Prints one JSON line: {"runtime", "ns": {name: ns/op}},
+// each the median of several timed batches.
+
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Core, loadModule } from "../bindings/ts/src/core.ts";
+import type { RequestHead } from "../bindings/ts/src/protocol.ts";
+import type { Database } from "../bindings/ts/src/sqlite.ts";
+import { chinookPath, root } from "./data.ts";
+
+declare const Bun: unknown;
+declare const Deno: unknown;
+const runtime = typeof Bun !== "undefined" ? "bun" : typeof Deno !== "undefined" ? "deno" : "node";
+
+export const CORE_REQUESTS: Record<string, RequestHead> = {
+  ListPageHTML: { method: "GET", path: "/t/Track", query: "", headers: { host: "localhost", accept: "text/html" } },
+  ListJSON: { method: "GET", path: "/api/tables/Track/rows", query: "limit=50", headers: { host: "localhost", accept: "text/html" } },
+  RowPage: { method: "GET", path: "/t/Track/r/1000", query: "", headers: { host: "localhost", accept: "text/html" } },
+};
+
+async function openDatabase(path: string): Promise<Database> {
+  if (runtime === "bun") return (await import("../bindings/ts/src/sqlite_bun.ts")).openDatabase(path);
+  return (await import("../bindings/ts/src/sqlite_node.ts")).openDatabase(path);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "nh-bench-core-"));
+  try {
+    const file = join(dir, "chinook.db");
+    copyFileSync(chinookPath, file);
+    const db = await openDatabase(file);
+    const core = await Core.load({ db, host: runtime, wasm: await loadModule(process.env.NAKEDHTMX_WASM ?? join(root, "dist", "core.wasm")), log: () => {} });
+    core.open({ basePath: "", config: null, host: runtime, authToken: "", write: "direct", node: "bench" });
+    const empty = new Uint8Array(0);
+    const ns: Record<string, number> = {};
+    for (const [name, head] of Object.entries(CORE_REQUESTS)) {
+      const once = () => {
+        const res = core.handle(head, empty);
+        if (res.head.status !== 200) throw new Error(`${name}: status ${res.head.status}`);
+      };
+      // Warm up until the JIT has settled (a second), then time batches of
+      // about half a second each.
+      const warmUntil = performance.now() + 1000;
+      let n = 0;
+      while (performance.now() < warmUntil) {
+        once();
+        n++;
+      }
+      const batch = Math.max(1, Math.round(n / 2));
+      const per: number[] = [];
+      for (let b = 0; b < 7; b++) {
+        const t0 = performance.now();
+        for (let i = 0; i < batch; i++) once();
+        per.push(((performance.now() - t0) * 1e6) / batch);
+      }
+      ns[name] = Math.round(median(per));
+    }
+    db.close();
+    console.log(JSON.stringify({ runtime, ns }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,60 @@
+package nakedhtmx
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+)
+
+// The same requests as core/engine's benchmarks (native Go), through the
+// wasm core under wazero: their ratio is the cost of running the core as
+// WebAssembly in Go. bench/core.ts measures the same on Deno, Bun and Node.
+
+func chinookHost(b *testing.B) *Host {
+	src := filepath.Join("..", "..", "..", "shared", "testdata", "chinook.sqlite")
+	in, err := os.Open(src)
+	if err != nil {
+		b.Skip("chinook.sqlite is not in ../shared/testdata")
+	}
+	defer in.Close()
+	dst := filepath.Join(b.TempDir(), "chinook.db")
+	out, err := os.Create(dst)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		b.Fatal(err)
+	}
+	out.Close()
+	h, err := New(context.Background(), Options{Wasm: needWasm(b), DB: dst, CacheDir: testCacheDir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close() })
+	return h
+}
+
+func benchWasm(b *testing.B, path, query string) {
+	h := chinookHost(b)
+	req := &protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: path, Query: query,
+		Headers: map[string]string{"host": "localhost", "accept": "text/html"}}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := h.Handle(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Status != 200 {
+			b.Fatalf("status %d: %s", res.Status, res.Body)
+		}
+	}
+}
+
+func BenchmarkListPageHTML(b *testing.B) { benchWasm(b, "/t/Track", "") }
+func BenchmarkListJSON(b *testing.B)     { benchWasm(b, "/api/tables/Track/rows", "limit=50") }
+func BenchmarkRowPage(b *testing.B)      { benchWasm(b, "/t/Track/r/1000", "") }

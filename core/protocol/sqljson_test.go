@@ -1,0 +1,120 @@
+package protocol
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// viaJSON is the reference: encoding/json with Value's own methods.
+func viaJSON(b []byte) (SQLAnswer, error) {
+	var res SQLResult
+	if err := json.Unmarshal(b, &res); err != nil {
+		return SQLAnswer{}, err
+	}
+	a := SQLAnswer{Columns: res.Columns, Rows: make([][]any, len(res.Rows)), Changes: res.Changes,
+		LastInsertRowid: res.LastInsertRowid, Error: res.Error, Code: res.Code}
+	for i, r := range res.Rows {
+		a.Rows[i] = Unwrap(r)
+	}
+	if res.Rows == nil {
+		a.Rows = nil
+	}
+	return a, nil
+}
+
+func sameAnswer(t *testing.T, in []byte) {
+	t.Helper()
+	want, werr := viaJSON(in)
+	got, gerr := DecodeSQLResult(in)
+	if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+		t.Fatalf("%q: error %v, encoding/json says %v", in, gerr, werr)
+	}
+	if werr == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q:\n got %#v\nwant %#v", in, got, want)
+	}
+}
+
+var sqlResultCases = []string{
+	`{"changes":0,"lastInsertRowid":0}`,
+	`{"columns":["a","b"],"rows":[[1,"x"],[null,2.5]],"changes":0,"lastInsertRowid":0}`,
+	` { "columns" : [ "a" ] , "rows" : [ [ -0 ] , [ 1e3 ] , [ 1.0 ] , [ 9223372036854775807 ] , [ 9223372036854775808 ] , [ -9223372036854775808 ] ] , "changes" : 3 , "lastInsertRowid" : -1 } `,
+	`{"columns":[],"rows":[],"changes":1,"lastInsertRowid":7}`,
+	`{"columns":null,"rows":null,"changes":0,"lastInsertRowid":0}`,
+	`{"rows":[null,[]],"changes":0,"lastInsertRowid":0}`,
+	`{"rows":[["\u00e9\ud83c\udf89\ud800x\udc00\n\t\"\\\/\b\f\r\u0000"]],"changes":0,"lastInsertRowid":0}`,
+	`{"rows":[["\ud800\u0041"]],"changes":0,"lastInsertRowid":0}`,
+	"{\"rows\":[[\"bad \xff\xfe utf8 \xe2\x82\"]],\"changes\":0,\"lastInsertRowid\":0}",
+	"{\"rows\":[[\"esc \\n then bad \xff\"]],\"changes\":0,\"lastInsertRowid\":0}",
+	`{"rows":[[{"$blob":"AAEC/w=="},true,false]],"changes":0,"lastInsertRowid":0}`,
+	`{"error":"no such table: x","code":"SQLITE_ERROR","changes":0,"lastInsertRowid":0}`,
+	`{"error":null,"code":null,"changes":0,"lastInsertRowid":0}`,
+	`{"changes":0,"lastInsertRowid":0,"extra":{"a":[1,2]}}`,
+	`{"changes":1,"changes":2,"lastInsertRowid":0}`,
+	`{"changes":1.5,"lastInsertRowid":0}`,
+	`{"changes":null,"lastInsertRowid":0}`,
+	`{"rows":[[01]],"changes":0,"lastInsertRowid":0}`,
+	`{"rows":[[1.]],"changes":0,"lastInsertRowid":0}`,
+	`{"rows":[[1e]],"changes":0,"lastInsertRowid":0}`,
+	`{"rows":[[1e999]],"changes":0,"lastInsertRowid":0}`,
+	`{"rows":[["unterminated]],"changes":0`,
+	`{"rows":[["ctl` + "\x01" + `"]],"changes":0,"lastInsertRowid":0}`,
+	`{"changes":0,"lastInsertRowid":0} trailing`,
+	`{"changes":0,"lastInsertRowid":0,}`,
+	`[]`,
+	``,
+}
+
+func TestDecodeSQLResultMatchesEncodingJSON(t *testing.T) {
+	for _, c := range sqlResultCases {
+		sameAnswer(t, []byte(c))
+	}
+}
+
+func FuzzDecodeSQLResult(f *testing.F) {
+	for _, c := range sqlResultCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { sameAnswer(t, b) })
+}
+
+// The encoders must produce what encoding/json reads back as the same values.
+func TestAppendSQLRoundTrip(t *testing.T) {
+	values := []any{nil, int64(0), int64(math.MinInt64), int64(math.MaxInt64), 0.0, -2.5, 1e21, 3.0, math.NaN(), math.Inf(1),
+		"", "plain", "quote \" back \\ slash", "ctl \x00\x01\x1f\x7f", "<b>&amp;</b>", "bad \xff\xfe", "\u2028\u2029", "🎉 עברית",
+		[]byte{}, []byte{0, 1, 2, 255}}
+	for _, v := range values {
+		req, err := AppendSQLRequest(nil, "SELECT ?", []any{v}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, _ := json.Marshal(SQLRequest{SQL: "SELECT ?", Params: []Value{{v}}})
+		var got, want SQLRequest
+		if err := json.Unmarshal(req, &got); err != nil {
+			t.Fatalf("%v: %s is not JSON: %v", v, req, err)
+		}
+		json.Unmarshal(ref, &want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("request %#v: got %s, encoding/json %s", v, req, ref)
+		}
+		res := &SQLResult{Columns: []string{"c\"<"}, Rows: [][]Value{{{v}}, nil}, Changes: 2, LastInsertRowid: -3, Error: "e\n", Code: "C"}
+		out, err := AppendSQLResult(nil, res)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refRes, _ := json.Marshal(res)
+		a, aerr := DecodeSQLResult(out)
+		b, berr := viaJSON(refRes)
+		if aerr != nil || berr != nil || !reflect.DeepEqual(a, b) {
+			t.Errorf("result %#v: %s -> %#v (%v); encoding/json %s -> %#v (%v)", v, out, a, aerr, refRes, b, berr)
+		}
+	}
+	if _, err := AppendSQLRequest(nil, "x", []any{struct{}{}}, false); err == nil || !strings.Contains(err.Error(), "unsupported") {
+		t.Errorf("an unsupported value: %v", err)
+	}
+	if b, _ := AppendSQLRequest(nil, "x", nil, true); string(b) != `{"sql":"x","script":true}` {
+		t.Errorf("script: %s", b)
+	}
+}

@@ -1,0 +1,109 @@
+package render
+
+import (
+	"strconv"
+	"strings"
+)
+
+// The pages used to be html/template templates. They are written out by hand
+// because html/template calls methods through reflection, which makes the Go
+// linker keep every exported method of every reachable type: it was more than
+// a quarter of core.wasm. The escaping below is html/template's, byte for
+// byte, so pages did not change (TestEscapersMatchHTMLTemplate holds it to
+// that): values in element text, in <title> and <textarea>, and in quoted
+// attribute values all went through its one replacement table, and values
+// that start a URL attribute (href, src, action) through its URL filter and
+// normaliser first.
+
+// writer builds a page. Every value goes through text, url or an integer
+// method; only literals of the page itself go through raw.
+type writer struct{ b []byte }
+
+func newWriter(size int) *writer { return &writer{b: make([]byte, 0, size)} }
+
+// raw is not inlined: the pages call it hundreds of times, and an inlined
+// append at each call made them several times bigger in core.wasm.
+//
+//go:noinline
+func (w *writer) raw(s string) { w.b = append(w.b, s...) }
+
+// text escapes a value for element text, RCDATA (<title>, <textarea>) and
+// quoted attribute values: html/template's htmlReplacementTable. Only ASCII
+// bytes are replaced, so scanning bytes instead of runes gives the same
+// output, invalid UTF-8 included (html/template passed it through).
+func (w *writer) text(s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var r string
+		switch s[i] {
+		case 0:
+			r = "\uFFFD" // what an HTML parser makes of a NUL anyway
+		case '"':
+			r = "&#34;"
+		case '&':
+			r = "&amp;"
+		case '\'':
+			r = "&#39;"
+		case '+':
+			r = "&#43;" // html/template's choice, kept so pages stay byte-identical
+		case '<':
+			r = "&lt;"
+		case '>':
+			r = "&gt;"
+		default:
+			continue
+		}
+		w.b = append(w.b, s[last:i]...)
+		w.b = append(w.b, r...)
+		last = i + 1
+	}
+	w.b = append(w.b, s[last:]...)
+}
+
+// unsafeURL replaces a URL whose scheme could run script (javascript:,
+// data:, vbscript:, ...): html/template's filterFailsafe.
+const unsafeURL = "#ZgotmplZ"
+
+// url writes a value that starts a URL attribute (href, src, action), as
+// html/template did: a scheme other than http, https or mailto is refused;
+// every byte that is not a URL character is percent-encoded (lower-case hex,
+// a valid %XX escape is kept); then & and + are escaped for the attribute.
+func (w *writer) url(s string) {
+	if scheme, _, ok := strings.Cut(s, ":"); ok && !strings.Contains(scheme, "/") &&
+		!strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") && !strings.EqualFold(scheme, "mailto") {
+		s = unsafeURL
+	}
+	const hex = "0123456789abcdef"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '&':
+			w.b = append(w.b, "&amp;"...)
+		case c == '+':
+			w.b = append(w.b, "&#43;"...)
+		case urlByte(c):
+			w.b = append(w.b, c)
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			w.b = append(w.b, c)
+		default:
+			w.b = append(w.b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+}
+
+// urlByte reports whether html/template's URL normaliser keeps c as it is:
+// RFC 3986 unreserved characters and reserved ones but the quote and
+// parentheses (other than & and +, which url escapes for the attribute).
+func urlByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!#$*,/:;=?@[]", c) >= 0
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func (w *writer) int(n int64) { w.b = strconv.AppendInt(w.b, n, 10) }

@@ -31,6 +31,26 @@ func TestRowCountsAreBounded(t *testing.T) {
 	if res := get(t, e, "/", ""); !strings.Contains(string(res.Body), `10000</td>`) {
 		t.Errorf("index: the 10000-row table's count is missing")
 	}
+	// Counts are remembered until the data changes: a write from another
+	// connection, and one through the engine, must show at once.
+	for _, c := range []struct{ write, path, want string }{
+		{"INSERT INTO exact VALUES (20000)", "/t/exact", `<p class="count">10000+ rows`},
+		{"DELETE FROM exact WHERE id > 9990", "/t/exact", `<p class="count">9990 rows`},
+		{"DELETE FROM big WHERE id > 2", "/t/big", `<p class="count">2 rows`},
+	} {
+		if err := out.Script(c.write); err != nil {
+			t.Fatal(err)
+		}
+		if body := string(get(t, e, c.path, "").Body); !strings.Contains(body, c.want) {
+			t.Errorf("after %s: want %q; count line: %q", c.write, c.want, countLine(body))
+		}
+	}
+	if res := do(t, e, "POST", "/api/tables/big/rows", `{"id": 3}`); res.Status != 201 {
+		t.Fatalf("POST: %d %s", res.Status, res.Body)
+	}
+	if body := string(get(t, e, "/t/big", "").Body); !strings.Contains(body, `<p class="count">3 rows`) {
+		t.Errorf("after an API insert: count line %q", countLine(body))
+	}
 }
 
 func countLine(body string) string {

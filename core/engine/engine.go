@@ -48,10 +48,11 @@ func ParseConfig(raw json.RawMessage) (*Config, error) { return config.Parse(raw
 // Engine answers requests for one database. It is not safe for concurrent use:
 // hosts call it from one thread (the wasm module is single-threaded anyway).
 type Engine struct {
-	db   sqldb.DB
-	opts Options
-	st   *state
-	live liveState
+	db     sqldb.DB
+	opts   Options
+	st     *state
+	live   liveState
+	counts countCache
 }
 
 // state is everything derived from one schema version; it is rebuilt whole

@@ -207,7 +207,7 @@ func (c *ctx) index() *protocol.Response {
 		if t.View {
 			e.Kind = "view"
 		}
-		e.Rows, e.RowsMore, _ = boundedCount(c.e.db, sqldb.Ident(t.Name))
+		e.Rows, e.RowsMore, _ = c.rowCount(sqldb.Ident(t.Name))
 		entries = append(entries, e)
 	}
 	return html(200, render.IndexPage(&render.IndexData{Page: c.page("Tables"), Tables: entries}))
@@ -266,7 +266,7 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	if err != nil {
 		return c.failOutcome(c.dbFailure(err))
 	}
-	count, more, _ := lq.count(c.e.db)
+	count, more, _ := lq.count(c)
 	fields := c.st.fields[t.Name]
 	d := listData{Page: c.page(c.label(t), link{Text: c.label(t)}), Label: c.label(t), Action: c.tableURL(t.Name),
 		CSVHref: c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows.csv", Q: lq.q, FTS: t.FTS != "", Count: count, CountMore: more}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nakedhtmx/nakedhtmx/core/capture"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
@@ -275,9 +276,54 @@ func boundedCount(db sqldb.DB, from string, args ...any) (n int64, more bool, er
 }
 
 // count is the number of rows matching the filters and search, up to countCap.
-func (lq *listQuery) count(db sqldb.DB) (int64, bool, error) {
+func (lq *listQuery) count(c *ctx) (int64, bool, error) {
 	where, args := lq.where(false)
-	return boundedCount(db, sqldb.Ident(lq.t.Name)+where, args...)
+	return c.rowCount(sqldb.Ident(lq.t.Name)+where, args...)
+}
+
+// countCache keeps bounded counts until the data changes. Every write, this
+// engine's or anyone's, adds to the change log in its own transaction, so the
+// log's sequence (sqlite_sequence: it never goes back, even when the log is
+// pruned) names the data's version; the DSID names the schema's. Without
+// live capture there is no such number, and no cache.
+type countCache struct {
+	seq  int64
+	dsid string
+	m    map[string]countEntry
+}
+
+type countEntry struct {
+	n    int64
+	more bool
+}
+
+// rowCount is boundedCount, remembered until the next write: a page shown
+// again and again costs one lookup of the log's sequence, not a count.
+func (c *ctx) rowCount(from string, args ...any) (int64, bool, error) {
+	if !c.e.live.enabled {
+		return boundedCount(c.e.db, from, args...)
+	}
+	rs, err := c.e.db.Query(`SELECT seq FROM sqlite_sequence WHERE name = ?`, capture.Log)
+	if err != nil {
+		return boundedCount(c.e.db, from, args...)
+	}
+	seq := int64(-1) // no write logged yet
+	if len(rs.Values) == 1 {
+		seq, _ = sqldb.Int(rs.Values[0][0])
+	}
+	cc := &c.e.counts
+	if cc.m == nil || cc.seq != seq || cc.dsid != c.st.dsid || len(cc.m) >= 256 {
+		*cc = countCache{seq: seq, dsid: c.st.dsid, m: map[string]countEntry{}}
+	}
+	key := from + "\x00" + fmt.Sprintf("%#v", args)
+	if e, ok := cc.m[key]; ok {
+		return e.n, e.more, nil
+	}
+	n, more, err := boundedCount(c.e.db, from, args...)
+	if err == nil {
+		cc.m[key] = countEntry{n, more}
+	}
+	return n, more, err
 }
 
 func likeEscape(s string) string {

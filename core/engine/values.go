@@ -16,7 +16,7 @@ import (
 )
 
 func newObj(kv ...any) *schema.Object {
-	o := schema.NewObject()
+	o := schema.NewObjectSize(len(kv)/2 + 2)
 	for i := 0; i+1 < len(kv); i += 2 {
 		o.Set(kv[i].(string), kv[i+1])
 	}
@@ -84,7 +84,7 @@ func jsonValue(c *model.Column, v any) any {
 
 // object is the row as the JSON API shows it, in column order.
 func (r *row) object() *schema.Object {
-	o := schema.NewObject()
+	o := schema.NewObjectSize(len(r.t.Columns) + 1)
 	if r.t.HasRowidKey() {
 		o.Set(rowidName, r.rowid)
 	}

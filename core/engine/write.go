@@ -160,7 +160,12 @@ func (c *ctx) logOwn(t *model.Table, old, new *row) {
 		return
 	}
 	c.e.live.dirty = true
-	rs, err := c.e.db.Query(`SELECT max(seq) FROM "_nakedhtmx_changes" WHERE tbl = ?`, t.Name)
+	// Our write's entry is among the newest (we hold the write lock; only a
+	// cascade can have logged other tables after it), so walk the log back
+	// from its end: "+tbl" keeps SQLite off the (tbl, key, seq) index, where
+	// max(seq) for one table meant visiting every entry of that table and
+	// creates slowed down as the log grew.
+	rs, err := c.e.db.Query(`SELECT seq FROM "_nakedhtmx_changes" WHERE +tbl = ? ORDER BY seq DESC LIMIT 1`, t.Name)
 	if err != nil || len(rs.Values) == 0 {
 		return
 	}

@@ -9,25 +9,68 @@ import (
 
 // Object is a JSON object that keeps its members in insertion order: JSON
 // Schema properties follow column order, and golden files compare bytes.
+// Members live in two parallel slices; a map index is added only past
+// indexAfter members. Most objects (a row, a field's schema) are small, and
+// hashing every name into a map per row was a measurable part of a list
+// answer in the wasm core.
 type Object struct {
-	keys []string
-	vals map[string]any
+	keys  []string
+	vals  []any
+	index map[string]int
 }
 
+const indexAfter = 16
+
 // NewObject returns an empty object.
-func NewObject() *Object { return &Object{vals: map[string]any{}} }
+func NewObject() *Object { return &Object{} }
+
+// NewObjectSize returns an empty object with room for n members.
+func NewObjectSize(n int) *Object {
+	return &Object{keys: make([]string, 0, n), vals: make([]any, 0, n)}
+}
+
+func (o *Object) find(k string) int {
+	if o.index != nil {
+		if i, ok := o.index[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, key := range o.keys {
+		if key == k {
+			return i
+		}
+	}
+	return -1
+}
 
 // Set adds or replaces a member; a new key goes last.
 func (o *Object) Set(k string, v any) *Object {
-	if _, ok := o.vals[k]; !ok {
-		o.keys = append(o.keys, k)
+	if i := o.find(k); i >= 0 {
+		o.vals[i] = v
+		return o
 	}
-	o.vals[k] = v
+	o.keys = append(o.keys, k)
+	o.vals = append(o.vals, v)
+	switch {
+	case o.index != nil:
+		o.index[k] = len(o.keys) - 1
+	case len(o.keys) > indexAfter:
+		o.index = make(map[string]int, 2*len(o.keys))
+		for i, key := range o.keys {
+			o.index[key] = i
+		}
+	}
 	return o
 }
 
 // Get returns a member.
-func (o *Object) Get(k string) (any, bool) { v, ok := o.vals[k]; return v, ok }
+func (o *Object) Get(k string) (any, bool) {
+	if i := o.find(k); i >= 0 {
+		return o.vals[i], true
+	}
+	return nil, false
+}
 
 // Keys returns the member names in order.
 func (o *Object) Keys() []string { return o.keys }
@@ -50,7 +93,7 @@ func (o *Object) AppendJSON(dst []byte) ([]byte, error) {
 		dst = jsonw.String(dst, k, true)
 		dst = append(dst, ':')
 		var err error
-		if dst, err = appendValue(dst, o.vals[k]); err != nil {
+		if dst, err = appendValue(dst, o.vals[i]); err != nil {
 			return nil, err
 		}
 	}

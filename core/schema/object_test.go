@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"strconv"
 	"testing"
 )
 
@@ -19,7 +20,7 @@ func marshalByReflection(o *Object) ([]byte, error) {
 		kb, _ := json.Marshal(k)
 		b.Write(kb)
 		b.WriteByte(':')
-		v := o.vals[k]
+		v := o.vals[i]
 		if inner, ok := v.(*Object); ok && inner != nil {
 			vb, err := marshalByReflection(inner)
 			if err != nil {
@@ -69,5 +70,31 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	if _, err := NewObject().Set("nan", math.NaN()).AppendJSON(nil); err == nil {
 		t.Error("NaN should be refused, as encoding/json refuses it")
+	}
+}
+
+// Past indexAfter members the object adds a map index; both ways must
+// agree on Set (replace keeps the place), Get and order.
+func TestObjectSmallAndIndexed(t *testing.T) {
+	for _, n := range []int{0, 1, indexAfter, indexAfter + 1, 100} {
+		o := NewObject()
+		for i := 0; i < n; i++ {
+			o.Set(string(rune('a'+i%26))+strconv.Itoa(i), i)
+		}
+		for i := 0; i < n; i++ {
+			k := string(rune('a'+i%26)) + strconv.Itoa(i)
+			if v, ok := o.Get(k); !ok || v != i {
+				t.Fatalf("n=%d: Get(%q) = %v, %v", n, k, v, ok)
+			}
+		}
+		if n > 0 {
+			o.Set("a0", "replaced")
+			if v, _ := o.Get("a0"); v != "replaced" || o.Keys()[0] != "a0" || o.Len() != n {
+				t.Fatalf("n=%d: replace moved or lost a member: %v %v", n, o.Keys(), v)
+			}
+		}
+		if _, ok := o.Get("missing"); ok {
+			t.Fatalf("n=%d: Get of a missing key", n)
+		}
 	}
 }

@@ -1,9 +1,10 @@
 package sqldb
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
+	"strconv"
+
+	"github.com/nakedhtmx/nakedhtmx/core/jsonw"
 )
 
 // FormatNumber formats numbers exactly as encoding/json does, so that HTML, CSV,
@@ -12,12 +13,14 @@ import (
 func FormatNumber(v any) string {
 	switch x := v.(type) {
 	case int64:
-		return fmt.Sprint(x)
+		return strconv.FormatInt(x, 10)
 	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
+		// JSON's spelling of a number (what encoding/json writes), without
+		// its reflection: this runs for every cell of every page.
+		b, ok := jsonw.Float(make([]byte, 0, 24), x)
+		if !ok {
 			return ""
 		}
-		b, _ := json.Marshal(x)
 		return string(b)
 	default:
 		return fmt.Sprint(x)

@@ -40,7 +40,9 @@ async function main(): Promise<void> {
     core.open({ basePath: "", config: null, host: runtime, authToken: "", write: "direct", node: "bench" });
     const empty = new Uint8Array(0);
     const ns: Record<string, number> = {};
-    for (const [name, head] of Object.entries(CORE_REQUESTS)) {
+    // NAKEDHTMX_ONLY=ListJSON: one request, for a profiler run.
+    const only = process.env.NAKEDHTMX_ONLY;
+    for (const [name, head] of Object.entries(CORE_REQUESTS).filter(([n]) => !only || n === only)) {
       const once = () => {
         const res = core.handle(head, empty);
         if (res.head.status !== 200) throw new Error(`${name}: status ${res.head.status}`);

@@ -14,17 +14,33 @@ import (
 
 const hex = "0123456789abcdef"
 
+// plain[c] is true for the ASCII bytes a JSON string holds as they are;
+// plainHTML also excludes <, > and &. One load per byte instead of a chain
+// of comparisons: this loop writes every string of every answer.
+var plain, plainHTML [utf8.RuneSelf]bool
+
+func init() {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\'
+		plainHTML[c] = plain[c] && c != '<' && c != '>' && c != '&'
+	}
+}
+
 // String appends s as a JSON string, as encoding/json does: control
 // characters escaped (\b \f \n \r \t or \u00XX), invalid UTF-8 replaced by
 // \ufffd, U+2028 and U+2029 escaped, and, when html is set (json.Marshal's
 // default), <, > and & as \u003c, \u003e and \u0026.
 func String(dst []byte, s string, html bool) []byte {
 	dst = append(dst, '"')
+	safe := &plain
+	if html {
+		safe = &plainHTML
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && (!html || (c != '<' && c != '>' && c != '&')) {
+			if safe[c] {
 				i++
 				continue
 			}

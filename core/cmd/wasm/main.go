@@ -11,6 +11,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"unsafe"
 
 	"github.com/nakedhtmx/nakedhtmx/core/engine"
@@ -19,6 +20,16 @@ import (
 )
 
 func main() {}
+
+// The core allocates per request and keeps little (the schema state), and a
+// wasm module has one thread, so every collection stops the request that
+// triggered it: collecting when the heap is 5x the live data (not Go's 2x)
+// saved about 10% of a list answer's time. The soft limit keeps a burst from
+// growing the module's memory (which wasm never gives back) without bound.
+func init() {
+	debug.SetGCPercent(400)
+	debug.SetMemoryLimit(192 << 20)
+}
 
 // buffers keeps every buffer handed to the host reachable until nh_free, so the
 // Go GC does not reclaim memory the host is still reading or writing.

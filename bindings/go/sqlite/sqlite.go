@@ -119,6 +119,11 @@ func (db *DB) init() error {
 			return fmt.Errorf("cannot switch to WAL journal mode (got %q)", mode)
 		}
 	}
+	// The same durability on every host (see setUpConnection in
+	// bindings/ts/src/sqlite.ts): WAL with synchronous=NORMAL.
+	if err := db.conn.Exec("PRAGMA synchronous=NORMAL"); err != nil && !db.readOnly {
+		return convert(err)
+	}
 	return nil
 }
 

@@ -83,6 +83,7 @@ test-http: build
 test-browser: build
 	bash scripts/ensure-chromium.sh
 	tsc -p tests
+	tsc -p bench
 	node tests/browser/ui.ts
 	node tests/browser/live.ts
 

@@ -162,6 +162,8 @@ function measure(wrk: string, base: string, r: Req, luaDir: string): Load {
 interface Target {
   name: string;
   kind: "nh" | "datasette" | "pocketbase";
+  /** nakedhtmx's hosts: the command that starts one (cold start spawns it itself). */
+  hc?: HostCommand;
   start(dir: string, data: string): Promise<{ base: string; stop: () => Promise<void> }>;
 }
 
@@ -209,6 +211,7 @@ function nhTarget(host: HostName, hc: HostCommand): Target {
   return {
     name: `nakedhtmx ${host}`,
     kind: "nh",
+    hc,
     async start(dir, data) {
       const db = join(dir, "bench.db");
       copyFileSync(data, db);
@@ -266,8 +269,6 @@ function pocketbaseTarget(bin: string, tables: string[]): Target {
 }
 
 // ---------- the other figures ----------
-
-const hostCommands = new Map<string, HostCommand>();
 
 /** Cold start to first answer: spawn, then GET / until it answers; the first start (which sets the file up) is not counted. */
 async function coldStart(hc: HostCommand, name: string, data: string, times = 5): Promise<number[]> {
@@ -361,7 +362,6 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   for (const h of HOST_NAMES) {
     const hc = prepareHost(h, binDir);
-    hostCommands.set(`nakedhtmx ${h}`, hc);
     targets.push(nhTarget(h, hc));
   }
   const versions: string[] = [];
@@ -420,7 +420,7 @@ async function main(): Promise<void> {
   if (!SKIP.has("cold")) {
     for (const t of targets.filter((t) => t.kind === "nh")) {
       log(`${t.name}: cold start`);
-      cold[t.name] = await coldStart(hostCommands.get(t.name)!, t.name, chinook ? join(root, "..", "shared", "testdata", "chinook.sqlite") : data);
+      cold[t.name] = await coldStart(t.hc!, t.name, chinook ? join(root, "..", "shared", "testdata", "chinook.sqlite") : data);
     }
   }
   const core = !SKIP.has("core") && chinook ? coreCost() : null;
@@ -492,7 +492,8 @@ async function main(): Promise<void> {
     for (const [n, xs] of Object.entries(cold)) L.push(`| ${n} | ${fmt(median(xs))} | ${xs.map((x) => fmt(x)).join(", ")} |`);
     L.push("");
   }
-  L.push(`core.wasm: ${fmt(wasm.length)} bytes, ${fmt(gzipSync(wasm, { level: 9 }).length)} gzipped (${(gzipSync(wasm, { level: 9 }).length / 2 ** 20).toFixed(2)} MiB; goal < 2 MiB).`, "");
+  const gz = gzipSync(wasm, { level: 9 }).length;
+  L.push(`core.wasm: ${fmt(wasm.length)} bytes, ${fmt(gz)} gzipped (${(gz / 2 ** 20).toFixed(2)} MiB; goal < 2 MiB).`, "");
   if (live) {
     L.push(`Live: commit to event on /api/events, ms (${live.writes} writes per setting; bench/live.ts):`, "");
     L.push("| host | streams | outside write p50 | p99 | own write p50 | p99 |", "| --- | ---: | ---: | ---: | ---: | ---: |");

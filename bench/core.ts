@@ -17,7 +17,7 @@ declare const Bun: unknown;
 declare const Deno: unknown;
 const runtime = typeof Bun !== "undefined" ? "bun" : typeof Deno !== "undefined" ? "deno" : "node";
 
-export const CORE_REQUESTS: Record<string, RequestHead> = {
+const CORE_REQUESTS: Record<string, RequestHead> = {
   ListPageHTML: { method: "GET", path: "/t/Track", query: "", headers: { host: "localhost", accept: "text/html" } },
   ListJSON: { method: "GET", path: "/api/tables/Track/rows", query: "limit=50", headers: { host: "localhost", accept: "text/html" } },
   RowPage: { method: "GET", path: "/t/Track/r/1000", query: "", headers: { host: "localhost", accept: "text/html" } },

@@ -2,11 +2,9 @@ package nakedhtmx
 
 import (
 	"context"
-	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/nakedhtmx/nakedhtmx/core/corpus"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 )
 
@@ -15,22 +13,7 @@ import (
 // WebAssembly in Go. bench/core.ts measures the same on Deno, Bun and Node.
 
 func chinookHost(b *testing.B) *Host {
-	src := filepath.Join("..", "..", "..", "shared", "testdata", "chinook.sqlite")
-	in, err := os.Open(src)
-	if err != nil {
-		b.Skip("chinook.sqlite is not in ../shared/testdata")
-	}
-	defer in.Close()
-	dst := filepath.Join(b.TempDir(), "chinook.db")
-	out, err := os.Create(dst)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		b.Fatal(err)
-	}
-	out.Close()
-	h, err := New(context.Background(), Options{Wasm: needWasm(b), DB: dst, CacheDir: testCacheDir})
+	h, err := New(context.Background(), Options{Wasm: needWasm(b), DB: corpus.ChinookCopy(b), CacheDir: testCacheDir})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -189,12 +189,24 @@ func Bounds(db sqldb.DB) (first, last int64, err error) {
 	last, _ = sqldb.Int(rs.Values[0][1])
 	if last == 0 {
 		// An emptied log still numbers on from sqlite_sequence.
-		if s, err := db.Query(`SELECT seq FROM sqlite_sequence WHERE name = ?`, Log); err == nil && len(s.Values) == 1 {
-			last, _ = sqldb.Int(s.Values[0][0])
-			first = last + 1
+		if seq, ok, err := Sequence(db); err == nil && ok {
+			last, first = seq, seq+1
 		}
 	}
 	return first, last, nil
+}
+
+// Sequence is the log's AUTOINCREMENT counter: the seq of the newest entry
+// ever made. It never goes back, even when the log is pruned or emptied, and
+// moves in the transaction of every captured write; ok is false before the
+// first entry.
+func Sequence(db sqldb.DB) (seq int64, ok bool, err error) {
+	rs, err := db.Query(`SELECT seq FROM sqlite_sequence WHERE name = ?`, Log)
+	if err != nil || len(rs.Values) != 1 {
+		return 0, false, err
+	}
+	seq, ok = sqldb.Int(rs.Values[0][0])
+	return seq, ok, nil
 }
 
 // Fill stores the values of a change (JSON objects) unless someone did already.

@@ -81,6 +81,22 @@ func Dir() string {
 	}
 }
 
+// ChinookCopy copies ../shared/testdata/chinook.sqlite (beside the
+// repository) into a temporary directory and returns the copy's path, or
+// skips the test or benchmark when the file is absent.
+func ChinookCopy(tb testing.TB) string {
+	src := filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(Dir()))), "shared", "testdata", "chinook.sqlite")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		tb.Skip("chinook.sqlite is not in ../shared/testdata")
+	}
+	dst := filepath.Join(tb.TempDir(), "chinook.db")
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return dst
+}
+
 // Load reads every case under root (folders holding a requests.json), in name
 // order.
 func Load(root string) ([]*Case, error) {

@@ -1,29 +1,17 @@
 package engine_test
 
 import (
-	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
+	"github.com/nakedhtmx/nakedhtmx/core/corpus"
 	"github.com/nakedhtmx/nakedhtmx/core/engine"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 )
 
 // chinook opens a private copy of ../shared/testdata/chinook.sqlite, or skips.
 func chinook(b *testing.B) *engine.Engine {
-	src := filepath.Join("..", "..", "..", "shared", "testdata", "chinook.sqlite")
-	in, err := os.Open(src)
-	if err != nil {
-		b.Skip("chinook.sqlite is not in ../shared/testdata")
-	}
-	defer in.Close()
-	dst := filepath.Join(b.TempDir(), "chinook.db")
-	out, _ := os.Create(dst)
-	io.Copy(out, in)
-	out.Close()
-	db, err := sqlite.Open(dst)
+	db, err := sqlite.Open(corpus.ChinookCopy(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -281,11 +281,9 @@ func (lq *listQuery) count(c *ctx) (int64, bool, error) {
 	return c.rowCount(sqldb.Ident(lq.t.Name)+where, args...)
 }
 
-// countCache keeps bounded counts until the data changes. Every write, this
-// engine's or anyone's, adds to the change log in its own transaction, so the
-// log's sequence (sqlite_sequence: it never goes back, even when the log is
-// pruned) names the data's version; the DSID names the schema's. Without
-// live capture there is no such number, and no cache.
+// countCache keeps bounded counts until the data changes: the log's
+// sequence (capture.Sequence) names the data's version, the DSID the
+// schema's. Without live capture there is no such number, and no cache.
 type countCache struct {
 	seq  int64
 	dsid string
@@ -303,13 +301,12 @@ func (c *ctx) rowCount(from string, args ...any) (int64, bool, error) {
 	if !c.e.live.enabled {
 		return boundedCount(c.e.db, from, args...)
 	}
-	rs, err := c.e.db.Query(`SELECT seq FROM sqlite_sequence WHERE name = ?`, capture.Log)
+	seq, logged, err := capture.Sequence(c.e.db)
 	if err != nil {
 		return boundedCount(c.e.db, from, args...)
 	}
-	seq := int64(-1) // no write logged yet
-	if len(rs.Values) == 1 {
-		seq, _ = sqldb.Int(rs.Values[0][0])
+	if !logged {
+		seq = -1 // no write logged yet
 	}
 	cc := &c.e.counts
 	if cc.m == nil || cc.seq != seq || cc.dsid != c.st.dsid || len(cc.m) >= 256 {

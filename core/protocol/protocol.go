@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 )
@@ -245,30 +244,7 @@ type SQLResult struct {
 type Value struct{ V any }
 
 // MarshalJSON encodes a value as PROTOCOL.md says.
-func (v Value) MarshalJSON() ([]byte, error) {
-	switch x := v.V.(type) {
-	case nil:
-		return []byte("null"), nil
-	case int64:
-		return strconv.AppendInt(nil, x, 10), nil
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return []byte("null"), nil
-		}
-		b := strconv.AppendFloat(nil, x, 'g', -1, 64)
-		if !bytes.ContainsAny(b, ".eE") {
-			// An integral REAL keeps a fraction so the host binds it as REAL.
-			b = append(b, ".0"...)
-		}
-		return b, nil
-	case string:
-		return json.Marshal(x)
-	case []byte:
-		return json.Marshal(map[string]string{"$blob": base64.StdEncoding.EncodeToString(x)})
-	default:
-		return nil, fmt.Errorf("protocol: unsupported SQL value %T", v.V)
-	}
-}
+func (v Value) MarshalJSON() ([]byte, error) { return appendValue(nil, v.V) }
 
 // UnmarshalJSON decodes a value; integral numbers become int64, others float64.
 func (v *Value) UnmarshalJSON(b []byte) error {

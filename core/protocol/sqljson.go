@@ -154,14 +154,19 @@ func DecodeSQLResult(b []byte) (SQLAnswer, error) {
 	if jerr := json.Unmarshal(b, &res); jerr != nil {
 		return SQLAnswer{}, jerr
 	}
-	a = SQLAnswer{Columns: res.Columns, Changes: res.Changes, LastInsertRowid: res.LastInsertRowid, Error: res.Error, Code: res.Code}
+	return answerOf(&res), nil
+}
+
+// answerOf is an SQLResult with its values unwrapped.
+func answerOf(res *SQLResult) SQLAnswer {
+	a := SQLAnswer{Columns: res.Columns, Changes: res.Changes, LastInsertRowid: res.LastInsertRowid, Error: res.Error, Code: res.Code}
 	if res.Rows != nil {
 		a.Rows = make([][]any, len(res.Rows))
 		for i, r := range res.Rows {
 			a.Rows[i] = Unwrap(r)
 		}
 	}
-	return a, nil
+	return a
 }
 
 var errSlow = errors.New("protocol: not for the fast path")

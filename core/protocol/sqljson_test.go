@@ -14,15 +14,7 @@ func viaJSON(b []byte) (SQLAnswer, error) {
 	if err := json.Unmarshal(b, &res); err != nil {
 		return SQLAnswer{}, err
 	}
-	a := SQLAnswer{Columns: res.Columns, Rows: make([][]any, len(res.Rows)), Changes: res.Changes,
-		LastInsertRowid: res.LastInsertRowid, Error: res.Error, Code: res.Code}
-	for i, r := range res.Rows {
-		a.Rows[i] = Unwrap(r)
-	}
-	if res.Rows == nil {
-		a.Rows = nil
-	}
-	return a, nil
+	return answerOf(&res), nil
 }
 
 func sameAnswer(t *testing.T, in []byte) {

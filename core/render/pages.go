@@ -366,13 +366,7 @@ func ListPage(d *ListData) []byte {
 `)
 	w.listFragment(d)
 	w.raw("\n")
-	if d.Live != "" {
-		w.raw(`<div id="nh-live" hidden hx-sse:connect="`)
-		w.text(d.Live)
-		w.raw(`" data-view="list" data-table="`)
-		w.text(d.Table)
-		w.raw(`"></div>`)
-	}
+	w.liveMarker(d.Live, "list", nil, d.Table, "")
 	w.raw("\n")
 	w.foot(&d.Page)
 	return w.b
@@ -797,6 +791,27 @@ func (w *writer) flag(on bool, attr string) {
 }
 
 // attr writes an attribute (open is ` name="`) when its value is not empty.
+// liveMarker is the element live.js connects to the page's event stream,
+// when the page stays live. key is nil on pages about no one row (an empty
+// string is a key).
+func (w *writer) liveMarker(live, view string, key *string, table, labelColumn string) {
+	if live == "" {
+		return
+	}
+	w.raw(`<div id="nh-live" hidden hx-sse:connect="`)
+	w.text(live)
+	w.raw(`" data-view="` + view)
+	if key != nil {
+		w.raw(`" data-key="`)
+		w.text(*key)
+	}
+	w.raw(`" data-table="`)
+	w.text(table)
+	w.raw(`"`)
+	w.attr(` data-label-column="`, labelColumn)
+	w.raw(`></div>`)
+}
+
 func (w *writer) attr(open, v string) {
 	if v != "" {
 		w.raw(open)
@@ -836,17 +851,7 @@ func RowPage(d *RowData) []byte {
 	w.raw("\n</div>\n")
 	w.form(&d.Form)
 	w.raw("\n")
-	if d.Live != "" {
-		w.raw(`<div id="nh-live" hidden hx-sse:connect="`)
-		w.text(d.Live)
-		w.raw(`" data-view="row" data-key="`)
-		w.text(d.Key)
-		w.raw(`" data-table="`)
-		w.text(d.Table)
-		w.raw(`"`)
-		w.attr(` data-label-column="`, d.LabelColumn)
-		w.raw(`></div>`)
-	}
+	w.liveMarker(d.Live, "row", &d.Key, d.Table, d.LabelColumn)
 	w.raw("\n")
 	if d.HistoryHref != "" {
 		w.raw(`<section id="history" class="history" hx-get="`)
@@ -880,13 +885,7 @@ func NewPage(d *RowData) []byte {
 	w.raw("</h1>\n")
 	w.form(&d.Form)
 	w.raw("\n")
-	if d.Live != "" {
-		w.raw(`<div id="nh-live" hidden hx-sse:connect="`)
-		w.text(d.Live)
-		w.raw(`" data-view="new" data-table="`)
-		w.text(d.Table)
-		w.raw(`"></div>`)
-	}
+	w.liveMarker(d.Live, "new", nil, d.Table, "")
 	w.raw("\n")
 	w.foot(&d.Page)
 	return w.b

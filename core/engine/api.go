@@ -157,15 +157,16 @@ func (c *ctx) apiList(t *model.Table) *protocol.Response {
 	if err != nil {
 		return c.answer(c.dbFailure(err))
 	}
-	objs := make([]any, len(rows))
-	for i, r := range rows {
-		objs[i] = r.object()
+	body, err := appendRowsJSON(make([]byte, 0, c.e.rowsHint.Load()), t, rows)
+	if err != nil {
+		return c.fail(500, err.Error())
 	}
+	c.e.rowsHint.Store(int64(len(body)) + int64(len(body))/8) // the next page is likely as big
 	var nextVal any
 	if next != "" {
 		nextVal = next
 	}
-	return c.jsonAnswer(200, "rows", objs, "next", nextVal)
+	return c.jsonAnswer(200, "rows", schema.RawJSON(body), "next", nextVal)
 }
 
 // jsonBodyObject reads a JSON API body: JSON media type, valid UTF-8, one object.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 
 	"github.com/nakedhtmx/nakedhtmx/core/capture"
 	"github.com/nakedhtmx/nakedhtmx/core/config"
@@ -53,6 +54,9 @@ type Engine struct {
 	st     *state
 	live   liveState
 	counts countCache
+	// rowsHint sizes the buffer of the next JSON list: about the last one's
+	// size, so a page of rows is written without regrowing its buffer.
+	rowsHint atomic.Int64
 }
 
 // state is everything derived from one schema version; it is rebuilt whole

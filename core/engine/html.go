@@ -59,8 +59,21 @@ func asset(name string) *protocol.Response {
 }
 
 // URLs, all under the base path, every name escaped as one segment.
-func (c *ctx) tableURL(t string) string { return c.e.opts.BasePath + "/t/" + EncodeComponent(t) }
-func (c *ctx) rowURL(r *row) string     { return c.tableURL(r.t.Name) + "/r/" + r.pkPath() }
+// tableURL is asked for once per cell on a list page; the answer is kept
+// for the request.
+func (c *ctx) tableURL(t string) string {
+	if u, ok := c.tableURLs[t]; ok {
+		return u
+	}
+	u := c.e.opts.BasePath + "/t/" + EncodeComponent(t)
+	if c.tableURLs == nil {
+		c.tableURLs = map[string]string{}
+	}
+	c.tableURLs[t] = u
+	return u
+}
+
+func (c *ctx) rowURL(r *row) string { return c.str.concat(c.tableURL(r.t.Name), "/r/", r.pkPath()) }
 
 func (c *ctx) label(t *model.Table) string {
 	if l := c.e.opts.Config.Table(t.Name).Label; l != "" {
@@ -324,19 +337,21 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 // listRow is one row of a list: the same for every list page of its table,
 // so a live change renders it once for all of them.
 func (c *ctx) listRow(t *model.Table, fields []*schema.Field, r *row, labels map[string]map[string]string) listRow {
-	lr := listRow{}
+	lr := listRow{Cells: make([]cell, len(fields))}
+	href := ""
 	if !t.View {
-		lr.ID = "row-" + r.pkPath()
+		key := r.pkPath()
+		lr.ID = c.str.concat("row-", key)
+		href = c.str.concat(c.tableURL(t.Name), "/r/", key)
 	}
 	for i, f := range fields {
-		cl := c.cellFor(f, r, labels)
-		if i == 0 && !t.View && cl.Href == "" {
-			cl.Href = c.rowURL(r)
+		lr.Cells[i] = c.cellFor(f, r, labels)
+		if i == 0 && href != "" && lr.Cells[i].Href == "" {
+			lr.Cells[i].Href = href
 		}
-		lr.Cells = append(lr.Cells, cl)
 	}
-	if !t.View && len(fields) > 0 && !hasRowLink(lr.Cells, c.rowURL(r)) {
-		lr.Cells[0].Href = c.rowURL(r)
+	if href != "" && len(fields) > 0 && !hasRowLink(lr.Cells, href) {
+		lr.Cells[0].Href = href
 	}
 	return lr
 }
@@ -452,17 +467,17 @@ func (c *ctx) cellFor(f *schema.Field, r *row, labels map[string]map[string]stri
 		cl.Class = "muted"
 		return cl
 	}
-	text := sqldb.Text(v)
+	text := c.str.text(v)
 	if f.Reference != nil {
 		if p := c.st.db.Table(f.Reference.Table); p != nil && c.table(p.Name) != nil {
 			if len(p.PK) == 1 && p.PK[0].Name == f.Reference.Column || p.HasRowidKey() && f.Reference.Column == rowidName {
-				cl.Href = c.tableURL(p.Name) + "/r/" + EncodeComponent(text)
+				cl.Href = c.str.concat(c.tableURL(p.Name), "/r/", EncodeComponent(text))
 			} else {
-				cl.Href = c.tableURL(p.Name) + "?f." + EncodeComponent(f.Reference.Column) + "=" + EncodeComponent(text)
+				cl.Href = c.str.concat(c.tableURL(p.Name), "?f.", EncodeComponent(f.Reference.Column), "=", EncodeComponent(text))
 			}
 			if l, ok := labels[col.Name][text]; ok && l != "" {
 				cl.Text = l
-				cl.Title = col.Name + " = " + text
+				cl.Title = c.str.concat(col.Name, " = ", text)
 				return cl
 			}
 		}

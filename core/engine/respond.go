@@ -43,10 +43,18 @@ func jsonBody(v any) []byte {
 // jsonAnswer answers with a JSON object whose first member is "dsid".
 func (c *ctx) jsonAnswer(status int, members ...any) *protocol.Response {
 	o := newObj("dsid", c.st.dsid)
+	size := 1024
 	for i := 0; i+1 < len(members); i += 2 {
 		o.Set(members[i].(string), members[i+1])
+		if raw, ok := members[i+1].(schema.RawJSON); ok {
+			size += len(raw)
+		}
 	}
-	return response(status, ctJSON, jsonBody(o), [2]string{"cache-control", "no-store"})
+	b, err := o.AppendJSON(make([]byte, 0, size))
+	if err != nil {
+		panic(err)
+	}
+	return response(status, ctJSON, b, [2]string{"cache-control", "no-store"})
 }
 
 // fail answers an error in the request's format.

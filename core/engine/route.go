@@ -29,6 +29,9 @@ type ctx struct {
 	// schemaMoved: another connection changed the schema after this request
 	// was planned against it (remapped, validated); its write was not made.
 	schemaMoved bool
+
+	tableURLs map[string]string // tableURL's answers
+	str       arena             // the page's short strings
 }
 
 func newCtx(e *Engine, req *protocol.Request) *ctx {

@@ -161,7 +161,21 @@ func Reflect(db sqldb.DB) (*Database, error) {
 
 // IsInternal reports names of SQLite's and nakedhtmx's own objects.
 func IsInternal(name string) bool {
-	return strings.HasPrefix(name, Prefix) || strings.HasPrefix(strings.ToLower(name), "sqlite_")
+	if strings.HasPrefix(name, Prefix) {
+		return true
+	}
+	// SQLite reserves the prefix in any ASCII case (sqlite3_strnicmp), and
+	// this runs for every cell that links: no lower-cased copy.
+	const reserved = "sqlite_"
+	if len(name) < len(reserved) {
+		return false
+	}
+	for i := range len(reserved) {
+		if c := name[i]; c != reserved[i] && !(c >= 'A' && c <= 'Z' && c+'a'-'A' == reserved[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 var (

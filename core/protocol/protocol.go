@@ -175,6 +175,13 @@ func (r *Response) Header(name string) string {
 
 // EncodeFrame writes a frame: a 4-byte little-endian head length, the JSON head, the body.
 func EncodeFrame(head any, body []byte) []byte {
+	if rh, ok := head.(ResponseHead); ok {
+		out := make([]byte, 4, 4+256+len(body))
+		if out, ok := appendResponseHead(out, &rh); ok {
+			binary.LittleEndian.PutUint32(out, uint32(len(out)-4))
+			return append(out, body...)
+		}
+	}
 	h, err := json.Marshal(head)
 	if err != nil {
 		panic(err) // heads are plain structs; a failure is a programming error
@@ -203,11 +210,11 @@ func DecodeRequest(b []byte) (*Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Request{Body: body}
-	if err := json.Unmarshal(head, &r.RequestHead); err != nil {
+	h, err := requestHead(head)
+	if err != nil {
 		return nil, fmt.Errorf("request head: %w", err)
 	}
-	return r, nil
+	return &Request{RequestHead: h, Body: body}, nil
 }
 
 // DecodeResponse parses a response frame.

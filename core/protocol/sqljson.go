@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/nakedhtmx/nakedhtmx/core/jsonw"
 )
@@ -144,8 +145,17 @@ func appendString(dst []byte, s string) []byte { return jsonw.String(dst, s, fal
 // DecodeSQLResult parses an SQLResult. Anything the fast scanner does not
 // expect goes through encoding/json instead, so errors (and any input the
 // scanner would get wrong) read exactly as they always did.
-func DecodeSQLResult(b []byte) (SQLAnswer, error) {
-	d := decoder{b: b}
+func DecodeSQLResult(b []byte) (SQLAnswer, error) { return decodeSQLResult(b, false) }
+
+// DecodeSQLResultShared is DecodeSQLResult for a buffer the caller gives up:
+// the answer's strings share b's memory instead of copying it, and its
+// values are boxed in a few blocks instead of one allocation each. b must
+// never be written again. Inside the wasm core every SQL answer arrives in a
+// fresh buffer, and there these copies were a third of decoding a page.
+func DecodeSQLResultShared(b []byte) (SQLAnswer, error) { return decodeSQLResult(b, true) }
+
+func decodeSQLResult(b []byte, shared bool) (SQLAnswer, error) {
+	d := decoder{b: b, shared: shared}
 	a, err := d.result()
 	if err == nil {
 		return a, nil
@@ -172,8 +182,10 @@ func answerOf(res *SQLResult) SQLAnswer {
 var errSlow = errors.New("protocol: not for the fast path")
 
 type decoder struct {
-	b []byte
-	i int
+	b      []byte
+	i      int
+	shared bool // strings may alias b, values are boxed from slabs (DecodeSQLResultShared)
+	slabs  slabs
 }
 
 func (d *decoder) ws() {
@@ -205,67 +217,77 @@ func (d *decoder) expect(c byte) error {
 
 func (d *decoder) result() (SQLAnswer, error) {
 	var a SQLAnswer
-	if err := d.expect('{'); err != nil {
+	err := d.object(func(key string) (bit int, err error) {
+		switch key {
+		case "columns":
+			a.Columns, err = d.columns()
+			return 1, err
+		case "rows":
+			a.Rows, err = d.rows()
+			return 2, err
+		case "changes":
+			a.Changes, err = d.int()
+			return 4, err
+		case "lastInsertRowid":
+			a.LastInsertRowid, err = d.int()
+			return 8, err
+		case "error":
+			a.Error, err = d.strOrNull()
+			return 16, err
+		case "code":
+			a.Code, err = d.strOrNull()
+			return 32, err
+		}
+		return 0, errSlow // an unknown member: let encoding/json skip it
+	})
+	if err != nil {
 		return a, err
 	}
-	seen := 0
+	return a, d.end()
+}
+
+// object reads one JSON object, handing each member's name to member, which
+// reads the value and answers the member's bit: a bit seen twice is errSlow
+// (encoding/json's rules for a repeated member, last wins and merged arrays,
+// are not worth copying); bit 0 is never checked.
+func (d *decoder) object(member func(key string) (bit int, err error)) error {
+	if err := d.expect('{'); err != nil {
+		return err
+	}
 	if d.peek() == '}' {
 		d.i++
-	} else {
-		for {
-			key, err := d.str()
-			if err != nil {
-				return a, err
-			}
-			if err := d.expect(':'); err != nil {
-				return a, err
-			}
-			// A repeated member: encoding/json's rules (last wins, merged
-			// arrays) are not worth copying here.
-			bit := 0
-			switch key {
-			case "columns":
-				bit = 1
-				a.Columns, err = d.columns()
-			case "rows":
-				bit = 2
-				a.Rows, err = d.rows()
-			case "changes":
-				bit = 4
-				a.Changes, err = d.int()
-			case "lastInsertRowid":
-				bit = 8
-				a.LastInsertRowid, err = d.int()
-			case "error":
-				bit = 16
-				a.Error, err = d.strOrNull()
-			case "code":
-				bit = 32
-				a.Code, err = d.strOrNull()
-			default:
-				err = errSlow // an unknown member: let encoding/json skip it
-			}
-			if err != nil {
-				return a, err
-			}
-			if seen&bit != 0 {
-				return a, errSlow
-			}
-			seen |= bit
-			if d.peek() == ',' {
-				d.i++
-				continue
-			}
-			if err := d.expect('}'); err != nil {
-				return a, err
-			}
-			break
+		return nil
+	}
+	seen := 0
+	for {
+		key, err := d.str()
+		if err != nil {
+			return err
 		}
+		if err := d.expect(':'); err != nil {
+			return err
+		}
+		bit, err := member(key)
+		if err != nil {
+			return err
+		}
+		if seen&bit != 0 {
+			return errSlow
+		}
+		seen |= bit
+		if d.peek() != ',' {
+			return d.expect('}')
+		}
+		d.i++
 	}
+}
+
+// end checks that only white space is left.
+func (d *decoder) end() error {
 	if d.ws(); d.i != len(d.b) {
-		return a, errSlow
+		return errSlow
 	}
-	return a, nil
+	return nil
 }
 
 func (d *decoder) null() bool {
@@ -356,7 +378,11 @@ func (d *decoder) rows() ([][]any, error) {
 func (d *decoder) value() (any, error) {
 	switch c := d.peek(); {
 	case c == '"':
-		return d.str()
+		s, err := d.str()
+		if err != nil || !d.shared {
+			return s, err
+		}
+		return d.slabs.string(s), nil
 	case c == 'n':
 		if d.null() {
 			return nil, nil
@@ -420,14 +446,17 @@ func (d *decoder) number() (any, error) {
 	if !ok {
 		return nil, errSlow
 	}
-	text := string(d.b[d.i:end])
 	if integral {
-		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+		if n, ok := parseInt(d.b[d.i:end]); ok {
 			d.i = end
+			if d.shared {
+				return d.slabs.int(n), nil
+			}
 			return n, nil
 		}
 	}
-	f, err := strconv.ParseFloat(text, 64)
+	// ParseFloat keeps its input only in the error, which is dropped.
+	f, err := strconv.ParseFloat(unsafe.String(&d.b[d.i], end-d.i), 64)
 	if err != nil {
 		return nil, errSlow
 	}
@@ -440,12 +469,36 @@ func (d *decoder) int() (int64, error) {
 	if !ok || !integral {
 		return 0, errSlow
 	}
-	n, err := strconv.ParseInt(string(d.b[d.i:end]), 10, 64)
-	if err != nil {
+	n, ok := parseInt(d.b[d.i:end])
+	if !ok {
 		return 0, errSlow
 	}
 	d.i = end
 	return n, nil
+}
+
+// parseInt reads an integer numberEnd has checked; ok is false when it does
+// not fit an int64 (it is then a REAL, as strconv.ParseInt's range error
+// makes it).
+func parseInt(b []byte) (int64, bool) {
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) > 19 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range b {
+		u = u*10 + uint64(c-'0') // at most 19 digits: no uint64 overflow
+	}
+	switch {
+	case neg && u <= 1<<63:
+		return -int64(u), true // -(1<<63) wraps to itself, which is right
+	case !neg && u < 1<<63:
+		return int64(u), true
+	}
+	return 0, false
 }
 
 func (d *decoder) strOrNull() (string, error) {
@@ -470,6 +523,9 @@ func (d *decoder) str() (string, error) {
 			s := d.b[start:d.i]
 			d.i++
 			if utf8.Valid(s) {
+				if d.shared && len(s) > 0 {
+					return unsafe.String(&s[0], len(s)), nil
+				}
 				return string(s), nil
 			}
 			return string([]rune(string(s))), nil // each invalid byte becomes U+FFFD, as encoding/json does
@@ -566,4 +622,51 @@ func (d *decoder) hex4() (rune, bool) {
 	}
 	d.i += 4
 	return r, true
+}
+
+// slabs boxes decoded values into interfaces without one allocation per
+// value: `any(s)` copies s's header to the heap, so the headers (and the
+// integers) are laid out in blocks and each interface points into its block.
+// This is what the runtime's own boxing does, one value at a time. A block
+// stays alive while any interface into it does; boxed values never change.
+type slabs struct {
+	strs []string
+	ints []int64
+}
+
+// nextSlab sizes the next block: small for the one-value answers most
+// statements get, doubling up to a few kilobytes for pages of rows.
+func nextSlab(prev int) int { return min(max(2*prev, 16), 512) }
+
+// eface is the layout of an empty interface: its type, and a pointer to the value.
+type eface struct {
+	typ, data unsafe.Pointer
+}
+
+var (
+	stringType = typeOf("")
+	int64Type  = typeOf(int64(0))
+)
+
+func typeOf(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
+
+func box(typ, data unsafe.Pointer) (v any) {
+	*(*eface)(unsafe.Pointer(&v)) = eface{typ: typ, data: data}
+	return v
+}
+
+func (s *slabs) string(v string) any {
+	if len(s.strs) == cap(s.strs) {
+		s.strs = make([]string, 0, nextSlab(cap(s.strs)))
+	}
+	s.strs = append(s.strs, v)
+	return box(stringType, unsafe.Pointer(&s.strs[len(s.strs)-1]))
+}
+
+func (s *slabs) int(v int64) any {
+	if len(s.ints) == cap(s.ints) {
+		s.ints = make([]int64, 0, nextSlab(cap(s.ints)))
+	}
+	s.ints = append(s.ints, v)
+	return box(int64Type, unsafe.Pointer(&s.ints[len(s.ints)-1]))
 }

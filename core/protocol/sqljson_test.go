@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -26,6 +27,11 @@ func sameAnswer(t *testing.T, in []byte) {
 	}
 	if werr == nil && !reflect.DeepEqual(got, want) {
 		t.Fatalf("%q:\n got %#v\nwant %#v", in, got, want)
+	}
+	// The shared decoder reads the same answer out of a buffer it may keep.
+	shared, serr := DecodeSQLResultShared(append([]byte(nil), in...))
+	if (serr == nil) != (gerr == nil) || (werr == nil && !reflect.DeepEqual(shared, want)) {
+		t.Fatalf("%q: shared decoder:\n got %#v, %v\nwant %#v, %v", in, shared, serr, want, werr)
 	}
 }
 
@@ -108,5 +114,38 @@ func TestAppendSQLRoundTrip(t *testing.T) {
 	}
 	if b, _ := AppendSQLRequest(nil, "x", nil, true); string(b) != `{"sql":"x","script":true}` {
 		t.Errorf("script: %s", b)
+	}
+}
+
+// A shared answer's values point into its buffer and its slabs: they must
+// read the same after the garbage collector ran and the decoder is gone.
+func TestDecodeSQLResultSharedSurvivesGC(t *testing.T) {
+	res := &SQLResult{Columns: []string{"i", "s", "f"}}
+	for i := range 3000 {
+		res.Rows = append(res.Rows, []Value{{int64(i*7919 - 1000)}, {strings.Repeat("x", i%40) + "é" + string(rune('a'+i%26))}, {float64(i) / 4}})
+	}
+	b, err := AppendSQLResult(nil, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := DecodeSQLResult(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeSQLResultShared(append([]byte(nil), b...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		runtime.GC()
+		_ = make([]byte, 1<<20) // reuse freed memory, if anything was wrongly freed
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatal("the shared answer changed after GC")
+	}
+	for i, r := range got.Rows {
+		if r[0].(int64) != int64(i*7919-1000) {
+			t.Fatalf("row %d: %v", i, r[0])
+		}
 	}
 }

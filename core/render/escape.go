@@ -34,23 +34,11 @@ func (w *writer) raw(s string) { w.b = append(w.b, s...) }
 func (w *writer) text(s string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		var r string
-		switch s[i] {
-		case 0:
-			r = "\uFFFD" // what an HTML parser makes of a NUL anyway
-		case '"':
-			r = "&#34;"
-		case '&':
-			r = "&amp;"
-		case '\'':
-			r = "&#39;"
-		case '+':
-			r = "&#43;" // html/template's choice, kept so pages stay byte-identical
-		case '<':
-			r = "&lt;"
-		case '>':
-			r = "&gt;"
-		default:
+		// A table, not a switch: in the wasm core this loop runs over every
+		// byte of every page, and a lookup is one load instead of a chain
+		// of comparisons.
+		r := textEscapes[s[i]]
+		if r == "" {
 			continue
 		}
 		w.b = append(w.b, s[last:i]...)
@@ -58,6 +46,17 @@ func (w *writer) text(s string) {
 		last = i + 1
 	}
 	w.b = append(w.b, s[last:]...)
+}
+
+// textEscapes: html/template's htmlReplacementTable, by byte.
+var textEscapes = [256]string{
+	0:    "\uFFFD", // what an HTML parser makes of a NUL anyway
+	'"':  "&#34;",
+	'&':  "&amp;",
+	'\'': "&#39;",
+	'+':  "&#43;", // html/template's choice, kept so pages stay byte-identical
+	'<':  "&lt;",
+	'>':  "&gt;",
 }
 
 // unsafeURL replaces a URL whose scheme could run script (javascript:,
@@ -74,22 +73,33 @@ func (w *writer) url(s string) {
 		s = unsafeURL
 	}
 	const hex = "0123456789abcdef"
+	last := 0 // runs of bytes kept as they are are copied at once
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c == '&':
+		if urlKept[c] || c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			continue
+		}
+		w.b = append(w.b, s[last:i]...)
+		switch c {
+		case '&':
 			w.b = append(w.b, "&amp;"...)
-		case c == '+':
+		case '+':
 			w.b = append(w.b, "&#43;"...)
-		case urlByte(c):
-			w.b = append(w.b, c)
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			w.b = append(w.b, c)
 		default:
 			w.b = append(w.b, '%', hex[c>>4], hex[c&15])
 		}
+		last = i + 1
 	}
+	w.b = append(w.b, s[last:]...)
 }
+
+// urlKept: the bytes url writes as they are (urlByte's, by byte).
+var urlKept = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = urlByte(byte(c))
+	}
+	return t
+}()
 
 // urlByte reports whether html/template's URL normaliser keeps c as it is:
 // RFC 3986 unreserved characters and reserved ones but the quote and

@@ -100,8 +100,18 @@ func (o *Object) AppendJSON(dst []byte) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
+// RawJSON is JSON a caller wrote the way AppendJSON writes (compact, HTML
+// characters escaped): AppendJSON copies it as it is. Unlike a
+// json.RawMessage, which AppendJSON re-encodes, it is not checked.
+type RawJSON []byte
+
+// AppendValue writes one value of an Object as AppendJSON does.
+func AppendValue(dst []byte, v any) ([]byte, error) { return appendValue(dst, v) }
+
 func appendValue(dst []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
+	case RawJSON:
+		return append(dst, x...), nil
 	case nil:
 		return append(dst, "null"...), nil
 	case string:

@@ -101,7 +101,9 @@ func (hostDB) call(sql string, params []any, script bool) (protocol.SQLAnswer, e
 	if out == nil {
 		return protocol.SQLAnswer{}, &sqldb.Error{Code: "SQLITE_ERROR", Message: "host returned no SQL result"}
 	}
-	res, err := protocol.DecodeSQLResult(out)
+	// out is this answer's own buffer: nothing writes it again, so the
+	// answer may share it.
+	res, err := protocol.DecodeSQLResultShared(out)
 	if err != nil {
 		return protocol.SQLAnswer{}, fmt.Errorf("host SQL result: %w", err)
 	}

@@ -69,6 +69,7 @@ test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzAnalyzeCheck$$' -fuzztime $$((300000 * $(FUZZ)))x ./core/ddl
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSQLResult$$' -fuzztime $$((200000 * $(FUZZ)))x ./core/protocol
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestHead$$' -fuzztime $$((200000 * $(FUZZ)))x ./core/protocol
+	$(GO) test -run '^$$' -fuzz '^FuzzBinaryAnswer$$' -fuzztime $$((200000 * $(FUZZ)))x ./core/protocol
 	$(GO) test -run '^$$' -fuzz '^FuzzResponseHead$$' -fuzztime $$((20000 * $(FUZZ)))x ./core/protocol
 	$(GO) test -run '^$$' -fuzz '^FuzzString$$' -fuzztime $$((100000 * $(FUZZ)))x ./core/jsonw
 	$(GO) test -run '^$$' -fuzz '^FuzzMultipart$$' -fuzztime $$((100000 * $(FUZZ)))x ./core/engine

@@ -156,6 +156,9 @@ func DecodeSQLResultShared(b []byte) (SQLAnswer, error) { return decodeSQLResult
 
 func decodeSQLResult(b []byte, shared bool) (SQLAnswer, error) {
 	d := decoder{b: b, shared: shared}
+	if len(b) > 0 && b[0] == BinaryAnswer {
+		return d.binary()
+	}
 	a, err := d.result()
 	if err == nil {
 		return a, nil
@@ -630,8 +633,9 @@ func (d *decoder) hex4() (rune, bool) {
 // This is what the runtime's own boxing does, one value at a time. A block
 // stays alive while any interface into it does; boxed values never change.
 type slabs struct {
-	strs []string
-	ints []int64
+	strs   []string
+	ints   []int64
+	floats []float64
 }
 
 // nextSlab sizes the next block: small for the one-value answers most
@@ -644,8 +648,9 @@ type eface struct {
 }
 
 var (
-	stringType = typeOf("")
-	int64Type  = typeOf(int64(0))
+	stringType  = typeOf("")
+	int64Type   = typeOf(int64(0))
+	float64Type = typeOf(float64(0))
 )
 
 func typeOf(v any) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
@@ -669,4 +674,12 @@ func (s *slabs) int(v int64) any {
 	}
 	s.ints = append(s.ints, v)
 	return box(int64Type, unsafe.Pointer(&s.ints[len(s.ints)-1]))
+}
+
+func (s *slabs) float(v float64) any {
+	if len(s.floats) == cap(s.floats) {
+		s.floats = make([]float64, 0, nextSlab(cap(s.floats)))
+	}
+	s.floats = append(s.floats, v)
+	return box(float64Type, unsafe.Pointer(&s.floats[len(s.floats)-1]))
 }

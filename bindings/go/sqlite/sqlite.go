@@ -315,7 +315,8 @@ func row(stmt *sqlite3.Stmt) []any {
 	return out
 }
 
-// HandleSQL answers one protocol SQLRequest (JSON) with an SQLResult (JSON):
+// HandleSQL answers one protocol SQLRequest (JSON) with an SQLResult (binary,
+// or JSON for an error; PROTOCOL.md, "SQL answers in binary"):
 // the body of the wazero host's `sql` import. It never fails: problems are
 // reported inside the result, as the core expects.
 func (db *DB) HandleSQL(in []byte) []byte {
@@ -326,7 +327,7 @@ func (db *DB) HandleSQL(in []byte) []byte {
 	} else {
 		res = db.answer(&req)
 	}
-	out, err := protocol.AppendSQLResult(nil, &res)
+	out, err := protocol.AppendSQLResultBinary(nil, &res)
 	if err != nil {
 		out, _ = protocol.AppendSQLResult(nil, &protocol.SQLResult{Error: "cannot encode SQL result: " + err.Error(), Code: "SQLITE_ERROR"})
 	}

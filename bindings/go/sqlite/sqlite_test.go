@@ -86,16 +86,16 @@ func TestRoundTrip(t *testing.T) {
 					return // Go-only conveniences the core never sends over the wire
 				}
 			}
-			// The same value through the protocol JSON path.
+			// The same value through the protocol: a JSON request, a binary answer.
 			req, _ := json.Marshal(protocol.SQLRequest{SQL: "SELECT ? AS x", Params: protocol.Values([]any{tt.in})})
-			var res protocol.SQLResult
-			if err := json.Unmarshal(db.HandleSQL(req), &res); err != nil {
+			res, err := protocol.DecodeSQLResult(db.HandleSQL(req))
+			if err != nil {
 				t.Fatal(err)
 			}
 			if res.Error != "" {
 				t.Fatal(res.Error)
 			}
-			got = res.Rows[0][0].V
+			got = res.Rows[0][0]
 			if f, ok := want.(float64); ok && f == math.Trunc(f) && !math.IsInf(f, 0) {
 				// PROTOCOL.md: an integral REAL keeps its fraction on the wire
 				// and so reads back as a REAL.
@@ -184,8 +184,7 @@ func TestErrorCodes(t *testing.T) {
 			if tt.name == "unbindable" {
 				return // not expressible in JSON
 			}
-			var res protocol.SQLResult
-			json.Unmarshal(db.HandleSQL(req), &res)
+			res, _ := protocol.DecodeSQLResult(db.HandleSQL(req))
 			if res.Code != tt.code || res.Error != tt.msg {
 				t.Fatalf("via HandleSQL: got %s %q", res.Code, res.Error)
 			}
@@ -238,8 +237,7 @@ func TestBusy(t *testing.T) {
 		t.Fatalf("read during a write lock: %v", err)
 	}
 	req, _ := json.Marshal(protocol.SQLRequest{SQL: "INSERT INTO t VALUES (2)"})
-	var res protocol.SQLResult
-	json.Unmarshal(db.HandleSQL(req), &res)
+	res, _ := protocol.DecodeSQLResult(db.HandleSQL(req))
 	if res.Code != "SQLITE_BUSY" {
 		t.Fatalf("via HandleSQL: %+v", res)
 	}
@@ -357,15 +355,16 @@ func TestStatementCacheEviction(t *testing.T) {
 
 func TestScriptViaHandleSQL(t *testing.T) {
 	db := openTemp(t)
-	var res protocol.SQLResult
-	json.Unmarshal(db.HandleSQL([]byte(`{"sql":"CREATE TABLE a (x); CREATE TABLE b (y); INSERT INTO a VALUES (1)","script":true}`)), &res)
+	res, _ := protocol.DecodeSQLResult(db.HandleSQL([]byte(`{"sql":"CREATE TABLE a (x); CREATE TABLE b (y); INSERT INTO a VALUES (1)","script":true}`)))
 	if res.Error != "" {
 		t.Fatal(res.Error)
 	}
 	out := db.HandleSQL([]byte(`{"sql":"SELECT x, 9007199254740993 AS big, NULL AS n FROM a"}`))
-	want := `{"columns":["x","big","n"],"rows":[[1,9007199254740993,null]],"changes":0,"lastInsertRowid":0}`
-	if string(out) != want {
-		t.Fatalf("got  %s\nwant %s", out, want)
+	want := []byte{protocol.BinaryAnswer, 3, 0, 0, 0, 1, 0, 0, 0, 'x', 3, 0, 0, 0, 'b', 'i', 'g', 1, 0, 0, 0, 'n',
+		1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0x20, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} // changes, lastInsertRowid
+	if string(out) != string(want) {
+		t.Fatalf("got  %v\nwant %v", out, want)
 	}
 	out = db.HandleSQL([]byte(`not json`))
 	if !bytes.Contains(out, []byte(`"code":"SQLITE_ERROR"`)) {

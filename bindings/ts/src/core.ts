@@ -6,12 +6,12 @@ import { writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import {
+  AnswerWriter,
   type ApplyResult,
   type Command,
   decodeFrame,
   decodeSQLRequest,
   encodeFrame,
-  encodeSQLResult,
   type OpenRequest,
   type OpenResult,
   type RequestHead,
@@ -136,6 +136,8 @@ export class Core implements CoreHandler {
   /** The id of the last live message handed out, or where the core started. */
   private delivered = 0;
   private calling = false;
+  /** Writes the `sql` import's answers (one buffer, reused: the host copies each into the module). */
+  private readonly answers = new AnswerWriter();
   private recovering = false;
 
   private constructor(module: WebAssembly.Module, opts: CoreOptions) {
@@ -197,7 +199,7 @@ export class Core implements CoreHandler {
     } catch (e) {
       res = { error: errorMessage(e), code: "SQLITE_ERROR" };
     }
-    const out = utf8.encode(encodeSQLResult(res));
+    const out = this.answers.encode(res);
     const p = this.exports().nh_alloc(out.length);
     this.view(p, out.length).set(out);
     return (BigInt(p) << 32n) | BigInt(out.length);

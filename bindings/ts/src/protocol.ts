@@ -206,6 +206,116 @@ export function encodeSQLResult(r: SQLResult): string {
   });
 }
 
+/** The first byte of a binary SQL answer (PROTOCOL.md, "SQL answers in binary"). */
+export const BINARY_ANSWER = 0x01;
+
+const TAG_NULL = 0;
+const TAG_INTEGER = 1;
+const TAG_REAL = 2;
+const TAG_TEXT = 3;
+const TAG_BLOB = 4;
+
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Writes binary SQL answers into one growing buffer; each answer is a view of
+ * it, valid until the next. The core reads rows out of this several times
+ * faster than out of JSON (it takes TEXT as it is, with no scanning).
+ */
+export class AnswerWriter {
+  private buf = new Uint8Array(64 * 1024);
+  private view = new DataView(this.buf.buffer);
+  private pos = 0;
+
+  /**
+   * An SQLResult as the core reads it: binary for rows, JSON (UTF-8) for an
+   * error, and for rows of uneven width, which have no binary form.
+   */
+  encode(r: SQLResult): Uint8Array {
+    if ("error" in r || r.rows.some((row) => row.length !== r.columns.length)) {
+      return utf8Encoder.encode(encodeSQLResult(r));
+    }
+    this.pos = 0;
+    this.room(9);
+    this.buf[this.pos++] = BINARY_ANSWER;
+    this.u32(r.columns.length);
+    for (const c of r.columns) this.text(c);
+    this.u32(r.rows.length);
+    for (const row of r.rows) {
+      for (const v of row) this.value(v);
+    }
+    this.i64(r.changes);
+    this.i64(r.lastInsertRowid);
+    return this.buf.subarray(0, this.pos);
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(2 * this.buf.length, this.pos + n));
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  private u32(n: number): void {
+    this.room(4);
+    this.view.setUint32(this.pos, n, true);
+    this.pos += 4;
+  }
+
+  private i64(n: number | bigint): void {
+    this.room(8);
+    this.view.setBigInt64(this.pos, typeof n === "bigint" ? n : BigInt(Math.trunc(n)), true);
+    this.pos += 8;
+  }
+
+  /** A length and the UTF-8 bytes; ASCII is copied by hand, which beats encodeInto on short text. */
+  private text(s: string): void {
+    this.room(4 + 3 * s.length); // UTF-8 takes at most 3 bytes per UTF-16 unit
+    const start = this.pos + 4;
+    let j = start;
+    let k = 0;
+    for (; k < s.length; k++) {
+      const c = s.charCodeAt(k);
+      if (c >= 0x80) break;
+      this.buf[j++] = c;
+    }
+    if (k < s.length) j += utf8Encoder.encodeInto(k === 0 ? s : s.slice(k), this.buf.subarray(j)).written;
+    this.view.setUint32(this.pos, j - start, true);
+    this.pos = j;
+  }
+
+  private value(v: SQLValue): void {
+    this.room(9);
+    switch (typeof v) {
+      case "bigint":
+        this.buf[this.pos] = TAG_INTEGER;
+        this.view.setBigInt64(this.pos + 1, v, true);
+        this.pos += 9;
+        return;
+      case "number":
+        if (!Number.isFinite(v)) break; // JSON has no such numbers: null, as the JSON answer says
+        this.buf[this.pos] = TAG_REAL;
+        this.view.setFloat64(this.pos + 1, v, true);
+        this.pos += 9;
+        return;
+      case "string":
+        this.buf[this.pos++] = TAG_TEXT;
+        this.text(v);
+        return;
+      case "object":
+        if (v === null) break;
+        this.buf[this.pos++] = TAG_BLOB;
+        this.u32(v.length);
+        this.room(v.length);
+        this.buf.set(v, this.pos);
+        this.pos += v.length;
+        return;
+    }
+    this.buf[this.pos++] = TAG_NULL;
+  }
+}
+
 export function encodeBase64(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
 }

@@ -16,6 +16,8 @@ import { NakedhtmxError } from "../src/errors.ts";
 import { createFetchHandler, createNodeHandler, type NodeRequest, splitTarget, stripBasePath } from "../src/handler.ts";
 import { createNakedhtmx } from "../src/library.ts";
 import {
+  AnswerWriter,
+  BINARY_ANSWER,
   decodeFrame,
   decodeSQLRequest,
   encodeFrame,
@@ -127,6 +129,52 @@ test("SQL result values: exact digits, REALs keep a fraction, blobs in base64", 
     "result",
   );
   eq(encodeSQLResult({ error: "boom", code: "SQLITE_BUSY" }), '{"error":"boom","code":"SQLITE_BUSY"}', "error");
+});
+
+test("SQL answers in binary: the bytes Go's AppendSQLResultBinary writes", () => {
+  const w = new AnswerWriter();
+  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+  // The same result as bindings/go/sqlite's TestScriptViaHandleSQL.
+  eq(
+    hex(
+      w.encode({ columns: ["x", "big", "n"], rows: [[1n, 9007199254740993n, null]], changes: 0, lastInsertRowid: 0 }),
+    ),
+    "01" + "03000000" + "0100000078" + "03000000626967" + "010000006e" + "01000000" +
+      "010100000000000000" + "010100000000002000" + "00" + "0000000000000000" + "0000000000000000",
+    "rows",
+  );
+  const values = w.encode({
+    columns: ["é"],
+    rows: [[2.5], [2], [Infinity], [NaN], ["aé🎉"], [new Uint8Array([0, 255])], ["\ud800"], [-9223372036854775808n]],
+    changes: 3n,
+    lastInsertRowid: 9007199254740993n,
+  });
+  eq(values[0], BINARY_ANSWER, "magic");
+  eq(
+    hex(values),
+    "01" + "01000000" + "02000000c3a9" + "08000000" +
+      "02" + "0000000000000440" + // 2.5
+      "02" + "0000000000000040" + // an integral REAL stays REAL
+      "00" + "00" + // Infinity and NaN: null, as in JSON
+      "03" + "07000000" + "61c3a9f09f8e89" +
+      "04" + "02000000" + "00ff" +
+      "03" + "03000000" + "efbfbd" + // a lone surrogate: U+FFFD
+      "01" + "0000000000000080" +
+      "0300000000000000" + "0100000000002000",
+    "values",
+  );
+  // Errors, and rows of uneven width, stay JSON.
+  eq(
+    new TextDecoder().decode(w.encode({ error: "boom", code: "SQLITE_BUSY" })),
+    '{"error":"boom","code":"SQLITE_BUSY"}',
+    "error",
+  );
+  eq(w.encode({ columns: ["a"], rows: [[]], changes: 0, lastInsertRowid: 0 })[0], "{".charCodeAt(0), "uneven rows");
+  // A long answer grows the buffer without losing what was written.
+  const long = "x".repeat(100_000) + "é";
+  const big = w.encode({ columns: ["a"], rows: [[long], [long]], changes: 0, lastInsertRowid: 0 });
+  eq(big.length, 1 + 4 + 5 + 4 + 2 * (1 + 4 + 100_002) + 16, "long answer");
+  eq(new TextDecoder().decode(big.subarray(big.length - 16 - 100_002, big.length - 16)), long, "long text");
 });
 
 test("binding: integral numbers are INTEGER, others REAL, through the adapter and back", () => {

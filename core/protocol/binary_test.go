@@ -1,0 +1,118 @@
+package protocol
+
+import (
+	"math"
+	"reflect"
+	"testing"
+)
+
+// binaryValues covers every kind of value, and the ones JSON cannot hold.
+var binaryValues = []any{nil, int64(0), int64(math.MinInt64), int64(math.MaxInt64), int64(1 << 53), 0.0, math.Copysign(0, -1), -2.5, 1e21, 3.0,
+	math.SmallestNonzeroFloat64, math.NaN(), math.Inf(1), math.Inf(-1), "", "plain", "quote \" back \\ slash", "ctl \x00\x01\x1f\x7f",
+	"<b>&amp;</b>", "bad \xff\xfe", "\u2028\u2029", "🎉 עברית", []byte{}, []byte{0, 1, 2, 255}}
+
+// A binary answer must decode to what the JSON answer of the same result
+// decodes to, shared or not.
+func TestBinaryAnswerMatchesJSON(t *testing.T) {
+	results := []*SQLResult{
+		{Changes: 3, LastInsertRowid: -7},
+		{Columns: []string{}, Rows: [][]Value{}},
+		{Columns: []string{"a", "b\"<é", "bad \xff"}, Changes: 1, LastInsertRowid: math.MaxInt64},
+	}
+	for _, v := range binaryValues {
+		results = append(results, &SQLResult{Columns: []string{"v", "w"}, Rows: [][]Value{{{v}, {"x"}}, {{int64(1)}, {v}}}, Changes: 1, LastInsertRowid: 2})
+	}
+	for _, r := range results {
+		j, err := AppendSQLResult(nil, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := DecodeSQLResult(j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := AppendSQLResultBinary(nil, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b[0] != BinaryAnswer {
+			t.Fatalf("%#v: not binary: %q", r, b)
+		}
+		for _, decode := range []func([]byte) (SQLAnswer, error){DecodeSQLResult, DecodeSQLResultShared} {
+			got, err := decode(append([]byte(nil), b...))
+			if err != nil {
+				t.Fatalf("%#v: %v", r, err)
+			}
+			if len(want.Rows) == 0 && len(got.Rows) == 0 {
+				got.Rows, want.Rows = nil, nil // a JSON answer without rows omits them
+			}
+			if len(want.Columns) == 0 && len(got.Columns) == 0 {
+				got.Columns, want.Columns = nil, nil
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%#v:\nbinary %#v\n  JSON %#v", r, got, want)
+			}
+		}
+	}
+	// An error has no binary form.
+	e := &SQLResult{Error: "no such table: x", Code: "SQLITE_ERROR"}
+	if b, _ := AppendSQLResultBinary(nil, e); b[0] != '{' {
+		t.Errorf("an error answer in binary: %q", b)
+	}
+	if _, err := AppendSQLResultBinary(nil, &SQLResult{Columns: []string{"a"}, Rows: [][]Value{{}}}); err == nil {
+		t.Error("a short row was written")
+	}
+}
+
+func TestBinaryAnswerMalformed(t *testing.T) {
+	good, _ := AppendSQLResultBinary(nil, &SQLResult{Columns: []string{"a", "b"}, Rows: [][]Value{{{int64(1)}, {"x"}}, {{2.5}, {[]byte{1}}}}})
+	for n := 1; n < len(good); n++ {
+		if _, err := DecodeSQLResult(good[:n]); err == nil {
+			t.Errorf("a cut answer (%d of %d bytes) decoded", n, len(good))
+		}
+	}
+	for _, b := range [][]byte{
+		append(append([]byte(nil), good...), 0),               // trailing byte
+		{BinaryAnswer, 0, 0, 0, 0, 5, 0, 0, 0},                // rows without columns
+		{BinaryAnswer, 1, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255}, // more rows than bytes
+		{BinaryAnswer, 255, 255, 255, 255},                    // more columns than bytes
+		{BinaryAnswer, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9}, // an unknown tag
+	} {
+		if _, err := DecodeSQLResult(b); err == nil {
+			t.Errorf("%v decoded", b)
+		}
+	}
+}
+
+// Whatever decodes must encode again to an answer that decodes the same.
+func FuzzBinaryAnswer(f *testing.F) {
+	for _, v := range binaryValues {
+		b, _ := AppendSQLResultBinary(nil, &SQLResult{Columns: []string{"v"}, Rows: [][]Value{{{v}}}})
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 || b[0] != BinaryAnswer {
+			return
+		}
+		a, err := DecodeSQLResult(b)
+		if err != nil {
+			return
+		}
+		shared, err := DecodeSQLResultShared(append([]byte(nil), b...))
+		if err != nil || !reflect.DeepEqual(a, shared) {
+			t.Fatalf("shared: %#v, %v; copied %#v", shared, err, a)
+		}
+		r := &SQLResult{Columns: a.Columns, Changes: a.Changes, LastInsertRowid: a.LastInsertRowid}
+		for _, row := range a.Rows {
+			r.Rows = append(r.Rows, Values(row))
+		}
+		again, err := AppendSQLResultBinary(nil, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b2, err := DecodeSQLResult(again)
+		if err != nil || !reflect.DeepEqual(a, b2) {
+			t.Fatalf("%#v -> %#v (%v)", a, b2, err)
+		}
+	})
+}

@@ -419,9 +419,13 @@ func (h *Host) DSID() string {
 // (PROTOCOL.md, "Live"). ServeHTTP's hub calls it every 20 ms and after each
 // write; a program that serves through its own httphost.Hub calls it from
 // there instead, never from both.
-func (h *Host) Tick() (protocol.TickResult, error) {
+func (h *Host) Tick() (protocol.TickResult, error) { return h.TickFor(protocol.AllFormats) }
+
+// TickFor is Tick rendering only the formats someone listens to (the hub's
+// streams, the cluster's announcements); the other texts come back empty.
+func (h *Host) TickFor(f protocol.Formats) (protocol.TickResult, error) {
 	var res protocol.TickResult
-	out, err := h.tickRaw()
+	out, err := h.tickRaw(f)
 	if err != nil {
 		return res, err
 	}
@@ -439,14 +443,18 @@ func (h *Host) Tick() (protocol.TickResult, error) {
 	return res, nil
 }
 
-func (h *Host) tickRaw() ([]byte, error) {
+func (h *Host) tickRaw(f protocol.Formats) ([]byte, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ctx := context.Background()
 	if err := h.ready(ctx); err != nil {
 		return nil, err
 	}
-	r, err := h.inst.tick.Call(ctx)
+	if f != protocol.AllFormats {
+		in, _ := json.Marshal(protocol.TickRequest{Formats: f.Names()})
+		return h.call(ctx, h.inst.tick, in)
+	}
+	r, err := h.inst.tick.Call(ctx, 0, 0) // no input: every format
 	if err != nil {
 		return nil, h.trapped(ctx, "nh_tick", err)
 	}

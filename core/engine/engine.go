@@ -129,7 +129,11 @@ func (e *Engine) LiveSeq() int64 { return e.live.lastSeq }
 
 // Tick is called by the host's timer and after its own writes (PROTOCOL.md,
 // "Live"): it reads what changed since the last tick and renders the messages.
-func (e *Engine) Tick() protocol.TickResult { return e.tick() }
+func (e *Engine) Tick() protocol.TickResult { return e.tick(protocol.AllFormats) }
+
+// TickFor is Tick rendering only the formats someone is listening to: each
+// message still comes with its id and table, with the other texts empty.
+func (e *Engine) TickFor(f protocol.Formats) protocol.TickResult { return e.tick(f) }
 
 func (e *Engine) logf(format string, args ...any) {
 	if e.opts.Log != nil {

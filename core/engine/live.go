@@ -127,7 +127,7 @@ func (e *Engine) announceSchema(prevID string, prevSnap []byte, id string, snap 
 }
 
 // tick reads the log past the last entry seen and renders the messages.
-func (e *Engine) tick() (res protocol.TickResult) {
+func (e *Engine) tick(formats protocol.Formats) (res protocol.TickResult) {
 	res.Messages = []protocol.Message{}
 	if e.st == nil || !e.live.enabled {
 		return res
@@ -157,7 +157,7 @@ func (e *Engine) tick() (res protocol.TickResult) {
 	e.fillOutside(entries)
 	c := e.liveCtx()
 	for _, en := range entries {
-		res.Messages = append(res.Messages, c.message(en))
+		res.Messages = append(res.Messages, c.message(en, formats))
 	}
 	e.live.lastSeq = entries[len(entries)-1].Seq
 	e.live.sincePrune += len(entries)
@@ -281,8 +281,9 @@ func sse(id int64, event string, data []byte) string {
 	return "id: " + strconv.FormatInt(id, 10) + "\nevent: " + event + "\ndata: " + string(data) + "\n\n"
 }
 
-// message renders one log entry in both formats.
-func (c *ctx) message(en Entry) protocol.Message {
+// message renders one log entry in the formats asked for (a schema event,
+// rare and small, always in both).
+func (c *ctx) message(en Entry, formats protocol.Formats) protocol.Message {
 	m := protocol.Message{ID: en.Seq, Table: en.Table}
 	if en.Op == "schema" {
 		var data map[string]json.RawMessage
@@ -302,7 +303,12 @@ func (c *ctx) message(en Entry) protocol.Message {
 	if !ok {
 		return m
 	}
-	m.API = sse(en.Seq, "change", jsonBody(newObj("seq", en.Seq, "table", t.Name, "op", en.Op, "pk", keyObject(t, key), "dsid", en.DSID)))
+	if formats&protocol.FormatAPI != 0 {
+		m.API = sse(en.Seq, "change", jsonBody(newObj("seq", en.Seq, "table", t.Name, "op", en.Op, "pk", keyObject(t, key), "dsid", en.DSID)))
+	}
+	if formats&protocol.FormatPage == 0 {
+		return m // the page text, with its row rendered, is most of a message's cost
+	}
 	page := newObj("seq", en.Seq, "table", t.Name, "op", en.Op, "key", keyPath(key))
 	if en.OldKey != "" {
 		if old, ok := decodeKey(t, en.OldKey); ok {
@@ -392,7 +398,7 @@ func (c *ctx) events(table, format string) *protocol.Response {
 				if en.Seq > c.e.live.lastSeq {
 					break // the next tick sends these
 				}
-				m := c.message(en)
+				m := c.message(en, protocol.AllFormats)
 				if m.Table != "" && table != "" && m.Table != table {
 					continue
 				}

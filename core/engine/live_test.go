@@ -399,3 +399,36 @@ func TestEventsHideHiddenTablesAndColumns(t *testing.T) {
 		t.Errorf("the visible changes are missing:\n%s", text)
 	}
 }
+
+// A tick renders only the formats asked for; one asking for none still moves
+// past what it read, so nothing comes twice.
+func TestTickForFormats(t *testing.T) {
+	e, _, other := liveDB(t, `CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`)
+	e.Tick()
+	write := func(name string) {
+		t.Helper()
+		if err := other.Script(`INSERT INTO pets (name) VALUES ('` + name + `')`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("Rex")
+	if m := e.TickFor(0).Messages; len(m) != 1 || m[0].Table != "pets" || m[0].API != "" || m[0].Page != "" {
+		t.Fatalf("no formats: %+v", m)
+	}
+	if m := e.Tick().Messages; len(m) != 0 {
+		t.Fatalf("read twice: %+v", m)
+	}
+	write("Tom")
+	m := e.TickFor(protocol.FormatAPI).Messages
+	if len(m) != 1 || !strings.Contains(m[0].API, "event: change") || m[0].Page != "" {
+		t.Fatalf("api only: %+v", m)
+	}
+	write("Kit")
+	all := e.Tick().Messages
+	write("Max")
+	page := e.TickFor(protocol.FormatPage).Messages
+	if len(all) != 1 || len(page) != 1 || page[0].API != "" || !strings.Contains(page[0].Page, "event: nh-change") ||
+		!strings.Contains(all[0].Page, "event: nh-change") || !strings.Contains(all[0].API, "event: change") {
+		t.Fatalf("page only: %+v; every format: %+v", page, all)
+	}
+}

@@ -146,6 +146,47 @@ type OpenResult struct {
 	Error string `json:"error,omitempty"`
 }
 
+// Formats are the texts of live messages a tick renders: a message nobody
+// is listening to in a format is not rendered in it (PROTOCOL.md, "Live").
+type Formats uint8
+
+const (
+	FormatAPI  Formats = 1 << iota // "api": the /api/events text
+	FormatPage                     // "page": the pages' text
+	AllFormats = FormatAPI | FormatPage
+)
+
+var formatNames = [...]string{"api", "page"}
+
+// TickRequest is nh_tick's input; without one a tick renders every format.
+type TickRequest struct {
+	Formats []string `json:"formats"`
+}
+
+// ParseFormats reads format names; an unknown name is ignored.
+func ParseFormats(names []string) Formats {
+	var f Formats
+	for _, n := range names {
+		for i, known := range formatNames {
+			if n == known {
+				f |= 1 << i
+			}
+		}
+	}
+	return f
+}
+
+// Names are the format names of f, for a TickRequest.
+func (f Formats) Names() []string {
+	names := []string{}
+	for i, n := range formatNames {
+		if f&(1<<i) != 0 {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 // TickResult is what nh_tick answers.
 type TickResult struct {
 	Messages []Message `json:"messages"`

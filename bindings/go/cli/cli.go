@@ -475,8 +475,11 @@ type announcer struct {
 	bus atomic.Pointer[natsbus.Bus] // set once the bus is open; the hub ticks meanwhile
 }
 
-func (a *announcer) Tick() (protocol.TickResult, error) {
-	res, err := a.Ticker.Tick()
+func (a *announcer) TickFor(f protocol.Formats) (protocol.TickResult, error) {
+	if a.bus.Load() != nil {
+		f |= protocol.FormatAPI // what the bus announces
+	}
+	res, err := a.Ticker.TickFor(f)
 	if bus := a.bus.Load(); err == nil && bus != nil && len(res.Messages) > 0 {
 		bus.Announce(res.Messages)
 		for _, m := range res.Messages {

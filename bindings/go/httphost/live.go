@@ -31,10 +31,11 @@ const keepAlive = ": keep-alive\n\n"
 // hold up the shutdown.
 const closeGrace = time.Second
 
-// Ticker is a core that reports live messages: the wazero host's Tick, or
-// the native engine's wrapped to return an error.
+// Ticker is a core that reports live messages: the wazero host's TickFor,
+// or the native engine's wrapped to return an error. The hub asks only for
+// the formats its streams are in.
 type Ticker interface {
-	Tick() (protocol.TickResult, error)
+	TickFor(protocol.Formats) (protocol.TickResult, error)
 }
 
 // Hub keeps the event streams of one core open and feeds them from its
@@ -145,7 +146,13 @@ func (h *Hub) Tick() error {
 	if closed || h.Ticker == nil {
 		return nil
 	}
-	res, err := h.Ticker.Tick()
+	h.mu.Lock()
+	var formats protocol.Formats
+	for s := range h.subs {
+		formats |= protocol.ParseFormats([]string{s.format})
+	}
+	h.mu.Unlock()
+	res, err := h.Ticker.TickFor(formats)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err != nil {

@@ -35,6 +35,7 @@ type liveCore struct {
 	calls   []string           // "GET /events", "tick", ...
 	ticks   int
 	tickErr error
+	formats []protocol.Formats // what each tick asked for
 }
 
 func (c *liveCore) Handle(r *protocol.Request) (*protocol.Response, error) {
@@ -72,10 +73,11 @@ func (c *liveCore) Handle(r *protocol.Request) (*protocol.Response, error) {
 	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 200}, Body: []byte("page")}, nil
 }
 
-func (c *liveCore) Tick() (protocol.TickResult, error) {
+func (c *liveCore) TickFor(f protocol.Formats) (protocol.TickResult, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls = append(c.calls, "tick")
+	c.formats = append(c.formats, f)
 	c.ticks++
 	if c.tickErr != nil {
 		return protocol.TickResult{}, c.tickErr
@@ -343,6 +345,35 @@ func TestLiveFanOut(t *testing.T) {
 	st = openStream(t, srv.URL+"/events?after=5&format=page")
 	if ev := st.next(t); ev.name != "nh-schema" || ev.data != "p6" {
 		t.Fatalf("page backlog %+v", ev)
+	}
+}
+
+// The hub asks the core only for the formats its streams are in: a message
+// nobody reads in a format is not rendered in it.
+func TestLiveTicksForSubscribedFormats(t *testing.T) {
+	core := &liveCore{}
+	hub := &Hub{}
+	srv := liveServer(t, core, hub)
+	asked := func() protocol.Formats {
+		core.mu.Lock()
+		defer core.mu.Unlock()
+		return core.formats[len(core.formats)-1]
+	}
+	hub.Tick()
+	if f := asked(); f != 0 {
+		t.Fatalf("no streams: asked for %v", f.Names())
+	}
+	api := openStream(t, srv.URL+"/events?format=api")
+	api.next(t) // start
+	hub.Tick()
+	if f := asked(); f != protocol.FormatAPI {
+		t.Fatalf("one api stream: asked for %v", f.Names())
+	}
+	page := openStream(t, srv.URL+"/events?format=page&table=Album")
+	page.next(t)
+	hub.Tick()
+	if f := asked(); f != protocol.AllFormats {
+		t.Fatalf("api and page streams: asked for %v", f.Names())
 	}
 }
 

@@ -42,7 +42,7 @@ interface CoreExports {
   nh_free(ptr: number): void;
   nh_open(ptr: number, len: number): bigint;
   nh_handle(ptr: number, len: number): bigint;
-  nh_tick(): bigint;
+  nh_tick(ptr: number, len: number): bigint;
   nh_apply(ptr: number, len: number): bigint;
   nh_outbox(): bigint;
 }
@@ -302,12 +302,16 @@ export class Core implements CoreHandler {
   /**
    * nh_tick: the live messages since the last tick. A core that is not
    * running (a trap it could not recover from) has nothing to say; the next
-   * request re-instantiates it.
+   * request re-instantiates it. `formats`: render only these texts of each
+   * message ("api", "page"; PROTOCOL.md, "Live"), the others come back
+   * empty; without it, every format.
    */
-  tick(): TickResult {
+  tick(formats?: readonly string[]): TickResult {
     if (!this.ex) return {};
     const ex = this.ex;
-    const out = this.guard("nh_tick", () => this.take(ex.nh_tick()));
+    const out = formats
+      ? this.callBytes("nh_tick", (p, n) => ex.nh_tick(p, n), utf8.encode(JSON.stringify({ formats })))
+      : this.guard("nh_tick", () => this.take(ex.nh_tick(0, 0)));
     const res = out.length ? JSON.parse(utf8Decoder.decode(out)) as TickResult : {};
     const last = res.messages?.at(-1);
     if (last !== undefined) this.delivered = Math.max(this.delivered, last.id);

@@ -170,8 +170,9 @@ export async function createNakedhtmx(
   // messages of a write made through node, and the other way round.
   let bus: Bus | undefined;
   const live = new Live({
-    tick: () => {
-      const res = closed ? {} : core.tick();
+    tick: (formats) => {
+      // The cluster's announcements are the API texts.
+      const res = closed ? {} : core.tick(bus && !formats.includes("api") ? [...formats, "api"] : formats);
       if (bus && res.messages?.length) {
         bus.announce(res.messages); // on the cluster's events subjects
         if (res.messages.some((m) => m.table === "")) bus.schemaChanged(); // a schema event: the registry follows

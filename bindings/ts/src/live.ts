@@ -21,9 +21,9 @@ export const DEFAULT_TICK_MS = 20;
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 export const DEFAULT_MAX_UNSENT = 1024 * 1024;
 
-/** The core as the hub sees it: `nh_tick`. */
+/** The core as the hub sees it: `nh_tick`, asked only for the formats the hub's streams are in. */
 export interface TickSource {
-  tick(): TickResult;
+  tick(formats: readonly string[]): TickResult;
 }
 
 export interface LiveOptions {
@@ -147,7 +147,7 @@ export class Live {
     if (this.#closed) return;
     let res: TickResult;
     try {
-      res = this.#source.tick();
+      res = this.#source.tick(this.formats());
     } catch (e) {
       const msg = errorMessage(e);
       if (msg !== this.#lastError) {
@@ -158,6 +158,13 @@ export class Live {
     }
     this.#lastError = "";
     if (res.messages?.length && this.#subs.size > 0) this.fanOut(res.messages);
+  }
+
+  /** The formats of the open streams: a message is rendered only in these. */
+  formats(): string[] {
+    const out = new Set<string>();
+    for (const s of this.#subs) out.add(s.format);
+    return [...out];
   }
 
   /** Hands messages (in id order) to the streams they are for; each text is encoded once. */

@@ -230,6 +230,26 @@ async function main(): Promise<void> {
     eq(live.size, 0, "none left after close");
   });
 
+  test("ticks ask only for the formats of the open streams", () => {
+    const asked: string[] = [];
+    const live = new Live({
+      tick: (formats) => {
+        asked.push([...formats].sort().join(",") || "none");
+        return { messages: [] };
+      },
+    }, { tickMs: 0, heartbeatMs: 0 });
+    live.tick();
+    const api = live.subscribe({ table: "", format: "api" }, new Uint8Array(0));
+    live.tick();
+    live.subscribe({ table: "A", format: "page" }, new Uint8Array(0));
+    live.subscribe({ table: "B", format: "page" }, new Uint8Array(0));
+    live.tick();
+    void api.cancel();
+    live.tick();
+    live.close();
+    eq(asked.join(" "), "none api api,page page", "formats asked");
+  });
+
   test("fan-out: each text is encoded once, the same bytes go to every stream", async () => {
     const live = new Live({ tick: () => ({ messages: [msg(1, "A"), msg(2, "")] }) }, { tickMs: 0, heartbeatMs: 0 });
     const streams = [0, 1, 2].map(() =>

@@ -242,12 +242,19 @@ func nhOutbox() uint64 {
 }
 
 //go:wasmexport nh_tick
-func nhTick() uint64 {
+func nhTick(ptr, size uint32) uint64 {
 	defer collectBetween() // after give: the answer is reachable from buffers
+	formats := protocol.AllFormats // no input: every format
+	if size > 0 {
+		var req protocol.TickRequest
+		if err := json.Unmarshal(take(ptr, size), &req); err == nil {
+			formats = protocol.ParseFormats(req.Formats)
+		}
+	}
 	if eng == nil {
 		return give([]byte(`{}`))
 	}
-	return give(mustJSON(eng.Tick()))
+	return give(mustJSON(eng.TickFor(formats)))
 }
 
 func mustJSON(v any) []byte {

@@ -243,7 +243,7 @@ func nhOutbox() uint64 {
 
 //go:wasmexport nh_tick
 func nhTick(ptr, size uint32) uint64 {
-	defer collectBetween() // after give: the answer is reachable from buffers
+	defer collectBetween()         // after give: the answer is reachable from buffers
 	formats := protocol.AllFormats // no input: every format
 	if size > 0 {
 		var req protocol.TickRequest

@@ -70,6 +70,7 @@ test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSQLResult$$' -fuzztime $$((200000 * $(FUZZ)))x ./core/protocol
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestHead$$' -fuzztime $$((200000 * $(FUZZ)))x ./core/protocol
 	$(GO) test -run '^$$' -fuzz '^FuzzBinaryAnswer$$' -fuzztime $$((200000 * $(FUZZ)))x ./core/protocol
+	$(GO) test -run '^$$' -fuzz '^FuzzBinaryRequest$$' -fuzztime $$((100000 * $(FUZZ)))x ./core/protocol
 	$(GO) test -run '^$$' -fuzz '^FuzzResponseHead$$' -fuzztime $$((20000 * $(FUZZ)))x ./core/protocol
 	$(GO) test -run '^$$' -fuzz '^FuzzString$$' -fuzztime $$((100000 * $(FUZZ)))x ./core/jsonw
 	$(GO) test -run '^$$' -fuzz '^FuzzMultipart$$' -fuzztime $$((100000 * $(FUZZ)))x ./core/engine

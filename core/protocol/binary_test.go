@@ -116,3 +116,65 @@ func FuzzBinaryAnswer(f *testing.F) {
 		}
 	})
 }
+
+// A binary request reads back as the JSON request of the same statement does.
+func TestBinaryRequestMatchesJSON(t *testing.T) {
+	cases := [][]any{nil, {}, binaryValues, {"SELECT ?; -- é \xff"}}
+	for _, params := range cases {
+		for _, script := range []bool{false, true} {
+			sql := "SELECT ? AS \"x\" -- ünï \xff"
+			j, err := AppendSQLRequest(nil, sql, params, script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := DecodeSQLRequest(j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := AppendSQLRequestBinary(nil, sql, params, script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeSQLRequest(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%v, script %v:\nbinary %#v\n  JSON %#v", params, script, got, want)
+			}
+			for n := 1; n < len(b); n++ {
+				if _, err := DecodeSQLRequest(b[:n]); err == nil {
+					t.Fatalf("a cut request (%d of %d bytes) decoded", n, len(b))
+				}
+			}
+		}
+	}
+	if _, err := AppendSQLRequestBinary(nil, "x", []any{struct{}{}}, false); err == nil {
+		t.Error("an unsupported value was written")
+	}
+}
+
+// Whatever request decodes must encode again to one that decodes the same.
+func FuzzBinaryRequest(f *testing.F) {
+	for _, v := range binaryValues {
+		b, _ := AppendSQLRequestBinary(nil, "SELECT ?", []any{v}, false)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 || b[0] != BinaryAnswer {
+			return
+		}
+		req, err := DecodeSQLRequest(b)
+		if err != nil {
+			return
+		}
+		again, err := AppendSQLRequestBinary(nil, req.SQL, Unwrap(req.Params), req.Script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req2, err := DecodeSQLRequest(again)
+		if err != nil || !reflect.DeepEqual(req, req2) {
+			t.Fatalf("%#v -> %#v (%v)", req, req2, err)
+		}
+	})
+}

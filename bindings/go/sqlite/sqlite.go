@@ -7,7 +7,6 @@ package sqlite
 
 import (
 	"container/list"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -315,14 +314,13 @@ func row(stmt *sqlite3.Stmt) []any {
 	return out
 }
 
-// HandleSQL answers one protocol SQLRequest (JSON) with an SQLResult (binary,
-// or JSON for an error; PROTOCOL.md, "SQL answers in binary"):
+// HandleSQL answers one protocol SQLRequest (binary or JSON) with an SQLResult (binary,
+// or JSON for an error; PROTOCOL.md, "SQL messages in binary"):
 // the body of the wazero host's `sql` import. It never fails: problems are
 // reported inside the result, as the core expects.
 func (db *DB) HandleSQL(in []byte) []byte {
-	var req protocol.SQLRequest
 	var res protocol.SQLResult
-	if err := json.Unmarshal(in, &req); err != nil {
+	if req, err := protocol.DecodeSQLRequest(in); err != nil {
 		res = protocol.SQLResult{Error: "bad SQL request: " + err.Error(), Code: "SQLITE_ERROR"}
 	} else {
 		res = db.answer(&req)

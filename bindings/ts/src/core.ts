@@ -10,7 +10,7 @@ import {
   type ApplyResult,
   type Command,
   decodeFrame,
-  decodeSQLRequest,
+  decodeSQLRequestBytes,
   encodeFrame,
   type OpenRequest,
   type OpenResult,
@@ -195,7 +195,7 @@ export class Core implements CoreHandler {
   private sqlImport(ptr: number, len: number): bigint {
     let res: SQLResult;
     try {
-      res = this.opts.db.run(decodeSQLRequest(utf8Decoder.decode(this.view(ptr, len))));
+      res = this.opts.db.run(decodeSQLRequestBytes(this.view(ptr, len)));
     } catch (e) {
       res = { error: errorMessage(e), code: "SQLITE_ERROR" };
     }

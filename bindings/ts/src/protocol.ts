@@ -80,6 +80,17 @@ export interface Frame<H> {
 }
 
 const utf8 = new TextEncoder();
+
+/** The first byte of a binary SQL message (PROTOCOL.md, "SQL messages in binary"); JSON never starts with it. */
+export const BINARY_ANSWER = 0x01;
+
+// Value tags of the binary SQL messages.
+const TAG_NULL = 0;
+const TAG_INTEGER = 1;
+const TAG_REAL = 2;
+const TAG_TEXT = 3;
+const TAG_BLOB = 4;
+
 const utf8Decoder = new TextDecoder();
 
 /** A frame: 4-byte little-endian head length, JSON head, raw body. */
@@ -159,6 +170,66 @@ export function decodeSQLRequest(text: string): SQLRequest {
   return { sql: raw.sql, params, script: raw.script === 1n || raw.script === true };
 }
 
+/**
+ * Reads an SQLRequest from the bytes of the `sql` import: binary (PROTOCOL.md,
+ * "SQL messages in binary"; what the core sends) or JSON. The bytes may be a
+ * view of the module's memory: everything is copied out before it returns.
+ */
+export function decodeSQLRequestBytes(b: Uint8Array): SQLRequest {
+  if (b[0] !== BINARY_ANSWER) return decodeSQLRequest(utf8Decoder.decode(b));
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let pos = 1;
+  const need = (n: number): void => {
+    if (pos + n > b.length) throw new Error("malformed binary SQL request");
+  };
+  const u32 = (): number => {
+    need(4);
+    const n = view.getUint32(pos, true);
+    pos += 4;
+    return n;
+  };
+  const bytes = (): Uint8Array => {
+    const n = u32();
+    need(n);
+    pos += n;
+    return b.subarray(pos - n, pos);
+  };
+  const sql = utf8Decoder.decode(bytes());
+  need(1);
+  const script = (b[pos++]! & 1) === 1;
+  const count = u32();
+  need(count); // each value takes at least its tag
+  const params: SQLValue[] = [];
+  for (let i = 0; i < count; i++) {
+    need(1);
+    switch (b[pos++]) {
+      case TAG_NULL:
+        params.push(null);
+        break;
+      case TAG_INTEGER:
+        need(8);
+        params.push(view.getBigInt64(pos, true));
+        pos += 8;
+        break;
+      case TAG_REAL:
+        need(8);
+        params.push(view.getFloat64(pos, true));
+        pos += 8;
+        break;
+      case TAG_TEXT:
+        params.push(utf8Decoder.decode(bytes()));
+        break;
+      case TAG_BLOB:
+        params.push(bytes().slice()); // a copy: the module's memory can move
+        break;
+      default:
+        throw new Error("malformed binary SQL request");
+    }
+  }
+  if (pos !== b.length) throw new Error("malformed binary SQL request");
+  return { sql, params, script };
+}
+
 /** Encodes one value: INTEGERs as exact digits, REALs always with a fraction or exponent. */
 export function encodeSQLValue(v: SQLValue): string {
   return JSON.stringify(jsonValue(v)) ?? "null";
@@ -205,15 +276,6 @@ export function encodeSQLResult(r: SQLResult): string {
     lastInsertRowid: encodeCount(r.lastInsertRowid),
   });
 }
-
-/** The first byte of a binary SQL answer (PROTOCOL.md, "SQL answers in binary"). */
-export const BINARY_ANSWER = 0x01;
-
-const TAG_NULL = 0;
-const TAG_INTEGER = 1;
-const TAG_REAL = 2;
-const TAG_TEXT = 3;
-const TAG_BLOB = 4;
 
 const utf8Encoder = new TextEncoder();
 

@@ -20,6 +20,7 @@ import {
   BINARY_ANSWER,
   decodeFrame,
   decodeSQLRequest,
+  decodeSQLRequestBytes,
   encodeFrame,
   encodeSQLResult,
   encodeSQLValue,
@@ -175,6 +176,29 @@ test("SQL answers in binary: the bytes Go's AppendSQLResultBinary writes", () =>
   const big = w.encode({ columns: ["a"], rows: [[long], [long]], changes: 0, lastInsertRowid: 0 });
   eq(big.length, 1 + 4 + 5 + 4 + 2 * (1 + 4 + 100_002) + 16, "long answer");
   eq(new TextDecoder().decode(big.subarray(big.length - 16 - 100_002, big.length - 16)), long, "long text");
+});
+
+test("SQL requests in binary: what Go's AppendSQLRequestBinary writes reads back exactly", async () => {
+  // AppendSQLRequestBinary("SELECT ?", [-1, 2.5, "é", blob 00 ff, nil], script).
+  const hex = "010800000053454c454354203f010500000001ffffffffffffffff0200000000000004400302000000c3a9040200000000ff00";
+  const b = new Uint8Array(Buffer.from(hex, "hex"));
+  const r = decodeSQLRequestBytes(b);
+  eq(r.sql, "SELECT ?", "sql");
+  check(r.script, "script flag");
+  eq(r.params.length, 5, "params");
+  eq(r.params[0], -1n, "INTEGER as bigint");
+  eq(r.params[1], 2.5, "REAL as number");
+  eq(r.params[2], "é", "TEXT");
+  eq(Buffer.from(r.params[3] as Uint8Array).toString("hex"), "00ff", "BLOB");
+  eq(r.params[4], null, "NULL");
+  b[b.length - 2] = 0; // the blob is a copy, not a view of the request
+  eq(Buffer.from(r.params[3] as Uint8Array).toString("hex"), "00ff", "BLOB copied");
+  const malformed = (e: unknown) => e instanceof Error && e.message === "malformed binary SQL request";
+  for (let n = 1; n < b.length; n++) {
+    await throws(() => decodeSQLRequestBytes(b.subarray(0, n)), malformed, `cut at ${n}`);
+  }
+  await throws(() => decodeSQLRequestBytes(new Uint8Array([...b, 0])), malformed, "trailing byte");
+  eq(decodeSQLRequestBytes(new TextEncoder().encode('{"sql":"SELECT 1"}')).sql, "SELECT 1", "JSON still read");
 });
 
 test("binding: integral numbers are INTEGER, others REAL, through the adapter and back", () => {

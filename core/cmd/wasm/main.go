@@ -117,7 +117,7 @@ type hostDB struct{}
 var reqBuf []byte
 
 func (hostDB) call(sql string, params []any, script bool) (protocol.SQLAnswer, error) {
-	in, err := protocol.AppendSQLRequest(reqBuf[:0], sql, params, script)
+	in, err := protocol.AppendSQLRequestBinary(reqBuf[:0], sql, params, script)
 	if err != nil {
 		return protocol.SQLAnswer{}, err
 	}

@@ -62,19 +62,23 @@ test-go: dist/core.wasm
 # "context deadline exceeded" and no crasher (go.dev/issue/75804, fixed in 1.27).
 # FUZZ=N scales them (FUZZ=10 for a longer run).
 FUZZ ?= 1
+# fuzz NAME,RUNS,PACKAGE. A name that is not there fails: go test would only
+# warn "no fuzz tests to fuzz" and pass (a renamed target once went unrun).
+fuzz = $(GO) test -list '^$(1)$$' $(3) | grep -qx '$(1)' || { echo "test-fuzz: no $(1) in $(3)" >&2; exit 1; }; \
+	$(GO) test -run '^$$' -fuzz '^$(1)$$' -fuzztime $$(($(2) * $(FUZZ)))x $(3)
 test-fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzNames$$' -fuzztime $$((2000 * $(FUZZ)))x ./core/engine
-	$(GO) test -run '^$$' -fuzz '^FuzzQuote$$' -fuzztime $$((20000 * $(FUZZ)))x ./core/engine
-	$(GO) test -run '^$$' -fuzz '^FuzzParseCreateTable$$' -fuzztime $$((300000 * $(FUZZ)))x ./core/ddl
-	$(GO) test -run '^$$' -fuzz '^FuzzAnalyzeCheck$$' -fuzztime $$((300000 * $(FUZZ)))x ./core/ddl
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSQLResult$$' -fuzztime $$((200000 * $(FUZZ)))x ./core/protocol
-	$(GO) test -run '^$$' -fuzz '^FuzzRequestHead$$' -fuzztime $$((200000 * $(FUZZ)))x ./core/protocol
-	$(GO) test -run '^$$' -fuzz '^FuzzBinaryAnswer$$' -fuzztime $$((200000 * $(FUZZ)))x ./core/protocol
-	$(GO) test -run '^$$' -fuzz '^FuzzBinaryRequest$$' -fuzztime $$((100000 * $(FUZZ)))x ./core/protocol
-	$(GO) test -run '^$$' -fuzz '^FuzzResponseHead$$' -fuzztime $$((20000 * $(FUZZ)))x ./core/protocol
-	$(GO) test -run '^$$' -fuzz '^FuzzString$$' -fuzztime $$((100000 * $(FUZZ)))x ./core/jsonw
-	$(GO) test -run '^$$' -fuzz '^FuzzMultipart$$' -fuzztime $$((100000 * $(FUZZ)))x ./core/engine
-	$(GO) test -run '^$$' -fuzz '^FuzzEscapers$$' -fuzztime $$((100000 * $(FUZZ)))x ./core/render
+	$(call fuzz,FuzzNames,2000,./core/engine)
+	$(call fuzz,FuzzQuote,20000,./core/engine)
+	$(call fuzz,FuzzParseCreateTable,300000,./core/ddl)
+	$(call fuzz,FuzzAnalyzeCheck,300000,./core/ddl)
+	$(call fuzz,FuzzDecodeSQLResult,200000,./core/protocol)
+	$(call fuzz,FuzzRequestHead,200000,./core/protocol)
+	$(call fuzz,FuzzBinaryAnswer,200000,./core/protocol)
+	$(call fuzz,FuzzBinaryRequest,100000,./core/protocol)
+	$(call fuzz,FuzzResponseHead,20000,./core/protocol)
+	$(call fuzz,FuzzString,100000,./core/jsonw)
+	$(call fuzz,FuzzMultipart,100000,./core/engine)
+	$(call fuzz,FuzzEscapers,100000,./core/render)
 
 test-ts: build
 	bash bindings/ts/test/run.sh

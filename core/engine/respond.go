@@ -23,13 +23,7 @@ func response(status int, contentType string, body []byte, headers ...[2]string)
 // JSON, never HTML) and without a trailing newline.
 func jsonBody(v any) []byte {
 	if o, ok := v.(*schema.Object); ok {
-		// The same bytes as the encoder below (an Object writes compact JSON,
-		// which the encoder would only re-scan), without the reflection.
-		b, err := o.AppendJSON(make([]byte, 0, 1024))
-		if err != nil {
-			panic(err)
-		}
-		return b
+		return objectBody(o, 1024)
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -50,11 +44,18 @@ func (c *ctx) jsonAnswer(status int, members ...any) *protocol.Response {
 			size += len(raw)
 		}
 	}
+	return response(status, ctJSON, objectBody(o, size), [2]string{"cache-control", "no-store"})
+}
+
+// objectBody is jsonBody of an Object: the same bytes as the encoder (an
+// Object writes compact JSON, which the encoder would only re-scan), without
+// the reflection, into a buffer of about the size it will take.
+func objectBody(o *schema.Object, size int) []byte {
 	b, err := o.AppendJSON(make([]byte, 0, size))
 	if err != nil {
 		panic(err)
 	}
-	return response(status, ctJSON, b, [2]string{"cache-control", "no-store"})
+	return b
 }
 
 // fail answers an error in the request's format.

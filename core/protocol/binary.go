@@ -16,11 +16,11 @@ import (
 // text. In binary a value is a tag and its bytes, and TEXT is shared, not
 // copied. Requests go the same way, for the hosts' sake.
 
-// BinaryAnswer is the first byte of a binary SQL message (an answer or a
+// BinaryMessage is the first byte of a binary SQL message (an answer or a
 // request); JSON never starts with it.
-const BinaryAnswer = 0x01
+const BinaryMessage = 0x01
 
-// Value tags of a binary SQL answer.
+// Value tags of the binary SQL messages.
 const (
 	tagNull    = 0
 	tagInteger = 1
@@ -37,11 +37,10 @@ func AppendSQLResultBinary(dst []byte, r *SQLResult) ([]byte, error) {
 	if r.Error != "" || r.Code != "" {
 		return AppendSQLResult(dst, r)
 	}
-	dst = append(dst, BinaryAnswer)
+	dst = append(dst, BinaryMessage)
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(r.Columns)))
 	for _, c := range r.Columns {
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(c)))
-		dst = append(dst, c...)
+		dst = appendSized(dst, c)
 	}
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(r.Rows)))
 	for _, row := range r.Rows {
@@ -62,9 +61,7 @@ func AppendSQLResultBinary(dst []byte, r *SQLResult) ([]byte, error) {
 // AppendSQLRequestBinary appends an SQLRequest in binary: the SQL text, a
 // flags byte, the parameters as tagged values.
 func AppendSQLRequestBinary(dst []byte, sql string, params []any, script bool) ([]byte, error) {
-	dst = append(dst, BinaryAnswer)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(sql)))
-	dst = append(dst, sql...)
+	dst = appendSized(append(dst, BinaryMessage), sql)
 	var flags byte
 	if script {
 		flags |= 1
@@ -95,21 +92,23 @@ func appendTagged(dst []byte, v any) ([]byte, error) {
 		dst = append(dst, tagReal)
 		return binary.LittleEndian.AppendUint64(dst, math.Float64bits(x)), nil
 	case string:
-		dst = append(dst, tagText)
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(x)))
-		return append(dst, x...), nil
+		return appendSized(append(dst, tagText), x), nil
 	case []byte:
-		dst = append(dst, tagBlob)
-		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(x)))
-		return append(dst, x...), nil
+		return appendSized(append(dst, tagBlob), x), nil
 	}
 	return nil, fmt.Errorf("protocol: unsupported SQL value %T", v)
 }
 
+// appendSized writes a u32 length and the bytes: names, SQL text, TEXT, BLOBs.
+func appendSized[B string | []byte](dst []byte, b B) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(b)))
+	return append(dst, b...)
+}
+
 // DecodeSQLRequest reads an SQLRequest in either encoding: binary (first
-// byte BinaryAnswer) or JSON.
+// byte BinaryMessage) or JSON.
 func DecodeSQLRequest(b []byte) (SQLRequest, error) {
-	if len(b) == 0 || b[0] != BinaryAnswer {
+	if len(b) == 0 || b[0] != BinaryMessage {
 		var req SQLRequest
 		err := json.Unmarshal(b, &req)
 		return req, err
@@ -161,21 +160,29 @@ func (d *decoder) u64() (uint64, bool) {
 	return v, true
 }
 
-// text reads a length and that many bytes as a string: shared with the
-// buffer when the decoder may, with invalid UTF-8 made U+FFFD as the JSON
-// answer's decoder does.
-func (d *decoder) text() (string, bool) {
+// sized reads what appendSized wrote: a length and that many bytes, still
+// in the buffer.
+func (d *decoder) sized() ([]byte, bool) {
 	n, ok := d.u32()
 	if !ok || n > len(d.b)-d.i {
-		return "", false
+		return nil, false
 	}
-	s := d.b[d.i : d.i+n]
 	d.i += n
+	return d.b[d.i-n : d.i], true
+}
+
+// text reads sized bytes as a string: shared with the buffer when the
+// decoder may, with invalid UTF-8 made U+FFFD as the JSON answer's decoder
+// does.
+func (d *decoder) text() (string, bool) {
+	s, ok := d.sized()
 	switch {
+	case !ok:
+		return "", false
 	case !utf8.Valid(s):
 		return string([]rune(string(s))), true
-	case d.shared && n > 0:
-		return unsafe.String(&s[0], n), true
+	case d.shared && len(s) > 0:
+		return unsafe.String(&s[0], len(s)), true
 	}
 	return string(s), true
 }
@@ -236,42 +243,30 @@ func (d *decoder) tagged() (any, error) {
 		if !ok {
 			return nil, errBinary
 		}
-		if d.shared {
-			return d.slabs.int(int64(u)), nil
-		}
-		return int64(u), nil
+		return d.intValue(int64(u)), nil
 	case tagReal:
 		u, ok := d.u64()
 		if !ok {
 			return nil, errBinary
 		}
-		switch f := math.Float64frombits(u); {
-		case math.IsNaN(f) || math.IsInf(f, 0):
-			// JSON has no such numbers: a JSON message says null, and the
-			// reader must see the same whichever way it was sent.
-			return nil, nil
-		case d.shared:
-			return d.slabs.float(f), nil
-		default:
-			return f, nil
+		if f := math.Float64frombits(u); !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return d.floatValue(f), nil
 		}
+		// JSON has no such numbers: a JSON message says null, and the reader
+		// must see the same whichever way it was sent.
+		return nil, nil
 	case tagText:
 		s, ok := d.text()
 		if !ok {
 			return nil, errBinary
 		}
-		if d.shared {
-			return d.slabs.string(s), nil
-		}
-		return s, nil
+		return d.stringValue(s), nil
 	case tagBlob:
-		n, ok := d.u32()
-		if !ok || n > len(d.b)-d.i {
+		b, ok := d.sized()
+		if !ok {
 			return nil, errBinary
 		}
-		b := append([]byte{}, d.b[d.i:d.i+n]...) // blobs are rare, and a caller may keep them
-		d.i += n
-		return b, nil
+		return append([]byte{}, b...), nil // blobs are rare, and a caller may keep them
 	}
 	return nil, errBinary
 }

@@ -35,7 +35,7 @@ func TestBinaryAnswerMatchesJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if b[0] != BinaryAnswer {
+		if b[0] != BinaryMessage {
 			t.Fatalf("%#v: not binary: %q", r, b)
 		}
 		for _, decode := range []func([]byte) (SQLAnswer, error){DecodeSQLResult, DecodeSQLResultShared} {
@@ -72,11 +72,11 @@ func TestBinaryAnswerMalformed(t *testing.T) {
 		}
 	}
 	for _, b := range [][]byte{
-		append(append([]byte(nil), good...), 0),               // trailing byte
-		{BinaryAnswer, 0, 0, 0, 0, 5, 0, 0, 0},                // rows without columns
-		{BinaryAnswer, 1, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255}, // more rows than bytes
-		{BinaryAnswer, 255, 255, 255, 255},                    // more columns than bytes
-		{BinaryAnswer, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9}, // an unknown tag
+		append(append([]byte(nil), good...), 0),                // trailing byte
+		{BinaryMessage, 0, 0, 0, 0, 5, 0, 0, 0},                // rows without columns
+		{BinaryMessage, 1, 0, 0, 0, 0, 0, 0, 0, 255, 255, 255}, // more rows than bytes
+		{BinaryMessage, 255, 255, 255, 255},                    // more columns than bytes
+		{BinaryMessage, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9}, // an unknown tag
 	} {
 		if _, err := DecodeSQLResult(b); err == nil {
 			t.Errorf("%v decoded", b)
@@ -91,7 +91,7 @@ func FuzzBinaryAnswer(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) == 0 || b[0] != BinaryAnswer {
+		if len(b) == 0 || b[0] != BinaryMessage {
 			return
 		}
 		a, err := DecodeSQLResult(b)
@@ -161,7 +161,7 @@ func FuzzBinaryRequest(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) == 0 || b[0] != BinaryAnswer {
+		if len(b) == 0 || b[0] != BinaryMessage {
 			return
 		}
 		req, err := DecodeSQLRequest(b)

@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"encoding/json"
-	"reflect"
 	"testing"
 )
 
@@ -31,12 +30,7 @@ func sameRequestHead(t *testing.T, in []byte) {
 	var want RequestHead
 	werr := json.Unmarshal(in, &want)
 	got, gerr := requestHead(in)
-	if (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
-		t.Fatalf("%q: error %v, encoding/json says %v", in, gerr, werr)
-	}
-	if werr == nil && !reflect.DeepEqual(got, want) {
-		t.Fatalf("%q:\n got %#v\nwant %#v", in, got, want)
-	}
+	sameAsJSON(t, in, got, gerr, want, werr)
 }
 
 func TestRequestHeadMatchesEncodingJSON(t *testing.T) {

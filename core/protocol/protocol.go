@@ -163,15 +163,21 @@ type TickRequest struct {
 	Formats []string `json:"formats"`
 }
 
+// FormatOf is the format a name stands for; 0 for an unknown name.
+func FormatOf(name string) Formats {
+	for i, known := range formatNames {
+		if name == known {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
 // ParseFormats reads format names; an unknown name is ignored.
 func ParseFormats(names []string) Formats {
 	var f Formats
 	for _, n := range names {
-		for i, known := range formatNames {
-			if n == known {
-				f |= 1 << i
-			}
-		}
+		f |= FormatOf(n)
 	}
 	return f
 }

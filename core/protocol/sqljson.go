@@ -156,7 +156,7 @@ func DecodeSQLResultShared(b []byte) (SQLAnswer, error) { return decodeSQLResult
 
 func decodeSQLResult(b []byte, shared bool) (SQLAnswer, error) {
 	d := decoder{b: b, shared: shared}
-	if len(b) > 0 && b[0] == BinaryAnswer {
+	if len(b) > 0 && b[0] == BinaryMessage {
 		return d.binary()
 	}
 	a, err := d.result()
@@ -382,10 +382,10 @@ func (d *decoder) value() (any, error) {
 	switch c := d.peek(); {
 	case c == '"':
 		s, err := d.str()
-		if err != nil || !d.shared {
-			return s, err
+		if err != nil {
+			return nil, err
 		}
-		return d.slabs.string(s), nil
+		return d.stringValue(s), nil
 	case c == 'n':
 		if d.null() {
 			return nil, nil
@@ -452,10 +452,7 @@ func (d *decoder) number() (any, error) {
 	if integral {
 		if n, ok := parseInt(d.b[d.i:end]); ok {
 			d.i = end
-			if d.shared {
-				return d.slabs.int(n), nil
-			}
-			return n, nil
+			return d.intValue(n), nil
 		}
 	}
 	// ParseFloat keeps its input only in the error, which is dropped.
@@ -660,26 +657,35 @@ func box(typ, data unsafe.Pointer) (v any) {
 	return v
 }
 
-func (s *slabs) string(v string) any {
-	if len(s.strs) == cap(s.strs) {
-		s.strs = make([]string, 0, nextSlab(cap(s.strs)))
+// boxed lays v out in its slab and answers an interface pointing at it.
+func boxed[T any](slab *[]T, typ unsafe.Pointer, v T) any {
+	if len(*slab) == cap(*slab) {
+		*slab = make([]T, 0, nextSlab(cap(*slab)))
 	}
-	s.strs = append(s.strs, v)
-	return box(stringType, unsafe.Pointer(&s.strs[len(s.strs)-1]))
+	*slab = append(*slab, v)
+	return box(typ, unsafe.Pointer(&(*slab)[len(*slab)-1]))
 }
 
-func (s *slabs) int(v int64) any {
-	if len(s.ints) == cap(s.ints) {
-		s.ints = make([]int64, 0, nextSlab(cap(s.ints)))
+// stringValue, intValue and floatValue are the decoder's values as
+// interfaces: boxed from the slabs when the decoder may share, as any(v)
+// otherwise.
+func (d *decoder) stringValue(v string) any {
+	if !d.shared {
+		return v
 	}
-	s.ints = append(s.ints, v)
-	return box(int64Type, unsafe.Pointer(&s.ints[len(s.ints)-1]))
+	return boxed(&d.slabs.strs, stringType, v)
 }
 
-func (s *slabs) float(v float64) any {
-	if len(s.floats) == cap(s.floats) {
-		s.floats = make([]float64, 0, nextSlab(cap(s.floats)))
+func (d *decoder) intValue(v int64) any {
+	if !d.shared {
+		return v
 	}
-	s.floats = append(s.floats, v)
-	return box(float64Type, unsafe.Pointer(&s.floats[len(s.floats)-1]))
+	return boxed(&d.slabs.ints, int64Type, v)
+}
+
+func (d *decoder) floatValue(v float64) any {
+	if !d.shared {
+		return v
+	}
+	return boxed(&d.slabs.floats, float64Type, v)
 }

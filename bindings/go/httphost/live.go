@@ -142,16 +142,14 @@ func (h *Hub) Tick() error {
 	defer h.order.Unlock()
 	h.mu.Lock()
 	closed := h.closed
+	var formats protocol.Formats // what the streams are in: only that is rendered
+	for s := range h.subs {
+		formats |= protocol.FormatOf(s.format)
+	}
 	h.mu.Unlock()
 	if closed || h.Ticker == nil {
 		return nil
 	}
-	h.mu.Lock()
-	var formats protocol.Formats
-	for s := range h.subs {
-		formats |= protocol.ParseFormats([]string{s.format})
-	}
-	h.mu.Unlock()
 	res, err := h.Ticker.TickFor(formats)
 	h.mu.Lock()
 	defer h.mu.Unlock()

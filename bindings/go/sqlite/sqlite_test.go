@@ -360,7 +360,7 @@ func TestScriptViaHandleSQL(t *testing.T) {
 		t.Fatal(res.Error)
 	}
 	out := db.HandleSQL([]byte(`{"sql":"SELECT x, 9007199254740993 AS big, NULL AS n FROM a"}`))
-	want := []byte{protocol.BinaryAnswer, 3, 0, 0, 0, 1, 0, 0, 0, 'x', 3, 0, 0, 0, 'b', 'i', 'g', 1, 0, 0, 0, 'n',
+	want := []byte{protocol.BinaryMessage, 3, 0, 0, 0, 1, 0, 0, 0, 'x', 3, 0, 0, 0, 'b', 'i', 'g', 1, 0, 0, 0, 'n',
 		1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0x20, 0, 0,
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0} // changes, lastInsertRowid
 	if string(out) != string(want) {

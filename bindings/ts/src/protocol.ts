@@ -82,7 +82,7 @@ export interface Frame<H> {
 const utf8 = new TextEncoder();
 
 /** The first byte of a binary SQL message (PROTOCOL.md, "SQL messages in binary"); JSON never starts with it. */
-export const BINARY_ANSWER = 0x01;
+export const BINARY_MESSAGE = 0x01;
 
 // Value tags of the binary SQL messages.
 const TAG_NULL = 0;
@@ -176,7 +176,7 @@ export function decodeSQLRequest(text: string): SQLRequest {
  * view of the module's memory: everything is copied out before it returns.
  */
 export function decodeSQLRequestBytes(b: Uint8Array): SQLRequest {
-  if (b[0] !== BINARY_ANSWER) return decodeSQLRequest(utf8Decoder.decode(b));
+  if (b[0] !== BINARY_MESSAGE) return decodeSQLRequest(utf8Decoder.decode(b));
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let pos = 1;
   const need = (n: number): void => {
@@ -294,16 +294,16 @@ export class AnswerWriter {
    * error, and for rows of uneven width, which have no binary form.
    */
   encode(r: SQLResult): Uint8Array {
-    if ("error" in r || r.rows.some((row) => row.length !== r.columns.length)) {
-      return utf8Encoder.encode(encodeSQLResult(r));
-    }
+    const json = () => utf8Encoder.encode(encodeSQLResult(r));
+    if ("error" in r) return json();
     this.pos = 0;
     this.room(9);
-    this.buf[this.pos++] = BINARY_ANSWER;
+    this.buf[this.pos++] = BINARY_MESSAGE;
     this.u32(r.columns.length);
     for (const c of r.columns) this.text(c);
     this.u32(r.rows.length);
     for (const row of r.rows) {
+      if (row.length !== r.columns.length) return json(); // checked as it goes: no second pass over the rows
       for (const v of row) this.value(v);
     }
     this.i64(r.changes);

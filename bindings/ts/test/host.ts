@@ -17,7 +17,7 @@ import { createFetchHandler, createNodeHandler, type NodeRequest, splitTarget, s
 import { createNakedhtmx } from "../src/library.ts";
 import {
   AnswerWriter,
-  BINARY_ANSWER,
+  BINARY_MESSAGE,
   decodeFrame,
   decodeSQLRequest,
   decodeSQLRequestBytes,
@@ -150,7 +150,7 @@ test("SQL answers in binary: the bytes Go's AppendSQLResultBinary writes", () =>
     changes: 3n,
     lastInsertRowid: 9007199254740993n,
   });
-  eq(values[0], BINARY_ANSWER, "magic");
+  eq(values[0], BINARY_MESSAGE, "magic");
   eq(
     hex(values),
     "01" + "01000000" + "02000000c3a9" + "08000000" +

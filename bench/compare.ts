@@ -296,7 +296,7 @@ async function coldStart(hc: HostCommand, name: string, data: string, times = 5)
 function coreCost(): { rows: Record<string, Record<string, number>>; note: string } {
   const rows: Record<string, Record<string, number>> = {};
   const goBench = (pkg: string, name: string) => {
-    const r = sh("go", ["test", "-run", "^$", "-bench", "ListPageHTML|ListJSON|RowPage", "-benchtime", "1s", "-count", "5", pkg]);
+    const r = sh("go", ["test", "-run", "^$", "-bench", "^Benchmark(ListPageHTML|ListJSON|RowPage|RowJSON|Create)$", "-benchtime", "1s", "-count", "5", pkg]);
     if (!r.ok) return log(`${name}: go test -bench failed: ${r.err.slice(0, 300)}`);
     const per: Record<string, number[]> = {};
     for (const m of r.out.matchAll(/^Benchmark(\w+)-\d+\s+\d+\s+([\d.]+) ns\/op/gm)) (per[m[1]] ??= []).push(Number(m[2]));

@@ -17,10 +17,30 @@ declare const Bun: unknown;
 declare const Deno: unknown;
 const runtime = typeof Bun !== "undefined" ? "bun" : typeof Deno !== "undefined" ? "deno" : "node";
 
-const CORE_REQUESTS: Record<string, RequestHead> = {
+// The same requests as the Go benchmarks, with the status each answers.
+const CORE_REQUESTS: Record<string, RequestHead & { status?: number; body?: string }> = {
   ListPageHTML: { method: "GET", path: "/t/Track", query: "", headers: { host: "localhost", accept: "text/html" } },
-  ListJSON: { method: "GET", path: "/api/tables/Track/rows", query: "limit=50", headers: { host: "localhost", accept: "text/html" } },
+  ListJSON: {
+    method: "GET",
+    path: "/api/tables/Track/rows",
+    query: "limit=50",
+    headers: { host: "localhost", accept: "text/html" },
+  },
   RowPage: { method: "GET", path: "/t/Track/r/1000", query: "", headers: { host: "localhost", accept: "text/html" } },
+  RowJSON: {
+    method: "GET",
+    path: "/api/tables/Track/rows/1000",
+    query: "",
+    headers: { host: "localhost", accept: "text/html" },
+  },
+  Create: {
+    method: "POST",
+    path: "/api/tables/Genre/rows",
+    query: "",
+    headers: { host: "localhost", accept: "application/json", "content-type": "application/json" },
+    body: `{"Name": "bench genre"}`,
+    status: 201,
+  },
 };
 
 async function openDatabase(path: string): Promise<Database> {
@@ -36,16 +56,25 @@ async function main(): Promise<void> {
     const file = join(dir, "chinook.db");
     copyFileSync(chinookPath, file);
     const db = await openDatabase(file);
-    const core = await Core.load({ db, host: runtime, wasm: await loadModule(process.env.NAKEDHTMX_WASM ?? join(root, "dist", "core.wasm")), log: () => {} });
+    const core = await Core.load({
+      db,
+      host: runtime,
+      wasm: await loadModule(process.env.NAKEDHTMX_WASM ?? join(root, "dist", "core.wasm")),
+      log: () => {},
+    });
     core.open({ basePath: "", config: null, host: runtime, authToken: "", write: "direct", node: "bench" });
-    const empty = new Uint8Array(0);
     const ns: Record<string, number> = {};
     // NAKEDHTMX_ONLY=ListJSON: one request, for a profiler run.
     const only = process.env.NAKEDHTMX_ONLY;
-    for (const [name, head] of Object.entries(CORE_REQUESTS).filter(([n]) => !only || n === only)) {
+    for (
+      const [name, { status = 200, body = "", ...head }] of Object.entries(CORE_REQUESTS).filter(([n]) =>
+        !only || n === only
+      )
+    ) {
+      const bytes = new TextEncoder().encode(body);
       const once = () => {
-        const res = core.handle(head, empty);
-        if (res.head.status !== 200) throw new Error(`${name}: status ${res.head.status}`);
+        const res = core.handle(head, bytes);
+        if (res.head.status !== status) throw new Error(`${name}: status ${res.head.status}`);
       };
       // Warm up until the JIT has settled (a second), then time batches of
       // about half a second each.

@@ -22,9 +22,12 @@ func chinookHost(b *testing.B) *Host {
 }
 
 func benchWasm(b *testing.B, path, query string) {
+	benchWasmRequest(b, &protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: path, Query: query,
+		Headers: map[string]string{"host": "localhost", "accept": "text/html"}}}, 200)
+}
+
+func benchWasmRequest(b *testing.B, req *protocol.Request, status int) {
 	h := chinookHost(b)
-	req := &protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: path, Query: query,
-		Headers: map[string]string{"host": "localhost", "accept": "text/html"}}}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -32,7 +35,7 @@ func benchWasm(b *testing.B, path, query string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if res.Status != 200 {
+		if res.Status != status {
 			b.Fatalf("status %d: %s", res.Status, res.Body)
 		}
 	}
@@ -41,3 +44,10 @@ func benchWasm(b *testing.B, path, query string) {
 func BenchmarkListPageHTML(b *testing.B) { benchWasm(b, "/t/Track", "") }
 func BenchmarkListJSON(b *testing.B)     { benchWasm(b, "/api/tables/Track/rows", "limit=50") }
 func BenchmarkRowPage(b *testing.B)      { benchWasm(b, "/t/Track/r/1000", "") }
+func BenchmarkRowJSON(b *testing.B)      { benchWasm(b, "/api/tables/Track/rows/1000", "") }
+
+func BenchmarkCreate(b *testing.B) {
+	benchWasmRequest(b, &protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/api/tables/Genre/rows",
+		Headers: map[string]string{"host": "localhost", "accept": "application/json", "content-type": "application/json"}},
+		Body: []byte(`{"Name": "bench genre"}`)}, 201)
+}

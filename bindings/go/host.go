@@ -32,6 +32,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/httphost"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
 // DefaultWasmPath is where `make build` puts the core, relative to the
@@ -368,7 +369,18 @@ func (h *Host) Handle(req *protocol.Request) (*protocol.Response, error) {
 	if err := h.ready(ctx); err != nil {
 		return nil, err
 	}
-	out, err := h.call(ctx, h.inst.handle, protocol.EncodeFrame(req.RequestHead, req.Body))
+	head := req.RequestHead
+	if head.SchemaVersion == nil {
+		// Read here, the core need not ask through a crossing (PROTOCOL.md,
+		// "Requests"); when SQLite cannot say, the core asks and answers the
+		// error itself.
+		if rs, err := h.db.Query("PRAGMA schema_version"); err == nil && len(rs.Values) == 1 {
+			if v, ok := sqldb.Int(rs.Values[0][0]); ok {
+				head.SchemaVersion = &v
+			}
+		}
+	}
+	out, err := h.call(ctx, h.inst.handle, protocol.EncodeFrame(head, req.Body))
 	if err != nil {
 		return nil, err
 	}

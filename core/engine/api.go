@@ -105,7 +105,7 @@ func (c *ctx) routeAPI(segs, raw []string) *protocol.Response {
 				if r == nil {
 					return c.fail(404, "no such row: "+segs[3])
 				}
-				return c.jsonAnswer(200, "row", r.object(), "version", r.version())
+				return c.rowAnswer(200, r)
 			case m == "PATCH":
 				return c.apiUpdate(t, key)
 			case m == "DELETE":
@@ -128,6 +128,12 @@ func (c *ctx) answer(o *outcome) *protocol.Response {
 	return res
 }
 
+// rowAnswer answers with a row, its version, then more members.
+func (c *ctx) rowAnswer(status int, r *row, more ...any) *protocol.Response {
+	body, version := r.jsonAndVersion()
+	return c.jsonAnswer(status, append([]any{"row", body, "version", version}, more...)...)
+}
+
 func (c *ctx) answerPlain(o *outcome) *protocol.Response {
 	switch {
 	case o.command != nil:
@@ -137,9 +143,9 @@ func (c *ctx) answerPlain(o *outcome) *protocol.Response {
 	case o.status == 204:
 		return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 204, Headers: [][2]string{{"x-dsid", c.st.dsid}}}}
 	case o.status == 201:
-		return c.jsonAnswer(201, "row", o.row.object(), "version", o.row.version(), "pk", o.row.pkObject())
+		return c.rowAnswer(201, o.row, "pk", o.row.pkObject())
 	case o.status < 300:
-		return c.jsonAnswer(o.status, "row", o.row.object(), "version", o.row.version())
+		return c.rowAnswer(o.status, o.row)
 	case o.status == 422 && len(o.errs) > 0:
 		return c.jsonAnswer(422, "error", "the data is not valid for this table", "errors", errorObjects(o.errs))
 	case o.status == 409 && o.current != nil:

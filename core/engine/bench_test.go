@@ -45,6 +45,9 @@ func BenchmarkListJSON(b *testing.B) { benchRequest(b, "GET", "/api/tables/Track
 // One row with its edit form (foreign-key selects included).
 func BenchmarkRowPage(b *testing.B) { benchRequest(b, "GET", "/t/Track/r/1000", "") }
 
+// One row as JSON: the API's single-row read.
+func BenchmarkRowJSON(b *testing.B) { benchRequest(b, "GET", "/api/tables/Track/rows/1000", "") }
+
 // A list sorted by a column without an index, paged deep.
 func BenchmarkSortedList(b *testing.B) { benchRequest(b, "GET", "/t/Track", "sort=Name&desc=1") }
 

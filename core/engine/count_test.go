@@ -59,3 +59,74 @@ func countLine(body string) string {
 	}
 	return ""
 }
+
+// An edit form's reference options are kept until the data changes, like
+// counts: a write to the referenced table from another connection or through
+// the engine shows in the next form, a table growing past the threshold turns
+// the select into a search box, and back.
+func TestReferenceOptionsFollowTheData(t *testing.T) {
+	e, _, out := liveDB(t, `
+		CREATE TABLE genre (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+		CREATE TABLE track (id INTEGER PRIMARY KEY, title TEXT, genre INTEGER REFERENCES genre(id));
+		INSERT INTO genre VALUES (1, 'Jazz'), (2, 'Rock');
+		INSERT INTO track VALUES (1, 'So What', 1);`)
+	form := func() string {
+		t.Helper()
+		res := get(t, e, "/t/track/r/1", "")
+		if res.Status != 200 {
+			t.Fatalf("GET /t/track/r/1: %d %s", res.Status, res.Body)
+		}
+		return string(res.Body)
+	}
+	has := func(body string, want ...string) bool {
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				return false
+			}
+		}
+		return true
+	}
+	if body := form(); !has(body, `>Jazz (1)</option>`, `>Rock (2)</option>`) || strings.Contains(body, "Blues") {
+		t.Fatalf("first form: options %q", options(body))
+	}
+	for _, c := range []struct {
+		write      string
+		want, gone []string
+	}{
+		{"INSERT INTO genre VALUES (3, 'Blues')", []string{">Blues (3)</option>"}, nil},
+		{"UPDATE genre SET name = 'Bebop' WHERE id = 1", []string{">Bebop (1)</option>"}, []string{"Jazz"}},
+		{`WITH RECURSIVE n(i) AS (SELECT 10 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+		  INSERT INTO genre SELECT i, 'g' || i FROM n`, []string{`/t/genre/options`}, []string{"<option"}},
+		{"DELETE FROM genre WHERE id >= 10", []string{">Rock (2)</option>"}, []string{"/t/genre/options"}},
+	} {
+		if err := out.Script(c.write); err != nil {
+			t.Fatal(err)
+		}
+		body := form()
+		if !has(body, c.want...) {
+			t.Errorf("after %s: want %q; options %q", c.write, c.want, options(body))
+		}
+		for _, g := range c.gone {
+			if strings.Contains(body, g) {
+				t.Errorf("after %s: %q is still there; options %q", c.write, g, options(body))
+			}
+		}
+	}
+	if res := do(t, e, "POST", "/api/tables/genre/rows", `{"id": 4, "name": "Soul"}`); res.Status != 201 {
+		t.Fatalf("POST: %d %s", res.Status, res.Body)
+	}
+	if body := form(); !has(body, ">Soul (4)</option>") {
+		t.Errorf("after an API insert: options %q", options(body))
+	}
+}
+
+// options is the reference select of a form, for messages.
+func options(body string) string {
+	if i := strings.Index(body, "<select"); i >= 0 {
+		j := strings.Index(body[i:], "</select>")
+		if j >= 0 {
+			return body[i : i+j]
+		}
+	}
+	return "no select; search: " + strings.Repeat("yes", strings.Count(body, "/options"))
+}

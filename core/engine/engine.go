@@ -49,11 +49,13 @@ func ParseConfig(raw json.RawMessage) (*Config, error) { return config.Parse(raw
 // Engine answers requests for one database. It is not safe for concurrent use:
 // hosts call it from one thread (the wasm module is single-threaded anyway).
 type Engine struct {
-	db     sqldb.DB
-	opts   Options
-	st     *state
-	live   liveState
-	counts countCache
+	db    sqldb.DB
+	opts  Options
+	st    *state
+	live  liveState
+	cache dataCache
+	// versionHint is the request's SchemaVersion until schemaVersion takes it.
+	versionHint *int64
 	// rowsHint sizes the buffer of the next JSON list: about the last one's
 	// size, so a page of rows is written without regrowing its buffer.
 	rowsHint atomic.Int64
@@ -227,6 +229,10 @@ func (e *Engine) reflect(force, last bool) error {
 }
 
 func (e *Engine) schemaVersion() (int64, error) {
+	if v := e.versionHint; v != nil {
+		e.versionHint = nil
+		return *v, nil
+	}
 	rows, err := e.db.Query("PRAGMA schema_version")
 	if err != nil {
 		return 0, err
@@ -260,6 +266,10 @@ func (e *Engine) Handle(req *protocol.Request) (res *protocol.Response) {
 			res = e.fail(req, 500, fmt.Sprintf("internal error: %v", r))
 		}
 	}()
+	// The host's schema version stands for the first question only: the
+	// reflection's own checks, and every later one, ask SQLite.
+	e.versionHint = req.SchemaVersion
+	defer func() { e.versionHint = nil }()
 	var c *ctx
 	for try := 0; ; try++ {
 		if err := e.refresh(false); err != nil {

@@ -316,9 +316,11 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		h.Href = c.listHref(t, set, "after")
 		d.Columns = append(d.Columns, h)
 	}
-	labels := c.referenceLabels(t, fields, rows)
-	for _, r := range rows {
-		d.Rows = append(d.Rows, c.listRow(t, fields, r, labels))
+	plans := c.cellPlans(fields, rows)
+	cells := make([]cell, len(rows)*len(plans))
+	d.Rows = make([]listRow, len(rows))
+	for i, r := range rows {
+		d.Rows[i] = c.listRow(t, plans, r, cells[i*len(plans):])
 	}
 	d.Live, d.Table = c.liveURL(t), t.Name
 	if next != "" {
@@ -335,22 +337,23 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 }
 
 // listRow is one row of a list: the same for every list page of its table,
-// so a live change renders it once for all of them.
-func (c *ctx) listRow(t *model.Table, fields []*schema.Field, r *row, labels map[string]map[string]string) listRow {
-	lr := listRow{Cells: make([]cell, len(fields))}
+// so a live change renders it once for all of them. Its cells are cut from
+// cells (len(plans) of them), so a page allocates one slice for all its rows.
+func (c *ctx) listRow(t *model.Table, plans []cellPlan, r *row, cells []cell) listRow {
+	lr := listRow{Cells: cells[:len(plans):len(plans)]}
 	href := ""
 	if !t.View {
 		key := r.pkPath()
 		lr.ID = c.str.concat("row-", key)
 		href = c.str.concat(c.tableURL(t.Name), "/r/", key)
 	}
-	for i, f := range fields {
-		lr.Cells[i] = c.cellFor(f, r, labels)
+	for i := range plans {
+		lr.Cells[i] = c.cellFor(&plans[i], r)
 		if i == 0 && href != "" && lr.Cells[i].Href == "" {
 			lr.Cells[i].Href = href
 		}
 	}
-	if href != "" && len(fields) > 0 && !hasRowLink(lr.Cells, href) {
+	if href != "" && len(plans) > 0 && !hasRowLink(lr.Cells, href) {
 		lr.Cells[0].Href = href
 	}
 	return lr
@@ -394,92 +397,110 @@ func fieldLabel(fields []*schema.Field, col *model.Column) string {
 	return col.Name
 }
 
-// referenceLabels looks up the label of every referenced row on the page:
-// one query per foreign-key column, never one per row.
-func (c *ctx) referenceLabels(t *model.Table, fields []*schema.Field, rows []*row) map[string]map[string]string {
-	out := map[string]map[string]string{}
-	for _, f := range fields {
-		ref := f.Reference
-		if ref == nil || ref.LabelColumn == "" || len(rows) == 0 {
-			continue
-		}
-		parent := c.st.db.Table(ref.Table)
-		if parent == nil || parent.Column(ref.Column) == nil || c.table(ref.Table) == nil {
-			continue
-		}
-		seen := map[string]bool{}
-		var args []any
-		for _, r := range rows {
-			v := r.get(f.Column)
-			if v == nil || seen[sqldb.Text(v)] {
-				continue
-			}
-			seen[sqldb.Text(v)] = true
-			args = append(args, v)
-		}
-		if len(args) == 0 {
-			continue
-		}
-		m := map[string]string{}
-		for start := 0; start < len(args); start += 500 {
-			end := min(start+500, len(args))
-			ph := strings.TrimSuffix(strings.Repeat("?, ", end-start), ", ")
-			rs, err := c.e.db.Query("SELECT "+sqldb.Ident(ref.Column)+` AS "k", `+sqldb.Ident(ref.LabelColumn)+` AS "l" FROM `+
-				sqldb.Ident(ref.Table)+" WHERE "+sqldb.Ident(ref.Column)+" IN ("+ph+")", args[start:end]...)
-			if err != nil {
-				break
-			}
-			for _, v := range rs.Values {
-				m[sqldb.Text(v[0])] = sqldb.Text(v[1])
-			}
-		}
-		out[f.Column.Name] = m
-	}
-	return out
+// cellPlan is what the cells of one field need from the schema and the
+// config: worked out once per page, not once per cell (a list page has
+// hundreds of cells, and every lookup here is a map access).
+type cellPlan struct {
+	f       *schema.Field
+	numeric bool
+	// link is the start of a reference's link, the key's text follows:
+	// ".../t/{parent}/r/" when the key is the parent's, else a filter
+	// ".../t/{parent}?f.{column}=". Empty when there is nothing to link to.
+	link string
+	// labels are the referenced rows' labels by key text (referenceLabels).
+	labels map[string]string
 }
 
-func (c *ctx) cellFor(f *schema.Field, r *row, labels map[string]map[string]string) cell {
-	v := r.get(f.Column)
-	col := f.Column
+// cellPlans plans the cells of fields and looks up the label of every row
+// that rows refer to: one query per foreign-key column, never one per row.
+func (c *ctx) cellPlans(fields []*schema.Field, rows []*row) []cellPlan {
+	plans := make([]cellPlan, len(fields))
+	for i, f := range fields {
+		pl := &plans[i]
+		pl.f = f
+		pl.numeric = f.Column.Kind == model.Integer || f.Column.Kind == model.Number
+		ref := f.Reference
+		if ref == nil {
+			continue
+		}
+		p := c.st.db.Table(ref.Table)
+		if p == nil || c.table(p.Name) == nil {
+			continue
+		}
+		if len(p.PK) == 1 && p.PK[0].Name == ref.Column || p.HasRowidKey() && ref.Column == rowidName {
+			pl.link = c.tableURL(p.Name) + "/r/"
+		} else {
+			pl.link = c.tableURL(p.Name) + "?f." + EncodeComponent(ref.Column) + "="
+		}
+		if ref.LabelColumn != "" && p.Column(ref.Column) != nil {
+			pl.labels = c.referenceLabels(f, ref, rows)
+		}
+	}
+	return plans
+}
+
+// referenceLabels are the labels of the rows that rows refer to through f.
+func (c *ctx) referenceLabels(f *schema.Field, ref *schema.Reference, rows []*row) map[string]string {
+	seen := map[string]bool{}
+	var args []any
+	for _, r := range rows {
+		v := r.get(f.Column)
+		if v == nil || seen[sqldb.Text(v)] {
+			continue
+		}
+		seen[sqldb.Text(v)] = true
+		args = append(args, v)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	m := map[string]string{}
+	for start := 0; start < len(args); start += 500 {
+		end := min(start+500, len(args))
+		ph := strings.TrimSuffix(strings.Repeat("?, ", end-start), ", ")
+		rs, err := c.e.db.Query("SELECT "+sqldb.Ident(ref.Column)+` AS "k", `+sqldb.Ident(ref.LabelColumn)+` AS "l" FROM `+
+			sqldb.Ident(ref.Table)+" WHERE "+sqldb.Ident(ref.Column)+" IN ("+ph+")", args[start:end]...)
+		if err != nil {
+			break
+		}
+		for _, v := range rs.Values {
+			m[sqldb.Text(v[0])] = sqldb.Text(v[1])
+		}
+	}
+	return m
+}
+
+func (c *ctx) cellFor(pl *cellPlan, r *row) cell {
+	col := pl.f.Column
+	v := r.get(col)
 	if v == nil {
 		return cell{Text: "—", Class: "null", Title: "null"}
 	}
 	cl := cell{}
-	switch col.Kind {
-	case model.Integer, model.Number:
-		if _, ok := v.(string); !ok {
-			cl.Class = "num"
-		}
+	if _, ok := v.(string); !ok && pl.numeric {
+		cl.Class = "num"
 	}
-	switch x := jsonValue(col, v).(type) {
-	case bool:
-		if x {
-			cl.Text = "✓"
-			cl.Title = "true"
-		} else {
-			cl.Text = "✗"
-			cl.Title = "false"
+	switch x := v.(type) {
+	case int64:
+		if col.Kind == model.Boolean && (x == 0 || x == 1) {
+			cl.Text, cl.Title = "✗", "false"
+			if x == 1 {
+				cl.Text, cl.Title = "✓", "true"
+			}
+			return cl
 		}
-		return cl
-	}
-	if b, ok := v.([]byte); ok {
-		cl.Text = strconv.Itoa(len(b)) + " bytes"
+	case []byte:
+		cl.Text = strconv.Itoa(len(x)) + " bytes"
 		cl.Class = "muted"
 		return cl
 	}
 	text := c.str.text(v)
-	if f.Reference != nil {
-		if p := c.st.db.Table(f.Reference.Table); p != nil && c.table(p.Name) != nil {
-			if len(p.PK) == 1 && p.PK[0].Name == f.Reference.Column || p.HasRowidKey() && f.Reference.Column == rowidName {
-				cl.Href = c.str.concat(c.tableURL(p.Name), "/r/", EncodeComponent(text))
-			} else {
-				cl.Href = c.str.concat(c.tableURL(p.Name), "?f.", EncodeComponent(f.Reference.Column), "=", EncodeComponent(text))
-			}
-			if l, ok := labels[col.Name][text]; ok && l != "" {
-				cl.Text = l
-				cl.Title = c.str.concat(col.Name, " = ", text)
-				return cl
-			}
+	if pl.link != "" {
+		cl.Href = c.str.concat(pl.link, EncodeComponent(text))
+		if l, ok := pl.labels[text]; ok && l != "" {
+			cl.Text = l
+			cl.Title = c.str.concat(col.Name, " = ", text)
+			return cl
 		}
 	}
 	short, cut := render.Truncate(text, 80)
@@ -684,12 +705,11 @@ func (c *ctx) referenceField(ff *formField, f *schema.Field, value string) {
 	if ref.LabelColumn != "" {
 		labelExpr = sqldb.Ident(ref.LabelColumn)
 	}
-	rs, err := c.e.db.Query("SELECT " + keyExpr + ` AS "k", ` + labelExpr + ` AS "l" FROM ` + sqldb.Ident(parent.Name) +
-		" ORDER BY " + labelExpr + ", " + keyExpr + " LIMIT " + strconv.Itoa(referenceThreshold+1))
+	opts, err := c.referenceOptions(parent, keyExpr, labelExpr)
 	if err != nil {
 		return
 	}
-	if len(rs.Values) > referenceThreshold {
+	if opts.more {
 		ff.Search = c.tableURL(parent.Name) + "/options"
 		if value != "" && ref.LabelColumn != "" {
 			if lr, err := c.e.db.Query("SELECT "+labelExpr+" FROM "+sqldb.Ident(parent.Name)+" WHERE "+keyExpr+" = ?", value); err == nil && len(lr.Values) == 1 {
@@ -702,7 +722,7 @@ func (c *ctx) referenceField(ff *formField, f *schema.Field, value string) {
 		ff.Options = append(ff.Options, option{Value: "", Label: "—", Selected: value == ""})
 	}
 	found := value == ""
-	for _, v := range rs.Values {
+	for _, v := range opts.rows {
 		k := sqldb.Text(v[0])
 		l := sqldb.Text(v[1])
 		if ref.LabelColumn != "" && l != k {
@@ -715,6 +735,47 @@ func (c *ctx) referenceField(ff *formField, f *schema.Field, value string) {
 	if !found {
 		ff.Options = append(ff.Options, option{Value: value, Label: value + " (no such row)", Selected: true})
 	}
+}
+
+// refOptions are the rows a reference field offers: key and label, sorted
+// by label; more when the table is past referenceThreshold (a search box).
+type refOptions struct {
+	rows [][]any
+	more bool
+}
+
+// referenceOptions reads a referenced table's options, kept in the data
+// cache: every edit form of a table with a foreign key asks for them, and a
+// table past the threshold is counted (a count the cache also keeps) rather
+// than sorted, so a form that refers to a big table does not sort it.
+func (c *ctx) referenceOptions(parent *model.Table, keyExpr, labelExpr string) (refOptions, error) {
+	dc := c.cache()
+	key := parent.Name + "\x00" + keyExpr + "\x00" + labelExpr
+	if dc != nil {
+		if o, ok := dc.refs[key]; ok {
+			return o, nil
+		}
+	}
+	n, _, err := c.countIn(dc, sqldb.Ident(parent.Name))
+	if err != nil {
+		return refOptions{}, err
+	}
+	o := refOptions{more: n > referenceThreshold}
+	if !o.more {
+		rs, err := c.e.db.Query("SELECT " + keyExpr + ` AS "k", ` + labelExpr + ` AS "l" FROM ` + sqldb.Ident(parent.Name) +
+			" ORDER BY " + labelExpr + ", " + keyExpr + " LIMIT " + strconv.Itoa(referenceThreshold+1))
+		if err != nil {
+			return refOptions{}, err
+		}
+		o.rows, o.more = rs.Values, len(rs.Values) > referenceThreshold
+	}
+	if dc != nil {
+		if len(dc.refs) >= dataCacheSize {
+			clear(dc.refs)
+		}
+		dc.refs[key] = o
+	}
+	return o, nil
 }
 
 func (c *ctx) rowHeading(t *model.Table, r *row) string {

@@ -351,7 +351,8 @@ func rowFromJSON(t *model.Table, obj string, key []any) *row {
 // listRowHTML is a row as every list page of its table shows it.
 func (c *ctx) listRowHTML(t *model.Table, r *row) []byte {
 	fields := c.st.fields[t.Name]
-	lr := c.listRow(t, fields, r, c.referenceLabels(t, fields, []*row{r}))
+	plans := c.cellPlans(fields, []*row{r})
+	lr := c.listRow(t, plans, r, make([]cell, len(plans)))
 	return render.ListRow(&lr)
 }
 

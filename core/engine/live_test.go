@@ -432,3 +432,59 @@ func TestTickForFormats(t *testing.T) {
 		t.Fatalf("page only: %+v; every format: %+v", page, all)
 	}
 }
+
+// A host may send the schema version it read just before the call
+// (protocol.RequestHead.SchemaVersion): the core then does not ask for it,
+// a schema changed meanwhile is still reflected (its checks ask SQLite), and
+// the hint never outlives its request.
+func TestSchemaVersionFromTheHost(t *testing.T) {
+	e, racy, other := liveDBWith(t, `CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT); INSERT INTO t VALUES (1, 'x');`, engine.Options{})
+	asked := 0
+	racy.hook = func(sql string) {
+		if sql == "PRAGMA schema_version" {
+			asked++
+		}
+	}
+	version := func() int64 {
+		t.Helper()
+		rs, err := other.Query("PRAGMA schema_version")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := sqldb.Int(rs.Values[0][0])
+		return v
+	}
+	read := func(hint *int64) string {
+		t.Helper()
+		asked = 0
+		res := e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: "/api/tables/t/rows/1",
+			Headers: map[string]string{"host": "localhost"}, SchemaVersion: hint}})
+		if res.Status != 200 {
+			t.Fatalf("GET: %d %s", res.Status, res.Body)
+		}
+		return string(res.Body)
+	}
+	read(nil)
+	if asked != 1 {
+		t.Errorf("without a hint the core asked for the schema version %d times, want 1", asked)
+	}
+	v := version()
+	read(&v)
+	if asked != 0 {
+		t.Errorf("with the host's version the core still asked %d times", asked)
+	}
+	if err := other.Script(`ALTER TABLE t ADD COLUMN b TEXT DEFAULT 'new'`); err != nil {
+		t.Fatal(err)
+	}
+	v = version()
+	if body := read(&v); !strings.Contains(body, `"b":"new"`) {
+		t.Errorf("after ALTER TABLE with the new version as hint: %s", body)
+	}
+	if asked == 0 {
+		t.Errorf("the reflection did not check the version itself")
+	}
+	read(nil)
+	if asked != 1 {
+		t.Errorf("the next request without a hint asked %d times, want 1 (a hint outlived its request?)", asked)
+	}
+}

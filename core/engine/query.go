@@ -281,44 +281,70 @@ func (lq *listQuery) count(c *ctx) (int64, bool, error) {
 	return c.rowCount(sqldb.Ident(lq.t.Name)+where, args...)
 }
 
-// countCache keeps bounded counts until the data changes: the log's
-// sequence (capture.Sequence) names the data's version, the DSID the
-// schema's. Without live capture there is no such number, and no cache.
-type countCache struct {
+// dataCache keeps what pages read from the data again and again until the
+// data changes: the log's sequence (capture.Sequence) names the data's
+// version, the DSID the schema's. Without live capture there is no such
+// number, and no cache.
+type dataCache struct {
 	seq  int64
 	dsid string
-	m    map[string]countEntry
+	// counts are bounded counts by FROM-and-WHERE text and arguments.
+	counts map[string]countEntry
+	// refs are the options of reference fields by referenced table and
+	// columns (referenceOptions).
+	refs map[string]refOptions
 }
+
+// dataCacheSize bounds each map of the cache: past it the map starts over.
+const dataCacheSize = 256
 
 type countEntry struct {
 	n    int64
 	more bool
 }
 
-// rowCount is boundedCount, remembered until the next write: a page shown
-// again and again costs one lookup of the log's sequence, not a count.
-func (c *ctx) rowCount(from string, args ...any) (int64, bool, error) {
+// cache is the data cache as of now: emptied when the data or the schema
+// changed since it was filled, nil when there is no version to key it by.
+// It is asked again for every use, never kept across a write.
+func (c *ctx) cache() *dataCache {
 	if !c.e.live.enabled {
-		return boundedCount(c.e.db, from, args...)
+		return nil
 	}
 	seq, logged, err := capture.Sequence(c.e.db)
 	if err != nil {
-		return boundedCount(c.e.db, from, args...)
+		return nil
 	}
 	if !logged {
 		seq = -1 // no write logged yet
 	}
-	cc := &c.e.counts
-	if cc.m == nil || cc.seq != seq || cc.dsid != c.st.dsid || len(cc.m) >= 256 {
-		*cc = countCache{seq: seq, dsid: c.st.dsid, m: map[string]countEntry{}}
+	dc := &c.e.cache
+	if dc.counts == nil || dc.seq != seq || dc.dsid != c.st.dsid {
+		*dc = dataCache{seq: seq, dsid: c.st.dsid, counts: map[string]countEntry{}, refs: map[string]refOptions{}}
+	}
+	return dc
+}
+
+// rowCount is boundedCount, remembered until the next write: a page shown
+// again and again costs one lookup of the log's sequence, not a count.
+func (c *ctx) rowCount(from string, args ...any) (int64, bool, error) {
+	return c.countIn(c.cache(), from, args...)
+}
+
+// countIn is rowCount with the cache already asked for (nil: none).
+func (c *ctx) countIn(dc *dataCache, from string, args ...any) (int64, bool, error) {
+	if dc == nil {
+		return boundedCount(c.e.db, from, args...)
 	}
 	key := from + "\x00" + fmt.Sprintf("%#v", args)
-	if e, ok := cc.m[key]; ok {
+	if e, ok := dc.counts[key]; ok {
 		return e.n, e.more, nil
 	}
 	n, more, err := boundedCount(c.e.db, from, args...)
 	if err == nil {
-		cc.m[key] = countEntry{n, more}
+		if len(dc.counts) >= dataCacheSize {
+			clear(dc.counts)
+		}
+		dc.counts[key] = countEntry{n, more}
 	}
 	return n, more, err
 }

@@ -143,8 +143,18 @@ func appendRowObjects(dst []byte, rows []*row) ([]byte, error) {
 }
 
 // version is a row's optimistic-concurrency token: a hash of its values.
-func (r *row) version() string {
-	sum := sha256.Sum256(jsonBody(r.object()))
+func (r *row) version() string { return versionOf(jsonBody(r.object())) }
+
+// jsonAndVersion is the row's object as the API writes it, and its version:
+// the hash of those same bytes, so an answer encodes the row once.
+func (r *row) jsonAndVersion() (schema.RawJSON, string) {
+	b := jsonBody(r.object())
+	return schema.RawJSON(b), versionOf(b)
+}
+
+// versionOf is the version of a row whose object is body.
+func versionOf(body []byte) string {
+	sum := sha256.Sum256(body)
 	return hex.EncodeToString(sum[:8])
 }
 

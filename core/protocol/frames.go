@@ -79,6 +79,10 @@ func decodeRequestHead(b []byte) (h RequestHead, err error) {
 		case "tooLarge":
 			h.TooLarge, err = d.bool()
 			return 64, err
+		case "schemaVersion":
+			v, err := d.int()
+			h.SchemaVersion = &v
+			return 128, err
 		}
 		return 0, errSlow
 	})

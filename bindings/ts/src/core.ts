@@ -16,6 +16,7 @@ import {
   type OpenResult,
   type RequestHead,
   type ResponseHead,
+  type SQLRequest,
   type SQLResult,
   type TickResult,
 } from "./protocol.ts";
@@ -122,6 +123,7 @@ async function compile(read: () => Promise<Uint8Array>, name: string): Promise<W
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
+const SCHEMA_VERSION: SQLRequest = { sql: "PRAGMA schema_version", params: [], script: false };
 
 function defaultWrite(fd: 1 | 2, bytes: Uint8Array): void {
   writeSync(fd, bytes);
@@ -279,8 +281,23 @@ export class Core implements CoreHandler {
   handle(head: RequestHead, body: Uint8Array): CoreResponse {
     if (!this.ex) this.recover();
     const ex = this.exports();
-    const out = this.callBytes("nh_handle", (p, n) => ex.nh_handle(p, n), encodeFrame(head, body));
+    const sv = this.schemaVersion();
+    const sent = sv === undefined ? head : { ...head, schemaVersion: sv };
+    const out = this.callBytes("nh_handle", (p, n) => ex.nh_handle(p, n), encodeFrame(sent, body));
     return decodeFrame<ResponseHead>(out);
+  }
+
+  /**
+   * PRAGMA schema_version on the core's connection, sent with each request
+   * so the core need not ask for it through a crossing (PROTOCOL.md,
+   * "Requests"). Undefined when SQLite cannot say: the core then asks, and
+   * answers the error itself.
+   */
+  private schemaVersion(): number | undefined {
+    const r = this.opts.db.run(SCHEMA_VERSION);
+    if ("error" in r) return undefined;
+    const v = r.rows[0]?.[0];
+    return typeof v === "bigint" || typeof v === "number" ? Number(v) : undefined;
   }
 
   /** nh_outbox: the commands this node made and has not applied yet (oldest first), and the last sequence applied. */

@@ -17,6 +17,8 @@ export interface RequestHead {
   tooLarge?: boolean;
   /** Asking again about a write that became a command: its id (PROTOCOL.md, "Commands"). */
   command?: string;
+  /** PRAGMA schema_version, read by the host on the core's connection just before the call. */
+  schemaVersion?: number;
 }
 
 /** The JSON head of a response frame. Continuation heads carry only `continue`. */

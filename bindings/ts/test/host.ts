@@ -247,6 +247,43 @@ test("RETURNING gives rows and the write's changes and rowid", () => {
   }
 });
 
+test("column names follow the schema: own DDL, scripts, rollbacks and another connection's DDL", () => {
+  // The node:sqlite adapter keeps a statement's names (columns() is slow);
+  // every way the names of "SELECT *" can change must show in the next answer.
+  const path = freshPath();
+  const db = openDatabase(path);
+  const other = openDatabase(path);
+  try {
+    sql(db, "CREATE TABLE t (a INTEGER, b TEXT)");
+    sql(db, "INSERT INTO t VALUES (1, 'x')");
+    const names = () => {
+      const r = sql(db, "SELECT * FROM t");
+      eq(r.columns.length, r.rows[0]!.length, `names ${JSON.stringify(r.columns)} for a row of ${r.rows[0]!.length}`);
+      return r.columns;
+    };
+    eq(names(), ["a", "b"], "first read");
+    sql(db, "ALTER TABLE t RENAME COLUMN a TO c");
+    eq(names(), ["c", "b"], "after this connection's ALTER TABLE");
+    rows(db.run({ sql: "ALTER TABLE t RENAME COLUMN c TO d", params: [], script: true }));
+    eq(names(), ["d", "b"], "after a script");
+    sql(db, "SAVEPOINT s");
+    sql(db, "ALTER TABLE t RENAME COLUMN d TO e");
+    eq(names(), ["e", "b"], "inside a savepoint");
+    sql(db, "ROLLBACK TO s");
+    sql(db, "RELEASE s");
+    eq(names(), ["d", "b"], "after the rollback");
+    sql(other, "ALTER TABLE t RENAME COLUMN d TO f");
+    sql(db, "PRAGMA schema_version"); // what the host reads before every request
+    eq(names(), ["f", "b"], "after another connection's ALTER TABLE");
+    sql(other, "ALTER TABLE t ADD COLUMN g TEXT");
+    names(); // node:sqlite may give this one run the old width, names and values alike
+    eq(names(), ["f", "b", "g"], "a new width shows without asking");
+  } finally {
+    other.close();
+    db.close();
+  }
+});
+
 test("columns keep their order with integer-like names, rows as arrays or (Node < 22.16) objects", async () => {
   // The core reads rows by position. node:sqlite before Node 22.16 gives
   // objects, which list "0", "1", "42" first: the adapter must undo that.

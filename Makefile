@@ -76,6 +76,8 @@ test-fuzz:
 	$(call fuzz,FuzzBinaryAnswer,200000,./core/protocol)
 	$(call fuzz,FuzzBinaryRequest,100000,./core/protocol)
 	$(call fuzz,FuzzResponseHead,20000,./core/protocol)
+	$(call fuzz,FuzzTickRequest,100000,./core/protocol)
+	$(call fuzz,FuzzTickResult,20000,./core/protocol)
 	$(call fuzz,FuzzString,100000,./core/jsonw)
 	$(call fuzz,FuzzMultipart,100000,./core/engine)
 	$(call fuzz,FuzzEscapers,100000,./core/render)

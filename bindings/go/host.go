@@ -371,14 +371,7 @@ func (h *Host) Handle(req *protocol.Request) (*protocol.Response, error) {
 	}
 	head := req.RequestHead
 	if head.SchemaVersion == nil {
-		// Read here, the core need not ask through a crossing (PROTOCOL.md,
-		// "Requests"); when SQLite cannot say, the core asks and answers the
-		// error itself.
-		if rs, err := h.db.Query("PRAGMA schema_version"); err == nil && len(rs.Values) == 1 {
-			if v, ok := sqldb.Int(rs.Values[0][0]); ok {
-				head.SchemaVersion = &v
-			}
-		}
+		head.SchemaVersion = h.schemaVersion()
 	}
 	out, err := h.call(ctx, h.inst.handle, protocol.EncodeFrame(head, req.Body))
 	if err != nil {
@@ -462,15 +455,28 @@ func (h *Host) tickRaw(f protocol.Formats) ([]byte, error) {
 	if err := h.ready(ctx); err != nil {
 		return nil, err
 	}
+	req := protocol.TickRequest{SchemaVersion: h.schemaVersion()}
 	if f != protocol.AllFormats {
-		in, _ := json.Marshal(protocol.TickRequest{Formats: f.Names()})
-		return h.call(ctx, h.inst.tick, in)
+		req.Formats = f.Names() // absent: every format
 	}
-	r, err := h.inst.tick.Call(ctx, 0, 0) // no input: every format
-	if err != nil {
-		return nil, h.trapped(ctx, "nh_tick", err)
+	in, _ := json.Marshal(req)
+	return h.call(ctx, h.inst.tick, in)
+}
+
+// schemaVersion is PRAGMA schema_version on the core's connection, sent with
+// each call so the core need not ask through a crossing (PROTOCOL.md,
+// "Frames"); nil when SQLite cannot say (the core then asks, and answers the
+// error itself).
+func (h *Host) schemaVersion() *int64 {
+	rs, err := h.db.Query("PRAGMA schema_version")
+	if err != nil || len(rs.Values) != 1 {
+		return nil
 	}
-	return h.take(ctx, r[0])
+	v, ok := sqldb.Int(rs.Values[0][0])
+	if !ok {
+		return nil
+	}
+	return &v
 }
 
 // Apply runs one command from the stream (jetstream write mode) with its

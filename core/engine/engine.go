@@ -137,6 +137,14 @@ func (e *Engine) Tick() protocol.TickResult { return e.tick(protocol.AllFormats)
 // message still comes with its id and table, with the other texts empty.
 func (e *Engine) TickFor(f protocol.Formats) protocol.TickResult { return e.tick(f) }
 
+// TickWith is TickFor with the schema version the host read just before
+// (RequestHead.SchemaVersion): the tick then need not ask for it.
+func (e *Engine) TickWith(f protocol.Formats, schemaVersion *int64) protocol.TickResult {
+	e.versionHint = schemaVersion
+	defer func() { e.versionHint = nil }()
+	return e.tick(f)
+}
+
 func (e *Engine) logf(format string, args ...any) {
 	if e.opts.Log != nil {
 		e.opts.Log(format, args...)

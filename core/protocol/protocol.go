@@ -29,7 +29,7 @@ type RequestHead struct {
 	// command: its id, once this node applied it or gave up waiting.
 	Command string `json:"command,omitempty"`
 	// SchemaVersion is PRAGMA schema_version as the host read it on the
-	// core's connection just before this call (PROTOCOL.md, "Requests"):
+	// core's connection just before this call (PROTOCOL.md, "Frames"):
 	// the core then need not ask for it, which was a fifth of a single-row
 	// read on the JS hosts. Absent, the core asks.
 	SchemaVersion *int64 `json:"schemaVersion,omitempty"`
@@ -166,6 +166,8 @@ var formatNames = [...]string{"api", "page"}
 // TickRequest is nh_tick's input; without one a tick renders every format.
 type TickRequest struct {
 	Formats []string `json:"formats"`
+	// SchemaVersion is the host's PRAGMA schema_version, as in RequestHead.
+	SchemaVersion *int64 `json:"schemaVersion,omitempty"`
 }
 
 // FormatOf is the format a name stands for; 0 for an unknown name.

@@ -290,7 +290,7 @@ export class Core implements CoreHandler {
   /**
    * PRAGMA schema_version on the core's connection, sent with each request
    * so the core need not ask for it through a crossing (PROTOCOL.md,
-   * "Requests"). Undefined when SQLite cannot say: the core then asks, and
+   * "Frames"). Undefined when SQLite cannot say: the core then asks, and
    * answers the error itself.
    */
   private schemaVersion(): number | undefined {
@@ -326,9 +326,10 @@ export class Core implements CoreHandler {
   tick(formats?: readonly string[]): TickResult {
     if (!this.ex) return {};
     const ex = this.ex;
-    const out = formats
-      ? this.callBytes("nh_tick", (p, n) => ex.nh_tick(p, n), utf8.encode(JSON.stringify({ formats })))
-      : this.guard("nh_tick", () => this.take(ex.nh_tick(0, 0)));
+    // Without formats, every format; the schema version saves the tick a
+    // crossing, as it does a request (PROTOCOL.md, "Frames").
+    const input = { formats, schemaVersion: this.schemaVersion() };
+    const out = this.callBytes("nh_tick", (p, n) => ex.nh_tick(p, n), utf8.encode(JSON.stringify(input)));
     const res = out.length ? JSON.parse(utf8Decoder.decode(out)) as TickResult : {};
     const last = res.messages?.at(-1);
     if (last !== undefined) this.delivered = Math.max(this.delivered, last.id);

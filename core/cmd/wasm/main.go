@@ -245,16 +245,19 @@ func nhOutbox() uint64 {
 func nhTick(ptr, size uint32) uint64 {
 	defer collectBetween()         // after give: the answer is reachable from buffers
 	formats := protocol.AllFormats // no input: every format
+	var version *int64
 	if size > 0 {
-		var req protocol.TickRequest
-		if err := json.Unmarshal(take(ptr, size), &req); err == nil {
-			formats = protocol.ParseFormats(req.Formats)
+		if req, err := protocol.DecodeTickRequest(take(ptr, size)); err == nil {
+			if req.Formats != nil { // absent: every format
+				formats = protocol.ParseFormats(req.Formats)
+			}
+			version = req.SchemaVersion
 		}
 	}
 	if eng == nil {
 		return give([]byte(`{}`))
 	}
-	return give(mustJSON(eng.TickFor(formats)))
+	return give(protocol.AppendTickResult(nil, eng.TickWith(formats, version)))
 }
 
 func mustJSON(v any) []byte {

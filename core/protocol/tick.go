@@ -1,0 +1,64 @@
+package protocol
+
+import (
+	"encoding/json"
+	"strconv"
+
+	"github.com/nakedhtmx/nakedhtmx/core/jsonw"
+)
+
+// Ticks run after every write and 50 times a second besides, so their input
+// and answer are coded by hand: through encoding/json (reflection) they were
+// an eighth of a tick inside the wasm core.
+
+// DecodeTickRequest is json.Unmarshal of nh_tick's input into a TickRequest:
+// by hand for what hosts write, encoding/json for anything else.
+func DecodeTickRequest(b []byte) (TickRequest, error) {
+	var r TickRequest
+	d := decoder{b: b}
+	err := d.object(func(key string) (int, error) {
+		switch key {
+		case "formats":
+			f, err := d.columns()
+			r.Formats = f
+			return 1, err
+		case "schemaVersion":
+			v, err := d.int()
+			r.SchemaVersion = &v
+			return 2, err
+		}
+		return 0, errSlow
+	})
+	if err == nil {
+		err = d.end()
+	}
+	if err == nil {
+		return r, nil
+	}
+	r = TickRequest{}
+	err = json.Unmarshal(b, &r)
+	return r, err
+}
+
+// AppendTickResult writes r as json.Marshal does.
+func AppendTickResult(dst []byte, r TickResult) []byte {
+	if r.Messages == nil {
+		return append(dst, `{"messages":null}`...)
+	}
+	dst = append(dst, `{"messages":[`...)
+	for i, m := range r.Messages {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"id":`...)
+		dst = strconv.AppendInt(dst, m.ID, 10)
+		dst = append(dst, `,"table":`...)
+		dst = jsonw.String(dst, m.Table, true)
+		dst = append(dst, `,"api":`...)
+		dst = jsonw.String(dst, m.API, true)
+		dst = append(dst, `,"page":`...)
+		dst = jsonw.String(dst, m.Page, true)
+		dst = append(dst, '}')
+	}
+	return append(dst, "]}"...)
+}

@@ -80,8 +80,7 @@ func decodeRequestHead(b []byte) (h RequestHead, err error) {
 			h.TooLarge, err = d.bool()
 			return 64, err
 		case "schemaVersion":
-			v, err := d.int()
-			h.SchemaVersion = &v
+			h.SchemaVersion, err = d.intPtr()
 			return 128, err
 		}
 		return 0, errSlow
@@ -90,6 +89,12 @@ func decodeRequestHead(b []byte) (h RequestHead, err error) {
 		return h, err
 	}
 	return h, d.end()
+}
+
+// intPtr reads an integer into a new *int64 (null is errSlow).
+func (d *decoder) intPtr() (*int64, error) {
+	v, err := d.int()
+	return &v, err
 }
 
 func (d *decoder) bool() (bool, error) {

@@ -28,25 +28,15 @@ var requestHeadCases = []string{
 	``,
 }
 
-func sameRequestHead(t *testing.T, in []byte) {
-	t.Helper()
-	var want RequestHead
-	werr := json.Unmarshal(in, &want)
-	got, gerr := requestHead(in)
-	sameAsJSON(t, in, got, gerr, want, werr)
-}
-
 func TestRequestHeadMatchesEncodingJSON(t *testing.T) {
 	for _, c := range requestHeadCases {
-		sameRequestHead(t, []byte(c))
+		matchesUnmarshal(t, []byte(c), requestHead)
 	}
 }
 
 func FuzzRequestHead(f *testing.F) {
-	for _, c := range requestHeadCases {
-		f.Add([]byte(c))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) { sameRequestHead(t, b) })
+	seed(f, requestHeadCases)
+	f.Fuzz(func(t *testing.T, b []byte) { matchesUnmarshal(t, b, requestHead) })
 }
 
 func sameResponseFrame(t *testing.T, h ResponseHead) {

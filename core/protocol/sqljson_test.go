@@ -30,6 +30,22 @@ func sameAsJSON[T any](t *testing.T, in []byte, got T, gerr error, want T, werr 
 	}
 }
 
+// matchesUnmarshal checks a hand decoder against json.Unmarshal into a T.
+func matchesUnmarshal[T any](t *testing.T, in []byte, decode func([]byte) (T, error)) {
+	t.Helper()
+	var want T
+	werr := json.Unmarshal(in, &want)
+	got, gerr := decode(in)
+	sameAsJSON(t, in, got, gerr, want, werr)
+}
+
+// seed adds each case to a fuzz target's corpus.
+func seed(f *testing.F, cases []string) {
+	for _, c := range cases {
+		f.Add([]byte(c))
+	}
+}
+
 func sameAnswer(t *testing.T, in []byte) {
 	t.Helper()
 	if len(in) > 0 && in[0] == BinaryMessage {
@@ -82,9 +98,7 @@ func TestDecodeSQLResultMatchesEncodingJSON(t *testing.T) {
 }
 
 func FuzzDecodeSQLResult(f *testing.F) {
-	for _, c := range sqlResultCases {
-		f.Add([]byte(c))
-	}
+	seed(f, sqlResultCases)
 	f.Fuzz(func(t *testing.T, b []byte) { sameAnswer(t, b) })
 }
 

@@ -23,8 +23,8 @@ func DecodeTickRequest(b []byte) (TickRequest, error) {
 			r.Formats = f
 			return 1, err
 		case "schemaVersion":
-			v, err := d.int()
-			r.SchemaVersion = &v
+			var err error
+			r.SchemaVersion, err = d.intPtr()
 			return 2, err
 		}
 		return 0, errSlow

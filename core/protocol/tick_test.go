@@ -2,7 +2,6 @@ package protocol
 
 import (
 	"encoding/json"
-	"reflect"
 	"testing"
 )
 
@@ -23,28 +22,15 @@ var tickRequestCases = []string{
 	`{"formats":["page"]}x`,
 }
 
-// sameTickRequest: DecodeTickRequest agrees with json.Unmarshal, errors included.
-func sameTickRequest(t *testing.T, b []byte) {
-	t.Helper()
-	var want TickRequest
-	wantErr := json.Unmarshal(b, &want)
-	got, err := DecodeTickRequest(b)
-	if (err != nil) != (wantErr != nil) || (err == nil && !reflect.DeepEqual(got, want)) {
-		t.Fatalf("%q:\n got %#v (%v)\nwant %#v (%v)", b, got, err, want, wantErr)
-	}
-}
-
 func TestTickRequestMatchesEncodingJSON(t *testing.T) {
 	for _, c := range tickRequestCases {
-		sameTickRequest(t, []byte(c))
+		matchesUnmarshal(t, []byte(c), DecodeTickRequest)
 	}
 }
 
 func FuzzTickRequest(f *testing.F) {
-	for _, c := range tickRequestCases {
-		f.Add([]byte(c))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) { sameTickRequest(t, b) })
+	seed(f, tickRequestCases)
+	f.Fuzz(func(t *testing.T, b []byte) { matchesUnmarshal(t, b, DecodeTickRequest) })
 }
 
 func sameTickResult(t *testing.T, r TickResult) {

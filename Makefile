@@ -80,6 +80,7 @@ test-fuzz:
 	$(call fuzz,FuzzTickResult,20000,./core/protocol)
 	$(call fuzz,FuzzString,100000,./core/jsonw)
 	$(call fuzz,FuzzMultipart,100000,./core/engine)
+	$(call fuzz,FuzzBody,200000,./core/engine)
 	$(call fuzz,FuzzEscapers,100000,./core/render)
 
 test-ts: build

@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"mime"
 	"strings"
 	"unicode/utf8"
@@ -185,20 +184,8 @@ func (c *ctx) jsonBodyObject() (map[string]any, *protocol.Response) {
 	if !utf8.Valid(body) {
 		return nil, c.fail(400, "the body is not valid UTF-8")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, c.fail(400, "the body is not valid JSON: "+err.Error())
-	}
-	if dec.More() {
-		return nil, c.fail(400, "the body has data after its JSON value")
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, c.fail(400, "the body must be a JSON object")
-	}
-	if msg := jsonTextProblem(body); msg != "" {
+	obj, msg := bodyObject(body)
+	if msg != "" {
 		return nil, c.fail(400, msg)
 	}
 	return obj, nil

@@ -78,6 +78,7 @@ test-fuzz:
 	$(call fuzz,FuzzResponseHead,20000,./core/protocol)
 	$(call fuzz,FuzzTickRequest,100000,./core/protocol)
 	$(call fuzz,FuzzTickResult,20000,./core/protocol)
+	$(call fuzz,FuzzDecodeValues,100000,./core/protocol)
 	$(call fuzz,FuzzString,100000,./core/jsonw)
 	$(call fuzz,FuzzMultipart,100000,./core/engine)
 	$(call fuzz,FuzzBody,200000,./core/engine)

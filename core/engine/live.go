@@ -242,8 +242,8 @@ type Entry = capture.Entry
 
 // decodeKey reads a log key (a JSON array) into SQL values.
 func decodeKey(t *model.Table, key string) ([]any, bool) {
-	var vals []protocol.Value
-	if err := json.Unmarshal([]byte(key), &vals); err != nil {
+	vals, err := protocol.DecodeValues([]byte(key))
+	if err != nil {
 		return nil, false
 	}
 	want := len(t.PK)
@@ -253,7 +253,7 @@ func decodeKey(t *model.Table, key string) ([]any, bool) {
 	if len(vals) != want {
 		return nil, false
 	}
-	return protocol.Unwrap(vals), true
+	return vals, true
 }
 
 // keyObject is CONTRACT's "pk" object of a logged key.
@@ -328,11 +328,13 @@ func (c *ctx) message(en Entry, formats protocol.Formats) protocol.Message {
 
 // rowFromJSON rebuilds a row from the JSON object the log holds.
 func rowFromJSON(t *model.Table, obj string, key []any) *row {
-	dec := json.NewDecoder(strings.NewReader(obj))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil
+	m, ok := fastObject([]byte(obj))
+	if !ok {
+		dec := json.NewDecoder(strings.NewReader(obj))
+		dec.UseNumber()
+		if err := dec.Decode(&m); err != nil {
+			return nil
+		}
 	}
 	r := &row{t: t, vals: make([]any, len(t.Columns))}
 	if t.HasRowidKey() && len(key) > 0 {

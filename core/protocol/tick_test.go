@@ -61,31 +61,3 @@ func FuzzTickResult(f *testing.F) {
 		sameTickResult(t, TickResult{Messages: []Message{{ID: id, Table: table, API: api, Page: page}, {ID: id + 1, Page: table}}})
 	})
 }
-
-var valuesCases = []string{
-	`[1]`, `[1001]`, `["a",2]`, `[-9223372036854775808]`, `[9223372036854775808]`, `[1.5, 1e3, -0]`,
-	`["é\"\\",null]`, `[{"$blob":"AAE="}]`, `[true]`, `[]`, `null`, ` [ "x" , 3 ] `, `[1,]`, `[1] x`,
-	`["\ud800"]`, `["\u00e9"]`, `{}`, ``,
-}
-
-func TestDecodeValuesMatchesEncodingJSON(t *testing.T) {
-	for _, c := range valuesCases {
-		sameValues(t, []byte(c))
-	}
-}
-
-func FuzzDecodeValues(f *testing.F) {
-	seed(f, valuesCases)
-	f.Fuzz(sameValues)
-}
-
-func sameValues(t *testing.T, b []byte) {
-	var vals []Value
-	var want []any
-	werr := json.Unmarshal(b, &vals)
-	if werr == nil {
-		want = Unwrap(vals)
-	}
-	got, gerr := DecodeValues(b)
-	sameAsJSON(t, b, got, gerr, want, werr)
-}

@@ -179,6 +179,7 @@ export async function createNakedhtmx(
       }
       return res;
     },
+    listening: () => bus !== undefined,
   }, {
     tickMs: internal.tickMs,
     heartbeatMs: internal.heartbeatMs,

@@ -773,6 +773,12 @@ type listeningCore struct {
 	listening bool
 }
 
+func (c *listeningCore) setListening(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.listening = on
+}
+
 func (c *listeningCore) Listening() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -799,16 +805,12 @@ func TestLiveWriteTicksOnlyWhenSomeoneListens(t *testing.T) {
 	if n := core.tickCount(); n != 0 {
 		t.Fatalf("nobody listens, yet the write ticked %d times", n)
 	}
-	core.mu.Lock()
-	core.listening = true
-	core.mu.Unlock()
+	core.setListening(true)
 	post()
 	if n := core.tickCount(); n != 1 {
 		t.Fatalf("a listening ticker: %d ticks after the write, want 1", n)
 	}
-	core.mu.Lock()
-	core.listening = false
-	core.mu.Unlock()
+	core.setListening(false)
 	st := openStream(t, srv.URL+"/events?format=api")
 	st.next(t)
 	post()

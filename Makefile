@@ -5,7 +5,10 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 GO ?= go
-GOFLAGS_WASM := -buildmode=c-shared -trimpath -ldflags=-s
+# -l (no inlining) for the JSON Schema validator and x/text (which only words
+# its errors): 36 KB less gzipped core.wasm, no measurable cost (validation is
+# a twentieth of a create).
+GOFLAGS_WASM := -buildmode=c-shared -trimpath -ldflags=-s -gcflags=github.com/santhosh-tekuri/jsonschema/v6/...=-l -gcflags=golang.org/x/text/...=-l
 GO_SOURCES := $(shell find core -name '*.go' -not -name '*_test.go') $(wildcard core/render/assets/*) go.mod go.sum
 TS_SOURCES := $(shell find bindings/ts/src deno -name '*.ts' 2>/dev/null) tsconfig.json
 HOST ?= deno

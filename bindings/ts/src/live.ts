@@ -29,7 +29,7 @@ export interface TickSource {
 }
 
 export interface LiveOptions {
-  /** Timer of the ticks, in ms (default 50); 0: no timer, only `tick()` and the ticks after writes. */
+  /** Timer of the ticks, in ms (default 20); 0: no timer, only `tick()` and the ticks after writes. */
   tickMs?: number;
   /** How often `: keep-alive` goes to every stream, in ms (default 15 s); 0: never. */
   heartbeatMs?: number;

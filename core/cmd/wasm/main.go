@@ -2,7 +2,7 @@
 
 // Command wasm is the core compiled as a WASI reactor (see bindings/PROTOCOL.md):
 //
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o dist/core.wasm ./core/cmd/wasm
+//	make build (the go build line with its flags is in bindings/PROTOCOL.md, "Build")
 //
 // It only moves bytes between the host and core/engine; everything else lives
 // in the engine, which the native Go host links directly.

@@ -475,9 +475,6 @@ type announcer struct {
 	bus atomic.Pointer[natsbus.Bus] // set once the bus is open; the hub ticks meanwhile
 }
 
-// Listening: the cluster hears every change once the bus is open.
-func (a *announcer) Listening() bool { return a.bus.Load() != nil }
-
 func (a *announcer) TickFor(f protocol.Formats) (protocol.TickResult, error) {
 	if a.bus.Load() != nil {
 		f |= protocol.FormatAPI // what the bus announces

@@ -74,7 +74,7 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err == nil && isWrite(r.Method) {
 			// Before the answer goes out: when the client has it, the
 			// events of its write are already queued on every stream.
-			a.Live.AfterWrite()
+			a.Live.Tick()
 		}
 	} else {
 		res, err = a.Handler.Handle(req)
@@ -88,7 +88,7 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		again.Command = res.Command.ID
 		res, err = a.Handler.Handle(again)
 		if err == nil && a.Live != nil {
-			a.Live.AfterWrite()
+			a.Live.Tick()
 		}
 	}
 	if err != nil {
@@ -143,7 +143,7 @@ func (a *Adapter) stream(w http.ResponseWriter, r *http.Request, req *protocol.R
 			panic(http.ErrAbortHandler)
 		}
 		if a.Live != nil && isWrite(r.Method) {
-			a.Live.AfterWrite() // every nh_handle of a write, continuations too
+			a.Live.Tick() // every nh_handle of a write, continuations too
 		}
 		if len(res.Body) > 0 {
 			if _, err := w.Write(res.Body); err != nil {

@@ -38,10 +38,6 @@ type Ticker interface {
 	TickFor(protocol.Formats) (protocol.TickResult, error)
 }
 
-// Listener is a Ticker with listeners of its own besides the hub's streams
-// (a cluster bus it announces every change to).
-type Listener interface{ Listening() bool }
-
 // Hub keeps the event streams of one core open and feeds them from its
 // ticks. Set the fields, then Start it; an Adapter whose Live is the hub
 // hands it every answer that subscribes. The zero values of the fields are
@@ -136,21 +132,6 @@ func (h *Hub) run(interval time.Duration) {
 			h.Tick()
 		}
 	}
-}
-
-// AfterWrite is what the Adapter calls after a write: a Tick when anyone
-// listens (an open stream, or the Ticker's own listeners), so the events
-// of the write are queued before its answer goes out. With nobody
-// listening the timer's next tick reads the write instead: a tick per
-// write that nobody receives was a fifth of a create on the JS hosts.
-func (h *Hub) AfterWrite() error {
-	h.mu.Lock()
-	streams := len(h.subs)
-	h.mu.Unlock()
-	if l, ok := h.Ticker.(Listener); streams == 0 && !(ok && l.Listening()) {
-		return nil
-	}
-	return h.Tick()
 }
 
 // Tick asks the core for what changed and queues each message on the

@@ -264,9 +264,7 @@ func waitUntil(t *testing.T, what string, f func() bool) {
 // the test ticks by hand (or through writes).
 func liveServer(t *testing.T, core *liveCore, hub *Hub) *httptest.Server {
 	t.Helper()
-	if hub.Ticker == nil {
-		hub.Ticker = core
-	}
+	hub.Ticker = core
 	if hub.Interval == 0 {
 		hub.Interval = -1
 	}
@@ -764,60 +762,5 @@ func TestLiveWithoutHub(t *testing.T) {
 	http.Post(srv.URL+"/rows", "text/plain", nil)
 	if core.tickCount() != 0 {
 		t.Fatal("ticked without a hub")
-	}
-}
-
-// listeningCore is a liveCore whose ticks are heard elsewhere too (a bus).
-type listeningCore struct {
-	liveCore
-	listening bool
-}
-
-func (c *listeningCore) setListening(on bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.listening = on
-}
-
-func (c *listeningCore) Listening() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.listening
-}
-
-// A write with nobody listening (no stream, no bus) is not followed by a
-// tick: the timer's next one reads it. One stream, or a listening ticker,
-// and the write ticks before its answer goes out.
-func TestLiveWriteTicksOnlyWhenSomeoneListens(t *testing.T) {
-	core := &listeningCore{}
-	hub := &Hub{Ticker: core} // no timer: only writes tick
-	srv := liveServer(t, &core.liveCore, hub)
-	post := func() {
-		t.Helper()
-		res, err := http.Post(srv.URL+"/rows", "text/plain", strings.NewReader("a=1"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-	}
-	post()
-	if n := core.tickCount(); n != 0 {
-		t.Fatalf("nobody listens, yet the write ticked %d times", n)
-	}
-	core.setListening(true)
-	post()
-	if n := core.tickCount(); n != 1 {
-		t.Fatalf("a listening ticker: %d ticks after the write, want 1", n)
-	}
-	core.setListening(false)
-	st := openStream(t, srv.URL+"/events?format=api")
-	st.next(t)
-	post()
-	if n := core.tickCount(); n != 2 {
-		t.Fatalf("an open stream: %d ticks, want 2", n)
-	}
-	if ev := st.next(t); ev.id != "3" {
-		t.Fatalf("the stream's event: %+v", ev)
 	}
 }

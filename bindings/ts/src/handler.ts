@@ -110,7 +110,7 @@ function call(core: CoreHandler, head: RequestHead, body: Uint8Array, live?: Liv
   }
   // Before the answer goes out: when the client has it, the events of its
   // write are already queued on every stream.
-  if (live && !head.continue && isWrite(head.method)) live.afterWrite();
+  if (live && !head.continue && isWrite(head.method)) live.tick();
   return r;
 }
 

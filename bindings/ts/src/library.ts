@@ -179,7 +179,6 @@ export async function createNakedhtmx(
       }
       return res;
     },
-    listening: () => bus !== undefined,
   }, {
     tickMs: internal.tickMs,
     heartbeatMs: internal.heartbeatMs,

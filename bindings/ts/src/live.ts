@@ -24,8 +24,6 @@ export const DEFAULT_MAX_UNSENT = 1024 * 1024;
 /** The core as the hub sees it: `nh_tick`, asked only for the formats the hub's streams are in. */
 export interface TickSource {
   tick(formats: readonly string[]): TickResult;
-  /** Whether the ticks are heard besides the streams (a cluster bus announces them). */
-  listening?(): boolean;
 }
 
 export interface LiveOptions {
@@ -160,17 +158,6 @@ export class Live {
     }
     this.#lastError = "";
     if (res.messages?.length && this.#subs.size > 0) this.fanOut(res.messages);
-  }
-
-  /**
-   * What the handlers call after a write: a tick when anyone listens (an open
-   * stream, or the source's own listeners), so the write's events are queued
-   * before its answer goes out. With nobody listening the timer's next tick
-   * reads the write: a tick per write that nobody received was a fifth of a
-   * create on the TS hosts.
-   */
-  afterWrite(): void {
-    if (this.#subs.size > 0 || this.#source.listening?.()) this.tick();
   }
 
   /** The formats of the open streams: a message is rendered only in these. */

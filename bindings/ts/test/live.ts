@@ -576,33 +576,6 @@ async function main(): Promise<void> {
     }
   });
 
-  test("with nobody listening a write does not tick; a stream or a listening source (a bus) and it does", async () => {
-    const { core, live, fetch } = setup(); // no timer
-    try {
-      const post = async () =>
-        await (await fetch(new Request("http://x/t/A/rows", { method: "POST", body: "{}" }))).text();
-      await post();
-      eq(core.calls, ["POST /t/A/rows"], "no stream: no tick (the timer's next tick reads the write)");
-      const heard = new Live({ tick: () => core.tick(), listening: () => true }, { tickMs: 0, heartbeatMs: 0 });
-      try {
-        core.calls = [];
-        await (await createFetchHandler(core, { basePath: "", live: heard })(
-          new Request("http://x/t/A/rows", { method: "POST", body: "{}" }),
-        )).text();
-        eq(core.calls, ["POST /t/A/rows", "tick"], "a listening source: the tick right after the handle");
-      } finally {
-        heard.close();
-      }
-      const events = Drain.of(await fetch(new Request("http://x/api/events")));
-      core.calls = [];
-      await post();
-      eq(core.calls, ["POST /t/A/rows", "tick"], "an open stream: the tick right after the handle");
-      await events.reader.cancel();
-    } finally {
-      live.close();
-    }
-  });
-
   test("the write's event is queued on the stream before the writer has its answer", async () => {
     const { core, live } = setup();
     let queuedBeforeAnswer = false;

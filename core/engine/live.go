@@ -20,7 +20,11 @@ type liveState struct {
 	lastErr     string // the last refresh error logged by a tick
 	dataVersion int64
 	dirty       bool // this engine wrote since the last tick
-	sincePrune  int
+	// notOwn: something besides this engine's own row writes is waiting
+	// (a schema event it logged, a resumed backlog, a full batch), so a
+	// tick must read the log even when nobody listens.
+	notOwn     bool
+	sincePrune int
 	// renamed maps old table names to new ones, learned from schema events:
 	// a write made right after an outside RENAME TABLE is logged under the old
 	// name until the triggers are re-created.
@@ -81,7 +85,7 @@ func (l *liveState) start(e *Engine) {
 		l.lastSeq = last
 		if a := e.opts.LiveAfter; a != nil && *a >= 0 && *a < last {
 			l.lastSeq = *a
-			l.dirty = true // data_version has not moved for what is already logged
+			l.dirty, l.notOwn = true, true // data_version has not moved for what is already logged
 		}
 	}
 	l.dataVersion = e.dataVersion()
@@ -122,7 +126,7 @@ func (e *Engine) announceSchema(prevID string, prevSnap []byte, id string, snap 
 	// Our own write to the log does not move data_version, which a tick may
 	// already have read after the outside DDL committed: without this, the
 	// event would wait for the next outside write.
-	e.live.dirty = true
+	e.live.dirty, e.live.notOwn = true, true
 	return capture.AddSchema(e.db, id, string(data))
 }
 
@@ -145,13 +149,17 @@ func (e *Engine) tick(formats protocol.Formats) (res protocol.TickResult) {
 	if dv == e.live.dataVersion && !e.live.dirty {
 		return res
 	}
-	e.live.dataVersion, e.live.dirty = dv, false
+	quiet := formats == 0 && dv == e.live.dataVersion && !e.live.notOwn
+	e.live.dataVersion, e.live.dirty, e.live.notOwn = dv, false, false
+	if quiet && e.skipOwn() {
+		return res
+	}
 	entries, err := capture.After(e.db, e.live.lastSeq, batch)
 	if err != nil || len(entries) == 0 {
 		return res
 	}
 	if len(entries) == batch {
-		e.live.dirty = true // more to read on the next tick
+		e.live.dirty, e.live.notOwn = true, true // more to read on the next tick
 	}
 	e.learnRenames(entries)
 	e.fillOutside(entries)
@@ -159,14 +167,35 @@ func (e *Engine) tick(formats protocol.Formats) (res protocol.TickResult) {
 	for _, en := range entries {
 		res.Messages = append(res.Messages, c.message(en, formats))
 	}
-	e.live.lastSeq = entries[len(entries)-1].Seq
-	e.live.sincePrune += len(entries)
+	e.advance(entries[len(entries)-1].Seq)
+	return res
+}
+
+// skipOwn moves past entries nobody will be told of (the tick's formats are
+// none: no stream, no bus) that are all this engine's own row writes: no
+// other connection committed (data_version held) and nothing else is
+// waiting. Their values were logged exact by the writes themselves, so
+// there is nothing to fill, learn or render, and the log's counter says how
+// far to go without reading them back, which was most of a write's tick.
+// False when the counter cannot be read: the tick reads the log instead.
+func (e *Engine) skipOwn() bool {
+	seq, ok, err := capture.Sequence(e.db)
+	if err != nil || !ok || seq < e.live.lastSeq {
+		return false
+	}
+	e.advance(seq)
+	return true
+}
+
+// advance records that the log was read up to seq, pruning it now and then.
+func (e *Engine) advance(seq int64) {
+	e.live.sincePrune += int(seq - e.live.lastSeq)
+	e.live.lastSeq = seq
 	if e.live.sincePrune >= 1000 {
 		e.live.sincePrune = 0
 		maxRows, maxAge := e.opts.Config.LogLimits()
 		capture.Prune(e.db, maxRows, maxAge, e.live.lastSeq)
 	}
-	return res
 }
 
 // liveCtx is a request context for rendering messages: no request, the

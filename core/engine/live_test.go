@@ -433,6 +433,66 @@ func TestTickForFormats(t *testing.T) {
 	}
 }
 
+// With nobody listening (a tick for no formats), a tick after this engine's
+// own writes moves past them by the log's counter instead of reading them
+// back; a page then starts its stream after them, exactly as after a full
+// tick. Anything else since the last tick (an outside write, a schema event)
+// makes it read the log: the outside row's values are filled in.
+func TestQuietTickSkipsOwnWrites(t *testing.T) {
+	e, racy, other := liveDBWith(t, `CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`, engine.Options{})
+	e.Tick()
+	readsLog := 0
+	racy.hook = func(sql string) {
+		if strings.Contains(sql, `FROM "_nakedhtmx_changes" WHERE seq > ?`) {
+			readsLog++
+		}
+	}
+	liveAfter := func() string {
+		t.Helper()
+		body := string(get(t, e, "/t/pets", "").Body)
+		i := strings.Index(body, "/live?after=")
+		if i < 0 {
+			t.Fatalf("no live URL in the page")
+		}
+		return body[i+len("/live?after=") : i+len("/live?after=")+strings.IndexByte(body[i+len("/live?after="):], '"')]
+	}
+	for _, name := range []string{"Rex", "Tom"} {
+		if res := do(t, e, "POST", "/api/tables/pets/rows", `{"name": "`+name+`"}`); res.Status != 201 {
+			t.Fatalf("POST: %d %s", res.Status, res.Body)
+		}
+		if m := e.TickFor(0).Messages; len(m) != 0 {
+			t.Fatalf("a quiet tick rendered %+v", m)
+		}
+	}
+	if readsLog != 0 {
+		t.Errorf("quiet ticks after own writes read the log %d times", readsLog)
+	}
+	if got := liveAfter(); got != "2" {
+		t.Errorf("after two own writes and quiet ticks the page's stream starts after %s, want 2", got)
+	}
+	if m := e.Tick().Messages; len(m) != 0 {
+		t.Fatalf("a full tick after quiet ones: %+v (would come twice)", m)
+	}
+	// An outside write with an own one: the quiet tick reads the log.
+	if err := other.Script(`INSERT INTO pets (name) VALUES ('Kit')`); err != nil {
+		t.Fatal(err)
+	}
+	if res := do(t, e, "POST", "/api/tables/pets/rows", `{"name": "Max"}`); res.Status != 201 {
+		t.Fatalf("POST: %d %s", res.Status, res.Body)
+	}
+	e.TickFor(0)
+	if readsLog != 1 {
+		t.Errorf("with an outside write the quiet tick read the log %d times, want 1", readsLog)
+	}
+	rs, err := other.Query(`SELECT new FROM "_nakedhtmx_changes" WHERE key = '[3]'`)
+	if err != nil || len(rs.Values) != 1 || !strings.Contains(sqldb.Text(rs.Values[0][0]), `"Kit"`) {
+		t.Errorf("the outside write's values were not filled: %v %v", rs, err)
+	}
+	if got := liveAfter(); got != "4" {
+		t.Errorf("the page's stream starts after %s, want 4", got)
+	}
+}
+
 // A host may send the schema version it read just before the call
 // (protocol.RequestHead.SchemaVersion): the core then does not ask for it,
 // a schema changed meanwhile is still reflected (its checks ask SQLite), and

@@ -5,16 +5,18 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 )
 
-// sameBody: whatever fastObject reads, encoding/json reads the same, and the
+// sameBody: whatever protocol.DecodeObject reads, encoding/json reads the same, and the
 // slow way would have accepted it.
 func sameBody(t *testing.T, b []byte) (fast bool) {
 	t.Helper()
 	if !utf8.Valid(b) {
 		return false // refused before either way runs
 	}
-	got, ok := fastObject(b)
+	got, ok := protocol.DecodeObject(b)
 	if !ok {
 		return false
 	}

@@ -357,7 +357,7 @@ func (c *ctx) message(en Entry, formats protocol.Formats) protocol.Message {
 
 // rowFromJSON rebuilds a row from the JSON object the log holds.
 func rowFromJSON(t *model.Table, obj string, key []any) *row {
-	m, ok := fastObject([]byte(obj))
+	m, ok := protocol.DecodeObject([]byte(obj))
 	if !ok {
 		dec := json.NewDecoder(strings.NewReader(obj))
 		dec.UseNumber()

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -711,4 +712,68 @@ func DecodeValues(b []byte) ([]any, error) {
 		return nil, err
 	}
 	return Unwrap(vals), nil
+}
+
+// objectDepth bounds nesting on DecodeObject's way; deeper text goes
+// encoding/json's (whose own limit is 10,000).
+const objectDepth = 64
+
+// DecodeObject reads b, one JSON object, as a json.Decoder with UseNumber
+// reads it (json.Number for numbers, []any and map[string]any inside, the
+// last of a repeated inner name), for the text clients usually send. ok is
+// false for anything else: a \u escape (half a surrogate pair must be
+// refused, not made U+FFFD), a top-level name twice (refused too), text after
+// the object, nesting past objectDepth. The caller then asks encoding/json,
+// which also words the error.
+func DecodeObject(b []byte) (obj map[string]any, ok bool) {
+	if bytes.Contains(b, []byte(`\u`)) {
+		return nil, false
+	}
+	d := decoder{b: b}
+	if d.peek() != '{' {
+		return nil, false
+	}
+	m, err := d.anyObject(0, true)
+	if err != nil || d.end() != nil {
+		return nil, false
+	}
+	return m, true
+}
+
+// anyObject reads an object of any values; top: a repeated name is errSlow.
+func (d *decoder) anyObject(depth int, top bool) (map[string]any, error) {
+	m := map[string]any{}
+	err := d.object(func(key string) (int, error) {
+		if _, dup := m[key]; dup && top {
+			return 0, errSlow
+		}
+		v, err := d.anyValue(depth)
+		m[key] = v
+		return 0, err
+	})
+	return m, err
+}
+
+func (d *decoder) anyValue(depth int) (any, error) {
+	switch c := d.peek(); {
+	case c == '"':
+		return d.str()
+	case c == '{' && depth < objectDepth:
+		return d.anyObject(depth+1, false)
+	case c == '[' && depth < objectDepth:
+		return array(d, func() (any, error) { return d.anyValue(depth + 1) })
+	case c == '-' || c >= '0' && c <= '9':
+		end, _, ok := d.numberEnd()
+		if !ok {
+			return nil, errSlow
+		}
+		n := json.Number(d.b[d.i:end])
+		d.i = end
+		return n, nil
+	case c == 't' || c == 'f':
+		return d.bool()
+	case c == 'n' && d.null():
+		return nil, nil
+	}
+	return nil, errSlow
 }

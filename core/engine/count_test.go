@@ -3,6 +3,8 @@ package engine_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/core/engine"
 )
 
 // A list page counts rows up to a cap (SQLite counts by visiting every row,
@@ -129,4 +131,27 @@ func options(body string) string {
 		}
 	}
 	return "no select; search: " + strings.Repeat("yes", strings.Count(body, "/options"))
+}
+
+// A request asks the log's sequence once for all it reads through the data
+// cache (a form with two references asked twice, and once more per count).
+func TestDataCacheAsksTheLogOncePerRequest(t *testing.T) {
+	e, racy, _ := liveDBWith(t, `
+		CREATE TABLE genre (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+		CREATE TABLE kind (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+		CREATE TABLE track (id INTEGER PRIMARY KEY, genre INTEGER REFERENCES genre(id), kind INTEGER REFERENCES kind(id));
+		INSERT INTO genre VALUES (1, 'Jazz'); INSERT INTO kind VALUES (1, 'Live');
+		INSERT INTO track VALUES (1, 1, 1);`, engine.Options{})
+	asked := 0
+	racy.hook = func(sql string) {
+		if strings.Contains(sql, "sqlite_sequence") {
+			asked++
+		}
+	}
+	if res := get(t, e, "/t/track/r/1", ""); res.Status != 200 || !strings.Contains(string(res.Body), ">Live (1)</option>") {
+		t.Fatalf("GET: %d %s", res.Status, res.Body)
+	}
+	if asked != 1 {
+		t.Errorf("a form with two references asked the log's sequence %d times, want 1", asked)
+	}
 }

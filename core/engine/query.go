@@ -305,8 +305,12 @@ type countEntry struct {
 
 // cache is the data cache as of now: emptied when the data or the schema
 // changed since it was filled, nil when there is no version to key it by.
-// It is asked again for every use, never kept across a write.
+// A request asks the log once (a form with three references used to ask
+// three times); a write of its own (tx) makes it ask again.
 func (c *ctx) cache() *dataCache {
+	if c.cached != nil && c.cached.dsid == c.st.dsid {
+		return c.cached
+	}
 	if !c.e.live.enabled {
 		return nil
 	}
@@ -321,6 +325,7 @@ func (c *ctx) cache() *dataCache {
 	if dc.counts == nil || dc.seq != seq || dc.dsid != c.st.dsid {
 		*dc = dataCache{seq: seq, dsid: c.st.dsid, counts: map[string]countEntry{}, refs: map[string]refOptions{}}
 	}
+	c.cached = dc
 	return dc
 }
 

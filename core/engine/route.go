@@ -31,6 +31,7 @@ type ctx struct {
 	schemaMoved bool
 
 	tableURLs map[string]string // tableURL's answers
+	cached    *dataCache        // cache()'s answer until this request writes
 	str       arena             // the page's short strings
 }
 

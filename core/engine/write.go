@@ -27,6 +27,10 @@ func failed(status int, msg string) *outcome { return &outcome{status: status, m
 // tx runs fn in one IMMEDIATE transaction, so a version check and the write
 // it guards cannot be split by another connection.
 func (c *ctx) tx(fn func() *outcome) *outcome {
+	// What the request read through the data cache is keyed by the log's
+	// sequence before this write: ask again after it.
+	c.cached = nil
+	defer func() { c.cached = nil }()
 	if c.inTx {
 		// Inside Apply's transaction: a failed write is undone to here, and
 		// the transaction goes on to record the failure.

@@ -20,7 +20,7 @@ import {
   type SQLResult,
   type TickResult,
 } from "./protocol.ts";
-import type { Database } from "./sqlite.ts";
+import { type Database, SCHEMA_VERSION_SQL } from "./sqlite.ts";
 import { createWasi, type FdWriter } from "./wasi.ts";
 
 /** Where core.wasm comes from: a path, a URL, its bytes, or a compiled module. */
@@ -123,7 +123,7 @@ async function compile(read: () => Promise<Uint8Array>, name: string): Promise<W
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
-const SCHEMA_VERSION: SQLRequest = { sql: "PRAGMA schema_version", params: [], script: false };
+const SCHEMA_VERSION: SQLRequest = { sql: SCHEMA_VERSION_SQL, params: [], script: false };
 
 function defaultWrite(fd: 1 | 2, bytes: Uint8Array): void {
   writeSync(fd, bytes);

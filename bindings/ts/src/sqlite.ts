@@ -122,6 +122,13 @@ export function primaryCodeName(name: string | undefined): string {
 /** Statements that give rows and may also write: their changes are read afterwards. */
 export const returningRe = /\bRETURNING\b/i;
 
+/**
+ * The schema version's one spelling: the core asks it, the hosts send it with
+ * each call (PROTOCOL.md, "Frames"), and the node:sqlite adapter watches its
+ * answers for another connection's DDL.
+ */
+export const SCHEMA_VERSION_SQL = "PRAGMA schema_version";
+
 /** A small LRU of prepared statements, keyed by SQL text. */
 export class StatementCache<S> {
   private readonly map = new Map<string, S>();

@@ -17,6 +17,7 @@ import {
   codeName,
   type Database,
   returningRe,
+  SCHEMA_VERSION_SQL,
   setUpConnection,
   StatementCache,
   unreadable,
@@ -97,7 +98,6 @@ interface Prepared {
 
 /** Statements that can change the schema (a rollback can undo DDL), and with it a statement's column names. */
 const ddlRe = /^\s*(?:CREATE|ALTER|DROP|ROLLBACK)\b/i;
-const SCHEMA_VERSION_SQL = "PRAGMA schema_version";
 
 function arrayRows(db: DatabaseSync): Database {
   const cache = new StatementCache<Prepared>(256);

@@ -433,14 +433,15 @@ func (c *ctx) cellPlans(fields []*schema.Field, rows []*row) []cellPlan {
 			pl.link = c.tableURL(p.Name) + "?f." + EncodeComponent(ref.Column) + "="
 		}
 		if ref.LabelColumn != "" && p.Column(ref.Column) != nil {
-			pl.labels = c.referenceLabels(f, ref, rows)
+			pl.labels = c.referenceLabels(f, rows)
 		}
 	}
 	return plans
 }
 
 // referenceLabels are the labels of the rows that rows refer to through f.
-func (c *ctx) referenceLabels(f *schema.Field, ref *schema.Reference, rows []*row) map[string]string {
+func (c *ctx) referenceLabels(f *schema.Field, rows []*row) map[string]string {
+	ref := f.Reference
 	seen := map[string]bool{}
 	var args []any
 	for _, r := range rows {

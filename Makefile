@@ -15,12 +15,13 @@ HOST ?= deno
 PORT ?= 8080
 DEMO_DB ?= examples/demo.db
 
-.PHONY: build demo test test-go test-fuzz test-ts test-http test-browser test-packages test-nats bench screenshots fmt vet clean
+.PHONY: build demo test check-tracked test-go test-fuzz test-ts test-http test-browser test-packages test-nats bench screenshots fmt vet clean
 
 build: node_modules/.stamp dist/core.wasm dist/.tsstamp
 
 node_modules/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund
+	bash scripts/check-tools.sh
 	@touch $@
 
 dist/core.wasm: $(GO_SOURCES)
@@ -45,8 +46,14 @@ else
 endif
 
 # Every test on every host. Ordered cheapest first so a broken build fails fast.
-test: build vet test-go test-fuzz test-ts test-http test-browser test-packages test-nats
+test: check-tracked build vet test-go test-fuzz test-ts test-http test-browser test-packages test-nats
 	@echo "make test: all suites passed"
+
+# Fails when git tracks a build output: an executable, a wasm module, dist/,
+# node_modules/, or a file over 1 MB outside testdata/.
+check-tracked:
+	bash scripts/check-tracked.sh --self-test
+	bash scripts/check-tracked.sh
 
 vet:
 	@out=$$(gofmt -l core bindings); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi

@@ -58,6 +58,10 @@ type Options struct {
 	Config json.RawMessage
 	// AuthToken, when set, is required on every request (see CONTRACT.md).
 	AuthToken string
+	// AllowedHosts are the Host names requests may carry besides localhost,
+	// 127.0.0.1 and [::1] (NAME or NAME:PORT): the names an embedding
+	// server is reached by. Any other Host is answered 421 (DNS rebinding).
+	AllowedHosts []string
 	// CacheDir holds wazero's compiled code between runs, which turns a cold
 	// start of over a second into tens of milliseconds. Empty means
 	// os.UserCacheDir()/nakedhtmx/wazero; NoCache disables the file cache.
@@ -130,7 +134,7 @@ func New(ctx context.Context, opts Options) (_ *Host, err error) {
 		config = json.RawMessage("null")
 	}
 	h.open = protocol.OpenRequest{BasePath: opts.BasePath, Config: config, Host: HostName, AuthToken: opts.AuthToken,
-		Write: opts.Write, Node: opts.Node}
+		Write: opts.Write, Node: opts.Node, AllowedHosts: opts.AllowedHosts}
 	h.live = &httphost.Hub{Ticker: h, ErrorLog: h.logf}
 	h.http = &httphost.Adapter{Handler: h, BasePath: opts.BasePath, MaxBody: opts.MaxBody, ErrorLog: h.logf, Live: h.live}
 

@@ -85,7 +85,7 @@ func (w testWriter) Write(b []byte) (int, error) {
 
 func get(path string) *protocol.Request {
 	return &protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: path,
-		Headers: map[string]string{"accept": "application/json"}}}
+		Headers: map[string]string{"host": "localhost", "accept": "application/json"}}}
 }
 
 const albums = `
@@ -127,7 +127,7 @@ func TestHostValueRoundTrip(t *testing.T) {
 	body := `{"id": 1, "i": 9007199254740993, "r": 0.1, "s": "✓ and 𝄞 and \\u0000", "b": "AAEC/w=="}`
 	res, err := h.Handle(&protocol.Request{
 		RequestHead: protocol.RequestHead{Method: "POST", Path: "/api/tables/v/rows",
-			Headers: map[string]string{"content-type": "application/json", "accept": "application/json"}},
+			Headers: map[string]string{"host": "localhost", "content-type": "application/json", "accept": "application/json"}},
 		Body: []byte(body)})
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +356,7 @@ func TestHostTick(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	res, err := h.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/api/tables/Album/rows",
-		Headers: map[string]string{"content-type": "application/json", "accept": "application/json"}},
+		Headers: map[string]string{"host": "localhost", "content-type": "application/json", "accept": "application/json"}},
 		Body: []byte(`{"Title": "Abbey Road"}`)})
 	if err != nil || res.Status != 201 {
 		t.Fatalf("POST: %v %+v", err, res)
@@ -547,7 +547,7 @@ func TestHostCommands(t *testing.T) {
 	post := func(cmd string) *protocol.Response {
 		t.Helper()
 		res, err := h.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/api/tables/Album/rows",
-			Headers: map[string]string{"accept": "application/json", "content-type": "application/json"}, Command: cmd},
+			Headers: map[string]string{"host": "localhost", "accept": "application/json", "content-type": "application/json"}, Command: cmd},
 			Body: []byte(`{"Title": "Abbey Road"}`)})
 		if err != nil {
 			t.Fatal(err)

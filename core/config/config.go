@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Config is the whole file.
@@ -20,6 +21,23 @@ type Config struct {
 	RenamedTables map[string]string `json:"renamedTables,omitempty"`
 	// ChangeLog bounds the change log (live events, history, resume).
 	ChangeLog *ChangeLog `json:"changeLog,omitempty"`
+	// EmbedOrigins are the origins (scheme://host[:port]) whose pages may
+	// show the app in a frame; none by default (frame-ancestors 'none').
+	EmbedOrigins []string `json:"embedOrigins,omitempty"`
+	// SessionHours is how long a sign-in lasts (default 12; fractions allowed).
+	SessionHours float64 `json:"sessionHours,omitempty"`
+}
+
+// DefaultSessionHours is how long a sign-in lasts unless the config says.
+const DefaultSessionHours = 12
+
+// SessionSeconds is the sign-in lifetime with the default applied.
+func (c *Config) SessionSeconds() int64 {
+	h := float64(DefaultSessionHours)
+	if c != nil && c.SessionHours > 0 {
+		h = c.SessionHours
+	}
+	return int64(h * 3600)
 }
 
 // ChangeLog limits; zero means the default.
@@ -97,6 +115,14 @@ func Parse(raw []byte) (*Config, error) {
 	if c.PageSize < 0 || c.PageSize > 1000 {
 		return nil, fmt.Errorf("config: pageSize must be between 1 and 1000")
 	}
+	if c.SessionHours < 0 || c.SessionHours > 24*366 {
+		return nil, fmt.Errorf("config: sessionHours must be between 0 and 8784 (a year)")
+	}
+	for _, o := range c.EmbedOrigins {
+		if !validOrigin(o) {
+			return nil, fmt.Errorf("config: embedOrigins: %q is not an origin (scheme://host or scheme://host:port, nothing after it)", o)
+		}
+	}
 	for tn, t := range c.Tables {
 		if t == nil {
 			return nil, fmt.Errorf("config: table %q: null", tn)
@@ -118,6 +144,51 @@ func Parse(raw []byte) (*Config, error) {
 	return c, nil
 }
 
+// validOrigin accepts what a CSP frame-ancestors source may name of an
+// origin: an http(s) scheme, a host (letters, digits, '-', '.', or a
+// bracketed IPv6 literal), an optional port, and nothing else: the value goes
+// into a header, so a space, ';' or ',' must never pass.
+func validOrigin(o string) bool {
+	rest, ok := strings.CutPrefix(o, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(o, "http://"); !ok {
+			return false
+		}
+	}
+	host, port := rest, ""
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.HasSuffix(rest, "]") {
+		host, port = rest[:i], rest[i+1:]
+		if port == "" || len(port) > 5 {
+			return false
+		}
+		for _, r := range port {
+			if r < '0' || r > '9' {
+				return false
+			}
+		}
+	}
+	if host == "" {
+		return false
+	}
+	if strings.HasPrefix(host, "[") {
+		if !strings.HasSuffix(host, "]") || len(host) < 3 {
+			return false
+		}
+		for _, r := range host[1 : len(host)-1] {
+			if !(r == ':' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+				return false
+			}
+		}
+		return true
+	}
+	for _, r := range host {
+		if !(r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
 // keySet describes the exact member names allowed at one level; "*" maps any
 // name (a table or column name) to the set its value must follow.
 type keySet map[string]keySet
@@ -127,7 +198,7 @@ var (
 	tableKeys  = keySet{"label": nil, "hidden": nil, "readOnly": nil, "allow": nil, "order": nil, "labelColumn": nil,
 		"pageSize": nil, "columns": keySet{"*": columnKeys}, "renamedColumns": nil}
 	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}, "renamedTables": nil,
-		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}}
+		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}, "embedOrigins": nil, "sessionHours": nil}
 )
 
 func exactKeys(v any, allowed keySet, where string) error {

@@ -33,9 +33,14 @@ type Request struct {
 
 // Protocol returns the request as the core receives it.
 func (r Request) Protocol() *protocol.Request {
-	h := r.Headers
-	if h == nil {
-		h = map[string]string{}
+	h := make(map[string]string, len(r.Headers)+1)
+	for k, v := range r.Headers {
+		h[k] = v
+	}
+	// A browser always sends Host; a case that does not say sends the
+	// loopback name the server answers to (a case may send another).
+	if _, ok := r.Headers["host"]; !ok {
+		h["host"] = "localhost"
 	}
 	return &protocol.Request{
 		RequestHead: protocol.RequestHead{Method: r.Method, Path: r.Path, Query: r.Query, Headers: h},

@@ -276,7 +276,7 @@ func (c *ctx) csvExport(t *model.Table) *protocol.Response {
 			head = append(head, rowidName)
 		}
 		for _, col := range t.Columns {
-			head = append(head, col.Name)
+			head = append(head, csvSafe(col.Name))
 		}
 		w.Write(head)
 	}
@@ -286,7 +286,7 @@ func (c *ctx) csvExport(t *model.Table) *protocol.Response {
 			rec = append(rec, sqldb.Text(r.rowid))
 		}
 		for _, col := range t.Columns {
-			rec = append(rec, csvText(jsonValue(col, r.get(col))))
+			rec = append(rec, csvCell(jsonValue(col, r.get(col))))
 		}
 		w.Write(rec)
 	}
@@ -300,6 +300,31 @@ func (c *ctx) csvExport(t *model.Table) *protocol.Response {
 	}
 	res.Continue = next
 	return res
+}
+
+// csvCell is one value's CSV text, never a formula when a spreadsheet opens
+// the file (CONTRACT, "Browser safety"): numbers stay as they are, any other
+// text goes through csvSafe. The JSON API answers values unchanged.
+func csvCell(v any) string {
+	s := csvText(v)
+	switch v.(type) {
+	case int64, float64:
+		return s
+	}
+	return csvSafe(s)
+}
+
+// csvSafe prefixes a single quote to text a spreadsheet would read as a
+// formula (OWASP's rule: it begins with =, +, -, @, a tab or a carriage
+// return), so =HYPERLINK(...) or +cmd|... shows as the text it is.
+func csvSafe(s string) string {
+	if s != "" {
+		switch s[0] {
+		case '=', '+', '-', '@', '\t', '\r':
+			return "'" + s
+		}
+	}
+	return s
 }
 
 func csvText(v any) string {

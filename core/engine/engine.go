@@ -12,10 +12,12 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/nakedhtmx/nakedhtmx/core/capture"
 	"github.com/nakedhtmx/nakedhtmx/core/config"
 	"github.com/nakedhtmx/nakedhtmx/core/dsid"
+	"github.com/nakedhtmx/nakedhtmx/core/hosts"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
@@ -38,6 +40,11 @@ type Options struct {
 	WriteMode string
 	// Node names this node in the commands it makes.
 	Node string
+	// AllowedHosts are the Host names requests may carry besides the
+	// loopback names (browser.go): --allowed-host and the listen address.
+	AllowedHosts []string
+	// Clock is the time sessions expire by (nil: the system clock).
+	Clock func() time.Time
 }
 
 // Config is the parsed nakedhtmx.json.
@@ -59,6 +66,10 @@ type Engine struct {
 	// rowsHint sizes the buffer of the next JSON list: about the last one's
 	// size, so a page of rows is written without regrowing its buffer.
 	rowsHint atomic.Int64
+
+	hosts      []hostPattern // Host names answered (browser.go)
+	secHeaders [][2]string   // added to every answer
+	sessions   sessions
 }
 
 // state is everything derived from one schema version; it is rebuilt whole
@@ -79,7 +90,13 @@ func Open(db sqldb.DB, opts Options) (*Engine, error) {
 		opts.Config = &Config{}
 	}
 	opts.BasePath = strings.TrimRight(opts.BasePath, "/")
+	for _, h := range opts.AllowedHosts {
+		if why := hosts.Check(h); why != "" {
+			return nil, fmt.Errorf("allowed host %q: %s", h, why)
+		}
+	}
 	e := &Engine{db: db, opts: opts}
+	e.applyBrowserOptions()
 	// The schema's foreign keys are part of what a user declared: enforce them
 	// on every host alike (SQLite leaves them off, node:sqlite turns them on).
 	if _, err := db.Exec("PRAGMA foreign_keys = ON"); err != nil {
@@ -111,10 +128,19 @@ func (e *Engine) SetOptions(opts Options) {
 	if opts.Log == nil {
 		opts.Log = e.opts.Log
 	}
+	if opts.AuthToken != e.opts.AuthToken {
+		e.sessions = sessions{} // a new token ends every sign-in made with the old one
+	}
 	e.opts = opts
+	e.applyBrowserOptions()
 	if e.st != nil {
 		e.st.build(opts.Config) // UI schemas depend on the config; the DSID does not
 	}
+}
+
+func (e *Engine) applyBrowserOptions() {
+	e.hosts = hostPatterns(e.opts.AllowedHosts)
+	e.secHeaders = securityHeaders(e.opts.Config.EmbedOrigins)
 }
 
 // DSID is the current database schema id.
@@ -268,10 +294,18 @@ func (st *state) build(cfg *Config) {
 
 // Handle answers one request. It never panics: a panic becomes a 500.
 func (e *Engine) Handle(req *protocol.Request) (res *protocol.Response) {
+	// DNS rebinding: a Host that is not ours is refused before anything else
+	// (no SQL, not even the schema check).
+	if !e.hostAllowed(req.Headers["host"]) {
+		return misdirected()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			e.logf("core panic: %v\n%s", r, debug.Stack())
 			res = e.fail(req, 500, fmt.Sprintf("internal error: %v", r))
+		}
+		if req.Continue == "" { // a continuation's chunk has no head of its own
+			res = e.secure(res)
 		}
 	}()
 	// The host's schema version stands for the first question only: the

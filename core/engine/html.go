@@ -34,7 +34,8 @@ type (
 )
 
 func (c *ctx) page(title string, crumbs ...link) page {
-	p := page{Title: title, AppTitle: "nakedhtmx", DSID: c.st.dsid, Base: c.e.opts.BasePath, Crumbs: crumbs}
+	p := page{Title: title, AppTitle: "nakedhtmx", DSID: c.st.dsid, Base: c.e.opts.BasePath, Crumbs: crumbs,
+		SignOut: c.signedInByCookie()}
 	if t := c.e.opts.Config.Title; t != "" {
 		p.AppTitle = t
 	}
@@ -106,9 +107,9 @@ func (c *ctx) signin() *protocol.Response {
 	if c.e.opts.AuthToken == "" || !constantEq(form.Get("token"), c.e.opts.AuthToken) {
 		return c.signinPage(401, "That token is not right.")
 	}
-	cookie := cookieName + "=" + c.e.sessionValue() + "; Path=" + c.e.opts.BasePath + "/; HttpOnly; SameSite=Strict"
+	ttl := c.e.opts.Config.SessionSeconds()
 	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 303, Headers: [][2]string{
-		{"location", c.e.opts.BasePath + "/"}, {"set-cookie", cookie}}}}
+		{"location", c.e.opts.BasePath + "/"}, {"set-cookie", c.cookie(c.e.newSession(ttl), ttl)}, {"cache-control", "no-store"}}}}
 }
 
 func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {

@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"net/url"
 	"strings"
 
@@ -81,6 +79,9 @@ func (e *Engine) route(c *ctx) *protocol.Response {
 	if len(segs) == 1 && segs[0] == "signin" {
 		return c.signin()
 	}
+	if len(segs) == 1 && segs[0] == "signout" {
+		return c.signout()
+	}
 	if !c.authorized() {
 		if c.api {
 			return c.fail(401, "sign in: send Authorization: Bearer TOKEN")
@@ -114,15 +115,6 @@ func (c *ctx) crossSite() bool {
 	return !strings.EqualFold(u.Host, c.header("host"))
 }
 
-const cookieName = "nakedhtmx_session"
-
-// sessionValue is what the sign-in cookie holds: derived from the token, so
-// the token itself never sits in a cookie jar.
-func (e *Engine) sessionValue() string {
-	sum := sha256.Sum256([]byte("nakedhtmx session\x00" + e.opts.AuthToken))
-	return hex.EncodeToString(sum[:])
-}
-
 func (c *ctx) authorized() bool {
 	tok := c.e.opts.AuthToken
 	if tok == "" {
@@ -131,14 +123,8 @@ func (c *ctx) authorized() bool {
 	if h := c.header("authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		return subtle.ConstantTimeCompare([]byte(h[7:]), []byte(tok)) == 1
 	}
-	want := c.e.sessionValue()
-	for _, part := range strings.Split(c.header("cookie"), ";") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		if k == cookieName && subtle.ConstantTimeCompare([]byte(v), []byte(want)) == 1 {
-			return true
-		}
-	}
-	return false
+	id := c.sessionCookie()
+	return id != "" && c.e.session(id)
 }
 
 // table finds a user table by its unescaped name; system tables are unknown.

@@ -141,6 +141,9 @@ type OpenRequest struct {
 	// become commands, see Command); Node names this node in them.
 	Write string `json:"write,omitempty"`
 	Node  string `json:"node,omitempty"`
+	// AllowedHosts are the Host names answered besides the loopback ones
+	// (--allowed-host and the listen address); any other gets 421.
+	AllowedHosts []string `json:"allowedHosts,omitempty"`
 }
 
 // OpenResult is what nh_open answers: the DSID and the id after which live

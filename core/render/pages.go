@@ -12,6 +12,9 @@ type Page struct {
 	Base     string
 	Crumbs   []Link
 	Assets   struct{ CSS, HTMX, SSE, App string }
+	// SignOut: the page was asked for with a sign-in session, so its header
+	// offers to end it.
+	SignOut bool
 }
 
 // Link is a breadcrumb, a filter chip or a "referenced by" link.
@@ -73,7 +76,13 @@ func (w *writer) head(p *Page) {
 		}
 		w.raw(`</li>`)
 	}
-	w.raw(`</ol></nav>
+	w.raw(`</ol></nav>`)
+	if p.SignOut {
+		w.raw(`<form method="post" action="`)
+		w.url(p.Base)
+		w.raw(`/signout" class="signout"><button type="submit" >Sign out</button></form>`)
+	}
+	w.raw(`
 </header>
 <main id="main">
 `)

@@ -4,7 +4,7 @@
 
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { request, enc, pkPath, formBody, type Answer, type RequestOptions } from "./client.ts";
+import { request, rawRequest, enc, pkPath, formBody, type Answer, type RequestOptions } from "./client.ts";
 import { check, eq, status, clip, Failure, Skip, type Test, type Recorder } from "./harness.ts";
 import { tags, forms, fieldNames, controlValue, hrefs, rowLinks, escapingProblems, dsidProblems, canonPath, type Form } from "./html.ts";
 import { HOSTILE, HOSTILE_COL, USER_TABLES, buildFixture, query, SCHEMA, openDB } from "./fixture.ts";
@@ -575,6 +575,81 @@ export function mainTests(ctx: Ctx): Test[] {
     status(get.a, 200, "a cross-site GET is fine");
   });
 
+  test("DNS rebinding: a Host that is not a loopback name or allowed is 421, before anything is read", async () => {
+    const before = itemsCount(ctx);
+    const port = ctx.base.port;
+    for (const host of ["evil.example", `evil.example:${port}`, "127.0.0.1.evil.example", `localhost.:${port}`, "localhost.", "[2001:db8::1]", `[::2]:${port}`, "0.0.0.0", "127.0.0.2"]) {
+      for (const [method, path] of [["GET", "/api/schema"], ["GET", "/"], ["GET", "/t/items"], ["GET", "/api/tables/items/rows.csv"], ["GET", "/api/events"], ["POST", "/api/tables/items/rows"]]) {
+        const a = await ctx.req(method, path, {
+          headers: { host, accept: "application/json", "content-type": "application/json" },
+          body: method === "POST" ? JSON.stringify({ name: "rebound", price: 1 }) : undefined,
+        });
+        status(a, 421, `${method} ${path} with Host ${host}`);
+        check(!/items|Hammer|dsid/.test(a.text), `Host ${host}: the refusal shows data: ${clip(a.text)}`);
+        check(!/event-stream/.test(a.headers["content-type"] ?? ""), `Host ${host}: a stream was opened`);
+      }
+    }
+    eq(itemsCount(ctx), before, "rows after writes with a foreign Host");
+    // Malformed Host lines: the server's own parser may refuse them first
+    // (400); either way nothing is answered from the database. (No Host at
+    // all is no rebinding: a browser always sends one. The fetch hosts then
+    // take the request URL's authority, which the server builds itself.)
+    const malformed: [string, string[]][] = [
+      ["an empty Host", ["host: "]],
+      ["two Host headers", [`host: 127.0.0.1:${port}`, "host: evil.example"]],
+      ["two Host headers, ours second", ["host: evil.example", `host: 127.0.0.1:${port}`]],
+      ["a list in one Host", [`host: 127.0.0.1:${port}, evil.example`]],
+    ];
+    for (const [what, hosts] of malformed) {
+      const a = await rawRequest(ctx.base, ["GET /api/tables/items/rows HTTP/1.1", ...hosts, "accept: application/json"]);
+      check(a.status === 421 || a.status === 400, `${what}: ${a.status}, want 421 (or the server's own 400)`);
+      check(!/Hammer|dsid/.test(a.text), `${what}: data in the refusal: ${clip(a.text)}`);
+    }
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `LOCALHOST:${port}`, "localhost"]) {
+      const a = await ctx.req("GET", "/api/schema", { headers: { host, accept: "application/json" } });
+      status(a, 200, `Host ${host}`);
+    }
+  });
+
+  test("every answer carries the CSP, nosniff, a referrer policy and frame denial", async () => {
+    const paths = ["/", "/t/items", "/t/items/new", "/t/items/r/1", "/t/nope", "/api/schema", "/api/tables/items/rows.csv", "/assets/style.css"];
+    for (const path of paths) {
+      const a = await ctx.req("GET", path, { headers: { accept: "text/html" } });
+      const csp = a.headers["content-security-policy"] ?? "";
+      for (const part of ["default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'"]) {
+        check(csp.includes(part), `${path}: the CSP lacks ${part}: ${csp || "(none)"}`);
+      }
+      check(!/unsafe-(inline|eval)/.test(csp), `${path}: the CSP allows unsafe code: ${csp}`);
+      eq(a.headers["x-content-type-options"], "nosniff", `${path}: X-Content-Type-Options`);
+      eq(a.headers["referrer-policy"], "same-origin", `${path}: Referrer-Policy`);
+      eq(a.headers["x-frame-options"], "DENY", `${path}: X-Frame-Options`);
+    }
+  });
+
+  test("CSV export neutralises formulas; the JSON API keeps values exact", async () => {
+    const evil = ['=HYPERLINK("http://e/","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"];
+    const ids: number[] = [];
+    for (const name of evil) {
+      const { a, j } = await ctx.api("POST", "/api/tables/items/rows", { name, price: 2.5, notes: "=1+1" });
+      status(a, 201, `create ${JSON.stringify(name)}`);
+      ids.push(j.row.id);
+    }
+    try {
+      const recs = parseCSV((await ctx.req("GET", "/api/tables/items/rows.csv")).text);
+      for (const [i, id] of ids.entries()) {
+        const r = recs.find((rec) => rec[0] === String(id));
+        check(r, `row ${id} missing from the CSV`);
+        eq(r[1], "'" + evil[i], `CSV cell of ${JSON.stringify(evil[i])}`);
+        eq(r[3], "2.5", "a number stays a number"); // negative ones: the corpus case "browser"
+        eq(r[7], "'=1+1", "another text column");
+        const { j } = await ctx.api("GET", `/api/tables/items/rows/${id}`);
+        eq(j.row.name, evil[i], "the JSON value is exact");
+      }
+    } finally {
+      for (const id of ids) await ctx.api("DELETE", `/api/tables/items/rows/${id}`);
+    }
+  });
+
   test("bodies over 10 MiB are refused with 413", async () => {
     const before = itemsCount(ctx);
     const big = 10 * MiB + 1024;
@@ -1096,6 +1171,87 @@ export function cliTests(ctx: Ctx): Test[] {
     eq(Object.keys(s.properties), ["id", "name", "kind", "price", "qty", "in_stock", "added", "notes"], "properties");
     const ui = JSON.parse(readFileSync(join(out, "items.ui.json"), "utf8"));
     eq(ui.type, "VerticalLayout", "ui type");
+  });
+
+  test("--allowed-host: those names are answered, other hosts 421; a bad one exits 2", async () => {
+    const db = join(ctx.tmp, "hosts.db");
+    buildFixture(db);
+    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--allowed-host", "lan.example", "--allowed-host", "proxy.example:8443"]);
+    try {
+      const port = srv.url.port;
+      const want: [string, number][] = [
+        ["lan.example", 200], [`lan.example:${port}`, 200], ["LAN.example:1", 200], ["proxy.example:8443", 200],
+        [`proxy.example:${port}`, 421], ["proxy.example", 421], ["lan.example.evil.example", 421], ["evil.example", 421],
+        [`127.0.0.1:${port}`, 200],
+      ];
+      for (const [host, code] of want) {
+        const a = await request(srv.url, "GET", "/api/tables/items/rows", { headers: { host, accept: "application/json" } });
+        eq(a.status, code, `Host ${host}`);
+      }
+      // A form posted through the allowed name: same-origin for that name.
+      const w = await request(srv.url, "POST", "/api/tables/items/rows", {
+        headers: { host: "lan.example", origin: "http://lan.example", "content-type": "application/json" },
+        body: JSON.stringify({ name: "via the LAN", price: 1 }),
+      });
+      status(w, 201, "a write through an allowed name");
+    } finally {
+      await srv.stop();
+    }
+    for (const bad of ["http://lan.example/", "lan example", "lan.example:http", ""]) {
+      const unused = join(ctx.tmp, "hosts-unused.db");
+      const r = await runToExit(ctx.hc, ["--db", unused, "--port", "0", "--allowed-host", bad]);
+      eq(r.code, 2, `--allowed-host ${JSON.stringify(bad)}: exit code (stderr: ${clip(r.stderr)})`);
+      check(/allowed-host/.test(r.stderr), `the error names --allowed-host: ${clip(r.stderr)}`);
+      check(!existsSync(unused), "a bad --allowed-host created the database");
+    }
+  });
+
+  test("sign-out ends the session, sessions expire, and the token is in no cookie", async () => {
+    const db = join(ctx.tmp, "session.db");
+    buildFixture(db);
+    const config = join(ctx.tmp, "session.json");
+    writeFileSync(config, JSON.stringify({ sessionHours: 0.001 })); // 3.6 s
+    const token = "a-session-token-of-32-characters";
+    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--auth-token", token, "--config", config]);
+    try {
+      const base = srv.url;
+      const origin = base.origin;
+      const signin = async (): Promise<{ jar: string; at: number }> => {
+        const at = Date.now();
+        const a = await request(base, "POST", "/signin", {
+          headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html", origin },
+          body: formBody([["token", token]]),
+        });
+        status(a, 303, "sign-in");
+        const c = a.headers["set-cookie"] ?? "";
+        check(/httponly/i.test(c) && /samesite=strict/i.test(c) && /max-age=3/i.test(c), `sign-in cookie: ${c}`);
+        check(!c.includes(token), "the token is in the cookie");
+        return { jar: c.split(";")[0], at };
+      };
+      const one = await signin();
+      const two = await signin();
+      check(one.jar !== two.jar, "two sign-ins gave the same cookie: it is a function of the token");
+      const page = (jar: string) => request(base, "GET", "/t/items", { headers: { accept: "text/html", cookie: jar } });
+      const signedIn = await page(one.jar);
+      status(signedIn, 200, "a page with the session");
+      const out = forms(signedIn.text).find((f) => f.method === "post" && f.action.endsWith("/signout"));
+      check(out, "the page has no sign-out form");
+      const cross = await request(base, "POST", "/signout", { headers: { cookie: one.jar, origin: "https://evil.example", accept: "text/html" } });
+      status(cross, 403, "sign-out from another site");
+      status(await page(one.jar), 200, "still signed in after a cross-site sign-out");
+      const so = await request(base, "POST", out.action, { headers: { cookie: one.jar, origin, accept: "text/html" } });
+      status(so, 303, "sign-out");
+      check(/max-age=0/i.test(so.headers["set-cookie"] ?? ""), `sign-out clears the cookie: ${so.headers["set-cookie"]}`);
+      status(await page(one.jar), 401, "the signed-out session, replayed");
+      status(await page(two.jar), 200, "the other session");
+      const api = await request(base, "GET", "/api/tables/items/rows", { headers: { cookie: two.jar } });
+      status(api, 200, "the API with the session cookie");
+      await new Promise((r) => setTimeout(r, Math.max(0, two.at + 4000 - Date.now())));
+      status(await page(two.jar), 401, "a session past its lifetime");
+      status(await request(base, "GET", "/api/tables/items/rows", { headers: { authorization: `Bearer ${token}` } }), 200, "the bearer token still works");
+    } finally {
+      await srv.stop();
+    }
   });
 
   test("--auth-token: the API needs the bearer token, pages a sign-in cookie", async () => {

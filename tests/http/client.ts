@@ -115,6 +115,36 @@ function bulkRequest(base: URL, method: string, path: string, opts: RequestOptio
   });
 }
 
+/**
+ * Sends a request head exactly as given (lines without their CRLF; a
+ * "connection: close" is added) over a raw socket: for what node:http will
+ * not send, such as two Host headers or none.
+ */
+export function rawRequest(base: URL, lines: string[], timeoutMs = 20000): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: base.hostname, port: Number(base.port) });
+    const got: Buffer[] = [];
+    const timer = setTimeout(() => finish(new Error(`timeout: ${lines[0]}`)), timeoutMs);
+    let done = false;
+    function finish(err?: Error) {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      const parsed = parseResponse(Buffer.concat(got));
+      if (parsed) resolve(parsed);
+      else reject(err ?? new Error(`no answer to ${lines[0]} (${Buffer.concat(got).length} bytes read)`));
+    }
+    sock.on("data", (c: Buffer) => {
+      got.push(c);
+      if (parseResponse(Buffer.concat(got))?.complete) finish();
+    });
+    sock.on("error", (e) => finish(e));
+    sock.on("close", () => finish());
+    sock.on("connect", () => sock.write([...lines, "connection: close"].join("\r\n") + "\r\n\r\n"));
+  });
+}
+
 /** Parses a raw HTTP/1.1 response; complete says whether the whole body is in. */
 function parseResponse(buf: Buffer): (Answer & { complete: boolean }) | null {
   for (;;) {

@@ -26,6 +26,7 @@ import (
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/httphost"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/natsbus"
+	"github.com/nakedhtmx/nakedhtmx/core/hosts"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nats-io/nats.go"
 )
@@ -53,7 +54,10 @@ type OpenOptions struct {
 	DB        string
 	Config    json.RawMessage // nil when there is no config file
 	AuthToken string
-	Log       io.Writer // stderr: log lines only, never stdout
+	// AllowedHosts are the Host names answered besides loopback ones: every
+	// --allowed-host and the listen address (unless it is a wildcard).
+	AllowedHosts []string
+	Log          io.Writer // stderr: log lines only, never stdout
 	// Write is "direct" or "jetstream" (writes become commands); Node names
 	// this node in them.
 	Write, Node string
@@ -135,6 +139,21 @@ type serveFlags struct {
 	port                                           int
 	insecure                                       bool
 	configSet                                      bool // --config given explicitly
+	allowedHosts                                   []string
+}
+
+// hostsToAnswer: every --allowed-host, and the listen address unless it is
+// a wildcard (0.0.0.0 or ::, which no browser should send as Host: a page
+// on the Internet can still reach 0.0.0.0 in some browsers).
+func (f *serveFlags) hostsToAnswer() []string {
+	hosts := append([]string(nil), f.allowedHosts...)
+	if ip := net.ParseIP(f.host); ip != nil && ip.IsUnspecified() {
+		return hosts
+	}
+	if strings.Contains(f.host, ":") {
+		return append(hosts, "["+f.host+"]")
+	}
+	return append(hosts, f.host)
 }
 
 const defaultDB, defaultConfig = "./nakedhtmx.db", "./nakedhtmx.json"
@@ -180,6 +199,8 @@ Serves a SQLite database as a web app (HTML and JSON API).
   --host ADDR         address to listen on (default 127.0.0.1); any non-loopback
                       address needs --auth-token or --insecure
   --auth-token TOKEN  require "Authorization: Bearer TOKEN" (pages: a sign-in form)
+  --allowed-host NAME a further Host name requests may carry (repeatable): a proxy's
+                      or a LAN name; loopback names and the listen address always are
   --config FILE       labels, hidden columns, widgets, read-only tables; re-read when
                       it changes (default %[3]s when present)
   --insecure          allow a non-loopback --host without --auth-token
@@ -207,6 +228,10 @@ func (p *Program) parseServe(args []string, stdout io.Writer) (*serveFlags, erro
 	flags.StringVar(&f.node, "node", "", "")
 	flags.StringVar(&f.write, "write", "direct", "")
 	flags.BoolVar(&f.insecure, "insecure", false, "")
+	flags.Func("allowed-host", "", func(v string) error {
+		f.allowedHosts = append(f.allowedHosts, v)
+		return nil
+	})
 	if err := p.parse(flags, args, stdout, p.serveHelp()); err != nil {
 		return nil, err
 	}
@@ -230,6 +255,11 @@ func (p *Program) parseServe(args []string, stdout io.Writer) (*serveFlags, erro
 		return nil, usage("invalid --write %q: want direct or jetstream", f.write)
 	case f.write == "jetstream" && f.nats == "":
 		return nil, usage("--write jetstream needs --nats URL: the commands travel on a JetStream stream")
+	}
+	for _, h := range f.allowedHosts {
+		if why := hosts.Check(h); why != "" {
+			return nil, usage("invalid --allowed-host %q: %s", h, why)
+		}
 	}
 	f.host = strings.TrimSuffix(strings.TrimPrefix(f.host, "["), "]")
 	if !isLoopback(f.host) && f.authToken == "" && !f.insecure {
@@ -305,7 +335,7 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 		defer nc.Close() // the bus drains it first; this is for the failures before it
 	}
 	backend, err := p.Open(ctx, OpenOptions{DB: f.db, Config: config, AuthToken: f.authToken, Log: stderr,
-		Write: f.write, Node: f.node})
+		Write: f.write, Node: f.node, AllowedHosts: f.hostsToAnswer()})
 	if err != nil {
 		return &failure{exitUsage, err}
 	}
@@ -438,7 +468,8 @@ func stamp(path string) fileStamp {
 // serves them.
 func describe(h httphost.Handler, token string) (string, json.RawMessage, error) {
 	get := func(path string) (json.RawMessage, error) {
-		headers := map[string]string{"accept": "application/json"}
+		// The node's own question, asked in-process: the loopback Host.
+		headers := map[string]string{"accept": "application/json", "host": "localhost"}
 		if token != "" {
 			headers["authorization"] = "Bearer " + token
 		}

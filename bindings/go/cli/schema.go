@@ -114,7 +114,7 @@ func WriteSchemas(h httphost.Handler, dir string) (int, error) {
 // getJSON answers a GET through the core, following continuations.
 func getJSON(h httphost.Handler, path string) ([]byte, error) {
 	res, err := httphost.Collect(h, &protocol.Request{RequestHead: protocol.RequestHead{
-		Method: "GET", Path: path, Headers: map[string]string{"accept": "application/json"}}})
+		Method: "GET", Path: path, Headers: map[string]string{"accept": "application/json", "host": "localhost"}}})
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}

@@ -321,7 +321,7 @@ func TestCollect(t *testing.T) {
 		}
 		return &protocol.Response{Body: []byte("c")}, nil
 	})
-	res, err := Collect(h, &protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: "/"}})
+	res, err := Collect(h, &protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: "/", Headers: map[string]string{"host": "localhost"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { errorMessage, NakedhtmxError, type NakedhtmxErrorCode } from "./errors.ts";
 import type { WasmSource } from "./core.ts";
-import { createNakedhtmx, type Nakedhtmx, type NakedhtmxInternal, type Runtime } from "./library.ts";
+import { createNakedhtmx, isHostName, type Nakedhtmx, type NakedhtmxInternal, type Runtime } from "./library.ts";
 import { publishOnce } from "./natsbus.ts";
 
 export interface Server {
@@ -43,6 +43,8 @@ Flags:
   --port N            port to listen on; 0 picks a free port (default 8080)
   --host ADDR         listen address (default 127.0.0.1)
   --auth-token TOKEN  require Authorization: Bearer TOKEN (pages: a sign-in form)
+  --allowed-host NAME a further Host name requests may carry (repeatable): a proxy's
+                      or a LAN name; loopback names and the listen address always are
   --config FILE       labels, hidden columns, widgets, read-only tables; re-read live
                       (default ./nakedhtmx.json when present)
   --nats URL          join a scale-out cluster through this NATS server (with
@@ -73,6 +75,8 @@ export interface Flags {
   node?: string;
   write: "direct" | "jetstream";
   insecure: boolean;
+  /** --allowed-host, repeatable. */
+  allowedHosts: string[];
   out?: string;
   /** migrate: the SQL file. */
   file?: string;
@@ -80,12 +84,12 @@ export interface Flags {
 
 export type Command = { command: "help" } | { command: "serve" | "schema" | "migrate"; flags: Flags };
 
-const valueFlags = new Set(["db", "port", "host", "auth-token", "config", "nats", "node", "write", "out"]);
+const valueFlags = new Set(["db", "port", "host", "auth-token", "allowed-host", "config", "nats", "node", "write", "out"]);
 const boolFlags = new Set(["insecure", "help"]);
 
 /** Parses argv (without the runtime and script). Throws UsageError with a one-line message. */
 export function parseArgs(argv: readonly string[]): Command {
-  const flags: Flags = { db: "./nakedhtmx.db", port: 8080, host: "127.0.0.1", write: "direct", insecure: false };
+  const flags: Flags = { db: "./nakedhtmx.db", port: 8080, host: "127.0.0.1", write: "direct", insecure: false, allowedHosts: [] };
   let command: "serve" | "schema" | "migrate" = "serve";
   let help = false;
   const args = [...argv];
@@ -155,6 +159,14 @@ export function parseArgs(argv: readonly string[]): Command {
         if (value === "") throw new UsageError("--auth-token must not be empty");
         flags.authToken = value;
         break;
+      case "allowed-host":
+        if (!isHostName(value)) {
+          throw new UsageError(
+            `invalid --allowed-host ${JSON.stringify(value)}: not a host name (NAME, NAME:PORT, an IPv4 address or a bracketed IPv6 address, without a scheme or path)`,
+          );
+        }
+        flags.allowedHosts.push(value);
+        break;
       case "config":
         flags.config = value;
         break;
@@ -185,6 +197,16 @@ export function parseArgs(argv: readonly string[]): Command {
 export function isLoopback(host: string): boolean {
   const h = host.toLowerCase();
   return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) || /^(0+:){7}0*1$/.test(h);
+}
+
+/**
+ * Every --allowed-host, and the listen address unless it is a wildcard
+ * (0.0.0.0 or ::, which no browser should send as Host).
+ */
+export function hostsToAnswer(f: Flags): string[] {
+  const h = f.host;
+  if (/^0+\.0+\.0+\.0+$/.test(h) || /^[0:]+$/.test(h)) return [...f.allowedHosts];
+  return [...f.allowedHosts, h.includes(":") ? `[${h}]` : h];
 }
 
 /** The URL the server answers on, for the one stdout line. */
@@ -290,6 +312,7 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
       db: f.db,
       config: f.config ?? DEFAULT_CONFIG,
       authToken: f.authToken,
+      allowedHosts: hostsToAnswer(f),
       wasm: process.env["NAKEDHTMX_WASM"] || rt.wasm,
       write: f.write,
       nats: f.nats,

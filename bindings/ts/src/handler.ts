@@ -183,6 +183,10 @@ export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): Fet
     req.headers.forEach((value, name) => {
       headers[name] = value;
     });
+    // A Request made in-process (a test, the schema subcommand, an app that
+    // builds its own) has no Host header: its URL's authority stands for it,
+    // as the servers themselves build req.url from Host.
+    if (headers["host"] === undefined) headers["host"] = hostOf(req.url);
     const head: RequestHead = { method: req.method, path, query: target.query, headers };
     let body = await readFetchBody(req, max);
     if (body === TOO_LARGE) {
@@ -229,11 +233,30 @@ export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): Fet
 // ---------------------------------------------------------------------------
 // node:http
 
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "";
+  }
+}
+
 function nodeHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
     out[name] = Array.isArray(value) ? value.join(name === "cookie" ? "; " : ", ") : value;
+  }
+  // node:http keeps the first of several Host headers and drops the rest;
+  // the core must see them all to refuse the request (which Host would a
+  // proxy in front have used?).
+  const raw = req.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === "host") hosts++;
+  if (hosts > 1) {
+    const all: string[] = [];
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === "host") all.push(raw[i + 1]!);
+    out["host"] = all.join(", ");
   }
   return out;
 }

@@ -29,6 +29,13 @@ export interface NakedhtmxOptions {
   config?: string | Record<string, unknown> | null;
   /** When set, every request needs `Authorization: Bearer TOKEN` or the sign-in cookie. */
   authToken?: string;
+  /**
+   * Host names (`NAME` or `NAME:PORT`) requests may carry besides `localhost`,
+   * `127.0.0.1` and `[::1]`: the names your server is reached by. Any other
+   * `Host` is answered 421 before anything is read (DNS rebinding). Mounted
+   * in an app served as `admin.example.com`, pass `["admin.example.com"]`.
+   */
+  allowedHosts?: string[];
   /** The NATS server of the cluster (with `write: "jetstream"`). */
   nats?: string;
   /** This node's name in the cluster (default: the host name). */
@@ -105,6 +112,17 @@ function checkOptions(o: NakedhtmxOptions): void {
   if (o.authToken !== undefined && typeof o.authToken !== "string") {
     throw new NakedhtmxError("BAD_OPTION", "authToken must be a string");
   }
+  if (o.allowedHosts !== undefined) {
+    if (!Array.isArray(o.allowedHosts)) throw new NakedhtmxError("BAD_OPTION", "allowedHosts must be an array of host names");
+    for (const h of o.allowedHosts) {
+      if (typeof h !== "string" || !isHostName(h)) {
+        throw new NakedhtmxError(
+          "BAD_OPTION",
+          `allowedHosts: ${JSON.stringify(h)} is not a host name (NAME, NAME:PORT, an IPv4 address or a bracketed IPv6 address, without a scheme or path)`,
+        );
+      }
+    }
+  }
   if (o.write !== undefined && o.write !== "direct" && o.write !== "jetstream") {
     throw new NakedhtmxError("BAD_OPTION", `write must be "direct" or "jetstream", not ${JSON.stringify(o.write)}`);
   }
@@ -116,6 +134,16 @@ function checkOptions(o: NakedhtmxOptions): void {
   if (o.maxBodyBytes !== undefined && !(Number.isSafeInteger(o.maxBodyBytes) && o.maxBodyBytes >= 0)) {
     throw new NakedhtmxError("BAD_OPTION", "maxBodyBytes must be a non-negative integer");
   }
+}
+
+/**
+ * A Host header value a browser sends for an http(s) URL: the same rule as
+ * core/hosts (Split), checked here too so a bad option is refused before the
+ * database file is created; the core checks again and decides.
+ */
+export function isHostName(h: string): boolean {
+  if (h === "" || h.length > 255) return false;
+  return /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_-][A-Za-z0-9_.-]*[A-Za-z0-9_-]|[A-Za-z0-9_-])(:\d{1,5})?$/.test(h);
 }
 
 function stderrLog(line: string): void {
@@ -137,6 +165,7 @@ export async function createNakedhtmx(
 
   const write = options.write ?? "direct";
   const node = options.node ?? hostname();
+  const allowedHosts = options.allowedHosts ?? [];
   // The cluster first: an unreachable one must not leave a new database behind.
   const nc = options.nats ? await dial(options.nats, node) : undefined;
   // Compile before opening: a missing core.wasm must not create the database.
@@ -148,7 +177,7 @@ export async function createNakedhtmx(
     db = rt.openDatabase(options.db);
     try {
       core = await Core.load({ db, host: rt.host, wasm: module, log });
-      dsid = core.open({ basePath, config, host: rt.host, authToken: options.authToken ?? "", write, node });
+      dsid = core.open({ basePath, config, host: rt.host, authToken: options.authToken ?? "", write, node, allowedHosts });
     } catch (e) {
       db.close();
       if (e instanceof NakedhtmxError) throw e;
@@ -190,7 +219,7 @@ export async function createNakedhtmx(
     if (closed) return;
     live.tick(); // what happened under the old config goes out as it was rendered then
     try {
-      dsid = core.open({ basePath, config: next, host: rt.host, authToken: options.authToken ?? "", write, node });
+      dsid = core.open({ basePath, config: next, host: rt.host, authToken: options.authToken ?? "", write, node, allowedHosts });
       log(next === null ? `config ${from} removed; using defaults` : `config ${from} ${done}`);
     } catch (e) {
       log(`config ${from}: ${errorMessage(e)}; keeping the previous config`);
@@ -264,7 +293,8 @@ export async function createNakedhtmx(
  */
 function describe(core: Pick<Core, "handle">, token: string | undefined): { dsid: string; doc: string } {
   const get = (path: string): string => {
-    const headers: Record<string, string> = { accept: "application/json" };
+    // The node's own question, asked in-process: the loopback Host.
+    const headers: Record<string, string> = { accept: "application/json", host: "localhost" };
     if (token) headers["authorization"] = `Bearer ${token}`;
     const res = core.handle({ method: "GET", path, query: "", headers }, new Uint8Array(0));
     if (res.head.status !== 200) throw new NakedhtmxError("CORE_OPEN", `GET ${path}: ${res.head.status}`);

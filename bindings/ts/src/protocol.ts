@@ -403,6 +403,8 @@ export interface OpenRequest {
   write?: string;
   /** This node's name in the commands it makes. */
   node?: string;
+  /** Host names answered besides the loopback ones (--allowed-host, the listen address). */
+  allowedHosts?: string[];
 }
 
 export interface OpenResult {

@@ -183,7 +183,7 @@ func nhOpen(ptr, size uint32) (packed uint64) {
 		return give(mustJSON(protocol.OpenResult{Error: err.Error()}))
 	}
 	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, AuthToken: req.AuthToken, Log: logf,
-		LiveAfter: req.LiveAfter, WriteMode: req.Write, Node: req.Node}
+		LiveAfter: req.LiveAfter, WriteMode: req.Write, Node: req.Node, AllowedHosts: req.AllowedHosts}
 	if eng != nil {
 		eng.SetOptions(opts)
 		return give(mustJSON(protocol.OpenResult{DSID: eng.DSID(), Seq: eng.LiveSeq()}))

@@ -31,6 +31,8 @@ func main() {
 				Log:       o.Log,
 				Write:     o.Write,
 				Node:      o.Node,
+				// The listen address and every --allowed-host.
+				AllowedHosts: o.AllowedHosts,
 			})
 		},
 	}

@@ -1,0 +1,204 @@
+package engine
+
+// Browser safety (CONTRACT, "Browser safety"): which Host names a request may
+// carry, the headers every answer carries, and sign-in sessions. Every host
+// (Deno, Bun, Node, native Go, wazero, the library mounted in Hono or
+// Express) passes requests through Handle, so deciding here decides for all.
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nakedhtmx/nakedhtmx/core/hosts"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+)
+
+// hostPattern is one allowed Host: a name, and a port when it must match too.
+type hostPattern struct{ name, port string }
+
+func hostPatterns(allowed []string) []hostPattern {
+	out := make([]hostPattern, 0, len(allowed)+len(hosts.Loopback))
+	for _, h := range hosts.Loopback {
+		out = append(out, hostPattern{name: h})
+	}
+	for _, h := range allowed {
+		if name, port, ok := hosts.Split(h); ok {
+			out = append(out, hostPattern{name: name, port: port})
+		}
+	}
+	return out
+}
+
+// hostAllowed: the request's Host names this server (DNS rebinding guard).
+func (e *Engine) hostAllowed(h string) bool {
+	name, port, ok := hosts.Split(h)
+	if !ok {
+		return false
+	}
+	for _, p := range e.hosts {
+		if p.name == name && (p.port == "" || p.port == port) {
+			return true
+		}
+	}
+	return false
+}
+
+// misdirected is the answer to a Host this server does not answer to. It
+// names no table and echoes nothing of the request.
+func misdirected() *protocol.Response {
+	return response(421, "text/plain; charset=utf-8",
+		[]byte("nakedhtmx: this server answers only to localhost, 127.0.0.1, [::1], its listen address and the names given with --allowed-host (allowedHosts in the library); the request's Host is none of them.\n"),
+		[2]string{"cache-control", "no-store"}, [2]string{"x-content-type-options", "nosniff"})
+}
+
+// securityHeaders are added to every answer of the core: HTML pages above
+// all, but a JSON body, an asset or an error cannot be framed or sniffed
+// either. The pages need no inline script or style and no eval (htmx's
+// hx-on and js: are not used), so the policy allows only this origin.
+func securityHeaders(embed []string) [][2]string {
+	ancestors := "'none'"
+	if len(embed) > 0 {
+		ancestors = strings.Join(embed, " ")
+	}
+	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+		"connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors " + ancestors
+	h := [][2]string{
+		{"content-security-policy", csp},
+		{"x-content-type-options", "nosniff"},
+		{"referrer-policy", "same-origin"},
+	}
+	if len(embed) == 0 {
+		// For browsers older than frame-ancestors; it cannot list origins, so
+		// it is left out when the config allows some.
+		h = append(h, [2]string{"x-frame-options", "DENY"})
+	}
+	return h
+}
+
+// secure adds the security headers to an answer's head (once).
+func (e *Engine) secure(res *protocol.Response) *protocol.Response {
+	if res == nil {
+		return res
+	}
+	for _, h := range res.Headers {
+		if h[0] == "content-security-policy" {
+			return res
+		}
+	}
+	res.Headers = append(res.Headers, e.secHeaders...)
+	return res
+}
+
+// Sessions: signing in with the token makes a random id that the cookie
+// carries; the token is never part of a cookie. Sessions live in this
+// engine's memory: a restart (or a new instance after a trap) signs everyone
+// out, and each node of a cluster has its own (the users issue moves them
+// into the database).
+
+const (
+	cookieName  = "nakedhtmx_session"
+	maxSessions = 10000
+)
+
+type sessions struct {
+	expires map[string]int64 // id -> unix seconds
+}
+
+func (e *Engine) now() time.Time {
+	if e.opts.Clock != nil {
+		return e.opts.Clock()
+	}
+	return time.Now()
+}
+
+// newSession stores and returns a fresh session id that lasts ttl seconds.
+func (e *Engine) newSession(ttl int64) string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("no randomness for a session id: " + err.Error())
+	}
+	id := hex.EncodeToString(b[:])
+	now := e.now().Unix()
+	s := &e.sessions
+	if s.expires == nil {
+		s.expires = map[string]int64{}
+	}
+	if len(s.expires) >= maxSessions {
+		// Drop the expired ones; still full, the one that ends first.
+		oldest, oldestAt := "", int64(0)
+		for k, at := range s.expires {
+			if at <= now {
+				delete(s.expires, k)
+			} else if oldest == "" || at < oldestAt {
+				oldest, oldestAt = k, at
+			}
+		}
+		if len(s.expires) >= maxSessions {
+			delete(s.expires, oldest)
+		}
+	}
+	s.expires[id] = now + ttl
+	return id
+}
+
+// session reports whether id is a live session; an expired one is forgotten.
+func (e *Engine) session(id string) bool {
+	at, ok := e.sessions.expires[id]
+	if !ok {
+		return false
+	}
+	if at <= e.now().Unix() {
+		delete(e.sessions.expires, id)
+		return false
+	}
+	return true
+}
+
+// sessionCookie is the request's session cookie value, or "".
+func (c *ctx) sessionCookie() string {
+	for _, part := range strings.Split(c.header("cookie"), ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		if k == cookieName && len(v) == 64 {
+			return v
+		}
+	}
+	return ""
+}
+
+func (c *ctx) cookie(value string, maxAge int64) string {
+	return cookieName + "=" + value + "; Path=" + c.e.opts.BasePath + "/; Max-Age=" + strconv.FormatInt(maxAge, 10) +
+		"; HttpOnly; SameSite=Strict"
+}
+
+// signedInByCookie: the page was asked for with a live session cookie, so it
+// offers to sign out.
+func (c *ctx) signedInByCookie() bool {
+	if c.e.opts.AuthToken == "" {
+		return false
+	}
+	id := c.sessionCookie()
+	return id != "" && c.e.session(id)
+}
+
+// signout ends the request's session (POST only, never from another site)
+// and clears the cookie, signed in or not.
+func (c *ctx) signout() *protocol.Response {
+	if c.req.Method != "POST" {
+		return c.methodNotAllowed("POST")
+	}
+	if c.crossSite() {
+		return c.fail(403, "cross-site requests may not sign out")
+	}
+	if id := c.sessionCookie(); id != "" {
+		delete(c.e.sessions.expires, id)
+	}
+	where := c.e.opts.BasePath + "/signin"
+	if c.api {
+		where = c.e.opts.BasePath + "/"
+	}
+	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 303, Headers: [][2]string{
+		{"location", where}, {"set-cookie", c.cookie("", 0)}, {"cache-control", "no-store"}}}}
+}

@@ -1,0 +1,150 @@
+package engine_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nakedhtmx/nakedhtmx/core/engine"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+)
+
+func header(res *protocol.Response, name string) string {
+	for _, h := range res.Headers {
+		if h[0] == name {
+			return h[1]
+		}
+	}
+	return ""
+}
+
+// A Host that is not ours is refused before any SQL: the racy connection's
+// hook fails the test if the engine asks SQLite anything.
+func TestForeignHostRefusedBeforeSQL(t *testing.T) {
+	e, db, _ := liveDBWith(t, `CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT); INSERT INTO t VALUES (1, 'secret');`,
+		engine.Options{AllowedHosts: []string{"admin.example.com", "lan.example:8443", "[fd00::5]"}})
+	asked := 0
+	db.hook = func(string) { asked++ }
+	for _, c := range []struct {
+		host string
+		want int
+	}{
+		{"localhost", 200}, {"127.0.0.1:8080", 200}, {"[::1]:1", 200}, {"LOCALHOST", 200},
+		{"admin.example.com", 200}, {"admin.example.com:443", 200}, {"lan.example:8443", 200}, {"[fd00::5]:80", 200},
+		{"evil.example", 421}, {"127.0.0.1.evil.example", 421}, {"localhost.", 421}, {"[2001:db8::1]", 421},
+		{"", 421}, {"localhost, evil.example", 421}, {"lan.example", 421}, {"lan.example:8444", 421},
+		{"admin.example.com.evil.example", 421}, {"0.0.0.0", 421}, {"127.0.0.2", 421},
+	} {
+		asked = 0
+		res := do(t, e, "GET", "/api/tables/t/rows", "", "host", c.host)
+		if res.Status != c.want {
+			t.Errorf("Host %q: %d, want %d", c.host, res.Status, c.want)
+		}
+		if c.want == 421 && (asked != 0 || strings.Contains(string(res.Body), "secret")) {
+			t.Errorf("Host %q: %d SQL calls before the refusal, body %q", c.host, asked, res.Body)
+		}
+	}
+	if _, err := engine.Open(db, engine.Options{AllowedHosts: []string{"http://x.example/"}}); err == nil {
+		t.Error("an allowed host with a scheme was accepted")
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e, _, _ := liveDB(t, `CREATE TABLE t (id INTEGER PRIMARY KEY);`)
+	for _, path := range []string{"/", "/t/t", "/api/schema", "/assets/app.js", "/t/nope"} {
+		res := do(t, e, "GET", path, "", "accept", "text/html")
+		csp := header(res, "content-security-policy")
+		if !strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") ||
+			strings.Contains(csp, "unsafe") {
+			t.Errorf("%s: CSP %q", path, csp)
+		}
+		if header(res, "x-frame-options") != "DENY" || header(res, "x-content-type-options") != "nosniff" ||
+			header(res, "referrer-policy") != "same-origin" {
+			t.Errorf("%s: headers %v", path, res.Headers)
+		}
+	}
+	cfg, err := engine.ParseConfig([]byte(`{"embedOrigins": ["https://intranet.example"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.SetOptions(engine.Options{Config: cfg})
+	res := do(t, e, "GET", "/", "", "accept", "text/html")
+	if csp := header(res, "content-security-policy"); !strings.HasSuffix(csp, "frame-ancestors https://intranet.example") {
+		t.Errorf("embedding: CSP %q", csp)
+	}
+	if header(res, "x-frame-options") != "" {
+		t.Errorf("embedding: X-Frame-Options %q would forbid what the CSP allows", header(res, "x-frame-options"))
+	}
+	for _, bad := range []string{`"https://a.example; script-src *"`, `"https://a.example/path"`, `"*"`, `"https://a b"`, `"javascript:x"`} {
+		if _, err := engine.ParseConfig([]byte(`{"embedOrigins": [` + bad + `]}`)); err == nil {
+			t.Errorf("embedOrigins %s accepted", bad)
+		}
+	}
+}
+
+// Signing in makes a random session (the token is in no cookie), which lasts
+// the configured time and ends with sign-out.
+func TestSessions(t *testing.T) {
+	const token = "a-token-of-sixteen-chars"
+	now := time.Unix(1_800_000_000, 0)
+	cfg, _ := engine.ParseConfig([]byte(`{"sessionHours": 2}`))
+	e, _, _ := liveDBWith(t, `CREATE TABLE t (id INTEGER PRIMARY KEY);`,
+		engine.Options{AuthToken: token, Config: cfg, Clock: func() time.Time { return now }})
+	signin := func() string {
+		res := do(t, e, "POST", "/signin", "token="+token, "content-type", "application/x-www-form-urlencoded", "accept", "text/html")
+		if res.Status != 303 {
+			t.Fatalf("sign-in: %d %s", res.Status, res.Body)
+		}
+		c := header(res, "set-cookie")
+		if strings.Contains(c, token) || !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "SameSite=Strict") ||
+			!strings.Contains(c, "Max-Age=7200") {
+			t.Fatalf("cookie %q", c)
+		}
+		v, _, _ := strings.Cut(c, ";")
+		return v
+	}
+	a, b := signin(), signin()
+	if a == b {
+		t.Fatal("two sign-ins gave the same session")
+	}
+	page := func(cookie string) *protocol.Response {
+		return do(t, e, "GET", "/", "", "cookie", "x=1; "+cookie, "accept", "text/html")
+	}
+	if r := page(a); r.Status != 200 || !strings.Contains(string(r.Body), `action="/signout"`) {
+		t.Fatalf("signed in: %d, sign-out form missing", r.Status)
+	}
+	if r := page("nakedhtmx_session=" + strings.Repeat("0", 64)); r.Status != 401 {
+		t.Fatalf("a made-up session: %d", r.Status)
+	}
+	// Sign-out from another site is refused and ends nothing.
+	if r := do(t, e, "POST", "/signout", "", "cookie", a, "origin", "https://evil.example", "accept", "text/html"); r.Status != 403 {
+		t.Fatalf("cross-site sign-out: %d", r.Status)
+	}
+	r := do(t, e, "POST", "/signout", "", "cookie", a, "origin", "http://localhost", "accept", "text/html")
+	if r.Status != 303 || !strings.Contains(header(r, "set-cookie"), "Max-Age=0") {
+		t.Fatalf("sign-out: %d %v", r.Status, r.Headers)
+	}
+	if r := page(a); r.Status != 401 {
+		t.Fatalf("after sign-out: %d", r.Status)
+	}
+	if r := page(b); r.Status != 200 {
+		t.Fatalf("the other session ended too: %d", r.Status)
+	}
+	if r := do(t, e, "GET", "/signout", "", "cookie", b); r.Status != 405 {
+		t.Fatalf("GET /signout: %d", r.Status)
+	}
+	now = now.Add(2*time.Hour - time.Second)
+	if r := page(b); r.Status != 200 {
+		t.Fatalf("before expiry: %d", r.Status)
+	}
+	now = now.Add(time.Second)
+	if r := page(b); r.Status != 401 {
+		t.Fatalf("after expiry: %d", r.Status)
+	}
+	// A new token ends every session made with the old one.
+	c := signin()
+	e.SetOptions(engine.Options{AuthToken: token + "-new", Config: cfg, Clock: func() time.Time { return now }})
+	if r := page(c); r.Status != 401 {
+		t.Fatalf("after a token change: %d", r.Status)
+	}
+}

@@ -34,7 +34,7 @@ func (w *writer) head(p *Page) {
 <meta name="nakedhtmx-dsid" content="`)
 	w.text(p.DSID)
 	w.raw(`">
-<meta name="htmx-config" content='{"defaultSwap":"outerHTML"}'>
+<meta name="htmx-config" content='{"defaultSwap":"outerHTML","defaultSettleDelay":0}'>
 <title>`)
 	w.text(p.Title)
 	w.raw(` · `)

@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { openDB } from "../http/fixture.ts";
 import type { Server } from "../http/hosts.ts";
-import { checkHost, launch, resultsDir, serve } from "./setup.ts";
+import { checkHost, launch, resultsDir, serve, watchCSP } from "./setup.ts";
 import { runTests, check, eq, until, type Test } from "../http/harness.ts";
 
 const { values } = parseArgs({
@@ -126,6 +126,7 @@ async function main(): Promise<number> {
   outside = new DatabaseSync(dbFile, { timeout: 10000 });
   browser = await launch(values.chromium, values.headed);
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: base });
+  const csp = await watchCSP(context, base);
   const list = await context.newPage();
   const rowPage = await context.newPage();
   const jsErrors: string[] = [];
@@ -274,6 +275,11 @@ async function main(): Promise<number> {
     sql(`DELETE FROM notes WHERE id = 4`);
     await until(async () => (await list.locator("#row-4").count()) === 0, "row 4 to leave the list");
     await notReloaded(list, "the list");
+  });
+
+  test("every page and live update ran under the Content-Security-Policy with nothing refused", async () => {
+    check(csp.documents >= 3, `only ${csp.documents} HTML documents were checked`);
+    check(csp.violations.length === 0, `CSP: ${csp.violations.slice(0, 5).join(" | ")}`);
   });
 
   test("no script errors, no server errors", async () => {

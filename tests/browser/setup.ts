@@ -5,7 +5,7 @@
 
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type BrowserContext } from "playwright-core";
 import { repoRoot } from "../http/fixture.ts";
 import { HOSTS, prepareHost, startServer, staleBuild, type HostName, type Server } from "../http/hosts.ts";
 
@@ -43,4 +43,38 @@ export function launch(executablePath: string, headed: boolean): Promise<Browser
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
       "--disable-component-update", "--disable-sync"],
   });
+}
+
+/**
+ * Watches every page of a context for what the Content-Security-Policy
+ * refuses: each violation (reported by the page itself, so an inline script,
+ * a style attribute or an eval that the policy blocks cannot pass unseen),
+ * and each HTML document of the server that arrives without the policy.
+ * `documents` counts the HTML documents checked, so a run that saw none fails.
+ */
+export interface CSPWatch {
+  violations: string[];
+  documents: number;
+}
+
+export async function watchCSP(context: BrowserContext, base: string): Promise<CSPWatch> {
+  const w: CSPWatch = { violations: [], documents: 0 };
+  await context.exposeBinding("__nakedhtmxCSP", (_source, text: string) => {
+    w.violations.push(text);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      const report = (globalThis as unknown as { __nakedhtmxCSP: (t: string) => void }).__nakedhtmxCSP;
+      report(`${e.violatedDirective} blocked ${e.blockedURI || "inline code"} at ${e.sourceFile}:${e.lineNumber} (${e.sample})`);
+    });
+  });
+  context.on("response", (r) => {
+    if (!r.url().startsWith(base) || r.request().resourceType() !== "document") return;
+    const ct = r.headers()["content-type"] ?? "";
+    if (!ct.startsWith("text/html")) return;
+    w.documents++;
+    const csp = r.headers()["content-security-policy"] ?? "";
+    if (!/default-src 'self'/.test(csp) || !/frame-ancestors/.test(csp)) w.violations.push(`${r.url()}: no CSP (${csp})`);
+  });
+  return w;
 }

@@ -9,14 +9,15 @@
 // Screenshots go to test-results/ (gitignored); with --screenshots the README's
 // docs/list.png and docs/form.png (1280x800) are written too.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server as HttpServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { repoRoot, openDB } from "../http/fixture.ts";
-import type { Server } from "../http/hosts.ts";
-import { checkHost, launch, resultsDir, serve } from "./setup.ts";
+import { prepareHost, startServer, type Server } from "../http/hosts.ts";
+import { checkHost, launch, resultsDir, serve, watchCSP } from "./setup.ts";
 import { runTests, check, eq, until, type Test } from "../http/harness.ts";
 
 const { values } = parseArgs({
@@ -79,6 +80,7 @@ async function main(): Promise<number> {
   const base = server.url.origin;
   browser = await launch(values.chromium, values.headed);
   const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: base });
+  const csp = await watchCSP(context, base);
   const page = await context.newPage();
   page.setDefaultTimeout(15000);
 
@@ -258,6 +260,47 @@ async function main(): Promise<number> {
     await dark.close();
     const rgb = (bg.match(/\d+/g) ?? []).slice(0, 3).map(Number);
     check(rgb.length === 3 && rgb.reduce((a, b) => a + b, 0) < 3 * 128, `dark mode background is ${bg}`);
+  });
+
+  test("another site cannot frame the app; an origin in embedOrigins can", async () => {
+    // The framing page is served from another port: another origin.
+    const frameWith = (src: string) => `<!doctype html><title>outsider</title><iframe id="f" src="${src}" width="800" height="600"></iframe>`;
+    let target = "";
+    const outsider: HttpServer = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" }).end(frameWith(target));
+    });
+    await new Promise<void>((r) => outsider.listen(0, "127.0.0.1", r));
+    const outsiderOrigin = `http://127.0.0.1:${(outsider.address() as { port: number }).port}`;
+    const cfg = join(tmp, "embed.json");
+    writeFileSync(cfg, JSON.stringify({ embedOrigins: [outsiderOrigin] }));
+    const embedding = await startServer(prepareHost(host, tmp), ["--db", dbFile, "--port", "0", "--config", cfg]);
+    const other = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const p = await other.newPage();
+      const framed = async (app: string): Promise<{ url: string; rows: number }> => {
+        target = `${app}/t/books`;
+        await p.goto(outsiderOrigin + "/");
+        const f = p.frameLocator("#f");
+        await p.waitForTimeout(1500); // a refused frame never loads: give an allowed one time to
+        const frame = p.frames().find((fr) => fr !== p.mainFrame());
+        return { url: frame?.url() ?? "", rows: await f.locator("#list tbody tr").count() };
+      };
+      const refused = await framed(base);
+      check(refused.rows === 0, `the app rendered inside ${outsiderOrigin}: ${refused.rows} rows (frame ${refused.url})`);
+      await p.screenshot({ path: join(results, "frame-refused.png") });
+      const allowed = await framed(embedding.url.origin);
+      check(allowed.rows > 0, `with embedOrigins the frame stays empty (frame ${allowed.url}): the check above proves nothing`);
+      await p.screenshot({ path: join(results, "frame-allowed.png") });
+    } finally {
+      await other.close();
+      await embedding.stop();
+      await new Promise((r) => outsider.close(r));
+    }
+  });
+
+  test("every page ran under the Content-Security-Policy with nothing refused", async () => {
+    check(csp.documents >= 8, `only ${csp.documents} HTML documents were checked`);
+    check(csp.violations.length === 0, `CSP: ${csp.violations.slice(0, 5).join(" | ")}`);
   });
 
   test("every request stayed on the server; no script errors", async () => {

@@ -84,12 +84,30 @@ export interface Flags {
 
 export type Command = { command: "help" } | { command: "serve" | "schema" | "migrate"; flags: Flags };
 
-const valueFlags = new Set(["db", "port", "host", "auth-token", "allowed-host", "config", "nats", "node", "write", "out"]);
+const valueFlags = new Set([
+  "db",
+  "port",
+  "host",
+  "auth-token",
+  "allowed-host",
+  "config",
+  "nats",
+  "node",
+  "write",
+  "out",
+]);
 const boolFlags = new Set(["insecure", "help"]);
 
 /** Parses argv (without the runtime and script). Throws UsageError with a one-line message. */
 export function parseArgs(argv: readonly string[]): Command {
-  const flags: Flags = { db: "./nakedhtmx.db", port: 8080, host: "127.0.0.1", write: "direct", insecure: false, allowedHosts: [] };
+  const flags: Flags = {
+    db: "./nakedhtmx.db",
+    port: 8080,
+    host: "127.0.0.1",
+    write: "direct",
+    insecure: false,
+    allowedHosts: [],
+  };
   let command: "serve" | "schema" | "migrate" = "serve";
   let help = false;
   const args = [...argv];
@@ -162,7 +180,9 @@ export function parseArgs(argv: readonly string[]): Command {
       case "allowed-host":
         if (!isHostName(value)) {
           throw new UsageError(
-            `invalid --allowed-host ${JSON.stringify(value)}: not a host name (NAME, NAME:PORT, an IPv4 address or a bracketed IPv6 address, without a scheme or path)`,
+            `invalid --allowed-host ${
+              JSON.stringify(value)
+            }: not a host name (NAME, NAME:PORT, an IPv4 address or a bracketed IPv6 address, without a scheme or path)`,
           );
         }
         flags.allowedHosts.push(value);

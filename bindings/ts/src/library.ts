@@ -113,12 +113,16 @@ function checkOptions(o: NakedhtmxOptions): void {
     throw new NakedhtmxError("BAD_OPTION", "authToken must be a string");
   }
   if (o.allowedHosts !== undefined) {
-    if (!Array.isArray(o.allowedHosts)) throw new NakedhtmxError("BAD_OPTION", "allowedHosts must be an array of host names");
+    if (!Array.isArray(o.allowedHosts)) {
+      throw new NakedhtmxError("BAD_OPTION", "allowedHosts must be an array of host names");
+    }
     for (const h of o.allowedHosts) {
       if (typeof h !== "string" || !isHostName(h)) {
         throw new NakedhtmxError(
           "BAD_OPTION",
-          `allowedHosts: ${JSON.stringify(h)} is not a host name (NAME, NAME:PORT, an IPv4 address or a bracketed IPv6 address, without a scheme or path)`,
+          `allowedHosts: ${
+            JSON.stringify(h)
+          } is not a host name (NAME, NAME:PORT, an IPv4 address or a bracketed IPv6 address, without a scheme or path)`,
         );
       }
     }
@@ -177,7 +181,15 @@ export async function createNakedhtmx(
     db = rt.openDatabase(options.db);
     try {
       core = await Core.load({ db, host: rt.host, wasm: module, log });
-      dsid = core.open({ basePath, config, host: rt.host, authToken: options.authToken ?? "", write, node, allowedHosts });
+      dsid = core.open({
+        basePath,
+        config,
+        host: rt.host,
+        authToken: options.authToken ?? "",
+        write,
+        node,
+        allowedHosts,
+      });
     } catch (e) {
       db.close();
       if (e instanceof NakedhtmxError) throw e;
@@ -219,7 +231,15 @@ export async function createNakedhtmx(
     if (closed) return;
     live.tick(); // what happened under the old config goes out as it was rendered then
     try {
-      dsid = core.open({ basePath, config: next, host: rt.host, authToken: options.authToken ?? "", write, node, allowedHosts });
+      dsid = core.open({
+        basePath,
+        config: next,
+        host: rt.host,
+        authToken: options.authToken ?? "",
+        write,
+        node,
+        allowedHosts,
+      });
       log(next === null ? `config ${from} removed; using defaults` : `config ${from} ${done}`);
     } catch (e) {
       log(`config ${from}: ${errorMessage(e)}; keeping the previous config`);

@@ -139,7 +139,12 @@ for (const name of cases) {
       core.open({ basePath: opened.basePath ?? "", config, host: runtimeName, authToken: "" });
       const problems: string[] = [];
       requests.forEach((r, i) => {
-        const head: RequestHead = { method: r.method, path: r.path, query: r.query ?? "", headers: { host: "localhost", ...r.headers } };
+        const head: RequestHead = {
+          method: r.method,
+          path: r.path,
+          query: r.query ?? "",
+          headers: { host: "localhost", ...r.headers },
+        };
         const first = core.handle(head, utf8.encode(r.body ?? ""));
         const parts = [first.body];
         let total = first.body.length;

@@ -7,7 +7,7 @@
 import { Buffer } from "node:buffer";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -476,10 +476,10 @@ test("fetch handler: head, raw path, lower-case headers, response headers", asyn
 test("fetch handler: body cap, declared or streamed, never buffers past it", async () => {
   const core = new FakeCore();
   const handler = createFetchHandler(core, { basePath: "", maxBodyBytes: 16 });
-  await handler(new Request("http://x/a", { method: "POST", body: "0123456789abcdef" }));
+  await handler(new Request("http://localhost/a", { method: "POST", body: "0123456789abcdef" }));
   eq(core.seen[0]!.head.tooLarge, undefined, "at the cap");
   eq(core.seen[0]!.body.length, 16, "body at the cap");
-  await handler(new Request("http://x/a", { method: "POST", body: "0123456789abcdefg" }));
+  await handler(new Request("http://localhost/a", { method: "POST", body: "0123456789abcdefg" }));
   eq(core.seen[1]!.head.tooLarge, true, "one over (declared)");
   eq(core.seen[1]!.body.length, 0, "empty body");
   // A stream with no content-length that would never end: it must be cut at the cap.
@@ -490,7 +490,7 @@ test("fetch handler: body cap, declared or streamed, never buffers past it", asy
       c.enqueue(new Uint8Array(8));
     },
   });
-  await handler(new Request("http://x/a", { method: "POST", body: endless, duplex: "half" } as RequestInit));
+  await handler(new Request("http://localhost/a", { method: "POST", body: endless, duplex: "half" } as RequestInit));
   eq(core.seen[2]!.head.tooLarge, true, "endless stream");
   check(pulled <= 32, `read ${pulled} bytes of an endless body`);
 });
@@ -498,7 +498,7 @@ test("fetch handler: body cap, declared or streamed, never buffers past it", asy
 test("fetch handler: continuations stream as one body", async () => {
   const core = new FakeCore();
   core.parts = ["a,b\n", "1,2\n", "", "3,4\n"];
-  const res = await createFetchHandler(core, { basePath: "" })(new Request("http://x/api/tables/t/rows.csv"));
+  const res = await createFetchHandler(core, { basePath: "" })(new Request("http://localhost/api/tables/t/rows.csv"));
   check(res.body !== null, "a body");
   eq(await res.text(), "a,b\n1,2\n3,4\n", "joined body");
   eq(core.seen.map((s) => s.head.continue), [undefined, "1", "2", "3"], "continuation tokens");
@@ -512,7 +512,7 @@ test("fetch handler: 204 and HEAD have no body; a throwing core gives 500", asyn
   const core = new FakeCore();
   core.status = 204;
   const h = createFetchHandler(core, { basePath: "" });
-  const r = await h(new Request("http://x/a", { method: "DELETE" }));
+  const r = await h(new Request("http://localhost/a", { method: "DELETE" }));
   eq(r.status, 204, "status");
   eq(await r.text(), "", "no body");
   const broken: CoreHandler = {
@@ -520,7 +520,7 @@ test("fetch handler: 204 and HEAD have no body; a throwing core gives 500", asyn
       throw new NakedhtmxError("CORE_TRAP", "core trapped in nh_handle: unreachable");
     },
   };
-  const b = await createFetchHandler(broken, { basePath: "" })(new Request("http://x/a"));
+  const b = await createFetchHandler(broken, { basePath: "" })(new Request("http://localhost/a"));
   eq(b.status, 500, "trap status");
   check((await b.text()).includes("core trapped"), "says what happened");
 });
@@ -624,7 +624,7 @@ test("core: open, handle, and a streamed CSV export through continuations", asyn
       method: "GET",
       path: "/api/schema",
       query: "",
-      headers: { accept: "application/json" },
+      headers: { host: "localhost", accept: "application/json" },
     }, new Uint8Array(0));
     eq(schema.head.status, 200, "GET /api/schema");
     const doc = JSON.parse(utf8Decoder.decode(schema.body)) as { dsid: string; tables?: Record<string, unknown> };
@@ -637,7 +637,9 @@ test("core: open, handle, and a streamed CSV export through continuations", asyn
         return core.handle(head, body);
       },
     };
-    const res = await createFetchHandler(counting, { basePath: "" })(new Request("http://x/api/tables/big/rows.csv"));
+    const res = await createFetchHandler(counting, { basePath: "" })(
+      new Request("http://localhost/api/tables/big/rows.csv"),
+    );
     eq(res.status, 200, "CSV status");
     const text = await res.text();
     eq(text.trimEnd().split("\n").length, 20001, "header and every row");
@@ -654,7 +656,7 @@ test("core: a trap is a CORE_TRAP error, then the core is re-instantiated and re
   try {
     const core = await Core.load({ db, host: runtimeName, wasm: trapModuleBytes(), log: (l) => logs.push(l) });
     eq(core.open({ basePath: "", config: null, host: runtimeName, authToken: "" }), "trap", "dsid");
-    const head: RequestHead = { method: "GET", path: "/", query: "", headers: {} };
+    const head: RequestHead = { method: "GET", path: "/", query: "", headers: { host: "localhost" } };
     await throws(
       () => core.handle(head, new Uint8Array(0)),
       (e) => e instanceof NakedhtmxError && e.code === "CORE_TRAP",
@@ -663,7 +665,7 @@ test("core: a trap is a CORE_TRAP error, then the core is re-instantiated and re
     eq(logs.filter((l) => l === "opened").length, 2, "opened again after the trap");
     check(logs.some((l) => l.includes("core trapped in nh_handle")), "the trap was logged");
     check(logs.includes("core re-instantiated"), "re-instantiation was logged");
-    const res = await createFetchHandler(core, { basePath: "" })(new Request("http://x/"));
+    const res = await createFetchHandler(core, { basePath: "" })(new Request("http://localhost/"));
     eq(res.status, 500, "a trapping request answers 500");
   } finally {
     db.close();
@@ -695,7 +697,7 @@ test("core: jetstream mode, a write becomes a command; applied, asking again ans
       method: "POST",
       path: "/api/tables/t/rows",
       query: "",
-      headers: { "content-type": "application/json", accept: "application/json" },
+      headers: { host: "localhost", "content-type": "application/json", accept: "application/json" },
     };
     const body = utf8.encode(JSON.stringify({ v: "hello" }));
     const first = core.handle(head, body);
@@ -733,7 +735,10 @@ test("core: changes made while a trapped core is down still reach the streams", 
       (core as unknown as { ex: unknown }).ex = undefined;
       sql(outside, "UPDATE t SET v = 'b' WHERE id = 1");
       sql(outside, "DELETE FROM t WHERE id = 1");
-      const res = core.handle({ method: "GET", path: "/", query: "", headers: {} }, new Uint8Array(0));
+      const res = core.handle(
+        { method: "GET", path: "/", query: "", headers: { host: "localhost" } },
+        new Uint8Array(0),
+      );
       eq(res.head.status, 200, "answered by a fresh instance");
       eq(ids(), [2, 3], "the changes made while it was down");
     } finally {
@@ -764,10 +769,12 @@ test("library: basePath, fetch and node, dsid, close", async () => {
     log: () => {},
   });
   check(nh.dsid !== "", "dsid");
-  const r = await nh.fetch(new Request("http://x/admin/api/schema", { headers: { accept: "application/json" } }));
+  const r = await nh.fetch(
+    new Request("http://localhost/admin/api/schema", { headers: { accept: "application/json" } }),
+  );
   eq(r.status, 200, "status");
   eq((JSON.parse(await r.text()) as { dsid: string }).dsid, nh.dsid, "dsid in the answer");
-  eq((await nh.fetch(new Request("http://x/api/schema"))).status, 404, "outside basePath");
+  eq((await nh.fetch(new Request("http://localhost/api/schema"))).status, 404, "outside basePath");
   const { url, server } = await listen((req, res) => nh.node(req, res));
   try {
     const n = await fetch(`${url}/admin/api/schema`);
@@ -777,8 +784,73 @@ test("library: basePath, fetch and node, dsid, close", async () => {
     await close(server);
   }
   await nh.close();
-  eq((await nh.fetch(new Request("http://x/admin/"))).status, 503, "closed");
+  eq((await nh.fetch(new Request("http://localhost/admin/"))).status, 503, "closed");
 });
+
+test("library: allowedHosts names the hosts an embedding server is reached by; any other is 421", async () => {
+  const nh = await createNakedhtmx({ host: runtimeName, openDatabase }, {
+    db: freshPath(),
+    allowedHosts: ["admin.example", "lan.example:8443"],
+    wasm,
+    log: () => {},
+  });
+  const { url, server } = await listen((req, res) => nh.node(req, res));
+  try {
+    const want: [string, number][] = [
+      ["http://admin.example/api/schema", 200],
+      ["http://admin.example:3000/api/schema", 200],
+      ["http://lan.example:8443/api/schema", 200],
+      ["http://localhost:3000/api/schema", 200],
+      ["http://[::1]/api/schema", 200],
+      ["http://lan.example/api/schema", 421],
+      ["http://evil.example/api/schema", 421],
+      ["http://admin.example.evil.example/api/schema", 421],
+    ];
+    for (const [u, status] of want) {
+      const r = await nh.fetch(new Request(u));
+      eq(r.status, status, u);
+      const text = await r.text();
+      if (status === 421) check(!text.includes("dsid"), `${u}: the refusal carries data`);
+    }
+    // node:http keeps only the first of two Host headers; the handler passes both.
+    const port = Number(new URL(url).port);
+    for (const hosts of [["localhost", "evil.example"], ["evil.example", "localhost"]]) {
+      const head = await rawGet(port, hosts);
+      check(head.startsWith("HTTP/1.1 421"), `two Host headers ${hosts.join(", ")}: ${head.split("\r\n")[0]}`);
+    }
+    eq((await rawGet(port, ["admin.example"])).split("\r\n")[0], "HTTP/1.1 200 OK", "one allowed Host over node:http");
+  } finally {
+    await close(server);
+    await nh.close();
+  }
+  const rt = { host: runtimeName, openDatabase };
+  for (const bad of ["http://admin.example/", "admin example", "", "admin.example:port", "[::1"]) {
+    const db = freshPath();
+    await throws(
+      () => createNakedhtmx(rt, { db, allowedHosts: [bad] }),
+      (e: unknown) => e instanceof NakedhtmxError && e.code === "BAD_OPTION" && e.message.includes("allowedHosts"),
+      `allowedHosts ${JSON.stringify(bad)}`,
+    );
+    check(!existsSync(db), "a bad allowedHosts created the database");
+  }
+});
+
+/** GET /api/schema with these Host header lines, over a raw socket; the answer's head. */
+function rawGet(port: number, hosts: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host: "127.0.0.1", port }, () => {
+      sock.write(
+        ["GET /api/schema HTTP/1.1", ...hosts.map((h) => `host: ${h}`), "connection: close", "", ""].join("\r\n"),
+      );
+    });
+    let got = "";
+    sock.on("data", (c: Buffer) => {
+      got += c.toString("latin1");
+    });
+    sock.on("end", () => resolve(got.split("\r\n\r\n")[0] ?? ""));
+    sock.on("error", reject);
+  });
+}
 
 test("library: bad options and unsupported modes are typed errors", async () => {
   const rt = { host: runtimeName, openDatabase };

@@ -41,7 +41,7 @@ if (process.argv.includes("--child")) {
   const db = process.argv[process.argv.indexOf("--child") + 2]!;
   const openDatabase = await openDatabaseForRuntime();
   const nh = await createNakedhtmx({ host: runtimeName, openDatabase }, { db, wasm, log: () => {} });
-  const res = await nh.fetch(new Request("http://x/api/events", { headers: { accept: "text/event-stream" } }));
+  const res = await nh.fetch(new Request("http://localhost/api/events", { headers: { accept: "text/event-stream" } }));
   const reader = res.body!.getReader();
   const first = await reader.read();
   process.stdout.write(`backlog ${JSON.stringify(utf8Decoder.decode(first.value))}\n`);
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
 
   test("fan-out: api text to api streams, page text to page streams, by table; schema to all", async () => {
     const { core, live, fetch } = setup();
-    const open = async (path: string) => Drain.of(await fetch(new Request("http://x" + path)));
+    const open = async (path: string) => Drain.of(await fetch(new Request("http://localhost" + path)));
     const apiAll = await open("/api/events");
     const apiA = await open("/api/events?table=A");
     const apiB = await open("/api/events?table=B");
@@ -294,8 +294,8 @@ async function main(): Promise<void> {
 
   test("a stream that is never read is closed past 1 MiB; a reading one gets every message in order", async () => {
     const { core, live, fetch } = setup();
-    const reading = Drain.of(await fetch(new Request("http://x/api/events")));
-    const stalled = (await fetch(new Request("http://x/api/events"))).body!.getReader();
+    const reading = Drain.of(await fetch(new Request("http://localhost/api/events")));
+    const stalled = (await fetch(new Request("http://localhost/api/events"))).body!.getReader();
     const filler = "x".repeat(64 * 1024);
     let cutAt = 0;
     for (let i = 1; i <= 40; i++) {
@@ -459,7 +459,7 @@ async function main(): Promise<void> {
 
   test("keep-alive comments go to every stream on the heartbeat", async () => {
     const { live, fetch, hopts, core } = setup({ heartbeatMs: 30 });
-    const a = Drain.of(await fetch(new Request("http://x/api/events")));
+    const a = Drain.of(await fetch(new Request("http://localhost/api/events")));
     const node = createNodeHandler(core, hopts);
     const { url, server } = await listen((req, res) => node(req, res));
     try {
@@ -484,8 +484,8 @@ async function main(): Promise<void> {
     const { url, server } = await listen((req, res) => node(req, res));
     try {
       const streams = [
-        Drain.of(await fetch(new Request("http://x/api/events"))),
-        Drain.of(await fetch(new Request("http://x/t/A/live"))),
+        Drain.of(await fetch(new Request("http://localhost/api/events"))),
+        Drain.of(await fetch(new Request("http://localhost/t/A/live"))),
         Drain.of(await globalThis.fetch(`${url}/api/events`)),
       ];
       await streams[2]!.until((t) => t === BACKLOG, "node stream open");
@@ -500,7 +500,7 @@ async function main(): Promise<void> {
       eq(streams.map((d) => d.text), [BACKLOG, BACKLOG, BACKLOG], "nothing after close");
       await sleep(50);
       eq(core.ticks, ticks, "no tick after close");
-      const late = await fetch(new Request("http://x/api/events"));
+      const late = await fetch(new Request("http://localhost/api/events"));
       eq(await late.text(), BACKLOG, "a subscription after close: backlog, then the end");
       eq(live.size, 0, "none kept");
     } finally {
@@ -547,14 +547,14 @@ async function main(): Promise<void> {
 
   test("a POST, PUT, PATCH or DELETE is followed at once by a tick; GETs and continuations are not", async () => {
     const { core, live, fetch, hopts } = setup(); // no timer: only the ticks after writes
-    const events = Drain.of(await fetch(new Request("http://x/api/events")));
+    const events = Drain.of(await fetch(new Request("http://localhost/api/events")));
     const node = createNodeHandler(core, hopts);
     const { url, server } = await listen((req, res) => node(req, res));
     try {
       let id = 0;
       for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
         core.calls = [];
-        const res = await fetch(new Request("http://x/t/A/rows", { method, body: "{}" }));
+        const res = await fetch(new Request("http://localhost/t/A/rows", { method, body: "{}" }));
         eq(core.calls, [`${method} /t/A/rows`, "tick"], `${method}: the tick right after the handle`);
         await res.text();
         id++;
@@ -566,8 +566,8 @@ async function main(): Promise<void> {
       eq(core.calls, ["POST /t/A/rows", "tick"], "node handler: the tick right after the handle");
       await events.until((t) => ids(t).includes(5), "node handler: the event", 1000);
       core.calls = [];
-      await (await fetch(new Request("http://x/t/A"))).text();
-      eq(await (await fetch(new Request("http://x/csv"))).text(), "a\nb\n", "continuation");
+      await (await fetch(new Request("http://localhost/t/A"))).text();
+      eq(await (await fetch(new Request("http://localhost/csv"))).text(), "a\nb\n", "continuation");
       eq(core.calls, ["GET /t/A", "GET /csv", "GET /csv continue"], "no tick after GETs or continuations");
       eq(ids(events.text), [1, 2, 3, 4, 5], "every write announced, in order");
     } finally {
@@ -585,7 +585,7 @@ async function main(): Promise<void> {
       handle: (head, body) => core.handle(head, body),
     };
     const fetch = createFetchHandler(spy, { basePath: "", live });
-    const answer = fetch(new Request("http://x/t/A/rows", { method: "POST", body: "{}" }));
+    const answer = fetch(new Request("http://localhost/t/A/rows", { method: "POST", body: "{}" }));
     const first = reader.read().then((r) => {
       queuedBeforeAnswer = true;
       return r;
@@ -649,15 +649,17 @@ async function main(): Promise<void> {
       tickMs: 0, // only the tick after the write can announce it
     });
     try {
-      const api = await nh.fetch(new Request("http://x/api/events", { headers: { accept: "text/event-stream" } }));
+      const api = await nh.fetch(
+        new Request("http://localhost/api/events", { headers: { accept: "text/event-stream" } }),
+      );
       eq(api.status, 200, "status");
       check((api.headers.get("content-type") ?? "").startsWith("text/event-stream"), "an event stream");
       const apiEvents = Drain.of(api);
-      const page = Drain.of(await nh.fetch(new Request("http://x/t/tasks/live")));
-      const other = Drain.of(await nh.fetch(new Request("http://x/api/events?table=nothere")));
+      const page = Drain.of(await nh.fetch(new Request("http://localhost/t/tasks/live")));
+      const other = Drain.of(await nh.fetch(new Request("http://localhost/api/events?table=nothere")));
       await apiEvents.until((t) => t.startsWith("retry:"), "backlog");
       const res = await nh.fetch(
-        new Request("http://x/api/tables/tasks/rows", {
+        new Request("http://localhost/api/tables/tasks/rows", {
           method: "POST",
           headers: { "content-type": "application/json", accept: "application/json" },
           body: '{"title":"two"}',

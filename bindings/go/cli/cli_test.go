@@ -60,6 +60,28 @@ func TestIsLoopback(t *testing.T) {
 	}
 }
 
+// The hosts a server answers to: every --allowed-host and the listen address,
+// never a wildcard one.
+func TestHostsToAnswer(t *testing.T) {
+	for _, c := range []struct {
+		listen  string
+		allowed []string
+		want    string
+	}{
+		{"127.0.0.1", nil, "127.0.0.1"},
+		{"192.168.1.5", []string{"lan.example"}, "lan.example 192.168.1.5"},
+		{"::1", nil, "[::1]"},
+		{"fd00::5", nil, "[fd00::5]"},
+		{"0.0.0.0", []string{"lan.example"}, "lan.example"},
+		{"::", nil, ""},
+	} {
+		f := &serveFlags{host: c.listen, allowedHosts: c.allowed}
+		if got := strings.Join(f.hostsToAnswer(), " "); got != c.want {
+			t.Errorf("listen %s, allowed %v: %q, want %q", c.listen, c.allowed, got, c.want)
+		}
+	}
+}
+
 // fake is a Backend that answers like the core's schema routes, and
 // subscribes /events; writes to /rows make a live message.
 type fake struct {
@@ -196,6 +218,8 @@ func TestBadFlags(t *testing.T) {
 		{"empty db", []string{"--db", ""}, "--db needs a file name"},
 		{"empty token", []string{"--auth-token", ""}, "--auth-token must not be empty"},
 		{"bad write mode", []string{"--write", "sometimes"}, `invalid --write "sometimes"`},
+		{"allowed host with a scheme", []string{"--allowed-host", "http://lan.example/"}, `invalid --allowed-host "http://lan.example/"`},
+		{"empty allowed host", []string{"--allowed-host", ""}, `invalid --allowed-host ""`},
 		{"jetstream without nats", []string{"--write", "jetstream"}, "needs --nats"},
 		{"nats unreachable", []string{"--nats", "nats://127.0.0.1:1"}, "NATS nats://127.0.0.1:1"},
 		{"any address without token", []string{"--host", "0.0.0.0"}, "refusing to listen on 0.0.0.0"},

@@ -286,7 +286,7 @@ func (c *ctx) csvExport(t *model.Table) *protocol.Response {
 			rec = append(rec, sqldb.Text(r.rowid))
 		}
 		for _, col := range t.Columns {
-			rec = append(rec, csvCell(jsonValue(col, r.get(col))))
+			rec = append(rec, csvCell(col, r.get(col)))
 		}
 		w.Write(rec)
 	}
@@ -305,10 +305,10 @@ func (c *ctx) csvExport(t *model.Table) *protocol.Response {
 // csvCell is one value's CSV text, never a formula when a spreadsheet opens
 // the file (CONTRACT, "Browser safety"): numbers stay as they are, any other
 // text goes through csvSafe. The JSON API answers values unchanged.
-func csvCell(v any) string {
-	s := csvText(v)
+func csvCell(col *model.Column, v any) string {
+	s := csvText(jsonValue(col, v))
 	switch v.(type) {
-	case int64, float64:
+	case int64, float64: // what SQLite holds as a number, -Infinity included
 		return s
 	}
 	return csvSafe(s)

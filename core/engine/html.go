@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
@@ -595,21 +596,28 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 		} else if col.Default != nil && col.Default.Literal {
 			sqlv = col.Default.Value
 		}
-		value := fieldText(f, sqlv)
+		value := formShows(f, sqlv)
 		ff.Base = value
-		if f.Widget == "checkbox" {
-			ff.Base = "0"
-			if value == "1" || value == "true" {
-				ff.Base = "1"
-			}
-		}
 		if typedValue, ok := typed[col.Name]; ok {
 			value = typedValue
 		}
-		if _, isBlob := sqlv.([]byte); isBlob {
-			ff.ReadOnly = true
-		}
 		ff.Value = value
+		if b, isBlob := sqlv.([]byte); isBlob {
+			// Bytes are never text in an input: shown by size, not posted,
+			// so saving the form leaves them as they are.
+			ff.Widget, ff.ReadOnly, ff.Required, ff.Value, ff.Base = "blob", true, false, blobText(b), ""
+			fd.Fields = append(fd.Fields, ff)
+			continue
+		}
+		widget := f.Widget
+		if widget == "checkbox" && col.Nullable() {
+			widget = "select" // three states: empty (NULL), yes, no
+		}
+		if strings.ContainsAny(value, "\r\n") && widget != "select" && widget != "checkbox" && widget != "reference" {
+			// A one-line input drops line breaks: a textarea keeps them.
+			widget = "textarea"
+		}
+		ff.Widget = widget
 		max := col.MaxLength
 		if m := col.Check.MaxLength; m != nil && (max == nil || *m < *max) {
 			max = m
@@ -617,9 +625,10 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 		if max != nil {
 			ff.MaxLength = *max
 		}
-		switch f.Widget {
+		switch widget {
 		case "checkbox":
 			ff.Checked = value == "1" || value == "true" || value == "on"
+		case "textarea":
 		case "integer":
 			ff.InputType, ff.Step = "number", "1"
 		case "number":
@@ -632,7 +641,11 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 		case "email", "url", "tel", "password", "color":
 			ff.InputType = f.Widget
 		case "select":
-			ff.Options = enumOptions(col, value)
+			if f.Widget == "checkbox" {
+				ff.Options = booleanOptions(value)
+			} else {
+				ff.Options = enumOptions(col, value)
+			}
 		case "reference":
 			c.referenceField(&ff, f, value)
 		default:
@@ -645,15 +658,178 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 			if v := col.Check.Maximum; v != nil {
 				ff.Max = sqldb.FormatNumber(v)
 			}
-			if ff.Value != "" {
-				if _, err := strconv.ParseFloat(ff.Value, 64); err != nil {
-					ff.InputType = "text" // keep what the person typed visible
-				}
-			}
+		}
+		if ff.Value != "" && !browserKeeps(ff.InputType, ff.Value) {
+			// The browser would change or drop this value (a typed input
+			// only holds its own syntax): show it as text, as stored or typed.
+			ff.InputType, ff.Step, ff.Min, ff.Max = "text", "", "", ""
 		}
 		fd.Fields = append(fd.Fields, ff)
 	}
 	return fd
+}
+
+// formShows is the text a form field shows for a stored value: what the
+// browser sends back for a field nobody touched (checkboxes: "1" or "0").
+func formShows(f *schema.Field, v any) string {
+	value := fieldText(f, v)
+	if f.Widget != "checkbox" {
+		return value
+	}
+	switch value {
+	case "1", "true":
+		return "1"
+	case "0", "false":
+		return "0"
+	}
+	if f.Column.Nullable() {
+		return value // the three-state select shows "" for NULL, and odd text as it is
+	}
+	return "0" // an unticked box
+}
+
+// untouched reports whether a posted field still holds what the form showed
+// for the stored value, after the browser's own normalisations: line breaks
+// (a textarea sends CRLF) and a datetime-local's dropped ":00" seconds.
+func untouched(f *schema.Field, posted, shown string) bool {
+	if f.Widget == "datetime" {
+		posted, shown = fullSeconds(posted), fullSeconds(shown)
+	}
+	return lineFeeds(posted) == lineFeeds(shown)
+}
+
+func lineFeeds(s string) string {
+	if !strings.ContainsRune(s, '\r') {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
+
+func fullSeconds(s string) string {
+	if len(s) == 16 && s[10] == 'T' {
+		return s + ":00"
+	}
+	return s
+}
+
+// dropUntouched removes from a posted form every field that still holds what
+// the form showed for the row as it is: an untouched Save writes nothing, so
+// an empty string stays empty (not NULL), a NULL boolean stays NULL, text the browser
+// would normalise (CRLF, a datetime's seconds) keeps its stored bytes.
+func (c *ctx) dropUntouched(t *model.Table, cur *row, form url.Values) (dropped map[string]bool) {
+	dropped = map[string]bool{}
+	for _, f := range c.st.fields[t.Name] {
+		vs := form[f.Column.Name]
+		if len(vs) == 0 {
+			continue
+		}
+		sqlv := cur.get(f.Column)
+		if _, isBlob := sqlv.([]byte); isBlob {
+			continue // no field shows bytes: anything posted for them is a change
+		}
+		if untouched(f, vs[len(vs)-1], formShows(f, sqlv)) {
+			delete(form, f.Column.Name)
+			dropped[f.Column.Name] = true
+		}
+	}
+	return dropped
+}
+
+// keepLineBreaks gives changed text the line breaks of the value it
+// replaces: a textarea sends CRLF, which would turn LF text into CRLF text.
+func keepLineBreaks(s string, stored any) string {
+	if !strings.Contains(s, "\r\n") {
+		return s
+	}
+	if old, ok := stored.(string); ok && strings.Contains(old, "\r\n") {
+		return s
+	}
+	return strings.ReplaceAll(s, "\r\n", "\n")
+}
+
+// browserKeeps reports whether an input of this type shows a value as it
+// is; otherwise the browser's value sanitisation would empty or change it
+// (and post that back).
+func browserKeeps(inputType, v string) bool {
+	switch inputType {
+	case "number":
+		return htmlNumber(v)
+	case "date":
+		_, err := time.Parse("2006-01-02", v)
+		return err == nil
+	case "datetime-local":
+		if len(v) == 16 {
+			v += ":00"
+		}
+		_, err := time.Parse("2006-01-02T15:04:05", v)
+		return err == nil
+	case "email", "url":
+		return strings.TrimSpace(v) == v && !strings.ContainsAny(v, "\r\n")
+	case "color":
+		if len(v) != 7 || v[0] != '#' {
+			return false
+		}
+		for i := 1; i < 7; i++ {
+			if !(v[i] >= '0' && v[i] <= '9' || v[i] >= 'a' && v[i] <= 'f') {
+				return false
+			}
+		}
+		return true
+	}
+	return !strings.ContainsAny(v, "\r\n")
+}
+
+// htmlNumber: HTML's "valid floating-point number", the only text a number
+// input keeps (no "+", no "5.", no "Infinity", no spaces).
+func htmlNumber(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	whole := digits()
+	if i < len(s) && s[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	} else if whole == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+func blobText(b []byte) string {
+	if len(b) == 1 {
+		return "1 byte"
+	}
+	return strconv.Itoa(len(b)) + " bytes"
+}
+
+func booleanOptions(value string) []option {
+	opts := []option{{Value: "", Label: "—", Selected: value == ""}, {Value: "1", Label: "Yes", Selected: value == "1"},
+		{Value: "0", Label: "No", Selected: value == "0"}}
+	if value != "" && value != "1" && value != "0" {
+		// Text a BOOLEAN column holds (SQLite allows it) stays visible.
+		opts = append(opts, option{Value: value, Label: value + " (not a boolean)", Selected: true})
+	}
+	return opts
 }
 
 // fieldText is a value as its form field holds it: SQLite's "date time"
@@ -911,12 +1087,13 @@ func (c *ctx) formBody() (url.Values, *protocol.Response) {
 // texts as typed (to show back). Fields that are not on the form are left
 // alone; on create, an empty field of a column with a default is left out so
 // the database fills it.
-func (c *ctx) formInstance(t *model.Table, form url.Values, create bool) (map[string]any, formValues) {
+func (c *ctx) formInstance(t *model.Table, form url.Values, cur *row, untouched map[string]bool) (map[string]any, formValues) {
+	create := cur == nil
 	inst := map[string]any{}
 	typed := formValues{}
 	for _, f := range c.st.fields[t.Name] {
 		col := f.Column
-		if f.ReadOnly || (create && f.HideOnCreate) {
+		if f.ReadOnly || (create && f.HideOnCreate) || untouched[col.Name] {
 			continue
 		}
 		vs, present := form[col.Name]
@@ -928,6 +1105,13 @@ func (c *ctx) formInstance(t *model.Table, form url.Values, create bool) (map[st
 			s = vs[len(vs)-1] // a checkbox sends its hidden "0" first, then "1" when ticked
 		}
 		typed[col.Name] = s
+		if col.Kind == model.String || col.Kind == model.Date || col.Kind == model.DateTime {
+			var stored any
+			if cur != nil {
+				stored = cur.get(col)
+			}
+			s = keepLineBreaks(s, stored)
+		}
 		if create && s == "" && col.Default != nil {
 			continue
 		}
@@ -1024,7 +1208,7 @@ func (c *ctx) htmlCreate(t *model.Table) *protocol.Response {
 	if bad != nil {
 		return bad
 	}
-	inst, typed := c.formInstance(t, form, true)
+	inst, typed := c.formInstance(t, form, nil, nil)
 	o := c.insert(t, inst, rm)
 	if o.status == 201 {
 		return c.redirect(c.rowURL(o.row))
@@ -1044,7 +1228,8 @@ func (c *ctx) htmlUpdate(t *model.Table, cur *row) *protocol.Response {
 	if bad != nil {
 		return bad
 	}
-	inst, typed := c.formInstance(t, form, false)
+	untouched := c.dropUntouched(t, cur, form)
+	inst, typed := c.formInstance(t, form, cur, untouched)
 	o := c.update(t, cur.key(), inst, form.Get("_version"), rm)
 	switch {
 	case o.status == 200:

@@ -62,6 +62,27 @@ func (c *ctx) validator(t *model.Table) (*validator, error) {
 
 var printer = message.NewPrinter(language.English)
 
+// finite stands the largest finite floats in for infinities, which the JSON
+// Schema validator cannot take: against any finite bound they compare alike.
+func finite(inst map[string]any) map[string]any {
+	var out map[string]any
+	for k, v := range inst {
+		if f, ok := v.(float64); ok && math.IsInf(f, 0) {
+			if out == nil {
+				out = make(map[string]any, len(inst))
+				for k2, v2 := range inst {
+					out[k2] = v2
+				}
+			}
+			out[k] = math.Copysign(math.MaxFloat64, f)
+		}
+	}
+	if out == nil {
+		return inst
+	}
+	return out
+}
+
 // validate checks an instance; it returns the errors sorted by column order.
 func (c *ctx) validate(t *model.Table, inst map[string]any) ([]fieldError, error) {
 	v, err := c.validator(t)
@@ -86,7 +107,7 @@ func (c *ctx) validate(t *model.Table, inst map[string]any) ([]fieldError, error
 			rangeErrs = append(rangeErrs, fieldError{"/" + col.Name, "is out of range for a 64-bit number"})
 		}
 	}
-	err = v.sch.Validate(inst)
+	err = v.sch.Validate(finite(inst))
 	if err == nil {
 		return rangeErrs, nil
 	}

@@ -76,11 +76,34 @@ func jsonValue(c *model.Column, v any) any {
 			return x == 1
 		}
 	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
+		// JSON has no infinities: CONTRACT spells them as strings.
+		if math.IsInf(x, 1) {
+			return "Infinity"
+		}
+		if math.IsInf(x, -1) {
+			return "-Infinity"
+		}
+		if math.IsNaN(x) {
 			return nil
 		}
 	}
 	return v
+}
+
+// infinity reads CONTRACT's spelling of an infinite float ("Infinity",
+// "-Infinity"), taken only for columns that hold floats.
+func infinity(c *model.Column, v any) (float64, bool) {
+	s, ok := v.(string)
+	if !ok || c == nil || c.Kind != model.Number {
+		return 0, false
+	}
+	switch s {
+	case "Infinity":
+		return math.Inf(1), true
+	case "-Infinity":
+		return math.Inf(-1), true
+	}
+	return 0, false
 }
 
 // object is the row as the JSON API shows it, in column order.
@@ -264,6 +287,9 @@ func keyValue(c *model.Column, s string) any {
 // fromJSON turns a decoded JSON body value (numbers as json.Number) into the
 // instance value validated against the schema.
 func fromJSON(c *model.Column, v any) any {
+	if f, ok := infinity(c, v); ok {
+		return f
+	}
 	n, ok := v.(json.Number)
 	if !ok {
 		return v
@@ -294,8 +320,8 @@ func fromForm(c *model.Column, s string, present bool) any {
 	if s == "" && c.Kind != model.String && c.Kind != model.Boolean {
 		return nil
 	}
-	if s == "" && c.Nullable() && c.Kind == model.String {
-		return nil
+	if s == "" && c.Nullable() && (c.Kind == model.String || c.Kind == model.Boolean) {
+		return nil // the three-state select's empty choice, or an emptied box
 	}
 	switch c.Kind {
 	case model.Integer:
@@ -303,6 +329,9 @@ func fromForm(c *model.Column, s string, present bool) any {
 			return n
 		}
 	case model.Number:
+		if f, ok := infinity(c, s); ok {
+			return f
+		}
 		if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
 			if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 				return int64(f)

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"bytes"
+	"math"
 	"strings"
 
 	"github.com/nakedhtmx/nakedhtmx/core/capture"
@@ -328,6 +330,15 @@ func (c *ctx) checkUpdate(t *model.Table, key []any, patch map[string]any, versi
 	if bad != nil {
 		return nil, bad
 	}
+	// A member that carries the column's value as the API shows it is no
+	// change: GET then PATCH of the same body writes nothing (a value the
+	// schema would refuse, such as text a non-STRICT INTEGER column holds,
+	// is not judged again either).
+	for k, v := range patch {
+		if col := t.Column(k); col != nil && sameJSON(v, jsonValue(col, cur.get(col))) {
+			delete(patch, k)
+		}
+	}
 	inst := map[string]any{}
 	for _, col := range t.Columns {
 		inst[col.Name] = jsonValue(col, cur.get(col))
@@ -342,6 +353,15 @@ func (c *ctx) checkUpdate(t *model.Table, key []any, patch map[string]any, versi
 		return nil, bad
 	}
 	return cur, nil
+}
+
+// sameJSON: a and b are written as the same JSON text (a body's number
+// 1.0 and a stored 1 are; 1 and true are not).
+func sameJSON(a, b any) bool {
+	if fa, ok := a.(float64); ok && math.IsInf(fa, 0) {
+		a = jsonValue(nil, fa) // "Infinity" or "-Infinity", as answers spell it
+	}
+	return bytes.Equal(jsonBody(a), jsonBody(b))
 }
 
 // current reads the row a write is about, inside the write's transaction,

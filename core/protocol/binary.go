@@ -86,8 +86,8 @@ func appendTagged(dst []byte, v any) ([]byte, error) {
 		dst = append(dst, tagInteger)
 		return binary.LittleEndian.AppendUint64(dst, uint64(x)), nil
 	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return append(dst, tagNull), nil // as the JSON messages write it
+		if math.IsNaN(x) {
+			return append(dst, tagNull), nil // as the JSON messages write it (SQLite stores NULL)
 		}
 		dst = append(dst, tagReal)
 		return binary.LittleEndian.AppendUint64(dst, math.Float64bits(x)), nil
@@ -249,11 +249,11 @@ func (d *decoder) tagged() (any, error) {
 		if !ok {
 			return nil, errBinary
 		}
-		if f := math.Float64frombits(u); !math.IsNaN(f) && !math.IsInf(f, 0) {
-			return d.floatValue(f), nil
+		if f := math.Float64frombits(u); !math.IsNaN(f) {
+			return d.floatValue(f), nil // infinities too: JSON messages tag them ({"$real": ...})
 		}
-		// JSON has no such numbers: a JSON message says null, and the reader
-		// must see the same whichever way it was sent.
+		// JSON has no NaN: a JSON message says null, and the reader must see
+		// the same whichever way it was sent.
 		return nil, nil
 	case tagText:
 		s, ok := d.text()

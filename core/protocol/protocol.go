@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -327,6 +328,17 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 	case b[0] == '{':
 		var m struct {
 			Blob *string `json:"$blob"`
+			Real *string `json:"$real"`
+		}
+		if err := json.Unmarshal(b, &m); err == nil && m.Blob == nil && m.Real != nil {
+			switch *m.Real {
+			case "Infinity":
+				v.V = math.Inf(1)
+				return nil
+			case "-Infinity":
+				v.V = math.Inf(-1)
+				return nil
+			}
 		}
 		if err := json.Unmarshal(b, &m); err != nil || m.Blob == nil {
 			return fmt.Errorf("protocol: bad blob value %s", b)

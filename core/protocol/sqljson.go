@@ -117,7 +117,15 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 	case int64:
 		return strconv.AppendInt(dst, x, 10), nil
 	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
+		// JSON has no infinities, which SQLite holds (1e999): a tagged form,
+		// as for blobs. NaN SQLite turns into NULL itself.
+		if math.IsInf(x, 1) {
+			return append(dst, `{"$real":"Infinity"}`...), nil
+		}
+		if math.IsInf(x, -1) {
+			return append(dst, `{"$real":"-Infinity"}`...), nil
+		}
+		if math.IsNaN(x) {
 			return append(dst, "null"...), nil
 		}
 		start := len(dst)

@@ -667,6 +667,13 @@ func (w *writer) field(f *FormField) {
 		}
 		w.raw("</label>\n")
 		switch {
+		case f.Widget == "blob":
+			// Bytes: their size, never an input (nothing is posted for them).
+			w.raw(`<output id="`)
+			w.text(f.ID)
+			w.raw(`" class="blob">`)
+			w.text(f.Value)
+			w.raw("</output>\n")
 		case f.Widget == "textarea":
 			w.raw(`<textarea id="`)
 			w.text(f.ID)
@@ -677,7 +684,9 @@ func (w *writer) field(f *FormField) {
 			w.flag(f.ReadOnly, ` readonly`)
 			w.flag(f.Required, ` required`)
 			w.aria(f)
-			w.raw(`>`)
+			// The parser drops one line break right after the tag: this one,
+			// so a value that starts with a line break keeps it.
+			w.raw(">\n")
 			w.text(f.Value)
 			w.raw("</textarea>\n")
 		case len(f.Options) > 0:

@@ -2,6 +2,7 @@ package sqldb
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/nakedhtmx/nakedhtmx/core/jsonw"
@@ -19,6 +20,14 @@ func FormatNumber(v any) string {
 		// its reflection: this runs for every cell of every page.
 		b, ok := jsonw.Float(make([]byte, 0, 24), x)
 		if !ok {
+			// SQLite holds infinities (1e999 stores one) but no NaN:
+			// spelled as CONTRACT says, in pages, forms and CSV alike.
+			switch {
+			case math.IsInf(x, 1):
+				return "Infinity"
+			case math.IsInf(x, -1):
+				return "-Infinity"
+			}
 			return ""
 		}
 		return string(b)

@@ -17,6 +17,7 @@ import { parseArgs } from "node:util";
 import { faultTests } from "./faults.ts";
 import { Ctx, mainTests, globalTests, cliTests } from "./cases.ts";
 import { chinookTests } from "./chinook.ts";
+import { buildFidelity, fidelityTests } from "./fidelity.ts";
 import { buildFixture, copyChinook, chinookPath } from "./fixture.ts";
 import { runTests, Recorder, type Recorded, type Result, type Test } from "./harness.ts";
 import { HOSTS, prepareHost, startServer, staleBuild, type HostName, type Server } from "./hosts.ts";
@@ -106,6 +107,24 @@ async function runHost(host: HostName): Promise<boolean> {
         }
       }
     }
+    {
+      const file = join(tmp, "fidelity.db");
+      buildFidelity(file);
+      let fs: Server | null = null;
+      try {
+        fs = await startServer(hc, ["--db", file, "--port", "0", "--host", "127.0.0.1"]);
+        running.add(fs);
+        const srv = fs;
+        results.push(...await runTests(only(fidelityTests(() => srv.url, file)), log));
+      } catch (e) {
+        fail("fidelity: the host starts on the fidelity database", e);
+      } finally {
+        if (fs) {
+          running.delete(fs);
+          await fs.stop();
+        }
+      }
+    }
     results.push(...await runTests(only(faultTests(hc, tmp, running)), log));
   } finally {
     mkdirSync(values.answers!, { recursive: true });
@@ -120,7 +139,7 @@ async function runHost(host: HostName): Promise<boolean> {
 /** Identifies the version of the cases, so answers recorded by another version are not compared. */
 function suiteHash(): string {
   const h = createHash("sha256");
-  for (const f of ["cases.ts", "chinook.ts", "fixture.ts", "harness.ts"]) h.update(readFileSync(join(import.meta.dirname, f)));
+  for (const f of ["cases.ts", "chinook.ts", "fidelity.ts", "fixture.ts", "harness.ts"]) h.update(readFileSync(join(import.meta.dirname, f)));
   return h.digest("hex").slice(0, 12);
 }
 

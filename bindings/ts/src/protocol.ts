@@ -164,6 +164,9 @@ export function decodeSQLRequest(text: string): SQLRequest {
     if (value !== null && typeof value === "object" && !Array.isArray(value)) {
       const blob = (value as { $blob?: unknown }).$blob;
       if (typeof blob === "string") return decodeBase64(blob);
+      const real = (value as { $real?: unknown }).$real;
+      if (real === "Infinity") return Infinity;
+      if (real === "-Infinity") return -Infinity;
     }
     return value;
   }) as { sql?: unknown; params?: unknown; script?: unknown };
@@ -252,6 +255,7 @@ function jsonValue(v: SQLValue): unknown {
     case "bigint":
       return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : rawJSON(v.toString());
     case "number":
+      if (v === Infinity || v === -Infinity) return { $real: v > 0 ? "Infinity" : "-Infinity" };
       // An integral REAL keeps a fraction, so it is read back as a REAL.
       return Number.isInteger(v) && Math.abs(v) < 1e21 ? rawJSON(v.toFixed(1)) : v;
     case "object":
@@ -358,7 +362,7 @@ export class AnswerWriter {
         this.pos += 9;
         return;
       case "number":
-        if (!Number.isFinite(v)) break; // JSON has no such numbers: null, as the JSON answer says
+        if (Number.isNaN(v)) break; // SQLite holds no NaN; infinities go as REALs (the JSON answer tags them)
         this.buf[this.pos] = TAG_REAL;
         this.view.setFloat64(this.pos + 1, v, true);
         this.pos += 9;

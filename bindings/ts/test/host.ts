@@ -114,7 +114,9 @@ test("SQL result values: exact digits, REALs keep a fraction, blobs in base64", 
   eq(encodeSQLValue(2.5), "2.5", "REAL");
   eq(encodeSQLValue(1e21), "1e+21", "large REAL");
   eq(encodeSQLValue(-1e-7), "-1e-7", "small REAL");
-  eq(encodeSQLValue(Infinity), "null", "infinity");
+  eq(encodeSQLValue(Infinity), '{"$real":"Infinity"}', "infinity");
+  eq(encodeSQLValue(-Infinity), '{"$real":"-Infinity"}', "minus infinity");
+  eq(encodeSQLValue(NaN), "null", "NaN (SQLite stores NULL)");
   eq(encodeSQLValue('a"\n\u2028é'), JSON.stringify('a"\n\u2028é'), "string");
   eq(encodeSQLValue(new Uint8Array([0, 1, 2, 255])), '{"$blob":"AAEC/w=="}', "blob");
   eq(encodeSQLValue(new Uint8Array(0)), '{"$blob":""}', "empty blob");
@@ -156,7 +158,8 @@ test("SQL answers in binary: the bytes Go's AppendSQLResultBinary writes", () =>
     "01" + "01000000" + "02000000c3a9" + "08000000" +
       "02" + "0000000000000440" + // 2.5
       "02" + "0000000000000040" + // an integral REAL stays REAL
-      "00" + "00" + // Infinity and NaN: null, as in JSON
+      "02" + "000000000000f07f" + // Infinity: a REAL (JSON tags it)
+      "00" + // NaN: null, as in JSON
       "03" + "07000000" + "61c3a9f09f8e89" +
       "04" + "02000000" + "00ff" +
       "03" + "03000000" + "efbfbd" + // a lone surrogate: U+FFFD

@@ -295,7 +295,7 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		d.CSVHref += "?" + csvq
 	}
 	for k, vs := range c.query {
-		if k == "sort" || k == "desc" || strings.HasPrefix(k, "f.") || k == "limit" {
+		if k == "sort" || k == "desc" || strings.HasPrefix(k, "f.") || k == "null" || k == "limit" {
 			for _, v := range vs {
 				d.Hidden = append(d.Hidden, hiddenInput{Name: k, Value: v})
 			}
@@ -303,8 +303,15 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	}
 	sort.Slice(d.Hidden, func(i, j int) bool { return d.Hidden[i].Name < d.Hidden[j].Name })
 	for _, f := range lq.filters {
-		d.Filters = append(d.Filters, link{Text: fieldLabel(fields, f.col) + " = " + f.value, Href: ""})
-		d.Filters[len(d.Filters)-1].Href = c.listHref(t, nil, "f."+f.col.Name, "after")
+		text := fieldLabel(fields, f.col) + " = " + f.value
+		drop := "f." + f.col.Name
+		switch {
+		case f.null:
+			text, drop = fieldLabel(fields, f.col)+" is empty (NULL)", "null"
+		case f.value == "":
+			text = fieldLabel(fields, f.col) + ` = "" (empty text)`
+		}
+		d.Filters = append(d.Filters, link{Text: text, Href: c.listHref(t, nil, drop, "after")})
 	}
 	for _, f := range fields {
 		d.FilterColumns = append(d.FilterColumns, option{Value: f.Column.Name, Label: f.Label})
@@ -358,6 +365,14 @@ func (c *ctx) listRow(t *model.Table, plans []cellPlan, r *row, cells []cell) li
 	if href != "" && len(plans) > 0 && !hasRowLink(lr.Cells, href) {
 		lr.Cells[0].Href = href
 	}
+	for i := range lr.Cells {
+		if cl := &lr.Cells[i]; cl.Href == href && href != "" && strings.TrimSpace(cl.Text) == "" {
+			// An empty value would make an invisible link: every row keeps a
+			// visible way to its page.
+			cl.Text, cl.Class = "open", strings.TrimSpace(cl.Class+" blank")
+			break
+		}
+	}
 	return lr
 }
 
@@ -383,7 +398,7 @@ func hasRowLink(cells []cell, href string) bool {
 func exportQuery(q url.Values) url.Values {
 	out := url.Values{}
 	for k, vs := range q {
-		if k == "q" || k == "sort" || k == "desc" || strings.HasPrefix(k, "f.") {
+		if k == "q" || k == "sort" || k == "desc" || strings.HasPrefix(k, "f.") || k == "null" {
 			out[k] = vs
 		}
 	}

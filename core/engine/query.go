@@ -29,6 +29,7 @@ type listQuery struct {
 type filter struct {
 	col   *model.Column
 	value string
+	null  bool // null=COL: IS NULL (f.COL= is the empty string)
 }
 
 const maxLimit = 1000
@@ -60,16 +61,30 @@ func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
 		qv.Del("is")
 	}
 	lq.q = strings.TrimSpace(qv.Get("q"))
+	filterable := func(name string) (*model.Column, error) {
+		col := t.Column(name)
+		if col == nil || c.e.opts.Config.Table(t.Name).Column(name).Hidden {
+			return nil, fmt.Errorf("cannot filter by %q: no such column", name)
+		}
+		return col, nil
+	}
 	for k, vs := range qv {
 		if name, ok := strings.CutPrefix(k, "f."); ok {
-			col := t.Column(name)
-			if col == nil {
-				return nil, fmt.Errorf("cannot filter by %q: no such column", name)
+			col, err := filterable(name)
+			if err != nil {
+				return nil, err
 			}
 			for _, v := range vs {
-				lq.filters = append(lq.filters, filter{col, v})
+				lq.filters = append(lq.filters, filter{col: col, value: v})
 			}
 		}
+	}
+	for _, name := range qv["null"] {
+		col, err := filterable(name)
+		if err != nil {
+			return nil, err
+		}
+		lq.filters = append(lq.filters, filter{col: col, null: true})
 	}
 	// map iteration order is random: keep filters in column order for stable SQL.
 	sortFilters(lq.filters)
@@ -84,7 +99,7 @@ func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
 func sortFilters(fs []filter) {
 	for i := 1; i < len(fs); i++ {
 		for j := i; j > 0 && (fs[j].col.Index < fs[j-1].col.Index ||
-			fs[j].col.Index == fs[j-1].col.Index && fs[j].value < fs[j-1].value); j-- {
+			fs[j].col.Index == fs[j-1].col.Index && (fs[j].value < fs[j-1].value || fs[j].value == fs[j-1].value && fs[j].null && !fs[j-1].null)); j-- {
 			fs[j], fs[j-1] = fs[j-1], fs[j]
 		}
 	}
@@ -153,9 +168,14 @@ func (lq *listQuery) where(withCursor bool) (string, []any) {
 	t := lq.t
 	for _, f := range lq.filters {
 		id := sqldb.Ident(f.col.Name)
-		if f.value == "" {
-			conds = append(conds, "("+id+" IS NULL OR "+id+" = '')")
-		} else {
+		switch {
+		case f.null:
+			conds = append(conds, id+" IS NULL")
+		case f.col.Kind == model.Boolean && (f.value == "true" || f.value == "false"):
+			// A BOOLEAN column holds 1 and 0; the API and pages say true and false.
+			conds = append(conds, id+" = ?")
+			args = append(args, map[string]int64{"true": 1, "false": 0}[f.value])
+		default:
 			conds = append(conds, id+" = ?")
 			args = append(args, f.value)
 		}

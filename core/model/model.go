@@ -77,6 +77,12 @@ type Column struct {
 	MaxLength  *int
 	Check      ddl.Constraints
 	References *Reference
+	// AlsoText: the column's kind comes from SQLite's affinity rules applied
+	// to a type name no standard spells (INTEGER_OR_TEXT, UNSIGNED_MONEY) in
+	// a table that is not STRICT, where text is what it often holds: the
+	// JSON Schema then takes a string as well, so rows can be written with
+	// what their neighbours hold.
+	AlsoText bool
 }
 
 // Nullable reports whether the column accepts NULL.
@@ -241,6 +247,11 @@ func reflectTable(db sqldb.DB, t *Table, createSQL string) error {
 		t.Autoincrement = parsed.Autoincrement
 		applyChecks(t, parsed)
 	}
+	if !t.View && (parsed == nil || !parsed.Strict) {
+		for _, c := range t.Columns {
+			c.AlsoText = c.Kind != String && c.Kind != Blob && !StandardType(c.Type)
+		}
+	}
 	if t.View {
 		return nil
 	}
@@ -326,6 +337,26 @@ func resolveReferences(d *Database) {
 			}
 		}
 	}
+}
+
+// standardTypes are the type names of SQL and of SQLite's documentation
+// (datatype3.html, "Affinity Name Examples"), plus the few every ORM writes.
+var standardTypes = map[string]bool{
+	"INT": true, "INTEGER": true, "TINYINT": true, "SMALLINT": true, "MEDIUMINT": true, "BIGINT": true,
+	"UNSIGNED BIG INT": true, "INT2": true, "INT4": true, "INT8": true, "REAL": true, "DOUBLE": true,
+	"DOUBLE PRECISION": true, "FLOAT": true, "NUMERIC": true, "DECIMAL": true, "BOOLEAN": true, "BOOL": true,
+	"DATE": true, "DATETIME": true, "TIMESTAMP": true, "TIME": true,
+}
+
+// StandardType reports whether a declared type is one of the usual names
+// (its size and any "WITH TIME ZONE" aside).
+func StandardType(declared string) bool {
+	t := strings.ToUpper(strings.TrimSpace(declared))
+	if i := strings.IndexByte(t, '('); i >= 0 {
+		t = strings.TrimSpace(t[:i])
+	}
+	t = strings.TrimSuffix(strings.TrimSuffix(t, " WITH TIME ZONE"), " WITHOUT TIME ZONE")
+	return standardTypes[strings.Join(strings.Fields(t), " ")]
 }
 
 // KindOf maps a declared type to a kind, following CONTRACT.md's table and

@@ -71,9 +71,14 @@ func property(t *model.Table, c *model.Column) *Object {
 	default:
 		typ = "string"
 	}
-	if c.Nullable() && c != t.RowidAlias {
+	switch {
+	case c.AlsoText && c.Nullable():
+		p.Set("type", []string{typ, "string", "null"})
+	case c.AlsoText:
+		p.Set("type", []string{typ, "string"})
+	case c.Nullable() && c != t.RowidAlias:
 		p.Set("type", []string{typ, "null"})
-	} else {
+	default:
 		p.Set("type", typ)
 	}
 	switch c.Kind {

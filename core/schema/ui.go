@@ -104,6 +104,8 @@ func widget(c *model.Column) string {
 	switch {
 	case c.References != nil:
 		return "reference"
+	case c.AlsoText:
+		return "text" // holds text as well as its kind's values
 	case c.Kind == model.Boolean:
 		return "checkbox"
 	case len(c.Check.Enum) > 0:

@@ -22,6 +22,8 @@ CREATE TABLE loose (
 );
 CREATE TABLE strict_t (id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB, a ANY) STRICT;
 CREATE TABLE keyed (k TEXT PRIMARY KEY, v TEXT, n INTEGER) WITHOUT ROWID;
+CREATE TABLE blank_first (name TEXT, n INTEGER);
+INSERT INTO blank_first VALUES ('', 1), (NULL, 2), ('   ', 3), ('named', 4);
 `;
 
 /** Rows as SQL value lists for loose: each a case a real database has. */
@@ -156,6 +158,68 @@ export function fidelityTests(base: () => URL, file: string): Test[] {
       headers: { "content-type": "application/json", accept: "application/json" }, body: `{"id": 92, "t": "Infinity", "i": "Infinity"}`,
     });
     status(bad, 422, "Infinity for an integer column");
+  });
+
+  test("fidelity: a non-standard declared type (INTEGER_OR_TEXT) takes the text its rows hold; STRICT stays exact", async () => {
+    const sch = await request(base(), "GET", "/api/schema/loose", { headers: { accept: "application/json" } });
+    const props = (JSON.parse(sch.text) as { properties: Record<string, { type: unknown }> }).properties;
+    eq(props.iot.type, ["integer", "string", "null"], "INTEGER_OR_TEXT");
+    eq(props.i.type, ["integer", "null"], "INTEGER stays integer");
+    const made = await request(base(), "POST", "/api/tables/loose/rows", {
+      headers: { "content-type": "application/json", accept: "application/json" }, body: `{"id": 80, "iot": "XY-9"}`,
+    });
+    status(made, 201, "text into INTEGER_OR_TEXT");
+    const formed = await request(base(), "POST", "/t/loose/new", {
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html", origin: base().origin }, body: formBody([["id", "81"], ["iot", "CD-1"]]),
+    });
+    status(formed, 303, "text into INTEGER_OR_TEXT from a form");
+    const db = openDB(file, true);
+    try {
+      const rows = db.prepare(`SELECT quote(iot) AS q FROM loose WHERE id IN (80, 81) ORDER BY id`).all() as { q: string }[];
+      eq(rows.map((r) => r.q), ["'XY-9'", "'CD-1'"], "stored text");
+    } finally {
+      db.close();
+      await request(base(), "DELETE", "/api/tables/loose/rows/80");
+      await request(base(), "DELETE", "/api/tables/loose/rows/81");
+    }
+    const strict = await request(base(), "POST", "/api/tables/strict_t/rows", {
+      headers: { "content-type": "application/json", accept: "application/json" }, body: `{"id": 82, "i": "text"}`,
+    });
+    status(strict, 422, "text into a STRICT INTEGER");
+  });
+
+  test("fidelity: every row of a list has a visible link to its page, whatever its first column holds", async () => {
+    for (const table of ["blank_first", "loose", "strict_t", "keyed"]) {
+      const page = await request(base(), "GET", `/t/${table}`, { headers: { accept: "text/html" } });
+      status(page, 200, `/t/${table}`);
+      const rows = page.text.split(/<tr id="row-/).slice(1).map((r) => r.slice(0, r.indexOf("</tr>")));
+      check(rows.length > 0, `/t/${table}: no rows`);
+      for (const r of rows) {
+        const links = [...r.matchAll(/<a href="([^"]*\/r\/[^"]*)">([^<]*)<\/a>/g)];
+        check(links.some((l) => l[2].trim() !== ""), `/t/${table}: a row without a visible link: ${clip(r, 300)}`);
+      }
+    }
+  });
+
+  test("fidelity: filters: booleans by true and false, the empty string apart from NULL (null=COL)", async () => {
+    const ids = async (q: string): Promise<number[]> => {
+      const a = await request(base(), "GET", `/api/tables/loose/rows?${q}`, { headers: { accept: "application/json" } });
+      status(a, 200, q);
+      return (JSON.parse(a.text) as { rows: { id: number }[] }).rows.map((r) => r.id);
+    };
+    eq(await ids("f.bo=true"), [5], "f.bo=true");
+    eq(await ids("f.bo=1"), [5], "f.bo=1");
+    eq(await ids("f.bo=false"), [4], "f.bo=false");
+    eq(await ids("f.bo=0"), [4], "f.bo=0");
+    eq(await ids("null=bo"), [1, 6], "null=bo");
+    eq(await ids("f.bo="), [2], "f.bo= (the empty string)");
+    eq(await ids("f.t="), [2], "f.t=");
+    eq(await ids("null=t"), [1], "null=t");
+    eq(await ids("null=t&null=bo"), [1], "two null filters");
+    const page = await request(base(), "GET", "/t/loose?f.bo=true", { headers: { accept: "text/html" } });
+    check(/<tr id="row-5"/.test(page.text) && !/<tr id="row-4"/.test(page.text), "the HTML list filters the same way");
+    const nul = await request(base(), "GET", "/t/loose?null=bo", { headers: { accept: "text/html" } });
+    check(/is empty \(NULL\)/.test(nul.text), "the null filter is shown as such");
   });
 
   for (const [table, key] of tables) {

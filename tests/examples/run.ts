@@ -199,7 +199,7 @@ add("JSR entry: deno/mod.ts run is the server, imported is the library", async (
   // Imported: no server, no URL line; the library answers and the process ends by itself.
   const script = `import { nakedhtmx } from ${JSON.stringify(new URL(`file://${mod}`).href)};
 const nh = await nakedhtmx({ db: ${JSON.stringify(file)} });
-const res = await nh.fetch(new Request("http://x/api/tables/t/rows"));
+const res = await nh.fetch(new Request("http://localhost/api/tables/t/rows"));
 console.log(res.status, (await res.json()).rows.length);
 await nh.close();`;
   eq(sh("deno", ["eval", script], dir).trim(), "200 1", "the library, imported");

@@ -62,6 +62,9 @@ type Options struct {
 	// 127.0.0.1 and [::1] (NAME or NAME:PORT): the names an embedding
 	// server is reached by. Any other Host is answered 421 (DNS rebinding).
 	AllowedHosts []string
+	// KeepJournalMode leaves the file's journal mode as it is instead of
+	// switching it to WAL.
+	KeepJournalMode bool
 	// CacheDir holds wazero's compiled code between runs, which turns a cold
 	// start of over a second into tens of milliseconds. Empty means
 	// os.UserCacheDir()/nakedhtmx/wazero; NoCache disables the file cache.
@@ -94,6 +97,7 @@ type Host struct {
 	// core started); a core re-opened after a trap goes on from there.
 	delivered int64
 	opened    bool
+	noOpen    bool // Uninstall: instantiate without nh_open
 	http      *httphost.Adapter
 	live      *httphost.Hub // ServeHTTP's event streams; ticks from the first ServeHTTP on
 	closed    bool
@@ -111,7 +115,59 @@ var ErrClosed = errors.New("nakedhtmx: host is closed")
 
 // New opens the database, instantiates the core and opens it (which reflects
 // the database and computes the DSID).
-func New(ctx context.Context, opts Options) (_ *Host, err error) {
+func New(ctx context.Context, opts Options) (*Host, error) {
+	h, err := prepare(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err = h.instantiate(ctx); err != nil {
+		h.Close()
+		return nil, err
+	}
+	return h, nil
+}
+
+// Uninstall removes everything nakedhtmx added to the database opts.DB names
+// (nh_uninstall, PROTOCOL.md): the names removed and the journal mode set
+// back ("" when unchanged). It never opens the core, which would install.
+func Uninstall(ctx context.Context, opts Options) (removed []string, journalMode string, err error) {
+	h, err := prepare(ctx, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	defer h.Close()
+	h.noOpen = true
+	if err := h.instantiate(ctx); err != nil {
+		return nil, "", err
+	}
+	fn := h.inst.mod.ExportedFunction("nh_uninstall")
+	if fn == nil {
+		return nil, "", errors.New("core module: no nh_uninstall export")
+	}
+	r, err := fn.Call(ctx)
+	if err != nil {
+		return nil, "", h.trapped(ctx, "nh_uninstall", err)
+	}
+	out, err := h.take(ctx, r[0])
+	if err != nil {
+		return nil, "", err
+	}
+	var res struct {
+		Removed     []string `json:"removed"`
+		JournalMode string   `json:"journalMode"`
+		Error       string   `json:"error"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return nil, "", fmt.Errorf("core uninstall result %.100q: %w", out, err)
+	}
+	if res.Error != "" {
+		return nil, "", errors.New(res.Error)
+	}
+	return res.Removed, res.JournalMode, nil
+}
+
+// prepare opens the database and compiles the core, without instantiating it.
+func prepare(ctx context.Context, opts Options) (_ *Host, err error) {
 	wasm := opts.Wasm
 	if wasm == nil {
 		path := opts.WasmPath
@@ -134,7 +190,8 @@ func New(ctx context.Context, opts Options) (_ *Host, err error) {
 		config = json.RawMessage("null")
 	}
 	h.open = protocol.OpenRequest{BasePath: opts.BasePath, Config: config, Host: HostName, AuthToken: opts.AuthToken,
-		Write: opts.Write, Node: opts.Node, AllowedHosts: opts.AllowedHosts}
+		Write: opts.Write, Node: opts.Node, AllowedHosts: opts.AllowedHosts,
+		KeepJournalMode: opts.KeepJournalMode}
 	h.live = &httphost.Hub{Ticker: h, ErrorLog: h.logf}
 	h.http = &httphost.Adapter{Handler: h, BasePath: opts.BasePath, MaxBody: opts.MaxBody, ErrorLog: h.logf, Live: h.live}
 
@@ -168,9 +225,6 @@ func New(ctx context.Context, opts Options) (_ *Host, err error) {
 	}
 	if h.compiled, err = h.rt.CompileModule(ctx, wasm); err != nil {
 		return nil, fmt.Errorf("core module: %w", err)
-	}
-	if err = h.instantiate(ctx); err != nil {
-		return nil, err
 	}
 	return h, nil
 }
@@ -224,6 +278,9 @@ func (h *Host) instantiate(ctx context.Context) error {
 		}
 	}
 	h.inst = inst
+	if h.noOpen {
+		return nil
+	}
 	if err := h.callOpen(ctx); err != nil {
 		h.discard(ctx)
 		return err

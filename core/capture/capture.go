@@ -18,14 +18,16 @@ import (
 )
 
 // Log is the change log table. Its seq is the id of every live event, change
-// and schema alike (AUTOINCREMENT: an id is never reused after pruning).
+// and schema alike. An id is never reused: pruning always keeps the newest
+// entry, so a new one numbers on from it. (Not AUTOINCREMENT, which would add
+// a sqlite_sequence table to the user's file that nothing can remove again.)
 const Log = "_nakedhtmx_changes"
 
 const triggerPrefix = "_nakedhtmx_trg_"
 
 // Setup creates the log when it is missing.
 const Setup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_changes" (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY,
   tbl TEXT NOT NULL,
   op TEXT NOT NULL,
   key TEXT NOT NULL,
@@ -188,7 +190,7 @@ func Bounds(db sqldb.DB) (first, last int64, err error) {
 	first, _ = sqldb.Int(rs.Values[0][0])
 	last, _ = sqldb.Int(rs.Values[0][1])
 	if last == 0 {
-		// An emptied log still numbers on from sqlite_sequence.
+		// An emptied log (an older version's) still numbers on.
 		if seq, ok, err := Sequence(db); err == nil && ok {
 			last, first = seq, seq+1
 		}
@@ -196,16 +198,22 @@ func Bounds(db sqldb.DB) (first, last int64, err error) {
 	return first, last, nil
 }
 
-// Sequence is the log's AUTOINCREMENT counter: the seq of the newest entry
-// ever made. It never goes back, even when the log is pruned or emptied, and
-// moves in the transaction of every captured write; ok is false before the
-// first entry.
+// Sequence is the seq of the newest entry ever made. It never goes back
+// (pruning keeps the newest entry) and moves in the transaction of every
+// captured write; ok is false before the first entry.
 func Sequence(db sqldb.DB) (seq int64, ok bool, err error) {
-	rs, err := db.Query(`SELECT seq FROM sqlite_sequence WHERE name = ?`, Log)
+	rs, err := db.Query(`SELECT max(seq) FROM "_nakedhtmx_changes"`)
 	if err != nil || len(rs.Values) != 1 {
 		return 0, false, err
 	}
-	seq, ok = sqldb.Int(rs.Values[0][0])
+	if seq, ok = sqldb.Int(rs.Values[0][0]); ok {
+		return seq, true, nil
+	}
+	// An empty log made by an older version (AUTOINCREMENT) still numbers on
+	// from sqlite_sequence; on any other file that table may not exist.
+	if rs, err := db.Query(`SELECT seq FROM sqlite_sequence WHERE name = ?`, Log); err == nil && len(rs.Values) == 1 {
+		seq, ok = sqldb.Int(rs.Values[0][0])
+	}
 	return seq, ok, nil
 }
 
@@ -237,7 +245,8 @@ func AddSchema(db sqldb.DB, dsid, data string) error {
 // but never one past sent: entries not yet announced stay, whatever a burst
 // between two ticks did to the count.
 func Prune(db sqldb.DB, maxRows, maxAgeHours, sent int64) error {
-	_, err := db.Exec(`DELETE FROM "_nakedhtmx_changes" WHERE seq <= ? AND (seq <= (SELECT max(seq) FROM "_nakedhtmx_changes") - ? OR at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?))`,
+	// The newest entry always stays: the next id numbers on from it.
+	_, err := db.Exec(`DELETE FROM "_nakedhtmx_changes" WHERE seq <= ? AND seq < (SELECT max(seq) FROM "_nakedhtmx_changes") AND (seq <= (SELECT max(seq) FROM "_nakedhtmx_changes") - ? OR at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?))`,
 		sent, maxRows, "-"+itoa(maxAgeHours)+" hours")
 	return err
 }

@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS "_nakedhtmx_commands" (
   result TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS "_nakedhtmx_outbox" (
-  n INTEGER PRIMARY KEY AUTOINCREMENT,
+  n INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
   command TEXT NOT NULL,
   at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))

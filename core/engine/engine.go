@@ -45,6 +45,9 @@ type Options struct {
 	AllowedHosts []string
 	// Clock is the time sessions expire by (nil: the system clock).
 	Clock func() time.Time
+	// KeepJournalMode leaves the file's journal mode as it is instead of
+	// switching it to WAL (install.go).
+	KeepJournalMode bool
 }
 
 // Config is the parsed nakedhtmx.json.
@@ -104,10 +107,9 @@ func Open(db sqldb.DB, opts Options) (*Engine, error) {
 	}
 	// The change log is ours to create; a read-only database has none and
 	// its pages are simply not live.
-	if err := db.Script(capture.Setup); err != nil {
-		if c := sqldb.Code(err); c != "SQLITE_READONLY" && c != "SQLITE_CANTOPEN" {
-			return nil, fmt.Errorf("change log: %w", err)
-		}
+	if _, writable, err := e.install(); err != nil {
+		return nil, err
+	} else if !writable {
 		e.logf("nakedhtmx: the database is read-only: no change log, pages are not live")
 	} else {
 		e.live.enabled = true

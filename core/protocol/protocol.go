@@ -145,6 +145,9 @@ type OpenRequest struct {
 	// AllowedHosts are the Host names answered besides the loopback ones
 	// (--allowed-host and the listen address); any other gets 421.
 	AllowedHosts []string `json:"allowedHosts,omitempty"`
+	// KeepJournalMode: the core leaves the file's journal mode as it is
+	// instead of switching it to WAL (--keep-journal-mode).
+	KeepJournalMode bool `json:"keepJournalMode,omitempty"`
 }
 
 // OpenResult is what nh_open answers: the DSID and the id after which live

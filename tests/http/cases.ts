@@ -1254,6 +1254,64 @@ export function cliTests(ctx: Ctx): Test[] {
     }
   });
 
+  test("the user's file is the user's: first start says what it adds, uninstall takes all of it away, --keep-journal-mode keeps the mode", async () => {
+    const db = join(ctx.tmp, "owned.db");
+    buildFixture(db);
+    const look = () => {
+      const d = openDB(db, true);
+      try {
+        const schema = d.prepare(`SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name`).all();
+        const rows: Record<string, unknown> = {};
+        for (const t of d.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]) {
+          const cols = (d.prepare(`SELECT name FROM pragma_table_info(?)`).all(t.name) as { name: string }[]).map((c) => `quote("${c.name.replaceAll('"', '""')}")`);
+          if (cols.length) rows[t.name] = d.prepare(`SELECT ${cols.join(" || '|' || ")} AS v FROM "${t.name.replaceAll('"', '""')}" ORDER BY 1`).all();
+        }
+        const mode = (d.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode;
+        return { schema, rows, mode };
+      } finally {
+        d.close();
+      }
+    };
+    const before = look();
+    eq(before.mode, "delete", "the fixture's journal mode");
+    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0"]);
+    try {
+      status(await request(srv.url, "GET", "/t/items", { headers: { accept: "text/html" } }), 200, "a page");
+    } finally {
+      await srv.stop();
+    }
+    check(/first start on this database/.test(srv.stderr()) && /_nakedhtmx_changes/.test(srv.stderr()) && /uninstall/.test(srv.stderr()),
+      `the first start does not say what it added: ${clip(srv.stderr(), 400)}`);
+    const during = look();
+    eq(during.mode, "wal", "journal mode after serving");
+    check(during.schema.some((o) => String((o as { name: string }).name).startsWith("_nakedhtmx_trg_")), "no change-capture triggers were made");
+    check(!during.schema.some((o) => (o as { name: string }).name === "sqlite_sequence"), "serving added sqlite_sequence");
+    const again = await startServer(ctx.hc, ["--db", db, "--port", "0"]);
+    await again.stop();
+    check(!/first start/.test(again.stderr()), "a second start says it is the first");
+    const u = await runToExit(ctx.hc, ["uninstall", "--db", db]);
+    eq(u.code, 0, `uninstall exit code (stderr: ${clip(u.stderr)})`);
+    check(/removed \d+ objects/.test(u.stdout) && /journal mode set back to DELETE/.test(u.stdout), `uninstall says what it did: ${clip(u.stdout)}`);
+    const after = look();
+    eq(after.schema, before.schema, "sqlite_schema after uninstall");
+    eq(after.rows, before.rows, "every row after uninstall");
+    eq(after.mode, "delete", "journal mode after uninstall");
+    const missing = await runToExit(ctx.hc, ["uninstall", "--db", join(ctx.tmp, "no-such.db")]);
+    eq(missing.code, 2, `uninstall of a missing file (stderr: ${clip(missing.stderr)})`);
+    check(!existsSync(join(ctx.tmp, "no-such.db")), "uninstall created a database");
+    const kept = await startServer(ctx.hc, ["--db", db, "--port", "0", "--keep-journal-mode"]);
+    try {
+      status(await request(kept.url, "GET", "/t/items", { headers: { accept: "text/html" } }), 200, "a page with --keep-journal-mode");
+      eq(look().mode, "delete", "journal mode with --keep-journal-mode");
+      const w = await request(kept.url, "POST", "/api/tables/items/rows", {
+        headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify({ name: "rollback journal", price: 1 }),
+      });
+      status(w, 201, "a write in rollback-journal mode");
+    } finally {
+      await kept.stop();
+    }
+  });
+
   test("--auth-token: the API needs the bearer token, pages a sign-in cookie", async () => {
     const db = join(ctx.tmp, "auth.db");
     buildFixture(db);

@@ -61,6 +61,8 @@ type OpenOptions struct {
 	// Write is "direct" or "jetstream" (writes become commands); Node names
 	// this node in them.
 	Write, Node string
+	// KeepJournalMode: --keep-journal-mode.
+	KeepJournalMode bool
 }
 
 // Program is one command: its name and how it opens a backend.
@@ -72,6 +74,10 @@ type Program struct {
 	// ExtraHelp documents those flags, one "  --flag ..." line each.
 	ExtraHelp string
 	Open      func(ctx context.Context, o OpenOptions) (Backend, error)
+	// Uninstall removes what nakedhtmx added to the database (the
+	// `uninstall` subcommand): the names removed and the journal mode set
+	// back ("" when unchanged).
+	Uninstall func(ctx context.Context, db string) (removed []string, journalMode string, err error)
 	// ConfigPoll is how often the config file is checked for changes;
 	// 0 means once a second.
 	ConfigPoll time.Duration
@@ -112,6 +118,8 @@ func (p *Program) Run(ctx context.Context, args []string, stdout, stderr io.Writ
 	var err error
 	if len(args) > 0 && args[0] == "schema" {
 		err = p.schema(ctx, args[1:], stdout, stderr)
+	} else if len(args) > 0 && args[0] == "uninstall" {
+		err = p.uninstall(ctx, args[1:], stdout, stderr)
 	} else if len(args) > 0 && args[0] == "migrate" {
 		err = p.migrate(ctx, args[1:], stdout, stderr)
 	} else {
@@ -137,7 +145,7 @@ func (p *Program) Run(ctx context.Context, args []string, stdout, stderr io.Writ
 type serveFlags struct {
 	db, host, authToken, config, nats, node, write string
 	port                                           int
-	insecure                                       bool
+	insecure, keepJournal                          bool
 	configSet                                      bool // --config given explicitly
 	allowedHosts                                   []string
 }
@@ -190,6 +198,7 @@ func (p *Program) parse(flags *flag.FlagSet, args []string, stdout io.Writer, he
 func (p *Program) serveHelp() string {
 	return fmt.Sprintf(`Usage: %[1]s [flags]
        %[1]s schema --db FILE --out DIR
+       %[1]s uninstall --db FILE
        %[1]s migrate --nats URL [--node NAME] FILE.sql
 
 Serves a SQLite database as a web app (HTML and JSON API).
@@ -204,6 +213,8 @@ Serves a SQLite database as a web app (HTML and JSON API).
   --config FILE       labels, hidden columns, widgets, read-only tables; re-read when
                       it changes (default %[3]s when present)
   --insecure          allow a non-loopback --host without --auth-token
+  --keep-journal-mode leave the database's journal mode as it is (default: switch
+                      to WAL, so other processes can read while it writes)
   --nats URL          join a scale-out cluster through this NATS server (with
                       --write jetstream)
   --node NAME         this node's name in the cluster (default: the host name)
@@ -228,6 +239,7 @@ func (p *Program) parseServe(args []string, stdout io.Writer) (*serveFlags, erro
 	flags.StringVar(&f.node, "node", "", "")
 	flags.StringVar(&f.write, "write", "direct", "")
 	flags.BoolVar(&f.insecure, "insecure", false, "")
+	flags.BoolVar(&f.keepJournal, "keep-journal-mode", false, "")
 	flags.Func("allowed-host", "", func(v string) error {
 		f.allowedHosts = append(f.allowedHosts, v)
 		return nil
@@ -335,7 +347,7 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 		defer nc.Close() // the bus drains it first; this is for the failures before it
 	}
 	backend, err := p.Open(ctx, OpenOptions{DB: f.db, Config: config, AuthToken: f.authToken, Log: stderr,
-		Write: f.write, Node: f.node, AllowedHosts: f.hostsToAnswer()})
+		Write: f.write, Node: f.node, AllowedHosts: f.hostsToAnswer(), KeepJournalMode: f.keepJournal})
 	if err != nil {
 		return &failure{exitUsage, err}
 	}

@@ -1,8 +1,9 @@
 // Package sqlite is the Go hosts' SQLite connection: sqldb.DB over
 // github.com/ncruces/go-sqlite3 (pure Go, no cgo), opened the way
-// bindings/PROTOCOL.md asks every host to (WAL, busy timeout 5 s, one
-// connection). The native host hands it to core/engine directly; the wazero
-// host answers the core's `sql` import with [DB.HandleSQL].
+// bindings/PROTOCOL.md asks every host to (busy timeout 5 s, synchronous=NORMAL,
+// one connection; the core switches the file to WAL). The native host hands it
+// to core/engine directly; the wazero host answers the core's `sql` import
+// with [DB.HandleSQL].
 package sqlite
 
 import (
@@ -49,8 +50,8 @@ type cached struct {
 	stmt *sqlite3.Stmt
 }
 
-// Open opens (creating when missing) the database file at path, switches it to
-// WAL and checks that it is readable, so a directory, a garbage file or an
+// Open opens (creating when missing) the database file at path and checks
+// that it is readable, so a directory, a garbage file or an
 // unreadable file fails here, at start, with a message naming the problem,
 // and nothing is written to it.
 func Open(path string) (*DB, error) {
@@ -103,21 +104,8 @@ func (db *DB) init() error {
 	if err := rtree.Register(db.conn); err != nil {
 		return fmt.Errorf("rtree: %w", convert(err))
 	}
-	rows, err := db.query("PRAGMA journal_mode=WAL", nil)
-	if err != nil && db.readOnly {
-		return nil // it keeps its journal mode: nothing will be written
-	}
-	if err != nil {
-		return err
-	}
-	// A read-only file or an in-memory database cannot switch; it says so by
-	// answering another mode. WAL is what lets other processes read while we
-	// write, so say clearly when we did not get it.
-	if len(rows.Values) == 1 {
-		if mode, _ := rows.Values[0][0].(string); !strings.EqualFold(mode, "wal") && db.path != ":memory:" && !db.readOnly {
-			return fmt.Errorf("cannot switch to WAL journal mode (got %q)", mode)
-		}
-	}
+	// The journal mode is the core's to switch (core/engine/install.go): it
+	// records the mode it found first, so uninstall can put it back.
 	// The same durability on every host (see setUpConnection in
 	// bindings/ts/src/sqlite.ts): WAL with synchronous=NORMAL.
 	if err := db.conn.Exec("PRAGMA synchronous=NORMAL"); err != nil && !db.readOnly {

@@ -243,11 +243,14 @@ func TestBusy(t *testing.T) {
 	}
 }
 
-func TestOpenSetsWALAndBusyTimeout(t *testing.T) {
+// The journal mode is the core's to switch (core/engine/install.go), so
+// opening leaves it as the file had it.
+func TestOpenSetsBusyTimeoutAndKeepsTheJournalMode(t *testing.T) {
 	db := openTemp(t)
 	for sql, want := range map[string]any{
-		"PRAGMA journal_mode": "wal",
+		"PRAGMA journal_mode": "delete",
 		"PRAGMA busy_timeout": int64(5000),
+		"PRAGMA synchronous":  int64(1),
 	} {
 		rows, err := db.Query(sql)
 		if err != nil {

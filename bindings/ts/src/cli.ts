@@ -10,7 +10,14 @@ import { join } from "node:path";
 import process from "node:process";
 import { errorMessage, NakedhtmxError, type NakedhtmxErrorCode } from "./errors.ts";
 import type { WasmSource } from "./core.ts";
-import { createNakedhtmx, isHostName, type Nakedhtmx, type NakedhtmxInternal, type Runtime } from "./library.ts";
+import {
+  createNakedhtmx,
+  isHostName,
+  type Nakedhtmx,
+  type NakedhtmxInternal,
+  type Runtime,
+  uninstallFrom,
+} from "./library.ts";
 import { publishOnce } from "./natsbus.ts";
 
 export interface Server {
@@ -34,6 +41,7 @@ export interface CliRuntime extends Runtime {
 
 export const USAGE = `Usage: nakedhtmx [flags]
        nakedhtmx schema --db FILE --out DIR [--config FILE]
+       nakedhtmx uninstall --db FILE
        nakedhtmx migrate --nats URL [--node NAME] FILE.sql
 
 Serves a SQLite database as a live web app (HTML and JSON API).
@@ -53,9 +61,13 @@ Flags:
   --write MODE        direct (default), or jetstream: every write becomes a command
                       on a JetStream stream that every node applies in order
   --insecure          allow a non-loopback --host without --auth-token
+  --keep-journal-mode leave the database's journal mode as it is (default: switch
+                      to WAL, so other processes can read while it writes)
   --help              print this help
 
 schema: writes TABLE.schema.json and TABLE.ui.json for every table into DIR.
+uninstall: removes every object nakedhtmx added to the database (its _nakedhtmx_
+tables and triggers) and sets back the journal mode it found; rows are untouched.
 migrate: publishes the SQL in FILE.sql as a migration command on the cluster's
 JetStream stream; every node (--write jetstream) runs it at the same point among
 the writes, all of it or none.
@@ -75,6 +87,8 @@ export interface Flags {
   node?: string;
   write: "direct" | "jetstream";
   insecure: boolean;
+  /** --keep-journal-mode */
+  keepJournalMode: boolean;
   /** --allowed-host, repeatable. */
   allowedHosts: string[];
   out?: string;
@@ -82,7 +96,7 @@ export interface Flags {
   file?: string;
 }
 
-export type Command = { command: "help" } | { command: "serve" | "schema" | "migrate"; flags: Flags };
+export type Command = { command: "help" } | { command: "serve" | "schema" | "migrate" | "uninstall"; flags: Flags };
 
 const valueFlags = new Set([
   "db",
@@ -96,7 +110,7 @@ const valueFlags = new Set([
   "write",
   "out",
 ]);
-const boolFlags = new Set(["insecure", "help"]);
+const boolFlags = new Set(["insecure", "keep-journal-mode", "help"]);
 
 /** Parses argv (without the runtime and script). Throws UsageError with a one-line message. */
 export function parseArgs(argv: readonly string[]): Command {
@@ -106,12 +120,13 @@ export function parseArgs(argv: readonly string[]): Command {
     host: "127.0.0.1",
     write: "direct",
     insecure: false,
+    keepJournalMode: false,
     allowedHosts: [],
   };
-  let command: "serve" | "schema" | "migrate" = "serve";
+  let command: "serve" | "schema" | "migrate" | "uninstall" = "serve";
   let help = false;
   const args = [...argv];
-  if (args[0] === "schema" || args[0] === "migrate") {
+  if (args[0] === "schema" || args[0] === "migrate" || args[0] === "uninstall") {
     command = args[0];
     args.shift();
   } else if (args[0] === "serve") {
@@ -145,6 +160,7 @@ export function parseArgs(argv: readonly string[]): Command {
         throw new UsageError(`--${name} takes true or false, not ${JSON.stringify(v)}`);
       }
       if (name === "help") help = v === "true";
+      else if (name === "keep-journal-mode") flags.keepJournalMode = v === "true";
       else flags.insecure = v === "true";
       continue;
     }
@@ -302,6 +318,7 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
     );
   }
   if (cmd.command === "schema") return await runSchema(rt, f);
+  if (cmd.command === "uninstall") return await runUninstall(rt, f);
 
   if (!isLoopback(f.host) && f.authToken === undefined && !f.insecure) {
     fail(
@@ -333,6 +350,7 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
       config: f.config ?? DEFAULT_CONFIG,
       authToken: f.authToken,
       allowedHosts: hostsToAnswer(f),
+      keepJournalMode: f.keepJournalMode,
       wasm: process.env["NAKEDHTMX_WASM"] || rt.wasm,
       write: f.write,
       nats: f.nats,
@@ -448,6 +466,25 @@ export function rawMembers(text: string, start = 0): Map<string, string> {
     if (text[i] === "}") return members;
     if (text[i] !== ",") throw new Error("expected , or }");
     i = skipSpace(text, i + 1);
+  }
+}
+
+async function runUninstall(rt: CliRuntime, f: Flags): Promise<number> {
+  // A missing file is a mistake here: opening would create an empty one.
+  if (!existsSync(f.db)) {
+    fail(`no database at ${f.db}`);
+    return 2;
+  }
+  try {
+    const r = await uninstallFrom(rt, f.db, process.env["NAKEDHTMX_WASM"] || rt.wasm);
+    let line = `nakedhtmx: removed ${r.removed.length} objects from ${f.db}`;
+    if (r.removed.length > 0) line += ` (${r.removed.join(", ")})`;
+    if (r.journalMode) line += `; journal mode set back to ${r.journalMode.toUpperCase()}`;
+    out(line);
+    return 0;
+  } catch (e) {
+    fail(`database ${f.db}: ${errorMessage(e)}`);
+    return 2;
   }
 }
 

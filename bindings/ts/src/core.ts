@@ -46,6 +46,7 @@ interface CoreExports {
   nh_tick(ptr: number, len: number): bigint;
   nh_apply(ptr: number, len: number): bigint;
   nh_outbox(): bigint;
+  nh_uninstall?(): bigint;
 }
 
 export interface CoreOptions {
@@ -298,6 +299,20 @@ export class Core implements CoreHandler {
     if ("error" in r) return undefined;
     const v = r.rows[0]?.[0];
     return typeof v === "bigint" || typeof v === "number" ? Number(v) : undefined;
+  }
+
+  /**
+   * nh_uninstall, instead of open (never after it): removes every object
+   * nakedhtmx added and sets back the journal mode it found.
+   */
+  uninstall(): { removed: string[]; journalMode?: string } {
+    const ex = this.exports();
+    const fn = ex.nh_uninstall;
+    if (!fn) throw new NakedhtmxError("CORE_OPEN", "this core has no nh_uninstall export");
+    const out = this.guard("nh_uninstall", () => this.take(fn.call(ex)));
+    const res = JSON.parse(utf8Decoder.decode(out)) as { removed?: string[]; journalMode?: string; error?: string };
+    if (res.error) throw new NakedhtmxError("CORE_OPEN", res.error);
+    return { removed: res.removed ?? [], journalMode: res.journalMode };
   }
 
   /** nh_outbox: the commands this node made and has not applied yet (oldest first), and the last sequence applied. */

@@ -36,6 +36,12 @@ export interface NakedhtmxOptions {
    * in an app served as `admin.example.com`, pass `["admin.example.com"]`.
    */
   allowedHosts?: string[];
+  /**
+   * Leave the database's journal mode as it is. By default the file is
+   * switched to WAL (other processes then read while it writes); the mode it
+   * had is recorded, and `uninstall` sets it back.
+   */
+  keepJournalMode?: boolean;
   /** The NATS server of the cluster (with `write: "jetstream"`). */
   nats?: string;
   /** This node's name in the cluster (default: the host name). */
@@ -150,6 +156,26 @@ export function isHostName(h: string): boolean {
   return /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_-][A-Za-z0-9_.-]*[A-Za-z0-9_-]|[A-Za-z0-9_-])(:\d{1,5})?$/.test(h);
 }
 
+/**
+ * Removes everything nakedhtmx added to a database (its _nakedhtmx_ tables,
+ * triggers and indexes) and sets back the journal mode it found; the user's
+ * tables and rows are not touched.
+ */
+export async function uninstallFrom(
+  rt: Runtime,
+  db: string,
+  wasm?: WasmSource,
+): Promise<{ removed: string[]; journalMode?: string }> {
+  const module = await loadModule(wasm);
+  const conn = rt.openDatabase(db);
+  try {
+    const core = await Core.load({ db: conn, host: rt.host, wasm: module, log: stderrLog });
+    return core.uninstall();
+  } finally {
+    conn.close();
+  }
+}
+
 function stderrLog(line: string): void {
   globalThis.console.error(`nakedhtmx: ${line}`);
 }
@@ -170,6 +196,7 @@ export async function createNakedhtmx(
   const write = options.write ?? "direct";
   const node = options.node ?? hostname();
   const allowedHosts = options.allowedHosts ?? [];
+  const keepJournalMode = options.keepJournalMode === true;
   // The cluster first: an unreachable one must not leave a new database behind.
   const nc = options.nats ? await dial(options.nats, node) : undefined;
   // Compile before opening: a missing core.wasm must not create the database.
@@ -189,6 +216,7 @@ export async function createNakedhtmx(
         write,
         node,
         allowedHosts,
+        keepJournalMode,
       });
     } catch (e) {
       db.close();
@@ -239,6 +267,7 @@ export async function createNakedhtmx(
         write,
         node,
         allowedHosts,
+        keepJournalMode,
       });
       log(next === null ? `config ${from} removed; using defaults` : `config ${from} ${done}`);
     } catch (e) {

@@ -409,6 +409,8 @@ export interface OpenRequest {
   node?: string;
   /** Host names answered besides the loopback ones (--allowed-host, the listen address). */
   allowedHosts?: string[];
+  /** Leave the file's journal mode as it is (--keep-journal-mode). */
+  keepJournalMode?: boolean;
 }
 
 export interface OpenResult {

@@ -11,8 +11,8 @@ export interface Database {
 }
 
 /**
- * Opens (creating when missing) a database file with WAL and a 5 s busy
- * timeout. Throws NakedhtmxError("DB_UNREADABLE") with a one-line message when
+ * Opens (creating when missing) a database file with a 5 s busy timeout
+ * (the core switches it to WAL). Throws NakedhtmxError("DB_UNREADABLE") with a one-line message when
  * the file cannot be opened or is not a database.
  */
 export type OpenDatabase = (path: string) => Database;
@@ -23,15 +23,17 @@ export function unreadable(path: string, e: unknown): NakedhtmxError {
 }
 
 /**
- * Sets the busy timeout and switches to WAL on a freshly opened connection.
- * Switching reads the file, so a directory or garbage fails here, before
- * anything is written; the connection is then closed and DB_UNREADABLE thrown.
+ * Sets the busy timeout and synchronous=NORMAL on a freshly opened
+ * connection, after reading the schema: a directory or garbage fails there,
+ * before anything is written; the connection is then closed and
+ * DB_UNREADABLE thrown. The journal mode is the core's to switch (it records
+ * the mode it found, for uninstall).
  */
 export function setUpConnection(path: string, get: (sql: string) => unknown, close: () => void): void {
   try {
     get("PRAGMA busy_timeout=5000");
+    get("PRAGMA schema_version");
     try {
-      get("PRAGMA journal_mode=WAL");
       // WAL with synchronous=NORMAL on every host: a commit survives the
       // process being killed (the kill -9 tests), and the WAL is synced at
       // checkpoints rather than at every commit, so a power cut can take back

@@ -385,12 +385,13 @@ test("a second connection holding the write lock gives SQLITE_BUSY after the bus
   }
 });
 
-test("the adapter opens with WAL and a 5 s busy timeout, and creates the file", () => {
+test("the adapter opens with a 5 s busy timeout, keeps the journal mode (the core's to switch), and creates the file", () => {
   const path = freshPath();
   const db = openDatabase(path);
   try {
     check(existsSync(path), "file created");
-    eq(sql(db, "PRAGMA journal_mode").rows, [["wal"]], "journal mode");
+    eq(sql(db, "PRAGMA journal_mode").rows, [["delete"]], "journal mode");
+    eq(sql(db, "PRAGMA synchronous").rows, [[1n]], "synchronous=NORMAL");
     eq(sql(db, "PRAGMA busy_timeout").rows, [[5000n]], "busy timeout");
     // SQLite's defaults on every host: see sqlite_node.ts.
     eq(sql(db, "PRAGMA foreign_keys").rows, [[0n]], "foreign keys");

@@ -20,7 +20,7 @@ import (
 )
 
 func main() {
-	(&cli.Program{Name: "nakedhtmx", Open: open}).Main()
+	(&cli.Program{Name: "nakedhtmx", Open: open, Uninstall: uninstall}).Main()
 }
 
 // native adapts the engine to cli.Backend. The engine is not safe for
@@ -44,13 +44,23 @@ func open(_ context.Context, o cli.OpenOptions) (cli.Backend, error) {
 		return nil, err
 	}
 	opts := engine.Options{Config: cfg, Host: "go", AuthToken: o.AuthToken, Log: logTo(o.Log), WriteMode: o.Write, Node: o.Node,
-		AllowedHosts: o.AllowedHosts}
+		AllowedHosts: o.AllowedHosts, KeepJournalMode: o.KeepJournalMode}
 	eng, err := engine.Open(db, opts)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", o.DB, err)
 	}
 	return &native{db: db, eng: eng, opts: opts}, nil
+}
+
+func uninstall(_ context.Context, path string) ([]string, string, error) {
+	db, err := sqlite.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer db.Close()
+	rep, err := engine.Uninstall(db)
+	return rep.Removed, rep.JournalMode, err
 }
 
 func logTo(w io.Writer) func(string, ...any) {

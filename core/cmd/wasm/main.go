@@ -183,7 +183,8 @@ func nhOpen(ptr, size uint32) (packed uint64) {
 		return give(mustJSON(protocol.OpenResult{Error: err.Error()}))
 	}
 	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, AuthToken: req.AuthToken, Log: logf,
-		LiveAfter: req.LiveAfter, WriteMode: req.Write, Node: req.Node, AllowedHosts: req.AllowedHosts}
+		LiveAfter: req.LiveAfter, WriteMode: req.Write, Node: req.Node, AllowedHosts: req.AllowedHosts,
+		KeepJournalMode: req.KeepJournalMode}
 	if eng != nil {
 		eng.SetOptions(opts)
 		return give(mustJSON(protocol.OpenResult{DSID: eng.DSID(), Seq: eng.LiveSeq()}))
@@ -231,6 +232,26 @@ func nhApply(ptr, size uint32) uint64 {
 		return give(mustJSON(protocol.ApplyResult{ID: req.Command.ID, Seq: req.Seq, Status: 503, Error: "the core is not open"}))
 	}
 	return give(mustJSON(eng.Apply(req.Command, req.Seq)))
+}
+
+// nh_uninstall removes what nakedhtmx added to the database (engine.Uninstall);
+// called instead of nh_open, never after it.
+//
+//go:wasmexport nh_uninstall
+func nhUninstall() (packed uint64) {
+	defer func() {
+		if r := recover(); r != nil {
+			packed = give(mustJSON(engine.UninstallReport{Error: fmt.Sprint("core panic: ", r)}))
+		}
+	}()
+	if eng != nil {
+		return give(mustJSON(engine.UninstallReport{Error: "uninstall after open"}))
+	}
+	rep, err := engine.Uninstall(hostDB{})
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	return give(mustJSON(rep))
 }
 
 //go:wasmexport nh_outbox

@@ -32,8 +32,12 @@ func main() {
 				Write:     o.Write,
 				Node:      o.Node,
 				// The listen address and every --allowed-host.
-				AllowedHosts: o.AllowedHosts,
+				AllowedHosts:    o.AllowedHosts,
+				KeepJournalMode: o.KeepJournalMode,
 			})
+		},
+		Uninstall: func(ctx context.Context, db string) ([]string, string, error) {
+			return nakedhtmx.Uninstall(ctx, nakedhtmx.Options{WasmPath: wasm, DB: db})
 		},
 	}
 	p.Main()

@@ -1,0 +1,157 @@
+package engine
+
+// What nakedhtmx adds to a user's database, said once at the first start and
+// taken away again by Uninstall (CONTRACT, "uninstall"; README, "What
+// nakedhtmx does to your database"). Everything it adds is named with the
+// prefix _nakedhtmx_; the one setting it changes, the journal mode, is
+// recorded before it is changed, so it can be put back.
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/capture"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+// metaSetup holds what nakedhtmx found when it first opened the file.
+const metaSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_meta" (key TEXT PRIMARY KEY, value TEXT NOT NULL)`
+
+// ownObjects lists the objects nakedhtmx made (type, name), triggers first,
+// so dropping them in this order never trips over a dependency.
+const ownObjects = `SELECT type, name FROM sqlite_schema WHERE name LIKE '\_nakedhtmx\_%' ESCAPE '\' AND type IN ('trigger', 'view', 'table', 'index')
+ORDER BY CASE type WHEN 'trigger' THEN 0 WHEN 'view' THEN 1 WHEN 'index' THEN 2 ELSE 3 END, name`
+
+var journalModes = map[string]bool{"delete": true, "truncate": true, "persist": true, "memory": true, "wal": true, "off": true}
+
+func journalMode(db sqldb.DB) string {
+	rs, err := db.Query("PRAGMA journal_mode")
+	if err != nil || len(rs.Values) != 1 {
+		return ""
+	}
+	return strings.ToLower(sqldb.Text(rs.Values[0][0]))
+}
+
+// install creates the project's own tables and puts the file in WAL mode
+// (unless the options keep its journal mode), recording the mode it found
+// the first time. It reports whether the file was new to nakedhtmx. A file it
+// may not write is left as it is (ok false: not live).
+func (e *Engine) install() (first, ok bool, err error) {
+	first, err = e.installWritable()
+	if c := sqldb.Code(err); c == "SQLITE_READONLY" || c == "SQLITE_CANTOPEN" {
+		return false, false, nil
+	}
+	return first, err == nil, err
+}
+
+func (e *Engine) installWritable() (first bool, err error) {
+	rs, err := e.db.Query(`SELECT 1 FROM sqlite_schema WHERE name = '_nakedhtmx_dsid'`)
+	if err != nil {
+		return false, err
+	}
+	first = len(rs.Values) == 0
+	found := journalMode(e.db)
+	if err := e.db.Script(capture.Setup); err != nil {
+		return false, err
+	}
+	// A file this process may only read, whose log an earlier start made,
+	// is still live (outside writers' changes show); it keeps its mode.
+	if err := e.recordAndSwitch(first, found); err != nil && sqldb.Code(err) != "SQLITE_READONLY" {
+		return first, err
+	}
+	return first, nil
+}
+
+// recordAndSwitch records the journal mode found (the first time) and
+// switches the file to WAL unless the options keep its mode.
+func (e *Engine) recordAndSwitch(first bool, found string) error {
+	if err := e.db.Script(metaSetup); err != nil {
+		return err
+	}
+	if journalModes[found] {
+		if _, err := e.db.Exec(`INSERT OR IGNORE INTO "_nakedhtmx_meta" (key, value) VALUES ('journal_mode', ?)`, found); err != nil {
+			return err
+		}
+	}
+	now := found
+	if !e.opts.KeepJournalMode && found != "wal" {
+		// WAL lets other processes read while a write is under way, and
+		// the change log is read by every open screen.
+		rs, err := e.db.Query("PRAGMA journal_mode=WAL")
+		if err != nil {
+			return err
+		}
+		if len(rs.Values) == 1 {
+			now = strings.ToLower(sqldb.Text(rs.Values[0][0]))
+		}
+		if now != "wal" {
+			return fmt.Errorf("cannot switch to WAL journal mode (got %q); --keep-journal-mode keeps %q", now, found)
+		}
+	}
+	if first {
+		journal := "its journal mode is kept (" + found + ")"
+		if now != found {
+			journal = "its journal mode is now WAL (it was " + strings.ToUpper(found) + "; --keep-journal-mode keeps it)"
+		}
+		e.logf("nakedhtmx: first start on this database: it now holds nakedhtmx's own tables (_nakedhtmx_changes, _nakedhtmx_dsid, _nakedhtmx_meta) and change-capture triggers on every table (_nakedhtmx_trg_*); %s. `nakedhtmx uninstall --db FILE` removes all of it.", journal)
+	}
+	return nil
+}
+
+// UninstallReport says what Uninstall took away.
+type UninstallReport struct {
+	Removed     []string `json:"removed"`
+	JournalMode string   `json:"journalMode,omitempty"` // the mode put back, when one was recorded
+	Error       string   `json:"error,omitempty"`
+}
+
+// Uninstall removes every object nakedhtmx added to the database (its
+// _nakedhtmx_ tables, triggers and indexes, and their sqlite_sequence rows
+// an older version made) in one transaction, then restores the journal mode
+// recorded at the first start. The user's tables and rows are not touched.
+// It needs no open engine: it must not install anything first.
+func Uninstall(db sqldb.DB) (UninstallReport, error) {
+	rep := UninstallReport{Removed: []string{}}
+	mode := ""
+	if rs, err := db.Query(`SELECT value FROM "_nakedhtmx_meta" WHERE key = 'journal_mode'`); err == nil && len(rs.Values) == 1 {
+		if m := strings.ToLower(sqldb.Text(rs.Values[0][0])); journalModes[m] {
+			mode = m
+		}
+	}
+	if _, err := db.Exec("BEGIN IMMEDIATE"); err != nil {
+		return rep, err
+	}
+	fail := func(err error) (UninstallReport, error) {
+		db.Exec("ROLLBACK")
+		return UninstallReport{Removed: []string{}}, err
+	}
+	rs, err := db.Query(ownObjects)
+	if err != nil {
+		return fail(err)
+	}
+	for _, r := range rs.Values {
+		typ, name := sqldb.Text(r[0]), sqldb.Text(r[1])
+		if typ == "index" && strings.HasPrefix(name, "sqlite_autoindex_") {
+			continue // goes with its table
+		}
+		if _, err := db.Exec("DROP " + strings.ToUpper(typ) + " IF EXISTS " + sqldb.Ident(name)); err != nil {
+			return fail(err)
+		}
+		rep.Removed = append(rep.Removed, name)
+	}
+	if rs, err := db.Query(`SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_sequence'`); err == nil && len(rs.Values) == 1 {
+		if _, err := db.Exec(`DELETE FROM sqlite_sequence WHERE name LIKE '\_nakedhtmx\_%' ESCAPE '\'`); err != nil {
+			return fail(err)
+		}
+	}
+	if _, err := db.Exec("COMMIT"); err != nil {
+		return fail(err)
+	}
+	if mode != "" && journalMode(db) != mode {
+		if _, err := db.Query("PRAGMA journal_mode=" + mode); err != nil {
+			return rep, fmt.Errorf("the objects are removed, but the journal mode could not be set back to %s: %w", mode, err)
+		}
+		rep.JournalMode = mode
+	}
+	return rep, nil
+}

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { repoRoot, openDB } from "../http/fixture.ts";
+import { buildFidelity, snapshot } from "../http/fidelity.ts";
 import { prepareHost, startServer, type Server } from "../http/hosts.ts";
 import { checkHost, launch, resultsDir, serve, watchCSP } from "./setup.ts";
 import { runTests, check, eq, until, type Test } from "../http/harness.ts";
@@ -260,6 +261,36 @@ async function main(): Promise<number> {
     await dark.close();
     const rgb = (bg.match(/\d+/g) ?? []).slice(0, 3).map(Number);
     check(rgb.length === 3 && rgb.reduce((a, b) => a + b, 0) < 3 * 128, `dark mode background is ${bg}`);
+  });
+
+  test("an untouched Save in the browser changes nothing: BLOBs, NULL booleans, multi-line text, odd dates", async () => {
+    const file = join(tmp, "fidelity.db");
+    buildFidelity(file);
+    const srv = await startServer(prepareHost(host, tmp), ["--db", file, "--port", "0"]);
+    const ctx2 = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const p = await ctx2.newPage();
+      p.setDefaultTimeout(15000);
+      const errors: string[] = [];
+      p.on("pageerror", (e) => errors.push(e.message));
+      for (const [table, keys] of [["loose", ["1", "2", "3", "4", "5", "6"]], ["strict_t", ["1", "2", "3", "4", "5"]], ["keyed", ["a", "b b", "c/d?e#f%g", "ü"]]] as const) {
+        const before = snapshot(file, table);
+        for (const k of keys) {
+          await p.goto(`${srv.url.origin}/t/${table}/r/${encodeURIComponent(k)}`);
+          const saved = p.waitForResponse((r) => r.request().method() === "POST");
+          await p.locator('#record button[type="submit"]').click();
+          const r = await saved;
+          check(r.status() < 400, `${table} ${k}: Save answered ${r.status()}`);
+          await p.locator("#record .notice").first().waitFor({ state: "visible" }).catch(() => {});
+          if (table === "loose" && k === "3") await p.screenshot({ path: join(results, "fidelity-saved.png"), fullPage: true });
+        }
+        eq(snapshot(file, table), before, `${table} after saving every row untouched in Chromium`);
+      }
+      check(errors.length === 0, `script errors: ${errors.join(" | ")}`);
+    } finally {
+      await ctx2.close();
+      await srv.stop();
+    }
   });
 
   test("another site cannot frame the app; an origin in embedOrigins can", async () => {

@@ -64,7 +64,7 @@ export function buildFidelity(file: string): void {
 }
 
 /** Every column of every row as quote() and typeof(), read by SQLite itself. */
-function snapshot(file: string, table: string): string[] {
+export function snapshot(file: string, table: string): string[] {
   const db = openDB(file, true);
   try {
     const cols = (db.prepare(`SELECT name FROM pragma_table_info(?) ORDER BY cid`).all(table) as { name: string }[]).map((c) => c.name);

@@ -604,7 +604,10 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 		col := f.Column
 		ff := formField{ID: "f" + strconv.Itoa(i), Name: col.Name, Label: f.Label, Widget: f.Widget, Help: f.Help,
 			ReadOnly: f.ReadOnly || fd.ReadOnly, Error: errAt[col.Name]}
-		ff.Required = schema.Required(t, col) && !ff.ReadOnly
+		// An edit form of a row that holds nothing there (SQLite lets a
+		// NOT NULL-less key be NULL, and NOT NULL text be '') must still
+		// save untouched: the browser would refuse to submit it.
+		ff.Required = schema.Required(t, col) && !ff.ReadOnly && (r == nil || (r.get(col) != nil && r.get(col) != ""))
 		var sqlv any
 		if r != nil {
 			sqlv = r.get(col)

@@ -241,7 +241,7 @@ func parseKey(t *model.Table, raw string) ([]any, error) {
 		return nil, errBadKey
 	}
 	var parts []string
-	if len(t.PK) > 1 {
+	if len(t.PK) > 1 && !t.HasRowidKey() {
 		parts = strings.Split(raw, ",")
 		if len(parts) != len(t.PK) {
 			return nil, errBadKey

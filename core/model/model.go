@@ -51,6 +51,12 @@ type Table struct {
 	Columns       []*Column
 	PK            []*Column // primary key columns in key order; empty for rowid tables without one and views
 	RowidAlias    *Column   // the INTEGER PRIMARY KEY column, if any
+	// KeyByRowid: a rowid table whose declared key may be NULL (see
+	// Column.KeyAllowsNull), and that holds a row where it is, is addressed
+	// by its rowid, like one without a key. Found when the schema is
+	// reflected: a NULL key written later is seen at the next schema change
+	// or start.
+	KeyByRowid bool
 	ForeignKeys   []ForeignKey
 	FTS           string // name of an external-content FTS5 table indexing this one, or ""
 	byName        map[string]*Column
@@ -59,8 +65,10 @@ type Table struct {
 // Column returns the named column, or nil.
 func (t *Table) Column(name string) *Column { return t.byName[name] }
 
-// HasRowidKey reports whether rows are addressed by the implicit rowid.
-func (t *Table) HasRowidKey() bool { return !t.View && len(t.PK) == 0 }
+// HasRowidKey reports whether rows are addressed by the implicit rowid: a
+// table without a declared key, or one whose declared key cannot tell its
+// rows apart (KeyByRowid).
+func (t *Table) HasRowidKey() bool { return !t.View && (len(t.PK) == 0 || t.KeyByRowid) }
 
 // Column is one column.
 type Column struct {
@@ -83,6 +91,12 @@ type Column struct {
 	// JSON Schema then takes a string as well, so rows can be written with
 	// what their neighbours hold.
 	AlsoText bool
+	// KeyAllowsNull: part of the declared key of a rowid table without NOT
+	// NULL, where SQLite (for compatibility with its early versions) lets
+	// the key be NULL, in any number of rows. The schema still asks for a
+	// value (nakedhtmx never writes such a key); rows that have one are
+	// addressed by rowid (Table.KeyByRowid).
+	KeyAllowsNull bool
 }
 
 // Nullable reports whether the column accepts NULL.
@@ -242,6 +256,28 @@ func reflectTable(db sqldb.DB, t *Table, createSQL string) error {
 	sort.SliceStable(t.PK, func(i, j int) bool { return t.PK[i].PK < t.PK[j].PK })
 	if len(t.PK) == 1 && !t.WithoutRowid && strings.EqualFold(strings.TrimSpace(t.PK[0].Type), "INTEGER") {
 		t.RowidAlias = t.PK[0]
+	}
+	if !t.View && !t.WithoutRowid && t.RowidAlias == nil {
+		var nulls []string
+		for _, c := range t.PK {
+			if !c.NotNull {
+				c.KeyAllowsNull = true
+				nulls = append(nulls, sqldb.Ident(c.Name)+" IS NULL")
+			}
+		}
+		if len(nulls) > 0 {
+			// Rows whose key is NULL (or NULL in part) would share one URL
+			// and break keyset paging: a table that holds such rows is
+			// addressed by its rowid, which every row has and no two share.
+			// (The key's own index answers this at once for its first
+			// column; a later one costs a scan of that index, once per
+			// schema version.)
+			rs, err := db.Query("SELECT 1 FROM " + sqldb.Ident(t.Name) + " WHERE " + strings.Join(nulls, " OR ") + " LIMIT 1")
+			if err != nil {
+				return err
+			}
+			t.KeyByRowid = len(rs.Values) > 0
+		}
 	}
 	if parsed != nil {
 		t.Autoincrement = parsed.Autoincrement

@@ -98,6 +98,7 @@ test-ts: build
 	bash bindings/ts/test/run.sh
 
 test-http: build
+	bash scripts/ensure-realdbs.sh
 	for h in go wasm deno bun node node22; do node tests/http/run.ts --host $$h && node tests/http/live.ts --host $$h || exit 1; done
 	node tests/http/run.ts --compare
 	for h in go wasm deno bun node node22; do node tests/http/load.ts --host $$h || exit 1; done

@@ -9,15 +9,16 @@
 // --only TEXT (run the tests whose name contains TEXT), --keep (keep the temp dir),
 // --verbose (print every test, not only failures).
 
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { faultTests } from "./faults.ts";
 import { Ctx, mainTests, globalTests, cliTests } from "./cases.ts";
 import { chinookTests } from "./chinook.ts";
 import { buildFidelity, fidelityTests } from "./fidelity.ts";
+import { REAL_DBS, realDbTests } from "./realdbs.ts";
 import { buildFixture, copyChinook, chinookPath } from "./fixture.ts";
 import { runTests, Recorder, type Recorded, type Result, type Test } from "./harness.ts";
 import { HOSTS, prepareHost, startServer, staleBuild, type HostName, type Server } from "./hosts.ts";
@@ -125,6 +126,29 @@ async function runHost(host: HostName): Promise<boolean> {
         }
       }
     }
+    for (const src of REAL_DBS) {
+      const label = basename(src);
+      if (!existsSync(src)) {
+        console.log(`  skip  ${label}: ${src} is absent (scripts/ensure-realdbs.sh fetches it)`);
+        continue;
+      }
+      const tests = only(realDbTests(() => rs!.url, join(tmp, label), label));
+      if (tests.length === 0) continue;
+      copyFileSync(src, join(tmp, label));
+      let rs: Server | null = null;
+      try {
+        rs = await startServer(hc, ["--db", join(tmp, label), "--port", "0", "--host", "127.0.0.1"]);
+        running.add(rs);
+        results.push(...await runTests(tests, log));
+      } catch (e) {
+        fail(`${label}: the host starts on it`, e);
+      } finally {
+        if (rs) {
+          running.delete(rs);
+          await rs.stop();
+        }
+      }
+    }
     results.push(...await runTests(only(faultTests(hc, tmp, running)), log));
   } finally {
     mkdirSync(values.answers!, { recursive: true });
@@ -139,7 +163,7 @@ async function runHost(host: HostName): Promise<boolean> {
 /** Identifies the version of the cases, so answers recorded by another version are not compared. */
 function suiteHash(): string {
   const h = createHash("sha256");
-  for (const f of ["cases.ts", "chinook.ts", "fidelity.ts", "fixture.ts", "harness.ts"]) h.update(readFileSync(join(import.meta.dirname, f)));
+  for (const f of ["cases.ts", "chinook.ts", "fidelity.ts", "realdbs.ts", "fixture.ts", "harness.ts"]) h.update(readFileSync(join(import.meta.dirname, f)));
   return h.digest("hex").slice(0, 12);
 }
 

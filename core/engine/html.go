@@ -426,6 +426,14 @@ type cellPlan struct {
 	link string
 	// labels are the referenced rows' labels by key text (referenceLabels).
 	labels map[string]string
+	// from: the columns of a foreign key over several columns, planned on
+	// its first column; the cell then links and labels the parent row by
+	// all of them (labels keyed by tupleText).
+	from []*model.Column
+	// parentKey: that key is the parent's primary key, in order, so the
+	// link goes to the row itself (else to a filtered list).
+	parentKey bool
+	to        []string
 }
 
 // cellPlans plans the cells of fields and looks up the label of every row
@@ -436,6 +444,10 @@ func (c *ctx) cellPlans(fields []*schema.Field, rows []*row) []cellPlan {
 		pl := &plans[i]
 		pl.f = f
 		pl.numeric = f.Column.Kind == model.Integer || f.Column.Kind == model.Number
+		if r := f.Column.References; r != nil && r.Key != nil && r.Key.From[0] == f.Column.Name && len(rows) > 0 {
+			c.planCompositeReference(pl, rows[0].t, r.Key, rows)
+			continue
+		}
 		ref := f.Reference
 		if ref == nil {
 			continue
@@ -454,6 +466,117 @@ func (c *ctx) cellPlans(fields []*schema.Field, rows []*row) []cellPlan {
 		}
 	}
 	return plans
+}
+
+// tupleText is a composite key's values as one map key; "" when one is NULL
+// (such a key refers to no row).
+func tupleText(vals []any) string {
+	var b strings.Builder
+	for i, v := range vals {
+		if v == nil {
+			return ""
+		}
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		b.WriteString(sqldb.Text(v))
+	}
+	return b.String()
+}
+
+// planCompositeReference plans the cells of a foreign key over several
+// columns: the parent row's label, by the whole key (a row pointing at
+// (EPSG, 1305) is never labelled with another authority's 1305).
+func (c *ctx) planCompositeReference(pl *cellPlan, t *model.Table, fk *model.ForeignKey, rows []*row) {
+	p := c.st.db.Table(fk.Table)
+	if p == nil || c.table(p.Name) == nil {
+		return
+	}
+	for _, name := range fk.From {
+		col := t.Column(name)
+		if col == nil {
+			return
+		}
+		pl.from = append(pl.from, col)
+	}
+	for _, name := range fk.To {
+		if p.Column(name) == nil {
+			return
+		}
+	}
+	pl.to = fk.To
+	pl.parentKey = !p.HasRowidKey() && len(p.PK) == len(fk.To)
+	for i, k := range p.PK {
+		pl.parentKey = pl.parentKey && i < len(fk.To) && k.Name == fk.To[i]
+	}
+	pl.link = c.tableURL(p.Name)
+	lc := schema.LabelColumn(p, c.e.opts.Config.Table(p.Name))
+	if lc == nil {
+		return
+	}
+	seen := map[string]bool{}
+	var tuples [][]any
+	for _, r := range rows {
+		vals := make([]any, len(pl.from))
+		for i, col := range pl.from {
+			vals[i] = r.get(col)
+		}
+		if k := tupleText(vals); k != "" && !seen[k] {
+			seen[k] = true
+			tuples = append(tuples, vals)
+		}
+	}
+	to := make([]string, len(fk.To))
+	for i, name := range fk.To {
+		to[i] = sqldb.Ident(name)
+	}
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(to)), ", ") + ")"
+	pl.labels = map[string]string{}
+	for start := 0; start < len(tuples); start += 200 {
+		end := min(start+200, len(tuples))
+		var args []any
+		for _, tu := range tuples[start:end] {
+			args = append(args, tu...)
+		}
+		rs, err := c.e.db.Query("SELECT "+strings.Join(to, ", ")+", "+sqldb.Ident(lc.Name)+" FROM "+sqldb.Ident(p.Name)+
+			" WHERE ("+strings.Join(to, ", ")+") IN (VALUES "+strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", ")+")", args...)
+		if err != nil {
+			break
+		}
+		for _, v := range rs.Values {
+			pl.labels[tupleText(v[:len(to)])] = sqldb.Text(v[len(to)])
+		}
+	}
+}
+
+// compositeCell is the cell of a composite foreign key's first column.
+func (c *ctx) compositeCell(pl *cellPlan, r *row, cl cell) cell {
+	vals := make([]any, len(pl.from))
+	for i, col := range pl.from {
+		vals[i] = r.get(col)
+	}
+	key := tupleText(vals)
+	if key == "" {
+		return cl
+	}
+	if pl.parentKey {
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			parts[i] = EncodeComponent(sqldb.Text(v))
+		}
+		cl.Href = c.str.concat(pl.link, "/r/", strings.Join(parts, ","))
+	} else {
+		q := url.Values{}
+		for i, name := range pl.to {
+			q.Set("f."+name, sqldb.Text(vals[i]))
+		}
+		cl.Href = c.str.concat(pl.link, "?", encodeQuery(q))
+	}
+	if l, ok := pl.labels[key]; ok && l != "" {
+		cl.Title = c.str.concat(pl.f.Column.Name, " = ", cl.Text)
+		cl.Text = l
+	}
+	return cl
 }
 
 // referenceLabels are the labels of the rows that rows refer to through f.
@@ -513,6 +636,9 @@ func (c *ctx) cellFor(pl *cellPlan, r *row) cell {
 		return cl
 	}
 	text := c.str.text(v)
+	if pl.from != nil && pl.link != "" {
+		return c.compositeCell(pl, r, cell{Text: text, Class: cl.Class})
+	}
 	if pl.link != "" {
 		cl.Href = c.str.concat(pl.link, EncodeComponent(text))
 		if l, ok := pl.labels[text]; ok && l != "" {
@@ -682,9 +808,107 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 			// only holds its own syntax): show it as text, as stored or typed.
 			ff.InputType, ff.Step, ff.Min, ff.Max = "text", "", "", ""
 		}
+		if ref := col.References; ref != nil && ref.Key != nil && ref.Key.From[0] == col.Name {
+			ff.KeyPicker = c.keyPicker(t, ref.Key, r, typed)
+		}
 		fd.Fields = append(fd.Fields, ff)
 	}
 	return fd
+}
+
+// keyIndex is the index of a foreign key among its table's, which names its
+// picker ("_key.N").
+func keyIndex(t *model.Table, fk *model.ForeignKey) int {
+	for i := range t.ForeignKeys {
+		if &t.ForeignKeys[i] == fk {
+			return i
+		}
+	}
+	return -1
+}
+
+// keyText is a composite key's values as the picker's option value: each
+// escaped like a path segment, joined by commas (as row keys in URLs).
+func keyText(vals []any) string {
+	parts := make([]string, len(vals))
+	for i, v := range vals {
+		parts[i] = EncodeComponent(sqldb.Text(v))
+	}
+	return strings.Join(parts, ",")
+}
+
+// keyPicker lists the parent rows of a foreign key over several columns
+// (up to referenceThreshold of them), labelled, the row's own selected.
+func (c *ctx) keyPicker(t *model.Table, fk *model.ForeignKey, r *row, typed formValues) *render.KeyPicker {
+	p := c.st.db.Table(fk.Table)
+	n := keyIndex(t, fk)
+	if p == nil || c.table(p.Name) == nil || n < 0 {
+		return nil
+	}
+	to := make([]string, len(fk.To))
+	for i, name := range fk.To {
+		if p.Column(name) == nil {
+			return nil
+		}
+		to[i] = sqldb.Ident(name)
+	}
+	label := strings.Join(to, " || ', ' || ")
+	if lc := schema.LabelColumn(p, c.e.opts.Config.Table(p.Name)); lc != nil {
+		label = sqldb.Ident(lc.Name) + " || ' (' || " + label + " || ')'"
+	}
+	rs, err := c.e.db.Query("SELECT "+strings.Join(to, ", ")+", "+label+" FROM "+sqldb.Ident(p.Name)+
+		" ORDER BY 1 LIMIT "+strconv.Itoa(referenceThreshold+1), nil...)
+	if err != nil || len(rs.Values) > referenceThreshold {
+		return nil
+	}
+	current := ""
+	if r != nil {
+		vals := make([]any, len(fk.From))
+		for i, name := range fk.From {
+			vals[i] = r.get(t.Column(name))
+		}
+		if tupleText(vals) != "" {
+			current = keyText(vals)
+		}
+	}
+	if v, ok := typed["_key."+strconv.Itoa(n)]; ok {
+		current = v
+	}
+	kp := &render.KeyPicker{Name: "_key." + strconv.Itoa(n), Label: "Choose a row of " + c.label(p) + " (" + strings.Join(fk.From, ", ") + ")",
+		Options: []option{{Value: current, Label: "— keep " + strings.Join(fk.From, ", ") + " as typed —", Selected: true}}}
+	for _, v := range rs.Values {
+		k := keyText(v[:len(to)])
+		if tupleText(v[:len(to)]) == "" {
+			continue
+		}
+		kp.Options = append(kp.Options, option{Value: "=" + k, Label: sqldb.Text(v[len(to)])})
+	}
+	return kp
+}
+
+// applyKeyPickers sets every column of a composite foreign key from its
+// picker when the person chose a row there ("=" + the key), over what the
+// key's own fields hold.
+func (c *ctx) applyKeyPickers(t *model.Table, form url.Values) {
+	for n := range t.ForeignKeys {
+		fk := &t.ForeignKeys[n]
+		v := form.Get("_key." + strconv.Itoa(n))
+		rest, chosen := strings.CutPrefix(v, "=")
+		if !chosen || len(fk.From) < 2 {
+			continue
+		}
+		parts := strings.Split(rest, ",")
+		if len(parts) != len(fk.From) {
+			continue
+		}
+		for i, part := range parts {
+			s, err := pathUnescape(part)
+			if err != nil {
+				break
+			}
+			form[fk.From[i]] = []string{s}
+		}
+	}
 }
 
 // formShows is the text a form field shows for a stored value: what the
@@ -1025,17 +1249,24 @@ func (c *ctx) referencedBy(t *model.Table, r *row) []link {
 		if c.table(other.Name) == nil {
 			continue
 		}
+	fks:
 		for _, fk := range other.ForeignKeys {
-			if fk.Table != t.Name || len(fk.From) != 1 {
+			if fk.Table != t.Name {
 				continue
 			}
-			col := t.Column(fk.To[0])
-			if col == nil {
-				continue
+			// Every column of the key, as a filter each: a composite key
+			// finds the rows that point at this row, not at any row that
+			// shares one of its values.
+			q := url.Values{}
+			for i, from := range fk.From {
+				col := t.Column(fk.To[i])
+				if col == nil || r.get(col) == nil {
+					continue fks
+				}
+				q.Set("f."+from, sqldb.Text(r.get(col)))
 			}
-			v := sqldb.Text(r.get(col))
-			out = append(out, link{Text: c.label(other) + " by " + fk.From[0],
-				Href: c.tableURL(other.Name) + "?f." + EncodeComponent(fk.From[0]) + "=" + EncodeComponent(v)})
+			out = append(out, link{Text: c.label(other) + " by " + strings.Join(fk.From, ", "),
+				Href: c.tableURL(other.Name) + "?" + encodeQuery(q)})
 		}
 	}
 	return out
@@ -1226,6 +1457,7 @@ func (c *ctx) htmlCreate(t *model.Table) *protocol.Response {
 	if bad != nil {
 		return bad
 	}
+	c.applyKeyPickers(t, form)
 	inst, typed := c.formInstance(t, form, nil, nil)
 	o := c.insert(t, inst, rm)
 	if o.status == 201 {
@@ -1246,6 +1478,7 @@ func (c *ctx) htmlUpdate(t *model.Table, cur *row) *protocol.Response {
 	if bad != nil {
 		return bad
 	}
+	c.applyKeyPickers(t, form)
 	untouched := c.dropUntouched(t, cur, form)
 	inst, typed := c.formInstance(t, form, cur, untouched)
 	o := c.update(t, cur.key(), inst, form.Get("_version"), rm)

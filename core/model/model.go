@@ -113,6 +113,10 @@ type Default struct {
 type Reference struct {
 	Table  string
 	Column string
+	// Key is the whole foreign key when it spans several columns: the
+	// column then points at a parent row only together with the others
+	// (labels, links and pickers use the whole key, never this column alone).
+	Key *ForeignKey
 }
 
 // ForeignKey is one (possibly composite) foreign key.
@@ -369,6 +373,9 @@ func resolveReferences(d *Database) {
 				}
 				if c := t.byName[from]; c != nil && c.References == nil {
 					c.References = &Reference{Table: fk.Table, Column: to}
+					if len(fk.From) > 1 {
+						c.References.Key = fk
+					}
 				}
 			}
 		}

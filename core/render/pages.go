@@ -539,6 +539,16 @@ type FormField struct {
 	Required, ReadOnly, Checked                            bool
 	Options                                                []Option
 	Search, Href, RefText, RefLabel                        string
+	// KeyPicker chooses a parent row for a foreign key over several
+	// columns: one choice sets all of them (named "_key.N", N the key's
+	// index). Nil when there is none.
+	KeyPicker *KeyPicker
+}
+
+// KeyPicker is the select of a composite foreign key's parent rows.
+type KeyPicker struct {
+	Name, Label string
+	Options     []Option
 }
 
 // FormData is a row's form, on its page or alone as an htmx answer.
@@ -755,6 +765,26 @@ func (w *writer) field(f *FormField) {
 			w.aria(f)
 			w.raw(">\n")
 		}
+	}
+	if k := f.KeyPicker; k != nil {
+		w.raw(`<select class="key-picker" name="`)
+		w.text(k.Name)
+		w.raw(`" aria-label="`)
+		w.text(k.Label)
+		w.raw(`"`)
+		w.flag(f.ReadOnly, ` disabled`)
+		w.raw(`>`)
+		for i := range k.Options {
+			o := &k.Options[i]
+			w.raw(`<option value="`)
+			w.text(o.Value)
+			w.raw(`"`)
+			w.flag(o.Selected, ` selected`)
+			w.raw(`>`)
+			w.text(o.Label)
+			w.raw(`</option>`)
+		}
+		w.raw("</select>\n")
 	}
 	if f.Error != "" {
 		w.raw(`<p class="field-error" id="`)

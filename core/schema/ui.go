@@ -52,12 +52,12 @@ func Fields(d *model.Database, t *model.Table, cfg *config.Config) []*Field {
 		if f.Label == "" {
 			f.Label = Humanize(c.Name)
 			// A reference shows the row it points at, not its key: "Artist", not "Artist ID".
-			if c.References != nil && strings.HasSuffix(f.Label, " ID") {
+			if c.References != nil && c.References.Key == nil && strings.HasSuffix(f.Label, " ID") {
 				f.Label = strings.TrimSuffix(f.Label, " ID")
 			}
 		}
 		f.Widget = widget(c)
-		if c.References != nil {
+		if c.References != nil && c.References.Key == nil {
 			ref := &Reference{Table: c.References.Table, Column: c.References.Column}
 			if p := d.Table(c.References.Table); p != nil {
 				if lc := LabelColumn(p, cfg.Table(p.Name)); lc != nil {
@@ -102,7 +102,7 @@ func nameHas(name string, words []string) bool {
 // widget chooses a widget by type, constraints and name.
 func widget(c *model.Column) string {
 	switch {
-	case c.References != nil:
+	case c.References != nil && c.References.Key == nil:
 		return "reference"
 	case c.AlsoText:
 		return "text" // holds text as well as its kind's values

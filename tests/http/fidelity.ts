@@ -26,6 +26,10 @@ CREATE TABLE nullkeys (a TEXT, b INTEGER, v TEXT, PRIMARY KEY (a, b));
 INSERT INTO nullkeys VALUES (NULL, NULL, 'x'), (NULL, NULL, 'y'), ('k', 1, 'z'), ('k', NULL, 'w'), ('', 0, '');
 CREATE TABLE nullone (code TEXT PRIMARY KEY, v TEXT);
 INSERT INTO nullone VALUES (NULL, 'n1'), (NULL, 'n2'), ('c', 'n3');
+CREATE TABLE auth_code (auth TEXT NOT NULL, code INTEGER NOT NULL, name TEXT, PRIMARY KEY (auth, code));
+INSERT INTO auth_code VALUES ('EPSG', 1305, 'Lisbon'), ('ESRI', 1305, 'Oslo'), ('EPSG', 7, 'Seven');
+CREATE TABLE uses (id INTEGER PRIMARY KEY, note TEXT, auth TEXT, code INTEGER, FOREIGN KEY (auth, code) REFERENCES auth_code (auth, code));
+INSERT INTO uses VALUES (1, 'a', 'EPSG', 1305), (2, 'b', 'ESRI', 1305), (3, 'c', NULL, NULL);
 CREATE TABLE blank_first (name TEXT, n INTEGER);
 INSERT INTO blank_first VALUES ('', 1), (NULL, 2), ('   ', 3), ('named', 4);
 `;
@@ -127,7 +131,7 @@ export function fidelityTests(base: () => URL, file: string): Test[] {
   const T: Test[] = [];
   const test = (name: string, fn: () => Promise<void>) => T.push({ name, fn });
   // Keys SQLite lets be NULL: such tables are walked and addressed by rowid.
-  const tables: [string, string][] = [["loose", "id"], ["strict_t", "id"], ["keyed", "k"], ["nullkeys", "rowid"], ["nullone", "rowid"]];
+  const tables: [string, string][] = [["loose", "id"], ["strict_t", "id"], ["keyed", "k"], ["nullkeys", "rowid"], ["nullone", "rowid"], ["uses", "id"]];
 
   test("fidelity: infinities travel as \"Infinity\" and \"-Infinity\"; 64-bit integers and exact floats as they are", async () => {
     const got = await request(base(), "GET", "/api/tables/loose/rows/6", { headers: { accept: "application/json" } });
@@ -225,6 +229,31 @@ export function fidelityTests(base: () => URL, file: string): Test[] {
     check(/<tr id="row-5"/.test(page.text) && !/<tr id="row-4"/.test(page.text), "the HTML list filters the same way");
     const nul = await request(base(), "GET", "/t/loose?null=bo", { headers: { accept: "text/html" } });
     check(/is empty \(NULL\)/.test(nul.text), "the null filter is shown as such");
+  });
+
+  test("fidelity: a foreign key over two columns labels, links and picks by the whole key", async () => {
+    const list = await request(base(), "GET", "/t/uses", { headers: { accept: "text/html" } });
+    status(list, 200, "/t/uses");
+    const row = (id: number) => list.text.split(`<tr id="row-${id}">`)[1]?.split("</tr>")[0] ?? "";
+    check(/<a href="\/t\/auth_code\/r\/EPSG,1305">Lisbon<\/a>/.test(row(1)), `row 1 is labelled by (EPSG, 1305): ${clip(row(1), 400)}`);
+    check(/<a href="\/t\/auth_code\/r\/ESRI,1305">Oslo<\/a>/.test(row(2)), `row 2 is labelled by (ESRI, 1305): ${clip(row(2), 400)}`);
+    const parent = await request(base(), "GET", "/t/auth_code/r/EPSG,1305", { headers: { accept: "text/html" } });
+    check(parent.text.includes(`href="/t/uses?f.auth=EPSG&amp;f.code=1305"`), "the parent links to the rows that point at it by the whole key");
+    const page = await request(base(), "GET", "/t/uses/r/1", { headers: { accept: "text/html" } });
+    const form = forms(page.text).find((f) => f.attrs.get("id") === "record")!;
+    const entries = browserEntries(page.text, form).map(([k, v]): [string, string] => k === "_key.0" ? [k, "=ESRI,1305"] : [k, v]);
+    check(entries.some(([k]) => k === "_key.0"), "no picker for the composite key");
+    const sent = await request(base(), "POST", "/t/uses/r/1", {
+      headers: { accept: "text/html", "content-type": "application/x-www-form-urlencoded", origin: base().origin }, body: formBody(entries),
+    });
+    status(sent, 303, "choosing (ESRI, 1305) in the picker");
+    const db = openDB(file, true);
+    try {
+      eq(db.prepare("SELECT auth || '/' || code AS k FROM uses WHERE id = 1").get(), { k: "ESRI/1305" }, "both columns set by one choice");
+    } finally {
+      db.close();
+    }
+    await request(base(), "PATCH", "/api/tables/uses/rows/1", { headers: { "content-type": "application/json" }, body: `{"auth": "EPSG"}` });
   });
 
   for (const [table, key] of tables) {

@@ -85,7 +85,7 @@ func (c *ctx) routeAPI(segs, raw []string) *protocol.Response {
 			}
 			return c.csvExport(t)
 		case len(segs) == 4 && segs[2] == "rows":
-			if t.View {
+			if !t.Addressable() {
 				if get {
 					return c.fail(404, t.Name+" is a view: its rows have no key to address them by")
 				}
@@ -224,7 +224,7 @@ func (c *ctx) apiCreate(t *model.Table) *protocol.Response {
 	}
 	o := c.insert(t, inst, rm)
 	res := c.answer(o)
-	if o.status == 201 {
+	if o.status == 201 && o.row.found() {
 		res.Headers = append(res.Headers, [2]string{"location", c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows/" + o.row.pkPath()})
 	}
 	return res

@@ -351,7 +351,7 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 func (c *ctx) listRow(t *model.Table, plans []cellPlan, r *row, cells []cell) listRow {
 	lr := listRow{Cells: cells[:len(plans):len(plans)]}
 	href := ""
-	if !t.View {
+	if t.Addressable() {
 		key := r.pkPath()
 		lr.ID = c.str.concat("row-", key)
 		href = c.str.concat(c.tableURL(t.Name), "/r/", key)
@@ -1460,6 +1460,9 @@ func (c *ctx) htmlCreate(t *model.Table) *protocol.Response {
 	c.applyKeyPickers(t, form)
 	inst, typed := c.formInstance(t, form, nil, nil)
 	o := c.insert(t, inst, rm)
+	if o.status == 201 && !o.row.found() {
+		return c.redirect(c.tableURL(t.Name)) // a view's row the write did not give a key to
+	}
 	if o.status == 201 {
 		return c.redirect(c.rowURL(o.row))
 	}

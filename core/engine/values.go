@@ -181,6 +181,20 @@ func versionOf(body []byte) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// found reports whether the row has a key to be found by again: not a row
+// written through a view without one, or with a key the write left NULL.
+func (r *row) found() bool {
+	if !r.t.Addressable() {
+		return false
+	}
+	for _, k := range r.key() {
+		if k == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // key returns the row's primary key values in key order.
 func (r *row) key() []any {
 	if r.t.HasRowidKey() {
@@ -237,7 +251,7 @@ var errBadKey = errors.New("malformed row key")
 
 // parseKey reads a key path segment (still percent-encoded) into SQL values.
 func parseKey(t *model.Table, raw string) ([]any, error) {
-	if t.View {
+	if !t.Addressable() {
 		return nil, errBadKey
 	}
 	var parts []string

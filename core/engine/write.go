@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/nakedhtmx/nakedhtmx/core/capture"
@@ -95,8 +96,11 @@ func (c *ctx) dbFailure(err error) *outcome {
 // writable says why a table does not take this write ("insert", "update" or
 // "delete"), or "".
 func (c *ctx) writable(t *model.Table, op string) string {
-	if t.View {
-		return t.Name + " is a view and cannot be written"
+	if t.View && !slices.Contains(t.ViewWrites, op) {
+		if len(t.ViewWrites) == 0 {
+			return t.Name + " is a view and cannot be written"
+		}
+		return t.Name + " is a view without an INSTEAD OF " + strings.ToUpper(op) + " trigger (or, for updates and deletes, without an id column)"
 	}
 	tc := c.e.opts.Config.Table(t.Name)
 	if tc.ReadOnly || (tc.Allow != nil && len(tc.Allow) == 0) {
@@ -136,6 +140,9 @@ func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *ou
 		if bad != nil {
 			return bad
 		}
+		if t.View {
+			r = c.viewRow(t, r)
+		}
 		c.logOwn(t, nil, r)
 		if err := c.keepOrphans(t, rm, r.pkObject()); err != nil {
 			return c.dbFailure(err)
@@ -156,6 +163,26 @@ func (c *ctx) writeReturning(t *model.Table, sql string, args []any, noRowStatus
 		return nil, failed(noRowStatus, noRow)
 	}
 	return rows[0], nil
+}
+
+// viewRow is the row a write through a view's INSTEAD OF trigger left: its
+// RETURNING gives the values as written, not the view's own (computed ones,
+// defaults the base table filled), so the view is read again by its key when
+// the write gave one.
+func (c *ctx) viewRow(t *model.Table, written *row) *row {
+	if !t.Addressable() {
+		return written
+	}
+	key := written.key()
+	for _, k := range key {
+		if k == nil {
+			return written
+		}
+	}
+	if r, err := c.readRow(t, key); err == nil && r != nil {
+		return r
+	}
+	return written
 }
 
 // logOwn stores the exact values of this engine's own write in the change
@@ -317,6 +344,9 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 			" WHERE "+keyWhere(t)+" RETURNING "+selectList(t), args, 404, "no such row")
 		if bad != nil {
 			return bad
+		}
+		if t.View {
+			r = c.viewRow(t, r)
 		}
 		c.logOwn(t, cur, r)
 		return &outcome{status: 200, row: r}

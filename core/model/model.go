@@ -51,6 +51,9 @@ type Table struct {
 	Columns       []*Column
 	PK            []*Column // primary key columns in key order; empty for rowid tables without one and views
 	RowidAlias    *Column   // the INTEGER PRIMARY KEY column, if any
+	// ViewWrites are the writes a view takes through its INSTEAD OF
+	// triggers ("insert", "update", "delete"); none for other views.
+	ViewWrites []string
 	// KeyByRowid: a rowid table whose declared key may be NULL (see
 	// Column.KeyAllowsNull), and that holds a row where it is, is addressed
 	// by its rowid, like one without a key. Found when the schema is
@@ -64,6 +67,10 @@ type Table struct {
 
 // Column returns the named column, or nil.
 func (t *Table) Column(name string) *Column { return t.byName[name] }
+
+// Addressable reports whether single rows have a key to be found by: every
+// table, and a writable view with a key column (see Reflect).
+func (t *Table) Addressable() bool { return !t.View || len(t.PK) > 0 }
 
 // HasRowidKey reports whether rows are addressed by the implicit rowid: a
 // table without a declared key, or one whose declared key cannot tell its
@@ -154,6 +161,17 @@ func Reflect(db sqldb.DB) (*Database, error) {
 			ftsSQL = append(ftsSQL, name+"\x00"+text)
 		}
 	}
+	// A view with INSTEAD OF triggers takes the writes they stand for.
+	trg, err := db.Query(`SELECT tbl_name, sql FROM sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL`)
+	if err != nil {
+		return nil, err
+	}
+	triggers := map[string][]string{}
+	for _, r := range trg.Values {
+		tbl, _ := r[0].(string)
+		text, _ := r[1].(string)
+		triggers[tbl] = append(triggers[tbl], text)
+	}
 	for _, r := range list.Values {
 		name, _ := r[0].(string)
 		if IsInternal(name) {
@@ -165,6 +183,9 @@ func Reflect(db sqldb.DB) (*Database, error) {
 		}
 		if err := reflectTable(db, t, ddlText[name]); err != nil {
 			return nil, fmt.Errorf("reflect %q: %w", name, err)
+		}
+		if t.View {
+			viewWrites(t, triggers[name])
 		}
 		d.Tables = append(d.Tables, t)
 		d.byName[name] = t
@@ -400,6 +421,45 @@ func StandardType(declared string) bool {
 	}
 	t = strings.TrimSuffix(strings.TrimSuffix(t, " WITH TIME ZONE"), " WITHOUT TIME ZONE")
 	return standardTypes[strings.Join(strings.Fields(t), " ")]
+}
+
+var (
+	insteadOfRe = regexp.MustCompile(`(?is)\bINSTEAD\s+OF\s+(INSERT|UPDATE|DELETE)\b`)
+	beginRe     = regexp.MustCompile(`(?i)\bBEGIN\b`)
+)
+
+// viewWrites fills a view's ViewWrites from its INSTEAD OF triggers, and,
+// when it takes updates or deletes, its key: a column named id (any case), the
+// one name a view's rows can be found by without reading its SELECT (a view
+// without one takes inserts only).
+func viewWrites(t *Table, triggers []string) {
+	seen := map[string]bool{}
+	for _, text := range triggers {
+		// The trigger's head: its body may mention anything.
+		head := text
+		if i := beginRe.FindStringIndex(text); i != nil {
+			head = text[:i[0]]
+		}
+		if m := insteadOfRe.FindStringSubmatch(head); m != nil {
+			seen[strings.ToLower(m[1])] = true
+		}
+	}
+	var key *Column
+	for _, c := range t.Columns {
+		if strings.EqualFold(c.Name, "id") {
+			key = c
+			break
+		}
+	}
+	for _, op := range []string{"insert", "update", "delete"} {
+		if seen[op] && (op == "insert" || key != nil) {
+			t.ViewWrites = append(t.ViewWrites, op)
+		}
+	}
+	if key != nil && (seen["update"] || seen["delete"]) {
+		key.PK = 1
+		t.PK = []*Column{key}
+	}
 }
 
 // KindOf maps a declared type to a kind, following CONTRACT.md's table and

@@ -38,7 +38,7 @@ func JSONSchema(t *model.Table) *Object {
 		s.Set("required", required)
 	}
 	s.Set("additionalProperties", false)
-	if t.View {
+	if t.View && len(t.ViewWrites) == 0 {
 		s.Set("readOnly", true)
 	}
 	return s
@@ -128,7 +128,7 @@ func property(t *model.Table, c *model.Column) *Object {
 		}
 		p.Set("default", v)
 	}
-	if ReadOnly(t, c) || t.View {
+	if ReadOnly(t, c) || t.View && len(t.ViewWrites) == 0 {
 		p.Set("readOnly", true)
 	}
 	if c.PK > 0 {

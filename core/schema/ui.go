@@ -69,7 +69,7 @@ func Fields(d *model.Database, t *model.Table, cfg *config.Config) []*Field {
 		if cc.Widget != "" {
 			f.Widget = cc.Widget
 		}
-		if ReadOnly(t, c) || t.View || tc.ReadOnly || cc.ReadOnly {
+		if ReadOnly(t, c) || t.View && len(t.ViewWrites) == 0 || tc.ReadOnly || cc.ReadOnly {
 			f.ReadOnly = true
 		}
 		// Nothing can be typed into a read-only field, and a new row has no
@@ -184,7 +184,7 @@ func UISchema(d *model.Database, t *model.Table, cfg *config.Config) *Object {
 	if lc := LabelColumn(t, tc); lc != nil {
 		opts.Set("labelColumn", lc.Name)
 	}
-	if t.View || tc.ReadOnly {
+	if t.View && len(t.ViewWrites) == 0 || tc.ReadOnly {
 		opts.Set("readOnly", true)
 	}
 	ui.Set("options", opts)

@@ -30,6 +30,15 @@ CREATE TABLE auth_code (auth TEXT NOT NULL, code INTEGER NOT NULL, name TEXT, PR
 INSERT INTO auth_code VALUES ('EPSG', 1305, 'Lisbon'), ('ESRI', 1305, 'Oslo'), ('EPSG', 7, 'Seven');
 CREATE TABLE uses (id INTEGER PRIMARY KEY, note TEXT, auth TEXT, code INTEGER, FOREIGN KEY (auth, code) REFERENCES auth_code (auth, code));
 INSERT INTO uses VALUES (1, 'a', 'EPSG', 1305), (2, 'b', 'ESRI', 1305), (3, 'c', NULL, NULL);
+CREATE TABLE people_base (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+INSERT INTO people_base VALUES (1, 'ada'), (2, 'grace');
+CREATE VIEW people_v AS SELECT id, name, upper(name) AS shout FROM people_base;
+CREATE TRIGGER people_v_ins INSTEAD OF INSERT ON people_v BEGIN INSERT INTO people_base (id, name) VALUES (NEW.id, NEW.name); END;
+CREATE TRIGGER people_v_upd INSTEAD OF UPDATE ON people_v BEGIN UPDATE people_base SET name = NEW.name WHERE id = OLD.id; END;
+CREATE TRIGGER people_v_del INSTEAD OF DELETE ON people_v BEGIN DELETE FROM people_base WHERE id = OLD.id; END;
+CREATE VIEW names_in AS SELECT name FROM people_base;
+CREATE TRIGGER names_in_ins INSTEAD OF INSERT ON names_in BEGIN INSERT INTO people_base (name) VALUES (NEW.name); END;
+CREATE VIEW plain_v AS SELECT id, name FROM people_base;
 CREATE TABLE blank_first (name TEXT, n INTEGER);
 INSERT INTO blank_first VALUES ('', 1), (NULL, 2), ('   ', 3), ('named', 4);
 `;
@@ -131,7 +140,7 @@ export function fidelityTests(base: () => URL, file: string): Test[] {
   const T: Test[] = [];
   const test = (name: string, fn: () => Promise<void>) => T.push({ name, fn });
   // Keys SQLite lets be NULL: such tables are walked and addressed by rowid.
-  const tables: [string, string][] = [["loose", "id"], ["strict_t", "id"], ["keyed", "k"], ["nullkeys", "rowid"], ["nullone", "rowid"], ["uses", "id"]];
+  const tables: [string, string][] = [["loose", "id"], ["strict_t", "id"], ["keyed", "k"], ["nullkeys", "rowid"], ["nullone", "rowid"], ["uses", "id"], ["people_v", "id"]];
 
   test("fidelity: infinities travel as \"Infinity\" and \"-Infinity\"; 64-bit integers and exact floats as they are", async () => {
     const got = await request(base(), "GET", "/api/tables/loose/rows/6", { headers: { accept: "application/json" } });
@@ -254,6 +263,39 @@ export function fidelityTests(base: () => URL, file: string): Test[] {
       db.close();
     }
     await request(base(), "PATCH", "/api/tables/uses/rows/1", { headers: { "content-type": "application/json" }, body: `{"auth": "EPSG"}` });
+  });
+
+  test("fidelity: views with INSTEAD OF triggers take writes like tables; other views stay read-only", async () => {
+    const json = { "content-type": "application/json", accept: "application/json" };
+    const sch = JSON.parse((await request(base(), "GET", "/api/schema/people_v", { headers: { accept: "application/json" } })).text) as Record<string, unknown>;
+    eq(sch.readOnly, undefined, "a writable view's schema is not readOnly");
+    const plain = JSON.parse((await request(base(), "GET", "/api/schema/plain_v", { headers: { accept: "application/json" } })).text) as Record<string, unknown>;
+    eq(plain.readOnly, true, "a view without triggers is readOnly");
+    const made = await request(base(), "POST", "/api/tables/people_v/rows", { headers: json, body: `{"id": 10, "name": "ann"}` });
+    status(made, 201, "create through the view");
+    check(made.text.includes(`"shout":"ANN"`), `the answer is the view's row: ${clip(made.text)}`);
+    const patched = await request(base(), "PATCH", "/api/tables/people_v/rows/10", { headers: json, body: `{"name": "bo"}` });
+    status(patched, 200, "update through the view");
+    check(patched.text.includes(`"shout":"BO"`), `the updated view row: ${clip(patched.text)}`);
+    const page = await request(base(), "GET", "/t/people_v", { headers: { accept: "text/html" } });
+    check(page.text.includes(`href="/t/people_v/new"`) && page.text.includes(`href="/t/people_v/r/10"`), "the view's list offers New and links its rows");
+    const formed = await request(base(), "POST", "/t/people_v/new", {
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html", origin: base().origin }, body: formBody([["id", "11"], ["name", "cy"]]),
+    });
+    status(formed, 303, "the view's New form");
+    eq(formed.headers["location"], "/t/people_v/r/11", "to the new row's page");
+    status(await request(base(), "DELETE", "/api/tables/people_v/rows/10", { headers: json }), 204, "delete through the view");
+    status(await request(base(), "DELETE", "/api/tables/people_v/rows/11", { headers: json }), 204, "delete the form's row");
+    status(await request(base(), "GET", "/api/tables/people_v/rows/10", { headers: json }), 404, "gone");
+    const only = await request(base(), "POST", "/api/tables/names_in/rows", { headers: json, body: `{"name": "dee"}` });
+    status(only, 201, "an insert-only view takes inserts");
+    status(await request(base(), "POST", "/api/tables/plain_v/rows", { headers: json, body: `{"name": "x"}` }), 403, "a view without triggers");
+    const db = openDB(file, true);
+    try {
+      eq(db.prepare("SELECT group_concat(name, ',') AS n FROM people_base ORDER BY id").get(), { n: "ada,grace,dee" }, "the base table");
+    } finally {
+      db.close();
+    }
   });
 
   for (const [table, key] of tables) {

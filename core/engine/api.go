@@ -34,7 +34,7 @@ func (c *ctx) routeAPI(segs, raw []string) *protocol.Response {
 			return c.methodNotAllowed("GET")
 		}
 		tables := schema.NewObject()
-		for _, t := range c.st.db.Tables {
+		for _, t := range c.st.vis.Tables {
 			if c.table(t.Name) != nil {
 				tables.Set(t.Name, newObj("schema", c.st.schemas[t.Name], "ui", c.st.ui[t.Name]))
 			}

@@ -357,7 +357,7 @@ func (c *ctx) commandSchemas() *protocol.Response {
 		return c.methodNotAllowed("GET")
 	}
 	tables := schema.NewObject()
-	for _, t := range c.st.db.Tables {
+	for _, t := range c.st.vis.Tables {
 		if c.table(t.Name) == nil || t.View {
 			continue
 		}

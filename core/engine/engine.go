@@ -85,6 +85,10 @@ type state struct {
 	fields        map[string][]*schema.Field
 	validators    map[string]*validator
 	schemaVersion int64
+	// vis is db as callers may see it (model.Database.Visible): every
+	// answer is made from it, so a hidden table or column cannot leak
+	// through a path that forgot to check.
+	vis *model.Database
 }
 
 // Open reflects the database and stores the DSID.
@@ -280,17 +284,35 @@ func (e *Engine) schemaVersion() (int64, error) {
 	return v, nil
 }
 
+// build derives what callers see from the reflected database and the
+// config: vis, the one model every answer is made from (hidden tables and
+// columns are not in it), and its schemas, UI schemas and form fields. The
+// DSID is the full database's (reflect); the served schemas are vis's, with
+// what the config makes read-only marked readOnly.
 func (st *state) build(cfg *Config) {
 	st.schemas = map[string]*schema.Object{}
 	st.ui = map[string]*schema.Object{}
 	st.fields = map[string][]*schema.Field{}
-	if st.validators == nil {
-		st.validators = map[string]*validator{}
-	}
-	for _, t := range st.db.Tables {
-		st.schemas[t.Name] = schema.JSONSchema(t)
-		st.ui[t.Name] = schema.UISchema(st.db, t, cfg)
-		st.fields[t.Name] = schema.Fields(st.db, t, cfg)
+	st.validators = map[string]*validator{} // they check the served schemas, which follow the config
+	st.vis = st.db.Visible(
+		func(t string) bool { return model.IsInternal(t) || cfg.Table(t).Hidden },
+		func(t, c string) bool { return cfg.Table(t).Column(c).Hidden })
+	for _, t := range st.vis.Tables {
+		s := schema.JSONSchema(t)
+		tc := cfg.Table(t.Name)
+		if props, ok := s.Get("properties"); ok {
+			for _, col := range t.Columns {
+				if p, ok := props.(*schema.Object).Get(col.Name); ok && (tc.Column(col.Name).ReadOnly || col.RefHidden) {
+					p.(*schema.Object).Set("readOnly", true)
+				}
+			}
+		}
+		if !t.View && !tc.Allows("insert") && !tc.Allows("update") {
+			s.Set("readOnly", true)
+		}
+		st.schemas[t.Name] = s
+		st.ui[t.Name] = schema.UISchema(st.vis, t, cfg)
+		st.fields[t.Name] = schema.Fields(st.vis, t, cfg)
 	}
 }
 

@@ -214,7 +214,7 @@ func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {
 
 func (c *ctx) index() *protocol.Response {
 	var entries []tableEntry
-	for _, t := range c.st.db.Tables {
+	for _, t := range c.st.vis.Tables {
 		if c.table(t.Name) == nil {
 			continue
 		}
@@ -452,7 +452,7 @@ func (c *ctx) cellPlans(fields []*schema.Field, rows []*row) []cellPlan {
 		if ref == nil {
 			continue
 		}
-		p := c.st.db.Table(ref.Table)
+		p := c.st.vis.Table(ref.Table)
 		if p == nil || c.table(p.Name) == nil {
 			continue
 		}
@@ -488,7 +488,7 @@ func tupleText(vals []any) string {
 // columns: the parent row's label, by the whole key (a row pointing at
 // (EPSG, 1305) is never labelled with another authority's 1305).
 func (c *ctx) planCompositeReference(pl *cellPlan, t *model.Table, fk *model.ForeignKey, rows []*row) {
-	p := c.st.db.Table(fk.Table)
+	p := c.st.vis.Table(fk.Table)
 	if p == nil || c.table(p.Name) == nil {
 		return
 	}
@@ -840,7 +840,7 @@ func keyText(vals []any) string {
 // keyPicker lists the parent rows of a foreign key over several columns
 // (up to referenceThreshold of them), labelled, the row's own selected.
 func (c *ctx) keyPicker(t *model.Table, fk *model.ForeignKey, r *row, typed formValues) *render.KeyPicker {
-	p := c.st.db.Table(fk.Table)
+	p := c.st.vis.Table(fk.Table)
 	n := keyIndex(t, fk)
 	if p == nil || c.table(p.Name) == nil || n < 0 {
 		return nil
@@ -1109,7 +1109,7 @@ const referenceThreshold = 200
 
 func (c *ctx) referenceField(ff *formField, f *schema.Field, value string) {
 	ref := f.Reference
-	parent := c.st.db.Table(ref.Table)
+	parent := c.st.vis.Table(ref.Table)
 	ff.InputType = "text"
 	if parent == nil || c.table(parent.Name) == nil {
 		return
@@ -1245,7 +1245,7 @@ func (c *ctx) rowPage(t *model.Table, r *row, typed formValues, errs []fieldErro
 // referencedBy links to the rows of other tables that point at this one.
 func (c *ctx) referencedBy(t *model.Table, r *row) []link {
 	var out []link
-	for _, other := range c.st.db.Tables {
+	for _, other := range c.st.vis.Tables {
 		if c.table(other.Name) == nil {
 			continue
 		}

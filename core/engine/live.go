@@ -324,7 +324,10 @@ func (c *ctx) message(en Entry, formats protocol.Formats) protocol.Message {
 		return m
 	}
 	t := c.e.tableOf(en.Table)
-	if t == nil || c.table(t.Name) == nil {
+	if t != nil {
+		t = c.table(t.Name) // what the caller may see of it
+	}
+	if t == nil {
 		return m // a table gone since, or hidden: nothing to say
 	}
 	m.Table = t.Name

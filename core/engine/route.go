@@ -127,16 +127,8 @@ func (c *ctx) authorized() bool {
 	return id != "" && c.e.session(id)
 }
 
-// table finds a user table by its unescaped name; system tables are unknown.
-func (c *ctx) table(name string) *model.Table {
-	if model.IsInternal(name) {
-		return nil
-	}
-	t := c.st.db.Table(name)
-	if t == nil || c.e.opts.Config.Table(name).Hidden {
-		return nil
-	}
-	return t
-}
+// table finds a user table by its unescaped name, as the caller may see it
+// (state.vis): system and hidden tables are unknown, hidden columns absent.
+func (c *ctx) table(name string) *model.Table { return c.st.vis.Table(name) }
 
 func constantEq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

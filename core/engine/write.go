@@ -230,7 +230,7 @@ func (c *ctx) judge(t *model.Table, inst, changed map[string]any) *outcome {
 	} else {
 		changed = inst
 	}
-	errs = append(errs, computedErrors(t, changed)...)
+	errs = append(errs, c.unwritableErrors(t, changed)...)
 	if errs == nil {
 		errs = c.checkReferences(t, changed)
 	}
@@ -254,12 +254,26 @@ func assignments(t *model.Table, values map[string]any, suffix string) (cols []s
 	return cols, args
 }
 
-// computedErrors refuses values for generated columns, which SQLite computes.
-func computedErrors(t *model.Table, values map[string]any) []fieldError {
+// unwritableErrors refuses values for columns no write may set: generated
+// ones (SQLite computes them), those the config makes read-only (on every
+// path: forms, the JSON API, NATS commands), and those that reference a
+// table the caller may not see (whether such a write succeeds would say
+// whether a key exists there). A write that carries such a column's current
+// value unchanged never gets here: it is no change (checkUpdate).
+func (c *ctx) unwritableErrors(t *model.Table, values map[string]any) []fieldError {
 	var errs []fieldError
+	tc := c.e.opts.Config.Table(t.Name)
 	for _, col := range t.Columns {
-		if _, ok := values[col.Name]; ok && col.Generated {
+		if _, ok := values[col.Name]; !ok {
+			continue
+		}
+		switch {
+		case col.Generated:
 			errs = append(errs, fieldError{Path: "/" + col.Name, Message: "is computed by the database and cannot be written"})
+		case tc.Column(col.Name).ReadOnly:
+			errs = append(errs, fieldError{Path: "/" + col.Name, Message: "is read-only"})
+		case col.RefHidden:
+			errs = append(errs, fieldError{Path: "/" + col.Name, Message: "refers to a table that is not shown, and cannot be written"})
 		}
 	}
 	return errs
@@ -285,7 +299,7 @@ func (c *ctx) checkReferences(t *model.Table, values map[string]any) []fieldErro
 		}
 		col := t.Column(fk.From[0])
 		v, ok := values[fk.From[0]]
-		if col == nil || !ok || v == nil || c.st.db.Table(fk.Table) == nil {
+		if col == nil || !ok || v == nil || c.st.vis.Table(fk.Table) == nil {
 			continue
 		}
 		rs, err := c.e.db.Query("SELECT 1 FROM "+sqldb.Ident(fk.Table)+" WHERE "+sqldb.Ident(fk.To[0])+" = ? LIMIT 1", sqlValue(col, v))

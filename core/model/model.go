@@ -59,10 +59,10 @@ type Table struct {
 	// by its rowid, like one without a key. Found when the schema is
 	// reflected: a NULL key written later is seen at the next schema change
 	// or start.
-	KeyByRowid bool
-	ForeignKeys   []ForeignKey
-	FTS           string // name of an external-content FTS5 table indexing this one, or ""
-	byName        map[string]*Column
+	KeyByRowid  bool
+	ForeignKeys []ForeignKey
+	FTS         string // name of an external-content FTS5 table indexing this one, or ""
+	byName      map[string]*Column
 }
 
 // Column returns the named column, or nil.
@@ -104,6 +104,9 @@ type Column struct {
 	// value (nakedhtmx never writes such a key); rows that have one are
 	// addressed by rowid (Table.KeyByRowid).
 	KeyAllowsNull bool
+	// RefHidden: the column references a table the caller may not see
+	// (Database.Visible): it is shown, but not written.
+	RefHidden bool
 }
 
 // Nullable reports whether the column accepts NULL.

@@ -76,7 +76,7 @@ func (c *ctx) tx(fn func() *outcome) *outcome {
 
 // dbFailure turns a SQLite error from a write into an answer.
 func (c *ctx) dbFailure(err error) *outcome {
-	msg := err.Error()
+	msg := c.scrub(err.Error())
 	switch sqldb.Code(err) {
 	case "SQLITE_BUSY", "SQLITE_LOCKED":
 		return failed(503, "the database is busy, try again: "+msg)
@@ -91,6 +91,36 @@ func (c *ctx) dbFailure(err error) *outcome {
 		return failed(507, "the disk is full: "+msg)
 	}
 	return failed(500, msg)
+}
+
+// scrub keeps what the caller may not see out of a database's own message
+// ("NOT NULL constraint failed: t.hidden_column", a trigger's RAISE text
+// naming a hidden table): such a message is replaced whole, with what kind of
+// failure it was.
+func (c *ctx) scrub(msg string) string {
+	for name, tc := range c.e.opts.Config.Tables {
+		if tc == nil {
+			continue
+		}
+		if tc.Hidden && strings.Contains(msg, name) {
+			return "the database refused the write (" + failureKind(msg) + ")"
+		}
+		for col, cc := range tc.Columns {
+			if cc != nil && cc.Hidden && strings.Contains(msg, col) {
+				return "the database refused the write (" + failureKind(msg) + ")"
+			}
+		}
+	}
+	return msg
+}
+
+func failureKind(msg string) string {
+	for _, k := range []string{"NOT NULL", "UNIQUE", "CHECK", "FOREIGN KEY", "PRIMARY KEY"} {
+		if strings.Contains(msg, k) {
+			return "a " + k + " constraint failed"
+		}
+	}
+	return "a constraint or trigger said no"
 }
 
 // writable says why a table does not take this write ("insert", "update" or

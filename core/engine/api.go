@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"mime"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -156,7 +157,7 @@ func (c *ctx) answerPlain(o *outcome) *protocol.Response {
 func (c *ctx) apiList(t *model.Table) *protocol.Response {
 	lq, err := c.parseList(t)
 	if err != nil {
-		return c.fail(400, err.Error())
+		return c.listFail(err)
 	}
 	rows, next, err := lq.run(c.e.db)
 	if err != nil {
@@ -188,8 +189,20 @@ func (c *ctx) jsonBodyObject() (map[string]any, *protocol.Response) {
 	if msg != "" {
 		return nil, c.fail(400, msg)
 	}
+	if len(obj) > MaxMembers {
+		return nil, c.fail(413, "the body has "+strconv.Itoa(len(obj))+" members; at most "+strconv.Itoa(MaxMembers)+" are taken")
+	}
 	return obj, nil
 }
+
+// Limits on what one request may ask (CONTRACT, "What nakedhtmx writes"):
+// past them the answer is 413, never a part of the request silently dropped.
+const (
+	MaxMembers     = 10000 // members of a JSON body
+	MaxQueryParams = 1000  // query parameters
+	MaxFilters     = 100   // f.COL and null=COL filters of one list
+	MaxSearch      = 1000  // characters of a search (q)
+)
 
 // instance splits the meta fields (_dsid, _version) off a body and converts
 // its values for validation.
@@ -213,6 +226,9 @@ func instance(t *model.Table, body map[string]any) (inst map[string]any, dsid, v
 }
 
 func (c *ctx) apiCreate(t *model.Table) *protocol.Response {
+	if why := c.writable(t, "insert"); why != "" && c.req.Command == "" {
+		return c.fail(403, why) // before reading a byte of the body
+	}
 	body, bad := c.jsonBodyObject()
 	if bad != nil {
 		return bad
@@ -231,6 +247,9 @@ func (c *ctx) apiCreate(t *model.Table) *protocol.Response {
 }
 
 func (c *ctx) apiUpdate(t *model.Table, key []any) *protocol.Response {
+	if why := c.writable(t, "update"); why != "" && c.req.Command == "" {
+		return c.fail(403, why)
+	}
 	body, bad := c.jsonBodyObject()
 	if bad != nil {
 		return bad
@@ -254,7 +273,7 @@ const csvChunk = 500
 func (c *ctx) csvExport(t *model.Table) *protocol.Response {
 	lq, err := c.parseList(t)
 	if err != nil {
-		return c.fail(400, err.Error())
+		return c.listFail(err)
 	}
 	lq.limit = csvChunk
 	lq.after, lq.offset = nil, 0

@@ -202,3 +202,77 @@ func (c *ctx) signout() *protocol.Response {
 	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 303, Headers: [][2]string{
 		{"location", where}, {"set-cookie", c.cookie("", 0)}, {"cache-control", "no-store"}}}}
 }
+
+// Guessing the token: every client (by the address the host saw) may get it
+// wrong a few times; past that, every request of that client that carries a
+// token (a bearer header or the sign-in form) is answered 429 with
+// Retry-After for a while that doubles with each further miss, the right
+// token included, so a guesser learns nothing while it waits. Clients that
+// send no token are not slowed.
+const (
+	freeMisses   = 5
+	maxLockout   = 300 // seconds
+	maxThrottled = 10000
+)
+
+type throttle struct {
+	clients map[string]*misses
+}
+
+type misses struct {
+	count int
+	until int64 // unix seconds: refused until then
+	last  int64
+}
+
+// throttled says how many seconds a client must still wait (0: none).
+func (e *Engine) throttled(remote string) int64 {
+	m := e.guard.clients[remote]
+	if m == nil {
+		return 0
+	}
+	if wait := m.until - e.now().Unix(); wait > 0 {
+		return wait
+	}
+	return 0
+}
+
+// missed counts a wrong token from a client and starts or lengthens its wait.
+func (e *Engine) missed(remote string) {
+	now := e.now().Unix()
+	g := &e.guard
+	if g.clients == nil {
+		g.clients = map[string]*misses{}
+	}
+	m := g.clients[remote]
+	if m == nil {
+		if len(g.clients) >= maxThrottled {
+			for k, old := range g.clients { // forget the quiet ones first
+				if old.until < now && now-old.last > maxLockout {
+					delete(g.clients, k)
+				}
+			}
+			if len(g.clients) >= maxThrottled {
+				return // still full: the host's own limits must hold
+			}
+		}
+		m = &misses{}
+		g.clients[remote] = m
+	}
+	if now-m.last > maxLockout {
+		m.count = 0 // quiet long enough: start over
+	}
+	m.count++
+	m.last = now
+	if m.count > freeMisses {
+		wait := int64(1) << min(m.count-freeMisses-1, 9)
+		m.until = now + min(wait, maxLockout)
+	}
+}
+
+// tooManyGuesses is the 429 a throttled client gets.
+func (c *ctx) tooManyGuesses(wait int64) *protocol.Response {
+	res := c.fail(429, "too many wrong tokens from this address: try again in "+strconv.FormatInt(wait, 10)+" s")
+	res.Headers = append(res.Headers, [2]string{"retry-after", strconv.FormatInt(wait, 10)})
+	return res
+}

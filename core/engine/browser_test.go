@@ -148,3 +148,47 @@ func TestSessions(t *testing.T) {
 		t.Fatalf("after a token change: %d", r.Status)
 	}
 }
+
+// Wrong tokens are throttled per client: after a few misses every request of
+// that client with a token waits (the right token too), for longer with
+// each miss; other clients and clients without a token are not slowed.
+func TestWrongTokensThrottled(t *testing.T) {
+	const token = "a-token-of-sixteen-chars"
+	now := time.Unix(1_800_000_000, 0)
+	e, _, _ := liveDBWith(t, `CREATE TABLE t (id INTEGER PRIMARY KEY);`,
+		engine.Options{AuthToken: token, Clock: func() time.Time { return now }})
+	ask := func(remote, tok string) *protocol.Response {
+		return e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: "/api/tables/t/rows", Remote: remote,
+			Headers: map[string]string{"host": "localhost", "authorization": "Bearer " + tok}}})
+	}
+	for i := 0; i < 5; i++ {
+		if r := ask("10.0.0.1", "wrong-token-guess-"+string(rune('a'+i))); r.Status != 401 {
+			t.Fatalf("miss %d: %d", i+1, r.Status)
+		}
+	}
+	if r := ask("10.0.0.1", token); r.Status != 200 {
+		t.Fatalf("five misses are free: %d", r.Status)
+	}
+	ask("10.0.0.1", "wrong-token-guess-six") // the sixth: a 1 s wait
+	r := ask("10.0.0.1", token)
+	if r.Status != 429 || header(r, "retry-after") != "1" {
+		t.Fatalf("the right token while waiting: %d retry-after %q", r.Status, header(r, "retry-after"))
+	}
+	if r := ask("10.0.0.2", token); r.Status != 200 {
+		t.Fatalf("another client: %d", r.Status)
+	}
+	signin := e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/signin", Remote: "10.0.0.1",
+		Headers: map[string]string{"host": "localhost", "content-type": "application/x-www-form-urlencoded", "accept": "text/html"}},
+		Body: []byte("token=" + token)})
+	if signin.Status != 429 {
+		t.Fatalf("the sign-in form while waiting: %d", signin.Status)
+	}
+	now = now.Add(time.Second)
+	if r := ask("10.0.0.1", token); r.Status != 200 {
+		t.Fatalf("after the wait: %d", r.Status)
+	}
+	ask("10.0.0.1", "wrong-token-guess-seven")
+	if r := ask("10.0.0.1", token); header(r, "retry-after") != "2" {
+		t.Fatalf("the next miss doubles the wait: %d %q", r.Status, header(r, "retry-after"))
+	}
+}

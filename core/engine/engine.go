@@ -73,6 +73,7 @@ type Engine struct {
 	hosts      []hostPattern // Host names answered (browser.go)
 	secHeaders [][2]string   // added to every answer
 	sessions   sessions
+	guard      throttle // wrong tokens per client
 }
 
 // state is everything derived from one schema version; it is rebuilt whole

@@ -86,7 +86,7 @@ func (c *ctx) label(t *model.Table) string {
 
 func (c *ctx) errorPage(status int, msg string) *protocol.Response {
 	text := map[int]string{400: "Bad request", 401: "Sign in", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
-		409: "Conflict", 413: "Too large", 415: "Unsupported media type", 422: "Invalid", 500: "Server error", 501: "Not implemented", 503: "Unavailable"}[status]
+		409: "Conflict", 413: "Too large", 415: "Unsupported media type", 422: "Invalid", 429: "Too many requests", 500: "Server error", 501: "Not implemented", 503: "Unavailable"}[status]
 	return html(status, render.ErrorPage(&render.ErrorData{Page: c.page(text), Status: status, StatusText: text, Message: msg}))
 }
 
@@ -106,6 +106,7 @@ func (c *ctx) signin() *protocol.Response {
 		return bad
 	}
 	if c.e.opts.AuthToken == "" || !constantEq(form.Get("token"), c.e.opts.AuthToken) {
+		c.e.missed(c.req.Remote)
 		return c.signinPage(401, "That token is not right.")
 	}
 	ttl := c.e.opts.Config.SessionSeconds()
@@ -275,7 +276,7 @@ func encodeQuery(q url.Values) string {
 func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	lq, err := c.parseList(t)
 	if err != nil {
-		return c.fail(400, err.Error())
+		return c.listFail(err)
 	}
 	rows, next, err := lq.run(c.e.db)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nakedhtmx/nakedhtmx/core/capture"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
@@ -61,6 +62,12 @@ func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
 		qv.Del("is")
 	}
 	lq.q = strings.TrimSpace(qv.Get("q"))
+	if utf8.RuneCountInString(lq.q) > MaxSearch {
+		return nil, tooMuch(fmt.Sprintf("the search is longer than %d characters", MaxSearch))
+	}
+	if strings.IndexByte(lq.q, 0) >= 0 {
+		return nil, fmt.Errorf("the search holds a NUL character")
+	}
 	filterable := func(name string) (*model.Column, error) {
 		col := t.Column(name)
 		if col == nil || c.e.opts.Config.Table(t.Name).Column(name).Hidden {
@@ -86,6 +93,9 @@ func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
 		}
 		lq.filters = append(lq.filters, filter{col: col, null: true})
 	}
+	if len(lq.filters) > MaxFilters {
+		return nil, tooMuch(fmt.Sprintf("more than %d filters", MaxFilters))
+	}
 	// map iteration order is random: keep filters in column order for stable SQL.
 	sortFilters(lq.filters)
 	if s := qv.Get("after"); s != "" {
@@ -94,6 +104,19 @@ func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
 		}
 	}
 	return lq, nil
+}
+
+// tooMuch is a request past one of the limits: 413, not 400.
+type tooMuch string
+
+func (e tooMuch) Error() string { return string(e) }
+
+// listFail answers a list request that cannot be read.
+func (c *ctx) listFail(err error) *protocol.Response {
+	if _, ok := err.(tooMuch); ok {
+		return c.fail(413, err.Error())
+	}
+	return c.fail(400, err.Error())
 }
 
 func sortFilters(fs []filter) {

@@ -3,6 +3,7 @@ package engine
 import (
 	"crypto/subtle"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
@@ -28,6 +29,8 @@ type ctx struct {
 	// was planned against it (remapped, validated); its write was not made.
 	schemaMoved bool
 
+	queryProblem int // 400 or 413: the query could not be taken whole
+
 	tableURLs map[string]string // tableURL's answers
 	cached    *dataCache        // cache()'s answer until this request writes
 	str       arena             // the page's short strings
@@ -35,7 +38,15 @@ type ctx struct {
 
 func newCtx(e *Engine, req *protocol.Request) *ctx {
 	c := &ctx{e: e, st: e.st, req: req}
-	c.query, _ = url.ParseQuery(req.Query)
+	// Past the limit the query is not parsed at all (Go's own parser would
+	// give up at 10,000 and hand back nothing: an unfiltered answer).
+	if req.Query != "" && strings.Count(req.Query, "&")+strings.Count(req.Query, ";")+1 > MaxQueryParams {
+		c.queryProblem = 413
+	} else if q, err := url.ParseQuery(req.Query); err != nil {
+		c.queryProblem = 400
+	} else {
+		c.query = q
+	}
 	if c.query == nil {
 		c.query = url.Values{}
 	}
@@ -73,8 +84,19 @@ func (e *Engine) route(c *ctx) *protocol.Response {
 	if c.req.TooLarge {
 		return c.fail(413, "the request body is larger than the server accepts")
 	}
+	switch c.queryProblem {
+	case 413:
+		return c.fail(413, "the query has more than "+strconv.Itoa(MaxQueryParams)+" parameters")
+	case 400:
+		return c.fail(400, "the query string is malformed")
+	}
 	if len(segs) == 2 && segs[0] == "assets" && (c.req.Method == "GET" || c.req.Method == "HEAD") {
 		return asset(segs[1])
+	}
+	if c.e.opts.AuthToken != "" && (c.header("authorization") != "" || len(segs) == 1 && segs[0] == "signin" && c.req.Method == "POST") {
+		if wait := c.e.throttled(c.req.Remote); wait > 0 {
+			return c.tooManyGuesses(wait)
+		}
 	}
 	if len(segs) == 1 && segs[0] == "signin" {
 		return c.signin()
@@ -121,7 +143,11 @@ func (c *ctx) authorized() bool {
 		return true
 	}
 	if h := c.header("authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return subtle.ConstantTimeCompare([]byte(h[7:]), []byte(tok)) == 1
+		ok := subtle.ConstantTimeCompare([]byte(h[7:]), []byte(tok)) == 1
+		if !ok {
+			c.e.missed(c.req.Remote)
+		}
+		return ok
 	}
 	id := c.sessionCookie()
 	return id != "" && c.e.session(id)

@@ -105,6 +105,13 @@ func (c *ctx) validate(t *model.Table, inst map[string]any) ([]fieldError, error
 		// say what is wrong with it rather than "must be a number".
 		if s, ok := inst[col.Name].(string); ok && (col.Kind == model.Integer || col.Kind == model.Number) && outOfRange(s) {
 			rangeErrs = append(rangeErrs, fieldError{"/" + col.Name, "is out of range for a 64-bit number"})
+		} else if ok && col.Kind == model.Integer && !col.AlsoText && jsonNumber(s) {
+			// fromJSON keeps a number it cannot take exactly as its text.
+			if strings.ContainsAny(s, ".eE") {
+				rangeErrs = append(rangeErrs, fieldError{"/" + col.Name, "must be a whole number (" + s + " is not one exactly)"})
+			} else {
+				rangeErrs = append(rangeErrs, fieldError{"/" + col.Name, "is too large for a 64-bit integer"})
+			}
 		}
 	}
 	err = v.sch.Validate(finite(inst))
@@ -289,6 +296,16 @@ func checkDateTime(v any) error {
 }
 
 // outOfRange reports text that is a number too large for a float64.
+// jsonNumber reports whether s is spelled as a JSON number.
+func jsonNumber(s string) bool {
+	if s == "" || s == "-" {
+		return false
+	}
+	var f json.Number = json.Number(s)
+	_, err := f.Float64()
+	return err == nil || errors.Is(err, strconv.ErrRange)
+}
+
 func outOfRange(s string) bool {
 	_, err := strconv.ParseFloat(s, 64)
 	return errors.Is(err, strconv.ErrRange)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -311,12 +312,23 @@ func fromJSON(c *model.Column, v any) any {
 	if i, err := n.Int64(); err == nil {
 		return i
 	}
+	if c != nil && c.Kind == model.Integer {
+		// Exact or refused: a whole number written with a fraction or an
+		// exponent (2.0, 1e3) is taken, anything else (past 64 bits, or
+		// 1.0000000000000000001, which a float64 would round to 1) stays
+		// its text, which the validator refuses naming the field.
+		if !strings.ContainsAny(string(n), ".eE") {
+			return string(n)
+		}
+		var r big.Rat
+		if _, ok := r.SetString(string(n)); ok && r.IsInt() && r.Num().IsInt64() {
+			return r.Num().Int64()
+		}
+		return string(n)
+	}
 	f, err := n.Float64()
 	if err != nil {
 		return string(n) // out of range: kept, and the validator says why
-	}
-	if c != nil && c.Kind == model.Integer && f == math.Trunc(f) && math.Abs(f) < 1<<63 {
-		return int64(f)
 	}
 	return f
 }

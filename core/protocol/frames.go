@@ -82,6 +82,9 @@ func decodeRequestHead(b []byte) (h RequestHead, err error) {
 		case "schemaVersion":
 			h.SchemaVersion, err = d.intPtr()
 			return 128, err
+		case "remote":
+			h.Remote, err = d.str()
+			return 256, err
 		}
 		return 0, errSlow
 	})

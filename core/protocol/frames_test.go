@@ -11,6 +11,8 @@ var requestHeadCases = []string{
 	`{"method":"GET","tooLarge":false}`,
 	`{}`,
 	`{"method":"GET","schemaVersion":17}`,
+	`{"method":"GET","remote":"127.0.0.1","remote":"x"}`,
+	`{"path":"/","remote":"::1"}`,
 	`{"schemaVersion":-3.0}`,
 	`{"schemaVersion":null}`,
 	`{"headers":{"a":"1","a":"2"}}`,

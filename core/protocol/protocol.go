@@ -34,6 +34,10 @@ type RequestHead struct {
 	// the core then need not ask for it, which was a fifth of a single-row
 	// read on the JS hosts. Absent, the core asks.
 	SchemaVersion *int64 `json:"schemaVersion,omitempty"`
+	// Remote is the client's address as the host's socket saw it (no port),
+	// never a header a client could write: wrong tokens are throttled per
+	// client by it.
+	Remote string `json:"remote,omitempty"`
 }
 
 // ResponseHead is the JSON head of a response frame.

@@ -650,6 +650,31 @@ export function mainTests(ctx: Ctx): Test[] {
     }
   });
 
+  test("numbers are exact or refused; every request's size is bounded (members, parameters, filters, search)", async () => {
+    const before = itemsCount(ctx);
+    for (const [qty, what] of [["-9223372036854775809", "below 64 bits"], ["9223372036854775808", "above 64 bits"], ["1.0000000000000000001", "a fraction a float would round away"], ["2.5", "a fraction"]]) {
+      const { a, j } = await ctx.api("POST", "/api/tables/items/rows", `{"name": "exact", "price": 1, "qty": ${qty}}`);
+      jsonError(a, j, 422, `qty ${what}`);
+      check(j.errors?.some((e: { path: string }) => e.path === "/qty"), `qty ${what}: the error names the field: ${clip(a.text)}`);
+    }
+    const { a: whole } = await ctx.api("POST", "/api/tables/items/rows", `{"name": "exact", "price": 1, "qty": 2.0}`);
+    status(whole, 201, "2.0 is a whole number");
+    const wid = JSON.parse(whole.text).row.id;
+    await ctx.api("DELETE", `/api/tables/items/rows/${wid}`);
+    eq(itemsCount(ctx), before, "rows after the refused writes");
+    const members = "{" + Array.from({ length: 10001 }, (_, i) => `"m${i}": 1`).join(",") + "}";
+    const { a: many } = await ctx.api("POST", "/api/tables/items/rows", members);
+    status(many, 413, "a body of 10,001 members");
+    const params = Array.from({ length: 1001 }, (_, i) => `x${i}=1`).join("&");
+    status(await ctx.req("GET", `/api/tables/items/rows?${params}`, { headers: { accept: "application/json" } }), 413, "1,001 query parameters");
+    status(await ctx.req("GET", `/t/items?${params}`, { headers: { accept: "text/html" } }), 413, "1,001 query parameters on a page");
+    const filters = Array.from({ length: 101 }, (_, i) => `f.name=n${i}`).join("&");
+    status(await ctx.req("GET", `/api/tables/items/rows?${filters}`, { headers: { accept: "application/json" } }), 413, "101 filters");
+    status(await ctx.req("GET", `/api/tables/items/rows?q=${"x".repeat(1001)}`, { headers: { accept: "application/json" } }), 413, "a search of 1,001 characters");
+    status(await ctx.req("GET", `/api/tables/items/rows?q=a%00b`, { headers: { accept: "application/json" } }), 400, "a NUL in a search");
+    status(await ctx.req("GET", `/api/tables/items/rows?q=${"x".repeat(1000)}`, { headers: { accept: "application/json" } }), 200, "a search of 1,000 characters");
+  });
+
   test("bodies over 10 MiB are refused with 413", async () => {
     const before = itemsCount(ctx);
     const big = 10 * MiB + 1024;
@@ -1114,6 +1139,10 @@ export function cliTests(ctx: Ctx): Test[] {
     check(!existsSync(join(ctx.tmp, "unused.db")), "a bad flag created the database");
     const port = await runToExit(ctx.hc, ["--port", "not-a-port", "--db", join(ctx.tmp, "unused.db")]);
     eq(port.code, 2, `--port not-a-port exit code (stderr: ${clip(port.stderr)})`);
+    const short = await runToExit(ctx.hc, ["--auth-token", "fifteen-chars-x", "--db", join(ctx.tmp, "unused.db")]);
+    eq(short.code, 2, `a 15-character token: exit code (stderr: ${clip(short.stderr)})`);
+    check(/16/.test(short.stderr) && short.stderr.trim().split("\n").length === 1, `a short token: one line saying the minimum: ${clip(short.stderr)}`);
+    check(!existsSync(join(ctx.tmp, "unused.db")), "a short token created the database");
   });
 
   test("an unreadable database: one line on stderr, exit 2, nothing written", async () => {
@@ -1312,10 +1341,35 @@ export function cliTests(ctx: Ctx): Test[] {
     }
   });
 
+  test("wrong tokens are throttled per client: 429 with Retry-After, the right token too while it waits", async () => {
+    const db = join(ctx.tmp, "throttle.db");
+    buildFixture(db);
+    const token = "a-throttle-token-of-32-characters";
+    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--auth-token", token]);
+    try {
+      const ask = (tok: string) => request(srv.url, "GET", "/api/tables/items/rows", { headers: { accept: "application/json", authorization: `Bearer ${tok}` } });
+      for (let i = 0; i < 5; i++) status(await ask(`wrong-guess-number-${i}-xxxxxx`), 401, `wrong token ${i + 1}`);
+      status(await ask(token), 200, "five misses are free");
+      status(await ask("wrong-guess-number-6-xxxxxx"), 401, "the sixth miss");
+      const held = await ask(token);
+      status(held, 429, "the right token while the client waits");
+      check(Number(held.headers["retry-after"]) >= 1, `Retry-After: ${held.headers["retry-after"]}`);
+      check(!held.text.includes("Hammer"), "data in the 429");
+      const form = await request(srv.url, "POST", "/signin", {
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html", origin: srv.url.origin }, body: formBody([["token", token]]),
+      });
+      status(form, 429, "the sign-in form while the client waits");
+      await new Promise((r) => setTimeout(r, 1000 * Number(held.headers["retry-after"]) + 200));
+      status(await ask(token), 200, "after Retry-After");
+    } finally {
+      await srv.stop();
+    }
+  });
+
   test("--auth-token: the API needs the bearer token, pages a sign-in cookie", async () => {
     const db = join(ctx.tmp, "auth.db");
     buildFixture(db);
-    const token = "s3cret-token";
+    const token = "s3cret-token-of-20ch";
     const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--host", "127.0.0.1", "--auth-token", token]);
     try {
       const base = srv.url;
@@ -1352,7 +1406,7 @@ export function cliTests(ctx: Ctx): Test[] {
         const no = await request(base, "GET", path, { headers: { accept: "text/event-stream" } });
         check(no.status === 401 || no.status === 403, `${path} without a token: ${no.status}`);
         check(!/^(event|data|id):/m.test(no.text), `${path} without a token sent events: ${clip(no.text)}`);
-        const bad = await request(base, "GET", path, { headers: { accept: "text/event-stream", authorization: "Bearer s3cret-tokeN" } });
+        const bad = await request(base, "GET", path, { headers: { accept: "text/event-stream", authorization: "Bearer s3cret-token-of-20cH" } });
         check(bad.status === 401 || bad.status === 403, `${path} with a wrong token: ${bad.status}`);
       }
       for (const h of [{ authorization: `Bearer ${token}` }, { cookie: jar }] as Record<string, string>[]) {

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/httphost"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/natsbus"
@@ -82,6 +83,9 @@ type Program struct {
 	// 0 means once a second.
 	ConfigPoll time.Duration
 }
+
+// MinTokenLength is the shortest --auth-token taken (CONTRACT, "Launching").
+const MinTokenLength = 16
 
 // Exit codes (CONTRACT.md).
 const (
@@ -263,6 +267,8 @@ func (p *Program) parseServe(args []string, stdout io.Writer) (*serveFlags, erro
 	case tokenSet && f.authToken == "":
 		// An empty token would silently mean "no authentication".
 		return nil, usage("--auth-token must not be empty")
+	case tokenSet && utf8.RuneCountInString(f.authToken) < MinTokenLength:
+		return nil, usage("--auth-token is %d characters; at least %d are needed (a short token is guessed quickly)", utf8.RuneCountInString(f.authToken), MinTokenLength)
 	case f.write != "direct" && f.write != "jetstream":
 		return nil, usage("invalid --write %q: want direct or jetstream", f.write)
 	case f.write == "jetstream" && f.nats == "":

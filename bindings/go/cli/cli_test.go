@@ -217,6 +217,7 @@ func TestBadFlags(t *testing.T) {
 		{"stray argument", []string{"serve"}, `unexpected argument "serve"`},
 		{"empty db", []string{"--db", ""}, "--db needs a file name"},
 		{"empty token", []string{"--auth-token", ""}, "--auth-token must not be empty"},
+		{"short token", []string{"--auth-token", "fifteen-chars-x"}, "--auth-token is 15 characters; at least 16"},
 		{"bad write mode", []string{"--write", "sometimes"}, `invalid --write "sometimes"`},
 		{"allowed host with a scheme", []string{"--allowed-host", "http://lan.example/"}, `invalid --allowed-host "http://lan.example/"`},
 		{"empty allowed host", []string{"--allowed-host", ""}, `invalid --allowed-host ""`},
@@ -292,7 +293,7 @@ func TestServeAndShutdown(t *testing.T) {
 	done := make(chan int)
 	config := filepath.Join(dir, "config.json")
 	os.WriteFile(config, []byte(`{"title":"one"}`), 0o644)
-	args := []string{"--port", "0", "--db", filepath.Join(dir, "x.db"), "--auth-token", "s3cret", "--config", config}
+	args := []string{"--port", "0", "--db", filepath.Join(dir, "x.db"), "--auth-token", "s3cret-token-of-20ch", "--config", config}
 	go func() { done <- program(b, &opened).Run(ctx, args, out, &stderr) }()
 
 	var line string
@@ -307,7 +308,7 @@ func TestServeAndShutdown(t *testing.T) {
 	if m == "" || m == "http://127.0.0.1:0/" || strings.Count(line, "\n") != 1 {
 		t.Fatalf("URL line %q", line)
 	}
-	if opened.AuthToken != "s3cret" || string(opened.Config) != `{"title":"one"}` {
+	if opened.AuthToken != "s3cret-token-of-20ch" || string(opened.Config) != `{"title":"one"}` {
 		t.Fatalf("opened with %+v", opened)
 	}
 	res, err := http.Get(m + "t/a%2Fb?x=1")

@@ -340,7 +340,7 @@ func TestCommandHelp(t *testing.T) {
 func TestCommandInsecureAndAuthToken(t *testing.T) {
 	eachCommand(t, func(t *testing.T, c *command) {
 		dir := t.TempDir()
-		s := c.start(t, dir, "--db", "a.db", "--port", "0", "--host", "0.0.0.0", "--insecure", "--auth-token", "s3cret")
+		s := c.start(t, dir, "--db", "a.db", "--port", "0", "--host", "0.0.0.0", "--insecure", "--auth-token", "s3cret-token-of-20ch")
 		m := urlLine.FindStringSubmatch(s.url)
 		if m[1] != "0.0.0.0" {
 			t.Fatalf("URL %s", s.url)
@@ -349,7 +349,7 @@ func TestCommandInsecureAndAuthToken(t *testing.T) {
 		if status, _ := fetch(t, "GET", local, asJSON, ""); status != 401 {
 			t.Fatalf("no token: status %d", status)
 		}
-		if status, body := fetch(t, "GET", local, map[string]string{"accept": "application/json", "authorization": "Bearer s3cret"}, ""); status != 200 {
+		if status, body := fetch(t, "GET", local, map[string]string{"accept": "application/json", "authorization": "Bearer s3cret-token-of-20ch"}, ""); status != 200 {
 			t.Fatalf("with token: status %d %s", status, body)
 		}
 		if code := s.stop(t, syscall.SIGTERM); code != 0 {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -187,6 +188,7 @@ func (a *Adapter) request(w http.ResponseWriter, r *http.Request) (*protocol.Req
 		Path:    path,
 		Query:   r.URL.RawQuery,
 		Headers: headers(r),
+		Remote:  remoteHost(r.RemoteAddr),
 	}}
 
 	limit := a.MaxBody
@@ -211,6 +213,15 @@ func (a *Adapter) request(w http.ResponseWriter, r *http.Request) (*protocol.Req
 	}
 	req.Body = body
 	return req, true
+}
+
+// remoteHost is the client's address without its port (wrong tokens are
+// throttled per client).
+func remoteHost(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
 }
 
 // headers lower-cases names and joins repeated values the way HTTP allows:

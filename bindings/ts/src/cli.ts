@@ -77,6 +77,9 @@ class UsageError extends Error {}
 
 const DEFAULT_CONFIG = "./nakedhtmx.json";
 
+/** The shortest --auth-token taken (CONTRACT, "Launching"); the Go CLI's MinTokenLength. */
+export const MIN_TOKEN_LENGTH = 16;
+
 export interface Flags {
   db: string;
   port: number;
@@ -191,6 +194,13 @@ export function parseArgs(argv: readonly string[]): Command {
         break;
       case "auth-token":
         if (value === "") throw new UsageError("--auth-token must not be empty");
+        if ([...value].length < MIN_TOKEN_LENGTH) {
+          throw new UsageError(
+            `--auth-token is ${
+              [...value].length
+            } characters; at least ${MIN_TOKEN_LENGTH} are needed (a short token is guessed quickly)`,
+          );
+        }
         flags.authToken = value;
         break;
       case "allowed-host":

@@ -47,6 +47,32 @@ export interface CommandSink {
  */
 export type FetchHandler = (request: Request, server?: unknown) => Promise<Response>;
 
+/**
+ * The client's address: Deno.serve passes `{remoteAddr: {hostname}}`, Bun.serve
+ * the server, whose `requestIP(req)` knows it. Unknown (a Request made
+ * in-process, another server): undefined.
+ */
+function remoteOf(server: unknown, req: Request): string | undefined {
+  const s = server as
+    | {
+      remoteAddr?: { hostname?: unknown };
+      requestIP?: (r: Request) => { address?: unknown } | null;
+    }
+    | null
+    | undefined;
+  try {
+    const deno = s?.remoteAddr?.hostname;
+    if (typeof deno === "string") return deno;
+    if (typeof s?.requestIP === "function") {
+      const a = s.requestIP(req)?.address;
+      if (typeof a === "string") return a;
+    }
+  } catch {
+    // a server object of another kind
+  }
+  return undefined;
+}
+
 /** Bun.serve's server: `timeout(req, 0)` lifts its idle timeout (10 s by default) for one request. */
 function keepOpen(server: unknown, req: Request): void {
   const timeout = (server as { timeout?: unknown } | null | undefined)?.timeout;
@@ -188,6 +214,8 @@ export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): Fet
     // as the servers themselves build req.url from Host.
     if (headers["host"] === undefined) headers["host"] = hostOf(req.url);
     const head: RequestHead = { method: req.method, path, query: target.query, headers };
+    const remote = remoteOf(server, req);
+    if (remote) head.remote = remote;
     let body = await readFetchBody(req, max);
     if (body === TOO_LARGE) {
       head.tooLarge = true;
@@ -374,6 +402,7 @@ export function createNodeHandler(core: CoreHandler, opts: HandlerOptions): Node
     }
     const method = req.method ?? "GET";
     const head: RequestHead = { method, path, query: target.query, headers: nodeHeaders(req) };
+    if (req.socket?.remoteAddress) head.remote = req.socket.remoteAddress;
     let body = await readNodeBody(req, max);
     if (body === TOO_LARGE) {
       head.tooLarge = true;

@@ -118,6 +118,12 @@ function checkOptions(o: NakedhtmxOptions): void {
   if (o.authToken !== undefined && typeof o.authToken !== "string") {
     throw new NakedhtmxError("BAD_OPTION", "authToken must be a string");
   }
+  if (o.authToken && [...o.authToken].length < 16) {
+    throw new NakedhtmxError(
+      "BAD_OPTION",
+      "authToken must be at least 16 characters (a short token is guessed quickly)",
+    );
+  }
   if (o.allowedHosts !== undefined) {
     if (!Array.isArray(o.allowedHosts)) {
       throw new NakedhtmxError("BAD_OPTION", "allowedHosts must be an array of host names");

@@ -19,6 +19,8 @@ export interface RequestHead {
   command?: string;
   /** PRAGMA schema_version, read by the host on the core's connection just before the call. */
   schemaVersion?: number;
+  /** The client's address as the socket saw it (wrong tokens are throttled per client). */
+  remote?: string;
 }
 
 /** The JSON head of a response frame. Continuation heads carry only `continue`. */

@@ -177,13 +177,15 @@ for (const host of targets) {
     eq(r.code, 2, "exit code");
     oneLine(r.stderr, "refusal");
     check(!existsSync(db), "no database written");
-    const ok = start(host, ["--db", db, "--host", "0.0.0.0", "--port", "0", "--auth-token", "s3cret"]);
+    const ok = start(host, ["--db", db, "--host", "0.0.0.0", "--port", "0", "--auth-token", "s3cret-token-of-20ch"]);
     const { url } = await waitURL(ok);
     const port = /:(\d+)\/$/.exec(url)![1];
     const local = `http://127.0.0.1:${port}/api/schema`;
     eq(await fetch(local).then(async (x) => (await x.text(), x.status)), 401, "no token");
     eq(
-      await fetch(local, { headers: { authorization: "Bearer s3cret" } }).then(async (x) => (await x.text(), x.status)),
+      await fetch(local, { headers: { authorization: "Bearer s3cret-token-of-20ch" } }).then(async (
+        x,
+      ) => (await x.text(), x.status)),
       200,
       "token",
     );

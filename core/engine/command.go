@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/nakedhtmx/nakedhtmx/core/config"
+	"github.com/nakedhtmx/nakedhtmx/core/ddl"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/render"
@@ -312,6 +313,9 @@ func (c *ctx) migration() *protocol.Response {
 	if sql == "" {
 		return c.fail(400, "the migration is empty")
 	}
+	if why := c.migrationRefusal(sql); why != "" {
+		return c.fail(403, why)
+	}
 	var out *outcome
 	switch {
 	case c.req.Command != "":
@@ -338,8 +342,20 @@ func (c *ctx) migration() *protocol.Response {
 	return c.jsonAnswer(200, "migrated", true)
 }
 
+// migrationRefusal says why a migration may not run (ddl.Refusal: nothing
+// outside this database, nothing of nakedhtmx's or SQLite's own, no table
+// the config hides), or "".
+func (c *ctx) migrationRefusal(sql string) string {
+	return ddl.Refusal(sql, func(name string) bool { return c.e.opts.Config.Table(name).Hidden })
+}
+
 // runMigration runs a migration's SQL in one transaction: all of it or none.
+// It runs inside the transaction, where SQLite refuses ATTACH and VACUUM by
+// itself as well.
 func (c *ctx) runMigration(sql string) *outcome {
+	if why := c.migrationRefusal(sql); why != "" {
+		return failed(403, why) // a command from the stream is held to the same rule
+	}
 	return c.tx(func() *outcome {
 		if err := c.e.db.Script(sql); err != nil {
 			return failed(422, "the migration failed and nothing of it was applied: "+err.Error())

@@ -1341,6 +1341,46 @@ export function cliTests(ctx: Ctx): Test[] {
     }
   });
 
+  test("migrations cannot reach outside the database, into nakedhtmx's own tables, or into hidden ones", async () => {
+    const db = join(ctx.tmp, "migrate.db");
+    buildFixture(db);
+    const config = join(ctx.tmp, "migrate.json");
+    writeFileSync(config, JSON.stringify({ tables: { parents: { hidden: true } } }));
+    const token = "a-migration-token-of-32-chars-xx";
+    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--auth-token", token, "--config", config]);
+    const outside = join(ctx.tmp, "outside.db");
+    try {
+      const migrate = (sql: string) => request(srv.url, "POST", "/api/migrations", {
+        headers: { "content-type": "application/sql", accept: "application/json", authorization: `Bearer ${token}` }, body: sql,
+      });
+      const schemaBefore = query(db, "SELECT group_concat(name || ':' || coalesce(sql, ''), '|') AS s FROM (SELECT * FROM sqlite_schema ORDER BY name)")[0].s;
+      const logBefore = query(db, "SELECT count(*) AS n FROM _nakedhtmx_changes")[0].n;
+      for (const sql of [
+        `ATTACH DATABASE '${outside}' AS x`,
+        `attach '${outside}' as "y"`,
+        `VACUUM INTO '${outside}'`,
+        "PRAGMA writable_schema = 1",
+        "PRAGMA journal_mode = DELETE",
+        "SELECT load_extension('/tmp/evil')",
+        "DELETE FROM _nakedhtmx_changes",
+        `DROP TABLE "_nakedhtmx_dsid"`,
+        "CREATE VIEW peek AS SELECT * FROM parents",
+        "CREATE VIEW peek2 AS SELECT * FROM [parents]",
+        "UPDATE sqlite_schema SET sql = sql",
+      ]) {
+        const a = await migrate(sql);
+        status(a, 403, `migration ${sql}`);
+      }
+      check(!existsSync(outside), "a migration made a file outside the database");
+      eq(query(db, "SELECT group_concat(name || ':' || coalesce(sql, ''), '|') AS s FROM (SELECT * FROM sqlite_schema ORDER BY name)")[0].s, schemaBefore, "the schema after refused migrations");
+      eq(query(db, "SELECT count(*) AS n FROM _nakedhtmx_changes")[0].n, logBefore, "the change log after refused migrations");
+      status(await migrate("ALTER TABLE items ADD COLUMN colour TEXT"), 200, "an ordinary migration");
+      check(query(db, "SELECT count(*) AS n FROM pragma_table_info('items') WHERE name = 'colour'")[0].n === 1, "the column was added");
+    } finally {
+      await srv.stop();
+    }
+  });
+
   test("wrong tokens are throttled per client: 429 with Retry-After, the right token too while it waits", async () => {
     const db = join(ctx.tmp, "throttle.db");
     buildFixture(db);

@@ -10,7 +10,7 @@ func TestRefusal(t *testing.T) {
 	}{
 		{"ALTER TABLE items ADD COLUMN note TEXT", true},
 		{"CREATE TABLE t (id INTEGER PRIMARY KEY, 'attach' TEXT)", true}, // a quoted name that spells a keyword is a name
-		{"CREATE TABLE t (a TEXT DEFAULT 'ATTACH DATABASE x')", true},      // a string that spells one is not
+		{"CREATE TABLE t (a TEXT DEFAULT 'ATTACH DATABASE x')", true},    // a string that spells one is not
 		{"CREATE TRIGGER tr AFTER INSERT ON items BEGIN UPDATE items SET qty = 1; END", true},
 		{"ATTACH DATABASE '/etc/passwd' AS x", false},
 		{"attach '/tmp/x.db' as y", false},

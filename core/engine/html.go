@@ -528,8 +528,10 @@ func (c *ctx) planCompositeReference(pl *cellPlan, t *model.Table, fk *model.For
 		}
 	}
 	to := make([]string, len(fk.To))
+	as := make([]string, len(fk.To)) // each result column named once (PROTOCOL.md, "SQL")
 	for i, name := range fk.To {
 		to[i] = sqldb.Ident(name)
+		as[i] = to[i] + ` AS "k` + strconv.Itoa(i) + `"`
 	}
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(to)), ", ") + ")"
 	pl.labels = map[string]string{}
@@ -539,13 +541,15 @@ func (c *ctx) planCompositeReference(pl *cellPlan, t *model.Table, fk *model.For
 		for _, tu := range tuples[start:end] {
 			args = append(args, tu...)
 		}
-		rs, err := c.e.db.Query("SELECT "+strings.Join(to, ", ")+", "+sqldb.Ident(lc.Name)+" FROM "+sqldb.Ident(p.Name)+
+		rs, err := c.e.db.Query("SELECT "+strings.Join(as, ", ")+", "+sqldb.Ident(lc.Name)+` AS "l" FROM `+sqldb.Ident(p.Name)+
 			" WHERE ("+strings.Join(to, ", ")+") IN (VALUES "+strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", ")+")", args...)
 		if err != nil {
 			break
 		}
 		for _, v := range rs.Values {
-			pl.labels[tupleText(v[:len(to)])] = sqldb.Text(v[len(to)])
+			if len(v) == len(to)+1 {
+				pl.labels[tupleText(v[:len(to)])] = sqldb.Text(v[len(to)])
+			}
 		}
 	}
 }
@@ -847,18 +851,20 @@ func (c *ctx) keyPicker(t *model.Table, fk *model.ForeignKey, r *row, typed form
 		return nil
 	}
 	to := make([]string, len(fk.To))
+	as := make([]string, len(fk.To))
 	for i, name := range fk.To {
 		if p.Column(name) == nil {
 			return nil
 		}
 		to[i] = sqldb.Ident(name)
+		as[i] = to[i] + ` AS "k` + strconv.Itoa(i) + `"`
 	}
 	label := strings.Join(to, " || ', ' || ")
 	if lc := schema.LabelColumn(p, c.e.opts.Config.Table(p.Name)); lc != nil {
 		label = sqldb.Ident(lc.Name) + " || ' (' || " + label + " || ')'"
 	}
-	rs, err := c.e.db.Query("SELECT "+strings.Join(to, ", ")+", "+label+" FROM "+sqldb.Ident(p.Name)+
-		" ORDER BY 1 LIMIT "+strconv.Itoa(referenceThreshold+1), nil...)
+	rs, err := c.e.db.Query("SELECT "+strings.Join(as, ", ")+", "+label+` AS "l" FROM `+sqldb.Ident(p.Name)+
+		" ORDER BY 1 LIMIT "+strconv.Itoa(referenceThreshold+1))
 	if err != nil || len(rs.Values) > referenceThreshold {
 		return nil
 	}
@@ -878,6 +884,9 @@ func (c *ctx) keyPicker(t *model.Table, fk *model.ForeignKey, r *row, typed form
 	kp := &render.KeyPicker{Name: "_key." + strconv.Itoa(n), Label: "Choose a row of " + c.label(p) + " (" + strings.Join(fk.From, ", ") + ")",
 		Options: []option{{Value: current, Label: "— keep " + strings.Join(fk.From, ", ") + " as typed —", Selected: true}}}
 	for _, v := range rs.Values {
+		if len(v) != len(to)+1 {
+			continue
+		}
 		k := keyText(v[:len(to)])
 		if tupleText(v[:len(to)]) == "" {
 			continue

@@ -863,8 +863,8 @@ func (c *ctx) keyPicker(t *model.Table, fk *model.ForeignKey, r *row, typed form
 	if lc := schema.LabelColumn(p, c.e.opts.Config.Table(p.Name)); lc != nil {
 		label = sqldb.Ident(lc.Name) + " || ' (' || " + label + " || ')'"
 	}
-	rs, err := c.e.db.Query("SELECT "+strings.Join(as, ", ")+", "+label+` AS "l" FROM `+sqldb.Ident(p.Name)+
-		" ORDER BY 1 LIMIT "+strconv.Itoa(referenceThreshold+1))
+	rs, err := c.e.db.Query("SELECT " + strings.Join(as, ", ") + ", " + label + ` AS "l" FROM ` + sqldb.Ident(p.Name) +
+		" ORDER BY 1 LIMIT " + strconv.Itoa(referenceThreshold+1))
 	if err != nil || len(rs.Values) > referenceThreshold {
 		return nil
 	}

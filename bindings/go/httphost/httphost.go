@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,9 @@ type Adapter struct {
 	BasePath string
 	// MaxBody caps request bodies; 0 means DefaultMaxBody.
 	MaxBody int64
+	// BodyReadTimeout is how long a body may take to arrive; 0 means
+	// DefaultBodyReadTimeout.
+	BodyReadTimeout time.Duration
 	// ErrorLog receives core failures (a trapped module); nil discards them.
 	ErrorLog func(format string, args ...any)
 	// IdleWait is how long to wait before asking again for a continuation
@@ -200,13 +204,29 @@ func (a *Adapter) request(w http.ResponseWriter, r *http.Request) (*protocol.Req
 		req.TooLarge = true
 		return req, true
 	}
+	// A body has BodyReadTimeout to arrive: a client that trickles one
+	// byte a minute must not hold a request open (and its memory) for ever.
+	// The deadline is lifted once it is read, so a long answer is not cut.
+	rc := http.NewResponseController(w)
+	wait := a.BodyReadTimeout
+	if wait <= 0 {
+		wait = DefaultBodyReadTimeout
+	}
+	rc.SetReadDeadline(time.Now().Add(wait))
 	// Reading one byte past the cap is how an undeclared (chunked) body
 	// shows it is too large without the host buffering all of it.
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The connection's reads are spent: answer, then close it.
+			w.Header().Set("connection", "close")
+			http.Error(w, "the request body took too long to arrive", http.StatusRequestTimeout)
+			return nil, false
+		}
 		http.Error(w, "cannot read the request body: "+err.Error(), http.StatusBadRequest)
 		return nil, false
 	}
+	rc.SetReadDeadline(time.Time{}) // read: the answer may take its time
 	if int64(len(body)) > limit {
 		req.TooLarge = true
 		return req, true
@@ -214,6 +234,9 @@ func (a *Adapter) request(w http.ResponseWriter, r *http.Request) (*protocol.Req
 	req.Body = body
 	return req, true
 }
+
+// DefaultBodyReadTimeout is how long a request body may take to arrive.
+const DefaultBodyReadTimeout = 30 * time.Second
 
 // remoteHost is the client's address without its port (wrong tokens are
 // throttled per client).

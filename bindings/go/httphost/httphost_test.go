@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -327,5 +329,30 @@ func TestCollect(t *testing.T) {
 	}
 	if res.Status != 201 || string(res.Body) != "abc" || res.Continue != "" {
 		t.Fatalf("got %+v %q", res.ResponseHead, res.Body)
+	}
+}
+
+// A body that trickles is cut off after the read timeout, and the core is
+// never asked; the connection's later answers are not cut.
+func TestBodyReadTimeout(t *testing.T) {
+	rec := &recorder{}
+	srv := httptest.NewServer(&Adapter{Handler: rec, BodyReadTimeout: 100 * time.Millisecond})
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	started := time.Now()
+	fmt.Fprintf(conn, "POST /a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\nabcd")
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	answer, _ := io.ReadAll(conn)
+	if !bytes.HasPrefix(answer, []byte("HTTP/1.1 408")) || time.Since(started) > 4*time.Second {
+		t.Fatalf("after %v: %q", time.Since(started), answer)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.seen) != 0 {
+		t.Fatalf("the core was asked: %+v", rec.seen)
 	}
 }

@@ -18,6 +18,8 @@ export interface HandlerOptions {
   basePath: string;
   /** Request bodies over this many bytes are not read (default 10 MiB). */
   maxBodyBytes?: number;
+  /** How long a request body may take to arrive, in ms (default 30 s): then 408. */
+  bodyReadTimeoutMs?: number;
   /**
    * Holds the event streams and is ticked after every write; it must tick the
    * same core. Without it (or once it is closed) an answer that subscribes
@@ -165,7 +167,15 @@ function idle(round: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.min(100, round * round)));
 }
 
-async function readFetchBody(req: Request, max: number): Promise<Uint8Array | typeof TOO_LARGE> {
+/** How long a request body may take to arrive (the Go hosts' BodyReadTimeout). */
+export const BODY_READ_TIMEOUT_MS = 30_000;
+const TOO_SLOW = Symbol("tooSlow");
+
+async function readFetchBody(
+  req: Request,
+  max: number,
+  timeoutMs: number,
+): Promise<Uint8Array | typeof TOO_LARGE | typeof TOO_SLOW> {
   if (!req.body) return EMPTY;
   const declared = Number(req.headers.get("content-length") ?? "");
   if (declared > max) {
@@ -175,15 +185,30 @@ async function readFetchBody(req: Request, max: number): Promise<Uint8Array | ty
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      reader.cancel().catch(() => {});
-      return TOO_LARGE;
+  // A client that trickles its body must not hold the request open (and
+  // its memory) for ever: Deno.serve and Bun.serve have no such limit.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<typeof TOO_SLOW>((resolve) => {
+    timer = setTimeout(() => resolve(TOO_SLOW), timeoutMs);
+  });
+  try {
+    for (;;) {
+      const next = await Promise.race([reader.read(), late]);
+      if (next === TOO_SLOW) {
+        reader.cancel().catch(() => {});
+        return TOO_SLOW;
+      }
+      const { done, value } = next;
+      if (done) break;
+      total += value.length;
+      if (total > max) {
+        reader.cancel().catch(() => {});
+        return TOO_LARGE;
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } finally {
+    clearTimeout(timer);
   }
   return concat(chunks, total);
 }
@@ -216,7 +241,13 @@ export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): Fet
     const head: RequestHead = { method: req.method, path, query: target.query, headers };
     const remote = remoteOf(server, req);
     if (remote) head.remote = remote;
-    let body = await readFetchBody(req, max);
+    let body = await readFetchBody(req, max, opts.bodyReadTimeoutMs ?? BODY_READ_TIMEOUT_MS);
+    if (body === TOO_SLOW) {
+      return new Response("nakedhtmx: the request body took too long to arrive\n", {
+        status: 408,
+        headers: { "content-type": "text/plain; charset=utf-8", connection: "close" },
+      });
+    }
     if (body === TOO_LARGE) {
       head.tooLarge = true;
       body = EMPTY;

@@ -7,6 +7,11 @@ import type { Serve } from "./cli.ts";
 export const serve: Serve = ({ hostname, port, app }) =>
   new Promise((resolve, reject) => {
     const server = createServer(app.node);
+    // The whole request (head and body) has 30 s to arrive, the head 10 s:
+    // a client trickling bytes must not hold a request open. Event streams
+    // are answers, which these do not limit.
+    server.requestTimeout = 30_000;
+    server.headersTimeout = 10_000;
     server.once("error", reject);
     server.listen(port, hostname, () => {
       server.off("error", reject);

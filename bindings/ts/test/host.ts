@@ -499,6 +499,24 @@ test("fetch handler: body cap, declared or streamed, never buffers past it", asy
   check(pulled <= 32, `read ${pulled} bytes of an endless body`);
 });
 
+test("fetch handler: a body that trickles is cut off after the read timeout (408), the core never asked", async () => {
+  const core = new FakeCore();
+  const handler = createFetchHandler(core, { basePath: "", bodyReadTimeoutMs: 100 });
+  const stalled = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(new Uint8Array(4)); // then nothing, ever
+    },
+  });
+  const started = Date.now();
+  const res = await handler(
+    new Request("http://localhost/a", { method: "POST", body: stalled, duplex: "half" } as RequestInit),
+  );
+  eq(res.status, 408, "status");
+  await res.text();
+  check(Date.now() - started < 5000, "answered after the timeout, not when the client gave up");
+  eq(core.seen.length, 0, "the core was not asked");
+});
+
 test("fetch handler: continuations stream as one body", async () => {
   const core = new FakeCore();
   core.parts = ["a,b\n", "1,2\n", "", "3,4\n"];

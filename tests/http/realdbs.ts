@@ -19,7 +19,7 @@ import { parseCSV } from "./cases.ts";
 export const REAL_DBS = ["proj.db", "zipcodes.db"].map((f) => join(repoRoot, ".cache/realdbs", f));
 
 /** How far a crawl goes on a large table: enough to page past the first pages. */
-const WALK_CAP = 12000;
+const WALK_CAP = 50000;
 const SORT_CAP = 3000;
 
 interface TableInfo {

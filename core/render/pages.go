@@ -633,6 +633,21 @@ func (w *writer) form(f *FormData) {
 	w.raw("\n</form>")
 }
 
+// options writes a select's options and closes it.
+func (w *writer) options(opts []Option) {
+	for i := range opts {
+		o := &opts[i]
+		w.raw(`<option value="`)
+		w.text(o.Value)
+		w.raw(`"`)
+		w.flag(o.Selected, ` selected`)
+		w.raw(`>`)
+		w.text(o.Label)
+		w.raw(`</option>`)
+	}
+	w.raw("</select>\n")
+}
+
 // field ("field").
 func (w *writer) field(f *FormField) {
 	w.raw(`<div class="field`)
@@ -709,17 +724,7 @@ func (w *writer) field(f *FormField) {
 			w.flag(f.Required, ` required`)
 			w.aria(f)
 			w.raw(`>`)
-			for i := range f.Options {
-				o := &f.Options[i]
-				w.raw(`<option value="`)
-				w.text(o.Value)
-				w.raw(`"`)
-				w.flag(o.Selected, ` selected`)
-				w.raw(`>`)
-				w.text(o.Label)
-				w.raw(`</option>`)
-			}
-			w.raw("</select>\n")
+			w.options(f.Options)
 		case f.Search != "":
 			w.raw(`<input id="`)
 			w.text(f.ID)
@@ -774,17 +779,7 @@ func (w *writer) field(f *FormField) {
 		w.raw(`"`)
 		w.flag(f.ReadOnly, ` disabled`)
 		w.raw(`>`)
-		for i := range k.Options {
-			o := &k.Options[i]
-			w.raw(`<option value="`)
-			w.text(o.Value)
-			w.raw(`"`)
-			w.flag(o.Selected, ` selected`)
-			w.raw(`>`)
-			w.text(o.Label)
-			w.raw(`</option>`)
-		}
-		w.raw("</select>\n")
+		w.options(k.Options)
 	}
 	if f.Error != "" {
 		w.raw(`<p class="field-error" id="`)

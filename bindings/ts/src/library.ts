@@ -203,6 +203,17 @@ export async function createNakedhtmx(
   const node = options.node ?? hostname();
   const allowedHosts = options.allowedHosts ?? [];
   const keepJournalMode = options.keepJournalMode === true;
+  /** What nh_open takes: the same at start and at every config change. */
+  const openRequest = (cfg: unknown) => ({
+    basePath,
+    config: cfg,
+    host: rt.host,
+    authToken: options.authToken ?? "",
+    write,
+    node,
+    allowedHosts,
+    keepJournalMode,
+  });
   // The cluster first: an unreachable one must not leave a new database behind.
   const nc = options.nats ? await dial(options.nats, node) : undefined;
   // Compile before opening: a missing core.wasm must not create the database.
@@ -214,16 +225,7 @@ export async function createNakedhtmx(
     db = rt.openDatabase(options.db);
     try {
       core = await Core.load({ db, host: rt.host, wasm: module, log });
-      dsid = core.open({
-        basePath,
-        config,
-        host: rt.host,
-        authToken: options.authToken ?? "",
-        write,
-        node,
-        allowedHosts,
-        keepJournalMode,
-      });
+      dsid = core.open(openRequest(config));
     } catch (e) {
       db.close();
       if (e instanceof NakedhtmxError) throw e;
@@ -265,16 +267,7 @@ export async function createNakedhtmx(
     if (closed) return;
     live.tick(); // what happened under the old config goes out as it was rendered then
     try {
-      dsid = core.open({
-        basePath,
-        config: next,
-        host: rt.host,
-        authToken: options.authToken ?? "",
-        write,
-        node,
-        allowedHosts,
-        keepJournalMode,
-      });
+      dsid = core.open(openRequest(next));
       log(next === null ? `config ${from} removed; using defaults` : `config ${from} ${done}`);
     } catch (e) {
       log(`config ${from}: ${errorMessage(e)}; keeping the previous config`);

@@ -183,7 +183,8 @@ export async function uninstallFrom(
 }
 
 function stderrLog(line: string): void {
-  globalThis.console.error(`nakedhtmx: ${line}`);
+  // The core's own lines may already say whose they are.
+  globalThis.console.error(line.startsWith("nakedhtmx: ") ? line : `nakedhtmx: ${line}`);
 }
 
 export async function createNakedhtmx(

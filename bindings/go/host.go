@@ -194,6 +194,9 @@ func prepare(ctx context.Context, opts Options) (_ *Host, err error) {
 		KeepJournalMode: opts.KeepJournalMode}
 	h.live = &httphost.Hub{Ticker: h, ErrorLog: h.logf}
 	h.http = &httphost.Adapter{Handler: h, BasePath: opts.BasePath, MaxBody: opts.MaxBody, ErrorLog: h.logf, Live: h.live}
+	if opts.AuthToken != "" {
+		h.http.ProbeBodiesOver = httphost.SignedOutMaxBody
+	}
 
 	if h.db, err = sqlite.Open(opts.DB); err != nil {
 		return nil, err

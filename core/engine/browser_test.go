@@ -192,3 +192,33 @@ func TestWrongTokensThrottled(t *testing.T) {
 		t.Fatalf("the next miss doubles the wait: %d %q", r.Status, header(r, "retry-after"))
 	}
 }
+
+// A probe asks whether a caller may send a large body: 100 when it is
+// known, else the refusal it would get, with no body read.
+func TestProbe(t *testing.T) {
+	const token = "a-token-of-sixteen-chars"
+	e, _, _ := liveDBWith(t, `CREATE TABLE t (id INTEGER PRIMARY KEY);`, engine.Options{AuthToken: token})
+	probe := func(path string, h ...string) int {
+		headers := map[string]string{"host": "localhost", "content-type": "application/json"}
+		for i := 0; i+1 < len(h); i += 2 {
+			headers[h[i]] = h[i+1]
+		}
+		return e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: path, Headers: headers, Probe: true}}).Status
+	}
+	for _, c := range []struct {
+		path string
+		h    []string
+		want int
+	}{
+		{"/api/tables/t/rows", nil, 401},
+		{"/api/tables/t/rows", []string{"authorization", "Bearer " + token}, 100},
+		{"/api/tables/t/rows", []string{"authorization", "Bearer not-the-token-at-all"}, 401},
+		{"/api/tables/t/rows", []string{"authorization", "Bearer " + token, "origin", "https://evil.example"}, 403},
+		{"/signin", nil, 413},
+		{"/api/tables/t/rows", []string{"host", "evil.example"}, 421},
+	} {
+		if got := probe(c.path, c.h...); got != c.want {
+			t.Errorf("probe %s %v: %d, want %d", c.path, c.h, got, c.want)
+		}
+	}
+}

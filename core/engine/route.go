@@ -98,6 +98,9 @@ func (e *Engine) route(c *ctx) *protocol.Response {
 			return c.tooManyGuesses(wait)
 		}
 	}
+	if c.req.Probe && len(segs) == 1 && (segs[0] == "signin" || segs[0] == "signout") {
+		return c.fail(413, "a sign-in or sign-out form is small")
+	}
 	if len(segs) == 1 && segs[0] == "signin" {
 		return c.signin()
 	}
@@ -112,6 +115,10 @@ func (e *Engine) route(c *ctx) *protocol.Response {
 	}
 	if isUnsafe(c.req.Method) && c.crossSite() {
 		return c.fail(403, "cross-site requests may not change data")
+	}
+	if c.req.Probe {
+		// The caller is known: the host may read a body up to its full cap.
+		return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 100}}
 	}
 	if c.api {
 		return c.routeAPI(segs[1:], raw[1:])

@@ -85,6 +85,9 @@ func decodeRequestHead(b []byte) (h RequestHead, err error) {
 		case "remote":
 			h.Remote, err = d.str()
 			return 256, err
+		case "probe":
+			h.Probe, err = d.bool()
+			return 512, err
 		}
 		return 0, errSlow
 	})

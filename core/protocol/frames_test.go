@@ -13,6 +13,7 @@ var requestHeadCases = []string{
 	`{"method":"GET","schemaVersion":17}`,
 	`{"method":"GET","remote":"127.0.0.1","remote":"x"}`,
 	`{"path":"/","remote":"::1"}`,
+	`{"method":"POST","probe":true}`,
 	`{"schemaVersion":-3.0}`,
 	`{"schemaVersion":null}`,
 	`{"headers":{"a":"1","a":"2"}}`,

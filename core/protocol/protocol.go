@@ -38,6 +38,10 @@ type RequestHead struct {
 	// never a header a client could write: wrong tokens are throttled per
 	// client by it.
 	Remote string `json:"remote,omitempty"`
+	// Probe asks, before a large body is read, whether this caller may send
+	// one: the core answers status 100 when it may, else the refusal it
+	// would give (401, 403, 413, 421, 429), and the host reads no body.
+	Probe bool `json:"probe,omitempty"`
 }
 
 // ResponseHead is the JSON head of a response frame.

@@ -1381,6 +1381,38 @@ export function cliTests(ctx: Ctx): Test[] {
     }
   });
 
+  test("with a token, a body over 64 KiB is read only for a caller who is known", async () => {
+    const db = join(ctx.tmp, "probe.db");
+    buildFixture(db);
+    const token = "a-probe-token-of-32-characters-x";
+    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--auth-token", token]);
+    try {
+      const json = { "content-type": "application/json", accept: "application/json" };
+      // Signed out: refused on the head alone: a body declared but never sent is not waited for.
+      const head = await rawRequest(srv.url, ["POST /api/tables/items/rows HTTP/1.1", `host: ${srv.url.host}`,
+        "content-type: application/json", "content-length: 1048576"], 5000);
+      status(head, 401, "a signed-out request that declares 1 MiB and sends none of it");
+      for (const chunked of [false, true]) {
+        const a = await request(srv.url, "POST", "/api/tables/items/rows", { headers: json, bulk: 1024 * 1024, chunked });
+        status(a, 401, `a signed-out 1 MiB body${chunked ? ", chunked" : ""}`);
+      }
+      const signin = await request(srv.url, "POST", "/signin", {
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html" }, bulk: 100 * 1024,
+      });
+      status(signin, 413, "a 100 KiB sign-in form");
+      // Small bodies are read as always (and refused for what they say).
+      const small = await request(srv.url, "POST", "/api/tables/items/rows", { headers: json, body: "{}" });
+      status(small, 401, "a small signed-out body");
+      // Known: a large body is read (and judged on what it holds).
+      const big = await request(srv.url, "POST", "/api/tables/items/rows", {
+        headers: { ...json, authorization: `Bearer ${token}` }, body: JSON.stringify({ name: "big", price: 1, notes: "x".repeat(200 * 1024) }),
+      });
+      status(big, 201, "a 200 KiB body with the token");
+    } finally {
+      await srv.stop();
+    }
+  });
+
   test("wrong tokens are throttled per client: 429 with Retry-After, the right token too while it waits", async () => {
     const db = join(ctx.tmp, "throttle.db");
     buildFixture(db);

@@ -370,6 +370,10 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	live.Start()
 	defer live.Close() // before the deferred backend.Close: a tick must not outlive it
 	adapter := &httphost.Adapter{Handler: backend, ErrorLog: logf, Live: live}
+	if f.authToken != "" {
+		// CONTRACT: 64 KiB until the caller is known.
+		adapter.ProbeBodiesOver = httphost.SignedOutMaxBody
+	}
 	if f.nats != "" {
 		bus, err := natsbus.Open(ctx, nc, natsbus.Options{Node: f.node, Applier: backend,
 			Commands: f.write == "jetstream",

@@ -42,6 +42,10 @@ type Adapter struct {
 	// BodyReadTimeout is how long a body may take to arrive; 0 means
 	// DefaultBodyReadTimeout.
 	BodyReadTimeout time.Duration
+	// ProbeBodiesOver: a body larger than this (or of unknown length) is
+	// read only after the core said the caller may send one (PROTOCOL.md,
+	// "probe"). 0: never asked; the CLI sets it when a token is required.
+	ProbeBodiesOver int64
 	// ErrorLog receives core failures (a trapped module); nil discards them.
 	ErrorLog func(format string, args ...any)
 	// IdleWait is how long to wait before asking again for a continuation
@@ -204,6 +208,27 @@ func (a *Adapter) request(w http.ResponseWriter, r *http.Request) (*protocol.Req
 		req.TooLarge = true
 		return req, true
 	}
+	// A body past ProbeBodiesOver (or of unknown length) is read only for a
+	// caller the core knows: signed-out connections cannot make the server
+	// hold megabytes each.
+	if over := a.ProbeBodiesOver; over > 0 && r.Body != nil && r.Body != http.NoBody && (r.ContentLength < 0 || r.ContentLength > over) {
+		probe := &protocol.Request{RequestHead: req.RequestHead}
+		probe.Probe = true
+		res, err := a.Handler.Handle(probe)
+		if err != nil || res.Status != http.StatusContinue {
+			w.Header().Set("connection", "close") // the body stays unread
+			if err != nil {
+				http.Error(w, "internal error: the core failed (see the server log)", http.StatusInternalServerError)
+				return nil, false
+			}
+			for _, kv := range res.Headers {
+				w.Header().Add(kv[0], kv[1])
+			}
+			w.WriteHeader(res.Status)
+			w.Write(res.Body)
+			return nil, false
+		}
+	}
 	// A body has BodyReadTimeout to arrive: a client that trickles one
 	// byte a minute must not hold a request open (and its memory) for ever.
 	// The deadline is lifted once it is read, so a long answer is not cut.
@@ -234,6 +259,10 @@ func (a *Adapter) request(w http.ResponseWriter, r *http.Request) (*protocol.Req
 	req.Body = body
 	return req, true
 }
+
+// SignedOutMaxBody is the largest body read before the core says the caller
+// is known (CONTRACT, "What nakedhtmx writes": 64 KiB).
+const SignedOutMaxBody = 64 << 10
 
 // DefaultBodyReadTimeout is how long a request body may take to arrive.
 const DefaultBodyReadTimeout = 30 * time.Second

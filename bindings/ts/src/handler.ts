@@ -13,6 +13,31 @@ import type { Command, RequestHead } from "./protocol.ts";
 
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 
+/** The largest body read before the caller is known (CONTRACT: 64 KiB). */
+export const SIGNED_OUT_MAX_BODY = 64 * 1024;
+
+/**
+ * Whether a body must wait for the core's word that its caller may send
+ * one; the answer to give instead when it may not.
+ */
+function probe(
+  core: CoreHandler,
+  head: RequestHead,
+  opts: HandlerOptions,
+  declared: number | undefined,
+): CoreResponse | null {
+  const over = opts.probeBodiesOver;
+  if (over === undefined || (declared !== undefined && declared <= over)) return null;
+  const r = call(core, { ...head, probe: true }, EMPTY);
+  return (r.head.status ?? 200) === 100 ? null : r;
+}
+
+function declaredLength(v: string | null | undefined): number | undefined {
+  if (v === null || v === undefined || v === "") return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
 export interface HandlerOptions {
   /** "" or "/prefix" without a trailing slash. */
   basePath: string;
@@ -20,6 +45,12 @@ export interface HandlerOptions {
   maxBodyBytes?: number;
   /** How long a request body may take to arrive, in ms (default 30 s): then 408. */
   bodyReadTimeoutMs?: number;
+  /**
+   * A body larger than this (or of unknown length) is read only after the
+   * core said the caller may send one (a probe, PROTOCOL.md); undefined:
+   * never asked. The library sets it when a token is required.
+   */
+  probeBodiesOver?: number;
   /**
    * Holds the event streams and is ticked after every write; it must tick the
    * same core. Without it (or once it is closed) an answer that subscribes
@@ -241,6 +272,19 @@ export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): Fet
     const head: RequestHead = { method: req.method, path, query: target.query, headers };
     const remote = remoteOf(server, req);
     if (remote) head.remote = remote;
+    if (req.body) {
+      const refused = probe(core, head, opts, declaredLength(req.headers.get("content-length")));
+      if (refused) {
+        req.body.cancel().catch(() => {});
+        const out = new Headers();
+        for (const [k, v] of refused.head.headers ?? []) out.append(k, v);
+        out.set("connection", "close");
+        return new Response(refused.body as Uint8Array<ArrayBuffer>, {
+          status: refused.head.status ?? 200,
+          headers: out,
+        });
+      }
+    }
     let body = await readFetchBody(req, max, opts.bodyReadTimeoutMs ?? BODY_READ_TIMEOUT_MS);
     if (body === TOO_SLOW) {
       return new Response("nakedhtmx: the request body took too long to arrive\n", {
@@ -434,6 +478,16 @@ export function createNodeHandler(core: CoreHandler, opts: HandlerOptions): Node
     const method = req.method ?? "GET";
     const head: RequestHead = { method, path, query: target.query, headers: nodeHeaders(req) };
     if (req.socket?.remoteAddress) head.remote = req.socket.remoteAddress;
+    const hasBody = req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
+    if (hasBody && !req.readableEnded) {
+      const refused = probe(core, head, opts, declaredLength(req.headers["content-length"]));
+      if (refused) {
+        res.shouldKeepAlive = false; // the body stays unread
+        writeHead(res, refused);
+        res.end(refused.body);
+        return;
+      }
+    }
     let body = await readNodeBody(req, max);
     if (body === TOO_LARGE) {
       head.tooLarge = true;

@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_BODY,
   type FetchHandler,
   type NodeHandler,
+  SIGNED_OUT_MAX_BODY,
 } from "./handler.ts";
 import { Live } from "./live.ts";
 import { Bus, dial } from "./natsbus.ts";
@@ -311,6 +312,8 @@ export async function createNakedhtmx(
   const handlerOptions = {
     basePath,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    // CONTRACT: 64 KiB until the caller is known.
+    probeBodiesOver: options.authToken ? SIGNED_OUT_MAX_BODY : undefined,
     live,
     commands: write === "jetstream" ? bus : undefined,
   };

@@ -21,6 +21,8 @@ export interface RequestHead {
   schemaVersion?: number;
   /** The client's address as the socket saw it (wrong tokens are throttled per client). */
   remote?: string;
+  /** Asks whether this caller may send a large body: 100 if so, else the refusal (PROTOCOL.md). */
+  probe?: boolean;
 }
 
 /** The JSON head of a response frame. Continuation heads carry only `continue`. */

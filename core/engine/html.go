@@ -565,11 +565,7 @@ func (c *ctx) compositeCell(pl *cellPlan, r *row, cl cell) cell {
 		return cl
 	}
 	if pl.parentKey {
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			parts[i] = EncodeComponent(sqldb.Text(v))
-		}
-		cl.Href = c.str.concat(pl.link, "/r/", strings.Join(parts, ","))
+		cl.Href = c.str.concat(pl.link, "/r/", keyText(vals))
 	} else {
 		q := url.Values{}
 		for i, name := range pl.to {

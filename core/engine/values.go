@@ -229,11 +229,7 @@ func (r *row) pkPath() string {
 	if len(r.t.PK) == 1 {
 		return EncodeComponent(sqldb.Text(r.vals[r.t.PK[0].Index]))
 	}
-	parts := make([]string, len(r.t.PK))
-	for i, c := range r.t.PK {
-		parts[i] = EncodeComponent(sqldb.Text(r.vals[c.Index]))
-	}
-	return strings.Join(parts, ",")
+	return keyText(r.key())
 }
 
 // keyWhere is the WHERE clause that finds one row by key.

@@ -1,5 +1,7 @@
 package model
 
+import "slices"
+
 // Visible is the database as a caller may see it: the one model that
 // renderers, exporters, validators and event streams receive, so no path can
 // show what the config hides by forgetting to check (CONTRACT, "Browser
@@ -73,7 +75,7 @@ func (d *Database) Visible(hideTable func(table string) bool, hideColumn func(ta
 				ref := *c.References
 				ref.Key = nil
 				for i := range nt.ForeignKeys {
-					if nt.ForeignKeys[i].Table == ref.Table && len(nt.ForeignKeys[i].From) > 1 && contains(nt.ForeignKeys[i].From, c.Name) {
+					if nt.ForeignKeys[i].Table == ref.Table && len(nt.ForeignKeys[i].From) > 1 && slices.Contains(nt.ForeignKeys[i].From, c.Name) {
 						ref.Key = &nt.ForeignKeys[i]
 					}
 				}
@@ -88,13 +90,4 @@ func (d *Database) Visible(hideTable func(table string) bool, hideColumn func(ta
 		out.byName[nt.Name] = &nt
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

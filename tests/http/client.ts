@@ -64,54 +64,31 @@ export function request(base: URL, method: string, path: string, opts: RequestOp
  * already received, where a browser or curl shows it.
  */
 function bulkRequest(base: URL, method: string, path: string, opts: RequestOptions): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const size = opts.bulk!;
-    const head = [`${method} ${path} HTTP/1.1`, `host: ${base.host}`, "connection: close"];
-    for (const [k, v] of Object.entries(opts.headers ?? {})) head.push(`${k}: ${v}`);
-    head.push(opts.chunked ? "transfer-encoding: chunked" : `content-length: ${size}`);
-    const sock = net.connect({ host: base.hostname, port: Number(base.port) });
-    const got: Buffer[] = [];
-    let answered = false;
-    let done = false;
-    const finish = (err?: Error) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      const parsed = parseResponse(Buffer.concat(got));
-      if (parsed) resolve(parsed);
-      else reject(err ?? new Error(`no complete answer to ${method} ${path} (${Buffer.concat(got).length} bytes read)`));
-    };
-    const timer = setTimeout(() => finish(new Error(`timeout: ${method} ${path}`)), opts.timeoutMs ?? 30000);
-    sock.on("data", (c: Buffer) => {
-      got.push(c);
-      answered = true;
-      if (parseResponse(Buffer.concat(got))?.complete) finish();
-    });
-    sock.on("error", (e) => finish(e));
-    sock.on("close", () => finish());
-    sock.on("connect", () => {
-      sock.write(head.join("\r\n") + "\r\n\r\n");
-      const chunk = Buffer.alloc(64 * 1024, "a");
-      let left = size;
-      const pump = () => {
-        while (left > 0 && !answered && !done) {
-          const n = Math.min(left, chunk.length);
-          left -= n;
-          const data = n === chunk.length ? chunk : chunk.subarray(0, n);
-          const ok = opts.chunked
-            ? sock.write(Buffer.concat([Buffer.from(n.toString(16) + "\r\n"), data, Buffer.from("\r\n")]))
-            : sock.write(data);
-          if (!ok) {
-            sock.once("drain", () => setImmediate(pump));
-            return;
-          }
+  const size = opts.bulk!;
+  const head = [`${method} ${path} HTTP/1.1`, `host: ${base.host}`, "connection: close"];
+  for (const [k, v] of Object.entries(opts.headers ?? {})) head.push(`${k}: ${v}`);
+  head.push(opts.chunked ? "transfer-encoding: chunked" : `content-length: ${size}`);
+  return rawExchange(base, `${method} ${path}`, opts.timeoutMs ?? 30000, (sock, over) => {
+    sock.write(head.join("\r\n") + "\r\n\r\n");
+    const chunk = Buffer.alloc(64 * 1024, "a");
+    let left = size;
+    const pump = () => {
+      while (left > 0 && !over()) {
+        const n = Math.min(left, chunk.length);
+        left -= n;
+        const data = n === chunk.length ? chunk : chunk.subarray(0, n);
+        const ok = opts.chunked
+          ? sock.write(Buffer.concat([Buffer.from(n.toString(16) + "\r\n"), data, Buffer.from("\r\n")]))
+          : sock.write(data);
+        if (!ok) {
+          sock.once("drain", () => setImmediate(pump));
+          return;
         }
-        if (left === 0 && opts.chunked && !answered && !done) sock.write("0\r\n\r\n");
-      };
-      // give a server that answers on the head alone the chance to do so
-      setTimeout(pump, 50);
-    });
+      }
+      if (left === 0 && opts.chunked && !over()) sock.write("0\r\n\r\n");
+    };
+    // give a server that answers on the head alone the chance to do so
+    setTimeout(pump, 50);
   });
 }
 
@@ -121,27 +98,39 @@ function bulkRequest(base: URL, method: string, path: string, opts: RequestOptio
  * not send, such as two Host headers or none.
  */
 export function rawRequest(base: URL, lines: string[], timeoutMs = 20000): Promise<Answer> {
+  return rawExchange(base, lines[0] ?? "", timeoutMs, (sock) => {
+    sock.write([...lines, "connection: close"].join("\r\n") + "\r\n\r\n");
+  });
+}
+
+/**
+ * One exchange over a raw socket: send() writes once connected (over() says
+ * whether the server has begun to answer or the exchange is done, so a body
+ * stops being sent), and the answer is read until it is complete, the
+ * connection closes or the time is up.
+ */
+function rawExchange(base: URL, what: string, timeoutMs: number, send: (sock: net.Socket, over: () => boolean) => void): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host: base.hostname, port: Number(base.port) });
     const got: Buffer[] = [];
-    const timer = setTimeout(() => finish(new Error(`timeout: ${lines[0]}`)), timeoutMs);
     let done = false;
-    function finish(err?: Error) {
+    const finish = (err?: Error) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       sock.destroy();
       const parsed = parseResponse(Buffer.concat(got));
       if (parsed) resolve(parsed);
-      else reject(err ?? new Error(`no answer to ${lines[0]} (${Buffer.concat(got).length} bytes read)`));
-    }
+      else reject(err ?? new Error(`no complete answer to ${what} (${Buffer.concat(got).length} bytes read)`));
+    };
+    const timer = setTimeout(() => finish(new Error(`timeout: ${what}`)), timeoutMs);
     sock.on("data", (c: Buffer) => {
       got.push(c);
       if (parseResponse(Buffer.concat(got))?.complete) finish();
     });
     sock.on("error", (e) => finish(e));
     sock.on("close", () => finish());
-    sock.on("connect", () => sock.write([...lines, "connection: close"].join("\r\n") + "\r\n\r\n"));
+    sock.on("connect", () => send(sock, () => done || got.length > 0));
   });
 }
 

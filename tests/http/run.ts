@@ -88,66 +88,42 @@ async function runHost(host: HostName): Promise<boolean> {
       running.delete(server);
       await server.stop("SIGKILL");
     }
+    // A server of its own on one database file for each further group of
+    // tests, stopped when they are done.
+    const onServer = async (file: string, what: string, tests: (srv: Server) => Test[]) => {
+      let srv: Server | null = null;
+      try {
+        srv = await startServer(hc, ["--db", file, "--port", "0", "--host", "127.0.0.1"]);
+        running.add(srv);
+        origin = srv.url.origin;
+        results.push(...await runTests(only(tests(srv)), log));
+      } catch (e) {
+        fail(`${what}: the host starts on it`, e);
+      } finally {
+        if (srv) {
+          running.delete(srv);
+          await srv.stop();
+        }
+      }
+    };
     const chinook = copyChinook(tmp);
     if (!chinook) {
       console.log(`  skip  chinook: ${chinookPath} is absent`);
     } else if (only(chinookTests(ctx)).length > 0) {
-      let cs: Server | null = null;
-      try {
-        cs = await startServer(hc, ["--db", chinook, "--port", "0", "--host", "127.0.0.1"]);
-        running.add(cs);
-        origin = cs.url.origin;
-        const cctx = new Ctx(host, hc, tmp, chinook, cs, rec);
-        results.push(...await runTests(only(chinookTests(cctx)), log));
-      } catch (e) {
-        fail("chinook: the host starts on a copy of chinook", e);
-      } finally {
-        if (cs) {
-          running.delete(cs);
-          await cs.stop();
-        }
-      }
+      await onServer(chinook, "chinook", (srv) => chinookTests(new Ctx(host, hc, tmp, chinook, srv, rec)));
     }
-    {
-      const file = join(tmp, "fidelity.db");
-      buildFidelity(file);
-      let fs: Server | null = null;
-      try {
-        fs = await startServer(hc, ["--db", file, "--port", "0", "--host", "127.0.0.1"]);
-        running.add(fs);
-        const srv = fs;
-        results.push(...await runTests(only(fidelityTests(() => srv.url, file)), log));
-      } catch (e) {
-        fail("fidelity: the host starts on the fidelity database", e);
-      } finally {
-        if (fs) {
-          running.delete(fs);
-          await fs.stop();
-        }
-      }
-    }
+    const fidelity = join(tmp, "fidelity.db");
+    buildFidelity(fidelity);
+    await onServer(fidelity, "fidelity", (srv) => fidelityTests(() => srv.url, fidelity));
     for (const src of REAL_DBS) {
       const label = basename(src);
       if (!existsSync(src)) {
         console.log(`  skip  ${label}: ${src} is absent (scripts/ensure-realdbs.sh fetches it)`);
         continue;
       }
-      const tests = only(realDbTests(() => rs!.url, join(tmp, label), label));
-      if (tests.length === 0) continue;
-      copyFileSync(src, join(tmp, label));
-      let rs: Server | null = null;
-      try {
-        rs = await startServer(hc, ["--db", join(tmp, label), "--port", "0", "--host", "127.0.0.1"]);
-        running.add(rs);
-        results.push(...await runTests(tests, log));
-      } catch (e) {
-        fail(`${label}: the host starts on it`, e);
-      } finally {
-        if (rs) {
-          running.delete(rs);
-          await rs.stop();
-        }
-      }
+      const file = join(tmp, label);
+      copyFileSync(src, file);
+      await onServer(file, label, (srv) => realDbTests(() => srv.url, file, label));
     }
     results.push(...await runTests(only(faultTests(hc, tmp, running)), log));
   } finally {

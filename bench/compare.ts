@@ -4,7 +4,7 @@
 //
 //   node bench/compare.ts [--hosts go,deno,bun,node] [--peers datasette,pocketbase]
 //                         [--runs 3] [--seconds 4] [--connections 16] [--quick]
-//                         [--skip core,cold,live,nats] [--out FILE]
+//                         [--skip core,cold,live,stall,nats] [--out FILE]
 //
 // Everything it needs it prepares itself: the data (bench/data.ts), Datasette
 // in a virtual environment (scripts/ensure-datasette.sh), PocketBase from its
@@ -426,6 +426,7 @@ async function main(): Promise<void> {
   const core = !SKIP.has("core") && chinook ? coreCost() : null;
   const wasm = readFileSync(join(root, "dist", "core.wasm"));
   const live = SKIP.has("live") ? null : subBench<LiveJSON>("bench/live.ts", ["--hosts", HOST_NAMES.join(","), "--streams", "1,1000", "--writes", values.quick ? "30" : "100", "--schema", "10"]);
+  const stall = SKIP.has("stall") ? null : subBench<StallJSON>("bench/stall.ts", ["--hosts", HOST_NAMES.join(","), "--reads", values.quick ? "20" : "60"]);
   let natsFig: NatsJSON | null = null;
   if (!SKIP.has("nats")) {
     const ns = sh("bash", ["scripts/ensure-nats-server.sh"]);
@@ -500,6 +501,12 @@ async function main(): Promise<void> {
     for (const r of live.rows) L.push(`| ${r.host} | ${r.streams} | ${fmt(r.outside50, 1)} | ${fmt(r.outside99, 1)} | ${fmt(r.own50, 1)} | ${fmt(r.own99, 1)} |`);
     L.push("");
   }
+  if (stall) {
+    L.push(`Stalls: a one-row read's latency, ms, idle and beside a CSV export of items_1m and searches no index serves over it, each in a loop (${stall.reads} reads; bench/stall.ts; goal: within a few times idle):`, "");
+    L.push("| host | idle p50 | p99 | busy p50 | p99 | busy/idle | search p50 |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (const r of stall.rows) L.push(`| ${r.host} | ${fmt(r.idle50, 1)} | ${fmt(r.idle99, 1)} | ${fmt(r.busy50, 1)} | ${fmt(r.busy99, 1)} | ${ratio(r.busy50, r.idle50)} | ${fmt(r.searchMs)} |`);
+    L.push("");
+  }
   if (natsFig) {
     L.push("Scale-out on NATS (--write jetstream, two nodes of a host, one nats-server; bench/nats.ts), ms and commands per second:", "");
     L.push("| host | A→B screen p50 | p99 | POST on A p50 | p99 | applied/s |", "| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -521,6 +528,10 @@ async function main(): Promise<void> {
 interface LiveJSON {
   writes: number;
   rows: { host: string; streams: number; outside50: number; outside99: number; own50: number; own99: number }[];
+}
+interface StallJSON {
+  reads: number;
+  rows: { host: string; idle50: number; idle99: number; busy50: number; busy99: number; searchMs: number }[];
 }
 interface NatsJSON {
   rows: { host: string; p50: number; p99: number; rtt50: number; rtt99: number; rateA: number; rateB: number }[];

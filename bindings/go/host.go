@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -93,6 +94,8 @@ type Host struct {
 	inst     *instance // nil after a trap, until the next call re-creates it
 	open     protocol.OpenRequest
 	dsid     string
+	// statementLimit is the core's time limit on a request's statements.
+	statementLimit time.Duration
 	// delivered is the id of the last live message handed out (or where the
 	// core started); a core re-opened after a trap goes on from there.
 	delivered int64
@@ -314,6 +317,7 @@ func (h *Host) callOpen(ctx context.Context) error {
 	}
 	h.dsid = res.DSID
 	h.delivered, h.opened = res.Seq, true
+	h.statementLimit = time.Duration(res.StatementMs) * time.Millisecond
 	return nil
 }
 
@@ -437,7 +441,11 @@ func (h *Host) Handle(req *protocol.Request) (*protocol.Response, error) {
 	if head.SchemaVersion == nil {
 		head.SchemaVersion = h.schemaVersion()
 	}
+	// The request's statements run under the core's time limit; ticks,
+	// commands from the stream and opening do not (PROTOCOL.md, "Time limit").
+	h.db.Limit(h.statementLimit)
 	out, err := h.call(ctx, h.inst.handle, protocol.EncodeFrame(head, req.Body))
+	h.db.Limit(0)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,52 @@ type Config struct {
 	EmbedOrigins []string `json:"embedOrigins,omitempty"`
 	// SessionHours is how long a sign-in lasts (default 12; fractions allowed).
 	SessionHours float64 `json:"sessionHours,omitempty"`
+	// Limits bound the work of one request (CONTRACT, "What nakedhtmx
+	// writes"); zero means the default.
+	Limits *Limits `json:"limits,omitempty"`
+}
+
+// Limits bound one request's work; zero means the default.
+type Limits struct {
+	// StatementMs is how long one SQL statement of a request may run
+	// before the host stops it and the request is answered 503.
+	StatementMs int64 `json:"statementMs,omitempty"`
+	// Members is how many members one JSON object of a body may have.
+	Members int `json:"members,omitempty"`
+	// QueryParams is how many query parameters one request may carry.
+	QueryParams int `json:"queryParams,omitempty"`
+}
+
+// Default limits (CONTRACT, "What nakedhtmx writes").
+const (
+	DefaultStatementMs = 5000
+	DefaultMembers     = 10000
+	DefaultQueryParams = 1000
+)
+
+// StatementLimit is the time one statement of a request may run, in
+// milliseconds, with the default applied.
+func (c *Config) StatementLimit() int64 {
+	if c != nil && c.Limits != nil && c.Limits.StatementMs > 0 {
+		return c.Limits.StatementMs
+	}
+	return DefaultStatementMs
+}
+
+// MemberLimit is the most members one JSON object may have.
+func (c *Config) MemberLimit() int {
+	if c != nil && c.Limits != nil && c.Limits.Members > 0 {
+		return c.Limits.Members
+	}
+	return DefaultMembers
+}
+
+// QueryParamLimit is the most query parameters one request may carry.
+func (c *Config) QueryParamLimit() int {
+	if c != nil && c.Limits != nil && c.Limits.QueryParams > 0 {
+		return c.Limits.QueryParams
+	}
+	return DefaultQueryParams
 }
 
 // DefaultSessionHours is how long a sign-in lasts unless the config says.
@@ -118,6 +164,16 @@ func Parse(raw []byte) (*Config, error) {
 	if c.SessionHours < 0 || c.SessionHours > 24*366 {
 		return nil, fmt.Errorf("config: sessionHours must be between 0 and 8784 (a year)")
 	}
+	if l := c.Limits; l != nil {
+		switch {
+		case l.StatementMs < 0 || l.StatementMs > 3600_000:
+			return nil, fmt.Errorf("config: limits.statementMs must be between 1 and 3600000 (an hour)")
+		case l.Members < 0 || l.Members > 1_000_000:
+			return nil, fmt.Errorf("config: limits.members must be between 1 and 1000000")
+		case l.QueryParams < 0 || l.QueryParams > 100_000:
+			return nil, fmt.Errorf("config: limits.queryParams must be between 1 and 100000")
+		}
+	}
 	for _, o := range c.EmbedOrigins {
 		if !validOrigin(o) {
 			return nil, fmt.Errorf("config: embedOrigins: %q is not an origin (scheme://host or scheme://host:port, nothing after it)", o)
@@ -198,7 +254,8 @@ var (
 	tableKeys  = keySet{"label": nil, "hidden": nil, "readOnly": nil, "allow": nil, "order": nil, "labelColumn": nil,
 		"pageSize": nil, "columns": keySet{"*": columnKeys}, "renamedColumns": nil}
 	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}, "renamedTables": nil,
-		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}, "embedOrigins": nil, "sessionHours": nil}
+		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}, "embedOrigins": nil, "sessionHours": nil,
+		"limits": keySet{"statementMs": nil, "members": nil, "queryParams": nil}}
 )
 
 func exactKeys(v any, allowed keySet, where string) error {

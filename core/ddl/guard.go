@@ -2,16 +2,48 @@ package ddl
 
 import "strings"
 
+// Rules are what the config keeps from a migration, by name.
+type Rules struct {
+	// HiddenTable: a table the config hides.
+	HiddenTable func(name string) bool
+	// HiddenColumn: a name some table's hidden column has.
+	HiddenColumn func(name string) bool
+	// Guarded: a table the config hides a column of.
+	Guarded func(name string) bool
+}
+
 // Refusal names what a piece of SQL may not do, or is "" when it may run:
 // the guard on SQL a caller sends (migrations), the same on every host. It
 // reads the tokens (so quoting, comments and strings cannot hide a word):
 // no ATTACH or DETACH (another file), no VACUUM (VACUUM INTO writes a file
 // anywhere), no PRAGMA (writable ones change how the file is kept, and
 // nakedhtmx sets the ones it needs), no load_extension, and no name of
-// nakedhtmx's own objects (_nakedhtmx_...) or of any name forbidden says no
-// to (tables the config hides).
-func Refusal(sql string, forbidden func(name string) bool) string {
+// nakedhtmx's own objects (_nakedhtmx_...) or of a table the config hides.
+//
+// The store's authorizer then holds every statement to the same rules as
+// SQLite compiles it (sqldb.Guard). Two things it cannot see are refused
+// here, failing closed: SQL that creates a view or trigger and names a
+// hidden column's name (they compile later, on the server's connection;
+// the store also compiles what a new view or trigger does, sqldb.Guard),
+// and a RENAME in SQL that names a hidden column or a table with one (the
+// config holds them by name: renamed, they would show).
+func Refusal(sql string, r Rules) string {
 	toks := lex(sql)
+	if r.HiddenColumn != nil && createsViewOrTrigger(toks) {
+		for _, t := range toks {
+			if t.isName() && r.HiddenColumn(t.name()) {
+				return "a view or trigger may not name " + t.name() + ": a column of that name is hidden"
+			}
+		}
+	}
+	if hasWord(toks, "RENAME") {
+		for _, t := range toks {
+			if t.isName() && (r.HiddenColumn != nil && r.HiddenColumn(t.name()) || r.Guarded != nil && r.Guarded(t.name())) {
+				return "a migration may not rename " + t.name() + " or anything beside it: the config hides part of it by name (change the config first)"
+			}
+		}
+	}
+	forbidden := r.HiddenTable
 	for _, t := range toks {
 		switch {
 		case t.kind == tIllegal:
@@ -36,4 +68,30 @@ func Refusal(sql string, forbidden func(name string) bool) string {
 		}
 	}
 	return ""
+}
+
+// createsViewOrTrigger: CREATE [TEMP|TEMPORARY] VIEW or TRIGGER somewhere.
+func createsViewOrTrigger(toks []token) bool {
+	for i, t := range toks {
+		if !t.is("CREATE") {
+			continue
+		}
+		j := i + 1
+		if j < len(toks) && (toks[j].is("TEMP") || toks[j].is("TEMPORARY")) {
+			j++
+		}
+		if j < len(toks) && (toks[j].is("VIEW") || toks[j].is("TRIGGER")) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasWord(toks []token, kw string) bool {
+	for _, t := range toks {
+		if t.is(kw) {
+			return true
+		}
+	}
+	return false
 }

@@ -26,8 +26,15 @@ func TestRefusal(t *testing.T) {
 		{`CREATE VIEW v AS SELECT * FROM "secrets"`, false},
 		{"CREATE VIEW v AS SELECT * FROM 'secrets'", false}, // SQLite reads that string as a table name
 		{"CREATE TABLE t (a TEXT DEFAULT 'unterminated", false},
+		{"CREATE VIEW v AS SELECT secret FROM people", false}, // a hidden column's name in a view
+		{"CREATE TRIGGER tr AFTER INSERT ON items BEGIN UPDATE items SET qty = (SELECT \"secret\" FROM people); END", false},
+		{"CREATE TABLE copy AS SELECT secret FROM people", true}, // left to the store's authorizer
+		{"ALTER TABLE people RENAME COLUMN secret TO open", false},
+		{"ALTER TABLE people RENAME TO others", false},
+		{"ALTER TABLE items RENAME COLUMN qty TO quantity", true},
+		{"ALTER TABLE people ADD COLUMN age INTEGER", true},
 	} {
-		why := Refusal(c.sql, hidden)
+		why := Refusal(c.sql, Rules{HiddenTable: hidden, HiddenColumn: func(n string) bool { return n == "secret" }, Guarded: func(n string) bool { return n == "people" }})
 		if (why == "") != c.ok {
 			t.Errorf("%q: %q", c.sql, why)
 		}

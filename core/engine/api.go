@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/nakedhtmx/nakedhtmx/core/config"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
@@ -18,103 +19,6 @@ func (c *ctx) methodNotAllowed(allow string) *protocol.Response {
 	res := c.fail(405, "method "+c.req.Method+" is not allowed here; use "+allow)
 	res.Headers = append(res.Headers, [2]string{"allow", allow})
 	return res
-}
-
-func (c *ctx) routeAPI(segs, raw []string) *protocol.Response {
-	m := c.req.Method
-	get := m == "GET" || m == "HEAD"
-	switch {
-	case len(segs) == 1 && segs[0] == "migrations":
-		return c.migration()
-	case len(segs) == 1 && segs[0] == "commands":
-		return c.commandSchemas()
-	case len(segs) == 2 && segs[0] == "commands":
-		return c.commandStatus(segs[1])
-	case len(segs) == 1 && segs[0] == "schema":
-		if !get {
-			return c.methodNotAllowed("GET")
-		}
-		tables := schema.NewObject()
-		for _, t := range c.st.vis.Tables {
-			if c.table(t.Name) != nil {
-				tables.Set(t.Name, newObj("schema", c.st.schemas[t.Name], "ui", c.st.ui[t.Name]))
-			}
-		}
-		return c.jsonAnswer(200, "tables", tables)
-	case len(segs) == 2 && segs[0] == "schema":
-		t := c.table(segs[1])
-		if t == nil {
-			return c.fail(404, "no such table: "+segs[1])
-		}
-		if !get {
-			return c.methodNotAllowed("GET")
-		}
-		doc := schema.NewObject()
-		s := c.st.schemas[t.Name]
-		for _, k := range s.Keys() {
-			v, _ := s.Get(k)
-			doc.Set(k, v)
-		}
-		doc.Set("x-dsid", c.st.dsid)
-		return response(200, "application/schema+json", jsonBody(doc), [2]string{"cache-control", "no-store"})
-	case len(segs) == 1 && segs[0] == "events":
-		if !get {
-			return c.methodNotAllowed("GET")
-		}
-		table := c.query.Get("table")
-		if table != "" && c.table(table) == nil {
-			return c.fail(404, "no such table: "+table)
-		}
-		return c.events(table, "api")
-	case len(segs) >= 3 && segs[0] == "tables":
-		t := c.table(segs[1])
-		if t == nil {
-			return c.fail(404, "no such table: "+segs[1])
-		}
-		switch {
-		case len(segs) == 3 && segs[2] == "rows":
-			switch {
-			case get:
-				return c.apiList(t)
-			case m == "POST":
-				return c.apiCreate(t)
-			}
-			return c.methodNotAllowed("GET, POST")
-		case len(segs) == 3 && segs[2] == "rows.csv":
-			if !get {
-				return c.methodNotAllowed("GET")
-			}
-			return c.csvExport(t)
-		case len(segs) == 4 && segs[2] == "rows":
-			if !t.Addressable() {
-				if get {
-					return c.fail(404, t.Name+" is a view: its rows have no key to address them by")
-				}
-				return c.fail(403, c.writable(t, "update"))
-			}
-			key, err := parseKey(t, raw[3])
-			if err != nil {
-				return c.fail(404, "no such row: "+segs[3])
-			}
-			switch {
-			case get:
-				r, err := c.readRow(t, key)
-				if err != nil {
-					return c.answer(c.dbFailure(err))
-				}
-				if r == nil {
-					return c.fail(404, "no such row: "+segs[3])
-				}
-				return c.rowAnswer(200, r)
-			case m == "PATCH":
-				return c.apiUpdate(t, key)
-			case m == "DELETE":
-				return c.answer(c.remove(t, key, c.header("if-match")))
-			}
-			return c.methodNotAllowed("GET, PATCH, DELETE")
-		}
-	}
-	return c.fail(404, "no such API route: "+c.req.Path)
 }
 
 // answer turns an outcome into a JSON API answer.
@@ -159,7 +63,10 @@ func (c *ctx) apiList(t *model.Table) *protocol.Response {
 	if err != nil {
 		return c.listFail(err)
 	}
-	rows, next, err := lq.run(c.e.db)
+	rows, next, _, _, answer, err := c.listRead(lq, false)
+	if answer != nil {
+		return answer
+	}
 	if err != nil {
 		return c.answer(c.dbFailure(err))
 	}
@@ -189,19 +96,20 @@ func (c *ctx) jsonBodyObject() (map[string]any, *protocol.Response) {
 	if msg != "" {
 		return nil, c.fail(400, msg)
 	}
-	if len(obj) > MaxMembers {
-		return nil, c.fail(413, "the body has "+strconv.Itoa(len(obj))+" members; at most "+strconv.Itoa(MaxMembers)+" are taken")
+	if most := c.e.opts.Config.MemberLimit(); len(obj) > most {
+		return nil, c.fail(413, "the body has "+strconv.Itoa(len(obj))+" members; at most "+strconv.Itoa(most)+" are taken")
 	}
 	return obj, nil
 }
 
 // Limits on what one request may ask (CONTRACT, "What nakedhtmx writes"):
 // past them the answer is 413, never a part of the request silently dropped.
+// Members and parameters are the defaults of the config's "limits".
 const (
-	MaxMembers     = 10000 // members of a JSON body
-	MaxQueryParams = 1000  // query parameters
-	MaxFilters     = 100   // f.COL and null=COL filters of one list
-	MaxSearch      = 1000  // characters of a search (q)
+	MaxMembers     = config.DefaultMembers     // members of a JSON body
+	MaxQueryParams = config.DefaultQueryParams // query parameters
+	MaxFilters     = 100                       // f.COL and null=COL filters of one list
+	MaxSearch      = 1000                      // characters of a search (q)
 )
 
 // instance splits the meta fields (_dsid, _version) off a body and converts
@@ -283,7 +191,20 @@ func (c *ctx) csvExport(t *model.Table) *protocol.Response {
 			return c.fail(400, "bad continuation")
 		}
 	}
-	rows, next, err := lq.run(c.e.db)
+	var rows []*row
+	var next string
+	if lq.windowed() {
+		// One window per part (scan.go): a part may hold no row, and the
+		// next one goes on from the window's end.
+		st := &scanState{}
+		_, err = lq.rowsStep(c.e.db, st)
+		rows, next = st.rows, st.next
+		if next == "" && !st.rowsDone {
+			next = lq.keyCursor(st.from)
+		}
+	} else {
+		rows, next, err = lq.run(c.e.db)
+	}
 	if err != nil {
 		return c.answer(c.dbFailure(err))
 	}

@@ -12,9 +12,11 @@ package engine
 // have (read-your-writes). PROTOCOL.md, "Commands", has the host's side.
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"mime"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -321,6 +323,11 @@ func (c *ctx) migration() *protocol.Response {
 	case c.req.Command != "":
 		out = c.commandOutcome(nil)
 	case c.jetstream():
+		// Tried here first, under the guard and the time limit, and rolled
+		// back: what every node will run must have passed both once.
+		if tried := c.callerSQL(sql, true); tried.status >= 300 {
+			return c.fail(tried.status, tried.msg)
+		}
 		if bad := c.newCommand(protocol.Command{Op: "migrate", SQL: sql}); bad.command == nil {
 			return c.fail(bad.status, bad.msg)
 		}
@@ -346,22 +353,106 @@ func (c *ctx) migration() *protocol.Response {
 // outside this database, nothing of nakedhtmx's or SQLite's own, no table
 // the config hides), or "".
 func (c *ctx) migrationRefusal(sql string) string {
-	return ddl.Refusal(sql, func(name string) bool { return c.e.opts.Config.Table(name).Hidden })
+	cfg := c.e.opts.Config
+	hiddenCol := func(table string, name string) bool {
+		for tn, tc := range cfg.Tables {
+			if tc == nil || table != "" && !strings.EqualFold(tn, table) {
+				continue
+			}
+			for col, cc := range tc.Columns {
+				if cc != nil && cc.Hidden && (name == "" || strings.EqualFold(col, name)) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	return ddl.Refusal(sql, ddl.Rules{
+		HiddenTable: func(name string) bool {
+			for tn, tc := range cfg.Tables {
+				if tc != nil && tc.Hidden && strings.EqualFold(tn, name) {
+					return true
+				}
+			}
+			return false
+		},
+		HiddenColumn: func(name string) bool { return hiddenCol("", name) },
+		Guarded:      func(name string) bool { return hiddenCol(name, "") },
+	})
 }
 
-// runMigration runs a migration's SQL in one transaction: all of it or none.
-// It runs inside the transaction, where SQLite refuses ATTACH and VACUUM by
-// itself as well.
+// runMigration runs a migration's SQL: all of it or none. Over HTTP it goes
+// to the store as caller SQL (sqldb.Guard: the authorizer holds it to the
+// config, the request's time limit stops it); applied from the stream, inside
+// Apply's transaction, it runs as a script under ddl.Refusal alone, since a
+// time limit there would let nodes reach different verdicts on the same
+// command (the node that published it tried it under the guard first).
 func (c *ctx) runMigration(sql string) *outcome {
 	if why := c.migrationRefusal(sql); why != "" {
 		return failed(403, why) // a command from the stream is held to the same rule
 	}
-	return c.tx(func() *outcome {
-		if err := c.e.db.Script(sql); err != nil {
-			return failed(422, "the migration failed and nothing of it was applied: "+err.Error())
+	if c.inTx {
+		return c.tx(func() *outcome {
+			if err := c.e.db.Script(sql); err != nil {
+				return failed(422, "the migration failed and nothing of it was applied: "+c.scrub(err.Error()))
+			}
+			return &outcome{status: 200}
+		})
+	}
+	return c.callerSQL(sql, false)
+}
+
+// callerSQL runs (or, dry, only tries) a migration as caller SQL.
+func (c *ctx) callerSQL(sql string, dry bool) *outcome {
+	c.cached = nil
+	g := c.guard()
+	g.Dry = dry
+	if err := c.e.db.Caller(sql, g); err != nil {
+		switch sqldb.Code(err) {
+		case "SQLITE_AUTH":
+			return failed(403, "the migration may not do that: "+c.scrub(err.Error()))
+		case "SQLITE_BUSY", "SQLITE_LOCKED":
+			return c.dbFailure(err)
 		}
-		return &outcome{status: 200}
-	})
+		return failed(422, "the migration failed and nothing of it was applied: "+c.scrub(err.Error()))
+	}
+	return &outcome{status: 200}
+}
+
+// guard is what the config keeps from caller SQL: hidden tables and
+// columns, and rows of read-only ones.
+func (c *ctx) guard() sqldb.Guard {
+	var g sqldb.Guard
+	for name, tc := range c.e.opts.Config.Tables {
+		if tc == nil {
+			continue
+		}
+		if tc.Hidden {
+			g.Hidden = append(g.Hidden, sqldb.Name{Table: name})
+		}
+		if tc.ReadOnly {
+			g.ReadOnly = append(g.ReadOnly, sqldb.Name{Table: name})
+		}
+		for col, cc := range tc.Columns {
+			if cc == nil {
+				continue
+			}
+			if cc.Hidden {
+				g.Hidden = append(g.Hidden, sqldb.Name{Table: name, Column: col})
+			}
+			if cc.ReadOnly {
+				g.ReadOnly = append(g.ReadOnly, sqldb.Name{Table: name, Column: col})
+			}
+		}
+	}
+	// Map order is random; the request the host sees is the same every time.
+	slices.SortFunc(g.Hidden, compareNames)
+	slices.SortFunc(g.ReadOnly, compareNames)
+	return g
+}
+
+func compareNames(a, b sqldb.Name) int {
+	return cmp.Or(strings.Compare(a.Table, b.Table), strings.Compare(a.Column, b.Column))
 }
 
 // commandSchemas answers GET /api/commands: the JSON Schema of every command

@@ -59,7 +59,7 @@ func ParseConfig(raw json.RawMessage) (*Config, error) { return config.Parse(raw
 // Engine answers requests for one database. It is not safe for concurrent use:
 // hosts call it from one thread (the wasm module is single-threaded anyway).
 type Engine struct {
-	db    sqldb.DB
+	db    *watched // the host's connection (timelimit.go)
 	opts  Options
 	st    *state
 	live  liveState
@@ -74,6 +74,7 @@ type Engine struct {
 	secHeaders [][2]string   // added to every answer
 	sessions   sessions
 	guard      throttle // wrong tokens per client
+	scans      scans    // list reads under way in windows (scan.go)
 }
 
 // state is everything derived from one schema version; it is rebuilt whole
@@ -103,7 +104,7 @@ func Open(db sqldb.DB, opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("allowed host %q: %s", h, why)
 		}
 	}
-	e := &Engine{db: db, opts: opts}
+	e := &Engine{db: &watched{DB: db}, opts: opts}
 	e.applyBrowserOptions()
 	// The schema's foreign keys are part of what a user declared: enforce them
 	// on every host alike (SQLite leaves them off, node:sqlite turns them on).
@@ -329,7 +330,7 @@ func (e *Engine) Handle(req *protocol.Request) (res *protocol.Response) {
 			e.logf("core panic: %v\n%s", r, debug.Stack())
 			res = e.fail(req, 500, fmt.Sprintf("internal error: %v", r))
 		}
-		if req.Continue == "" { // a continuation's chunk has no head of its own
+		if res.Status != 0 { // a continuation's part, or a yield, has no head of its own
 			res = e.secure(res)
 		}
 	}()
@@ -337,6 +338,17 @@ func (e *Engine) Handle(req *protocol.Request) (res *protocol.Response) {
 	// reflection's own checks, and every later one, ask SQLite.
 	e.versionHint = req.SchemaVersion
 	defer func() { e.versionHint = nil }()
+	e.db.stopped = false
+	defer func() {
+		if e.db.stopped {
+			e.db.stopped = false
+			if req.Continue == "" {
+				res = e.fail(req, 503, e.stoppedMessage())
+			} else {
+				res = &protocol.Response{} // a stream's head is sent: it ends here
+			}
+		}
+	}()
 	var c *ctx
 	for try := 0; ; try++ {
 		if err := e.refresh(false); err != nil {

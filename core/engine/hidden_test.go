@@ -7,18 +7,11 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/engine"
 )
 
-// What the config hides shows on no path: a hidden table, and a hidden
-// column that would otherwise be its table's label, through every route
-// (pages, the API, CSV, history, "view as of", the change list, the event
-// backlogs, command schemas, searches, filters and errors).
-func TestHiddenNeverShows(t *testing.T) {
-	cfg, err := engine.ParseConfig([]byte(`{"tables": {
-		"secrets": {"hidden": true},
-		"people": {"columns": {"hush_label": {"hidden": true}, "note": {"readOnly": true}}}}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, _, _ := liveDBWith(t, `
+// hiddenConfig hides a table and a column that would otherwise be its
+// table's label, and makes a column read-only; hiddenFixture is the data.
+const (
+	hiddenConfig  = `{"tables": {"secrets": {"hidden": true}, "people": {"columns": {"hush_label": {"hidden": true}, "note": {"readOnly": true}}}}}`
+	hiddenFixture = `
 		CREATE TABLE secrets (id INTEGER PRIMARY KEY, code TEXT);
 		INSERT INTO secrets VALUES (1, 'HIDDENTABLEVALUE'), (2, 'HIDDENTABLEVALUE');
 		CREATE TABLE people (id INTEGER PRIMARY KEY, hush_label TEXT NOT NULL DEFAULT 'HIDDENDEFAULT', nick TEXT, secret_id INTEGER REFERENCES secrets(id), note TEXT);
@@ -26,11 +19,33 @@ func TestHiddenNeverShows(t *testing.T) {
 		CREATE TABLE pets (id INTEGER PRIMARY KEY, owner INTEGER REFERENCES people(id), pet TEXT);
 		INSERT INTO pets VALUES (1, 1, 'Rex');
 		CREATE VIRTUAL TABLE people_fts USING fts5(hush_label, nick, content='people', content_rowid='id');
-		INSERT INTO people_fts (rowid, hush_label, nick) VALUES (1, 'HIDDENCOLVALUE', 'Ann');`, engine.Options{Config: cfg})
+		INSERT INTO people_fts (rowid, hush_label, nick) VALUES (1, 'HIDDENCOLVALUE', 'Ann');`
+)
+
+// hiddenLeaks are what no answer may hold: hidden values and names.
+var hiddenLeaks = []string{"HIDDENCOLVALUE", "HIDDENTABLEVALUE", "HIDDENDEFAULT", "secrets", "hush_label", "people_fts"}
+
+// hiddenEngine is an engine over hiddenFixture with hiddenConfig.
+func hiddenEngine(t *testing.T) *engine.Engine {
+	t.Helper()
+	cfg, err := engine.ParseConfig([]byte(hiddenConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, _ := liveDBWith(t, hiddenFixture, engine.Options{Config: cfg})
+	return e
+}
+
+// What the config hides shows on no path: a hidden table, and a hidden
+// column that would otherwise be its table's label, through every route
+// (pages, the API, CSV, history, "view as of", the change list, the event
+// backlogs, command schemas, searches, filters and errors).
+func TestHiddenNeverShows(t *testing.T) {
+	e := hiddenEngine(t)
 	if r := do(t, e, "PATCH", "/api/tables/people/rows/1", `{"nick": "Anna"}`); r.Status != 200 {
 		t.Fatalf("PATCH: %d %s", r.Status, r.Body)
 	}
-	leaks := []string{"HIDDENCOLVALUE", "HIDDENTABLEVALUE", "HIDDENDEFAULT", "secrets", "hush_label", "people_fts"}
+	leaks := hiddenLeaks
 	check := func(what string, status int, body string, headers [][2]string) {
 		t.Helper()
 		if status >= 500 {

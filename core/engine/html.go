@@ -114,105 +114,6 @@ func (c *ctx) signin() *protocol.Response {
 		{"location", c.e.opts.BasePath + "/"}, {"set-cookie", c.cookie(c.e.newSession(ttl), ttl)}, {"cache-control", "no-store"}}}}
 }
 
-func (c *ctx) routeHTML(segs, raw []string) *protocol.Response {
-	m := c.req.Method
-	get := m == "GET" || m == "HEAD"
-	if len(segs) == 0 {
-		if !get {
-			return c.methodNotAllowed("GET")
-		}
-		return c.index()
-	}
-	if segs[0] == "commands" && len(segs) == 2 {
-		return c.commandStatus(segs[1])
-	}
-	if segs[0] != "t" || len(segs) < 2 {
-		return c.fail(404, "no such page")
-	}
-	t := c.table(segs[1])
-	if t == nil {
-		return c.fail(404, "no such table: "+segs[1])
-	}
-	switch {
-	case len(segs) == 2:
-		if !get {
-			return c.methodNotAllowed("GET")
-		}
-		return c.listPage(t)
-	case len(segs) == 3 && segs[2] == "new":
-		if why := c.writable(t, "insert"); why != "" {
-			return c.fail(403, why)
-		}
-		if get {
-			return c.newPage(t, nil, nil, "")
-		}
-		if m == "POST" {
-			return c.htmlCreate(t)
-		}
-		return c.methodNotAllowed("GET, POST")
-	case len(segs) == 3 && segs[2] == "options":
-		return c.options(t)
-	case len(segs) == 3 && segs[2] == "changes" && !t.View && c.e.live.enabled:
-		if !get {
-			return c.methodNotAllowed("GET")
-		}
-		return c.changesPage(t)
-	case len(segs) == 3 && segs[2] == "live":
-		if !get {
-			return c.methodNotAllowed("GET")
-		}
-		return c.events(t.Name, "page")
-	case len(segs) >= 4 && segs[2] == "r" && len(segs) <= 5:
-		key, err := parseKey(t, raw[3])
-		if err != nil {
-			return c.fail(404, "no such row")
-		}
-		r, err := c.readRow(t, key)
-		if err != nil {
-			return c.failOutcome(c.dbFailure(err))
-		}
-		if r == nil {
-			if c.req.Command != "" && len(segs) == 5 && segs[4] == "delete" && m == "POST" {
-				// Asked again about a delete that became a command: applied, the row is gone.
-				if o := c.commandOutcome(t); o.status != 204 {
-					return c.failOutcome(o)
-				}
-				return c.redirect(c.tableURL(t.Name))
-			}
-			return c.fail(404, "no such row in "+t.Name)
-		}
-		if len(segs) == 5 && segs[4] == "history" && c.e.live.enabled {
-			return c.historyFragment(t, r)
-		}
-		if len(segs) == 5 {
-			if segs[4] != "delete" {
-				return c.fail(404, "no such page")
-			}
-			if why := c.writable(t, "delete"); why != "" {
-				return c.fail(403, why)
-			}
-			if get {
-				return c.confirmPage(t, r)
-			}
-			if m == "POST" {
-				return c.htmlDelete(t, r)
-			}
-			return c.methodNotAllowed("GET, POST")
-		}
-		if get {
-			if asof := c.query.Get("asof"); asof != "" {
-				return c.asOf(t, raw[3], asof)
-			}
-			return c.rowPage(t, r, nil, nil, "")
-		}
-		if m == "POST" {
-			return c.htmlUpdate(t, r)
-		}
-		return c.methodNotAllowed("GET, POST")
-	}
-	return c.fail(404, "no such page")
-}
-
 func (c *ctx) index() *protocol.Response {
 	var entries []tableEntry
 	for _, t := range c.st.vis.Tables {
@@ -278,11 +179,13 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	if err != nil {
 		return c.listFail(err)
 	}
-	rows, next, err := lq.run(c.e.db)
+	rows, next, count, more, answer, err := c.listRead(lq, true)
+	if answer != nil {
+		return answer
+	}
 	if err != nil {
 		return c.failOutcome(c.dbFailure(err))
 	}
-	count, more, _ := lq.count(c)
 	fields := c.st.fields[t.Name]
 	d := listData{Page: c.page(c.label(t), link{Text: c.label(t)}), Label: c.label(t), Action: c.tableURL(t.Name),
 		CSVHref: c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows.csv", Q: lq.q, FTS: t.FTS != "", Count: count, CountMore: more}

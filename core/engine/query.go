@@ -154,6 +154,12 @@ func (lq *listQuery) cursor(r *row) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// keyCursor is the cursor of a position given by a key alone (a list in key order).
+func (lq *listQuery) keyCursor(key []any) string {
+	b, _ := json.Marshal(protocol.Values(key))
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
 func (lq *listQuery) decodeCursor(s string) error {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
@@ -383,7 +389,7 @@ func (c *ctx) countIn(dc *dataCache, from string, args ...any) (int64, bool, err
 	if dc == nil {
 		return boundedCount(c.e.db, from, args...)
 	}
-	key := from + "\x00" + fmt.Sprintf("%#v", args)
+	key := countKey(from, args)
 	if e, ok := dc.counts[key]; ok {
 		return e.n, e.more, nil
 	}
@@ -396,6 +402,9 @@ func (c *ctx) countIn(dc *dataCache, from string, args ...any) (int64, bool, err
 	}
 	return n, more, err
 }
+
+// countKey is a count's key in the data cache.
+func countKey(from string, args []any) string { return from + "\x00" + fmt.Sprintf("%#v", args) }
 
 func likeEscape(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -40,7 +40,7 @@ func newCtx(e *Engine, req *protocol.Request) *ctx {
 	c := &ctx{e: e, st: e.st, req: req}
 	// Past the limit the query is not parsed at all (Go's own parser would
 	// give up at 10,000 and hand back nothing: an unfiltered answer).
-	if req.Query != "" && strings.Count(req.Query, "&")+strings.Count(req.Query, ";")+1 > MaxQueryParams {
+	if req.Query != "" && strings.Count(req.Query, "&")+strings.Count(req.Query, ";")+1 > e.opts.Config.QueryParamLimit() {
 		c.queryProblem = 413
 	} else if q, err := url.ParseQuery(req.Query); err != nil {
 		c.queryProblem = 400
@@ -86,7 +86,7 @@ func (e *Engine) route(c *ctx) *protocol.Response {
 	}
 	switch c.queryProblem {
 	case 413:
-		return c.fail(413, "the query has more than "+strconv.Itoa(MaxQueryParams)+" parameters")
+		return c.fail(413, "the query has more than "+strconv.Itoa(c.e.opts.Config.QueryParamLimit())+" parameters")
 	case 400:
 		return c.fail(400, "the query string is malformed")
 	}
@@ -120,10 +120,7 @@ func (e *Engine) route(c *ctx) *protocol.Response {
 		// The caller is known: the host may read a body up to its full cap.
 		return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 100}}
 	}
-	if c.api {
-		return c.routeAPI(segs[1:], raw[1:])
-	}
-	return c.routeHTML(segs, raw)
+	return c.dispatch(segs, raw)
 }
 
 func isUnsafe(m string) bool { return m != "GET" && m != "HEAD" && m != "OPTIONS" }

@@ -16,6 +16,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
 // RequestHead is the JSON head of a request frame.
@@ -161,9 +163,12 @@ type OpenRequest struct {
 // OpenResult is what nh_open answers: the DSID and the id after which live
 // messages start, or an error.
 type OpenResult struct {
-	DSID  string `json:"dsid,omitempty"`
-	Seq   int64  `json:"seq,omitempty"`
-	Error string `json:"error,omitempty"`
+	DSID string `json:"dsid,omitempty"`
+	Seq  int64  `json:"seq,omitempty"`
+	// StatementMs is how long one statement of a request may run: the
+	// host stops it past that (PROTOCOL.md, "Time limit").
+	StatementMs int64  `json:"statementMs,omitempty"`
+	Error       string `json:"error,omitempty"`
 }
 
 // Formats are the texts of live messages a tick renders: a message nobody
@@ -304,6 +309,10 @@ type SQLRequest struct {
 	SQL    string  `json:"sql"`
 	Params []Value `json:"params,omitempty"`
 	Script bool    `json:"script,omitempty"`
+	// Caller, when set, makes the script SQL a caller sent (PROTOCOL.md,
+	// "Caller SQL"): its own transaction, the guard, the time limit. Such
+	// a request is always sent as JSON.
+	Caller *sqldb.Guard `json:"caller,omitempty"`
 }
 
 // SQLResult is what the host answers.

@@ -16,6 +16,10 @@ type DB interface {
 	Exec(sql string, args ...any) (Result, error)
 	// Script runs several statements without parameters or rows.
 	Script(sql string) error
+	// Caller runs SQL a caller sent (a migration) as a script in a
+	// transaction of its own, under g and the request's time limit: all of
+	// it or none (and none when g.Dry).
+	Caller(sql string, g Guard) error
 }
 
 // Rows is a fully read result set.

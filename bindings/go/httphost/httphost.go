@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -48,9 +49,6 @@ type Adapter struct {
 	ProbeBodiesOver int64
 	// ErrorLog receives core failures (a trapped module); nil discards them.
 	ErrorLog func(format string, args ...any)
-	// IdleWait is how long to wait before asking again for a continuation
-	// part after an empty one; 0 means 100 ms. See ServeHTTP.
-	IdleWait time.Duration
 	// Live holds the event streams (PROTOCOL.md, "Live"): answers that
 	// subscribe are kept open on it, and it ticks right after every POST,
 	// PUT, PATCH and DELETE. Its Ticker must be the same core as Handler.
@@ -100,6 +98,18 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			a.Live.Tick()
 		}
 	}
+	// An answer without a status is the core yielding before it has one (a
+	// long search read in windows; PROTOCOL.md, "Frames"): others go first,
+	// then it is asked again.
+	for err == nil && sub == nil && res.Status == 0 && res.Continue != "" {
+		if r.Context().Err() != nil {
+			return
+		}
+		runtime.Gosched()
+		again := &protocol.Request{RequestHead: req.RequestHead}
+		again.TooLarge, again.Continue = false, res.Continue
+		res, err = a.Handler.Handle(again)
+	}
 	if err != nil {
 		a.logf("nakedhtmx: %s %s: %v", r.Method, r.URL.Path, err)
 		http.Error(w, "internal error: the core failed (see the server log)", http.StatusInternalServerError)
@@ -130,10 +140,6 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the client gets rows while the core is still producing them.
 func (a *Adapter) stream(w http.ResponseWriter, r *http.Request, req *protocol.Request, token string) {
 	flusher := http.NewResponseController(w)
-	wait := a.IdleWait
-	if wait <= 0 {
-		wait = 100 * time.Millisecond
-	}
 	next := &protocol.Request{RequestHead: req.RequestHead}
 	next.TooLarge = false
 	for token != "" {
@@ -158,17 +164,11 @@ func (a *Adapter) stream(w http.ResponseWriter, r *http.Request, req *protocol.R
 			if _, err := w.Write(res.Body); err != nil {
 				return
 			}
-		} else if res.Continue != "" {
-			// An empty part with more to come means the core has nothing yet;
-			// asking again at once would spin on the module lock and starve
-			// every other request. (Event streams do not use continuations:
-			// they subscribe, see live.go.)
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(wait):
-			}
 		}
+		// Every part is bounded work (a chunk, or a window read with nothing
+		// found); other requests go first before the next. (Event streams
+		// do not use continuations: they subscribe, see live.go.)
+		runtime.Gosched()
 		token = res.Continue
 	}
 }
@@ -313,8 +313,14 @@ func Collect(h Handler, req *protocol.Request) (*protocol.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &protocol.Response{ResponseHead: res.ResponseHead, Body: append([]byte(nil), res.Body...)}
 	next := &protocol.Request{RequestHead: req.RequestHead}
+	for res.Status == 0 && res.Continue != "" { // the core yielded before its head
+		next.Continue = res.Continue
+		if res, err = h.Handle(next); err != nil {
+			return nil, fmt.Errorf("continuation: %w", err)
+		}
+	}
+	out := &protocol.Response{ResponseHead: res.ResponseHead, Body: append([]byte(nil), res.Body...)}
 	for token := res.Continue; token != ""; {
 		next.Continue = token
 		part, err := h.Handle(next)

@@ -287,30 +287,57 @@ func TestHandlerError(t *testing.T) {
 	}
 }
 
-func TestEmptyPartsWait(t *testing.T) {
-	var calls int
+// A long answer yields between its parts (empty ones too, and before its
+// head): a request that comes meanwhile is answered before the long one ends.
+func TestPartsYield(t *testing.T) {
+	var mu sync.Mutex // one core at a time, as the hosts have it
+	parts := 0
 	h := handlerFunc(func(r *protocol.Request) (*protocol.Response, error) {
-		calls++
-		if calls < 4 {
-			return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 200, Continue: "again"}}, nil
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Path == "/short" {
+			return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 200}, Body: []byte("short")}, nil
+		}
+		time.Sleep(3 * time.Millisecond) // a window's work
+		parts++
+		switch {
+		case parts < 60:
+			return &protocol.Response{ResponseHead: protocol.ResponseHead{Continue: "again"}}, nil // yielding, no head yet
+		case parts < 120:
+			res := &protocol.Response{ResponseHead: protocol.ResponseHead{Continue: "again"}}
+			if parts == 60 {
+				res.Status = 200
+			}
+			return res, nil // empty parts
 		}
 		return &protocol.Response{Body: []byte("done")}, nil
 	})
-	srv := httptest.NewServer(&Adapter{Handler: h, IdleWait: 20 * time.Millisecond})
+	srv := httptest.NewServer(&Adapter{Handler: h})
 	defer srv.Close()
-	start := time.Now()
-	res, err := http.Get(srv.URL + "/api/events")
-	if err != nil {
-		t.Fatal(err)
+	long := make(chan time.Time)
+	go func() {
+		res, err := http.Get(srv.URL + "/long")
+		if err == nil {
+			io.ReadAll(res.Body)
+			res.Body.Close()
+		}
+		long <- time.Now()
+	}()
+	// One while it yields before its head (the first 180 ms), one among its empty parts.
+	for _, wait := range []time.Duration{60 * time.Millisecond, 190 * time.Millisecond} {
+		time.Sleep(wait)
+		res, err := http.Get(srv.URL + "/short")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		select {
+		case <-long:
+			t.Fatalf("the long answer ended before a request sent meanwhile was answered")
+		default:
+		}
 	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if string(body) != "done" {
-		t.Fatalf("body %q", body)
-	}
-	if d := time.Since(start); d < 40*time.Millisecond {
-		t.Fatalf("empty parts were polled without waiting (%v)", d)
-	}
+	<-long
 }
 
 func TestCollect(t *testing.T) {

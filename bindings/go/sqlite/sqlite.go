@@ -8,6 +8,7 @@ package sqlite
 
 import (
 	"container/list"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -43,6 +44,42 @@ type DB struct {
 	readOnly bool
 	cache    map[string]*list.Element // SQL text -> element holding *cached
 	lru      *list.List               // front = most recently used
+	// limit, when set (Limit), is how long each statement may run before
+	// SQLite's progress handler stops it with SQLITE_INTERRUPT.
+	limit time.Duration
+}
+
+// Limit makes every statement from now on stop after d (0: no limit), with
+// SQLITE_INTERRUPT: a host sets the core's limit around each request
+// (PROTOCOL.md, "Time limit") and clears it for its own calls.
+func (db *DB) Limit(d time.Duration) {
+	db.mu.Lock()
+	db.limit = d
+	db.mu.Unlock()
+}
+
+// deadline is a context that is done once its time has passed. The
+// progress handler asks only Err(), every few thousand VM steps; a timer
+// per statement (context.WithTimeout) would cost more than the check.
+type deadline struct {
+	context.Context
+	at time.Time
+}
+
+func (d deadline) Err() error {
+	if time.Now().After(d.at) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// timed starts the time limit for one statement; the returned func ends it.
+func (db *DB) timed() func() {
+	if db.limit <= 0 {
+		return func() {}
+	}
+	db.conn.SetInterrupt(deadline{context.Background(), time.Now().Add(db.limit)})
+	return func() { db.conn.SetInterrupt(context.Background()) }
 }
 
 type cached struct {
@@ -163,7 +200,130 @@ func (db *DB) Script(sql string) error {
 	if db.conn == nil {
 		return errClosed
 	}
+	defer db.timed()()
 	return db.diagnose(convert(db.conn.Exec(sql)))
+}
+
+// Caller runs SQL a caller sent (PROTOCOL.md, "Caller SQL"): a script in a
+// transaction of its own, every statement of it held to g by SQLite's
+// authorizer and to the time limit by its progress handler; all of it or
+// none.
+func (db *DB) Caller(sql string, g sqldb.Guard) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.conn == nil {
+		return errClosed
+	}
+	return db.caller(sql, g)
+}
+
+func (db *DB) caller(sql string, g sqldb.Guard) (err error) {
+	if err := db.conn.Exec("BEGIN IMMEDIATE"); err != nil {
+		return convert(err)
+	}
+	defer func() {
+		if err != nil || g.Dry {
+			db.conn.Exec("ROLLBACK") // an interrupted write may have rolled back already
+		} else if err = convert(db.conn.Exec("COMMIT")); err != nil {
+			db.conn.Exec("ROLLBACK")
+		}
+	}()
+	before, err := db.viewsAndTriggers()
+	if err != nil {
+		return err
+	}
+	var why string
+	probing := false
+	authorize := func(action sqlite3.AuthorizerActionCode, a3, a4, _, inner string) sqlite3.AuthorizerReturnCode {
+		if probing && inner == "" {
+			return sqlite3.AUTH_OK // a probe's own statement: only what it sets off counts
+		}
+		if no := g.Authorize(int(action), a3, a4, inner); no != "" {
+			why = no
+			return sqlite3.AUTH_DENY
+		}
+		return sqlite3.AUTH_OK
+	}
+	if err := db.conn.SetAuthorizer(authorize); err != nil {
+		return convert(err)
+	}
+	done := db.timed()
+	err = db.diagnose(convert(db.conn.Exec(sql)))
+	done()
+	// Cached statements were prepared without the authorizer and stay so;
+	// none is prepared while it is set.
+	db.conn.SetAuthorizer(nil)
+	if err == nil {
+		var probes []string
+		if probes, err = db.probes(before); err == nil && len(probes) > 0 {
+			probing = true
+			db.conn.SetAuthorizer(authorize)
+			for _, p := range probes {
+				if stmt, _, perr := db.conn.Prepare(p); perr == nil {
+					stmt.Close()
+				}
+				if why != "" {
+					err = &sqldb.Error{Code: "SQLITE_AUTH", Message: why}
+					break
+				}
+			}
+			db.conn.SetAuthorizer(nil)
+		}
+	}
+	if why != "" && err != nil {
+		err = &sqldb.Error{Code: "SQLITE_AUTH", Message: why}
+	}
+	return err
+}
+
+// viewsAndTriggers lists every view and trigger by name, with its SQL.
+func (db *DB) viewsAndTriggers() (map[string]string, error) {
+	rows, err := db.query("SELECT type || ' ' || name, coalesce(sql, '') FROM sqlite_schema WHERE type IN ('view', 'trigger')", nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(rows.Values))
+	for _, r := range rows.Values {
+		out[r[0].(string)] = r[1].(string)
+	}
+	return out, nil
+}
+
+// probes are statements that, compiled, set off every view and trigger the
+// caller's SQL created or changed (PROTOCOL.md, "Caller SQL"): a view or a
+// trigger is compiled only when used, later, on this connection with no
+// authorizer, so it is compiled now, under it.
+func (db *DB) probes(before map[string]string) ([]string, error) {
+	rows, err := db.query("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema WHERE type IN ('view', 'trigger') ORDER BY name", nil)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range rows.Values {
+		typ, name, table, text := r[0].(string), r[1].(string), r[2].(string), r[3].(string)
+		if old, ok := before[typ+" "+name]; ok && old == text {
+			continue
+		}
+		if typ == "view" {
+			out = append(out, "SELECT * FROM "+sqldb.Ident(name))
+			continue
+		}
+		cols, err := db.query("SELECT name FROM pragma_table_info(?)", []any{table})
+		if err != nil {
+			return nil, err
+		}
+		t := sqldb.Ident(table)
+		out = append(out, "INSERT INTO "+t+" DEFAULT VALUES", "DELETE FROM "+t)
+		if len(cols.Values) > 0 {
+			set := make([]string, len(cols.Values))
+			for i, c := range cols.Values {
+				q := sqldb.Ident(c[0].(string))
+				set[i] = q + " = " + q
+			}
+			out = append(out, "UPDATE "+t+" SET "+strings.Join(set, ", "))
+		}
+	}
+	return out, nil
 }
 
 func (db *DB) query(sql string, args []any) (*sqldb.Rows, error) {
@@ -175,6 +335,7 @@ func (db *DB) query(sql string, args []any) (*sqldb.Rows, error) {
 // statement before returning: a statement left mid-step would keep a read
 // transaction open and block WAL checkpoints and other writers.
 func (db *DB) run(sql string, args []any, wantRows bool) (sqldb.Result, *sqldb.Rows, error) {
+	defer db.timed()()
 	stmt, err := db.prepare(sql)
 	if err != nil {
 		return sqldb.Result{}, nil, err
@@ -326,10 +487,17 @@ func (db *DB) answer(req *protocol.SQLRequest) protocol.SQLResult {
 	if db.conn == nil {
 		return failure(errClosed)
 	}
+	if req.Caller != nil {
+		if err := db.caller(req.SQL, *req.Caller); err != nil {
+			return failure(err)
+		}
+		return protocol.SQLResult{}
+	}
 	if req.Script {
 		if len(req.Params) > 0 {
 			return protocol.SQLResult{Error: "a script takes no parameters", Code: "SQLITE_MISUSE"}
 		}
+		defer db.timed()()
 		if err := db.diagnose(convert(db.conn.Exec(req.SQL))); err != nil {
 			return failure(err)
 		}

@@ -4,6 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { runCaller } from "./caller.ts";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import {
   AnswerWriter,
@@ -136,6 +137,8 @@ export class Core implements CoreHandler {
   private readonly opts: CoreOptions;
   private ex: CoreExports | undefined;
   private lastOpen: OpenRequest | undefined;
+  /** The core's time limit on caller SQL (OpenResult.statementMs). */
+  private statementMs = 0;
   /** The id of the last live message handed out, or where the core started. */
   private delivered = 0;
   private calling = false;
@@ -198,7 +201,8 @@ export class Core implements CoreHandler {
   private sqlImport(ptr: number, len: number): bigint {
     let res: SQLResult;
     try {
-      res = this.opts.db.run(decodeSQLRequestBytes(this.view(ptr, len)));
+      const req = decodeSQLRequestBytes(this.view(ptr, len));
+      res = req.caller ? runCaller(this.opts.db.path, req, this.statementMs) : this.opts.db.run(req);
     } catch (e) {
       res = { error: errorMessage(e), code: "SQLITE_ERROR" };
     }
@@ -276,6 +280,7 @@ export class Core implements CoreHandler {
     if (res.error !== undefined && res.error !== "") throw new NakedhtmxError("CORE_OPEN", res.error);
     this.lastOpen = req;
     this.delivered = res.seq ?? 0;
+    this.statementMs = res.statementMs ?? 0;
     return res.dsid ?? "";
   }
 

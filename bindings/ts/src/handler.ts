@@ -183,11 +183,20 @@ async function respond(
   body: Uint8Array,
   opts: HandlerOptions,
 ): Promise<CoreResponse> {
-  const first = call(core, head, body, opts.live);
+  let first = call(core, head, body, opts.live);
   const command = first.head.command;
-  if (!command || !opts.commands) return first;
-  await opts.commands.submit(command).catch(() => false); // pending: the answer says so
-  return call(core, { ...head, command: command.id }, body, opts.live);
+  if (command && opts.commands) {
+    await opts.commands.submit(command).catch(() => false); // pending: the answer says so
+    first = call(core, { ...head, command: command.id }, body, opts.live);
+  }
+  // An answer without a status is the core yielding before it has one (a
+  // long search read in windows; PROTOCOL.md, "Frames"): others go first,
+  // then it is asked again.
+  while (!first.head.status && first.head.continue) {
+    await yieldTurn();
+    first = call(core, { ...head, continue: first.head.continue }, EMPTY, opts.live);
+  }
+  return first;
 }
 
 /**
@@ -197,14 +206,6 @@ async function respond(
  */
 function yieldTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/**
- * Waits a little longer each time a continuation answers with no bytes, so a
- * stream that is waiting for something does not spin.
- */
-function idle(round: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.min(100, round * round)));
 }
 
 /** How long a request body may take to arrive (the Go hosts' BodyReadTimeout). */
@@ -324,13 +325,13 @@ export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): Fet
         if (first.body.length) controller.enqueue(first.body);
       },
       async pull(controller) {
-        for (let round = 1; token; round++) {
+        while (token) {
           const next = call(core, { ...head, continue: token }, EMPTY);
           token = next.head.continue;
           if (next.body.length) controller.enqueue(next.body);
           if (!token) break;
           if (next.body.length) return;
-          await idle(round);
+          await yieldTurn(); // an empty part: a window read with nothing found
         }
         controller.close();
       },
@@ -520,19 +521,14 @@ export function createNodeHandler(core: CoreHandler, opts: HandlerOptions): Node
       closed = true;
     });
     if (first.body.length) await write(res, first.body);
-    for (let round = 1; token && !closed; round++) {
+    while (token && !closed) {
       const r = call(core, { ...head, continue: token }, EMPTY);
       token = r.head.continue;
-      if (r.body.length) {
-        round = 0;
-        await write(res, r.body);
-        // Other requests get their turn between two parts of a long answer
-        // (a million-row CSV): a write the socket takes at once resolves
-        // without giving the event loop back.
-        await yieldTurn();
-      } else if (token) {
-        await idle(round);
-      }
+      if (r.body.length) await write(res, r.body);
+      // Other requests get their turn between two parts of a long answer
+      // (a million-row CSV, a search read in windows): a write the socket
+      // takes at once resolves without giving the event loop back.
+      await yieldTurn();
     }
     res.end();
   };

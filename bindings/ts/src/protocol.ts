@@ -132,6 +132,37 @@ export interface SQLRequest {
   sql: string;
   params: SQLValue[];
   script: boolean;
+  /** SQL a caller sent (PROTOCOL.md, "Caller SQL"): its own transaction, the guard, the time limit. */
+  caller?: Guard;
+}
+
+/** A table, or one column of it (column "" for the whole table). */
+export interface GuardName {
+  table: string;
+  column: string;
+}
+
+/** What caller SQL may not touch (sqldb.Guard in Go). */
+export interface Guard {
+  hidden: GuardName[];
+  readOnly: GuardName[];
+  /** Roll back at the end: tried, nothing kept. */
+  dry: boolean;
+}
+
+function guardNames(v: unknown): GuardName[] {
+  if (!Array.isArray(v)) return [];
+  return v.map((n: { table?: unknown; column?: unknown }) => ({
+    table: typeof n.table === "string" ? n.table : "",
+    column: typeof n.column === "string" ? n.column : "",
+  }));
+}
+
+function decodeGuard(v: unknown): Guard | undefined {
+  if (v === null || typeof v !== "object") return undefined;
+  const g = v as { hidden?: unknown; readOnly?: unknown; dry?: unknown };
+  // The reviver below reads JSON booleans as 1n / 0n.
+  return { hidden: guardNames(g.hidden), readOnly: guardNames(g.readOnly), dry: g.dry === 1n || g.dry === true };
 }
 
 export interface SQLRows {
@@ -173,10 +204,13 @@ export function decodeSQLRequest(text: string): SQLRequest {
       if (real === "-Infinity") return -Infinity;
     }
     return value;
-  }) as { sql?: unknown; params?: unknown; script?: unknown };
+  }) as { sql?: unknown; params?: unknown; script?: unknown; caller?: unknown };
   if (typeof raw.sql !== "string") throw new Error("SQL request without sql");
   const params = Array.isArray(raw.params) ? (raw.params as SQLValue[]) : [];
-  return { sql: raw.sql, params, script: raw.script === 1n || raw.script === true };
+  const req: SQLRequest = { sql: raw.sql, params, script: raw.script === 1n || raw.script === true };
+  const caller = decodeGuard(raw.caller);
+  if (caller) req.caller = caller;
+  return req;
 }
 
 /**
@@ -421,5 +455,7 @@ export interface OpenResult {
   dsid?: string;
   /** The id after which live messages start. */
   seq?: number;
+  /** How long one statement of a request may run (PROTOCOL.md, "Time limit"). */
+  statementMs?: number;
   error?: string;
 }

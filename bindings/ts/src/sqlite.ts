@@ -8,6 +8,8 @@ export interface Database {
   /** Runs one request; never throws (failures come back as `{error, code}`). */
   run(req: SQLRequest): SQLResult;
   close(): void;
+  /** The file, for caller SQL, which runs on a connection of its own (caller.ts). */
+  readonly path?: string;
 }
 
 /**

@@ -98,6 +98,7 @@ export function openDatabase(path: string): Database {
   let closed = false;
 
   return {
+    path,
     run(req: SQLRequest): SQLResult {
       try {
         if (req.script) {

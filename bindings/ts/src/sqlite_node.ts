@@ -48,7 +48,7 @@ export function openDatabase(path: string, rows: "probe" | "objects" = "probe"):
   // setReturnArrays and columns() arrived in Node 22.16 / 23.11.
   const probe = db.prepare("SELECT 1") as Partial<Pick<StatementSync, "setReturnArrays" | "columns">>;
   const arrays = rows === "probe" && typeof probe.setReturnArrays === "function" && typeof probe.columns === "function";
-  return arrays ? arrayRows(db) : objectRows(db);
+  return { ...(arrays ? arrayRows(db) : objectRows(db)), path };
 }
 
 /** The adapter around one way of running a statement: scripts, errors, close. */

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/cli"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
@@ -82,7 +83,13 @@ func locked[T any](n *native, call func(*engine.Engine) T) (T, error) {
 }
 
 func (n *native) Handle(req *protocol.Request) (*protocol.Response, error) {
-	return locked(n, func(e *engine.Engine) *protocol.Response { return e.Handle(req) })
+	return locked(n, func(e *engine.Engine) *protocol.Response {
+		// A request's statements run under the core's time limit; ticks,
+		// commands from the stream and opening do not (PROTOCOL.md, "Time limit").
+		n.db.Limit(time.Duration(e.StatementLimitMs()) * time.Millisecond)
+		defer n.db.Limit(0)
+		return e.Handle(req)
+	})
 }
 
 // Tick reads the change log (PROTOCOL.md, "Live"); the CLI's hub calls it on

@@ -116,12 +116,17 @@ type hostDB struct{}
 // and the core is single-threaded, so nothing else can be using it.
 var reqBuf []byte
 
-func (hostDB) call(sql string, params []any, script bool) (protocol.SQLAnswer, error) {
+func (h hostDB) call(sql string, params []any, script bool) (protocol.SQLAnswer, error) {
 	in, err := protocol.AppendSQLRequestBinary(reqBuf[:0], sql, params, script)
 	if err != nil {
 		return protocol.SQLAnswer{}, err
 	}
 	reqBuf = in
+	return h.send(in)
+}
+
+// send passes one encoded SQL request to the host and reads its answer.
+func (hostDB) send(in []byte) (protocol.SQLAnswer, error) {
 	packed := hostSQL(uint32(uintptr(unsafe.Pointer(&in[0]))), uint32(len(in)))
 	out := take(uint32(packed>>32), uint32(packed))
 	if out == nil {
@@ -164,6 +169,17 @@ func (h hostDB) Script(sql string) error {
 	return err
 }
 
+// Caller sends the script as JSON with its guard (PROTOCOL.md, "Caller
+// SQL"): rare enough that the binary encoding has no room for it.
+func (h hostDB) Caller(sql string, g sqldb.Guard) error {
+	in, err := json.Marshal(protocol.SQLRequest{SQL: sql, Script: true, Caller: &g})
+	if err != nil {
+		return err
+	}
+	_, err = h.send(in)
+	return err
+}
+
 var eng *engine.Engine
 
 //go:wasmexport nh_open
@@ -187,14 +203,14 @@ func nhOpen(ptr, size uint32) (packed uint64) {
 		KeepJournalMode: req.KeepJournalMode}
 	if eng != nil {
 		eng.SetOptions(opts)
-		return give(mustJSON(protocol.OpenResult{DSID: eng.DSID(), Seq: eng.LiveSeq()}))
+		return give(mustJSON(protocol.OpenResult{DSID: eng.DSID(), Seq: eng.LiveSeq(), StatementMs: eng.StatementLimitMs()}))
 	}
 	e, err := engine.Open(hostDB{}, opts)
 	if err != nil {
 		return give(mustJSON(protocol.OpenResult{Error: err.Error()}))
 	}
 	eng = e
-	return give(mustJSON(protocol.OpenResult{DSID: e.DSID(), Seq: e.LiveSeq()}))
+	return give(mustJSON(protocol.OpenResult{DSID: e.DSID(), Seq: e.LiveSeq(), StatementMs: e.StatementLimitMs()}))
 }
 
 //go:wasmexport nh_handle

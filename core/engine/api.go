@@ -193,7 +193,7 @@ func (c *ctx) csvExport(t *model.Table) *protocol.Response {
 	}
 	var rows []*row
 	var next string
-	if lq.windowed() {
+	if lq.sort == nil && c.windowed(lq) {
 		// One window per part (scan.go): a part may hold no row, and the
 		// next one goes on from the window's end.
 		st := &scanState{}

@@ -592,15 +592,28 @@ func (c *ctx) options(t *model.Table) *protocol.Response {
 	if lc != nil {
 		labelExpr = sqldb.Ident(lc.Name)
 	}
-	pattern := "%" + likeEscape(q) + "%"
-	rs, err := c.e.db.Query("SELECT "+keyExpr+` AS "k", `+labelExpr+` AS "l" FROM `+sqldb.Ident(t.Name)+
-		" WHERE "+labelExpr+` LIKE ? ESCAPE '\' OR CAST(`+keyExpr+` AS TEXT) = ? ORDER BY `+labelExpr+" LIMIT 20", pattern, q)
+	// Read like a list that no index serves (scan.go): a big table is
+	// searched a window at a time, with other requests answered between.
+	lq := &listQuery{t: t, limit: 20, cond: labelExpr + ` LIKE ? ESCAPE '\' OR CAST(` + keyExpr + ` AS TEXT) = ?`,
+		condArgs: []any{"%" + likeEscape(q) + "%", q}, order: " ORDER BY " + labelExpr + ", " + keyExpr}
+	rows, _, _, _, answer, err := c.listRead(lq, false)
+	if answer != nil {
+		return answer
+	}
 	if err != nil {
 		return html(200, nil)
 	}
 	var opts []option
-	for _, v := range rs.Values {
-		opts = append(opts, option{Value: sqldb.Text(v[0]), Label: sqldb.Text(v[1])})
+	for _, r := range rows {
+		key := r.rowid // the value a reference holds: the declared key, else the rowid
+		if keyCol != "" {
+			key = r.get(t.Column(keyCol))
+		}
+		label := key
+		if lc != nil {
+			label = r.get(lc)
+		}
+		opts = append(opts, option{Value: sqldb.Text(key), Label: sqldb.Text(label)})
 	}
 	return html(200, render.Options(opts))
 }

@@ -25,6 +25,11 @@ type listQuery struct {
 	q       string
 	filters []filter
 	limit   int
+	// cond and order, when set, replace the search and filters and the
+	// order (a reference picker's search, options): no cursor, no sort.
+	cond     string
+	condArgs []any
+	order    string
 }
 
 type filter struct {
@@ -192,6 +197,9 @@ func (lq *listQuery) decodeCursor(s string) error {
 
 // build returns the WHERE clause (with "WHERE") and its arguments, without paging.
 func (lq *listQuery) where(withCursor bool) (string, []any) {
+	if lq.cond != "" {
+		return " WHERE " + lq.cond, append([]any(nil), lq.condArgs...)
+	}
 	var conds []string
 	var args []any
 	t := lq.t
@@ -265,6 +273,9 @@ func (lq *listQuery) where(withCursor bool) (string, []any) {
 }
 
 func (lq *listQuery) orderBy() string {
+	if lq.order != "" {
+		return lq.order
+	}
 	dir := ""
 	if lq.desc {
 		dir = " DESC"

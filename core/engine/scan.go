@@ -4,19 +4,27 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
-// Searches that no index serves (a LIKE over every text column: the table
-// has no FTS5 index) read every row of the table. On a million rows that is
-// a quarter of a second on the Go hosts, during which one core answers no
-// one else: a one-row read waited behind it two hundred times its idle time
-// (make bench, "stall"). So such a list is read in windows of scanWindow
-// rows, in key order, one window per call, and between two windows the core
-// yields (PROTOCOL.md, "Frames": an answer with no status and a continue
-// token) and the host lets other requests go first. A table of fewer rows
-// than a window is read in one statement, exactly as before.
+// A list that no index serves reads every row of the table: a search (a
+// LIKE over every text column, when the table has no FTS5 index), a filter
+// on a column without an index, a sort by one (SQLite's plan says so:
+// planNeedsScan). On a million rows that is a quarter of a second or more on
+// the Go hosts, during which one core answers no one else: a one-row read
+// waited behind it two hundred times its idle time (make bench, "stall").
+// So such a list is read in windows of scanWindow rows of the table, in key
+// order, one window per call, and between two windows the core yields
+// (PROTOCOL.md, "Frames": an answer with no status and a continue token) and
+// the host lets other requests go first. A table of fewer rows than a
+// window is read in one statement, exactly as before.
+//
+// In key order a page is done as soon as it is full. Sorted by a column,
+// every window is read: each gives its first rows in the list's order, and
+// SQLite itself merges them with the best so far (so the column's collation
+// and SQLite's order of types hold), keeping only a page's worth of keys.
 //
 // What a list has found so far waits here between calls, under its token:
 // a few at a time (maxScans; the oldest is dropped, and its request is asked
@@ -33,6 +41,7 @@ type scanState struct {
 	dsid string
 	from []any // where the next window starts, after this key (nil: the page's own start)
 	rows []*row
+	keys [][]any // sorted by a column: the keys of the best rows so far, in order
 	next string
 	// rowsDone: the page is read; counting, when asked for, goes on from countFrom.
 	rowsDone  bool
@@ -78,8 +87,57 @@ func (s *scans) take(tok string) *scanState {
 }
 
 // windowed: this list is read in windows (see above).
-func (lq *listQuery) windowed() bool {
-	return lq.q != "" && lq.t.FTS == "" && lq.sort == nil && !lq.t.View
+func (c *ctx) windowed(lq *listQuery) bool {
+	if lq.t.View {
+		return false // views page by offset
+	}
+	if lq.q != "" && lq.t.FTS == "" || lq.cond != "" {
+		return true // a LIKE: every row is read
+	}
+	if len(lq.filters) == 0 && lq.sort == nil {
+		return false // the table in key order: a page stops at its last row
+	}
+	return c.planNeedsScan(lq)
+}
+
+// planNeedsScan asks SQLite's planner whether the list's first page reads
+// the whole table (a filter that no index serves) or sorts it (a sort that
+// none does). The answer holds for the schema: it is kept in the state.
+func (c *ctx) planNeedsScan(lq *listQuery) bool {
+	var shape strings.Builder
+	shape.WriteString(lq.t.Name)
+	if lq.sort != nil {
+		shape.WriteString("\x00sort\x00" + lq.sort.Name)
+	}
+	for _, f := range lq.filters {
+		shape.WriteString("\x00f\x00" + f.col.Name + map[bool]string{true: "\x00null", false: ""}[f.null])
+	}
+	key := shape.String()
+	if v, ok := c.st.scans[key]; ok {
+		return v
+	}
+	first := *lq
+	first.after, first.desc = nil, false
+	where, args := first.where(true)
+	rs, err := c.e.db.Query("EXPLAIN QUERY PLAN SELECT "+selectList(lq.t)+" FROM "+sqldb.Ident(lq.t.Name)+where+first.orderBy()+" LIMIT 1", args...)
+	if err != nil {
+		return false // the page's own query will say what is wrong
+	}
+	scan := false
+	for _, r := range rs.Values {
+		detail := sqldb.Text(r[len(r)-1])
+		if strings.HasPrefix(detail, "USE TEMP B-TREE FOR") && strings.Contains(detail, "ORDER BY") ||
+			len(lq.filters) > 0 && strings.HasPrefix(detail, "SCAN ") && !strings.Contains(detail, " USING ") && !strings.Contains(detail, "VIRTUAL TABLE") {
+			scan = true
+		}
+	}
+	if c.st.scans == nil {
+		c.st.scans = map[string]bool{}
+	}
+	if len(c.st.scans) < 1024 {
+		c.st.scans[key] = scan
+	}
+	return scan
 }
 
 // listRead reads a list's page, and its count when counted is set: at once,
@@ -87,7 +145,7 @@ func (lq *listQuery) windowed() bool {
 // instead: the core yielding (the host asks again with its token), or why
 // the read cannot go on.
 func (c *ctx) listRead(lq *listQuery, counted bool) (rows []*row, next string, count int64, more bool, answer *protocol.Response, err error) {
-	if !lq.windowed() {
+	if !c.windowed(lq) {
 		if c.req.Continue != "" {
 			return nil, "", 0, false, c.fail(400, "bad continuation"), nil
 		}
@@ -155,6 +213,9 @@ func (lq *listQuery) keyCompare(greater, inclusive bool, n int) string {
 // rowsStep reads the page's matches in the next window; full: it was a
 // whole window (more of the table is left).
 func (lq *listQuery) rowsStep(db sqldb.DB, st *scanState) (full bool, err error) {
+	if lq.sort != nil || lq.order != "" {
+		return lq.sortedStep(db, st)
+	}
 	w := *lq // sorted by key (windowed): the page's cursor is a key
 	if st.from != nil {
 		w.after = st.from // the page's cursor is behind this window's start
@@ -261,4 +322,77 @@ func (lq *listQuery) countStep(c *ctx, st *scanState) (full bool, err error) {
 	}
 	st.countFrom = end
 	return true, nil
+}
+
+// sortedStep reads one window of a list sorted by a column: its first
+// rows in the list's order, merged by SQLite with the best so far; after the
+// last window, the page.
+func (lq *listQuery) sortedStep(db sqldb.DB, st *scanState) (full bool, err error) {
+	byKey := *lq
+	byKey.sort, byKey.desc, byKey.after, byKey.order = nil, false, nil, ""
+	end, err := byKey.windowEnd(db, st.from)
+	if err != nil {
+		return false, err
+	}
+	keys := strings.Join(keyExprs(lq.t), ", ")
+	where, args := lq.where(true) // the filters, the search and the page's cursor
+	var bounds []string
+	if st.from != nil {
+		bounds = append(bounds, byKey.keyCompare(true, false, len(st.from)))
+		args = append(args, st.from...)
+	}
+	if end != nil {
+		bounds = append(bounds, byKey.keyCompare(false, true, len(end)))
+		args = append(args, end...)
+	}
+	for _, b := range bounds {
+		if where == "" {
+			where = " WHERE " + b
+		} else {
+			where += " AND " + b
+		}
+	}
+	page := strconv.Itoa(lq.limit + 1)
+	rs, err := db.Query("SELECT "+keys+" FROM "+sqldb.Ident(lq.t.Name)+where+lq.orderBy()+" LIMIT "+page, args...)
+	if err != nil {
+		return false, err
+	}
+	if cand := append(st.keys, rs.Values...); len(cand) > 0 && len(rs.Values) > 0 {
+		in, inArgs := keysIn(lq.t, cand)
+		rs, err := db.Query("SELECT "+keys+" FROM "+sqldb.Ident(lq.t.Name)+" WHERE "+in+lq.orderBy()+" LIMIT "+page, inArgs...)
+		if err != nil {
+			return false, err
+		}
+		st.keys = rs.Values
+	}
+	if end != nil {
+		st.from = end
+		return true, nil
+	}
+	st.rowsDone = true
+	if len(st.keys) == 0 {
+		return false, nil
+	}
+	in, inArgs := keysIn(lq.t, st.keys)
+	rs, err = db.Query("SELECT "+selectList(lq.t)+" FROM "+sqldb.Ident(lq.t.Name)+" WHERE "+in+lq.orderBy(), inArgs...)
+	if err != nil {
+		return false, err
+	}
+	st.rows = readRows(lq.t, rs)
+	if len(st.rows) > lq.limit {
+		st.rows = st.rows[:lq.limit]
+		st.next = lq.cursor(st.rows[len(st.rows)-1])
+	}
+	return false, nil
+}
+
+// keysIn is "(keys) IN (VALUES (?, ...), ...)" for these keys, with their values.
+func keysIn(t *model.Table, keys [][]any) (string, []any) {
+	n := len(keyExprs(t))
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+	args := make([]any, 0, len(keys)*n)
+	for _, k := range keys {
+		args = append(args, k...)
+	}
+	return "(" + strings.Join(keyExprs(t), ", ") + ") IN (VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", len(keys)), ", ") + ")", args
 }

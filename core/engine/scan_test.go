@@ -40,32 +40,34 @@ func follow(t *testing.T, e *engine.Engine, path string, accept string) (*protoc
 func TestWindowedSearch(t *testing.T) {
 	const n = 25_000 // more than two windows
 	e, _, other := liveDBWith(t, fmt.Sprintf(`
-		CREATE TABLE big (id INTEGER PRIMARY KEY, name TEXT, n INTEGER);
+		CREATE TABLE big (id INTEGER PRIMARY KEY, name TEXT, n INTEGER, tag TEXT);
 		WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < %d)
-		INSERT INTO big SELECT i, CASE WHEN i %% 997 = 0 OR i IN (3, 24999) THEN 'needle ' || i ELSE 'hay ' || i END, i FROM c;
+		INSERT INTO big SELECT i, CASE WHEN i %% 997 = 0 OR i IN (3, 24999) THEN 'needle ' || (i * 7919 %% 1000) ELSE 'hay ' || i END,
+			i, CASE WHEN i %% 1001 = 0 THEN 'rare' ELSE 'common' END FROM c;
 		CREATE TABLE small (id INTEGER PRIMARY KEY, name TEXT);
 		INSERT INTO small VALUES (1, 'needle'), (2, 'hay');`, n), engine.Options{})
-	want := func(desc bool) []int64 {
-		order := ""
-		if desc {
-			order = " DESC"
-		}
-		rs, err := other.Query("SELECT id FROM big WHERE name LIKE '%needle%' ORDER BY id" + order)
+	ids := func(sql string) []int64 {
+		rs, err := other.Query(sql)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ids []int64
+		var out []int64
 		for _, r := range rs.Values {
-			ids = append(ids, r[0].(int64))
+			out = append(out, r[0].(int64))
 		}
-		return ids
+		return out
 	}
-	for _, desc := range []bool{false, true} {
+	needles := ids("SELECT id FROM big WHERE name LIKE '%needle%' ORDER BY id")
+	for _, c := range []struct{ query, sql string }{
+		{"q=needle", "SELECT id FROM big WHERE name LIKE '%needle%' ORDER BY id"},
+		{"q=needle&desc=1", "SELECT id FROM big WHERE name LIKE '%needle%' ORDER BY id DESC"},
+		{"q=needle&sort=name", "SELECT id FROM big WHERE name LIKE '%needle%' ORDER BY name, id"},
+		{"q=needle&sort=name&desc=1", "SELECT id FROM big WHERE name LIKE '%needle%' ORDER BY name DESC, id DESC"},
+		{"f.tag=rare", "SELECT id FROM big WHERE tag = 'rare' ORDER BY id"}, // a filter no index serves
+		{"f.tag=rare&sort=n&desc=1", "SELECT id FROM big WHERE tag = 'rare' ORDER BY n DESC, id DESC"},
+	} {
 		var got []int64
-		path := "/api/tables/big/rows?q=needle&limit=12"
-		if desc {
-			path += "&desc=1"
-		}
+		path := "/api/tables/big/rows?limit=12&" + c.query
 		pages, yielded := 0, false
 		for path != "" && pages < 100 {
 			res, calls := follow(t, e, path, "application/json")
@@ -90,20 +92,34 @@ func TestWindowedSearch(t *testing.T) {
 			}
 			path = ""
 			if page.Next != nil {
-				path = "/api/tables/big/rows?q=needle&limit=12&after=" + *page.Next
-				if desc {
-					path += "&desc=1"
-				}
+				path = "/api/tables/big/rows?limit=12&" + c.query + "&after=" + *page.Next
 			}
 			pages++
 		}
-		if fmt.Sprint(got) != fmt.Sprint(want(desc)) {
-			t.Errorf("desc=%v: the pages found\n%v\none statement finds\n%v", desc, got, want(desc))
+		if want := ids(c.sql); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: the pages found\n%v\none statement finds\n%v", c.query, got, want)
 		}
 		if !yielded {
-			t.Errorf("desc=%v: a search over %d rows never yielded", desc, n)
+			t.Errorf("%s: a list over %d rows that no index serves never yielded", c.query, n)
 		}
 	}
+	// A reference picker's search over the big table: the same 20 options.
+	opts, calls := follow(t, e, "/t/big/options?q=needle", "text/html")
+	wantOpts := ids("SELECT id FROM big WHERE name LIKE '%needle%' OR CAST(id AS TEXT) = 'needle' ORDER BY name, id LIMIT 20")
+	var gotOpts []int64
+	for _, part := range strings.Split(string(opts.Body), `value="`)[1:] {
+		var id int64
+		fmt.Sscan(part[:strings.IndexByte(part, '"')], &id)
+		gotOpts = append(gotOpts, id)
+	}
+	if fmt.Sprint(gotOpts) != fmt.Sprint(wantOpts) || calls < 2 {
+		t.Errorf("the picker's options (%d calls): %v, want %v", calls, gotOpts, wantOpts)
+	}
+	// A sort an index serves is one statement, as before.
+	if _, calls := follow(t, e, "/api/tables/big/rows?sort=id&limit=5", "application/json"); calls != 1 {
+		t.Errorf("a list sorted by its key took %d calls", calls)
+	}
+	want := func(bool) []int64 { return needles }
 	// The page counts every match, not just the page's.
 	res, _ := follow(t, e, "/t/big?q=needle", "text/html")
 	if count := len(want(false)); res.Status != 200 || !strings.Contains(string(res.Body), fmt.Sprintf(`<p class="count">%d rows`, count)) {

@@ -144,6 +144,15 @@ func TestWindowedSearch(t *testing.T) {
 	if res, calls := follow(t, e, "/api/tables/small/rows?q=needle", "application/json"); calls != 1 || !strings.Contains(string(res.Body), `"needle"`) {
 		t.Errorf("a small table's search took %d calls: %s", calls, res.Body)
 	}
+	// A filter an index serves is one statement again, sorted or not.
+	if err := other.Script("CREATE INDEX big_tag ON big (tag)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"f.tag=rare", "f.tag=rare&sort=n&desc=1"} {
+		if res, calls := follow(t, e, "/api/tables/big/rows?"+q, "application/json"); res.Status != 200 || calls != 1 {
+			t.Errorf("%s with an index: %d in %d calls", q, res.Status, calls)
+		}
+	}
 	// A continuation no list gave is refused.
 	bad := e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: "/api/tables/big/rows", Query: "q=needle",
 		Continue: "scan-999999", Headers: map[string]string{"host": "localhost", "accept": "application/json"}}})

@@ -4,13 +4,19 @@
 // each runtime: `node bench/core.ts`, `deno run -A bench/core.ts`,
 // `bun bench/core.ts`. Prints one JSON line: {"runtime", "ns": {name: ns/op}},
 // each the median of several timed batches.
+//
+// NAKEDHTMX_LATER=1: the same SQLite answers every statement later (a
+// resolved promise), through nh_start/nh_resume (PROTOCOL.md, "Stores that
+// answer later"): the cost of parking the core at every statement, with no
+// store latency in it. The line then carries "later": true and "statements",
+// the statements per request.
 
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Core, loadModule } from "../bindings/ts/src/core.ts";
 import type { RequestHead } from "../bindings/ts/src/protocol.ts";
-import type { Database } from "../bindings/ts/src/sqlite.ts";
+import type { AsyncDatabase, Database } from "../bindings/ts/src/sqlite.ts";
 import { chinookPath, root } from "./data.ts";
 
 declare const Bun: unknown;
@@ -56,13 +62,28 @@ async function main(): Promise<void> {
     const file = join(dir, "chinook.db");
     copyFileSync(chinookPath, file);
     const db = await openDatabase(file);
+    const later = process.env.NAKEDHTMX_LATER === "1";
+    let statements = 0;
+    const store: Database | AsyncDatabase = later
+      ? {
+        answersLater: true,
+        run: (req) => {
+          statements++;
+          return Promise.resolve(db.run(req));
+        },
+        close: () => db.close(),
+      }
+      : db;
     const core = await Core.load({
-      db,
+      db: store,
       host: runtime,
       wasm: await loadModule(process.env.NAKEDHTMX_WASM ?? join(root, "dist", "core.wasm")),
       log: () => {},
     });
-    core.open({ basePath: "", config: null, host: runtime, authToken: "", write: "direct", node: "bench" });
+    const openReq = { basePath: "", config: null, host: runtime, authToken: "", write: "direct", node: "bench" };
+    if (later) await core.openAsync(openReq);
+    else core.open(openReq);
+    const perRequest: Record<string, number> = {};
     const ns: Record<string, number> = {};
     // NAKEDHTMX_ONLY=ListJSON: one request, for a profiler run.
     const only = process.env.NAKEDHTMX_ONLY;
@@ -72,29 +93,39 @@ async function main(): Promise<void> {
       )
     ) {
       const bytes = new TextEncoder().encode(body);
-      const once = () => {
-        const res = core.handle(head, bytes);
+      const check = (res: { head: { status?: number } }) => {
         if (res.head.status !== status) throw new Error(`${name}: status ${res.head.status}`);
       };
+      // The synchronous loop stays free of promises: its figures are the hosts' own.
+      const times = later
+        ? async (k: number) => {
+          for (let i = 0; i < k; i++) check(await core.handleAsync(head, bytes));
+        }
+        : (k: number) => {
+          for (let i = 0; i < k; i++) check(core.handle(head, bytes));
+        };
+      statements = 0;
+      await times(1);
+      perRequest[name] = statements;
       // Warm up until the JIT has settled (a second), then time batches of
       // about half a second each.
       const warmUntil = performance.now() + 1000;
       let n = 0;
       while (performance.now() < warmUntil) {
-        once();
-        n++;
+        await times(10);
+        n += 10;
       }
       const batch = Math.max(1, Math.round(n / 2));
       const per: number[] = [];
       for (let b = 0; b < 7; b++) {
         const t0 = performance.now();
-        for (let i = 0; i < batch; i++) once();
+        await times(batch);
         per.push(((performance.now() - t0) * 1e6) / batch);
       }
       ns[name] = Math.round(median(per));
     }
     db.close();
-    console.log(JSON.stringify({ runtime, ns }));
+    console.log(JSON.stringify(later ? { runtime, later, ns, statements: perRequest } : { runtime, ns }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

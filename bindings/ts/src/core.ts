@@ -21,7 +21,7 @@ import {
   type SQLResult,
   type TickResult,
 } from "./protocol.ts";
-import { type Database, SCHEMA_VERSION_SQL } from "./sqlite.ts";
+import { type AsyncDatabase, type Database, SCHEMA_VERSION_SQL } from "./sqlite.ts";
 import { createWasi, type FdWriter } from "./wasi.ts";
 
 /** Where core.wasm comes from: a path, a URL, its bytes, or a compiled module. */
@@ -44,6 +44,8 @@ interface CoreExports {
   nh_free(ptr: number): void;
   nh_open(ptr: number, len: number): bigint;
   nh_handle(ptr: number, len: number): bigint;
+  nh_start?(kind: number, ptr: number, len: number): bigint;
+  nh_resume?(ptr: number, len: number): bigint;
   nh_tick(ptr: number, len: number): bigint;
   nh_apply(ptr: number, len: number): bigint;
   nh_outbox(): bigint;
@@ -51,7 +53,8 @@ interface CoreExports {
 }
 
 export interface CoreOptions {
-  db: Database;
+  /** The store: one that answers at once, or later (then use the async calls). */
+  db: Database | AsyncDatabase;
   /** The runtime's name, for the core's diagnostics. */
   host: string;
   wasm?: WasmSource;
@@ -127,6 +130,12 @@ const utf8Decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 const SCHEMA_VERSION: SQLRequest = { sql: SCHEMA_VERSION_SQL, params: [], script: false };
 
+/** The `sql` import's answer meaning "the store answers later" (PROTOCOL.md). */
+const LATER = 0x02;
+/** nh_start's calls, and the first byte of its and nh_resume's answers. */
+const JOB_OPEN = 0, JOB_HANDLE = 1, JOB_TICK = 2;
+const JOB_DONE = 0, JOB_NEED_IO = 1;
+
 function defaultWrite(fd: 1 | 2, bytes: Uint8Array): void {
   writeSync(fd, bytes);
 }
@@ -137,6 +146,14 @@ export class Core implements CoreHandler {
   private readonly opts: CoreOptions;
   private ex: CoreExports | undefined;
   private lastOpen: OpenRequest | undefined;
+  /** Inside nh_start or nh_resume: the store may answer later. */
+  private inJob = false;
+  /** The answer the parked call waits for. */
+  private pending: Promise<SQLResult> | undefined;
+  /** Async calls, one at a time: each starts when the one before is done. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Async calls queued or under way: synchronous calls must not slip in between. */
+  private jobs = 0;
   /** The core's time limit on caller SQL (OpenResult.statementMs). */
   private statementMs = 0;
   /** The id of the last live message handed out, or where the core started. */
@@ -202,7 +219,20 @@ export class Core implements CoreHandler {
     let res: SQLResult;
     try {
       const req = decodeSQLRequestBytes(this.view(ptr, len));
-      res = req.caller ? runCaller(this.opts.db.path, req, this.statementMs) : this.opts.db.run(req);
+      const r = req.caller ? runCaller(this.opts.db.path, req, this.statementMs) : this.opts.db.run(req);
+      if (r instanceof Promise) {
+        if (!this.inJob) {
+          res = { error: "the store answers later: use the core's async calls", code: "SQLITE_MISUSE" };
+        } else {
+          // The core parks this call until nh_resume brings the answer.
+          this.pending = r;
+          const p = this.exports().nh_alloc(1);
+          this.view(p, 1)[0] = LATER;
+          return (BigInt(p) << 32n) | 1n;
+        }
+      } else {
+        res = r;
+      }
     } catch (e) {
       res = { error: errorMessage(e), code: "SQLITE_ERROR" };
     }
@@ -219,6 +249,7 @@ export class Core implements CoreHandler {
    */
   private guard<T>(what: string, fn: () => T): T {
     if (this.calling) throw new Error(`core re-entered (${what}): the core is single-threaded`);
+    if (this.jobs > 0 && !this.inJob) throw new Error(`core busy (${what}): a call is waiting for its store`);
     this.calling = true;
     try {
       return fn();
@@ -272,10 +303,22 @@ export class Core implements CoreHandler {
   /** nh_open: returns the DSID; throws CORE_OPEN with the core's message. */
   open(req: OpenRequest): string {
     const ex = this.exports();
-    // After the first open, tell the core where live messages stand: a fresh
-    // instance after a trap then goes on from there instead of the log's end.
+    const out = this.callBytes("nh_open", (p, n) => ex.nh_open(p, n), this.openInput(req));
+    return this.opened(req, out);
+  }
+
+  /**
+   * nh_open's input. After the first open, it tells the core where live
+   * messages stand: a fresh instance after a trap then goes on from there
+   * instead of the log's end.
+   */
+  private openInput(req: OpenRequest): Uint8Array {
     const sent: OpenRequest = this.lastOpen ? { ...req, liveAfter: this.delivered } : req;
-    const out = this.callBytes("nh_open", (p, n) => ex.nh_open(p, n), utf8.encode(JSON.stringify(sent)));
+    return utf8.encode(JSON.stringify(sent));
+  }
+
+  /** Takes nh_open's answer: the DSID, or CORE_OPEN with the core's message. */
+  private opened(req: OpenRequest, out: Uint8Array): string {
     const res = JSON.parse(utf8Decoder.decode(out)) as OpenResult;
     if (res.error !== undefined && res.error !== "") throw new NakedhtmxError("CORE_OPEN", res.error);
     this.lastOpen = req;
@@ -300,6 +343,7 @@ export class Core implements CoreHandler {
    * answers the error itself.
    */
   private schemaVersion(): number | undefined {
+    if ("answersLater" in this.opts.db) return undefined; // the core asks, waiting as it must
     const r = this.opts.db.run(SCHEMA_VERSION);
     if ("error" in r) return undefined;
     const v = r.rows[0]?.[0];
@@ -349,10 +393,84 @@ export class Core implements CoreHandler {
     // Without formats, every format; the schema version saves the tick a
     // crossing, as it does a request (PROTOCOL.md, "Frames").
     const input = { formats, schemaVersion: this.schemaVersion() };
-    const out = this.callBytes("nh_tick", (p, n) => ex.nh_tick(p, n), utf8.encode(JSON.stringify(input)));
+    return this.ticked(this.callBytes("nh_tick", (p, n) => ex.nh_tick(p, n), utf8.encode(JSON.stringify(input))));
+  }
+
+  /** Takes nh_tick's answer, remembering the last message handed out. */
+  private ticked(out: Uint8Array): TickResult {
     const res = out.length ? JSON.parse(utf8Decoder.decode(out)) as TickResult : {};
     const last = res.messages?.at(-1);
     if (last !== undefined) this.delivered = Math.max(this.delivered, last.id);
     return res;
+  }
+
+  // -------------------------------------------------------------------------
+  // Stores that answer later (PROTOCOL.md): the same calls, through nh_start
+  // and nh_resume, one at a time.
+
+  /** nh_open through nh_start: for a store that answers later. */
+  async openAsync(req: OpenRequest): Promise<string> {
+    return this.opened(req, await this.job(JOB_OPEN, "nh_open", this.openInput(req)));
+  }
+
+  /** nh_handle through nh_start. */
+  async handleAsync(head: RequestHead, body: Uint8Array): Promise<CoreResponse> {
+    return decodeFrame<ResponseHead>(await this.job(JOB_HANDLE, "nh_handle", encodeFrame(head, body)));
+  }
+
+  /** nh_tick through nh_start. */
+  async tickAsync(formats?: readonly string[]): Promise<TickResult> {
+    return this.ticked(await this.job(JOB_TICK, "nh_tick", utf8.encode(JSON.stringify({ formats }))));
+  }
+
+  /** Queues one call: it starts when the one before it is done. */
+  private job(kind: number, what: string, input: Uint8Array): Promise<Uint8Array> {
+    this.jobs++;
+    const run = this.queue.then(() => this.runJob(kind, what, input)).finally(() => this.jobs--);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async runJob(kind: number, what: string, input: Uint8Array): Promise<Uint8Array> {
+    const ex = this.exports();
+    const start = ex.nh_start;
+    const resume = ex.nh_resume;
+    if (!start || !resume) {
+      throw new NakedhtmxError("WASM_LOAD", "this core.wasm cannot wait for a store (no nh_start)");
+    }
+    try {
+      let out = this.inside(() => this.callBytes(what, (p, n) => start.call(ex, kind, p, n), input));
+      for (;;) {
+        if (out[0] === JOB_DONE) return out.subarray(1);
+        if (out[0] !== JOB_NEED_IO || !this.pending) {
+          throw new NakedhtmxError(
+            "CORE_TRAP",
+            `${what}: ${utf8Decoder.decode(out.subarray(1)) || "the core waits for no answer"}`,
+          );
+        }
+        const wait = this.pending;
+        this.pending = undefined;
+        let res: SQLResult;
+        try {
+          res = await wait;
+        } catch (e) {
+          res = { error: errorMessage(e), code: "SQLITE_ERROR" };
+        }
+        const answer = this.answers.encode(res);
+        out = this.inside(() => this.callBytes(what, (p, n) => resume.call(ex, p, n), answer));
+      }
+    } finally {
+      this.pending = undefined;
+    }
+  }
+
+  /** Runs fn as part of an async call: the store may answer later meanwhile. */
+  private inside<T>(fn: () => T): T {
+    this.inJob = true;
+    try {
+      return fn();
+    } finally {
+      this.inJob = false;
+    }
   }
 }

@@ -13,6 +13,19 @@ export interface Database {
 }
 
 /**
+ * A store that answers later (PROTOCOL.md, "Stores that answer later"): the
+ * core waits for it through Core's async calls (openAsync, handleAsync,
+ * tickAsync), one call at a time.
+ */
+export interface AsyncDatabase {
+  readonly answersLater: true;
+  /** Runs one request; the promise never rejects (failures come back as `{error, code}`). */
+  run(req: SQLRequest): Promise<SQLResult>;
+  close(): void;
+  readonly path?: string;
+}
+
+/**
  * Opens (creating when missing) a database file with a 5 s busy timeout
  * (the core switches it to WAL). Throws NakedhtmxError("DB_UNREADABLE") with a one-line message when
  * the file cannot be opened or is not a database.

@@ -18,6 +18,7 @@ import { Core } from "../src/core.ts";
 import type { RequestHead } from "../src/protocol.ts";
 import { check, run, runtimeName, test } from "./harness.ts";
 import { openDatabaseForRuntime } from "./runtime.ts";
+import type { AsyncDatabase, Database } from "../src/sqlite.ts";
 
 const root = fileURLToPath(new URL("../../../testdata/corpus/", import.meta.url));
 const utf8 = new TextEncoder();
@@ -115,77 +116,98 @@ const cases = readdirSync(root, { withFileTypes: true })
   .filter((name) => only.length === 0 || only.includes(name))
   .sort();
 
+// Every case twice: with the store answering at once, as node:sqlite and
+// bun:sqlite do, and with the same SQLite answering later (a promise, as
+// Postgres or a browser store will), through nh_start and nh_resume: the
+// answers must be the same bytes (PROTOCOL.md, "Stores that answer later").
 for (const name of cases) {
-  test(name, async () => {
-    const dir = join(root, name);
-    const requests = JSON.parse(readFileSync(join(dir, "requests.json"), "utf8")) as CorpusRequest[];
-    const schemaPath = join(dir, "schema.sql");
-    const schema = existsSync(schemaPath) ? readFileSync(schemaPath, "utf8") : "";
-    const configPath = join(dir, "config.json");
-    const config: unknown = existsSync(configPath) ? JSON.parse(readFileSync(configPath, "utf8")) : null;
-    const openPath = join(dir, "open.json");
-    const opened = existsSync(openPath) ? JSON.parse(readFileSync(openPath, "utf8")) as { basePath?: string } : {};
+  for (const later of [false, true]) {
+    test(later ? `${name} (the store answering later)` : name, async () => {
+      const dir = join(root, name);
+      const requests = JSON.parse(readFileSync(join(dir, "requests.json"), "utf8")) as CorpusRequest[];
+      const schemaPath = join(dir, "schema.sql");
+      const schema = existsSync(schemaPath) ? readFileSync(schemaPath, "utf8") : "";
+      const configPath = join(dir, "config.json");
+      const config: unknown = existsSync(configPath) ? JSON.parse(readFileSync(configPath, "utf8")) : null;
+      const openPath = join(dir, "open.json");
+      const opened = existsSync(openPath) ? JSON.parse(readFileSync(openPath, "utf8")) as { basePath?: string } : {};
 
-    const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-corpus-"));
-    const db = openDatabase(join(tmp, "corpus.db"));
-    try {
-      if (schema !== "") {
-        const r = db.run({ sql: schema, params: [], script: true });
-        if ("error" in r) throw new Error(`schema.sql: ${r.error}`);
+      const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-corpus-"));
+      const db = openDatabase(join(tmp, "corpus.db"));
+      try {
+        if (schema !== "") {
+          const r = db.run({ sql: schema, params: [], script: true });
+          if ("error" in r) throw new Error(`schema.sql: ${r.error}`);
+        }
+        // The core's log lines (a recovered panic prints its stack) only matter when a case fails.
+        const logged: string[] = [];
+        const store = later ? answeringLater(db) : db;
+        const core = await Core.load({ db: store, host: runtimeName, wasm, log: (line) => logged.push(line) });
+        const openReq = { basePath: opened.basePath ?? "", config, host: runtimeName, authToken: "" };
+        if (later) await core.openAsync(openReq);
+        else core.open(openReq);
+        const handle = (head: RequestHead, body: Uint8Array) =>
+          later ? core.handleAsync(head, body) : core.handle(head, body);
+        const problems: string[] = [];
+        for (const [i, r] of requests.entries()) {
+          const head: RequestHead = {
+            method: r.method,
+            path: r.path,
+            query: r.query ?? "",
+            headers: { host: "localhost", ...r.headers },
+          };
+          const first = await handle(head, utf8.encode(r.body ?? ""));
+          const parts = [first.body];
+          let total = first.body.length;
+          for (let token = first.head.continue; token;) {
+            const next = await handle({ ...head, continue: token }, new Uint8Array(0));
+            parts.push(next.body);
+            total += next.body.length;
+            token = next.head.continue;
+          }
+          const body = new Uint8Array(total);
+          let off = 0;
+          for (const p of parts) {
+            body.set(p, off);
+            off += p.length;
+          }
+          const got = format(first.head.status ?? 0, first.head.headers ?? [], body);
+          const outPath = join(dir, "out", `${String(i).padStart(3, "0")}.txt`);
+          const label = `${name}/out/${String(i).padStart(3, "0")}.txt (${r.method} ${r.path}${
+            r.query ? "?" + r.query : ""
+          })`;
+          if (!existsSync(outPath)) {
+            problems.push(`${label}: missing (regenerate with \`go test ./core/engine -run Corpus -update\`)`);
+            continue;
+          }
+          const want = new Uint8Array(readFileSync(outPath));
+          if (!equalBytes(want, got)) {
+            problems.push(`${label} differs:\n${diff(utf8Decoder.decode(want), utf8Decoder.decode(got))}`);
+          }
+        }
+        const outDir = join(dir, "out");
+        const extra = existsSync(outDir)
+          ? readdirSync(outDir).filter((f) => /^\d{3}\.txt$/.test(f) && Number(f.slice(0, 3)) >= requests.length)
+          : [];
+        for (const f of extra) problems.push(`${name}/out/${f}: no request for it`);
+        if (problems.length && logged.length) problems.push(`the core logged:\n${logged.join("\n")}`);
+        check(problems.length === 0, problems.join("\n"));
+      } finally {
+        db.close();
+        rmSync(tmp, { recursive: true, force: true });
       }
-      // The core's log lines (a recovered panic prints its stack) only matter when a case fails.
-      const logged: string[] = [];
-      const core = await Core.load({ db, host: runtimeName, wasm, log: (line) => logged.push(line) });
-      core.open({ basePath: opened.basePath ?? "", config, host: runtimeName, authToken: "" });
-      const problems: string[] = [];
-      requests.forEach((r, i) => {
-        const head: RequestHead = {
-          method: r.method,
-          path: r.path,
-          query: r.query ?? "",
-          headers: { host: "localhost", ...r.headers },
-        };
-        const first = core.handle(head, utf8.encode(r.body ?? ""));
-        const parts = [first.body];
-        let total = first.body.length;
-        for (let token = first.head.continue; token;) {
-          const next = core.handle({ ...head, continue: token }, new Uint8Array(0));
-          parts.push(next.body);
-          total += next.body.length;
-          token = next.head.continue;
-        }
-        const body = new Uint8Array(total);
-        let off = 0;
-        for (const p of parts) {
-          body.set(p, off);
-          off += p.length;
-        }
-        const got = format(first.head.status ?? 0, first.head.headers ?? [], body);
-        const outPath = join(dir, "out", `${String(i).padStart(3, "0")}.txt`);
-        const label = `${name}/out/${String(i).padStart(3, "0")}.txt (${r.method} ${r.path}${
-          r.query ? "?" + r.query : ""
-        })`;
-        if (!existsSync(outPath)) {
-          problems.push(`${label}: missing (regenerate with \`go test ./core/engine -run Corpus -update\`)`);
-          return;
-        }
-        const want = new Uint8Array(readFileSync(outPath));
-        if (!equalBytes(want, got)) {
-          problems.push(`${label} differs:\n${diff(utf8Decoder.decode(want), utf8Decoder.decode(got))}`);
-        }
-      });
-      const outDir = join(dir, "out");
-      const extra = existsSync(outDir)
-        ? readdirSync(outDir).filter((f) => /^\d{3}\.txt$/.test(f) && Number(f.slice(0, 3)) >= requests.length)
-        : [];
-      for (const f of extra) problems.push(`${name}/out/${f}: no request for it`);
-      if (problems.length && logged.length) problems.push(`the core logged:\n${logged.join("\n")}`);
-      check(problems.length === 0, problems.join("\n"));
-    } finally {
-      db.close();
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  });
+    });
+  }
+}
+
+/** The same SQLite, answering every statement later: after the current task. */
+function answeringLater(db: Database): AsyncDatabase {
+  return {
+    answersLater: true,
+    path: db.path,
+    run: (req) => new Promise((resolve) => setTimeout(() => resolve(db.run(req)), 0)),
+    close: () => db.close(),
+  };
 }
 
 process.exit(await run("corpus"));

@@ -939,6 +939,66 @@ test("library: the config file is re-read when it changes", async () => {
   }
 });
 
+test("a store that answers later: calls wait for it one at a time, and none sees another's answers", async () => {
+  const path = join(tmp, "later.db");
+  const db = openDatabase(path);
+  const r = db.run({
+    sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); " +
+      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 60) INSERT INTO t SELECT i, 'row ' || i FROM c",
+    params: [],
+    script: true,
+  });
+  check(!("error" in r), JSON.stringify(r));
+  // The real SQLite, each answer after a random few milliseconds.
+  const later = {
+    answersLater: true as const,
+    path,
+    run: (req: Parameters<Database["run"]>[0]) =>
+      new Promise<ReturnType<Database["run"]>>((resolve) => setTimeout(() => resolve(db.run(req)), Math.random() * 3)),
+    close: () => db.close(),
+  };
+  const core = await Core.load({ db: later, host: runtimeName });
+  try {
+    const opening = core.openAsync({ basePath: "", config: null, host: runtimeName, authToken: "" });
+    // A synchronous call while one waits for its store is refused, not interleaved.
+    await throws(
+      () => core.handle({ method: "GET", path: "/", query: "", headers: { host: "localhost" } }, new Uint8Array()),
+      (e) => e instanceof Error && /busy/.test(e.message),
+      "a synchronous call during a parked one",
+    );
+    await opening;
+    const reads = Array.from(
+      { length: 60 },
+      (_, i) =>
+        core.handleAsync({
+          method: "GET",
+          path: `/api/tables/t/rows/${i + 1}`,
+          query: "",
+          headers: { host: "localhost", accept: "application/json" },
+        }, new Uint8Array()),
+    );
+    const write = core.handleAsync({
+      method: "POST",
+      path: "/api/tables/t/rows",
+      query: "",
+      headers: { host: "localhost", accept: "application/json", "content-type": "application/json" },
+    }, new TextEncoder().encode(`{"v": "written"}`));
+    const answers = await Promise.all(reads);
+    answers.forEach((a, i) => {
+      const { row } = JSON.parse(new TextDecoder().decode(a.body)) as { row?: { id?: number; v?: string } };
+      eq([a.head.status, row?.id, row?.v], [200, i + 1, `row ${i + 1}`], `read ${i + 1}`);
+    });
+    eq((await write).head.status, 201, "the write among them");
+    const ticked = await core.tickAsync(["api"]);
+    check(
+      (ticked.messages ?? []).some((m) => m.api.includes(`"op":"insert","pk":{"id":61}`)),
+      `the write's event: ${JSON.stringify(ticked)}`,
+    );
+  } finally {
+    db.close();
+  }
+});
+
 const code = await run("host");
 rmSync(tmp, { recursive: true, force: true });
 process.exit(code);

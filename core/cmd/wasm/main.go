@@ -129,6 +129,15 @@ func (h hostDB) call(sql string, params []any, script bool) (protocol.SQLAnswer,
 func (hostDB) send(in []byte) (protocol.SQLAnswer, error) {
 	packed := hostSQL(uint32(uintptr(unsafe.Pointer(&in[0]))), uint32(len(in)))
 	out := take(uint32(packed>>32), uint32(packed))
+	if len(out) == 1 && out[0] == laterAnswer {
+		// The store answers later: park until nh_resume brings it.
+		j := parked
+		if j == nil {
+			return protocol.SQLAnswer{}, &sqldb.Error{Code: "SQLITE_MISUSE", Message: "the store answered later to a call made without nh_start"}
+		}
+		j.needIO <- struct{}{}
+		out = <-j.resume
+	}
 	if out == nil {
 		return protocol.SQLAnswer{}, &sqldb.Error{Code: "SQLITE_ERROR", Message: "host returned no SQL result"}
 	}
@@ -183,50 +192,54 @@ func (h hostDB) Caller(sql string, g sqldb.Guard) error {
 var eng *engine.Engine
 
 //go:wasmexport nh_open
-func nhOpen(ptr, size uint32) (packed uint64) {
-	in := take(ptr, size)
+func nhOpen(ptr, size uint32) uint64 { return give(openJob(take(ptr, size))) }
+
+func openJob(in []byte) (out []byte) {
 	defer func() {
 		if r := recover(); r != nil {
-			packed = give(mustJSON(protocol.OpenResult{Error: fmt.Sprint("core panic: ", r)}))
+			out = mustJSON(protocol.OpenResult{Error: fmt.Sprint("core panic: ", r)})
 		}
 	}()
 	var req protocol.OpenRequest
 	if err := json.Unmarshal(in, &req); err != nil {
-		return give(mustJSON(protocol.OpenResult{Error: "open request: " + err.Error()}))
+		return mustJSON(protocol.OpenResult{Error: "open request: " + err.Error()})
 	}
 	cfg, err := engine.ParseConfig(req.Config)
 	if err != nil {
-		return give(mustJSON(protocol.OpenResult{Error: err.Error()}))
+		return mustJSON(protocol.OpenResult{Error: err.Error()})
 	}
 	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, AuthToken: req.AuthToken, Log: logf,
 		LiveAfter: req.LiveAfter, WriteMode: req.Write, Node: req.Node, AllowedHosts: req.AllowedHosts,
 		KeepJournalMode: req.KeepJournalMode}
 	if eng != nil {
 		eng.SetOptions(opts)
-		return give(mustJSON(protocol.OpenResult{DSID: eng.DSID(), Seq: eng.LiveSeq(), StatementMs: eng.StatementLimitMs()}))
+		return mustJSON(protocol.OpenResult{DSID: eng.DSID(), Seq: eng.LiveSeq(), StatementMs: eng.StatementLimitMs()})
 	}
 	e, err := engine.Open(hostDB{}, opts)
 	if err != nil {
-		return give(mustJSON(protocol.OpenResult{Error: err.Error()}))
+		return mustJSON(protocol.OpenResult{Error: err.Error()})
 	}
 	eng = e
-	return give(mustJSON(protocol.OpenResult{DSID: e.DSID(), Seq: e.LiveSeq(), StatementMs: e.StatementLimitMs()}))
+	return mustJSON(protocol.OpenResult{DSID: e.DSID(), Seq: e.LiveSeq(), StatementMs: e.StatementLimitMs()})
 }
 
 //go:wasmexport nh_handle
 func nhHandle(ptr, size uint32) uint64 {
 	defer collectBetween() // after give: the answer is reachable from buffers
-	in := take(ptr, size)
+	return give(handleJob(take(ptr, size)))
+}
+
+func handleJob(in []byte) []byte {
 	if eng == nil {
-		return give(protocol.EncodeFrame(protocol.ResponseHead{Status: 503}, []byte("core not opened")))
+		return protocol.EncodeFrame(protocol.ResponseHead{Status: 503}, []byte("core not opened"))
 	}
 	req, err := protocol.DecodeRequest(in)
 	if err != nil {
-		return give(protocol.EncodeFrame(protocol.ResponseHead{Status: 400,
-			Headers: [][2]string{{"content-type", "text/plain; charset=utf-8"}}}, []byte(err.Error())))
+		return protocol.EncodeFrame(protocol.ResponseHead{Status: 400,
+			Headers: [][2]string{{"content-type", "text/plain; charset=utf-8"}}}, []byte(err.Error()))
 	}
 	res := eng.Handle(req)
-	return give(protocol.EncodeFrame(res.ResponseHead, res.Body))
+	return protocol.EncodeFrame(res.ResponseHead, res.Body)
 }
 
 // applyRequest is nh_apply's input: one command from the stream and its
@@ -239,52 +252,67 @@ type applyRequest struct {
 //go:wasmexport nh_apply
 func nhApply(ptr, size uint32) uint64 {
 	defer collectBetween() // after give: the answer is reachable from buffers
-	in := take(ptr, size)
+	return give(applyJob(take(ptr, size)))
+}
+
+func applyJob(in []byte) []byte {
 	var req applyRequest
 	if err := json.Unmarshal(in, &req); err != nil || req.Command == nil {
-		return give(mustJSON(protocol.ApplyResult{Status: 400, Error: fmt.Sprint("apply request: ", err)}))
+		return mustJSON(protocol.ApplyResult{Status: 400, Error: fmt.Sprint("apply request: ", err)})
 	}
 	if eng == nil {
-		return give(mustJSON(protocol.ApplyResult{ID: req.Command.ID, Seq: req.Seq, Status: 503, Error: "the core is not open"}))
+		return mustJSON(protocol.ApplyResult{ID: req.Command.ID, Seq: req.Seq, Status: 503, Error: "the core is not open"})
 	}
-	return give(mustJSON(eng.Apply(req.Command, req.Seq)))
+	return mustJSON(eng.Apply(req.Command, req.Seq))
 }
 
 // nh_uninstall removes what nakedhtmx added to the database (engine.Uninstall);
 // called instead of nh_open, never after it.
 //
 //go:wasmexport nh_uninstall
-func nhUninstall() (packed uint64) {
+func nhUninstall() uint64 { return give(uninstallJob()) }
+
+func uninstallJob() (out []byte) {
 	defer func() {
 		if r := recover(); r != nil {
-			packed = give(mustJSON(engine.UninstallReport{Error: fmt.Sprint("core panic: ", r)}))
+			out = mustJSON(engine.UninstallReport{Error: fmt.Sprint("core panic: ", r)})
 		}
 	}()
 	if eng != nil {
-		return give(mustJSON(engine.UninstallReport{Error: "uninstall after open"}))
+		return mustJSON(engine.UninstallReport{Error: "uninstall after open"})
 	}
 	rep, err := engine.Uninstall(hostDB{})
 	if err != nil {
 		rep.Error = err.Error()
 	}
-	return give(mustJSON(rep))
+	return mustJSON(rep)
 }
 
 //go:wasmexport nh_outbox
-func nhOutbox() uint64 {
+func nhOutbox() uint64 { return give(outboxJob()) }
+
+func outboxJob() []byte {
 	if eng == nil {
-		return give([]byte(`{"commands":[]}`))
+		return []byte(`{"commands":[]}`)
 	}
-	return give(mustJSON(eng.Outbox()))
+	return mustJSON(eng.Outbox())
 }
 
 //go:wasmexport nh_tick
 func nhTick(ptr, size uint32) uint64 {
-	defer collectBetween()         // after give: the answer is reachable from buffers
+	defer collectBetween() // after give: the answer is reachable from buffers
+	var in []byte
+	if size > 0 {
+		in = take(ptr, size)
+	}
+	return give(tickJob(in))
+}
+
+func tickJob(in []byte) []byte {
 	formats := protocol.AllFormats // no input: every format
 	var version *int64
-	if size > 0 {
-		if req, err := protocol.DecodeTickRequest(take(ptr, size)); err == nil {
+	if len(in) > 0 {
+		if req, err := protocol.DecodeTickRequest(in); err == nil {
 			if req.Formats != nil { // absent: every format
 				formats = protocol.ParseFormats(req.Formats)
 			}
@@ -292,9 +320,74 @@ func nhTick(ptr, size uint32) uint64 {
 		}
 	}
 	if eng == nil {
-		return give([]byte(`{}`))
+		return []byte(`{}`)
 	}
-	return give(protocol.AppendTickResult(nil, eng.TickWith(formats, version)))
+	return protocol.AppendTickResult(nil, eng.TickWith(formats, version))
+}
+
+// Asynchronous stores (PROTOCOL.md, "Stores that answer later"): nh_start
+// runs one of the calls above on a goroutine of its own; when the host's
+// `sql` import answers "later" (laterAnswer), that goroutine parks and
+// nh_start returns "needs I/O"; nh_resume hands it the answer and waits
+// again. One call at a time: the host starts the next when this one is done.
+const laterAnswer = 0x02
+
+// Job kinds of nh_start, and what nh_start and nh_resume answer first.
+var jobs = [...]func([]byte) []byte{
+	0: openJob, 1: handleJob, 2: tickJob, 3: applyJob,
+	4: func([]byte) []byte { return outboxJob() },
+	5: func([]byte) []byte { return uninstallJob() },
+}
+
+const (
+	jobDone   = 0 // the call's answer follows
+	jobNeedIO = 1 // the store was asked and answers later: nh_resume with its answer
+	jobFailed = 2 // the host misused the protocol: a message follows
+)
+
+type job struct {
+	done   chan []byte
+	needIO chan struct{}
+	resume chan []byte
+}
+
+// parked is the call under way, or nil.
+var parked *job
+
+//go:wasmexport nh_start
+func nhStart(kind, ptr, size uint32) uint64 {
+	in := take(ptr, size)
+	switch {
+	case parked != nil:
+		return give(append([]byte{jobFailed}, "a call is under way: finish it (nh_resume) first"...))
+	case int(kind) >= len(jobs):
+		return give(append([]byte{jobFailed}, "no such call"...))
+	}
+	j := &job{done: make(chan []byte, 1), needIO: make(chan struct{}), resume: make(chan []byte)}
+	parked = j
+	go func() { j.done <- jobs[kind](in) }()
+	return j.wait()
+}
+
+//go:wasmexport nh_resume
+func nhResume(ptr, size uint32) uint64 {
+	in := take(ptr, size)
+	if parked == nil {
+		return give(append([]byte{jobFailed}, "no call is waiting for the store"...))
+	}
+	parked.resume <- in
+	return parked.wait()
+}
+
+func (j *job) wait() uint64 {
+	select {
+	case out := <-j.done:
+		parked = nil
+		defer collectBetween() // after give: the answer is reachable from buffers
+		return give(append([]byte{jobDone}, out...))
+	case <-j.needIO:
+		return give([]byte{jobNeedIO})
+	}
 }
 
 func mustJSON(v any) []byte {

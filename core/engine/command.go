@@ -258,7 +258,11 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 func (c *ctx) applyOne(cmd *protocol.Command) *outcome {
 	if cmd.Op == "migrate" {
 		// Made against no particular schema: every node runs it on the same
-		// schema anyway, as the stream orders it among the writes.
+		// schema anyway, as the stream orders it among the writes. A command
+		// from the stream is held to the words' rule as a request is.
+		if why := c.migrationRefusal(cmd.SQL); why != "" {
+			return failed(403, why)
+		}
 		return c.runMigration(cmd.SQL)
 	}
 	t := c.table(cmd.Table)
@@ -350,35 +354,23 @@ func (c *ctx) migration() *protocol.Response {
 }
 
 // migrationRefusal says why a migration may not run (ddl.Refusal: nothing
-// outside this database, nothing of nakedhtmx's or SQLite's own, no table
-// the config hides), or "".
+// outside this database, nothing of nakedhtmx's or SQLite's own, nothing the
+// config hides, by the words alone), or "". The names come from guard, the
+// one reading of the config that the store's authorizer also gets.
 func (c *ctx) migrationRefusal(sql string) string {
-	cfg := c.e.opts.Config
-	hiddenCol := func(table string, name string) bool {
-		for tn, tc := range cfg.Tables {
-			if tc == nil || table != "" && !strings.EqualFold(tn, table) {
-				continue
-			}
-			for col, cc := range tc.Columns {
-				if cc != nil && cc.Hidden && (name == "" || strings.EqualFold(col, name)) {
-					return true
-				}
-			}
+	tables, columns, guarded := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, n := range c.guard().Hidden {
+		if n.Column == "" {
+			tables[strings.ToLower(n.Table)] = true
+		} else {
+			columns[strings.ToLower(n.Column)] = true
+			guarded[strings.ToLower(n.Table)] = true
 		}
-		return false
 	}
-	return ddl.Refusal(sql, ddl.Rules{
-		HiddenTable: func(name string) bool {
-			for tn, tc := range cfg.Tables {
-				if tc != nil && tc.Hidden && strings.EqualFold(tn, name) {
-					return true
-				}
-			}
-			return false
-		},
-		HiddenColumn: func(name string) bool { return hiddenCol("", name) },
-		Guarded:      func(name string) bool { return hiddenCol(name, "") },
-	})
+	in := func(set map[string]bool) func(string) bool {
+		return func(name string) bool { return set[strings.ToLower(name)] }
+	}
+	return ddl.Refusal(sql, ddl.Rules{HiddenTable: in(tables), HiddenColumn: in(columns), Guarded: in(guarded)})
 }
 
 // runMigration runs a migration's SQL: all of it or none. Over HTTP it goes
@@ -388,9 +380,6 @@ func (c *ctx) migrationRefusal(sql string) string {
 // time limit there would let nodes reach different verdicts on the same
 // command (the node that published it tried it under the guard first).
 func (c *ctx) runMigration(sql string) *outcome {
-	if why := c.migrationRefusal(sql); why != "" {
-		return failed(403, why) // a command from the stream is held to the same rule
-	}
 	if c.inTx {
 		return c.tx(func() *outcome {
 			if err := c.e.db.Script(sql); err != nil {

@@ -91,8 +91,8 @@ type state struct {
 	// answer is made from it, so a hidden table or column cannot leak
 	// through a path that forgot to check.
 	vis *model.Database
-	// scans: whether a list of this shape reads the whole table (scan.go).
-	scans map[string]bool
+	// plans: whether a list of this shape reads the whole table (scan.go).
+	plans map[string]bool
 }
 
 // Open reflects the database and stores the DSID.

@@ -401,17 +401,34 @@ func (c *ctx) countIn(dc *dataCache, from string, args ...any) (int64, bool, err
 		return boundedCount(c.e.db, from, args...)
 	}
 	key := countKey(from, args)
-	if e, ok := dc.counts[key]; ok {
+	if e, ok := dc.count(key); ok {
 		return e.n, e.more, nil
 	}
 	n, more, err := boundedCount(c.e.db, from, args...)
 	if err == nil {
-		if len(dc.counts) >= dataCacheSize {
-			clear(dc.counts)
-		}
-		dc.counts[key] = countEntry{n, more}
+		dc.putCount(key, countEntry{n, more})
 	}
 	return n, more, err
+}
+
+// count is a count kept under key; none without a cache (nil).
+func (dc *dataCache) count(key string) (countEntry, bool) {
+	if dc == nil {
+		return countEntry{}, false
+	}
+	e, ok := dc.counts[key]
+	return e, ok
+}
+
+// putCount keeps a count; past dataCacheSize the counts start over.
+func (dc *dataCache) putCount(key string, e countEntry) {
+	if dc == nil {
+		return
+	}
+	if len(dc.counts) >= dataCacheSize {
+		clear(dc.counts)
+	}
+	dc.counts[key] = e
 }
 
 // countKey is a count's key in the data cache.

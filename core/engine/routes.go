@@ -24,6 +24,8 @@ type Route struct {
 	when func(c *ctx, t *model.Table) bool
 	// serve answers; raw is the path's segments still escaped.
 	serve func(c *ctx, t *model.Table, segs, raw []string) *protocol.Response
+	// segs is Pattern split once, at start: matching runs on every request.
+	segs []string
 }
 
 // Routes lists every route the router knows.
@@ -109,6 +111,11 @@ func init() {
 		}},
 		{Pattern: "/api/tables/{table}/rows/{key}", Methods: []string{"GET", "PATCH", "DELETE"}, serve: (*ctx).apiRowRoute},
 	}
+	for i := range routes {
+		if p := strings.TrimPrefix(routes[i].Pattern, "/"); p != "" {
+			routes[i].segs = strings.Split(p, "/")
+		}
+	}
 }
 
 func (c *ctx) get() bool { return c.req.Method == "GET" || c.req.Method == "HEAD" }
@@ -136,10 +143,7 @@ func (c *ctx) dispatch(segs, raw []string) *protocol.Response {
 // answer that ends the search (the table is unknown: nothing else can fit,
 // since every pattern that names a table begins the same way).
 func (c *ctx) match(r *Route, segs []string) (t *model.Table, ok bool, resp *protocol.Response) {
-	pat := strings.Split(strings.TrimPrefix(r.Pattern, "/"), "/")
-	if r.Pattern == "/" {
-		pat = nil
-	}
+	pat := r.segs
 	if len(pat) != len(segs) {
 		return nil, false, nil
 	}

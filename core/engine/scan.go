@@ -114,7 +114,7 @@ func (c *ctx) planNeedsScan(lq *listQuery) bool {
 		shape.WriteString("\x00f\x00" + f.col.Name + map[bool]string{true: "\x00null", false: ""}[f.null])
 	}
 	key := shape.String()
-	if v, ok := c.st.scans[key]; ok {
+	if v, ok := c.st.plans[key]; ok {
 		return v
 	}
 	first := *lq
@@ -137,11 +137,11 @@ func (c *ctx) planNeedsScan(lq *listQuery) bool {
 		sorts = sorts || strings.HasPrefix(detail, "USE TEMP B-TREE FOR") && strings.Contains(detail, "ORDER BY")
 	}
 	scan := walks && (len(lq.filters) > 0 || sorts)
-	if c.st.scans == nil {
-		c.st.scans = map[string]bool{}
+	if c.st.plans == nil {
+		c.st.plans = map[string]bool{}
 	}
-	if len(c.st.scans) < 1024 {
-		c.st.scans[key] = scan
+	if len(c.st.plans) < 1024 {
+		c.st.plans[key] = scan
 	}
 	return scan
 }
@@ -209,11 +209,41 @@ func (lq *listQuery) windowEnd(db sqldb.DB, from []any) ([]any, error) {
 // keyCompare is "(keys) > (?, ...)" when greater, else "<", with "=" when
 // inclusive.
 func (lq *listQuery) keyCompare(greater, inclusive bool, n int) string {
-	op := map[bool]string{true: ">", false: "<"}[greater]
+	op := "<"
+	if greater {
+		op = ">"
+	}
 	if inclusive {
 		op += "="
 	}
 	return "(" + strings.Join(keyExprs(lq.t), ", ") + ") " + op + " (" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
+}
+
+// windowBounds are the conditions, and their arguments, of the window after
+// from (nil: the table's start) up to end (nil: its end), in ascending key
+// order.
+func (lq *listQuery) windowBounds(from, end []any) (conds []string, args []any) {
+	if from != nil {
+		conds = append(conds, lq.keyCompare(true, false, len(from)))
+		args = append(args, from...)
+	}
+	if end != nil {
+		conds = append(conds, lq.keyCompare(false, true, len(end)))
+		args = append(args, end...)
+	}
+	return conds, args
+}
+
+// andWhere adds conditions to a WHERE clause ("" for none yet).
+func andWhere(where string, conds ...string) string {
+	for _, c := range conds {
+		if where == "" {
+			where = " WHERE " + c
+		} else {
+			where += " AND " + c
+		}
+	}
+	return where
 }
 
 // rowsStep reads the page's matches in the next window; full: it was a
@@ -233,12 +263,7 @@ func (lq *listQuery) rowsStep(db sqldb.DB, st *scanState) (full bool, err error)
 	need := lq.limit - len(st.rows)
 	where, args := w.where(true)
 	if end != nil {
-		bound := lq.keyCompare(lq.desc, true, len(end))
-		if where == "" {
-			where = " WHERE " + bound
-		} else {
-			where += " AND " + bound
-		}
+		where = andWhere(where, lq.keyCompare(lq.desc, true, len(end))) // up to end, in the list's direction
 		args = append(args, end...)
 	}
 	sql := "SELECT " + selectList(lq.t) + " FROM " + sqldb.Ident(lq.t.Name) + where + lq.orderBy() + " LIMIT " + strconv.Itoa(need+1)
@@ -271,18 +296,16 @@ func (lq *listQuery) rowsStep(db sqldb.DB, st *scanState) (full bool, err error)
 // count ignores the page's cursor), up to countCap and one past it; full as
 // for rowsStep.
 func (lq *listQuery) countStep(c *ctx, st *scanState) (full bool, err error) {
-	if st.countFrom == nil && st.count == 0 {
+	where, args := lq.where(false)
+	key := countKey(sqldb.Ident(lq.t.Name)+where, args)
+	dc := c.cache()
+	if e, ok := dc.count(key); ok && st.countFrom == nil && st.count == 0 {
 		// Counted before and not changed since: no window to read.
-		if dc := c.cache(); dc != nil {
-			where, args := lq.where(false)
-			if e, ok := dc.counts[countKey(sqldb.Ident(lq.t.Name)+where, args)]; ok {
-				st.count, st.counted = e.n, true
-				if e.more {
-					st.count = countCap + 1
-				}
-				return false, nil
-			}
+		st.count, st.counted = e.n, true
+		if e.more {
+			st.count = countCap + 1
 		}
+		return false, nil
 	}
 	asc := *lq
 	asc.desc, asc.after = false, nil
@@ -290,24 +313,8 @@ func (lq *listQuery) countStep(c *ctx, st *scanState) (full bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	where, args := asc.where(false)
-	var bounds []string
-	if st.countFrom != nil {
-		bounds = append(bounds, asc.keyCompare(true, false, len(st.countFrom)))
-		args = append(args, st.countFrom...)
-	}
-	if end != nil {
-		bounds = append(bounds, asc.keyCompare(false, true, len(end)))
-		args = append(args, end...)
-	}
-	for _, b := range bounds {
-		if where == "" {
-			where = " WHERE " + b
-		} else {
-			where += " AND " + b
-		}
-	}
-	rs, err := c.e.db.Query("SELECT count(*) FROM "+sqldb.Ident(lq.t.Name)+where, args...)
+	bounds, boundArgs := asc.windowBounds(st.countFrom, end)
+	rs, err := c.e.db.Query("SELECT count(*) FROM "+sqldb.Ident(lq.t.Name)+andWhere(where, bounds...), append(args, boundArgs...)...)
 	if err != nil {
 		return false, err
 	}
@@ -317,13 +324,7 @@ func (lq *listQuery) countStep(c *ctx, st *scanState) (full bool, err error) {
 	}
 	if end == nil || st.count > countCap {
 		st.counted = true
-		if dc := c.cache(); dc != nil {
-			w, a := lq.where(false)
-			if len(dc.counts) >= dataCacheSize {
-				clear(dc.counts)
-			}
-			dc.counts[countKey(sqldb.Ident(lq.t.Name)+w, a)] = countEntry{min(st.count, countCap), st.count > countCap}
-		}
+		dc.putCount(key, countEntry{min(st.count, countCap), st.count > countCap})
 		return end != nil, nil
 	}
 	st.countFrom = end
@@ -342,22 +343,8 @@ func (lq *listQuery) sortedStep(db sqldb.DB, st *scanState) (full bool, err erro
 	}
 	keys := strings.Join(keyExprs(lq.t), ", ")
 	where, args := lq.where(true) // the filters, the search and the page's cursor
-	var bounds []string
-	if st.from != nil {
-		bounds = append(bounds, byKey.keyCompare(true, false, len(st.from)))
-		args = append(args, st.from...)
-	}
-	if end != nil {
-		bounds = append(bounds, byKey.keyCompare(false, true, len(end)))
-		args = append(args, end...)
-	}
-	for _, b := range bounds {
-		if where == "" {
-			where = " WHERE " + b
-		} else {
-			where += " AND " + b
-		}
-	}
+	bounds, boundArgs := byKey.windowBounds(st.from, end)
+	where, args = andWhere(where, bounds...), append(args, boundArgs...)
 	page := strconv.Itoa(lq.limit + 1)
 	rs, err := db.Query("SELECT "+keys+" FROM "+sqldb.Ident(lq.t.Name)+where+lq.orderBy()+" LIMIT "+page, args...)
 	if err != nil {

@@ -89,6 +89,13 @@ export class Ctx {
 
 const MiB = 1024 * 1024;
 
+/** POST /api/migrations with the token: SQL in, the answer out. */
+function migration(srv: Server, token: string, sql: string): Promise<Answer> {
+  return request(srv.url, "POST", "/api/migrations", {
+    headers: { "content-type": "application/sql", accept: "application/json", authorization: `Bearer ${token}` }, body: sql,
+  });
+}
+
 function isJsonType(a: Answer): boolean {
   return /^application\/([a-z.+-]*\+)?json\b/.test(a.headers["content-type"] ?? "");
 }
@@ -1122,6 +1129,28 @@ export function globalTests(ctx: Ctx): Test[] {
 export function cliTests(ctx: Ctx): Test[] {
   const T: Test[] = [];
   const test = (name: string, fn: () => Promise<void>) => T.push({ name, fn: async () => { ctx.testName = name; await fn(); } });
+  // A server of its own on a fresh copy of the fixture (NAME.db), with these
+  // flags and a config when given (NAME.json); stopped afterwards.
+  const onFixture = async (
+    name: string,
+    opts: { config?: unknown; args?: string[] },
+    fn: (srv: Server, db: string) => Promise<void>,
+  ) => {
+    const db = join(ctx.tmp, `${name}.db`);
+    buildFixture(db);
+    const args = ["--db", db, "--port", "0", ...(opts.args ?? [])];
+    if (opts.config !== undefined) {
+      const config = join(ctx.tmp, `${name}.json`);
+      writeFileSync(config, JSON.stringify(opts.config));
+      args.push("--config", config);
+    }
+    const srv = await startServer(ctx.hc, args);
+    try {
+      await fn(srv, db);
+    } finally {
+      await srv.stop();
+    }
+  };
 
   test("SIGTERM closes the server: exit 0, database intact", async () => {
     const code = await ctx.server.stop("SIGTERM");
@@ -1203,10 +1232,7 @@ export function cliTests(ctx: Ctx): Test[] {
   });
 
   test("--allowed-host: those names are answered, other hosts 421; a bad one exits 2", async () => {
-    const db = join(ctx.tmp, "hosts.db");
-    buildFixture(db);
-    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--allowed-host", "lan.example", "--allowed-host", "proxy.example:8443"]);
-    try {
+    await onFixture("hosts", { args: ["--allowed-host", "lan.example", "--allowed-host", "proxy.example:8443"] }, async (srv) => {
       const port = srv.url.port;
       const want: [string, number][] = [
         ["lan.example", 200], [`lan.example:${port}`, 200], ["LAN.example:1", 200], ["proxy.example:8443", 200],
@@ -1223,9 +1249,7 @@ export function cliTests(ctx: Ctx): Test[] {
         body: JSON.stringify({ name: "via the LAN", price: 1 }),
       });
       status(w, 201, "a write through an allowed name");
-    } finally {
-      await srv.stop();
-    }
+    });
     for (const bad of ["http://lan.example/", "lan example", "lan.example:http", ""]) {
       const unused = join(ctx.tmp, "hosts-unused.db");
       const r = await runToExit(ctx.hc, ["--db", unused, "--port", "0", "--allowed-host", bad]);
@@ -1236,13 +1260,8 @@ export function cliTests(ctx: Ctx): Test[] {
   });
 
   test("sign-out ends the session, sessions expire, and the token is in no cookie", async () => {
-    const db = join(ctx.tmp, "session.db");
-    buildFixture(db);
-    const config = join(ctx.tmp, "session.json");
-    writeFileSync(config, JSON.stringify({ sessionHours: 0.001 })); // 3.6 s
     const token = "a-session-token-of-32-characters";
-    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--auth-token", token, "--config", config]);
-    try {
+    await onFixture("session", { config: { sessionHours: 0.001 } /* 3.6 s */, args: ["--auth-token", token] }, async (srv) => {
       const base = srv.url;
       const origin = base.origin;
       const signin = async (): Promise<{ jar: string; at: number }> => {
@@ -1278,9 +1297,7 @@ export function cliTests(ctx: Ctx): Test[] {
       await new Promise((r) => setTimeout(r, Math.max(0, two.at + 4000 - Date.now())));
       status(await page(two.jar), 401, "a session past its lifetime");
       status(await request(base, "GET", "/api/tables/items/rows", { headers: { authorization: `Bearer ${token}` } }), 200, "the bearer token still works");
-    } finally {
-      await srv.stop();
-    }
+    });
   });
 
   test("the user's file is the user's: first start says what it adds, uninstall takes all of it away, --keep-journal-mode keeps the mode", async () => {
@@ -1342,17 +1359,10 @@ export function cliTests(ctx: Ctx): Test[] {
   });
 
   test("migrations cannot reach outside the database, into nakedhtmx's own tables, or into hidden ones", async () => {
-    const db = join(ctx.tmp, "migrate.db");
-    buildFixture(db);
-    const config = join(ctx.tmp, "migrate.json");
-    writeFileSync(config, JSON.stringify({ tables: { parents: { hidden: true } } }));
     const token = "a-migration-token-of-32-chars-xx";
-    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--auth-token", token, "--config", config]);
     const outside = join(ctx.tmp, "outside.db");
-    try {
-      const migrate = (sql: string) => request(srv.url, "POST", "/api/migrations", {
-        headers: { "content-type": "application/sql", accept: "application/json", authorization: `Bearer ${token}` }, body: sql,
-      });
+    await onFixture("migrate", { config: { tables: { parents: { hidden: true } } }, args: ["--auth-token", token] }, async (srv, db) => {
+      const migrate = (sql: string) => migration(srv, token, sql);
       const schemaBefore = query(db, "SELECT group_concat(name || ':' || coalesce(sql, ''), '|') AS s FROM (SELECT * FROM sqlite_schema ORDER BY name)")[0].s;
       const logBefore = query(db, "SELECT count(*) AS n FROM _nakedhtmx_changes")[0].n;
       for (const sql of [
@@ -1376,24 +1386,18 @@ export function cliTests(ctx: Ctx): Test[] {
       eq(query(db, "SELECT count(*) AS n FROM _nakedhtmx_changes")[0].n, logBefore, "the change log after refused migrations");
       status(await migrate("ALTER TABLE items ADD COLUMN colour TEXT"), 200, "an ordinary migration");
       check(query(db, "SELECT count(*) AS n FROM pragma_table_info('items') WHERE name = 'colour'")[0].n === 1, "the column was added");
-    } finally {
-      await srv.stop();
-    }
+    });
   });
 
   test("a migration runs under the store's authorizer and the time limit: 503, and the server carries on", async () => {
-    const db = join(ctx.tmp, "guarded.db");
-    buildFixture(db);
-    const config = join(ctx.tmp, "guarded.json");
-    writeFileSync(config, JSON.stringify({
+    const token = "a-guarded-migration-token-32-chr";
+    const config = {
       limits: { statementMs: 1500 },
       tables: { items: { columns: { notes: { hidden: true }, price: { readOnly: true } } }, codes: { readOnly: true } },
-    }));
-    const token = "a-guarded-migration-token-32-chr";
-    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--auth-token", token, "--config", config]);
-    try {
+    };
+    await onFixture("guarded", { config, args: ["--auth-token", token] }, async (srv, db) => {
       const auth = { accept: "application/json", authorization: `Bearer ${token}` };
-      const migrate = (sql: string) => request(srv.url, "POST", "/api/migrations", { headers: { ...auth, "content-type": "application/sql" }, body: sql });
+      const migrate = (sql: string) => migration(srv, token, sql);
       const schema = () => query(db, "SELECT group_concat(name || ':' || coalesce(sql, ''), '|') AS s FROM (SELECT * FROM sqlite_schema ORDER BY name)")[0].s;
       const before = schema();
       // What only SQLite's own view of the statement can tell: the words pass
@@ -1436,17 +1440,12 @@ export function cliTests(ctx: Ctx): Test[] {
       status(w, 201, "a write after the stopped migration (no lock left behind)");
       status(await migrate("ALTER TABLE loose ADD COLUMN colour TEXT"), 200, "an ordinary migration after it");
       eq(query(db, "SELECT count(*) AS n FROM pragma_table_info('loose') WHERE name = 'colour'")[0].n, 1, "the column was added");
-    } finally {
-      await srv.stop();
-    }
+    });
   });
 
   test("with a token, a body over 64 KiB is read only for a caller who is known", async () => {
-    const db = join(ctx.tmp, "probe.db");
-    buildFixture(db);
     const token = "a-probe-token-of-32-characters-x";
-    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--auth-token", token]);
-    try {
+    await onFixture("probe", { args: ["--auth-token", token] }, async (srv) => {
       const json = { "content-type": "application/json", accept: "application/json" };
       // Signed out: refused on the head alone: a body declared but never sent is not waited for.
       const head = await rawRequest(srv.url, ["POST /api/tables/items/rows HTTP/1.1", `host: ${srv.url.host}`,
@@ -1468,17 +1467,12 @@ export function cliTests(ctx: Ctx): Test[] {
         headers: { ...json, authorization: `Bearer ${token}` }, body: JSON.stringify({ name: "big", price: 1, notes: "x".repeat(200 * 1024) }),
       });
       status(big, 201, "a 200 KiB body with the token");
-    } finally {
-      await srv.stop();
-    }
+    });
   });
 
   test("wrong tokens are throttled per client: 429 with Retry-After, the right token too while it waits", async () => {
-    const db = join(ctx.tmp, "throttle.db");
-    buildFixture(db);
     const token = "a-throttle-token-of-32-characters";
-    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--auth-token", token]);
-    try {
+    await onFixture("throttle", { args: ["--auth-token", token] }, async (srv) => {
       const ask = (tok: string) => request(srv.url, "GET", "/api/tables/items/rows", { headers: { accept: "application/json", authorization: `Bearer ${tok}` } });
       for (let i = 0; i < 5; i++) status(await ask(`wrong-guess-number-${i}-xxxxxx`), 401, `wrong token ${i + 1}`);
       status(await ask(token), 200, "five misses are free");
@@ -1493,17 +1487,12 @@ export function cliTests(ctx: Ctx): Test[] {
       status(form, 429, "the sign-in form while the client waits");
       await new Promise((r) => setTimeout(r, 1000 * Number(held.headers["retry-after"]) + 200));
       status(await ask(token), 200, "after Retry-After");
-    } finally {
-      await srv.stop();
-    }
+    });
   });
 
   test("--auth-token: the API needs the bearer token, pages a sign-in cookie", async () => {
-    const db = join(ctx.tmp, "auth.db");
-    buildFixture(db);
     const token = "s3cret-token-of-20ch";
-    const srv = await startServer(ctx.hc, ["--db", db, "--port", "0", "--host", "127.0.0.1", "--auth-token", token]);
-    try {
+    await onFixture("auth", { args: ["--host", "127.0.0.1", "--auth-token", token] }, async (srv) => {
       const base = srv.url;
       const no = await request(base, "GET", "/api/tables/items/rows", { headers: { accept: "application/json" } });
       check(no.status === 401 || no.status === 403, `API without a token: ${no.status}`);
@@ -1554,9 +1543,7 @@ export function cliTests(ctx: Ctx): Test[] {
           s.close();
         }
       }
-    } finally {
-      await srv.stop();
-    }
+    });
   });
 
   return T;

@@ -263,28 +263,32 @@ func (db *DB) caller(sql string, g sqldb.Guard) (err error) {
 					stmt.Close()
 				}
 				if why != "" {
-					err = &sqldb.Error{Code: "SQLITE_AUTH", Message: why}
 					break
 				}
 			}
 			db.conn.SetAuthorizer(nil)
 		}
 	}
-	if why != "" && err != nil {
+	if why != "" {
+		// The authorizer's reason, not SQLite's "not authorized": refused
+		// while running, or by a probe (which compiled but set off a denial).
 		err = &sqldb.Error{Code: "SQLITE_AUTH", Message: why}
 	}
 	return err
 }
 
-// viewsAndTriggers lists every view and trigger by name, with its SQL.
+// viewsAndTriggersSQL lists every view and trigger: type, name, table, SQL.
+const viewsAndTriggersSQL = "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema WHERE type IN ('view', 'trigger') ORDER BY name"
+
+// viewsAndTriggers is every view's and trigger's SQL, by type and name.
 func (db *DB) viewsAndTriggers() (map[string]string, error) {
-	rows, err := db.query("SELECT type || ' ' || name, coalesce(sql, '') FROM sqlite_schema WHERE type IN ('view', 'trigger')", nil)
+	rows, err := db.query(viewsAndTriggersSQL, nil)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[string]string, len(rows.Values))
 	for _, r := range rows.Values {
-		out[r[0].(string)] = r[1].(string)
+		out[r[0].(string)+" "+r[1].(string)] = r[3].(string)
 	}
 	return out, nil
 }
@@ -294,7 +298,7 @@ func (db *DB) viewsAndTriggers() (map[string]string, error) {
 // trigger is compiled only when used, later, on this connection with no
 // authorizer, so it is compiled now, under it.
 func (db *DB) probes(before map[string]string) ([]string, error) {
-	rows, err := db.query("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema WHERE type IN ('view', 'trigger') ORDER BY name", nil)
+	rows, err := db.query(viewsAndTriggersSQL, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -161,6 +161,13 @@ func (e *Engine) tick(formats protocol.Formats) (res protocol.TickResult) {
 	if len(entries) == batch {
 		e.live.dirty, e.live.notOwn = true, true // more to read on the next tick
 	}
+	if e.schemaMovedUnder(entries) {
+		// Read again on the next tick, which reflects first: the schema
+		// event then comes in the same batch, and a rename is learned
+		// before the writes logged under the old name are told.
+		e.live.dirty, e.live.notOwn = true, true
+		return res
+	}
 	e.learnRenames(entries)
 	e.fillOutside(entries)
 	c := e.liveCtx()
@@ -169,6 +176,22 @@ func (e *Engine) tick(formats protocol.Formats) (res protocol.TickResult) {
 	}
 	e.advance(entries[len(entries)-1].Seq)
 	return res
+}
+
+// schemaMovedUnder: another connection changed the schema since this tick
+// reflected it, and wrote too (an outside RENAME TABLE and a write right
+// after it, between the tick's schema check and its read of the log: the
+// write is logged under the old name and the rename's schema event is not
+// logged yet). Only batches holding outside writes ask: this engine's own
+// writes cannot fall between the two.
+func (e *Engine) schemaMovedUnder(entries []Entry) bool {
+	for _, en := range entries {
+		if en.Op != "schema" && en.New == "" && en.Old == "" {
+			v, err := e.schemaVersion()
+			return err == nil && v != e.st.schemaVersion
+		}
+	}
+	return false
 }
 
 // skipOwn moves past entries nobody will be told of (the tick's formats are

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -546,5 +547,36 @@ func TestSchemaVersionFromTheHost(t *testing.T) {
 	read(nil)
 	if asked != 1 {
 		t.Errorf("the next request without a hint asked %d times, want 1 (a hint outlived its request?)", asked)
+	}
+}
+
+// Another connection renames a table and writes to it between a tick's
+// schema check and its read of the log: the write, logged under the old
+// name, is told under the new one (on the next tick, which reflects first),
+// never under a name the schema no longer has.
+func TestRenameAndWriteBetweenSchemaCheckAndLogRead(t *testing.T) {
+	e, racy, other := liveDBWith(t, `CREATE TABLE old_name (id INTEGER PRIMARY KEY, v TEXT)`, engine.Options{})
+	e.Tick()
+	racy.hook = func(sql string) {
+		if strings.Contains(sql, `FROM "_nakedhtmx_changes" WHERE seq > ?`) {
+			racy.hook = nil
+			if err := other.Script(`ALTER TABLE old_name RENAME TO new_name; INSERT INTO new_name (id, v) VALUES (2, 'right after')`); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := other.Script(`INSERT INTO old_name (id, v) VALUES (1, 'before')`); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i := 0; i < 3; i++ {
+		for _, ev := range events(t, e.Tick().Messages) {
+			got = append(got, ev.Op+" "+ev.Table)
+		}
+	}
+	// The first tick read the log after the rename: it tells nothing, and the
+	// next tells both writes under the name the table has now, then the rename.
+	if want := "[insert new_name insert new_name  ]"; fmt.Sprint(got) != want {
+		t.Errorf("events %v, want %s", got, want)
 	}
 }

@@ -304,7 +304,7 @@ func (lq *listQuery) run(db sqldb.DB) (rows []*row, next string, err error) {
 	if lq.t.View && lq.offset > 0 {
 		sql += " OFFSET " + strconv.FormatInt(lq.offset, 10)
 	}
-	rs, err := db.Query(sql, args...)
+	rs, err := tableQuery(db, lq.t)(sql, args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -321,10 +321,11 @@ func (lq *listQuery) run(db sqldb.DB) (rows []*row, next string, err error) {
 // times slower than one of 1,000 rows. Past the cap a page says "10000+".
 const countCap = 10000
 
-// boundedCount counts the rows of FROM-and-WHERE text up to countCap; more
-// is true when there are more.
-func boundedCount(db sqldb.DB, from string, args ...any) (n int64, more bool, err error) {
-	rs, err := db.Query("SELECT count(*) FROM (SELECT 1 FROM "+from+" LIMIT "+strconv.Itoa(countCap+1)+")", args...)
+// boundedCount counts the rows of t under WHERE text up to countCap; more
+// is true when there are more. A view's definition may take any time: its
+// count goes to the host as a read the core cannot bound.
+func boundedCount(db sqldb.DB, t *model.Table, where string, args ...any) (n int64, more bool, err error) {
+	rs, err := tableQuery(db, t)("SELECT count(*) FROM (SELECT 1 FROM "+sqldb.Ident(t.Name)+where+" LIMIT "+strconv.Itoa(countCap+1)+")", args...)
 	if err != nil || len(rs.Values) == 0 {
 		return 0, false, err
 	}
@@ -335,10 +336,21 @@ func boundedCount(db sqldb.DB, from string, args ...any) (n int64, more bool, er
 	return n, false, nil
 }
 
+// tableQuery is how a read of t's rows goes to the store: a view's as a
+// read the core cannot bound (sqldb.QueryUnbounded: the TS hosts run it
+// where their time limit can stop it), a table's as any query (its list
+// reads are bounded by an index or read in windows, scan.go).
+func tableQuery(db sqldb.DB, t *model.Table) func(string, ...any) (*sqldb.Rows, error) {
+	if t.View {
+		return func(sql string, args ...any) (*sqldb.Rows, error) { return sqldb.QueryUnbounded(db, sql, args...) }
+	}
+	return db.Query
+}
+
 // count is the number of rows matching the filters and search, up to countCap.
 func (lq *listQuery) count(c *ctx) (int64, bool, error) {
 	where, args := lq.where(false)
-	return c.rowCount(sqldb.Ident(lq.t.Name)+where, args...)
+	return c.rowCount(lq.t, where, args...)
 }
 
 // dataCache keeps what pages read from the data again and again until the
@@ -391,20 +403,20 @@ func (c *ctx) cache() *dataCache {
 
 // rowCount is boundedCount, remembered until the next write: a page shown
 // again and again costs one lookup of the log's sequence, not a count.
-func (c *ctx) rowCount(from string, args ...any) (int64, bool, error) {
-	return c.countIn(c.cache(), from, args...)
+func (c *ctx) rowCount(t *model.Table, where string, args ...any) (int64, bool, error) {
+	return c.countIn(c.cache(), t, where, args...)
 }
 
 // countIn is rowCount with the cache already asked for (nil: none).
-func (c *ctx) countIn(dc *dataCache, from string, args ...any) (int64, bool, error) {
+func (c *ctx) countIn(dc *dataCache, t *model.Table, where string, args ...any) (int64, bool, error) {
 	if dc == nil {
-		return boundedCount(c.e.db, from, args...)
+		return boundedCount(c.e.db, t, where, args...)
 	}
-	key := countKey(from, args)
+	key := countKey(sqldb.Ident(t.Name)+where, args)
 	if e, ok := dc.count(key); ok {
 		return e.n, e.more, nil
 	}
-	n, more, err := boundedCount(c.e.db, from, args...)
+	n, more, err := boundedCount(c.e.db, t, where, args...)
 	if err == nil {
 		dc.putCount(key, countEntry{n, more})
 	}

@@ -140,6 +140,21 @@ func TestWindowedSearch(t *testing.T) {
 	if len(lines)-1 != len(want(false)) || !strings.HasPrefix(lines[1], "3,") {
 		t.Errorf("the export: %d lines for %d matches: %.200s", len(lines)-1, len(want(false)), csv.Body)
 	}
+	// Sorted by a column no index serves, the whole table in order, in parts
+	// of a window's rows (each part is one pass over the table).
+	sorted, parts := follow(t, e, "/api/tables/big/rows.csv?sort=name&desc=1", "text/csv")
+	var gotSorted []int64
+	for _, line := range strings.Split(strings.TrimSpace(string(sorted.Body)), "\n")[1:] {
+		var id int64
+		fmt.Sscan(line[:strings.IndexByte(line, ',')], &id)
+		gotSorted = append(gotSorted, id)
+	}
+	if wantSorted := ids("SELECT id FROM big ORDER BY name DESC, id DESC"); fmt.Sprint(gotSorted) != fmt.Sprint(wantSorted) {
+		t.Errorf("the export sorted by name: %d rows, want %d, in order", len(gotSorted), len(wantSorted))
+	}
+	if want := n/10000 + 1; parts != want {
+		t.Errorf("the sorted export of %d rows took %d calls, want %d (one per window's rows)", n, parts, want)
+	}
 	// A small table: one call, as before.
 	if res, calls := follow(t, e, "/api/tables/small/rows?q=needle", "application/json"); calls != 1 || !strings.Contains(string(res.Body), `"needle"`) {
 		t.Errorf("a small table's search took %d calls: %s", calls, res.Body)

@@ -34,6 +34,12 @@ func (w *watched) Query(sql string, args ...any) (*sqldb.Rows, error) {
 	return r, err
 }
 
+func (w *watched) QueryUnbounded(sql string, args ...any) (*sqldb.Rows, error) {
+	r, err := sqldb.QueryUnbounded(w.DB, sql, args...)
+	w.note(err)
+	return r, err
+}
+
 func (w *watched) Exec(sql string, args ...any) (sqldb.Result, error) {
 	r, err := w.DB.Exec(sql, args...)
 	w.note(err)

@@ -33,7 +33,8 @@ func (c *ctx) tx(fn func() *outcome) *outcome {
 	// What the request read through the data cache is keyed by the log's
 	// sequence before this write: ask again after it.
 	c.cached = nil
-	defer func() { c.cached = nil }()
+	c.writing = true
+	defer func() { c.cached, c.writing = nil, false }()
 	if c.inTx {
 		// Inside Apply's transaction: a failed write is undone to here, and
 		// the transaction goes on to record the failure.
@@ -342,7 +343,13 @@ func (c *ctx) checkReferences(t *model.Table, values map[string]any) []fieldErro
 
 // readRow reads one row by key; nil when there is none.
 func (c *ctx) readRow(t *model.Table, key []any) (*row, error) {
-	rs, err := c.e.db.Query("SELECT "+selectList(t)+" FROM "+sqldb.Ident(t.Name)+" WHERE "+keyWhere(t), key...)
+	q := c.e.db.Query
+	if !c.writing && !c.inTx {
+		// Outside a write a view's row may be read where the time limit
+		// stops it; inside one it must see the write's own changes.
+		q = tableQuery(c.e.db, t)
+	}
+	rs, err := q("SELECT "+selectList(t)+" FROM "+sqldb.Ident(t.Name)+" WHERE "+keyWhere(t), key...)
 	if err != nil {
 		return nil, err
 	}

@@ -58,14 +58,16 @@ func AppendSQLResultBinary(dst []byte, r *SQLResult) ([]byte, error) {
 	return binary.LittleEndian.AppendUint64(dst, uint64(r.LastInsertRowid)), nil
 }
 
+// The flags byte of a binary SQL request.
+const (
+	FlagScript    = 1 << 0 // several statements, no parameters or rows
+	FlagUnbounded = 1 << 1 // a read whose work the core cannot bound (PROTOCOL.md, "Time limit")
+)
+
 // AppendSQLRequestBinary appends an SQLRequest in binary: the SQL text, a
-// flags byte, the parameters as tagged values.
-func AppendSQLRequestBinary(dst []byte, sql string, params []any, script bool) ([]byte, error) {
+// flags byte (FlagScript, FlagUnbounded), the parameters as tagged values.
+func AppendSQLRequestBinary(dst []byte, sql string, params []any, flags byte) ([]byte, error) {
 	dst = appendSized(append(dst, BinaryMessage), sql)
-	var flags byte
-	if script {
-		flags |= 1
-	}
 	dst = append(dst, flags)
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(params)))
 	for _, p := range params {
@@ -118,7 +120,7 @@ func DecodeSQLRequest(b []byte) (SQLRequest, error) {
 	if !ok || d.i >= len(d.b) {
 		return SQLRequest{}, errBinaryRequest
 	}
-	req := SQLRequest{SQL: sql, Script: d.b[d.i]&1 != 0}
+	req := SQLRequest{SQL: sql, Script: d.b[d.i]&FlagScript != 0, Unbounded: d.b[d.i]&FlagUnbounded != 0}
 	d.i++
 	n, ok := d.u32()
 	if !ok || n > len(d.b)-d.i {

@@ -131,7 +131,7 @@ func TestBinaryRequestMatchesJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, err := AppendSQLRequestBinary(nil, sql, params, script)
+			b, err := AppendSQLRequestBinary(nil, sql, params, flagsOf(script, false))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +149,7 @@ func TestBinaryRequestMatchesJSON(t *testing.T) {
 			}
 		}
 	}
-	if _, err := AppendSQLRequestBinary(nil, "x", []any{struct{}{}}, false); err == nil {
+	if _, err := AppendSQLRequestBinary(nil, "x", []any{struct{}{}}, 0); err == nil {
 		t.Error("an unsupported value was written")
 	}
 }
@@ -157,7 +157,7 @@ func TestBinaryRequestMatchesJSON(t *testing.T) {
 // Whatever request decodes must encode again to one that decodes the same.
 func FuzzBinaryRequest(f *testing.F) {
 	for _, v := range binaryValues {
-		b, _ := AppendSQLRequestBinary(nil, "SELECT ?", []any{v}, false)
+		b, _ := AppendSQLRequestBinary(nil, "SELECT ?", []any{v}, 0)
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -168,7 +168,7 @@ func FuzzBinaryRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := AppendSQLRequestBinary(nil, req.SQL, Unwrap(req.Params), req.Script)
+		again, err := AppendSQLRequestBinary(nil, req.SQL, Unwrap(req.Params), flagsOf(req.Script, req.Unbounded))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,4 +177,34 @@ func FuzzBinaryRequest(f *testing.F) {
 			t.Fatalf("%#v -> %#v (%v)", req, req2, err)
 		}
 	})
+}
+
+func flagsOf(script, unbounded bool) byte {
+	var f byte
+	if script {
+		f |= FlagScript
+	}
+	if unbounded {
+		f |= FlagUnbounded
+	}
+	return f
+}
+
+// The unbounded flag reads back in both encodings.
+func TestUnboundedFlag(t *testing.T) {
+	b, err := AppendSQLRequestBinary(nil, "SELECT * FROM v", nil, FlagUnbounded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := DecodeSQLRequest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := DecodeSQLRequest([]byte(`{"sql": "SELECT * FROM v", "unbounded": true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Unbounded || got.Script || !reflect.DeepEqual(got, want) {
+		t.Errorf("binary %#v, JSON %#v", got, want)
+	}
 }

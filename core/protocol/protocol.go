@@ -309,6 +309,10 @@ type SQLRequest struct {
 	SQL    string  `json:"sql"`
 	Params []Value `json:"params,omitempty"`
 	Script bool    `json:"script,omitempty"`
+	// Unbounded marks a read whose work the core cannot bound (a view's
+	// definition may take any time): a host that cannot stop a statement
+	// where it runs runs this one where it can (PROTOCOL.md, "Time limit").
+	Unbounded bool `json:"unbounded,omitempty"`
 	// Caller, when set, makes the script SQL a caller sent (PROTOCOL.md,
 	// "Caller SQL"): its own transaction, the guard, the time limit. Such
 	// a request is always sent as JSON.

@@ -161,6 +161,7 @@ type TableEntry struct {
 	Name, Label, Href, Kind string
 	Rows                    int64
 	RowsMore                bool // Rows is a lower bound: there are more
+	Uncounted               bool // a view: not counted (its definition may take any time)
 	Columns                 int
 }
 
@@ -192,9 +193,11 @@ func IndexPage(d *IndexData) []byte {
 				w.raw(`</small>`)
 			}
 			w.raw(`</td><td class="num">`)
-			w.int(t.Rows)
-			if t.RowsMore {
-				w.raw(`+`)
+			if !t.Uncounted {
+				w.int(t.Rows)
+				if t.RowsMore {
+					w.raw(`+`)
+				}
 			}
 			w.raw(`</td><td class="num">`)
 			w.int(int64(t.Columns))

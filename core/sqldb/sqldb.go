@@ -22,6 +22,24 @@ type DB interface {
 	Caller(sql string, g Guard) error
 }
 
+// Unbounded is a DB that can run a read whose work the core cannot bound
+// (a view's definition may take any time) where the time limit can stop it:
+// the TS hosts, whose SQLite cannot stop a statement in place, run it in a
+// process of its own (bindings/PROTOCOL.md, "Time limit"). The Go hosts stop
+// any statement where it runs and need no such thing.
+type Unbounded interface {
+	QueryUnbounded(sql string, args ...any) (*Rows, error)
+}
+
+// QueryUnbounded runs a read the core cannot bound: on db's QueryUnbounded
+// where it has one, else as any query.
+func QueryUnbounded(db DB, sql string, args ...any) (*Rows, error) {
+	if u, ok := db.(Unbounded); ok {
+		return u.QueryUnbounded(sql, args...)
+	}
+	return db.Query(sql, args...)
+}
+
 // Rows is a fully read result set.
 type Rows struct {
 	Columns []string

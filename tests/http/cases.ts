@@ -1133,11 +1133,19 @@ export function cliTests(ctx: Ctx): Test[] {
   // flags and a config when given (NAME.json); stopped afterwards.
   const onFixture = async (
     name: string,
-    opts: { config?: unknown; args?: string[] },
+    opts: { config?: unknown; args?: string[]; setup?: string },
     fn: (srv: Server, db: string) => Promise<void>,
   ) => {
     const db = join(ctx.tmp, `${name}.db`);
     buildFixture(db);
+    if (opts.setup !== undefined) {
+      const conn = openDB(db);
+      try {
+        conn.exec(opts.setup);
+      } finally {
+        conn.close();
+      }
+    }
     const args = ["--db", db, "--port", "0", ...(opts.args ?? [])];
     if (opts.config !== undefined) {
       const config = join(ctx.tmp, `${name}.json`);
@@ -1440,6 +1448,36 @@ export function cliTests(ctx: Ctx): Test[] {
       status(w, 201, "a write after the stopped migration (no lock left behind)");
       status(await migrate("ALTER TABLE loose ADD COLUMN colour TEXT"), 200, "an ordinary migration after it");
       eq(query(db, "SELECT count(*) AS n FROM pragma_table_info('loose') WHERE name = 'colour'")[0].n, 1, "the column was added");
+    });
+  });
+
+  test("a view that never ends is stopped at the time limit on every path: 503, and the server carries on", async () => {
+    // The TS hosts cannot stop a statement where it runs: a view's reads go to
+    // a process of their own (bindings/ts/src/lane.ts), killed at the limit.
+    const setup = `CREATE VIEW forever AS WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT i AS n FROM c WHERE i < 0;
+      CREATE VIEW cheap AS SELECT id, upper(name) AS up FROM items;`;
+    await onFixture("forever", { config: { limits: { statementMs: 1500 } }, setup }, async (srv) => {
+      const html = { accept: "text/html" };
+      const before = await request(srv.url, "GET", "/t/cheap", { headers: html });
+      status(before, 200, "a cheap view");
+      const home = await request(srv.url, "GET", "/", { headers: html });
+      status(home, 200, "the index page lists the views without counting them");
+      check(home.text.includes("/t/forever"), "the index lists the never-ending view");
+      for (const path of ["/t/forever", "/t/forever?q=x", "/api/tables/forever/rows", "/api/tables/forever/rows.csv"]) {
+        const t0 = Date.now();
+        const a = await request(srv.url, "GET", path, { headers: path.startsWith("/t/") ? html : { accept: "application/json" } });
+        status(a, 503, `${path}: a never-ending view`);
+        check(/ms/.test(a.text) && /stopped/.test(a.text), `${path}: the 503 says what happened: ${clip(a.text)}`);
+        check(Date.now() - t0 < 30_000, `${path}: stopped, not waited out`);
+        // Every other request is answered as before: pages, a write, the cheap view.
+        status(await request(srv.url, "GET", "/t/items", { headers: html }), 200, `after ${path}: a table's page`);
+        const w = await request(srv.url, "POST", "/api/tables/loose/rows", {
+          headers: { accept: "application/json", "content-type": "application/json" }, body: JSON.stringify({ name: "after", qty: 1 }),
+        });
+        status(w, 201, `after ${path}: a write`);
+        const again = await request(srv.url, "GET", "/t/cheap", { headers: html });
+        status(again, 200, `after ${path}: the cheap view`);
+      }
     });
   });
 

@@ -219,7 +219,12 @@ export class Core implements CoreHandler {
     let res: SQLResult;
     try {
       const req = decodeSQLRequestBytes(this.view(ptr, len));
-      const r = req.caller ? runCaller(this.opts.db.path, req, this.statementMs) : this.opts.db.run(req);
+      const db = this.opts.db;
+      const r = req.caller
+        ? runCaller(db.path, req, this.statementMs)
+        : req.unbounded && "lane" in db && db.lane
+        ? db.lane.run(req, this.statementMs)
+        : db.run(req);
       if (r instanceof Promise) {
         if (!this.inJob) {
           res = { error: "the store answers later: use the core's async calls", code: "SQLITE_MISUSE" };

@@ -89,6 +89,8 @@ const utf8 = new TextEncoder();
 
 /** The first byte of a binary SQL message (PROTOCOL.md, "SQL messages in binary"); JSON never starts with it. */
 export const BINARY_MESSAGE = 0x01;
+/** The flags byte of a binary SQL request (protocol.FlagScript, protocol.FlagUnbounded in Go). */
+const FLAG_SCRIPT = 1, FLAG_UNBOUNDED = 2;
 
 // Value tags of the binary SQL messages.
 const TAG_NULL = 0;
@@ -132,6 +134,8 @@ export interface SQLRequest {
   sql: string;
   params: SQLValue[];
   script: boolean;
+  /** A read the core cannot bound (a view's): run where the time limit can stop it (PROTOCOL.md, "Time limit"). */
+  unbounded?: boolean;
   /** SQL a caller sent (PROTOCOL.md, "Caller SQL"): its own transaction, the guard, the time limit. */
   caller?: Guard;
 }
@@ -204,10 +208,11 @@ export function decodeSQLRequest(text: string): SQLRequest {
       if (real === "-Infinity") return -Infinity;
     }
     return value;
-  }) as { sql?: unknown; params?: unknown; script?: unknown; caller?: unknown };
+  }) as { sql?: unknown; params?: unknown; script?: unknown; unbounded?: unknown; caller?: unknown };
   if (typeof raw.sql !== "string") throw new Error("SQL request without sql");
   const params = Array.isArray(raw.params) ? (raw.params as SQLValue[]) : [];
   const req: SQLRequest = { sql: raw.sql, params, script: raw.script === 1n || raw.script === true };
+  if (raw.unbounded === 1n || raw.unbounded === true) req.unbounded = true;
   const caller = decodeGuard(raw.caller);
   if (caller) req.caller = caller;
   return req;
@@ -239,7 +244,8 @@ export function decodeSQLRequestBytes(b: Uint8Array): SQLRequest {
   };
   const sql = utf8Decoder.decode(bytes());
   need(1);
-  const script = (b[pos++]! & 1) === 1;
+  const flags = b[pos++]!;
+  const script = (flags & FLAG_SCRIPT) !== 0;
   const count = u32();
   need(count); // each value takes at least its tag
   const params: SQLValue[] = [];
@@ -270,7 +276,9 @@ export function decodeSQLRequestBytes(b: Uint8Array): SQLRequest {
     }
   }
   if (pos !== b.length) throw new Error("malformed binary SQL request");
-  return { sql, params, script };
+  const req: SQLRequest = { sql, params, script };
+  if ((flags & FLAG_UNBOUNDED) !== 0) req.unbounded = true;
+  return req;
 }
 
 /** Encodes one value: INTEGERs as exact digits, REALs always with a fraction or exponent. */

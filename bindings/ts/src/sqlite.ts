@@ -3,6 +3,7 @@
 
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { SQLRequest, SQLResult } from "./protocol.ts";
+import { ReadLane } from "./lane.ts";
 
 export interface Database {
   /** Runs one request; never throws (failures come back as `{error, code}`). */
@@ -10,6 +11,8 @@ export interface Database {
   close(): void;
   /** The file, for caller SQL, which runs on a connection of its own (caller.ts). */
   readonly path?: string;
+  /** Where reads the core cannot bound run (lane.ts); none for a database in memory. */
+  readonly lane?: ReadLane;
 }
 
 /**
@@ -31,6 +34,27 @@ export interface AsyncDatabase {
  * the file cannot be opened or is not a database.
  */
 export type OpenDatabase = (path: string) => Database;
+
+/**
+ * Gives a connection to a file its read lane (lane.ts), which opens the file
+ * again through `adapter` (the URL of the module whose openDatabase made
+ * `db`) and is closed with it. A database in memory has no other connection:
+ * its reads all run where they are.
+ */
+export function withLane(db: Database, adapter: string): Database {
+  const path = db.path;
+  if (path === undefined || path === "" || path === ":memory:" || path.startsWith("file::memory:")) return db;
+  const lane = new ReadLane(adapter, path);
+  return {
+    path,
+    lane,
+    run: (req) => db.run(req),
+    close() {
+      lane.close();
+      db.close();
+    },
+  };
+}
 
 /** The one-line error every adapter gives for a file it cannot use. */
 export function unreadable(path: string, e: unknown): NakedhtmxError {

@@ -11,6 +11,7 @@ import {
   setUpConnection,
   StatementCache,
   unreadable,
+  withLane,
 } from "./sqlite.ts";
 
 interface Prepared {
@@ -97,7 +98,7 @@ export function openDatabase(path: string): Database {
   let changesStmt: Statement | undefined;
   let closed = false;
 
-  return {
+  return withLane({
     path,
     run(req: SQLRequest): SQLResult {
       try {
@@ -135,5 +136,5 @@ export function openDatabase(path: string): Database {
       changesStmt?.finalize();
       db.close();
     },
-  };
+  }, import.meta.url);
 }

@@ -21,6 +21,7 @@ import {
   setUpConnection,
   StatementCache,
   unreadable,
+  withLane,
 } from "./sqlite.ts";
 
 function failure(e: unknown): SQLResult {
@@ -48,7 +49,7 @@ export function openDatabase(path: string, rows: "probe" | "objects" = "probe"):
   // setReturnArrays and columns() arrived in Node 22.16 / 23.11.
   const probe = db.prepare("SELECT 1") as Partial<Pick<StatementSync, "setReturnArrays" | "columns">>;
   const arrays = rows === "probe" && typeof probe.setReturnArrays === "function" && typeof probe.columns === "function";
-  return { ...(arrays ? arrayRows(db) : objectRows(db)), path };
+  return withLane({ ...(arrays ? arrayRows(db) : objectRows(db)), path }, import.meta.url);
 }
 
 /** The adapter around one way of running a statement: scripts, errors, close. */

@@ -116,8 +116,8 @@ type hostDB struct{}
 // and the core is single-threaded, so nothing else can be using it.
 var reqBuf []byte
 
-func (h hostDB) call(sql string, params []any, script bool) (protocol.SQLAnswer, error) {
-	in, err := protocol.AppendSQLRequestBinary(reqBuf[:0], sql, params, script)
+func (h hostDB) call(sql string, params []any, flags byte) (protocol.SQLAnswer, error) {
+	in, err := protocol.AppendSQLRequestBinary(reqBuf[:0], sql, params, flags)
 	if err != nil {
 		return protocol.SQLAnswer{}, err
 	}
@@ -158,7 +158,16 @@ func (hostDB) send(in []byte) (protocol.SQLAnswer, error) {
 }
 
 func (h hostDB) Query(sql string, args ...any) (*sqldb.Rows, error) {
-	res, err := h.call(sql, args, false)
+	return h.query(sql, args, 0)
+}
+
+// QueryUnbounded marks the read for the host (sqldb.Unbounded).
+func (h hostDB) QueryUnbounded(sql string, args ...any) (*sqldb.Rows, error) {
+	return h.query(sql, args, protocol.FlagUnbounded)
+}
+
+func (h hostDB) query(sql string, args []any, flags byte) (*sqldb.Rows, error) {
+	res, err := h.call(sql, args, flags)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +175,7 @@ func (h hostDB) Query(sql string, args ...any) (*sqldb.Rows, error) {
 }
 
 func (h hostDB) Exec(sql string, args ...any) (sqldb.Result, error) {
-	res, err := h.call(sql, args, false)
+	res, err := h.call(sql, args, 0)
 	if err != nil {
 		return sqldb.Result{}, err
 	}
@@ -174,7 +183,7 @@ func (h hostDB) Exec(sql string, args ...any) (sqldb.Result, error) {
 }
 
 func (h hostDB) Script(sql string) error {
-	_, err := h.call(sql, nil, true)
+	_, err := h.call(sql, nil, protocol.FlagScript)
 	return err
 }
 

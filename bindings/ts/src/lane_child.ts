@@ -1,0 +1,39 @@
+// The read lane's process (lane.ts): runs reads on a connection of its own
+// and answers them, one at a time, until its stdin ends or it is killed.
+// Arguments: the URL of the module whose openDatabase opens the file (the
+// server's own adapter, so values come back exactly as the server's
+// connection gives them), and the file. Each read and each answer is framed
+// as a u32 length (little-endian) and a v8-serialized SQLRequest or SQLResult.
+
+import process from "node:process";
+import { deserialize, serialize } from "node:v8";
+import type { SQLRequest } from "./protocol.ts";
+import type { Database } from "./sqlite.ts";
+
+const [adapter, path] = process.argv.slice(-2) as [string, string];
+const { openDatabase } = await import(adapter) as { openDatabase(path: string): Database };
+const db = openDatabase(path);
+
+let buf = new Uint8Array(0);
+process.stdin.on("data", (d: Uint8Array) => {
+  const next = new Uint8Array(buf.length + d.length);
+  next.set(buf);
+  next.set(d, buf.length);
+  buf = next;
+  for (;;) {
+    if (buf.length < 4) return;
+    const n = new DataView(buf.buffer, buf.byteOffset).getUint32(0, true);
+    if (buf.length < 4 + n) return;
+    const req = deserialize(buf.subarray(4, 4 + n)) as { sql: string; params: SQLRequest["params"] };
+    buf = buf.subarray(4 + n);
+    const answer = serialize(db.run({ sql: req.sql, params: req.params, script: false }));
+    const head = new Uint8Array(4);
+    new DataView(head.buffer).setUint32(0, answer.length, true);
+    process.stdout.write(head);
+    process.stdout.write(answer);
+  }
+});
+process.stdin.on("end", () => {
+  db.close();
+  process.exit(0);
+});

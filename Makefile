@@ -83,8 +83,8 @@ fuzz = $(GO) test -list '^$(1)$$' $(3) | grep -qx '$(1)' || { echo "test-fuzz: n
 test-fuzz:
 	$(call fuzz,FuzzNames,2000,./core/engine)
 	$(call fuzz,FuzzQuote,20000,./core/engine)
-	$(call fuzz,FuzzParseCreateTable,300000,./core/ddl)
-	$(call fuzz,FuzzAnalyzeCheck,300000,./core/ddl)
+	$(call fuzz,FuzzParseCreateTable,300000,./core/store/sqlite/ddl)
+	$(call fuzz,FuzzAnalyzeCheck,300000,./core/store/sqlite/ddl)
 	$(call fuzz,FuzzDecodeSQLResult,200000,./core/protocol)
 	$(call fuzz,FuzzRequestHead,200000,./core/protocol)
 	$(call fuzz,FuzzBinaryAnswer,200000,./core/protocol)

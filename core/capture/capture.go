@@ -1,6 +1,8 @@
-// Package capture is data change capture: the change log table and the
-// triggers that feed it, in the user's database, so that every write is seen
-// whoever makes it (this server, the sqlite3 shell, another process or host).
+// Package capture is data change capture: the change log table, in the
+// user's database, and how the core reads and fills it. Each store's
+// triggers feed it (core/store/...: SQLite's are in sqlite/capture.go), so
+// that every write is seen whoever makes it (this server, the sqlite3 shell,
+// another process or host).
 //
 // The triggers record only the table, the operation and the row's key, never
 // other columns: a trigger that names a column makes SQLite refuse
@@ -11,9 +13,6 @@
 package capture
 
 import (
-	"strings"
-
-	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
@@ -23,9 +22,8 @@ import (
 // a sqlite_sequence table to the user's file that nothing can remove again.)
 const Log = "_nakedhtmx_changes"
 
-const triggerPrefix = "_nakedhtmx_trg_"
-
-// Setup creates the log when it is missing.
+// Setup creates the log when it is missing, in the SQL every store shares
+// (a store may create it its own way).
 const Setup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_changes" (
   seq INTEGER PRIMARY KEY,
   tbl TEXT NOT NULL,
@@ -38,95 +36,6 @@ const Setup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_changes" (
   dsid TEXT
 );
 CREATE INDEX IF NOT EXISTS "_nakedhtmx_changes_row" ON "_nakedhtmx_changes" (tbl, key, seq);`
-
-// dsidExpr is the current DSID, read by the trigger at the time of the write.
-const dsidExpr = `(SELECT seq || '-' || hash FROM "_nakedhtmx_dsid" ORDER BY seq DESC LIMIT 1)`
-
-// keyExpr is the JSON array of a row's key as a trigger sees it. A BLOB
-// cannot go into JSON, so one becomes its hex text (keys that are BLOBs are
-// rare; the write must never fail because of the log).
-func keyExpr(t *model.Table, row string) string {
-	if t.HasRowidKey() {
-		return "json_array(" + row + ".rowid)"
-	}
-	parts := make([]string, len(t.PK))
-	for i, c := range t.PK {
-		ref := row + "." + sqldb.Ident(c.Name)
-		parts[i] = "CASE WHEN typeof(" + ref + ") = 'blob' THEN hex(" + ref + ") ELSE " + ref + " END"
-	}
-	return "json_array(" + strings.Join(parts, ", ") + ")"
-}
-
-// Triggers returns the three triggers of a table by name.
-func Triggers(t *model.Table) map[string]string {
-	tbl := sqldb.Literal(t.Name)
-	insert := `INSERT INTO "_nakedhtmx_changes" (tbl, op, key, old_key, dsid) VALUES (` + tbl + `, `
-	out := map[string]string{}
-	name := triggerPrefix + "ins_" + t.Name
-	out[name] = "CREATE TRIGGER " + sqldb.Ident(name) + " AFTER INSERT ON " + sqldb.Ident(t.Name) +
-		" BEGIN " + insert + "'insert', " + keyExpr(t, "NEW") + ", NULL, " + dsidExpr + "); END"
-	name = triggerPrefix + "upd_" + t.Name
-	out[name] = "CREATE TRIGGER " + sqldb.Ident(name) + " AFTER UPDATE ON " + sqldb.Ident(t.Name) +
-		" BEGIN " + insert + "'update', " + keyExpr(t, "NEW") + ", CASE WHEN " + keyExpr(t, "OLD") + " = " + keyExpr(t, "NEW") +
-		" THEN NULL ELSE " + keyExpr(t, "OLD") + " END, " + dsidExpr + "); END"
-	name = triggerPrefix + "del_" + t.Name
-	out[name] = "CREATE TRIGGER " + sqldb.Ident(name) + " AFTER DELETE ON " + sqldb.Ident(t.Name) +
-		" BEGIN " + insert + "'delete', " + keyExpr(t, "OLD") + ", NULL, " + dsidExpr + "); END"
-	return out
-}
-
-// Sync makes the triggers match the tables: it creates the missing ones,
-// re-creates those whose text changed (SQLite rewrites a trigger's text when
-// a column it names is renamed), and drops those of tables that are gone or
-// were renamed. It returns whether it changed anything.
-func Sync(db sqldb.DB, d *model.Database) (bool, error) {
-	want := map[string]string{}
-	for _, t := range d.Tables {
-		if t.View {
-			continue
-		}
-		for n, sql := range Triggers(t) {
-			want[n] = sql
-		}
-	}
-	rows, err := db.Query(`SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND substr(name, 1, ?) = ?`,
-		int64(len(triggerPrefix)), triggerPrefix)
-	if err != nil {
-		return false, err
-	}
-	have := map[string]string{}
-	for _, r := range rows.Values {
-		have[sqldb.Text(r[0])] = sqldb.Text(r[1])
-	}
-	var stmts []string
-	for n, sql := range have {
-		if want[n] != sql {
-			stmts = append(stmts, "DROP TRIGGER IF EXISTS "+sqldb.Ident(n))
-		}
-	}
-	for n, sql := range want {
-		if have[n] != sql {
-			stmts = append(stmts, sql)
-		}
-	}
-	if len(stmts) == 0 {
-		return false, nil
-	}
-	if _, err := db.Exec("BEGIN IMMEDIATE"); err != nil {
-		return false, err
-	}
-	for _, s := range stmts {
-		if err := db.Script(s); err != nil {
-			db.Exec("ROLLBACK")
-			return false, err
-		}
-	}
-	if _, err := db.Exec("COMMIT"); err != nil {
-		db.Exec("ROLLBACK")
-		return false, err
-	}
-	return true, nil
-}
 
 // Entry is one row of the change log.
 type Entry struct {
@@ -182,7 +91,7 @@ func ForTable(db sqldb.DB, table string, limit int) ([]Entry, error) {
 }
 
 // Bounds returns the first and last seq the log holds (0, 0 when empty).
-func Bounds(db sqldb.DB) (first, last int64, err error) {
+func Bounds(db sqldb.DB, floor Floor) (first, last int64, err error) {
 	rs, err := db.Query(`SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM "_nakedhtmx_changes"`)
 	if err != nil || len(rs.Values) == 0 {
 		return 0, 0, err
@@ -191,17 +100,20 @@ func Bounds(db sqldb.DB) (first, last int64, err error) {
 	last, _ = sqldb.Int(rs.Values[0][1])
 	if last == 0 {
 		// An emptied log (an older version's) still numbers on.
-		if seq, ok, err := Sequence(db); err == nil && ok {
+		if seq, ok, err := Sequence(db, floor); err == nil && ok {
 			last, first = seq, seq+1
 		}
 	}
 	return first, last, nil
 }
 
+// Floor is where an empty log numbers on from (store.Store.LogFloor).
+type Floor func(db sqldb.DB) (int64, bool)
+
 // Sequence is the seq of the newest entry ever made. It never goes back
 // (pruning keeps the newest entry) and moves in the transaction of every
 // captured write; ok is false before the first entry.
-func Sequence(db sqldb.DB) (seq int64, ok bool, err error) {
+func Sequence(db sqldb.DB, floor Floor) (seq int64, ok bool, err error) {
 	rs, err := db.Query(`SELECT max(seq) FROM "_nakedhtmx_changes"`)
 	if err != nil || len(rs.Values) != 1 {
 		return 0, false, err
@@ -209,11 +121,7 @@ func Sequence(db sqldb.DB) (seq int64, ok bool, err error) {
 	if seq, ok = sqldb.Int(rs.Values[0][0]); ok {
 		return seq, true, nil
 	}
-	// An empty log made by an older version (AUTOINCREMENT) still numbers on
-	// from sqlite_sequence; on any other file that table may not exist.
-	if rs, err := db.Query(`SELECT seq FROM sqlite_sequence WHERE name = ?`, Log); err == nil && len(rs.Values) == 1 {
-		seq, ok = sqldb.Int(rs.Values[0][0])
-	}
+	seq, ok = floor(db)
 	return seq, ok, nil
 }
 
@@ -241,17 +149,19 @@ func AddSchema(db sqldb.DB, dsid, data string) error {
 	return err
 }
 
-// Prune drops entries beyond the newest maxRows and older than maxAgeHours,
-// but never one past sent: entries not yet announced stay, whatever a burst
-// between two ticks did to the count.
-func Prune(db sqldb.DB, maxRows, maxAgeHours, sent int64) error {
+// AtFormat is how the log's at column spells a time: ISO 8601 in UTC with
+// milliseconds, so times compare as text.
+const AtFormat = "2006-01-02T15:04:05.000Z"
+
+// Prune drops entries beyond the newest maxRows and older than before (in
+// AtFormat), but never one past sent: entries not yet announced stay,
+// whatever a burst between two ticks did to the count.
+func Prune(db sqldb.DB, maxRows int64, before string, sent int64) error {
 	// The newest entry always stays: the next id numbers on from it.
-	_, err := db.Exec(`DELETE FROM "_nakedhtmx_changes" WHERE seq <= ? AND seq < (SELECT max(seq) FROM "_nakedhtmx_changes") AND (seq <= (SELECT max(seq) FROM "_nakedhtmx_changes") - ? OR at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?))`,
-		sent, maxRows, "-"+itoa(maxAgeHours)+" hours")
+	_, err := db.Exec(`DELETE FROM "_nakedhtmx_changes" WHERE seq <= ? AND seq < (SELECT max(seq) FROM "_nakedhtmx_changes") AND (seq <= (SELECT max(seq) FROM "_nakedhtmx_changes") - ? OR at < ?)`,
+		sent, maxRows, before)
 	return err
 }
-
-func itoa(n int64) string { return sqldb.FormatNumber(n) }
 
 func nullIfEmpty(s string) any {
 	if s == "" {

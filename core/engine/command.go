@@ -21,12 +21,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/nakedhtmx/nakedhtmx/core/config"
-	"github.com/nakedhtmx/nakedhtmx/core/ddl"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/render"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store"
 )
 
 // The project's own tables for the projection: the last stream sequence
@@ -203,7 +203,7 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 	}
 	c := newCtx(e, &protocol.Request{})
 	c.applying = true
-	if _, err := e.db.Exec("BEGIN IMMEDIATE"); err != nil {
+	if _, err := e.db.Exec(e.store.BeginWrite()); err != nil {
 		return unavailable(err)
 	}
 	done := false
@@ -236,7 +236,7 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 	}{
 		{`INSERT INTO "_nakedhtmx_projection" (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq`,
 			[]any{int64(seq)}},
-		{`INSERT OR REPLACE INTO "_nakedhtmx_commands" (id, seq, status, result) VALUES (?, ?, ?, ?)`,
+		{`INSERT INTO "_nakedhtmx_commands" (id, seq, status, result) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, status = excluded.status, result = excluded.result`,
 			[]any{cmd.ID, int64(seq), int64(out.status), string(body)}},
 		{`DELETE FROM "_nakedhtmx_outbox" WHERE id = ?`, []any{cmd.ID}},
 		{"COMMIT", nil},
@@ -353,7 +353,8 @@ func (c *ctx) migration() *protocol.Response {
 	return c.jsonAnswer(200, "migrated", true)
 }
 
-// migrationRefusal says why a migration may not run (ddl.Refusal: nothing
+// migrationRefusal says why a migration may not run (the store's words,
+// on SQLite ddl.Refusal: nothing
 // outside this database, nothing of nakedhtmx's or SQLite's own, nothing the
 // config hides, by the words alone), or "". The names come from guard, the
 // one reading of the config that the store's authorizer also gets.
@@ -370,7 +371,7 @@ func (c *ctx) migrationRefusal(sql string) string {
 	in := func(set map[string]bool) func(string) bool {
 		return func(name string) bool { return set[strings.ToLower(name)] }
 	}
-	return ddl.Refusal(sql, ddl.Rules{HiddenTable: in(tables), HiddenColumn: in(columns), Guarded: in(guarded)})
+	return c.e.store.MigrationRefusal(sql, store.Rules{HiddenTable: in(tables), HiddenColumn: in(columns), Guarded: in(guarded)})
 }
 
 // runMigration runs a migration's SQL: all of it or none. Over HTTP it goes

@@ -1,5 +1,5 @@
-// Package engine is the core: given a host's SQLite connection it reflects the
-// database, keeps the DSID, and answers HTTP requests (HTML and JSON API). It is
+// Package engine is the core: given a host's connection to a store
+// (core/store) it reflects the database, keeps the DSID, and answers HTTP requests (HTML and JSON API). It is
 // pure and synchronous: every call does its work and returns; time, sockets and
 // timers belong to the host (see bindings/PROTOCOL.md).
 package engine
@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nakedhtmx/nakedhtmx/core/capture"
 	"github.com/nakedhtmx/nakedhtmx/core/config"
 	"github.com/nakedhtmx/nakedhtmx/core/dsid"
 	"github.com/nakedhtmx/nakedhtmx/core/hosts"
@@ -22,6 +21,8 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store"
+	"github.com/nakedhtmx/nakedhtmx/core/store/sqlite"
 )
 
 // Options configure an engine.
@@ -43,11 +44,26 @@ type Options struct {
 	// AllowedHosts are the Host names requests may carry besides the
 	// loopback names (browser.go): --allowed-host and the listen address.
 	AllowedHosts []string
-	// Clock is the time sessions expire by (nil: the system clock).
+	// Clock is the time sessions expire and the change log is pruned by (nil: the system clock).
 	Clock func() time.Time
 	// KeepJournalMode leaves the file's journal mode as it is instead of
-	// switching it to WAL (install.go).
+	// switching it to WAL (the SQLite store's Install).
 	KeepJournalMode bool
+	// Store is what holds the data (core/store); nil: SQLite.
+	Store store.Store
+}
+
+// UninstallReport says what Uninstall took away.
+type UninstallReport = store.UninstallReport
+
+// Uninstall removes every object nakedhtmx added to the database and sets
+// back what it changed (the store's Uninstall; nil: SQLite). It needs no
+// open engine: it must not install anything first.
+func Uninstall(db sqldb.DB, s store.Store) (UninstallReport, error) {
+	if s == nil {
+		s = sqlite.Store{}
+	}
+	return s.Uninstall(db)
 }
 
 // Config is the parsed nakedhtmx.json.
@@ -59,7 +75,8 @@ func ParseConfig(raw json.RawMessage) (*Config, error) { return config.Parse(raw
 // Engine answers requests for one database. It is not safe for concurrent use:
 // hosts call it from one thread (the wasm module is single-threaded anyway).
 type Engine struct {
-	db    *watched // the host's connection (timelimit.go)
+	db    *watched    // the host's connection (timelimit.go)
+	store store.Store // what db is a connection to
 	opts  Options
 	st    *state
 	live  liveState
@@ -106,20 +123,24 @@ func Open(db sqldb.DB, opts Options) (*Engine, error) {
 			return nil, fmt.Errorf("allowed host %q: %s", h, why)
 		}
 	}
-	e := &Engine{db: &watched{DB: db}, opts: opts}
+	if opts.Store == nil {
+		opts.Store = sqlite.Store{}
+	}
+	e := &Engine{db: &watched{DB: db}, store: opts.Store, opts: opts}
 	e.applyBrowserOptions()
-	// The schema's foreign keys are part of what a user declared: enforce them
-	// on every host alike (SQLite leaves them off, node:sqlite turns them on).
-	if _, err := db.Exec("PRAGMA foreign_keys = ON"); err != nil {
+	if err := e.store.Prepare(db); err != nil {
 		return nil, err
 	}
 	// The change log is ours to create; a read-only database has none and
 	// its pages are simply not live.
-	if _, writable, err := e.install(); err != nil {
+	if r, err := e.store.Install(e.db, store.InstallOptions{KeepJournalMode: opts.KeepJournalMode}); err != nil {
 		return nil, err
-	} else if !writable {
+	} else if !r.Writable {
 		e.logf("nakedhtmx: the database is read-only: no change log, pages are not live")
 	} else {
+		if r.Message != "" {
+			e.logf("%s", r.Message)
+		}
 		e.live.enabled = true
 	}
 	if err := e.refresh(true); err != nil {
@@ -216,7 +237,7 @@ func (e *Engine) reflect(force, last bool) error {
 	// Reflection is many statements; another connection's DDL can commit in
 	// between. Only a reflection with the same version before and after is
 	// known to show that version.
-	d, err := model.Reflect(e.db)
+	d, err := e.store.Reflect(e.db)
 	if err != nil {
 		return err
 	}
@@ -229,7 +250,7 @@ func (e *Engine) reflect(force, last bool) error {
 		v = -1 // still moving: use this reflection, and reflect again on the next call
 	}
 	_, canonical := schema.Set(d)
-	id, err := dsid.Ensure(e.db, schema.Hash(canonical), canonical, func(prevID string, prevSnap []byte, id string) error {
+	id, err := dsid.Ensure(e.db, e.store.BeginWrite(), schema.Hash(canonical), canonical, func(prevID string, prevSnap []byte, id string) error {
 		// Inside Ensure's write transaction nobody else can change the
 		// schema: a version that moved since the reflection means this
 		// schema is already stale, and storing it as the newest DSID would
@@ -249,7 +270,7 @@ func (e *Engine) reflect(force, last bool) error {
 		return fmt.Errorf("dsid: %w", err)
 	}
 	if e.live.enabled {
-		if _, err := capture.Sync(e.db, d); err != nil {
+		if _, err := e.store.SyncCapture(e.db, d); err != nil {
 			e.logf("nakedhtmx: cannot install change capture triggers: %v", err)
 		}
 	}
@@ -259,7 +280,7 @@ func (e *Engine) reflect(force, last bool) error {
 	// (another connection's DDL may have come in meanwhile; then the next
 	// call reflects again).
 	if after, err := e.schemaVersion(); err == nil && after != v && v >= 0 {
-		if d2, err := model.Reflect(e.db); err == nil {
+		if d2, err := e.store.Reflect(e.db); err == nil {
 			if _, again := schema.Set(d2); bytes.Equal(again, canonical) {
 				v = after
 			}
@@ -277,15 +298,7 @@ func (e *Engine) schemaVersion() (int64, error) {
 		e.versionHint = nil
 		return *v, nil
 	}
-	rows, err := e.db.Query("PRAGMA schema_version")
-	if err != nil {
-		return 0, err
-	}
-	if len(rows.Values) != 1 {
-		return 0, fmt.Errorf("PRAGMA schema_version: %d rows", len(rows.Values))
-	}
-	v, _ := sqldb.Int(rows.Values[0][0])
-	return v, nil
+	return e.store.SchemaVersion(e.db)
 }
 
 // build derives what callers see from the reflected database and the

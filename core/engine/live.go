@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nakedhtmx/nakedhtmx/core/capture"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
@@ -81,7 +82,7 @@ func (l *liveState) start(e *Engine) {
 	if !l.enabled {
 		return
 	}
-	if _, last, err := capture.Bounds(e.db); err == nil {
+	if _, last, err := capture.Bounds(e.db, e.store.LogFloor); err == nil {
 		l.lastSeq = last
 		if a := e.opts.LiveAfter; a != nil && *a >= 0 && *a < last {
 			l.lastSeq = *a
@@ -89,16 +90,21 @@ func (l *liveState) start(e *Engine) {
 		}
 	}
 	l.dataVersion = e.dataVersion()
+	e.prune(l.lastSeq)
+}
+
+// prune keeps the log within the config's limits (capture.Prune).
+func (e *Engine) prune(sent int64) {
 	maxRows, maxAge := e.opts.Config.LogLimits()
-	capture.Prune(e.db, maxRows, maxAge, l.lastSeq)
+	before := e.now().UTC().Add(-time.Duration(maxAge) * time.Hour).Format(capture.AtFormat)
+	capture.Prune(e.db, maxRows, before, sent)
 }
 
 func (e *Engine) dataVersion() int64 {
-	rs, err := e.db.Query("PRAGMA data_version")
-	if err != nil || len(rs.Values) == 0 {
+	n, err := e.store.DataVersion(e.db)
+	if err != nil {
 		return 0
 	}
-	n, _ := sqldb.Int(rs.Values[0][0])
 	return n
 }
 
@@ -202,7 +208,7 @@ func (e *Engine) schemaMovedUnder(entries []Entry) bool {
 // far to go without reading them back, which was most of a write's tick.
 // False when the counter cannot be read: the tick reads the log instead.
 func (e *Engine) skipOwn() bool {
-	seq, ok, err := capture.Sequence(e.db)
+	seq, ok, err := capture.Sequence(e.db, e.store.LogFloor)
 	if err != nil || !ok || seq < e.live.lastSeq {
 		return false
 	}
@@ -216,8 +222,7 @@ func (e *Engine) advance(seq int64) {
 	e.live.lastSeq = seq
 	if e.live.sincePrune >= 1000 {
 		e.live.sincePrune = 0
-		maxRows, maxAge := e.opts.Config.LogLimits()
-		capture.Prune(e.db, maxRows, maxAge, e.live.lastSeq)
+		e.prune(e.live.lastSeq)
 	}
 }
 
@@ -270,10 +275,7 @@ func (e *Engine) fillOutside(entries []Entry) {
 			// Never wait on another process's write lock here: a tick runs on
 			// the host's only thread. Busy now means the values stay unknown;
 			// the events still go out.
-			e.db.Exec("PRAGMA busy_timeout = 0")
-			_, err := e.db.Exec("BEGIN IMMEDIATE")
-			e.db.Exec("PRAGMA busy_timeout = 5000")
-			if err != nil {
+			if err := e.store.TryBeginWrite(e.db); err != nil {
 				return
 			}
 			began = true
@@ -444,7 +446,7 @@ func (c *ctx) events(table, format string) *protocol.Response {
 		limit = backlogPage
 	}
 	if after >= 0 && after < c.e.live.lastSeq {
-		first, _, _ := capture.Bounds(c.e.db)
+		first, _, _ := capture.Bounds(c.e.db, c.e.store.LogFloor)
 		entries, err := capture.After(c.e.db, after, limit)
 		switch {
 		case err != nil || (first > after+1) || (len(entries) == limit && entries[limit-1].Seq < c.e.live.lastSeq):

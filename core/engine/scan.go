@@ -100,7 +100,7 @@ func (c *ctx) windowed(lq *listQuery) bool {
 	return c.planNeedsScan(lq)
 }
 
-// planNeedsScan asks SQLite's planner whether the list's first page reads
+// planNeedsScan asks the store's planner whether the list's first page reads
 // the whole table: it walks it (no index finds the filter's rows) and must
 // filter or sort what it walks. The answer holds for the schema: it is kept
 // in the state.
@@ -123,20 +123,10 @@ func (c *ctx) planNeedsScan(lq *listQuery) bool {
 	// The schema version in the text: hosts keep prepared statements by
 	// their text, and a kept EXPLAIN would go on showing the plan it was
 	// prepared with after an index came or went.
-	rs, err := c.e.db.Query("EXPLAIN QUERY PLAN /* schema "+strconv.FormatInt(c.st.schemaVersion, 10)+" */ SELECT "+selectList(lq.t)+" FROM "+sqldb.Ident(lq.t.Name)+where+first.orderBy()+" LIMIT 1", args...)
+	scan, err := c.e.store.PlanScans(c.e.db, "/* schema "+strconv.FormatInt(c.st.schemaVersion, 10)+" */ SELECT "+selectList(lq.t)+" FROM "+sqldb.Ident(lq.t.Name)+where+first.orderBy()+" LIMIT 1", args, len(lq.filters) > 0)
 	if err != nil {
 		return false // the page's own query will say what is wrong
 	}
-	// A SCAN walks the whole table (or a whole index of it); it stops
-	// early only when it needs no filtering and no sort afterwards. A
-	// SEARCH (an index lookup) is bounded by what it finds.
-	walks, sorts := false, false
-	for _, r := range rs.Values {
-		detail := sqldb.Text(r[len(r)-1])
-		walks = walks || strings.HasPrefix(detail, "SCAN ") && !strings.Contains(detail, "VIRTUAL TABLE")
-		sorts = sorts || strings.HasPrefix(detail, "USE TEMP B-TREE FOR") && strings.Contains(detail, "ORDER BY")
-	}
-	scan := walks && (len(lq.filters) > 0 || sorts)
 	if c.st.plans == nil {
 		c.st.plans = map[string]bool{}
 	}

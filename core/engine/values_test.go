@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
-	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	sqlitestore "github.com/nakedhtmx/nakedhtmx/core/store/sqlite"
 )
 
 func TestEncodeComponent(t *testing.T) {
@@ -65,7 +65,7 @@ func TestAppendRowsJSONMatchesObjects(t *testing.T) {
 		INSERT INTO shadow VALUES ('a', 1), ('b', 2);`); err != nil {
 		t.Fatal(err)
 	}
-	d, err := model.Reflect(db)
+	d, err := sqlitestore.Reflect(db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func (c *ctx) tx(fn func() *outcome) *outcome {
 		c.e.db.Exec("RELEASE nakedhtmx_write")
 		return out
 	}
-	if _, err := c.e.db.Exec("BEGIN IMMEDIATE"); err != nil {
+	if _, err := c.e.db.Exec(c.e.store.BeginWrite()); err != nil {
 		return c.dbFailure(err)
 	}
 	// The write lock is held now, so the schema cannot move until COMMIT:

@@ -1,18 +1,12 @@
-// Package model reflects a live SQLite database into plain Go values: tables,
-// views, columns, keys, foreign keys and constraints. It reads PRAGMAs through
-// table-valued functions (so names are bound, never spliced) and the CREATE
-// TABLE text (through core/ddl) for what PRAGMAs do not tell.
+// Package model is what the core knows of a database's structure, in plain
+// Go values: tables, views, columns, keys, foreign keys and constraints. A
+// store reflects its catalog into it (core/store/...: SQLite's PRAGMAs and
+// CREATE TABLE text, Postgres's catalog); nothing here asks a database.
 package model
 
 import (
-	"fmt"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
-
-	"github.com/nakedhtmx/nakedhtmx/core/ddl"
-	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
 // Prefix names every object nakedhtmx creates in a user's database.
@@ -90,7 +84,7 @@ type Column struct {
 	Hidden     bool // hidden column of a virtual table
 	Unique     bool // single-column UNIQUE constraint from the table definition
 	MaxLength  *int
-	Check      ddl.Constraints
+	Check      Constraints
 	References *Reference
 	// AlsoText: the column's kind comes from SQLite's affinity rules applied
 	// to a type name no standard spells (INTEGER_OR_TEXT, UNSIGNED_MONEY) in
@@ -136,75 +130,34 @@ type ForeignKey struct {
 	To    []string
 }
 
-// Reflect reads the database's user tables and views.
-func Reflect(db sqldb.DB) (*Database, error) {
-	v, err := db.Query("PRAGMA schema_version")
-	if err != nil {
-		return nil, err
-	}
-	d := &Database{byName: map[string]*Table{}}
-	if len(v.Values) == 1 {
-		d.SchemaVersion, _ = sqldb.Int(v.Values[0][0])
-	}
-	list, err := db.Query(`SELECT name, type, wr FROM pragma_table_list WHERE schema = 'main' AND type IN ('table', 'view') ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	ddlText := map[string]string{}
-	var ftsSQL []string
-	src, err := db.Query(`SELECT name, type, coalesce(sql, '') FROM sqlite_schema`)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range src.Values {
-		name, _ := r[0].(string)
-		text, _ := r[2].(string)
-		ddlText[name] = text
-		if r[1] == "table" && ftsRe.MatchString(text) {
-			ftsSQL = append(ftsSQL, name+"\x00"+text)
-		}
-	}
-	// A view with INSTEAD OF triggers takes the writes they stand for.
-	trg, err := db.Query(`SELECT tbl_name, sql FROM sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL`)
-	if err != nil {
-		return nil, err
-	}
-	triggers := map[string][]string{}
-	for _, r := range trg.Values {
-		tbl, _ := r[0].(string)
-		text, _ := r[1].(string)
-		triggers[tbl] = append(triggers[tbl], text)
-	}
-	for _, r := range list.Values {
-		name, _ := r[0].(string)
-		if IsInternal(name) {
-			continue
-		}
-		t := &Table{Name: name, View: r[1] == "view", byName: map[string]*Column{}}
-		if wr, _ := sqldb.Int(r[2]); wr == 1 {
-			t.WithoutRowid = true
-		}
-		if err := reflectTable(db, t, ddlText[name]); err != nil {
-			return nil, fmt.Errorf("reflect %q: %w", name, err)
-		}
-		if t.View {
-			viewWrites(t, triggers[name])
-		}
-		d.Tables = append(d.Tables, t)
-		d.byName[name] = t
-	}
+// Constraints are what CHECK constraints say about a column, in JSON Schema terms.
+type Constraints struct {
+	Enum                                                 []any // string, int64 or float64 values, in order written
+	Minimum, Maximum, ExclusiveMinimum, ExclusiveMaximum any   // int64 or float64, nil when absent
+	MinLength, MaxLength                                 *int
+}
+
+// NewTable is an empty table or view, for a store's reflection to fill.
+func NewTable(name string, view bool) *Table {
+	return &Table{Name: name, View: view, byName: map[string]*Column{}}
+}
+
+// Add appends a column, found by name from then on.
+func (t *Table) Add(c *Column) {
+	t.Columns = append(t.Columns, c)
+	t.byName[c.Name] = c
+}
+
+// NewDatabase is the reflected database of these tables and views: sorted by
+// name, and each column that a foreign key names given its Reference.
+func NewDatabase(tables []*Table, schemaVersion int64) *Database {
+	d := &Database{Tables: tables, SchemaVersion: schemaVersion, byName: map[string]*Table{}}
 	sort.Slice(d.Tables, func(i, j int) bool { return d.Tables[i].Name < d.Tables[j].Name })
-	for _, f := range ftsSQL {
-		name, text, _ := strings.Cut(f, "\x00")
-		if m := ftsContentRe.FindStringSubmatch(text); m != nil {
-			target := unquote(m[1])
-			if t := d.byName[target]; t != nil && !t.View && t.FTS == "" {
-				t.FTS = name
-			}
-		}
+	for _, t := range d.Tables {
+		d.byName[t.Name] = t
 	}
 	resolveReferences(d)
-	return d, nil
+	return d
 }
 
 // IsInternal reports names of SQLite's and nakedhtmx's own objects.
@@ -224,162 +177,6 @@ func IsInternal(name string) bool {
 		}
 	}
 	return true
-}
-
-var (
-	ftsRe        = regexp.MustCompile(`(?is)^\s*create\s+virtual\s+table.*\busing\s+fts5\b`)
-	ftsContentRe = regexp.MustCompile(`(?is)\bcontent\s*=\s*('(?:[^']|'')*'|"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_]*)`)
-	lengthRe     = regexp.MustCompile(`(?i)^\s*(?:n?var)?char(?:acter)?\s*(?:varying\s*)?\(\s*(\d+)\s*\)|^\s*(?:varying|native)\s+character\s*\(\s*(\d+)\s*\)`)
-)
-
-func unquote(s string) string {
-	if len(s) >= 2 && (s[0] == '\'' || s[0] == '"') {
-		q := s[:1]
-		return strings.ReplaceAll(s[1:len(s)-1], q+q, q)
-	}
-	return s
-}
-
-func reflectTable(db sqldb.DB, t *Table, createSQL string) error {
-	cols, err := db.Query(`SELECT name, type, "notnull", dflt_value, pk, hidden FROM pragma_table_xinfo(?)`, t.Name)
-	if err != nil {
-		return err
-	}
-	var parsed *ddl.Table
-	if !t.View && createSQL != "" {
-		parsed, _ = ddl.ParseCreateTable(createSQL) // nil on CREATE TABLE AS: PRAGMAs still hold
-	}
-	for i, r := range cols.Values {
-		c := &Column{Index: i}
-		c.Name, _ = r[0].(string)
-		c.Type, _ = r[1].(string)
-		nn, _ := sqldb.Int(r[2])
-		c.NotNull = nn == 1
-		if s, ok := r[3].(string); ok {
-			c.Default = parseDefault(s)
-		}
-		pk, _ := sqldb.Int(r[4])
-		c.PK = int(pk)
-		hidden, _ := sqldb.Int(r[5])
-		c.Generated = hidden == 2 || hidden == 3
-		c.Hidden = hidden == 1
-		if c.Hidden {
-			continue
-		}
-		c.Kind = KindOf(c.Type)
-		if m := lengthRe.FindStringSubmatch(c.Type); m != nil {
-			s := m[1] + m[2]
-			if n, err := strconv.Atoi(s); err == nil {
-				c.MaxLength = &n
-			}
-		}
-		t.Columns = append(t.Columns, c)
-		t.byName[c.Name] = c
-	}
-	for _, c := range t.Columns {
-		if c.PK > 0 {
-			t.PK = append(t.PK, c)
-		}
-	}
-	sort.SliceStable(t.PK, func(i, j int) bool { return t.PK[i].PK < t.PK[j].PK })
-	if len(t.PK) == 1 && !t.WithoutRowid && strings.EqualFold(strings.TrimSpace(t.PK[0].Type), "INTEGER") {
-		t.RowidAlias = t.PK[0]
-	}
-	if !t.View && !t.WithoutRowid && t.RowidAlias == nil {
-		var nulls []string
-		for _, c := range t.PK {
-			if !c.NotNull {
-				c.KeyAllowsNull = true
-				nulls = append(nulls, sqldb.Ident(c.Name)+" IS NULL")
-			}
-		}
-		if len(nulls) > 0 {
-			// Rows whose key is NULL (or NULL in part) would share one URL
-			// and break keyset paging: a table that holds such rows is
-			// addressed by its rowid, which every row has and no two share.
-			// (The key's own index answers this at once for its first
-			// column; a later one costs a scan of that index, once per
-			// schema version.)
-			rs, err := db.Query("SELECT 1 FROM " + sqldb.Ident(t.Name) + " WHERE " + strings.Join(nulls, " OR ") + " LIMIT 1")
-			if err != nil {
-				return err
-			}
-			t.KeyByRowid = len(rs.Values) > 0
-		}
-	}
-	if parsed != nil {
-		t.Autoincrement = parsed.Autoincrement
-		applyChecks(t, parsed)
-	}
-	if !t.View && (parsed == nil || !parsed.Strict) {
-		for _, c := range t.Columns {
-			c.AlsoText = c.Kind != String && c.Kind != Blob && !StandardType(c.Type)
-		}
-	}
-	if t.View {
-		return nil
-	}
-	fks, err := db.Query(`SELECT id, seq, "table", "from", "to" FROM pragma_foreign_key_list(?) ORDER BY id, seq`, t.Name)
-	if err != nil {
-		return err
-	}
-	for _, r := range fks.Values {
-		id, _ := sqldb.Int(r[0])
-		seq, _ := sqldb.Int(r[1])
-		parent, _ := r[2].(string)
-		from, _ := r[3].(string)
-		to, _ := r[4].(string) // "" when the key names the parent's primary key implicitly
-		if seq == 0 || len(t.ForeignKeys) == 0 || int(id) >= len(t.ForeignKeys) {
-			t.ForeignKeys = append(t.ForeignKeys, ForeignKey{Table: parent})
-		}
-		fk := &t.ForeignKeys[len(t.ForeignKeys)-1]
-		fk.From = append(fk.From, from)
-		fk.To = append(fk.To, to)
-	}
-	idx, err := db.Query(`SELECT l.name FROM pragma_index_list(?) AS l WHERE l."unique" = 1 AND l.origin = 'u'`, t.Name)
-	if err != nil {
-		return err
-	}
-	for _, r := range idx.Values {
-		name, _ := r[0].(string)
-		info, err := db.Query(`SELECT name FROM pragma_index_info(?)`, name)
-		if err != nil {
-			return err
-		}
-		if len(info.Values) == 1 {
-			if c := t.byName[fmt.Sprint(info.Values[0][0])]; c != nil {
-				c.Unique = true
-			}
-		}
-	}
-	return nil
-}
-
-// applyChecks folds CHECK constraints (column and table level) into the columns.
-func applyChecks(t *Table, parsed *ddl.Table) {
-	add := func(expr string) {
-		for name, cons := range ddl.AnalyzeCheck(expr) {
-			c := t.byName[name]
-			if c == nil {
-				for _, cc := range t.Columns {
-					if strings.EqualFold(cc.Name, name) {
-						c = cc
-					}
-				}
-			}
-			if c != nil {
-				c.Check = ddl.Merge(c.Check, cons)
-			}
-		}
-	}
-	for _, pc := range parsed.Columns {
-		for _, e := range pc.Checks {
-			add(e)
-		}
-	}
-	for _, e := range parsed.Checks {
-		add(e)
-	}
 }
 
 // resolveReferences fills Column.References, naming the parent's key column
@@ -404,126 +201,4 @@ func resolveReferences(d *Database) {
 			}
 		}
 	}
-}
-
-// standardTypes are the type names of SQL and of SQLite's documentation
-// (datatype3.html, "Affinity Name Examples"), plus the few every ORM writes.
-var standardTypes = map[string]bool{
-	"INT": true, "INTEGER": true, "TINYINT": true, "SMALLINT": true, "MEDIUMINT": true, "BIGINT": true,
-	"UNSIGNED BIG INT": true, "INT2": true, "INT4": true, "INT8": true, "REAL": true, "DOUBLE": true,
-	"DOUBLE PRECISION": true, "FLOAT": true, "NUMERIC": true, "DECIMAL": true, "BOOLEAN": true, "BOOL": true,
-	"DATE": true, "DATETIME": true, "TIMESTAMP": true, "TIME": true,
-}
-
-// StandardType reports whether a declared type is one of the usual names
-// (its size and any "WITH TIME ZONE" aside).
-func StandardType(declared string) bool {
-	t := strings.ToUpper(strings.TrimSpace(declared))
-	if i := strings.IndexByte(t, '('); i >= 0 {
-		t = strings.TrimSpace(t[:i])
-	}
-	t = strings.TrimSuffix(strings.TrimSuffix(t, " WITH TIME ZONE"), " WITHOUT TIME ZONE")
-	return standardTypes[strings.Join(strings.Fields(t), " ")]
-}
-
-var (
-	insteadOfRe = regexp.MustCompile(`(?is)\bINSTEAD\s+OF\s+(INSERT|UPDATE|DELETE)\b`)
-	beginRe     = regexp.MustCompile(`(?i)\bBEGIN\b`)
-)
-
-// viewWrites fills a view's ViewWrites from its INSTEAD OF triggers, and,
-// when it takes updates or deletes, its key: a column named id (any case), the
-// one name a view's rows can be found by without reading its SELECT (a view
-// without one takes inserts only).
-func viewWrites(t *Table, triggers []string) {
-	seen := map[string]bool{}
-	for _, text := range triggers {
-		// The trigger's head: its body may mention anything.
-		head := text
-		if i := beginRe.FindStringIndex(text); i != nil {
-			head = text[:i[0]]
-		}
-		if m := insteadOfRe.FindStringSubmatch(head); m != nil {
-			seen[strings.ToLower(m[1])] = true
-		}
-	}
-	var key *Column
-	for _, c := range t.Columns {
-		if strings.EqualFold(c.Name, "id") {
-			key = c
-			break
-		}
-	}
-	for _, op := range []string{"insert", "update", "delete"} {
-		if seen[op] && (op == "insert" || key != nil) {
-			t.ViewWrites = append(t.ViewWrites, op)
-		}
-	}
-	if key != nil && (seen["update"] || seen["delete"]) {
-		key.PK = 1
-		t.PK = []*Column{key}
-	}
-}
-
-// KindOf maps a declared type to a kind, following CONTRACT.md's table and
-// SQLite's affinity rules where the contract is silent.
-func KindOf(declared string) Kind {
-	t := strings.ToUpper(strings.TrimSpace(declared))
-	base := t
-	if i := strings.IndexByte(base, '('); i >= 0 {
-		base = strings.TrimSpace(base[:i])
-	}
-	switch {
-	case base == "BOOLEAN" || base == "BOOL":
-		return Boolean
-	case base == "DATETIME" || strings.HasPrefix(base, "TIMESTAMP"):
-		return DateTime
-	case base == "DATE":
-		return Date
-	case strings.Contains(t, "INT"):
-		return Integer
-	case strings.Contains(t, "CHAR") || strings.Contains(t, "CLOB") || strings.Contains(t, "TEXT"):
-		return String
-	case strings.Contains(t, "BLOB"):
-		return Blob
-	case t == "":
-		return String
-	case strings.Contains(t, "REAL") || strings.Contains(t, "FLOA") || strings.Contains(t, "DOUB") ||
-		strings.HasPrefix(base, "NUMERIC") || strings.HasPrefix(base, "DECIMAL"):
-		return Number
-	default:
-		return String
-	}
-}
-
-// parseDefault reads dflt_value: a literal the schema can carry, or an expression.
-func parseDefault(s string) *Default {
-	d := &Default{SQL: s}
-	v := strings.TrimSpace(s)
-	for len(v) >= 2 && v[0] == '(' && v[len(v)-1] == ')' {
-		v = strings.TrimSpace(v[1 : len(v)-1])
-	}
-	up := strings.ToUpper(v)
-	switch {
-	case up == "NULL":
-		d.Literal, d.Value = true, nil
-	case up == "TRUE":
-		d.Literal, d.Value = true, int64(1)
-	case up == "FALSE":
-		d.Literal, d.Value = true, int64(0)
-	case len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'':
-		d.Literal, d.Value = true, strings.ReplaceAll(v[1:len(v)-1], "''", "'")
-	default:
-		num := strings.TrimPrefix(v, "+")
-		if n, err := strconv.ParseInt(num, 10, 64); err == nil {
-			d.Literal, d.Value = true, n
-		} else if strings.HasPrefix(strings.ToLower(strings.TrimPrefix(num, "-")), "0x") {
-			if n, err := strconv.ParseInt(strings.Replace(strings.ToLower(num), "0x", "", 1), 16, 64); err == nil {
-				d.Literal, d.Value = true, n
-			}
-		} else if f, err := strconv.ParseFloat(num, 64); err == nil && !strings.ContainsAny(num, "nNiI") {
-			d.Literal, d.Value = true, f
-		}
-	}
-	return d
 }

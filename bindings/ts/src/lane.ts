@@ -47,6 +47,7 @@ const answer = (m) => { port.postMessage(m); Atomics.store(flag, 0, 1); Atomics.
 const start = () => {
   const c = spawn(workerData.cmd, workerData.args, { stdio: ["pipe", "pipe", "pipe"] });
   child = c; buf = Buffer.alloc(0); stderr = "";
+  Atomics.store(flag, 1, c.pid || 0);
   c.stdout.on("data", (d) => {
     if (child !== c) return;
     buf = Buffer.concat([buf, d]);
@@ -109,7 +110,8 @@ export class ReadLane {
 
   private ensure(): { port: MessagePort; flag: Int32Array } {
     if (this.port && this.flag) return { port: this.port, flag: this.flag };
-    const flag = new Int32Array(new SharedArrayBuffer(4));
+    // [0]: an answer is waiting; [1]: the child's pid, for close() to kill.
+    const flag = new Int32Array(new SharedArrayBuffer(8));
     const { port1, port2 } = new MessageChannel();
     const [cmd, args] = childCommand(this.adapter, this.path);
     const w = new Worker(relay, {
@@ -119,6 +121,7 @@ export class ReadLane {
     });
     w.unref(); // a lane never keeps the process alive
     w.on("error", () => this.drop());
+    process.once("exit", this.kill);
     this.worker = w;
     this.port = port1;
     this.flag = flag;
@@ -167,8 +170,25 @@ export class ReadLane {
     }
   }
 
+  /**
+   * Kills the child now, from this thread: the worker may never run again
+   * once the process is on its way out, and a child left to close its
+   * connection by itself would checkpoint the WAL just as the file's next
+   * user opens it.
+   */
+  private readonly kill = (): void => {
+    const pid = this.flag ? Atomics.load(this.flag, 1) : 0;
+    if (pid > 0) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch { /* gone already */ }
+    }
+  };
+
   close(): void {
     if (!this.port) return;
+    this.kill();
+    process.removeListener("exit", this.kill);
     this.port.postMessage({ close: true });
     const w = this.worker;
     this.drop();

@@ -60,7 +60,7 @@ func uninstall(_ context.Context, path string) ([]string, string, error) {
 		return nil, "", err
 	}
 	defer db.Close()
-	rep, err := engine.Uninstall(db)
+	rep, err := engine.Uninstall(db, nil)
 	return rep.Removed, rep.JournalMode, err
 }
 

@@ -290,7 +290,7 @@ func uninstallJob() (out []byte) {
 	if eng != nil {
 		return mustJSON(engine.UninstallReport{Error: "uninstall after open"})
 	}
-	rep, err := engine.Uninstall(hostDB{})
+	rep, err := engine.Uninstall(hostDB{}, nil)
 	if err != nil {
 		rep.Error = err.Error()
 	}

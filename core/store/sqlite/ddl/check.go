@@ -4,14 +4,13 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
 )
 
-// Constraints are what a CHECK expression says about columns, in JSON Schema terms.
-type Constraints struct {
-	Enum                                                 []any // string, int64 or float64 values, in order written
-	Minimum, Maximum, ExclusiveMinimum, ExclusiveMaximum any   // int64 or float64, nil when absent
-	MinLength, MaxLength                                 *int
-}
+// Constraints are what a CHECK expression says about columns, in JSON Schema
+// terms: the model's own type.
+type Constraints = model.Constraints
 
 // AnalyzeCheck returns, per column name (as written, unquoted), the constraints
 // an expression implies. It recognises, as whole conjuncts of a top-level AND:

@@ -1,4 +1,4 @@
-package engine
+package sqlite
 
 // What nakedhtmx adds to a user's database, said once at the first start and
 // taken away again by Uninstall (CONTRACT, "uninstall"; README, "What
@@ -11,7 +11,9 @@ import (
 	"strings"
 
 	"github.com/nakedhtmx/nakedhtmx/core/capture"
+	"github.com/nakedhtmx/nakedhtmx/core/dsid"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store"
 )
 
 // metaSetup holds what nakedhtmx found when it first opened the file.
@@ -32,77 +34,73 @@ func journalMode(db sqldb.DB) string {
 	return strings.ToLower(sqldb.Text(rs.Values[0][0]))
 }
 
-// install creates the project's own tables and puts the file in WAL mode
+// Install creates the project's own tables and puts the file in WAL mode
 // (unless the options keep its journal mode), recording the mode it found
-// the first time. It reports whether the file was new to nakedhtmx. A file it
-// may not write is left as it is (ok false: not live).
-func (e *Engine) install() (first, ok bool, err error) {
-	first, err = e.installWritable()
+// the first time. A file it may not write is left as it is (not writable:
+// not live).
+func (Store) Install(db sqldb.DB, opts store.InstallOptions) (store.Installed, error) {
+	r, err := installWritable(db, opts)
 	if c := sqldb.Code(err); c == "SQLITE_READONLY" || c == "SQLITE_CANTOPEN" {
-		return false, false, nil
+		return store.Installed{}, nil
 	}
-	return first, err == nil, err
+	r.Writable = err == nil
+	return r, err
 }
 
-func (e *Engine) installWritable() (first bool, err error) {
-	rs, err := e.db.Query(`SELECT 1 FROM sqlite_schema WHERE name = '_nakedhtmx_dsid'`)
+func installWritable(db sqldb.DB, opts store.InstallOptions) (r store.Installed, err error) {
+	rs, err := db.Query(`SELECT 1 FROM sqlite_schema WHERE name = '_nakedhtmx_dsid'`)
 	if err != nil {
-		return false, err
+		return r, err
 	}
-	first = len(rs.Values) == 0
-	found := journalMode(e.db)
-	if err := e.db.Script(capture.Setup); err != nil {
-		return false, err
+	r.First = len(rs.Values) == 0
+	found := journalMode(db)
+	if err := db.Script(capture.Setup + ";\n" + dsid.Setup); err != nil {
+		return r, err
 	}
 	// A file this process may only read, whose log an earlier start made,
 	// is still live (outside writers' changes show); it keeps its mode.
-	if err := e.recordAndSwitch(first, found); err != nil && sqldb.Code(err) != "SQLITE_READONLY" {
-		return first, err
+	msg, err := recordAndSwitch(db, opts, r.First, found)
+	if err != nil && sqldb.Code(err) != "SQLITE_READONLY" {
+		return r, err
 	}
-	return first, nil
+	r.Message = msg
+	return r, nil
 }
 
 // recordAndSwitch records the journal mode found (the first time) and
 // switches the file to WAL unless the options keep its mode.
-func (e *Engine) recordAndSwitch(first bool, found string) error {
-	if err := e.db.Script(metaSetup); err != nil {
-		return err
+func recordAndSwitch(db sqldb.DB, opts store.InstallOptions, first bool, found string) (string, error) {
+	if err := db.Script(metaSetup); err != nil {
+		return "", err
 	}
 	if journalModes[found] {
-		if _, err := e.db.Exec(`INSERT OR IGNORE INTO "_nakedhtmx_meta" (key, value) VALUES ('journal_mode', ?)`, found); err != nil {
-			return err
+		if _, err := db.Exec(`INSERT INTO "_nakedhtmx_meta" (key, value) VALUES ('journal_mode', ?) ON CONFLICT (key) DO NOTHING`, found); err != nil {
+			return "", err
 		}
 	}
 	now := found
-	if !e.opts.KeepJournalMode && found != "wal" {
+	if !opts.KeepJournalMode && found != "wal" {
 		// WAL lets other processes read while a write is under way, and
 		// the change log is read by every open screen.
-		rs, err := e.db.Query("PRAGMA journal_mode=WAL")
+		rs, err := db.Query("PRAGMA journal_mode=WAL")
 		if err != nil {
-			return err
+			return "", err
 		}
 		if len(rs.Values) == 1 {
 			now = strings.ToLower(sqldb.Text(rs.Values[0][0]))
 		}
 		if now != "wal" {
-			return fmt.Errorf("cannot switch to WAL journal mode (got %q); --keep-journal-mode keeps %q", now, found)
+			return "", fmt.Errorf("cannot switch to WAL journal mode (got %q); --keep-journal-mode keeps %q", now, found)
 		}
 	}
-	if first {
-		journal := "its journal mode is kept (" + found + ")"
-		if now != found {
-			journal = "its journal mode is now WAL (it was " + strings.ToUpper(found) + "; --keep-journal-mode keeps it)"
-		}
-		e.logf("nakedhtmx: first start on this database: it now holds nakedhtmx's own tables (_nakedhtmx_changes, _nakedhtmx_dsid, _nakedhtmx_meta) and change-capture triggers on every table (_nakedhtmx_trg_*); %s. `nakedhtmx uninstall --db FILE` removes all of it.", journal)
+	if !first {
+		return "", nil
 	}
-	return nil
-}
-
-// UninstallReport says what Uninstall took away.
-type UninstallReport struct {
-	Removed     []string `json:"removed"`
-	JournalMode string   `json:"journalMode,omitempty"` // the mode put back, when one was recorded
-	Error       string   `json:"error,omitempty"`
+	journal := "its journal mode is kept (" + found + ")"
+	if now != found {
+		journal = "its journal mode is now WAL (it was " + strings.ToUpper(found) + "; --keep-journal-mode keeps it)"
+	}
+	return "nakedhtmx: first start on this database: it now holds nakedhtmx's own tables (_nakedhtmx_changes, _nakedhtmx_dsid, _nakedhtmx_meta) and change-capture triggers on every table (_nakedhtmx_trg_*); " + journal + ". `nakedhtmx uninstall --db FILE` removes all of it.", nil
 }
 
 // Uninstall removes every object nakedhtmx added to the database (its
@@ -110,8 +108,8 @@ type UninstallReport struct {
 // an older version made) in one transaction, then restores the journal mode
 // recorded at the first start. The user's tables and rows are not touched.
 // It needs no open engine: it must not install anything first.
-func Uninstall(db sqldb.DB) (UninstallReport, error) {
-	rep := UninstallReport{Removed: []string{}}
+func (Store) Uninstall(db sqldb.DB) (store.UninstallReport, error) {
+	rep := store.UninstallReport{Removed: []string{}}
 	mode := ""
 	if rs, err := db.Query(`SELECT value FROM "_nakedhtmx_meta" WHERE key = 'journal_mode'`); err == nil && len(rs.Values) == 1 {
 		if m := strings.ToLower(sqldb.Text(rs.Values[0][0])); journalModes[m] {
@@ -121,9 +119,9 @@ func Uninstall(db sqldb.DB) (UninstallReport, error) {
 	if _, err := db.Exec("BEGIN IMMEDIATE"); err != nil {
 		return rep, err
 	}
-	fail := func(err error) (UninstallReport, error) {
+	fail := func(err error) (store.UninstallReport, error) {
 		db.Exec("ROLLBACK")
-		return UninstallReport{Removed: []string{}}, err
+		return store.UninstallReport{Removed: []string{}}, err
 	}
 	rs, err := db.Query(ownObjects)
 	if err != nil {

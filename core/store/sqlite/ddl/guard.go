@@ -1,16 +1,13 @@
 package ddl
 
-import "strings"
+import (
+	"strings"
 
-// Rules are what the config keeps from a migration, by name.
-type Rules struct {
-	// HiddenTable: a table the config hides.
-	HiddenTable func(name string) bool
-	// HiddenColumn: a name some table's hidden column has.
-	HiddenColumn func(name string) bool
-	// Guarded: a table the config hides a column of.
-	Guarded func(name string) bool
-}
+	"github.com/nakedhtmx/nakedhtmx/core/store"
+)
+
+// Rules are what the config keeps from a migration, by name (store.Rules).
+type Rules = store.Rules
 
 // Refusal names what a piece of SQL may not do, or is "" when it may run:
 // the guard on SQL a caller sends (migrations), the same on every host. It

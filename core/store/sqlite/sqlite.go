@@ -1,0 +1,103 @@
+// Package sqlite is the SQLite store (core/store): its catalog (catalog.go,
+// and ddl/ for what only a table's CREATE TABLE text tells), the change
+// capture triggers (capture.go), and what nakedhtmx adds to a user's file
+// and takes away again (install.go). Its connections are the hosts' own:
+// ncruces/go-sqlite3 on the Go hosts, node:sqlite and bun:sqlite on the TS
+// hosts.
+package sqlite
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store"
+	"github.com/nakedhtmx/nakedhtmx/core/store/sqlite/ddl"
+)
+
+// Store is SQLite as the core sees it.
+type Store struct{}
+
+var _ store.Store = Store{}
+
+func (Store) Name() string { return "sqlite" }
+
+// Prepare turns foreign keys on: the schema's foreign keys are part of what
+// a user declared, enforced on every host alike (SQLite leaves them off,
+// node:sqlite turns them on).
+func (Store) Prepare(db sqldb.DB) error {
+	_, err := db.Exec("PRAGMA foreign_keys = ON")
+	return err
+}
+
+func (Store) Reflect(db sqldb.DB) (*model.Database, error) { return Reflect(db) }
+
+func (Store) SchemaVersion(db sqldb.DB) (int64, error) { return schemaVersion(db) }
+
+func schemaVersion(db sqldb.DB) (int64, error) {
+	return pragmaInt(db, "schema_version")
+}
+
+// DataVersion is PRAGMA data_version: it moves when another connection
+// commits, never for this one's own writes.
+func (Store) DataVersion(db sqldb.DB) (int64, error) { return pragmaInt(db, "data_version") }
+
+func pragmaInt(db sqldb.DB, name string) (int64, error) {
+	rows, err := db.Query("PRAGMA " + name)
+	if err != nil {
+		return 0, err
+	}
+	if len(rows.Values) != 1 {
+		return 0, fmt.Errorf("PRAGMA %s: %d rows", name, len(rows.Values))
+	}
+	v, _ := sqldb.Int(rows.Values[0][0])
+	return v, nil
+}
+
+// BeginWrite is BEGIN IMMEDIATE: the write lock at once.
+func (Store) BeginWrite() string { return "BEGIN IMMEDIATE" }
+
+// TryBeginWrite is BEGIN IMMEDIATE with no busy wait.
+func (Store) TryBeginWrite(db sqldb.DB) error {
+	db.Exec("PRAGMA busy_timeout = 0")
+	_, err := db.Exec("BEGIN IMMEDIATE")
+	db.Exec("PRAGMA busy_timeout = 5000")
+	return err
+}
+
+// LogFloor: an empty log made by an older version (AUTOINCREMENT) still
+// numbers on from sqlite_sequence; on any other file that table may not
+// exist.
+func (Store) LogFloor(db sqldb.DB) (int64, bool) {
+	rs, err := db.Query(`SELECT seq FROM sqlite_sequence WHERE name = ?`, model.Prefix+"changes")
+	if err != nil || len(rs.Values) != 1 {
+		return 0, false
+	}
+	return sqldb.Int(rs.Values[0][0])
+}
+
+// Like is SQLite's LIKE: case-insensitive for ASCII.
+func (Store) Like() string { return "LIKE" }
+
+// PlanScans asks SQLite's planner (EXPLAIN QUERY PLAN). A SCAN walks the
+// whole table (or a whole index of it); it stops early only when it needs
+// no filtering and no sort afterwards, so a walk that filters or sorts is a
+// scan. A SEARCH (an index lookup) is bounded by what it finds. filtered:
+// the statement has a WHERE the walk must apply.
+func (Store) PlanScans(db sqldb.DB, sql string, args []any, filtered bool) (bool, error) {
+	rs, err := db.Query("EXPLAIN QUERY PLAN "+sql, args...)
+	if err != nil {
+		return false, err
+	}
+	walks, sorts := false, false
+	for _, r := range rs.Values {
+		detail := sqldb.Text(r[len(r)-1])
+		walks = walks || strings.HasPrefix(detail, "SCAN ") && !strings.Contains(detail, "VIRTUAL TABLE")
+		sorts = sorts || strings.HasPrefix(detail, "USE TEMP B-TREE FOR") && strings.Contains(detail, "ORDER BY")
+	}
+	return walks && (filtered || sorts), nil
+}
+
+// MigrationRefusal is ddl.Refusal: SQLite's words.
+func (Store) MigrationRefusal(sql string, r store.Rules) string { return ddl.Refusal(sql, r) }

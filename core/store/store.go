@@ -1,0 +1,113 @@
+// Package store is the seam between the core and what holds the data: the
+// one interface every store implements (one folder each: sqlite/ today),
+// and the conformance suite every store passes (storetest/).
+//
+// A store is two things. Its connection, sqldb.DB, runs the SQL the core
+// writes, through the host (in process on the native Go host; across the
+// wasm seam, bindings/PROTOCOL.md, elsewhere), and may answer later: the
+// core never depends on an answer arriving inside the call that asked. And
+// its Store, below, is everything the core must not say in one store's
+// words: the catalog, the versions that tell a change, how a write begins,
+// the project's own objects and the change-capture triggers, and the few
+// pieces of query text that differ.
+//
+// What the core writes itself is the SQL the stores share: double-quoted
+// identifiers, `?` parameters (a store whose server numbers them rewrites
+// them), LIMIT and OFFSET, row values, CAST(x AS TEXT), coalesce, ||,
+// INSERT ... ON CONFLICT and RETURNING. Errors carry SQLite's primary result
+// code names (SQLITE_BUSY, SQLITE_CONSTRAINT, SQLITE_READONLY,
+// SQLITE_INTERRUPT, ...): they are the core's vocabulary for what went
+// wrong, whatever store said it.
+//
+// The project's own objects are named with model.Prefix and read by the core
+// under those names: the change log (capture.Log: seq, tbl, op, key,
+// old_key, old, new, at as ISO-8601 UTC text, dsid), the DSID history
+// (dsid.Table) and the command tables of the scale-out mode.
+package store
+
+import (
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+// Store is one kind of database, as the core sees it.
+type Store interface {
+	// Name is the store's name: "sqlite".
+	Name() string
+
+	// Prepare readies a connection the core was handed: SQLite's foreign
+	// keys on, on every host alike.
+	Prepare(db sqldb.DB) error
+
+	// Reflect reads the user's tables and views.
+	Reflect(db sqldb.DB) (*model.Database, error)
+	// SchemaVersion moves whenever anyone changes the schema.
+	SchemaVersion(db sqldb.DB) (int64, error)
+	// DataVersion moves when another connection commits: a cheap "anything
+	// new?" before the change log is read.
+	DataVersion(db sqldb.DB) (int64, error)
+
+	// BeginWrite is the statement that begins a write: it takes the write
+	// lock at once, so a check of the schema right after it holds until
+	// COMMIT.
+	BeginWrite() string
+	// TryBeginWrite begins a write only if no one else holds the lock now;
+	// it never waits (a tick runs on the host's only thread).
+	TryBeginWrite(db sqldb.DB) error
+
+	// Install creates the project's own objects when missing (the change
+	// log, its metadata) and sets what the store needs for live pages.
+	// first: the database was new to nakedhtmx; writable false: it may only
+	// be read (no log, pages not live). message is what to say at a first
+	// start.
+	Install(db sqldb.DB, opts InstallOptions) (r Installed, err error)
+	// Uninstall removes everything Install and the capture made, in one
+	// transaction, and sets back what Install changed.
+	Uninstall(db sqldb.DB) (UninstallReport, error)
+	// SyncCapture makes the change-capture triggers match the tables; it
+	// says whether it changed anything.
+	SyncCapture(db sqldb.DB, d *model.Database) (bool, error)
+	// LogFloor is where the change log numbers on from when it holds no
+	// entry (an older version's emptied log); ok false when unknown.
+	LogFloor(db sqldb.DB) (seq int64, ok bool)
+
+	// Like is the operator of a search: case-insensitive for ASCII at
+	// least, with ESCAPE '\'.
+	Like() string
+	// PlanScans says whether a SELECT reads every row of its table and
+	// filters (filtered: it has a WHERE) or sorts what it reads: the list is
+	// then read in windows.
+	PlanScans(db sqldb.DB, sql string, args []any, filtered bool) (bool, error)
+	// MigrationRefusal says why caller SQL may not run, by its words alone
+	// (the same verdict on every host), or "".
+	MigrationRefusal(sql string, r Rules) string
+}
+
+// InstallOptions are the choices a user makes about the project's objects.
+type InstallOptions struct {
+	// KeepJournalMode: SQLite's file keeps its journal mode (no WAL).
+	KeepJournalMode bool
+}
+
+// Installed is what Install did.
+type Installed struct {
+	First    bool
+	Writable bool
+	// Message is said once, at the first start on a database.
+	Message string
+}
+
+// UninstallReport says what Uninstall took away.
+type UninstallReport struct {
+	Removed     []string `json:"removed"`
+	JournalMode string   `json:"journalMode,omitempty"` // the mode put back, when one was recorded
+	Error       string   `json:"error,omitempty"`
+}
+
+// Rules are what a migration may not name: the config's hidden tables and
+// columns, and the tables that hide a column.
+type Rules struct {
+	HiddenTable  func(name string) bool
+	HiddenColumn func(name string) bool
+	Guarded      func(table string) bool
+}

@@ -8,7 +8,6 @@
 package dsid
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -18,7 +17,8 @@ import (
 // Table is where DSIDs and their snapshots live.
 const Table = "_nakedhtmx_dsid"
 
-// Setup creates the DSID table when it is missing.
+// Setup creates the DSID table when it is missing, on SQLite (the store's
+// Install runs it; another store creates the table its own way).
 const Setup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_dsid" (
   seq INTEGER PRIMARY KEY,
   hash TEXT NOT NULL,
@@ -50,19 +50,14 @@ type NewFunc func(prevID string, prevSnapshot []byte, id string) error
 // Ensure returns the DSID of the schema set with the given hash, storing a new
 // one (with its snapshot) when the latest stored DSID has another hash. Two
 // processes racing here agree: the check and insert run in one write
-// transaction (begin: the store's statement that takes the write lock at
-// once). A database that cannot be written gets sequence 0.
-func Ensure(db sqldb.DB, begin, hash string, snapshot []byte, onNew NewFunc) (string, error) {
+// transaction (begin: the store's BeginWrite, which takes the write lock at
+// once). The store's Install made the table. A database that cannot be
+// written gets sequence 0.
+func Ensure(db sqldb.DB, begin func(sqldb.DB) error, hash string, snapshot []byte, onNew NewFunc) (string, error) {
 	if seq, h, err := latest(db); err == nil && h == hash {
 		return Format(seq, h), nil
 	}
-	if err := db.Script(Setup); err != nil {
-		if c := sqldb.Code(err); c == "SQLITE_READONLY" || c == "SQLITE_CANTOPEN" || c == "SQLITE_BUSY" {
-			return Format(0, hash), nil
-		}
-		return "", fmt.Errorf("create %s: %w", Table, err)
-	}
-	if _, err := db.Exec(begin); err != nil {
+	if err := begin(db); err != nil {
 		if sqldb.Code(err) == "SQLITE_READONLY" {
 			return Format(0, hash), nil
 		}

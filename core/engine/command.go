@@ -203,7 +203,7 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 	}
 	c := newCtx(e, &protocol.Request{})
 	c.applying = true
-	if _, err := e.db.Exec(e.store.BeginWrite()); err != nil {
+	if err := e.store.BeginWrite(e.db); err != nil {
 		return unavailable(err)
 	}
 	done := false
@@ -359,8 +359,12 @@ func (c *ctx) migration() *protocol.Response {
 // config hides, by the words alone), or "". The names come from guard, the
 // one reading of the config that the store's authorizer also gets.
 func (c *ctx) migrationRefusal(sql string) string {
-	tables, columns, guarded := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, n := range c.guard().Hidden {
+	tables, columns, guarded, readOnly := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	g := c.guard()
+	for _, n := range g.ReadOnly {
+		readOnly[strings.ToLower(n.Table)] = true
+	}
+	for _, n := range g.Hidden {
 		if n.Column == "" {
 			tables[strings.ToLower(n.Table)] = true
 		} else {
@@ -371,7 +375,7 @@ func (c *ctx) migrationRefusal(sql string) string {
 	in := func(set map[string]bool) func(string) bool {
 		return func(name string) bool { return set[strings.ToLower(name)] }
 	}
-	return c.e.store.MigrationRefusal(sql, store.Rules{HiddenTable: in(tables), HiddenColumn: in(columns), Guarded: in(guarded)})
+	return c.e.store.MigrationRefusal(sql, store.Rules{HiddenTable: in(tables), HiddenColumn: in(columns), Guarded: in(guarded), ReadOnly: in(readOnly)})
 }
 
 // runMigration runs a migration's SQL: all of it or none. Over HTTP it goes

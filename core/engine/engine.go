@@ -250,19 +250,12 @@ func (e *Engine) reflect(force, last bool) error {
 		v = -1 // still moving: use this reflection, and reflect again on the next call
 	}
 	_, canonical := schema.Set(d)
-	id, err := dsid.Ensure(e.db, e.store.BeginWrite(), schema.Hash(canonical), canonical, func(prevID string, prevSnap []byte, id string) error {
-		// Inside Ensure's write transaction nobody else can change the
-		// schema: a version that moved since the reflection means this
-		// schema is already stale, and storing it as the newest DSID would
-		// announce a change back to it (two hosts would flip-flop).
-		if now, err := e.schemaVersion(); err != nil || (now != v && !last) {
-			return errSchemaMoved
-		}
-		if !e.live.enabled || prevID == "" {
-			return nil
-		}
-		return e.announceSchema(prevID, prevSnap, id, canonical)
-	})
+	// A database that may only be read has no DSID history of ours: its
+	// DSIDs are numbered 0.
+	id := dsid.Format(0, schema.Hash(canonical))
+	if e.live.enabled {
+		id, err = dsid.Ensure(e.db, e.store.BeginWrite, schema.Hash(canonical), canonical, e.onNewDSID(v, last, canonical))
+	}
 	if errors.Is(err, errSchemaMoved) {
 		return err
 	}
@@ -291,6 +284,24 @@ func (e *Engine) reflect(force, last bool) error {
 	st.build(e.opts.Config)
 	e.st = st
 	return nil
+}
+
+// onNewDSID runs inside Ensure's write transaction when the schema reflected
+// at version v is new.
+func (e *Engine) onNewDSID(v int64, last bool, canonical []byte) dsid.NewFunc {
+	return func(prevID string, prevSnap []byte, id string) error {
+		// Inside Ensure's write transaction nobody else can change the
+		// schema: a version that moved since the reflection means this
+		// schema is already stale, and storing it as the newest DSID would
+		// announce a change back to it (two hosts would flip-flop).
+		if now, err := e.schemaVersion(); err != nil || (now != v && !last) {
+			return errSchemaMoved
+		}
+		if !e.live.enabled || prevID == "" {
+			return nil
+		}
+		return e.announceSchema(prevID, prevSnap, id, canonical)
+	}
 }
 
 func (e *Engine) schemaVersion() (int64, error) {

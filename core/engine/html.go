@@ -598,7 +598,7 @@ func (c *ctx) options(t *model.Table) *protocol.Response {
 	}
 	// Read like a list that no index serves (scan.go): a big table is
 	// searched a window at a time, with other requests answered between.
-	lq := &listQuery{t: t, like: c.e.store.Like(), limit: 20, cond: labelExpr + " " + c.e.store.Like() + ` ? ESCAPE '\' OR CAST(` + keyExpr + ` AS TEXT) = ?`,
+	lq := &listQuery{t: t, search: c.e.store.Search, limit: 20, cond: c.e.store.Search(labelExpr) + ` OR CAST(` + keyExpr + ` AS TEXT) = ?`,
 		condArgs: []any{"%" + likeEscape(q) + "%", q}, order: " ORDER BY " + labelExpr + ", " + keyExpr}
 	rows, _, _, _, answer, err := c.listRead(lq, false)
 	if answer != nil {

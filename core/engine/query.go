@@ -18,8 +18,8 @@ import (
 // the JSON list and the CSV export.
 type listQuery struct {
 	t       *model.Table
-	like    string        // the store's search operator (store.Store.Like)
-	sort    *model.Column // nil: key order
+	search  func(expr string) string // the store's search condition (store.Store.Search)
+	sort    *model.Column            // nil: key order
 	desc    bool
 	after   []any // cursor: [sort value,] key values...; nil for the first page
 	offset  int64 // views have no key: they page by offset
@@ -43,7 +43,7 @@ const maxLimit = 1000
 
 // parseList reads sort, desc, after, q, f.COL and limit from the query string.
 func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
-	lq := &listQuery{t: t, like: c.e.store.Like(), limit: c.e.opts.Config.PageSizeFor(t.Name)}
+	lq := &listQuery{t: t, search: c.e.store.Search, limit: c.e.opts.Config.PageSizeFor(t.Name)}
 	qv := c.query
 	if s := qv.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -227,7 +227,7 @@ func (lq *listQuery) where(withCursor bool) (string, []any) {
 			pattern := "%" + likeEscape(lq.q) + "%"
 			for _, c := range t.Columns {
 				if c.Kind == model.String || c.Kind == model.Date || c.Kind == model.DateTime {
-					ors = append(ors, sqldb.Ident(c.Name)+" "+lq.like+` ? ESCAPE '\'`)
+					ors = append(ors, lq.search(sqldb.Ident(c.Name)))
 					args = append(args, pattern)
 				}
 			}

@@ -48,7 +48,7 @@ func (c *ctx) tx(fn func() *outcome) *outcome {
 		c.e.db.Exec("RELEASE nakedhtmx_write")
 		return out
 	}
-	if _, err := c.e.db.Exec(c.e.store.BeginWrite()); err != nil {
+	if err := c.e.store.BeginWrite(c.e.db); err != nil {
 		return c.dbFailure(err)
 	}
 	// The write lock is held now, so the schema cannot move until COMMIT:
@@ -226,10 +226,10 @@ func (c *ctx) logOwn(t *model.Table, old, new *row) {
 	c.e.live.dirty = true
 	// Our write's entry is among the newest (we hold the write lock; only a
 	// cascade can have logged other tables after it), so walk the log back
-	// from its end: "+tbl" keeps SQLite off the (tbl, key, seq) index, where
+	// from its end: "tbl || ''" keeps SQLite off the (tbl, key, seq) index, where
 	// max(seq) for one table meant visiting every entry of that table and
 	// creates slowed down as the log grew.
-	rs, err := c.e.db.Query(`SELECT seq FROM "_nakedhtmx_changes" WHERE +tbl = ? ORDER BY seq DESC LIMIT 1`, t.Name)
+	rs, err := c.e.db.Query(`SELECT seq FROM "_nakedhtmx_changes" WHERE tbl || '' = ? ORDER BY seq DESC LIMIT 1`, t.Name)
 	if err != nil || len(rs.Values) == 0 {
 		return
 	}

@@ -47,10 +47,10 @@ type Store interface {
 	// new?" before the change log is read.
 	DataVersion(db sqldb.DB) (int64, error)
 
-	// BeginWrite is the statement that begins a write: it takes the write
-	// lock at once, so a check of the schema right after it holds until
-	// COMMIT.
-	BeginWrite() string
+	// BeginWrite begins a write: it takes the write lock at once, so a
+	// check of the schema right after it holds until COMMIT (or ROLLBACK,
+	// which the core sends as it is).
+	BeginWrite(db sqldb.DB) error
 	// TryBeginWrite begins a write only if no one else holds the lock now;
 	// it never waits (a tick runs on the host's only thread).
 	TryBeginWrite(db sqldb.DB) error
@@ -71,9 +71,10 @@ type Store interface {
 	// entry (an older version's emptied log); ok false when unknown.
 	LogFloor(db sqldb.DB) (seq int64, ok bool)
 
-	// Like is the operator of a search: case-insensitive for ASCII at
-	// least, with ESCAPE '\'.
-	Like() string
+	// Search is the condition that expr's text contains a pattern bound
+	// as one parameter (LIKE's %, _ and \ escapes): case-insensitive for
+	// ASCII at least, whatever expr's type.
+	Search(expr string) string
 	// PlanScans says whether a SELECT reads every row of its table and
 	// filters (filtered: it has a WHERE) or sorts what it reads: the list is
 	// then read in windows.
@@ -110,4 +111,7 @@ type Rules struct {
 	HiddenTable  func(name string) bool
 	HiddenColumn func(name string) bool
 	Guarded      func(table string) bool
+	// ReadOnly: a table the config makes read-only, or one of whose columns
+	// it does (a store without an authorizer refuses SQL that names one).
+	ReadOnly func(table string) bool
 }

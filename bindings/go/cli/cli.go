@@ -64,6 +64,15 @@ type OpenOptions struct {
 	Write, Node string
 	// KeepJournalMode: --keep-journal-mode.
 	KeepJournalMode bool
+	// PGSchema: --pg-schema, the Postgres schema served ("" is public).
+	PGSchema string
+}
+
+// IsPostgres says whether --db names a Postgres database (a postgres:// or
+// postgresql:// URL) rather than a SQLite file.
+func IsPostgres(db string) bool {
+	l := strings.ToLower(db)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
 // Program is one command: its name and how it opens a backend.
@@ -78,7 +87,7 @@ type Program struct {
 	// Uninstall removes what nakedhtmx added to the database (the
 	// `uninstall` subcommand): the names removed and the journal mode set
 	// back ("" when unchanged).
-	Uninstall func(ctx context.Context, db string) (removed []string, journalMode string, err error)
+	Uninstall func(ctx context.Context, db, pgSchema string) (removed []string, journalMode string, err error)
 	// ConfigPoll is how often the config file is checked for changes;
 	// 0 means once a second.
 	ConfigPoll time.Duration
@@ -147,11 +156,11 @@ func (p *Program) Run(ctx context.Context, args []string, stdout, stderr io.Writ
 
 // serveFlags are the serving flags of CONTRACT.md.
 type serveFlags struct {
-	db, host, authToken, config, nats, node, write string
-	port                                           int
-	insecure, keepJournal                          bool
-	configSet                                      bool // --config given explicitly
-	allowedHosts                                   []string
+	db, host, authToken, config, nats, node, write, pgSchema string
+	port                                                     int
+	insecure, keepJournal                                    bool
+	configSet                                                bool // --config given explicitly
+	allowedHosts                                             []string
 }
 
 // hostsToAnswer: every --allowed-host, and the listen address unless it is
@@ -207,7 +216,9 @@ func (p *Program) serveHelp() string {
 
 Serves a SQLite database as a web app (HTML and JSON API).
 
-  --db FILE           SQLite database file, created when missing (default %[2]s)
+  --db FILE           SQLite database file, created when missing (default %[2]s),
+                      or a postgres:// URL (PG* variables fill what it leaves out)
+  --pg-schema NAME    Postgres: the schema served (default public)
   --port N            port to listen on; 0 picks a free one (default 8080)
   --host ADDR         address to listen on (default 127.0.0.1); any non-loopback
                       address needs --auth-token or --insecure
@@ -235,6 +246,7 @@ func (p *Program) parseServe(args []string, stdout io.Writer) (*serveFlags, erro
 	f := &serveFlags{}
 	flags := p.newFlagSet(p.Name)
 	flags.StringVar(&f.db, "db", defaultDB, "")
+	flags.StringVar(&f.pgSchema, "pg-schema", "", "")
 	flags.IntVar(&f.port, "port", 8080, "")
 	flags.StringVar(&f.host, "host", "127.0.0.1", "")
 	flags.StringVar(&f.authToken, "auth-token", "", "")
@@ -353,7 +365,7 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 		defer nc.Close() // the bus drains it first; this is for the failures before it
 	}
 	backend, err := p.Open(ctx, OpenOptions{DB: f.db, Config: config, AuthToken: f.authToken, Log: stderr,
-		Write: f.write, Node: f.node, AllowedHosts: f.hostsToAnswer(), KeepJournalMode: f.keepJournal})
+		Write: f.write, Node: f.node, AllowedHosts: f.hostsToAnswer(), KeepJournalMode: f.keepJournal, PGSchema: f.pgSchema})
 	if err != nil {
 		return &failure{exitUsage, err}
 	}

@@ -22,7 +22,8 @@ Writes TABLE.schema.json (the table's JSON Schema, as GET /api/schema/TABLE
 answers it) and TABLE.ui.json (its UI schema) for every table and view, with
 TABLE escaped as by JavaScript's encodeURIComponent, then exits 0.
 
-  --db FILE      SQLite database file; must exist (default %[2]s)
+  --db FILE      SQLite database file; must exist (default %[2]s); or a postgres:// URL
+  --pg-schema N  Postgres: the schema served (public)
   --out DIR      directory to write into, created when missing (required)
   --config FILE  labels, widgets, ... that shape the UI schemas (default %[3]s when present)
 %[4]s  -h, --help     show this help
@@ -32,9 +33,10 @@ TABLE escaped as by JavaScript's encodeURIComponent, then exits 0.
 // schema is the `schema` subcommand. It asks the core itself, through the same
 // requests a client would send, so the files are exactly what the API serves.
 func (p *Program) schema(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var db, out, config string
+	var db, out, config, pgSchema string
 	flags := p.newFlagSet(p.Name + " schema")
 	flags.StringVar(&db, "db", defaultDB, "")
+	flags.StringVar(&pgSchema, "pg-schema", "", "")
 	flags.StringVar(&out, "out", "", "")
 	flags.StringVar(&config, "config", defaultConfig, "")
 	if err := p.parse(flags, args, stdout, p.schemaHelp()); err != nil {
@@ -47,14 +49,16 @@ func (p *Program) schema(ctx context.Context, args []string, stdout, stderr io.W
 	}
 	// Unlike serving, a missing database is a mistake here: creating an empty
 	// one would only write an empty schema set.
-	if _, err := os.Stat(db); err != nil {
-		return usage("database %s: %v", db, unwrapPath(err))
+	if !IsPostgres(db) {
+		if _, err := os.Stat(db); err != nil {
+			return usage("database %s: %v", db, unwrapPath(err))
+		}
 	}
 	raw, err := readConfig(config, configSet)
 	if err != nil {
 		return err
 	}
-	backend, err := p.Open(ctx, OpenOptions{DB: db, Config: raw, Log: stderr})
+	backend, err := p.Open(ctx, OpenOptions{DB: db, Config: raw, Log: stderr, PGSchema: pgSchema})
 	if err != nil {
 		return &failure{exitUsage, err}
 	}

@@ -15,29 +15,33 @@ Removes everything nakedhtmx added to the database: its _nakedhtmx_ tables,
 triggers and indexes (in one transaction), and sets back the journal mode it
 found at its first start. The user's tables and rows are not touched.
 
-  --db FILE      SQLite database file; must exist
+  --db FILE      SQLite database file (must exist), or a postgres:// URL
+  --pg-schema N  Postgres: the schema served (public)
 %[2]s  -h, --help     show this help
 `, p.Name, p.ExtraHelp)
 }
 
 // uninstall is the `uninstall` subcommand (CONTRACT, "Launching").
 func (p *Program) uninstall(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var db string
+	var db, pgSchema string
 	flags := p.newFlagSet(p.Name + " uninstall")
 	flags.StringVar(&db, "db", "", "")
+	flags.StringVar(&pgSchema, "pg-schema", "", "")
 	if err := p.parse(flags, args, stdout, p.uninstallHelp()); err != nil {
 		return err
 	}
 	if db == "" {
 		return usage("uninstall needs --db FILE (see --help)")
 	}
-	if _, err := os.Stat(db); err != nil {
-		return usage("database %s: %v", db, unwrapPath(err))
+	if !IsPostgres(db) {
+		if _, err := os.Stat(db); err != nil {
+			return usage("database %s: %v", db, unwrapPath(err))
+		}
 	}
 	if p.Uninstall == nil {
 		return usage("uninstall is not available in %s", p.Name)
 	}
-	removed, mode, err := p.Uninstall(ctx, db)
+	removed, mode, err := p.Uninstall(ctx, db, pgSchema)
 	if err != nil {
 		return &failure{exitUsage, fmt.Errorf("database %s: %w", db, err)}
 	}

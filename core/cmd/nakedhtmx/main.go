@@ -1,6 +1,7 @@
 // Command nakedhtmx is the native Go host: the engine linked directly (no
-// wasm), SQLite through bindings/go/sqlite, and the command line every host
-// shares (bindings/go/cli, flags in CONTRACT.md).
+// wasm), SQLite through bindings/go/sqlite or PostgreSQL through
+// bindings/go/postgres (--db postgres://...), and the command line every
+// host shares (bindings/go/cli, flags in CONTRACT.md).
 //
 //	go run ./core/cmd/nakedhtmx --db app.db
 package main
@@ -15,9 +16,13 @@ import (
 	"time"
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/cli"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
 	"github.com/nakedhtmx/nakedhtmx/core/engine"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store"
+	pgstore "github.com/nakedhtmx/nakedhtmx/core/store/postgres"
 )
 
 func main() {
@@ -29,10 +34,33 @@ func main() {
 // every call takes the lock, as the wasm host's single thread does.
 type native struct {
 	mu     sync.Mutex
-	db     *sqlite.DB
+	db     conn
 	eng    *engine.Engine
 	opts   engine.Options
 	closed bool
+}
+
+// conn is a store's connection as this host holds it.
+type conn interface {
+	sqldb.DB
+	Limit(time.Duration)
+	Close() error
+}
+
+// connect opens the database --db names: a Postgres URL, or a SQLite file.
+func connect(db, pgSchema string) (conn, store.Store, error) {
+	if cli.IsPostgres(db) {
+		c, err := postgres.Open(db, pgSchema)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, pgstore.Store{Schema: c.Schema()}, nil
+	}
+	c, err := sqlite.Open(db)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, nil, nil
 }
 
 func open(_ context.Context, o cli.OpenOptions) (cli.Backend, error) {
@@ -40,12 +68,12 @@ func open(_ context.Context, o cli.OpenOptions) (cli.Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	db, err := sqlite.Open(o.DB)
+	db, st, err := connect(o.DB, o.PGSchema)
 	if err != nil {
 		return nil, err
 	}
 	opts := engine.Options{Config: cfg, Host: "go", AuthToken: o.AuthToken, Log: logTo(o.Log), WriteMode: o.Write, Node: o.Node,
-		AllowedHosts: o.AllowedHosts, KeepJournalMode: o.KeepJournalMode}
+		AllowedHosts: o.AllowedHosts, KeepJournalMode: o.KeepJournalMode, Store: st}
 	eng, err := engine.Open(db, opts)
 	if err != nil {
 		db.Close()
@@ -54,13 +82,13 @@ func open(_ context.Context, o cli.OpenOptions) (cli.Backend, error) {
 	return &native{db: db, eng: eng, opts: opts}, nil
 }
 
-func uninstall(_ context.Context, path string) ([]string, string, error) {
-	db, err := sqlite.Open(path)
+func uninstall(_ context.Context, path, pgSchema string) ([]string, string, error) {
+	db, st, err := connect(path, pgSchema)
 	if err != nil {
 		return nil, "", err
 	}
 	defer db.Close()
-	rep, err := engine.Uninstall(db, nil)
+	rep, err := engine.Uninstall(db, st)
 	return rep.Removed, rep.JournalMode, err
 }
 

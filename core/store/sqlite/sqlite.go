@@ -56,7 +56,10 @@ func pragmaInt(db sqldb.DB, name string) (int64, error) {
 }
 
 // BeginWrite is BEGIN IMMEDIATE: the write lock at once.
-func (Store) BeginWrite() string { return "BEGIN IMMEDIATE" }
+func (Store) BeginWrite(db sqldb.DB) error {
+	_, err := db.Exec("BEGIN IMMEDIATE")
+	return err
+}
 
 // TryBeginWrite is BEGIN IMMEDIATE with no busy wait.
 func (Store) TryBeginWrite(db sqldb.DB) error {
@@ -77,8 +80,8 @@ func (Store) LogFloor(db sqldb.DB) (int64, bool) {
 	return sqldb.Int(rs.Values[0][0])
 }
 
-// Like is SQLite's LIKE: case-insensitive for ASCII.
-func (Store) Like() string { return "LIKE" }
+// Search is SQLite's LIKE: case-insensitive for ASCII, on any type.
+func (Store) Search(expr string) string { return expr + ` LIKE ? ESCAPE '\'` }
 
 // PlanScans asks SQLite's planner (EXPLAIN QUERY PLAN). A SCAN walks the
 // whole table (or a whole index of it); it stops early only when it needs

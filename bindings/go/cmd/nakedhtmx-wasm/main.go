@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 
 	nakedhtmx "github.com/nakedhtmx/nakedhtmx/bindings/go"
@@ -23,6 +24,9 @@ func main() {
 		},
 		ExtraHelp: "  --wasm PATH         the core module (default " + nakedhtmx.DefaultWasmPath + ")\n",
 		Open: func(ctx context.Context, o cli.OpenOptions) (cli.Backend, error) {
+			if cli.IsPostgres(o.DB) {
+				return nil, errNoPostgres
+			}
 			return nakedhtmx.New(ctx, nakedhtmx.Options{
 				WasmPath:  wasm,
 				DB:        o.DB,
@@ -36,9 +40,16 @@ func main() {
 				KeepJournalMode: o.KeepJournalMode,
 			})
 		},
-		Uninstall: func(ctx context.Context, db string) ([]string, string, error) {
+		Uninstall: func(ctx context.Context, db, _ string) ([]string, string, error) {
+			if cli.IsPostgres(db) {
+				return nil, "", errNoPostgres
+			}
 			return nakedhtmx.Uninstall(ctx, nakedhtmx.Options{WasmPath: wasm, DB: db})
 		},
 	}
 	p.Main()
 }
+
+// errNoPostgres: the wazero host runs the core's SQL on SQLite only so far;
+// Postgres is served by the native host (issue 16 goes on).
+var errNoPostgres = errors.New("this host serves SQLite files only so far: serve a postgres:// database with the native host (go run ./core/cmd/nakedhtmx)")

@@ -1,0 +1,401 @@
+// Package postgres is the native Go host's connection to PostgreSQL: one
+// pgconn connection (github.com/jackc/pgx/v5's wire layer) as sqldb.DB, for
+// the Postgres store (core/store/postgres).
+//
+// The core writes `?` parameters; they are numbered here ($1, $2, ...),
+// outside quotes, comments and dollar-quoted text. Every value is bound,
+// never spliced: sent in text format with no type (OID 0), so the server
+// reads it as it reads an untyped literal, in the type its place needs (a
+// boolean column takes "1", a date column "2024-01-02"), exactly as SQLite
+// takes any value anywhere. Rows come back in text and are turned into the
+// core's values by column type: integers as int64, floating point as
+// float64, booleans as 1 or 0 (as SQLite holds them), bytea as bytes,
+// numeric as float64 where that is exact (else its text), timestamps as
+// ISO 8601 (the session's TimeZone is UTC), everything else (dates, uuid,
+// json, enums, arrays, intervals) as its text.
+//
+// Errors carry SQLite's code names, the core's vocabulary (core/store):
+// SQLITE_CONSTRAINT for integrity violations, SQLITE_BUSY for lock and
+// serialization failures, SQLITE_INTERRUPT for a statement stopped at the
+// time limit (statement_timeout, or the request's deadline), SQLITE_READONLY
+// where the role may not write, SQLITE_MISMATCH for a value of the wrong
+// type.
+package postgres
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+// DB is one connection to a PostgreSQL database.
+type DB struct {
+	mu     sync.Mutex
+	conn   *pgconn.PgConn
+	url    string
+	schema string
+	limit  time.Duration
+	closed bool
+}
+
+// Open connects to url (a postgres:// URL or key=value string; PG*
+// variables fill what it leaves out) and makes schema (default "public")
+// the one whose tables are served, with the project's own schema,
+// _nakedhtmx, after it on the search path.
+func Open(url, schema string) (*DB, error) {
+	if schema == "" {
+		schema = "public"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgconn.Connect(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to PostgreSQL: %w", err)
+	}
+	db := &DB{conn: conn, url: url, schema: schema}
+	setup := "SET search_path = " + sqldb.Ident(schema) + `, "_nakedhtmx"; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET lock_timeout = '5s'`
+	if err := db.Script(setup); err != nil {
+		conn.Close(context.Background())
+		return nil, err
+	}
+	if _, err := db.Query(`SELECT 1 FROM pg_namespace WHERE nspname = ?`, schema); err != nil {
+		conn.Close(context.Background())
+		return nil, err
+	}
+	return db, nil
+}
+
+// Schema is the schema whose tables are served.
+func (db *DB) Schema() string { return db.schema }
+
+// Limit sets the time limit on each statement from now on (0: none). A
+// statement past it is cancelled by the server and fails with
+// SQLITE_INTERRUPT.
+func (db *DB) Limit(d time.Duration) { db.limit = d }
+
+func (db *DB) ctx() (context.Context, context.CancelFunc) {
+	if db.limit > 0 {
+		return context.WithTimeout(context.Background(), db.limit)
+	}
+	return context.Background(), func() {}
+}
+
+// Close closes the connection.
+func (db *DB) Close() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed {
+		return nil
+	}
+	db.closed = true
+	return db.conn.Close(context.Background())
+}
+
+// Query runs one statement and reads every row.
+func (db *DB) Query(sql string, args ...any) (*sqldb.Rows, error) {
+	_, rows, err := db.run(sql, args)
+	return rows, err
+}
+
+// Exec runs one statement. LastInsertID is always 0: the core reads what it
+// wrote back with RETURNING.
+func (db *DB) Exec(sql string, args ...any) (sqldb.Result, error) {
+	res, _, err := db.run(sql, args)
+	return res, err
+}
+
+// Script runs several statements without parameters (the simple protocol).
+func (db *DB) Script(sql string) error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	ctx, cancel := db.ctx()
+	defer cancel()
+	_, err := db.conn.Exec(ctx, sql).ReadAll()
+	return mapError(err)
+}
+
+// Caller runs SQL a caller sent in a transaction of its own, under the time
+// limit: all of it or none (none when g.Dry). Postgres has no authorizer
+// callback: the store's words (MigrationRefusal) and the role's own rights
+// are the guard.
+func (db *DB) Caller(sql string, g sqldb.Guard) error {
+	if err := db.Script("BEGIN"); err != nil {
+		return err
+	}
+	if err := db.Script(sql); err != nil {
+		db.Script("ROLLBACK")
+		return err
+	}
+	end := "COMMIT"
+	if g.Dry {
+		end = "ROLLBACK"
+	}
+	if err := db.Script(end); err != nil {
+		db.Script("ROLLBACK")
+		return err
+	}
+	return nil
+}
+
+func (db *DB) run(sql string, args []any) (sqldb.Result, *sqldb.Rows, error) {
+	text, n := Number(sql)
+	if n != len(args) {
+		return sqldb.Result{}, nil, &sqldb.Error{Code: "SQLITE_RANGE", Message: fmt.Sprintf("%d parameters for %d places", len(args), n)}
+	}
+	params := make([][]byte, len(args))
+	for i, a := range args {
+		p, err := param(a)
+		if err != nil {
+			return sqldb.Result{}, nil, err
+		}
+		params[i] = p
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	ctx, cancel := db.ctx()
+	defer cancel()
+	r := db.conn.ExecParams(ctx, text, params, nil, nil, nil).Read()
+	if r.Err != nil {
+		return sqldb.Result{}, nil, mapError(r.Err)
+	}
+	res := sqldb.Result{Changes: r.CommandTag.RowsAffected()}
+	rows := &sqldb.Rows{Columns: make([]string, len(r.FieldDescriptions)), Values: make([][]any, len(r.Rows))}
+	for i, f := range r.FieldDescriptions {
+		rows.Columns[i] = f.Name
+	}
+	for i, raw := range r.Rows {
+		vals := make([]any, len(raw))
+		for j, cell := range raw {
+			v, err := value(r.FieldDescriptions[j].DataTypeOID, cell)
+			if err != nil {
+				return sqldb.Result{}, nil, err
+			}
+			vals[j] = v
+		}
+		rows.Values[i] = vals
+	}
+	return res, rows, nil
+}
+
+// param is a value in the text format the server reads untyped values in.
+func param(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case int64:
+		return strconv.AppendInt(nil, x, 10), nil
+	case float64:
+		if math.IsInf(x, 0) {
+			if x > 0 {
+				return []byte("Infinity"), nil
+			}
+			return []byte("-Infinity"), nil
+		}
+		return strconv.AppendFloat(nil, x, 'g', -1, 64), nil
+	case string:
+		if strings.IndexByte(x, 0) >= 0 {
+			return nil, &sqldb.Error{Code: "SQLITE_MISMATCH", Message: "PostgreSQL text cannot hold a NUL character"}
+		}
+		return []byte(x), nil
+	case []byte:
+		return append([]byte(`\x`), hex.EncodeToString(x)...), nil
+	case bool:
+		if x {
+			return []byte("1"), nil
+		}
+		return []byte("0"), nil
+	case int:
+		return strconv.AppendInt(nil, int64(x), 10), nil
+	}
+	return nil, fmt.Errorf("postgres: cannot bind a %T", v)
+}
+
+// The type OIDs whose text is read into another Go type (pg_type.dat).
+const (
+	oidBool        = 16
+	oidBytea       = 17
+	oidInt8        = 20
+	oidInt2        = 21
+	oidInt4        = 23
+	oidOID         = 26
+	oidFloat4      = 700
+	oidFloat8      = 701
+	oidTimestamp   = 1114
+	oidTimestamptz = 1184
+	oidNumeric     = 1700
+)
+
+// value turns one cell's text into the core's value.
+func value(oid uint32, cell []byte) (any, error) {
+	if cell == nil {
+		return nil, nil
+	}
+	s := string(cell)
+	switch oid {
+	case oidInt2, oidInt4, oidInt8, oidOID:
+		return strconv.ParseInt(s, 10, 64)
+	case oidFloat4, oidFloat8:
+		switch s {
+		case "Infinity":
+			return math.Inf(1), nil
+		case "-Infinity":
+			return math.Inf(-1), nil
+		case "NaN":
+			return nil, nil // SQLite holds no NaN either
+		}
+		return strconv.ParseFloat(s, 64)
+	case oidNumeric:
+		// A number where a float64 holds it exactly (as SQLite's REAL would
+		// show it), else its text: 12345678901234567890.12 is not rounded.
+		if s == "NaN" {
+			return nil, nil
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil && strconv.FormatFloat(f, 'f', -1, 64) == trimZeros(s) {
+			return f, nil
+		}
+		return s, nil
+	case oidBool:
+		if s == "t" {
+			return int64(1), nil
+		}
+		return int64(0), nil
+	case oidBytea:
+		if strings.HasPrefix(s, `\x`) {
+			return hex.DecodeString(s[2:])
+		}
+		return []byte(s), nil
+	case oidTimestamp, oidTimestamptz:
+		// "2024-01-02 03:04:05.678+00" -> "2024-01-02T03:04:05.678Z".
+		if len(s) > 10 && s[10] == ' ' {
+			s = s[:10] + "T" + s[11:]
+		}
+		if oid == oidTimestamptz && strings.HasSuffix(s, "+00") {
+			s = strings.TrimSuffix(s, "+00") + "Z"
+		}
+		return s, nil
+	}
+	return s, nil
+}
+
+// trimZeros drops a decimal's trailing zeros (and a bare point): 8.50 is 8.5.
+func trimZeros(s string) string {
+	if strings.IndexByte(s, '.') < 0 {
+		return s
+	}
+	return strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+}
+
+// mapError gives a server's error SQLite's code name (see the package
+// comment), keeping its message.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		code := "SQLITE_ERROR"
+		switch {
+		case strings.HasPrefix(pe.Code, "23"):
+			code = "SQLITE_CONSTRAINT"
+		case pe.Code == "40001", pe.Code == "40P01", pe.Code == "55P03":
+			code = "SQLITE_BUSY"
+		case pe.Code == "57014":
+			code = "SQLITE_INTERRUPT"
+		case pe.Code == "25006", pe.Code == "42501":
+			code = "SQLITE_READONLY"
+		case strings.HasPrefix(pe.Code, "22"):
+			code = "SQLITE_MISMATCH"
+		case strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "57P"):
+			code = "SQLITE_IOERR"
+		}
+		return &sqldb.Error{Code: code, Message: pe.Message}
+	}
+	if errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) {
+		return &sqldb.Error{Code: "SQLITE_INTERRUPT", Message: "the statement ran past the time limit and was cancelled"}
+	}
+	return &sqldb.Error{Code: "SQLITE_IOERR", Message: err.Error()}
+}
+
+// Number rewrites the core's `?` parameters as $1, $2, ... and counts them.
+// A `?` inside a string, a quoted name, a comment or dollar-quoted text is
+// left alone.
+func Number(sql string) (string, int) {
+	if strings.IndexByte(sql, '?') < 0 {
+		return sql, 0
+	}
+	var b strings.Builder
+	b.Grow(len(sql) + 8)
+	n := 0
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(sql) {
+				if sql[j] == c {
+					if j+1 < len(sql) && sql[j+1] == c {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			end := min(j+1, len(sql))
+			b.WriteString(sql[i:end])
+			i = end
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			j := strings.IndexByte(sql[i:], '\n')
+			if j < 0 {
+				j = len(sql) - i
+			}
+			b.WriteString(sql[i : i+j])
+			i += j
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			j := strings.Index(sql[i+2:], "*/")
+			end := len(sql)
+			if j >= 0 {
+				end = i + 2 + j + 2
+			}
+			b.WriteString(sql[i:end])
+			i = end
+		case c == '$':
+			// $tag$ ... $tag$ (a tag of letters, digits and underscores).
+			j := i + 1
+			for j < len(sql) && (sql[j] == '_' || sql[j] >= 'a' && sql[j] <= 'z' || sql[j] >= 'A' && sql[j] <= 'Z' || sql[j] >= '0' && sql[j] <= '9' && j > i+1) {
+				j++
+			}
+			if j < len(sql) && sql[j] == '$' {
+				tag := sql[i : j+1]
+				k := strings.Index(sql[j+1:], tag)
+				end := len(sql)
+				if k >= 0 {
+					end = j + 1 + k + len(tag)
+				}
+				b.WriteString(sql[i:end])
+				i = end
+			} else {
+				b.WriteByte(c)
+				i++
+			}
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			i++
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String(), n
+}

@@ -1,0 +1,65 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// Every value goes bound, untyped, and comes back as the core's value.
+func TestValues(t *testing.T) {
+	db, err := postgres.Open(pgtest.URL(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Script(`CREATE TABLE v (id int PRIMARY KEY, b boolean, d date, ts timestamptz, n numeric(6,2), f float8, x bytea, t text, big numeric)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO v VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, int64(1), int64(1), "2024-01-02", "2024-01-02T03:04:05.5Z", "12.50", 1.5, []byte{0, 0xff}, "it's ? -- not a param", "12345678901234567890.12"); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := db.Query(`SELECT id, b, d, ts, n, f, x, t, '?' AS q, big FROM v WHERE id = ? AND b = ?`, int64(1), int64(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs.Values) != 1 {
+		t.Fatalf("rows %v", rs.Values)
+	}
+	r := rs.Values[0]
+	// numeric: a number where a float64 holds it exactly, its text where not.
+	want := []any{int64(1), int64(1), "2024-01-02", "2024-01-02T03:04:05.5Z", 12.5, 1.5, []byte{0, 0xff}, "it's ? -- not a param", "?", "12345678901234567890.12"}
+	for i := range want {
+		if got := r[i]; !equal(got, want[i]) {
+			t.Errorf("column %s: %#v, want %#v", rs.Columns[i], got, want[i])
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO v (id) VALUES (?)`, int64(1)); err == nil || err.(interface{ Error() string }) == nil {
+		t.Fatal("a duplicate key went in")
+	}
+}
+
+func equal(a, b any) bool {
+	ab, ok1 := a.([]byte)
+	bb, ok2 := b.([]byte)
+	if ok1 || ok2 {
+		return string(ab) == string(bb)
+	}
+	return a == b
+}
+
+func TestNumber(t *testing.T) {
+	for in, want := range map[string]string{
+		`SELECT ?`:                              `SELECT $1`,
+		`SELECT '?', "a?b", ? -- ?` + "\n":      `SELECT '?', "a?b", $1 -- ?` + "\n",
+		`SELECT /* ? */ ?, $$ ? $$, $x$?$x$, ?`: `SELECT /* ? */ $1, $$ ? $$, $x$?$x$, $2`,
+		`SELECT 'it''s ?', ?`:                   `SELECT 'it''s ?', $1`,
+	} {
+		if got, _ := postgres.Number(in); got != want {
+			t.Errorf("Number(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

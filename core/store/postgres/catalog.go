@@ -1,0 +1,266 @@
+package postgres
+
+// Postgres's catalog, reflected into core/model: pg_class, pg_attribute,
+// pg_type, pg_constraint, read with the schema's name bound.
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store/sqlite/ddl"
+)
+
+// What a column's type is, by the base type's name (a domain's base type
+// stands for it), as CONTRACT.md's type table has it.
+var kinds = map[string]model.Kind{
+	"int2": model.Integer, "int4": model.Integer, "int8": model.Integer, "oid": model.Integer,
+	"float4": model.Number, "float8": model.Number, "numeric": model.Number, "money": model.String,
+	"bool": model.Boolean, "date": model.Date, "timestamp": model.DateTime, "timestamptz": model.DateTime,
+	"bytea": model.Blob,
+}
+
+func (s Store) reflect(db sqldb.DB) (*model.Database, error) {
+	version, err := s.SchemaVersion(db)
+	if err != nil {
+		return nil, err
+	}
+	rels, err := db.Query(`SELECT c.oid, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relname`, s.schema())
+	if err != nil {
+		return nil, err
+	}
+	byOID := map[int64]*model.Table{}
+	var tables []*model.Table
+	for _, r := range rels.Values {
+		oid, _ := sqldb.Int(r[0])
+		name := sqldb.Text(r[1])
+		if model.IsInternal(name) {
+			continue
+		}
+		kind := sqldb.Text(r[2])
+		t := model.NewTable(name, kind == "v" || kind == "m")
+		t.WithoutRowid = true // Postgres rows have no stable rowid: a row is found by its key
+		byOID[oid] = t
+		tables = append(tables, t)
+	}
+	cols, err := db.Query(`SELECT a.attrelid, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod),
+  bt.typname, bt.typcategory, a.attnotnull OR t.typnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
+  CASE WHEN bt.typtype = 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = bt.oid) END,
+  CASE WHEN bt.typname IN ('varchar', 'bpchar') AND coalesce(nullif(a.atttypmod, -1), t.typtypmod) > 4 THEN coalesce(nullif(a.atttypmod, -1), t.typtypmod) - 4 END,
+  CASE WHEN t.typtype = 'd' THEN (SELECT string_agg(pg_get_constraintdef(k.oid), ' AND ') FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c') END
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE n.nspname = ? AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum`, s.schema())
+	if err != nil {
+		return nil, err
+	}
+	byNum := map[[2]int64]*model.Column{} // (relation, attnum): attnums count dropped columns too
+	column := func(t *model.Table, n int) *model.Column {
+		for oid, tt := range byOID {
+			if tt == t {
+				return byNum[[2]int64{oid, int64(n)}]
+			}
+		}
+		return nil
+	}
+	for _, r := range cols.Values {
+		oid, _ := sqldb.Int(r[0])
+		t := byOID[oid]
+		if t == nil {
+			continue
+		}
+		c := &model.Column{Index: len(t.Columns), Name: sqldb.Text(r[1]), Type: sqldb.Text(r[3])}
+		base := sqldb.Text(r[4])
+		k, ok := kinds[base]
+		if !ok {
+			k = model.String // text, varchar, uuid, json, enums, time, interval, arrays, ...
+		}
+		if sqldb.Text(r[5]) == "A" {
+			k = model.String // arrays show as their text, {a,b}
+		}
+		c.Kind = k
+		notNull, _ := sqldb.Int(r[6])
+		c.NotNull = notNull == 1
+		if def := r[7]; def != nil {
+			c.Default = parseDefault(sqldb.Text(def))
+		}
+		if id := sqldb.Text(r[8]); id != "" {
+			c.Default = &model.Default{SQL: "generated " + map[string]string{"a": "always", "d": "by default"}[id] + " as identity"}
+		}
+		c.Generated = sqldb.Text(r[9]) == "s"
+		if enum := r[10]; enum != nil {
+			for _, v := range ddl.AnalyzeCheck("x IN (" + sqldb.Text(enum) + ")")["x"].Enum {
+				c.Check.Enum = append(c.Check.Enum, v)
+			}
+		}
+		if n, ok := sqldb.Int(r[11]); ok {
+			m := int(n)
+			c.MaxLength = &m
+		}
+		if check := r[12]; check != nil {
+			c.Check = ddl.Merge(c.Check, ddl.AnalyzeCheck(checkText(sqldb.Text(check), "value"))["value"])
+		}
+		t.Add(c)
+		num, _ := sqldb.Int(r[2])
+		byNum[[2]int64{oid, num}] = c
+	}
+	cons, err := db.Query(`SELECT k.conrelid, k.contype, k.conkey::text, k.confrelid, k.confkey::text, pg_get_constraintdef(k.oid), f.relname
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class f ON f.oid = k.confrelid AND f.relnamespace = n.oid
+WHERE n.nspname = ? AND k.contype IN ('p', 'u', 'f', 'c')
+ORDER BY k.conrelid, k.contype DESC, k.conname`, s.schema())
+	if err != nil {
+		return nil, err
+	}
+	var fks []struct {
+		t        *model.Table
+		parent   int64
+		from, to []int
+		name     string
+	}
+	for _, r := range cons.Values {
+		oid, _ := sqldb.Int(r[0])
+		t := byOID[oid]
+		if t == nil {
+			continue
+		}
+		key := attnums(sqldb.Text(r[2]))
+		switch sqldb.Text(r[1]) {
+		case "p":
+			for i, n := range key {
+				if c := column(t, n); c != nil {
+					c.PK = i + 1
+					t.PK = append(t.PK, c)
+				}
+			}
+		case "u":
+			if len(key) == 1 {
+				if c := column(t, key[0]); c != nil {
+					c.Unique = true
+				}
+			}
+		case "f":
+			if r[6] == nil {
+				continue // a parent in another schema is not served
+			}
+			parent, _ := sqldb.Int(r[3])
+			fks = append(fks, struct {
+				t        *model.Table
+				parent   int64
+				from, to []int
+				name     string
+			}{t, parent, key, attnums(sqldb.Text(r[4])), sqldb.Text(r[6])})
+		case "c":
+			for name, cons := range ddl.AnalyzeCheck(checkText(sqldb.Text(r[5]), "")) {
+				for _, c := range t.Columns {
+					if strings.EqualFold(c.Name, name) {
+						c.Check = ddl.Merge(c.Check, cons)
+						break
+					}
+				}
+			}
+		}
+	}
+	for _, fk := range fks {
+		p := byOID[fk.parent]
+		if p == nil {
+			continue
+		}
+		f := model.ForeignKey{Table: p.Name}
+		for i := range fk.from {
+			fc, pc := column(fk.t, fk.from[i]), column(p, fk.to[i])
+			if fc == nil || pc == nil {
+				f.From = nil
+				break
+			}
+			f.From = append(f.From, fc.Name)
+			f.To = append(f.To, pc.Name)
+		}
+		if f.From != nil {
+			fk.t.ForeignKeys = append(fk.t.ForeignKeys, f)
+		}
+	}
+	for _, t := range tables {
+		if !t.View && len(t.PK) == 0 {
+			// Without a key a row cannot be found again (Postgres has no
+			// stable rowid): such a table is listed read-only, like a view.
+			t.View = true
+		}
+	}
+	return model.NewDatabase(tables, version), nil
+}
+
+// attnums reads an int2[] as text: {1,3}.
+func attnums(s string) []int {
+	s = strings.Trim(s, "{}")
+	if s == "" {
+		return nil
+	}
+	var out []int
+	for _, p := range strings.Split(s, ",") {
+		n, _ := strconv.Atoi(strings.TrimSpace(p))
+		out = append(out, n)
+	}
+	return out
+}
+
+var (
+	castRe  = regexp.MustCompile(`::(?:"(?:[^"]|"")+"|double precision|character varying|bit varying|(?:timestamp|time)(?:\(\d+\))? with(?:out)? time zone|[a-zA-Z_][a-zA-Z0-9_]*(?:\.[a-zA-Z_][a-zA-Z0-9_]*)?)(?:\(\d+(?:,\d+)?\))?(?:\[\])*`)
+	anyRe   = regexp.MustCompile(`(?i)("(?:[^"]|"")+"|[a-zA-Z_][a-zA-Z0-9_]*) = ANY \(\(?ARRAY\[(.*?)\]\)?\)`)
+	checkRe = regexp.MustCompile(`(?is)^\s*CHECK\s*\((.*)\)\s*(?:NOT VALID)?\s*$`)
+)
+
+// checkText is a CHECK constraint as pg_get_constraintdef writes it, in the
+// SQL ddl.AnalyzeCheck reads: the casts Postgres adds go ("(0)::numeric"),
+// "c = ANY (ARRAY[...])" is "c IN (...)", and VALUE (a domain's own value)
+// is named as.
+func checkText(def, as string) string {
+	m := checkRe.FindStringSubmatch(def)
+	if m == nil {
+		return ""
+	}
+	expr := anyRe.ReplaceAllString(m[1], "$1 IN ($2)")
+	expr = castRe.ReplaceAllString(expr, "")
+	if as != "" {
+		expr = regexp.MustCompile(`(?i)\bVALUE\b`).ReplaceAllString(expr, as)
+	}
+	return expr
+}
+
+// parseDefault reads a column default as pg_get_expr writes it: a literal
+// the schema can carry ('x'::text, 42, true), or an expression (nextval,
+// now(), ...).
+func parseDefault(s string) *model.Default {
+	d := &model.Default{SQL: s}
+	v := strings.TrimSpace(castRe.ReplaceAllString(s, ""))
+	for len(v) >= 2 && v[0] == '(' && v[len(v)-1] == ')' {
+		v = strings.TrimSpace(v[1 : len(v)-1])
+	}
+	switch {
+	case strings.EqualFold(v, "NULL"):
+		d.Literal, d.Value = true, nil
+	case strings.EqualFold(v, "true"):
+		d.Literal, d.Value = true, int64(1)
+	case strings.EqualFold(v, "false"):
+		d.Literal, d.Value = true, int64(0)
+	case len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' && !strings.Contains(v[1:len(v)-1], "'::"):
+		d.Literal, d.Value = true, strings.ReplaceAll(v[1:len(v)-1], "''", "'")
+	default:
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			d.Literal, d.Value = true, n
+		} else if f, err := strconv.ParseFloat(v, 64); err == nil && !strings.ContainsAny(v, "nNiI") {
+			d.Literal, d.Value = true, f
+		}
+	}
+	return d
+}

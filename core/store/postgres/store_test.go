@@ -1,0 +1,49 @@
+package postgres_test
+
+import (
+	"testing"
+
+	hostpg "github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres/pgtest"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store/postgres"
+	"github.com/nakedhtmx/nakedhtmx/core/store/storetest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// The store conformance suite on a real PostgreSQL (a throw-away cluster,
+// pgtest), through the native Go host's connection.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Harness{
+		Store:     postgres.Store{},
+		NoWindows: true,
+		Open: func(t *testing.T) (sqldb.DB, sqldb.DB) {
+			url := pgtest.URL(t)
+			db, err := hostpg.Open(url, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			other, err := hostpg.Open(url, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { other.Close() })
+			return db, other
+		},
+		Schema: `
+			CREATE TABLE teams (id integer PRIMARY KEY, name text NOT NULL UNIQUE);
+			CREATE TABLE people (
+				id integer PRIMARY KEY,
+				name varchar(40) NOT NULL,
+				born date,
+				score real CHECK (score >= 0 AND score <= 100),
+				active boolean,
+				team_id integer REFERENCES teams (id)
+			);
+			CREATE TABLE pairs (a integer, b text, note text, PRIMARY KEY (a, b));
+			CREATE VIEW team_people AS SELECT p.id, p.name, t.name AS team FROM people p LEFT JOIN teams t ON t.id = p.team_id;
+			INSERT INTO teams VALUES (1, 'Red');`,
+	})
+}

@@ -65,6 +65,7 @@ vet:
 	@$(GO) mod tidy -diff >/dev/null || { echo "go mod tidy would change go.mod/go.sum"; exit 1; }
 
 test-go: dist/core.wasm
+	bash scripts/ensure-postgres.sh
 	$(GO) test -count=1 ./...
 
 # Real fuzzing, not only the seed corpus `go test` runs: names and values

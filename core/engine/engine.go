@@ -378,8 +378,13 @@ func (e *Engine) Handle(req *protocol.Request) (res *protocol.Response) {
 	var c *ctx
 	for try := 0; ; try++ {
 		if err := e.refresh(false); err != nil {
-			if sqldb.Code(err) == "SQLITE_BUSY" {
+			switch sqldb.Code(err) {
+			case "SQLITE_BUSY":
 				return e.fail(req, 503, "the database is busy: "+err.Error())
+			case "SQLITE_IOERR":
+				// A store across a network went away (a server restart):
+				// the next request connects again.
+				return e.fail(req, 503, "the database cannot be reached just now: "+err.Error())
 			}
 			return e.fail(req, 500, "cannot read the database schema: "+err.Error())
 		}

@@ -84,12 +84,18 @@ func (c *ctx) dbFailure(err error) *outcome {
 	case "SQLITE_READONLY":
 		return failed(503, "the database is read-only: "+msg)
 	case "SQLITE_CONSTRAINT":
-		if strings.Contains(msg, "UNIQUE") || strings.Contains(msg, "PRIMARY KEY") {
+		// SQLite says "UNIQUE constraint failed", Postgres "duplicate key
+		// value violates unique constraint".
+		if l := strings.ToLower(msg); strings.Contains(l, "unique") || strings.Contains(l, "primary key") {
 			return &outcome{status: 409, msg: msg}
 		}
 		return &outcome{status: 422, msg: msg, errs: []fieldError{{Path: "", Message: msg}}}
+	case "SQLITE_MISMATCH":
+		return &outcome{status: 422, msg: msg, errs: []fieldError{{Path: "", Message: msg}}}
 	case "SQLITE_FULL":
 		return failed(507, "the disk is full: "+msg)
+	case "SQLITE_IOERR":
+		return failed(503, "the database cannot be reached just now, try again: "+msg)
 	}
 	return failed(500, msg)
 }

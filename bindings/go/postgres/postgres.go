@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
@@ -41,7 +42,7 @@ import (
 type DB struct {
 	mu     sync.Mutex
 	conn   *pgconn.PgConn
-	url    string
+	config *pgconn.Config
 	schema string
 	limit  time.Duration
 	closed bool
@@ -55,23 +56,60 @@ func Open(url, schema string) (*DB, error) {
 	if schema == "" {
 		schema = "public"
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgconn.Connect(ctx, url)
+	config, err := pgconn.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("cannot connect to PostgreSQL: %w", err)
+		return nil, fmt.Errorf("cannot read the PostgreSQL address: %w", err)
 	}
-	db := &DB{conn: conn, url: url, schema: schema}
-	setup := "SET search_path = " + sqldb.Ident(schema) + `, "_nakedhtmx"; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET lock_timeout = '5s'`
-	if err := db.Script(setup); err != nil {
-		conn.Close(context.Background())
+	// A statement stopped at the time limit is cancelled by the server (a
+	// cancel request), and the connection stays; by default pgconn would
+	// close it.
+	config.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 5 * time.Second}
+	}
+	db := &DB{config: config, schema: schema}
+	if err := db.connect(); err != nil {
 		return nil, err
 	}
-	if _, err := db.Query(`SELECT 1 FROM pg_namespace WHERE nspname = ?`, schema); err != nil {
-		conn.Close(context.Background())
+	rs, err := db.Query(`SELECT 1 FROM pg_namespace WHERE nspname = ?`, schema)
+	if err == nil && len(rs.Values) == 0 {
+		err = fmt.Errorf("PostgreSQL has no schema %q (--pg-schema)", schema)
+	}
+	if err != nil {
+		db.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// connect (again, after the server went away) and set the session up.
+func (db *DB) connect() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgconn.ConnectConfig(ctx, db.config)
+	if err != nil {
+		return fmt.Errorf("cannot connect to PostgreSQL: %w", err)
+	}
+	setup := "SET search_path = " + sqldb.Ident(db.schema) + `, "_nakedhtmx"; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET lock_timeout = '5s'`
+	if _, err := conn.Exec(ctx, setup).ReadAll(); err != nil {
+		conn.Close(context.Background())
+		return mapError(err)
+	}
+	db.conn = conn
+	return nil
+}
+
+// live makes sure there is a connection: one the server closed (a
+// restart) is made again for the next statement. The statement that found
+// it closed has failed (SQLITE_IOERR: 503), and a transaction it was in is
+// gone with it.
+func (db *DB) live() error {
+	if db.closed {
+		return &sqldb.Error{Code: "SQLITE_MISUSE", Message: "the database is closed"}
+	}
+	if db.conn != nil && !db.conn.IsClosed() {
+		return nil
+	}
+	return db.connect()
 }
 
 // Schema is the schema whose tables are served.
@@ -97,6 +135,9 @@ func (db *DB) Close() error {
 		return nil
 	}
 	db.closed = true
+	if db.conn == nil {
+		return nil
+	}
 	return db.conn.Close(context.Background())
 }
 
@@ -117,6 +158,9 @@ func (db *DB) Exec(sql string, args ...any) (sqldb.Result, error) {
 func (db *DB) Script(sql string) error {
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	if err := db.live(); err != nil {
+		return err
+	}
 	ctx, cancel := db.ctx()
 	defer cancel()
 	_, err := db.conn.Exec(ctx, sql).ReadAll()
@@ -161,6 +205,9 @@ func (db *DB) run(sql string, args []any) (sqldb.Result, *sqldb.Rows, error) {
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	if err := db.live(); err != nil {
+		return sqldb.Result{}, nil, err
+	}
 	ctx, cancel := db.ctx()
 	defer cancel()
 	r := db.conn.ExecParams(ctx, text, params, nil, nil, nil).Read()

@@ -1,0 +1,215 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	hostpg "github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres/pgtest"
+	"github.com/nakedhtmx/nakedhtmx/core/engine"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/store/postgres"
+)
+
+const appSchema = `
+CREATE TYPE mood AS ENUM ('happy', 'sad');
+CREATE TABLE artist (id serial PRIMARY KEY, name text NOT NULL, born date, active boolean NOT NULL DEFAULT true);
+CREATE TABLE album (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, title varchar(80) NOT NULL,
+  artist_id integer NOT NULL REFERENCES artist (id), price numeric(6,2) CHECK (price >= 0), m mood, released timestamptz);
+INSERT INTO artist (name, born) VALUES ('AC/DC', '1973-11-01'), ('Accept', NULL);
+INSERT INTO album (title, artist_id, price, m, released) VALUES ('For Those About To Rock', 1, 9.99, 'happy', '1981-11-23 10:00:00+00');
+CREATE VIEW slow AS SELECT 1 AS s FROM pg_sleep(5);`
+
+// pgApp is an engine over a fresh Postgres database with appSchema, and a
+// second connection for writes from outside.
+func pgApp(t *testing.T) (*engine.Engine, *hostpg.DB, *hostpg.DB) {
+	t.Helper()
+	url := pgtest.URL(t)
+	other, err := hostpg.Open(url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	if err := other.Script(appSchema); err != nil {
+		t.Fatal(err)
+	}
+	db, err := hostpg.Open(url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e, err := engine.Open(db, engine.Options{Store: postgres.Store{}, Log: func(string, ...any) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, db, other
+}
+
+func call(t *testing.T, e *engine.Engine, method, path, body string, headers ...string) *protocol.Response {
+	t.Helper()
+	h := map[string]string{"host": "localhost", "accept": "application/json", "content-type": "application/json"}
+	for i := 0; i+1 < len(headers); i += 2 {
+		h[headers[i]] = headers[i+1]
+	}
+	p, q, _ := strings.Cut(path, "?")
+	return e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: method, Path: p, Query: q, Headers: h}, Body: []byte(body)})
+}
+
+// The app on Postgres: pages and the JSON API read and write with the types
+// a user expects, search reads any column, two editors of one row get one
+// 409, outside writes and outside schema changes reach the app, and a
+// statement past the time limit is one 503.
+func TestEngineOnPostgres(t *testing.T) {
+	e, db, other := pgApp(t)
+	for _, path := range []string{"/", "/t/artist", "/t/album", "/t/album/r/1", "/t/album/new", "/t/artist?q=1973", "/t/artist?q=acc"} {
+		if res := call(t, e, "GET", path, "", "accept", "text/html"); res.Status != 200 {
+			t.Fatalf("%s: %d %s", path, res.Status, res.Body)
+		}
+	}
+	res := call(t, e, "GET", "/api/tables/album/rows", "")
+	if !strings.Contains(string(res.Body), `"price":9.99,"m":"happy","released":"1981-11-23T10:00:00Z"`) {
+		t.Errorf("album rows: %s", res.Body)
+	}
+	res = call(t, e, "GET", "/t/artist?q=acc", "", "accept", "text/html")
+	if !strings.Contains(string(res.Body), "Accept") || strings.Contains(string(res.Body), "AC/DC") {
+		t.Errorf("a search for acc finds Accept only (any case): %.2000s", res.Body)
+	}
+	// The schema: an identity key is not asked for, an enum is an enum,
+	// varchar(80) a maxLength, a CHECK a minimum, a boolean a boolean.
+	var sch struct {
+		Required   []string                   `json:"required"`
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	json.Unmarshal(call(t, e, "GET", "/api/schema/album", "").Body, &sch)
+	for _, want := range []string{`"enum":["happy","sad",null]`, `"maxLength":80`, `"minimum":0`} {
+		if !strings.Contains(string(call(t, e, "GET", "/api/schema/album", "").Body), want) {
+			t.Errorf("album's schema lacks %s", want)
+		}
+	}
+	for _, r := range sch.Required {
+		if r == "id" {
+			t.Errorf("an identity key is required on create: %v", sch.Required)
+		}
+	}
+	if !strings.Contains(string(call(t, e, "GET", "/api/schema/artist", "").Body), `"active":{"type":"boolean"`) {
+		t.Errorf("artist.active is not a boolean: %s", call(t, e, "GET", "/api/schema/artist", "").Body)
+	}
+	// Writes.
+	res = call(t, e, "POST", "/api/tables/artist/rows", `{"name":"Ada","born":"1815-12-10","active":false}`)
+	if res.Status != 201 {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	var created struct {
+		Row     map[string]any `json:"row"`
+		Version string         `json:"version"`
+	}
+	json.Unmarshal(res.Body, &created)
+	if created.Row["active"] != false || created.Row["born"] != "1815-12-10" {
+		t.Errorf("created row %v", created.Row)
+	}
+	id := "3"
+	res = call(t, e, "POST", "/api/tables/album/rows", `{"title":"Notes","artist_id":3,"price":-1}`)
+	if res.Status != 422 {
+		t.Errorf("a price below the CHECK's minimum: %d %s", res.Status, res.Body)
+	}
+	ok := call(t, e, "PATCH", "/api/tables/artist/rows/"+id, `{"name":"Ada L"}`, "if-match", created.Version)
+	stale := call(t, e, "PATCH", "/api/tables/artist/rows/"+id, `{"name":"Ada Lovelace"}`, "if-match", created.Version)
+	if ok.Status != 200 || stale.Status != 409 {
+		t.Errorf("two editors, one row: %d and %d, want 200 and 409 (%s)", ok.Status, stale.Status, stale.Body)
+	}
+	// An outside write reaches the live messages.
+	e.Tick()
+	if _, err := other.Exec(`UPDATE artist SET name = 'Accept!' WHERE id = 2`); err != nil {
+		t.Fatal(err)
+	}
+	var told bool
+	for _, m := range e.Tick().Messages {
+		told = told || strings.Contains(m.API, `"op":"update"`) && strings.Contains(m.API, `"pk":{"id":2}`)
+	}
+	if !told {
+		t.Errorf("an outside update was not told")
+	}
+	// An outside schema change: a new DSID, the new column served.
+	before := e.DSID()
+	if err := other.Script(`ALTER TABLE artist ADD COLUMN country text`); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(call(t, e, "GET", "/api/schema/artist", "").Body), `"country"`) || e.DSID() == before {
+		t.Errorf("after ALTER TABLE: DSID %s (was %s), schema %s", e.DSID(), before, call(t, e, "GET", "/api/schema/artist", "").Body)
+	}
+	// A statement past the time limit: 503, and the app goes on.
+	db.Limit(300 * time.Millisecond)
+	res = call(t, e, "GET", "/t/slow", "", "accept", "text/html")
+	db.Limit(0)
+	if res.Status != 503 || !strings.Contains(string(res.Body), "ran past the limit") {
+		t.Errorf("a statement past the limit: %d %.300s", res.Status, res.Body)
+	}
+	if res := call(t, e, "GET", "/api/tables/artist/rows", ""); res.Status != 200 {
+		t.Errorf("after the 503: %d %s", res.Status, res.Body)
+	}
+}
+
+// A connection the server ends (a restart, an administrator's
+// pg_terminate_backend): the request that finds it gone answers 503, the
+// next ones are served on a new connection.
+func TestEngineReconnects(t *testing.T) {
+	e, _, other := pgApp(t)
+	if res := call(t, e, "GET", "/api/tables/artist/rows", ""); res.Status != 200 {
+		t.Fatal(res.Status)
+	}
+	if _, err := other.Query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	first := call(t, e, "GET", "/api/tables/artist/rows", "")
+	if first.Status != 200 && first.Status != 503 {
+		t.Errorf("the request that found the connection gone: %d %s", first.Status, first.Body)
+	}
+	for i := 0; i < 3; i++ {
+		if res := call(t, e, "GET", "/api/tables/artist/rows", ""); res.Status != 200 {
+			t.Errorf("after the server ended the connection: %d %s", res.Status, res.Body)
+		}
+	}
+	if res := call(t, e, "POST", "/api/tables/artist/rows", `{"name":"After"}`); res.Status != 201 {
+		t.Errorf("a write after reconnecting: %d %s", res.Status, res.Body)
+	}
+}
+
+// A role that may only read gets a read-only app, with a clear message,
+// never a crash: pages and the API read, writes are refused.
+func TestEngineReadOnlyRole(t *testing.T) {
+	url := pgtest.URL(t)
+	admin, err := hostpg.Open(url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if err := admin.Script(appSchema + `;
+		DROP ROLE IF EXISTS nh_reader; CREATE ROLE nh_reader LOGIN;
+		GRANT USAGE ON SCHEMA public TO nh_reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO nh_reader;`); err != nil {
+		t.Fatal(err)
+	}
+	db, err := hostpg.Open(url+" user=nh_reader", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var logged []string
+	e, err := engine.Open(db, engine.Options{Store: postgres.Store{}, Log: func(f string, a ...any) { logged = append(logged, f) }})
+	if err != nil {
+		t.Fatalf("a read-only role: %v", err)
+	}
+	if !strings.Contains(strings.Join(logged, "\n"), "read-only") {
+		t.Errorf("no word of read-only at start: %q", logged)
+	}
+	for _, path := range []string{"/t/artist", "/api/tables/album/rows"} {
+		if res := call(t, e, "GET", path, "", "accept", "text/html"); res.Status != 200 {
+			t.Errorf("%s: %d %s", path, res.Status, res.Body)
+		}
+	}
+	res := call(t, e, "POST", "/api/tables/artist/rows", `{"name":"No"}`)
+	if res.Status < 400 || res.Status == 500 || !strings.Contains(strings.ToLower(string(res.Body)), "read-only") {
+		t.Errorf("a write as a reader: %d %s", res.Status, res.Body)
+	}
+}

@@ -326,7 +326,7 @@ const countCap = 10000
 // is true when there are more. A view's definition may take any time: its
 // count goes to the host as a read the core cannot bound.
 func boundedCount(db sqldb.DB, t *model.Table, where string, args ...any) (n int64, more bool, err error) {
-	rs, err := tableQuery(db, t)("SELECT count(*) FROM (SELECT 1 FROM "+sqldb.Ident(t.Name)+where+" LIMIT "+strconv.Itoa(countCap+1)+")", args...)
+	rs, err := tableQuery(db, t)("SELECT count(*) FROM (SELECT 1 FROM "+sqldb.Ident(t.Name)+where+" LIMIT "+strconv.Itoa(countCap+1)+") AS \"n\"", args...)
 	if err != nil || len(rs.Values) == 0 {
 		return 0, false, err
 	}

@@ -88,8 +88,8 @@ func (s *scans) take(tok string) *scanState {
 
 // windowed: this list is read in windows (see above).
 func (c *ctx) windowed(lq *listQuery) bool {
-	if lq.t.View {
-		return false // views page by offset
+	if lq.t.View || !c.e.store.Windowed() {
+		return false // views page by offset; the store stops a long statement where it runs
 	}
 	if lq.q != "" && lq.t.FTS == "" || lq.cond != "" {
 		return true // a LIKE: every row is read

@@ -44,7 +44,7 @@ type Table struct {
 	Autoincrement bool
 	Columns       []*Column
 	PK            []*Column // primary key columns in key order; empty for rowid tables without one and views
-	RowidAlias    *Column   // the INTEGER PRIMARY KEY column, if any
+	AutoKey       *Column   // the key column the database assigns: SQLite's INTEGER PRIMARY KEY (the rowid), Postgres's identity or serial key
 	// ViewWrites are the writes a view takes through its INSTEAD OF
 	// triggers ("insert", "update", "delete"); none for other views.
 	ViewWrites []string

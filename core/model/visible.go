@@ -30,7 +30,7 @@ func (d *Database) Visible(hideTable func(table string) bool, hideColumn func(ta
 		moved := map[*Column]*Column{}
 		hid := false
 		for _, c := range t.Columns {
-			if hideColumn(t.Name, c.Name) && c.PK == 0 && c != t.RowidAlias {
+			if hideColumn(t.Name, c.Name) && c.PK == 0 && c != t.AutoKey {
 				hid = true
 				continue
 			}
@@ -47,7 +47,7 @@ func (d *Database) Visible(hideTable func(table string) bool, hideColumn func(ta
 		for i, c := range t.PK {
 			nt.PK[i] = moved[c]
 		}
-		nt.RowidAlias = moved[t.RowidAlias]
+		nt.AutoKey = moved[t.AutoKey]
 		if hid {
 			nt.FTS = ""
 		}

@@ -47,7 +47,7 @@ func JSONSchema(t *model.Table) *Object {
 // Required reports whether a write must give a column: NOT NULL and nothing
 // the database fills by itself.
 func Required(t *model.Table, c *model.Column) bool {
-	if t.View || c.Generated || c == t.RowidAlias || c.Default != nil {
+	if t.View || c.Generated || c == t.AutoKey || c.Default != nil {
 		return false
 	}
 	return c.NotNull || c.PK > 0
@@ -55,7 +55,7 @@ func Required(t *model.Table, c *model.Column) bool {
 
 // ReadOnly reports whether the database computes a column.
 func ReadOnly(t *model.Table, c *model.Column) bool {
-	return c.Generated || c == t.RowidAlias
+	return c.Generated || c == t.AutoKey
 }
 
 func property(t *model.Table, c *model.Column) *Object {
@@ -76,7 +76,7 @@ func property(t *model.Table, c *model.Column) *Object {
 		p.Set("type", []string{typ, "string", "null"})
 	case c.AlsoText:
 		p.Set("type", []string{typ, "string"})
-	case c.Nullable() && c != t.RowidAlias:
+	case c.Nullable() && c != t.AutoKey:
 		p.Set("type", []string{typ, "null"})
 	default:
 		p.Set("type", typ)

@@ -75,6 +75,12 @@ type Store interface {
 	// as one parameter (LIKE's %, _ and \ escapes): case-insensitive for
 	// ASCII at least, whatever expr's type.
 	Search(expr string) string
+	// Windowed: lists that no index serves (a search, a filter or sort
+	// PlanScans finds unserved) are read in windows with yields between
+	// (engine/scan.go), since some host cannot stop such a statement where
+	// it runs. False: such a list is one statement, stopped by the time
+	// limit where it runs (and PlanScans is never asked).
+	Windowed() bool
 	// PlanScans says whether a SELECT reads every row of its table and
 	// filters (filtered: it has a WHERE) or sorts what it reads: the list is
 	// then read in windows.

@@ -191,6 +191,10 @@ ORDER BY k.conrelid, k.contype DESC, k.conname`, s.schema())
 		}
 	}
 	for _, t := range tables {
+		if len(t.PK) == 1 && t.PK[0].Kind == model.Integer && t.PK[0].Default != nil && !t.PK[0].Default.Literal &&
+			(strings.HasPrefix(t.PK[0].Default.SQL, "nextval(") || strings.HasPrefix(t.PK[0].Default.SQL, "generated ")) {
+			t.AutoKey = t.PK[0] // the database assigns it, as SQLite assigns an INTEGER PRIMARY KEY
+		}
 		if !t.View && len(t.PK) == 0 {
 			// Without a key a row cannot be found again (Postgres has no
 			// stable rowid): such a table is listed read-only, like a view.

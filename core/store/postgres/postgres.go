@@ -123,11 +123,14 @@ func (Store) LogFloor(sqldb.DB) (int64, bool) { return 0, false }
 // takes text only (a date or a number is searched as it is shown).
 func (Store) Search(expr string) string { return "CAST(" + expr + ` AS TEXT) ILIKE ? ESCAPE '\'` }
 
-// PlanScans is never true: a Postgres list is one statement, stopped by the
-// time limit (statement_timeout) if it runs long, and other requests go on
-// meanwhile on the server's other backends; windows would cost a round trip
-// each. (The windows' merge also binds keys in a VALUES list, which
-// Postgres cannot type from untyped parameters.)
+// Windowed is false: a Postgres list is one statement, cancelled by the
+// server at the time limit if it runs long, and the statement runs on the
+// server, not on the host's thread; windows would cost a round trip each.
+// (The windows' merge also binds keys in a VALUES list, which Postgres
+// cannot type from untyped parameters.)
+func (Store) Windowed() bool { return false }
+
+// PlanScans is never asked (Windowed is false).
 func (Store) PlanScans(sqldb.DB, string, []any, bool) (bool, error) { return false, nil }
 
 // reflectTables is in catalog.go; this keeps the interface's order.

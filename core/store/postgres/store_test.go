@@ -16,8 +16,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // pgtest), through the native Go host's connection.
 func TestConformance(t *testing.T) {
 	storetest.Run(t, storetest.Harness{
-		Store:     postgres.Store{},
-		NoWindows: true,
+		Store: postgres.Store{},
 		Open: func(t *testing.T) (sqldb.DB, sqldb.DB) {
 			url := pgtest.URL(t)
 			db, err := hostpg.Open(url, "")

@@ -139,9 +139,9 @@ func reflectTable(db sqldb.DB, t *model.Table, createSQL string) error {
 	}
 	sort.SliceStable(t.PK, func(i, j int) bool { return t.PK[i].PK < t.PK[j].PK })
 	if len(t.PK) == 1 && !t.WithoutRowid && strings.EqualFold(strings.TrimSpace(t.PK[0].Type), "INTEGER") {
-		t.RowidAlias = t.PK[0]
+		t.AutoKey = t.PK[0]
 	}
-	if !t.View && !t.WithoutRowid && t.RowidAlias == nil {
+	if !t.View && !t.WithoutRowid && t.AutoKey == nil {
 		var nulls []string
 		for _, c := range t.PK {
 			if !c.NotNull {

@@ -83,6 +83,10 @@ func (Store) LogFloor(db sqldb.DB) (int64, bool) {
 // Search is SQLite's LIKE: case-insensitive for ASCII, on any type.
 func (Store) Search(expr string) string { return expr + ` LIKE ? ESCAPE '\'` }
 
+// Windowed: node:sqlite and bun:sqlite cannot stop a statement, so a long
+// one would hold a TS host's only thread.
+func (Store) Windowed() bool { return true }
+
 // PlanScans asks SQLite's planner (EXPLAIN QUERY PLAN). A SCAN walks the
 // whole table (or a whole index of it); it stops early only when it needs
 // no filtering and no sort afterwards, so a walk that filters or sorts is a

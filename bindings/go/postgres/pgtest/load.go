@@ -1,0 +1,141 @@
+package pgtest
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	sqlitestore "github.com/nakedhtmx/nakedhtmx/core/store/sqlite"
+)
+
+// LoadSQLite copies a SQLite database's tables (columns, keys, NOT NULL,
+// foreign keys, indexes on foreign keys, rows) into the Postgres database
+// dst, each declared type turned into the Postgres type a person porting
+// it would choose: INTEGER as integer (bigint where a value needs it),
+// NVARCHAR(n) as varchar(n), NUMERIC(p,s) as numeric(p,s), DATETIME as
+// timestamp, REAL as double precision, BLOB as bytea, anything else as
+// text. Views are not copied.
+func LoadSQLite(t testing.TB, src, dst sqldb.DB) {
+	t.Helper()
+	d, err := sqlitestore.Reflect(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fks []string
+	for _, tb := range d.Tables {
+		if tb.View {
+			continue
+		}
+		var cols []string
+		for _, c := range tb.Columns {
+			col := sqldb.Ident(c.Name) + " " + pgType(src, tb, c)
+			if c.NotNull {
+				col += " NOT NULL"
+			}
+			cols = append(cols, col)
+		}
+		if len(tb.PK) > 0 {
+			var pk []string
+			for _, c := range tb.PK {
+				pk = append(pk, sqldb.Ident(c.Name))
+			}
+			cols = append(cols, "PRIMARY KEY ("+strings.Join(pk, ", ")+")")
+		}
+		if err := dst.Script("CREATE TABLE " + sqldb.Ident(tb.Name) + " (" + strings.Join(cols, ", ") + ")"); err != nil {
+			t.Fatalf("create %s: %v", tb.Name, err)
+		}
+		for _, fk := range tb.ForeignKeys {
+			from, to := idents(fk.From), idents(fk.To)
+			fks = append(fks, "ALTER TABLE "+sqldb.Ident(tb.Name)+" ADD FOREIGN KEY ("+from+") REFERENCES "+sqldb.Ident(fk.Table)+" ("+to+")",
+				"CREATE INDEX ON "+sqldb.Ident(tb.Name)+" ("+from+")")
+		}
+		copyRows(t, src, dst, tb)
+	}
+	for _, s := range fks {
+		if err := dst.Script(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	// Identity-like keys go on from the rows copied.
+	for _, tb := range d.Tables {
+		if tb.View || len(tb.PK) != 1 || tb.PK[0].Kind != model.Integer {
+			continue
+		}
+		k, table := sqldb.Ident(tb.PK[0].Name), sqldb.Ident(tb.Name)
+		seq := sqldb.Ident(tb.Name + "_" + tb.PK[0].Name + "_seq")
+		if err := dst.Script(fmt.Sprintf("CREATE SEQUENCE %[1]s OWNED BY %[2]s.%[3]s; ALTER TABLE %[2]s ALTER COLUMN %[3]s SET DEFAULT nextval(%[4]s); SELECT setval(%[4]s, (SELECT coalesce(max(%[3]s), 0) + 1 FROM %[2]s), false)",
+			seq, table, k, sqldb.Literal(seq))); err != nil {
+			t.Fatalf("the key sequence of %s: %v", tb.Name, err)
+		}
+	}
+}
+
+var sizeRe = regexp.MustCompile(`\(\s*\d+(?:\s*,\s*\d+)?\s*\)`)
+
+func pgType(src sqldb.DB, tb *model.Table, c *model.Column) string {
+	declared := strings.ToUpper(c.Type)
+	size := sizeRe.FindString(declared)
+	switch {
+	case c.Kind == model.Integer:
+		rs, err := src.Query("SELECT max(abs(" + sqldb.Ident(c.Name) + ")) FROM " + sqldb.Ident(tb.Name))
+		if err == nil && len(rs.Values) == 1 {
+			if n, ok := sqldb.Int(rs.Values[0][0]); ok && n > 2147483647 {
+				return "bigint"
+			}
+		}
+		return "integer"
+	case strings.Contains(declared, "CHAR") && size != "":
+		return "varchar" + size
+	case strings.HasPrefix(declared, "NUMERIC") || strings.HasPrefix(declared, "DECIMAL"):
+		return "numeric" + size
+	case c.Kind == model.Number:
+		return "double precision"
+	case c.Kind == model.DateTime:
+		return "timestamp"
+	case c.Kind == model.Date:
+		return "date"
+	case c.Kind == model.Boolean:
+		return "boolean"
+	case c.Kind == model.Blob:
+		return "bytea"
+	}
+	return "text"
+}
+
+func idents(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = sqldb.Ident(n)
+	}
+	return strings.Join(out, ", ")
+}
+
+// copyRows inserts every row, 200 to a statement.
+func copyRows(t testing.TB, src, dst sqldb.DB, tb *model.Table) {
+	t.Helper()
+	var names []string
+	for _, c := range tb.Columns {
+		names = append(names, sqldb.Ident(c.Name))
+	}
+	rs, err := src.Query("SELECT " + strings.Join(names, ", ") + " FROM " + sqldb.Ident(tb.Name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
+	for start := 0; start < len(rs.Values); start += 200 {
+		end := min(start+200, len(rs.Values))
+		var args []any
+		var rows []string
+		for _, r := range rs.Values[start:end] {
+			rows = append(rows, row)
+			args = append(args, r...)
+		}
+		sql := "INSERT INTO " + sqldb.Ident(tb.Name) + " (" + strings.Join(names, ", ") + ") VALUES " + strings.Join(rows, ", ")
+		if _, err := dst.Exec(sql, args...); err != nil {
+			t.Fatalf("copy %s: %v", tb.Name, err)
+		}
+	}
+}

@@ -303,6 +303,9 @@ function coreCost(): { rows: Record<string, Record<string, number>>; note: strin
     rows[name] = Object.fromEntries(Object.entries(per).map(([k, v]) => [k, median(v)]));
   };
   goBench("./core/engine/", "native Go");
+  // The same requests on Chinook loaded into a throw-away Postgres cluster
+  // (core/store/postgres/bench_test.go): the store beside SQLite, in-process.
+  goBench("./core/store/postgres/", "native Go, Postgres");
   goBench("./bindings/go/", "wasm, Go (wazero)");
   for (const [name, cmd, args] of [
     ["wasm, Node", "node", ["--no-warnings", "bench/core.ts"]],
@@ -479,7 +482,7 @@ async function main(): Promise<void> {
   if (core) {
     const base = core.rows["native Go"] ?? {};
     const reqs = Object.keys(base);
-    L.push(`Core cost in-process, no HTTP (µs per request on Chinook; ratio to native Go; goal ≤ 1.5x). ${core.note}.`, "");
+    L.push(`Core cost in-process, no HTTP (µs per request on Chinook; ratio to native Go on SQLite; goal ≤ 1.5x for the wasm hosts; the Postgres row is the same engine on Chinook loaded into Postgres, over a Unix socket). ${core.note}.`, "");
     L.push(`| core | ${reqs.join(" | ")} |`);
     L.push(`| --- | ${reqs.map(() => "---:").join(" | ")} |`);
     for (const [name, r] of Object.entries(core.rows)) {

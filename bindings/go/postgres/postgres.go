@@ -46,7 +46,17 @@ type DB struct {
 	schema string
 	limit  time.Duration
 	closed bool
+	// prepared are the statements the server has parsed for us, by SQL
+	// text, oldest first: the core sends the same few texts again and
+	// again, and a prepared one is neither parsed nor planned anew (a row
+	// read took half the time).
+	prepared map[string]string
+	order    []string
+	seq      int
 }
+
+// maxPrepared bounds the statements kept prepared on the server.
+const maxPrepared = 256
 
 // Open connects to url (a postgres:// URL or key=value string; PG*
 // variables fill what it leaves out) and makes schema (default "public")
@@ -95,6 +105,7 @@ func (db *DB) connect() error {
 		return mapError(err)
 	}
 	db.conn = conn
+	db.prepared, db.order = map[string]string{}, nil // a new session has none
 	return nil
 }
 
@@ -210,9 +221,9 @@ func (db *DB) run(sql string, args []any) (sqldb.Result, *sqldb.Rows, error) {
 	}
 	ctx, cancel := db.ctx()
 	defer cancel()
-	r := db.conn.ExecParams(ctx, text, params, nil, nil, nil).Read()
-	if r.Err != nil {
-		return sqldb.Result{}, nil, mapError(r.Err)
+	r, err := db.exec(ctx, text, params)
+	if err != nil {
+		return sqldb.Result{}, nil, err
 	}
 	res := sqldb.Result{Changes: r.CommandTag.RowsAffected()}
 	rows := &sqldb.Rows{Columns: make([]string, len(r.FieldDescriptions)), Values: make([][]any, len(r.Rows))}
@@ -231,6 +242,65 @@ func (db *DB) run(sql string, args []any) (sqldb.Result, *sqldb.Rows, error) {
 		rows.Values[i] = vals
 	}
 	return res, rows, nil
+}
+
+// exec runs one statement through the prepared-statement cache. A
+// statement prepared before another session changed a table it names may
+// fail once ("cached plan must not change result type"): outside a
+// transaction it is prepared again and run again; inside one the
+// transaction is spoiled, so the failure stands (as SQLITE_BUSY: try
+// again) and the cache starts over.
+func (db *DB) exec(ctx context.Context, sql string, params [][]byte) (*pgconn.Result, error) {
+	for attempt := 0; ; attempt++ {
+		name, err := db.prepare(ctx, sql)
+		if err != nil {
+			return nil, mapError(err)
+		}
+		r := db.conn.ExecPrepared(ctx, name, params, nil, nil).Read()
+		if r.Err == nil {
+			return r, nil
+		}
+		var pe *pgconn.PgError
+		if errors.As(r.Err, &pe) && (pe.Code == "0A000" || pe.Code == "26000") {
+			idle := db.conn.TxStatus() == 'I'
+			db.forget()
+			if idle && attempt == 0 {
+				continue
+			}
+			return nil, &sqldb.Error{Code: "SQLITE_BUSY", Message: "the schema changed under the statement: " + pe.Message}
+		}
+		return nil, mapError(r.Err)
+	}
+}
+
+func (db *DB) prepare(ctx context.Context, sql string) (string, error) {
+	if name, ok := db.prepared[sql]; ok {
+		return name, nil
+	}
+	db.seq++
+	name := "nh" + strconv.Itoa(db.seq)
+	if _, err := db.conn.Prepare(ctx, name, sql, nil); err != nil {
+		return "", err
+	}
+	db.prepared[sql] = name
+	db.order = append(db.order, sql)
+	if len(db.order) > maxPrepared {
+		old := db.order[0]
+		db.order = db.order[1:]
+		if n, ok := db.prepared[old]; ok {
+			delete(db.prepared, old)
+			db.conn.Deallocate(ctx, n) // best effort: a leftover costs the server a little memory
+		}
+	}
+	return name, nil
+}
+
+// forget drops every prepared statement (on the server too, best effort).
+func (db *DB) forget() {
+	if db.conn.TxStatus() == 'I' {
+		db.conn.Exec(context.Background(), "DEALLOCATE ALL").ReadAll()
+	}
+	db.prepared, db.order = map[string]string{}, nil
 }
 
 // param is a value in the text format the server reads untyped values in.

@@ -63,3 +63,33 @@ func TestNumber(t *testing.T) {
 		}
 	}
 }
+
+// A statement prepared before another session changed its table's types
+// is prepared again, outside a transaction, and answers as new.
+func TestPreparedAfterOutsideChange(t *testing.T) {
+	url := pgtest.URL(t)
+	db, err := postgres.Open(url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	other, err := postgres.Open(url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := other.Script(`CREATE TABLE t (id int PRIMARY KEY, x int); INSERT INTO t VALUES (1, 2)`); err != nil {
+		t.Fatal(err)
+	}
+	q := `SELECT * FROM t WHERE id = ?`
+	if _, err := db.Query(q, int64(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Script(`ALTER TABLE t ALTER COLUMN x TYPE text`); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := db.Query(q, int64(1))
+	if err != nil || rs.Values[0][1] != "2" {
+		t.Fatalf("after the type changed: %v %v", rs, err)
+	}
+}

@@ -54,7 +54,7 @@ func connect(db, pgSchema string) (conn, store.Store, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return c, pgstore.Store{Schema: c.Schema()}, nil
+		return c, pgstore.New(c.Schema()), nil
 	}
 	c, err := sqlite.Open(db)
 	if err != nil {

@@ -69,7 +69,7 @@ func TestChinookSameAsSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, err := engine.Open(pg, engine.Options{Store: postgres.Store{}, Log: quiet})
+	ep, err := engine.Open(pg, engine.Options{Store: postgres.New(""), Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func pgApp(t *testing.T) (*engine.Engine, *hostpg.DB, *hostpg.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e, err := engine.Open(db, engine.Options{Store: postgres.Store{}, Log: func(string, ...any) {}})
+	e, err := engine.Open(db, engine.Options{Store: postgres.New(""), Log: func(string, ...any) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestEngineReadOnlyRole(t *testing.T) {
 	}
 	defer db.Close()
 	var logged []string
-	e, err := engine.Open(db, engine.Options{Store: postgres.Store{}, Log: func(f string, a ...any) { logged = append(logged, f) }})
+	e, err := engine.Open(db, engine.Options{Store: postgres.New(""), Log: func(f string, a ...any) { logged = append(logged, f) }})
 	if err != nil {
 		t.Fatalf("a read-only role: %v", err)
 	}
@@ -211,5 +211,62 @@ func TestEngineReadOnlyRole(t *testing.T) {
 	res := call(t, e, "POST", "/api/tables/artist/rows", `{"name":"No"}`)
 	if res.Status < 400 || res.Status == 500 || !strings.Contains(strings.ToLower(string(res.Body)), "read-only") {
 		t.Errorf("a write as a reader: %d %s", res.Status, res.Body)
+	}
+}
+
+// Migrations on Postgres: an ordinary one runs and the app follows it;
+// what reaches outside the database, runs code, changes who runs it or
+// touches the project's own schema is refused by its words (Postgres has no
+// authorizer callback), and nothing of it runs.
+func TestMigrationsOnPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	db, err := hostpg.Open(url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Script(appSchema); err != nil {
+		t.Fatal(err)
+	}
+	const token = "a-postgres-migration-token-32chr"
+	e, err := engine.Open(db, engine.Options{Store: postgres.New(""), AuthToken: token, Log: func(string, ...any) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrate := func(sql string) *protocol.Response {
+		return call(t, e, "POST", "/api/migrations", sql, "content-type", "application/sql", "authorization", "Bearer "+token)
+	}
+	for _, sql := range []string{
+		`COPY artist TO '/tmp/nh-leak.csv'`,
+		`COPY artist FROM PROGRAM 'id'`,
+		`CREATE TABLE leak AS SELECT pg_read_file('/etc/passwd') AS f`,
+		`DO $$ BEGIN PERFORM 1; END $$`,
+		`CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'`,
+		`SET ROLE postgres`,
+		`CREATE TABLE leak2 AS SELECT * FROM "_nakedhtmx"."_nakedhtmx_changes"`,
+		`DELETE FROM _nakedhtmx_changes`,
+		`CREATE EXTENSION dblink`,
+		`ALTER SYSTEM SET fsync = off`,
+		`CREATE TABLE t2 (x text DEFAULT E'\\'')`,
+	} {
+		if res := migrate(sql); res.Status != 403 {
+			t.Errorf("%s: %d %s", sql, res.Status, res.Body)
+		}
+	}
+	if rs, err := db.Query(`SELECT count(*) FROM pg_class WHERE relname IN ('leak', 'leak2', 't2')`); err != nil || rs.Values[0][0] != int64(0) {
+		t.Errorf("a refused migration left something: %v %v", rs, err)
+	}
+	before := e.DSID()
+	if res := migrate(`ALTER TABLE artist ADD COLUMN country text; CREATE INDEX artist_country ON artist (country)`); res.Status != 200 {
+		t.Fatalf("an ordinary migration: %d %s", res.Status, res.Body)
+	}
+	if e.DSID() == before || !strings.Contains(string(call(t, e, "GET", "/api/schema/artist", "", "authorization", "Bearer "+token).Body), `"country"`) {
+		t.Errorf("the app did not follow the migration: DSID %s (was %s), %s", e.DSID(), before, call(t, e, "GET", "/api/schema/artist", "", "authorization", "Bearer "+token).Body)
+	}
+	if res := migrate(`ALTER TABLE artist ADD COLUMN broken int; SELECT 1/0`); res.Status != 422 {
+		t.Errorf("a migration that fails: %d %s", res.Status, res.Body)
+	}
+	if strings.Contains(string(call(t, e, "GET", "/api/schema/artist", "", "authorization", "Bearer "+token).Body), `"broken"`) {
+		t.Errorf("a failed migration left half of itself")
 	}
 }

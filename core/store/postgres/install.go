@@ -48,11 +48,49 @@ func (s Store) Install(db sqldb.DB, _ store.InstallOptions) (store.Installed, er
 		return store.Installed{}, err
 	}
 	r.Writable = true
+	how := "an event trigger, \"_nakedhtmx_ddl\", counts every schema change"
+	if !s.watchDDL(db) {
+		how = "schema changes are found by reading the catalog with each request (an event trigger would be cheaper, and needs a superuser to make it once)"
+	}
 	if r.First {
 		r.Message = "nakedhtmx: first start on this database: it now holds nakedhtmx's own schema \"_nakedhtmx\" (the change log, the schema versions) and a change-capture trigger, \"_nakedhtmx_trg\", on every table of " + sqldb.Literal(s.schema()) +
-			"; schema changes are found by reading the catalog with each request. `nakedhtmx uninstall --db URL` removes all of it."
+			"; " + how + ". `nakedhtmx uninstall --db URL` removes all of it."
+	} else if s.events != nil && !*s.events {
+		r.Message = "nakedhtmx: " + how + "."
 	}
 	return r, nil
+}
+
+// eventSetup counts DDL with an event trigger: creating one needs a
+// superuser. It runs in one transaction, all or nothing.
+const eventSetup = `BEGIN;
+CREATE TABLE IF NOT EXISTS "_nakedhtmx"."_nakedhtmx_ddl" (id int PRIMARY KEY CHECK (id = 1), n bigint NOT NULL);
+INSERT INTO "_nakedhtmx"."_nakedhtmx_ddl" VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+CREATE OR REPLACE FUNCTION "_nakedhtmx"."_nakedhtmx_ddl_count"() RETURNS event_trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  UPDATE "_nakedhtmx"."_nakedhtmx_ddl" SET n = n + 1 WHERE id = 1;
+END
+$f$;
+CREATE EVENT TRIGGER "_nakedhtmx_ddl" ON ddl_command_end EXECUTE FUNCTION "_nakedhtmx"."_nakedhtmx_ddl_count"();
+COMMIT`
+
+// watchDDL finds or makes the event trigger, and says whether there is one.
+func (s Store) watchDDL(db sqldb.DB) bool {
+	if s.events == nil {
+		return false
+	}
+	rs, err := db.Query(`SELECT 1 FROM pg_event_trigger WHERE evtname = '_nakedhtmx_ddl' AND evtenabled <> 'D'`)
+	if err == nil && len(rs.Values) == 1 {
+		*s.events = true
+		return true
+	}
+	if err := db.Script(eventSetup); err != nil {
+		db.Script("ROLLBACK")
+		*s.events = false
+		return false
+	}
+	*s.events = true
+	return true
 }
 
 // Uninstall drops the capture triggers and the project's schema with
@@ -84,6 +122,12 @@ WHERE n.nspname = ? AND g.tgname = ? ORDER BY c.relname`, s.schema(), triggerNam
 	}
 	for _, r := range own.Values {
 		rep.Removed = append(rep.Removed, Own+"."+sqldb.Text(r[0]))
+	}
+	if rs, err := db.Query(`SELECT 1 FROM pg_event_trigger WHERE evtname = '_nakedhtmx_ddl'`); err == nil && len(rs.Values) == 1 {
+		if _, err := db.Exec(`DROP EVENT TRIGGER IF EXISTS "_nakedhtmx_ddl"`); err != nil {
+			return fail(err)
+		}
+		rep.Removed = append(rep.Removed, "event trigger _nakedhtmx_ddl")
 	}
 	if _, err := db.Exec(`DROP SCHEMA IF EXISTS "_nakedhtmx" CASCADE`); err != nil {
 		return fail(err)

@@ -31,10 +31,18 @@ const Own = "_nakedhtmx"
 // never later finds an entry below n committed.
 const writeLock = 7_262_019_301
 
-// Store is PostgreSQL as the core sees it, serving one schema.
+// Store is PostgreSQL as the core sees it, serving one schema. Make it
+// with New; the zero Store serves "public" and reads the catalog for
+// schema changes with each request.
 type Store struct {
 	Schema string // "" is "public"
+	// events: an event trigger counts every DDL ("_nakedhtmx_ddl"): the
+	// schema version is one row's number. Found or made by Install.
+	events *bool
 }
+
+// New is the store serving schema ("" is "public").
+func New(schema string) Store { return Store{Schema: schema, events: new(bool)} }
 
 var _ store.Store = Store{}
 
@@ -50,13 +58,25 @@ func (Store) Name() string { return "postgres" }
 // Prepare has nothing to do: the connection's settings are the host's.
 func (Store) Prepare(sqldb.DB) error { return nil }
 
-// SchemaVersion is a sum over the catalog rows that describe the served
+// SchemaVersion is, where Install could make the event trigger (a
+// superuser's right), the count of DDL statements it has seen: one row,
+// read in one round trip. Elsewhere it is a sum over the catalog rows that describe the served
 // schema (its relations, their columns, constraints, defaults, and its
 // types: enums and domains), of each row's xmin (the transaction that wrote
 // it) and the rows' count. Any ALTER, CREATE, DROP, RENAME or COMMENT there
 // writes such a row, so the sum moves; it needs no superuser (an event
 // trigger would) and is read with each request, as SQLite's schema_version.
 func (s Store) SchemaVersion(db sqldb.DB) (int64, error) {
+	if s.events != nil && *s.events {
+		rs, err := db.Query(`SELECT n FROM "_nakedhtmx"."_nakedhtmx_ddl" WHERE id = 1`)
+		if err == nil && len(rs.Values) == 1 {
+			if v, ok := sqldb.Int(rs.Values[0][0]); ok {
+				return v, nil
+			}
+		}
+		// Gone (an uninstall elsewhere): read the catalog from now on.
+		*s.events = false
+	}
 	rs, err := db.Query(`SELECT
   (SELECT coalesce(sum(c.xmin::text::bigint + c.oid::bigint), 0) + count(*) FROM pg_class c WHERE c.relnamespace = n.oid)
 + (SELECT coalesce(sum(a.xmin::text::bigint + a.attnum), 0) + count(*) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relnamespace = n.oid AND a.attnum > 0)

@@ -13,10 +13,17 @@ import (
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // The store conformance suite on a real PostgreSQL (a throw-away cluster,
-// pgtest), through the native Go host's connection.
+// pgtest), through the native Go host's connection: with the event trigger
+// that counts DDL (the cluster's superuser may make it), and without it
+// (the zero Store reads the catalog, as for a role that may not).
 func TestConformance(t *testing.T) {
+	t.Run("event trigger", func(t *testing.T) { conformance(t, postgres.New("")) })
+	t.Run("catalog", func(t *testing.T) { conformance(t, postgres.Store{}) })
+}
+
+func conformance(t *testing.T, s postgres.Store) {
 	storetest.Run(t, storetest.Harness{
-		Store: postgres.Store{},
+		Store: s,
 		Open: func(t *testing.T) (sqldb.DB, sqldb.DB) {
 			url := pgtest.URL(t)
 			db, err := hostpg.Open(url, "")

@@ -12,7 +12,7 @@ GO ?= go
 # JSON by hand): 54 KB less, which kept core.wasm under 2 MiB gzipped when the
 # guard and the async calls came (2.036 -> 1.984 MiB); bench/core.ts on Node,
 # four runs each, medians within 3 % of before, inside the machine's noise.
-GOFLAGS_WASM := -buildmode=c-shared -trimpath -ldflags=-s -gcflags=github.com/santhosh-tekuri/jsonschema/v6/...=-l -gcflags=golang.org/x/text/...=-l -gcflags=encoding/json=-l -gcflags=regexp/...=-l -gcflags=math/big=-l -gcflags=fmt=-l -gcflags=reflect=-l
+GOFLAGS_WASM := -buildmode=c-shared -trimpath -ldflags=-s -gcflags=github.com/santhosh-tekuri/jsonschema/v6/...=-l -gcflags=golang.org/x/text/...=-l -gcflags=encoding/json=-l -gcflags=regexp/...=-l -gcflags=math/big=-l -gcflags=fmt=-l -gcflags=reflect=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/store/...=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/model=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/capture=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/dsid=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/config=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/hosts=-l -gcflags=mime/...=-l -gcflags=unicode=-l
 GO_SOURCES := $(shell find core -name '*.go' -not -name '*_test.go') $(wildcard core/render/assets/*) go.mod go.sum
 TS_SOURCES := $(shell find bindings/ts/src deno -name '*.ts' 2>/dev/null) tsconfig.json
 HOST ?= deno

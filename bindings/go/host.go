@@ -31,6 +31,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/httphost"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
@@ -49,8 +50,10 @@ type Options struct {
 	// (DefaultWasmPath when empty).
 	Wasm     []byte
 	WasmPath string
-	// DB is the SQLite database file, created when missing.
-	DB string
+	// DB is the SQLite database file, created when missing, or a
+	// postgres:// URL (PGSchema names the schema served; "" is public).
+	DB       string
+	PGSchema string
 	// BasePath is the path the app is mounted under ("" or "/admin"); every
 	// URL the core emits starts with it.
 	BasePath string
@@ -82,13 +85,22 @@ type Options struct {
 	Write, Node string
 }
 
+// store is the connection the core's SQL runs on: SQLite
+// (bindings/go/sqlite) or Postgres (bindings/go/postgres).
+type store interface {
+	HandleSQL(in []byte) []byte
+	Query(sql string, args ...any) (*sqldb.Rows, error)
+	Limit(time.Duration)
+	Close() error
+}
+
 // Host is one instance of the core over one database. Its methods are safe
 // for concurrent use; calls into the module are serialized because the module
 // is single-threaded.
 type Host struct {
 	mu       sync.Mutex
 	log      io.Writer
-	db       *sqlite.DB
+	db       store
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	inst     *instance // nil after a trap, until the next call re-creates it
@@ -201,7 +213,13 @@ func prepare(ctx context.Context, opts Options) (_ *Host, err error) {
 		h.http.ProbeBodiesOver = httphost.SignedOutMaxBody
 	}
 
-	if h.db, err = sqlite.Open(opts.DB); err != nil {
+	if postgres.IsURL(opts.DB) {
+		pg, err := postgres.Open(opts.DB, opts.PGSchema)
+		if err != nil {
+			return nil, err
+		}
+		h.db, h.open.Store, h.open.PGSchema = pg, "postgres", pg.Schema()
+	} else if h.db, err = sqlite.Open(opts.DB); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -540,6 +558,9 @@ func (h *Host) tickRaw(f protocol.Formats) ([]byte, error) {
 // "Frames"); nil when SQLite cannot say (the core then asks, and answers the
 // error itself).
 func (h *Host) schemaVersion() *int64 {
+	if h.open.Store == "postgres" {
+		return nil // the core asks its store (core/store/postgres)
+	}
 	rs, err := h.db.Query("PRAGMA schema_version")
 	if err != nil || len(rs.Values) != 1 {
 		return nil

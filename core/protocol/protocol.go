@@ -158,6 +158,10 @@ type OpenRequest struct {
 	// KeepJournalMode: the core leaves the file's journal mode as it is
 	// instead of switching it to WAL (--keep-journal-mode).
 	KeepJournalMode bool `json:"keepJournalMode,omitempty"`
+	// Store is what the host's SQL runs on: "sqlite" (or "") or
+	// "postgres", serving the schema PGSchema ("" is public).
+	Store    string `json:"store,omitempty"`
+	PGSchema string `json:"pgSchema,omitempty"`
 }
 
 // OpenResult is what nh_open answers: the DSID and the id after which live

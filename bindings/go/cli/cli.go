@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"io"
 	"io/fs"
 	"net"
@@ -70,10 +71,7 @@ type OpenOptions struct {
 
 // IsPostgres says whether --db names a Postgres database (a postgres:// or
 // postgresql:// URL) rather than a SQLite file.
-func IsPostgres(db string) bool {
-	l := strings.ToLower(db)
-	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
-}
+func IsPostgres(db string) bool { return postgres.IsURL(db) }
 
 // Program is one command: its name and how it opens a backend.
 type Program struct {

@@ -35,8 +35,16 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
+
+// IsURL says whether a --db value names a Postgres database (a
+// postgres:// or postgresql:// URL) rather than a SQLite file.
+func IsURL(db string) bool {
+	l := strings.ToLower(db)
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
 
 // DB is one connection to a PostgreSQL database.
 type DB struct {
@@ -515,4 +523,60 @@ func Number(sql string) (string, int) {
 		}
 	}
 	return b.String(), n
+}
+
+// HandleSQL answers one protocol SQLRequest (binary or JSON) with an
+// SQLResult (binary, or JSON for an error): the body of the wazero host's
+// `sql` import when the core's store is Postgres (PROTOCOL.md, "SQL on
+// Postgres"). It never fails: problems are reported inside the result.
+func (db *DB) HandleSQL(in []byte) []byte {
+	var res protocol.SQLResult
+	if req, err := protocol.DecodeSQLRequest(in); err != nil {
+		res = protocol.SQLResult{Error: "bad SQL request: " + err.Error(), Code: "SQLITE_ERROR"}
+	} else {
+		res = db.answer(&req)
+	}
+	out, err := protocol.AppendSQLResultBinary(nil, &res)
+	if err != nil {
+		out, _ = protocol.AppendSQLResult(nil, &protocol.SQLResult{Error: "cannot encode SQL result: " + err.Error(), Code: "SQLITE_ERROR"})
+	}
+	return out
+}
+
+func (db *DB) answer(req *protocol.SQLRequest) protocol.SQLResult {
+	fail := func(err error) protocol.SQLResult {
+		code := sqldb.Code(err)
+		if code == "" {
+			code = "SQLITE_ERROR"
+		}
+		return protocol.SQLResult{Error: err.Error(), Code: code}
+	}
+	switch {
+	case req.Caller != nil:
+		if err := db.Caller(req.SQL, *req.Caller); err != nil {
+			return fail(err)
+		}
+		return protocol.SQLResult{}
+	case req.Script:
+		if len(req.Params) > 0 {
+			return protocol.SQLResult{Error: "a script takes no parameters", Code: "SQLITE_MISUSE"}
+		}
+		if err := db.Script(req.SQL); err != nil {
+			return fail(err)
+		}
+		return protocol.SQLResult{}
+	}
+	res, rows, err := db.run(req.SQL, protocol.Unwrap(req.Params))
+	if err != nil {
+		return fail(err)
+	}
+	out := protocol.SQLResult{Changes: res.Changes}
+	if len(rows.Columns) > 0 {
+		out.Columns = rows.Columns
+		out.Rows = make([][]protocol.Value, len(rows.Values))
+		for i, r := range rows.Values {
+			out.Rows[i] = protocol.Values(r)
+		}
+	}
+	return out
 }

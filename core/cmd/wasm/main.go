@@ -14,11 +14,13 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
 	"unsafe"
 
 	"github.com/nakedhtmx/nakedhtmx/core/engine"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store/postgres"
 )
 
 func main() {}
@@ -220,6 +222,13 @@ func openJob(in []byte) (out []byte) {
 	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, AuthToken: req.AuthToken, Log: logf,
 		LiveAfter: req.LiveAfter, WriteMode: req.Write, Node: req.Node, AllowedHosts: req.AllowedHosts,
 		KeepJournalMode: req.KeepJournalMode}
+	switch req.Store {
+	case "", "sqlite":
+	case "postgres":
+		opts.Store = postgres.New(req.PGSchema)
+	default:
+		return mustJSON(protocol.OpenResult{Error: "unknown store " + strconv.Quote(req.Store) + ": want sqlite or postgres"})
+	}
 	if eng != nil {
 		eng.SetOptions(opts)
 		return mustJSON(protocol.OpenResult{DSID: eng.DSID(), Seq: eng.LiveSeq(), StatementMs: eng.StatementLimitMs()})

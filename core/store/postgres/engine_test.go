@@ -190,7 +190,7 @@ func TestEngineReadOnlyRole(t *testing.T) {
 		GRANT USAGE ON SCHEMA public TO nh_reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO nh_reader;`); err != nil {
 		t.Fatal(err)
 	}
-	db, err := hostpg.Open(url+" user=nh_reader", "")
+	db, err := hostpg.Open(strings.Replace(url, "://postgres@", "://nh_reader@", 1), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,10 +24,8 @@ func main() {
 		},
 		ExtraHelp: "  --wasm PATH         the core module (default " + nakedhtmx.DefaultWasmPath + ")\n",
 		Open: func(ctx context.Context, o cli.OpenOptions) (cli.Backend, error) {
-			if cli.IsPostgres(o.DB) {
-				return nil, errNoPostgres
-			}
 			return nakedhtmx.New(ctx, nakedhtmx.Options{
+				PGSchema:  o.PGSchema,
 				WasmPath:  wasm,
 				DB:        o.DB,
 				Config:    o.Config,
@@ -50,6 +48,5 @@ func main() {
 	p.Main()
 }
 
-// errNoPostgres: the wazero host runs the core's SQL on SQLite only so far;
-// Postgres is served by the native host (issue 16 goes on).
-var errNoPostgres = errors.New("this host serves SQLite files only so far: serve a postgres:// database with the native host (go run ./core/cmd/nakedhtmx)")
+// errNoPostgres: the wasm core's uninstall knows SQLite only so far.
+var errNoPostgres = errors.New("uninstall a postgres:// database with the native host (go run ./core/cmd/nakedhtmx uninstall --db URL)")

@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -46,7 +47,8 @@ func Main(m interface{ Run() int }) {
 	os.Exit(code)
 }
 
-// URL is a connection string to a fresh, empty database of its own.
+// URL is a postgres:// URL of a fresh, empty database of its own, as the
+// postgres superuser.
 func URL(t testing.TB) string {
 	t.Helper()
 	once.Do(start)
@@ -68,15 +70,9 @@ func URL(t testing.TB) string {
 }
 
 func withDatabase(conn, name string) string {
-	if strings.Contains(conn, "://") {
-		if i := strings.LastIndexByte(conn, '/'); i > strings.Index(conn, "://")+2 {
-			rest := ""
-			if q := strings.IndexByte(conn[i:], '?'); q >= 0 {
-				rest = conn[i+q:]
-			}
-			return conn[:i+1] + name + rest
-		}
-		return conn + "/" + name
+	if u, err := url.Parse(conn); err == nil && u.Scheme != "" {
+		u.Path = "/" + name
+		return u.String()
 	}
 	return conn + " dbname=" + name
 }
@@ -133,7 +129,7 @@ func start() {
 		run("pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
 		os.RemoveAll(dir)
 	}
-	server = fmt.Sprintf("host=%s port=%d user=postgres dbname=postgres sslmode=disable", dir, port)
+	server = fmt.Sprintf("postgres://postgres@localhost:%d/postgres?host=%s&sslmode=disable", port, dir)
 }
 
 // binDir is the newest installed server's bin directory.

@@ -1,7 +1,13 @@
 package nakedhtmx
 
 import (
+	"bufio"
 	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,11 +23,10 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// The same core.wasm serves Postgres under wazero: on Chinook loaded into a
-// real Postgres, every answer is byte for byte the native engine's on the
-// same database (the DSID included: the same store, the same schema).
-func TestPostgresUnderWazero(t *testing.T) {
-	wasm := needWasm(t)
+// chinookOnPostgres loads Chinook into a fresh Postgres database and opens
+// the native engine on it: the answers every other host is held to.
+func chinookOnPostgres(t *testing.T) (string, *postgres.DB, *engine.Engine) {
+	t.Helper()
 	lite, err := sqlite.Open(corpus.ChinookCopy(t))
 	if err != nil {
 		t.Fatal(err)
@@ -32,12 +37,21 @@ func TestPostgresUnderWazero(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pg.Close()
+	t.Cleanup(func() { pg.Close() })
 	pgtest.LoadSQLite(t, lite, pg)
 	native, err := engine.Open(pg, engine.Options{Store: pgstore.New(""), Log: func(string, ...any) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return url, pg, native
+}
+
+// The same core.wasm serves Postgres under wazero: on Chinook loaded into a
+// real Postgres, every answer is byte for byte the native engine's on the
+// same database (the DSID included: the same store, the same schema).
+func TestPostgresUnderWazero(t *testing.T) {
+	wasm := needWasm(t)
+	url, pg, native := chinookOnPostgres(t)
 	h, err := New(t.Context(), Options{Wasm: wasm, DB: url, CacheDir: testCacheDir, Log: testWriter{t}})
 	if err != nil {
 		t.Fatal(err)
@@ -73,5 +87,95 @@ func TestPostgresUnderWazero(t *testing.T) {
 	rs, err := pg.Query(`SELECT count(*) FROM "_nakedhtmx_changes" WHERE tbl = 'Genre' AND op = 'insert' AND new IS NOT NULL`)
 	if err != nil || rs.Values[0][0] != int64(1) {
 		t.Errorf("the write's log entry: %v %v", rs, err)
+	}
+}
+
+// The TS hosts (Node, Deno, Bun) serve Postgres through the core's async
+// calls and node-postgres: over real HTTP, on Chinook loaded into a real
+// Postgres, every body is byte for byte the native engine's on the same
+// database, and a write lands in the log.
+func TestPostgresOnJSHosts(t *testing.T) {
+	root, _ := filepath.Abs(filepath.Join("..", ".."))
+	bin := filepath.Join(root, "node_modules", ".bin")
+	if _, err := os.Stat(filepath.Join(root, "dist", "cli_node.js")); err != nil {
+		t.Skip("dist/ is not built: make build")
+	}
+	url, pg, native := chinookOnPostgres(t)
+	paths := []string{"/", "/t/Album?sort=Title", "/t/Track?q=love", "/t/Track/r/1", "/t/Invoice/r/98",
+		"/api/tables/Track/rows?limit=7&sort=Milliseconds&desc=1", "/api/tables/Genre/rows.csv", "/api/schema/Invoice"}
+	for _, host := range []struct {
+		name, cmd string
+		args      []string
+	}{
+		{"node", "node", []string{"npm/bin/nakedhtmx.js"}},
+		{"deno", "deno", []string{"run", "-A", "deno/serve.ts"}},
+		{"bun", "bun", []string{"npm/bin/nakedhtmx.js"}},
+	} {
+		t.Run(host.name, func(t *testing.T) {
+			exe := filepath.Join(bin, host.cmd)
+			if _, err := os.Stat(exe); err != nil {
+				t.Skipf("%s is not installed (npm ci)", exe)
+			}
+			cmd := exec.Command(exe, append(host.args, "--db", url, "--port", "0")...)
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "NO_COLOR=1")
+			stdout, _ := cmd.StdoutPipe()
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				cmd.Process.Signal(os.Interrupt)
+				cmd.Wait()
+			}()
+			line, err := bufio.NewReader(stdout).ReadString('\n')
+			base := regexp.MustCompile(`http://[^ /]+/`).FindString(line)
+			if err != nil || base == "" {
+				cmd.Process.Kill()
+				cmd.Wait()
+				t.Fatalf("no URL line: %q %v; stderr %s", line, err, stderr.String())
+			}
+			for _, path := range paths {
+				p, q, _ := strings.Cut(path, "?")
+				native.Tick() // where live messages start: the log's end, as the host's core sees it
+				full, err := corpus.Collect(func(r *protocol.Request) (*protocol.Response, error) { return native.Handle(r), nil },
+					&protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: p, Query: q,
+						Headers: map[string]string{"host": strings.TrimSuffix(strings.TrimPrefix(base, "http://"), "/"), "accept": "text/html"}}})
+				if err != nil || full.Status != 200 {
+					t.Fatalf("native %s: %v %d", path, err, full.Status)
+				}
+				req, _ := http.NewRequest("GET", strings.TrimSuffix(base, "/")+path, nil)
+				req.Header.Set("accept", "text/html")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 || !bytes.Equal(got, full.Body) {
+					i := 0
+					for i < len(got) && i < len(full.Body) && got[i] == full.Body[i] {
+						i++
+					}
+					from := max(0, i-200)
+					t.Errorf("%s on %s: %d, differs from the native engine at byte %d:\n%s\n---\n%s", path, host.name, res.StatusCode, i,
+						got[from:min(len(got), i+200)], full.Body[from:min(len(full.Body), i+200)])
+				}
+			}
+			body := strings.NewReader(`{"Name":"From ` + host.name + `"}`)
+			req, _ := http.NewRequest("POST", base+"api/tables/Genre/rows", body)
+			req.Header.Set("content-type", "application/json")
+			req.Header.Set("accept", "application/json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil || res.StatusCode != 201 {
+				t.Fatalf("a write: %v %v", err, res)
+			}
+			res.Body.Close()
+			rs, err := pg.Query(`SELECT count(*) FROM "_nakedhtmx_changes" WHERE tbl = 'Genre' AND new LIKE ?`, `%From `+host.name+`%`)
+			if err != nil || rs.Values[0][0] != int64(1) {
+				t.Errorf("the write's log entry: %v %v", rs, err)
+			}
+		})
 	}
 }

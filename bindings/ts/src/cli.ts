@@ -47,7 +47,9 @@ export const USAGE = `Usage: nakedhtmx [flags]
 Serves a SQLite database as a live web app (HTML and JSON API).
 
 Flags:
-  --db FILE           SQLite database file; created when missing (default ./nakedhtmx.db)
+  --db FILE           SQLite database file; created when missing (default ./nakedhtmx.db),
+                      or a postgres:// URL (PG* variables fill what it leaves out)
+  --pg-schema NAME    Postgres: the schema served (default public)
   --port N            port to listen on; 0 picks a free port (default 8080)
   --host ADDR         listen address (default 127.0.0.1)
   --auth-token TOKEN  require Authorization: Bearer TOKEN (pages: a sign-in form)
@@ -92,6 +94,8 @@ export interface Flags {
   insecure: boolean;
   /** --keep-journal-mode */
   keepJournalMode: boolean;
+  /** --pg-schema */
+  pgSchema?: string;
   /** --allowed-host, repeatable. */
   allowedHosts: string[];
   out?: string;
@@ -112,6 +116,7 @@ const valueFlags = new Set([
   "node",
   "write",
   "out",
+  "pg-schema",
 ]);
 const boolFlags = new Set(["insecure", "keep-journal-mode", "help"]);
 
@@ -230,6 +235,9 @@ export function parseArgs(argv: readonly string[]): Command {
         break;
       case "out":
         flags.out = value;
+        break;
+      case "pg-schema":
+        flags.pgSchema = value;
         break;
     }
   }
@@ -361,6 +369,7 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
       authToken: f.authToken,
       allowedHosts: hostsToAnswer(f),
       keepJournalMode: f.keepJournalMode,
+      pgSchema: f.pgSchema,
       wasm: process.env["NAKEDHTMX_WASM"] || rt.wasm,
       write: f.write,
       nats: f.nats,

@@ -34,7 +34,8 @@ export interface CoreResponse {
 
 /** What the HTTP handlers need from a core; tests substitute their own. */
 export interface CoreHandler {
-  handle(head: RequestHead, body: Uint8Array): CoreResponse;
+  /** The answer, or its promise when the store answers later. */
+  handle(head: RequestHead, body: Uint8Array): CoreResponse | Promise<CoreResponse>;
 }
 
 interface CoreExports {
@@ -174,6 +175,11 @@ export class Core implements CoreHandler {
     } finally {
       this.recovering = false;
     }
+  }
+
+  /** The core's time limit on each statement of a request (OpenResult.statementMs; 0 before opening). */
+  get statementLimitMs(): number {
+    return this.statementMs;
   }
 
   static async load(opts: CoreOptions): Promise<Core> {

@@ -25,11 +25,12 @@ function probe(
   head: RequestHead,
   opts: HandlerOptions,
   declared: number | undefined,
-): CoreResponse | null {
+): CoreResponse | null | Promise<CoreResponse | null> {
   const over = opts.probeBodiesOver;
   if (over === undefined || (declared !== undefined && declared <= over)) return null;
+  const answer = (r: CoreResponse) => (r.head.status ?? 200) === 100 ? null : r;
   const r = call(core, { ...head, probe: true }, EMPTY);
-  return (r.head.status ?? 200) === 100 ? null : r;
+  return r instanceof Promise ? r.then(answer) : answer(r);
 }
 
 function declaredLength(v: string | null | undefined): number | undefined {
@@ -160,8 +161,13 @@ function failure(e: unknown): CoreResponse {
   };
 }
 
-function call(core: CoreHandler, head: RequestHead, body: Uint8Array, live?: Live): CoreResponse {
-  let r: CoreResponse;
+function call(
+  core: CoreHandler,
+  head: RequestHead,
+  body: Uint8Array,
+  live?: Live,
+): CoreResponse | Promise<CoreResponse> {
+  let r: CoreResponse | Promise<CoreResponse>;
   try {
     r = core.handle(head, body);
   } catch (e) {
@@ -169,7 +175,17 @@ function call(core: CoreHandler, head: RequestHead, body: Uint8Array, live?: Liv
   }
   // Before the answer goes out: when the client has it, the events of its
   // write are already queued on every stream.
-  if (live && !head.continue && isWrite(head.method)) live.tick();
+  const tick = live && !head.continue && isWrite(head.method);
+  if (r instanceof Promise) {
+    return r.then(async (res) => {
+      if (tick) await live.tick();
+      return res;
+    }, failure);
+  }
+  if (tick) {
+    const t = live.tick();
+    if (t) return t.then(() => r as CoreResponse);
+  }
   return r;
 }
 
@@ -183,18 +199,18 @@ async function respond(
   body: Uint8Array,
   opts: HandlerOptions,
 ): Promise<CoreResponse> {
-  let first = call(core, head, body, opts.live);
+  let first = await call(core, head, body, opts.live);
   const command = first.head.command;
   if (command && opts.commands) {
     await opts.commands.submit(command).catch(() => false); // pending: the answer says so
-    first = call(core, { ...head, command: command.id }, body, opts.live);
+    first = await call(core, { ...head, command: command.id }, body, opts.live);
   }
   // An answer without a status is the core yielding before it has one (a
   // long search read in windows; PROTOCOL.md, "Frames"): others go first,
   // then it is asked again.
   while (!first.head.status && first.head.continue) {
     await yieldTurn();
-    first = call(core, { ...head, continue: first.head.continue }, EMPTY, opts.live);
+    first = await call(core, { ...head, continue: first.head.continue }, EMPTY, opts.live);
   }
   return first;
 }
@@ -308,7 +324,7 @@ export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): Fet
     const remote = remoteOf(server, req);
     if (remote) head.remote = remote;
     if (req.body) {
-      const refused = probe(core, head, opts, declaredLength(req.headers.get("content-length")));
+      const refused = await probe(core, head, opts, declaredLength(req.headers.get("content-length")));
       if (refused) {
         req.body.cancel().catch(() => {});
         const out = new Headers();
@@ -356,7 +372,7 @@ export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): Fet
           // without the event loop ever getting a turn.
           await yieldTurn();
           if (!token) break; // cancelled meanwhile
-          const next = call(core, { ...head, continue: token }, EMPTY);
+          const next = await call(core, { ...head, continue: token }, EMPTY);
           token = next.head.continue;
           if (next.body.length) controller.enqueue(next.body);
           if (!token) break;
@@ -519,7 +535,7 @@ export function createNodeHandler(core: CoreHandler, opts: HandlerOptions): Node
     if (req.socket?.remoteAddress) head.remote = req.socket.remoteAddress;
     const hasBody = req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
     if (hasBody && !req.readableEnded) {
-      const refused = probe(core, head, opts, declaredLength(req.headers["content-length"]));
+      const refused = await probe(core, head, opts, declaredLength(req.headers["content-length"]));
       if (refused) {
         res.shouldKeepAlive = false; // the body stays unread
         writeHead(res, refused);
@@ -551,7 +567,7 @@ export function createNodeHandler(core: CoreHandler, opts: HandlerOptions): Node
     });
     if (first.body.length) await write(res, first.body);
     while (token && !closed) {
-      const r = call(core, { ...head, continue: token }, EMPTY);
+      const r = await call(core, { ...head, continue: token }, EMPTY);
       token = r.head.continue;
       if (r.body.length) await write(res, r.body);
       // Other requests get their turn between two parts of a long answer

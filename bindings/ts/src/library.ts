@@ -16,11 +16,15 @@ import {
 } from "./handler.ts";
 import { Live } from "./live.ts";
 import { Bus, dial } from "./natsbus.ts";
+import { isPostgresURL, openPostgres, type PostgresDatabase } from "./postgres.ts";
+import type { OpenRequest } from "./protocol.ts";
 import type { Database, OpenDatabase } from "./sqlite.ts";
 
 export interface NakedhtmxOptions {
-  /** SQLite database file; created when missing. */
+  /** SQLite database file (created when missing), or a `postgres://` URL. */
   db: string;
+  /** Postgres: the schema served (default "public"). */
+  pgSchema?: string;
   /** Mount point: every URL the app emits starts with it. "" or "/prefix". */
   basePath?: string;
   /**
@@ -173,6 +177,13 @@ export async function uninstallFrom(
   db: string,
   wasm?: WasmSource,
 ): Promise<{ removed: string[]; journalMode?: string }> {
+  if (isPostgresURL(db)) {
+    // The core's nh_uninstall knows SQLite's objects only so far.
+    throw new NakedhtmxError(
+      "CORE_OPEN",
+      "uninstall a Postgres database with the native host: go run ./core/cmd/nakedhtmx uninstall --db URL",
+    );
+  }
   const module = await loadModule(wasm);
   const conn = rt.openDatabase(db);
   try {
@@ -205,8 +216,17 @@ export async function createNakedhtmx(
   const node = options.node ?? hostname();
   const allowedHosts = options.allowedHosts ?? [];
   const keepJournalMode = options.keepJournalMode === true;
+  // A Postgres database answers later: every call into the core waits for
+  // it through the core's async calls (PROTOCOL.md, "Stores that answer later").
+  const pg = isPostgresURL(options.db);
+  if (pg && (options.nats || write === "jetstream")) {
+    throw new NakedhtmxError(
+      "CORE_OPEN",
+      "a Postgres database cannot join a NATS cluster yet: serve it without --nats",
+    );
+  }
   /** What nh_open takes: the same at start and at every config change. */
-  const openRequest = (cfg: unknown) => ({
+  const openRequest = (cfg: unknown): OpenRequest => ({
     basePath,
     config: cfg,
     host: rt.host,
@@ -215,19 +235,26 @@ export async function createNakedhtmx(
     node,
     allowedHosts,
     keepJournalMode,
+    ...(pgdb ? { store: "postgres" as const, pgSchema: pgdb.schema } : {}),
   });
+  let pgdb: PostgresDatabase | undefined;
   // The cluster first: an unreachable one must not leave a new database behind.
   const nc = options.nats ? await dial(options.nats, node) : undefined;
   // Compile before opening: a missing core.wasm must not create the database.
-  let db: Database;
+  let db: Database | PostgresDatabase;
   let core: Core;
   let dsid: string;
   try {
     const module = await loadModule(options.wasm);
-    db = rt.openDatabase(options.db);
+    db = pg ? (pgdb = await openPostgres(options.db, options.pgSchema ?? "")) : rt.openDatabase(options.db);
     try {
       core = await Core.load({ db, host: rt.host, wasm: module, log });
-      dsid = core.open(openRequest(config));
+      if (pgdb) {
+        dsid = await core.openAsync(openRequest(config));
+        await pgdb.setStatementLimit(core.statementLimitMs);
+      } else {
+        dsid = core.open(openRequest(config));
+      }
     } catch (e) {
       db.close();
       if (e instanceof NakedhtmxError) throw e;
@@ -242,7 +269,7 @@ export async function createNakedhtmx(
   const guarded = {
     handle: (head: Parameters<Core["handle"]>[0], body: Uint8Array) => {
       if (closed) throw new NakedhtmxError("CLOSED", "this nakedhtmx instance is closed");
-      return core.handle(head, body);
+      return pgdb ? core.handleAsync(head, body) : core.handle(head, body);
     },
   };
   // One hub for both handlers: a stream opened through fetch gets the
@@ -250,8 +277,10 @@ export async function createNakedhtmx(
   let bus: Bus | undefined;
   const live = new Live({
     tick: (formats) => {
+      if (closed) return {};
+      if (pgdb) return core.tickAsync(formats);
       // The cluster's announcements are the API texts.
-      const res = closed ? {} : core.tick(bus && !formats.includes("api") ? [...formats, "api"] : formats);
+      const res = core.tick(bus && !formats.includes("api") ? [...formats, "api"] : formats);
       if (bus && res.messages?.length) {
         bus.announce(res.messages); // on the cluster's events subjects
         if (res.messages.some((m) => m.table === "")) bus.schemaChanged(); // a schema event: the registry follows
@@ -267,12 +296,22 @@ export async function createNakedhtmx(
   /** Applies a changed config; on error the previous one stays in force. */
   const applyConfig = (next: unknown, from: string, done: string): void => {
     if (closed) return;
+    const said = () => log(next === null ? `config ${from} removed; using defaults` : `config ${from} ${done}`);
+    const kept = (e: unknown) => log(`config ${from}: ${errorMessage(e)}; keeping the previous config`);
+    if (pgdb) {
+      // What happened under the old config goes out as it was rendered then.
+      void Promise.resolve(live.tick()).then(() => core.openAsync(openRequest(next))).then((d) => {
+        dsid = d;
+        said();
+      }, kept);
+      return;
+    }
     live.tick(); // what happened under the old config goes out as it was rendered then
     try {
       dsid = core.open(openRequest(next));
-      log(next === null ? `config ${from} removed; using defaults` : `config ${from} ${done}`);
+      said();
     } catch (e) {
-      log(`config ${from}: ${errorMessage(e)}; keeping the previous config`);
+      kept(e);
     }
   };
   let watch: ConfigWatch | undefined;
@@ -295,7 +334,7 @@ export async function createNakedhtmx(
         remote: () => live.tick(), // another node's change: this node's screens follow at once
         apply: (command, seq) => core.apply(command, seq),
         outbox: () => core.outbox(),
-        describe: () => describe(guarded, options.authToken),
+        describe: () => describe(core, options.authToken), // never with Postgres (refused above)
         config: (next) => applyConfig(next, "in the cluster's KV bucket", "applied"),
         seed: config === null ? undefined : JSON.stringify(config),
         applied: () => live.tick(),

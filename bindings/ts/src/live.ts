@@ -23,7 +23,8 @@ export const DEFAULT_MAX_UNSENT = 1024 * 1024;
 
 /** The core as the hub sees it: `nh_tick`, asked only for the formats the hub's streams are in. */
 export interface TickSource {
-  tick(formats: readonly string[]): TickResult;
+  /** What changed, or its promise when the store answers later. */
+  tick(formats: readonly string[]): TickResult | Promise<TickResult>;
 }
 
 export interface LiveOptions {
@@ -143,21 +144,32 @@ export class Live {
    * Asks the core what changed and queues each message on the streams it is
    * for, in the core's order. Never waits for a client. After close: nothing.
    */
-  tick(): void {
+  tick(): void | Promise<void> {
     if (this.#closed) return;
-    let res: TickResult;
+    let res: TickResult | Promise<TickResult>;
     try {
       res = this.#source.tick(this.formats());
     } catch (e) {
-      const msg = errorMessage(e);
-      if (msg !== this.#lastError) {
-        this.#lastError = msg;
-        this.#log?.(`live tick: ${msg}`);
-      }
+      this.#failed(e);
       return;
     }
+    // A store that answers later: the messages go out when it has answered
+    // (a writer's answer waits for this promise, so its events come first).
+    if (res instanceof Promise) return res.then((r) => this.#deliver(r), (e) => this.#failed(e));
+    this.#deliver(res);
+  }
+
+  #deliver(res: TickResult): void {
     this.#lastError = "";
-    if (res.messages?.length && this.#subs.size > 0) this.fanOut(res.messages);
+    if (res.messages?.length && this.#subs.size > 0 && !this.#closed) this.fanOut(res.messages);
+  }
+
+  #failed(e: unknown): void {
+    const msg = errorMessage(e);
+    if (msg !== this.#lastError) {
+      this.#lastError = msg;
+      this.#log?.(`live tick: ${msg}`);
+    }
   }
 
   /** The formats of the open streams: a message is rendered only in these. */

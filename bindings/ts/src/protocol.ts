@@ -457,6 +457,9 @@ export interface OpenRequest {
   allowedHosts?: string[];
   /** Leave the file's journal mode as it is (--keep-journal-mode). */
   keepJournalMode?: boolean;
+  /** What the `sql` import runs on: "sqlite" (default) or "postgres", serving pgSchema. */
+  store?: "sqlite" | "postgres";
+  pgSchema?: string;
 }
 
 export interface OpenResult {

@@ -1,0 +1,312 @@
+// PostgreSQL on the TS hosts (Deno, Bun, Node): one connection through
+// node-postgres (`pg`, pure JavaScript, the same on all three runtimes), as
+// a store that answers later (sqlite.ts, AsyncDatabase; PROTOCOL.md, "SQL
+// on Postgres"). The rules are bindings/go/postgres's, the native host's:
+//
+// - the core's `?` parameters are numbered ($1, $2, ...) outside quotes,
+//   comments and dollar-quoted text;
+// - every value is bound, never spliced, as text with no type, so the server
+//   reads it in the type its place needs (node-postgres sends parameters so);
+// - rows come back as text and are typed by column: integers as bigint,
+//   floating point as numbers, booleans as 1 or 0, bytea as bytes, numeric
+//   as a number where a float64 holds it exactly, timestamps in ISO 8601,
+//   the rest as text;
+// - errors carry SQLite's code names, the core's vocabulary.
+//
+// `pg` is imported only when a postgres:// database is opened.
+
+import { errorMessage, NakedhtmxError } from "./errors.ts";
+import type { SQLRequest, SQLResult, SQLValue } from "./protocol.ts";
+import type { AsyncDatabase } from "./sqlite.ts";
+
+/** Whether a --db value names a Postgres database rather than a SQLite file. */
+export function isPostgresURL(db: string): boolean {
+  const l = db.toLowerCase();
+  return l.startsWith("postgres://") || l.startsWith("postgresql://");
+}
+
+/** The part of node-postgres this module uses. */
+interface PgField {
+  name: string;
+  dataTypeID: number;
+}
+interface PgResult {
+  fields: PgField[];
+  rows: unknown[][];
+  rowCount: number | null;
+}
+interface PgClient {
+  connect(): Promise<void>;
+  query(config: { text: string; values?: unknown[]; rowMode?: "array"; types?: unknown }): Promise<PgResult>;
+  query(text: string): Promise<PgResult | PgResult[]>;
+  end(): Promise<void>;
+  on(event: "error", fn: (e: Error) => void): void;
+}
+type PgClientClass = new (config: { connectionString: string; statement_timeout?: number }) => PgClient;
+
+/** Every type's text as it comes: this module types it by column. */
+const rawText = { getTypeParser: () => (v: string) => v };
+
+/** What Go's bindings/go/postgres.Number does: `?` to $n, outside quotes, comments and $tag$ text. */
+export function numberParams(sql: string): [string, number] {
+  if (!sql.includes("?")) return [sql, 0];
+  let out = "";
+  let n = 0;
+  for (let i = 0; i < sql.length;) {
+    const c = sql[i];
+    if (c === "'" || c === '"') {
+      let j = i + 1;
+      for (; j < sql.length; j++) {
+        if (sql[j] === c) {
+          if (sql[j + 1] === c) {
+            j++;
+            continue;
+          }
+          break;
+        }
+      }
+      const end = Math.min(j + 1, sql.length);
+      out += sql.slice(i, end);
+      i = end;
+    } else if (c === "-" && sql[i + 1] === "-") {
+      let j = sql.indexOf("\n", i);
+      if (j < 0) j = sql.length;
+      out += sql.slice(i, j);
+      i = j;
+    } else if (c === "/" && sql[i + 1] === "*") {
+      const j = sql.indexOf("*/", i + 2);
+      const end = j < 0 ? sql.length : j + 2;
+      out += sql.slice(i, end);
+      i = end;
+    } else if (c === "$") {
+      const m = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));
+      if (m) {
+        const tag = m[0];
+        const k = sql.indexOf(tag, i + tag.length);
+        const end = k < 0 ? sql.length : k + tag.length;
+        out += sql.slice(i, end);
+        i = end;
+      } else {
+        out += c;
+        i++;
+      }
+    } else if (c === "?") {
+      n++;
+      out += "$" + n;
+      i++;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return [out, n];
+}
+
+/** A value in the text the server reads untyped values in. */
+function param(v: SQLValue): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "number") return v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : String(v);
+  if (typeof v === "string") return v;
+  let hex = "\\x";
+  for (const b of v) hex += b.toString(16).padStart(2, "0");
+  return hex;
+}
+
+// The type OIDs whose text is read into another type (pg_type.dat).
+const INT_OIDS = new Set([20, 21, 23, 26]);
+const FLOAT_OIDS = new Set([700, 701]);
+const BOOL = 16, BYTEA = 17, NUMERIC = 1700, TIMESTAMP = 1114, TIMESTAMPTZ = 1184;
+
+function trimZeros(s: string): string {
+  if (!s.includes(".")) return s;
+  return s.replace(/0+$/, "").replace(/\.$/, "");
+}
+
+/** One cell's text as the core's value (Go: bindings/go/postgres value). */
+function value(oid: number, cell: unknown): SQLValue {
+  if (cell === null || cell === undefined) return null;
+  const s = String(cell);
+  if (INT_OIDS.has(oid)) return BigInt(s);
+  if (FLOAT_OIDS.has(oid)) {
+    if (s === "NaN") return null;
+    return s === "Infinity" ? Infinity : s === "-Infinity" ? -Infinity : Number(s);
+  }
+  switch (oid) {
+    case NUMERIC: {
+      if (s === "NaN") return null;
+      const f = Number(s);
+      // Exact as a float64: the same digits back (Go's FormatFloat 'f', -1).
+      return Number.isFinite(f) && formatFloat(f) === trimZeros(s) ? f : s;
+    }
+    case BOOL:
+      return s === "t" ? 1n : 0n;
+    case BYTEA: {
+      if (!s.startsWith("\\x")) return new TextEncoder().encode(s);
+      const out = new Uint8Array((s.length - 2) / 2);
+      for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 + 2 * i, 4 + 2 * i), 16);
+      return out;
+    }
+    case TIMESTAMP:
+    case TIMESTAMPTZ: {
+      let t = s.length > 10 && s[10] === " " ? s.slice(0, 10) + "T" + s.slice(11) : s;
+      if (oid === TIMESTAMPTZ && t.endsWith("+00")) t = t.slice(0, -3) + "Z";
+      return t;
+    }
+  }
+  return s;
+}
+
+/** A float's shortest decimal without an exponent, as Go's strconv.FormatFloat(f, 'f', -1, 64). */
+function formatFloat(f: number): string {
+  const s = String(f);
+  if (!/e/i.test(s)) return s;
+  const [mant = "", exp = "0"] = s.toLowerCase().split("e");
+  const e = Number(exp);
+  const neg = mant.startsWith("-");
+  const digits = mant.replace("-", "").replace(".", "");
+  const point = mant.replace("-", "").indexOf(".");
+  const intLen = (point < 0 ? mant.replace("-", "").length : point) + e;
+  let out: string;
+  if (intLen <= 0) out = "0." + "0".repeat(-intLen) + digits;
+  else if (intLen >= digits.length) out = digits + "0".repeat(intLen - digits.length);
+  else out = digits.slice(0, intLen) + "." + digits.slice(intLen);
+  return (neg ? "-" : "") + out;
+}
+
+/** SQLSTATE to SQLite's code names (Go: bindings/go/postgres mapError). */
+function codeOf(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code !== "string" || code.length !== 5) return "SQLITE_IOERR"; // no SQLSTATE: the connection
+  if (code.startsWith("23")) return "SQLITE_CONSTRAINT";
+  if (code === "40001" || code === "40P01" || code === "55P03") return "SQLITE_BUSY";
+  if (code === "57014") return "SQLITE_INTERRUPT";
+  if (code === "25006" || code === "42501") return "SQLITE_READONLY";
+  if (code.startsWith("22")) return "SQLITE_MISMATCH";
+  if (code.startsWith("08") || code.startsWith("57P")) return "SQLITE_IOERR";
+  return "SQLITE_ERROR";
+}
+
+function failure(e: unknown): SQLResult {
+  return { error: errorMessage(e), code: codeOf(e) };
+}
+
+/** A Postgres connection that answers the core's `sql` import later. */
+export interface PostgresDatabase extends AsyncDatabase {
+  /** The schema served (--pg-schema; "public" by default). */
+  readonly schema: string;
+  /** The core's time limit on each statement (statement_timeout), from now on. */
+  setStatementLimit(ms: number): Promise<void>;
+}
+
+/**
+ * Connects to url and serves schema ("" is "public"). Throws DB_UNREADABLE
+ * with a one-line message when the server cannot be reached or the schema
+ * is missing.
+ */
+export async function openPostgres(url: string, schema = ""): Promise<PostgresDatabase> {
+  const served = schema === "" ? "public" : schema;
+  let Client: PgClientClass;
+  try {
+    const mod = await import("pg") as unknown as { default?: { Client: PgClientClass }; Client?: PgClientClass };
+    Client = (mod.default?.Client ?? mod.Client)!;
+  } catch (e) {
+    throw new NakedhtmxError("DB_UNREADABLE", `cannot load the PostgreSQL client (pg): ${errorMessage(e)}`, {
+      cause: e,
+    });
+  }
+  const quote = (n: string) => '"' + n.replaceAll('"', '""') + '"';
+  let limitMs = 0;
+  let client: PgClient | undefined;
+  let broken = false;
+  const connect = async (): Promise<PgClient> => {
+    const c = new Client({ connectionString: url });
+    c.on("error", () => {
+      broken = true; // the server ended the connection: the next statement makes a new one
+    });
+    await c.connect();
+    await c.query(
+      `SET search_path = ${
+        quote(served)
+      }, "_nakedhtmx"; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET lock_timeout = '5s'` +
+        (limitMs > 0 ? `; SET statement_timeout = ${limitMs}` : ""),
+    );
+    broken = false;
+    return c;
+  };
+  const live = async (): Promise<PgClient> => {
+    if (client && !broken) return client;
+    if (client) client.end().catch(() => {});
+    client = undefined;
+    client = await connect();
+    return client;
+  };
+  try {
+    const c = await live();
+    const r = await c.query({
+      text: "SELECT 1 FROM pg_namespace WHERE nspname = $1",
+      values: [served],
+      rowMode: "array",
+    });
+    if (r.rows.length === 0) throw new Error(`PostgreSQL has no schema "${served}" (--pg-schema)`);
+  } catch (e) {
+    await client?.end().catch(() => {});
+    throw new NakedhtmxError("DB_UNREADABLE", `cannot use PostgreSQL: ${errorMessage(e)}`, { cause: e });
+  }
+  let closed = false;
+
+  const script = async (sql: string): Promise<void> => {
+    await (await live()).query(sql);
+  };
+
+  return {
+    answersLater: true,
+    schema: served,
+    async setStatementLimit(ms: number) {
+      limitMs = ms;
+      if (client && !broken) await client.query(`SET statement_timeout = ${Math.max(0, Math.trunc(ms))}`);
+    },
+    async run(req: SQLRequest): Promise<SQLResult> {
+      if (closed) return { error: "the database is closed", code: "SQLITE_MISUSE" };
+      try {
+        if (req.caller) {
+          // Its own transaction: all of it or none (none when dry). No
+          // authorizer on Postgres: the store's words (MigrationRefusal)
+          // and the role's rights are the guard.
+          await script("BEGIN");
+          try {
+            await script(req.sql);
+          } catch (e) {
+            await script("ROLLBACK").catch(() => {});
+            throw e;
+          }
+          await script(req.caller.dry ? "ROLLBACK" : "COMMIT");
+          return { columns: [], rows: [], changes: 0, lastInsertRowid: 0 };
+        }
+        if (req.script) {
+          await script(req.sql);
+          return { columns: [], rows: [], changes: 0, lastInsertRowid: 0 };
+        }
+        const [text, n] = numberParams(req.sql);
+        if (n !== req.params.length) {
+          return { error: `${req.params.length} parameters for ${n} places`, code: "SQLITE_RANGE" };
+        }
+        if (req.params.some((v) => typeof v === "string" && v.includes("\0"))) {
+          return { error: "PostgreSQL text cannot hold a NUL character", code: "SQLITE_MISMATCH" };
+        }
+        const c = await live();
+        const r = await c.query({ text, values: req.params.map(param), rowMode: "array", types: rawText });
+        const oids = r.fields.map((f) => f.dataTypeID);
+        const rows = r.rows.map((row) => row.map((cell, i) => value(oids[i] ?? 25, cell)));
+        return { columns: r.fields.map((f) => f.name), rows, changes: r.rowCount ?? 0, lastInsertRowid: 0 };
+      } catch (e) {
+        return failure(e);
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      client?.end().catch(() => {});
+    },
+  };
+}

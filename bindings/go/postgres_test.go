@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres/pgtest"
@@ -162,6 +163,31 @@ func TestPostgresOnJSHosts(t *testing.T) {
 					t.Errorf("%s on %s: %d, differs from the native engine at byte %d:\n%s\n---\n%s", path, host.name, res.StatusCode, i,
 						got[from:min(len(got), i+200)], full.Body[from:min(len(full.Body), i+200)])
 				}
+			}
+			// An outside write (another connection: psql, another process)
+			// reaches an open event stream.
+			events, err := http.Get(base + "api/events")
+			if err != nil || events.StatusCode != 200 {
+				t.Fatalf("the event stream: %v %v", err, events)
+			}
+			defer events.Body.Close()
+			told := make(chan string, 1)
+			go func() {
+				sc := bufio.NewScanner(events.Body)
+				for sc.Scan() {
+					if strings.Contains(sc.Text(), `"table":"Artist"`) && strings.Contains(sc.Text(), `"op":"update"`) {
+						told <- sc.Text()
+						return
+					}
+				}
+			}()
+			if _, err := pg.Exec(`UPDATE "Artist" SET "Name" = ? WHERE "ArtistId" = 1`, "AC/DC via "+host.name); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-told:
+			case <-time.After(10 * time.Second):
+				t.Errorf("an outside update did not reach the event stream on %s", host.name)
 			}
 			body := strings.NewReader(`{"Name":"From ` + host.name + `"}`)
 			req, _ := http.NewRequest("POST", base+"api/tables/Genre/rows", body)

@@ -4,8 +4,13 @@ import (
 	"strings"
 	"testing"
 
+	hostpg "github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres/pgtest"
 	"github.com/nakedhtmx/nakedhtmx/core/engine"
+	pgstore "github.com/nakedhtmx/nakedhtmx/core/store/postgres"
 )
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // hiddenConfig hides a table and a column that would otherwise be its
 // table's label, and makes a column read-only; hiddenFixture is the data.
@@ -33,6 +38,31 @@ func hiddenEngine(t *testing.T) *engine.Engine {
 		t.Fatal(err)
 	}
 	e, _, _ := liveDBWith(t, hiddenFixture, engine.Options{Config: cfg})
+	return e
+}
+
+// hiddenEnginePostgres is hiddenEngine on Postgres: the same tables and
+// rows (Postgres has no FTS5 index), in a fresh database of a throw-away
+// cluster.
+func hiddenEnginePostgres(t *testing.T) *engine.Engine {
+	t.Helper()
+	cfg, err := engine.ParseConfig([]byte(hiddenConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := hostpg.Open(pgtest.URL(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	fixture := hiddenFixture[:strings.Index(hiddenFixture, "CREATE VIRTUAL TABLE")]
+	if err := db.Script(fixture); err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.Open(db, engine.Options{Config: cfg, Store: pgstore.New(""), Log: func(string, ...any) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 

@@ -9,6 +9,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { errorMessage, NakedhtmxError, type NakedhtmxErrorCode } from "./errors.ts";
+import { isPGlite, isPostgresURL } from "./postgres.ts";
 import type { WasmSource } from "./core.ts";
 import {
   createNakedhtmx,
@@ -50,6 +51,8 @@ Flags:
   --db FILE           SQLite database file; created when missing (default ./nakedhtmx.db),
                       or a postgres:// URL (PG* variables fill what it leaves out)
   --pg-schema NAME    Postgres: the schema served (default public)
+                      (--db pglite:DIR: an embedded Postgres in DIR, with
+                      @electric-sql/pglite installed beside nakedhtmx)
   --port N            port to listen on; 0 picks a free port (default 8080)
   --host ADDR         listen address (default 127.0.0.1)
   --auth-token TOKEN  require Authorization: Bearer TOKEN (pages: a sign-in form)
@@ -490,7 +493,7 @@ export function rawMembers(text: string, start = 0): Map<string, string> {
 
 async function runUninstall(rt: CliRuntime, f: Flags): Promise<number> {
   // A missing file is a mistake here: opening would create an empty one.
-  if (!existsSync(f.db)) {
+  if (!isPostgresURL(f.db) && !isPGlite(f.db) && !existsSync(f.db)) {
     fail(`no database at ${f.db}`);
     return 2;
   }
@@ -508,7 +511,7 @@ async function runUninstall(rt: CliRuntime, f: Flags): Promise<number> {
 }
 
 async function runSchema(rt: CliRuntime, f: Flags): Promise<number> {
-  if (!existsSync(f.db)) {
+  if (!isPostgresURL(f.db) && !isPGlite(f.db) && !existsSync(f.db)) {
     fail(`no database at ${f.db}`);
     return 2;
   }

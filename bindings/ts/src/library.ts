@@ -16,12 +16,12 @@ import {
 } from "./handler.ts";
 import { Live } from "./live.ts";
 import { Bus, dial } from "./natsbus.ts";
-import { isPostgresURL, openPostgres, type PostgresDatabase } from "./postgres.ts";
+import { isPGlite, isPostgresURL, openPGlite, openPostgres, type PostgresDatabase } from "./postgres.ts";
 import type { OpenRequest } from "./protocol.ts";
 import type { Database, OpenDatabase } from "./sqlite.ts";
 
 export interface NakedhtmxOptions {
-  /** SQLite database file (created when missing), or a `postgres://` URL. */
+  /** SQLite database file (created when missing), a `postgres://` URL, or `pglite:DIR` (PGlite, installed beside). */
   db: string;
   /** Postgres: the schema served (default "public"). */
   pgSchema?: string;
@@ -177,7 +177,7 @@ export async function uninstallFrom(
   db: string,
   wasm?: WasmSource,
 ): Promise<{ removed: string[]; journalMode?: string }> {
-  if (isPostgresURL(db)) {
+  if (isPostgresURL(db) || isPGlite(db)) {
     // The core's nh_uninstall knows SQLite's objects only so far.
     throw new NakedhtmxError(
       "CORE_OPEN",
@@ -218,7 +218,7 @@ export async function createNakedhtmx(
   const keepJournalMode = options.keepJournalMode === true;
   // A Postgres database answers later: every call into the core waits for
   // it through the core's async calls (PROTOCOL.md, "Stores that answer later").
-  const pg = isPostgresURL(options.db);
+  const pg = isPostgresURL(options.db) || isPGlite(options.db);
   if (pg && (options.nats || write === "jetstream")) {
     throw new NakedhtmxError(
       "CORE_OPEN",
@@ -246,7 +246,11 @@ export async function createNakedhtmx(
   let dsid: string;
   try {
     const module = await loadModule(options.wasm);
-    db = pg ? (pgdb = await openPostgres(options.db, options.pgSchema ?? "")) : rt.openDatabase(options.db);
+    db = !pg
+      ? rt.openDatabase(options.db)
+      : (pgdb = isPGlite(options.db)
+        ? await openPGlite(options.db, options.pgSchema ?? "")
+        : await openPostgres(options.db, options.pgSchema ?? ""));
     try {
       core = await Core.load({ db, host: rt.host, wasm: module, log });
       if (pgdb) {
@@ -368,11 +372,12 @@ export async function createNakedhtmx(
     async close() {
       if (!closed) {
         await bus?.close(); // first: no command may be applied after the database closes
-        live.tick(); // the last writes' events, to the streams about to end
+        await live.tick(); // the last writes' events, to the streams about to end
         live.close();
         closed = true;
         watch?.stop();
-        db.close();
+        if (pgdb) await pgdb.end();
+        else db.close();
       }
     },
   };

@@ -142,6 +142,7 @@ function value(oid: number, cell: unknown): SQLValue {
     case BOOL:
       return s === "t" ? 1n : 0n;
     case BYTEA: {
+      if (cell instanceof Uint8Array) return cell;
       if (!s.startsWith("\\x")) return new TextEncoder().encode(s);
       const out = new Uint8Array((s.length - 2) / 2);
       for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 + 2 * i, 4 + 2 * i), 16);
@@ -197,7 +198,22 @@ export interface PostgresDatabase extends AsyncDatabase {
   readonly schema: string;
   /** The core's time limit on each statement (statement_timeout), from now on. */
   setStatementLimit(ms: number): Promise<void>;
+  /** close(), waiting until the session is ended (PGlite then shuts down cleanly). */
+  end(): Promise<void>;
 }
+
+/** One session with a server (node-postgres) or an embedded Postgres (PGlite). */
+interface Session {
+  /** One statement, values bound untyped, every cell as its text. */
+  query(text: string, values: (string | null)[]): Promise<{ fields: PgField[]; rows: unknown[][]; count: number }>;
+  /** Statements without parameters (the simple protocol). */
+  script(sql: string): Promise<void>;
+  /** Whether the session is gone (the server ended it): a new one is made. */
+  readonly broken: boolean;
+  end(): Promise<void>;
+}
+
+const quote = (n: string) => '"' + n.replaceAll('"', '""') + '"';
 
 /**
  * Connects to url and serves schema ("" is "public"). Throws DB_UNREADABLE
@@ -205,7 +221,6 @@ export interface PostgresDatabase extends AsyncDatabase {
  * is missing.
  */
 export async function openPostgres(url: string, schema = ""): Promise<PostgresDatabase> {
-  const served = schema === "" ? "public" : schema;
   let Client: PgClientClass;
   try {
     const mod = await import("pg") as unknown as { default?: { Client: PgClientClass }; Client?: PgClientClass };
@@ -215,56 +230,141 @@ export async function openPostgres(url: string, schema = ""): Promise<PostgresDa
       cause: e,
     });
   }
-  const quote = (n: string) => '"' + n.replaceAll('"', '""') + '"';
-  let limitMs = 0;
-  let client: PgClient | undefined;
-  let broken = false;
-  const connect = async (): Promise<PgClient> => {
+  return await serve(async () => {
     const c = new Client({ connectionString: url });
+    let broken = false;
     c.on("error", () => {
       broken = true; // the server ended the connection: the next statement makes a new one
     });
     await c.connect();
-    await c.query(
+    return {
+      get broken() {
+        return broken;
+      },
+      async query(text, values) {
+        const r = await c.query({ text, values, rowMode: "array", types: rawText });
+        return { fields: r.fields, rows: r.rows, count: r.rowCount ?? 0 };
+      },
+      async script(sql) {
+        await c.query(sql);
+      },
+      end: () => c.end(),
+    };
+  }, schema);
+}
+
+/** The part of PGlite this module uses. */
+interface PGliteInstance {
+  parsers: Record<string, unknown>;
+  serializers: Record<string, unknown>;
+  query(
+    text: string,
+    values: unknown[],
+    opts: { rowMode: "array" },
+  ): Promise<{ fields: PgField[]; rows: unknown[][]; affectedRows?: number }>;
+  exec(sql: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Whether a --db value is `pglite:DIR`: an embedded Postgres kept in DIR. */
+export function isPGlite(db: string): boolean {
+  return db.toLowerCase().startsWith("pglite:");
+}
+
+/**
+ * Opens (creating when missing) an embedded Postgres, PGlite, kept in the
+ * directory `pglite:DIR` names, and serves schema. PGlite
+ * (`@electric-sql/pglite`) is not installed with nakedhtmx: add it to use it.
+ */
+export async function openPGlite(db: string, schema = ""): Promise<PostgresDatabase> {
+  const dir = db.slice("pglite:".length);
+  if (dir === "") throw new NakedhtmxError("DB_UNREADABLE", "pglite: needs a directory (pglite:DIR)");
+  let create: (dir: string) => Promise<PGliteInstance>;
+  try {
+    const mod = await import("@electric-sql/pglite") as unknown as {
+      PGlite: { create(dir: string): Promise<PGliteInstance> };
+    };
+    create = (d) => mod.PGlite.create(d);
+  } catch (e) {
+    throw new NakedhtmxError(
+      "DB_UNREADABLE",
+      `cannot load PGlite: ${errorMessage(e)} (install it beside nakedhtmx: npm install @electric-sql/pglite)`,
+      { cause: e },
+    );
+  }
+  let pg: PGliteInstance;
+  try {
+    pg = await create(dir);
+  } catch (e) {
+    throw new NakedhtmxError("DB_UNREADABLE", `cannot open PGlite in ${dir}: ${errorMessage(e)}`, { cause: e });
+  }
+  // Values go as the text they are, rows come as their text: this module
+  // types them (PGlite looks its parsers and serializers up by type OID).
+  const asIs = () =>
+    new Proxy({}, { get: (_t, k) => typeof k === "string" && /^\d+$/.test(k) ? (x: unknown) => x : undefined });
+  pg.parsers = asIs();
+  pg.serializers = asIs();
+  let ended = false;
+  const session: Session = {
+    get broken() {
+      return ended;
+    },
+    async query(text, values) {
+      const r = await pg.query(text, values, { rowMode: "array" });
+      return { fields: r.fields, rows: r.rows, count: r.affectedRows ?? 0 };
+    },
+    async script(sql) {
+      await pg.exec(sql);
+    },
+    async end() {
+      ended = true;
+      await pg.close();
+    },
+  };
+  return await serve(() => ended ? Promise.reject(new Error("PGlite is closed")) : Promise.resolve(session), schema);
+}
+
+/** A store over sessions from connect: the served schema on the search path, the time limit, a new session after one is lost. */
+async function serve(connect: () => Promise<Session>, schema: string): Promise<PostgresDatabase> {
+  const served = schema === "" ? "public" : schema;
+  let limitMs = 0;
+  let session: Session | undefined;
+  const begin = async (): Promise<Session> => {
+    const s = await connect();
+    await s.script(
       `SET search_path = ${
         quote(served)
       }, "_nakedhtmx"; SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'; SET lock_timeout = '5s'` +
         (limitMs > 0 ? `; SET statement_timeout = ${limitMs}` : ""),
     );
-    broken = false;
-    return c;
+    return s;
   };
-  const live = async (): Promise<PgClient> => {
-    if (client && !broken) return client;
-    if (client) client.end().catch(() => {});
-    client = undefined;
-    client = await connect();
-    return client;
+  const live = async (): Promise<Session> => {
+    if (session && !session.broken) return session;
+    if (session) session.end().catch(() => {});
+    session = undefined;
+    session = await begin();
+    return session;
   };
   try {
-    const c = await live();
-    const r = await c.query({
-      text: "SELECT 1 FROM pg_namespace WHERE nspname = $1",
-      values: [served],
-      rowMode: "array",
-    });
+    const s = await live();
+    const r = await s.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [served]);
     if (r.rows.length === 0) throw new Error(`PostgreSQL has no schema "${served}" (--pg-schema)`);
   } catch (e) {
-    await client?.end().catch(() => {});
+    await session?.end().catch(() => {});
     throw new NakedhtmxError("DB_UNREADABLE", `cannot use PostgreSQL: ${errorMessage(e)}`, { cause: e });
   }
   let closed = false;
-
   const script = async (sql: string): Promise<void> => {
-    await (await live()).query(sql);
+    await (await live()).script(sql);
   };
 
   return {
     answersLater: true,
     schema: served,
     async setStatementLimit(ms: number) {
-      limitMs = ms;
-      if (client && !broken) await client.query(`SET statement_timeout = ${Math.max(0, Math.trunc(ms))}`);
+      limitMs = Math.max(0, Math.trunc(ms));
+      if (session && !session.broken) await session.script(`SET statement_timeout = ${limitMs}`);
     },
     async run(req: SQLRequest): Promise<SQLResult> {
       if (closed) return { error: "the database is closed", code: "SQLITE_MISUSE" };
@@ -294,11 +394,10 @@ export async function openPostgres(url: string, schema = ""): Promise<PostgresDa
         if (req.params.some((v) => typeof v === "string" && v.includes("\0"))) {
           return { error: "PostgreSQL text cannot hold a NUL character", code: "SQLITE_MISMATCH" };
         }
-        const c = await live();
-        const r = await c.query({ text, values: req.params.map(param), rowMode: "array", types: rawText });
+        const r = await (await live()).query(text, req.params.map(param));
         const oids = r.fields.map((f) => f.dataTypeID);
         const rows = r.rows.map((row) => row.map((cell, i) => value(oids[i] ?? 25, cell)));
-        return { columns: r.fields.map((f) => f.name), rows, changes: r.rowCount ?? 0, lastInsertRowid: 0 };
+        return { columns: r.fields.map((f) => f.name), rows, changes: r.count, lastInsertRowid: 0 };
       } catch (e) {
         return failure(e);
       }
@@ -306,7 +405,12 @@ export async function openPostgres(url: string, schema = ""): Promise<PostgresDa
     close() {
       if (closed) return;
       closed = true;
-      client?.end().catch(() => {});
+      session?.end().catch(() => {});
+    },
+    async end() {
+      if (closed) return;
+      closed = true;
+      await session?.end().catch(() => {});
     },
   };
 }

@@ -809,6 +809,82 @@ test("library: basePath, fetch and node, dsid, close", async () => {
   eq((await nh.fetch(new Request("http://localhost/admin/"))).status, 503, "closed");
 });
 
+test("library on PGlite (pglite:DIR): Postgres's types, search, a write logged, an outside schema change followed, a clean close", async () => {
+  const dir = join(tmp, `pglite${dbCount++}`);
+  const { PGlite } = await import("@electric-sql/pglite");
+  const seed = await PGlite.create(dir);
+  await seed.exec(`CREATE TYPE mood AS ENUM ('happy', 'sad');
+    CREATE TABLE artist (id serial PRIMARY KEY, name varchar(40) NOT NULL, born date, active boolean NOT NULL DEFAULT true,
+      price numeric(6,2) CHECK (price >= 0), m mood, at timestamptz, blob bytea);
+    INSERT INTO artist (name, born, price, m, at, blob) VALUES ('AC/DC', '1973-11-01', 9.99, 'happy', '1981-11-23 10:00:00+00', '\\x00ff'),
+      ('Accept', NULL, NULL, NULL, NULL, NULL);`);
+  await seed.close();
+  const nh = await createNakedhtmx({ host: runtimeName, openDatabase }, { db: `pglite:${dir}`, wasm, log: () => {} });
+  const get = async (path: string) => {
+    const r = await nh.fetch(new Request("http://localhost" + path, { headers: { accept: "application/json" } }));
+    return { status: r.status, text: await r.text() };
+  };
+  try {
+    const rows = await get("/api/tables/artist/rows");
+    eq(rows.status, 200, "rows");
+    check(
+      rows.text.includes(
+        `"name":"AC/DC","born":"1973-11-01","active":true,"price":9.99,"m":"happy","at":"1981-11-23T10:00:00Z","blob":"AP8="`,
+      ),
+      `Postgres's values as the API serves them: ${rows.text}`,
+    );
+    const schema = await get("/api/schema/artist");
+    for (const want of [`"maxLength":40`, `"enum":["happy","sad",null]`, `"minimum":0`]) {
+      check(schema.text.includes(want), `the schema has ${want}: ${schema.text}`);
+    }
+    const found = await get("/api/tables/artist/rows?q=acc");
+    check(found.text.includes("Accept") && !found.text.includes("AC/DC"), `a search in any case: ${found.text}`);
+    const w = await nh.fetch(
+      new Request("http://localhost/api/tables/artist/rows", {
+        method: "POST",
+        headers: { accept: "application/json", "content-type": "application/json" },
+        body: JSON.stringify({ name: "Ada", born: "1815-12-10", active: false }),
+      }),
+    );
+    eq(w.status, 201, `a create: ${await w.text()}`);
+    const bad = await nh.fetch(
+      new Request("http://localhost/api/tables/artist/rows", {
+        method: "POST",
+        headers: { accept: "application/json", "content-type": "application/json" },
+        body: JSON.stringify({ name: "Cheap", price: -1 }),
+      }),
+    );
+    eq(bad.status, 422, "a price below the CHECK");
+    await bad.text();
+  } finally {
+    await nh.close();
+  }
+  // Closed cleanly: the data and the log are there for the next opener.
+  const after = await PGlite.create(dir);
+  try {
+    const n = await after.query<{ n: number }>(`SELECT count(*)::int AS n FROM artist WHERE name = 'Ada'`);
+    eq(n.rows[0]?.n, 1, "the create is in the database");
+    const log = await after.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM _nakedhtmx._nakedhtmx_changes WHERE tbl = 'artist' AND op = 'insert' AND new IS NOT NULL`,
+    );
+    eq(log.rows[0]?.n, 1, "the create is in the change log, with its values");
+    await after.exec(`ALTER TABLE artist ADD COLUMN country text`);
+  } finally {
+    await after.close();
+  }
+  const again = await createNakedhtmx({ host: runtimeName, openDatabase }, {
+    db: `pglite:${dir}`,
+    wasm,
+    log: () => {},
+  });
+  try {
+    const r = await again.fetch(new Request("http://localhost/api/schema/artist"));
+    check((await r.text()).includes(`"country"`), "a column added meanwhile is served");
+  } finally {
+    await again.close();
+  }
+});
+
 test("library: allowedHosts names the hosts an embedding server is reached by; any other is 421", async () => {
   const nh = await createNakedhtmx({ host: runtimeName, openDatabase }, {
     db: freshPath(),

@@ -56,6 +56,7 @@ type Table struct {
 	KeyByRowid  bool
 	ForeignKeys []ForeignKey
 	FTS         string // name of an external-content FTS5 table indexing this one, or ""
+	Comment     string // what the database says the table is (Postgres's COMMENT ON), or ""
 	byName      map[string]*Column
 }
 
@@ -98,6 +99,9 @@ type Column struct {
 	// value (nakedhtmx never writes such a key); rows that have one are
 	// addressed by rowid (Table.KeyByRowid).
 	KeyAllowsNull bool
+	// Comment is what the database says the column is (Postgres's COMMENT
+	// ON COLUMN), or "": the JSON Schema's description.
+	Comment string
 	// RefHidden: the column references a table the caller may not see
 	// (Database.Visible): it is shown, but not written.
 	RefHidden bool

@@ -24,6 +24,9 @@ func JSONSchema(t *model.Table) *Object {
 	s := NewObject()
 	s.Set("$schema", Draft)
 	s.Set("title", t.Name)
+	if t.Comment != "" {
+		s.Set("description", t.Comment)
+	}
 	s.Set("type", "object")
 	props := NewObject()
 	var required []string
@@ -60,6 +63,9 @@ func ReadOnly(t *model.Table, c *model.Column) bool {
 
 func property(t *model.Table, c *model.Column) *Object {
 	p := NewObject()
+	if c.Comment != "" {
+		p.Set("description", c.Comment)
+	}
 	var typ string
 	switch c.Kind {
 	case model.Integer:

@@ -5,6 +5,7 @@ package postgres
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,13 +28,19 @@ func (s Store) reflect(db sqldb.DB) (*model.Database, error) {
 	if err != nil {
 		return nil, err
 	}
-	rels, err := db.Query(`SELECT c.oid, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	rels, err := db.Query(`SELECT c.oid, c.relname, c.relkind, coalesce(obj_description(c.oid, 'pg_class'), ''),
+  coalesce(v.is_insertable_into = 'YES' OR v.is_trigger_insertable_into = 'YES', false),
+  coalesce(v.is_updatable = 'YES' OR v.is_trigger_updatable = 'YES', false),
+  coalesce(v.is_updatable = 'YES' OR v.is_trigger_deletable = 'YES', false)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN information_schema.views v ON v.table_schema = n.nspname AND v.table_name = c.relname
 WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relname`, s.schema())
 	if err != nil {
 		return nil, err
 	}
 	byOID := map[int64]*model.Table{}
 	var tables []*model.Table
+	writes := map[*model.Table][]string{} // what an updatable view takes, by Postgres's say
 	for _, r := range rels.Values {
 		oid, _ := sqldb.Int(r[0])
 		name := sqldb.Text(r[1])
@@ -43,10 +50,16 @@ WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relnam
 		kind := sqldb.Text(r[2])
 		t := model.NewTable(name, kind == "v" || kind == "m")
 		t.WithoutRowid = true // Postgres rows have no stable rowid: a row is found by its key
+		t.Comment = sqldb.Text(r[3])
+		for i, op := range []string{"insert", "update", "delete"} {
+			if yes, _ := sqldb.Int(r[4+i]); yes == 1 && kind == "v" {
+				writes[t] = append(writes[t], op)
+			}
+		}
 		byOID[oid] = t
 		tables = append(tables, t)
 	}
-	cols, err := db.Query(`SELECT a.attrelid, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod),
+	cols, err := db.Query(`SELECT a.attrelid, a.attname, a.attnum, format_type(a.atttypid, a.atttypmod), coalesce(col_description(a.attrelid, a.attnum), ''),
   bt.typname, bt.typcategory, a.attnotnull OR t.typnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
   CASE WHEN bt.typtype = 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = bt.oid) END,
   CASE WHEN bt.typname IN ('varchar', 'bpchar') AND coalesce(nullif(a.atttypmod, -1), t.typtypmod) > 4 THEN coalesce(nullif(a.atttypmod, -1), t.typtypmod) - 4 END,
@@ -77,35 +90,35 @@ ORDER BY a.attrelid, a.attnum`, s.schema())
 		if t == nil {
 			continue
 		}
-		c := &model.Column{Index: len(t.Columns), Name: sqldb.Text(r[1]), Type: sqldb.Text(r[3])}
-		base := sqldb.Text(r[4])
+		c := &model.Column{Index: len(t.Columns), Name: sqldb.Text(r[1]), Type: sqldb.Text(r[3]), Comment: sqldb.Text(r[4])}
+		base := sqldb.Text(r[5])
 		k, ok := kinds[base]
 		if !ok {
 			k = model.String // text, varchar, uuid, json, enums, time, interval, arrays, ...
 		}
-		if sqldb.Text(r[5]) == "A" {
+		if sqldb.Text(r[6]) == "A" {
 			k = model.String // arrays show as their text, {a,b}
 		}
 		c.Kind = k
-		notNull, _ := sqldb.Int(r[6])
+		notNull, _ := sqldb.Int(r[7])
 		c.NotNull = notNull == 1
-		if def := r[7]; def != nil {
+		if def := r[8]; def != nil {
 			c.Default = parseDefault(sqldb.Text(def))
 		}
-		if id := sqldb.Text(r[8]); id != "" {
+		if id := sqldb.Text(r[9]); id != "" {
 			c.Default = &model.Default{SQL: "generated " + map[string]string{"a": "always", "d": "by default"}[id] + " as identity"}
 		}
-		c.Generated = sqldb.Text(r[9]) == "s"
-		if enum := r[10]; enum != nil {
+		c.Generated = sqldb.Text(r[10]) == "s"
+		if enum := r[11]; enum != nil {
 			for _, v := range ddl.AnalyzeCheck("x IN (" + sqldb.Text(enum) + ")")["x"].Enum {
 				c.Check.Enum = append(c.Check.Enum, v)
 			}
 		}
-		if n, ok := sqldb.Int(r[11]); ok {
+		if n, ok := sqldb.Int(r[12]); ok {
 			m := int(n)
 			c.MaxLength = &m
 		}
-		if check := r[12]; check != nil {
+		if check := r[13]; check != nil {
 			c.Check = ddl.Merge(c.Check, ddl.AnalyzeCheck(checkText(sqldb.Text(check), "value"))["value"])
 		}
 		t.Add(c)
@@ -188,6 +201,26 @@ ORDER BY k.conrelid, k.contype DESC, k.conname`, s.schema())
 		}
 		if f.From != nil {
 			fk.t.ForeignKeys = append(fk.t.ForeignKeys, f)
+		}
+	}
+	for t, ops := range writes {
+		// As on SQLite: a view's rows are found by a column named id; one
+		// without it takes inserts only.
+		var key *model.Column
+		for _, c := range t.Columns {
+			if strings.EqualFold(c.Name, "id") {
+				key = c
+				break
+			}
+		}
+		for _, op := range ops {
+			if op == "insert" || key != nil {
+				t.ViewWrites = append(t.ViewWrites, op)
+			}
+		}
+		if key != nil && len(t.ViewWrites) > 0 && (slices.Contains(t.ViewWrites, "update") || slices.Contains(t.ViewWrites, "delete")) {
+			key.PK = 1
+			t.PK = []*model.Column{key}
 		}
 	}
 	for _, t := range tables {

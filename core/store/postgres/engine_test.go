@@ -332,3 +332,51 @@ func TestTwoServersOneRow(t *testing.T) {
 		t.Errorf("the resumed backlog repeats what the client had:\n%.1500s", body)
 	}
 }
+
+// What Postgres has and SQLite lacks, reflected as a user expects:
+// comments as descriptions, a self-referencing and a composite foreign key,
+// an automatically updatable view that takes writes by its id.
+func TestPostgresReflection(t *testing.T) {
+	url := pgtest.URL(t)
+	db, err := hostpg.Open(url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Script(`
+		CREATE TABLE emp (id serial PRIMARY KEY, name text NOT NULL, boss integer REFERENCES emp (id));
+		COMMENT ON TABLE emp IS 'People who work here';
+		COMMENT ON COLUMN emp.boss IS 'Whom they report to';
+		INSERT INTO emp (name, boss) VALUES ('Ada', NULL), ('Grace', 1);
+		CREATE TABLE line (order_id integer, n integer, item text, PRIMARY KEY (order_id, n));
+		CREATE TABLE note (id serial PRIMARY KEY, order_id integer, n integer, body text, FOREIGN KEY (order_id, n) REFERENCES line);
+		INSERT INTO line VALUES (7, 1, 'tea'); INSERT INTO note (order_id, n, body) VALUES (7, 1, 'hot');
+		CREATE VIEW bosses AS SELECT id, name FROM emp WHERE boss IS NULL;`); err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.Open(db, engine.Options{Store: postgres.New(""), Log: func(string, ...any) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sch := string(call(t, e, "GET", "/api/schema/emp", "").Body)
+	for _, want := range []string{`"description":"People who work here"`, `"description":"Whom they report to"`} {
+		if !strings.Contains(sch, want) {
+			t.Errorf("emp's schema lacks %s: %s", want, sch)
+		}
+	}
+	// The self-reference shows its label; the composite key links the whole key.
+	if page := string(call(t, e, "GET", "/t/emp/r/2", "", "accept", "text/html").Body); !strings.Contains(page, "Ada") {
+		t.Errorf("Grace's boss is not shown by label: %.2000s", page)
+	}
+	if page := string(call(t, e, "GET", "/t/note", "", "accept", "text/html").Body); !strings.Contains(page, `/t/line/r/`) {
+		t.Errorf("a note does not link its line by the whole key: %.3000s", page)
+	}
+	// The updatable view takes a write by id, through Postgres.
+	res := call(t, e, "PATCH", "/api/tables/bosses/rows/1", `{"name":"Ada L"}`)
+	if res.Status != 200 {
+		t.Fatalf("a write through an updatable view: %d %s", res.Status, res.Body)
+	}
+	if rs, err := db.Query(`SELECT name FROM emp WHERE id = 1`); err != nil || rs.Values[0][0] != "Ada L" {
+		t.Errorf("the write through the view: %v %v", rs, err)
+	}
+}

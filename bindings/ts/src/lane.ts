@@ -85,8 +85,9 @@ function childCommand(adapter: string, path: string): [string, string[]] {
   const g = globalThis as unknown as { Deno?: { execPath(): string }; Bun?: unknown };
   if (g.Deno) return [g.Deno.execPath(), ["run", "-A", "--quiet", "--no-config", url.href, adapter, path]];
   const file = url.protocol === "file:" ? fileURLToPath(url) : url.href;
-  // Node keeps its own flags (--experimental-sqlite on Node 22); Bun has none.
-  const flags = g.Bun ? [] : process.execArgv.filter((f) => f.startsWith("--experimental-sqlite"));
+  // Node keeps its own flags (--experimental-sqlite, and
+  // --experimental-strip-types to run lane_child.ts, on Node 22); Bun has none.
+  const flags = g.Bun ? [] : process.execArgv.filter((f) => f.startsWith("--experimental-"));
   return [process.execPath, [...flags, "--no-warnings", file, adapter, path]];
 }
 

@@ -123,9 +123,15 @@ for (const key of npmKeys) {
 for (const f of needed.map((f) => f.replace(/^\.\//, ""))) {
   if (!packed.includes(f)) problems.push(`npm tarball: ${f} is named by package.json but not packed`);
 }
-// Runtime dependencies (the NATS client, loaded only with --nats) are pinned
-// exactly, and the JSR package maps the same ones to the same versions.
-for (const [name, version] of Object.entries(pkg.dependencies ?? {})) {
+// Runtime dependencies (the NATS client, loaded only with --nats; the
+// Postgres client, only for a postgres:// database) and optional peers
+// (PGlite, installed beside nakedhtmx to use pglite:DIR) are pinned exactly,
+// and the JSR package maps the same ones to the same versions.
+const optionalPeers = Object.fromEntries(
+  Object.entries(pkg.peerDependencies ?? {}).filter(([name]) => pkg.peerDependenciesMeta?.[name]?.optional),
+);
+const runtime = { ...pkg.dependencies, ...optionalPeers };
+for (const [name, version] of Object.entries(runtime)) {
   if (!/^\d+\.\d+\.\d+$/.test(version)) problems.push(`npm package: dependency ${name} is not pinned (${version})`);
   const mapped = jsr.imports?.[name];
   if (mapped !== `npm:${name}@${version}`) {
@@ -133,7 +139,7 @@ for (const [name, version] of Object.entries(pkg.dependencies ?? {})) {
   }
 }
 for (const name of Object.keys(jsr.imports ?? {})) {
-  if (!pkg.dependencies?.[name]) problems.push(`JSR package: imports ${name}, which the npm package does not depend on`);
+  if (!runtime[name]) problems.push(`JSR package: imports ${name}, which the npm package does not depend on`);
 }
 
 if (problems.length > 0) {

@@ -217,7 +217,7 @@ func TestPostgresOnJSHosts(t *testing.T) {
 			select {
 			case <-told:
 			case <-time.After(10 * time.Second):
-				t.Errorf("an outside update did not reach the event stream on %s", host.name)
+				t.Errorf("an outside update did not reach the event stream on %s; its stderr:\n%s", host.name, stderr.String())
 			}
 			body := strings.NewReader(`{"Name":"From ` + host.name + `"}`)
 			req, _ := http.NewRequest("POST", base+"api/tables/Genre/rows", body)

@@ -199,6 +199,9 @@ function stderrLog(line: string): void {
   globalThis.console.error(line.startsWith("nakedhtmx: ") ? line : `nakedhtmx: ${line}`);
 }
 
+/** Every format a stream may ask for (protocol.AllFormats in Go). */
+const ALL_FORMATS = ["api", "page"] as const;
+
 export async function createNakedhtmx(
   rt: Runtime,
   options: NakedhtmxOptions,
@@ -282,7 +285,13 @@ export async function createNakedhtmx(
   const live = new Live({
     tick: (formats) => {
       if (closed) return {};
-      if (pgdb) return core.tickAsync(formats);
+      // A store that answers later: the tick runs after the calls queued
+      // before it, and a stream may subscribe meanwhile (its backlog ends
+      // where that call found the log). Were the tick to render only the
+      // formats open when it was asked for, the new stream's first change
+      // would be read, rendered for no one, and passed (seen under load).
+      // So it renders every format; a tick with no change renders nothing.
+      if (pgdb) return core.tickAsync(ALL_FORMATS);
       // The cluster's announcements are the API texts.
       const res = core.tick(bus && !formats.includes("api") ? [...formats, "api"] : formats);
       if (bus && res.messages?.length) {

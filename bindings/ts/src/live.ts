@@ -73,6 +73,9 @@ export class Live {
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #closed = false;
   #lastError = "";
+  /** A tick waiting for its store (one that answers later), and the one queued after it. */
+  #inflight: Promise<void> | undefined;
+  #next: Promise<void> | undefined;
 
   constructor(source: TickSource, opts: LiveOptions = {}) {
     this.#source = source;
@@ -146,6 +149,19 @@ export class Live {
    */
   tick(): void | Promise<void> {
     if (this.#closed) return;
+    if (this.#inflight) {
+      // One tick at a time: with a store that answers later, a timer every
+      // 20 ms would otherwise queue ticks faster than the store answers
+      // them, and a change would wait behind all of them. Every caller
+      // meanwhile shares one tick that starts when this one ends, so what
+      // was written before the call is in it (a writer's events still come
+      // before its answer).
+      this.#next ??= this.#inflight.then(() => {
+        this.#next = undefined;
+        return this.tick();
+      });
+      return this.#next;
+    }
     let res: TickResult | Promise<TickResult>;
     try {
       res = this.#source.tick(this.formats());
@@ -155,7 +171,13 @@ export class Live {
     }
     // A store that answers later: the messages go out when it has answered
     // (a writer's answer waits for this promise, so its events come first).
-    if (res instanceof Promise) return res.then((r) => this.#deliver(r), (e) => this.#failed(e));
+    if (res instanceof Promise) {
+      const done = res.then((r) => this.#deliver(r), (e) => this.#failed(e)).finally(() => {
+        this.#inflight = undefined;
+      });
+      this.#inflight = done;
+      return done;
+    }
     this.#deliver(res);
   }
 

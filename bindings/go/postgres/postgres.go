@@ -162,14 +162,14 @@ func (db *DB) Close() error {
 
 // Query runs one statement and reads every row.
 func (db *DB) Query(sql string, args ...any) (*sqldb.Rows, error) {
-	_, rows, err := db.run(sql, args)
+	_, rows, err := db.Statement(sql, args)
 	return rows, err
 }
 
 // Exec runs one statement. LastInsertID is always 0: the core reads what it
 // wrote back with RETURNING.
 func (db *DB) Exec(sql string, args ...any) (sqldb.Result, error) {
-	res, _, err := db.run(sql, args)
+	res, _, err := db.Statement(sql, args)
 	return res, err
 }
 
@@ -209,7 +209,8 @@ func (db *DB) Caller(sql string, g sqldb.Guard) error {
 	return nil
 }
 
-func (db *DB) run(sql string, args []any) (sqldb.Result, *sqldb.Rows, error) {
+// Statement runs one statement: what it did, and its rows (protocol.Connection).
+func (db *DB) Statement(sql string, args []any) (sqldb.Result, *sqldb.Rows, error) {
 	text, n := Number(sql)
 	if n != len(args) {
 		return sqldb.Result{}, nil, &sqldb.Error{Code: "SQLITE_RANGE", Message: fmt.Sprintf("%d parameters for %d places", len(args), n)}
@@ -525,58 +526,6 @@ func Number(sql string) (string, int) {
 	return b.String(), n
 }
 
-// HandleSQL answers one protocol SQLRequest (binary or JSON) with an
-// SQLResult (binary, or JSON for an error): the body of the wazero host's
-// `sql` import when the core's store is Postgres (PROTOCOL.md, "SQL on
-// Postgres"). It never fails: problems are reported inside the result.
-func (db *DB) HandleSQL(in []byte) []byte {
-	var res protocol.SQLResult
-	if req, err := protocol.DecodeSQLRequest(in); err != nil {
-		res = protocol.SQLResult{Error: "bad SQL request: " + err.Error(), Code: "SQLITE_ERROR"}
-	} else {
-		res = db.answer(&req)
-	}
-	out, err := protocol.AppendSQLResultBinary(nil, &res)
-	if err != nil {
-		out, _ = protocol.AppendSQLResult(nil, &protocol.SQLResult{Error: "cannot encode SQL result: " + err.Error(), Code: "SQLITE_ERROR"})
-	}
-	return out
-}
-
-func (db *DB) answer(req *protocol.SQLRequest) protocol.SQLResult {
-	fail := func(err error) protocol.SQLResult {
-		code := sqldb.Code(err)
-		if code == "" {
-			code = "SQLITE_ERROR"
-		}
-		return protocol.SQLResult{Error: err.Error(), Code: code}
-	}
-	switch {
-	case req.Caller != nil:
-		if err := db.Caller(req.SQL, *req.Caller); err != nil {
-			return fail(err)
-		}
-		return protocol.SQLResult{}
-	case req.Script:
-		if len(req.Params) > 0 {
-			return protocol.SQLResult{Error: "a script takes no parameters", Code: "SQLITE_MISUSE"}
-		}
-		if err := db.Script(req.SQL); err != nil {
-			return fail(err)
-		}
-		return protocol.SQLResult{}
-	}
-	res, rows, err := db.run(req.SQL, protocol.Unwrap(req.Params))
-	if err != nil {
-		return fail(err)
-	}
-	out := protocol.SQLResult{Changes: res.Changes}
-	if len(rows.Columns) > 0 {
-		out.Columns = rows.Columns
-		out.Rows = make([][]protocol.Value, len(rows.Values))
-		for i, r := range rows.Values {
-			out.Rows[i] = protocol.Values(r)
-		}
-	}
-	return out
-}
+// HandleSQL is the body of the wazero host's `sql` import when the core's
+// store is Postgres (protocol.HandleSQL; PROTOCOL.md, "SQL on Postgres").
+func (db *DB) HandleSQL(in []byte) []byte { return protocol.HandleSQL(in, db) }

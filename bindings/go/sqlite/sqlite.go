@@ -467,65 +467,15 @@ func row(stmt *sqlite3.Stmt) []any {
 	return out
 }
 
-// HandleSQL answers one protocol SQLRequest (binary or JSON) with an SQLResult (binary,
-// or JSON for an error; PROTOCOL.md, "SQL messages in binary"):
-// the body of the wazero host's `sql` import. It never fails: problems are
-// reported inside the result, as the core expects.
-func (db *DB) HandleSQL(in []byte) []byte {
-	var res protocol.SQLResult
-	if req, err := protocol.DecodeSQLRequest(in); err != nil {
-		res = protocol.SQLResult{Error: "bad SQL request: " + err.Error(), Code: "SQLITE_ERROR"}
-	} else {
-		res = db.answer(&req)
-	}
-	out, err := protocol.AppendSQLResultBinary(nil, &res)
-	if err != nil {
-		out, _ = protocol.AppendSQLResult(nil, &protocol.SQLResult{Error: "cannot encode SQL result: " + err.Error(), Code: "SQLITE_ERROR"})
-	}
-	return out
-}
+// HandleSQL is the body of the wazero host's `sql` import (protocol.HandleSQL).
+func (db *DB) HandleSQL(in []byte) []byte { return protocol.HandleSQL(in, db) }
 
-func (db *DB) answer(req *protocol.SQLRequest) protocol.SQLResult {
+// Statement runs one statement: what it did, and its rows (protocol.Connection).
+func (db *DB) Statement(sql string, args []any) (sqldb.Result, *sqldb.Rows, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if db.conn == nil {
-		return failure(errClosed)
+		return sqldb.Result{}, nil, errClosed
 	}
-	if req.Caller != nil {
-		if err := db.caller(req.SQL, *req.Caller); err != nil {
-			return failure(err)
-		}
-		return protocol.SQLResult{}
-	}
-	if req.Script {
-		if len(req.Params) > 0 {
-			return protocol.SQLResult{Error: "a script takes no parameters", Code: "SQLITE_MISUSE"}
-		}
-		defer db.timed()()
-		if err := db.diagnose(convert(db.conn.Exec(req.SQL))); err != nil {
-			return failure(err)
-		}
-		return protocol.SQLResult{}
-	}
-	res, rows, err := db.run(req.SQL, protocol.Unwrap(req.Params), true)
-	if err != nil {
-		return failure(err)
-	}
-	out := protocol.SQLResult{Changes: res.Changes, LastInsertRowid: res.LastInsertID}
-	if len(rows.Columns) > 0 {
-		out.Columns = rows.Columns
-		out.Rows = make([][]protocol.Value, len(rows.Values))
-		for i, r := range rows.Values {
-			out.Rows[i] = protocol.Values(r)
-		}
-	}
-	return out
-}
-
-func failure(err error) protocol.SQLResult {
-	code := sqldb.Code(err)
-	if code == "" {
-		code = "SQLITE_ERROR"
-	}
-	return protocol.SQLResult{Error: err.Error(), Code: code}
+	return db.run(sql, args, true)
 }

@@ -1,0 +1,78 @@
+package protocol
+
+import "github.com/nakedhtmx/nakedhtmx/core/sqldb"
+
+// Connection is a Go host's connection as its `sql` import needs it
+// (bindings/go/sqlite, bindings/go/postgres).
+type Connection interface {
+	// Caller runs SQL a caller sent (PROTOCOL.md, "Caller SQL").
+	Caller(sql string, g sqldb.Guard) error
+	// Script runs several statements without parameters or rows.
+	Script(sql string) error
+	// Statement runs one statement: what it did, and its rows.
+	Statement(sql string, args []any) (sqldb.Result, *sqldb.Rows, error)
+}
+
+// HandleSQL is the body of a Go host's `sql` import: it decodes one
+// SQLRequest (binary or JSON), runs it on c, and encodes the result
+// (binary, or JSON for an error). It never fails: problems are reported
+// inside the result, as the core expects.
+func HandleSQL(in []byte, c Connection) []byte {
+	var res SQLResult
+	if req, err := DecodeSQLRequest(in); err != nil {
+		res = SQLResult{Error: "bad SQL request: " + err.Error(), Code: "SQLITE_ERROR"}
+	} else {
+		res = answer(c, &req)
+	}
+	out, err := AppendSQLResultBinary(nil, &res)
+	if err != nil {
+		out, _ = AppendSQLResult(nil, &SQLResult{Error: "cannot encode SQL result: " + err.Error(), Code: "SQLITE_ERROR"})
+	}
+	return out
+}
+
+func answer(c Connection, req *SQLRequest) SQLResult {
+	switch {
+	case req.Caller != nil:
+		if err := c.Caller(req.SQL, *req.Caller); err != nil {
+			return errorResult(err)
+		}
+		return SQLResult{}
+	case req.Script:
+		if len(req.Params) > 0 {
+			return SQLResult{Error: "a script takes no parameters", Code: "SQLITE_MISUSE"}
+		}
+		if err := c.Script(req.SQL); err != nil {
+			return errorResult(err)
+		}
+		return SQLResult{}
+	}
+	res, rows, err := c.Statement(req.SQL, Unwrap(req.Params))
+	if err != nil {
+		return errorResult(err)
+	}
+	return rowsResult(res, rows)
+}
+
+// errorResult is err as an SQLResult: its message and its code name
+// (SQLITE_ERROR when it has none).
+func errorResult(err error) SQLResult {
+	code := sqldb.Code(err)
+	if code == "" {
+		code = "SQLITE_ERROR"
+	}
+	return SQLResult{Error: err.Error(), Code: code}
+}
+
+// rowsResult is what one statement did and read, as an SQLResult.
+func rowsResult(res sqldb.Result, rows *sqldb.Rows) SQLResult {
+	out := SQLResult{Changes: res.Changes, LastInsertRowid: res.LastInsertID}
+	if rows != nil && len(rows.Columns) > 0 {
+		out.Columns = rows.Columns
+		out.Rows = make([][]Value, len(rows.Values))
+		for i, r := range rows.Values {
+			out.Rows[i] = Values(r)
+		}
+	}
+	return out
+}

@@ -121,3 +121,26 @@ type Rules struct {
 	// it does (a store without an authorizer refuses SQL that names one).
 	ReadOnly func(table string) bool
 }
+
+// Apply runs statements (DDL: the capture triggers) in one write
+// transaction begun by s, all of them or none; it says whether there were
+// any to run.
+func Apply(db sqldb.DB, s Store, stmts []string) (bool, error) {
+	if len(stmts) == 0 {
+		return false, nil
+	}
+	if err := s.BeginWrite(db); err != nil {
+		return false, err
+	}
+	for _, st := range stmts {
+		if err := db.Script(st); err != nil {
+			db.Exec("ROLLBACK")
+			return false, err
+		}
+	}
+	if _, err := db.Exec("COMMIT"); err != nil {
+		db.Exec("ROLLBACK")
+		return false, err
+	}
+	return true, nil
+}

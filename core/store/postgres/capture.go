@@ -12,6 +12,7 @@ import (
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store"
 )
 
 const triggerName = model.Prefix + "trg"
@@ -28,7 +29,7 @@ DECLARE
   k text;
   o text;
 BEGIN
-  PERFORM pg_advisory_xact_lock(7262019301);
+  PERFORM pg_advisory_xact_lock(` + writeLock + `);
   IF TG_OP <> 'DELETE' THEN k := "_nakedhtmx"."_nakedhtmx_key"(to_jsonb(NEW), TG_ARGV); END IF;
   IF TG_OP <> 'INSERT' THEN o := "_nakedhtmx"."_nakedhtmx_key"(to_jsonb(OLD), TG_ARGV); END IF;
   INSERT INTO "_nakedhtmx"."_nakedhtmx_changes" (tbl, op, key, old_key, dsid)
@@ -81,21 +82,5 @@ WHERE n.nspname = ? AND g.tgname = ?`, s.schema(), triggerName)
 				` FOR EACH ROW EXECUTE FUNCTION "_nakedhtmx"."_nakedhtmx_capture"(`+args+")")
 		}
 	}
-	if len(stmts) == 0 {
-		return false, nil
-	}
-	if err := s.BeginWrite(db); err != nil {
-		return false, err
-	}
-	for _, st := range stmts {
-		if err := db.Script(st); err != nil {
-			db.Exec("ROLLBACK")
-			return false, err
-		}
-	}
-	if _, err := db.Exec("COMMIT"); err != nil {
-		db.Exec("ROLLBACK")
-		return false, err
-	}
-	return true, nil
+	return store.Apply(db, s, stmts)
 }

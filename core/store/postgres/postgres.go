@@ -28,8 +28,9 @@ const Own = "_nakedhtmx"
 // writeLock is the transaction-level advisory lock every write and every
 // captured change takes (one writer at a time, as on SQLite): the change
 // log's order is then its commit order, so a reader that has seen entry n
-// never later finds an entry below n committed.
-const writeLock = 7_262_019_301
+// never later finds an entry below n committed. Its key is spelled once,
+// here, for the statements and the capture function alike.
+const writeLock = "7262019301"
 
 // Store is PostgreSQL as the core sees it, serving one schema. Make it
 // with New; the zero Store serves "public" and reads the catalog for
@@ -114,7 +115,7 @@ func (Store) BeginWrite(db sqldb.DB) error {
 	if _, err := db.Exec("BEGIN"); err != nil {
 		return err
 	}
-	if _, err := db.Exec("SELECT pg_advisory_xact_lock(?)", int64(writeLock)); err != nil {
+	if _, err := db.Exec("SELECT pg_advisory_xact_lock(" + writeLock + ")"); err != nil {
 		db.Exec("ROLLBACK")
 		return err
 	}
@@ -126,7 +127,7 @@ func (Store) TryBeginWrite(db sqldb.DB) error {
 	if _, err := db.Exec("BEGIN"); err != nil {
 		return err
 	}
-	rs, err := db.Query("SELECT pg_try_advisory_xact_lock(?)", int64(writeLock))
+	rs, err := db.Query("SELECT pg_try_advisory_xact_lock(" + writeLock + ")")
 	if err == nil && (len(rs.Values) != 1 || rs.Values[0][0] != int64(1)) {
 		err = &sqldb.Error{Code: "SQLITE_BUSY", Message: "another writer holds the write lock"}
 	}

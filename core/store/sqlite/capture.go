@@ -8,6 +8,7 @@ import (
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store"
 )
 
 const triggerPrefix = model.Prefix + "trg_"
@@ -52,7 +53,7 @@ func Triggers(t *model.Table) map[string]string {
 // re-creates those whose text changed (SQLite rewrites a trigger's text when
 // a column it names is renamed), and drops those of tables that are gone or
 // were renamed. It returns whether it changed anything.
-func (Store) SyncCapture(db sqldb.DB, d *model.Database) (bool, error) {
+func (s Store) SyncCapture(db sqldb.DB, d *model.Database) (bool, error) {
 	want := map[string]string{}
 	for _, t := range d.Tables {
 		if t.View {
@@ -82,21 +83,5 @@ func (Store) SyncCapture(db sqldb.DB, d *model.Database) (bool, error) {
 			stmts = append(stmts, sql)
 		}
 	}
-	if len(stmts) == 0 {
-		return false, nil
-	}
-	if _, err := db.Exec("BEGIN IMMEDIATE"); err != nil {
-		return false, err
-	}
-	for _, s := range stmts {
-		if err := db.Script(s); err != nil {
-			db.Exec("ROLLBACK")
-			return false, err
-		}
-	}
-	if _, err := db.Exec("COMMIT"); err != nil {
-		db.Exec("ROLLBACK")
-		return false, err
-	}
-	return true, nil
+	return store.Apply(db, s, stmts)
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nakedhtmx/nakedhtmx/core/capture"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 	"github.com/nakedhtmx/nakedhtmx/core/store"
@@ -73,7 +74,7 @@ func (Store) TryBeginWrite(db sqldb.DB) error {
 // numbers on from sqlite_sequence; on any other file that table may not
 // exist.
 func (Store) LogFloor(db sqldb.DB) (int64, bool) {
-	rs, err := db.Query(`SELECT seq FROM sqlite_sequence WHERE name = ?`, model.Prefix+"changes")
+	rs, err := db.Query(`SELECT seq FROM sqlite_sequence WHERE name = ?`, capture.Log)
 	if err != nil || len(rs.Values) != 1 {
 		return 0, false
 	}

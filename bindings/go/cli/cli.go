@@ -12,7 +12,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"io"
 	"io/fs"
 	"net"
@@ -68,10 +67,6 @@ type OpenOptions struct {
 	// PGSchema: --pg-schema, the Postgres schema served ("" is public).
 	PGSchema string
 }
-
-// IsPostgres says whether --db names a Postgres database (a postgres:// or
-// postgresql:// URL) rather than a SQLite file.
-func IsPostgres(db string) bool { return postgres.IsURL(db) }
 
 // Program is one command: its name and how it opens a backend.
 type Program struct {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"io"
 	"os"
 	"path/filepath"
@@ -49,7 +50,7 @@ func (p *Program) schema(ctx context.Context, args []string, stdout, stderr io.W
 	}
 	// Unlike serving, a missing database is a mistake here: creating an empty
 	// one would only write an empty schema set.
-	if !IsPostgres(db) {
+	if !postgres.IsURL(db) {
 		if _, err := os.Stat(db); err != nil {
 			return usage("database %s: %v", db, unwrapPath(err))
 		}

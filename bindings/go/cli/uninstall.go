@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"io"
 	"os"
 	"strings"
@@ -33,7 +34,7 @@ func (p *Program) uninstall(ctx context.Context, args []string, stdout, stderr i
 	if db == "" {
 		return usage("uninstall needs --db FILE (see --help)")
 	}
-	if !IsPostgres(db) {
+	if !postgres.IsURL(db) {
 		if _, err := os.Stat(db); err != nil {
 			return usage("database %s: %v", db, unwrapPath(err))
 		}

@@ -49,7 +49,7 @@ type conn interface {
 
 // connect opens the database --db names: a Postgres URL, or a SQLite file.
 func connect(db, pgSchema string) (conn, store.Store, error) {
-	if cli.IsPostgres(db) {
+	if postgres.IsURL(db) {
 		c, err := postgres.Open(db, pgSchema)
 		if err != nil {
 			return nil, nil, err

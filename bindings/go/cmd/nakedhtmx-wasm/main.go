@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 
 	nakedhtmx "github.com/nakedhtmx/nakedhtmx/bindings/go"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/cli"
@@ -39,7 +40,7 @@ func main() {
 			})
 		},
 		Uninstall: func(ctx context.Context, db, _ string) ([]string, string, error) {
-			if cli.IsPostgres(db) {
+			if postgres.IsURL(db) {
 				return nil, "", errNoPostgres
 			}
 			return nakedhtmx.Uninstall(ctx, nakedhtmx.Options{WasmPath: wasm, DB: db})

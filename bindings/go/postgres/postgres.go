@@ -58,7 +58,7 @@ type DB struct {
 	// text, oldest first: the core sends the same few texts again and
 	// again, and a prepared one is neither parsed nor planned anew (a row
 	// read took half the time).
-	prepared map[string]string
+	prepared map[string]prepared // by the core's SQL text
 	order    []string
 	seq      int
 }
@@ -113,7 +113,7 @@ func (db *DB) connect() error {
 		return mapError(err)
 	}
 	db.conn = conn
-	db.prepared, db.order = map[string]string{}, nil // a new session has none
+	db.prepared, db.order = map[string]prepared{}, nil // a new session has none
 	return nil
 }
 
@@ -211,10 +211,6 @@ func (db *DB) Caller(sql string, g sqldb.Guard) error {
 
 // Statement runs one statement: what it did, and its rows (protocol.Connection).
 func (db *DB) Statement(sql string, args []any) (sqldb.Result, *sqldb.Rows, error) {
-	text, n := Number(sql)
-	if n != len(args) {
-		return sqldb.Result{}, nil, &sqldb.Error{Code: "SQLITE_RANGE", Message: fmt.Sprintf("%d parameters for %d places", len(args), n)}
-	}
 	params := make([][]byte, len(args))
 	for i, a := range args {
 		p, err := param(a)
@@ -230,7 +226,7 @@ func (db *DB) Statement(sql string, args []any) (sqldb.Result, *sqldb.Rows, erro
 	}
 	ctx, cancel := db.ctx()
 	defer cancel()
-	r, err := db.exec(ctx, text, params)
+	r, err := db.exec(ctx, sql, params)
 	if err != nil {
 		return sqldb.Result{}, nil, err
 	}
@@ -261,11 +257,14 @@ func (db *DB) Statement(sql string, args []any) (sqldb.Result, *sqldb.Rows, erro
 // again) and the cache starts over.
 func (db *DB) exec(ctx context.Context, sql string, params [][]byte) (*pgconn.Result, error) {
 	for attempt := 0; ; attempt++ {
-		name, err := db.prepare(ctx, sql)
+		p, err := db.prepare(ctx, sql)
 		if err != nil {
 			return nil, mapError(err)
 		}
-		r := db.conn.ExecPrepared(ctx, name, params, nil, nil).Read()
+		if p.n != len(params) {
+			return nil, &sqldb.Error{Code: "SQLITE_RANGE", Message: fmt.Sprintf("%d parameters for %d places", len(params), p.n)}
+		}
+		r := db.conn.ExecPrepared(ctx, p.name, params, nil, nil).Read()
 		if r.Err == nil {
 			return r, nil
 		}
@@ -282,26 +281,35 @@ func (db *DB) exec(ctx context.Context, sql string, params [][]byte) (*pgconn.Re
 	}
 }
 
-func (db *DB) prepare(ctx context.Context, sql string) (string, error) {
-	if name, ok := db.prepared[sql]; ok {
-		return name, nil
+// prepared is a statement the server has parsed: its name, and how many
+// parameters the core's text has (numbered once, when prepared).
+type prepared struct {
+	name string
+	n    int
+}
+
+// prepare finds or makes the prepared statement of the core's SQL text.
+func (db *DB) prepare(ctx context.Context, sql string) (prepared, error) {
+	if p, ok := db.prepared[sql]; ok {
+		return p, nil
 	}
+	text, n := Number(sql)
 	db.seq++
-	name := "nh" + strconv.Itoa(db.seq)
-	if _, err := db.conn.Prepare(ctx, name, sql, nil); err != nil {
-		return "", err
+	p := prepared{name: "nh" + strconv.Itoa(db.seq), n: n}
+	if _, err := db.conn.Prepare(ctx, p.name, text, nil); err != nil {
+		return prepared{}, err
 	}
-	db.prepared[sql] = name
+	db.prepared[sql] = p
 	db.order = append(db.order, sql)
 	if len(db.order) > maxPrepared {
 		old := db.order[0]
 		db.order = db.order[1:]
-		if n, ok := db.prepared[old]; ok {
+		if o, ok := db.prepared[old]; ok {
 			delete(db.prepared, old)
-			db.conn.Deallocate(ctx, n) // best effort: a leftover costs the server a little memory
+			db.conn.Deallocate(ctx, o.name) // best effort: a leftover costs the server a little memory
 		}
 	}
-	return name, nil
+	return p, nil
 }
 
 // forget drops every prepared statement (on the server too, best effort).
@@ -309,7 +317,7 @@ func (db *DB) forget() {
 	if db.conn.TxStatus() == 'I' {
 		db.conn.Exec(context.Background(), "DEALLOCATE ALL").ReadAll()
 	}
-	db.prepared, db.order = map[string]string{}, nil
+	db.prepared, db.order = map[string]prepared{}, nil
 }
 
 // param is a value in the text format the server reads untyped values in.

@@ -76,14 +76,7 @@ ORDER BY a.attrelid, a.attnum`, s.schema())
 		return nil, err
 	}
 	byNum := map[[2]int64]*model.Column{} // (relation, attnum): attnums count dropped columns too
-	column := func(t *model.Table, n int) *model.Column {
-		for oid, tt := range byOID {
-			if tt == t {
-				return byNum[[2]int64{oid, int64(n)}]
-			}
-		}
-		return nil
-	}
+	column := func(rel int64, n int) *model.Column { return byNum[[2]int64{rel, int64(n)}] }
 	for _, r := range cols.Values {
 		oid, _ := sqldb.Int(r[0])
 		t := byOID[oid]
@@ -125,21 +118,14 @@ ORDER BY a.attrelid, a.attnum`, s.schema())
 		num, _ := sqldb.Int(r[2])
 		byNum[[2]int64{oid, num}] = c
 	}
-	cons, err := db.Query(`SELECT k.conrelid, k.contype, k.conkey::text, k.confrelid, k.confkey::text, pg_get_constraintdef(k.oid), f.relname
+	cons, err := db.Query(`SELECT k.conrelid, k.contype, k.conkey::text, k.confrelid, k.confkey::text, pg_get_constraintdef(k.oid)
 FROM pg_constraint k
 JOIN pg_class c ON c.oid = k.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-LEFT JOIN pg_class f ON f.oid = k.confrelid AND f.relnamespace = n.oid
 WHERE n.nspname = ? AND k.contype IN ('p', 'u', 'f', 'c')
 ORDER BY k.conrelid, k.contype DESC, k.conname`, s.schema())
 	if err != nil {
 		return nil, err
-	}
-	var fks []struct {
-		t        *model.Table
-		parent   int64
-		from, to []int
-		name     string
 	}
 	for _, r := range cons.Values {
 		oid, _ := sqldb.Int(r[0])
@@ -151,28 +137,38 @@ ORDER BY k.conrelid, k.contype DESC, k.conname`, s.schema())
 		switch sqldb.Text(r[1]) {
 		case "p":
 			for i, n := range key {
-				if c := column(t, n); c != nil {
+				if c := column(oid, n); c != nil {
 					c.PK = i + 1
 					t.PK = append(t.PK, c)
 				}
 			}
 		case "u":
 			if len(key) == 1 {
-				if c := column(t, key[0]); c != nil {
+				if c := column(oid, key[0]); c != nil {
 					c.Unique = true
 				}
 			}
 		case "f":
-			if r[6] == nil {
-				continue // a parent in another schema is not served
-			}
+			// Every column is read by now, the parent's too; a parent in
+			// another schema is not served, and its key is left out.
 			parent, _ := sqldb.Int(r[3])
-			fks = append(fks, struct {
-				t        *model.Table
-				parent   int64
-				from, to []int
-				name     string
-			}{t, parent, key, attnums(sqldb.Text(r[4])), sqldb.Text(r[6])})
+			p := byOID[parent]
+			if p == nil {
+				continue
+			}
+			f, to := model.ForeignKey{Table: p.Name}, attnums(sqldb.Text(r[4]))
+			for i := range key {
+				fc, pc := column(oid, key[i]), column(parent, to[i])
+				if fc == nil || pc == nil {
+					f.From = nil
+					break
+				}
+				f.From = append(f.From, fc.Name)
+				f.To = append(f.To, pc.Name)
+			}
+			if f.From != nil {
+				t.ForeignKeys = append(t.ForeignKeys, f)
+			}
 		case "c":
 			for name, cons := range ddl.AnalyzeCheck(checkText(sqldb.Text(r[5]), "")) {
 				for _, c := range t.Columns {
@@ -182,25 +178,6 @@ ORDER BY k.conrelid, k.contype DESC, k.conname`, s.schema())
 					}
 				}
 			}
-		}
-	}
-	for _, fk := range fks {
-		p := byOID[fk.parent]
-		if p == nil {
-			continue
-		}
-		f := model.ForeignKey{Table: p.Name}
-		for i := range fk.from {
-			fc, pc := column(fk.t, fk.from[i]), column(p, fk.to[i])
-			if fc == nil || pc == nil {
-				f.From = nil
-				break
-			}
-			f.From = append(f.From, fc.Name)
-			f.To = append(f.To, pc.Name)
-		}
-		if f.From != nil {
-			fk.t.ForeignKeys = append(fk.t.ForeignKeys, f)
 		}
 	}
 	for t, ops := range writes {

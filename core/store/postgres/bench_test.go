@@ -3,13 +3,11 @@ package postgres_test
 import (
 	"testing"
 
-	hostpg "github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres/pgtest"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
 	"github.com/nakedhtmx/nakedhtmx/core/corpus"
 	"github.com/nakedhtmx/nakedhtmx/core/engine"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
-	"github.com/nakedhtmx/nakedhtmx/core/store/postgres"
 )
 
 // The same requests as core/engine's benchmarks, on Chinook loaded into a
@@ -22,17 +20,9 @@ func chinookPG(b *testing.B) *engine.Engine {
 		b.Fatal(err)
 	}
 	defer lite.Close()
-	pg, err := hostpg.Open(pgtest.URL(b), "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { pg.Close() })
+	pg := connect(b, pgtest.URL(b), "")
 	pgtest.LoadSQLite(b, lite, pg)
-	e, err := engine.Open(pg, engine.Options{Store: postgres.New(""), Log: func(string, ...any) {}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return e
+	return pgEngine(b, pg, engine.Options{})
 }
 
 func benchPG(b *testing.B, method, path, query, body string, want int) {

@@ -6,13 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	hostpg "github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres/pgtest"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
 	"github.com/nakedhtmx/nakedhtmx/core/corpus"
 	"github.com/nakedhtmx/nakedhtmx/core/engine"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
-	"github.com/nakedhtmx/nakedhtmx/core/store/postgres"
 )
 
 // chinookRequests are what a person does first with Chinook: every page
@@ -58,21 +56,13 @@ func TestChinookSameAsSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lite.Close()
-	pg, err := hostpg.Open(pgtest.URL(t), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Close()
+	pg := connect(t, pgtest.URL(t), "")
 	pgtest.LoadSQLite(t, lite, pg)
-	quiet := func(string, ...any) {}
-	el, err := engine.Open(lite, engine.Options{Log: quiet})
+	el, err := engine.Open(lite, engine.Options{Log: func(string, ...any) {}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ep, err := engine.Open(pg, engine.Options{Store: postgres.New(""), Log: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ep := pgEngine(t, pg, engine.Options{})
 	norm := func(b []byte) []byte {
 		b = dsidRe.ReplaceAll(b, []byte("DSID"))
 		if datetimeRe.Match(b) {

@@ -23,29 +23,46 @@ INSERT INTO artist (name, born) VALUES ('AC/DC', '1973-11-01'), ('Accept', NULL)
 INSERT INTO album (title, artist_id, price, m, released) VALUES ('For Those About To Rock', 1, 9.99, 'happy', '1981-11-23 10:00:00+00');
 CREATE VIEW slow AS SELECT 1 AS s FROM pg_sleep(5);`
 
-// pgApp is an engine over a fresh Postgres database with appSchema, and a
-// second connection for writes from outside.
-func pgApp(t *testing.T) (*engine.Engine, *hostpg.DB, *hostpg.DB) {
+// connect opens a connection to url, closed when the test ends, and runs
+// script on it first (when given).
+func connect(t testing.TB, url, script string) *hostpg.DB {
 	t.Helper()
-	url := pgtest.URL(t)
-	other, err := hostpg.Open(url, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { other.Close() })
-	if err := other.Script(appSchema); err != nil {
-		t.Fatal(err)
-	}
 	db, err := hostpg.Open(url, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	e, err := engine.Open(db, engine.Options{Store: postgres.New(""), Log: func(string, ...any) {}})
+	if script != "" {
+		if err := db.Script(script); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
+// pgEngine opens the engine on db with the Postgres store (its log lines
+// dropped unless opts says where they go).
+func pgEngine(t testing.TB, db *hostpg.DB, opts engine.Options) *engine.Engine {
+	t.Helper()
+	opts.Store = postgres.New("")
+	if opts.Log == nil {
+		opts.Log = func(string, ...any) {}
+	}
+	e, err := engine.Open(db, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e, db, other
+	return e
+}
+
+// pgApp is an engine over a fresh Postgres database with appSchema, and a
+// second connection for writes from outside.
+func pgApp(t *testing.T) (*engine.Engine, *hostpg.DB, *hostpg.DB) {
+	t.Helper()
+	url := pgtest.URL(t)
+	other := connect(t, url, appSchema)
+	db := connect(t, url, "")
+	return pgEngine(t, db, engine.Options{}), db, other
 }
 
 func call(t *testing.T, e *engine.Engine, method, path, body string, headers ...string) *protocol.Response {
@@ -181,26 +198,12 @@ func TestEngineReconnects(t *testing.T) {
 // never a crash: pages and the API read, writes are refused.
 func TestEngineReadOnlyRole(t *testing.T) {
 	url := pgtest.URL(t)
-	admin, err := hostpg.Open(url, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if err := admin.Script(appSchema + `;
+	connect(t, url, appSchema+`;
 		DROP ROLE IF EXISTS nh_reader; CREATE ROLE nh_reader LOGIN;
-		GRANT USAGE ON SCHEMA public TO nh_reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO nh_reader;`); err != nil {
-		t.Fatal(err)
-	}
-	db, err := hostpg.Open(strings.Replace(url, "://postgres@", "://nh_reader@", 1), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+		GRANT USAGE ON SCHEMA public TO nh_reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO nh_reader;`)
+	db := connect(t, strings.Replace(url, "://postgres@", "://nh_reader@", 1), "")
 	var logged []string
-	e, err := engine.Open(db, engine.Options{Store: postgres.New(""), Log: func(f string, a ...any) { logged = append(logged, f) }})
-	if err != nil {
-		t.Fatalf("a read-only role: %v", err)
-	}
+	e := pgEngine(t, db, engine.Options{Log: func(f string, a ...any) { logged = append(logged, f) }})
 	if !strings.Contains(strings.Join(logged, "\n"), "read-only") {
 		t.Errorf("no word of read-only at start: %q", logged)
 	}
@@ -220,20 +223,9 @@ func TestEngineReadOnlyRole(t *testing.T) {
 // touches the project's own schema is refused by its words (Postgres has no
 // authorizer callback), and nothing of it runs.
 func TestMigrationsOnPostgres(t *testing.T) {
-	url := pgtest.URL(t)
-	db, err := hostpg.Open(url, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Script(appSchema); err != nil {
-		t.Fatal(err)
-	}
+	db := connect(t, pgtest.URL(t), appSchema)
 	const token = "a-postgres-migration-token-32chr"
-	e, err := engine.Open(db, engine.Options{Store: postgres.New(""), AuthToken: token, Log: func(string, ...any) {}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := pgEngine(t, db, engine.Options{AuthToken: token})
 	migrate := func(sql string) *protocol.Response {
 		return call(t, e, "POST", "/api/migrations", sql, "content-type", "application/sql", "authorization", "Bearer "+token)
 	}
@@ -278,26 +270,8 @@ func TestMigrationsOnPostgres(t *testing.T) {
 // with no gap and no repeat.
 func TestTwoServersOneRow(t *testing.T) {
 	url := pgtest.URL(t)
-	open := func() *engine.Engine {
-		db, err := hostpg.Open(url, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		e, err := engine.Open(db, engine.Options{Store: postgres.New(""), Log: func(string, ...any) {}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
-	}
-	setup, err := hostpg.Open(url, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer setup.Close()
-	if err := setup.Script(appSchema); err != nil {
-		t.Fatal(err)
-	}
+	open := func() *engine.Engine { return pgEngine(t, connect(t, url, ""), engine.Options{}) }
+	connect(t, url, appSchema)
 	a, b := open(), open()
 	var row struct {
 		Version string `json:"version"`
@@ -337,13 +311,7 @@ func TestTwoServersOneRow(t *testing.T) {
 // comments as descriptions, a self-referencing and a composite foreign key,
 // an automatically updatable view that takes writes by its id.
 func TestPostgresReflection(t *testing.T) {
-	url := pgtest.URL(t)
-	db, err := hostpg.Open(url, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Script(`
+	db := connect(t, pgtest.URL(t), `
 		CREATE TABLE emp (id serial PRIMARY KEY, name text NOT NULL, boss integer REFERENCES emp (id));
 		COMMENT ON TABLE emp IS 'People who work here';
 		COMMENT ON COLUMN emp.boss IS 'Whom they report to';
@@ -351,13 +319,8 @@ func TestPostgresReflection(t *testing.T) {
 		CREATE TABLE line (order_id integer, n integer, item text, PRIMARY KEY (order_id, n));
 		CREATE TABLE note (id serial PRIMARY KEY, order_id integer, n integer, body text, FOREIGN KEY (order_id, n) REFERENCES line);
 		INSERT INTO line VALUES (7, 1, 'tea'); INSERT INTO note (order_id, n, body) VALUES (7, 1, 'hot');
-		CREATE VIEW bosses AS SELECT id, name FROM emp WHERE boss IS NULL;`); err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.Open(db, engine.Options{Store: postgres.New(""), Log: func(string, ...any) {}})
-	if err != nil {
-		t.Fatal(err)
-	}
+		CREATE VIEW bosses AS SELECT id, name FROM emp WHERE boss IS NULL;`)
+	e := pgEngine(t, db, engine.Options{})
 	sch := string(call(t, e, "GET", "/api/schema/emp", "").Body)
 	for _, want := range []string{`"description":"People who work here"`, `"description":"Whom they report to"`} {
 		if !strings.Contains(sch, want) {

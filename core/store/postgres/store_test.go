@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"testing"
 
-	hostpg "github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres/pgtest"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 	"github.com/nakedhtmx/nakedhtmx/core/store/postgres"
@@ -26,17 +25,7 @@ func conformance(t *testing.T, s postgres.Store) {
 		Store: s,
 		Open: func(t *testing.T) (sqldb.DB, sqldb.DB) {
 			url := pgtest.URL(t)
-			db, err := hostpg.Open(url, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			other, err := hostpg.Open(url, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { other.Close() })
-			return db, other
+			return connect(t, url, ""), connect(t, url, "")
 		},
 		Schema: `
 			CREATE TABLE teams (id integer PRIMARY KEY, name text NOT NULL UNIQUE);

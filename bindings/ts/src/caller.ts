@@ -251,15 +251,23 @@ async function child(): Promise<void> {
 
 /** How to start the child on this runtime: the runtime's own executable. */
 function childCommand(source: string): [string, string[]] {
-  const g = globalThis as unknown as { Deno?: { execPath(): string }; Bun?: unknown };
   const program =
     `(${source})().catch((e) => { console.log(JSON.stringify({ error: String(e && e.message || e) })); });`;
-  if (g.Deno) return [g.Deno.execPath(), ["eval", "--quiet", program]];
-  // Node keeps its own flags (--experimental-sqlite on Node 22); Bun has none.
-  const flags = g.Bun
-    ? []
-    : process.execArgv.filter((f) => f.startsWith("--experimental-sqlite") || f === "--no-warnings");
-  return [process.execPath, [...flags, "--no-warnings", "-e", program]];
+  return runtimeCommand(["eval", "--quiet", program], ["-e", program]);
+}
+
+/**
+ * A child process of this runtime: its own executable, with `deno` as
+ * Deno's arguments, or `node` as Node's and Bun's. Node keeps its own
+ * --experimental- flags (--experimental-sqlite, and --experimental-strip-types
+ * to run .ts sources, on Node 22); Bun has none. The caller SQL child and the
+ * read lane's (lane.ts) start so.
+ */
+export function runtimeCommand(deno: string[], node: string[]): [string, string[]] {
+  const g = globalThis as unknown as { Deno?: { execPath(): string }; Bun?: unknown };
+  if (g.Deno) return [g.Deno.execPath(), deno];
+  const flags = g.Bun ? [] : process.execArgv.filter((f) => f.startsWith("--experimental-"));
+  return [process.execPath, [...flags, "--no-warnings", ...node]];
 }
 
 let childSource: string | undefined;

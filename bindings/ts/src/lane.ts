@@ -21,6 +21,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { deserialize, serialize } from "node:v8";
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
+import { runtimeCommand } from "./caller.ts";
 import { errorMessage } from "./errors.ts";
 import type { SQLRequest, SQLResult } from "./protocol.ts";
 
@@ -82,13 +83,8 @@ port.on("message", (m) => {
 /** How to start lane_child on this runtime: the runtime's own executable. */
 function childCommand(adapter: string, path: string): [string, string[]] {
   const url = new URL(import.meta.url.endsWith(".ts") ? "./lane_child.ts" : "./lane_child.js", import.meta.url);
-  const g = globalThis as unknown as { Deno?: { execPath(): string }; Bun?: unknown };
-  if (g.Deno) return [g.Deno.execPath(), ["run", "-A", "--quiet", "--no-config", url.href, adapter, path]];
   const file = url.protocol === "file:" ? fileURLToPath(url) : url.href;
-  // Node keeps its own flags (--experimental-sqlite, and
-  // --experimental-strip-types to run lane_child.ts, on Node 22); Bun has none.
-  const flags = g.Bun ? [] : process.execArgv.filter((f) => f.startsWith("--experimental-"));
-  return [process.execPath, [...flags, "--no-warnings", file, adapter, path]];
+  return runtimeCommand(["run", "-A", "--quiet", "--no-config", url.href, adapter, path], [file, adapter, path]);
 }
 
 /**

@@ -106,6 +106,10 @@ test-http: build
 	bash scripts/ensure-realdbs.sh
 	for h in go wasm deno bun node node22; do node tests/http/run.ts --host $$h && node tests/http/live.ts --host $$h || exit 1; done
 	node tests/http/run.ts --compare
+	# The same suites on Postgres (a throw-away cluster of the suites' own), every host; answers compared between them.
+	bash scripts/ensure-postgres.sh
+	node tests/http/run.ts --host go,wasm,deno,bun,node,node22 --store postgres
+	node tests/http/live.ts --host go,wasm,deno,bun,node,node22 --store postgres
 	for h in go wasm deno bun node node22; do node tests/http/load.ts --host $$h || exit 1; done
 
 test-browser: build

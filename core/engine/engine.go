@@ -375,6 +375,9 @@ func (e *Engine) Handle(req *protocol.Request) (res *protocol.Response) {
 			}
 		}
 	}()
+	if name, ok := assetName(req); ok {
+		return asset(name)
+	}
 	var c *ctx
 	for try := 0; ; try++ {
 		if err := e.refresh(false); err != nil {

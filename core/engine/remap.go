@@ -219,24 +219,12 @@ func dedupeStrings(in []string) []string {
 	return out
 }
 
-// Orphans is where values of dropped columns are kept, with the row's key and
-// the DSID they were written against.
-const orphansSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_orphans" (
-  id INTEGER PRIMARY KEY,
-  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-  tbl TEXT NOT NULL,
-  key TEXT,
-  dsid TEXT NOT NULL,
-  col TEXT NOT NULL,
-  value TEXT
-)`
-
 // keepOrphans stores the values a remap took out, inside the write's transaction.
 func (c *ctx) keepOrphans(t *model.Table, r *remapped, key *schema.Object) error {
 	if r == nil || len(r.orphaned) == 0 {
 		return nil
 	}
-	if err := c.e.db.Script(orphansSetup); err != nil {
+	if err := c.e.db.Script(c.e.store.OrphansSetup()); err != nil {
 		return err
 	}
 	var k any

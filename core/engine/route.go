@@ -75,6 +75,20 @@ func splitPath(raw string) (segs, rawSegs []string, ok bool) {
 	return segs, rawSegs, true
 }
 
+// assetName is the file a request for a static file names: /assets/NAME,
+// read with GET or HEAD. Handle answers those before it asks the database
+// anything, so they are served while a database server is away.
+func assetName(req *protocol.Request) (string, bool) {
+	if req.Method != "GET" && req.Method != "HEAD" {
+		return "", false
+	}
+	segs, _, ok := splitPath(req.Path)
+	if !ok || len(segs) != 2 || segs[0] != "assets" {
+		return "", false
+	}
+	return segs[1], true
+}
+
 func (e *Engine) route(c *ctx) *protocol.Response {
 	segs, raw, ok := splitPath(c.req.Path)
 	c.api = len(segs) > 0 && segs[0] == "api"
@@ -90,9 +104,6 @@ func (e *Engine) route(c *ctx) *protocol.Response {
 		return c.fail(413, "the query has more than "+strconv.Itoa(c.e.opts.Config.QueryParamLimit())+" parameters")
 	case 400:
 		return c.fail(400, "the query string is malformed")
-	}
-	if len(segs) == 2 && segs[0] == "assets" && (c.req.Method == "GET" || c.req.Method == "HEAD") {
-		return asset(segs[1])
 	}
 	if c.e.opts.AuthToken != "" && (c.header("authorization") != "" || len(segs) == 1 && segs[0] == "signin" && c.req.Method == "POST") {
 		if wait := c.e.throttled(c.req.Remote); wait > 0 {

@@ -177,6 +177,13 @@ func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *ou
 		if bad != nil {
 			return bad
 		}
+		if t.AutoKey != nil && inst[t.AutoKey.Name] != nil {
+			if after := c.e.store.KeyGiven(t); after != "" {
+				if _, err := c.e.db.Query(after); err != nil {
+					return c.dbFailure(err)
+				}
+			}
+		}
 		if t.View {
 			r = c.viewRow(t, r)
 		}
@@ -356,6 +363,9 @@ func (c *ctx) readRow(t *model.Table, key []any) (*row, error) {
 		q = tableQuery(c.e.db, t)
 	}
 	rs, err := q("SELECT "+selectList(t)+" FROM "+sqldb.Ident(t.Name)+" WHERE "+keyWhere(t), key...)
+	if noMatch(err, key) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}

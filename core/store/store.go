@@ -85,6 +85,16 @@ type Store interface {
 	// filters (filtered: it has a WHERE) or sorts what it reads: the list is
 	// then read in windows.
 	PlanScans(db sqldb.DB, sql string, args []any, filtered bool) (bool, error)
+	// KeyGiven is the SQL to run, in the same transaction, after an insert
+	// that gave the table's AutoKey a value of its own (no parameters), or
+	// "": SQLite's next rowid is past every key by itself, a Postgres
+	// sequence is not, and would hand out the given key again.
+	KeyGiven(t *model.Table) string
+	// OrphansSetup is the SQL (idempotent) that makes the table
+	// "_nakedhtmx_orphans" ready, where a stale write's values for dropped
+	// columns are kept (id, at, tbl, key, dsid, col, value; engine/remap.go),
+	// run before the first is kept.
+	OrphansSetup() string
 	// MigrationRefusal says why caller SQL may not run, by its words alone
 	// (the same verdict on every host), or "".
 	MigrationRefusal(sql string, r Rules) string

@@ -35,26 +35,18 @@ export function faultTests(hc: HostCommand, tmp: string, running: Set<Server>): 
     running.delete(server);
     await server.stop("SIGKILL");
   }
-  const api = (s: Server, method: string, path: string, body?: unknown): Promise<Answer> =>
-    request(s.url, method, path, { headers: json, body: body === undefined ? undefined : JSON.stringify(body) });
 
   test("30 simultaneous edits of one row with the same version: exactly one applied, the rest 409", async () => {
     const { server, file } = await serve("CREATE TABLE race (id INTEGER PRIMARY KEY, v TEXT); INSERT INTO race VALUES (1, 'start');");
     try {
-      const cur = JSON.parse((await api(server, "GET", "/api/tables/race/rows/1")).text) as { version: string };
-      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) =>
-        api(server, "PATCH", "/api/tables/race/rows/1", { v: `edit ${i}`, _version: cur.version })));
-      const statuses = answers.map((a) => a.status);
-      eq(statuses.filter((s) => s === 200).length, 1, `one applied (statuses: ${statuses.join(",")})`);
-      eq(statuses.filter((s) => s === 409).length, 29, "the rest are conflicts");
-      const winner = answers.findIndex((a) => a.status === 200);
-      const db = openDB(file, true);
-      const row = db.prepare("SELECT v FROM race WHERE id = 1").get() as { v: string };
-      db.close();
-      eq(row.v, `edit ${winner}`, "the row holds the applied edit");
-      for (const a of answers.filter((a) => a.status === 409)) {
-        check(a.text.includes(`"v":"edit ${winner}"`), `a 409 shows the row as it is now: ${clip(a.text)}`);
-      }
+      await simultaneousEdits(server, () => {
+        const db = openDB(file, true);
+        try {
+          return (db.prepare("SELECT v FROM race WHERE id = 1").get() as { v: string }).v;
+        } finally {
+          db.close();
+        }
+      });
     } finally {
       await stop(server);
     }
@@ -65,23 +57,7 @@ export function faultTests(hc: HostCommand, tmp: string, running: Set<Server>): 
     const { DatabaseSync } = process.getBuiltinModule("node:sqlite") as typeof import("node:sqlite");
     const out = new DatabaseSync(file, { timeout: 10000 });
     try {
-      const dsid0 = JSON.parse((await api(server, "GET", "/api/schema")).text).dsid as string;
-      const answers: { i: number; a: Answer | null; error?: string }[] = [];
-      let stopped = false;
-      let next = 0;
-      // Every write names the columns as the first schema had them (_dsid):
-      // the server maps b to wherever it is now, or refuses the write whole.
-      const writers = Array.from({ length: 6 }, async () => {
-        while (!stopped) {
-          const i = next++;
-          try {
-            answers.push({ i, a: await api(server, "POST", "/api/tables/w/rows", { a: `a${i}`, b: `b${i}`, _dsid: dsid0 }) });
-          } catch (e) {
-            answers.push({ i, a: null, error: e instanceof Error ? e.message : String(e) });
-          }
-        }
-      });
-      const steps = [
+      await writersWhileSchemaChanges(server, [
         `ALTER TABLE w ADD COLUMN c TEXT`,
         `ALTER TABLE w RENAME COLUMN b TO b2`,
         `ALTER TABLE w DROP COLUMN c`,
@@ -89,35 +65,7 @@ export function faultTests(hc: HostCommand, tmp: string, running: Set<Server>): 
         `BEGIN; CREATE TABLE w_new (id INTEGER PRIMARY KEY, a TEXT NOT NULL UNIQUE, b2 TEXT, d INTEGER NOT NULL DEFAULT 0);
          INSERT INTO w_new (id, a, b2) SELECT id, a, b2 FROM w; DROP TABLE w; ALTER TABLE w_new RENAME TO w; COMMIT`,
         `ALTER TABLE w RENAME COLUMN b2 TO b`,
-      ];
-      for (const sql of steps) {
-        await sleep(400);
-        out.exec(sql);
-      }
-      await sleep(400);
-      stopped = true;
-      await Promise.all(writers);
-      const rows = out.prepare("SELECT id, a, b FROM w").all() as { id: number; a: string; b: string | null }[];
-      const byA = new Map(rows.map((r) => [r.a, r]));
-      const statuses = new Map<number, number>();
-      for (const { i, a, error } of answers) {
-        check(a !== null, `write ${i} got no answer: ${error}`);
-        statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
-        const row = byA.get(`a${i}`);
-        if (a.status === 201) {
-          check(row !== undefined, `write ${i} was answered 201 but is not in the table`);
-          eq(row.b, `b${i}`, `write ${i}: b's value in the column b is now`);
-          eq(JSON.parse(a.text).pk, { id: row.id }, `write ${i}: the answer's pk`);
-        } else {
-          check([409, 422, 503].includes(a.status), `write ${i}: status ${a.status}, want 201 or a refusal (409, 422, 503): ${clip(a.text)}`);
-          check(JSON.parse(a.text).error, `write ${i}: a refusal says why: ${clip(a.text)}`);
-          check(row === undefined, `write ${i} was refused (${a.status}) but is in the table`);
-        }
-      }
-      const applied = statuses.get(201) ?? 0;
-      eq(rows.length, applied, `rows in the table = writes answered 201 (statuses: ${JSON.stringify([...statuses])})`);
-      check(rows.every((r) => r.b === r.a.replace(/^a/, "b")), "no row lost its b (half-applied)");
-      check(applied >= 50, `only ${applied} writes were applied during ${steps.length} schema changes`);
+      ], (sql) => out.exec(sql), () => out.prepare("SELECT id, a, b FROM w").all() as unknown as WRow[]);
       eq((out.prepare("PRAGMA integrity_check").get() as { integrity_check: string }).integrity_check, "ok", "integrity_check");
     } finally {
       out.close();
@@ -352,4 +300,84 @@ function makeReadOnly(file: string): (() => void) | null {
 
 function digest(file: string): string {
   return createHash("sha256").update(readFileSync(file)).digest("hex");
+}
+
+const api = (s: Server, method: string, path: string, body?: unknown): Promise<Answer> =>
+  request(s.url, method, path, { headers: json, body: body === undefined ? undefined : JSON.stringify(body) });
+
+/**
+ * 30 PATCHes of one row with the same _version at once: one 200, 29 409
+ * that show the row as it is now, and the row holds the applied edit
+ * (v() reads it from outside). Also run on Postgres (pgcases.ts).
+ */
+export async function simultaneousEdits(server: Server, v: () => unknown): Promise<void> {
+  const cur = JSON.parse((await api(server, "GET", "/api/tables/race/rows/1")).text) as { version: string };
+  const answers = await Promise.all(Array.from({ length: 30 }, (_, i) =>
+    api(server, "PATCH", "/api/tables/race/rows/1", { v: `edit ${i}`, _version: cur.version })));
+  const statuses = answers.map((a) => a.status);
+  eq(statuses.filter((s) => s === 200).length, 1, `one applied (statuses: ${statuses.join(",")})`);
+  eq(statuses.filter((s) => s === 409).length, 29, "the rest are conflicts");
+  const winner = answers.findIndex((a) => a.status === 200);
+  eq(v(), `edit ${winner}`, "the row holds the applied edit");
+  for (const a of answers.filter((a) => a.status === 409)) {
+    check(a.text.includes(`"v":"edit ${winner}"`), `a 409 shows the row as it is now: ${clip(a.text)}`);
+  }
+}
+
+export interface WRow {
+  id: number;
+  a: string;
+  b: string | null;
+}
+
+/**
+ * Six writers POST to w (id, a UNIQUE, b) naming the columns as the first
+ * schema had them (_dsid) while steps change the schema from outside: the
+ * server maps b to wherever it is now, or refuses the write whole. Every
+ * 201 is in the table with its b, every refusal is not, none is
+ * half-applied. Also run on Postgres (pgcases.ts).
+ */
+export async function writersWhileSchemaChanges(server: Server, steps: string[], exec: (sql: string) => void, rowsNow: () => WRow[]): Promise<void> {
+  const dsid0 = JSON.parse((await api(server, "GET", "/api/schema")).text).dsid as string;
+  const answers: { i: number; a: Answer | null; error?: string }[] = [];
+  let stopped = false;
+  let next = 0;
+  const writers = Array.from({ length: 6 }, async () => {
+    while (!stopped) {
+      const i = next++;
+      try {
+        answers.push({ i, a: await api(server, "POST", "/api/tables/w/rows", { a: `a${i}`, b: `b${i}`, _dsid: dsid0 }) });
+      } catch (e) {
+        answers.push({ i, a: null, error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  });
+  for (const sql of steps) {
+    await sleep(400);
+    exec(sql);
+  }
+  await sleep(400);
+  stopped = true;
+  await Promise.all(writers);
+  const rows = rowsNow();
+  const byA = new Map(rows.map((r) => [r.a, r]));
+  const statuses = new Map<number, number>();
+  for (const { i, a, error } of answers) {
+    check(a !== null, `write ${i} got no answer: ${error}`);
+    statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
+    const row = byA.get(`a${i}`);
+    if (a.status === 201) {
+      check(row !== undefined, `write ${i} was answered 201 but is not in the table`);
+      eq(row.b, `b${i}`, `write ${i}: b's value in the column b is now`);
+      eq(JSON.parse(a.text).pk, { id: row.id }, `write ${i}: the answer's pk`);
+    } else {
+      check([409, 422, 503].includes(a.status), `write ${i}: status ${a.status}, want 201 or a refusal (409, 422, 503): ${clip(a.text)}`);
+      check(JSON.parse(a.text).error, `write ${i}: a refusal says why: ${clip(a.text)}`);
+      check(row === undefined, `write ${i} was refused (${a.status}) but is in the table`);
+    }
+  }
+  const applied = statuses.get(201) ?? 0;
+  eq(rows.length, applied, `rows in the table = writes answered 201 (statuses: ${JSON.stringify([...statuses])})`);
+  check(rows.every((r) => r.b === r.a.replace(/^a/, "b")), "no row lost its b (half-applied)");
+  check(applied >= 50, `only ${applied} writes were applied during ${steps.length} schema changes`);
 }

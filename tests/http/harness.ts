@@ -29,6 +29,8 @@ export function status(a: Answer, want: number | number[], what: string): void {
 export interface Test {
   name: string;
   fn: () => Promise<void>;
+  /** Why the case is about SQLite alone (rowids, the file, its authorizer): the Postgres leg leaves it out. */
+  sqliteOnly?: string;
 }
 
 export interface Result {

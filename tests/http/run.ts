@@ -20,6 +20,8 @@ import { chinookTests } from "./chinook.ts";
 import { buildFidelity, fidelityTests } from "./fidelity.ts";
 import { REAL_DBS, realDbTests } from "./realdbs.ts";
 import { buildFixture, copyChinook, chinookPath } from "./fixture.ts";
+import { startCluster, type Cluster } from "./pg.ts";
+import { postgresTests } from "./pgcases.ts";
 import { runTests, Recorder, type Recorded, type Result, type Test } from "./harness.ts";
 import { HOSTS, prepareHost, startServer, staleBuild, type HostName, type Server } from "./hosts.ts";
 
@@ -31,8 +33,16 @@ const { values } = parseArgs({
     only: { type: "string" },
     keep: { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
+    store: { type: "string", default: "sqlite" },
   },
 });
+if (values.store !== "sqlite" && values.store !== "postgres") {
+  console.error(`unknown store ${values.store}; want sqlite or postgres`);
+  process.exit(2);
+}
+const onPostgres = values.store === "postgres";
+/** The Postgres cluster the postgres leg runs on, started once for every host of this run. */
+let cluster: Cluster | null = null;
 
 const running = new Set<Server>();
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
@@ -43,6 +53,7 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 }
 
 async function runHost(host: HostName): Promise<boolean> {
+  if (onPostgres) return runHostPostgres(host);
   const tmp = mkdtempSync(join(tmpdir(), `nakedhtmx-http-${host}-`));
   const log = (s: string) => { if (values.verbose || !s.startsWith("  ok")) console.log(s); };
   const results: Result[] = [];
@@ -129,17 +140,86 @@ async function runHost(host: HostName): Promise<boolean> {
   } finally {
     mkdirSync(values.answers!, { recursive: true });
     const out: Record<string, Recorded> = Object.fromEntries(rec.answers);
-    writeFileSync(join(values.answers!, `${host}.json`), JSON.stringify({ host, suite: suiteHash(), answers: out }, null, 1) + "\n");
+    writeFileSync(join(values.answers!, `${host}.json`), JSON.stringify({ host, store: "sqlite", suite: suiteHash(), answers: out }, null, 1) + "\n");
     if (!values.keep) rmSync(tmp, { recursive: true, force: true });
     else console.log(`http(${host}): kept ${tmp}`);
   }
   return report(host, results);
 }
 
+/**
+ * The Postgres leg: the same cases on the same fixture loaded into a fresh
+ * Postgres database, but for those that are about SQLite itself (rowids, the
+ * file, its authorizer), and then Postgres's own faults. Answers are kept
+ * apart from SQLite's and compared between the hosts on Postgres.
+ */
+async function runHostPostgres(host: HostName): Promise<boolean> {
+  const tmp = mkdtempSync(join(tmpdir(), `nakedhtmx-http-${host}-pg-`));
+  const name = `${host}@postgres`;
+  const log = (s: string) => { if (values.verbose || !s.startsWith("  ok")) console.log(s); };
+  const results: Result[] = [];
+  let origin = "";
+  const rec = new Recorder(() => origin, tmp);
+  const fail = (what: string, e: unknown) => {
+    const msg = e instanceof Error ? e.message : String(e);
+    results.push({ name: what, ok: false, error: msg, ms: 0 });
+    console.log(`  FAIL  ${what}\n        ${msg.replace(/\n/g, "\n        ")}`);
+  };
+  const keep = (ts: Test[]) => ts.filter((t) => !t.sqliteOnly && (!values.only || t.name.includes(values.only)));
+  console.log(`http(${name}): preparing`);
+  try {
+    if (cluster === null) {
+      const c = startCluster();
+      if (typeof c === "string") {
+        console.log(`  skip  the Postgres leg: ${c}`);
+        return true;
+      }
+      cluster = c;
+    }
+    let hc;
+    try {
+      hc = prepareHost(host, tmp);
+    } catch (e) {
+      fail(`${host} host builds`, e);
+      return report(name, results);
+    }
+    const db = cluster.createDatabase();
+    buildFixture(db);
+    let server: Server;
+    try {
+      server = await startServer(hc, ["--db", db, "--port", "0", "--host", "127.0.0.1"]);
+    } catch (e) {
+      fail(`${name} host starts`, e);
+      return report(name, results);
+    }
+    running.add(server);
+    origin = server.url.origin;
+    console.log(`http(${name}): serving ${server.url}`);
+    const ctx = new Ctx(host, hc, tmp, db, server, rec);
+    const all = [...mainTests(ctx), ...globalTests(ctx)];
+    const left = all.length - keep(all).length;
+    try {
+      results.push(...await runTests(keep(all), log));
+    } finally {
+      running.delete(server);
+      await server.stop("SIGKILL");
+    }
+    if (!values.only) console.log(`http(${name}): ${left} SQLite-only cases left out`);
+    results.push(...await runTests(keep(postgresTests(hc, tmp, cluster, running)), log));
+  } finally {
+    mkdirSync(values.answers!, { recursive: true });
+    const out: Record<string, Recorded> = Object.fromEntries(rec.answers);
+    writeFileSync(join(values.answers!, `${name}.json`), JSON.stringify({ host: name, store: "postgres", suite: suiteHash(), answers: out }, null, 1) + "\n");
+    if (!values.keep) rmSync(tmp, { recursive: true, force: true });
+    else console.log(`http(${name}): kept ${tmp}`);
+  }
+  return report(name, results);
+}
+
 /** Identifies the version of the cases, so answers recorded by another version are not compared. */
 function suiteHash(): string {
   const h = createHash("sha256");
-  for (const f of ["cases.ts", "chinook.ts", "fidelity.ts", "realdbs.ts", "fixture.ts", "harness.ts"]) h.update(readFileSync(join(import.meta.dirname, f)));
+  for (const f of ["cases.ts", "pgcases.ts", "chinook.ts", "fidelity.ts", "realdbs.ts", "fixture.ts", "harness.ts"]) h.update(readFileSync(join(import.meta.dirname, f)));
   return h.digest("hex").slice(0, 12);
 }
 
@@ -156,8 +236,8 @@ function report(host: string, results: Result[]): boolean {
   return failed === 0;
 }
 
-/** Compares every recorded answer across the hosts that recorded answers. */
-function compare(dir: string): boolean {
+/** Compares every recorded answer across the hosts that recorded answers on one store. */
+function compare(dir: string, store: string): boolean {
   let files: string[] = [];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
@@ -168,6 +248,7 @@ function compare(dir: string): boolean {
   const current = suiteHash();
   for (const f of files) {
     const j = JSON.parse(readFileSync(join(dir, f), "utf8"));
+    if ((j.store ?? "sqlite") !== store) continue;
     if (j.suite !== current) {
       console.log(`compare: leaving out ${j.host}: its answers come from another version of the cases (run --host ${j.host} again)`);
       continue;
@@ -217,7 +298,7 @@ function describe(s: string, base: string): string {
 
 let ok = true;
 if (values.compare) {
-  ok = compare(values.answers!);
+  ok = compare(values.answers!, values.store!);
 } else if (values.host) {
   const list = values.host === "all" ? [...HOSTS] : values.host.split(",");
   for (const h of list) {
@@ -227,7 +308,8 @@ if (values.compare) {
     }
     ok = (await runHost(h as HostName)) && ok;
   }
-  if (list.length > 1) ok = compare(values.answers!) && ok;
+  if (list.length > 1) ok = compare(values.answers!, values.store!) && ok;
+  (cluster as Cluster | null)?.stop(); // set inside runHostPostgres
 } else {
   console.error("usage: node tests/http/run.ts --host go|wasm|deno|bun|node|node22|all  or  --compare");
   process.exit(2);

@@ -128,7 +128,25 @@ func (db *DB) live() error {
 	if db.conn != nil && !db.conn.IsClosed() {
 		return nil
 	}
-	return db.connect()
+	if err := db.connect(); err != nil {
+		if sqldb.Code(err) != "" {
+			return err
+		}
+		return unreachable(err)
+	}
+	return nil
+}
+
+// unreachable is a lost or refused connection as a caller may read it: 503
+// (SQLITE_IOERR), saying why in the system's words ("connection refused")
+// without the socket's path, the user or the database's name, which the
+// driver's own message carries.
+func unreachable(err error) error {
+	why := err.Error()
+	if i := strings.LastIndex(why, ": "); i >= 0 {
+		why = why[i+2:]
+	}
+	return &sqldb.Error{Code: "SQLITE_IOERR", Message: "PostgreSQL cannot be reached: " + why}
 }
 
 // Schema is the schema whose tables are served.
@@ -456,7 +474,7 @@ func mapError(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) {
 		return &sqldb.Error{Code: "SQLITE_INTERRUPT", Message: "the statement ran past the time limit and was cancelled"}
 	}
-	return &sqldb.Error{Code: "SQLITE_IOERR", Message: err.Error()}
+	return unreachable(err)
 }
 
 // Number rewrites the core's `?` parameters as $1, $2, ... and counts them.

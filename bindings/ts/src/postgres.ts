@@ -189,6 +189,14 @@ function codeOf(e: unknown): string {
 }
 
 function failure(e: unknown): SQLResult {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code !== "string" || code.length !== 5) {
+    // A lost or refused connection: say why in the system's words
+    // (ECONNREFUSED), without the socket's path or the user the driver's
+    // message carries (Go: bindings/go/postgres unreachable).
+    const why = typeof code === "string" && code !== "" ? code : "the connection was lost";
+    return { error: `PostgreSQL cannot be reached: ${why}`, code: "SQLITE_IOERR" };
+  }
   return { error: errorMessage(e), code: codeOf(e) };
 }
 

@@ -229,9 +229,14 @@ func attnums(s string) []int {
 }
 
 var (
-	castRe  = regexp.MustCompile(`::(?:"(?:[^"]|"")+"|double precision|character varying|bit varying|(?:timestamp|time)(?:\(\d+\))? with(?:out)? time zone|[a-zA-Z_][a-zA-Z0-9_]*(?:\.[a-zA-Z_][a-zA-Z0-9_]*)?)(?:\(\d+(?:,\d+)?\))?(?:\[\])*`)
-	anyRe   = regexp.MustCompile(`(?i)("(?:[^"]|"")+"|[a-zA-Z_][a-zA-Z0-9_]*) = ANY \(\(?ARRAY\[(.*?)\]\)?\)`)
-	checkRe = regexp.MustCompile(`(?is)^\s*CHECK\s*\((.*)\)\s*(?:NOT VALID)?\s*$`)
+	castRe = regexp.MustCompile(`::(?:"(?:[^"]|"")+"|double precision|character varying|bit varying|(?:timestamp|time)(?:\(\d+\))? with(?:out)? time zone|[a-zA-Z_][a-zA-Z0-9_]*(?:\.[a-zA-Z_][a-zA-Z0-9_]*)?)(?:\(\d+(?:,\d+)?\))?(?:\[\])*`)
+	// c = ANY (ARRAY[...]), or ANY ((ARRAY[...])) once the ::text[] that
+	// follows a varchar column's list is gone.
+	anyRe = regexp.MustCompile(`(?i) = ANY \((?:\(ARRAY\[([^\]]*)\]\)|ARRAY\[([^\]]*)\])\)`)
+	// (c), a lone name in parentheses where no function call precedes it:
+	// what is left of "(c)::text".
+	parenNameRe = regexp.MustCompile(`(^|[^\w"])\(("(?:[^"]|"")+"|[a-zA-Z_][a-zA-Z0-9_]*)\)`)
+	checkRe     = regexp.MustCompile(`(?is)^\s*CHECK\s*\((.*)\)\s*(?:NOT VALID)?\s*$`)
 )
 
 // checkText is a CHECK constraint as pg_get_constraintdef writes it, in the
@@ -243,8 +248,9 @@ func checkText(def, as string) string {
 	if m == nil {
 		return ""
 	}
-	expr := anyRe.ReplaceAllString(m[1], "$1 IN ($2)")
-	expr = castRe.ReplaceAllString(expr, "")
+	expr := castRe.ReplaceAllString(m[1], "")
+	expr = parenNameRe.ReplaceAllString(expr, "$1$2")
+	expr = anyRe.ReplaceAllString(expr, " IN ($1$2)")
 	if as != "" {
 		expr = regexp.MustCompile(`(?i)\bVALUE\b`).ReplaceAllString(expr, as)
 	}

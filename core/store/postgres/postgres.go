@@ -142,6 +142,18 @@ func (Store) LogFloor(sqldb.DB) (int64, bool) { return 0, false }
 
 // Search is ILIKE on the text of expr: Postgres's LIKE minds case and
 // takes text only (a date or a number is searched as it is shown).
+// KeyGiven moves the key's sequence (identity or serial) past the largest
+// key, as SQLite's rowid is, so the next row the database numbers does not
+// collide with one given its key by hand. nextval inside greatest may use up
+// one number: sequences have gaps anyway.
+func (Store) KeyGiven(t *model.Table) string {
+	if t.AutoKey == nil || t.View {
+		return ""
+	}
+	seq := "pg_get_serial_sequence(" + sqldb.Literal(sqldb.Ident(t.Name)) + ", " + sqldb.Literal(t.AutoKey.Name) + ")"
+	return "SELECT setval(" + seq + ", greatest((SELECT max(" + sqldb.Ident(t.AutoKey.Name) + ") FROM " + sqldb.Ident(t.Name) + "), nextval(" + seq + "))) WHERE " + seq + " IS NOT NULL"
+}
+
 func (Store) Search(expr string) string { return "CAST(" + expr + ` AS TEXT) ILIKE ? ESCAPE '\'` }
 
 // Windowed is false: a Postgres list is one statement, cancelled by the

@@ -82,6 +82,25 @@ func (Store) LogFloor(db sqldb.DB) (int64, bool) {
 }
 
 // Search is SQLite's LIKE: case-insensitive for ASCII, on any type.
+// OrphansSetup: made at the first orphan kept, so a file no stale write
+// reached gets no such table.
+func (Store) OrphansSetup() string { return orphansSetup }
+
+// orphansSetup is where values of dropped columns are kept, with the row's
+// key and the DSID they were written against.
+const orphansSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_orphans" (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  tbl TEXT NOT NULL,
+  key TEXT,
+  dsid TEXT NOT NULL,
+  col TEXT NOT NULL,
+  value TEXT
+)`
+
+// KeyGiven: nothing to do, SQLite's next rowid is past the largest.
+func (Store) KeyGiven(*model.Table) string { return "" }
+
 func (Store) Search(expr string) string { return expr + ` LIKE ? ESCAPE '\'` }
 
 // Windowed: node:sqlite and bun:sqlite cannot stop a statement, so a long

@@ -3,6 +3,7 @@ package pgtest
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,13 +21,22 @@ import (
 // text. Views are not copied.
 func LoadSQLite(t testing.TB, src, dst sqldb.DB) {
 	t.Helper()
-	d, err := sqlitestore.Reflect(src)
-	if err != nil {
+	if err := Load(src, dst, nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Load is LoadSQLite for a program (pgload): only the tables named, or
+// every one when only is empty, and an error instead of a failed test.
+func Load(src, dst sqldb.DB, only []string) error {
+	d, err := sqlitestore.Reflect(src)
+	if err != nil {
+		return err
+	}
+	wanted := func(name string) bool { return len(only) == 0 || slices.Contains(only, name) }
 	var fks []string
 	for _, tb := range d.Tables {
-		if tb.View {
+		if tb.View || !wanted(tb.Name) {
 			continue
 		}
 		var cols []string
@@ -45,32 +55,38 @@ func LoadSQLite(t testing.TB, src, dst sqldb.DB) {
 			cols = append(cols, "PRIMARY KEY ("+strings.Join(pk, ", ")+")")
 		}
 		if err := dst.Script("CREATE TABLE " + sqldb.Ident(tb.Name) + " (" + strings.Join(cols, ", ") + ")"); err != nil {
-			t.Fatalf("create %s: %v", tb.Name, err)
+			return fmt.Errorf("create %s: %w", tb.Name, err)
 		}
 		for _, fk := range tb.ForeignKeys {
+			if !wanted(fk.Table) {
+				continue // its table is not copied
+			}
 			from, to := idents(fk.From), idents(fk.To)
 			fks = append(fks, "ALTER TABLE "+sqldb.Ident(tb.Name)+" ADD FOREIGN KEY ("+from+") REFERENCES "+sqldb.Ident(fk.Table)+" ("+to+")",
 				"CREATE INDEX ON "+sqldb.Ident(tb.Name)+" ("+from+")")
 		}
-		copyRows(t, src, dst, tb)
+		if err := copyRows(src, dst, tb); err != nil {
+			return err
+		}
 	}
 	for _, s := range fks {
 		if err := dst.Script(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
+			return fmt.Errorf("%s: %w", s, err)
 		}
 	}
 	// Identity-like keys go on from the rows copied.
 	for _, tb := range d.Tables {
-		if tb.View || len(tb.PK) != 1 || tb.PK[0].Kind != model.Integer {
+		if tb.View || !wanted(tb.Name) || len(tb.PK) != 1 || tb.PK[0].Kind != model.Integer {
 			continue
 		}
 		k, table := sqldb.Ident(tb.PK[0].Name), sqldb.Ident(tb.Name)
 		seq := sqldb.Ident(tb.Name + "_" + tb.PK[0].Name + "_seq")
 		if err := dst.Script(fmt.Sprintf("CREATE SEQUENCE %[1]s OWNED BY %[2]s.%[3]s; ALTER TABLE %[2]s ALTER COLUMN %[3]s SET DEFAULT nextval(%[4]s); SELECT setval(%[4]s, (SELECT coalesce(max(%[3]s), 0) + 1 FROM %[2]s), false)",
 			seq, table, k, sqldb.Literal(seq))); err != nil {
-			t.Fatalf("the key sequence of %s: %v", tb.Name, err)
+			return fmt.Errorf("the key sequence of %s: %w", tb.Name, err)
 		}
 	}
+	return nil
 }
 
 var sizeRe = regexp.MustCompile(`\(\s*\d+(?:\s*,\s*\d+)?\s*\)`)
@@ -114,15 +130,14 @@ func idents(names []string) string {
 }
 
 // copyRows inserts every row, 200 to a statement.
-func copyRows(t testing.TB, src, dst sqldb.DB, tb *model.Table) {
-	t.Helper()
+func copyRows(src, dst sqldb.DB, tb *model.Table) error {
 	var names []string
 	for _, c := range tb.Columns {
 		names = append(names, sqldb.Ident(c.Name))
 	}
 	rs, err := src.Query("SELECT " + strings.Join(names, ", ") + " FROM " + sqldb.Ident(tb.Name))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
 	for start := 0; start < len(rs.Values); start += 200 {
@@ -135,7 +150,8 @@ func copyRows(t testing.TB, src, dst sqldb.DB, tb *model.Table) {
 		}
 		sql := "INSERT INTO " + sqldb.Ident(tb.Name) + " (" + strings.Join(names, ", ") + ") VALUES " + strings.Join(rows, ", ")
 		if _, err := dst.Exec(sql, args...); err != nil {
-			t.Fatalf("copy %s: %v", tb.Name, err)
+			return fmt.Errorf("copy %s: %w", tb.Name, err)
 		}
 	}
+	return nil
 }

@@ -116,18 +116,28 @@ func (c *ctx) signin() *protocol.Response {
 
 func (c *ctx) index() *protocol.Response {
 	var entries []tableEntry
+	var counted []*model.Table
+	for _, t := range c.st.vis.Tables {
+		if c.table(t.Name) == nil {
+			continue
+		}
+		// A view is not counted: its definition may take any time, and one
+		// slow view would hold up (or, past the time limit, fail) the page
+		// that leads to every table. Its own page counts it.
+		if !t.View {
+			counted = append(counted, t)
+		}
+	}
+	counts := c.tableCounts(counted)
 	for _, t := range c.st.vis.Tables {
 		if c.table(t.Name) == nil {
 			continue
 		}
 		e := tableEntry{Name: t.Name, Label: c.label(t), Href: c.tableURL(t.Name), Kind: "table", Columns: len(t.Columns)}
 		if t.View {
-			// Not counted: a view's definition may take any time, and one
-			// slow view would hold up (or, past the time limit, fail) the
-			// page that leads to every table. Its own page counts it.
 			e.Kind, e.Uncounted = "view", true
-		} else {
-			e.Rows, e.RowsMore, _ = c.rowCount(t, "")
+		} else if n, ok := counts[t.Name]; ok {
+			e.Rows, e.RowsMore = n.n, n.more
 		}
 		entries = append(entries, e)
 	}

@@ -248,12 +248,20 @@ export async function createNakedhtmx(
   let core: Core;
   let dsid: string;
   try {
-    const module = await loadModule(options.wasm);
-    db = !pg
-      ? rt.openDatabase(options.db)
-      : (pgdb = isPGlite(options.db)
-        ? await openPGlite(options.db, options.pgSchema ?? "")
-        : await openPostgres(options.db, options.pgSchema ?? ""));
+    // A Postgres connection creates nothing: it is made (the client loaded,
+    // the socket connected) while the core compiles, which saves a cold
+    // start the shorter of the two.
+    const opening = !pg ? null : isPGlite(options.db)
+      ? openPGlite(options.db, options.pgSchema ?? "")
+      : openPostgres(options.db, options.pgSchema ?? "");
+    let module: WebAssembly.Module;
+    try {
+      module = await loadModule(options.wasm);
+    } catch (e) {
+      void opening?.then((d) => d.close(), () => {});
+      throw e;
+    }
+    db = opening === null ? rt.openDatabase(options.db) : (pgdb = await opening);
     try {
       core = await Core.load({ db, host: rt.host, wasm: module, log });
       if (pgdb) {

@@ -415,3 +415,23 @@ func TestIndexCountsOneUnreadable(t *testing.T) {
 		t.Errorf("open_one's count of 3 is not on the index page: %.3000s", page)
 	}
 }
+
+// TestSecondStartNoDDL: a database this version set up is not set up again
+// at the next start: no DDL, so the DDL count (which every other server on
+// the database watches) does not move.
+func TestSecondStartNoDDL(t *testing.T) {
+	db := connect(t, pgtest.URL(t), appSchema)
+	pgEngine(t, db, engine.Options{})
+	count := func() any {
+		rs, err := db.Query(`SELECT n FROM "_nakedhtmx"."_nakedhtmx_ddl" WHERE id = 1`)
+		if err != nil || len(rs.Values) != 1 {
+			t.Fatalf("the DDL count: %v %v", rs, err)
+		}
+		return rs.Values[0][0]
+	}
+	before := count()
+	pgEngine(t, db, engine.Options{})
+	if after := count(); after != before {
+		t.Errorf("a second start ran DDL: the count moved from %v to %v", before, after)
+	}
+}

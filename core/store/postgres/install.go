@@ -4,6 +4,9 @@ package postgres
 // catalog reads only the served schema), dropped whole by Uninstall.
 
 import (
+	"hash/fnv"
+	"strconv"
+
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 	"github.com/nakedhtmx/nakedhtmx/core/store"
 )
@@ -52,16 +55,23 @@ func (Store) OrphansSetup() string { return orphansSetup }
 // Install creates the project's schema when missing. A role that may not
 // create it (or write there) gets a read-only app: not writable, no log.
 func (s Store) Install(db sqldb.DB, _ store.InstallOptions) (store.Installed, error) {
-	rs, err := db.Query(`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname = '_nakedhtmx_dsid'`, Own)
+	rs, err := db.Query(`SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ? AND c.relname IN ('_nakedhtmx_dsid', '_nakedhtmx_meta')`, Own)
 	if err != nil {
 		return store.Installed{}, err
 	}
-	r := store.Installed{First: len(rs.Values) == 0}
-	if err := db.Script(setup); err != nil {
-		if c := sqldb.Code(err); c == "SQLITE_READONLY" {
-			return store.Installed{}, nil
+	has := map[string]bool{}
+	for _, v := range rs.Values {
+		has[sqldb.Text(v[0])] = true
+	}
+	r := store.Installed{First: !has["_nakedhtmx_dsid"]}
+	if !has["_nakedhtmx_meta"] || !s.setUp(db) {
+		if err := db.Script(setup); err != nil {
+			if c := sqldb.Code(err); c == "SQLITE_READONLY" {
+				return store.Installed{}, nil
+			}
+			return store.Installed{}, err
 		}
-		return store.Installed{}, err
+		db.Exec(`INSERT INTO "_nakedhtmx"."_nakedhtmx_meta" (key, value) VALUES ('setup', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, setupVersion)
 	}
 	r.Writable = true
 	how := "an event trigger, \"_nakedhtmx_ddl\", counts every schema change"
@@ -75,6 +85,28 @@ func (s Store) Install(db sqldb.DB, _ store.InstallOptions) (store.Installed, er
 		r.Message = "nakedhtmx: " + how + "."
 	}
 	return r, nil
+}
+
+// setupVersion names the setup script's text: a database set up by this
+// version is not set up again at every start, which would be DDL (a
+// catalog write, and a tick of the DDL count that makes every other server
+// on the database reflect again).
+var setupVersion = func() string {
+	h := fnv.New64a()
+	h.Write([]byte(setup))
+	return strconv.FormatUint(h.Sum64(), 36)
+}()
+
+// setUp reports whether this version set the database up, and the role
+// may still write there (else the script runs, and says read-only).
+func (s Store) setUp(db sqldb.DB) bool {
+	rs, err := db.Query(`SELECT value = ?, has_table_privilege('"_nakedhtmx"."_nakedhtmx_dsid"', 'INSERT') FROM "_nakedhtmx"."_nakedhtmx_meta" WHERE key = 'setup'`, setupVersion)
+	if err != nil || len(rs.Values) != 1 {
+		return false
+	}
+	same, _ := sqldb.Int(rs.Values[0][0])
+	may, _ := sqldb.Int(rs.Values[0][1])
+	return same == 1 && may == 1
 }
 
 // eventSetup counts DDL with an event trigger: creating one needs a

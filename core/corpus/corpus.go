@@ -64,6 +64,11 @@ type Open struct {
 	// BasePath is the mount point; every URL the answers carry must start
 	// with it (Test checks that, whatever the judge).
 	BasePath string `json:"basePath"`
+	// Load names a database copied in before schema.sql runs, in the
+	// Postgres leg only (PostgresDir): "chinook" is
+	// ../shared/testdata/chinook.sqlite, converted as pgtest.LoadSQLite
+	// does; the case is skipped where that file is absent.
+	Load string `json:"load"`
 }
 
 // Dir finds testdata/corpus by walking up from the working directory to the
@@ -85,6 +90,12 @@ func Dir() string {
 		dir = parent
 	}
 }
+
+// PostgresDir is the corpus's Postgres leg, testdata/corpus/postgres: the
+// same format, the cases' schema.sql in Postgres's dialect (or a Load), the
+// expected answers written by the native runner on Postgres
+// (core/store/postgres, -update) and held to by wazero and the JS hosts.
+func PostgresDir() string { return filepath.Join(Dir(), "postgres") }
 
 // ChinookCopy copies ../shared/testdata/chinook.sqlite (beside the
 // repository) into a temporary directory and returns the copy's path, or
@@ -257,7 +268,13 @@ func (c *Case) Check(got [][]byte) []string {
 // A 500 is never a golden answer, whatever the judge.
 func Test(t *testing.T, open func(t *testing.T, c *Case) HandleFunc, judge func(t *testing.T, c *Case, answers [][]byte)) {
 	t.Helper()
-	cases, err := Load(Dir())
+	TestIn(t, Dir(), open, judge)
+}
+
+// TestIn is Test on the cases under root (Dir or PostgresDir).
+func TestIn(t *testing.T, root string, open func(t *testing.T, c *Case) HandleFunc, judge func(t *testing.T, c *Case, answers [][]byte)) {
+	t.Helper()
+	cases, err := Load(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,6 +283,9 @@ func Test(t *testing.T, open func(t *testing.T, c *Case) HandleFunc, judge func(
 	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
+			if c.Open.Load != "" && root != PostgresDir() {
+				t.Fatalf("open.json's load is for the Postgres leg (%s) only", PostgresDir())
+			}
 			answers, err := Run(c, open(t, c))
 			if err != nil {
 				t.Fatal(err)

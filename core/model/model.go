@@ -99,6 +99,10 @@ type Column struct {
 	// value (nakedhtmx never writes such a key); rows that have one are
 	// addressed by rowid (Table.KeyByRowid).
 	KeyAllowsNull bool
+	// Format is a JSON Schema format every value of the column has by the
+	// store's own type, beyond what Kind says (Postgres's uuid: "uuid"), or
+	// "": the schema asserts it, so a bad value is refused by field.
+	Format string
 	// Comment is what the database says the column is (Postgres's COMMENT
 	// ON COLUMN), or "": the JSON Schema's description.
 	Comment string

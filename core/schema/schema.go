@@ -94,6 +94,10 @@ func property(t *model.Table, c *model.Column) *Object {
 		p.Set("format", "date")
 	case model.DateTime:
 		p.Set("format", "date-time")
+	default:
+		if c.Format != "" && typ == "string" {
+			p.Set("format", c.Format)
+		}
 	}
 	if c.Kind != model.Boolean && c.Kind != model.Blob {
 		if c.Check.MinLength != nil && typ == "string" {

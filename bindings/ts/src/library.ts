@@ -251,7 +251,9 @@ export async function createNakedhtmx(
     // A Postgres connection creates nothing: it is made (the client loaded,
     // the socket connected) while the core compiles, which saves a cold
     // start the shorter of the two.
-    const opening = !pg ? null : isPGlite(options.db)
+    const opening = !pg
+      ? null
+      : isPGlite(options.db)
       ? openPGlite(options.db, options.pgSchema ?? "")
       : openPostgres(options.db, options.pgSchema ?? "");
     let module: WebAssembly.Module;

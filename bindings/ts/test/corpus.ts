@@ -8,6 +8,10 @@
 //   node bindings/ts/test/corpus.ts
 //
 // NAKEDHTMX_WASM=path runs another core.wasm.
+//
+// --postgres runs the Postgres leg (testdata/corpus/postgres) instead, each
+// case on the database NAKEDHTMX_CORPUS_PG names for it ({"case": "postgres://…"},
+// set up by bindings/go's TestCorpusPostgresOnJSHosts, which runs this).
 
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,8 +23,14 @@ import type { RequestHead } from "../src/protocol.ts";
 import { check, run, runtimeName, test } from "./harness.ts";
 import { openDatabaseForRuntime } from "./runtime.ts";
 import type { AsyncDatabase, Database } from "../src/sqlite.ts";
+import { openPostgres } from "../src/postgres.ts";
 
-const root = fileURLToPath(new URL("../../../testdata/corpus/", import.meta.url));
+const pgCases = process.argv.includes("--postgres")
+  ? JSON.parse(process.env["NAKEDHTMX_CORPUS_PG"] ?? "{}") as Record<string, string>
+  : null;
+const root = fileURLToPath(
+  new URL(pgCases ? "../../../testdata/corpus/postgres/" : "../../../testdata/corpus/", import.meta.url),
+);
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
@@ -114,6 +124,7 @@ const cases = readdirSync(root, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(root, d.name, "requests.json")))
   .map((d) => d.name)
   .filter((name) => only.length === 0 || only.includes(name))
+  .filter((name) => pgCases === null || name in pgCases)
   .sort();
 
 // Every case twice: with the store answering at once, as node:sqlite and
@@ -121,7 +132,8 @@ const cases = readdirSync(root, { withFileTypes: true })
 // Postgres or a browser store will), through nh_start and nh_resume: the
 // answers must be the same bytes (PROTOCOL.md, "Stores that answer later").
 for (const name of cases) {
-  for (const later of [false, true]) {
+  // On Postgres the store answers later, always.
+  for (const later of pgCases ? [true] : [false, true]) {
     test(later ? `${name} (the store answering later)` : name, async () => {
       const dir = join(root, name);
       const requests = JSON.parse(readFileSync(join(dir, "requests.json"), "utf8")) as CorpusRequest[];
@@ -133,17 +145,25 @@ for (const name of cases) {
       const opened = existsSync(openPath) ? JSON.parse(readFileSync(openPath, "utf8")) as { basePath?: string } : {};
 
       const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-corpus-"));
-      const db = openDatabase(join(tmp, "corpus.db"));
+      // On Postgres the database is set up already (schema.sql in its dialect, or a load).
+      const pg = pgCases ? await openPostgres(pgCases[name]!, "") : null;
+      const db = pg ?? openDatabase(join(tmp, "corpus.db"));
       try {
-        if (schema !== "") {
-          const r = db.run({ sql: schema, params: [], script: true });
+        if (pg === null && schema !== "") {
+          const r = (db as Database).run({ sql: schema, params: [], script: true });
           if ("error" in r) throw new Error(`schema.sql: ${r.error}`);
         }
         // The core's log lines (a recovered panic prints its stack) only matter when a case fails.
         const logged: string[] = [];
-        const store = later ? answeringLater(db) : db;
+        const store = pg ?? (later ? answeringLater(db as Database) : db as Database);
         const core = await Core.load({ db: store, host: runtimeName, wasm, log: (line) => logged.push(line) });
-        const openReq = { basePath: opened.basePath ?? "", config, host: runtimeName, authToken: "" };
+        const openReq = {
+          basePath: opened.basePath ?? "",
+          config,
+          host: runtimeName,
+          authToken: "",
+          ...(pg ? { store: "postgres" as const, pgSchema: pg.schema } : {}),
+        };
         if (later) await core.openAsync(openReq);
         else core.open(openReq);
         const handle = (head: RequestHead, body: Uint8Array) =>
@@ -177,7 +197,11 @@ for (const name of cases) {
             r.query ? "?" + r.query : ""
           })`;
           if (!existsSync(outPath)) {
-            problems.push(`${label}: missing (regenerate with \`go test ./core/engine -run Corpus -update\`)`);
+            problems.push(
+              `${label}: missing (regenerate with \`go test ./core/${
+                pgCases ? "store/postgres" : "engine"
+              } -run Corpus -update\`)`,
+            );
             continue;
           }
           const want = new Uint8Array(readFileSync(outPath));
@@ -193,7 +217,7 @@ for (const name of cases) {
         if (problems.length && logged.length) problems.push(`the core logged:\n${logged.join("\n")}`);
         check(problems.length === 0, problems.join("\n"));
       } finally {
-        db.close();
+        await db.close();
         rmSync(tmp, { recursive: true, force: true });
       }
     });

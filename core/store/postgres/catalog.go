@@ -93,6 +93,9 @@ ORDER BY a.attrelid, a.attnum`, s.schema())
 			k = model.String // arrays show as their text, {a,b}
 		}
 		c.Kind = k
+		if base == "uuid" && sqldb.Text(r[6]) != "A" {
+			c.Format = "uuid"
+		}
 		notNull, _ := sqldb.Int(r[7])
 		c.NotNull = notNull == 1
 		if def := r[8]; def != nil {

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	hostpg "github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
+	"github.com/nakedhtmx/nakedhtmx/core/corpus"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 	sqlitestore "github.com/nakedhtmx/nakedhtmx/core/store/sqlite"
@@ -154,4 +157,36 @@ func copyRows(src, dst sqldb.DB, tb *model.Table) error {
 		}
 	}
 	return nil
+}
+
+// CorpusDB is a fresh database set up for a case of the corpus's Postgres
+// leg: open.json's load copied in (Chinook: the test skips where
+// ../shared/testdata/chinook.sqlite is absent), then schema.sql. Every Go
+// runner of that leg, and the one that runs it on the JS hosts, starts here.
+func CorpusDB(t testing.TB, c *corpus.Case) string {
+	t.Helper()
+	url := URL(t)
+	dst, err := hostpg.Open(url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	switch c.Open.Load {
+	case "":
+	case "chinook":
+		src, err := sqlite.Open(corpus.ChinookCopy(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		LoadSQLite(t, src, dst)
+	default:
+		t.Fatalf("%s: open.json: load %q is not a database the corpus knows", c.Name, c.Open.Load)
+	}
+	if c.Schema != "" {
+		if err := dst.Script(c.Schema); err != nil {
+			t.Fatalf("%s: schema.sql: %v", c.Name, err)
+		}
+	}
+	return url
 }

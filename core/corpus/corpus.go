@@ -311,6 +311,18 @@ func Compare(t *testing.T, c *Case, answers [][]byte) {
 	}
 }
 
+// Writer is the judge of a runner that writes (-update) or else compares.
+func Writer(update bool) func(t *testing.T, c *Case, answers [][]byte) {
+	return func(t *testing.T, c *Case, answers [][]byte) {
+		t.Helper()
+		if !update {
+			Compare(t, c, answers)
+		} else if err := c.Write(answers); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // Write replaces the case's expected answers.
 func (c *Case) Write(answers [][]byte) error {
 	out := filepath.Join(c.Dir, "out")

@@ -386,7 +386,7 @@ func (c *ctx) migrationRefusal(sql string) string {
 // command (the node that published it tried it under the guard first).
 func (c *ctx) runMigration(sql string) *outcome {
 	if c.inTx {
-		return c.tx(func() *outcome {
+		return c.tx(nil, func() *outcome { // inside Apply's transaction: no lane
 			if err := c.e.db.Script(sql); err != nil {
 				return failed(422, "the migration failed and nothing of it was applied: "+c.scrub(err.Error()))
 			}

@@ -110,6 +110,10 @@ type state struct {
 	vis *model.Database
 	// plans: whether a list of this shape reads the whole table (scan.go).
 	plans map[string]bool
+	// fired: the tables a write to which may run triggers of the user's
+	// (model.Database.Fired, of the whole database): such a write goes
+	// where the time limit can stop it (sqldb.LaneWrites).
+	fired map[string]bool
 }
 
 // Open reflects the database and stores the DSID.
@@ -280,7 +284,7 @@ func (e *Engine) reflect(force, last bool) error {
 		}
 	}
 	d.SchemaVersion = v
-	st := &state{db: d, dsid: id, schemaVersion: v}
+	st := &state{db: d, dsid: id, schemaVersion: v, fired: d.Fired()}
 	st.build(e.opts.Config)
 	e.st = st
 	return nil

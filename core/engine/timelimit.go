@@ -40,6 +40,8 @@ func (w *watched) QueryUnbounded(sql string, args ...any) (*sqldb.Rows, error) {
 	return r, err
 }
 
+func (w *watched) LaneWrites(on bool) { sqldb.LaneWrites(w.DB, on) }
+
 func (w *watched) Exec(sql string, args ...any) (sqldb.Result, error) {
 	r, err := w.DB.Exec(sql, args...)
 	w.note(err)

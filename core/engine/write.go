@@ -29,7 +29,7 @@ func failed(status int, msg string) *outcome { return &outcome{status: status, m
 
 // tx runs fn in one IMMEDIATE transaction, so a version check and the write
 // it guards cannot be split by another connection.
-func (c *ctx) tx(fn func() *outcome) *outcome {
+func (c *ctx) tx(t *model.Table, fn func() *outcome) *outcome {
 	// What the request read through the data cache is keyed by the log's
 	// sequence before this write: ask again after it.
 	c.cached = nil
@@ -47,6 +47,12 @@ func (c *ctx) tx(fn func() *outcome) *outcome {
 		}
 		c.e.db.Exec("RELEASE nakedhtmx_write")
 		return out
+	}
+	if t != nil && c.st.fired[t.Name] {
+		// Triggers of the user's may run: the whole write, begin to end,
+		// goes where the time limit can stop it.
+		sqldb.LaneWrites(c.e.db, true)
+		defer sqldb.LaneWrites(c.e.db, false)
 	}
 	if err := c.e.store.BeginWrite(c.e.db); err != nil {
 		return c.dbFailure(err)
@@ -172,7 +178,7 @@ func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *ou
 		sql += " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	}
 	sql += " RETURNING " + selectList(t)
-	return c.tx(func() *outcome {
+	return c.tx(t, func() *outcome {
 		r, bad := c.writeReturning(t, sql, args, 500, "the insert returned no row")
 		if bad != nil {
 			return bad
@@ -394,7 +400,7 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 		}
 		return c.writeCommand(t, "update", key, patch, version)
 	}
-	return c.tx(func() *outcome {
+	return c.tx(t, func() *outcome {
 		cur, bad := c.checkUpdate(t, key, patch, version)
 		if bad != nil {
 			return bad
@@ -491,7 +497,7 @@ func (c *ctx) remove(t *model.Table, key []any, version string) *outcome {
 		}
 		return c.writeCommand(t, "delete", key, nil, version)
 	}
-	return c.tx(func() *outcome {
+	return c.tx(t, func() *outcome {
 		cur, bad := c.current(t, key, version)
 		if bad != nil {
 			return bad

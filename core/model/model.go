@@ -36,6 +36,35 @@ type Database struct {
 // Table returns the named table or view, or nil.
 func (d *Database) Table(name string) *Table { return d.byName[name] }
 
+// Fired is the set of tables a write to which may run triggers of the
+// user's (Table.Triggers): a table's own, and those of every table whose
+// rows a foreign key may change with it (a cascade), as far as cascades go.
+// Every foreign key counts, whatever its action: a little too many is only
+// slower.
+func (d *Database) Fired() map[string]bool {
+	fired := map[string]bool{}
+	var queue []*Table
+	for _, t := range d.Tables {
+		if t.Triggers {
+			fired[t.Name] = true
+			queue = append(queue, t)
+		}
+	}
+	for len(queue) > 0 {
+		t := queue[0]
+		queue = queue[1:]
+		for _, fk := range t.ForeignKeys {
+			if !fired[fk.Table] {
+				fired[fk.Table] = true
+				if p := d.byName[fk.Table]; p != nil {
+					queue = append(queue, p)
+				}
+			}
+		}
+	}
+	return fired
+}
+
 // Table is one user table or view.
 type Table struct {
 	Name          string
@@ -45,6 +74,9 @@ type Table struct {
 	Columns       []*Column
 	PK            []*Column // primary key columns in key order; empty for rowid tables without one and views
 	AutoKey       *Column   // the key column the database assigns: SQLite's INTEGER PRIMARY KEY (the rowid), Postgres's identity or serial key
+	// Triggers: triggers of the user's (not the change capture's) run on
+	// writes to it, doing work the core cannot bound (Database.WriteFires).
+	Triggers bool
 	// ViewWrites are the writes a view takes through its INSTEAD OF
 	// triggers ("insert", "update", "delete"); none for other views.
 	ViewWrites []string

@@ -61,7 +61,7 @@ func AppendSQLResultBinary(dst []byte, r *SQLResult) ([]byte, error) {
 // The flags byte of a binary SQL request.
 const (
 	FlagScript    = 1 << 0 // several statements, no parameters or rows
-	FlagUnbounded = 1 << 1 // a read whose work the core cannot bound (PROTOCOL.md, "Time limit")
+	FlagUnbounded = 1 << 1 // a read, or a statement of a write, whose work the core cannot bound (PROTOCOL.md, "Time limit")
 )
 
 // AppendSQLRequestBinary appends an SQLRequest in binary: the SQL text, a

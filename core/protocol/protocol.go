@@ -314,8 +314,9 @@ type SQLRequest struct {
 	Params []Value `json:"params,omitempty"`
 	Script bool    `json:"script,omitempty"`
 	// Unbounded marks a read whose work the core cannot bound (a view's
-	// definition may take any time): a host that cannot stop a statement
-	// where it runs runs this one where it can (PROTOCOL.md, "Time limit").
+	// definition may take any time), or a statement of a write whose
+	// triggers it cannot bound: a host that cannot stop a statement where it
+	// runs runs this one where it can (PROTOCOL.md, "Time limit").
 	Unbounded bool `json:"unbounded,omitempty"`
 	// Caller, when set, makes the script SQL a caller sent (PROTOCOL.md,
 	// "Caller SQL"): its own transaction, the guard, the time limit. Such

@@ -31,6 +31,23 @@ type Unbounded interface {
 	QueryUnbounded(sql string, args ...any) (*Rows, error)
 }
 
+// Laned is a DB that can also run a whole write where the time limit can
+// stop it: the TS hosts, whose SQLite cannot stop a statement in place,
+// send every statement from LaneWrites(true) to LaneWrites(false) (a write
+// transaction, begin to end, whose triggers the core cannot bound) to the
+// connection of their read lane, a process they kill past the limit
+// (bindings/PROTOCOL.md, "Time limit"). The Go hosts need no such thing.
+type Laned interface {
+	LaneWrites(on bool)
+}
+
+// LaneWrites switches db's write lane on or off, where it has one.
+func LaneWrites(db DB, on bool) {
+	if l, ok := db.(Laned); ok {
+		l.LaneWrites(on)
+	}
+}
+
 // QueryUnbounded runs a read the core cannot bound: on db's QueryUnbounded
 // where it has one, else as any query.
 func QueryUnbounded(db DB, sql string, args ...any) (*Rows, error) {

@@ -1497,6 +1497,50 @@ export function cliTests(ctx: Ctx): Test[] {
     });
   });
 
+  test("a trigger that never ends is stopped at the time limit, its write undone: 503, and the server carries on", async () => {
+    // The TS hosts cannot stop a statement where it runs: a write to a table
+    // whose triggers (its own, or a cascade's) the core cannot bound runs
+    // whole on their read lane's connection, a process killed at the limit.
+    const forever = "INSERT INTO side SELECT count(*) FROM nums a, nums b, nums c, nums d";
+    const setup = `CREATE TABLE nums (n INTEGER PRIMARY KEY);
+      INSERT INTO nums WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 1000) SELECT i FROM c;
+      CREATE TABLE side (n INTEGER);
+      CREATE TABLE slow (id INTEGER PRIMARY KEY, note TEXT);
+      CREATE TRIGGER slow_forever AFTER INSERT ON slow BEGIN ${forever}; END;
+      CREATE TABLE kin (id INTEGER PRIMARY KEY, name TEXT);
+      CREATE TABLE kid (id INTEGER PRIMARY KEY, kin_id INTEGER REFERENCES kin (id) ON DELETE CASCADE);
+      CREATE TRIGGER kid_forever AFTER DELETE ON kid BEGIN ${forever}; END;
+      INSERT INTO kin VALUES (1, 'one'); INSERT INTO kid VALUES (1, 1);
+      CREATE TABLE calm (id INTEGER PRIMARY KEY, note TEXT);
+      CREATE TRIGGER calm_count AFTER INSERT ON calm BEGIN INSERT INTO side VALUES (new.id); END;`;
+    await onFixture("trigger", { config: { limits: { statementMs: 1500 } }, setup }, async (srv, db) => {
+      const json = { accept: "application/json", "content-type": "application/json" };
+      const attempts: [string, string, unknown][] = [
+        ["POST", "/api/tables/slow/rows", { note: "never" }],
+        ["DELETE", "/api/tables/kin/rows/1", undefined], // the cascade's trigger
+      ];
+      for (const [method, path, body] of attempts) {
+        const t0 = Date.now();
+        const a = await request(srv.url, method, path, { headers: json, body: body === undefined ? undefined : JSON.stringify(body) });
+        status(a, 503, `${method} ${path}: a trigger that never ends`);
+        check(/ms/.test(a.text) && /stopped/.test(a.text), `${method} ${path}: the 503 says what happened: ${clip(a.text)}`);
+        check(Date.now() - t0 < 30_000, `${method} ${path}: stopped, not waited out`);
+        // Every other request is answered as before, and other writes go on.
+        status(await request(srv.url, "GET", "/t/items", { headers: { accept: "text/html" } }), 200, `after ${path}: a page`);
+        const w = await request(srv.url, "POST", "/api/tables/loose/rows", { headers: json, body: JSON.stringify({ name: "after", qty: 1 }) });
+        status(w, 201, `after ${path}: a write to a table without triggers`);
+        const c = await request(srv.url, "POST", "/api/tables/calm/rows", { headers: json, body: JSON.stringify({ note: "bounded" }) });
+        status(c, 201, `after ${path}: a write whose trigger ends`);
+      }
+      eq(query(db, "SELECT count(*) AS n FROM slow")[0].n, 0, "the stopped insert wrote nothing");
+      eq(query(db, "SELECT count(*) AS n FROM kin")[0].n, 1, "the stopped delete deleted nothing");
+      eq(query(db, "SELECT count(*) AS n FROM kid")[0].n, 1, "nor its cascade");
+      eq(query(db, "SELECT count(*) AS n FROM calm")[0].n, 2, "the bounded trigger's writes went in");
+      eq(query(db, "SELECT count(*) AS n FROM side")[0].n, 2, "and its trigger's");
+      eq(query(db, "PRAGMA integrity_check")[0].integrity_check, "ok", "the file is intact");
+    });
+  });
+
   test("with a token, a body over 64 KiB is read only for a caller who is known", async () => {
     const token = "a-probe-token-of-32-characters-x";
     await onFixture("probe", { args: ["--auth-token", token] }, async (srv) => {

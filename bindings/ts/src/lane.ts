@@ -14,8 +14,14 @@
 // Node and Bun, 0.5 ms on Deno, beside the statement itself; the process
 // starts (40 to 90 ms) on the first such read and after a kill.
 //
-// The child reads committed data only: the core sends no unbounded read
-// inside a write (its reads there must see the write's own changes).
+// A write whose triggers the core cannot bound (a table with triggers of the
+// user's, or one a cascade reaches) comes here whole: the core marks every
+// statement from its BEGIN to its COMMIT (sqldb.LaneWrites), so the write and
+// its own reads run on the child's connection, and a trigger that never ends
+// is stopped like a view: the child killed, its transaction gone with it (the
+// file's locks die with the process; what it had not committed is never
+// seen), SQLITE_INTERRUPT, one 503. Other unbounded reads are outside any
+// write and see committed data.
 
 import process from "node:process";
 import { fileURLToPath } from "node:url";
@@ -25,7 +31,7 @@ import { runtimeCommand } from "./caller.ts";
 import { errorMessage } from "./errors.ts";
 import type { SQLRequest, SQLResult } from "./protocol.ts";
 
-/** What the worker posts back: a read's answer (v8-serialized SQLResult) or why there is none. */
+/** What the worker posts back: a statement's answer (v8-serialized SQLResult) or why there is none. */
 interface LaneAnswer {
   id: number;
   bytes?: Uint8Array;
@@ -146,7 +152,7 @@ export class ReadLane {
     }
     const { port, flag } = lane;
     const id = ++this.seq;
-    port.postMessage({ id, bytes: serialize({ sql: req.sql, params: req.params }) });
+    port.postMessage({ id, bytes: serialize({ sql: req.sql, params: req.params, script: req.script === true }) });
     const deadline = limitMs > 0 ? performance.now() + limitMs : Infinity;
     for (;;) {
       // Cleared before the port is read: an answer posted after this store

@@ -1,4 +1,5 @@
-// The read lane's process (lane.ts): runs reads on a connection of its own
+// The read lane's process (lane.ts): runs statements on a connection of its own
+// (reads the core cannot bound, and writes whose triggers it cannot bound)
 // and answers them, one at a time, until its stdin ends or it is killed.
 // Arguments: the URL of the module whose openDatabase opens the file (the
 // server's own adapter, so values come back exactly as the server's
@@ -13,6 +14,9 @@ import type { Database } from "./sqlite.ts";
 const [adapter, path] = process.argv.slice(-2) as [string, string];
 const { openDatabase } = await import(adapter) as { openDatabase(path: string): Database };
 const db = openDatabase(path);
+// As the core sets its own connection up (store/sqlite Prepare): a write
+// that comes here cascades as it would there.
+db.run({ sql: "PRAGMA foreign_keys = ON", params: [], script: false });
 
 let buf = new Uint8Array(0);
 process.stdin.on("data", (d: Uint8Array) => {
@@ -24,9 +28,9 @@ process.stdin.on("data", (d: Uint8Array) => {
     if (buf.length < 4) return;
     const n = new DataView(buf.buffer, buf.byteOffset).getUint32(0, true);
     if (buf.length < 4 + n) return;
-    const req = deserialize(buf.subarray(4, 4 + n)) as { sql: string; params: SQLRequest["params"] };
+    const req = deserialize(buf.subarray(4, 4 + n)) as { sql: string; params: SQLRequest["params"]; script: boolean };
     buf = buf.subarray(4 + n);
-    const answer = serialize(db.run({ sql: req.sql, params: req.params, script: false }));
+    const answer = serialize(db.run({ sql: req.sql, params: req.params, script: req.script }));
     const head = new Uint8Array(4);
     new DataView(head.buffer).setUint32(0, answer.length, true);
     process.stdout.write(head);

@@ -134,7 +134,7 @@ export interface SQLRequest {
   sql: string;
   params: SQLValue[];
   script: boolean;
-  /** A read the core cannot bound (a view's): run where the time limit can stop it (PROTOCOL.md, "Time limit"). */
+  /** A read the core cannot bound (a view's), or a statement of a write whose triggers it cannot bound: run where the time limit can stop it (PROTOCOL.md, "Time limit"). */
   unbounded?: boolean;
   /** SQL a caller sent (PROTOCOL.md, "Caller SQL"): its own transaction, the guard, the time limit. */
   caller?: Guard;

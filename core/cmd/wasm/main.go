@@ -118,7 +118,17 @@ type hostDB struct{}
 // and the core is single-threaded, so nothing else can be using it.
 var reqBuf []byte
 
+// laneWrites: every statement goes to the host marked unbounded, so the TS
+// hosts run it on their lane's connection (sqldb.Laned).
+var laneWrites bool
+
+// LaneWrites marks the statements of a write for the host's lane.
+func (hostDB) LaneWrites(on bool) { laneWrites = on }
+
 func (h hostDB) call(sql string, params []any, flags byte) (protocol.SQLAnswer, error) {
+	if laneWrites {
+		flags |= protocol.FlagUnbounded
+	}
 	in, err := protocol.AppendSQLRequestBinary(reqBuf[:0], sql, params, flags)
 	if err != nil {
 		return protocol.SQLAnswer{}, err

@@ -41,15 +41,19 @@ func Reflect(db sqldb.DB) (*model.Database, error) {
 		}
 	}
 	// A view with INSTEAD OF triggers takes the writes they stand for.
-	trg, err := db.Query(`SELECT tbl_name, sql FROM sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL`)
+	trg, err := db.Query(`SELECT tbl_name, sql, name FROM sqlite_schema WHERE type = 'trigger' AND sql IS NOT NULL`)
 	if err != nil {
 		return nil, err
 	}
 	triggers := map[string][]string{}
+	fired := map[string]bool{} // tables with triggers of the user's (not the capture's)
 	for _, r := range trg.Values {
 		tbl, _ := r[0].(string)
 		text, _ := r[1].(string)
 		triggers[tbl] = append(triggers[tbl], text)
+		if name, _ := r[2].(string); !model.IsInternal(name) {
+			fired[tbl] = true
+		}
 	}
 	var tables []*model.Table
 	byName := map[string]*model.Table{}
@@ -68,6 +72,7 @@ func Reflect(db sqldb.DB) (*model.Database, error) {
 		if t.View {
 			viewWrites(t, triggers[name])
 		}
+		t.Triggers = fired[name]
 		tables = append(tables, t)
 		byName[name] = t
 	}

@@ -155,17 +155,34 @@ func Uninstall(ctx context.Context, opts Options) (removed []string, journalMode
 	if err := h.instantiate(ctx); err != nil {
 		return nil, "", err
 	}
-	fn := h.inst.mod.ExportedFunction("nh_uninstall")
-	if fn == nil {
-		return nil, "", errors.New("core module: no nh_uninstall export")
-	}
-	r, err := fn.Call(ctx)
-	if err != nil {
-		return nil, "", h.trapped(ctx, "nh_uninstall", err)
-	}
-	out, err := h.take(ctx, r[0])
-	if err != nil {
-		return nil, "", err
+	var out []byte
+	if h.open.Store == "postgres" {
+		// nh_uninstall takes no store: job 5 of nh_start does, and since
+		// this host's sql import answers at once, it finishes in one call.
+		start := h.inst.mod.ExportedFunction("nh_start")
+		if start == nil {
+			return nil, "", errors.New("core module: no nh_start export")
+		}
+		in, _ := json.Marshal(protocol.OpenRequest{Store: "postgres", PGSchema: h.open.PGSchema})
+		if out, err = h.call(ctx, start, in, 5); err != nil {
+			return nil, "", err
+		}
+		if len(out) == 0 || out[0] != 0 {
+			return nil, "", fmt.Errorf("core module: nh_start did not finish the uninstall: %q", out)
+		}
+		out = out[1:]
+	} else {
+		fn := h.inst.mod.ExportedFunction("nh_uninstall")
+		if fn == nil {
+			return nil, "", errors.New("core module: no nh_uninstall export")
+		}
+		r, err := fn.Call(ctx)
+		if err != nil {
+			return nil, "", h.trapped(ctx, "nh_uninstall", err)
+		}
+		if out, err = h.take(ctx, r[0]); err != nil {
+			return nil, "", err
+		}
 	}
 	var res struct {
 		Removed     []string `json:"removed"`
@@ -343,7 +360,8 @@ func (h *Host) callOpen(ctx context.Context) error {
 // following PROTOCOL.md's ownership rules: the export frees its input, the
 // host frees the output. A wazero error means the module trapped; the
 // instance is then discarded, and the next call makes a new one.
-func (h *Host) call(ctx context.Context, fn api.Function, in []byte) ([]byte, error) {
+// lead are arguments before (ptr, len): nh_start's job kind.
+func (h *Host) call(ctx context.Context, fn api.Function, in []byte, lead ...uint64) ([]byte, error) {
 	inst := h.inst
 	r, err := inst.alloc.Call(ctx, uint64(len(in)))
 	if err != nil {
@@ -354,7 +372,7 @@ func (h *Host) call(ctx context.Context, fn api.Function, in []byte) ([]byte, er
 		h.discard(ctx)
 		return nil, fmt.Errorf("core module: nh_alloc returned %#x, outside memory", ptr)
 	}
-	r, err = fn.Call(ctx, uint64(ptr), uint64(len(in)))
+	r, err = fn.Call(ctx, append(lead, uint64(ptr), uint64(len(in)))...)
 	if err != nil {
 		return nil, h.trapped(ctx, fn.Definition().ExportNames()[0], err)
 	}

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type Answer, request } from "./client.ts";
 import { IDENTITY_AFTER_LOAD } from "./fixture.ts";
 import { check, clip, eq, type Test } from "./harness.ts";
-import { type HostCommand, type Server, startServer } from "./hosts.ts";
+import { type HostCommand, runToExit, type Server, startServer } from "./hosts.ts";
 import { type Cluster, pgExec, pgQuery } from "./pg.ts";
 import { data, SSE } from "./sse.ts";
 import { simultaneousEdits, writersWhileSchemaChanges, type WRow } from "./faults.ts";
@@ -138,6 +138,35 @@ export function postgresTests(hc: HostCommand, tmp: string, cluster: Cluster, ru
     } finally {
       await stop(server);
     }
+  });
+
+  test("a password in --db is never printed; uninstall takes away all nakedhtmx added, on every host", async () => {
+    // The suite's cluster trusts every local connection, so the password is
+    // sent and ignored: what matters is that no line shows it.
+    const secret = "s3cret-pw";
+    const db = cluster.createDatabase();
+    pgExec(db, "CREATE TABLE notes (id integer PRIMARY KEY, title text); INSERT INTO notes VALUES (1, 'kept');");
+    const u = new URL(db);
+    u.password = secret;
+    const withPassword = u.toString();
+    const server = await startServer(hc, ["--db", withPassword, "--port", "0", "--host", "127.0.0.1"]);
+    running.add(server);
+    try {
+      status200(await request(server.url, "GET", "/t/notes", { headers: html }), "a page, the password given");
+    } finally {
+      await stop(server);
+    }
+    const printed = server.stdout() + server.stderr();
+    check(!printed.includes(secret), `the server printed the password: ${clip(printed, 600)}`);
+    check(printed.includes("xxxxx"), `the serving line does not show the URL with its password masked: ${clip(printed, 600)}`);
+    const own = () => pgQuery(db, "SELECT (SELECT count(*) FROM pg_namespace WHERE nspname = '_nakedhtmx') AS schemas, (SELECT count(*) FROM pg_trigger WHERE tgname = '_nakedhtmx_trg') AS triggers")[0];
+    eq(own(), { schemas: 1, triggers: 1 }, "what serving added");
+    const un = await runToExit(hc, ["uninstall", "--db", withPassword]);
+    eq(un.code, 0, `uninstall's exit code; stderr: ${clip(un.stderr)}`);
+    check(!(un.stdout + un.stderr).includes(secret), `uninstall printed the password: ${clip(un.stdout + un.stderr)}`);
+    check(/removed \d+ objects/.test(un.stdout), `uninstall says what it removed: ${clip(un.stdout)}`);
+    eq(own(), { schemas: 0, triggers: 0 }, "what is left after uninstall");
+    eq(pgQuery(db, "SELECT title FROM notes"), [{ title: "kept" }], "the user's rows are untouched");
   });
 
   return T;

@@ -27,6 +27,7 @@ import (
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/httphost"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/natsbus"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"github.com/nakedhtmx/nakedhtmx/core/hosts"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nats-io/nats.go"
@@ -415,7 +416,7 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 
 	port := ln.Addr().(*net.TCPAddr).Port
-	fmt.Fprintf(stdout, "%s: serving %s at http://%s/\n", p.Name, f.db, net.JoinHostPort(f.host, strconv.Itoa(port)))
+	fmt.Fprintf(stdout, "%s: serving %s at http://%s/\n", p.Name, postgres.Shown(f.db), net.JoinHostPort(f.host, strconv.Itoa(port)))
 
 	select {
 	case err := <-served:

@@ -44,9 +44,9 @@ func (p *Program) uninstall(ctx context.Context, args []string, stdout, stderr i
 	}
 	removed, mode, err := p.Uninstall(ctx, db, pgSchema)
 	if err != nil {
-		return &failure{exitUsage, fmt.Errorf("database %s: %w", db, err)}
+		return &failure{exitUsage, fmt.Errorf("database %s: %w", postgres.Shown(db), err)}
 	}
-	line := fmt.Sprintf("%s: removed %d objects from %s", p.Name, len(removed), db)
+	line := fmt.Sprintf("%s: removed %d objects from %s", p.Name, len(removed), postgres.Shown(db))
 	if len(removed) > 0 {
 		line += " (" + strings.Join(removed, ", ") + ")"
 	}

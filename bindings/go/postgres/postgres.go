@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +45,24 @@ import (
 func IsURL(db string) bool {
 	l := strings.ToLower(db)
 	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
+}
+
+// Shown is a --db value as it may be printed (the serving line, errors): a
+// Postgres URL's password, in its user part or its query
+// (?password=...), as "xxxxx"; anything else as it is.
+func Shown(db string) string {
+	if !IsURL(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "a postgres:// URL that cannot be read"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }
 
 // DB is one connection to a PostgreSQL database.

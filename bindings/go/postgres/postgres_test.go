@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
@@ -91,5 +92,21 @@ func TestPreparedAfterOutsideChange(t *testing.T) {
 	rs, err := db.Query(q, int64(1))
 	if err != nil || rs.Values[0][1] != "2" {
 		t.Fatalf("after the type changed: %v %v", rs, err)
+	}
+}
+
+// TestShown: a --db value as printed keeps no password, wherever the URL
+// holds it.
+func TestShown(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"postgres://ann:s3cret@db.example:5432/app", "postgres://ann:xxxxx@db.example:5432/app"},
+		{"postgresql://ann@db.example/app?sslmode=require&password=s3cret", "postgresql://ann@db.example/app?password=xxxxx&sslmode=require"},
+		{"postgres:///app?host=/var/run/postgresql", "postgres:///app?host=/var/run/postgresql"},
+		{"app.db", "app.db"},
+		{"postgres://ann:s3cret@[bad", "a postgres:// URL that cannot be read"},
+	} {
+		if got := postgres.Shown(tc.in); got != tc.want || strings.Contains(got, "s3cret") {
+			t.Errorf("Shown(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

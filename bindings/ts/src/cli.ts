@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { errorMessage, NakedhtmxError, type NakedhtmxErrorCode } from "./errors.ts";
-import { isPGlite, isPostgresURL } from "./postgres.ts";
+import { isPGlite, isPostgresURL, shownDB } from "./postgres.ts";
 import type { WasmSource } from "./core.ts";
 import {
   createNakedhtmx,
@@ -383,7 +383,7 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
     return startError(e);
   }
   const stopped = waitForSignal();
-  out(`nakedhtmx: serving ${f.db} at ${serverURL(f.host, server.port)}`);
+  out(`nakedhtmx: serving ${shownDB(f.db)} at ${serverURL(f.host, server.port)}`);
   await stopped;
   // Open event streams never finish on their own: end them, then let the
   // server finish what is in flight (after a moment, it is cut).
@@ -498,14 +498,14 @@ async function runUninstall(rt: CliRuntime, f: Flags): Promise<number> {
     return 2;
   }
   try {
-    const r = await uninstallFrom(rt, f.db, process.env["NAKEDHTMX_WASM"] || rt.wasm);
-    let line = `nakedhtmx: removed ${r.removed.length} objects from ${f.db}`;
+    const r = await uninstallFrom(rt, f.db, process.env["NAKEDHTMX_WASM"] || rt.wasm, f.pgSchema ?? "");
+    let line = `nakedhtmx: removed ${r.removed.length} objects from ${shownDB(f.db)}`;
     if (r.removed.length > 0) line += ` (${r.removed.join(", ")})`;
     if (r.journalMode) line += `; journal mode set back to ${r.journalMode.toUpperCase()}`;
     out(line);
     return 0;
   } catch (e) {
-    fail(`database ${f.db}: ${errorMessage(e)}`);
+    fail(`database ${shownDB(f.db)}: ${errorMessage(e)}`);
     return 2;
   }
 }

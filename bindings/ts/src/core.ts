@@ -134,7 +134,14 @@ const SCHEMA_VERSION: SQLRequest = { sql: SCHEMA_VERSION_SQL, params: [], script
 /** The `sql` import's answer meaning "the store answers later" (PROTOCOL.md). */
 const LATER = 0x02;
 /** nh_start's calls, and the first byte of its and nh_resume's answers. */
-const JOB_OPEN = 0, JOB_HANDLE = 1, JOB_TICK = 2;
+const JOB_OPEN = 0, JOB_HANDLE = 1, JOB_TICK = 2, JOB_UNINSTALL = 5;
+
+/** What nh_uninstall answers: what went, or why nothing did. */
+function uninstalled(out: Uint8Array): { removed: string[]; journalMode?: string } {
+  const res = JSON.parse(utf8Decoder.decode(out)) as { removed?: string[]; journalMode?: string; error?: string };
+  if (res.error) throw new NakedhtmxError("CORE_OPEN", res.error);
+  return { removed: res.removed ?? [], journalMode: res.journalMode };
+}
 const JOB_DONE = 0, JOB_NEED_IO = 1;
 
 function defaultWrite(fd: 1 | 2, bytes: Uint8Array): void {
@@ -369,10 +376,12 @@ export class Core implements CoreHandler {
     const ex = this.exports();
     const fn = ex.nh_uninstall;
     if (!fn) throw new NakedhtmxError("CORE_OPEN", "this core has no nh_uninstall export");
-    const out = this.guard("nh_uninstall", () => this.take(fn.call(ex)));
-    const res = JSON.parse(utf8Decoder.decode(out)) as { removed?: string[]; journalMode?: string; error?: string };
-    if (res.error) throw new NakedhtmxError("CORE_OPEN", res.error);
-    return { removed: res.removed ?? [], journalMode: res.journalMode };
+    return uninstalled(this.guard("nh_uninstall", () => this.take(fn.call(ex))));
+  }
+
+  /** nh_uninstall through nh_start, for a store that answers later (`store`: "postgres", its schema). */
+  async uninstallAsync(req: { store: "postgres"; pgSchema: string }): Promise<{ removed: string[] }> {
+    return uninstalled(await this.job(JOB_UNINSTALL, "nh_uninstall", utf8.encode(JSON.stringify(req))));
   }
 
   /** nh_outbox: the commands this node made and has not applied yet (oldest first), and the last sequence applied. */

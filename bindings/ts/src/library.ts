@@ -176,13 +176,17 @@ export async function uninstallFrom(
   rt: Runtime,
   db: string,
   wasm?: WasmSource,
+  pgSchema = "",
 ): Promise<{ removed: string[]; journalMode?: string }> {
   if (isPostgresURL(db) || isPGlite(db)) {
-    // The core's nh_uninstall knows SQLite's objects only so far.
-    throw new NakedhtmxError(
-      "CORE_OPEN",
-      "uninstall a Postgres database with the native host: go run ./core/cmd/nakedhtmx uninstall --db URL",
-    );
+    const module = await loadModule(wasm);
+    const pg = isPGlite(db) ? await openPGlite(db, pgSchema) : await openPostgres(db, pgSchema);
+    try {
+      const core = await Core.load({ db: pg, host: rt.host, wasm: module, log: stderrLog });
+      return await core.uninstallAsync({ store: "postgres", pgSchema: pg.schema });
+    } finally {
+      await pg.close();
+    }
   }
   const module = await loadModule(wasm);
   const conn = rt.openDatabase(db);

@@ -25,6 +25,24 @@ export function isPostgresURL(db: string): boolean {
   return l.startsWith("postgres://") || l.startsWith("postgresql://");
 }
 
+/**
+ * A --db value as it may be printed (the serving line, errors): a Postgres
+ * URL's password, in its user part or its query (?password=...), as
+ * "xxxxx"; anything else as it is (Go: bindings/go/postgres Shown).
+ */
+export function shownDB(db: string): string {
+  if (!isPostgresURL(db)) return db;
+  let u: URL;
+  try {
+    u = new URL(db);
+  } catch {
+    return "a postgres:// URL that cannot be read";
+  }
+  if (u.password !== "") u.password = "xxxxx";
+  if (u.searchParams.has("password")) u.searchParams.set("password", "xxxxx");
+  return u.toString();
+}
+
 /** The part of node-postgres this module uses. */
 interface PgField {
   name: string;

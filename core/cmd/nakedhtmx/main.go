@@ -77,7 +77,7 @@ func open(_ context.Context, o cli.OpenOptions) (cli.Backend, error) {
 	eng, err := engine.Open(db, opts)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("database %s: %w", o.DB, err)
+		return nil, fmt.Errorf("database %s: %w", postgres.Shown(o.DB), err)
 	}
 	return &native{db: db, eng: eng, opts: opts}, nil
 }

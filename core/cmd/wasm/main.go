@@ -20,6 +20,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/engine"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store"
 	"github.com/nakedhtmx/nakedhtmx/core/store/postgres"
 )
 
@@ -298,9 +299,12 @@ func applyJob(in []byte) []byte {
 // called instead of nh_open, never after it.
 //
 //go:wasmexport nh_uninstall
-func nhUninstall() uint64 { return give(uninstallJob()) }
+func nhUninstall() uint64 { return give(uninstallJob(nil)) }
 
-func uninstallJob() (out []byte) {
+// uninstallJob: in is {"store", "pgSchema"} as in nh_open's request (empty:
+// SQLite). Through nh_start (job 5) a store that answers later is uninstalled
+// too: Postgres drops its schema "_nakedhtmx" and the capture triggers.
+func uninstallJob(in []byte) (out []byte) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = mustJSON(engine.UninstallReport{Error: fmt.Sprint("core panic: ", r)})
@@ -309,7 +313,21 @@ func uninstallJob() (out []byte) {
 	if eng != nil {
 		return mustJSON(engine.UninstallReport{Error: "uninstall after open"})
 	}
-	rep, err := engine.Uninstall(hostDB{}, nil)
+	var req protocol.OpenRequest
+	if len(in) > 0 {
+		if err := json.Unmarshal(in, &req); err != nil {
+			return mustJSON(engine.UninstallReport{Error: "uninstall request: " + err.Error()})
+		}
+	}
+	var s store.Store
+	switch req.Store {
+	case "", "sqlite":
+	case "postgres":
+		s = postgres.New(req.PGSchema)
+	default:
+		return mustJSON(engine.UninstallReport{Error: "unknown store " + strconv.Quote(req.Store) + ": want sqlite or postgres"})
+	}
+	rep, err := engine.Uninstall(hostDB{}, s)
 	if err != nil {
 		rep.Error = err.Error()
 	}
@@ -364,7 +382,7 @@ const laterAnswer = 0x02
 var jobs = [...]func([]byte) []byte{
 	0: openJob, 1: handleJob, 2: tickJob, 3: applyJob,
 	4: func([]byte) []byte { return outboxJob() },
-	5: func([]byte) []byte { return uninstallJob() },
+	5: uninstallJob,
 }
 
 const (

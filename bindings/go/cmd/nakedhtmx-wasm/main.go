@@ -8,9 +8,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 
 	nakedhtmx "github.com/nakedhtmx/nakedhtmx/bindings/go"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/cli"
@@ -39,15 +37,9 @@ func main() {
 				KeepJournalMode: o.KeepJournalMode,
 			})
 		},
-		Uninstall: func(ctx context.Context, db, _ string) ([]string, string, error) {
-			if postgres.IsURL(db) {
-				return nil, "", errNoPostgres
-			}
-			return nakedhtmx.Uninstall(ctx, nakedhtmx.Options{WasmPath: wasm, DB: db})
+		Uninstall: func(ctx context.Context, db, pgSchema string) ([]string, string, error) {
+			return nakedhtmx.Uninstall(ctx, nakedhtmx.Options{WasmPath: wasm, DB: db, PGSchema: pgSchema})
 		},
 	}
 	p.Main()
 }
-
-// errNoPostgres: the wasm core's uninstall knows SQLite only so far.
-var errNoPostgres = errors.New("uninstall a postgres:// database with the native host (go run ./core/cmd/nakedhtmx uninstall --db URL)")

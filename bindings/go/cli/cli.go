@@ -373,6 +373,15 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) }
 	ticker := &announcer{Ticker: backend}
 	live := &httphost.Hub{Ticker: ticker, ErrorLog: logf}
+	if postgres.IsURL(f.db) {
+		// Postgres says when its log grows (LISTEN/NOTIFY): the hub ticks
+		// then, not on a 20 ms timer asking it.
+		wctx, stop := context.WithCancel(ctx)
+		defer stop()
+		if err := postgres.Wake(wctx, f.db, postgres.DefaultPace, func() { live.Tick() }); err == nil {
+			live.Interval = -1
+		}
+	}
 	live.Start()
 	defer live.Close() // before the deferred backend.Close: a tick must not outlive it
 	adapter := &httphost.Adapter{Handler: backend, ErrorLog: logf, Live: live}

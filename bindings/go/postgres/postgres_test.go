@@ -1,8 +1,10 @@
 package postgres_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres/pgtest"
@@ -108,5 +110,42 @@ func TestShown(t *testing.T) {
 		if got := postgres.Shown(tc.in); got != tc.want || strings.Contains(got, "s3cret") {
 			t.Errorf("Shown(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestWake: with a listening connection the ticks come from the notices
+// (here the slow timer is an hour, so every tick after the first is one).
+func TestWake(t *testing.T) {
+	url := pgtest.URL(t)
+	db, err := postgres.Open(url, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ticks := make(chan struct{}, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := postgres.Wake(ctx, url, postgres.Pace{Fast: time.Hour, Slow: time.Hour}, func() { ticks <- struct{}{} }); err != nil {
+		t.Fatal(err)
+	}
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-ticks:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no tick after %s", what)
+		}
+	}
+	wait("listening began") // the catch-up tick once it listens
+	for i := 0; i < 3; i++ {
+		if err := db.Script(`NOTIFY "_nakedhtmx"`); err != nil {
+			t.Fatal(err)
+		}
+		wait("a notice")
+	}
+	select {
+	case <-ticks:
+		t.Error("a tick without a notice")
+	case <-time.After(200 * time.Millisecond):
 	}
 }

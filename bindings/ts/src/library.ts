@@ -16,7 +16,7 @@ import {
 } from "./handler.ts";
 import { Live } from "./live.ts";
 import { Bus, dial } from "./natsbus.ts";
-import { isPGlite, isPostgresURL, openPGlite, openPostgres, type PostgresDatabase } from "./postgres.ts";
+import { isPGlite, isPostgresURL, openPGlite, openPostgres, type PostgresDatabase, wakeOnLog } from "./postgres.ts";
 import type { OpenRequest } from "./protocol.ts";
 import type { Database, OpenDatabase } from "./sqlite.ts";
 
@@ -315,10 +315,14 @@ export async function createNakedhtmx(
       return res;
     },
   }, {
-    tickMs: internal.tickMs,
+    // On a Postgres server its notices drive the ticks (wakeOnLog), not a timer.
+    tickMs: internal.tickMs ?? (pg && !isPGlite(options.db) ? 0 : undefined),
     heartbeatMs: internal.heartbeatMs,
     log,
   });
+  const waker = pg && !isPGlite(options.db) && internal.tickMs === undefined
+    ? await wakeOnLog(options.db, () => void live.tick())
+    : undefined;
 
   /** Applies a changed config; on error the previous one stays in force. */
   const applyConfig = (next: unknown, from: string, done: string): void => {
@@ -395,6 +399,7 @@ export async function createNakedhtmx(
     async close() {
       if (!closed) {
         await bus?.close(); // first: no command may be applied after the database closes
+        waker?.stop();
         await live.tick(); // the last writes' events, to the streams about to end
         live.close();
         closed = true;

@@ -18,6 +18,7 @@
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { SQLRequest, SQLResult, SQLValue } from "./protocol.ts";
 import type { AsyncDatabase } from "./sqlite.ts";
+import { clearTimeout, setTimeout } from "node:timers";
 
 /** Whether a --db value names a Postgres database rather than a SQLite file. */
 export function isPostgresURL(db: string): boolean {
@@ -59,6 +60,7 @@ interface PgClient {
   query(text: string): Promise<PgResult | PgResult[]>;
   end(): Promise<void>;
   on(event: "error", fn: (e: Error) => void): void;
+  on(event: "end" | "notification", fn: () => void): void;
 }
 type PgClientClass = new (config: { connectionString: string; statement_timeout?: number }) => PgClient;
 
@@ -241,21 +243,103 @@ interface Session {
 
 const quote = (n: string) => '"' + n.replaceAll('"', '""') + '"';
 
+async function pgClient(): Promise<PgClientClass> {
+  try {
+    const mod = await import("pg") as unknown as { default?: { Client: PgClientClass }; Client?: PgClientClass };
+    return (mod.default?.Client ?? mod.Client)!;
+  } catch (e) {
+    throw new NakedhtmxError("DB_UNREADABLE", `cannot load the PostgreSQL client (pg): ${errorMessage(e)}`, {
+      cause: e,
+    });
+  }
+}
+
+/** The channel the capture trigger and the DDL counter NOTIFY at commit (Go: core/store/postgres Channel). */
+const CHANNEL = "_nakedhtmx";
+
+/**
+ * Ticks a host's live hub as the log grows, instead of a timer asking
+ * Postgres every 20 ms (Go: bindings/go/postgres Wake): on a connection of
+ * its own it LISTENs on the channel the capture trigger and the DDL counter
+ * NOTIFY at commit, and ticks soon after a notice (a burst of them makes one
+ * tick), and every `slowMs` besides (what a notice lost with a dropped
+ * connection may wait). While it cannot listen it ticks every `fastMs` and
+ * tries again each second. A notice is only a wake-up: what changed is read
+ * from the log, as without one. Its timers never keep a process alive.
+ */
+export async function wakeOnLog(
+  url: string,
+  tick: () => void,
+  pace: { fastMs: number; slowMs: number } = { fastMs: 20, slowMs: 1000 },
+): Promise<{ stop(): void }> {
+  const Client = await pgClient();
+  let stopped = false;
+  let listening = false;
+  let client: PgClient | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  const later = (fn: () => void, ms: number) => setTimeout(fn, ms).unref(); // node:timers': unref on every runtime
+  const schedule = (ms: number) => {
+    clearTimeout(timer);
+    timer = later(fire, ms);
+  };
+  const fire = () => {
+    if (stopped) return;
+    tick();
+    schedule(listening ? pace.slowMs : pace.fastMs);
+  };
+  const connect = async () => {
+    if (stopped) return;
+    const c = new Client({ connectionString: url });
+    const lost = () => {
+      if (stopped || (client !== undefined && client !== c)) return;
+      client = undefined;
+      listening = false;
+      schedule(pace.fastMs);
+      c.end().catch(() => {});
+      clearTimeout(retry);
+      retry = later(() => void connect(), 1000);
+    };
+    c.on("error", lost);
+    c.on("end", lost);
+    try {
+      await c.connect();
+      await c.query(`LISTEN "${CHANNEL}"`);
+    } catch {
+      lost();
+      return;
+    }
+    if (stopped) {
+      c.end().catch(() => {});
+      return;
+    }
+    client = c;
+    listening = true;
+    c.on("notification", () => {
+      if (!stopped) schedule(0);
+    });
+    schedule(0); // what came while nobody listened
+  };
+  schedule(pace.fastMs);
+  void connect();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      clearTimeout(retry);
+      client?.end().catch(() => {});
+      client = undefined;
+    },
+  };
+}
+
 /**
  * Connects to url and serves schema ("" is "public"). Throws DB_UNREADABLE
  * with a one-line message when the server cannot be reached or the schema
  * is missing.
  */
 export async function openPostgres(url: string, schema = ""): Promise<PostgresDatabase> {
-  let Client: PgClientClass;
-  try {
-    const mod = await import("pg") as unknown as { default?: { Client: PgClientClass }; Client?: PgClientClass };
-    Client = (mod.default?.Client ?? mod.Client)!;
-  } catch (e) {
-    throw new NakedhtmxError("DB_UNREADABLE", `cannot load the PostgreSQL client (pg): ${errorMessage(e)}`, {
-      cause: e,
-    });
-  }
+  const Client = await pgClient();
   return await serve(async () => {
     const c = new Client({ connectionString: url });
     let broken = false;

@@ -35,6 +35,9 @@ BEGIN
   INSERT INTO "_nakedhtmx"."_nakedhtmx_changes" (tbl, op, key, old_key, dsid)
   VALUES (TG_TABLE_NAME, lower(TG_OP), coalesce(k, o), CASE WHEN TG_OP = 'UPDATE' AND k IS DISTINCT FROM o THEN o END,
     (SELECT seq || '-' || hash FROM "_nakedhtmx"."_nakedhtmx_dsid" ORDER BY seq DESC LIMIT 1));
+  -- Wakes the servers that LISTEN (at commit, once however many rows):
+  -- the log, not the notice, says what changed.
+  PERFORM pg_notify(` + "'" + Channel + "'" + `, '');
   RETURN NULL;
 END
 $f$;`

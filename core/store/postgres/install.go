@@ -33,7 +33,15 @@ CREATE TABLE IF NOT EXISTS "_nakedhtmx"."_nakedhtmx_dsid" (
   snapshot text NOT NULL
 );
 CREATE TABLE IF NOT EXISTS "_nakedhtmx"."_nakedhtmx_meta" (key text PRIMARY KEY, value text NOT NULL);
-` + orphansSetup + ";\n" + captureFunction
+` + orphansSetup + ";\n" + captureFunction + `
+-- A database set up by an earlier version keeps its event trigger: its
+-- function is made anew here, by a role that owns it (no superuser needed).
+DO $d$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname = '_nakedhtmx' AND p.proname = '_nakedhtmx_ddl_count' AND pg_has_role(p.proowner, 'USAGE')) THEN
+    ` + ddlCountFunction + `;
+  END IF;
+END $d$;`
 
 // orphansSetup makes the table where the values of dropped columns are kept
 // (engine/remap.go): with the rest of the project's own, on Postgres.
@@ -110,16 +118,21 @@ func (s Store) setUp(db sqldb.DB) bool {
 	return same == 1 && may == 1
 }
 
+// ddlCountFunction is what the event trigger runs: it counts, and wakes
+// the servers that LISTEN (Channel).
+const ddlCountFunction = `CREATE OR REPLACE FUNCTION "_nakedhtmx"."_nakedhtmx_ddl_count"() RETURNS event_trigger LANGUAGE plpgsql AS $f$
+BEGIN
+  UPDATE "_nakedhtmx"."_nakedhtmx_ddl" SET n = n + 1 WHERE id = 1;
+  PERFORM pg_notify('` + Channel + `', '');
+END
+$f$`
+
 // eventSetup counts DDL with an event trigger: creating one needs a
 // superuser. It runs in one transaction, all or nothing.
 const eventSetup = `BEGIN;
 CREATE TABLE IF NOT EXISTS "_nakedhtmx"."_nakedhtmx_ddl" (id int PRIMARY KEY CHECK (id = 1), n bigint NOT NULL);
 INSERT INTO "_nakedhtmx"."_nakedhtmx_ddl" VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
-CREATE OR REPLACE FUNCTION "_nakedhtmx"."_nakedhtmx_ddl_count"() RETURNS event_trigger LANGUAGE plpgsql AS $f$
-BEGIN
-  UPDATE "_nakedhtmx"."_nakedhtmx_ddl" SET n = n + 1 WHERE id = 1;
-END
-$f$;
+` + ddlCountFunction + `;
 CREATE EVENT TRIGGER "_nakedhtmx_ddl" ON ddl_command_end EXECUTE FUNCTION "_nakedhtmx"."_nakedhtmx_ddl_count"();
 COMMIT`
 

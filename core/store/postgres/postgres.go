@@ -142,6 +142,13 @@ func (Store) LogFloor(sqldb.DB) (int64, bool) { return 0, false }
 
 // Search is ILIKE on the text of expr: Postgres's LIKE minds case and
 // takes text only (a date or a number is searched as it is shown).
+// Channel is what the capture trigger and the DDL counter NOTIFY at
+// commit: a host that LISTENs on it ticks at once instead of polling
+// often (bindings/go/postgres Wake, bindings/ts/src/postgres.ts). The
+// notice carries nothing: it may be lost (a connection down), the log may
+// not.
+const Channel = "_nakedhtmx"
+
 // KeyGiven moves the key's sequence (identity or serial) past the largest
 // key, as SQLite's rowid is, so the next row the database numbers does not
 // collide with one given its key by hand. nextval inside greatest may use up

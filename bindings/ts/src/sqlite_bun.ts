@@ -80,6 +80,8 @@ export function castRealParams(sql: string, realAt: ReadonlySet<number>): string
   return out;
 }
 
+const explainRe = /^\s*EXPLAIN\b/i;
+
 export function openDatabase(path: string): Database {
   let db: BunDatabase;
   try {
@@ -87,7 +89,20 @@ export function openDatabase(path: string): Database {
   } catch (e) {
     throw unreadable(path, e);
   }
-  setUpConnection(path, (sql) => db.prepare(sql).get(), () => db.close());
+  // Each set-up statement is finalized at once: bun's get() leaves a
+  // statement that read the file (PRAGMA schema_version) in progress, and
+  // its read transaction would stay open until the GC finalized it. A write
+  // on this connection after another connection's commit (the read lane's
+  // writes, another process) then fails at once with SQLITE_BUSY_SNAPSHOT,
+  // "database is locked".
+  setUpConnection(path, (sql) => {
+    const stmt = db.prepare(sql);
+    try {
+      return stmt.get();
+    } finally {
+      stmt.finalize();
+    }
+  }, () => db.close());
 
   const cache = new StatementCache<Prepared>(256, (p) => p.stmt.finalize());
   const prepare = (sql: string): Prepared => {
@@ -112,8 +127,27 @@ export function openDatabase(path: string): Database {
           if (typeof v === "number" && Number.isInteger(v)) (realAt ??= new Set()).add(i);
         });
         if (realAt) sql = castRealParams(sql, realAt) ?? sql;
-        const p = cache.get(sql, prepare);
         const params = req.params as Exclude<SQLValue, undefined>[];
+        if (explainRe.test(sql)) {
+          // bun leaves an EXPLAIN statement in progress after values(), which
+          // holds the connection's read transaction open (until the GC
+          // finalizes it): a write after another connection's commit then
+          // fails at once, "database is locked" (SQLITE_BUSY_SNAPSHOT). So
+          // each runs on a statement of its own, finalized at once.
+          const stmt = db.prepare(sql);
+          try {
+            stmt.safeIntegers(true);
+            return {
+              columns: stmt.columnNames,
+              rows: stmt.values(...params) as SQLValue[][],
+              changes: 0,
+              lastInsertRowid: 0,
+            };
+          } finally {
+            stmt.finalize();
+          }
+        }
+        const p = cache.get(sql, prepare);
         if (!p.hasRows) {
           const r = p.stmt.run(...params);
           return { columns: [], rows: [], changes: r.changes, lastInsertRowid: r.lastInsertRowid };

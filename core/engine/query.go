@@ -306,9 +306,6 @@ func (lq *listQuery) run(db sqldb.DB) (rows []*row, next string, err error) {
 		sql += " OFFSET " + strconv.FormatInt(lq.offset, 10)
 	}
 	rs, err := tableQuery(db, lq.t)(sql, args...)
-	if noMatch(err, args) {
-		return nil, "", nil
-	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -330,9 +327,6 @@ const countCap = 10000
 // count goes to the host as a read the core cannot bound.
 func boundedCount(db sqldb.DB, t *model.Table, where string, args ...any) (n int64, more bool, err error) {
 	rs, err := tableQuery(db, t)("SELECT count(*) FROM (SELECT 1 FROM "+sqldb.Ident(t.Name)+where+" LIMIT "+strconv.Itoa(countCap+1)+") AS \"n\"", args...)
-	if noMatch(err, args) {
-		return 0, false, nil
-	}
 	if err != nil || len(rs.Values) == 0 {
 		return 0, false, err
 	}
@@ -343,25 +337,33 @@ func boundedCount(db sqldb.DB, t *model.Table, where string, args ...any) (n int
 	return n, false, nil
 }
 
-// noMatch reports whether a read failed only because a value the caller
-// gave (a key, a filter, a cursor) cannot be of its column's type:
-// Postgres refuses to compare 'abc' with an integer column (a class 22
-// error, SQLITE_MISMATCH here) where SQLite finds no row. Such a read finds
-// nothing on every store: 404 for a key, an empty list for a filter. A read
+type queryFunc = func(string, ...any) (*sqldb.Rows, error)
+
+// matching is q for reads of a table's rows by values the caller gave (a
+// key, a filter, a cursor): one whose values cannot be of their columns'
+// types finds no row, on every store. Postgres refuses to compare 'abc'
+// with an integer column (a class 22 error, SQLITE_MISMATCH here) where
+// SQLite finds nothing: 404 for a key, an empty list for a filter. A read
 // with no values of the caller's keeps its error.
-func noMatch(err error, args []any) bool {
-	return err != nil && len(args) > 0 && sqldb.Code(err) == "SQLITE_MISMATCH"
+func matching(q queryFunc) queryFunc {
+	return func(sql string, args ...any) (*sqldb.Rows, error) {
+		rs, err := q(sql, args...)
+		if err != nil && len(args) > 0 && sqldb.Code(err) == "SQLITE_MISMATCH" {
+			return &sqldb.Rows{}, nil
+		}
+		return rs, err
+	}
 }
 
-// tableQuery is how a read of t's rows goes to the store: a view's as a
-// read the core cannot bound (sqldb.QueryUnbounded: the TS hosts run it
-// where their time limit can stop it), a table's as any query (its list
-// reads are bounded by an index or read in windows, scan.go).
-func tableQuery(db sqldb.DB, t *model.Table) func(string, ...any) (*sqldb.Rows, error) {
+// tableQuery is how a read of t's rows goes to the store (matching): a
+// view's as a read the core cannot bound (sqldb.QueryUnbounded: the TS
+// hosts run it where their time limit can stop it), a table's as any query
+// (its list reads are bounded by an index or read in windows, scan.go).
+func tableQuery(db sqldb.DB, t *model.Table) queryFunc {
 	if t.View {
-		return func(sql string, args ...any) (*sqldb.Rows, error) { return sqldb.QueryUnbounded(db, sql, args...) }
+		return matching(func(sql string, args ...any) (*sqldb.Rows, error) { return sqldb.QueryUnbounded(db, sql, args...) })
 	}
-	return db.Query
+	return matching(db.Query)
 }
 
 // count is the number of rows matching the filters and search, up to countCap.

@@ -362,16 +362,13 @@ func (c *ctx) checkReferences(t *model.Table, values map[string]any) []fieldErro
 
 // readRow reads one row by key; nil when there is none.
 func (c *ctx) readRow(t *model.Table, key []any) (*row, error) {
-	q := c.e.db.Query
+	q := matching(c.e.db.Query)
 	if !c.writing && !c.inTx {
 		// Outside a write a view's row may be read where the time limit
 		// stops it; inside one it must see the write's own changes.
 		q = tableQuery(c.e.db, t)
 	}
 	rs, err := q("SELECT "+selectList(t)+" FROM "+sqldb.Ident(t.Name)+" WHERE "+keyWhere(t), key...)
-	if noMatch(err, key) {
-		return nil, nil
-	}
 	if err != nil {
 		return nil, err
 	}

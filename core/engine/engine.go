@@ -379,7 +379,8 @@ func (e *Engine) Handle(req *protocol.Request) (res *protocol.Response) {
 			}
 		}
 	}()
-	if name, ok := assetName(req); ok {
+	path := parsePath(req.Path)
+	if name, ok := path.asset(req.Method); ok {
 		return asset(name)
 	}
 	var c *ctx
@@ -396,7 +397,7 @@ func (e *Engine) Handle(req *protocol.Request) (res *protocol.Response) {
 			return e.fail(req, 500, "cannot read the database schema: "+err.Error())
 		}
 		c = newCtx(e, req)
-		res = e.route(c)
+		res = e.route(c, path)
 		// A write whose schema moved under it wrote nothing: plan it again
 		// on the new schema (a few times; then the 503 it carries stands).
 		if !c.schemaMoved || try == 3 {

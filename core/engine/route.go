@@ -75,22 +75,30 @@ func splitPath(raw string) (segs, rawSegs []string, ok bool) {
 	return segs, rawSegs, true
 }
 
-// assetName is the file a request for a static file names: /assets/NAME,
-// read with GET or HEAD. Handle answers those before it asks the database
-// anything, so they are served while a database server is away.
-func assetName(req *protocol.Request) (string, bool) {
-	if req.Method != "GET" && req.Method != "HEAD" {
-		return "", false
-	}
-	segs, _, ok := splitPath(req.Path)
-	if !ok || len(segs) != 2 || segs[0] != "assets" {
-		return "", false
-	}
-	return segs[1], true
+// reqPath is a request's path split into its segments, once: Handle asks
+// it whether the request is for a static file, route for the rest.
+type reqPath struct {
+	segs, raw []string // decoded, and still escaped
+	ok        bool     // false: a malformed percent escape
 }
 
-func (e *Engine) route(c *ctx) *protocol.Response {
-	segs, raw, ok := splitPath(c.req.Path)
+func parsePath(raw string) reqPath {
+	segs, rawSegs, ok := splitPath(raw)
+	return reqPath{segs, rawSegs, ok}
+}
+
+// asset is the file a request for a static file names: /assets/NAME, read
+// with GET or HEAD. Handle answers those before it asks the database
+// anything, so they are served while a database server is away.
+func (p reqPath) asset(method string) (string, bool) {
+	if method != "GET" && method != "HEAD" || !p.ok || len(p.segs) != 2 || p.segs[0] != "assets" {
+		return "", false
+	}
+	return p.segs[1], true
+}
+
+func (e *Engine) route(c *ctx, p reqPath) *protocol.Response {
+	segs, raw, ok := p.segs, p.raw, p.ok
 	c.api = len(segs) > 0 && segs[0] == "api"
 	if !ok {
 		return c.fail(400, "the path has a malformed percent escape")

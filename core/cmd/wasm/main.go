@@ -10,6 +10,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -233,12 +234,8 @@ func openJob(in []byte) (out []byte) {
 	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, AuthToken: req.AuthToken, Log: logf,
 		LiveAfter: req.LiveAfter, WriteMode: req.Write, Node: req.Node, AllowedHosts: req.AllowedHosts,
 		KeepJournalMode: req.KeepJournalMode}
-	switch req.Store {
-	case "", "sqlite":
-	case "postgres":
-		opts.Store = postgres.New(req.PGSchema)
-	default:
-		return mustJSON(protocol.OpenResult{Error: "unknown store " + strconv.Quote(req.Store) + ": want sqlite or postgres"})
+	if opts.Store, err = storeOf(req); err != nil {
+		return mustJSON(protocol.OpenResult{Error: err.Error()})
 	}
 	if eng != nil {
 		eng.SetOptions(opts)
@@ -295,6 +292,18 @@ func applyJob(in []byte) []byte {
 	return mustJSON(eng.Apply(req.Command, req.Seq))
 }
 
+// storeOf is the store an open or uninstall request names (nil: SQLite,
+// the engine's default).
+func storeOf(req protocol.OpenRequest) (store.Store, error) {
+	switch req.Store {
+	case "", "sqlite":
+		return nil, nil
+	case "postgres":
+		return postgres.New(req.PGSchema), nil
+	}
+	return nil, errors.New("unknown store " + strconv.Quote(req.Store) + ": want sqlite or postgres")
+}
+
 // nh_uninstall removes what nakedhtmx added to the database (engine.Uninstall);
 // called instead of nh_open, never after it.
 //
@@ -319,13 +328,9 @@ func uninstallJob(in []byte) (out []byte) {
 			return mustJSON(engine.UninstallReport{Error: "uninstall request: " + err.Error()})
 		}
 	}
-	var s store.Store
-	switch req.Store {
-	case "", "sqlite":
-	case "postgres":
-		s = postgres.New(req.PGSchema)
-	default:
-		return mustJSON(engine.UninstallReport{Error: "unknown store " + strconv.Quote(req.Store) + ": want sqlite or postgres"})
+	s, err := storeOf(req)
+	if err != nil {
+		return mustJSON(engine.UninstallReport{Error: err.Error()})
 	}
 	rep, err := engine.Uninstall(hostDB{}, s)
 	if err != nil {

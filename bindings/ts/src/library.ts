@@ -180,7 +180,7 @@ export async function uninstallFrom(
 ): Promise<{ removed: string[]; journalMode?: string }> {
   if (isPostgresURL(db) || isPGlite(db)) {
     const module = await loadModule(wasm);
-    const pg = isPGlite(db) ? await openPGlite(db, pgSchema) : await openPostgres(db, pgSchema);
+    const pg = await openPg(db, pgSchema);
     try {
       const core = await Core.load({ db: pg, host: rt.host, wasm: module, log: stderrLog });
       return await core.uninstallAsync({ store: "postgres", pgSchema: pg.schema });
@@ -196,6 +196,11 @@ export async function uninstallFrom(
   } finally {
     conn.close();
   }
+}
+
+/** A Postgres server by URL, or PGlite by pglite:DIR. */
+function openPg(db: string, schema: string): Promise<PostgresDatabase> {
+  return isPGlite(db) ? openPGlite(db, schema) : openPostgres(db, schema);
 }
 
 function stderrLog(line: string): void {
@@ -255,11 +260,7 @@ export async function createNakedhtmx(
     // A Postgres connection creates nothing: it is made (the client loaded,
     // the socket connected) while the core compiles, which saves a cold
     // start the shorter of the two.
-    const opening = !pg
-      ? null
-      : isPGlite(options.db)
-      ? openPGlite(options.db, options.pgSchema ?? "")
-      : openPostgres(options.db, options.pgSchema ?? "");
+    const opening = pg ? openPg(options.db, options.pgSchema ?? "") : null;
     let module: WebAssembly.Module;
     try {
       module = await loadModule(options.wasm);
@@ -296,6 +297,8 @@ export async function createNakedhtmx(
   // One hub for both handlers: a stream opened through fetch gets the
   // messages of a write made through node, and the other way round.
   let bus: Bus | undefined;
+  // A Postgres server's notices drive the ticks (wakeOnLog), not a timer.
+  const wakes = isPostgresURL(options.db) && internal.tickMs === undefined;
   const live = new Live({
     tick: (formats) => {
       if (closed) return {};
@@ -315,14 +318,11 @@ export async function createNakedhtmx(
       return res;
     },
   }, {
-    // On a Postgres server its notices drive the ticks (wakeOnLog), not a timer.
-    tickMs: internal.tickMs ?? (pg && !isPGlite(options.db) ? 0 : undefined),
+    tickMs: wakes ? 0 : internal.tickMs,
     heartbeatMs: internal.heartbeatMs,
     log,
   });
-  const waker = pg && !isPGlite(options.db) && internal.tickMs === undefined
-    ? await wakeOnLog(options.db, () => void live.tick())
-    : undefined;
+  const waker = wakes ? await wakeOnLog(options.db, () => void live.tick()) : undefined;
 
   /** Applies a changed config; on error the previous one stays in force. */
   const applyConfig = (next: unknown, from: string, done: string): void => {

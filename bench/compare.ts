@@ -25,7 +25,7 @@ import { gzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
 import { type HostCommand, type HostName, prepareHost, startServer } from "../tests/http/hosts.ts";
 import { ensureData, root } from "./data.ts";
-import { type Cluster, startCluster } from "../tests/http/pg.ts";
+import { type Cluster, sharedCluster } from "../tests/http/pg.ts";
 
 const { values } = parseArgs({
   options: {
@@ -403,18 +403,14 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
   const hcs = HOST_NAMES.map((h) => [h, prepareHost(h, binDir)] as const);
   if (STORES.includes("sqlite")) for (const [h, hc] of hcs) targets.push(nhTarget(h, hc));
-  let cluster: Cluster | null = null;
   if (STORES.includes("postgres")) {
     sh("bash", ["scripts/ensure-postgres.sh"]);
-    const c = startCluster();
+    const c = sharedCluster(); // stopped when the process exits
     const pgload = join(binDir, "pgload");
     const b = sh("go", ["build", "-o", pgload, "./bindings/go/postgres/pgtest/pgload"]);
     if (typeof c === "string") log(`Postgres rows skipped: ${c}`);
     else if (!b.ok) log(`Postgres rows skipped: pgload does not build: ${b.err.slice(0, 300)}`);
-    else {
-      cluster = c;
-      for (const [h, hc] of hcs) targets.push(nhPgTarget(h, hc, c, pgload, chinook));
-    }
+    else for (const [h, hc] of hcs) targets.push(nhPgTarget(h, hc, c, pgload, chinook));
   }
   const versions: string[] = [];
   if (PEERS.includes("datasette")) {
@@ -597,7 +593,6 @@ async function main(): Promise<void> {
   console.error(`bench: written to ${outFile}`);
   rmSync(binDir, { recursive: true, force: true });
   rmSync(luaDir, { recursive: true, force: true });
-  (cluster as Cluster | null)?.stop();
 }
 
 interface LiveJSON {

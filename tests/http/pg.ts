@@ -41,8 +41,18 @@ function binDir(): string {
 
 let counter = 0;
 
+let shared: Cluster | string | undefined;
+
+/**
+ * This process's one cluster, started at the first call (every host of a
+ * run shares it; it stops when the process exits), or why there is none.
+ */
+export function sharedCluster(): Cluster | string {
+  return shared ??= startCluster();
+}
+
 /** Starts a cluster, or returns why there is none. */
-export function startCluster(): Cluster | string {
+function startCluster(): Cluster | string {
   const given = process.env.NAKEDHTMX_PG_URL;
   if (given) return external(given);
   const bin = binDir();

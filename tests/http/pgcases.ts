@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Answer, request } from "./client.ts";
-import { IDENTITY_AFTER_LOAD } from "./fixture.ts";
+import { identitiesAfterLoad } from "./fixture.ts";
 import { check, clip, eq, type Test } from "./harness.ts";
 import { type HostCommand, runToExit, type Server, startServer } from "./hosts.ts";
 import { type Cluster, pgExec, pgQuery } from "./pg.ts";
@@ -25,7 +25,7 @@ export function postgresTests(hc: HostCommand, tmp: string, cluster: Cluster, ru
   /** A server of its own on a fresh database made from schema. */
   async function serve(schema: string, config?: unknown): Promise<{ server: Server; db: string }> {
     const db = cluster.createDatabase();
-    pgExec(db, schema + IDENTITY_AFTER_LOAD);
+    pgExec(db, schema + identitiesAfterLoad());
     const args = ["--db", db, "--port", "0", "--host", "127.0.0.1"];
     if (config !== undefined) {
       const file = join(tmp, `pg-config-${n++}.json`);

@@ -20,7 +20,7 @@ import { chinookTests } from "./chinook.ts";
 import { buildFidelity, fidelityTests } from "./fidelity.ts";
 import { REAL_DBS, realDbTests } from "./realdbs.ts";
 import { buildFixture, copyChinook, chinookPath } from "./fixture.ts";
-import { startCluster, type Cluster } from "./pg.ts";
+import { sharedCluster } from "./pg.ts";
 import { postgresTests } from "./pgcases.ts";
 import { runTests, Recorder, type Recorded, type Result, type Test } from "./harness.ts";
 import { HOSTS, prepareHost, startServer, staleBuild, type HostName, type Server } from "./hosts.ts";
@@ -41,8 +41,7 @@ if (values.store !== "sqlite" && values.store !== "postgres") {
   process.exit(2);
 }
 const onPostgres = values.store === "postgres";
-/** The Postgres cluster the postgres leg runs on, started once for every host of this run. */
-let cluster: Cluster | null = null;
+
 
 const running = new Set<Server>();
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
@@ -52,18 +51,40 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+/**
+ * What one host's run on one store collects: its results, the answers it
+ * records (under the origin of the server it is serving), and how it logs
+ * and notes a failure outside a test.
+ */
+function leg(tmp: string) {
+  const results: Result[] = [];
+  let origin = "";
+  return {
+    results,
+    rec: new Recorder(() => origin, tmp),
+    log: (s: string) => { if (values.verbose || !s.startsWith("  ok")) console.log(s); },
+    fail: (name: string, e: unknown) => {
+      const msg = e instanceof Error ? e.message : String(e);
+      results.push({ name, ok: false, error: msg, ms: 0 });
+      console.log(`  FAIL  ${name}\n        ${msg.replace(/\n/g, "\n        ")}`);
+    },
+    serving: (url: URL) => { origin = url.origin; },
+  };
+}
+
+/** Keeps a leg's answers for --compare (name: the host, and the store when not SQLite) and removes its temp dir. */
+function endLeg(name: string, store: string, rec: Recorder, tmp: string): void {
+  mkdirSync(values.answers!, { recursive: true });
+  const out: Record<string, Recorded> = Object.fromEntries(rec.answers);
+  writeFileSync(join(values.answers!, `${name}.json`), JSON.stringify({ host: name, store, suite: suiteHash(), answers: out }, null, 1) + "\n");
+  if (!values.keep) rmSync(tmp, { recursive: true, force: true });
+  else console.log(`http(${name}): kept ${tmp}`);
+}
+
 async function runHost(host: HostName): Promise<boolean> {
   if (onPostgres) return runHostPostgres(host);
   const tmp = mkdtempSync(join(tmpdir(), `nakedhtmx-http-${host}-`));
-  const log = (s: string) => { if (values.verbose || !s.startsWith("  ok")) console.log(s); };
-  const results: Result[] = [];
-  let origin = "";
-  const rec = new Recorder(() => origin, tmp);
-  const fail = (name: string, e: unknown) => {
-    const msg = e instanceof Error ? e.message : String(e);
-    results.push({ name, ok: false, error: msg, ms: 0 });
-    console.log(`  FAIL  ${name}\n        ${msg.replace(/\n/g, "\n        ")}`);
-  };
+  const { log, results, rec, fail, serving } = leg(tmp);
   const only = (ts: Test[]) => values.only ? ts.filter((t) => t.name.includes(values.only!)) : ts;
   console.log(`http(${host}): preparing`);
   const stale = staleBuild(host);
@@ -86,7 +107,7 @@ async function runHost(host: HostName): Promise<boolean> {
       return report(host, results);
     }
     running.add(server);
-    origin = server.url.origin;
+    serving(server.url);
     console.log(`http(${host}): serving ${server.url}`);
     const ctx = new Ctx(host, hc, tmp, db, server, rec);
     try {
@@ -106,7 +127,7 @@ async function runHost(host: HostName): Promise<boolean> {
       try {
         srv = await startServer(hc, ["--db", file, "--port", "0", "--host", "127.0.0.1"]);
         running.add(srv);
-        origin = srv.url.origin;
+        serving(srv.url);
         results.push(...await runTests(only(tests(srv)), log));
       } catch (e) {
         fail(`${what}: the host starts on it`, e);
@@ -138,11 +159,7 @@ async function runHost(host: HostName): Promise<boolean> {
     }
     results.push(...await runTests(only(faultTests(hc, tmp, running)), log));
   } finally {
-    mkdirSync(values.answers!, { recursive: true });
-    const out: Record<string, Recorded> = Object.fromEntries(rec.answers);
-    writeFileSync(join(values.answers!, `${host}.json`), JSON.stringify({ host, store: "sqlite", suite: suiteHash(), answers: out }, null, 1) + "\n");
-    if (!values.keep) rmSync(tmp, { recursive: true, force: true });
-    else console.log(`http(${host}): kept ${tmp}`);
+    endLeg(host, "sqlite", rec, tmp);
   }
   return report(host, results);
 }
@@ -156,25 +173,14 @@ async function runHost(host: HostName): Promise<boolean> {
 async function runHostPostgres(host: HostName): Promise<boolean> {
   const tmp = mkdtempSync(join(tmpdir(), `nakedhtmx-http-${host}-pg-`));
   const name = `${host}@postgres`;
-  const log = (s: string) => { if (values.verbose || !s.startsWith("  ok")) console.log(s); };
-  const results: Result[] = [];
-  let origin = "";
-  const rec = new Recorder(() => origin, tmp);
-  const fail = (what: string, e: unknown) => {
-    const msg = e instanceof Error ? e.message : String(e);
-    results.push({ name: what, ok: false, error: msg, ms: 0 });
-    console.log(`  FAIL  ${what}\n        ${msg.replace(/\n/g, "\n        ")}`);
-  };
+  const { log, results, rec, fail, serving } = leg(tmp);
   const keep = (ts: Test[]) => ts.filter((t) => !t.sqliteOnly && (!values.only || t.name.includes(values.only)));
   console.log(`http(${name}): preparing`);
   try {
-    if (cluster === null) {
-      const c = startCluster();
-      if (typeof c === "string") {
-        console.log(`  skip  the Postgres leg: ${c}`);
-        return true;
-      }
-      cluster = c;
+    const cluster = sharedCluster();
+    if (typeof cluster === "string") {
+      console.log(`  skip  the Postgres leg: ${cluster}`);
+      return true;
     }
     let hc;
     try {
@@ -193,7 +199,7 @@ async function runHostPostgres(host: HostName): Promise<boolean> {
       return report(name, results);
     }
     running.add(server);
-    origin = server.url.origin;
+    serving(server.url);
     console.log(`http(${name}): serving ${server.url}`);
     const ctx = new Ctx(host, hc, tmp, db, server, rec);
     const all = [...mainTests(ctx), ...globalTests(ctx)];
@@ -207,11 +213,7 @@ async function runHostPostgres(host: HostName): Promise<boolean> {
     if (!values.only) console.log(`http(${name}): ${left} SQLite-only cases left out`);
     results.push(...await runTests(keep(postgresTests(hc, tmp, cluster, running)), log));
   } finally {
-    mkdirSync(values.answers!, { recursive: true });
-    const out: Record<string, Recorded> = Object.fromEntries(rec.answers);
-    writeFileSync(join(values.answers!, `${name}.json`), JSON.stringify({ host: name, store: "postgres", suite: suiteHash(), answers: out }, null, 1) + "\n");
-    if (!values.keep) rmSync(tmp, { recursive: true, force: true });
-    else console.log(`http(${name}): kept ${tmp}`);
+    endLeg(name, "postgres", rec, tmp);
   }
   return report(name, results);
 }
@@ -250,7 +252,7 @@ function compare(dir: string, store: string): boolean {
     const j = JSON.parse(readFileSync(join(dir, f), "utf8"));
     if ((j.store ?? "sqlite") !== store) continue;
     if (j.suite !== current) {
-      console.log(`compare: leaving out ${j.host}: its answers come from another version of the cases (run --host ${j.host} again)`);
+      console.log(`compare: leaving out ${j.host}: its answers come from another version of the cases (run --host ${String(j.host).split("@")[0]}${store === "sqlite" ? "" : ` --store ${store}`} again)`);
       continue;
     }
     hosts.set(j.host, j.answers);
@@ -309,7 +311,6 @@ if (values.compare) {
     ok = (await runHost(h as HostName)) && ok;
   }
   if (list.length > 1) ok = compare(values.answers!, values.store!) && ok;
-  (cluster as Cluster | null)?.stop(); // set inside runHostPostgres
 } else {
   console.error("usage: node tests/http/run.ts --host go|wasm|deno|bun|node|node22|all  or  --compare");
   process.exit(2);

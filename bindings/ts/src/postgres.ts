@@ -195,10 +195,8 @@ function formatFloat(f: number): string {
   return (neg ? "-" : "") + out;
 }
 
-/** SQLSTATE to SQLite's code names (Go: bindings/go/postgres mapError). */
-function codeOf(e: unknown): string {
-  const code = (e as { code?: unknown }).code;
-  if (typeof code !== "string" || code.length !== 5) return "SQLITE_IOERR"; // no SQLSTATE: the connection
+/** A SQLSTATE to SQLite's code names (Go: bindings/go/postgres mapError). */
+function codeOf(code: string): string {
   if (code.startsWith("23")) return "SQLITE_CONSTRAINT";
   if (code === "40001" || code === "40P01" || code === "55P03") return "SQLITE_BUSY";
   if (code === "57014") return "SQLITE_INTERRUPT";
@@ -217,7 +215,7 @@ function failure(e: unknown): SQLResult {
     const why = typeof code === "string" && code !== "" ? code : "the connection was lost";
     return { error: `PostgreSQL cannot be reached: ${why}`, code: "SQLITE_IOERR" };
   }
-  return { error: errorMessage(e), code: codeOf(e) };
+  return { error: errorMessage(e), code: codeOf(code) };
 }
 
 /** A Postgres connection that answers the core's `sql` import later. */

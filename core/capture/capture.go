@@ -132,6 +132,19 @@ func Fill(db sqldb.DB, seq int64, old, new string) error {
 	return err
 }
 
+// FillNewest stores the values of a write just made to table in its log
+// entry, the newest of that table's (the writer holds the write lock): one
+// statement where finding the entry and filling it were two. Appending an
+// empty string to tbl keeps the store off the (tbl, key, seq) index, where the newest entry of
+// one table meant visiting every entry of that table, and creates slowed
+// down as the log grew; walking back from the log's end finds it at once.
+func FillNewest(db sqldb.DB, table, old, new string) error {
+	_, err := db.Exec(`UPDATE "_nakedhtmx_changes" SET old = coalesce(old, ?), new = coalesce(new, ?) WHERE seq = `+
+		`(SELECT seq FROM "_nakedhtmx_changes" WHERE tbl || '' = ? ORDER BY seq DESC LIMIT 1)`,
+		nullIfEmpty(old), nullIfEmpty(new), table)
+	return err
+}
+
 // PreviousImage is the newest known values of a row before seq.
 func PreviousImage(db sqldb.DB, table, key string, before int64) (string, error) {
 	rs, err := db.Query(`SELECT new FROM "_nakedhtmx_changes" WHERE tbl = ? AND key = ? AND seq < ? AND new IS NOT NULL ORDER BY seq DESC LIMIT 1`,

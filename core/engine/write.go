@@ -243,19 +243,6 @@ func (c *ctx) logOwn(t *model.Table, old, new *row) {
 		return
 	}
 	c.e.live.dirty = true
-	// Our write's entry is among the newest (we hold the write lock; only a
-	// cascade can have logged other tables after it), so walk the log back
-	// from its end: "tbl || ''" keeps SQLite off the (tbl, key, seq) index, where
-	// max(seq) for one table meant visiting every entry of that table and
-	// creates slowed down as the log grew.
-	rs, err := c.e.db.Query(`SELECT seq FROM "_nakedhtmx_changes" WHERE tbl || '' = ? ORDER BY seq DESC LIMIT 1`, t.Name)
-	if err != nil || len(rs.Values) == 0 {
-		return
-	}
-	seq, ok := sqldb.Int(rs.Values[0][0])
-	if !ok {
-		return
-	}
 	var o, n string
 	if old != nil {
 		o = string(jsonBody(old.object()))
@@ -263,7 +250,9 @@ func (c *ctx) logOwn(t *model.Table, old, new *row) {
 	if new != nil {
 		n = string(jsonBody(new.object()))
 	}
-	capture.Fill(c.e.db, seq, o, n)
+	// Our write's entry is the newest of its table's: we hold the write
+	// lock, and only a cascade can have logged other tables after it.
+	capture.FillNewest(c.e.db, t.Name, o, n)
 }
 
 // judge validates the whole row a write would leave (inst) against the

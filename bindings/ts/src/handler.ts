@@ -175,7 +175,7 @@ function call(
   }
   // Before the answer goes out: when the client has it, the events of its
   // write are already queued on every stream.
-  const tick = live && !head.continue && isWrite(head.method);
+  const tick = live && !head.continue && isWrite(head.method) && live.wantsWriteTick();
   if (r instanceof Promise) {
     return r.then(async (res) => {
       if (tick) await live.tick();

@@ -321,6 +321,7 @@ export async function createNakedhtmx(
     tickMs: wakes ? 0 : internal.tickMs,
     heartbeatMs: internal.heartbeatMs,
     log,
+    announces: () => bus !== undefined,
   });
   const waker = wakes ? await wakeOnLog(options.db, () => void live.tick()) : undefined;
 

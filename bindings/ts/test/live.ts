@@ -576,6 +576,34 @@ async function main(): Promise<void> {
     }
   });
 
+  test("with a timer, a write is followed by a tick only while a stream is open or a bus announces", async () => {
+    let bus = false;
+    const { core, live, fetch } = setup({ tickMs: 60_000, announces: () => bus });
+    try {
+      core.calls = [];
+      await (await fetch(new Request("http://localhost/t/A/rows", { method: "POST", body: "{}" }))).text();
+      eq(core.calls, ["POST /t/A/rows"], "nobody to tell: the timer's tick moves past the write");
+      bus = true;
+      core.calls = [];
+      await (await fetch(new Request("http://localhost/t/A/rows", { method: "POST", body: "{}" }))).text();
+      eq(core.calls, ["POST /t/A/rows", "tick"], "a bus announces every write at once");
+      bus = false;
+      const events = Drain.of(await fetch(new Request("http://localhost/api/events")));
+      core.calls = [];
+      await (await fetch(new Request("http://localhost/t/A/rows", { method: "POST", body: "{}" }))).text();
+      eq(core.calls, ["POST /t/A/rows", "tick"], "a stream is open: its event before the answer");
+      await events.until((t) => ids(t).includes(3), "the open stream's event", 1000);
+      await events.reader.cancel();
+      for (let i = 0; i < 100 && live.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      eq(live.size, 0, "the stream closed");
+      core.calls = [];
+      await (await fetch(new Request("http://localhost/t/A/rows", { method: "POST", body: "{}" }))).text();
+      eq(core.calls, ["POST /t/A/rows"], "the stream is gone: no tick again");
+    } finally {
+      live.close();
+    }
+  });
+
   test("the write's event is queued on the stream before the writer has its answer", async () => {
     const { core, live } = setup();
     let queuedBeforeAnswer = false;

@@ -5,19 +5,16 @@
 SHELL := /bin/bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 GO ?= go
-# -l (no inlining) for the JSON Schema validator and x/text (which only words
-# its errors): 36 KB less gzipped core.wasm, no measurable cost (validation is
-# a twentieth of a create). And for encoding/json, regexp, math/big, fmt and
-# reflect, which no request's hot path leans on (the core reads and writes its
-# JSON by hand): 54 KB less, which kept core.wasm under 2 MiB gzipped when the
-# guard and the async calls came (2.036 -> 1.984 MiB); bench/core.ts on Node,
-# four runs each, medians within 3 % of before, inside the machine's noise.
-# Then time, net/... (url), core/schema (runs when the schema changes) and
-# core/cmd/...: 13 KB less (2,095,648 -> 2,082,672 bytes, gzip -9), five
-# interleaved bench/core.ts runs on Node each, medians -3.6 % to +2.9 %.
-# Measured and refused: strings (-30 KB, list pages +6 %), strconv (JSON
-# numbers, +5 %), core/protocol and core/engine (per request).
-GOFLAGS_WASM := -buildmode=c-shared -trimpath -ldflags=-s -gcflags=github.com/santhosh-tekuri/jsonschema/v6/...=-l -gcflags=golang.org/x/text/...=-l -gcflags=encoding/json=-l -gcflags=regexp/...=-l -gcflags=math/big=-l -gcflags=fmt=-l -gcflags=reflect=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/store/...=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/model=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/capture=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/dsid=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/config=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/hosts=-l -gcflags=mime/...=-l -gcflags=unicode=-l -gcflags=time=-l -gcflags=net/...=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/schema=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/cmd/...=-l
+# -l (no inlining) for packages no request's hot path leans on: encoding/json,
+# regexp, math/big, fmt and reflect (the core reads and writes its JSON by
+# hand), the stores' catalog code, model, capture, dsid, config, hosts, mime,
+# unicode, time, net/... (url), core/schema (runs when the schema changes) and
+# core/cmd/...: together about 70 KB less gzipped core.wasm; bench/core.ts on
+# Node, medians within the machine's noise. Measured and refused: strings
+# (-30 KB, list pages +6 %), strconv (JSON numbers, +5 %), core/protocol and
+# core/engine (per request). The JSON Schema validator and golang.org/x/text
+# were built so too until core/validate replaced them in the core (-270 KB).
+GOFLAGS_WASM := -buildmode=c-shared -trimpath -ldflags=-s -gcflags=encoding/json=-l -gcflags=regexp/...=-l -gcflags=math/big=-l -gcflags=fmt=-l -gcflags=reflect=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/store/...=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/model=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/capture=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/dsid=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/config=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/hosts=-l -gcflags=mime/...=-l -gcflags=unicode=-l -gcflags=time=-l -gcflags=net/...=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/schema=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/cmd/...=-l
 GO_SOURCES := $(shell find core -name '*.go' -not -name '*_test.go') $(wildcard core/render/assets/*) go.mod go.sum
 TS_SOURCES := $(shell find bindings/ts/src deno -name '*.ts' 2>/dev/null) tsconfig.json
 HOST ?= deno

@@ -23,6 +23,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 	"github.com/nakedhtmx/nakedhtmx/core/store"
 	"github.com/nakedhtmx/nakedhtmx/core/store/sqlite"
+	"github.com/nakedhtmx/nakedhtmx/core/validate"
 )
 
 // Options configure an engine.
@@ -102,7 +103,7 @@ type state struct {
 	schemas       map[string]*schema.Object
 	ui            map[string]*schema.Object
 	fields        map[string][]*schema.Field
-	validators    map[string]*validator
+	validators    map[string]*validate.Schema
 	schemaVersion int64
 	// vis is db as callers may see it (model.Database.Visible): every
 	// answer is made from it, so a hidden table or column cannot leak
@@ -325,7 +326,7 @@ func (st *state) build(cfg *Config) {
 	st.schemas = map[string]*schema.Object{}
 	st.ui = map[string]*schema.Object{}
 	st.fields = map[string][]*schema.Field{}
-	st.validators = map[string]*validator{} // they check the served schemas, which follow the config
+	st.validators = map[string]*validate.Schema{} // they check the served schemas, which follow the config
 	st.vis = st.db.Visible(
 		func(t string) bool { return model.IsInternal(t) || cfg.Table(t).Hidden },
 		func(t, c string) bool { return cfg.Table(t).Column(c).Hidden })

@@ -22,21 +22,6 @@ import (
 // a sqlite_sequence table to the user's file that nothing can remove again.)
 const Log = "_nakedhtmx_changes"
 
-// Setup creates the log when it is missing, in the SQL every store shares
-// (a store may create it its own way).
-const Setup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_changes" (
-  seq INTEGER PRIMARY KEY,
-  tbl TEXT NOT NULL,
-  op TEXT NOT NULL,
-  key TEXT NOT NULL,
-  old_key TEXT,
-  old TEXT,
-  new TEXT,
-  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-  dsid TEXT
-);
-CREATE INDEX IF NOT EXISTS "_nakedhtmx_changes_row" ON "_nakedhtmx_changes" (tbl, key, seq);`
-
 // Entry is one row of the change log.
 type Entry struct {
 	Seq    int64

@@ -17,15 +17,6 @@ import (
 // Table is where DSIDs and their snapshots live.
 const Table = "_nakedhtmx_dsid"
 
-// Setup creates the DSID table when it is missing, on SQLite (the store's
-// Install runs it; another store creates the table its own way).
-const Setup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_dsid" (
-  seq INTEGER PRIMARY KEY,
-  hash TEXT NOT NULL,
-  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-  snapshot TEXT NOT NULL
-)`
-
 // Format makes a DSID string.
 func Format(seq int64, hash string) string { return strconv.FormatInt(seq, 10) + "-" + hash }
 

@@ -127,7 +127,7 @@ func instance(t *model.Table, body map[string]any) (inst map[string]any, dsid, v
 		}
 		inst[k] = fromJSON(t.Column(k), v)
 	}
-	if t.HasRowidKey() {
+	if t.UsesRowKey() {
 		delete(inst, rowidName)
 	}
 	return inst, dsid, version
@@ -219,7 +219,7 @@ func (c *ctx) csvExport(t *model.Table) *protocol.Response {
 	w := csv.NewWriter(&b)
 	if first {
 		var head []string
-		if t.HasRowidKey() {
+		if t.UsesRowKey() {
 			head = append(head, rowidName)
 		}
 		for _, col := range t.Columns {
@@ -229,7 +229,7 @@ func (c *ctx) csvExport(t *model.Table) *protocol.Response {
 	}
 	for _, r := range rows {
 		var rec []string
-		if t.HasRowidKey() {
+		if t.UsesRowKey() {
 			rec = append(rec, sqldb.Text(r.rowid))
 		}
 		for _, col := range t.Columns {

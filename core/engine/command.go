@@ -34,22 +34,6 @@ import (
 const (
 	projectionTable = "_nakedhtmx_projection"
 	commandsTable   = "_nakedhtmx_commands"
-	commandsSQL     = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_projection" (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  seq INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS "_nakedhtmx_commands" (
-  id TEXT PRIMARY KEY,
-  seq INTEGER NOT NULL,
-  status INTEGER NOT NULL,
-  result TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS "_nakedhtmx_outbox" (
-  n INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  command TEXT NOT NULL,
-  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-)`
 )
 
 // commandResult is what a command came to, as stored and as read back to
@@ -100,7 +84,7 @@ func (c *ctx) keep(cmd *protocol.Command) *outcome {
 	if err != nil {
 		return failed(500, err.Error())
 	}
-	if err := c.e.db.Script(commandsSQL); err != nil {
+	if err := c.e.db.Script(c.e.store.CommandsSetup()); err != nil {
 		return c.dbFailure(err)
 	}
 	if _, err := c.e.db.Exec(`INSERT INTO "_nakedhtmx_outbox" (id, command) VALUES (?, ?)`, cmd.ID, string(body)); err != nil {
@@ -198,7 +182,7 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 	if err := e.refresh(false); err != nil {
 		return unavailable(fmt.Errorf("cannot read the database schema: %w", err))
 	}
-	if err := e.db.Script(commandsSQL); err != nil {
+	if err := e.db.Script(e.store.CommandsSetup()); err != nil {
 		return unavailable(err)
 	}
 	c := newCtx(e, &protocol.Request{})

@@ -133,6 +133,9 @@ func Open(db sqldb.DB, opts Options) (*Engine, error) {
 	}
 	e := &Engine{db: &watched{DB: db}, store: opts.Store, opts: opts}
 	e.applyBrowserOptions()
+	if opts.WriteMode == "jetstream" && e.store.CommandsSetup() == "" {
+		return nil, fmt.Errorf("a %s database cannot take commands from a NATS cluster yet", e.store.Name())
+	}
 	if err := e.store.Prepare(db); err != nil {
 		return nil, err
 	}

@@ -202,7 +202,7 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	}
 	fields := c.st.fields[t.Name]
 	d := listData{Page: c.page(c.label(t), link{Text: c.label(t)}), Label: c.label(t), Action: c.tableURL(t.Name),
-		CSVHref: c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows.csv", Q: lq.q, FTS: t.FTS != "", Count: count, CountMore: more}
+		CSVHref: c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows.csv", Q: lq.q, TextIndexed: t.TextIndex != "", Count: count, CountMore: more}
 	if c.writable(t, "insert") == "" {
 		d.NewHref = c.tableURL(t.Name) + "/new"
 	}
@@ -374,7 +374,7 @@ func (c *ctx) cellPlans(fields []*schema.Field, rows []*row) []cellPlan {
 		if p == nil || c.table(p.Name) == nil {
 			continue
 		}
-		if len(p.PK) == 1 && p.PK[0].Name == ref.Column || p.HasRowidKey() && ref.Column == rowidName {
+		if len(p.PK) == 1 && p.PK[0].Name == ref.Column || p.UsesRowKey() && ref.Column == rowidName {
 			pl.link = c.tableURL(p.Name) + "/r/"
 		} else {
 			pl.link = c.tableURL(p.Name) + "?f." + EncodeComponent(ref.Column) + "="
@@ -423,7 +423,7 @@ func (c *ctx) planCompositeReference(pl *cellPlan, t *model.Table, fk *model.For
 		}
 	}
 	pl.to = fk.To
-	pl.parentKey = !p.HasRowidKey() && len(p.PK) == len(fk.To)
+	pl.parentKey = !p.UsesRowKey() && len(p.PK) == len(fk.To)
 	for i, k := range p.PK {
 		pl.parentKey = pl.parentKey && i < len(fk.To) && k.Name == fk.To[i]
 	}
@@ -587,7 +587,7 @@ func (c *ctx) options(t *model.Table) *protocol.Response {
 	if len(t.PK) == 1 {
 		keyCol = t.PK[0].Name
 	}
-	if keyCol == "" && !t.HasRowidKey() {
+	if keyCol == "" && !t.UsesRowKey() {
 		return html(200, nil)
 	}
 	q := strings.TrimSpace(c.query.Get("q"))
@@ -598,7 +598,7 @@ func (c *ctx) options(t *model.Table) *protocol.Response {
 			}
 		}
 	}
-	keyExpr := "_rowid_"
+	keyExpr := t.RowKey
 	if keyCol != "" {
 		keyExpr = sqldb.Ident(keyCol)
 	}
@@ -608,7 +608,7 @@ func (c *ctx) options(t *model.Table) *protocol.Response {
 	}
 	// Read like a list that no index serves (scan.go): a big table is
 	// searched a window at a time, with other requests answered between.
-	lq := &listQuery{t: t, search: c.e.store.Search, limit: 20, cond: c.e.store.Search(labelExpr) + ` OR CAST(` + keyExpr + ` AS TEXT) = ?`,
+	lq := &listQuery{t: t, store: c.e.store, limit: 20, cond: c.e.store.Search(labelExpr) + ` OR CAST(` + keyExpr + ` AS TEXT) = ?`,
 		condArgs: []any{"%" + likeEscape(q) + "%", q}, order: " ORDER BY " + labelExpr + ", " + keyExpr}
 	rows, _, _, _, answer, err := c.listRead(lq, false)
 	if answer != nil {

@@ -301,7 +301,7 @@ func decodeKey(t *model.Table, key string) ([]any, bool) {
 		return nil, false
 	}
 	want := len(t.PK)
-	if t.HasRowidKey() {
+	if t.UsesRowKey() {
 		want = 1
 	}
 	if len(vals) != want {
@@ -313,7 +313,7 @@ func decodeKey(t *model.Table, key string) ([]any, bool) {
 // keyObject is CONTRACT's "pk" object of a logged key.
 func keyObject(t *model.Table, key []any) *schema.Object {
 	o := schema.NewObject()
-	if t.HasRowidKey() {
+	if t.UsesRowKey() {
 		return o.Set(rowidName, key[0])
 	}
 	for i, c := range t.PK {
@@ -394,7 +394,7 @@ func rowFromJSON(t *model.Table, obj string, key []any) *row {
 		}
 	}
 	r := &row{t: t, vals: make([]any, len(t.Columns))}
-	if t.HasRowidKey() && len(key) > 0 {
+	if t.UsesRowKey() && len(key) > 0 {
 		r.rowid = key[0]
 	}
 	for _, col := range t.Columns {

@@ -12,14 +12,15 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store"
 )
 
 // listQuery is one page of a list: the same parameters drive the HTML list,
 // the JSON list and the CSV export.
 type listQuery struct {
 	t       *model.Table
-	search  func(expr string) string // the store's search condition (store.Store.Search)
-	sort    *model.Column            // nil: key order
+	store   store.Store   // the store's words for a search (Search, TextMatch)
+	sort    *model.Column // nil: key order
 	desc    bool
 	after   []any // cursor: [sort value,] key values...; nil for the first page
 	offset  int64 // views have no key: they page by offset
@@ -43,7 +44,7 @@ const maxLimit = 1000
 
 // parseList reads sort, desc, after, q, f.COL and limit from the query string.
 func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
-	lq := &listQuery{t: t, search: c.e.store.Search, limit: c.e.opts.Config.PageSizeFor(t.Name)}
+	lq := &listQuery{t: t, store: c.e.store, limit: c.e.opts.Config.PageSizeFor(t.Name)}
 	qv := c.query
 	if s := qv.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -136,8 +137,8 @@ func sortFilters(fs []filter) {
 
 // keyExprs are the SQL expressions of the table's key, in key order.
 func keyExprs(t *model.Table) []string {
-	if t.HasRowidKey() {
-		return []string{"_rowid_"}
+	if t.UsesRowKey() {
+		return []string{t.RowKey}
 	}
 	out := make([]string, len(t.PK))
 	for i, c := range t.PK {
@@ -219,15 +220,15 @@ func (lq *listQuery) where(withCursor bool) (string, []any) {
 		}
 	}
 	if lq.q != "" {
-		if t.FTS != "" {
-			conds = append(conds, "_rowid_ IN (SELECT rowid FROM "+sqldb.Ident(t.FTS)+" WHERE "+sqldb.Ident(t.FTS)+" MATCH ?)")
-			args = append(args, ftsQuery(lq.q))
+		if cond, arg := lq.store.TextMatch(t, lq.q); cond != "" {
+			conds = append(conds, cond)
+			args = append(args, arg)
 		} else {
 			var ors []string
 			pattern := "%" + likeEscape(lq.q) + "%"
 			for _, c := range t.Columns {
 				if c.Kind == model.String || c.Kind == model.Date || c.Kind == model.DateTime {
-					ors = append(ors, lq.search(sqldb.Ident(c.Name)))
+					ors = append(ors, lq.store.Search(sqldb.Ident(c.Name)))
 					args = append(args, pattern)
 				}
 			}
@@ -516,18 +517,4 @@ func countKey(from string, args []any) string { return from + "\x00" + fmt.Sprin
 func likeEscape(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)
-}
-
-// ftsQuery makes a search box's text safe for FTS5 MATCH: every word becomes
-// a quoted string (so operators and syntax errors cannot happen), the last one
-// a prefix query so results follow typing.
-func ftsQuery(q string) string {
-	words := strings.Fields(q)
-	for i, w := range words {
-		words[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
-		if i == len(words)-1 {
-			words[i] += "*"
-		}
-	}
-	return strings.Join(words, " ")
 }

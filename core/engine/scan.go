@@ -91,7 +91,7 @@ func (c *ctx) windowed(lq *listQuery) bool {
 	if lq.t.View || !c.e.store.Windowed() {
 		return false // views page by offset; the store stops a long statement where it runs
 	}
-	if lq.q != "" && lq.t.FTS == "" || lq.cond != "" {
+	if lq.q != "" && lq.t.TextIndex == "" || lq.cond != "" {
 		return true // a LIKE: every row is read
 	}
 	if len(lq.filters) == 0 && lq.sort == nil {

@@ -32,8 +32,8 @@ const rowidName = "rowid"
 // tables addressed by it, then every column in order.
 func selectList(t *model.Table) string {
 	var b strings.Builder
-	if t.HasRowidKey() {
-		b.WriteString(`_rowid_ AS "rowid"`)
+	if t.UsesRowKey() {
+		b.WriteString(t.RowKey + ` AS "rowid"`)
 	}
 	for _, c := range t.Columns {
 		if b.Len() > 0 {
@@ -55,7 +55,7 @@ func readRows(t *model.Table, rs *sqldb.Rows) []*row {
 	out := make([]*row, len(rs.Values))
 	for i, v := range rs.Values {
 		r := &row{t: t}
-		if t.HasRowidKey() {
+		if t.UsesRowKey() {
 			r.rowid, v = v[0], v[1:]
 		}
 		r.vals = v
@@ -110,7 +110,7 @@ func infinity(c *model.Column, v any) (float64, bool) {
 // object is the row as the JSON API shows it, in column order.
 func (r *row) object() *schema.Object {
 	o := schema.NewObjectSize(len(r.t.Columns) + 1)
-	if r.t.HasRowidKey() {
+	if r.t.UsesRowKey() {
 		o.Set(rowidName, r.rowid)
 	}
 	for _, c := range r.t.Columns {
@@ -123,7 +123,7 @@ func (r *row) object() *schema.Object {
 // bytes as encoding each row's object(), without building the objects (a
 // list answer spent a quarter of its time in them inside the wasm core).
 func appendRowsJSON(dst []byte, t *model.Table, rows []*row) ([]byte, error) {
-	rowid := t.HasRowidKey()
+	rowid := t.UsesRowKey()
 	keys := make([][]byte, len(t.Columns)) // each `"name":`, written once per answer
 	for i, c := range t.Columns {
 		if rowid && c.Name == rowidName {
@@ -198,7 +198,7 @@ func (r *row) found() bool {
 
 // key returns the row's primary key values in key order.
 func (r *row) key() []any {
-	if r.t.HasRowidKey() {
+	if r.t.UsesRowKey() {
 		return []any{r.rowid}
 	}
 	out := make([]any, len(r.t.PK))
@@ -211,7 +211,7 @@ func (r *row) key() []any {
 // pkObject is the key as CONTRACT.md's JSON "pk": {"Col": value}.
 func (r *row) pkObject() *schema.Object {
 	o := schema.NewObject()
-	if r.t.HasRowidKey() {
+	if r.t.UsesRowKey() {
 		return o.Set(rowidName, r.rowid)
 	}
 	for _, c := range r.t.PK {
@@ -223,7 +223,7 @@ func (r *row) pkObject() *schema.Object {
 // pkPath is the key as one path segment: each value percent-encoded like
 // encodeURIComponent, joined by a literal comma (README documents it).
 func (r *row) pkPath() string {
-	if r.t.HasRowidKey() {
+	if r.t.UsesRowKey() {
 		return EncodeComponent(sqldb.Text(r.rowid))
 	}
 	if len(r.t.PK) == 1 {
@@ -234,8 +234,8 @@ func (r *row) pkPath() string {
 
 // keyWhere is the WHERE clause that finds one row by key.
 func keyWhere(t *model.Table) string {
-	if t.HasRowidKey() {
-		return "_rowid_ = ?"
+	if t.UsesRowKey() {
+		return t.RowKey + " = ?"
 	}
 	parts := make([]string, len(t.PK))
 	for i, c := range t.PK {
@@ -252,7 +252,7 @@ func parseKey(t *model.Table, raw string) ([]any, error) {
 		return nil, errBadKey
 	}
 	var parts []string
-	if len(t.PK) > 1 && !t.HasRowidKey() {
+	if len(t.PK) > 1 && !t.UsesRowKey() {
 		parts = strings.Split(raw, ",")
 		if len(parts) != len(t.PK) {
 			return nil, errBadKey
@@ -266,7 +266,7 @@ func parseKey(t *model.Table, raw string) ([]any, error) {
 		if err != nil {
 			return nil, errBadKey
 		}
-		if t.HasRowidKey() {
+		if t.UsesRowKey() {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
 				return nil, errBadKey

@@ -31,16 +31,6 @@ func TestEncodeComponent(t *testing.T) {
 	}
 }
 
-func TestFTSQuery(t *testing.T) {
-	for in, want := range map[string]string{
-		"hello": `"hello"*`, "a b": `"a" "b"*`, `x" OR 1`: `"x""" "OR" "1"*`, "NEAR(": `"NEAR("*`,
-	} {
-		if got := ftsQuery(in); got != want {
-			t.Errorf("ftsQuery(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestLikeEscape(t *testing.T) {
 	if got := likeEscape(`50%_off\`); got != `50\%\_off\\` {
 		t.Errorf("got %q", got)

@@ -432,7 +432,7 @@ func (c *ctx) checkUpdate(t *model.Table, key []any, patch map[string]any, versi
 	for _, col := range t.Columns {
 		inst[col.Name] = jsonValue(col, cur.get(col))
 	}
-	if cur.t.HasRowidKey() {
+	if cur.t.UsesRowKey() {
 		delete(inst, rowidName)
 	}
 	for k, v := range patch {

@@ -67,27 +67,30 @@ func (d *Database) Fired() map[string]bool {
 
 // Table is one user table or view.
 type Table struct {
-	Name          string
-	View          bool
-	WithoutRowid  bool
-	Autoincrement bool
-	Columns       []*Column
-	PK            []*Column // primary key columns in key order; empty for rowid tables without one and views
-	AutoKey       *Column   // the key column the database assigns: SQLite's INTEGER PRIMARY KEY (the rowid), Postgres's identity or serial key
+	Name    string
+	View    bool
+	Columns []*Column
+	PK      []*Column // primary key columns in key order; empty for tables without one and views
+	AutoKey *Column   // the key column the database assigns: SQLite's INTEGER PRIMARY KEY (the rowid), Postgres's identity or serial key
+	// RowKey is the store's SQL for a key every row of the table has and
+	// no two share, beside the declared one (SQLite's _rowid_), or "":
+	// none (a WITHOUT ROWID table, every Postgres table). The JSON API
+	// names it "rowid" where rows are addressed by it (UsesRowKey).
+	RowKey string
 	// Triggers: triggers of the user's (not the change capture's) run on
 	// writes to it, doing work the core cannot bound (Database.WriteFires).
 	Triggers bool
 	// ViewWrites are the writes a view takes through its INSTEAD OF
 	// triggers ("insert", "update", "delete"); none for other views.
 	ViewWrites []string
-	// KeyByRowid: a rowid table whose declared key may be NULL (see
-	// Column.KeyAllowsNull), and that holds a row where it is, is addressed
-	// by its rowid, like one without a key. Found when the schema is
-	// reflected: a NULL key written later is seen at the next schema change
-	// or start.
-	KeyByRowid  bool
+	// KeyByRowKey: a table with a RowKey whose declared key may be NULL
+	// (see Column.KeyAllowsNull), and that holds a row where it is, is
+	// addressed by its RowKey, like one without a key. Found when the
+	// schema is reflected: a NULL key written later is seen at the next
+	// schema change or start.
+	KeyByRowKey bool
 	ForeignKeys []ForeignKey
-	FTS         string // name of an external-content FTS5 table indexing this one, or ""
+	TextIndex   string // the store's full-text index of this table (SQLite: an external-content FTS5 table), or ""
 	Comment     string // what the database says the table is (Postgres's COMMENT ON), or ""
 	byName      map[string]*Column
 }
@@ -99,10 +102,12 @@ func (t *Table) Column(name string) *Column { return t.byName[name] }
 // table, and a writable view with a key column (see Reflect).
 func (t *Table) Addressable() bool { return !t.View || len(t.PK) > 0 }
 
-// HasRowidKey reports whether rows are addressed by the implicit rowid: a
-// table without a declared key, or one whose declared key cannot tell its
-// rows apart (KeyByRowid).
-func (t *Table) HasRowidKey() bool { return !t.View && (len(t.PK) == 0 || t.KeyByRowid) }
+// UsesRowKey reports whether rows are addressed by the RowKey: a table
+// without a declared key, or one whose declared key cannot tell its rows
+// apart (KeyByRowKey).
+func (t *Table) UsesRowKey() bool {
+	return !t.View && t.RowKey != "" && (len(t.PK) == 0 || t.KeyByRowKey)
+}
 
 // Column is one column.
 type Column struct {
@@ -125,11 +130,11 @@ type Column struct {
 	// JSON Schema then takes a string as well, so rows can be written with
 	// what their neighbours hold.
 	AlsoText bool
-	// KeyAllowsNull: part of the declared key of a rowid table without NOT
+	// KeyAllowsNull: part of the declared key of a table with a RowKey, without NOT
 	// NULL, where SQLite (for compatibility with its early versions) lets
 	// the key be NULL, in any number of rows. The schema still asks for a
 	// value (nakedhtmx never writes such a key); rows that have one are
-	// addressed by rowid (Table.KeyByRowid).
+	// addressed by its RowKey (Table.KeyByRowKey).
 	KeyAllowsNull bool
 	// Format is a JSON Schema format every value of the column has by the
 	// store's own type, beyond what Kind says (Postgres's uuid: "uuid"), or

@@ -49,7 +49,7 @@ func (d *Database) Visible(hideTable func(table string) bool, hideColumn func(ta
 		}
 		nt.AutoKey = moved[t.AutoKey]
 		if hid {
-			nt.FTS = ""
+			nt.TextIndex = ""
 		}
 		nt.ForeignKeys = nil
 	keys:

@@ -245,7 +245,7 @@ type ListData struct {
 	Page
 	Label, Action, NewHref, CSVHref, Q string
 	ChangesHref                        string
-	FTS                                bool
+	TextIndexed                        bool
 	Hidden                             []HiddenInput
 	Filters                            []Link
 	FilterColumns                      []Option
@@ -341,7 +341,7 @@ func ListPage(d *ListData) []byte {
 <input type="search" name="q" value="`)
 	w.text(d.Q)
 	w.raw(`" placeholder="`)
-	if d.FTS {
+	if d.TextIndexed {
 		w.raw(`Full-text search`)
 	} else {
 		w.raw(`Search`)

@@ -1,5 +1,5 @@
 // Package store is the seam between the core and what holds the data: the
-// one interface every store implements (one folder each: sqlite/ today),
+// one interface every store implements (one folder each: sqlite/ and postgres/),
 // and the conformance suite every store passes (storetest/).
 //
 // A store is two things. Its connection, sqldb.DB, runs the SQL the core
@@ -75,6 +75,10 @@ type Store interface {
 	// as one parameter (LIKE's %, _ and \ escapes): case-insensitive for
 	// ASCII at least, whatever expr's type.
 	Search(expr string) string
+	// TextMatch is the condition (one parameter, arg) that a row of t is
+	// found by its full-text index for a search box's text q, or "" when t
+	// has none (Table.TextIndex): the list then searches with Search.
+	TextMatch(t *model.Table, q string) (cond string, arg any)
 	// Windowed: lists that no index serves (a search, a filter or sort
 	// PlanScans finds unserved) are read in windows with yields between
 	// (engine/scan.go), since some host cannot stop such a statement where
@@ -95,6 +99,12 @@ type Store interface {
 	// columns are kept (id, at, tbl, key, dsid, col, value; engine/remap.go),
 	// run before the first is kept.
 	OrphansSetup() string
+	// CommandsSetup is the SQL (idempotent) that makes the tables of the
+	// scale-out mode ready ("_nakedhtmx_projection": id 1 and the stream
+	// sequence applied; "_nakedhtmx_commands": id, seq, status, result;
+	// "_nakedhtmx_outbox": n, id, command, at; engine/command.go), or "":
+	// the store cannot take commands, and the core refuses that mode on it.
+	CommandsSetup() string
 	// MigrationRefusal says why caller SQL may not run, by its words alone
 	// (the same verdict on every host), or "".
 	MigrationRefusal(sql string, r Rules) string

@@ -49,7 +49,8 @@ WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relnam
 		}
 		kind := sqldb.Text(r[2])
 		t := model.NewTable(name, kind == "v" || kind == "m")
-		t.WithoutRowid = true // Postgres rows have no stable rowid: a row is found by its key
+		// No RowKey: Postgres rows have no stable rowid (a ctid moves with
+		// every update); a row is found by its key.
 		t.Comment = sqldb.Text(r[3])
 		for i, op := range []string{"insert", "update", "delete"} {
 			if yes, _ := sqldb.Int(r[4+i]); yes == 1 && kind == "v" {

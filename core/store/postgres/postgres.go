@@ -170,6 +170,13 @@ func (Store) Search(expr string) string { return "CAST(" + expr + ` AS TEXT) ILI
 // cannot type from untyped parameters.)
 func (Store) Windowed() bool { return false }
 
+// CommandsSetup: the scale-out mode is not built on Postgres yet.
+func (Store) CommandsSetup() string { return "" }
+
+// TextMatch: no full-text index is reflected on Postgres yet; a list's
+// search is Search's ILIKE over its text columns.
+func (Store) TextMatch(*model.Table, string) (string, any) { return "", nil }
+
 // PlanScans is never asked (Windowed is false).
 func (Store) PlanScans(sqldb.DB, string, []any, bool) (bool, error) { return false, nil }
 

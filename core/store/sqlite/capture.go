@@ -20,7 +20,7 @@ const dsidExpr = `(SELECT seq || '-' || hash FROM "_nakedhtmx_dsid" ORDER BY seq
 // cannot go into JSON, so one becomes its hex text (keys that are BLOBs are
 // rare; the write must never fail because of the log).
 func keyExpr(t *model.Table, row string) string {
-	if t.HasRowidKey() {
+	if t.UsesRowKey() {
 		return "json_array(" + row + ".rowid)"
 	}
 	parts := make([]string, len(t.PK))

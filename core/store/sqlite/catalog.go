@@ -63,8 +63,8 @@ func Reflect(db sqldb.DB) (*model.Database, error) {
 			continue
 		}
 		t := model.NewTable(name, r[1] == "view")
-		if wr, _ := sqldb.Int(r[2]); wr == 1 {
-			t.WithoutRowid = true
+		if wr, _ := sqldb.Int(r[2]); wr != 1 && !t.View {
+			t.RowKey = rowKey // not a WITHOUT ROWID table
 		}
 		if err := reflectTable(db, t, ddlText[name]); err != nil {
 			return nil, fmt.Errorf("reflect %q: %w", name, err)
@@ -80,8 +80,8 @@ func Reflect(db sqldb.DB) (*model.Database, error) {
 		name, text, _ := strings.Cut(f, "\x00")
 		if m := ftsContentRe.FindStringSubmatch(text); m != nil {
 			target := unquote(m[1])
-			if t := byName[target]; t != nil && !t.View && t.FTS == "" {
-				t.FTS = name
+			if t := byName[target]; t != nil && !t.View && t.TextIndex == "" {
+				t.TextIndex = name
 			}
 		}
 	}
@@ -143,10 +143,10 @@ func reflectTable(db sqldb.DB, t *model.Table, createSQL string) error {
 		}
 	}
 	sort.SliceStable(t.PK, func(i, j int) bool { return t.PK[i].PK < t.PK[j].PK })
-	if len(t.PK) == 1 && !t.WithoutRowid && strings.EqualFold(strings.TrimSpace(t.PK[0].Type), "INTEGER") {
+	if len(t.PK) == 1 && t.RowKey != "" && strings.EqualFold(strings.TrimSpace(t.PK[0].Type), "INTEGER") {
 		t.AutoKey = t.PK[0]
 	}
-	if !t.View && !t.WithoutRowid && t.AutoKey == nil {
+	if !t.View && t.RowKey != "" && t.AutoKey == nil {
 		var nulls []string
 		for _, c := range t.PK {
 			if !c.NotNull {
@@ -165,11 +165,10 @@ func reflectTable(db sqldb.DB, t *model.Table, createSQL string) error {
 			if err != nil {
 				return err
 			}
-			t.KeyByRowid = len(rs.Values) > 0
+			t.KeyByRowKey = len(rs.Values) > 0
 		}
 	}
 	if parsed != nil {
-		t.Autoincrement = parsed.Autoincrement
 		applyChecks(t, parsed)
 	}
 	if !t.View && (parsed == nil || !parsed.Strict) {

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/nakedhtmx/nakedhtmx/core/capture"
-	"github.com/nakedhtmx/nakedhtmx/core/dsid"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 	"github.com/nakedhtmx/nakedhtmx/core/store"
 )
@@ -54,7 +52,7 @@ func installWritable(db sqldb.DB, opts store.InstallOptions) (r store.Installed,
 	}
 	r.First = len(rs.Values) == 0
 	found := journalMode(db)
-	if err := db.Script(capture.Setup + ";\n" + dsid.Setup); err != nil {
+	if err := db.Script(logSetup + ";\n" + dsidSetup); err != nil {
 		return r, err
 	}
 	// A file this process may only read, whose log an earlier start made,
@@ -153,3 +151,25 @@ func (Store) Uninstall(db sqldb.DB) (store.UninstallReport, error) {
 	}
 	return rep, nil
 }
+
+// logSetup creates the change log (capture.Log's columns) when it is missing.
+const logSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_changes" (
+  seq INTEGER PRIMARY KEY,
+  tbl TEXT NOT NULL,
+  op TEXT NOT NULL,
+  key TEXT NOT NULL,
+  old_key TEXT,
+  old TEXT,
+  new TEXT,
+  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  dsid TEXT
+);
+CREATE INDEX IF NOT EXISTS "_nakedhtmx_changes_row" ON "_nakedhtmx_changes" (tbl, key, seq);`
+
+// dsidSetup creates the DSID history (dsid.Table) when it is missing.
+const dsidSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_dsid" (
+  seq INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  snapshot TEXT NOT NULL
+)`

@@ -107,6 +107,54 @@ func (Store) Search(expr string) string { return expr + ` LIKE ? ESCAPE '\'` }
 // one would hold a TS host's only thread.
 func (Store) Windowed() bool { return true }
 
+// CommandsSetup creates the scale-out mode's tables.
+func (Store) CommandsSetup() string { return commandsSetup }
+
+const commandsSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_projection" (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS "_nakedhtmx_commands" (
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  result TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS "_nakedhtmx_outbox" (
+  n INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  command TEXT NOT NULL,
+  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+)`
+
+// rowKey is every rowid table's RowKey: _rowid_ names the rowid even where a
+// column is called rowid.
+const rowKey = "_rowid_"
+
+// TextMatch finds rows through the table's external-content FTS5 index,
+// whose rowids are the table's.
+func (Store) TextMatch(t *model.Table, q string) (string, any) {
+	if t.TextIndex == "" || t.RowKey == "" {
+		return "", nil
+	}
+	fts := sqldb.Ident(t.TextIndex)
+	return t.RowKey + " IN (SELECT rowid FROM " + fts + " WHERE " + fts + " MATCH ?)", ftsQuery(q)
+}
+
+// ftsQuery makes a search box's text safe for FTS5 MATCH: every word becomes
+// a quoted string (so operators and syntax errors cannot happen), the last one
+// a prefix query so results follow typing.
+func ftsQuery(q string) string {
+	words := strings.Fields(q)
+	for i, w := range words {
+		words[i] = `"` + strings.ReplaceAll(w, `"`, `""`) + `"`
+		if i == len(words)-1 {
+			words[i] += "*"
+		}
+	}
+	return strings.Join(words, " ")
+}
+
 // PlanScans asks SQLite's planner (EXPLAIN QUERY PLAN). A SCAN walks the
 // whole table (or a whole index of it); it stops early only when it needs
 // no filtering and no sort afterwards, so a walk that filters or sorts is a

@@ -79,7 +79,14 @@ func (c *ctx) apiList(t *model.Table) *protocol.Response {
 	if next != "" {
 		nextVal = next
 	}
-	return c.jsonAnswer(200, "rows", schema.RawJSON(body), "next", nextVal)
+	members := []any{"rows", schema.RawJSON(body), "next", nextVal}
+	if len(lq.facets) > 0 {
+		members = append(members, "facets", facetsJSON(c.facetsOut(lq, lq.explored)))
+	}
+	if lq.aggregates {
+		members = append(members, "aggregates", c.aggregatesJSON(lq, lq.explored[len(lq.explored)-1]))
+	}
+	return c.jsonAnswer(200, members...)
 }
 
 // jsonBodyObject reads a JSON API body: JSON media type, valid UTF-8, one object.

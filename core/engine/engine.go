@@ -111,6 +111,8 @@ type state struct {
 	vis *model.Database
 	// plans: whether a list of this shape reads the whole table (scan.go).
 	plans map[string]bool
+	// suggested: the facets a table's list suggests (explore.go).
+	suggested map[string][]*model.Column
 	// fired: the tables a write to which may run triggers of the user's
 	// (model.Database.Fired, of the whole database): such a write goes
 	// where the time limit can stop it (sqldb.LaneWrites).

@@ -213,7 +213,7 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		d.CSVHref += "?" + csvq
 	}
 	for k, vs := range c.query {
-		if k == "sort" || k == "desc" || strings.HasPrefix(k, "f.") || k == "null" || k == "limit" {
+		if k == "sort" || k == "desc" || strings.HasPrefix(k, "f.") || k == "null" || k == "limit" || k == "facet" || k == "aggregates" {
 			for _, v := range vs {
 				d.Hidden = append(d.Hidden, hiddenInput{Name: k, Value: v})
 			}
@@ -221,8 +221,17 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	}
 	sort.Slice(d.Hidden, func(i, j int) bool { return d.Hidden[i].Name < d.Hidden[j].Name })
 	for _, f := range lq.filters {
-		text := fieldLabel(fields, f.col) + " = " + f.value
+		shown := f.value
+		if f.unit == "" && !f.null {
+			if l := c.facetLabels(t, f.col, []any{f.value})[f.value]; l != "" {
+				shown = l // a reference: the row's label, as the list shows it
+			}
+		}
+		text := fieldLabel(fields, f.col) + " = " + shown
 		drop := "f." + f.col.Name
+		if f.unit != "" {
+			text, drop = fieldLabel(fields, f.col)+" ("+f.unit+") = "+shown, drop+":"+f.unit
+		}
 		switch {
 		case f.null:
 			text, drop = fieldLabel(fields, f.col)+" is empty (NULL)", "null"
@@ -249,6 +258,7 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	for i, r := range rows {
 		d.Rows[i] = c.listRow(t, plans, r, cells[i*len(plans):])
 	}
+	c.exploreList(t, lq, &d, more)
 	d.Live, d.Table = c.liveURL(t), t.Name
 	if next != "" {
 		d.NextHref = c.listHref(t, map[string]string{"after": next})
@@ -511,6 +521,15 @@ func (c *ctx) referenceLabels(f *schema.Field, rows []*row) map[string]string {
 		args = append(args, v)
 	}
 	if len(args) == 0 {
+		return nil
+	}
+	return c.labelsOf(ref, args)
+}
+
+// labelsOf are the labels of the rows of ref's table whose ref column holds
+// one of these values, by the value's text.
+func (c *ctx) labelsOf(ref *schema.Reference, args []any) map[string]string {
+	if ref.LabelColumn == "" {
 		return nil
 	}
 	m := map[string]string{}

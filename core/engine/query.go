@@ -32,10 +32,16 @@ type listQuery struct {
 	cond     string
 	condArgs []any
 	order    string
+	// Explore (explore.go): facets and aggregates over every row the
+	// filters and search match, and what was found (set by listRead).
+	facets     []facetReq
+	aggregates bool
+	explored   []*groupResult
 }
 
 type filter struct {
 	col   *model.Column
+	unit  string // f.COL:year=2024: a date column's year, month or day
 	value string
 	null  bool // null=COL: IS NULL (f.COL= is the empty string)
 }
@@ -75,26 +81,29 @@ func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
 	if strings.IndexByte(lq.q, 0) >= 0 {
 		return nil, fmt.Errorf("the search holds a NUL character")
 	}
-	filterable := func(name string) (*model.Column, error) {
-		col := t.Column(name)
-		if col == nil || c.e.opts.Config.Table(t.Name).Column(name).Hidden {
-			return nil, fmt.Errorf("cannot filter by %q: no such column", name)
+	filterable := func(name string, units bool) (*model.Column, string, error) {
+		col, unit := t.Column(name), ""
+		if col == nil && units {
+			col, unit = columnUnit(t, name)
 		}
-		return col, nil
+		if col == nil || c.e.opts.Config.Table(t.Name).Column(col.Name).Hidden {
+			return nil, "", fmt.Errorf("cannot filter by %q: no such column", name)
+		}
+		return col, unit, nil
 	}
 	for k, vs := range qv {
 		if name, ok := strings.CutPrefix(k, "f."); ok {
-			col, err := filterable(name)
+			col, unit, err := filterable(name, true)
 			if err != nil {
 				return nil, err
 			}
 			for _, v := range vs {
-				lq.filters = append(lq.filters, filter{col: col, value: v})
+				lq.filters = append(lq.filters, filter{col: col, unit: unit, value: v})
 			}
 		}
 	}
 	for _, name := range qv["null"] {
-		col, err := filterable(name)
+		col, _, err := filterable(name, false)
 		if err != nil {
 			return nil, err
 		}
@@ -109,6 +118,9 @@ func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
 		if err := lq.decodeCursor(s); err != nil {
 			return nil, fmt.Errorf("after: not a cursor this server made")
 		}
+	}
+	if err := c.parseExplore(lq); err != nil {
+		return nil, err
 	}
 	return lq, nil
 }
@@ -127,9 +139,19 @@ func (c *ctx) listFail(err error) *protocol.Response {
 }
 
 func sortFilters(fs []filter) {
+	less := func(a, b filter) bool {
+		switch {
+		case a.col.Index != b.col.Index:
+			return a.col.Index < b.col.Index
+		case a.unit != b.unit:
+			return a.unit < b.unit
+		case a.value != b.value:
+			return a.value < b.value
+		}
+		return a.null && !b.null
+	}
 	for i := 1; i < len(fs); i++ {
-		for j := i; j > 0 && (fs[j].col.Index < fs[j-1].col.Index ||
-			fs[j].col.Index == fs[j-1].col.Index && (fs[j].value < fs[j-1].value || fs[j].value == fs[j-1].value && fs[j].null && !fs[j-1].null)); j-- {
+		for j := i; j > 0 && less(fs[j], fs[j-1]); j-- {
 			fs[j], fs[j-1] = fs[j-1], fs[j]
 		}
 	}
@@ -208,6 +230,9 @@ func (lq *listQuery) where(withCursor bool) (string, []any) {
 	for _, f := range lq.filters {
 		id := sqldb.Ident(f.col.Name)
 		switch {
+		case f.unit != "":
+			conds = append(conds, lq.store.DatePart(id, f.unit)+" = ?")
+			args = append(args, f.value)
 		case f.null:
 			conds = append(conds, id+" IS NULL")
 		case f.col.Kind == model.Boolean && (f.value == "true" || f.value == "false"):
@@ -382,6 +407,8 @@ type dataCache struct {
 	dsid string
 	// counts are bounded counts by FROM-and-WHERE text and arguments.
 	counts map[string]countEntry
+	// groups are facets and aggregates (explore.go), keyed like counts.
+	groups map[string]*groupResult
 	// refs are the options of reference fields by referenced table and
 	// columns (referenceOptions).
 	refs map[string]refOptions

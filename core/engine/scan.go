@@ -48,6 +48,9 @@ type scanState struct {
 	count     int64
 	countFrom []any
 	counted   bool
+	// explore: the facets and aggregates under way (explore.go).
+	explore  *exploreState
+	explored bool
 }
 
 // scans holds the list reads under way, by token, oldest first.
@@ -141,13 +144,18 @@ func (c *ctx) planNeedsScan(lq *listQuery) bool {
 // instead: the core yielding (the host asks again with its token), or why
 // the read cannot go on.
 func (c *ctx) listRead(lq *listQuery, counted bool) (rows []*row, next string, count int64, more bool, answer *protocol.Response, err error) {
-	if !c.windowed(lq) {
+	exploring := lq.exploring()
+	rowsWindowed := c.windowed(lq)
+	if !rowsWindowed && !(exploring && c.e.store.Windowed()) {
 		if c.req.Continue != "" {
 			return nil, "", 0, false, c.fail(400, "bad continuation"), nil
 		}
 		rows, next, err = lq.run(c.e.db)
 		if err == nil && counted {
 			count, more, _ = lq.count(c)
+		}
+		if err == nil && exploring {
+			lq.explored = c.exploreAtOnce(lq)
 		}
 		return rows, next, count, more, nil, err
 	}
@@ -162,18 +170,29 @@ func (c *ctx) listRead(lq *listQuery, counted bool) (rows []*row, next string, c
 	}
 	// Steps go on in this call until one has read a whole window: a table
 	// smaller than a window is read and counted in one call.
-	for full := false; !full && (!st.rowsDone || counted && !st.counted); {
-		if !st.rowsDone {
+	pending := func() bool { return !st.rowsDone || counted && !st.counted || exploring && !st.explored }
+	for full := false; !full && pending(); {
+		switch {
+		case !st.rowsDone && !rowsWindowed:
+			// Here only for the facets and totals: the page is one statement.
+			st.rows, st.next, err = lq.run(c.e.db)
+			st.rowsDone = true
+		case !st.rowsDone:
 			full, err = lq.rowsStep(c.e.db, st)
-		} else {
+		case counted && !st.counted:
 			full, err = lq.countStep(c, st)
+		default:
+			full, err = lq.exploreStep(c, st)
 		}
 		if err != nil {
 			return nil, "", 0, false, nil, err
 		}
 	}
-	if !st.rowsDone || counted && !st.counted {
+	if pending() {
 		return nil, "", 0, false, &protocol.Response{ResponseHead: protocol.ResponseHead{Continue: c.e.scans.put(st)}}, nil
+	}
+	if exploring {
+		lq.explored = st.explore.results
 	}
 	return st.rows, st.next, min(st.count, countCap), st.count > countCap, nil, nil
 }

@@ -256,6 +256,12 @@ type ListData struct {
 	NextHref, FirstHref                string
 	Partial                            bool // an htmx fragment: the list state travels out of band
 	Live, Table                        string
+	// Explore (explore.go): facets, suggested ones, totals.
+	Facets       []FacetBox
+	Suggest      []Link
+	Totals       *Totals
+	TotalsHref   string // turns the totals on or off
+	CountAllHref string // beside a capped count: the totals, which count every row
 }
 
 // ListRow ("list-row") is a row as every list page of its table shows it.
@@ -414,8 +420,9 @@ func (w *writer) listFragment(d *ListData) {
 		}
 		w.raw(`</p>`)
 	}
-	w.raw(`
-<p class="count">`)
+	w.raw("\n")
+	w.facets(d)
+	w.raw(`<p class="count">`)
 	w.int(d.Count)
 	if d.CountMore {
 		w.raw(`+`)
@@ -429,6 +436,10 @@ func (w *writer) listFragment(d *ListData) {
 		w.raw(` matching “`)
 		w.text(d.Q)
 		w.raw(`”`)
+	}
+	if d.CountAllHref != "" {
+		w.raw(` `)
+		w.hxLink(&Link{Text: "count all", Href: d.CountAllHref}, "")
 	}
 	w.raw(`</p>
 <div class="scroll"><table class="grid">
@@ -473,7 +484,9 @@ func (w *writer) listFragment(d *ListData) {
 		}
 		w.raw(".</td></tr>\n")
 	}
-	w.raw(`</tbody>
+	w.raw(`</tbody>`)
+	w.totals(d)
+	w.raw(`
 </table></div>
 <nav class="pager" aria-label="Pages">`)
 	if d.FirstHref != "" {

@@ -79,6 +79,10 @@ type Store interface {
 	// found by its full-text index for a search box's text q, or "" when t
 	// has none (Table.TextIndex): the list then searches with Search.
 	TextMatch(t *model.Table, q string) (cond string, arg any)
+	// DatePart is expr's year ("2024"), month ("2024-03") or day
+	// ("2024-03-05") as text, unit being "year", "month" or "day": a date
+	// column's facet groups by it and its filter compares it.
+	DatePart(expr, unit string) string
 	// Windowed: lists that no index serves (a search, a filter or sort
 	// PlanScans finds unserved) are read in windows with yields between
 	// (engine/scan.go), since some host cannot stop such a statement where

@@ -173,6 +173,33 @@ async function main(): Promise<number> {
     await notReloaded(rowPage, "the row page");
   });
 
+  test("a facet's counts and the totals follow an outside insert without a reload", async () => {
+    const view = await context.newPage();
+    view.setDefaultTimeout(15000);
+    view.on("pageerror", (e) => jsErrors.push(e.message));
+    try {
+      await openLive(view, "/t/notes?facet=status&aggregates=1");
+      const count = (v: string) =>
+        view.evaluate((value) => {
+          const li = [...document.querySelectorAll("#list .facet li")].find((l) => l.querySelector("a")?.textContent === value);
+          return Number(li?.querySelector(".n")?.textContent ?? "0");
+        }, v);
+      const open = await count("open");
+      const done = await count("done");
+      check(open > 0 && done > 0, `the status facet: open ${open}, done ${done}`);
+      sql(`INSERT INTO notes (id, title, body, status) VALUES (7, 'Pay rent', NULL, 'open'), (8, 'Sort post', NULL, 'later')`);
+      await until(async () => (await count("open")) === open + 1, "the open count to grow by one");
+      await until(async () => (await count("later")) === 1, "a new value to appear with its count");
+      eq(await count("done"), done, "the done count");
+      await shot(view, "facet-live");
+      await notReloaded(view, "the faceted list");
+      sql(`DELETE FROM notes WHERE id IN (7, 8)`);
+      await until(async () => (await count("later")) === 0, "the value to go with its rows");
+    } finally {
+      await view.close();
+    }
+  });
+
   test("a sorted, filtered list places an outside insert where it belongs, and leaves out one that does not match", async () => {
     const view = await context.newPage();
     view.setDefaultTimeout(15000);

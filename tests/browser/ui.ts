@@ -239,6 +239,45 @@ async function main(): Promise<number> {
     eq(r.status(), 404, "the row is gone");
   });
 
+  test("facets: a suggested facet opens, a value click filters, a second click takes the filter off", async () => {
+    await page.goto("/t/books");
+    const suggestion = page.locator("#list .explore .suggest a", { hasText: "Genre" });
+    await suggestion.click();
+    await until(() => page.url().includes("facet=genre"), "the URL to carry the facet");
+    const facet = page.locator("#list .facet", { hasText: "Genre" });
+    await facet.waitFor();
+    const entries = await facet.locator("li").allInnerTexts();
+    await page.locator("#list .explore .suggest a", { hasText: "Publisher" }).click();
+    await page.locator("#list .facet", { hasText: "Publisher" }).waitFor();
+    await shot(page, "facets", "facets.png");
+    check(entries.length >= 3, `the genre facet shows ${entries.length} values`);
+    const [first, n] = [entries[0].replace(/\s+\d+$/, "").trim(), Number(entries[0].match(/(\d+)$/)?.[1])];
+    check(n > 0, `first value ${entries[0]}`);
+    await facet.locator("li a").first().click();
+    await until(() => page.url().includes("f.genre="), "the URL to carry the facet's filter");
+    await until(async () => (await page.locator("#list .count").innerText()).startsWith(`${n} row`), `${n} rows of ${first}`);
+    const genres = await columnTexts(page, "Genre");
+    check(genres.length > 0 && genres.every((g) => g === first), `rows of other genres: ${genres.join(", ")}`);
+    check(await facet.locator("li.on").count() === 1, "the chosen value is not marked");
+    await shot(page, "facets-filtered");
+    await facet.locator("li.on a").click();
+    await until(() => !page.url().includes("f.genre="), "the filter to come off");
+    await until(async () => (await facet.locator("li").count()) === entries.length, "every value again");
+  });
+
+  test("totals: sums, averages and extremes of the numbers under the list", async () => {
+    await page.goto("/t/order_items");
+    await page.locator("#list .explore a", { hasText: "Totals" }).click();
+    await until(() => page.url().includes("aggregates=1"), "the URL to ask for totals");
+    const foot = page.locator("#list tfoot");
+    await foot.waitFor();
+    const text = await foot.innerText();
+    check(/sum/.test(text) && /average/.test(text) && /least/.test(text) && /greatest/.test(text), `the footer says ${text}`);
+    check(!/NaN|undefined/.test(text), `the footer says ${text}`);
+    await foot.scrollIntoViewIfNeeded();
+    await shot(page, "totals");
+  });
+
   test("phone-size and dark-mode screenshots", async () => {
     const phone = await browser!.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: base });
     const pp = await phone.newPage();

@@ -56,7 +56,10 @@
   // On a plain view (no search, filter or paging) the count is the table's.
   const plainView = () => {
     const q = new URLSearchParams(location.search);
-    return ![...q.keys()].some((k) => k === "after" || k === "q" || k === "sort" || k.startsWith("f."));
+    // Facets and totals count every matching row: any change re-counts them.
+    return ![...q.keys()].some((k) =>
+      k === "after" || k === "q" || k === "sort" || k === "null" || k === "facet" || k === "aggregates" || k.startsWith("f.")
+    );
   };
   const bumpCount = (by) => {
     const el = document.querySelector("#list .count");
@@ -71,6 +74,12 @@
     if (!tbody) return;
     if (msg.oldKey) document.getElementById("row-" + msg.oldKey)?.remove();
     const tr = document.getElementById("row-" + msg.key);
+    if (msg.op === "delete" && !plainView()) {
+      // The count, the facets and the totals of this view are the server's.
+      tr?.classList.add("gone");
+      refetchList(msg.key);
+      return;
+    }
     if (msg.op === "delete") {
       bumpCount(-1);
       if (tr) {

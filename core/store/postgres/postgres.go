@@ -170,6 +170,13 @@ func (Store) Search(expr string) string { return "CAST(" + expr + ` AS TEXT) ILI
 // cannot type from untyped parameters.)
 func (Store) Windowed() bool { return false }
 
+// DatePart formats a date or timestamp (in the session's time zone); a
+// text column holding dates is cut as SQLite's is.
+func (Store) DatePart(expr, unit string) string {
+	n := map[string]string{"year": "4", "month": "7", "day": "10"}[unit]
+	return "substr(CAST(" + expr + " AS TEXT), 1, " + n + ")"
+}
+
 // CommandsSetup: the scale-out mode is not built on Postgres yet.
 func (Store) CommandsSetup() string { return "" }
 

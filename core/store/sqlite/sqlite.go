@@ -107,6 +107,13 @@ func (Store) Search(expr string) string { return expr + ` LIKE ? ESCAPE '\'` }
 // one would hold a TS host's only thread.
 func (Store) Windowed() bool { return true }
 
+// DatePart cuts the ISO 8601 text SQLite's date functions write (a number
+// there is a Julian day or a Unix time: date() reads both as it would).
+func (Store) DatePart(expr, unit string) string {
+	n := map[string]string{"year": "4", "month": "7", "day": "10"}[unit]
+	return "substr(CASE WHEN typeof(" + expr + ") IN ('integer', 'real') THEN date(" + expr + ", 'auto') ELSE " + expr + " END, 1, " + n + ")"
+}
+
 // CommandsSetup creates the scale-out mode's tables.
 func (Store) CommandsSetup() string { return commandsSetup }
 

@@ -1,0 +1,883 @@
+package engine
+
+// Explore (issue 17): facets and aggregates over every row a list's filters
+// and search match, not just its page.
+//
+// Both are groupings: the rows under the list's WHERE, grouped by one
+// expression (a facet: a column, or a date column's year, month or day) or
+// not at all (the aggregates footer), each group counted and, for the
+// aggregates, the numeric columns summed, averaged and bounded. On a store
+// that reads long lists in windows (SQLite, scan.go) a grouping is read in
+// the same windows of the table, merged here, with the core yielding between
+// two of them: a facet of a million rows takes a hundred short steps, never
+// one long one, and others are answered between. Where the store stops a
+// long statement itself (Postgres), a grouping is one statement. What was
+// computed is kept in the data cache until the data changes.
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/render"
+	"github.com/nakedhtmx/nakedhtmx/core/schema"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+const (
+	// MaxFacets is how many facets one list may ask for.
+	MaxFacets = 10
+	// facetValues is how many values a facet shows (CONTRACT: at most 30).
+	facetValues = 30
+	// maxGroups bounds the groups a grouping keeps while it merges
+	// windows: past it a facet says it is incomplete rather than hold a
+	// million distinct values.
+	maxGroups = 10000
+)
+
+// Date units a facet or a filter may group a date column by.
+var dateUnits = map[string]bool{"year": true, "month": true, "day": true}
+
+// facetReq is one facet a list asked for: a column, and for a date column
+// the unit its values are grouped by ("" for the values themselves).
+type facetReq struct {
+	name string // as asked: "COL" or "COL:unit"
+	col  *model.Column
+	unit string
+}
+
+// columnUnit resolves "COL" or "COL:unit" (a date column's year, month or
+// day) against t: a column whose whole name matches wins, so a column
+// called "a:year" is itself.
+func columnUnit(t *model.Table, name string) (*model.Column, string) {
+	if col := t.Column(name); col != nil {
+		return col, ""
+	}
+	i := strings.LastIndexByte(name, ':')
+	if i < 0 || !dateUnits[name[i+1:]] {
+		return nil, ""
+	}
+	col := t.Column(name[:i])
+	if col == nil || col.Kind != model.Date && col.Kind != model.DateTime {
+		return nil, ""
+	}
+	return col, name[i+1:]
+}
+
+// parseExplore reads facet=COL (repeatable) and aggregates=1.
+func (c *ctx) parseExplore(lq *listQuery) error {
+	names := c.query["facet"]
+	if len(names) > MaxFacets {
+		return tooMuch(fmt.Sprintf("more than %d facets", MaxFacets))
+	}
+	seen := map[string]bool{}
+	for _, name := range names {
+		col, unit := columnUnit(lq.t, name)
+		if col == nil || c.e.opts.Config.Table(lq.t.Name).Column(col.Name).Hidden {
+			return fmt.Errorf("cannot facet by %q: no such column", name)
+		}
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		lq.facets = append(lq.facets, facetReq{name: name, col: col, unit: unit})
+	}
+	switch v := c.query.Get("aggregates"); v {
+	case "", "0", "false":
+	case "1", "true":
+		lq.aggregates = true
+	default:
+		return fmt.Errorf("aggregates must be 1 or 0, not %q", v)
+	}
+	return nil
+}
+
+// exploring: the list asked for facets or aggregates.
+func (lq *listQuery) exploring() bool { return len(lq.facets) > 0 || lq.aggregates }
+
+// groupExpr is the SQL of a facet's group value.
+func (c *ctx) groupExpr(f facetReq) string {
+	id := sqldb.Ident(f.col.Name)
+	if f.unit == "" {
+		return id
+	}
+	return c.e.store.DatePart(id, f.unit)
+}
+
+// numericColumns are the columns the aggregates sum: numbers that are not
+// keys or references, and that the config shows.
+func (c *ctx) numericColumns(t *model.Table) []*model.Column {
+	var out []*model.Column
+	for _, f := range c.st.fields[t.Name] {
+		col := f.Column
+		if (col.Kind == model.Integer || col.Kind == model.Number) && col.PK == 0 && col.References == nil && !col.AlsoText {
+			out = append(out, col)
+		}
+	}
+	return out
+}
+
+// grouping is one GROUP BY over the list's rows.
+type grouping struct {
+	expr string          // the group's SQL; "": all rows are one group
+	nums []*model.Column // columns summed per group
+}
+
+func (g grouping) key() string {
+	var b strings.Builder
+	b.WriteString(g.expr)
+	for _, c := range g.nums {
+		b.WriteString("\x00" + c.Name)
+	}
+	return b.String()
+}
+
+// sql is the grouping's statement over the rows under where.
+func (g grouping) sql(t *model.Table, where string) string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	if g.expr == "" {
+		b.WriteString("NULL")
+	} else {
+		b.WriteString(g.expr)
+	}
+	b.WriteString(", count(*)")
+	for _, c := range g.nums {
+		id := sqldb.Ident(c.Name)
+		b.WriteString(", sum(" + id + "), min(" + id + "), max(" + id + "), count(" + id + ")")
+	}
+	b.WriteString(" FROM " + sqldb.Ident(t.Name) + where)
+	if g.expr != "" {
+		b.WriteString(" GROUP BY 1")
+	}
+	return b.String()
+}
+
+// numAcc is one numeric column's aggregates within a group.
+type numAcc struct {
+	n        int64 // non-NULL values
+	sumI     int64
+	sumF     float64
+	float    bool // a value or the sum left the integers
+	min, max any
+}
+
+func (a *numAcc) add(sum, min, max, n any) {
+	cnt, _ := sqldb.Int(n)
+	if cnt == 0 {
+		return
+	}
+	a.n += cnt
+	switch s := sum.(type) {
+	case int64:
+		if r := a.sumI + s; !a.float && (s > 0 && r < a.sumI || s < 0 && r > a.sumI) {
+			a.float, a.sumF = true, float64(a.sumI)+float64(s)
+		} else if !a.float {
+			a.sumI = r
+		} else {
+			a.sumF += float64(s)
+		}
+	default:
+		f, ok := number(s)
+		if !ok {
+			break
+		}
+		if !a.float {
+			a.float, a.sumF = true, float64(a.sumI)
+		}
+		a.sumF += f
+	}
+	if a.min == nil || compareValues(min, a.min) < 0 {
+		a.min = min
+	}
+	if a.max == nil || compareValues(max, a.max) > 0 {
+		a.max = max
+	}
+}
+
+// number reads a numeric SQL value (Postgres's numeric sums come as text).
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return float64(x), true
+	case float64:
+		return x, true
+	case string:
+		f, err := strconv.ParseFloat(x, 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+func (a *numAcc) sum() any {
+	if a.n == 0 {
+		return nil
+	}
+	if a.float {
+		return a.sumF
+	}
+	return a.sumI
+}
+
+func (a *numAcc) avg() any {
+	if a.n == 0 {
+		return nil
+	}
+	if a.float {
+		return a.sumF / float64(a.n)
+	}
+	return float64(a.sumI) / float64(a.n)
+}
+
+// group is one group's value and what was counted in it.
+type group struct {
+	value any
+	count int64
+	nums  []numAcc
+}
+
+// groupResult is a grouping done: every group (or the first maxGroups,
+// incomplete), or the error that stopped it.
+type groupResult struct {
+	groups     map[string]*group
+	incomplete bool
+	err        string
+}
+
+// merge adds one statement's rows.
+func (r *groupResult) merge(g grouping, rs *sqldb.Rows) {
+	for _, v := range rs.Values {
+		k := groupKey(v[0])
+		gr := r.groups[k]
+		if gr == nil {
+			if len(r.groups) >= maxGroups {
+				r.incomplete = true
+				continue
+			}
+			gr = &group{value: v[0], nums: make([]numAcc, len(g.nums))}
+			r.groups[k] = gr
+		}
+		n, _ := sqldb.Int(v[1])
+		gr.count += n
+		for i := range g.nums {
+			gr.nums[i].add(v[2+4*i], v[3+4*i], v[4+4*i], v[5+4*i])
+		}
+	}
+}
+
+// groupKey tells group values apart as SQL's GROUP BY does: 1 and 1.0 are
+// one number.
+func groupKey(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case int64:
+		return "n" + strconv.FormatInt(x, 10)
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<63 {
+			return "n" + strconv.FormatInt(int64(x), 10)
+		}
+		return "n" + strconv.FormatFloat(x, 'g', -1, 64)
+	case string:
+		return "s" + x
+	case []byte:
+		return "b" + string(x)
+	case bool:
+		return "n" + map[bool]string{true: "1", false: "0"}[x]
+	}
+	return fmt.Sprintf("?%v", v)
+}
+
+// compareValues orders SQL values as SQLite does: NULL, numbers, text,
+// blobs; text by its bytes.
+func compareValues(a, b any) int {
+	ra, rb := rank(a), rank(b)
+	if ra != rb {
+		return ra - rb
+	}
+	switch ra {
+	case 1:
+		fa, _ := number(a)
+		fb, _ := number(b)
+		switch {
+		case fa < fb:
+			return -1
+		case fa > fb:
+			return 1
+		}
+		return 0
+	case 2:
+		return strings.Compare(a.(string), b.(string))
+	case 3:
+		return strings.Compare(string(a.([]byte)), string(b.([]byte)))
+	}
+	return 0
+}
+
+func rank(v any) int {
+	switch v.(type) {
+	case nil:
+		return 0
+	case int64, float64, bool:
+		return 1
+	case string:
+		return 2
+	}
+	return 3
+}
+
+// sorted are the groups, largest first; ties by value, NULL last.
+func (r *groupResult) sorted() []*group {
+	out := make([]*group, 0, len(r.groups))
+	for _, g := range r.groups {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.count != b.count {
+			return a.count > b.count
+		}
+		if (a.value == nil) != (b.value == nil) {
+			return b.value == nil
+		}
+		return compareValues(a.value, b.value) < 0
+	})
+	return out
+}
+
+// exploreState is the groupings of one list under way (held in its
+// scanState between windows).
+type exploreState struct {
+	list    []grouping
+	results []*groupResult
+	at      int   // the grouping being read
+	from    []any // where its next window starts (nil: the table's start)
+}
+
+// groupings are what the list asked for: its facets, then the aggregates.
+func (c *ctx) groupings(lq *listQuery) []grouping {
+	var out []grouping
+	for _, f := range lq.facets {
+		out = append(out, grouping{expr: c.groupExpr(f)})
+	}
+	if lq.aggregates {
+		out = append(out, grouping{nums: c.numericColumns(lq.t)})
+	}
+	return out
+}
+
+// exploreStep reads the next window of the grouping under way; full as
+// for rowsStep. A grouping kept in the data cache takes no window.
+func (lq *listQuery) exploreStep(c *ctx, st *scanState) (full bool, err error) {
+	ex := st.explore
+	if ex == nil {
+		ex = &exploreState{list: c.groupings(lq)}
+		ex.results = make([]*groupResult, len(ex.list))
+		st.explore = ex
+	}
+	if ex.at >= len(ex.list) {
+		st.explored = true
+		return false, nil
+	}
+	g := ex.list[ex.at]
+	where, args := lq.where(false)
+	key := countKey(sqldb.Ident(lq.t.Name)+where+"\x00group\x00"+g.key(), args)
+	dc := c.cache()
+	if r := dc.grouped(key); r != nil && ex.from == nil {
+		ex.results[ex.at] = r
+		ex.at++
+		return false, nil
+	}
+	if ex.results[ex.at] == nil {
+		ex.results[ex.at] = &groupResult{groups: map[string]*group{}}
+	}
+	res := ex.results[ex.at]
+	asc := *lq
+	asc.desc, asc.after, asc.sort = false, nil, nil
+	end, err := asc.windowEnd(c.e.db, ex.from)
+	if err != nil {
+		return false, err
+	}
+	bounds, boundArgs := asc.windowBounds(ex.from, end)
+	rs, err := c.e.db.Query(g.sql(lq.t, andWhere(where, bounds...)), append(args, boundArgs...)...)
+	if err != nil {
+		res.err = c.scrub(err.Error())
+		end = nil // this grouping is done: it says why
+	} else {
+		res.merge(g, rs)
+	}
+	if end == nil {
+		dc.putGrouped(key, res)
+		ex.at, ex.from = ex.at+1, nil
+		return false, nil
+	}
+	ex.from = end
+	return true, nil
+}
+
+// exploreAtOnce reads every grouping in one statement each: for stores
+// that stop a long statement where it runs (not Windowed). A grouping that
+// fails (a statement stopped at the time limit) says why in its place.
+func (c *ctx) exploreAtOnce(lq *listQuery) []*groupResult {
+	where, args := lq.where(false)
+	list := c.groupings(lq)
+	out := make([]*groupResult, len(list))
+	dc := c.cache()
+	for i, g := range list {
+		key := countKey(sqldb.Ident(lq.t.Name)+where+"\x00group\x00"+g.key(), args)
+		if r := dc.grouped(key); r != nil {
+			out[i] = r
+			continue
+		}
+		res := &groupResult{groups: map[string]*group{}}
+		sql := g.sql(lq.t, where)
+		if g.expr != "" {
+			// The largest groups first: the first maxGroups hold every
+			// value a facet shows, however many there are.
+			sql += " ORDER BY count(*) DESC LIMIT " + strconv.Itoa(maxGroups+1)
+		}
+		rs, err := tableQuery(c.e.db, lq.t)(sql, args...)
+		if err != nil {
+			res.err = c.scrub(err.Error())
+		} else {
+			res.merge(g, rs)
+			if len(rs.Values) > maxGroups {
+				res.incomplete = false // the top of the list is exact; only its tail was cut
+			}
+		}
+		dc.putGrouped(key, res)
+		out[i] = res
+	}
+	return out
+}
+
+// grouped is a grouping kept in the data cache, or nil.
+func (dc *dataCache) grouped(key string) *groupResult {
+	if dc == nil {
+		return nil
+	}
+	return dc.groups[key]
+}
+
+// putGrouped keeps a grouping; past dataCacheSize the groupings start over.
+func (dc *dataCache) putGrouped(key string, r *groupResult) {
+	if dc == nil || r.err != "" {
+		return
+	}
+	if dc.groups == nil || len(dc.groups) >= dataCacheSize {
+		dc.groups = map[string]*groupResult{}
+	}
+	dc.groups[key] = r
+}
+
+// --- what the answers carry ---
+
+// facetValue is one value of a facet, as the JSON API and the page show it.
+type facetValue struct {
+	value any    // JSON value
+	text  string // the value as a filter takes it (f.COL=text); "" with null
+	null  bool
+	label string // a referenced row's label, or ""
+	count int64
+}
+
+// facetOut is one facet's answer.
+type facetOut struct {
+	req        facetReq
+	values     []facetValue
+	truncated  bool
+	incomplete bool
+	err        string
+}
+
+// facetsOut turns the facet groupings into answers: the values JSON shows,
+// a referenced row's label beside its key.
+func (c *ctx) facetsOut(lq *listQuery, results []*groupResult) []facetOut {
+	var out []facetOut
+	for i, f := range lq.facets {
+		r := results[i]
+		fo := facetOut{req: f, err: r.err, incomplete: r.incomplete}
+		if r.incomplete {
+			fo.truncated = true
+			out = append(out, fo)
+			continue
+		}
+		groups := r.sorted()
+		if len(groups) > facetValues {
+			groups, fo.truncated = groups[:facetValues], true
+		}
+		var keys []any
+		for _, g := range groups {
+			fv := facetValue{count: g.count, null: g.value == nil}
+			if f.unit != "" {
+				fv.value = g.value
+				if s, ok := g.value.(string); ok {
+					fv.text = s
+				}
+			} else {
+				fv.value = jsonValue(f.col, g.value)
+				fv.text = filterText(f.col, g.value)
+			}
+			if g.value != nil {
+				keys = append(keys, g.value)
+			}
+			fo.values = append(fo.values, fv)
+		}
+		if f.unit == "" {
+			if labels := c.facetLabels(lq.t, f.col, keys); labels != nil {
+				for j := range fo.values {
+					fo.values[j].label = labels[fo.values[j].text]
+				}
+			}
+		}
+		out = append(out, fo)
+	}
+	return out
+}
+
+// filterText is a value as f.COL=VALUE takes it back.
+func filterText(col *model.Column, v any) string {
+	if b, ok := v.(int64); ok && col.Kind == model.Boolean && (b == 0 || b == 1) {
+		return map[int64]string{0: "false", 1: "true"}[b]
+	}
+	if v == nil {
+		return ""
+	}
+	return sqldb.Text(v)
+}
+
+// facetLabels are the labels of the rows a reference column's values name,
+// by value text; nil when the column refers to nothing one may see.
+func (c *ctx) facetLabels(t *model.Table, col *model.Column, keys []any) map[string]string {
+	for _, f := range c.st.fields[t.Name] {
+		if f.Column == col && f.Reference != nil && len(keys) > 0 {
+			return c.labelsOf(f.Reference, keys)
+		}
+	}
+	return nil
+}
+
+// facetsJSON is the "facets" member of a list answer (CONTRACT, "Explore
+// and import"): each value with its count, a label beside a reference, and
+// "incomplete" where more distinct values were met than a facet counts.
+func facetsJSON(fs []facetOut) *schema.Object {
+	o := schema.NewObject()
+	for _, f := range fs {
+		vals := make([]any, 0, len(f.values))
+		for _, v := range f.values {
+			e := schema.NewObject().Set("value", v.value).Set("count", v.count)
+			if v.label != "" {
+				e.Set("label", v.label)
+			}
+			vals = append(vals, e)
+		}
+		fo := schema.NewObject().Set("values", vals).Set("truncated", f.truncated)
+		if f.incomplete {
+			fo.Set("incomplete", true)
+		}
+		if f.err != "" {
+			fo.Set("error", f.err)
+		}
+		o.Set(f.req.name, fo)
+	}
+	return o
+}
+
+// aggregatesOut is the aggregates member: the rows counted, and per numeric
+// column its sum, average, least and greatest value (null over no value).
+func (c *ctx) aggregatesJSON(lq *listQuery, r *groupResult) *schema.Object {
+	o := schema.NewObject()
+	if r.err != "" {
+		return o.Set("error", r.err)
+	}
+	var all *group
+	for _, g := range r.groups {
+		all = g
+	}
+	nums := c.numericColumns(lq.t)
+	if all == nil { // no row: SQL's aggregate of nothing
+		all = &group{nums: make([]numAcc, len(nums))}
+	}
+	o.Set("count", all.count)
+	cols := schema.NewObject()
+	for i, col := range nums {
+		a := &all.nums[i]
+		cols.Set(col.Name, schema.NewObject().Set("sum", finiteJSON(a.sum())).Set("avg", finiteJSON(a.avg())).
+			Set("min", jsonValue(col, a.min)).Set("max", jsonValue(col, a.max)))
+	}
+	return o.Set("columns", cols)
+}
+
+// finiteJSON keeps a float JSON can carry (an overflowed sum is infinite:
+// CONTRACT spells infinities as strings).
+func finiteJSON(v any) any {
+	if f, ok := v.(float64); ok && math.IsInf(f, 0) {
+		if f > 0 {
+			return "Infinity"
+		}
+		return "-Infinity"
+	}
+	return v
+}
+
+// --- the list page ---
+
+// hrefWith is the list's URL with its query changed by edit (the page's
+// cursor always dropped: a new question starts at the first page).
+func (c *ctx) hrefWith(t *model.Table, edit func(q url.Values)) string {
+	q := url.Values{}
+	for k, vs := range c.query {
+		if k != "after" {
+			q[k] = append([]string(nil), vs...)
+		}
+	}
+	edit(q)
+	if s := encodeQuery(q); s != "" {
+		return c.tableURL(t.Name) + "?" + s
+	}
+	return c.tableURL(t.Name)
+}
+
+// without removes one value of a repeatable parameter.
+func without(q url.Values, k, v string) {
+	var kept []string
+	for _, x := range q[k] {
+		if x != v {
+			kept = append(kept, x)
+		}
+	}
+	if len(kept) == 0 {
+		delete(q, k)
+	} else {
+		q[k] = kept
+	}
+}
+
+// exploreList fills the list page's facets, suggestions and totals.
+func (c *ctx) exploreList(t *model.Table, lq *listQuery, d *listData, more bool) {
+	fields := c.st.fields[t.Name]
+	on := map[string]bool{} // filters in force, by "f.COL\x00value" or "null\x00COL"
+	for k, vs := range c.query {
+		for _, v := range vs {
+			on[k+"\x00"+v] = true
+		}
+	}
+	if len(lq.facets) > 0 {
+		for _, f := range c.facetsOut(lq, lq.explored) {
+			label := fieldLabel(fields, f.req.col)
+			if f.req.unit != "" {
+				label += " by " + f.req.unit
+			}
+			box := render.FacetBox{Label: label, More: f.truncated,
+				CloseHref: c.hrefWith(t, func(q url.Values) { without(q, "facet", f.req.name) })}
+			if f.req.col.Kind == model.Date || f.req.col.Kind == model.DateTime {
+				for _, u := range []string{"year", "month", "day", ""} {
+					name := f.req.col.Name
+					if u != "" {
+						name += ":" + u
+					}
+					if u == f.req.unit {
+						continue
+					}
+					text := "by " + u
+					if u == "" {
+						text = "by value"
+					}
+					box.Units = append(box.Units, link{Text: text, Href: c.hrefWith(t, func(q url.Values) {
+						without(q, "facet", f.req.name)
+						q.Add("facet", name)
+					})})
+				}
+			}
+			switch {
+			case f.err != "":
+				box.Note = "These counts could not be made: " + f.err
+			case f.incomplete:
+				box.Note = "More than " + strconv.Itoa(maxGroups) + " different values: too many to count here."
+			}
+			key := "f." + f.req.name
+			for _, v := range f.values {
+				e := render.FacetEntry{Count: v.count, Text: v.text, Null: v.null}
+				if v.label != "" {
+					e.Text, e.Title = v.label, f.req.col.Name+" = "+v.text
+				}
+				if v.text == "" && !v.null {
+					e.Text = `"" (empty text)`
+				}
+				if v.null {
+					e.Text = "empty (NULL)"
+					e.On = f.req.unit == "" && on["null\x00"+f.req.col.Name]
+					e.Href = c.hrefWith(t, func(q url.Values) {
+						if e.On {
+							without(q, "null", f.req.col.Name)
+						} else if f.req.unit == "" {
+							delete(q, key)
+							q.Add("null", f.req.col.Name)
+						}
+					})
+				} else {
+					e.On = on[key+"\x00"+v.text]
+					e.Href = c.hrefWith(t, func(q url.Values) {
+						if e.On {
+							without(q, key, v.text)
+						} else {
+							without(q, "null", f.req.col.Name)
+							q.Set(key, v.text)
+						}
+					})
+				}
+				box.Values = append(box.Values, e)
+			}
+			d.Facets = append(d.Facets, box)
+		}
+	}
+	asked := map[string]bool{}
+	for _, f := range lq.facets {
+		asked[f.col.Name] = true
+	}
+	for _, col := range c.suggestedFacets(t) {
+		if !asked[col.Name] {
+			name := col.Name
+			d.Suggest = append(d.Suggest, link{Text: fieldLabel(fields, col), Href: c.hrefWith(t, func(q url.Values) { q.Add("facet", name) })})
+		}
+	}
+	nums := c.numericColumns(t)
+	if len(nums) > 0 || more {
+		d.TotalsHref = c.hrefWith(t, func(q url.Values) {
+			if lq.aggregates {
+				delete(q, "aggregates")
+			} else {
+				q.Set("aggregates", "1")
+			}
+		})
+	}
+	if more && !lq.aggregates {
+		d.CountAllHref = c.hrefWith(t, func(q url.Values) { q.Set("aggregates", "1") })
+	}
+	if lq.aggregates {
+		c.totals(t, lq, d, fields, nums)
+	}
+}
+
+// totals fills the footer: the exact count, and per numeric column its sum,
+// average, least and greatest value, under the column.
+func (c *ctx) totals(t *model.Table, lq *listQuery, d *listData, fields []*schema.Field, nums []*model.Column) {
+	r := lq.explored[len(lq.explored)-1]
+	if r.err != "" {
+		d.Totals = &render.Totals{Rows: []render.TotalsRow{{Label: "Totals could not be made: " + r.err, Cells: make([]string, len(fields))}}}
+		return
+	}
+	var all *group
+	for _, g := range r.groups {
+		all = g
+	}
+	if all == nil {
+		all = &group{nums: make([]numAcc, len(nums))}
+	}
+	d.Count, d.CountMore = all.count, false // every row was counted
+	at := map[*model.Column]int{}
+	for i, col := range nums {
+		at[col] = i
+	}
+	tt := &render.Totals{}
+	for _, agg := range []string{"sum", "average", "least", "greatest"} {
+		row := render.TotalsRow{Label: agg, Cells: make([]string, len(fields))}
+		for j, f := range fields {
+			i, ok := at[f.Column]
+			if !ok {
+				continue
+			}
+			a := &all.nums[i]
+			var v any
+			switch agg {
+			case "sum":
+				v = a.sum()
+			case "average":
+				v = a.avg()
+			case "least":
+				v = a.min
+			default:
+				v = a.max
+			}
+			text := "—"
+			if v != nil {
+				text = numberText(v)
+			}
+			if j == 0 {
+				text = agg + " " + text
+			}
+			row.Cells[j] = text
+		}
+		tt.Rows = append(tt.Rows, row)
+	}
+	d.Totals = tt
+}
+
+// numberText writes an aggregate as a person reads it: whole numbers as
+// they are, fractions to at most four places.
+func numberText(v any) string {
+	switch x := v.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return strconv.FormatFloat(x, 'g', -1, 64)
+		}
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatFloat(x, 'f', -1, 64)
+		}
+		s := strconv.FormatFloat(x, 'f', 4, 64)
+		return strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return sqldb.Text(v)
+}
+
+// suggestedFacets are columns worth a facet: few different values (2 to
+// facetValues) among the table's first suggestSample rows, found once per
+// schema version with one bounded statement. Keys, BLOBs, long text and
+// views are never suggested.
+func (c *ctx) suggestedFacets(t *model.Table) []*model.Column {
+	if got, ok := c.st.suggested[t.Name]; ok {
+		return got
+	}
+	var cands []*model.Column
+	for _, f := range c.st.fields[t.Name] {
+		col := f.Column
+		if t.View || col.PK > 0 || col.Kind == model.Blob || col.Kind == model.Number || col.Unique {
+			continue
+		}
+		cands = append(cands, col)
+	}
+	var out []*model.Column
+	if len(cands) > 0 {
+		var sel, inner []string
+		for _, col := range cands {
+			id := sqldb.Ident(col.Name)
+			sel = append(sel, "count(DISTINCT "+id+")")
+			inner = append(inner, id)
+		}
+		rs, err := c.e.db.Query("SELECT count(*), " + strings.Join(sel, ", ") + " FROM (SELECT " + strings.Join(inner, ", ") +
+			" FROM " + sqldb.Ident(t.Name) + " LIMIT " + strconv.Itoa(suggestSample) + ") AS \"s\"")
+		if err == nil && len(rs.Values) == 1 {
+			n, _ := sqldb.Int(rs.Values[0][0])
+			for i, col := range cands {
+				k, _ := sqldb.Int(rs.Values[0][i+1])
+				if k >= 2 && k <= facetValues && k < n {
+					out = append(out, col)
+				}
+			}
+		}
+	}
+	if c.st.suggested == nil {
+		c.st.suggested = map[string][]*model.Column{}
+	}
+	c.st.suggested[t.Name] = out
+	return out
+}
+
+// suggestSample is how many rows suggestions look at.
+const suggestSample = 1000

@@ -310,7 +310,15 @@ func (c *ctx) liveURL(t *model.Table) string {
 	if !c.e.live.enabled {
 		return ""
 	}
-	return c.tableURL(t.Name) + "/live?after=" + strconv.FormatInt(c.e.live.lastSeq, 10)
+	// The log's newest entry as this page read the data (the data cache's
+	// key): the page shows everything up to it. The tick's own position
+	// may lag behind it (a host leaves out a write's tick while nobody
+	// listens), and would make the stream replay what the page shows.
+	after := c.e.live.lastSeq
+	if dc := c.cache(); dc != nil && dc.seq > after {
+		after = dc.seq
+	}
+	return c.tableURL(t.Name) + "/live?after=" + strconv.FormatInt(after, 10)
 }
 
 func hasRowLink(cells []cell, href string) bool {

@@ -1079,6 +1079,86 @@ export function mainTests(ctx: Ctx): Test[] {
     html(await ctx.page(`/t/${enc(HOSTILE)}?f.${enc("order")}=${enc("<b>x</b>")}`), 200, "filtered by a hostile value");
   });
 
+  // Explore (issue 17): every facet and total is checked against the rows
+  // the same list gives, so the oracle is the store's own answer.
+  const allRows = async (path: string, query: string): Promise<Json[]> => {
+    const { a, j } = await ctx.api("GET", `${path}?limit=1000${query ? "&" + query : ""}`);
+    status(a, 200, `all rows of ${path}?${query}`);
+    check(j.next === null, "one page holds them all");
+    return j.rows;
+  };
+  const tally = (rows: Json[], f: (r: Json) => unknown): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const r of rows) {
+      const k = JSON.stringify(f(r) ?? null);
+      m.set(k, (m.get(k) ?? 0) + 1);
+    }
+    return m;
+  };
+  const facetMap = (facet: Json): Map<string, number> =>
+    new Map((facet.values as Json[]).map((v) => [JSON.stringify(v.value), v.count]));
+  const sameTally = (got: Map<string, number>, want: Map<string, number>, what: string) =>
+    eq([...got].sort(), [...want].sort(), what);
+
+  test("facets count every row the filters and search match, hostile column names too", async () => {
+    const hostile = `/api/tables/${enc(HOSTILE)}/rows`;
+    const { a, j } = await ctx.api("GET", `${hostile}?limit=1&facet=${enc(HOSTILE_COL)}&facet=order&facet=select`);
+    status(a, 200, "facets of the hostile table");
+    const rows = await allRows(hostile, "");
+    sameTally(facetMap(j.facets[HOSTILE_COL]), tally(rows, (r) => r[HOSTILE_COL]), "the hostile column's facet");
+    sameTally(facetMap(j.facets.order), tally(rows, (r) => r.order), "the order facet");
+    sameTally(facetMap(j.facets.select), tally(rows, (r) => r.select), "a facet with NULL");
+    eq(j.rows.length, 1, "the page keeps its limit");
+    for (const q of ["f.kind=tool", "q=a", "f.in_stock=true&q=e", "null=added"]) {
+      const { j: fj } = await ctx.api("GET", `/api/tables/items/rows?limit=2&${q}&facet=kind&facet=in_stock&facet=${enc("added:year")}`);
+      const rs = await allRows("/api/tables/items/rows", q);
+      sameTally(facetMap(fj.facets.kind), tally(rs, (r) => r.kind), `kind under ${q}`);
+      sameTally(facetMap(fj.facets.in_stock), tally(rs, (r) => r.in_stock), `in_stock under ${q}`);
+      sameTally(facetMap(fj.facets["added:year"]), tally(rs, (r) => r.added === null ? null : String(r.added).slice(0, 4)), `added by year under ${q}`);
+      const counts = (fj.facets.kind.values as Json[]).map((v) => v.count);
+      eq(counts, [...counts].sort((x, y) => y - x), `largest first under ${q}`);
+    }
+    // A value's filter finds exactly the rows it counted.
+    const { j: years } = await ctx.api("GET", `/api/tables/items/rows?limit=1&facet=${enc("added:year")}`);
+    const year = (years.facets["added:year"].values as Json[]).find((v) => v.value !== null);
+    if (year) {
+      const rs = await allRows("/api/tables/items/rows", `f.${enc("added:year")}=${year.value}`);
+      eq(rs.length, year.count, `rows of ${year.value}`);
+    }
+    html(await ctx.page(`/t/${enc(HOSTILE)}?facet=${enc(HOSTILE_COL)}&facet=order&aggregates=1`), 200, "a faceted hostile list");
+  });
+
+  test("totals: count, sum, average, least and greatest equal the rows'; a write is counted at once", async () => {
+    const q = "f.kind=tool";
+    const total = async () => (await ctx.api("GET", `/api/tables/items/rows?limit=1&${q}&aggregates=1&facet=kind`)).j;
+    const before = await total();
+    const rs = await allRows("/api/tables/items/rows", q);
+    eq(before.aggregates.count, rs.length, "count");
+    const prices = rs.map((r: Json) => Number(r.price));
+    const near = (x: number, y: number) => Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y));
+    const p = before.aggregates.columns.price;
+    check(near(p.sum, prices.reduce((s: number, x: number) => s + x, 0)), `sum ${p.sum}`);
+    check(near(p.avg, p.sum / prices.length), `avg ${p.avg}`);
+    eq([p.min, p.max], [Math.min(...prices), Math.max(...prices)], "least and greatest");
+    check(!("id" in before.aggregates.columns), "a key is not summed");
+    const made = await ctx.api("POST", "/api/tables/items/rows", { name: "facet probe", kind: "tool", price: 1000, qty: 1 });
+    status(made.a, 201, "a new tool");
+    const after = await total();
+    eq(after.aggregates.count, before.aggregates.count + 1, "the count after a write");
+    eq(after.aggregates.columns.price.max, 1000, "the greatest after a write");
+    eq(after.facets.kind.values[0].count, before.facets.kind.values[0].count + 1, "the facet after a write");
+    status((await ctx.api("DELETE", `/api/tables/items/rows/${made.j.pk.id}`)).a, 204, "the probe deleted");
+    eq((await total()).aggregates.count, before.aggregates.count, "the count after the delete");
+  });
+
+  test("facets and totals refuse what they cannot do: 400 and 413, never a silent drop", async () => {
+    for (const [query, want] of [["facet=nope", 400], [`facet=${enc("price:year")}`, 400], ["facet=added:week", 400],
+      ["aggregates=maybe", 400], [Array.from({ length: 11 }, (_, i) => `facet=c${i}`).join("&"), 413]] as const) {
+      const { a, j } = await ctx.api("GET", `/api/tables/items/rows?${query}`);
+      jsonError(a, j, want, query);
+    }
+  });
+
   return T;
 }
 

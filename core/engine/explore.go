@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/render"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
@@ -97,7 +98,9 @@ func (c *ctx) parseExplore(lq *listQuery) error {
 }
 
 // exploring: the list asked for facets or aggregates.
-func (lq *listQuery) exploring() bool { return len(lq.facets) > 0 || lq.aggregates }
+func (lq *listQuery) exploring() bool {
+	return len(lq.facets) > 0 || lq.aggregates || lq.groupBy != nil
+}
 
 // groupExpr is the SQL of a facet's group value.
 func (c *ctx) groupExpr(f facetReq) string {
@@ -366,6 +369,9 @@ func (c *ctx) groupings(lq *listQuery) []grouping {
 	}
 	if lq.aggregates {
 		out = append(out, grouping{nums: c.numericColumns(lq.t)})
+	}
+	if lq.groupBy != nil {
+		out = append(out, grouping{expr: c.groupExpr(*lq.groupBy), nums: c.numericColumns(lq.t)})
 	}
 	return out
 }
@@ -674,6 +680,9 @@ func (c *ctx) exploreList(t *model.Table, lq *listQuery, d *listData, more bool)
 			}
 			box := render.FacetBox{Label: label, More: f.truncated,
 				CloseHref: c.hrefWith(t, func(q url.Values) { without(q, "facet", f.req.name) })}
+			if len(c.numericColumns(t)) > 0 {
+				box.GroupHref = c.groupsHref(t, f.req.name)
+			}
 			if f.req.col.Kind == model.Date || f.req.col.Kind == model.DateTime {
 				for _, u := range []string{"year", "month", "day", ""} {
 					name := f.req.col.Name
@@ -881,3 +890,175 @@ func (c *ctx) suggestedFacets(t *model.Table) []*model.Column {
 
 // suggestSample is how many rows suggestions look at.
 const suggestSample = 1000
+
+// --- group by: one column's groups with the totals of each ---
+
+// maxShownGroups is how many groups a group-by answer lists, largest first.
+const maxShownGroups = 1000
+
+// groupOut is one group of a group-by answer.
+type groupOut struct {
+	fv   facetValue
+	nums []numAcc
+}
+
+// groupsRead reads a group-by under the list's filters and search: the
+// groups of ?by=COL (or COL:unit) with every numeric column's totals. A
+// continuation (the core yielding between windows) is the answer itself.
+func (c *ctx) groupsRead(t *model.Table) (lq *listQuery, by facetReq, groups []groupOut, truncated bool, errText string, answer *protocol.Response) {
+	lq, err := c.parseList(t)
+	if err != nil {
+		return nil, by, nil, false, "", c.listFail(err)
+	}
+	name := c.query.Get("group")
+	col, unit := columnUnit(t, name)
+	if col == nil || c.e.opts.Config.Table(t.Name).Column(col.Name).Hidden {
+		return nil, by, nil, false, "", c.fail(400, fmt.Sprintf("cannot group by %q: no such column", name))
+	}
+	by = facetReq{name: name, col: col, unit: unit}
+	lq.limit, lq.sort, lq.after = 1, nil, nil // the page itself is not shown
+	lq.facets, lq.aggregates, lq.groupBy = nil, false, &by
+	_, _, _, _, answer, err = c.listRead(lq, false)
+	if answer != nil {
+		return nil, by, nil, false, "", answer
+	}
+	if err != nil {
+		return nil, by, nil, false, "", c.answer(c.dbFailure(err))
+	}
+	r := lq.explored[0]
+	if r.err != "" || r.incomplete {
+		if r.incomplete {
+			return lq, by, nil, true, "more than " + strconv.Itoa(maxGroups) + " different values: too many to group here", nil
+		}
+		return lq, by, nil, false, r.err, nil
+	}
+	sorted := r.sorted()
+	if len(sorted) > maxShownGroups {
+		sorted, truncated = sorted[:maxShownGroups], true
+	}
+	var keys []any
+	for _, g := range sorted {
+		fv := facetValue{count: g.count, null: g.value == nil, value: g.value}
+		if unit == "" {
+			fv.value, fv.text = jsonValue(col, g.value), filterText(col, g.value)
+		} else if s, ok := g.value.(string); ok {
+			fv.text = s
+		}
+		if g.value != nil {
+			keys = append(keys, g.value)
+		}
+		groups = append(groups, groupOut{fv: fv, nums: g.nums})
+	}
+	if unit == "" {
+		if labels := c.facetLabels(t, col, keys); labels != nil {
+			for i := range groups {
+				groups[i].fv.label = labels[groups[i].fv.text]
+			}
+		}
+	}
+	return lq, by, groups, truncated, "", nil
+}
+
+// groupsHref is the group-by page of a column under the list's filters
+// and search.
+func (c *ctx) groupsHref(t *model.Table, by string) string {
+	q := url.Values{"group": {by}}
+	for k, vs := range c.query {
+		if k == "q" || k == "null" || strings.HasPrefix(k, "f.") {
+			q[k] = vs
+		}
+	}
+	return c.tableURL(t.Name) + "/groups?" + encodeQuery(q)
+}
+
+// apiGroups answers GET /api/tables/{table}/groups?group=COL.
+func (c *ctx) apiGroups(t *model.Table) *protocol.Response {
+	_, by, groups, truncated, errText, answer := c.groupsRead(t)
+	if answer != nil {
+		return answer
+	}
+	if errText != "" && !truncated {
+		return c.fail(503, "the groups could not be made: "+errText)
+	}
+	nums := c.numericColumns(t)
+	out := make([]any, 0, len(groups))
+	for _, g := range groups {
+		o := schema.NewObject().Set("value", g.fv.value)
+		if g.fv.label != "" {
+			o.Set("label", g.fv.label)
+		}
+		o.Set("count", g.fv.count)
+		cols := schema.NewObject()
+		for i, col := range nums {
+			a := &g.nums[i]
+			cols.Set(col.Name, schema.NewObject().Set("sum", finiteJSON(a.sum())).Set("avg", finiteJSON(a.avg())).
+				Set("min", jsonValue(col, a.min)).Set("max", jsonValue(col, a.max)))
+		}
+		out = append(out, o.Set("columns", cols))
+	}
+	members := []any{"group", by.name, "groups", out, "truncated", truncated}
+	if errText != "" {
+		members = append(members, "incomplete", true)
+	}
+	return c.jsonAnswer(200, members...)
+}
+
+// groupsPage answers GET /t/{table}/groups?group=COL: a table of the groups,
+// each a link to the list filtered by it, with its rows and its totals.
+func (c *ctx) groupsPage(t *model.Table) *protocol.Response {
+	lq, by, groups, truncated, errText, answer := c.groupsRead(t)
+	if answer != nil {
+		return answer
+	}
+	fields := c.st.fields[t.Name]
+	label := fieldLabel(fields, by.col)
+	if by.unit != "" {
+		label += " by " + by.unit
+	}
+	d := render.GroupsData{Page: c.page(c.label(t)+" by "+label, link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "by " + label}),
+		Title: c.label(t) + " by " + label, Column: label, Truncated: truncated, Note: errText,
+		Back: c.hrefWith(t, func(q url.Values) { delete(q, "group") })}
+	nums := c.numericColumns(t)
+	for _, col := range nums {
+		d.Numbers = append(d.Numbers, fieldLabel(fields, col))
+	}
+	key := "f." + by.name
+	for _, g := range groups {
+		gr := render.GroupRow{Text: g.fv.text, Title: "", Count: g.fv.count}
+		if g.fv.label != "" {
+			gr.Text, gr.Title = g.fv.label, by.col.Name+" = "+g.fv.text
+		}
+		fv := g.fv
+		switch {
+		case fv.null:
+			gr.Text, gr.Null = "empty (NULL)", true
+			if by.unit == "" {
+				gr.Href = c.hrefWith(t, func(q url.Values) { delete(q, "group"); q.Add("null", by.col.Name) })
+			}
+		case fv.text == "":
+			gr.Text = `"" (empty text)`
+			fallthrough
+		default:
+			gr.Href = c.hrefWith(t, func(q url.Values) { delete(q, "group"); q.Set(key, fv.text) })
+		}
+		for i := range nums {
+			a := &g.nums[i]
+			sum, avg := "—", "—"
+			if v := a.sum(); v != nil {
+				sum = numberText(v)
+			}
+			if v := a.avg(); v != nil {
+				avg = numberText(v)
+			}
+			gr.Totals = append(gr.Totals, sum, avg)
+		}
+		d.Rows = append(d.Rows, gr)
+	}
+	for _, f := range lq.filters {
+		d.Filters = append(d.Filters, fieldLabel(fields, f.col)+" = "+f.value)
+	}
+	if lq.q != "" {
+		d.Filters = append(d.Filters, "matching “"+lq.q+"”")
+	}
+	return html(200, render.GroupsPage(&d))
+}

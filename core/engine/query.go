@@ -36,6 +36,7 @@ type listQuery struct {
 	// filters and search match, and what was found (set by listRead).
 	facets     []facetReq
 	aggregates bool
+	groupBy    *facetReq // a group-by page's column: its groups with totals
 	explored   []*groupResult
 }
 

@@ -51,6 +51,12 @@ func init() {
 			}
 			return c.listPage(t)
 		}},
+		{Pattern: "/t/{table}/groups", Methods: []string{"GET"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
+			if !c.get() {
+				return c.methodNotAllowed("GET")
+			}
+			return c.groupsPage(t)
+		}},
 		{Pattern: "/t/{table}/new", Methods: []string{"GET", "POST"}, serve: (*ctx).newRoute},
 		{Pattern: "/t/{table}/options", Methods: []string{"GET"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
 			return c.options(t)
@@ -102,6 +108,12 @@ func init() {
 				return c.apiCreate(t)
 			}
 			return c.methodNotAllowed("GET, POST")
+		}},
+		{Pattern: "/api/tables/{table}/groups", Methods: []string{"GET"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
+			if !c.get() {
+				return c.methodNotAllowed("GET")
+			}
+			return c.apiGroups(t)
 		}},
 		{Pattern: "/api/tables/{table}/rows.csv", Methods: []string{"GET"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
 			if !c.get() {

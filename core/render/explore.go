@@ -8,6 +8,7 @@ package render
 type FacetBox struct {
 	Label     string
 	CloseHref string // the list without this facet
+	GroupHref string // the group-by page of this column, under the same filters
 	Units     []Link // a date column's other groupings (year, month, day, values)
 	Values    []FacetEntry
 	More      bool   // more values than shown
@@ -71,6 +72,13 @@ func (w *writer) facet(f *FacetBox) {
 	w.raw(hxList + ` title="Close this facet" aria-label="Close the facet `)
 	w.text(f.Label)
 	w.raw(`">×</a></h2>`)
+	if f.GroupHref != "" {
+		w.raw(`<p class="units"><a href="`)
+		w.url(f.GroupHref)
+		w.raw(`">Totals by `)
+		w.text(f.Label)
+		w.raw(`</a></p>`)
+	}
 	if len(f.Units) > 0 {
 		w.raw(`<p class="units">`)
 		for i := range f.Units {
@@ -153,4 +161,108 @@ func (w *writer) totals(d *ListData) {
 		w.raw(`</tr>`)
 	}
 	w.raw(`</tfoot>`)
+}
+
+// GroupsData is a table's group-by page: one row per value of a column,
+// with its rows and, per numeric column, its sum and average.
+type GroupsData struct {
+	Page
+	Title, Column, Back string
+	Filters             []string // what the groups are under, in words
+	Numbers             []string // the numeric columns' labels
+	Rows                []GroupRow
+	Truncated           bool
+	Note                string
+}
+
+// GroupRow is one group: a link to its rows, their count, and per numeric
+// column its sum and average (two cells each).
+type GroupRow struct {
+	Text, Title, Href string
+	Null              bool
+	Count             int64
+	Totals            []string
+}
+
+// GroupsPage ("groups").
+func GroupsPage(d *GroupsData) []byte {
+	w := newWriter(2048 + 256*len(d.Rows))
+	w.head(&d.Page)
+	w.raw("\n<h1>")
+	w.text(d.Title)
+	w.raw("</h1>\n")
+	if len(d.Filters) > 0 {
+		w.raw(`<p class="muted">Rows `)
+		for i, f := range d.Filters {
+			if i > 0 {
+				w.raw(", ")
+			}
+			w.text(f)
+		}
+		w.raw(`</p>`)
+	}
+	if d.Note != "" {
+		w.raw(`<p class="notice warn">`)
+		w.text(d.Note)
+		w.raw(`</p>`)
+	}
+	w.raw(`<div class="scroll"><table class="grid groups"><thead><tr><th scope="col">`)
+	w.text(d.Column)
+	w.raw(`</th><th scope="col" class="num">rows</th>`)
+	for _, n := range d.Numbers {
+		w.raw(`<th scope="col" class="num">`)
+		w.text(n)
+		w.raw(` (sum)</th><th scope="col" class="num">`)
+		w.text(n)
+		w.raw(` (average)</th>`)
+	}
+	w.raw("</tr></thead>\n<tbody>")
+	for i := range d.Rows {
+		r := &d.Rows[i]
+		w.raw(`<tr><td`)
+		if r.Null {
+			w.raw(` class="null"`)
+		}
+		w.raw(`>`)
+		if r.Href != "" {
+			w.raw(`<a href="`)
+			w.url(r.Href)
+			w.raw(`"`)
+			if r.Title != "" {
+				w.raw(` title="`)
+				w.text(r.Title)
+				w.raw(`"`)
+			}
+			w.raw(`>`)
+			w.text(r.Text)
+			w.raw(`</a>`)
+		} else {
+			w.text(r.Text)
+		}
+		w.raw(`</td><td class="num">`)
+		w.int(r.Count)
+		w.raw(`</td>`)
+		for _, t := range r.Totals {
+			w.raw(`<td class="num">`)
+			w.text(t)
+			w.raw(`</td>`)
+		}
+		w.raw("</tr>\n")
+	}
+	if len(d.Rows) == 0 {
+		w.raw(`<tr><td class="empty" colspan="`)
+		w.int(int64(2 + 2*len(d.Numbers)))
+		w.raw(`">No rows.</td></tr>`)
+	}
+	w.raw(`</tbody></table></div>`)
+	if d.Truncated && d.Note == "" {
+		w.raw(`<p class="muted">The largest groups only.</p>`)
+	}
+	w.raw(`
+<p><a href="`)
+	w.url(d.Back)
+	w.raw(`">Back to the list</a></p>
+`)
+	w.foot(&d.Page)
+	return w.b
 }

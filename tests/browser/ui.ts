@@ -278,6 +278,20 @@ async function main(): Promise<number> {
     await shot(page, "totals");
   });
 
+  test("totals by a facet's values: a group-by page links each group to its rows", async () => {
+    await page.goto("/t/books?facet=genre");
+    await page.locator("#list .facet a", { hasText: "Totals by Genre" }).click();
+    await until(() => page.url().includes("/t/books/groups?group=genre"), "the group-by page");
+    const rows = page.locator("table.groups tbody tr");
+    check(await rows.count() >= 3, `${await rows.count()} groups`);
+    const first = await rows.first().locator("td").allInnerTexts();
+    check(first.length === 6 && Number(first[1]) > 0, `first group: ${first.join(" | ")}`);
+    await shot(page, "groups", "groups.png");
+    await rows.first().locator("a").click();
+    await until(() => page.url().includes("f.genre="), "the group's rows");
+    await until(async () => (await page.locator("#list .count").innerText()).startsWith(`${first[1]} row`), `${first[1]} rows`);
+  });
+
   test("phone-size and dark-mode screenshots", async () => {
     const phone = await browser!.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: base });
     const pp = await phone.newPage();

@@ -96,6 +96,16 @@ function works(chinook: boolean): Work[] {
     { id: "json1m", label: "JSON list, 50 of items_1m", nh: { method: "GET", path: "/api/tables/items_1m/rows?limit=50" },
       datasette: { method: "GET", path: "/bench/items_1m.json?_size=50&_shape=objects" },
       pocketbase: { method: "GET", path: "/api/collections/items_1m/records?perPage=50" } },
+    // Explore (issue 17): a list page with facets, beside Datasette's faceted
+    // table page. nakedhtmx keeps the counts until the data changes;
+    // Datasette counts on every request, giving up on a facet past its
+    // facet_time_limit_ms (200 ms by default).
+    { id: "facet50", label: `HTML list page with 2 facets (${T})`,
+      nh: { method: "GET", path: chinook ? "/t/Track?facet=GenreId&facet=MediaTypeId" : "/t/items_1k?facet=qty" },
+      datasette: { method: "GET", path: chinook ? "/bench/Track?_size=50&_facet=GenreId&_facet=MediaTypeId" : "/bench/items_1k?_size=50&_facet=qty" },
+      pocketbase: null },
+    { id: "facet1m", label: "HTML list page with a facet, items_1m", nh: { method: "GET", path: "/t/items_1m?facet=qty" },
+      datasette: { method: "GET", path: "/bench/items_1m?_size=50&_facet=qty" }, pocketbase: null },
     // Last: it grows items_1k. Datasette 0.65 has no write API.
     { id: "create", label: "create a row, JSON (items_1k)", nh: { method: "POST", path: "/api/tables/items_1k/rows", body: item },
       datasette: null, pocketbase: { method: "POST", path: "/api/collections/items_1k/records", body: item } },
@@ -233,7 +243,7 @@ function nhTarget(host: HostName, hc: HostCommand): Target {
  * rows (pgload copies them, and what the 50 rows' labels come from); the
  * 1M-row table is left out, its copy would take longer than the runs.
  */
-const PG_WORKS = ["html50", "json50", "row", "html1k", "json1k", "create"];
+const PG_WORKS = ["html50", "json50", "row", "html1k", "json1k", "facet50", "create"];
 
 function nhPgTarget(host: HostName, hc: HostCommand, cluster: Cluster, pgload: string, chinook: boolean): Target {
   const tables = [...(chinook ? ["Track", "Album", "Artist", "Genre", "MediaType"] : []), "items_1k"];

@@ -1017,7 +1017,7 @@ func (c *ctx) groupsPage(t *model.Table) *protocol.Response {
 	}
 	d := render.GroupsData{Page: c.page(c.label(t)+" by "+label, link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "by " + label}),
 		Title: c.label(t) + " by " + label, Column: label, Truncated: truncated, Note: errText,
-		Back: c.hrefWith(t, func(q url.Values) { delete(q, "group") })}
+		Back: c.hrefWith(t, func(q url.Values) { delete(q, "group") }), Live: c.liveURL(t), Table: t.Name}
 	nums := c.numericColumns(t)
 	for _, col := range nums {
 		d.Numbers = append(d.Numbers, fieldLabel(fields, col))

@@ -173,6 +173,7 @@ type GroupsData struct {
 	Rows                []GroupRow
 	Truncated           bool
 	Note                string
+	Live, Table         string // the page's event stream: a change re-counts the groups
 }
 
 // GroupRow is one group: a link to its rows, their count, and per numeric
@@ -206,7 +207,7 @@ func GroupsPage(d *GroupsData) []byte {
 		w.text(d.Note)
 		w.raw(`</p>`)
 	}
-	w.raw(`<div class="scroll"><table class="grid groups"><thead><tr><th scope="col">`)
+	w.raw(`<section id="groups" aria-live="polite"><div class="scroll"><table class="grid groups"><thead><tr><th scope="col">`)
 	w.text(d.Column)
 	w.raw(`</th><th scope="col" class="num">rows</th>`)
 	for _, n := range d.Numbers {
@@ -258,11 +259,13 @@ func GroupsPage(d *GroupsData) []byte {
 	if d.Truncated && d.Note == "" {
 		w.raw(`<p class="muted">The largest groups only.</p>`)
 	}
-	w.raw(`
+	w.raw(`</section>
 <p><a href="`)
 	w.url(d.Back)
 	w.raw(`">Back to the list</a></p>
 `)
+	w.liveMarker(d.Live, "groups", nil, d.Table, "")
+	w.raw("\n")
 	w.foot(&d.Page)
 	return w.b
 }

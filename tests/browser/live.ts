@@ -200,6 +200,29 @@ async function main(): Promise<number> {
     }
   });
 
+  test("a group-by page re-counts its groups after an outside insert, without a reload", async () => {
+    const view = await context.newPage();
+    view.setDefaultTimeout(15000);
+    view.on("pageerror", (e) => jsErrors.push(e.message));
+    try {
+      await openLive(view, "/t/notes/groups?group=status");
+      const rows = (v: string) =>
+        view.evaluate((value) => {
+          const tr = [...document.querySelectorAll("table.groups tbody tr")].find((r) => r.querySelector("a")?.textContent === value);
+          return Number(tr?.children[1]?.textContent ?? "0");
+        }, v);
+      const open = await rows("open");
+      check(open > 0, `open: ${open}`);
+      sql(`INSERT INTO notes (id, title, body, status) VALUES (9, 'Post the letter', NULL, 'open')`);
+      await until(async () => (await rows("open")) === open + 1, "the open group to grow by one");
+      await notReloaded(view, "the group-by page");
+      sql(`DELETE FROM notes WHERE id = 9`);
+      await until(async () => (await rows("open")) === open, "the open group after the delete");
+    } finally {
+      await view.close();
+    }
+  });
+
   test("a sorted, filtered list places an outside insert where it belongs, and leaves out one that does not match", async () => {
     const view = await context.newPage();
     view.setDefaultTimeout(15000);

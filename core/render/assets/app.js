@@ -129,6 +129,17 @@
     }, 100 + Math.random() * 300);
   }
 
+  // A group-by page counts every row: a change re-counts it (once for a
+  // burst of changes), the section replaced in place.
+  let groupsTimer = null;
+  function refetchGroups() {
+    if (groupsTimer) return;
+    groupsTimer = setTimeout(async () => {
+      groupsTimer = null;
+      await htmx.ajax("GET", location.pathname + location.search, { target: "#groups", select: "#groups", swap: "outerMorph" });
+    }, 100 + Math.random() * 300);
+  }
+
   function onRowChange(msg, key, labelColumn) {
     const form = document.getElementById("record");
     if (!form) return;
@@ -197,6 +208,7 @@
     if (!el || !firstTime(ev)) return;
     const msg = JSON.parse(ev.detail.data);
     if (el.dataset.view === "list") onListChange(msg);
+    else if (el.dataset.view === "groups") refetchGroups();
     else if (el.dataset.view === "row") onRowChange(msg, el.dataset.key, el.dataset.labelColumn);
   });
 
@@ -227,6 +239,10 @@
     }
     const cols = mine.filter((c) => c.kind.startsWith("column-"));
     if (!moved && cols.length === 0) return;
+    if (el.dataset.view === "groups") {
+      refetchGroups();
+      return;
+    }
     if (el.dataset.view === "list") {
       await htmx.ajax("GET", url, { target: "#list", swap: "outerMorph" });
       notice("nh-schema", "The table's columns changed; the list shows them now.", "ok");

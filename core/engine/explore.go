@@ -959,6 +959,63 @@ func (c *ctx) groupsRead(t *model.Table) (lq *listQuery, by facetReq, groups []g
 	return lq, by, groups, truncated, "", nil
 }
 
+// groupsChart draws the groups: a line over a date column's years, months
+// or days in their order, else bars, largest first. It shows the rows of
+// each group, or with measure=COL a numeric column's sum.
+func (c *ctx) groupsChart(t *model.Table, by facetReq, label string, groups []groupOut, nums []*model.Column, fields []*schema.Field) (*render.Chart, []link) {
+	measure := -1
+	name := c.query.Get("measure")
+	for i, col := range nums {
+		if col.Name == name {
+			measure = i
+		}
+	}
+	ch := &render.Chart{Title: "Rows by " + label, Line: by.unit != ""}
+	if measure >= 0 {
+		ch.Title = fieldLabel(fields, nums[measure]) + " (sum) by " + label
+	}
+	measures := []link{{Text: "rows", Href: c.hrefWith(t, func(q url.Values) { delete(q, "measure") })}}
+	for _, col := range nums {
+		name := col.Name
+		measures = append(measures, link{Text: fieldLabel(fields, col) + " (sum)", Href: c.hrefWith(t, func(q url.Values) { q.Set("measure", name) })})
+	}
+	type point struct {
+		label string
+		v     float64
+	}
+	var pts []point
+	for _, g := range groups {
+		if ch.Line && g.fv.null {
+			continue // a line runs over dates: the undated are in the table
+		}
+		text := g.fv.text
+		switch {
+		case g.fv.label != "":
+			text = g.fv.label
+		case g.fv.null:
+			text = "empty (NULL)"
+		case text == "":
+			text = `"" (empty text)`
+		}
+		v := float64(g.fv.count)
+		if measure >= 0 {
+			f, _ := number(g.nums[measure].sum())
+			v = f
+		}
+		pts = append(pts, point{text, v})
+	}
+	if ch.Line {
+		sort.SliceStable(pts, func(i, j int) bool { return pts[i].label < pts[j].label })
+	} else if measure >= 0 {
+		sort.SliceStable(pts, func(i, j int) bool { return pts[i].v > pts[j].v })
+	}
+	for _, p := range pts {
+		ch.Labels = append(ch.Labels, p.label)
+		ch.Values = append(ch.Values, p.v)
+	}
+	return ch, measures
+}
+
 // groupsHref is the group-by page of a column under the list's filters
 // and search.
 func (c *ctx) groupsHref(t *model.Table, by string) string {
@@ -1022,6 +1079,7 @@ func (c *ctx) groupsPage(t *model.Table) *protocol.Response {
 	for _, col := range nums {
 		d.Numbers = append(d.Numbers, fieldLabel(fields, col))
 	}
+	d.Chart, d.Measures = c.groupsChart(t, by, label, groups, nums, fields)
 	key := "f." + by.name
 	for _, g := range groups {
 		gr := render.GroupRow{Text: g.fv.text, Title: "", Count: g.fv.count}

@@ -174,6 +174,8 @@ type GroupsData struct {
 	Truncated           bool
 	Note                string
 	Live, Table         string // the page's event stream: a change re-counts the groups
+	Chart               *Chart
+	Measures            []Link // what the chart may show: the rows, or a numeric column's sum
 }
 
 // GroupRow is one group: a link to its rows, their count, and per numeric
@@ -207,7 +209,20 @@ func GroupsPage(d *GroupsData) []byte {
 		w.text(d.Note)
 		w.raw(`</p>`)
 	}
-	w.raw(`<section id="groups" aria-live="polite"><div class="scroll"><table class="grid groups"><thead><tr><th scope="col">`)
+	w.raw(`<section id="groups" aria-live="polite">`)
+	w.chart(d.Chart)
+	if len(d.Measures) > 1 {
+		w.raw(`<p class="suggest">Chart: `)
+		for i := range d.Measures {
+			w.raw(`<a class="chip" href="`)
+			w.url(d.Measures[i].Href)
+			w.raw(`">`)
+			w.text(d.Measures[i].Text)
+			w.raw(`</a> `)
+		}
+		w.raw(`</p>`)
+	}
+	w.raw(`<div class="scroll"><table class="grid groups"><thead><tr><th scope="col">`)
 	w.text(d.Column)
 	w.raw(`</th><th scope="col" class="num">rows</th>`)
 	for _, n := range d.Numbers {

@@ -286,7 +286,13 @@ async function main(): Promise<number> {
     check(await rows.count() >= 3, `${await rows.count()} groups`);
     const first = await rows.first().locator("td").allInnerTexts();
     check(first.length === 6 && Number(first[1]) > 0, `first group: ${first.join(" | ")}`);
+    check(await page.locator("#groups figure.nh-chart svg rect.nh-bar").count() === await rows.count(), "a bar per group");
     await shot(page, "groups", "groups.png");
+    await page.goto("/t/orders/groups?group=ordered_at:month");
+    const points = await page.locator("#groups svg polyline.nh-line").getAttribute("points");
+    check((points ?? "").split(" ").length >= 3, `a line over the months: ${points}`);
+    await shot(page, "groups-line");
+    await page.goto("/t/books/groups?group=genre");
     await rows.first().locator("a").click();
     await until(() => page.url().includes("f.genre="), "the group's rows");
     await until(async () => (await page.locator("#list .count").innerText()).startsWith(`${first[1]} row`), `${first[1]} rows`);

@@ -426,7 +426,8 @@ func (lq *listQuery) exploreStep(c *ctx, st *scanState) (full bool, err error) {
 }
 
 // exploreAtOnce reads every grouping in one statement each: for stores
-// that stop a long statement where it runs (not Windowed). A grouping that
+// that stop a long statement where it runs (not Windowed), and for views,
+// whose reads go where the host's time limit stops them. A grouping that
 // fails (a statement stopped at the time limit) says why in its place.
 func (c *ctx) exploreAtOnce(lq *listQuery) []*groupResult {
 	where, args := lq.where(false)

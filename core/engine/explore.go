@@ -27,6 +27,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/render"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store"
 )
 
 const (
@@ -39,9 +40,6 @@ const (
 	// million distinct values.
 	maxGroups = 10000
 )
-
-// Date units a facet or a filter may group a date column by.
-var dateUnits = map[string]bool{"year": true, "month": true, "day": true}
 
 // facetReq is one facet a list asked for: a column, and for a date column
 // the unit its values are grouped by ("" for the values themselves).
@@ -59,7 +57,7 @@ func columnUnit(t *model.Table, name string) (*model.Column, string) {
 		return col, ""
 	}
 	i := strings.LastIndexByte(name, ':')
-	if i < 0 || !dateUnits[name[i+1:]] {
+	if _, ok := store.DateUnits[name[i+1:]]; i < 0 || !ok {
 		return nil, ""
 	}
 	col := t.Column(name[:i])
@@ -130,13 +128,15 @@ type grouping struct {
 	nums []*model.Column // columns summed per group
 }
 
-func (g grouping) key() string {
+// cacheKey is the grouping's key in the data cache: its rows (FROM and
+// WHERE, as counts are keyed) and what it groups and sums.
+func (g grouping) cacheKey(t *model.Table, where string, args []any) string {
 	var b strings.Builder
-	b.WriteString(g.expr)
+	b.WriteString(sqldb.Ident(t.Name) + where + "\x00group\x00" + g.expr)
 	for _, c := range g.nums {
 		b.WriteString("\x00" + c.Name)
 	}
-	return b.String()
+	return countKey(b.String(), args)
 }
 
 // sql is the grouping's statement over the rows under where.
@@ -391,7 +391,7 @@ func (lq *listQuery) exploreStep(c *ctx, st *scanState) (full bool, err error) {
 	}
 	g := ex.list[ex.at]
 	where, args := lq.where(false)
-	key := countKey(sqldb.Ident(lq.t.Name)+where+"\x00group\x00"+g.key(), args)
+	key := g.cacheKey(lq.t, where, args)
 	dc := c.cache()
 	if r := dc.grouped(key); r != nil && ex.from == nil {
 		ex.results[ex.at] = r
@@ -435,7 +435,7 @@ func (c *ctx) exploreAtOnce(lq *listQuery) []*groupResult {
 	out := make([]*groupResult, len(list))
 	dc := c.cache()
 	for i, g := range list {
-		key := countKey(sqldb.Ident(lq.t.Name)+where+"\x00group\x00"+g.key(), args)
+		key := g.cacheKey(lq.t, where, args)
 		if r := dc.grouped(key); r != nil {
 			out[i] = r
 			continue
@@ -518,33 +518,57 @@ func (c *ctx) facetsOut(lq *listQuery, results []*groupResult) []facetOut {
 		if len(groups) > facetValues {
 			groups, fo.truncated = groups[:facetValues], true
 		}
-		var keys []any
-		for _, g := range groups {
-			fv := facetValue{count: g.count, null: g.value == nil}
-			if f.unit != "" {
-				fv.value = g.value
-				if s, ok := g.value.(string); ok {
-					fv.text = s
-				}
-			} else {
-				fv.value = jsonValue(f.col, g.value)
-				fv.text = filterText(f.col, g.value)
-			}
-			if g.value != nil {
-				keys = append(keys, g.value)
-			}
-			fo.values = append(fo.values, fv)
-		}
-		if f.unit == "" {
-			if labels := c.facetLabels(lq.t, f.col, keys); labels != nil {
-				for j := range fo.values {
-					fo.values[j].label = labels[fo.values[j].text]
-				}
-			}
-		}
+		fo.values = c.facetValues(lq.t, f, groups)
 		out = append(out, fo)
 	}
 	return out
+}
+
+// facetValues are groups of a column (or of a date unit of it) as answers
+// show them: the JSON value, the filter's text, a referenced row's label.
+func (c *ctx) facetValues(t *model.Table, f facetReq, groups []*group) []facetValue {
+	out := make([]facetValue, 0, len(groups))
+	var keys []any
+	for _, g := range groups {
+		fv := facetValue{count: g.count, null: g.value == nil}
+		if f.unit != "" {
+			fv.value = g.value
+			if s, ok := g.value.(string); ok {
+				fv.text = s
+			}
+		} else {
+			fv.value = jsonValue(f.col, g.value)
+			fv.text = filterText(f.col, g.value)
+		}
+		if g.value != nil {
+			keys = append(keys, g.value)
+		}
+		out = append(out, fv)
+	}
+	if f.unit == "" {
+		if labels := c.facetLabels(t, f.col, keys); labels != nil {
+			for j := range out {
+				if !out[j].null {
+					out[j].label = labels[out[j].text]
+				}
+			}
+		}
+	}
+	return out
+}
+
+// shown is a value as a person reads it: a reference's label (its key in
+// the title), NULL and empty text in words.
+func (v facetValue) shown(col *model.Column) (text, title string) {
+	switch {
+	case v.null:
+		return "empty (NULL)", ""
+	case v.label != "":
+		return v.label, col.Name + " = " + v.text
+	case v.text == "":
+		return `"" (empty text)`, ""
+	}
+	return v.text, ""
 }
 
 // filterText is a value as f.COL=VALUE takes it back.
@@ -595,41 +619,38 @@ func facetsJSON(fs []facetOut) *schema.Object {
 	return o
 }
 
-// aggregatesOut is the aggregates member: the rows counted, and per numeric
+// aggregatesJSON is the aggregates member: the rows counted, and per numeric
 // column its sum, average, least and greatest value (null over no value).
 func (c *ctx) aggregatesJSON(lq *listQuery, r *groupResult) *schema.Object {
 	o := schema.NewObject()
 	if r.err != "" {
 		return o.Set("error", r.err)
 	}
-	var all *group
-	for _, g := range r.groups {
-		all = g
-	}
 	nums := c.numericColumns(lq.t)
-	if all == nil { // no row: SQL's aggregate of nothing
-		all = &group{nums: make([]numAcc, len(nums))}
-	}
-	o.Set("count", all.count)
-	cols := schema.NewObject()
-	for i, col := range nums {
-		a := &all.nums[i]
-		cols.Set(col.Name, schema.NewObject().Set("sum", finiteJSON(a.sum())).Set("avg", finiteJSON(a.avg())).
-			Set("min", jsonValue(col, a.min)).Set("max", jsonValue(col, a.max)))
-	}
-	return o.Set("columns", cols)
+	all := r.whole(len(nums))
+	return o.Set("count", all.count).Set("columns", numsJSON(nums, all.nums))
 }
 
-// finiteJSON keeps a float JSON can carry (an overflowed sum is infinite:
-// CONTRACT spells infinities as strings).
-func finiteJSON(v any) any {
-	if f, ok := v.(float64); ok && math.IsInf(f, 0) {
-		if f > 0 {
-			return "Infinity"
-		}
-		return "-Infinity"
+// whole is the one group of a grouping of all rows; over no row, SQL's
+// aggregate of nothing (a count of 0, no sum).
+func (r *groupResult) whole(nums int) *group {
+	for _, g := range r.groups {
+		return g
 	}
-	return v
+	return &group{nums: make([]numAcc, nums)}
+}
+
+// numsJSON is each numeric column's sum, average, least and greatest (null
+// over no value; an overflowed sum is infinite, which jsonValue spells as
+// CONTRACT does).
+func numsJSON(nums []*model.Column, accs []numAcc) *schema.Object {
+	cols := schema.NewObject()
+	for i, col := range nums {
+		a := &accs[i]
+		cols.Set(col.Name, schema.NewObject().Set("sum", jsonValue(col, a.sum())).Set("avg", jsonValue(col, a.avg())).
+			Set("min", jsonValue(col, a.min)).Set("max", jsonValue(col, a.max)))
+	}
+	return cols
 }
 
 // --- the list page ---
@@ -637,17 +658,10 @@ func finiteJSON(v any) any {
 // hrefWith is the list's URL with its query changed by edit (the page's
 // cursor always dropped: a new question starts at the first page).
 func (c *ctx) hrefWith(t *model.Table, edit func(q url.Values)) string {
-	q := url.Values{}
-	for k, vs := range c.query {
-		if k != "after" {
-			q[k] = append([]string(nil), vs...)
-		}
-	}
-	edit(q)
-	if s := encodeQuery(q); s != "" {
-		return c.tableURL(t.Name) + "?" + s
-	}
-	return c.tableURL(t.Name)
+	return c.queryHref(t, func(q url.Values) {
+		q.Del("after")
+		edit(q)
+	})
 }
 
 // without removes one value of a repeatable parameter.
@@ -668,6 +682,7 @@ func without(q url.Values, k, v string) {
 // exploreList fills the list page's facets, suggestions and totals.
 func (c *ctx) exploreList(t *model.Table, lq *listQuery, d *listData, more bool) {
 	fields := c.st.fields[t.Name]
+	nums := c.numericColumns(t)
 	on := map[string]bool{} // filters in force, by "f.COL\x00value" or "null\x00COL"
 	for k, vs := range c.query {
 		for _, v := range vs {
@@ -676,13 +691,9 @@ func (c *ctx) exploreList(t *model.Table, lq *listQuery, d *listData, more bool)
 	}
 	if len(lq.facets) > 0 {
 		for _, f := range c.facetsOut(lq, lq.explored) {
-			label := fieldLabel(fields, f.req.col)
-			if f.req.unit != "" {
-				label += " by " + f.req.unit
-			}
-			box := render.FacetBox{Label: label, More: f.truncated,
+			box := render.FacetBox{Label: facetTitle(fields, f.req), More: f.truncated,
 				CloseHref: c.hrefWith(t, func(q url.Values) { without(q, "facet", f.req.name) })}
-			if len(c.numericColumns(t)) > 0 {
+			if len(nums) > 0 {
 				box.GroupHref = c.groupsHref(t, f.req.name)
 			}
 			if f.req.col.Kind == model.Date || f.req.col.Kind == model.DateTime {
@@ -712,15 +723,9 @@ func (c *ctx) exploreList(t *model.Table, lq *listQuery, d *listData, more bool)
 			}
 			key := "f." + f.req.name
 			for _, v := range f.values {
-				e := render.FacetEntry{Count: v.count, Text: v.text, Null: v.null}
-				if v.label != "" {
-					e.Text, e.Title = v.label, f.req.col.Name+" = "+v.text
-				}
-				if v.text == "" && !v.null {
-					e.Text = `"" (empty text)`
-				}
+				e := render.FacetEntry{Count: v.count, Null: v.null}
+				e.Text, e.Title = v.shown(f.req.col)
 				if v.null {
-					e.Text = "empty (NULL)"
 					e.On = f.req.unit == "" && on["null\x00"+f.req.col.Name]
 					e.Href = c.hrefWith(t, func(q url.Values) {
 						if e.On {
@@ -756,7 +761,6 @@ func (c *ctx) exploreList(t *model.Table, lq *listQuery, d *listData, more bool)
 			d.Suggest = append(d.Suggest, link{Text: fieldLabel(fields, col), Href: c.hrefWith(t, func(q url.Values) { q.Add("facet", name) })})
 		}
 	}
-	nums := c.numericColumns(t)
 	if len(nums) > 0 || more {
 		d.TotalsHref = c.hrefWith(t, func(q url.Values) {
 			if lq.aggregates {
@@ -782,13 +786,7 @@ func (c *ctx) totals(t *model.Table, lq *listQuery, d *listData, fields []*schem
 		d.Totals = &render.Totals{Rows: []render.TotalsRow{{Label: "Totals could not be made: " + r.err, Cells: make([]string, len(fields))}}}
 		return
 	}
-	var all *group
-	for _, g := range r.groups {
-		all = g
-	}
-	if all == nil {
-		all = &group{nums: make([]numAcc, len(nums))}
-	}
+	all := r.whole(len(nums))
 	d.Count, d.CountMore = all.count, false // every row was counted
 	at := map[*model.Column]int{}
 	for i, col := range nums {
@@ -814,10 +812,7 @@ func (c *ctx) totals(t *model.Table, lq *listQuery, d *listData, fields []*schem
 			default:
 				v = a.max
 			}
-			text := "—"
-			if v != nil {
-				text = numberText(v)
-			}
+			text := totalText(v)
 			if j == 0 {
 				text = agg + " " + text
 			}
@@ -826,6 +821,23 @@ func (c *ctx) totals(t *model.Table, lq *listQuery, d *listData, fields []*schem
 		tt.Rows = append(tt.Rows, row)
 	}
 	d.Totals = tt
+}
+
+// totalText is an aggregate in a cell: a dash where there was no value.
+func totalText(v any) string {
+	if v == nil {
+		return "—"
+	}
+	return numberText(v)
+}
+
+// facetTitle names a facet or a grouping: the column's label, and the date
+// unit it groups by.
+func facetTitle(fields []*schema.Field, f facetReq) string {
+	if f.unit != "" {
+		return fieldLabel(fields, f.col) + " by " + f.unit
+	}
+	return fieldLabel(fields, f.col)
 }
 
 // numberText writes an aggregate as a person reads it: whole numbers as
@@ -904,61 +916,52 @@ type groupOut struct {
 	nums []numAcc
 }
 
+// grouped is a group-by read: its groups, largest first, or why there are
+// none (err: the read failed; incomplete: more distinct values than a
+// grouping keeps).
+type groupedBy struct {
+	lq         *listQuery
+	by         facetReq
+	groups     []groupOut
+	truncated  bool
+	incomplete bool
+	err        string
+}
+
 // groupsRead reads a group-by under the list's filters and search: the
-// groups of ?by=COL (or COL:unit) with every numeric column's totals. A
+// groups of ?group=COL (or COL:unit) with every numeric column's totals. A
 // continuation (the core yielding between windows) is the answer itself.
-func (c *ctx) groupsRead(t *model.Table) (lq *listQuery, by facetReq, groups []groupOut, truncated bool, errText string, answer *protocol.Response) {
+func (c *ctx) groupsRead(t *model.Table) (*groupedBy, *protocol.Response) {
 	lq, err := c.parseList(t)
 	if err != nil {
-		return nil, by, nil, false, "", c.listFail(err)
+		return nil, c.listFail(err)
 	}
 	name := c.query.Get("group")
 	col, unit := columnUnit(t, name)
 	if col == nil || c.e.opts.Config.Table(t.Name).Column(col.Name).Hidden {
-		return nil, by, nil, false, "", c.fail(400, fmt.Sprintf("cannot group by %q: no such column", name))
+		return nil, c.fail(400, fmt.Sprintf("cannot group by %q: no such column", name))
 	}
-	by = facetReq{name: name, col: col, unit: unit}
+	gb := &groupedBy{lq: lq, by: facetReq{name: name, col: col, unit: unit}}
 	lq.limit, lq.sort, lq.after = 1, nil, nil // the page itself is not shown
-	lq.facets, lq.aggregates, lq.groupBy = nil, false, &by
-	_, _, _, _, answer, err = c.listRead(lq, false)
-	if answer != nil {
-		return nil, by, nil, false, "", answer
-	}
-	if err != nil {
-		return nil, by, nil, false, "", c.answer(c.dbFailure(err))
+	lq.facets, lq.aggregates, lq.groupBy = nil, false, &gb.by
+	if _, _, _, _, answer, err := c.listRead(lq, false); answer != nil {
+		return nil, answer
+	} else if err != nil {
+		return nil, c.answer(c.dbFailure(err))
 	}
 	r := lq.explored[0]
 	if r.err != "" || r.incomplete {
-		if r.incomplete {
-			return lq, by, nil, true, "more than " + strconv.Itoa(maxGroups) + " different values: too many to group here", nil
-		}
-		return lq, by, nil, false, r.err, nil
+		gb.err, gb.incomplete, gb.truncated = r.err, r.incomplete, r.incomplete
+		return gb, nil
 	}
 	sorted := r.sorted()
 	if len(sorted) > maxShownGroups {
-		sorted, truncated = sorted[:maxShownGroups], true
+		sorted, gb.truncated = sorted[:maxShownGroups], true
 	}
-	var keys []any
-	for _, g := range sorted {
-		fv := facetValue{count: g.count, null: g.value == nil, value: g.value}
-		if unit == "" {
-			fv.value, fv.text = jsonValue(col, g.value), filterText(col, g.value)
-		} else if s, ok := g.value.(string); ok {
-			fv.text = s
-		}
-		if g.value != nil {
-			keys = append(keys, g.value)
-		}
-		groups = append(groups, groupOut{fv: fv, nums: g.nums})
+	for i, fv := range c.facetValues(t, gb.by, sorted) {
+		gb.groups = append(gb.groups, groupOut{fv: fv, nums: sorted[i].nums})
 	}
-	if unit == "" {
-		if labels := c.facetLabels(t, col, keys); labels != nil {
-			for i := range groups {
-				groups[i].fv.label = labels[groups[i].fv.text]
-			}
-		}
-	}
-	return lq, by, groups, truncated, "", nil
+	return gb, nil
 }
 
 // groupsChart draws the groups: a line over a date column's years, months
@@ -990,15 +993,7 @@ func (c *ctx) groupsChart(t *model.Table, by facetReq, label string, groups []gr
 		if ch.Line && g.fv.null {
 			continue // a line runs over dates: the undated are in the table
 		}
-		text := g.fv.text
-		switch {
-		case g.fv.label != "":
-			text = g.fv.label
-		case g.fv.null:
-			text = "empty (NULL)"
-		case text == "":
-			text = `"" (empty text)`
-		}
+		text, _ := g.fv.shown(by.col)
 		v := float64(g.fv.count)
 		if measure >= 0 {
 			f, _ := number(g.nums[measure].sum())
@@ -1032,31 +1027,24 @@ func (c *ctx) groupsHref(t *model.Table, by string) string {
 
 // apiGroups answers GET /api/tables/{table}/groups?group=COL.
 func (c *ctx) apiGroups(t *model.Table) *protocol.Response {
-	_, by, groups, truncated, errText, answer := c.groupsRead(t)
+	gb, answer := c.groupsRead(t)
 	if answer != nil {
 		return answer
 	}
-	if errText != "" && !truncated {
-		return c.fail(503, "the groups could not be made: "+errText)
+	if gb.err != "" {
+		return c.fail(503, "the groups could not be made: "+gb.err)
 	}
 	nums := c.numericColumns(t)
-	out := make([]any, 0, len(groups))
-	for _, g := range groups {
+	out := make([]any, 0, len(gb.groups))
+	for _, g := range gb.groups {
 		o := schema.NewObject().Set("value", g.fv.value)
 		if g.fv.label != "" {
 			o.Set("label", g.fv.label)
 		}
-		o.Set("count", g.fv.count)
-		cols := schema.NewObject()
-		for i, col := range nums {
-			a := &g.nums[i]
-			cols.Set(col.Name, schema.NewObject().Set("sum", finiteJSON(a.sum())).Set("avg", finiteJSON(a.avg())).
-				Set("min", jsonValue(col, a.min)).Set("max", jsonValue(col, a.max)))
-		}
-		out = append(out, o.Set("columns", cols))
+		out = append(out, o.Set("count", g.fv.count).Set("columns", numsJSON(nums, g.nums)))
 	}
-	members := []any{"group", by.name, "groups", out, "truncated", truncated}
-	if errText != "" {
+	members := []any{"group", gb.by.name, "groups", out, "truncated", gb.truncated}
+	if gb.incomplete {
 		members = append(members, "incomplete", true)
 	}
 	return c.jsonAnswer(200, members...)
@@ -1065,60 +1053,46 @@ func (c *ctx) apiGroups(t *model.Table) *protocol.Response {
 // groupsPage answers GET /t/{table}/groups?group=COL: a table of the groups,
 // each a link to the list filtered by it, with its rows and its totals.
 func (c *ctx) groupsPage(t *model.Table) *protocol.Response {
-	lq, by, groups, truncated, errText, answer := c.groupsRead(t)
+	gb, answer := c.groupsRead(t)
 	if answer != nil {
 		return answer
 	}
+	by := gb.by
 	fields := c.st.fields[t.Name]
-	label := fieldLabel(fields, by.col)
-	if by.unit != "" {
-		label += " by " + by.unit
+	label := facetTitle(fields, by)
+	note := gb.err
+	if gb.incomplete {
+		note = "more than " + strconv.Itoa(maxGroups) + " different values: too many to group here"
 	}
 	d := render.GroupsData{Page: c.page(c.label(t)+" by "+label, link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "by " + label}),
-		Title: c.label(t) + " by " + label, Column: label, Truncated: truncated, Note: errText,
+		Title: c.label(t) + " by " + label, Column: label, Truncated: gb.truncated, Note: note,
 		Back: c.hrefWith(t, func(q url.Values) { delete(q, "group") }), Live: c.liveURL(t), Table: t.Name}
 	nums := c.numericColumns(t)
 	for _, col := range nums {
 		d.Numbers = append(d.Numbers, fieldLabel(fields, col))
 	}
-	d.Chart, d.Measures = c.groupsChart(t, by, label, groups, nums, fields)
+	d.Chart, d.Measures = c.groupsChart(t, by, label, gb.groups, nums, fields)
 	key := "f." + by.name
-	for _, g := range groups {
-		gr := render.GroupRow{Text: g.fv.text, Title: "", Count: g.fv.count}
-		if g.fv.label != "" {
-			gr.Text, gr.Title = g.fv.label, by.col.Name+" = "+g.fv.text
-		}
+	for _, g := range gb.groups {
 		fv := g.fv
+		gr := render.GroupRow{Count: fv.count, Null: fv.null}
+		gr.Text, gr.Title = fv.shown(by.col)
 		switch {
-		case fv.null:
-			gr.Text, gr.Null = "empty (NULL)", true
-			if by.unit == "" {
-				gr.Href = c.hrefWith(t, func(q url.Values) { delete(q, "group"); q.Add("null", by.col.Name) })
-			}
-		case fv.text == "":
-			gr.Text = `"" (empty text)`
-			fallthrough
-		default:
+		case !fv.null:
 			gr.Href = c.hrefWith(t, func(q url.Values) { delete(q, "group"); q.Set(key, fv.text) })
+		case by.unit == "":
+			gr.Href = c.hrefWith(t, func(q url.Values) { delete(q, "group"); q.Add("null", by.col.Name) })
 		}
 		for i := range nums {
-			a := &g.nums[i]
-			sum, avg := "—", "—"
-			if v := a.sum(); v != nil {
-				sum = numberText(v)
-			}
-			if v := a.avg(); v != nil {
-				avg = numberText(v)
-			}
-			gr.Totals = append(gr.Totals, sum, avg)
+			gr.Totals = append(gr.Totals, totalText(g.nums[i].sum()), totalText(g.nums[i].avg()))
 		}
 		d.Rows = append(d.Rows, gr)
 	}
-	for _, f := range lq.filters {
+	for _, f := range gb.lq.filters {
 		d.Filters = append(d.Filters, fieldLabel(fields, f.col)+" = "+f.value)
 	}
-	if lq.q != "" {
-		d.Filters = append(d.Filters, "matching “"+lq.q+"”")
+	if gb.lq.q != "" {
+		d.Filters = append(d.Filters, "matching “"+gb.lq.q+"”")
 	}
 	return html(200, render.GroupsPage(&d))
 }

@@ -148,25 +148,31 @@ func (c *ctx) index() *protocol.Response {
 
 // listHref builds a list URL from the current query with changes applied.
 func (c *ctx) listHref(t *model.Table, set map[string]string, drop ...string) string {
+	return c.queryHref(t, func(q url.Values) {
+		for _, k := range drop {
+			q.Del(k)
+		}
+		for k, v := range set {
+			if v == "" {
+				q.Del(k)
+			} else {
+				q.Set(k, v)
+			}
+		}
+	})
+}
+
+// queryHref is the list's URL with a copy of the current query changed by edit.
+func (c *ctx) queryHref(t *model.Table, edit func(q url.Values)) string {
 	q := url.Values{}
 	for k, vs := range c.query {
 		q[k] = append([]string(nil), vs...)
 	}
-	for _, k := range drop {
-		q.Del(k)
+	edit(q)
+	if s := encodeQuery(q); s != "" {
+		return c.tableURL(t.Name) + "?" + s
 	}
-	for k, v := range set {
-		if v == "" {
-			q.Del(k)
-		} else {
-			q.Set(k, v)
-		}
-	}
-	s := encodeQuery(q)
-	if s == "" {
-		return c.tableURL(t.Name)
-	}
-	return c.tableURL(t.Name) + "?" + s
+	return c.tableURL(t.Name)
 }
 
 // encodeQuery is url.Values.Encode with encodeURIComponent escaping.

@@ -80,8 +80,8 @@ type Store interface {
 	// has none (Table.TextIndex): the list then searches with Search.
 	TextMatch(t *model.Table, q string) (cond string, arg any)
 	// DatePart is expr's year ("2024"), month ("2024-03") or day
-	// ("2024-03-05") as text, unit being "year", "month" or "day": a date
-	// column's facet groups by it and its filter compares it.
+	// ("2024-03-05") as text, unit being one of DateUnits: a date column's
+	// facet groups by it and its filter compares it.
 	DatePart(expr, unit string) string
 	// Windowed: lists that no index serves (a search, a filter or sort
 	// PlanScans finds unserved) are read in windows with yields between
@@ -113,6 +113,10 @@ type Store interface {
 	// (the same verdict on every host), or "".
 	MigrationRefusal(sql string, r Rules) string
 }
+
+// DateUnits are the parts of a date a facet or a filter may group by, with
+// the length of their ISO 8601 text ("2024", "2024-03", "2024-03-05").
+var DateUnits = map[string]int{"year": 4, "month": 7, "day": 10}
 
 // InstallOptions are the choices a user makes about the project's objects.
 type InstallOptions struct {

@@ -173,8 +173,7 @@ func (Store) Windowed() bool { return false }
 // DatePart formats a date or timestamp (in the session's time zone); a
 // text column holding dates is cut as SQLite's is.
 func (Store) DatePart(expr, unit string) string {
-	n := map[string]string{"year": "4", "month": "7", "day": "10"}[unit]
-	return "substr(CAST(" + expr + " AS TEXT), 1, " + n + ")"
+	return "substr(CAST(" + expr + " AS TEXT), 1, " + strconv.Itoa(store.DateUnits[unit]) + ")"
 }
 
 // CommandsSetup: the scale-out mode is not built on Postgres yet.

@@ -8,6 +8,7 @@ package sqlite
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/nakedhtmx/nakedhtmx/core/capture"
@@ -110,8 +111,8 @@ func (Store) Windowed() bool { return true }
 // DatePart cuts the ISO 8601 text SQLite's date functions write (a number
 // there is a Julian day or a Unix time: date() reads both as it would).
 func (Store) DatePart(expr, unit string) string {
-	n := map[string]string{"year": "4", "month": "7", "day": "10"}[unit]
-	return "substr(CASE WHEN typeof(" + expr + ") IN ('integer', 'real') THEN date(" + expr + ", 'auto') ELSE " + expr + " END, 1, " + n + ")"
+	return "substr(CASE WHEN typeof(" + expr + ") IN ('integer', 'real') THEN date(" + expr + ", 'auto') ELSE " + expr + " END, 1, " +
+		strconv.Itoa(store.DateUnits[unit]) + ")"
 }
 
 // CommandsSetup creates the scale-out mode's tables.

@@ -143,6 +143,17 @@ async function main(): Promise<number> {
 
   const T: Test[] = [];
   const test = (name: string, fn: () => Promise<void>) => T.push({ name, fn });
+  /** A page of its own for one test, closed after it; its script errors count like the others'. */
+  const inNewPage = async (fn: (view: Page) => Promise<void>) => {
+    const view = await context.newPage();
+    view.setDefaultTimeout(15000);
+    view.on("pageerror", (e) => jsErrors.push(e.message));
+    try {
+      await fn(view);
+    } finally {
+      await view.close();
+    }
+  };
 
   test("open the list and a row page; both connect their event streams", async () => {
     await openLive(list, "/t/notes");
@@ -174,10 +185,7 @@ async function main(): Promise<number> {
   });
 
   test("a facet's counts and the totals follow an outside insert without a reload", async () => {
-    const view = await context.newPage();
-    view.setDefaultTimeout(15000);
-    view.on("pageerror", (e) => jsErrors.push(e.message));
-    try {
+    await inNewPage(async (view) => {
       await openLive(view, "/t/notes?facet=status&aggregates=1");
       const count = (v: string) =>
         view.evaluate((value) => {
@@ -195,16 +203,11 @@ async function main(): Promise<number> {
       await notReloaded(view, "the faceted list");
       sql(`DELETE FROM notes WHERE id IN (7, 8)`);
       await until(async () => (await count("later")) === 0, "the value to go with its rows");
-    } finally {
-      await view.close();
-    }
+    });
   });
 
   test("a group-by page re-counts its groups after an outside insert, without a reload", async () => {
-    const view = await context.newPage();
-    view.setDefaultTimeout(15000);
-    view.on("pageerror", (e) => jsErrors.push(e.message));
-    try {
+    await inNewPage(async (view) => {
       await openLive(view, "/t/notes/groups?group=status");
       const rows = (v: string) =>
         view.evaluate((value) => {
@@ -218,16 +221,11 @@ async function main(): Promise<number> {
       await notReloaded(view, "the group-by page");
       sql(`DELETE FROM notes WHERE id = 9`);
       await until(async () => (await rows("open")) === open, "the open group after the delete");
-    } finally {
-      await view.close();
-    }
+    });
   });
 
   test("a sorted, filtered list places an outside insert where it belongs, and leaves out one that does not match", async () => {
-    const view = await context.newPage();
-    view.setDefaultTimeout(15000);
-    view.on("pageerror", (e) => jsErrors.push(e.message));
-    try {
+    await inNewPage(async (view) => {
       await openLive(view, "/t/notes?sort=title&desc=1&f.status=open");
       const titles = () => view.evaluate(() => [...document.querySelectorAll("#list tbody tr")].map((tr) => tr.children[1]?.textContent ?? ""));
       const before = await titles();
@@ -244,9 +242,7 @@ async function main(): Promise<number> {
       await notReloaded(view, "the sorted, filtered list");
       sql(`DELETE FROM notes WHERE id IN (5, 6)`);
       await view.locator("#row-5").waitFor({ state: "detached", timeout: 10000 });
-    } finally {
-      await view.close();
-    }
+    });
   });
 
   test("type into a field; an outside ADD COLUMN adds the field and keeps what was typed", async () => {

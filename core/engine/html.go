@@ -226,10 +226,11 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		}
 	}
 	sort.Slice(d.Hidden, func(i, j int) bool { return d.Hidden[i].Name < d.Hidden[j].Name })
+	plans := c.cellPlans(fields, rows)
 	for _, f := range lq.filters {
 		shown := f.value
 		if f.unit == "" && !f.null {
-			if l := c.facetLabels(t, f.col, []any{f.value})[f.value]; l != "" {
+			if l := c.filterLabel(t, plans, f); l != "" {
 				shown = l // a reference: the row's label, as the list shows it
 			}
 		}
@@ -258,7 +259,6 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		h.Href = c.listHref(t, set, "after")
 		d.Columns = append(d.Columns, h)
 	}
-	plans := c.cellPlans(fields, rows)
 	cells := make([]cell, len(rows)*len(plans))
 	d.Rows = make([]listRow, len(rows))
 	for i, r := range rows {
@@ -277,6 +277,20 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		return html(200, render.ListFragment(&d))
 	}
 	return html(200, render.ListPage(&d))
+}
+
+// filterLabel is the label of the row a filter on a reference names: the
+// one the page's cells already read (every row shown has that value), else
+// read for it (a page with no rows).
+func (c *ctx) filterLabel(t *model.Table, plans []cellPlan, f filter) string {
+	for i := range plans {
+		if pl := &plans[i]; pl.f.Column == f.col && pl.from == nil {
+			if l, ok := pl.labels[f.value]; ok {
+				return l
+			}
+		}
+	}
+	return c.facetLabels(t, f.col, []any{f.value})[f.value]
 }
 
 // listRow is one row of a list: the same for every list page of its table,

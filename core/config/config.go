@@ -29,6 +29,66 @@ type Config struct {
 	// Limits bound the work of one request (CONTRACT, "What nakedhtmx
 	// writes"); zero means the default.
 	Limits *Limits `json:"limits,omitempty"`
+	// SQL is the SQL page (/sql, /api/sql).
+	SQL *SQL `json:"sql,omitempty"`
+	// Queries are stored queries, by name: each has a page (/q/NAME) and
+	// a JSON API (/api/queries/NAME).
+	Queries map[string]*Query `json:"queries,omitempty"`
+}
+
+// SQL is the SQL page's settings.
+type SQL struct {
+	// Enabled turns the page and /api/sql on or off. Unset: on, unless
+	// the server has an --auth-token (CONTRACT: off there unless allowed).
+	Enabled *bool `json:"enabled,omitempty"`
+	// TimeLimitMs is how long one caller's statement (the page's and the
+	// stored queries') may run (default 1000).
+	TimeLimitMs int64 `json:"timeLimitMs,omitempty"`
+}
+
+// Query is one stored query.
+type Query struct {
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	// SQL is one read, with :named parameters.
+	SQL string `json:"sql"`
+	// Params are the parameters' default values.
+	Params map[string]string `json:"params,omitempty"`
+	// Chart chooses its chart; unset, the result's shape does.
+	Chart *Chart `json:"chart,omitempty"`
+	// Public: served to callers who have not signed in, where the server
+	// has an --auth-token (what it reads stays held to the config's rules).
+	Public bool `json:"public,omitempty"`
+}
+
+// Chart is a stored query's chart: its kind and the columns it draws.
+type Chart struct {
+	Type  string `json:"type"`            // "bar", "line", "pie" or "none"
+	Label string `json:"label,omitempty"` // the column of labels (default: the first)
+	Value string `json:"value,omitempty"` // the column of numbers (default: the first numeric one)
+}
+
+// ChartTypes a config may name.
+var ChartTypes = []string{"bar", "line", "pie", "none"}
+
+// DefaultSQLTimeLimitMs is how long a caller's statement may run (CONTRACT).
+const DefaultSQLTimeLimitMs = 1000
+
+// SQLTimeLimit is a caller's statement's time limit in ms, with the default.
+func (c *Config) SQLTimeLimit() int64 {
+	if c != nil && c.SQL != nil && c.SQL.TimeLimitMs > 0 {
+		return c.SQL.TimeLimitMs
+	}
+	return DefaultSQLTimeLimitMs
+}
+
+// SQLEnabled says whether the SQL page is on; guarded: the server has an
+// --auth-token.
+func (c *Config) SQLEnabled(guarded bool) bool {
+	if c != nil && c.SQL != nil && c.SQL.Enabled != nil {
+		return *c.SQL.Enabled
+	}
+	return !guarded
 }
 
 // Limits bound one request's work; zero means the default.
@@ -179,6 +239,21 @@ func Parse(raw []byte) (*Config, error) {
 			return nil, fmt.Errorf("config: embedOrigins: %q is not an origin (scheme://host or scheme://host:port, nothing after it)", o)
 		}
 	}
+	if c.SQL != nil && (c.SQL.TimeLimitMs < 0 || c.SQL.TimeLimitMs > 600_000) {
+		return nil, fmt.Errorf("config: sql.timeLimitMs must be between 1 and 600000 (ten minutes)")
+	}
+	for qn, q := range c.Queries {
+		switch {
+		case q == nil:
+			return nil, fmt.Errorf("config: query %q: null", qn)
+		case qn == "" || strings.ContainsAny(qn, "/\\?#%") || strings.TrimSpace(qn) != qn:
+			return nil, fmt.Errorf("config: query %q: a query's name is a path segment: no slash, ?, #, %%, or blank at either end", qn)
+		case strings.TrimSpace(q.SQL) == "":
+			return nil, fmt.Errorf("config: query %q: sql is empty", qn)
+		case q.Chart != nil && !slices.Contains(ChartTypes, q.Chart.Type):
+			return nil, fmt.Errorf("config: query %q: chart type %q (want bar, line, pie or none)", qn, q.Chart.Type)
+		}
+	}
 	for tn, t := range c.Tables {
 		if t == nil {
 			return nil, fmt.Errorf("config: table %q: null", tn)
@@ -255,7 +330,10 @@ var (
 		"pageSize": nil, "columns": keySet{"*": columnKeys}, "renamedColumns": nil}
 	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}, "renamedTables": nil,
 		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}, "embedOrigins": nil, "sessionHours": nil,
-		"limits": keySet{"statementMs": nil, "members": nil, "queryParams": nil}}
+		"limits": keySet{"statementMs": nil, "members": nil, "queryParams": nil},
+		"sql":    keySet{"enabled": nil, "timeLimitMs": nil},
+		"queries": keySet{"*": keySet{"title": nil, "description": nil, "sql": nil, "params": nil, "public": nil,
+			"chart": keySet{"type": nil, "label": nil, "value": nil}}}}
 )
 
 func exactKeys(v any, allowed keySet, where string) error {

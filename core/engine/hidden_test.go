@@ -15,7 +15,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // hiddenConfig hides a table and a column that would otherwise be its
 // table's label, and makes a column read-only; hiddenFixture is the data.
 const (
-	hiddenConfig  = `{"tables": {"secrets": {"hidden": true}, "people": {"columns": {"hush_label": {"hidden": true}, "note": {"readOnly": true}}}}}`
+	hiddenConfig  = `{"tables": {"secrets": {"hidden": true}, "people": {"columns": {"hush_label": {"hidden": true}, "note": {"readOnly": true}}}}, "queries": {"walk": {"sql": "SELECT * FROM people"}, "walk2": {"sql": "SELECT p.nick, s.id FROM people p, secrets s"}}}`
 	hiddenFixture = `
 		CREATE TABLE secrets (id INTEGER PRIMARY KEY, code TEXT);
 		INSERT INTO secrets VALUES (1, 'HIDDENTABLEVALUE'), (2, 'HIDDENTABLEVALUE');

@@ -141,7 +141,14 @@ func (c *ctx) index() *protocol.Response {
 		}
 		entries = append(entries, e)
 	}
-	return html(200, render.IndexPage(&render.IndexData{Page: c.page("Tables"), Tables: entries}))
+	d := render.IndexData{Page: c.page("Tables"), Tables: entries}
+	for _, n := range c.queryNames() {
+		d.Queries = append(d.Queries, link{Text: queryTitle(n, c.storedQuery(n)), Href: c.e.opts.BasePath + "/q/" + url.PathEscape(n)})
+	}
+	if c.sqlEnabled() {
+		d.SQLHref = c.e.opts.BasePath + "/sql"
+	}
+	return html(200, render.IndexPage(&d))
 }
 
 // --- list ---

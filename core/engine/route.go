@@ -127,7 +127,7 @@ func (e *Engine) route(c *ctx, p reqPath) *protocol.Response {
 	if len(segs) == 1 && segs[0] == "signout" {
 		return c.signout()
 	}
-	if !c.authorized() {
+	if !c.authorized() && !c.publicQuery(segs) {
 		if c.api {
 			return c.fail(401, "sign in: send Authorization: Bearer TOKEN")
 		}

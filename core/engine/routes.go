@@ -16,7 +16,8 @@ import (
 type Route struct {
 	// Pattern is the path, segment by segment: a literal, or one of
 	// {table} (a table the caller may see, else 404), {key} (a row key as
-	// the URL spells it) and {id} (a command id).
+	// the URL spells it), {id} (a command id) and {query} (a stored query
+	// the caller may run, else 404).
 	Pattern string
 	// Methods are those the route answers; others get 405 from the route.
 	Methods []string
@@ -79,6 +80,54 @@ func init() {
 		{Pattern: "/t/{table}/r/{key}/history", Methods: []string{"GET"}, when: live, serve: (*ctx).rowRoute},
 		{Pattern: "/t/{table}/r/{key}/delete", Methods: []string{"GET", "POST"}, serve: (*ctx).rowRoute},
 
+		{Pattern: "/sql", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
+			if !c.get() {
+				return c.methodNotAllowed("GET")
+			}
+			return c.sqlPage()
+		}},
+		{Pattern: "/live", Methods: []string{"GET"}, when: live, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
+			if !c.get() {
+				return c.methodNotAllowed("GET")
+			}
+			return c.events("", "page")
+		}},
+		{Pattern: "/q/{query}", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
+			if !c.get() {
+				return c.methodNotAllowed("GET")
+			}
+			return c.queryPage(segs[1])
+		}},
+		{Pattern: "/api/sql", Methods: []string{"GET", "POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
+			if !c.get() && c.req.Method != "POST" {
+				return c.methodNotAllowed("GET, POST")
+			}
+			return c.apiSQL(false)
+		}},
+		{Pattern: "/api/sql.csv", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
+			if !c.get() {
+				return c.methodNotAllowed("GET")
+			}
+			return c.apiSQL(true)
+		}},
+		{Pattern: "/api/queries", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
+			if !c.get() {
+				return c.methodNotAllowed("GET")
+			}
+			return c.apiQueries()
+		}},
+		{Pattern: "/api/queries/{query}", Methods: []string{"GET", "POST"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
+			if !c.get() && c.req.Method != "POST" {
+				return c.methodNotAllowed("GET, POST")
+			}
+			return c.apiQuery(segs[2], false)
+		}},
+		{Pattern: "/api/queries/{query}/rows.csv", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
+			if !c.get() {
+				return c.methodNotAllowed("GET")
+			}
+			return c.apiQuery(segs[2], true)
+		}},
 		{Pattern: "/api/migrations", Methods: []string{"POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
 			return c.migration()
 		}},
@@ -162,6 +211,10 @@ func (c *ctx) match(r *Route, segs []string) (t *model.Table, ok bool, resp *pro
 	for i, p := range pat {
 		switch p {
 		case "{key}", "{id}":
+		case "{query}":
+			if q := c.storedQuery(segs[i]); q == nil || !q.Public && !c.authorized() {
+				return nil, false, c.fail(404, "no such query: "+segs[i])
+			}
 		case "{table}":
 			if t = c.table(segs[i]); t == nil {
 				return nil, false, c.fail(404, "no such table: "+segs[i])

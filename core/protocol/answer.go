@@ -38,6 +38,19 @@ func answer(c Connection, req *SQLRequest) SQLResult {
 			return errorResult(err)
 		}
 		return SQLResult{}
+	case req.Read != nil:
+		// A caller's read (PROTOCOL.md, "Caller reads"): a SQLite store's
+		// connection is a sqldb.Reader; Postgres runs them as the core's
+		// own statements and is never sent one.
+		rd, ok := c.(sqldb.Reader)
+		if !ok {
+			return SQLResult{Error: "this store takes no caller reads", Code: "SQLITE_MISUSE"}
+		}
+		rows, err := rd.Read(req.SQL, Unwrap(req.Params), *req.Read)
+		if err != nil {
+			return errorResult(err)
+		}
+		return rowsResult(sqldb.Result{}, rows)
 	case req.Script:
 		if len(req.Params) > 0 {
 			return SQLResult{Error: "a script takes no parameters", Code: "SQLITE_MISUSE"}

@@ -322,6 +322,10 @@ type SQLRequest struct {
 	// "Caller SQL"): its own transaction, the guard, the time limit. Such
 	// a request is always sent as JSON.
 	Caller *sqldb.Guard `json:"caller,omitempty"`
+	// Read, when set, makes SQL a caller's read-only statement
+	// (PROTOCOL.md, "Caller reads"): read-only, within its time limit, at
+	// most MaxRows+1 rows. Such a request is always sent as JSON.
+	Read *sqldb.Read `json:"read,omitempty"`
 }
 
 // SQLResult is what the host answers.

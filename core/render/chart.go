@@ -14,6 +14,7 @@ import (
 type Chart struct {
 	Title  string // what the numbers are, for the reader and the screen reader
 	Line   bool   // a line over ordered labels (dates); else bars, largest first
+	Pie    bool   // shares of a whole (every value positive)
 	Labels []string
 	Values []float64
 }
@@ -35,6 +36,10 @@ func (w *writer) chart(c *Chart) {
 	}
 	if c.Line {
 		w.lineChart(c)
+		return
+	}
+	if c.Pie {
+		w.pieChart(c)
 		return
 	}
 	n := min(len(c.Values), maxBars)
@@ -127,4 +132,65 @@ func numberLabel(v float64) string {
 		return strconv.FormatFloat(v, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+const (
+	pieR      = 110
+	pieSlices = 8 // more than this: the rest are one slice, "other"
+)
+
+// pieChart draws each value's share as a slice, with a legend beside it;
+// slices take the classes nh-slice-0 to nh-slice-7 (the stylesheet's
+// colours, light and dark).
+func (w *writer) pieChart(c *Chart) {
+	labels, values := c.Labels, c.Values
+	if len(values) > pieSlices {
+		rest := 0.0
+		for _, v := range values[pieSlices-1:] {
+			rest += v
+		}
+		labels = append(append([]string{}, labels[:pieSlices-1]...), "other")
+		values = append(append([]float64{}, values[:pieSlices-1]...), rest)
+	}
+	total := 0.0
+	for _, v := range values {
+		total += math.Max(0, v)
+	}
+	if total <= 0 {
+		return
+	}
+	h := max(2*pieR+20, len(values)*26+20)
+	w.svgOpen(c.Title, h)
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+	cx, cy := float64(pieR+10), float64(pieR+10)
+	angle := -math.Pi / 2
+	for i, v := range values {
+		share := math.Max(0, v) / total
+		cls := `nh-slice-` + strconv.Itoa(i)
+		title := labels[i] + ": " + numberLabel(v) + " (" + strconv.FormatFloat(share*100, 'f', 1, 64) + "%)"
+		if share >= 0.999999 {
+			w.raw(`<circle class="` + cls + `" cx="` + f(cx) + `" cy="` + f(cy) + `" r="` + strconv.Itoa(pieR) + `"><title>`)
+			w.text(title)
+			w.raw(`</title></circle>`)
+		} else if share > 0 {
+			end := angle + share*2*math.Pi
+			large := "0"
+			if share > 0.5 {
+				large = "1"
+			}
+			w.raw(`<path class="` + cls + `" d="M` + f(cx) + ` ` + f(cy) + ` L` + f(cx+pieR*math.Cos(angle)) + ` ` + f(cy+pieR*math.Sin(angle)) +
+				` A` + strconv.Itoa(pieR) + ` ` + strconv.Itoa(pieR) + ` 0 ` + large + ` 1 ` + f(cx+pieR*math.Cos(end)) + ` ` + f(cy+pieR*math.Sin(end)) + ` Z"><title>`)
+			w.text(title)
+			w.raw(`</title></path>`)
+			angle = end
+		}
+		y := 20 + i*26
+		x := 2*pieR + 50
+		w.raw(`<rect class="` + cls + `" x="` + strconv.Itoa(x) + `" y="` + strconv.Itoa(y) + `" width="14" height="14"></rect><text class="nh-axis" x="` +
+			strconv.Itoa(x+22) + `" y="` + strconv.Itoa(y+12) + `">`)
+		short, _ := Truncate(labels[i], 40)
+		w.text(short + ": " + numberLabel(v) + " (" + strconv.FormatFloat(share*100, 'f', 1, 64) + "%)")
+		w.raw(`</text>`)
+	}
+	w.raw(`</svg></figure>`)
 }

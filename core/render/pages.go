@@ -169,6 +169,10 @@ type TableEntry struct {
 type IndexData struct {
 	Page
 	Tables []TableEntry
+	// Queries are the stored queries the caller may run; SQLHref the SQL
+	// page, when it is on.
+	Queries []Link
+	SQLHref string
 }
 
 // IndexPage ("index").
@@ -208,6 +212,22 @@ func IndexPage(d *IndexData) []byte {
 		w.raw("</tbody></table></div>\n")
 	} else {
 		w.raw(`<p class="empty">This database has no tables yet. Create one with any SQLite tool and it appears here.</p>`)
+	}
+	if len(d.Queries) > 0 {
+		w.raw("\n<h2>Queries</h2>\n<ul class=\"queries\">")
+		for i := range d.Queries {
+			w.raw(`<li><a href="`)
+			w.url(d.Queries[i].Href)
+			w.raw(`">`)
+			w.text(d.Queries[i].Text)
+			w.raw(`</a></li>`)
+		}
+		w.raw("</ul>")
+	}
+	if d.SQLHref != "" {
+		w.raw(`<p><a class="button" href="`)
+		w.url(d.SQLHref)
+		w.raw(`">Run SQL</a></p>`)
 	}
 	w.raw("\n")
 	w.foot(&d.Page)

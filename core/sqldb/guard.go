@@ -73,6 +73,16 @@ var schemaTables = [authSchemaTableCount]string{"sqlite_master", "sqlite_schema"
 // deniedFunctions reach outside the database or into SQLite's internals.
 var deniedFunctions = []string{"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "sqlite_dbpage"}
 
+// deniedFunction says why a caller's SQL may not call f, or "".
+func deniedFunction(f string) string {
+	for _, d := range deniedFunctions {
+		if strings.EqualFold(f, d) {
+			return "the function " + f + " is not allowed"
+		}
+	}
+	return ""
+}
+
 // Authorize is the authorizer's rule for caller SQL: "" to let SQLite go on,
 // or why not. arg1, arg2 and inner are the callback's third, fourth and
 // sixth arguments ("" for NULL); inner names the trigger or view the access
@@ -88,12 +98,7 @@ func (g *Guard) Authorize(action int, arg1, arg2, inner string) string {
 	case AuthCreateTempIndex, AuthCreateTempTable, AuthCreateTempTrig, AuthCreateTempView:
 		return "TEMP objects are not allowed: they would outlive the SQL on the server's connection"
 	case AuthFunction:
-		for _, f := range deniedFunctions {
-			if strings.EqualFold(arg2, f) {
-				return "the function " + arg2 + " is not allowed"
-			}
-		}
-		return ""
+		return deniedFunction(arg2)
 	case AuthSelect, AuthRecursive, AuthAnalyze, AuthReindex:
 		return ""
 	}

@@ -112,6 +112,47 @@ type Store interface {
 	// MigrationRefusal says why caller SQL may not run, by its words alone
 	// (the same verdict on every host), or "".
 	MigrationRefusal(sql string, r Rules) string
+
+	// InspectRead compiles a caller's read (the SQL page, a stored query;
+	// core/readsql has checked its text) without running it, and says what
+	// it would read, or why it may not run: anything that is not a read,
+	// the project's own objects, what r hides. err is the store's own
+	// complaint (a syntax error, no such table), for the caller as it is.
+	InspectRead(db sqldb.DB, sql string, args []any, r ReadRules) (Inspection, error)
+	// RunRead runs a read InspectRead let through: read-only, within
+	// r.LimitMs, at most r.MaxRows+1 rows.
+	RunRead(db sqldb.DB, sql string, args []any, r sqldb.Read) (*sqldb.Rows, error)
+}
+
+// ReadRules are what a caller's read may not see.
+type ReadRules struct {
+	HiddenTable  func(table string) bool
+	HiddenColumn func(table, column string) bool
+	// HidesColumnsOf: the config hides some column of table.
+	HidesColumnsOf func(table string) bool
+	// Hides: the config hides some table or column. The store's own
+	// catalog (which names them) and what it cannot see into (virtual
+	// tables, functions of the user's) are then closed to a caller's read.
+	Hides bool
+}
+
+// Inspection is what a caller's read would do.
+type Inspection struct {
+	// Tables are the user's tables it reads (a stored query's page is
+	// live on them).
+	Tables []string
+	// Refusal says why it may not run, or "".
+	Refusal string
+	// Hidden is what the config hides that it would read (Refusal is then
+	// ""): the core words that refusal, so that it names nothing the
+	// caller did not name.
+	Hidden *Hidden
+}
+
+// Hidden is one hidden thing a read reached.
+type Hidden struct {
+	Column bool   // a column; else a table
+	Name   string // its name
 }
 
 // DateUnits are the parts of a date a facet or a filter may group by, with

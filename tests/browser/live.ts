@@ -224,6 +224,28 @@ async function main(): Promise<number> {
     });
   });
 
+  test("the SQL page's chart and table follow an outside insert, without a reload", async () => {
+    await inNewPage(async (view) => {
+      const q = "SELECT status, count(*) AS n FROM notes GROUP BY status ORDER BY status";
+      await openLive(view, "/sql?sql=" + encodeURIComponent(q));
+      check(await view.locator("#result figure.nh-chart svg").count() === 1, "a chart of the result");
+      const count = (v: string) =>
+        view.evaluate((value) => {
+          const tr = [...document.querySelectorAll("#result tbody tr")].find((r) => r.children[0]?.textContent === value);
+          return Number(tr?.children[1]?.textContent ?? "0");
+        }, v);
+      const open = await count("open");
+      check(open > 0, `open: ${open}`);
+      sql(`INSERT INTO notes (id, title, body, status) VALUES (9, 'Post the letter', NULL, 'open')`);
+      await until(async () => (await count("open")) === open + 1, "the open count to grow by one");
+      check(await view.locator("#result figure.nh-chart svg").count() === 1, "the chart drawn again");
+      await shot(view, "sql-chart");
+      await notReloaded(view, "the SQL page");
+      sql(`DELETE FROM notes WHERE id = 9`);
+      await until(async () => (await count("open")) === open, "the open count after the delete");
+    });
+  });
+
   test("a sorted, filtered list places an outside insert where it belongs, and leaves out one that does not match", async () => {
     await inNewPage(async (view) => {
       await openLive(view, "/t/notes?sort=title&desc=1&f.status=open");

@@ -1159,6 +1159,66 @@ export function mainTests(ctx: Ctx): Test[] {
     }
   });
 
+  // The SQL page (issue 17): one read, checked by the store's own compiler
+  // before it runs and run read-only; everything else a 400 that changes
+  // nothing.
+  const ident = (n: string) => '"' + n.replaceAll('"', '""') + '"';
+  const sqlAPI = (text: string) => ctx.api("GET", "/api/sql?sql=" + enc(text));
+  test("/api/sql reads a table with hostile names as its list does", async () => {
+    const list = await allRows(`/api/tables/${enc(HOSTILE)}/rows`, "");
+    const { a, j } = await sqlAPI(`SELECT * FROM ${ident(HOSTILE)} ORDER BY id`);
+    status(a, 200, "the read");
+    eq(j.rows.length, list.length, "rows");
+    check(j.columns.includes(HOSTILE_COL), `the hostile column among ${j.columns}`);
+    eq(j.truncated, false, "truncated");
+    const p = await ctx.api("POST", "/api/sql", { sql: `SELECT count(*) AS n FROM ${ident(HOSTILE)} WHERE id > :min`, params: { min: 0 } });
+    status(p.a, 200, "a POST with a parameter");
+    eq(Number(p.j.rows[0][0]), list.length, "the count");
+  });
+
+  test("every statement that would write, attach, or reach outside the database is refused with 400 and changes nothing", async () => {
+    const before = await allRows(rows, "");
+    const { j: schemaBefore } = await ctx.api("GET", "/api/schema");
+    const refused = [
+      "DELETE FROM items", "UPDATE items SET name = 'x'", "INSERT INTO items (name, price) VALUES ('x', 1)",
+      "REPLACE INTO items (id, name, price) VALUES (1, 'x', 1)", "DROP TABLE items", "CREATE TABLE z (a)",
+      "ALTER TABLE items ADD COLUMN z TEXT", "ATTACH DATABASE 'attached.db' AS other", "DETACH DATABASE other",
+      "PRAGMA writable_schema = 1", "PRAGMA journal_mode = DELETE", "VACUUM", "REINDEX", "ANALYZE", "BEGIN",
+      "SELECT load_extension('x')", "SELECT writefile('written.txt', 'x')", "SELECT readfile('/etc/passwd')",
+      "SELECT 1; DELETE FROM items", "WITH x AS (SELECT 1) DELETE FROM items",
+      "WITH x AS (SELECT 1) INSERT INTO items (name, price) SELECT 'w', 1 FROM x",
+      "SELECT * FROM _nakedhtmx_changes", "SELECT ?", "/* */ DELETE FROM items -- ",
+    ];
+    for (const text of refused) {
+      const { a, j } = await sqlAPI(text);
+      status(a, 400, text);
+      check(typeof j.error === "string" && j.error !== "", `${text}: a message`);
+    }
+    eq(await allRows(rows, ""), before, "the rows after every refused statement");
+    const { j: schemaAfter } = await ctx.api("GET", "/api/schema");
+    eq(schemaAfter.dsid, schemaBefore.dsid, "the schema after every refused statement");
+  });
+
+  test("a runaway read is stopped at the time limit with a 400, and the server goes on", async () => {
+    const { a, j } = await sqlAPI("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c");
+    status(a, 400, "the runaway read");
+    check(/time limit/.test(j.error), `the message: ${j.error}`);
+    const after = await sqlAPI("SELECT count(*) FROM items");
+    status(after.a, 200, "a read after it");
+  });
+
+  test("the SQL page shows a result with CSV and JSON links, and a refusal next to the editor", async () => {
+    const ok = await ctx.page("/sql?sql=" + enc("SELECT name, price FROM items ORDER BY id"));
+    html(ok, 200, "the SQL page");
+    check(/<table class="grid result">/.test(ok.text), "the result table");
+    check(ok.text.includes('href="/api/sql.csv?sql='), "the CSV link");
+    const csv = await ctx.api("GET", "/api/sql.csv?sql=" + enc("SELECT name, price FROM items ORDER BY id"));
+    status(csv.a, 200, "the CSV");
+    const bad = await ctx.page("/sql?sql=" + enc("DELETE FROM items"));
+    html(bad, 200, "the SQL page with a refused statement");
+    check(/id="sql-error"[^>]*>only a read may run here/.test(bad.text), "the refusal next to the editor");
+  });
+
   return T;
 }
 

@@ -479,3 +479,62 @@ func (db *DB) Statement(sql string, args []any) (sqldb.Result, *sqldb.Rows, erro
 	}
 	return db.run(sql, args, true)
 }
+
+// Read runs a caller's read-only statement (PROTOCOL.md, "Caller reads"):
+// compiled under SQLite's authorizer (sqldb.Read.AuthorizeRead) and refused
+// unless SQLite says it writes nothing, stopped past r.LimitMs, and at most
+// r.MaxRows+1 rows read. It is never cached: a caller's text is one-off.
+func (db *DB) Read(sql string, args []any, r sqldb.Read) (*sqldb.Rows, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.conn == nil {
+		return nil, errClosed
+	}
+	var why string
+	err := db.conn.SetAuthorizer(func(action sqlite3.AuthorizerActionCode, a3, a4, _, inner string) sqlite3.AuthorizerReturnCode {
+		if no := r.AuthorizeRead(int(action), a3, a4, inner); no != "" {
+			why = no
+			return sqlite3.AUTH_DENY
+		}
+		return sqlite3.AUTH_OK
+	})
+	if err != nil {
+		return nil, convert(err)
+	}
+	stmt, tail, err := db.conn.Prepare(sql)
+	db.conn.SetAuthorizer(nil)
+	switch {
+	case err != nil && why != "":
+		return nil, &sqldb.Error{Code: "SQLITE_AUTH", Message: why}
+	case err != nil:
+		return nil, convert(err)
+	case stmt == nil:
+		return nil, &sqldb.Error{Code: "SQLITE_MISUSE", Message: "no SQL statement"}
+	}
+	defer stmt.Close()
+	if strings.TrimLeft(tail, " \t\r\n;") != "" || !stmt.ReadOnly() {
+		return nil, &sqldb.Error{Code: "SQLITE_AUTH", Message: "only a read may run here: one SELECT, WITH or VALUES statement"}
+	}
+	for i, a := range args {
+		if err := bind(stmt, i+1, a); err != nil {
+			return nil, err
+		}
+	}
+	if r.LimitMs > 0 {
+		db.conn.SetInterrupt(deadline{context.Background(), time.Now().Add(time.Duration(r.LimitMs) * time.Millisecond)})
+		defer db.conn.SetInterrupt(context.Background())
+	}
+	rows := &sqldb.Rows{Values: [][]any{}}
+	n := stmt.ColumnCount()
+	rows.Columns = make([]string, n)
+	for i := range n {
+		rows.Columns[i] = stmt.ColumnName(i)
+	}
+	for len(rows.Values) <= r.MaxRows && stmt.Step() {
+		rows.Values = append(rows.Values, row(stmt))
+	}
+	if err := stmt.Err(); err != nil {
+		return nil, convert(err)
+	}
+	return rows, nil
+}

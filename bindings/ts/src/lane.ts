@@ -152,7 +152,10 @@ export class ReadLane {
     }
     const { port, flag } = lane;
     const id = ++this.seq;
-    port.postMessage({ id, bytes: serialize({ sql: req.sql, params: req.params, script: req.script === true }) });
+    port.postMessage({
+      id,
+      bytes: serialize({ sql: req.sql, params: req.params, script: req.script === true, read: req.read }),
+    });
     const deadline = limitMs > 0 ? performance.now() + limitMs : Infinity;
     for (;;) {
       // Cleared before the port is read: an answer posted after this store

@@ -8,12 +8,18 @@
 
 import process from "node:process";
 import { deserialize, serialize } from "node:v8";
-import type { SQLRequest } from "./protocol.ts";
-import type { Database } from "./sqlite.ts";
+import type { SQLRequest, SQLResult } from "./protocol.ts";
+import type { Database, Reader } from "./sqlite.ts";
 
 const [adapter, path] = process.argv.slice(-2) as [string, string];
-const { openDatabase } = await import(adapter) as { openDatabase(path: string): Database };
+const { openDatabase, openReader } = await import(adapter) as {
+  openDatabase(path: string): Database;
+  openReader(path: string): Reader;
+};
 const db = openDatabase(path);
+// A caller's reads (PROTOCOL.md, "Caller reads") run on a read-only
+// connection of their own, opened at the first.
+let reader: Reader | undefined;
 // As the core sets its own connection up (store/sqlite Prepare): a write
 // that comes here cascades as it would there.
 db.run({ sql: "PRAGMA foreign_keys = ON", params: [], script: false });
@@ -28,9 +34,20 @@ process.stdin.on("data", (d: Uint8Array) => {
     if (buf.length < 4) return;
     const n = new DataView(buf.buffer, buf.byteOffset).getUint32(0, true);
     if (buf.length < 4 + n) return;
-    const req = deserialize(buf.subarray(4, 4 + n)) as { sql: string; params: SQLRequest["params"]; script: boolean };
+    const req = deserialize(buf.subarray(4, 4 + n)) as Pick<SQLRequest, "sql" | "params" | "script" | "read">;
     buf = buf.subarray(4 + n);
-    const answer = serialize(db.run({ sql: req.sql, params: req.params, script: req.script }));
+    let result: SQLResult;
+    if (req.read) {
+      try {
+        reader ??= openReader(path);
+        result = reader.read(req);
+      } catch (e) {
+        result = { error: String((e as Error)?.message ?? e), code: "SQLITE_CANTOPEN" };
+      }
+    } else {
+      result = db.run({ sql: req.sql, params: req.params, script: req.script });
+    }
+    const answer = serialize(result);
     const head = new Uint8Array(4);
     new DataView(head.buffer).setUint32(0, answer.length, true);
     process.stdout.write(head);
@@ -38,6 +55,7 @@ process.stdin.on("data", (d: Uint8Array) => {
   }
 });
 process.stdin.on("end", () => {
+  reader?.close();
   db.close();
   process.exit(0);
 });

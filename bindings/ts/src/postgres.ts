@@ -476,6 +476,8 @@ async function serve(connect: () => Promise<Session>, schema: string): Promise<P
     },
     async run(req: SQLRequest): Promise<SQLResult> {
       if (closed) return { error: "the database is closed", code: "SQLITE_MISUSE" };
+      // The core runs a caller's read on Postgres as its own statements.
+      if (req.read) return { error: "this store takes no caller reads", code: "SQLITE_MISUSE" };
       try {
         if (req.caller) {
           // Its own transaction: all of it or none (none when dry). No

@@ -138,6 +138,18 @@ export interface SQLRequest {
   unbounded?: boolean;
   /** SQL a caller sent (PROTOCOL.md, "Caller SQL"): its own transaction, the guard, the time limit. */
   caller?: Guard;
+  /** A caller's read-only statement (PROTOCOL.md, "Caller reads"). */
+  read?: ReadRules;
+}
+
+/** How a caller's read runs (sqldb.Read in Go). */
+export interface ReadRules {
+  /** Answer at most this many rows and one more (the core tells a truncated answer by it). */
+  maxRows: number;
+  /** Stop it past this many milliseconds. */
+  limitMs: number;
+  /** What the config hides, for the authorizer where the runtime has one. */
+  hidden: GuardName[];
 }
 
 /** A table, or one column of it (column "" for the whole table). */
@@ -208,13 +220,21 @@ export function decodeSQLRequest(text: string): SQLRequest {
       if (real === "-Infinity") return -Infinity;
     }
     return value;
-  }) as { sql?: unknown; params?: unknown; script?: unknown; unbounded?: unknown; caller?: unknown };
+  }) as { sql?: unknown; params?: unknown; script?: unknown; unbounded?: unknown; caller?: unknown; read?: unknown };
   if (typeof raw.sql !== "string") throw new Error("SQL request without sql");
   const params = Array.isArray(raw.params) ? (raw.params as SQLValue[]) : [];
   const req: SQLRequest = { sql: raw.sql, params, script: raw.script === 1n || raw.script === true };
   if (raw.unbounded === 1n || raw.unbounded === true) req.unbounded = true;
   const caller = decodeGuard(raw.caller);
   if (caller) req.caller = caller;
+  const read = raw.read as { maxRows?: unknown; limitMs?: unknown; hidden?: unknown } | null | undefined;
+  if (read !== null && typeof read === "object") {
+    req.read = {
+      maxRows: Number(read.maxRows ?? 0),
+      limitMs: Number(read.limitMs ?? 0),
+      hidden: guardNames(read.hidden),
+    };
+  }
   return req;
 }
 

@@ -2,7 +2,7 @@
 // one connection that answers the core's `sql` import (bindings/PROTOCOL.md, "SQL").
 
 import { errorMessage, NakedhtmxError } from "./errors.ts";
-import type { SQLRequest, SQLResult } from "./protocol.ts";
+import type { ReadRules, SQLRequest, SQLResult } from "./protocol.ts";
 import { ReadLane } from "./lane.ts";
 
 export interface Database {
@@ -13,6 +13,61 @@ export interface Database {
   readonly path?: string;
   /** Where reads the core cannot bound run (lane.ts); none for a database in memory. */
   readonly lane?: ReadLane;
+}
+
+/**
+ * A read-only connection for a caller's reads (PROTOCOL.md, "Caller reads"),
+ * in the read lane's process (lane_child.ts): the statement is compiled under
+ * the authorizer where the runtime has one (authorizeRead), refused unless
+ * it writes nothing, and at most maxRows+1 rows are read.
+ */
+export interface Reader {
+  /** Never throws: failures come back as `{error, code}`. */
+  read(req: SQLRequest): SQLResult;
+  close(): void;
+}
+
+/** The functions a caller's read may not call (sqldb's deniedFunctions). */
+const deniedFunctions = ["load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "sqlite_dbpage"];
+
+/**
+ * sqldb.Read.AuthorizeRead (core/sqldb/read.go), the same rule: "" lets
+ * SQLite go on. Action codes are SQLite's (SQLITE_SELECT 21, SQLITE_READ 20,
+ * SQLITE_FUNCTION 31, SQLITE_RECURSIVE 33).
+ */
+export function authorizeRead(rules: ReadRules, action: number, a1: string, a2: string): string {
+  const lower = (s: string) => s.toLowerCase();
+  switch (action) {
+    case 21:
+    case 33:
+      return "";
+    case 31:
+      return deniedFunctions.includes(lower(a2)) ? "the function " + a2 + " is not allowed" : "";
+    case 20:
+      if (lower(a1).startsWith("_nakedhtmx_")) return "no such table: " + a1;
+      if (lower(a1) === "sqlite_dbpage") return "SQLite's own tables (" + a1 + ") are not for caller SQL";
+      if (
+        rules.hidden.some((n) =>
+          lower(n.table) === lower(a1) && (n.column === "" || (a2 !== "" && lower(n.column) === lower(a2)))
+        )
+      ) return "no such table or column";
+      return "";
+  }
+  return "only a read may run here: one SELECT, WITH or VALUES statement";
+}
+
+/** The first `maxRows + 1` rows of an iterator, and its end (the statement reset). */
+export function firstRows<T>(it: Iterator<T>, maxRows: number): T[] {
+  const rows: T[] = [];
+  try {
+    for (let r = it.next(); !r.done; r = it.next()) {
+      rows.push(r.value);
+      if (rows.length > maxRows) break;
+    }
+  } finally {
+    it.return?.();
+  }
+  return rows;
 }
 
 /**
@@ -48,13 +103,21 @@ export function withLane(db: Database, adapter: string): Database {
   return {
     path,
     lane,
-    run: (req) => db.run(req),
+    // A caller's read (PROTOCOL.md, "Caller reads") runs in the lane, on its
+    // read-only connection, within the read's own time limit.
+    run: (req) => req.read ? lane.run(req, req.read.limitMs) : db.run(req),
     close() {
       lane.close();
       db.close();
     },
   };
 }
+
+/** What a connection without a read lane (a database in memory) answers a caller's read. */
+export const noLaneForRead: SQLResult = {
+  error: "a caller's SQL needs a database file: it runs on a connection of its own, where its time limit can stop it",
+  code: "SQLITE_MISUSE",
+};
 
 /** The one-line error every adapter gives for a file it cannot use. */
 export function unreadable(path: string, e: unknown): NakedhtmxError {

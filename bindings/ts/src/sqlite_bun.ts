@@ -6,7 +6,9 @@ import type { SQLRequest, SQLResult, SQLValue } from "./protocol.ts";
 import {
   codeName,
   type Database,
+  noLaneForRead,
   primaryCodeName,
+  type Reader,
   returningRe,
   setUpConnection,
   StatementCache,
@@ -82,6 +84,41 @@ export function castRealParams(sql: string, realAt: ReadonlySet<number>): string
 
 const explainRe = /^\s*EXPLAIN\b/i;
 
+/**
+ * A read-only connection for a caller's reads (sqlite.ts, Reader). bun:sqlite
+ * has no authorizer: the core's EXPLAIN check (store/sqlite InspectRead),
+ * SQLite's own verdict that the statement writes nothing, and the read-only
+ * connection are the walls.
+ */
+export function openReader(path: string): Reader {
+  const db = new BunDatabase(path, { readonly: true, safeIntegers: true });
+  return {
+    read(req: SQLRequest): SQLResult {
+      try {
+        const stmt = db.prepare(req.sql);
+        try {
+          if ((stmt as { readonly?: boolean }).readonly === false) {
+            return { error: "only a read may run here: one SELECT, WITH or VALUES statement", code: "SQLITE_AUTH" };
+          }
+          stmt.safeIntegers(true);
+          const params = req.params as Exclude<SQLValue, undefined>[];
+          // bun:sqlite reads rows as arrays only all at once: the time limit
+          // (the process killed) bounds what a huge result costs.
+          const rows = (stmt.values(...params) as SQLValue[][]).slice(0, req.read!.maxRows + 1);
+          return { columns: stmt.columnNames, rows, changes: 0, lastInsertRowid: 0 };
+        } finally {
+          stmt.finalize();
+        }
+      } catch (e) {
+        return failure(e);
+      }
+    },
+    close() {
+      db.close();
+    },
+  };
+}
+
 export function openDatabase(path: string): Database {
   let db: BunDatabase;
   try {
@@ -116,6 +153,7 @@ export function openDatabase(path: string): Database {
   return withLane({
     path,
     run(req: SQLRequest): SQLResult {
+      if (req.read) return noLaneForRead; // withLane runs those
       try {
         if (req.script) {
           db.run(req.sql);

@@ -13,9 +13,13 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { errorMessage } from "./errors.ts";
 import type { SQLRequest, SQLResult, SQLValue } from "./protocol.ts";
 import {
+  authorizeRead,
   codeFromMessage,
   codeName,
   type Database,
+  firstRows,
+  noLaneForRead,
+  type Reader,
   returningRe,
   SCHEMA_VERSION_SQL,
   setUpConnection,
@@ -52,6 +56,71 @@ export function openDatabase(path: string, rows: "probe" | "objects" = "probe"):
   return withLane({ ...(arrays ? arrayRows(db) : objectRows(db)), path }, import.meta.url);
 }
 
+type Authorizer = (
+  cb:
+    | ((action: number, a1: string | null, a2: string | null, db: string | null, inner: string | null) => number)
+    | null,
+) => void;
+
+/**
+ * A read-only connection for a caller's reads (sqlite.ts, Reader), under
+ * the authorizer where node:sqlite has one (Node >= 24.10, Deno).
+ */
+export function openReader(path: string): Reader {
+  const db = new DatabaseSync(path, {
+    readOnly: true,
+    enableForeignKeyConstraints: false,
+    enableDoubleQuotedStringLiterals: true,
+  });
+  const setAuthorizer = (db as unknown as { setAuthorizer?: Authorizer }).setAuthorizer;
+  return {
+    read(req: SQLRequest): SQLResult {
+      const rules = req.read!;
+      let why = "";
+      try {
+        let stmt: StatementSync;
+        if (typeof setAuthorizer === "function") {
+          setAuthorizer.call(db, (action, a1, a2) => {
+            const no = authorizeRead(rules, action, a1 ?? "", a2 ?? "");
+            if (no !== "") why = no;
+            return no === "" ? 0 : 1; // SQLITE_OK, SQLITE_DENY
+          });
+        }
+        try {
+          stmt = db.prepare(req.sql);
+        } finally {
+          if (typeof setAuthorizer === "function") setAuthorizer.call(db, null);
+        }
+        stmt.setReadBigInts(true);
+        const p = stmt as Partial<Pick<StatementSync, "setReturnArrays" | "columns" | "iterate">>;
+        const arrays = typeof p.setReturnArrays === "function" && typeof p.columns === "function";
+        if (arrays) stmt.setReturnArrays(true);
+        const params = req.params as Exclude<SQLValue, undefined>[];
+        const got = typeof p.iterate === "function"
+          ? firstRows(stmt.iterate(...params) as Iterator<unknown>, rules.maxRows)
+          : (stmt.all(...params) as unknown[]).slice(0, rules.maxRows + 1);
+        if (arrays) {
+          return {
+            columns: stmt.columns().map((c) => c.name),
+            rows: got as SQLValue[][],
+            changes: 0,
+            lastInsertRowid: 0,
+          };
+        }
+        // Node 22.5 to 22.15: rows as objects, so columns of one name are one.
+        const objects = got as Record<string, SQLValue>[];
+        const columns = objects.length > 0 ? Object.keys(objects[0]!) : [];
+        return { columns, rows: objects.map((o) => columns.map((k) => o[k]!)), changes: 0, lastInsertRowid: 0 };
+      } catch (e) {
+        return why !== "" ? { error: why, code: "SQLITE_AUTH" } : failure(e);
+      }
+    },
+    close() {
+      db.close();
+    },
+  };
+}
+
 /** The adapter around one way of running a statement: scripts, errors, close. */
 function adapter(
   db: DatabaseSync,
@@ -62,6 +131,7 @@ function adapter(
   let closed = false;
   return {
     run(req: SQLRequest): SQLResult {
+      if (req.read) return noLaneForRead; // withLane runs those
       try {
         if (req.script) {
           try {

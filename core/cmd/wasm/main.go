@@ -212,6 +212,20 @@ func (h hostDB) Caller(sql string, g sqldb.Guard) error {
 	return err
 }
 
+// Read sends a caller's read as JSON with its rules (PROTOCOL.md, "Caller
+// reads"), as Caller does.
+func (h hostDB) Read(sql string, args []any, r sqldb.Read) (*sqldb.Rows, error) {
+	in, err := json.Marshal(protocol.SQLRequest{SQL: sql, Params: protocol.Values(args), Read: &r})
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.send(in)
+	if err != nil {
+		return nil, err
+	}
+	return &sqldb.Rows{Columns: res.Columns, Values: res.Rows}, nil
+}
+
 var eng *engine.Engine
 
 //go:wasmexport nh_open

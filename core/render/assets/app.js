@@ -131,13 +131,26 @@
 
   // A group-by page counts every row: a change re-counts it (once for a
   // burst of changes), the section replaced in place.
-  let groupsTimer = null;
-  function refetchGroups() {
-    if (groupsTimer) return;
-    groupsTimer = setTimeout(async () => {
-      groupsTimer = null;
-      await htmx.ajax("GET", location.pathname + location.search, { target: "#groups", select: "#groups", swap: "outerMorph" });
-    }, 100 + Math.random() * 300);
+  // (Once for a burst: a section fetched again at most every few hundred ms.)
+  function refetcher(selector) {
+    let timer = null;
+    return () => {
+      if (timer) return;
+      timer = setTimeout(async () => {
+        timer = null;
+        await htmx.ajax("GET", location.pathname + location.search, { target: selector, select: selector, swap: "outerMorph" });
+      }, 100 + Math.random() * 300);
+    };
+  }
+  const refetchGroups = refetcher("#groups");
+
+  // A read's page (the SQL page, a stored query) runs its statement again
+  // when a table it reads changes, or the schema does (a query that stops
+  // compiling then says so in place).
+  const refetchRead = refetcher("#result");
+  function readsTable(el, table) {
+    const tables = (el.dataset.tables || "").split(" ").filter(Boolean).map(decodeURIComponent);
+    return tables.includes(table);
   }
 
   function onRowChange(msg, key, labelColumn) {
@@ -209,6 +222,7 @@
     const msg = JSON.parse(ev.detail.data);
     if (el.dataset.view === "list") onListChange(msg);
     else if (el.dataset.view === "groups") refetchGroups();
+    else if (el.dataset.view === "read" && readsTable(el, msg.table)) refetchRead();
     else if (el.dataset.view === "row") onRowChange(msg, el.dataset.key, el.dataset.labelColumn);
   });
 
@@ -220,6 +234,10 @@
     document.querySelector("meta[name=nakedhtmx-dsid]")?.setAttribute("content", msg.dsid);
     const foot = document.querySelector(".foot code");
     if (foot) foot.textContent = msg.dsid;
+    if (el.dataset.view === "read") {
+      refetchRead();
+      return;
+    }
     let table = el.dataset.table;
     const mine = msg.changes.filter((c) => c.table === table || c.from === table);
     const gone = mine.find((c) => c.kind === "table-dropped" && c.table === table);

@@ -107,9 +107,20 @@ export function openReader(path: string): Reader {
             lastInsertRowid: 0,
           };
         }
-        // Node 22.5 to 22.15: rows as objects, so columns of one name are one.
+        // Node 22.5 to 22.15: rows as objects, so columns of one name would
+        // be one. The program's ResultRow says how many there are: fewer
+        // keys is refused, never a column silently lost.
         const objects = got as Record<string, SQLValue>[];
         const columns = objects.length > 0 ? Object.keys(objects[0]!) : [];
+        const program = db.prepare("EXPLAIN " + req.sql).all() as { opcode: string; p2: number | bigint }[];
+        const width = Number(program.find((op) => op.opcode === "ResultRow")?.p2 ?? columns.length);
+        if (objects.length > 0 && width !== columns.length) {
+          return {
+            error: "node:sqlite before Node 22.16 gives rows as objects: columns of one name cannot all be read " +
+              "on this runtime; name them apart (AS) or use Node >= 22.16",
+            code: "SQLITE_ERROR",
+          };
+        }
         return { columns, rows: objects.map((o) => columns.map((k) => o[k]!)), changes: 0, lastInsertRowid: 0 };
       } catch (e) {
         return why !== "" ? { error: why, code: "SQLITE_AUTH" } : failure(e);

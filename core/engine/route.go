@@ -30,7 +30,8 @@ type ctx struct {
 	// was planned against it (remapped, validated); its write was not made.
 	schemaMoved bool
 
-	queryProblem int // 400 or 413: the query could not be taken whole
+	queryProblem int  // 400 or 413: the query could not be taken whole
+	authed       bool // the caller signed in (or holds the token), as route found
 
 	tableURLs map[string]string // tableURL's answers
 	cached    *dataCache        // cache()'s answer until this request writes
@@ -127,7 +128,10 @@ func (e *Engine) route(c *ctx, p reqPath) *protocol.Response {
 	if len(segs) == 1 && segs[0] == "signout" {
 		return c.signout()
 	}
-	if !c.authorized() && !c.publicQuery(segs) {
+	// Once: a wrong token counts once towards the throttle, however many
+	// places ask.
+	c.authed = c.authorized()
+	if !c.authed && !c.publicQuery(segs) {
 		if c.api {
 			return c.fail(401, "sign in: send Authorization: Bearer TOKEN")
 		}

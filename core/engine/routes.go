@@ -37,97 +37,42 @@ var routes []Route
 func init() {
 	live := func(c *ctx, _ *model.Table) bool { return c.e.live.enabled }
 	routes = []Route{
-		{Pattern: "/", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
-			if !c.get() {
-				return c.methodNotAllowed("GET")
-			}
-			return c.index()
-		}},
+		{Pattern: "/", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.index() })},
 		{Pattern: "/commands/{id}", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
 			return c.commandStatus(segs[1])
 		}},
-		{Pattern: "/t/{table}", Methods: []string{"GET"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
-			if !c.get() {
-				return c.methodNotAllowed("GET")
-			}
-			return c.listPage(t)
-		}},
-		{Pattern: "/t/{table}/groups", Methods: []string{"GET"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
-			if !c.get() {
-				return c.methodNotAllowed("GET")
-			}
-			return c.groupsPage(t)
-		}},
+		{Pattern: "/t/{table}", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.listPage(t) })},
+		{Pattern: "/t/{table}/groups", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.groupsPage(t) })},
 		{Pattern: "/t/{table}/new", Methods: []string{"GET", "POST"}, serve: (*ctx).newRoute},
 		{Pattern: "/t/{table}/options", Methods: []string{"GET"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
 			return c.options(t)
 		}},
 		{Pattern: "/t/{table}/changes", Methods: []string{"GET"},
-			when: func(c *ctx, t *model.Table) bool { return !t.View && c.e.live.enabled },
-			serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
-				if !c.get() {
-					return c.methodNotAllowed("GET")
-				}
-				return c.changesPage(t)
-			}},
-		{Pattern: "/t/{table}/live", Methods: []string{"GET"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
-			if !c.get() {
-				return c.methodNotAllowed("GET")
-			}
-			return c.events(t.Name, "page")
-		}},
+			when:  func(c *ctx, t *model.Table) bool { return !t.View && c.e.live.enabled },
+			serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.changesPage(t) })},
+		{Pattern: "/t/{table}/live", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.events(t.Name, "page") })},
 		{Pattern: "/t/{table}/r/{key}", Methods: []string{"GET", "POST"}, serve: (*ctx).rowRoute},
 		{Pattern: "/t/{table}/r/{key}/history", Methods: []string{"GET"}, when: live, serve: (*ctx).rowRoute},
 		{Pattern: "/t/{table}/r/{key}/delete", Methods: []string{"GET", "POST"}, serve: (*ctx).rowRoute},
 
-		{Pattern: "/sql", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
-			if !c.get() {
-				return c.methodNotAllowed("GET")
-			}
-			return c.sqlPage()
-		}},
-		{Pattern: "/live", Methods: []string{"GET"}, when: live, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
-			if !c.get() {
-				return c.methodNotAllowed("GET")
-			}
-			return c.events("", "page")
-		}},
-		{Pattern: "/q/{query}", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
-			if !c.get() {
-				return c.methodNotAllowed("GET")
-			}
-			return c.queryPage(segs[1])
-		}},
+		{Pattern: "/sql", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.sqlPage() })},
+		{Pattern: "/live", Methods: []string{"GET"}, when: live, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.events("", "page") })},
+		{Pattern: "/q/{query}", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, segs []string) *protocol.Response { return c.queryPage(segs[1]) })},
 		{Pattern: "/api/sql", Methods: []string{"GET", "POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
 			if !c.get() && c.req.Method != "POST" {
 				return c.methodNotAllowed("GET, POST")
 			}
 			return c.apiSQL(false)
 		}},
-		{Pattern: "/api/sql.csv", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
-			if !c.get() {
-				return c.methodNotAllowed("GET")
-			}
-			return c.apiSQL(true)
-		}},
-		{Pattern: "/api/queries", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
-			if !c.get() {
-				return c.methodNotAllowed("GET")
-			}
-			return c.apiQueries()
-		}},
+		{Pattern: "/api/sql.csv", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.apiSQL(true) })},
+		{Pattern: "/api/queries", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.apiQueries() })},
 		{Pattern: "/api/queries/{query}", Methods: []string{"GET", "POST"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
 			if !c.get() && c.req.Method != "POST" {
 				return c.methodNotAllowed("GET, POST")
 			}
 			return c.apiQuery(segs[2], false)
 		}},
-		{Pattern: "/api/queries/{query}/rows.csv", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
-			if !c.get() {
-				return c.methodNotAllowed("GET")
-			}
-			return c.apiQuery(segs[2], true)
-		}},
+		{Pattern: "/api/queries/{query}/rows.csv", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, segs []string) *protocol.Response { return c.apiQuery(segs[2], true) })},
 		{Pattern: "/api/migrations", Methods: []string{"POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
 			return c.migration()
 		}},
@@ -158,18 +103,8 @@ func init() {
 			}
 			return c.methodNotAllowed("GET, POST")
 		}},
-		{Pattern: "/api/tables/{table}/groups", Methods: []string{"GET"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
-			if !c.get() {
-				return c.methodNotAllowed("GET")
-			}
-			return c.apiGroups(t)
-		}},
-		{Pattern: "/api/tables/{table}/rows.csv", Methods: []string{"GET"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
-			if !c.get() {
-				return c.methodNotAllowed("GET")
-			}
-			return c.csvExport(t)
-		}},
+		{Pattern: "/api/tables/{table}/groups", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.apiGroups(t) })},
+		{Pattern: "/api/tables/{table}/rows.csv", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.csvExport(t) })},
 		{Pattern: "/api/tables/{table}/rows/{key}", Methods: []string{"GET", "PATCH", "DELETE"}, serve: (*ctx).apiRowRoute},
 	}
 	for i := range routes {
@@ -180,6 +115,17 @@ func init() {
 }
 
 func (c *ctx) get() bool { return c.req.Method == "GET" || c.req.Method == "HEAD" }
+
+// getOnly is a route's serve for one that answers GET (and HEAD) only:
+// other methods get 405.
+func getOnly(serve func(c *ctx, t *model.Table, segs []string) *protocol.Response) func(*ctx, *model.Table, []string, []string) *protocol.Response {
+	return func(c *ctx, t *model.Table, segs, _ []string) *protocol.Response {
+		if !c.get() {
+			return c.methodNotAllowed("GET")
+		}
+		return serve(c, t, segs)
+	}
+}
 
 // dispatch finds the request's route and answers with it: 404 when none
 // matches (or its table is not one the caller may see).
@@ -212,7 +158,7 @@ func (c *ctx) match(r *Route, segs []string) (t *model.Table, ok bool, resp *pro
 		switch p {
 		case "{key}", "{id}":
 		case "{query}":
-			if q := c.storedQuery(segs[i]); q == nil || !q.Public && !c.authorized() {
+			if q := c.storedQuery(segs[i]); q == nil || !q.Public && !c.authed {
 				return nil, false, c.fail(404, "no such query: "+segs[i])
 			}
 		case "{table}":

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"math"
 	"net/url"
 	"regexp"
@@ -95,8 +96,13 @@ func (c *ctx) callerRead(text string, values map[string]any) (*readResult, *outc
 	if err != nil {
 		return nil, failed(400, err.Error())
 	}
+	return c.runRead(st, values)
+}
+
+// runRead checks and runs a statement callerRead has read.
+func (c *ctx) runRead(st *readsql.Statement, values map[string]any) (*readResult, *outcome) {
 	args := st.Args(values)
-	ins, err := c.e.store.InspectRead(c.e.db, st.SQL, args, c.readRules())
+	ins, err := c.e.store.InspectRead(c.e.db, st, args, c.readRules())
 	if err != nil {
 		return nil, c.readFailure(err)
 	}
@@ -106,8 +112,11 @@ func (c *ctx) callerRead(text string, values map[string]any) (*readResult, *outc
 	if ins.Refusal != "" {
 		return nil, failed(400, ins.Refusal)
 	}
+	// The read has a time limit of its own, which its answer reports (a
+	// 400): it runs past the request's watch (timelimit.go), whose stop
+	// would answer the whole request 503.
 	r := sqldb.Read{MaxRows: maxReadRows, LimitMs: c.e.opts.Config.SQLTimeLimit(), Hidden: c.guard().Hidden}
-	rows, err := c.e.store.RunRead(c.e.db, st.SQL, args, r)
+	rows, err := c.e.store.RunRead(c.e.db.DB, st.SQL, args, r)
 	if err != nil {
 		return nil, c.readFailure(err)
 	}
@@ -136,7 +145,6 @@ func hiddenRefusal(st *readsql.Statement, h *store.Hidden) string {
 func (c *ctx) readFailure(err error) *outcome {
 	switch sqldb.Code(err) {
 	case "SQLITE_INTERRUPT":
-		c.e.db.stopped = false // the caller's statement, not the request: a 400 that says so
 		return failed(400, "the statement ran past the time limit of "+
 			strconv.FormatInt(c.e.opts.Config.SQLTimeLimit(), 10)+" ms and was stopped; nothing changed")
 	case "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR":
@@ -217,13 +225,9 @@ func paramValue(raw json.RawMessage) (any, error) {
 	return nil, errNotScalar
 }
 
-type readError string
-
-func (e readError) Error() string { return string(e) }
-
-const (
-	errBadNumber = readError("a number beyond what SQL holds")
-	errNotScalar = readError("must be a string, a number, true, false or null")
+var (
+	errBadNumber = errors.New("a number beyond what SQL holds")
+	errNotScalar = errors.New("must be a string, a number, true, false or null")
 )
 
 // readJSON is a read's JSON answer (CONTRACT).
@@ -314,7 +318,8 @@ func (c *ctx) sqlPage() *protocol.Response {
 		}
 		return html(200, render.ReadPage(&d))
 	}
-	c.fillRead(&d, text, values, nil, c.e.opts.BasePath+"/api/sql")
+	api := c.e.opts.BasePath + "/api/sql"
+	c.fillRead(&d, text, values, nil, api, api+".csv")
 	return html(d.Status, render.ReadPage(&d))
 }
 
@@ -325,16 +330,21 @@ func (c *ctx) readLimits() string {
 }
 
 // fillRead runs the read for a page and fills in its fields, result,
-// exports and chart.
-func (c *ctx) fillRead(d *render.ReadData, text string, values map[string]any, chart *config.Chart, api string) {
+// exports (its JSON at api, its CSV at csv) and chart.
+func (c *ctx) fillRead(d *render.ReadData, text string, values map[string]any, chart *config.Chart, api, csv string) {
 	d.Status = 200
-	if st, err := readsql.Parse(text); err == nil {
+	st, err := readsql.Parse(text)
+	var res *readResult
+	o := failed(400, "")
+	if err != nil {
+		o.msg = err.Error()
+	} else {
 		for _, p := range st.Params {
 			v, _ := values[p].(string)
 			d.Params = append(d.Params, render.ReadParam{Name: p, Value: v})
 		}
+		res, o = c.runRead(st, values)
 	}
-	res, o := c.callerRead(text, values)
 	if o != nil {
 		d.Error, d.Status = o.msg, o.status
 		if d.Status == 400 {
@@ -353,7 +363,7 @@ func (c *ctx) fillRead(d *render.ReadData, text string, values map[string]any, c
 	if len(q) > 0 {
 		enc = "?" + q.Encode()
 	}
-	d.JSONHref, d.CSVHref = api+enc, csvHref(api)+enc
+	d.JSONHref, d.CSVHref = api+enc, csv+enc
 	d.Columns, d.Truncated, d.Tables = res.columns, res.truncated, res.tables
 	for _, r := range res.rows {
 		cells := make([]render.ReadCell, len(r))
@@ -368,13 +378,6 @@ func (c *ctx) fillRead(d *render.ReadData, text string, values map[string]any, c
 	}
 }
 
-func csvHref(api string) string {
-	if strings.HasSuffix(api, "/api/sql") {
-		return api + ".csv"
-	}
-	return api + "/rows.csv"
-}
-
 func isNumber(v any) bool {
 	switch v.(type) {
 	case int64, float64:
@@ -386,12 +389,7 @@ func isNumber(v any) bool {
 // --- stored queries ---
 
 // storedQuery finds a stored query by name.
-func (c *ctx) storedQuery(name string) *config.Query {
-	if q := c.e.opts.Config.Queries[name]; q != nil {
-		return q
-	}
-	return nil
-}
+func (c *ctx) storedQuery(name string) *config.Query { return c.e.opts.Config.Queries[name] }
 
 // queryValues are a stored query's parameters: its defaults, then what
 // the request gives.
@@ -421,7 +419,8 @@ func (c *ctx) queryPage(name string) *protocol.Response {
 	title := queryTitle(name, q)
 	d := render.ReadData{Page: c.page(title, link{Text: title}), Title: title, Description: q.Description, SQL: q.SQL,
 		Action: c.e.opts.BasePath + "/q/" + url.PathEscape(name), Limits: c.readLimits()}
-	c.fillRead(&d, q.SQL, queryValues(q, given), q.Chart, c.e.opts.BasePath+"/api/queries/"+url.PathEscape(name))
+	api := c.e.opts.BasePath + "/api/queries/" + url.PathEscape(name)
+	c.fillRead(&d, q.SQL, queryValues(q, given), q.Chart, api, api+"/rows.csv")
 	if d.Error != "" {
 		d.Error = "This query cannot run against the database as it is now: " + d.Error
 	}
@@ -469,7 +468,7 @@ func (c *ctx) apiQueries() *protocol.Response {
 func (c *ctx) queryNames() []string {
 	var names []string
 	for n, q := range c.e.opts.Config.Queries {
-		if q != nil && (c.authorized() || q.Public) {
+		if q != nil && (c.authed || q.Public) {
 			names = append(names, n)
 		}
 	}
@@ -561,11 +560,10 @@ func indexOf(names []string, n string) int {
 func numericColumn(rows [][]any, i int) bool {
 	some := false
 	for _, r := range rows {
-		switch r[i].(type) {
-		case int64, float64:
+		switch v := r[i]; {
+		case isNumber(v):
 			some = true
-		case nil:
-		default:
+		case v != nil:
 			return false
 		}
 	}

@@ -40,12 +40,6 @@ func (w *watched) QueryUnbounded(sql string, args ...any) (*sqldb.Rows, error) {
 	return r, err
 }
 
-func (w *watched) Read(sql string, args []any, r sqldb.Read) (*sqldb.Rows, error) {
-	rows, err := sqldb.RunRead(w.DB, sql, args, r)
-	w.note(err)
-	return rows, err
-}
-
 func (w *watched) LaneWrites(on bool) { sqldb.LaneWrites(w.DB, on) }
 
 func (w *watched) Exec(sql string, args ...any) (sqldb.Result, error) {

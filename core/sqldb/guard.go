@@ -73,8 +73,8 @@ var schemaTables = [authSchemaTableCount]string{"sqlite_master", "sqlite_schema"
 // deniedFunctions reach outside the database or into SQLite's internals.
 var deniedFunctions = []string{"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "sqlite_dbpage"}
 
-// deniedFunction says why a caller's SQL may not call f, or "".
-func deniedFunction(f string) string {
+// DeniedFunction says why a caller's SQL may not call f, or "".
+func DeniedFunction(f string) string {
 	for _, d := range deniedFunctions {
 		if strings.EqualFold(f, d) {
 			return "the function " + f + " is not allowed"
@@ -98,7 +98,7 @@ func (g *Guard) Authorize(action int, arg1, arg2, inner string) string {
 	case AuthCreateTempIndex, AuthCreateTempTable, AuthCreateTempTrig, AuthCreateTempView:
 		return "TEMP objects are not allowed: they would outlive the SQL on the server's connection"
 	case AuthFunction:
-		return deniedFunction(arg2)
+		return DeniedFunction(arg2)
 	case AuthSelect, AuthRecursive, AuthAnalyze, AuthReindex:
 		return ""
 	}

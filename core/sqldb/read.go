@@ -38,7 +38,7 @@ func (r *Read) AuthorizeRead(action int, arg1, arg2, inner string) string {
 	case AuthSelect, AuthRecursive:
 		return ""
 	case AuthFunction:
-		return deniedFunction(arg2)
+		return DeniedFunction(arg2)
 	case AuthRead:
 		switch {
 		case own(arg1):

@@ -27,6 +27,7 @@ package store
 
 import (
 	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/readsql"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
@@ -114,11 +115,12 @@ type Store interface {
 	MigrationRefusal(sql string, r Rules) string
 
 	// InspectRead compiles a caller's read (the SQL page, a stored query;
-	// core/readsql has checked its text) without running it, and says what
-	// it would read, or why it may not run: anything that is not a read,
-	// the project's own objects, what r hides. err is the store's own
-	// complaint (a syntax error, no such table), for the caller as it is.
-	InspectRead(db sqldb.DB, sql string, args []any, r ReadRules) (Inspection, error)
+	// core/readsql has read its text, and lists the functions it calls)
+	// without running it, and says what it would read, or why it may not
+	// run: anything that is not a read, the project's own objects, what r
+	// hides. err is the store's own complaint (a syntax error, no such
+	// table), for the caller as it is.
+	InspectRead(db sqldb.DB, st *readsql.Statement, args []any, r ReadRules) (Inspection, error)
 	// RunRead runs a read InspectRead let through: read-only, within
 	// r.LimitMs, at most r.MaxRows+1 rows.
 	RunRead(db sqldb.DB, sql string, args []any, r sqldb.Read) (*sqldb.Rows, error)

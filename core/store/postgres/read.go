@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/readsql"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 	"github.com/nakedhtmx/nakedhtmx/core/store"
 )
@@ -39,10 +40,11 @@ var deniedRelations = map[string]bool{
 	"pg_stats": true, "pg_stats_ext": true, "pg_stats_ext_exprs": true,
 }
 
+// callRe finds the functions a plan's expressions call.
 var callRe = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_$]*)"?\s*\(`)
 
 // CheckCalls says why a read that calls these functions may not run, or
-// "" (the names as the text spells them; also asked of the plan's).
+// "" (the text's calls, as readsql reads them, and the plan's).
 func CheckCalls(names []string) string {
 	for _, n := range names {
 		if deniedFunctions.MatchString(strings.ToLower(n)) {
@@ -53,20 +55,16 @@ func CheckCalls(names []string) string {
 }
 
 // InspectRead: see store.Store.
-func (s Store) InspectRead(db sqldb.DB, sql string, args []any, r store.ReadRules) (ins store.Inspection, err error) {
+func (s Store) InspectRead(db sqldb.DB, st *readsql.Statement, args []any, r store.ReadRules) (ins store.Inspection, err error) {
 	// Planning may run a function already: the text's calls first.
-	var named []string
-	for _, m := range callRe.FindAllStringSubmatch(sql, -1) {
-		named = append(named, m[1])
-	}
-	if why := CheckCalls(named); why != "" {
+	if why := CheckCalls(st.Calls); why != "" {
 		return store.Inspection{Refusal: why}, nil
 	}
 	if _, err := db.Exec("BEGIN READ ONLY"); err != nil {
 		return ins, err
 	}
 	defer db.Exec("ROLLBACK")
-	rows, err := db.Query("EXPLAIN (VERBOSE, FORMAT JSON) "+sql, args...)
+	rows, err := db.Query("EXPLAIN (VERBOSE, FORMAT JSON) "+st.SQL, args...)
 	if err != nil {
 		return ins, err
 	}

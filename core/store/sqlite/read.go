@@ -1,10 +1,10 @@
 package sqlite
 
 import (
-	"regexp"
 	"strings"
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/readsql"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 	"github.com/nakedhtmx/nakedhtmx/core/store"
 )
@@ -28,18 +28,12 @@ var writeOps = map[string]bool{
 	"LoadAnalysis": true, "Expire": true, "FkCheck": true, "TableLock": true,
 }
 
-// readFunctions refused on top of sqldb's (the authorizer's list): ATTACH
-// and DETACH compile to calls of these.
-var refusedFunctions = []string{"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer",
-	"sqlite_dbpage", "sqlite_attach", "sqlite_detach"}
-
-var callRe = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_$]*)\s*\(`)
-
+// refusedFunction says why a read may not call name: the authorizer's
+// list (sqldb.DeniedFunction), and the functions ATTACH and DETACH
+// compile to.
 func refusedFunction(name string) string {
-	for _, f := range refusedFunctions {
-		if strings.EqualFold(name, f) {
-			return "the function " + name + " is not allowed: it reaches outside the database"
-		}
+	if sqldb.DeniedFunction(name) != "" || strings.EqualFold(name, "sqlite_attach") || strings.EqualFold(name, "sqlite_detach") {
+		return "the function " + name + " is not allowed: it reaches outside the database"
 	}
 	return ""
 }
@@ -69,15 +63,15 @@ var revealing = map[string]bool{
 }
 
 // InspectRead: see store.Store.
-func (Store) InspectRead(db sqldb.DB, sql string, args []any, r store.ReadRules) (store.Inspection, error) {
+func (Store) InspectRead(db sqldb.DB, st *readsql.Statement, args []any, r store.ReadRules) (store.Inspection, error) {
 	// By the text first: a host whose SQLite lacks a function (ncruces has
 	// no load_extension) would otherwise word the refusal its own way.
-	for _, m := range callRe.FindAllStringSubmatch(sql, -1) {
-		if why := refusedFunction(m[1]); why != "" {
+	for _, f := range st.Calls {
+		if why := refusedFunction(f); why != "" {
 			return store.Inspection{Refusal: why}, nil
 		}
 	}
-	prog, err := db.Query("EXPLAIN "+sql, args...)
+	prog, err := db.Query("EXPLAIN "+st.SQL, args...)
 	if err != nil {
 		return store.Inspection{}, err
 	}

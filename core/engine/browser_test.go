@@ -222,3 +222,31 @@ func TestProbe(t *testing.T) {
 		}
 	}
 }
+
+// A wrong token sent to a public stored query is still a guess: it is
+// served (the query needs no token) and counted, once. Five misses are
+// free; the sixth makes the client wait, the right token too.
+func TestWrongTokenOnAPublicQueryCounts(t *testing.T) {
+	const token = "a-token-of-sixteen-chars"
+	cfg, err := engine.ParseConfig([]byte(`{"queries": {"open": {"sql": "SELECT count(*) AS n FROM t", "public": true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, _ := liveDBWith(t, `CREATE TABLE t (id INTEGER PRIMARY KEY);`, engine.Options{AuthToken: token, Config: cfg})
+	ask := func(path, tok string) *protocol.Response {
+		return e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: path, Remote: "10.0.0.1",
+			Headers: map[string]string{"host": "localhost", "authorization": "Bearer " + tok}}})
+	}
+	for i := 0; i < 5; i++ {
+		if r := ask("/api/queries/open", "wrong-token-guess-"+string(rune('a'+i))); r.Status != 200 {
+			t.Fatalf("miss %d on the public query: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	if r := ask("/api/tables/t/rows", token); r.Status != 200 {
+		t.Fatalf("five misses are free, each counted once: %d", r.Status)
+	}
+	ask("/api/queries/open", "wrong-token-guess-six")
+	if r := ask("/api/tables/t/rows", token); r.Status != 429 {
+		t.Fatalf("the sixth miss, on the public query, counts: %d", r.Status)
+	}
+}

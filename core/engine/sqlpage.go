@@ -150,7 +150,13 @@ func (c *ctx) readFailure(err error) *outcome {
 	case "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR":
 		return c.dbFailure(err)
 	}
-	return failed(400, c.scrub(err.Error()))
+	msg := c.scrub(err.Error())
+	if strings.Contains(strings.ToLower(msg), strings.ToLower(model.Prefix)) {
+		// The store's own words about a name of the project's (Postgres's
+		// "relation ... does not exist"): no answer names one.
+		msg = store.OwnTables
+	}
+	return failed(400, msg)
 }
 
 // sqlEnabled: the SQL page is on for this server (config.SQLEnabled).

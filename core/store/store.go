@@ -138,6 +138,10 @@ type ReadRules struct {
 	Hides bool
 }
 
+// OwnTables is the refusal of a read of the project's own tables, the same
+// from every store; it names none of them (no answer does).
+const OwnTables = "nakedhtmx's own tables cannot be read here"
+
 // Inspection is what a caller's read would do.
 type Inspection struct {
 	// Tables are the user's tables it reads (a stored query's page is

@@ -157,7 +157,7 @@ func (w *planWalk) relation(schema, rel string) {
 	low := strings.ToLower(rel)
 	switch {
 	case strings.HasPrefix(low, strings.ToLower(model.Prefix)):
-		w.why = "no such table: " + rel
+		w.why = store.OwnTables
 	case schema == "pg_catalog" || schema == "information_schema":
 		if w.r.Hides {
 			w.why = "the system catalogs (" + rel + ") cannot be read here while the config hides tables or columns"

@@ -194,7 +194,7 @@ func (ins *inspector) open(cur int64, o object) (string, error) {
 	low := strings.ToLower(t)
 	switch {
 	case strings.HasPrefix(low, strings.ToLower(model.Prefix)):
-		return "no such table: " + t, nil
+		return store.OwnTables, nil
 	case strings.HasPrefix(low, "sqlite_"):
 		if ins.r.Hides {
 			return "SQLite's own tables (" + t + ") cannot be read here while the config hides tables or columns", nil

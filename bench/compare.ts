@@ -106,10 +106,23 @@ function works(chinook: boolean): Work[] {
       pocketbase: null },
     { id: "facet1m", label: "HTML list page with a facet, items_1m", nh: { method: "GET", path: "/t/items_1m?facet=qty" },
       datasette: { method: "GET", path: "/bench/items_1m?_size=50&_facet=qty" }, pocketbase: null },
+    // The SQL page (issue 17): one caller's GROUP BY, checked (EXPLAIN) and
+    // run read-only on every request, beside Datasette's arbitrary SQL.
+    { id: "sqlhtml", label: `SQL page, a GROUP BY (${T})`, nh: { method: "GET", path: `/sql?sql=${encodeURIComponent(groupBy(T, chinook))}` },
+      datasette: { method: "GET", path: `/bench?sql=${encodeURIComponent(groupBy(T, chinook))}` }, pocketbase: null },
+    { id: "sqljson", label: `/api/sql, a GROUP BY (${T})`, nh: { method: "GET", path: `/api/sql?sql=${encodeURIComponent(groupBy(T, chinook))}` },
+      datasette: { method: "GET", path: `/bench.json?_shape=objects&sql=${encodeURIComponent(groupBy(T, chinook))}` }, pocketbase: null },
     // Last: it grows items_1k. Datasette 0.65 has no write API.
     { id: "create", label: "create a row, JSON (items_1k)", nh: { method: "POST", path: "/api/tables/items_1k/rows", body: item },
       datasette: null, pocketbase: { method: "POST", path: "/api/collections/items_1k/records", body: item } },
   ];
+}
+
+/** The SQL rows' statement: counts and a sum per group of the table (quoted: Postgres folds case). */
+function groupBy(T: string, chinook: boolean): string {
+  return chinook
+    ? `SELECT "GenreId", count(*) AS tracks, sum("Milliseconds") AS ms FROM "${T}" GROUP BY "GenreId" ORDER BY tracks DESC`
+    : `SELECT qty, count(*) AS n, sum(price) AS total FROM "${T}" GROUP BY qty ORDER BY n DESC`;
 }
 
 // ---------- wrk ----------

@@ -60,6 +60,10 @@ type Options struct {
 	// Config is the contents of nakedhtmx.json, passed to the core as is
 	// (nil for none).
 	Config json.RawMessage
+	// ConfigWritable: the embedder writes back the config edits the core
+	// hands it (a stored query saved from the SQL page; PROTOCOL.md,
+	// "Config"), so Config is passed as the file's text.
+	ConfigWritable bool
 	// AuthToken, when set, is required on every request (see CONTRACT.md).
 	AuthToken string
 	// AllowedHosts are the Host names requests may carry besides localhost,
@@ -224,6 +228,9 @@ func prepare(ctx context.Context, opts Options) (_ *Host, err error) {
 	h.open = protocol.OpenRequest{BasePath: opts.BasePath, Config: config, Host: HostName, AuthToken: opts.AuthToken,
 		Write: opts.Write, Node: opts.Node, AllowedHosts: opts.AllowedHosts,
 		KeepJournalMode: opts.KeepJournalMode}
+	if opts.ConfigWritable {
+		h.open.ConfigText = configText(opts.Config)
+	}
 	h.live = &httphost.Hub{Ticker: h, ErrorLog: h.logf}
 	h.http = &httphost.Adapter{Handler: h, BasePath: opts.BasePath, MaxBody: opts.MaxBody, ErrorLog: h.logf, Live: h.live}
 	if opts.AuthToken != "" {
@@ -509,16 +516,26 @@ func (h *Host) SetConfig(config json.RawMessage) error {
 	if err := h.ready(ctx); err != nil {
 		return err
 	}
+	previous, previousText := h.open.Config, h.open.ConfigText
+	if h.open.ConfigText != nil {
+		h.open.ConfigText = configText(config)
+	}
 	if len(config) == 0 {
 		config = json.RawMessage("null")
 	}
-	previous := h.open.Config
 	h.open.Config = config
 	if err := h.callOpen(ctx); err != nil {
-		h.open.Config = previous
+		h.open.Config, h.open.ConfigText = previous, previousText
 		return err
 	}
 	return nil
+}
+
+// configText is a config file's bytes as the open request carries them
+// for a core that may edit them ("" for no file).
+func configText(raw json.RawMessage) *string {
+	s := string(raw)
+	return &s
 }
 
 // DSID is the database schema id the core reported when it was last opened.

@@ -44,6 +44,9 @@ type SQL struct {
 	// TimeLimitMs is how long one caller's statement (the page's and the
 	// stored queries') may run (default 1000).
 	TimeLimitMs int64 `json:"timeLimitMs,omitempty"`
+	// Save: false keeps the app from saving stored queries into the config
+	// file (the SQL page's "Save as a query", PUT /api/queries/NAME).
+	Save *bool `json:"save,omitempty"`
 }
 
 // Query is one stored query.
@@ -331,7 +334,7 @@ var (
 	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}, "renamedTables": nil,
 		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}, "embedOrigins": nil, "sessionHours": nil,
 		"limits": keySet{"statementMs": nil, "members": nil, "queryParams": nil},
-		"sql":    keySet{"enabled": nil, "timeLimitMs": nil},
+		"sql":    keySet{"enabled": nil, "timeLimitMs": nil, "save": nil},
 		"queries": keySet{"*": keySet{"title": nil, "description": nil, "sql": nil, "params": nil, "public": nil,
 			"chart": keySet{"type": nil, "label": nil, "value": nil}}}}
 )

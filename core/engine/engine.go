@@ -52,6 +52,11 @@ type Options struct {
 	KeepJournalMode bool
 	// Store is what holds the data (core/store); nil: SQLite.
 	Store store.Store
+	// ConfigWritable: the host writes back the edits of ConfigText (the
+	// config file's text, "" when it has none yet) that the core hands it
+	// (a stored query saved from the SQL page; protocol.ResponseHead.ConfigText).
+	ConfigWritable bool
+	ConfigText     []byte
 }
 
 // UninstallReport says what Uninstall took away.

@@ -16,8 +16,9 @@ import (
 type Route struct {
 	// Pattern is the path, segment by segment: a literal, or one of
 	// {table} (a table the caller may see, else 404), {key} (a row key as
-	// the URL spells it), {id} (a command id) and {query} (a stored query
-	// the caller may run, else 404).
+	// the URL spells it), {id} (a command id), {query} (a stored query
+	// the caller may run, else 404) and {name} (a stored query's name, which
+	// may be new: the route checks it).
 	Pattern string
 	// Methods are those the route answers; others get 405 from the route.
 	Methods []string
@@ -57,7 +58,9 @@ func init() {
 
 		{Pattern: "/sql", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.sqlPage() })},
 		{Pattern: "/live", Methods: []string{"GET"}, when: live, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.events("", "page") })},
+		{Pattern: "/sql/save", Methods: []string{"POST"}, serve: postOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.saveQueryForm() })},
 		{Pattern: "/q/{query}", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, segs []string) *protocol.Response { return c.queryPage(segs[1]) })},
+		{Pattern: "/q/{query}/delete", Methods: []string{"POST"}, serve: postOnly(func(c *ctx, _ *model.Table, segs []string) *protocol.Response { return c.deleteQueryForm(segs[1]) })},
 		{Pattern: "/api/sql", Methods: []string{"GET", "POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
 			if !c.get() && c.req.Method != "POST" {
 				return c.methodNotAllowed("GET, POST")
@@ -66,11 +69,8 @@ func init() {
 		}},
 		{Pattern: "/api/sql.csv", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.apiSQL(true) })},
 		{Pattern: "/api/queries", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.apiQueries() })},
-		{Pattern: "/api/queries/{query}", Methods: []string{"GET", "POST"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
-			if !c.get() && c.req.Method != "POST" {
-				return c.methodNotAllowed("GET, POST")
-			}
-			return c.apiQuery(segs[2], false)
+		{Pattern: "/api/queries/{name}", Methods: []string{"GET", "POST", "PUT", "DELETE"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
+			return c.apiQueryRoute(segs[2])
 		}},
 		{Pattern: "/api/queries/{query}/rows.csv", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, segs []string) *protocol.Response { return c.apiQuery(segs[2], true) })},
 		{Pattern: "/api/migrations", Methods: []string{"POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
@@ -127,6 +127,16 @@ func getOnly(serve func(c *ctx, t *model.Table, segs []string) *protocol.Respons
 	}
 }
 
+// postOnly is getOnly for a route that answers POST only (a form's).
+func postOnly(serve func(c *ctx, t *model.Table, segs []string) *protocol.Response) func(*ctx, *model.Table, []string, []string) *protocol.Response {
+	return func(c *ctx, t *model.Table, segs, _ []string) *protocol.Response {
+		if c.req.Method != "POST" {
+			return c.methodNotAllowed("POST")
+		}
+		return serve(c, t, segs)
+	}
+}
+
 // dispatch finds the request's route and answers with it: 404 when none
 // matches (or its table is not one the caller may see).
 func (c *ctx) dispatch(segs, raw []string) *protocol.Response {
@@ -156,9 +166,9 @@ func (c *ctx) match(r *Route, segs []string) (t *model.Table, ok bool, resp *pro
 	}
 	for i, p := range pat {
 		switch p {
-		case "{key}", "{id}":
+		case "{key}", "{id}", "{name}":
 		case "{query}":
-			if q := c.storedQuery(segs[i]); q == nil || !q.Public && !c.authed {
+			if !c.runnable(segs[i]) {
 				return nil, false, c.fail(404, "no such query: "+segs[i])
 			}
 		case "{table}":

@@ -134,7 +134,7 @@ func expand(t *testing.T, pattern, table, key string) string {
 			segs[i] = key
 		case s == "{id}":
 			segs[i] = "5f0c0000000000000000000000000000"
-		case s == "{query}":
+		case s == "{query}", s == "{name}":
 			segs[i] = "walk"
 		case strings.HasPrefix(s, "{"):
 			t.Fatalf("route %s: the walk has no value for %s", pattern, s)

@@ -102,15 +102,9 @@ func (c *ctx) callerRead(text string, values map[string]any) (*readResult, *outc
 // runRead checks and runs a statement callerRead has read.
 func (c *ctx) runRead(st *readsql.Statement, values map[string]any) (*readResult, *outcome) {
 	args := st.Args(values)
-	ins, err := c.e.store.InspectRead(c.e.db, st, args, c.readRules())
-	if err != nil {
-		return nil, c.readFailure(err)
-	}
-	if h := ins.Hidden; h != nil {
-		return nil, failed(400, hiddenRefusal(st, h))
-	}
-	if ins.Refusal != "" {
-		return nil, failed(400, ins.Refusal)
+	ins, o := c.inspectRead(st, args)
+	if o != nil {
+		return nil, o
 	}
 	// The read has a time limit of its own, which its answer reports (a
 	// 400): it runs past the request's watch (timelimit.go), whose stop
@@ -125,6 +119,21 @@ func (c *ctx) runRead(st *readsql.Statement, values map[string]any) (*readResult
 		res.rows, res.truncated = res.rows[:maxReadRows], true
 	}
 	return res, nil
+}
+
+// inspectRead has the store compile a caller's statement without running
+// it: what it reads, or why the caller may not run it (a 400).
+func (c *ctx) inspectRead(st *readsql.Statement, args []any) (*store.Inspection, *outcome) {
+	ins, err := c.e.store.InspectRead(c.e.db, st, args, c.readRules())
+	switch {
+	case err != nil:
+		return nil, c.readFailure(err)
+	case ins.Hidden != nil:
+		return nil, failed(400, hiddenRefusal(st, ins.Hidden))
+	case ins.Refusal != "":
+		return nil, failed(400, ins.Refusal)
+	}
+	return &ins, nil
 }
 
 // hiddenRefusal words a read that reaches what the config hides as SQLite
@@ -314,8 +323,18 @@ func (c *ctx) sqlPage() *protocol.Response {
 		return c.sqlOff()
 	}
 	text, values, _ := c.readRequest()
-	d := render.ReadData{Page: c.page("SQL", link{Text: "SQL"}), Title: "SQL", Editor: true, SQL: text,
-		Action: c.e.opts.BasePath + "/sql", Limits: c.readLimits()}
+	d := c.sqlData(text)
+	// The save form as it was typed (Run keeps it), or a stored query to
+	// edit: ?save-name=NAME alone, as its page links here.
+	qs := c.query
+	save := &render.ReadSave{Name: qs.Get("save-name"), Title: qs.Get("save-title"), Description: qs.Get("save-description"),
+		Public: qs.Get("save-public") != "", Replace: qs.Get("save-replace") != ""}
+	if q := c.storedQuery(save.Name); q != nil && c.runnable(save.Name) && strings.TrimSpace(text) == "" {
+		text, d.SQL = q.SQL, q.SQL
+		values = queryValues(q, values)
+		save = &render.ReadSave{Name: save.Name, Title: q.Title, Description: q.Description, Public: q.Public, Replace: true}
+	}
+	d.Save = c.saveForm(save)
 	if strings.TrimSpace(text) == "" {
 		d.SQL = "SELECT 1"
 		for _, t := range c.st.vis.Tables {
@@ -327,6 +346,12 @@ func (c *ctx) sqlPage() *protocol.Response {
 	api := c.e.opts.BasePath + "/api/sql"
 	c.fillRead(&d, text, values, nil, api, api+".csv")
 	return html(d.Status, render.ReadPage(&d))
+}
+
+// sqlData is the SQL page around a statement, before it runs.
+func (c *ctx) sqlData(text string) render.ReadData {
+	return render.ReadData{Page: c.page("SQL", link{Text: "SQL"}), Title: "SQL", Editor: true, SQL: text,
+		Action: c.e.opts.BasePath + "/sql", Limits: c.readLimits()}
 }
 
 // readLimits tells the reader what bounds a read.
@@ -430,6 +455,10 @@ func (c *ctx) queryPage(name string) *protocol.Response {
 	if d.Error != "" {
 		d.Error = "This query cannot run against the database as it is now: " + d.Error
 	}
+	if c.configWriter() == "" {
+		d.Manage = &render.ReadManage{EditHref: c.e.opts.BasePath + "/sql?save-name=" + url.QueryEscape(name),
+			DeleteAction: d.Action + "/delete"}
+	}
 	return html(d.Status, render.ReadPage(&d))
 }
 
@@ -485,6 +514,9 @@ func (c *ctx) queryNames() []string {
 // publicQuery: the request is for a stored query the config makes public
 // (served without signing in).
 func (c *ctx) publicQuery(segs []string) bool {
+	if !c.get() && c.req.Method != "POST" {
+		return false // changing a query is never public
+	}
 	name := ""
 	switch {
 	case len(segs) == 2 && segs[0] == "q":

@@ -16,7 +16,7 @@ import (
 // appendResponseHead appends json.Marshal(h); ok is false for a head it
 // leaves to encoding/json (one that subscribes or carries a command).
 func appendResponseHead(dst []byte, h *ResponseHead) (out []byte, ok bool) {
-	if h.Subscribe != nil || h.Command != nil {
+	if h.Subscribe != nil || h.Command != nil || h.ConfigText != nil {
 		return dst, false
 	}
 	dst = append(dst, '{')

@@ -44,6 +44,18 @@ type RequestHead struct {
 	// one: the core answers status 100 when it may, else the refusal it
 	// would give (401, 403, 413, 421, 429), and the host reads no body.
 	Probe bool `json:"probe,omitempty"`
+	// ConfigError is set when the host asks again about an answer that
+	// carried a config to write (ResponseHead.ConfigText) and it could not:
+	// the core then answers the request with this failure.
+	ConfigError *ConfigError `json:"configError,omitempty"`
+}
+
+// ConfigError is why a host did not write the config the core gave it: 409
+// when the file changed since the text the core edited, 500 when the write
+// failed.
+type ConfigError struct {
+	Status  int    `json:"status"`
+	Message string `json:"message"`
 }
 
 // ResponseHead is the JSON head of a response frame.
@@ -55,6 +67,12 @@ type ResponseHead struct {
 	// Command: in jetstream write mode, the write this request became. The
 	// host publishes it and asks again (RequestHead.Command) once applied.
 	Command *Command `json:"command,omitempty"`
+	// ConfigText: the request saved a stored query (or took one out) and
+	// this is the config file's new text, an edit of OpenRequest.ConfigText.
+	// The host writes it where the config lives, applies it (nh_open), and
+	// then sends this answer; when it cannot, it asks again with
+	// RequestHead.ConfigError.
+	ConfigText *string `json:"configText,omitempty"`
 }
 
 // Command is one write on the stream (--write jetstream): made by the node
@@ -162,6 +180,11 @@ type OpenRequest struct {
 	// "postgres", serving the schema PGSchema ("" is public).
 	Store    string `json:"store,omitempty"`
 	PGSchema string `json:"pgSchema,omitempty"`
+	// ConfigText is the config file's text as the host read it, when the
+	// host will write the core's edits of it back there (ResponseHead.
+	// ConfigText): "" for a file that does not exist yet. Given, it is the
+	// config (Config is not read); absent, the app cannot change the config.
+	ConfigText *string `json:"configText,omitempty"`
 }
 
 // OpenResult is what nh_open answers: the DSID and the id after which live

@@ -21,7 +21,26 @@ type ReadData struct {
 	Chart       *Chart
 	Live        string
 	Tables      []string
+	// Save is the SQL page's "Save as a query", for a caller who may
+	// change the config; Manage a stored query's edit and delete.
+	Save   *ReadSave
+	Manage *ReadManage
 }
+
+// ReadSave is the SQL page's "Save as a query" and what was typed in it.
+// Its fields' names hold a "-", which no :parameter's can: they never
+// meet a parameter's field in the one form they share.
+type ReadSave struct {
+	Action                   string
+	Name, Title, Description string
+	Public, Replace          bool
+	// Guarded: the server has a token, so "public" means something.
+	Guarded bool
+	Error   string
+}
+
+// ReadManage is a stored query's links for a caller who may change the config.
+type ReadManage struct{ EditHref, DeleteAction string }
 
 // ReadParam is one :name of the statement, as a form field.
 type ReadParam struct{ Name, Value string }
@@ -89,7 +108,16 @@ func ReadPage(d *ReadData) []byte {
 	}
 	w.raw(`</div><p class="muted">`)
 	w.text(d.Limits)
-	w.raw("</p></form>\n")
+	w.raw("</p>")
+	w.saveQuery(d.Save)
+	w.raw("</form>\n")
+	if m := d.Manage; m != nil {
+		w.raw(`<form class="actions manage" method="post" action="`)
+		w.url(m.DeleteAction)
+		w.raw(`"><a class="button" href="`)
+		w.url(m.EditHref)
+		w.raw(`">Edit in the SQL page</a><button class="danger" type="submit">Delete this query</button></form>` + "\n")
+	}
 	w.raw(`<section id="result" aria-live="polite">`)
 	if d.Columns != nil {
 		w.chart(d.Chart)
@@ -175,4 +203,46 @@ func escapeSpaces(s string) string {
 		}
 	}
 	return string(out)
+}
+
+// saveQuery is the SQL page's "Save as a query": part of the editor's form,
+// so it saves the statement and parameters as they are typed, with a
+// button of its own that posts (Run gets).
+func (w *writer) saveQuery(s *ReadSave) {
+	if s == nil {
+		return
+	}
+	w.raw(`<details class="save"`)
+	if s.Error != "" || s.Name != "" {
+		w.raw(` open`)
+	}
+	w.raw(`><summary>Save as a query</summary>`)
+	w.raw(`<div class="field"><label for="save-name">Name</label><input id="save-name" name="save-name" maxlength="64" value="`)
+	w.text(s.Name)
+	w.raw(`" aria-describedby="save-name-hint"><p class="muted" id="save-name-hint">Letters, digits, _, . and -: the query's page is /q/NAME. The parameters' values above are saved as its defaults.</p></div>`)
+	w.raw(`<div class="field"><label for="save-title">Title</label><input id="save-title" name="save-title" maxlength="200" value="`)
+	w.text(s.Title)
+	w.raw(`"></div><div class="field"><label for="save-description">Description</label><textarea id="save-description" name="save-description" rows="2" maxlength="2000">`)
+	w.text(s.Description)
+	w.raw(`</textarea></div>`)
+	if s.Guarded {
+		w.raw(`<div class="field check"><input type="checkbox" id="save-public" name="save-public" value="1"`)
+		if s.Public {
+			w.raw(` checked`)
+		}
+		w.raw(`><label for="save-public">Public: anyone may run it without the token (it still reads only what the config shows)</label></div>`)
+	}
+	w.raw(`<div class="field check"><input type="checkbox" id="save-replace" name="save-replace" value="1"`)
+	if s.Replace {
+		w.raw(` checked`)
+	}
+	w.raw(`><label for="save-replace">Replace a query of this name</label></div>`)
+	if s.Error != "" {
+		w.raw(`<p class="notice error" role="alert">`)
+		w.text(s.Error)
+		w.raw(`</p>`)
+	}
+	w.raw(`<div class="actions"><button type="submit" formmethod="post" formaction="`)
+	w.url(s.Action)
+	w.raw(`">Save</button></div></details>`)
 }

@@ -26,11 +26,11 @@ export function resultsDir(): string {
 }
 
 /** Starts the host on dbFile over loopback, saying what it does under the suite's name. */
-export async function serve(suite: string, host: HostName, tmp: string, dbFile: string): Promise<Server> {
+export async function serve(suite: string, host: HostName, tmp: string, dbFile: string, extra: string[] = []): Promise<Server> {
   console.log(`${suite}(${host}): preparing`);
   const stale = staleBuild(host);
   if (stale) console.log(`${suite}(${host}): warning: ${stale}`);
-  const server = await startServer(prepareHost(host, tmp), ["--db", dbFile, "--port", "0", "--host", "127.0.0.1"]);
+  const server = await startServer(prepareHost(host, tmp), ["--db", dbFile, "--port", "0", "--host", "127.0.0.1", ...extra]);
   console.log(`${suite}(${host}): serving ${server.url}`);
   return server;
 }

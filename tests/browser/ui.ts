@@ -77,7 +77,11 @@ async function rowCount(page: Page): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  server = await serve("browser", host, tmp, dbFile);
+  // A config file of its own (the SQL page saves queries into it), never
+  // the repository's ./nakedhtmx.json.
+  const configFile = join(tmp, "nakedhtmx.json");
+  writeFileSync(configFile, "{}\n");
+  server = await serve("browser", host, tmp, dbFile, ["--config", configFile]);
   const base = server.url.origin;
   browser = await launch(values.chromium, values.headed);
   const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: base });
@@ -296,6 +300,41 @@ async function main(): Promise<number> {
     await rows.first().locator("a").click();
     await until(() => page.url().includes("f.genre="), "the group's rows");
     await until(async () => (await page.locator("#list .count").innerText()).startsWith(`${first[1]} row`), `${first[1]} rows`);
+  });
+
+  test("the SQL page: a parameter's field, a chart, and a query saved from it", async () => {
+    const sql = "SELECT genre, count(*) AS books FROM books WHERE price >= :min_price GROUP BY genre ORDER BY books DESC";
+    await page.goto("/sql");
+    await page.locator("#sql").fill(sql);
+    await page.locator("form.read button.primary").click();
+    await until(() => page.url().includes("sql="), "the run to carry the statement");
+    const field = page.locator("#p-min_price");
+    await field.waitFor();
+    await field.fill("5");
+    await page.locator("form.read button.primary").click();
+    await until(() => page.url().includes("min_price=5"), "the parameter's value in the URL");
+    const bars = page.locator("#result figure.nh-chart svg rect.nh-bar, #result figure.nh-chart svg path");
+    await until(async () => (await bars.count()) >= 2, "a chart of the result");
+    const rows = await page.locator("#result table tbody tr").count();
+    check(rows >= 2, `${rows} result rows`);
+    await shot(page, "sql", "sql.png");
+    await page.locator("details.save summary").click();
+    await page.locator("#save-name").fill("genres");
+    await page.locator("#save-title").fill("Books per genre");
+    await page.locator("details.save button").click();
+    await until(() => page.url().endsWith("/q/genres"), "the saved query's page");
+    check((await page.locator("h1").innerText()) === "Books per genre", "the saved query's title");
+    await shot(page, "query");
+    check(await page.locator("#p-min_price").inputValue() === "5", "the parameter's value saved as its default");
+    check(await page.locator("#result table tbody tr").count() === rows, "the saved query's rows");
+    const saved = JSON.parse(readFileSync(configFile, "utf8")) as { queries?: Record<string, { sql: string; params?: Record<string, string> }> };
+    check(saved.queries?.genres?.sql === sql && saved.queries.genres.params?.min_price === "5", `the config file: ${JSON.stringify(saved)}`);
+    await page.goto("/");
+    check(await page.locator("a[href='/q/genres']").count() === 1, "the index lists the saved query");
+    await page.goto("/q/genres");
+    await page.locator("button", { hasText: "Delete this query" }).click();
+    await until(() => new URL(page.url()).pathname === "/", "the index after the delete");
+    check(await page.locator("a[href='/q/genres']").count() === 0, "the deleted query is still listed");
   });
 
   test("phone-size and dark-mode screenshots", async () => {

@@ -1305,7 +1305,7 @@ export function cliTests(ctx: Ctx): Test[] {
     const args = ["--db", db, "--port", "0", ...(opts.args ?? [])];
     if (opts.config !== undefined) {
       const config = join(ctx.tmp, `${name}.json`);
-      writeFileSync(config, JSON.stringify(opts.config));
+      writeFileSync(config, typeof opts.config === "string" ? opts.config : JSON.stringify(opts.config));
       args.push("--config", config);
     }
     const srv = await startServer(ctx.hc, args);
@@ -1520,6 +1520,55 @@ export function cliTests(ctx: Ctx): Test[] {
     } finally {
       await kept.stop();
     }
+  });
+
+  test("a query saved from the SQL page is written into the config file in place, and serves at once", async () => {
+    const token = "a-save-query-token-of-32-chars-x";
+    const file = `{\n    "title": "Saved",\n    "sql": {"enabled": true},\n    "tables": {"parents": {"hidden": true}}\n}\n`;
+    await onFixture("savequery", { config: file, args: ["--auth-token", token] }, async (srv, db) => {
+      const path = join(ctx.tmp, "savequery.json");
+      const origin = srv.url.origin;
+      const bearer = { authorization: `Bearer ${token}`, origin };
+      const sql = "SELECT name, price FROM items WHERE price > :min ORDER BY id";
+      const fields: [string, string][] = [["sql", sql], ["min", "1"], ["save-name", "pricey"], ["save-title", "Pricey <items>"]];
+      const post = (headers: Record<string, string>) =>
+        request(srv.url, "POST", "/sql/save", { headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html", ...headers }, body: formBody(fields) });
+      const page = await request(srv.url, "GET", "/sql", { headers: { accept: "text/html", ...bearer } });
+      status(page, 200, "the SQL page");
+      check(page.text.includes(`name="save-name"`), "the SQL page offers no save to the token's holder");
+      check([401, 403].includes((await post({ origin })).status), "a save without the token");
+      check([401, 403].includes((await post({ authorization: `Bearer ${token}`, origin: "https://evil.example" })).status), "a save from another site");
+      eq(readFileSync(path, "utf8"), file, "the config after refused saves");
+      const saved = await post(bearer);
+      status(saved, 303, "the save");
+      eq(saved.headers["location"], "/q/pricey", "the save's redirect");
+      eq(
+        readFileSync(path, "utf8"),
+        file.replace("}}\n}\n", `}},\n    "queries": {\n        "pricey": {\n            "title": "Pricey <items>",\n            "sql": ${JSON.stringify(sql)},\n            "params": {\n                "min": "1"\n            }\n        }\n    }\n}\n`),
+        "the config file: the query added, every other byte as it was",
+      );
+      // Served at once: the server applied what it wrote before it answered.
+      const q = await request(srv.url, "GET", "/q/pricey", { headers: { accept: "text/html", ...bearer } });
+      status(q, 200, "the saved query's page");
+      check(q.text.includes("Pricey &lt;items&gt;"), "the saved query's title");
+      const api = await request(srv.url, "GET", "/api/queries/pricey?min=2", { headers: bearer });
+      status(api, 200, "the saved query's API");
+      const want = query(db, "SELECT name, price FROM items WHERE price > 2 ORDER BY id").map((r) => [r.name, r.price]);
+      check(want.length > 0, "the fixture has no item over 2");
+      eq(JSON.stringify((JSON.parse(api.text) as { rows: unknown[] }).rows), JSON.stringify(want), "the saved query's rows");
+      // What it may not read is refused, and nothing is written.
+      const before = readFileSync(path, "utf8");
+      const hidden = await request(srv.url, "PUT", "/api/queries/peek", { headers: { ...bearer, "content-type": "application/json" }, body: JSON.stringify({ sql: "SELECT * FROM parents" }) });
+      status(hidden, 422, "a query of a hidden table");
+      check(/no such table: parents/.test(hidden.text), `the refusal: ${clip(hidden.text)}`);
+      const put = await request(srv.url, "PUT", "/api/queries/all", { headers: { ...bearer, "content-type": "application/json" }, body: JSON.stringify({ sql: "SELECT count(*) AS n FROM items", public: true }) });
+      status(put, 201, "a query saved through the API");
+      status(await request(srv.url, "GET", "/api/queries/all", {}), 200, "the public query it saved, without the token");
+      status(await request(srv.url, "DELETE", "/api/queries/all", { headers: { origin } }), 401, "a delete without the token");
+      status(await request(srv.url, "DELETE", "/api/queries/all", { headers: bearer }), 200, "the delete");
+      eq(readFileSync(path, "utf8"), before, "the config after a refused save, a save and its delete");
+      status(await request(srv.url, "GET", "/api/queries/all", { headers: bearer }), 404, "the deleted query");
+    });
   });
 
   test("migrations cannot reach outside the database, into nakedhtmx's own tables, or into hidden ones", async () => {

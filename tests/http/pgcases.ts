@@ -3,7 +3,7 @@
 // another session changes the schema, the server going away and coming back
 // under a running host, and a statement past the time limit.
 
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Answer, request } from "./client.ts";
@@ -42,6 +42,25 @@ export function postgresTests(hc: HostCommand, tmp: string, cluster: Cluster, ru
   }
   const api = (s: Server, method: string, path: string, body?: unknown): Promise<Answer> =>
     request(s.url, method, path, { headers: json, body: body === undefined ? undefined : JSON.stringify(body) });
+
+  test("a query saved through the API lands in the config file and serves at once", async () => {
+    const { server } = await serve("CREATE TABLE sales (id integer PRIMARY KEY, region text, amount numeric); INSERT INTO sales VALUES (1, 'north', 5), (2, 'south', 7), (3, 'north', 1);", { title: "PG" });
+    try {
+      const file = join(tmp, `pg-config-${n - 1}.json`);
+      const put = await api(server, "PUT", "/api/queries/by-region", { sql: "SELECT region, count(*) AS n FROM sales GROUP BY region ORDER BY region" });
+      eq(put.status, 201, `the save: ${clip(put.text)}`);
+      const saved = JSON.parse(readFileSync(file, "utf8")) as { title: string; queries: Record<string, { sql: string }> };
+      check(saved.title === "PG" && saved.queries["by-region"]?.sql.startsWith("SELECT region"), `the config file: ${clip(JSON.stringify(saved))}`);
+      const run = await api(server, "GET", "/api/queries/by-region");
+      eq(run.status, 200, `the saved query: ${clip(run.text)}`);
+      eq(JSON.stringify((JSON.parse(run.text) as { rows: unknown }).rows), `[["north",2],["south",1]]`, "its rows");
+      const page = await request(server.url, "GET", "/q/by-region", { headers: html });
+      eq(page.status, 200, "its page");
+      check(page.text.includes("Delete this query"), "its page offers no delete");
+    } finally {
+      await stop(server);
+    }
+  });
 
   test("30 simultaneous edits of one row with the same version: exactly one applied, the rest 409", async () => {
     const { server, db } = await serve("CREATE TABLE race (id integer PRIMARY KEY, v text); INSERT INTO race VALUES (1, 'start');");

@@ -7,6 +7,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,8 +19,10 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -53,9 +56,12 @@ type Backend interface {
 
 // OpenOptions is what a Program's Open receives, decided from the flags.
 type OpenOptions struct {
-	DB        string
-	Config    json.RawMessage // nil when there is no config file
-	AuthToken string
+	DB     string
+	Config json.RawMessage // nil when there is no config file
+	// ConfigWritable: the CLI writes back the config edits the core hands
+	// it (PROTOCOL.md, "Config"); Config is then the file's text, as is.
+	ConfigWritable bool
+	AuthToken      string
 	// AllowedHosts are the Host names answered besides loopback ones: every
 	// --allowed-host and the listen address (unless it is a wildcard).
 	AllowedHosts []string
@@ -358,7 +364,9 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 		}
 		defer nc.Close() // the bus drains it first; this is for the failures before it
 	}
-	backend, err := p.Open(ctx, OpenOptions{DB: f.db, Config: config, AuthToken: f.authToken, Log: stderr,
+	// Without NATS the config is the file's, which a stored query saved
+	// from the app is written into (with NATS it is the cluster's).
+	backend, err := p.Open(ctx, OpenOptions{DB: f.db, Config: config, ConfigWritable: f.nats == "", AuthToken: f.authToken, Log: stderr,
 		Write: f.write, Node: f.node, AllowedHosts: f.hostsToAnswer(), KeepJournalMode: f.keepJournal, PGSchema: f.pgSchema})
 	if err != nil {
 		return &failure{exitUsage, err}
@@ -385,6 +393,10 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	live.Start()
 	defer live.Close() // before the deferred backend.Close: a tick must not outlive it
 	adapter := &httphost.Adapter{Handler: backend, ErrorLog: logf, Live: live}
+	cf := &configFile{path: f.config, text: config, stamp: configStamp, backend: backend}
+	if f.nats == "" {
+		adapter.Config = cf
+	}
 	if f.authToken != "" {
 		// CONTRACT: 64 KiB until the caller is known.
 		adapter.ProbeBodiesOver = httphost.SignedOutMaxBody
@@ -421,7 +433,7 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	if f.nats == "" {
-		go p.watchConfig(watchCtx, f.config, configStamp, backend, logf)
+		go p.watchConfig(watchCtx, cf, logf)
 	}
 
 	port := ln.Addr().(*net.TCPAddr).Port
@@ -452,27 +464,23 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 // backend.
 // Polling, not inotify: it works the same on every OS and on network
 // filesystems, and a second of delay is fine for a config file.
-func (p *Program) watchConfig(ctx context.Context, path string, last fileStamp, b Backend, logf func(string, ...any)) {
+func (p *Program) watchConfig(ctx context.Context, cf *configFile, logf func(string, ...any)) {
 	interval := p.ConfigPoll
 	if interval <= 0 {
 		interval = time.Second
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	path := cf.path
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		now := stamp(path)
-		if now == last {
+		raw, changed, err := cf.reload()
+		if !changed {
 			continue
-		}
-		last = now
-		raw, err := readConfig(path, false)
-		if err == nil {
-			err = b.SetConfig(raw)
 		}
 		switch {
 		case err != nil:
@@ -483,6 +491,94 @@ func (p *Program) watchConfig(ctx context.Context, path string, last fileStamp, 
 			logf("%s: config %s reloaded", p.Name, path)
 		}
 	}
+}
+
+// configFile is the config file the server serves: read at start, re-read
+// when it changes (watchConfig), and written when the core saves into it
+// (httphost.ConfigSink). One lock orders the two, so a save never writes
+// over an edit it did not see.
+type configFile struct {
+	mu      sync.Mutex
+	path    string
+	text    []byte // as last given to the backend (nil: no file)
+	stamp   fileStamp
+	backend Backend
+}
+
+// reload applies the file when it changed since last seen.
+func (cf *configFile) reload() (raw json.RawMessage, changed bool, err error) {
+	cf.mu.Lock()
+	defer cf.mu.Unlock()
+	now := stamp(cf.path)
+	if now == cf.stamp {
+		return nil, false, nil
+	}
+	cf.stamp = now
+	raw, err = readConfig(cf.path, false)
+	if err == nil {
+		err = cf.backend.SetConfig(raw)
+	}
+	if err == nil {
+		cf.text = raw
+	}
+	return raw, true, err
+}
+
+// SaveConfig writes text over the file when it still holds what the core
+// edited, then applies it: the answer that follows (the saved query's page)
+// sees it.
+func (cf *configFile) SaveConfig(text []byte) *protocol.ConfigError {
+	cf.mu.Lock()
+	defer cf.mu.Unlock()
+	cur, err := os.ReadFile(cf.path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return &protocol.ConfigError{Status: 500, Message: "cannot read the config file: " + unwrapPath(err).Error()}
+	}
+	if !bytes.Equal(cur, cf.text) {
+		return &protocol.ConfigError{Status: 409, Message: "the config file changed since the server read it: reload and try again"}
+	}
+	if err := replaceFile(cf.path, text); err != nil {
+		return &protocol.ConfigError{Status: 500, Message: "cannot write the config file: " + err.Error()}
+	}
+	cf.stamp = stamp(cf.path)
+	if err := cf.backend.SetConfig(text); err != nil {
+		return &protocol.ConfigError{Status: 500, Message: "the config was written but not applied: " + err.Error()}
+	}
+	cf.text = text
+	return nil
+}
+
+// replaceFile writes data as the file at path all at once: into a new file
+// beside it, synced, then renamed over it, so a reader (or a crash) sees
+// the old text or the new, never half. A symbolic link stays one: its
+// target is what is replaced. The file keeps its permissions.
+func replaceFile(path string, data []byte) error {
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
+	mode := fs.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return unwrapPath(err)
+	}
+	defer os.Remove(tmp.Name()) // gone by the rename when all went well
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if err == nil {
+		err = tmp.Chmod(mode)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	return unwrapPath(err)
 }
 
 // fileStamp identifies one version of a file well enough to notice edits.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -402,7 +403,7 @@ func TestConfigReload(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	p := program(b, nil)
-	go p.watchConfig(ctx, path, stamp(path), b, func(f string, a ...any) { logs.Printf(f, a...) })
+	go p.watchConfig(ctx, &configFile{path: path, stamp: stamp(path), backend: b}, func(f string, a ...any) { logs.Printf(f, a...) })
 
 	waitFor := func(want []string) {
 		t.Helper()
@@ -505,5 +506,56 @@ func TestSchemaSubcommand(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "o", "t.ui.json")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A save from the app writes the file whole, through a symbolic link,
+// keeping its permissions, and never over an edit the core did not see.
+func TestConfigSave(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real.json")
+	path := filepath.Join(dir, "nakedhtmx.json")
+	if err := os.WriteFile(real, []byte(`{"title": "a"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, path); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	b := &fake{}
+	cf := &configFile{path: path, text: []byte(`{"title": "a"}`), stamp: stamp(path), backend: b}
+	if e := cf.SaveConfig([]byte(`{"title": "b"}`)); e != nil {
+		t.Fatal(e)
+	}
+	if got, _ := os.ReadFile(real); string(got) != `{"title": "b"}` {
+		t.Fatalf("the link's target holds %s", got)
+	}
+	if fi, _ := os.Lstat(path); fi.Mode()&fs.ModeSymlink == 0 {
+		t.Fatal("the link was replaced by a file")
+	}
+	if fi, _ := os.Stat(real); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", fi.Mode().Perm())
+	}
+	if got := b.configsSeen(); len(got) != 1 || got[0] != `{"title": "b"}` {
+		t.Fatalf("applied %q", got)
+	}
+	// Someone edits the file; a save based on the old text is refused.
+	os.WriteFile(real, []byte(`{"title": "theirs"}`), 0o600)
+	if e := cf.SaveConfig([]byte(`{"title": "c"}`)); e == nil || e.Status != 409 {
+		t.Fatalf("a save over an unseen edit: %+v", e)
+	}
+	if got, _ := os.ReadFile(real); string(got) != `{"title": "theirs"}` {
+		t.Fatalf("their edit was overwritten: %s", got)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Fatalf("left behind: %v", entries)
+	}
+	// No file yet: the save creates it.
+	fresh := &configFile{path: filepath.Join(dir, "new.json"), backend: b}
+	if e := fresh.SaveConfig([]byte(`{}`)); e != nil {
+		t.Fatal(e)
+	}
+	if got, _ := os.ReadFile(fresh.path); string(got) != `{}` {
+		t.Fatalf("new file: %s", got)
 	}
 }

@@ -58,6 +58,33 @@ type Adapter struct {
 	// jetstream, PROTOCOL.md "Commands"): it publishes one and waits until
 	// this node has applied it. Nil: such an answer goes out as it is (202).
 	Commands CommandSink
+	// Config writes the config edits the core hands over (a stored query
+	// saved from the SQL page; PROTOCOL.md, "Config"). Nil: such an answer
+	// is asked again as a failed write.
+	Config ConfigSink
+}
+
+// ConfigSink writes a config's new text where the config lives and applies
+// it before the answer goes out; nil when it did, else why not (409: the
+// file changed since the core read it; 500: the write failed).
+type ConfigSink interface {
+	SaveConfig(text []byte) *protocol.ConfigError
+}
+
+// saveConfig writes the config an answer carries, or asks the core again
+// with why it could not (it then answers the request as a failure).
+func (a *Adapter) saveConfig(req *protocol.Request, res *protocol.Response) (*protocol.Response, error) {
+	failure := &protocol.ConfigError{Status: 500, Message: "this server does not write its config"}
+	if a.Config != nil {
+		failure = a.Config.SaveConfig([]byte(*res.ConfigText))
+	}
+	if failure == nil {
+		res.ConfigText = nil
+		return res, nil
+	}
+	again := &protocol.Request{RequestHead: req.RequestHead, Body: req.Body}
+	again.ConfigError = failure
+	return a.Handler.Handle(again)
 }
 
 // CommandSink publishes a command and waits for this node to apply it; it
@@ -97,6 +124,9 @@ func (a *Adapter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err == nil && a.Live != nil {
 			a.Live.Tick()
 		}
+	}
+	if err == nil && res.ConfigText != nil {
+		res, err = a.saveConfig(req, res)
 	}
 	// An answer without a status is the core yielding before it has one (a
 	// long search read in windows; PROTOCOL.md, "Frames"): others go first,

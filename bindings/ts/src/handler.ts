@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { CoreHandler, CoreResponse } from "./core.ts";
 import { isWrite, type Live } from "./live.ts";
-import type { Command, RequestHead } from "./protocol.ts";
+import type { Command, ConfigError, RequestHead } from "./protocol.ts";
 
 export const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 
@@ -64,6 +64,17 @@ export interface HandlerOptions {
    * applied it. Without it such an answer goes out as it is (202).
    */
   commands?: CommandSink;
+  /**
+   * Writes the config an answer carries (a stored query saved from the
+   * SQL page; PROTOCOL.md, "Config") and applies it. Unset: such an
+   * answer is asked again as a failed write.
+   */
+  config?: ConfigSink;
+}
+
+/** Writes and applies a config's new text: undefined when done, else why not. */
+export interface ConfigSink {
+  save(text: string): Promise<ConfigError | undefined>;
 }
 
 /**
@@ -204,6 +215,13 @@ async function respond(
   if (command && opts.commands) {
     await opts.commands.submit(command).catch(() => false); // pending: the answer says so
     first = await call(core, { ...head, command: command.id }, body, opts.live);
+  }
+  const configText = first.head.configText;
+  if (configText !== undefined) {
+    const failure = opts.config
+      ? await opts.config.save(configText)
+      : { status: 500, message: "this server does not write its config" };
+    if (failure) first = await call(core, { ...head, configError: failure }, body, opts.live);
   }
   // An answer without a status is the core yielding before it has one (a
   // long search read in windows; PROTOCOL.md, "Frames"): others go first,

@@ -3,10 +3,11 @@
 
 import { hostname } from "node:os";
 import { resolve as resolvePath } from "node:path";
-import { type ConfigWatch, readConfig, watchConfig } from "./config.ts";
+import { ConfigFile, type ConfigWatch, watchConfig } from "./config.ts";
 import { Core, loadModule, type WasmSource } from "./core.ts";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import {
+  type ConfigSink,
   createFetchHandler,
   createNodeHandler,
   DEFAULT_MAX_BODY,
@@ -220,9 +221,13 @@ export async function createNakedhtmx(
   const basePath = normalizeBasePath(options.basePath);
   const log = options.log ?? stderrLog;
   const configPath = typeof options.config === "string" ? resolvePath(options.config) : undefined;
-  const config: unknown = configPath !== undefined
-    ? readConfig(configPath, internal.configOptional === true)
-    : options.config ?? null;
+  const configFile = configPath !== undefined
+    ? new ConfigFile(configPath, internal.configOptional === true)
+    : undefined;
+  const config: unknown = configFile ? configFile.config : options.config ?? null;
+  // Without NATS a config file is the config, and the app may save stored
+  // queries into it (with NATS the config is the cluster's, in its KV bucket).
+  const writable = configFile !== undefined && !options.nats;
 
   const write = options.write ?? "direct";
   const node = options.node ?? hostname();
@@ -240,7 +245,8 @@ export async function createNakedhtmx(
   /** What nh_open takes: the same at start and at every config change. */
   const openRequest = (cfg: unknown): OpenRequest => ({
     basePath,
-    config: cfg,
+    // A config the core may edit goes as the file's text, which it edits.
+    ...(writable && configFile ? { config: null, configText: configFile.text ?? "" } : { config: cfg }),
     host: rt.host,
     authToken: options.authToken ?? "",
     write,
@@ -325,38 +331,65 @@ export async function createNakedhtmx(
   });
   const waker = wakes ? await wakeOnLog(options.db, () => void live.tick()) : undefined;
 
-  /** Applies a changed config; on error the previous one stays in force. */
-  const applyConfig = (next: unknown, from: string, done: string): void => {
-    if (closed) return;
-    const said = () => log(next === null ? `config ${from} removed; using defaults` : `config ${from} ${done}`);
-    const kept = (e: unknown) => log(`config ${from}: ${errorMessage(e)}; keeping the previous config`);
-    if (pgdb) {
-      // What happened under the old config goes out as it was rendered then.
-      void Promise.resolve(live.tick()).then(() => core.openAsync(openRequest(next))).then((d) => {
-        dsid = d;
-        said();
-      }, kept);
-      return;
-    }
-    live.tick(); // what happened under the old config goes out as it was rendered then
+  /**
+   * Opens the core again with a changed config (text: the file's, which the
+   * core may edit); on error the previous one stays in force. On SQLite it
+   * has run to the end when it returns.
+   */
+  const reopen = async (next: unknown, text?: string | null): Promise<void> => {
+    const previousText = configFile?.text ?? null;
+    if (text !== undefined) configFile?.applied(text);
     try {
-      dsid = core.open(openRequest(next));
-      said();
+      // What happened under the old config goes out as it was rendered then.
+      if (pgdb) {
+        await live.tick();
+        dsid = await core.openAsync(openRequest(next));
+      } else {
+        live.tick();
+        dsid = core.open(openRequest(next));
+      }
     } catch (e) {
-      kept(e);
+      configFile?.applied(previousText);
+      throw e;
     }
+  };
+  /** Applies a changed config, saying so in the log. */
+  const applyConfig = (next: unknown, from: string, done: string, text?: string | null): void => {
+    if (closed) return;
+    void reopen(next, text).then(
+      () => log(next === null ? `config ${from} removed; using defaults` : `config ${from} ${done}`),
+      (e: unknown) => log(`config ${from}: ${errorMessage(e)}; keeping the previous config`),
+    );
   };
   let watch: ConfigWatch | undefined;
   // With NATS the config lives in the cluster's KV bucket (the local one
   // seeds it when it is empty); without, in the file, watched.
-  if (configPath !== undefined && write !== "jetstream") {
+  if (configFile && write !== "jetstream") {
     watch = watchConfig(
-      configPath,
+      configFile,
       options.configPollMs ?? 1000,
-      (next) => applyConfig(next, configPath, "reloaded"),
+      (next, text) => applyConfig(next, configFile.path, "reloaded", text),
       log,
     );
   }
+  // A stored query saved from the app: written into the file, then applied,
+  // before its answer goes out.
+  const configSink: ConfigSink | undefined = configFile && writable
+    ? {
+      async save(text) {
+        if (closed) return { status: 500, message: "this server is closing" };
+        const failure = configFile.save(text);
+        if (failure) return failure;
+        try {
+          await reopen(JSON.parse(text) as unknown, text);
+        } catch (e) {
+          return { status: 500, message: `the config was written but not applied: ${errorMessage(e)}` };
+        }
+        log(`config ${configFile.path} saved from the app`);
+        return undefined;
+      },
+    }
+    : undefined;
 
   if (nc) {
     try {
@@ -387,6 +420,7 @@ export async function createNakedhtmx(
     probeBodiesOver: options.authToken ? SIGNED_OUT_MAX_BODY : undefined,
     live,
     commands: write === "jetstream" ? bus : undefined,
+    config: configSink,
   };
   return {
     fetch: createFetchHandler(guarded, handlerOptions),

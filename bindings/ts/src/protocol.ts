@@ -23,6 +23,14 @@ export interface RequestHead {
   remote?: string;
   /** Asks whether this caller may send a large body: 100 if so, else the refusal (PROTOCOL.md). */
   probe?: boolean;
+  /** Asking again about an answer whose config could not be written: why (PROTOCOL.md, "Config"). */
+  configError?: ConfigError;
+}
+
+/** Why a host did not write the config an answer carried: 409 changed meanwhile, 500 the write failed. */
+export interface ConfigError {
+  status: number;
+  message: string;
 }
 
 /** The JSON head of a response frame. Continuation heads carry only `continue`. */
@@ -34,6 +42,8 @@ export interface ResponseHead {
   subscribe?: Subscribe;
   /** --write jetstream: the write this request became; publish it, then ask again. */
   command?: Command;
+  /** The config's new text: write it, apply it, then send this answer (PROTOCOL.md, "Config"). */
+  configText?: string;
 }
 
 /** One write on the stream (PROTOCOL.md, "Commands"). */
@@ -480,6 +490,8 @@ export interface OpenRequest {
   /** What the `sql` import runs on: "sqlite" (default) or "postgres", serving pgSchema. */
   store?: "sqlite" | "postgres";
   pgSchema?: string;
+  /** The config file's text when the host writes the core's edits back (then `config` is not read). */
+  configText?: string;
 }
 
 export interface OpenResult {

@@ -73,7 +73,8 @@ func open(_ context.Context, o cli.OpenOptions) (cli.Backend, error) {
 		return nil, err
 	}
 	opts := engine.Options{Config: cfg, Host: "go", AuthToken: o.AuthToken, Log: logTo(o.Log), WriteMode: o.Write, Node: o.Node,
-		AllowedHosts: o.AllowedHosts, KeepJournalMode: o.KeepJournalMode, Store: st}
+		AllowedHosts: o.AllowedHosts, KeepJournalMode: o.KeepJournalMode, Store: st,
+		ConfigWritable: o.ConfigWritable, ConfigText: o.Config}
 	eng, err := engine.Open(db, opts)
 	if err != nil {
 		db.Close()
@@ -146,7 +147,7 @@ func (n *native) SetConfig(raw json.RawMessage) error {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.opts.Config = cfg
+	n.opts.Config, n.opts.ConfigText = cfg, raw
 	n.eng.SetOptions(n.opts)
 	return nil
 }

@@ -241,13 +241,20 @@ func openJob(in []byte) (out []byte) {
 	if err := json.Unmarshal(in, &req); err != nil {
 		return mustJSON(protocol.OpenResult{Error: "open request: " + err.Error()})
 	}
-	cfg, err := engine.ParseConfig(req.Config)
+	raw := req.Config
+	if req.ConfigText != nil {
+		raw = []byte(*req.ConfigText)
+	}
+	cfg, err := engine.ParseConfig(raw)
 	if err != nil {
 		return mustJSON(protocol.OpenResult{Error: err.Error()})
 	}
 	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, AuthToken: req.AuthToken, Log: logf,
 		LiveAfter: req.LiveAfter, WriteMode: req.Write, Node: req.Node, AllowedHosts: req.AllowedHosts,
-		KeepJournalMode: req.KeepJournalMode}
+		KeepJournalMode: req.KeepJournalMode, ConfigWritable: req.ConfigText != nil}
+	if req.ConfigText != nil {
+		opts.ConfigText = raw
+	}
 	if opts.Store, err = storeOf(req); err != nil {
 		return mustJSON(protocol.OpenResult{Error: err.Error()})
 	}

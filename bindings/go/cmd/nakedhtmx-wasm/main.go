@@ -24,14 +24,16 @@ func main() {
 		ExtraHelp: "  --wasm PATH         the core module (default " + nakedhtmx.DefaultWasmPath + ")\n",
 		Open: func(ctx context.Context, o cli.OpenOptions) (cli.Backend, error) {
 			return nakedhtmx.New(ctx, nakedhtmx.Options{
-				PGSchema:  o.PGSchema,
-				WasmPath:  wasm,
-				DB:        o.DB,
-				Config:    o.Config,
-				AuthToken: o.AuthToken,
-				Log:       o.Log,
-				Write:     o.Write,
-				Node:      o.Node,
+				PGSchema: o.PGSchema,
+				WasmPath: wasm,
+				DB:       o.DB,
+				Config:   o.Config,
+				// The CLI writes back what the core saves into the config.
+				ConfigWritable: o.ConfigWritable,
+				AuthToken:      o.AuthToken,
+				Log:            o.Log,
+				Write:          o.Write,
+				Node:           o.Node,
 				// The listen address and every --allowed-host.
 				AllowedHosts:    o.AllowedHosts,
 				KeepJournalMode: o.KeepJournalMode,

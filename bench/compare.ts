@@ -118,6 +118,17 @@ function works(chinook: boolean): Work[] {
   ];
 }
 
+/** Rows of the import figure's CSV, and how many times each host imports it. */
+const IMPORT_ROWS = 50_000;
+const IMPORT_RUNS = 3;
+
+/** An items CSV (the columns a create gives) of n rows. */
+function importCSV(n: number): string {
+  const lines = ["name,qty,price,note"];
+  for (let i = 0; i < n; i++) lines.push(`"imported ${i}, a row",${i % 97},${(i % 1000) / 4},"note ""${i}"""`);
+  return lines.join("\n") + "\n";
+}
+
 /** The SQL rows' statement: counts and a sum per group of the table (quoted: Postgres folds case). */
 function groupBy(T: string, chinook: boolean): string {
   return chinook
@@ -500,6 +511,56 @@ async function main(): Promise<void> {
       cold[t.name] = await coldStartOn(t.hc!, t.name, t.db!);
     }
   }
+  // Import (issue 18): one CSV of IMPORT_ROWS rows into items_1k, per host,
+  // beside sqlite3's own .import of the same file into a copy.
+  const imports: Record<string, number[]> = {};
+  if (!SKIP.has("import")) {
+    const csvFile = join(luaDir, "import.csv");
+    writeFileSync(csvFile, importCSV(IMPORT_ROWS));
+    const body = readFileSync(csvFile);
+    for (const t of targets.filter((t) => t.kind === "nh" || t.kind === "nhpg")) {
+      const dir = mkdtempSync(join(tmpdir(), "nh-bench-imp-"));
+      try {
+        const s = await t.start(dir, data);
+        try {
+          const times: number[] = [];
+          for (let i = 0; i < IMPORT_RUNS; i++) {
+            const t1 = performance.now();
+            const r = await fetch(s.base + "/api/tables/items_1k/rows", { method: "POST", body, headers: { "content-type": "text/csv", accept: "application/json" } });
+            const text = await r.text();
+            if (r.status !== 201) throw new Error(`import: ${r.status} ${text.slice(0, 200)}`);
+            times.push(performance.now() - t1);
+          }
+          imports[t.name] = times;
+          log(`${t.name}: import of ${IMPORT_ROWS} rows: ${times.map((x) => fmt(x)).join("/")} ms`);
+        } finally {
+          await s.stop();
+        }
+      } catch (e) {
+        log(`${t.name}: import: ${e instanceof Error ? e.message : e}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    const sqlite3 = sh("sqlite3", ["--version"]);
+    if (sqlite3.ok) {
+      const times: number[] = [];
+      for (let i = 0; i < IMPORT_RUNS; i++) {
+        const dir = mkdtempSync(join(tmpdir(), "nh-bench-imp-"));
+        try {
+          const db = join(dir, "copy.db");
+          copyFileSync(data, db);
+          const t1 = performance.now();
+          const r = sh("sqlite3", [db, ".import --csv --skip 1 " + csvFile + " items_import", "INSERT INTO items_1k (name, qty, price, note) SELECT name, qty, price, note FROM items_import"]);
+          if (!r.ok) throw new Error(r.err);
+          times.push(performance.now() - t1);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+      imports["sqlite3 .import"] = times;
+    }
+  }
   const core = !SKIP.has("core") && chinook ? coreCost() : null;
   const wasm = readFileSync(join(root, "dist", "core.wasm"));
   const live = SKIP.has("live") ? null : subBench<LiveJSON>("bench/live.ts", ["--hosts", HOST_NAMES.join(","), "--streams", "1,1000", "--writes", values.quick ? "30" : "100", "--schema", "10"]);
@@ -580,6 +641,16 @@ async function main(): Promise<void> {
     L.push("Cold start, spawn to first answer of `/` on a prepared Chinook file, or on Postgres the database of the runs above (median of 5, ms; goal < 300):", "");
     L.push(`| host | median | runs |`, `| --- | ---: | --- |`);
     for (const [n, xs] of Object.entries(cold)) L.push(`| ${n} | ${fmt(median(xs))} | ${xs.map((x) => fmt(x)).join(", ")} |`);
+    L.push("");
+  }
+  if (Object.keys(imports).length) {
+    const base = imports["sqlite3 .import"] ? IMPORT_ROWS / (median(imports["sqlite3 .import"]) / 1000) : NaN;
+    L.push(`Import: one CSV of ${fmt(IMPORT_ROWS)} rows into items_1k (POST text/csv: read, checked like creates, written in one transaction), ${IMPORT_RUNS} times per server; sqlite3's own \`.import\` of the same file into a copy, then one INSERT ... SELECT into items_1k. Rows per second of the median run, and over sqlite3's:`, "");
+    L.push(`| host | rows/s | over sqlite3 | runs (ms) |`, `| --- | ---: | ---: | --- |`);
+    for (const [n, xs] of Object.entries(imports)) {
+      const rate = IMPORT_ROWS / (median(xs) / 1000);
+      L.push(`| ${n} | ${fmt(rate)} | ${ratio(rate, base)} | ${xs.map((x) => fmt(x)).join(", ")} |`);
+    }
     L.push("");
   }
   // gzip -9, the tool people measure with. Node's own zlib (Chromium's,

@@ -144,6 +144,9 @@ func (c *ctx) apiCreate(t *model.Table) *protocol.Response {
 	if why := c.writable(t, "insert"); why != "" && c.req.Command == "" {
 		return c.fail(403, why) // before reading a byte of the body
 	}
+	if f := importFormat(c.header("content-type")); f != "" && c.req.Command == "" {
+		return c.apiImport(t, f)
+	}
 	body, bad := c.jsonBodyObject()
 	if bad != nil {
 		return bad

@@ -218,6 +218,9 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		CSVHref: c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows.csv", Q: lq.q, TextIndexed: t.TextIndex != "", Count: count, CountMore: more}
 	if c.writable(t, "insert") == "" {
 		d.NewHref = c.tableURL(t.Name) + "/new"
+		if !c.jetstream() {
+			d.ImportHref = c.tableURL(t.Name) + "/import"
+		}
 	}
 	if !t.View && c.e.live.enabled {
 		d.ChangesHref = c.tableURL(t.Name) + "/changes"
@@ -1287,6 +1290,24 @@ func (c *ctx) confirmPage(t *model.Table, r *row) *protocol.Response {
 	d := rowData{Page: c.page("Delete · "+heading, link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: heading, Href: c.rowURL(r)}, link{Text: "Delete"}),
 		Label: c.label(t), Heading: heading, DeleteHref: c.rowURL(r) + "/delete", CancelHref: c.rowURL(r)}
 	return html(200, render.ConfirmPage(&d))
+}
+
+// formBodyFiles is formBody that also keeps the files a multipart form
+// uploaded (the first of each field).
+func (c *ctx) formBodyFiles() (url.Values, map[string]formFile, *protocol.Response) {
+	if mt, params, err := mime.ParseMediaType(c.header("content-type")); err == nil && mt == "multipart/form-data" {
+		files := map[string]formFile{}
+		out, err := parseMultipartFiles(c.req.Body, params["boundary"], files)
+		if err != nil {
+			return nil, nil, c.fail(400, "the multipart form is malformed")
+		}
+		if !formUTF8(out) {
+			return nil, nil, c.fail(400, "the form is not valid UTF-8")
+		}
+		return out, files, nil
+	}
+	form, bad := c.formBody()
+	return form, nil, bad
 }
 
 // formBody reads an HTML form body (urlencoded or multipart).

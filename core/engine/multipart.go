@@ -24,6 +24,19 @@ import (
 // a line break is part of the data; header lines may be folded; the body
 // must end with the closing boundary.
 func parseMultipart(body []byte, boundary string) (url.Values, error) {
+	return parseMultipartFiles(body, boundary, nil)
+}
+
+// formFile is a file a form uploaded: its name as the browser gave it, and
+// its bytes (aliasing the body).
+type formFile struct {
+	Name string
+	Data []byte
+}
+
+// parseMultipartFiles is parseMultipart that also keeps, in files (when not
+// nil), the first file of each field name.
+func parseMultipartFiles(body []byte, boundary string, files map[string]formFile) (url.Values, error) {
 	if boundary == "" {
 		return nil, errMultipart
 	}
@@ -56,7 +69,7 @@ func parseMultipart(body []byte, boundary string) (url.Values, error) {
 			}
 			if string(rest) == nl {
 				parts++
-				next, err := readPart(body, pos, dash, nl, out)
+				next, err := readPart(body, pos, dash, nl, out, files)
 				if err == io.EOF {
 					return out, nil // mime/multipart took headers cut short by the end of the body for the end of the form
 				}
@@ -100,8 +113,8 @@ func isFinalBoundary(line []byte, dash, nl string) bool {
 // readPart reads the part whose headers start at pos, adds its value to out
 // when it is a field, and returns where the part's data ends; io.EOF when
 // the body ends before the headers do.
-func readPart(body []byte, pos int, dash, nl string, out url.Values) (int, error) {
-	name, file, qp, pos, err := readPartHeaders(body, pos)
+func readPart(body []byte, pos int, dash, nl string, out url.Values, files map[string]formFile) (int, error) {
+	name, filename, qp, pos, err := readPartHeaders(body, pos)
 	if err != nil {
 		return 0, err
 	}
@@ -117,8 +130,14 @@ func readPart(body []byte, pos int, dash, nl string, out url.Values) (int, error
 			return 0, errMultipart
 		}
 	}
-	if name != "" && !file {
+	switch {
+	case name == "":
+	case filename == "":
 		out.Add(name, string(data))
+	case files != nil:
+		if _, ok := files[name]; !ok {
+			files[name] = formFile{Name: filename, Data: data}
+		}
 	}
 	return end, nil
 }
@@ -174,9 +193,9 @@ const (
 // returns the field name, whether the part is a file, whether its data is
 // quoted-printable, and where the data starts; io.EOF when the body ends
 // before the empty line.
-func readPartHeaders(body []byte, pos int) (name string, file, qp bool, _ int, _ error) {
+func readPartHeaders(body []byte, pos int) (name, filename string, qp bool, _ int, _ error) {
 	if pos < len(body) && (body[pos] == ' ' || body[pos] == '\t') {
-		return "", false, false, 0, errMultipart
+		return "", "", false, 0, errMultipart
 	}
 	var disposition, encoding *string
 	budget, count := maxPartHeaderBytes, 0
@@ -184,14 +203,14 @@ func readPartHeaders(body []byte, pos int) (name string, file, qp bool, _ int, _
 	for {
 		line, next, ok := headerLine(body, pos)
 		if !ok {
-			return "", false, false, 0, io.EOF
+			return "", "", false, 0, io.EOF
 		}
 		pos = next
 		if len(line) == 0 {
 			break
 		}
 		if bytes.IndexByte(line, ':') < 0 {
-			return "", false, false, 0, errMultipart
+			return "", "", false, 0, errMultipart
 		}
 		kv := string(trimSpaceTab(line))
 		for pos < len(body) && (body[pos] == ' ' || body[pos] == '\t') { // folded
@@ -208,15 +227,15 @@ func readPartHeaders(body []byte, pos int) (name string, file, qp bool, _ int, _
 		key, value, _ := strings.Cut(kv, ":")
 		canonical, ok := headerKey(key)
 		if !ok {
-			return "", false, false, 0, errMultipart
+			return "", "", false, 0, errMultipart
 		}
 		for i := 0; i < len(value); i++ {
 			if c := value[i]; c < ' ' && c != '\t' || c == 0x7f {
-				return "", false, false, 0, errMultipart
+				return "", "", false, 0, errMultipart
 			}
 		}
 		if count++; count > maxPartHeaders {
-			return "", false, false, 0, errMultipart
+			return "", "", false, 0, errMultipart
 		}
 		value = strings.TrimLeft(value, " \t")
 		if !seen[strings.ToLower(key)] {
@@ -224,7 +243,7 @@ func readPartHeaders(body []byte, pos int) (name string, file, qp bool, _ int, _
 			budget -= len(key) + 200
 		}
 		if budget -= len(value); budget < 0 {
-			return "", false, false, 0, errMultipart
+			return "", "", false, 0, errMultipart
 		}
 		switch {
 		case canonical && disposition == nil && strings.EqualFold(key, "Content-Disposition"):
@@ -238,11 +257,11 @@ func readPartHeaders(body []byte, pos int) (name string, file, qp bool, _ int, _
 			if kind == "form-data" {
 				name = params["name"]
 			}
-			file = params["filename"] != ""
+			filename = params["filename"]
 		}
 	}
 	qp = encoding != nil && strings.EqualFold(*encoding, "quoted-printable")
-	return name, file, qp, pos, nil
+	return name, filename, qp, pos, nil
 }
 
 // headerLine is the line at pos without its line break (LF or CRLF), and

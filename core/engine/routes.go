@@ -45,6 +45,7 @@ func init() {
 		{Pattern: "/t/{table}", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.listPage(t) })},
 		{Pattern: "/t/{table}/groups", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.groupsPage(t) })},
 		{Pattern: "/t/{table}/new", Methods: []string{"GET", "POST"}, serve: (*ctx).newRoute},
+		{Pattern: "/t/{table}/import", Methods: []string{"GET", "POST"}, when: func(c *ctx, t *model.Table) bool { return !c.jetstream() }, serve: (*ctx).importRoute},
 		{Pattern: "/t/{table}/options", Methods: []string{"GET"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
 			return c.options(t)
 		}},
@@ -73,6 +74,9 @@ func init() {
 			return c.apiQueryRoute(segs[2])
 		}},
 		{Pattern: "/api/queries/{query}/rows.csv", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, segs []string) *protocol.Response { return c.apiQuery(segs[2], true) })},
+		{Pattern: "/api/batch", Methods: []string{"POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
+			return c.apiBatch()
+		}},
 		{Pattern: "/api/migrations", Methods: []string{"POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
 			return c.migration()
 		}},

@@ -17,12 +17,14 @@ import (
 type outcome struct {
 	status  int // 200/201/204 on success
 	row     *row
-	errs    []fieldError      // 422
-	current *row              // 409: the row as it is now
-	msg     string            // a message for any failure
-	remap   *remapped         // set when the write was made against an older schema
-	command *protocol.Command // 202 in jetstream mode: the write, to be published
-	pending string            // 202: the id of a command not applied here yet
+	errs    []fieldError // 422
+	current *row         // 409: the row as it is now
+	msg     string       // a message for any failure
+	remap   *remapped    // set when the write was made against an older schema
+	// importErrs: an import refused by line and field (importrows.go).
+	importErrs []importError
+	command    *protocol.Command // 202 in jetstream mode: the write, to be published
+	pending    string            // 202: the id of a command not applied here yet
 }
 
 func failed(status int, msg string) *outcome { return &outcome{status: status, msg: msg} }
@@ -170,14 +172,7 @@ func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *ou
 	if c.jetstream() {
 		return c.writeCommand(t, "insert", nil, inst, "")
 	}
-	cols, args := assignments(t, inst, "")
-	sql := "INSERT INTO " + sqldb.Ident(t.Name)
-	if len(cols) == 0 {
-		sql += " DEFAULT VALUES"
-	} else {
-		sql += " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
-	}
-	sql += " RETURNING " + selectList(t)
+	sql, args := insertSQL(t, inst)
 	return c.tx(t, func() *outcome {
 		r, bad := c.writeReturning(t, sql, args, 500, "the insert returned no row")
 		if bad != nil {

@@ -264,18 +264,20 @@ type Option struct {
 type ListData struct {
 	Page
 	Label, Action, NewHref, CSVHref, Q string
-	ChangesHref                        string
-	TextIndexed                        bool
-	Hidden                             []HiddenInput
-	Filters                            []Link
-	FilterColumns                      []Option
-	Count                              int64
-	CountMore                          bool // Count is a lower bound: there are more
-	Columns                            []ColHead
-	Rows                               []TableRow
-	NextHref, FirstHref                string
-	Partial                            bool // an htmx fragment: the list state travels out of band
-	Live, Table                        string
+	// ImportHref: the table's import page, for a caller who may create rows.
+	ImportHref          string
+	ChangesHref         string
+	TextIndexed         bool
+	Hidden              []HiddenInput
+	Filters             []Link
+	FilterColumns       []Option
+	Count               int64
+	CountMore           bool // Count is a lower bound: there are more
+	Columns             []ColHead
+	Rows                []TableRow
+	NextHref, FirstHref string
+	Partial             bool // an htmx fragment: the list state travels out of band
+	Live, Table         string
 	// Explore (explore.go): facets, suggested ones, totals.
 	Facets       []FacetBox
 	Suggest      []Link
@@ -346,6 +348,11 @@ func ListPage(d *ListData) []byte {
 		w.raw(`<a class="button primary" href="`)
 		w.url(d.NewHref)
 		w.raw(`">New row</a>`)
+	}
+	if d.ImportHref != "" {
+		w.raw(`<a class="button" href="`)
+		w.url(d.ImportHref)
+		w.raw(`">Import</a>`)
 	}
 	if d.ChangesHref != "" {
 		w.raw(`<a class="button" href="`)

@@ -337,6 +337,33 @@ async function main(): Promise<number> {
     check(await page.locator("a[href='/q/genres']").count() === 0, "the deleted query is still listed");
   });
 
+  test("import: paste a CSV, preview it, import it; another open page follows", async () => {
+    const other = await context.newPage();
+    await other.goto("/t/authors?q=Imported");
+    await until(async () => (await other.locator("#list .count").innerText()).startsWith("0 row"), "no imported author yet");
+    await page.goto("/t/authors");
+    await page.locator(".page-head a", { hasText: "Import" }).click();
+    await until(() => page.url().endsWith("/t/authors/import"), "the import page");
+    await page.locator("#import-text").fill("name,country,born\nImported One,Norway,1901-02-03\nImported Two,Chile,\n");
+    await page.locator("button", { hasText: "Preview" }).click();
+    const preview = page.locator("section.preview tbody tr");
+    await until(async () => (await preview.count()) === 2, "two rows previewed");
+    check((await page.locator("section.preview h2").innerText()).startsWith("2 rows"), "the preview's count");
+    check(await page.locator("#import-text").inputValue() !== "", "the pasted text kept after the preview");
+    await page.locator("section.preview").scrollIntoViewIfNeeded();
+    await shot(page, "import-preview", "import.png");
+    await page.locator("#import-text").fill("name,country,born\nImported Bad,Peru,not a date\n");
+    await page.locator("button.primary", { hasText: "Import" }).click();
+    await until(async () => (await page.locator("ul.import-errors li").count()) === 1, "the bad row listed");
+    check(/Line 2/.test(await page.locator("ul.import-errors li").innerText()), "the bad row's line");
+    await page.locator("#import-text").fill("name,country,born\nImported One,Norway,1901-02-03\nImported Two,Chile,\n");
+    await page.locator("button.primary", { hasText: "Import" }).click();
+    await until(() => new URL(page.url()).pathname === "/t/authors", "back to the list");
+    await until(async () => (await other.locator("#list .count").innerText()).startsWith("2 row"), "the other page shows the imported authors");
+    check((await columnTexts(other, "Name")).join("|") === "Imported One|Imported Two", "the imported names on the other page");
+    await other.close();
+  });
+
   test("phone-size and dark-mode screenshots", async () => {
     const phone = await browser!.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: base });
     const pp = await phone.newPage();

@@ -1,0 +1,655 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/render"
+	"github.com/nakedhtmx/nakedhtmx/core/schema"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+// An import (issue 18; CONTRACT, "Explore and import"): POST
+// /api/tables/T/rows with a CSV (text/csv, a header row of column names),
+// TSV (text/tab-separated-values), NDJSON (application/x-ndjson) or JSON
+// array body (the page's). Every row is read and checked as a create would be (the same
+// JSON Schema, read-only columns, references), the bad ones listed by line
+// and field; only when none is bad are they written, in one transaction, so
+// readers and live screens see all of it or none. ?conflict= says what a row
+// whose key exists does: fail (the default), skip, or update that row.
+
+// Bounds of one import: its rows, and the errors an answer lists.
+const (
+	maxImportRows   = 100_000
+	maxImportErrors = 100
+)
+
+// importFormat is the import a request's content type asks for ("" for
+// none: a plain create).
+func importFormat(contentType string) string {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return ""
+	}
+	switch mt {
+	case "text/csv":
+		return "csv"
+	case "text/tab-separated-values":
+		return "tsv"
+	case "application/x-ndjson", "application/jsonl", "application/jsonlines":
+		return "ndjson"
+	}
+	// application/json stays one row's object (CONTRACT): an array there is
+	// a malformed create, not an import. The page imports JSON arrays.
+	return ""
+}
+
+// importRow is one row of the file: the line it begins on and its values
+// (column name: value as a create's body would carry it).
+type importRow struct {
+	line   int
+	values map[string]any
+}
+
+// importError is one refusal: a line (0: the file as a whole), a field ("":
+// the row), why.
+type importError struct {
+	line           int
+	field, message string
+}
+
+func (e importError) object() *schema.Object {
+	return schema.NewObject().Set("line", e.line).Set("field", e.field).Set("message", e.message)
+}
+
+var errTooManyRows = errors.New("too many rows")
+
+// importPlan is an import read and checked, not yet written.
+type importPlan struct {
+	mode  string // fail, skip or update
+	rows  []importRow
+	insts []map[string]any
+	// columns are the file's, in its order (a CSV's header; the members of
+	// JSON objects as they first appear).
+	columns []string
+}
+
+// planImport reads and checks an import without writing: the rows, or
+// what is wrong with them (by line and field), or why the request as a
+// whole is refused (o).
+func (c *ctx) planImport(t *model.Table, format string, body []byte, mode string) (*importPlan, []importError, *outcome) {
+	switch mode {
+	case "":
+		mode = "fail"
+	case "fail", "skip", "update":
+	default:
+		return nil, nil, failed(400, "conflict must be fail, skip or update")
+	}
+	if mode == "update" {
+		if why := c.writable(t, "update"); why != "" {
+			return nil, nil, failed(403, why)
+		}
+	}
+	if c.jetstream() {
+		return nil, nil, failed(409, "an import is not sent as commands yet: import on a server without --write jetstream")
+	}
+	if !utf8.Valid(body) {
+		return nil, []importError{{line: lineOf(body, firstInvalidUTF8(body)), message: "the file is not valid UTF-8"}}, nil
+	}
+	p := &importPlan{mode: mode}
+	var errs []importError
+	var err error
+	switch format {
+	case "csv", "tsv":
+		p.rows, p.columns, errs, err = c.readDelimited(t, body, format == "tsv")
+	default:
+		p.rows, p.columns, errs, err = readJSONRows(body, format == "json")
+	}
+	if errors.Is(err, errTooManyRows) {
+		return nil, nil, failed(413, "an import takes at most "+strconv.Itoa(maxImportRows)+" rows: split the file")
+	}
+	if len(errs) > 0 {
+		return p, errs, nil
+	}
+	// Each row as a create would take it, checked before anything is
+	// written (a row that may update one that exists is checked then).
+	p.insts = make([]map[string]any, len(p.rows))
+	for i, r := range p.rows {
+		inst, _, _ := instance(t, r.values)
+		p.insts[i] = inst
+		if mode == "fail" || !c.hasKey(t, inst) {
+			if bad := c.judge(t, inst, nil); bad != nil {
+				errs = appendImportErrors(errs, r.line, bad)
+			}
+		}
+		if len(errs) >= maxImportErrors {
+			break
+		}
+	}
+	return p, errs, nil
+}
+
+// importCounts are what an import did.
+type importCounts struct{ inserted, updated, skipped int }
+
+// runImport writes a checked import in one transaction: all of it, or
+// (a row the database refuses, by line) none.
+func (c *ctx) runImport(t *model.Table, p *importPlan) (importCounts, *outcome) {
+	var n importCounts
+	o := c.tx(t, func() *outcome {
+		n = importCounts{}
+		for i, inst := range p.insts {
+			line := p.rows[i].line
+			if p.mode != "fail" && c.hasKey(t, inst) {
+				key := c.keyOf(t, inst)
+				cur, err := c.readRow(t, key)
+				if err != nil {
+					return c.importRowFailure(line, c.dbFailure(err))
+				}
+				if cur != nil {
+					if p.mode == "skip" {
+						n.skipped++
+						continue
+					}
+					if _, bad := c.checkUpdate(t, key, inst, ""); bad != nil {
+						return c.importRowFailure(line, bad)
+					}
+					sets, args := assignments(t, inst, " = ?")
+					if len(sets) > 0 {
+						r, bad := c.writeReturning(t, "UPDATE "+sqldb.Ident(t.Name)+" SET "+strings.Join(sets, ", ")+
+							" WHERE "+keyWhere(t)+" RETURNING "+selectList(t), append(args, key...), 404, "no such row")
+						if bad != nil {
+							return c.importRowFailure(line, bad)
+						}
+						c.logOwn(t, cur, r)
+					}
+					n.updated++
+					continue
+				}
+				if bad := c.judge(t, inst, nil); bad != nil {
+					return c.importRowFailure(line, bad)
+				}
+			}
+			sql, args := insertSQL(t, inst)
+			r, bad := c.writeReturning(t, sql, args, 500, "the insert returned no row")
+			if bad != nil {
+				return c.importRowFailure(line, bad)
+			}
+			c.logOwn(t, nil, r)
+			n.inserted++
+		}
+		return &outcome{status: 201}
+	})
+	return n, o
+}
+
+// apiImport answers an import through the API.
+func (c *ctx) apiImport(t *model.Table, format string) *protocol.Response {
+	p, errs, o := c.planImport(t, format, c.req.Body, c.query.Get("conflict"))
+	switch {
+	case o != nil:
+		return c.answer(o)
+	case len(errs) > 0:
+		return c.importFailed(errs)
+	}
+	n, o := c.runImport(t, p)
+	switch {
+	case o.importErrs != nil:
+		return c.importFailed(o.importErrs)
+	case o.status != 201:
+		return c.answer(o)
+	}
+	return c.jsonAnswer(201, "inserted", n.inserted, "updated", n.updated, "skipped", n.skipped)
+}
+
+// importFailed is the 422 that lists what is wrong; nothing was written.
+func (c *ctx) importFailed(errs []importError) *protocol.Response {
+	out := make([]any, len(errs))
+	for i, e := range errs {
+		out[i] = e.object()
+	}
+	return c.jsonAnswer(422, "error", "nothing was imported: "+strconv.Itoa(len(errs))+" problem(s) in the file", "errors", out)
+}
+
+// importRowFailure is a row refused while writing (a key that exists, a
+// constraint the database holds): the whole import is undone.
+func (c *ctx) importRowFailure(line int, o *outcome) *outcome {
+	if o.status == 503 {
+		return o // busy, a time limit: the import as a whole is answered so
+	}
+	out := failed(422, "")
+	out.importErrs = appendImportErrors(nil, line, o)
+	return out
+}
+
+func appendImportErrors(errs []importError, line int, o *outcome) []importError {
+	if len(o.errs) == 0 {
+		return append(errs, importError{line: line, message: o.msg})
+	}
+	for _, e := range o.errs {
+		errs = append(errs, importError{line: line, field: strings.TrimPrefix(e.Path, "/"), message: e.Message})
+	}
+	return errs
+}
+
+// hasKey: the row gives every column of the table's key (so it may name a
+// row that exists).
+func (c *ctx) hasKey(t *model.Table, inst map[string]any) bool {
+	if t.UsesRowKey() || len(t.PK) == 0 {
+		return false
+	}
+	for _, col := range t.PK {
+		if v, ok := inst[col.Name]; !ok || v == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *ctx) keyOf(t *model.Table, inst map[string]any) []any {
+	key := make([]any, len(t.PK))
+	for i, col := range t.PK {
+		key[i] = sqlValue(col, inst[col.Name])
+	}
+	return key
+}
+
+// insertSQL is the statement that creates a row with these values and
+// returns it.
+func insertSQL(t *model.Table, inst map[string]any) (string, []any) {
+	cols, args := assignments(t, inst, "")
+	sql := "INSERT INTO " + sqldb.Ident(t.Name)
+	if len(cols) == 0 {
+		sql += " DEFAULT VALUES"
+	} else {
+		sql += " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	}
+	return sql + " RETURNING " + selectList(t), args
+}
+
+// readDelimited reads a CSV or TSV file: a header row of the table's column
+// names, then one row per record, each cell as the form's field of that
+// column would be read.
+func (c *ctx) readDelimited(t *model.Table, body []byte, tabs bool) (rows []importRow, names []string, errs []importError, err error) {
+	body = bytes.TrimPrefix(body, []byte("\uFEFF")) // a spreadsheet's byte order mark
+	r := csv.NewReader(bytes.NewReader(body))
+	if tabs {
+		r.Comma = '\t'
+	}
+	r.FieldsPerRecord = -1 // counted here, with the line in the message
+	r.ReuseRecord = true
+	head, err := r.Read()
+	if err == io.EOF {
+		return nil, nil, []importError{{line: 1, message: "the file is empty: the first line names the columns"}}, nil
+	}
+	if err != nil {
+		return nil, nil, []importError{csvError(err)}, nil
+	}
+	if len(head) > len(t.Columns) {
+		return nil, nil, []importError{{line: 1, message: "the header names " + strconv.Itoa(len(head)) + " columns; the table has " + strconv.Itoa(len(t.Columns))}}, nil
+	}
+	cols := make([]*model.Column, len(head))
+	seen := map[string]bool{}
+	for i, name := range head {
+		name = strings.TrimSpace(name)
+		names = append(names, name)
+		col := t.Column(name)
+		switch {
+		case col == nil:
+			errs = append(errs, importError{line: 1, field: name, message: "no such column"})
+		case seen[name]:
+			errs = append(errs, importError{line: 1, field: name, message: "named twice in the header"})
+		}
+		seen[name] = true
+		cols[i] = col
+	}
+	// Rows are read on after a bad header, for the preview (an unknown
+	// column's cells kept as text); the import itself is refused.
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, names, append(errs, csvError(err)), nil
+		}
+		line, _ := r.FieldPos(0)
+		if len(rec) == 1 && rec[0] == "" && len(cols) > 1 {
+			continue // a blank line
+		}
+		if len(rec) != len(cols) {
+			errs = append(errs, importError{line: line, message: "has " + strconv.Itoa(len(rec)) + " cells; the header names " + strconv.Itoa(len(cols))})
+			if len(errs) >= maxImportErrors {
+				break
+			}
+			continue
+		}
+		if len(rows) == maxImportRows {
+			return nil, nil, nil, errTooManyRows
+		}
+		values := make(map[string]any, len(cols))
+		for i, col := range cols {
+			s := unescapeFormula(rec[i])
+			if col == nil {
+				values[names[i]] = s
+				continue
+			}
+			if strings.IndexByte(s, 0) >= 0 {
+				errs = append(errs, importError{line: line, field: col.Name, message: "holds a NUL byte"})
+				continue
+			}
+			v, ok := cellValue(t, col, s)
+			if ok {
+				values[col.Name] = v
+			}
+		}
+		rows = append(rows, importRow{line: line, values: values})
+		if len(errs) >= maxImportErrors {
+			break
+		}
+	}
+	if len(rows) == 0 && len(errs) == 0 {
+		errs = append(errs, importError{line: 2, message: "the file has a header and no rows"})
+	}
+	return rows, names, errs, nil
+}
+
+// cellValue is a CSV cell as a create's body would carry it: an empty cell
+// is the column's default when it has one, else NULL (or, for text, an
+// empty string where NULL is not allowed); ok false leaves the column out.
+func cellValue(t *model.Table, col *model.Column, s string) (any, bool) {
+	if s == "" {
+		switch {
+		case col.Default != nil:
+			return nil, false
+		case col.Nullable():
+			return nil, true
+		case col.Kind == model.String && !schema.Required(t, col):
+			return "", true
+		}
+		return nil, true // the validator names what is missing
+	}
+	return toJSONish(fromForm(col, s, true)), true
+}
+
+// toJSONish turns a form value into what a JSON body would hold, so the
+// row goes through instance() as a create's body does.
+func toJSONish(v any) any {
+	switch x := v.(type) {
+	case int64:
+		return json.Number(strconv.FormatInt(x, 10))
+	case float64:
+		return json.Number(strconv.FormatFloat(x, 'g', -1, 64))
+	}
+	return v
+}
+
+// unescapeFormula undoes the export's guard (csvSafe): a cell the export
+// prefixed with ' so a spreadsheet shows it as text comes back as it was.
+func unescapeFormula(s string) string {
+	if len(s) >= 2 && s[0] == '\'' && strings.IndexByte("=+-@\t\r'", s[1]) >= 0 {
+		return s[1:]
+	}
+	return s
+}
+
+func csvError(err error) importError {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return importError{line: pe.Line, message: "is not valid CSV: " + pe.Err.Error()}
+	}
+	return importError{message: err.Error()}
+}
+
+// readJSONRows reads NDJSON (one object per line) or a JSON array of
+// objects; a line is where its object begins.
+func readJSONRows(body []byte, array bool) (rows []importRow, names []string, errs []importError, _ error) {
+	seen := map[string]bool{}
+	add := func(raw []byte, at int) error {
+		line := lineOf(body, at)
+		obj, msg := bodyObject(raw)
+		if msg != "" {
+			errs = append(errs, importError{line: line, message: msg})
+			return nil
+		}
+		if len(rows) == maxImportRows {
+			return errTooManyRows
+		}
+		rows = append(rows, importRow{line: line, values: obj})
+		for _, k := range objectKeys(raw) {
+			if !seen[k] && !strings.HasPrefix(k, "_") {
+				seen[k] = true
+				names = append(names, k)
+			}
+		}
+		return nil
+	}
+	if array {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		if _, err := dec.Token(); err != nil {
+			return nil, nil, []importError{{line: 1, message: "is not a JSON array: " + err.Error()}}, nil
+		}
+		for dec.More() && len(errs) < maxImportErrors {
+			var raw json.RawMessage
+			at := int(dec.InputOffset())
+			if err := dec.Decode(&raw); err != nil {
+				return nil, names, append(errs, importError{line: lineOf(body, at), message: "is not valid JSON: " + err.Error()}), nil
+			}
+			if err := add(raw, at+len(body[at:])-len(bytes.TrimLeft(body[at:], " \t\r\n,"))); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+	} else {
+		at := 0
+		for _, l := range bytes.SplitAfter(body, []byte("\n")) {
+			if len(bytes.TrimSpace(l)) > 0 {
+				if err := add(l, at); err != nil {
+					return nil, nil, nil, err
+				}
+				if len(errs) >= maxImportErrors {
+					break
+				}
+			}
+			at += len(l)
+		}
+	}
+	if len(rows) == 0 && len(errs) == 0 {
+		errs = append(errs, importError{line: 1, message: "the file has no rows"})
+	}
+	return rows, names, errs, nil
+}
+
+// objectKeys are a JSON object's member names in the order they are written.
+func objectKeys(raw []byte) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return keys
+		}
+		k, _ := t.(string)
+		keys = append(keys, k)
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return keys
+		}
+	}
+	return keys
+}
+
+// lineOf is the 1-based line of byte offset at.
+func lineOf(body []byte, at int) int {
+	if at > len(body) {
+		at = len(body)
+	}
+	return bytes.Count(body[:at], []byte("\n")) + 1
+}
+
+func firstInvalidUTF8(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
+
+// --- the import page ---
+
+// importPreviewRows is how many rows a preview shows.
+const importPreviewRows = 20
+
+// importRoute answers /t/{table}/import: GET the form; POST a preview (the
+// file read and checked, nothing written) or the import itself, which goes
+// to the list when it is done and back to the form, with every bad row, when
+// it is not.
+func (c *ctx) importRoute(t *model.Table, _, _ []string) *protocol.Response {
+	if why := c.writable(t, "insert"); why != "" {
+		return c.fail(403, why)
+	}
+	d := c.importData(t)
+	if c.get() {
+		return html(200, render.ImportPage(d))
+	}
+	if c.req.Method != "POST" {
+		return c.methodNotAllowed("GET, POST")
+	}
+	form, files, bad := c.formBodyFiles()
+	if bad != nil {
+		return bad
+	}
+	text, name := form.Get("text"), ""
+	if f, ok := files["file"]; ok && len(f.Data) > 0 {
+		text, name = string(f.Data), f.Name
+	}
+	d.Text, d.Format, d.Conflict = text, form.Get("format"), form.Get("conflict")
+	if strings.TrimSpace(text) == "" {
+		d.Status, d.Message = 422, "choose a file or paste its text"
+		return html(d.Status, render.ImportPage(d))
+	}
+	format := d.Format
+	if format == "" {
+		format = detectImportFormat(name, text)
+	} else if format != "csv" && format != "tsv" && format != "ndjson" && format != "json" {
+		return c.fail(400, "format must be csv, tsv, ndjson or json")
+	}
+	p, errs, o := c.planImport(t, format, []byte(text), d.Conflict)
+	if o != nil {
+		d.Status, d.Message = o.status, o.msg
+		return html(d.Status, render.ImportPage(d))
+	}
+	d.Preview = importPreview(t, p)
+	if len(errs) == 0 && form.Get("preview") == "" {
+		n, o := c.runImport(t, p)
+		switch {
+		case o.importErrs != nil:
+			errs = o.importErrs
+		case o.status != 201:
+			d.Status, d.Message = o.status, o.msg
+			return html(d.Status, render.ImportPage(d))
+		default:
+			_ = n
+			return c.redirect(c.tableURL(t.Name))
+		}
+	}
+	for _, e := range errs {
+		d.Errors = append(d.Errors, render.ImportError{Line: e.line, Field: e.field, Message: e.message})
+	}
+	if len(errs) > 0 {
+		d.Status = 422
+	}
+	return html(d.Status, render.ImportPage(d))
+}
+
+// importData is the import page before anything was posted.
+func (c *ctx) importData(t *model.Table) *render.ImportData {
+	d := &render.ImportData{Page: c.page("Import", link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "Import"}),
+		Status: 200, Label: c.label(t), Action: c.tableURL(t.Name) + "/import", DSID: c.st.dsid, Conflict: "fail"}
+	tc := c.e.opts.Config.Table(t.Name)
+	for _, col := range t.Columns {
+		if col.Generated || tc.Column(col.Name).ReadOnly || col.RefHidden {
+			continue
+		}
+		d.Columns = append(d.Columns, col.Name)
+		if schema.Required(t, col) {
+			d.Required = append(d.Required, col.Name)
+		}
+	}
+	return d
+}
+
+// importPreview is the first rows of a plan as text, column by column.
+func importPreview(t *model.Table, p *importPlan) *render.ImportPreview {
+	pv := &render.ImportPreview{Columns: p.columns, Total: len(p.rows), Unknown: map[string]bool{}}
+	for _, n := range p.columns {
+		if t.Column(n) == nil {
+			pv.Unknown[n] = true
+		}
+	}
+	for _, r := range p.rows {
+		if len(pv.Rows) == importPreviewRows {
+			break
+		}
+		cells := make([]string, len(p.columns))
+		for i, n := range p.columns {
+			cells[i] = previewText(r.values[n])
+		}
+		pv.Rows = append(pv.Rows, cells)
+	}
+	return pv
+}
+
+func previewText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// detectImportFormat guesses a file's format from its name, else its text.
+func detectImportFormat(name, text string) string {
+	lower := strings.ToLower(name)
+	switch {
+	case strings.HasSuffix(lower, ".tsv"), strings.HasSuffix(lower, ".tab"):
+		return "tsv"
+	case strings.HasSuffix(lower, ".ndjson"), strings.HasSuffix(lower, ".jsonl"):
+		return "ndjson"
+	case strings.HasSuffix(lower, ".csv"):
+		return "csv"
+	}
+	trimmed := strings.TrimLeft(text, " \t\r\n\uFEFF")
+	switch {
+	case strings.HasPrefix(trimmed, "["):
+		return "json"
+	case strings.HasPrefix(trimmed, "{"):
+		return "ndjson"
+	}
+	first, _, _ := strings.Cut(trimmed, "\n")
+	if strings.Contains(first, "\t") && !strings.Contains(first, ",") {
+		return "tsv"
+	}
+	return "csv"
+}

@@ -1,0 +1,128 @@
+package engine_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/core/engine"
+)
+
+const importSchema = `
+	CREATE TABLE kinds (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+	INSERT INTO kinds VALUES (1, 'tool'), (2, 'toy');
+	CREATE TABLE items (
+		id INTEGER PRIMARY KEY,
+		name TEXT NOT NULL,
+		qty INTEGER NOT NULL DEFAULT 1 CHECK (qty >= 0),
+		price REAL,
+		kind INTEGER REFERENCES kinds(id),
+		note TEXT
+	);
+	INSERT INTO items VALUES (1, 'old', 3, 1.5, 1, NULL);`
+
+type importAnswer struct {
+	Inserted, Updated, Skipped int
+	Error                      string
+	Errors                     []struct {
+		Line    int
+		Field   string
+		Message string
+	}
+}
+
+func importInto(t *testing.T, e *engine.Engine, ct, body, query string) (int, importAnswer) {
+	t.Helper()
+	path := "/api/tables/items/rows"
+	if query != "" {
+		path += "?" + query
+	}
+	r := do(t, e, "POST", path, body, "content-type", ct, "accept", "application/json")
+	var a importAnswer
+	if err := json.Unmarshal(r.Body, &a); err != nil {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	return r.Status, a
+}
+
+func itemsDump(t *testing.T, e *engine.Engine) string {
+	t.Helper()
+	return string(do(t, e, "GET", "/api/tables/items/rows?limit=1000&sort=id", "", "accept", "application/json").Body)
+}
+
+func TestImport(t *testing.T) {
+	e, _, _ := liveDBWith(t, importSchema, engine.Options{})
+	csv := "\uFEFFname,qty,price,kind,note\r\n" +
+		"\"Saw, big\",2,9.5,1,\"said \"\"sharp\"\"\non two lines\"\r\n" +
+		"Ball,,0.5,2,\"=HYPERLINK(\"\"x\"\")\"\r\n" +
+		"Top,0,,,'=1+1\r\n"
+	st, a := importInto(t, e, "text/csv", csv, "")
+	if st != 201 || a.Inserted != 3 {
+		t.Fatalf("csv: %d %+v", st, a)
+	}
+	got := itemsDump(t, e)
+	for _, want := range []string{`"name":"Saw, big","qty":2,"price":9.5,"kind":1,"note":"said \"sharp\"\non two lines"`,
+		`"name":"Ball","qty":1,"price":0.5,"kind":2,"note":"=HYPERLINK(\"x\")"`, `"name":"Top","qty":0,"price":null,"kind":null,"note":"=1+1"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %s in\n%s", want, got)
+		}
+	}
+
+	before := itemsDump(t, e)
+	for _, tc := range []struct {
+		name, ct, body string
+		line           int
+		field, want    string
+	}{
+		{"bad values, by line and field", "text/csv", "name,qty,kind\na,1,1\nb,-1,1\nc,x,1\n", 3, "qty", ""},
+		{"a reference to no row", "text/csv", "name,kind\na,9\n", 2, "kind", "no row of kinds"},
+		{"an unknown column", "text/csv", "name,nope\na,1\n", 1, "nope", "no such column"},
+		{"a column named twice", "text/csv", "name,name\na,b\n", 1, "name", "twice"},
+		{"a short row", "text/csv", "name,qty\na,1\nb\n", 3, "", "cells"},
+		{"a NUL byte", "text/csv", "name\na\x00b\n", 2, "name", "NUL"},
+		{"invalid UTF-8", "text/csv", "name\nok\n\xff\n", 3, "", "UTF-8"},
+		{"a bare quote", "text/csv", "name\na\"b\n", 2, "", "CSV"},
+		{"too many columns", "text/csv", strings.Repeat("c,", 9999) + "c\n", 1, "", "columns"},
+		{"only a header", "text/csv", "name\n", 2, "", "no rows"},
+		{"an existing key", "text/csv", "id,name\n7,new\n1,dup\n", 3, "", ""},
+		{"a required column missing", "application/x-ndjson", "{\"name\": \"a\"}\n{\"qty\": 2}\n", 2, "name", ""},
+		{"a bad NDJSON line", "application/x-ndjson", "{\"name\": \"a\"}\n{oops\n", 2, "", ""},
+	} {
+		st, a := importInto(t, e, tc.ct, tc.body, "")
+		if st != 422 || len(a.Errors) == 0 {
+			t.Errorf("%s: %d %+v", tc.name, st, a)
+			continue
+		}
+		got := a.Errors[0]
+		if got.Line != tc.line || got.Field != tc.field || !strings.Contains(got.Message, tc.want) {
+			t.Errorf("%s: first error %+v, want line %d field %q saying %q", tc.name, got, tc.line, tc.field, tc.want)
+		}
+	}
+	if after := itemsDump(t, e); after != before {
+		t.Fatalf("a refused import wrote:\n%s\n%s", before, after)
+	}
+
+	// NDJSON and a JSON array, with keys: skip, then update.
+	if st, a := importInto(t, e, "application/x-ndjson", "{\"id\": 1, \"name\": \"again\"}\n{\"id\": 50, \"name\": \"fifty\"}\n", "conflict=skip"); st != 201 || a.Inserted != 1 || a.Skipped != 1 {
+		t.Fatalf("skip: %d %+v", st, a)
+	}
+	if st, a := importInto(t, e, "application/x-ndjson", "{\"id\": 1, \"qty\": 9}\r\n{\"id\": 51, \"name\": \"fifty-one\"}", "conflict=update"); st != 201 || a.Inserted != 1 || a.Updated != 1 {
+		t.Fatalf("update: %d %+v", st, a)
+	}
+	got = itemsDump(t, e)
+	if !strings.Contains(got, `"id":1,"name":"old","qty":9`) || !strings.Contains(got, `"name":"fifty-one"`) || strings.Contains(got, "again") {
+		t.Fatalf("after skip and update:\n%s", got)
+	}
+	if st, _ := importInto(t, e, "text/csv", "name\nx\n", "conflict=maybe"); st != 400 {
+		t.Fatalf("a bad conflict mode: %d", st)
+	}
+	// The export reads back as it was.
+	exp := do(t, e, "GET", "/api/tables/items/rows.csv", "")
+	e2, _, _ := liveDBWith(t, strings.Replace(importSchema, "INSERT INTO items VALUES (1, 'old', 3, 1.5, 1, NULL);", "", 1), engine.Options{})
+	if st, a := importInto(t, e2, "text/csv", string(exp.Body), ""); st != 201 {
+		t.Fatalf("re-import of the export: %d %+v", st, a)
+	}
+	if a, b := itemsDump(t, e), itemsDump(t, e2); strings.ReplaceAll(a, e.DSID(), "") != strings.ReplaceAll(b, e2.DSID(), "") {
+		t.Fatalf("the export did not read back:\n%s\n%s", a, b)
+	}
+}

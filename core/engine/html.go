@@ -274,6 +274,11 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	for i, r := range rows {
 		d.Rows[i] = c.listRow(t, plans, r, cells[i*len(plans):])
 	}
+	back := c.tableURL(t.Name)
+	if q := encodeQuery(c.query); q != "" {
+		back += "?" + q
+	}
+	d.Bulk = c.bulkBar(t, back)
 	c.exploreList(t, lq, &d, more)
 	d.Live, d.Table = c.liveURL(t), t.Name
 	if next != "" {
@@ -312,6 +317,9 @@ func (c *ctx) listRow(t *model.Table, plans []cellPlan, r *row, cells []cell) li
 	if t.Addressable() {
 		key := r.pkPath()
 		lr.ID = c.str.concat("row-", key)
+		if c.bulkable(t) {
+			lr.Pick = key
+		}
 		href = c.str.concat(c.tableURL(t.Name), "/r/", key)
 	}
 	for i := range plans {

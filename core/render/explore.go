@@ -147,6 +147,9 @@ func (w *writer) totals(d *ListData) {
 	for i := range d.Totals.Rows {
 		r := &d.Totals.Rows[i]
 		w.raw(`<tr>`)
+		if d.Bulk != nil {
+			w.raw(`<td class="pick"></td>`)
+		}
 		for j, c := range r.Cells {
 			if j == 0 && c == "" {
 				w.raw(`<th scope="row">`)

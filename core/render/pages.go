@@ -249,6 +249,18 @@ type Cell struct {
 type TableRow struct {
 	ID    string
 	Cells []Cell
+	// Pick is the row's key as its URL spells it, for the list's bulk
+	// selection ("" where the list has none).
+	Pick string
+}
+
+// BulkBar is what a list can do to the rows selected in it.
+type BulkBar struct {
+	Action, Back string
+	// Columns are those "Set" may write (none: no Set); Delete: rows may be deleted.
+	Columns []Option
+	Delete  bool
+	DSID    string
 }
 
 // HiddenInput is a hidden form field.
@@ -284,6 +296,8 @@ type ListData struct {
 	Totals       *Totals
 	TotalsHref   string // turns the totals on or off
 	CountAllHref string // beside a capped count: the totals, which count every row
+	// Bulk: the rows may be selected and changed together (nil: no selection).
+	Bulk *BulkBar
 }
 
 // ListRow ("list-row") is a row as every list page of its table shows it.
@@ -304,6 +318,11 @@ func (w *writer) listRow(r *TableRow) {
 		w.b = append(w.b, '"')
 	}
 	w.b = append(w.b, '>')
+	if r.Pick != "" {
+		w.b = append(w.b, `<td class="pick"><input type="checkbox" form="bulk" name="k" value="`...)
+		w.text(r.Pick)
+		w.b = append(w.b, `" aria-label="Select this row"></td>`...)
+	}
 	for i := range r.Cells {
 		c := &r.Cells[i]
 		w.b = append(w.b, `<td`...)
@@ -471,6 +490,9 @@ func (w *writer) listFragment(d *ListData) {
 	w.raw(`</p>
 <div class="scroll"><table class="grid">
 <thead><tr>`)
+	if d.Bulk != nil {
+		w.raw(`<th scope="col" class="pick"><span class="sr-only">Select</span></th>`)
+	}
 	for i := range d.Columns {
 		h := &d.Columns[i]
 		w.raw(`<th scope="col"`)
@@ -504,7 +526,11 @@ func (w *writer) listFragment(d *ListData) {
 	}
 	if len(d.Rows) == 0 {
 		w.raw(`<tr><td class="empty" colspan="`)
-		w.int(int64(len(d.Columns)))
+		cols := len(d.Columns)
+		if d.Bulk != nil {
+			cols++
+		}
+		w.int(int64(cols))
 		w.raw(`">No rows`)
 		if d.Q != "" || len(d.Filters) > 0 {
 			w.raw(` match`)
@@ -515,7 +541,9 @@ func (w *writer) listFragment(d *ListData) {
 	w.totals(d)
 	w.raw(`
 </table></div>
-<nav class="pager" aria-label="Pages">`)
+`)
+	w.bulkBar(d.Bulk)
+	w.raw(`<nav class="pager" aria-label="Pages">`)
 	if d.FirstHref != "" {
 		w.raw(`<a class="button" href="`)
 		w.url(d.FirstHref)
@@ -1271,4 +1299,29 @@ func (w *writer) commandStatus(d *CommandData) {
 	w.text(d.ID)
 	w.raw(`</code></p>
 </section>`)
+}
+
+// bulkBar is the form the list's row checkboxes belong to (form="bulk"):
+// a column set to one value on every selected row, or the rows deleted
+// (after a confirmation page).
+func (w *writer) bulkBar(b *BulkBar) {
+	if b == nil {
+		return
+	}
+	w.raw(`<form id="bulk" class="bulk" method="post" action="`)
+	w.url(b.Action)
+	w.raw(`"><input type="hidden" name="_dsid" value="`)
+	w.text(b.DSID)
+	w.raw(`"><input type="hidden" name="back" value="`)
+	w.text(b.Back)
+	w.raw(`"><span class="muted">With the selected rows:</span> `)
+	if len(b.Columns) > 0 {
+		w.raw(`<select name="column" aria-label="Column to set">`)
+		w.options(b.Columns)
+		w.raw(`<input name="value" aria-label="Its new value" placeholder="new value"> <button type="submit" name="action" value="set">Set</button> `)
+	}
+	if b.Delete {
+		w.raw(`<button class="danger" type="submit" name="action" value="delete">Delete…</button>`)
+	}
+	w.raw("</form>\n")
 }

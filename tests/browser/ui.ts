@@ -364,6 +364,25 @@ async function main(): Promise<number> {
     await other.close();
   });
 
+  test("bulk: tick rows, set a column on them, then delete them after a confirmation", async () => {
+    await page.goto("/t/authors?q=Imported");
+    await until(async () => (await rowCount(page)) === 2, "the two imported authors");
+    for (const box of await page.locator("#list tbody td.pick input").all()) await box.check();
+    await page.locator("#bulk select[name=column]").selectOption("country");
+    await page.locator("#bulk input[name=value]").fill("Iceland");
+    await page.locator("#bulk button", { hasText: "Set" }).click();
+    await until(async () => (await columnTexts(page, "Country")).join("|") === "Iceland|Iceland", "both rows set to Iceland");
+    check(page.url().includes("q=Imported"), `back to the same list: ${page.url()}`);
+    await shot(page, "bulk-set");
+    for (const box of await page.locator("#list tbody td.pick input").all()) await box.check();
+    await page.locator("#bulk button", { hasText: "Delete" }).click();
+    await until(async () => (await page.locator("h1").innerText()).startsWith("Delete 2 rows"), "the confirmation page");
+    check((await page.locator("ul.bulk-rows li").allInnerTexts()).join("|") === "Imported One|Imported Two", "the rows to delete, by name");
+    await page.locator("button.danger", { hasText: "Delete 2 rows" }).click();
+    await until(async () => page.url().includes("/t/authors?q=Imported") && (await rowCount(page)) <= 1 &&
+      (await page.locator("#list .count").innerText()).startsWith("0 row"), "no imported author left");
+  });
+
   test("phone-size and dark-mode screenshots", async () => {
     const phone = await browser!.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: base });
     const pp = await phone.newPage();

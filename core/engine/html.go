@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/base64"
 	"mime"
 	"net/url"
 	"sort"
@@ -614,8 +615,12 @@ func (c *ctx) cellFor(pl *cellPlan, r *row) cell {
 			return cl
 		}
 	case []byte:
-		cl.Text = strconv.Itoa(len(x)) + " bytes"
-		cl.Class = "muted"
+		// Bytes are never inlined: what they are, their size, and where
+		// they download from.
+		cl.Text, cl.Class = blobKind(x), "muted blob"
+		if r.t.Addressable() {
+			cl.Href = c.valueURL(r.t, r, col)
+		}
 		return cl
 	}
 	text := c.str.text(v)
@@ -742,10 +747,24 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 			value = typedValue
 		}
 		ff.Value = value
-		if b, isBlob := sqlv.([]byte); isBlob {
-			// Bytes are never text in an input: shown by size, not posted,
-			// so saving the form leaves them as they are.
-			ff.Widget, ff.ReadOnly, ff.Required, ff.Value, ff.Base = "blob", true, false, blobText(b), ""
+		if b, isBlob := sqlv.([]byte); isBlob || col.Kind == model.Blob {
+			// Bytes are never text in an input: shown by what they are and
+			// their size (a picture as a thumbnail), downloadable, and
+			// replaced only by a file chosen for them (uploadedFiles), so
+			// saving the form untouched leaves them as they are.
+			upload := col.Kind == model.Blob && !ff.ReadOnly
+			ff.Widget, ff.ReadOnly, ff.Value, ff.Base, ff.Upload = "blob", true, "", "", upload
+			ff.Required = ff.Required && r == nil
+			if isBlob {
+				ff.Value = blobKind(b)
+				if r != nil && t.Addressable() {
+					ff.Href = c.valueURL(t, r, col)
+					ff.Thumb = inlineImage(sniffType(b))
+				}
+			} else if sqlv != nil {
+				ff.Value = c.str.text(sqlv) // text a BLOB column holds (SQLite allows it)
+			}
+			fd.Multipart = fd.Multipart || upload
 			fd.Fields = append(fd.Fields, ff)
 			continue
 		}
@@ -1300,6 +1319,22 @@ func (c *ctx) confirmPage(t *model.Table, r *row) *protocol.Response {
 	return html(200, render.ConfirmPage(&d))
 }
 
+// uploadedFiles puts the files a form chose for BLOB columns into it, as
+// the JSON API spells bytes (base64), and drops any text posted for such a
+// column: an empty file input (a browser sends one, as text, when nothing
+// was chosen) must leave the bytes as they are.
+func uploadedFiles(t *model.Table, form url.Values, files map[string]formFile) {
+	for _, col := range t.Columns {
+		if col.Kind != model.Blob {
+			continue
+		}
+		delete(form, col.Name)
+		if f, ok := files[col.Name]; ok && len(f.Data) > 0 {
+			form.Set(col.Name, base64.StdEncoding.EncodeToString(f.Data))
+		}
+	}
+}
+
 // formBodyFiles is formBody that also keeps the files a multipart form
 // uploaded (the first of each field).
 func (c *ctx) formBodyFiles() (url.Values, map[string]formFile, *protocol.Response) {
@@ -1421,10 +1456,11 @@ func formUTF8(v url.Values) bool {
 // remappedForm reads a posted form and maps it onto the current schema when
 // it was made against an older one.
 func (c *ctx) remappedForm(t *model.Table) (url.Values, *remapped, *protocol.Response) {
-	form, bad := c.formBody()
+	form, files, bad := c.formBodyFiles()
 	if bad != nil {
 		return nil, nil, bad
 	}
+	uploadedFiles(t, form, files)
 	var rm *remapped
 	plan := c.planFor(t, form.Get("_dsid"))
 	known := make([]string, 0, len(t.Columns))

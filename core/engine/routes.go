@@ -111,6 +111,7 @@ func init() {
 		{Pattern: "/api/tables/{table}/groups", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.apiGroups(t) })},
 		{Pattern: "/api/tables/{table}/rows.csv", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.csvExport(t) })},
 		{Pattern: "/api/tables/{table}/rows/{key}", Methods: []string{"GET", "PATCH", "DELETE"}, serve: (*ctx).apiRowRoute},
+		{Pattern: "/api/tables/{table}/rows/{key}/{name}", Methods: []string{"GET"}, when: func(c *ctx, t *model.Table) bool { return t.Addressable() }, serve: (*ctx).valueRoute},
 	}
 	for i := range routes {
 		if p := strings.TrimPrefix(routes[i].Pattern, "/"); p != "" {

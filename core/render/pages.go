@@ -610,6 +610,9 @@ type FormField struct {
 	Required, ReadOnly, Checked                            bool
 	Options                                                []Option
 	Search, Href, RefText, RefLabel                        string
+	// Thumb: a blob field's bytes are a picture, shown small from Href.
+	// Upload: a file may be chosen to replace them.
+	Thumb, Upload bool
 	// KeyPicker chooses a parent row for a foreign key over several
 	// columns: one choice sets all of them (named "_key.N", N the key's
 	// index). Nil when there is none.
@@ -630,6 +633,8 @@ type FormData struct {
 	Fields                                    []FormField
 	ErrorCount                                int // fields in error, general errors included
 	GeneralErrors                             []string
+	// Multipart: a field takes a file (a BLOB column's bytes).
+	Multipart bool
 }
 
 func formSize(f *FormData) int { return 1024 + 512*len(f.Fields) }
@@ -646,7 +651,11 @@ func (w *writer) form(f *FormData) {
 	w.url(f.Action)
 	w.raw(`" hx-post="`)
 	w.text(f.Action)
-	w.raw(`" hx-target="this" hx-swap="outerHTML" novalidate>
+	w.raw(`" hx-target="this" hx-swap="outerHTML"`)
+	if f.Multipart {
+		w.raw(` enctype="multipart/form-data" hx-encoding="multipart/form-data"`)
+	}
+	w.raw(` novalidate>
 <input type="hidden" name="_dsid" value="`)
 	w.text(f.DSID)
 	w.raw(`">`)
@@ -767,9 +776,33 @@ func (w *writer) field(f *FormField) {
 			// Bytes: their size, never an input (nothing is posted for them).
 			w.raw(`<output id="`)
 			w.text(f.ID)
+			if f.Upload {
+				w.raw(`-now`) // the label names the file input
+			}
 			w.raw(`" class="blob">`)
+			if f.Href != "" && f.Thumb {
+				w.raw(`<img class="thumb" alt="" src="`)
+				w.url(f.Href)
+				w.raw(`"> `)
+			}
 			w.text(f.Value)
+			if f.Href != "" {
+				w.raw(` <a href="`)
+				w.url(f.Href)
+				w.raw(`" download>Download</a>`)
+			}
 			w.raw("</output>\n")
+			if f.Upload {
+				w.raw(`<input type="file" id="`)
+				w.text(f.ID)
+				w.raw(`" name="`)
+				w.text(f.Name)
+				w.raw(`" aria-describedby="`)
+				w.text(f.ID)
+				w.raw(`-now"`)
+				w.flag(f.Required, ` required`)
+				w.raw(">\n")
+			}
 		case f.Widget == "textarea":
 			w.raw(`<textarea id="`)
 			w.text(f.ID)

@@ -1641,6 +1641,44 @@ export function cliTests(ctx: Ctx): Test[] {
     });
   });
 
+  test("BLOBs: downloaded with a sniffed type (a page never as HTML), uploaded from a form byte for byte, an empty file input changes nothing", async () => {
+    const setup = "CREATE TABLE pics (id INTEGER PRIMARY KEY, title TEXT, img BLOB); INSERT INTO pics VALUES (1, 'one', x'89504e470d0a1a0a00ff');";
+    await onFixture("blobs", { setup }, async (srv, db) => {
+      const hex = () => String(query(db, "SELECT hex(img) AS h FROM pics WHERE id = 1")[0].h);
+      const png = await request(srv.url, "GET", "/api/tables/pics/rows/1/img");
+      status(png, 200, "the bytes");
+      eq(png.headers["content-type"], "image/png", "a PNG's type");
+      check((png.headers["content-disposition"] ?? "").startsWith("inline"), `a picture inline: ${png.headers["content-disposition"]}`);
+      eq(png.body.toString("hex"), "89504e470d0a1a0a00ff", "the bytes as stored");
+      const dsid = (await request(srv.url, "GET", "/api/schema")).text.match(/"dsid":"([^"]+)"/)?.[1] ?? "";
+      const B = "----nhBlobTest";
+      const form = (parts: [string, string | null, Buffer | string][]) => Buffer.concat([
+        ...parts.map(([name, filename, data]) => Buffer.concat([
+          Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${name}"${filename === null ? "" : `; filename="${filename}"`}\r\n\r\n`),
+          Buffer.isBuffer(data) ? data : Buffer.from(data),
+          Buffer.from("\r\n"),
+        ])),
+        Buffer.from(`--${B}--\r\n`),
+      ]);
+      const post = (parts: [string, string | null, Buffer | string][]) => request(srv.url, "POST", "/t/pics/r/1", {
+        headers: { "content-type": `multipart/form-data; boundary=${B}`, accept: "text/html", origin: srv.url.origin },
+        body: form(parts),
+      });
+      const untouched = await post([["_dsid", null, dsid], ["title", null, "one"], ["img", "", ""]]);
+      check(untouched.status < 400, `an untouched save: ${untouched.status}`);
+      eq(hex(), "89504E470D0A1A0A00FF", "the bytes after an untouched save");
+      const bytes = Buffer.from([0, 255, 13, 10, 45, 45, 0x80, 1]);
+      const up = await post([["_dsid", null, dsid], ["img", "x.bin", bytes]]);
+      check(up.status < 400, `an upload: ${up.status}`);
+      eq(hex(), bytes.toString("hex").toUpperCase(), "the uploaded bytes, byte for byte");
+      await post([["_dsid", null, dsid], ["img", "evil.html", "<html><script>alert(1)</script></html>"]]);
+      const page = await request(srv.url, "GET", "/api/tables/pics/rows/1/img");
+      eq(page.headers["content-type"], "text/plain; charset=utf-8", "an uploaded page's type");
+      check((page.headers["content-disposition"] ?? "").startsWith("attachment"), `an uploaded page is an attachment: ${page.headers["content-disposition"]}`);
+      check((page.headers["content-security-policy"] ?? "").includes("sandbox") && page.headers["x-content-type-options"] === "nosniff", "an uploaded page runs nothing");
+    });
+  });
+
   test("migrations cannot reach outside the database, into nakedhtmx's own tables, or into hidden ones", async () => {
     const token = "a-migration-token-of-32-chars-xx";
     const outside = join(ctx.tmp, "outside.db");

@@ -62,6 +62,25 @@ export function postgresTests(hc: HostCommand, tmp: string, cluster: Cluster, ru
     }
   });
 
+  test("bytea: downloaded with a sniffed type, uploaded from a form byte for byte", async () => {
+    const { server, db } = await serve("CREATE TABLE pics (id integer PRIMARY KEY, img bytea); INSERT INTO pics VALUES (1, '\\x89504e470d0a1a0a00ff');");
+    try {
+      const png = await request(server.url, "GET", "/api/tables/pics/rows/1/img");
+      eq(png.status, 200, "the bytes");
+      eq(png.headers["content-type"], "image/png", "a PNG's type");
+      eq(png.body.toString("hex"), "89504e470d0a1a0a00ff", "the bytes as stored");
+      const dsid = (await request(server.url, "GET", "/api/schema")).text.match(/"dsid":"([^"]+)"/)?.[1] ?? "";
+      const B = "----nhPgBlob";
+      const bytes = Buffer.from([0, 255, 13, 10, 0x80]);
+      const body = Buffer.concat([Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="_dsid"\r\n\r\n${dsid}\r\n--${B}\r\nContent-Disposition: form-data; name="img"; filename="x.bin"\r\n\r\n`), bytes, Buffer.from(`\r\n--${B}--\r\n`)]);
+      const up = await request(server.url, "POST", "/t/pics/r/1", { headers: { "content-type": `multipart/form-data; boundary=${B}`, accept: "text/html", origin: server.url.origin }, body });
+      check(up.status < 400, `an upload: ${up.status} ${clip(up.text)}`);
+      eq(String(pgQuery(db, "SELECT encode(img, 'hex') AS h FROM pics WHERE id = 1")[0].h), bytes.toString("hex"), "the uploaded bytes");
+    } finally {
+      await stop(server);
+    }
+  });
+
   test("30 simultaneous edits of one row with the same version: exactly one applied, the rest 409", async () => {
     const { server, db } = await serve("CREATE TABLE race (id integer PRIMARY KEY, v text); INSERT INTO race VALUES (1, 'start');");
     try {

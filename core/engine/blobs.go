@@ -1,0 +1,153 @@
+package engine
+
+import (
+	"bytes"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/nakedhtmx/nakedhtmx/core/model"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
+
+// A value's bytes (issue 18; CONTRACT, "BLOB columns"): GET
+// /api/tables/T/rows/KEY/COL answers one column's value as it is stored,
+// with a content type sniffed from the bytes. Only the images a browser
+// shows as pictures (PNG, JPEG, GIF, WebP) are served inline; everything
+// else, text and SVG and HTML included, is an attachment under a policy
+// that runs nothing, so an uploaded page can never run as the app.
+
+// blobPolicy is the Content-Security-Policy of a value's bytes: nothing
+// may load or run, and the document is sandboxed (an opaque origin).
+const blobPolicy = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+// sniffType names what the bytes are by their first bytes alone (never by
+// a name or a type a client sent). Text is text/plain, whatever markup it
+// holds.
+func sniffType(b []byte) string {
+	switch {
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		return "image/png"
+	case bytes.HasPrefix(b, []byte("\xff\xd8\xff")):
+		return "image/jpeg"
+	case bytes.HasPrefix(b, []byte("GIF87a")), bytes.HasPrefix(b, []byte("GIF89a")):
+		return "image/gif"
+	case len(b) >= 12 && bytes.HasPrefix(b, []byte("RIFF")) && string(b[8:12]) == "WEBP":
+		return "image/webp"
+	case bytes.HasPrefix(b, []byte("%PDF-")):
+		return "application/pdf"
+	case bytes.HasPrefix(b, []byte("PK\x03\x04")):
+		return "application/zip"
+	case bytes.HasPrefix(b, []byte("\x1f\x8b")):
+		return "application/gzip"
+	case bytes.HasPrefix(b, []byte("SQLite format 3\x00")):
+		return "application/vnd.sqlite3"
+	case len(b) > 0 && utf8.Valid(b) && !hasControl(b):
+		return "text/plain; charset=utf-8"
+	}
+	return "application/octet-stream"
+}
+
+func hasControl(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// inlineImage: bytes a browser shows as a picture, never as a document.
+func inlineImage(mime string) bool {
+	switch mime {
+	case "image/png", "image/jpeg", "image/gif", "image/webp":
+		return true
+	}
+	return false
+}
+
+// blobKind is how a list or form names the bytes: "PNG image, 3,172 bytes".
+func blobKind(b []byte) string {
+	kind := map[string]string{"image/png": "PNG image", "image/jpeg": "JPEG image", "image/gif": "GIF image",
+		"image/webp": "WebP image", "application/pdf": "PDF", "application/zip": "ZIP archive",
+		"application/gzip": "gzip data", "application/vnd.sqlite3": "SQLite database",
+		"text/plain; charset=utf-8": "text"}[sniffType(b)]
+	if kind == "" {
+		return blobText(b)
+	}
+	return kind + ", " + blobText(b)
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// blobExt is the file name ending of a sniffed type.
+func blobExt(mime string) string {
+	return map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp",
+		"application/pdf": ".pdf", "application/zip": ".zip", "application/gzip": ".gz",
+		"application/vnd.sqlite3": ".sqlite", "text/plain; charset=utf-8": ".txt"}[mime]
+}
+
+// valueURL is where a row's column value is downloaded.
+func (c *ctx) valueURL(t *model.Table, r *row, col *model.Column) string {
+	return c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows/" + r.pkPath() + "/" + EncodeComponent(col.Name)
+}
+
+// valueRoute answers GET /api/tables/{table}/rows/{key}/{name}: the
+// column's value as stored (bytes, or text as UTF-8).
+func (c *ctx) valueRoute(t *model.Table, segs, raw []string) *protocol.Response {
+	if !c.get() {
+		return c.methodNotAllowed("GET")
+	}
+	key, err := parseKey(t, raw[4])
+	if err != nil {
+		return c.fail(404, "no such row")
+	}
+	col := t.Column(segs[5]) // t is the visible table: a hidden column is no column
+	if col == nil {
+		return c.fail(404, "no such column: "+segs[5])
+	}
+	r, err := c.readRow(t, key)
+	if err != nil {
+		return c.failOutcome(c.dbFailure(err))
+	}
+	if r == nil {
+		return c.fail(404, "no such row")
+	}
+	v := r.get(col)
+	var body []byte
+	switch x := v.(type) {
+	case nil:
+		return c.fail(404, "this value is empty (NULL)")
+	case []byte:
+		body = x
+	default:
+		body = []byte(sqldb.Text(jsonValueText(col, x)))
+	}
+	mime := sniffType(body)
+	name := strings.Trim(unsafeName.ReplaceAllString(t.Name+"-"+keyText(key)+"-"+col.Name, "_"), "_.")
+	if name == "" {
+		name = "value"
+	}
+	disposition := `attachment; filename="` + name + blobExt(mime) + `"`
+	if inlineImage(mime) {
+		disposition = `inline; filename="` + name + blobExt(mime) + `"`
+	}
+	res := response(200, mime, body, [2]string{"content-disposition", disposition}, [2]string{"cache-control", "no-store"},
+		[2]string{"content-length", strconv.Itoa(len(body))})
+	// Its own policy (secure adds the app's only where an answer has none).
+	res.Headers = append(res.Headers, [2]string{"content-security-policy", blobPolicy}, [2]string{"x-content-type-options", "nosniff"},
+		[2]string{"referrer-policy", "same-origin"}, [2]string{"x-frame-options", "DENY"}, [2]string{"cross-origin-resource-policy", "same-origin"})
+	return res
+}
+
+// jsonValueText is a non-byte value as the API would show it, as text.
+func jsonValueText(col *model.Column, v any) any {
+	switch x := jsonValue(col, v).(type) {
+	case bool:
+		return strconv.FormatBool(x)
+	default:
+		return x
+	}
+}

@@ -1,0 +1,119 @@
+package engine_test
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/core/engine"
+)
+
+// A value's bytes download with a type sniffed from them; only pictures are
+// shown inline, and nothing served this way can run as the app.
+func TestValueDownload(t *testing.T) {
+	cfg, err := engine.ParseConfig([]byte(`{"tables": {"files": {"columns": {"secret": {"hidden": true}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, _ := liveDBWith(t, `CREATE TABLE files (id INTEGER PRIMARY KEY, data BLOB, note TEXT, secret TEXT);
+		INSERT INTO files VALUES
+			(1, x'89504e470d0a1a0a0000000d49484452', 'a png', 's'),
+			(2, CAST('<html><script>alert(1)</script></html>' AS BLOB), 'a page', 's'),
+			(3, CAST('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>' AS BLOB), NULL, 's'),
+			(4, x'00ff00', '<b>x</b>', 's');`, engine.Options{Config: cfg})
+	for _, tc := range []struct {
+		path, status, ctype, disposition string
+	}{
+		{"/api/tables/files/rows/1/data", "200", "image/png", "inline"},
+		{"/api/tables/files/rows/2/data", "200", "text/plain; charset=utf-8", "attachment"},
+		{"/api/tables/files/rows/3/data", "200", "text/plain; charset=utf-8", "attachment"},
+		{"/api/tables/files/rows/4/data", "200", "application/octet-stream", "attachment"},
+		{"/api/tables/files/rows/4/note", "200", "text/plain; charset=utf-8", "attachment"},
+		{"/api/tables/files/rows/3/note", "404", "", ""},
+		{"/api/tables/files/rows/9/data", "404", "", ""},
+		{"/api/tables/files/rows/1/nope", "404", "", ""},
+	} {
+		r := do(t, e, "GET", tc.path, "")
+		got := strings.Fields(r.Header("content-disposition") + " x")[0]
+		if strconv.Itoa(r.Status) != tc.status || tc.ctype != "" && (r.Header("content-type") != tc.ctype || !strings.HasPrefix(got, tc.disposition)) {
+			t.Errorf("%s: %d %q %q", tc.path, r.Status, r.Header("content-type"), r.Header("content-disposition"))
+		}
+		if r.Status == 200 && (!strings.Contains(r.Header("content-security-policy"), "sandbox") || r.Header("x-content-type-options") != "nosniff") {
+			t.Errorf("%s: headers %v", tc.path, r.Headers)
+		}
+	}
+	hidden := do(t, e, "GET", "/api/tables/files/rows/1/secret", "")
+	nothing := do(t, e, "GET", "/api/tables/files/rows/1/nosuchcolumn", "")
+	if hidden.Status != 404 || strings.ReplaceAll(string(hidden.Body), "secret", "X") != strings.ReplaceAll(string(nothing.Body), "nosuchcolumn", "X") {
+		t.Fatalf("a hidden column: %d %s", hidden.Status, hidden.Body)
+	}
+	list := string(do(t, e, "GET", "/t/files", "", "accept", "text/html").Body)
+	if !strings.Contains(list, `href="/api/tables/files/rows/1/data">PNG image, 16 bytes</a>`) {
+		t.Fatalf("the list's bytes cell:\n%s", list)
+	}
+	page := string(do(t, e, "GET", "/t/files/r/1", "", "accept", "text/html").Body)
+	if !strings.Contains(page, `<img class="thumb" alt="" src="/api/tables/files/rows/1/data">`) || strings.Contains(string(do(t, e, "GET", "/t/files/r/2", "", "accept", "text/html").Body), `class="thumb"`) {
+		t.Fatalf("the row page's thumbnail:\n%s", page)
+	}
+}
+
+// A form uploads a BLOB column's bytes; an empty file input (a browser
+// sends one when nothing was chosen) leaves them as they are.
+func TestUpload(t *testing.T) {
+	e, _, db := liveDBWith(t, `CREATE TABLE pics (id INTEGER PRIMARY KEY, title TEXT, img BLOB);
+		INSERT INTO pics VALUES (1, 'one', x'89504e470d0a1a0a01');`, engine.Options{})
+	const b = "----nhUpload"
+	part := func(name, filename, data string) string {
+		if filename == "-" {
+			return "--" + b + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + data + "\r\n"
+		}
+		return "--" + b + "\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\"" + filename + "\"\r\nContent-Type: application/octet-stream\r\n\r\n" + data + "\r\n"
+	}
+	post := func(path string, parts ...string) int {
+		body := strings.Join(parts, "") + "--" + b + "--\r\n"
+		r := do(t, e, "POST", path, body, "content-type", "multipart/form-data; boundary="+b, "accept", "text/html")
+		if r.Status >= 400 {
+			t.Logf("%s", r.Body)
+		}
+		return r.Status
+	}
+	img := func(id string) string {
+		rs, err := db.Query("SELECT hex(img) FROM pics WHERE id = " + id)
+		if err != nil || len(rs.Values) == 0 {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(rs.Values[0][0])
+	}
+	page := string(do(t, e, "GET", "/t/pics/r/1", "", "accept", "text/html").Body)
+	if !strings.Contains(page, `enctype="multipart/form-data"`) || !strings.Contains(page, `type="file"`) {
+		t.Fatalf("the form takes no file:\n%s", page)
+	}
+	dsid := e.DSID()
+	// Untouched: the empty file input, as a browser sends it.
+	if st := post("/t/pics/r/1", part("_dsid", "-", dsid), part("title", "-", "one"), part("img", "", "")); st != 303 && st != 200 {
+		t.Fatalf("untouched save: %d", st)
+	}
+	if got := img("1"); got != "89504E470D0A1A0A01" {
+		t.Fatalf("an untouched save changed the bytes: %s", got)
+	}
+	// Text posted for the bytes (no browser does) is not taken as them.
+	post("/t/pics/r/1", part("_dsid", "-", dsid), part("img", "-", "AAAA"))
+	if got := img("1"); got != "89504E470D0A1A0A01" {
+		t.Fatalf("text replaced the bytes: %s", got)
+	}
+	// A chosen file replaces them, byte for byte (NUL and high bytes too).
+	if st := post("/t/pics/r/1", part("_dsid", "-", dsid), part("img", "new.bin", "\x00\xff\x01ok")); st >= 400 {
+		t.Fatalf("upload: %d", st)
+	}
+	if got := img("1"); got != "00FF016F6B" {
+		t.Fatalf("after the upload: %s", got)
+	}
+	// A new row with a file.
+	if st := post("/t/pics/new", part("_dsid", "-", dsid), part("title", "-", "two"), part("img", "a.gif", "GIF89a..")); st >= 400 {
+		t.Fatalf("create with a file: %d", st)
+	}
+	if got := img("2"); got != "474946383961"+"2E2E" {
+		t.Fatalf("the new row's bytes: %s", got)
+	}
+}

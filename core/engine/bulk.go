@@ -27,6 +27,7 @@ func (c *ctx) bulkable(t *model.Table) bool {
 }
 
 // bulkBar is the list's bulk form.
+// A BLOB column is not offered: bytes come from a file, one row at a time.
 func (c *ctx) bulkBar(t *model.Table, back string) *render.BulkBar {
 	if !c.bulkable(t) {
 		return nil
@@ -34,7 +35,7 @@ func (c *ctx) bulkBar(t *model.Table, back string) *render.BulkBar {
 	b := &render.BulkBar{Action: c.tableURL(t.Name) + "/bulk", Back: back, Delete: c.writable(t, "delete") == "", DSID: c.st.dsid}
 	if c.writable(t, "update") == "" {
 		for _, f := range c.st.fields[t.Name] {
-			if f.ReadOnly || f.Column.RefHidden || f.Column == t.AutoKey {
+			if f.ReadOnly || f.Column.RefHidden || f.Column == t.AutoKey || f.Column.Kind == model.Blob {
 				continue
 			}
 			b.Columns = append(b.Columns, option{Value: f.Column.Name, Label: f.Label})

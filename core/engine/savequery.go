@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"regexp"
 	"strings"
@@ -268,7 +269,12 @@ func (c *ctx) apiSaveQuery(name string) *protocol.Response {
 	dec := json.NewDecoder(bytes.NewReader(c.req.Body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&q); err != nil {
-		return c.fail(400, `the body must be JSON: {"sql": "SELECT ...", "title": "...", "description": "...", "params": {"NAME": "default"}, "chart": {"type": "bar"}, "public": false}: `+err.Error())
+		why := err.Error()
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			why = te.Field + " has the wrong type" // not Go's own words, which name its types
+		}
+		return c.fail(400, `the body must be JSON: {"sql": "SELECT ...", "title": "...", "description": "...", "params": {"NAME": "default"}, "chart": {"type": "bar"}, "public": false}: `+why)
 	}
 	if q.Chart != nil && !containsString(config.ChartTypes, q.Chart.Type) {
 		return c.fail(422, "chart type "+q.Chart.Type+" (want bar, line, pie or none)")

@@ -203,3 +203,12 @@ func TestSaveQueryPermission(t *testing.T) {
 		t.Fatalf("no file to write: %d %s", r.Status, r.Body)
 	}
 }
+
+// A body of the wrong shape is refused in words of the API, not of Go.
+func TestSaveQueryBadBody(t *testing.T) {
+	s := newSaver(t, "{}", engine.Options{})
+	r := s.send("PUT", "/api/queries/x", `{"sql": "SELECT 1", "params": {"a": 5}}`)
+	if r.Status != 400 || !strings.Contains(string(r.Body), "params has the wrong type") || strings.Contains(string(r.Body), "Go struct") {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+}

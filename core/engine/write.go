@@ -74,6 +74,17 @@ func (c *ctx) tx(t *model.Table, fn func() *outcome) *outcome {
 	out := fn()
 	if out.status >= 300 {
 		c.e.db.Exec("ROLLBACK")
+		if out.status == 500 {
+			// On a store whose write lock does not hold off another
+			// session's DDL (Postgres: the ALTER may commit between the
+			// check above and a statement here, which then names a column
+			// that is gone), a failure with the schema moved is that move:
+			// the request is planned again (Handle), as above.
+			if v, err := c.e.schemaVersion(); err == nil && v != c.st.schemaVersion {
+				c.schemaMoved = true
+				return failed(503, "the schema changed while this write was made; try again")
+			}
+		}
 		return out
 	}
 	if _, err := c.e.db.Exec("COMMIT"); err != nil {

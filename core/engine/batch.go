@@ -42,14 +42,7 @@ func (c *ctx) apiBatch() *protocol.Response {
 	var body struct {
 		Operations []batchOp `json:"operations"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(c.req.Body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		why := err.Error()
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			why = te.Field + " has the wrong type"
-		}
+	if why := decodeStrict(c.req.Body, &body); why != "" {
 		return c.fail(400, `the body must be JSON: {"operations": [{"op": "create", "table": "T", "values": {...}}, {"op": "update", "table": "T", "key": "K", "values": {...}, "version": "V"}, {"op": "delete", "table": "T", "key": "K", "version": "V"}]}: `+why)
 	}
 	switch n := len(body.Operations); {
@@ -172,4 +165,21 @@ func batchKey(raw json.RawMessage) string {
 		return n.String()
 	}
 	return ""
+}
+
+// decodeStrict decodes a JSON body into v, no member it does not know
+// taken; "" when it did, else why not in the API's words (a wrong type is
+// named by its field, not by Go's own type names).
+func decodeStrict(body []byte, v any) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		return ""
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return te.Field + " has the wrong type"
+	}
+	return err.Error()
 }

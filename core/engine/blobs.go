@@ -2,14 +2,11 @@ package engine
 
 import (
 	"bytes"
-	"regexp"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
-	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
 // A value's bytes (issue 18; CONTRACT, "BLOB columns"): GET
@@ -80,8 +77,6 @@ func blobKind(b []byte) string {
 	return kind + ", " + blobText(b)
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
 // blobExt is the file name ending of a sniffed type.
 func blobExt(mime string) string {
 	return map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp",
@@ -123,13 +118,10 @@ func (c *ctx) valueRoute(t *model.Table, segs, raw []string) *protocol.Response 
 	case []byte:
 		body = x
 	default:
-		body = []byte(sqldb.Text(jsonValueText(col, x)))
+		body = []byte(csvText(jsonValue(col, x))) // as the CSV export writes it
 	}
 	mime := sniffType(body)
-	name := strings.Trim(unsafeName.ReplaceAllString(t.Name+"-"+keyText(key)+"-"+col.Name, "_"), "_.")
-	if name == "" {
-		name = "value"
-	}
+	name := safeFileName(t.Name+"-"+keyText(key)+"-"+col.Name, "value")
 	disposition := `attachment; filename="` + name + blobExt(mime) + `"`
 	if inlineImage(mime) {
 		disposition = `inline; filename="` + name + blobExt(mime) + `"`
@@ -140,14 +132,4 @@ func (c *ctx) valueRoute(t *model.Table, segs, raw []string) *protocol.Response 
 	res.Headers = append(res.Headers, [2]string{"content-security-policy", blobPolicy}, [2]string{"x-content-type-options", "nosniff"},
 		[2]string{"referrer-policy", "same-origin"}, [2]string{"x-frame-options", "DENY"}, [2]string{"cross-origin-resource-policy", "same-origin"})
 	return res
-}
-
-// jsonValueText is a non-byte value as the API would show it, as text.
-func jsonValueText(col *model.Column, v any) any {
-	switch x := jsonValue(col, v).(type) {
-	case bool:
-		return strconv.FormatBool(x)
-	default:
-		return x
-	}
 }

@@ -318,7 +318,10 @@ func (c *ctx) listRow(t *model.Table, plans []cellPlan, r *row, cells []cell) li
 	if t.Addressable() {
 		key := r.pkPath()
 		lr.ID = c.str.concat("row-", key)
-		if c.bulkable(t) {
+		if c.picks.t != t {
+			c.picks.t, c.picks.ok = t, c.bulkable(t)
+		}
+		if c.picks.ok {
 			lr.Pick = key
 		}
 		href = c.str.concat(c.tableURL(t.Name), "/r/", key)

@@ -555,7 +555,7 @@ func (c *ctx) importRoute(t *model.Table, _, _ []string) *protocol.Response {
 	}
 	d.Preview = importPreview(t, p)
 	if len(errs) == 0 && form.Get("preview") == "" {
-		n, o := c.runImport(t, p)
+		_, o := c.runImport(t, p)
 		switch {
 		case o.importErrs != nil:
 			errs = o.importErrs
@@ -563,7 +563,6 @@ func (c *ctx) importRoute(t *model.Table, _, _ []string) *protocol.Response {
 			d.Status, d.Message = o.status, o.msg
 			return html(d.Status, render.ImportPage(d))
 		default:
-			_ = n
 			return c.redirect(c.tableURL(t.Name))
 		}
 	}

@@ -12,6 +12,12 @@ import (
 
 // ctx is one request being answered.
 type ctx struct {
+	// picks: the table whose list rows were last asked whether they take a
+	// bulk checkbox, and the answer (asked once per list, not per row).
+	picks struct {
+		t  *model.Table
+		ok bool
+	}
 	e     *Engine
 	st    *state
 	req   *protocol.Request

@@ -1,11 +1,9 @@
 package engine
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -82,7 +80,7 @@ func (c *ctx) saveQuery(name string, q *config.Query, replace bool) ([]byte, *ou
 		return nil, failed(422, err.Error())
 	}
 	for p := range q.Params {
-		if !containsString(st.Params, p) {
+		if !slices.Contains(st.Params, p) {
 			delete(q.Params, p) // a default for no parameter of the statement: nothing to keep
 		}
 	}
@@ -136,15 +134,6 @@ func (c *ctx) editConfig(name string, q *config.Query) ([]byte, *outcome) {
 		return nil, failed(422, err.Error())
 	}
 	return text, nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // withConfig is an answer that the host sends once it wrote text as the
@@ -266,17 +255,10 @@ func (c *ctx) apiSaveQuery(name string) *protocol.Response {
 		return c.fail(403, why)
 	}
 	var q config.Query
-	dec := json.NewDecoder(bytes.NewReader(c.req.Body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&q); err != nil {
-		why := err.Error()
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			why = te.Field + " has the wrong type" // not Go's own words, which name its types
-		}
+	if why := decodeStrict(c.req.Body, &q); why != "" {
 		return c.fail(400, `the body must be JSON: {"sql": "SELECT ...", "title": "...", "description": "...", "params": {"NAME": "default"}, "chart": {"type": "bar"}, "public": false}: `+why)
 	}
-	if q.Chart != nil && !containsString(config.ChartTypes, q.Chart.Type) {
+	if q.Chart != nil && !slices.Contains(config.ChartTypes, q.Chart.Type) {
 		return c.fail(422, "chart type "+q.Chart.Type+" (want bar, line, pie or none)")
 	}
 	status := 201

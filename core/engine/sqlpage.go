@@ -282,16 +282,18 @@ func readCSV(res *readResult, name string) *protocol.Response {
 	}
 	w.Flush()
 	return response(200, "text/csv; charset=utf-8", b.Bytes(), [2]string{"cache-control", "no-store"},
-		[2]string{"content-disposition", `attachment; filename="` + csvFileName(name) + `.csv"`})
+		[2]string{"content-disposition", `attachment; filename="` + safeFileName(name, "query") + `.csv"`})
 }
 
 var unsafeFileName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-func csvFileName(name string) string {
+// safeFileName is name as a download's file name: ASCII letters, digits,
+// ".", "_" and "-" only (fallback when nothing of it is left).
+func safeFileName(name, fallback string) string {
 	if s := strings.Trim(unsafeFileName.ReplaceAllString(name, "_"), "_."); s != "" {
 		return s
 	}
-	return "query"
+	return fallback
 }
 
 // apiSQL answers GET and POST /api/sql, and GET /api/sql.csv.

@@ -31,6 +31,9 @@ type Config struct {
 	Limits *Limits `json:"limits,omitempty"`
 	// SQL is the SQL page (/sql, /api/sql).
 	SQL *SQL `json:"sql,omitempty"`
+	// Schema is editing the structure from the app (the structure pages,
+	// /api/structure).
+	Schema *Schema `json:"schema,omitempty"`
 	// Queries are stored queries, by name: each has a page (/q/NAME) and
 	// a JSON API (/api/queries/NAME).
 	Queries map[string]*Query `json:"queries,omitempty"`
@@ -47,6 +50,23 @@ type SQL struct {
 	// Save: false keeps the app from saving stored queries into the config
 	// file (the SQL page's "Save as a query", PUT /api/queries/NAME).
 	Save *bool `json:"save,omitempty"`
+}
+
+// Schema is the structure editor's settings.
+type Schema struct {
+	// Edit turns schema editing on or off. Unset: on, unless the server
+	// has an --auth-token (then only the config turns it on: it is the
+	// permission to change what every table is).
+	Edit *bool `json:"edit,omitempty"`
+}
+
+// SchemaEditEnabled says whether schema editing is on; guarded: the server
+// has an --auth-token.
+func (c *Config) SchemaEditEnabled(guarded bool) bool {
+	if c != nil && c.Schema != nil && c.Schema.Edit != nil {
+		return *c.Schema.Edit
+	}
+	return !guarded
 }
 
 // Query is one stored query.
@@ -333,6 +353,7 @@ var (
 		"pageSize": nil, "columns": keySet{"*": columnKeys}, "renamedColumns": nil}
 	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}, "renamedTables": nil,
 		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}, "embedOrigins": nil, "sessionHours": nil,
+		"schema": keySet{"edit": nil},
 		"limits": keySet{"statementMs": nil, "members": nil, "queryParams": nil},
 		"sql":    keySet{"enabled": nil, "timeLimitMs": nil, "save": nil},
 		"queries": keySet{"*": keySet{"title": nil, "description": nil, "sql": nil, "params": nil, "public": nil,

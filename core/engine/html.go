@@ -226,6 +226,9 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 	if !t.View && c.e.live.enabled {
 		d.ChangesHref = c.tableURL(t.Name) + "/changes"
 	}
+	if c.schemaEditor() == "" && c.editableTable(t) == "" {
+		d.StructureHref = c.tableURL(t.Name) + "/structure"
+	}
 	if csvq := encodeQuery(exportQuery(c.query)); csvq != "" {
 		d.CSVHref += "?" + csvq
 	}

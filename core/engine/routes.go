@@ -58,6 +58,12 @@ func init() {
 		{Pattern: "/t/{table}/r/{key}/history", Methods: []string{"GET"}, when: live, serve: (*ctx).rowRoute},
 		{Pattern: "/t/{table}/r/{key}/delete", Methods: []string{"GET", "POST"}, serve: (*ctx).rowRoute},
 
+		{Pattern: "/t/{table}/structure", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.structurePage(t) })},
+		{Pattern: "/structure", Methods: []string{"POST"}, serve: postOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.structurePost() })},
+		{Pattern: "/structure/new", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.newTablePage() })},
+		{Pattern: "/api/structure", Methods: []string{"POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
+			return c.apiStructure()
+		}},
 		{Pattern: "/sql", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.sqlPage() })},
 		{Pattern: "/live", Methods: []string{"GET"}, when: live, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.events("", "page") })},
 		{Pattern: "/sql/save", Methods: []string{"POST"}, serve: postOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.saveQueryForm() })},

@@ -277,7 +277,9 @@ type ListData struct {
 	Page
 	Label, Action, NewHref, CSVHref, Q string
 	// ImportHref: the table's import page, for a caller who may create rows.
-	ImportHref          string
+	ImportHref string
+	// StructureHref: the table's structure page, for a caller who may edit it.
+	StructureHref       string
 	ChangesHref         string
 	TextIndexed         bool
 	Hidden              []HiddenInput
@@ -377,6 +379,11 @@ func ListPage(d *ListData) []byte {
 		w.raw(`<a class="button" href="`)
 		w.url(d.ChangesHref)
 		w.raw(`">Changes</a>`)
+	}
+	if d.StructureHref != "" {
+		w.raw(`<a class="button" href="`)
+		w.url(d.StructureHref)
+		w.raw(`">Structure</a>`)
 	}
 	w.raw(`<a class="button" href="`)
 	w.url(d.CSVHref)

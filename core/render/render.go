@@ -11,7 +11,6 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"io/fs"
 	"path"
 	"strings"
 	"unicode/utf8"
@@ -30,7 +29,9 @@ type Asset struct {
 var assets = map[string]*Asset{}
 
 func init() {
-	entries, err := fs.ReadDir(assetFS, "assets")
+	// embed.FS's own ReadDir (sorted already): fs.ReadDir would link a
+	// generic sort for the file systems that do not sort.
+	entries, err := assetFS.ReadDir("assets")
 	if err != nil {
 		panic(err)
 	}

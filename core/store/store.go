@@ -28,6 +28,7 @@ package store
 import (
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/readsql"
+	"github.com/nakedhtmx/nakedhtmx/core/schemaedit"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
@@ -113,6 +114,14 @@ type Store interface {
 	// MigrationRefusal says why caller SQL may not run, by its words alone
 	// (the same verdict on every host), or "".
 	MigrationRefusal(sql string, r Rules) string
+
+	// Structure reads what the structure page shows of t beyond the model:
+	// its indexes, its triggers, each column's CHECK text.
+	Structure(db sqldb.DB, t *model.Table) (*schemaedit.Structure, error)
+	// PlanEdit turns a schema edit (checked by Edit.Check) into the
+	// store's DDL; t is the table it changes (nil for a new one) and d the
+	// whole reflected database. A *schemaedit.Error is the user's to fix.
+	PlanEdit(db sqldb.DB, d *model.Database, t *model.Table, e *schemaedit.Edit) (*schemaedit.Plan, error)
 
 	// InspectRead compiles a caller's read (the SQL page, a stored query;
 	// core/readsql has read its text, and lists the functions it calls)

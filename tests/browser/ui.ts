@@ -383,6 +383,34 @@ async function main(): Promise<number> {
       (await page.locator("#list .count").innerText()).startsWith("0 row"), "no imported author left");
   });
 
+  test("structure: rename a column from its page, previewed first; an open form follows with its typed text", async () => {
+    const other = await context.newPage();
+    await other.goto("/t/authors/r/1");
+    const typed = other.locator('form#record [name="country"]');
+    await typed.fill("Typed before the rename");
+    await page.goto("/t/authors");
+    await page.locator(".page-head a", { hasText: "Structure" }).click();
+    await until(() => page.url().endsWith("/t/authors/structure"), "the structure page");
+    const row = page.locator("table.structure tbody tr", { has: page.locator('th:text-is("country")') });
+    await row.locator("summary", { hasText: "Rename" }).click();
+    await row.locator('details[open] input[name="name"]').fill("nation");
+    await shot(page, "structure", "structure.png");
+    await row.locator("details[open] button", { hasText: "Preview" }).click();
+    await until(async () => (await page.locator("pre.ddl").innerText()).includes('RENAME COLUMN "country" TO "nation"'), "the DDL previewed");
+    await page.locator("button", { hasText: "Apply" }).click();
+    await until(() => page.url().endsWith("/t/authors/structure"), "back on the structure page");
+    await until(async () => (await page.locator('table.structure th[scope="row"]').allInnerTexts()).includes("nation"), "the renamed column listed");
+    await until(async () => (await other.locator('form#record [name="nation"]').count()) === 1, "the open form's field renamed");
+    eq(await other.locator('form#record [name="nation"]').inputValue(), "Typed before the rename", "the typed text kept");
+    await other.close();
+    const back = await fetch(`${base}/api/structure`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ op: "alterColumn", table: "authors", column: "nation", def: { name: "country", type: "TEXT" } }),
+    });
+    eq(back.status, 200, `renamed back: ${await back.text()}`);
+  });
+
   test("phone-size and dark-mode screenshots", async () => {
     const phone = await browser!.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: base });
     const pp = await phone.newPage();

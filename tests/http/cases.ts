@@ -11,6 +11,7 @@ import { HOSTILE, HOSTILE_COL, USER_TABLES, buildFixture, query, SCHEMA, openDB 
 import { startServer, runToExit, type HostCommand, type Server } from "./hosts.ts";
 import { SSE } from "./sse.ts";
 import { isPostgres } from "./pg.ts";
+import { schemaEditWalk } from "./structure.ts";
 
 type Json = any; // answers are checked field by field
 
@@ -1676,6 +1677,12 @@ export function cliTests(ctx: Ctx): Test[] {
       eq(page.headers["content-type"], "text/plain; charset=utf-8", "an uploaded page's type");
       check((page.headers["content-disposition"] ?? "").startsWith("attachment"), `an uploaded page is an attachment: ${page.headers["content-disposition"]}`);
       check((page.headers["content-security-policy"] ?? "").includes("sandbox") && page.headers["x-content-type-options"] === "nosniff", "an uploaded page runs nothing");
+    });
+  });
+
+  test("schema edits: a table made, columns added, renamed and retyped (a rebuild), an index; rows, triggers and foreign keys kept; the loss asked for", async () => {
+    await onFixture("structure", {}, async (srv, db) => {
+      await schemaEditWalk(srv.url, { query: (sql) => query(db, sql), exec: (sql) => void query(db, sql), pg: false });
     });
   });
 

@@ -12,6 +12,7 @@ import { check, clip, eq, type Test } from "./harness.ts";
 import { type HostCommand, runToExit, type Server, startServer } from "./hosts.ts";
 import { type Cluster, pgExec, pgQuery } from "./pg.ts";
 import { data, SSE } from "./sse.ts";
+import { schemaEditWalk } from "./structure.ts";
 import { simultaneousEdits, writersWhileSchemaChanges, type WRow } from "./faults.ts";
 
 const json = { "content-type": "application/json", accept: "application/json" };
@@ -42,6 +43,15 @@ export function postgresTests(hc: HostCommand, tmp: string, cluster: Cluster, ru
   }
   const api = (s: Server, method: string, path: string, body?: unknown): Promise<Answer> =>
     request(s.url, method, path, { headers: json, body: body === undefined ? undefined : JSON.stringify(body) });
+
+  test("schema edits: a table made, columns added, renamed and retyped, an index; rows, triggers and foreign keys kept; the loss asked for", async () => {
+    const { server, db } = await serve("SELECT 1;");
+    try {
+      await schemaEditWalk(server.url, { query: (sql) => pgQuery(db, sql), exec: (sql) => pgExec(db, sql), pg: true });
+    } finally {
+      await stop(server);
+    }
+  });
 
   test("a query saved through the API lands in the config file and serves at once", async () => {
     const { server } = await serve("CREATE TABLE sales (id integer PRIMARY KEY, region text, amount numeric); INSERT INTO sales VALUES (1, 'north', 5), (2, 'south', 7), (3, 'north', 1);", { title: "PG" });

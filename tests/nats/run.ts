@@ -245,6 +245,26 @@ const tests: Test[] = [
     },
   },
   {
+    name: "a schema edit from the app travels the log as a migration: every node follows; a rebuild waits for SQL",
+    fn: async () => {
+      const before = await dsid(a);
+      const r = await api(b, "POST", "/api/structure", { op: "addColumn", table: "notes", def: { name: "tag", type: "TEXT", default: "x" } });
+      // Answered once this node applied it, or 202 while it has not.
+      check(r.status === 200 || r.status === 202, `the edit, sent as a command: ${r.status} ${r.text}`);
+      await until(async () => {
+        const all = await Promise.all(nodes.map(dsid));
+        return new Set(all).size === 1 && all[0] !== before;
+      }, "every node on the edited schema", 15000);
+      for (const n of nodes) {
+        const s = JSON.parse((await api(n, "GET", "/api/schema/notes")).text) as { properties: Record<string, unknown> };
+        check("tag" in s.properties, `${n.name}: the added column`);
+      }
+      const rb = await api(b, "POST", "/api/structure", { op: "alterColumn", table: "notes", column: "body", def: { name: "body", type: "INTEGER" }, confirm: true });
+      eq(rb.status, 409, `a rebuild in the scale-out mode: ${rb.text}`);
+      await converged("after the schema edit");
+    },
+  },
+  {
     name: "config lives in the cluster's KV bucket: a change applies live on every node; a bad one is refused",
     fn: async () => {
       const label = async (n: Node) => (await request(url(n), "GET", "/t/todos", { headers: { accept: "text/html" } })).text;

@@ -347,3 +347,21 @@ func migrationWords(t *testing.T, h Harness, _, _ sqldb.DB) {
 		t.Errorf("an ordinary migration was refused: %s", why)
 	}
 }
+
+// Values is what sql reads from db, every value as JSON, joined by commas
+// in row order: one string a test compares whole.
+func Values(t testing.TB, db sqldb.DB, sql string) string {
+	t.Helper()
+	r, err := db.Query(sql)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	var out []string
+	for _, row := range r.Values {
+		for _, v := range row {
+			b, _ := json.Marshal(v)
+			out = append(out, string(b))
+		}
+	}
+	return strings.Join(out, ",")
+}

@@ -20,6 +20,12 @@ type Table struct {
 	WithoutRowid  bool
 	Strict        bool
 	Checks        []string // table-level CHECK expression texts, verbatim (inside the parens)
+	// Body is where the column list begins: the offset of its "(" (a
+	// rebuild keeps the text from there on under a new name).
+	Body int
+	// TableFKs names the columns that a table-level FOREIGN KEY constraint
+	// lists (lower case).
+	TableFKs map[string]bool
 }
 
 // Column is one column definition.
@@ -32,6 +38,10 @@ type Column struct {
 	Collate    string
 	PrimaryKey bool // declared PRIMARY KEY on the column itself
 	NotNull    bool // declared NOT NULL
+	References bool // a column-level REFERENCES clause
+	// Start and End are the definition's byte offsets in the statement
+	// (name to last constraint): a rebuild replaces just that text.
+	Start, End int
 }
 
 // ErrNotCreateTable is returned (wrapped) for statements that are not a
@@ -177,6 +187,7 @@ func ParseCreateTable(sql string) (*Table, error) {
 	if p.peek().is("AS") {
 		return nil, fmt.Errorf("%w: CREATE TABLE ... AS SELECT", ErrNotCreateTable)
 	}
+	tbl.Body = p.peek().start
 	if err := p.expectOp("("); err != nil {
 		return nil, err
 	}
@@ -238,7 +249,7 @@ func (p *parser) columnDef(tbl *Table) error {
 	if err != nil {
 		return err
 	}
-	col := Column{Name: name.name()}
+	col := Column{Name: name.name(), Start: name.start}
 	// Type name: a run of names, then optionally (n) or (n, m).
 	var first, last token
 	n := 0
@@ -270,6 +281,7 @@ func (p *parser) columnDef(tbl *Table) error {
 	if err := p.columnConstraints(tbl, &col); err != nil {
 		return err
 	}
+	col.End = p.toks[p.pos-1].end
 	tbl.Columns = append(tbl.Columns, col)
 	return nil
 }
@@ -335,6 +347,7 @@ func (p *parser) columnConstraints(tbl *Table, col *Column) error {
 			}
 			col.Collate = n.name()
 		case p.accept("REFERENCES"):
+			col.References = true
 			if err := p.foreignKeyClause(); err != nil {
 				return err
 			}
@@ -484,8 +497,17 @@ func (p *parser) tableConstraint(tbl *Table) error {
 		if err := p.expect("KEY"); err != nil {
 			return err
 		}
-		if _, _, err := p.group(); err != nil {
+		open, close, err := p.group()
+		if err != nil {
 			return err
+		}
+		if tbl.TableFKs == nil {
+			tbl.TableFKs = map[string]bool{}
+		}
+		for _, t := range p.toks {
+			if t.start > open.start && t.end < close.end && t.isName() {
+				tbl.TableFKs[asciiLower(t.name())] = true
+			}
 		}
 		if err := p.expect("REFERENCES"); err != nil {
 			return err

@@ -221,6 +221,7 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		d.NewHref = c.tableURL(t.Name) + "/new"
 		if !c.jetstream() {
 			d.ImportHref = c.tableURL(t.Name) + "/import"
+			d.PasteColumns = c.pasteColumns(t)
 		}
 	}
 	if !t.View && c.e.live.enabled {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"github.com/nakedhtmx/nakedhtmx/core/jsonw"
 	"io"
 	"mime"
 	"strconv"
@@ -579,17 +580,42 @@ func (c *ctx) importRoute(t *model.Table, _, _ []string) *protocol.Response {
 func (c *ctx) importData(t *model.Table) *render.ImportData {
 	d := &render.ImportData{Page: c.page("Import", link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "Import"}),
 		Status: 200, Label: c.label(t), Action: c.tableURL(t.Name) + "/import", DSID: c.st.dsid, Conflict: "fail"}
-	tc := c.e.opts.Config.Table(t.Name)
-	for _, col := range t.Columns {
-		if col.Generated || tc.Column(col.Name).ReadOnly || col.RefHidden {
-			continue
-		}
+	for _, col := range c.importColumns(t) {
 		d.Columns = append(d.Columns, col.Name)
 		if schema.Required(t, col) {
 			d.Required = append(d.Required, col.Name)
 		}
 	}
 	return d
+}
+
+// importColumns are the columns an import may give, in the table's order.
+func (c *ctx) importColumns(t *model.Table) []*model.Column {
+	tc := c.e.opts.Config.Table(t.Name)
+	var out []*model.Column
+	for _, col := range t.Columns {
+		if !col.Generated && !tc.Column(col.Name).ReadOnly && !col.RefHidden {
+			out = append(out, col)
+		}
+	}
+	return out
+}
+
+// pasteColumns is importColumns but the key the database numbers, as a
+// JSON array of names, for the list page's paste (app.js): what pasted
+// cells are read as when their first line does not name them.
+func (c *ctx) pasteColumns(t *model.Table) string {
+	b := []byte{'['}
+	for _, col := range c.importColumns(t) {
+		if t.AutoKey != nil && col.Name == t.AutoKey.Name {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = jsonw.String(b, col.Name, true)
+	}
+	return string(append(b, ']'))
 }
 
 // importPreview is the first rows of a plan as text, column by column.

@@ -279,7 +279,11 @@ type ListData struct {
 	// ImportHref: the table's import page, for a caller who may create rows.
 	ImportHref string
 	// StructureHref: the table's structure page, for a caller who may edit it.
-	StructureHref       string
+	StructureHref string
+	// PasteColumns (a JSON array of names): cells pasted on the page (a
+	// spreadsheet's block) go to the import page's preview (ImportHref),
+	// read as these columns when their first line does not name them.
+	PasteColumns        string
 	ChangesHref         string
 	TextIndexed         bool
 	Hidden              []HiddenInput
@@ -373,7 +377,13 @@ func ListPage(d *ListData) []byte {
 	if d.ImportHref != "" {
 		w.raw(`<a class="button" href="`)
 		w.url(d.ImportHref)
-		w.raw(`">Import</a>`)
+		w.raw(`"`)
+		if d.PasteColumns != "" {
+			w.raw(` title="Import a file, or paste cells from a spreadsheet anywhere on this page" data-paste-columns="`)
+			w.text(d.PasteColumns)
+			w.raw(`"`)
+		}
+		w.raw(`>Import</a>`)
 	}
 	if d.ChangesHref != "" {
 		w.raw(`<a class="button" href="`)

@@ -364,6 +364,26 @@ async function main(): Promise<number> {
     await other.close();
   });
 
+  test("paste: cells copied from a spreadsheet, pasted on a list, open the import preview and import", async () => {
+    await page.goto("/t/authors");
+    await page.locator("#list tbody tr").first().waitFor();
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.setData("text/plain", "Pasted One\tpasted@example.com\t1950-01-02\tPeru\r\nPasted Two\t\t\tChile\r\n");
+      document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+    });
+    await until(() => page.url().endsWith("/t/authors/import"), "the import page");
+    const preview = page.locator("section.preview tbody tr");
+    await until(async () => (await preview.count()) === 2, "two pasted rows previewed");
+    check(((await page.locator("section.preview thead").textContent()) ?? "").includes("country"), "the pasted cells read as the list's columns");
+    await page.locator("button.primary", { hasText: "Import" }).click();
+    await until(() => new URL(page.url()).pathname === "/t/authors", "back to the list");
+    const r = await page.request.get("/api/tables/authors/rows?q=Pasted&limit=10");
+    const rows = (await r.json()).rows as { id: number; name: string; email: string | null; country: string }[];
+    eq(rows.map((x) => [x.name, x.email, x.country]), [["Pasted One", "pasted@example.com", "Peru"], ["Pasted Two", null, "Chile"]], "the pasted rows");
+    for (const x of rows) await page.request.delete(`/api/tables/authors/rows/${x.id}`);
+  });
+
   test("bulk: tick rows, set a column on them, then delete them after a confirmation", async () => {
     await page.goto("/t/authors?q=Imported");
     await until(async () => (await rowCount(page)) === 2, "the two imported authors");

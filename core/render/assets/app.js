@@ -300,6 +300,39 @@
     notice("nh-reset", "This page was away too long to catch up. Reload it to see the latest data.");
   });
 
+  // A block of cells pasted on a list (a spreadsheet's copy is tab-separated
+  // text) opens the import page's preview of it: nothing is written until
+  // that page's Import. A first line that does not name the table's columns
+  // is data, read as the columns the Import button lists, in order.
+  document.addEventListener("paste", (ev) => {
+    const imp = document.querySelector("a[data-paste-columns]");
+    const t = ev.target;
+    if (!imp || t.closest?.("input, textarea, select, [contenteditable]")) return;
+    let text = ev.clipboardData?.getData("text/plain") ?? "";
+    if (!text.includes("\t") && !text.trim().includes("\n")) return;
+    ev.preventDefault();
+    text = text.replace(/\r\n?/g, "\n").replace(/\n+$/, "");
+    const columns = JSON.parse(imp.dataset.pasteColumns);
+    const lower = new Set(columns.map((c) => c.toLowerCase()));
+    const first = text.split("\n", 1)[0].split("\t");
+    if (!first.every((c) => lower.has(c.trim().toLowerCase()))) {
+      const width = Math.max(...text.split("\n").map((l) => l.split("\t").length));
+      text = columns.slice(0, width).join("\t") + "\n" + text;
+    }
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = imp.getAttribute("href");
+    for (const [k, v] of [["text", text], ["format", "tsv"], ["preview", "1"], ["conflict", "fail"]]) {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = k;
+      input.value = v;
+      form.append(input);
+    }
+    document.body.append(form);
+    form.submit();
+  });
+
   // htmx may process the page before its SSE extension has registered (both
   // load deferred), and then the stream never opens: look once the page has
   // settled, and wire the element again if it has no connection.

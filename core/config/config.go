@@ -123,6 +123,8 @@ type Limits struct {
 	Members int `json:"members,omitempty"`
 	// QueryParams is how many query parameters one request may carry.
 	QueryParams int `json:"queryParams,omitempty"`
+	// FileBytes is the largest file a form may upload into a BLOB column.
+	FileBytes int `json:"fileBytes,omitempty"`
 }
 
 // Default limits (CONTRACT, "What nakedhtmx writes").
@@ -130,6 +132,9 @@ const (
 	DefaultStatementMs = 5000
 	DefaultMembers     = 10000
 	DefaultQueryParams = 1000
+	// DefaultFileBytes is under the hosts' default body cap (10 MiB), so
+	// a file too large is the form's field error, with what was typed kept.
+	DefaultFileBytes = 8 << 20
 )
 
 // StatementLimit is the time one statement of a request may run, in
@@ -147,6 +152,14 @@ func (c *Config) MemberLimit() int {
 		return c.Limits.Members
 	}
 	return DefaultMembers
+}
+
+// FileLimit is the largest file a form may upload, in bytes.
+func (c *Config) FileLimit() int {
+	if c != nil && c.Limits != nil && c.Limits.FileBytes > 0 {
+		return c.Limits.FileBytes
+	}
+	return DefaultFileBytes
 }
 
 // QueryParamLimit is the most query parameters one request may carry.
@@ -354,7 +367,7 @@ var (
 	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}, "renamedTables": nil,
 		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}, "embedOrigins": nil, "sessionHours": nil,
 		"schema": keySet{"edit": nil},
-		"limits": keySet{"statementMs": nil, "members": nil, "queryParams": nil},
+		"limits": keySet{"statementMs": nil, "members": nil, "queryParams": nil, "fileBytes": nil},
 		"sql":    keySet{"enabled": nil, "timeLimitMs": nil, "save": nil},
 		"queries": keySet{"*": keySet{"title": nil, "description": nil, "sql": nil, "params": nil, "public": nil,
 			"chart": keySet{"type": nil, "label": nil, "value": nil}}}}

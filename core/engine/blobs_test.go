@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"fmt"
+	"github.com/nakedhtmx/nakedhtmx/core/config"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,5 +116,27 @@ func TestUpload(t *testing.T) {
 	}
 	if got := img("2"); got != "474946383961"+"2E2E" {
 		t.Fatalf("the new row's bytes: %s", got)
+	}
+}
+
+// A file over the config's limit is the field's error: nothing written,
+// what was typed kept.
+func TestUploadLimit(t *testing.T) {
+	e, _, db := liveDBWith(t, `CREATE TABLE pics (id INTEGER PRIMARY KEY, title TEXT, img BLOB);
+		INSERT INTO pics VALUES (1, 'one', x'01');`, engine.Options{Config: &config.Config{Limits: &config.Limits{FileBytes: 4}}})
+	const b = "----nhLimit"
+	body := "--" + b + "\r\nContent-Disposition: form-data; name=\"_dsid\"\r\n\r\n" + e.DSID() + "\r\n" +
+		"--" + b + "\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\ntyped title\r\n" +
+		"--" + b + "\r\nContent-Disposition: form-data; name=\"img\"; filename=\"big.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n12345\r\n" +
+		"--" + b + "--\r\n"
+	for _, path := range []string{"/t/pics/r/1", "/t/pics/new"} {
+		r := do(t, e, "POST", path, body, "content-type", "multipart/form-data; boundary="+b, "accept", "text/html")
+		if r.Status != 422 || !strings.Contains(string(r.Body), "at most 4 may be uploaded") || !strings.Contains(string(r.Body), `value="typed title"`) {
+			t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+		}
+	}
+	rs, err := db.Query("SELECT count(*), hex(img), title FROM pics")
+	if err != nil || fmt.Sprint(rs.Values[0]) != "[1 01 one]" {
+		t.Fatalf("a refused upload wrote: %v %v", rs, err)
 	}
 }

@@ -1329,17 +1329,26 @@ func (c *ctx) confirmPage(t *model.Table, r *row) *protocol.Response {
 // uploadedFiles puts the files a form chose for BLOB columns into it, as
 // the JSON API spells bytes (base64), and drops any text posted for such a
 // column: an empty file input (a browser sends one, as text, when nothing
-// was chosen) must leave the bytes as they are.
-func uploadedFiles(t *model.Table, form url.Values, files map[string]formFile) {
+// was chosen) must leave the bytes as they are. A file over the config's
+// limit is left out and answered as its field's error.
+func (c *ctx) uploadedFiles(t *model.Table, form url.Values, files map[string]formFile) []fieldError {
+	var errs []fieldError
+	limit := c.e.opts.Config.FileLimit()
 	for _, col := range t.Columns {
 		if col.Kind != model.Blob {
 			continue
 		}
 		delete(form, col.Name)
 		if f, ok := files[col.Name]; ok && len(f.Data) > 0 {
+			if len(f.Data) > limit {
+				errs = append(errs, fieldError{Path: "/" + col.Name, Message: "the file is " + strconv.Itoa(len(f.Data)) +
+					" bytes; at most " + strconv.Itoa(limit) + " may be uploaded (the config's limits.fileBytes)"})
+				continue
+			}
 			form.Set(col.Name, base64.StdEncoding.EncodeToString(f.Data))
 		}
 	}
+	return errs
 }
 
 // formBodyFiles is formBody that also keeps the files a multipart form
@@ -1467,7 +1476,7 @@ func (c *ctx) remappedForm(t *model.Table) (url.Values, *remapped, *protocol.Res
 	if bad != nil {
 		return nil, nil, bad
 	}
-	uploadedFiles(t, form, files)
+	c.uploadErrs = c.uploadedFiles(t, form, files)
 	var rm *remapped
 	plan := c.planFor(t, form.Get("_dsid"))
 	known := make([]string, 0, len(t.Columns))
@@ -1521,6 +1530,9 @@ func (c *ctx) htmlCreate(t *model.Table) *protocol.Response {
 	}
 	c.applyKeyPickers(t, form)
 	inst, typed := c.formInstance(t, form, nil, nil)
+	if c.uploadErrs != nil {
+		return c.newPage(t, typed, c.uploadErrs, rm.notice())
+	}
 	o := c.insert(t, inst, rm)
 	if o.status == 201 && !o.row.found() {
 		return c.redirect(c.tableURL(t.Name)) // a view's row the write did not give a key to
@@ -1546,6 +1558,9 @@ func (c *ctx) htmlUpdate(t *model.Table, cur *row) *protocol.Response {
 	c.applyKeyPickers(t, form)
 	untouched := c.dropUntouched(t, cur, form)
 	inst, typed := c.formInstance(t, form, cur, untouched)
+	if c.uploadErrs != nil {
+		return c.rowPage(t, cur, typed, c.uploadErrs, rm.notice())
+	}
 	o := c.update(t, cur.key(), inst, form.Get("_version"), rm)
 	switch {
 	case o.status == 200:

@@ -26,6 +26,8 @@ type ctx struct {
 	query url.Values
 	api   bool // under /api: answers are JSON
 	hx    bool // an htmx partial request: answer with a fragment
+	// uploadErrs: files a form chose that were over the limit (uploadedFiles).
+	uploadErrs []fieldError
 
 	applying bool              // running a command from the stream (Apply)
 	inTx     bool              // inside Apply's transaction: writes use savepoints

@@ -149,6 +149,9 @@ func (c *ctx) index() *protocol.Response {
 	if c.sqlEnabled() {
 		d.SQLHref = c.e.opts.BasePath + "/sql"
 	}
+	if c.schemaEditor() == "" {
+		d.NewTableHref = c.e.opts.BasePath + "/structure/new"
+	}
 	return html(200, render.IndexPage(&d))
 }
 

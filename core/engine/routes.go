@@ -60,7 +60,15 @@ func init() {
 
 		{Pattern: "/t/{table}/structure", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.structurePage(t) })},
 		{Pattern: "/structure", Methods: []string{"POST"}, serve: postOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.structurePost() })},
-		{Pattern: "/structure/new", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.newTablePage() })},
+		{Pattern: "/structure/new", Methods: []string{"GET", "POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
+			switch {
+			case c.get():
+				return c.newTablePage()
+			case c.req.Method == "POST":
+				return c.newTableFromFile()
+			}
+			return c.methodNotAllowed("GET, POST")
+		}},
 		{Pattern: "/api/structure", Methods: []string{"POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
 			return c.apiStructure()
 		}},

@@ -314,7 +314,8 @@ func (c *ctx) structurePage(t *model.Table) *protocol.Response {
 
 // newTablePage answers GET /structure/new.
 func (c *ctx) newTablePage() *protocol.Response {
-	d := &render.StructureData{Page: c.page("New table", link{Text: "New table"}), Action: c.e.opts.BasePath + "/structure", New: true}
+	d := &render.StructureData{Page: c.page("New table", link{Text: "New table"}), Action: c.e.opts.BasePath + "/structure", New: true,
+		FileAction: c.e.opts.BasePath + "/structure/new"}
 	d.Refusal = c.schemaEditor()
 	return html(200, render.StructurePage(d))
 }

@@ -272,3 +272,62 @@ func TestStructureHides(t *testing.T) {
 		}
 	}
 }
+
+// A new table from a file: its columns read with inferred types (a key
+// from an id column, '007' kept as text), offered, then made and filled;
+// rows that do not fit the columns as changed leave no table behind.
+func TestTableFromFile(t *testing.T) {
+	e, _, other := liveDBWith(t, `CREATE TABLE seed (id INTEGER PRIMARY KEY);`, engine.Options{})
+	const b = "----nhFile"
+	csvText := "id,name,price,code,born,active\r\n1,Ann,2.5,007,2001-02-03,true\r\n2,\"Bob, Jr\",3,010,,false\r\n"
+	multipart := func(fields ...string) string {
+		var s strings.Builder
+		for i := 0; i+1 < len(fields); i += 2 {
+			if fields[i] == "file" {
+				s.WriteString("--" + b + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"people.csv\"\r\nContent-Type: text/csv\r\n\r\n" + fields[i+1] + "\r\n")
+				continue
+			}
+			s.WriteString("--" + b + "\r\nContent-Disposition: form-data; name=\"" + fields[i] + "\"\r\n\r\n" + fields[i+1] + "\r\n")
+		}
+		return s.String() + "--" + b + "--\r\n"
+	}
+	post := func(body string, ct string) (int, string, string) {
+		r := do(t, e, "POST", "/structure/new", body, "content-type", ct, "accept", "text/html")
+		return r.Status, r.Header("location"), string(r.Body)
+	}
+	st, _, page := post(multipart("file", csvText), "multipart/form-data; boundary="+b)
+	for _, want := range []string{`name="table" required value="people"`, `name="c0.name" aria-label="column name" value="id"`, `value="INTEGER"`,
+		`name="c2.type" list="types" aria-label="type" value="REAL"`, `name="c3.type" list="types" aria-label="type" value="TEXT"`,
+		`name="c4.type" list="types" aria-label="type" value="DATE"`, `name="c5.type" list="types" aria-label="type" value="BOOLEAN"`,
+		`name="c0.pk" value="1" aria-label="primary key" checked`, `<td>Bob, Jr</td>`} {
+		if st != 200 || !strings.Contains(page, want) {
+			t.Fatalf("the columns offered lack %s: %d\n%s", want, st, page)
+		}
+	}
+	if strings.Contains(page, `name="autokey" value="1" checked`) {
+		t.Fatalf("an id column of unique integers is the key; no other is numbered")
+	}
+	form := url.Values{"create": {"1"}, "format": {"csv"}, "text": {csvText}, "op": {"createTable"}, "table": {"people"},
+		"c0.name": {"id"}, "c0.type": {"INTEGER"}, "c0.pk": {"1"}, "c1.name": {"full name"}, "c1.type": {"TEXT"}, "c1.notnull": {"1"},
+		"c2.name": {"price"}, "c2.type": {"REAL"}, "c3.name": {"code"}, "c3.type": {"TEXT"}, "c4.name": {"born"}, "c4.type": {"DATE"},
+		"c5.name": {"active"}, "c5.type": {"BOOLEAN"}}
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = v
+	}
+	bad.Set("c3.type", "INTEGER")
+	bad.Set("c3.name", "code")
+	bad.Set("c1.type", "INTEGER")
+	if st, _, page := post(bad.Encode(), formCT); st != 422 || !strings.Contains(page, "the table was not made") {
+		t.Fatalf("rows that do not fit: %d %s", st, page)
+	}
+	if got := storetest.Values(t, other, `SELECT count(*) FROM sqlite_schema WHERE name = 'people'`); got != "0" {
+		t.Fatalf("a refused import left its table behind")
+	}
+	if st, loc, page := post(form.Encode(), formCT); st != 303 || loc != "/t/people" {
+		t.Fatalf("create and import: %d %s %s", st, loc, page)
+	}
+	if got := storetest.Values(t, other, `SELECT id, "full name", price, code, typeof(code), born, active FROM people ORDER BY id`); got != `1,"Ann",2.5,"007","text","2001-02-03",1,2,"Bob, Jr",3,"010","text",null,0` {
+		t.Fatalf("the new table's rows: %s", got)
+	}
+}

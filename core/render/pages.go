@@ -173,6 +173,8 @@ type IndexData struct {
 	// page, when it is on.
 	Queries []Link
 	SQLHref string
+	// NewTableHref: the new-table page, where the caller may make one.
+	NewTableHref string
 }
 
 // IndexPage ("index").
@@ -211,7 +213,12 @@ func IndexPage(d *IndexData) []byte {
 		}
 		w.raw("</tbody></table></div>\n")
 	} else {
-		w.raw(`<p class="empty">This database has no tables yet. Create one with any SQLite tool and it appears here.</p>`)
+		w.raw(`<p class="empty">This database has no tables yet. Create one here or with any SQL tool and it appears.</p>`)
+	}
+	if d.NewTableHref != "" {
+		w.raw(`<p><a class="button" href="`)
+		w.url(d.NewTableHref)
+		w.raw(`">New table</a></p>`)
 	}
 	if len(d.Queries) > 0 {
 		w.raw("\n<h2>Queries</h2>\n<ul class=\"queries\">")

@@ -20,6 +20,21 @@ type StructureData struct {
 	Triggers []string
 	// Tables are those a foreign key may point at.
 	Tables []string
+	// FromFile is the new-table page's file, read (New only); FileAction
+	// where the file is sent.
+	FromFile   *FromFile
+	FileAction string
+}
+
+// FromFile is a new table made from a file: the file, and once read, its
+// columns as offered (names, inferred types, the key) and its first rows.
+type FromFile struct {
+	Action, Table, Text, Format, Message string
+	Columns                              []StructureColumn
+	AutoKey                              bool
+	AutoKeyName                          string
+	Names                                []string
+	Sample                               [][]string
 }
 
 // StructureColumn is one column's row.
@@ -58,7 +73,11 @@ func StructurePage(d *StructureData) []byte {
 	w.raw("</datalist>\n")
 	if d.New {
 		if edit {
-			w.newTableForm(d)
+			w.fromFile(d.FromFile, d.FileAction)
+			if d.FromFile == nil || len(d.FromFile.Columns) == 0 {
+				w.raw("<h2>Or column by column</h2>\n")
+				w.newTableForm(d, nil)
+			}
 		}
 		w.foot(&d.Page)
 		return w.b
@@ -280,19 +299,97 @@ func (w *writer) columnFields(c *StructureColumn, tables []string, id string) {
 	_ = id
 }
 
-func (w *writer) newTableForm(d *StructureData) {
+// newTableForm is the new table's name and columns (ff: offered from a
+// file, sent again with it).
+func (w *writer) newTableForm(d *StructureData, ff *FromFile) {
 	w.raw(`<form method="post" class="structure-new" action="`)
-	w.url(d.Action)
-	w.raw(`"><input type="hidden" name="op" value="createTable"><p><label>Table name <input name="table" required autofocus></label></p>`)
-	w.raw(`<p><label><input type="checkbox" name="autokey" value="1" checked> A key the database numbers, named <input name="autokeyname" value="id" size="8"></label></p>`)
+	if ff != nil {
+		w.url(ff.Action)
+		w.raw(`"><input type="hidden" name="create" value="1"><input type="hidden" name="format" value="`)
+		w.text(ff.Format)
+		w.raw(`"><textarea hidden name="text">`)
+		w.text(ff.Text)
+		w.raw(`</textarea>`)
+	} else {
+		w.url(d.Action)
+		w.raw(`">`)
+	}
+	w.raw(`<input type="hidden" name="op" value="createTable"><p><label>Table name <input name="table" required value="`)
+	auto, autoName, n := true, "id", 8
+	if ff != nil {
+		w.text(ff.Table)
+		auto, autoName, n = ff.AutoKey, ff.AutoKeyName, len(ff.Columns)
+	}
+	w.raw(`"></label></p><p><label><input type="checkbox" name="autokey" value="1"`)
+	w.flag(auto, " checked")
+	w.raw(`> A key the database numbers, named <input name="autokeyname" size="8" value="`)
+	w.text(autoName)
+	w.raw(`"></label></p>`)
 	w.raw(`<table class="structure"><thead><tr><th>Column</th><th>Type</th><th>Not null</th><th>Primary key</th><th>Default</th></tr></thead><tbody>`)
-	for i := 0; i < 8; i++ {
+	for i := 0; i < n; i++ {
+		var c StructureColumn
+		if ff != nil {
+			c = ff.Columns[i]
+		}
 		p := "c" + itoa(i) + "."
-		w.raw(`<tr><td><input name="` + p + `name" aria-label="column name"></td><td><input name="` + p + `type" list="types" aria-label="type"></td>`)
-		w.raw(`<td><input type="checkbox" name="` + p + `notnull" value="1" aria-label="not null"></td><td><input type="checkbox" name="` + p + `pk" value="1" aria-label="primary key"></td>`)
-		w.raw(`<td><input name="` + p + `default" aria-label="default"></td></tr>`)
+		w.raw(`<tr><td><input name="` + p + `name" aria-label="column name" value="`)
+		w.text(c.Name)
+		w.raw(`"></td><td><input name="` + p + `type" list="types" aria-label="type" value="`)
+		w.text(c.Type)
+		w.raw(`"></td><td><input type="checkbox" name="` + p + `notnull" value="1" aria-label="not null"></td><td><input type="checkbox" name="` + p + `pk" value="1" aria-label="primary key"`)
+		w.flag(c.Key, " checked")
+		w.raw(`></td><td><input name="` + p + `default" aria-label="default"></td></tr>`)
+	}
+	if ff != nil {
+		w.raw(`</tbody></table><p><button type="submit" class="primary">Create and import</button></p></form>` + "\n")
+		return
 	}
 	w.raw(`</tbody></table><p><button type="submit">Preview</button></p></form>` + "\n")
+}
+
+// fromFile is the new-table page's file: the form that reads it, or, read,
+// its first rows and the columns offered for it.
+func (w *writer) fromFile(ff *FromFile, action string) {
+	if ff != nil && ff.Message != "" {
+		w.raw(`<p class="notice error" role="alert">`)
+		w.text(ff.Message)
+		w.raw("</p>\n")
+	}
+	if ff != nil && len(ff.Columns) > 0 {
+		w.raw("<h2>From the file</h2>\n<p>Its first rows, then the columns the new table would have: their names and types can be changed before it is made.</p>\n")
+		w.raw(`<div class="scroll"><table class="grid preview"><thead><tr>`)
+		for _, n := range ff.Names {
+			w.raw(`<th scope="col">`)
+			w.text(n)
+			w.raw(`</th>`)
+		}
+		w.raw("</tr></thead><tbody>")
+		for _, r := range ff.Sample {
+			w.raw("<tr>")
+			for _, c := range r {
+				w.raw("<td>")
+				w.text(c)
+				w.raw("</td>")
+			}
+			w.raw("</tr>")
+		}
+		w.raw("</tbody></table></div>\n")
+		w.newTableForm(nil, ff)
+		return
+	}
+	table, text := "", ""
+	if ff != nil {
+		table, text = ff.Table, ff.Text
+	}
+	w.raw(`<h2>From a file</h2>
+<form method="post" class="structure-file" enctype="multipart/form-data" action="`)
+	w.url(action)
+	w.raw(`"><p><label>Table name <input name="table" value="`)
+	w.text(table)
+	w.raw(`" placeholder="(the file's name)"></label></p><p><label>CSV, TSV, NDJSON or JSON file <input type="file" name="file" accept=".csv,.tsv,.tab,.ndjson,.jsonl,.json,text/csv,text/tab-separated-values,application/json"></label></p>`)
+	w.raw(`<p><label>or its text <textarea name="text" rows="5">`)
+	w.text(text)
+	w.raw(`</textarea></label></p><p><button type="submit">Read the file</button></p></form>` + "\n")
 }
 
 func itoa(i int) string {

@@ -11,7 +11,10 @@
 package schemaedit
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"regexp"
@@ -616,4 +619,102 @@ func IndexColumns(t *model.Table, ix *Index, fold bool, maxName int) (name strin
 		}
 	}
 	return name, cols, nil
+}
+
+// Infer is, for each of n columns of rows (nil: no value), the narrowest
+// declared type all its values fit (kindOfValue, widened), "TEXT" for one
+// with none, and whether its values are all there and all different (a
+// key).
+func Infer(n int, rows [][]any) (types []string, unique []bool) {
+	for i := 0; i < n; i++ {
+		kind, seen, uniq := "", map[string]bool{}, len(rows) > 0
+		for _, row := range rows {
+			v := row[i]
+			if v == nil {
+				uniq = false
+				continue
+			}
+			s := CellText(v)
+			if seen[s] {
+				uniq = false
+			}
+			seen[s] = true
+			kind = widen(kind, kindOfValue(v))
+		}
+		if kind == "" {
+			kind = "TEXT"
+		}
+		types, unique = append(types, kind), append(unique, uniq)
+	}
+	return types, unique
+}
+
+// CellText is a value as the page shows it.
+func CellText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// kindOfValue is the narrowest declared type a value fits: INTEGER (no
+// leading zeros: '007' stays text, as it was written), REAL, BOOLEAN, DATE,
+// DATETIME, else TEXT.
+func kindOfValue(v any) string {
+	switch x := v.(type) {
+	case bool:
+		return "BOOLEAN"
+	case json.Number:
+		v = x.String()
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return "INTEGER"
+		}
+		return "REAL"
+	case string:
+	default:
+		return "TEXT"
+	}
+	s := v.(string)
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil && (s == "0" || !strings.HasPrefix(strings.TrimPrefix(s, "-"), "0")) && !strings.HasPrefix(s, "+") {
+		return "INTEGER"
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && strings.Trim(s, "0123456789.-eE") == "" &&
+		!strings.HasPrefix(strings.TrimPrefix(s, "-"), "00") {
+		return "REAL"
+	}
+	switch strings.ToLower(s) {
+	case "true", "false":
+		return "BOOLEAN"
+	}
+	if len(s) == 10 {
+		if _, err := time.Parse("2006-01-02", s); err == nil {
+			return "DATE"
+		}
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04"} {
+		if _, err := time.Parse(layout, s); err == nil {
+			return "DATETIME"
+		}
+	}
+	return "TEXT"
+}
+
+// widen is the type that holds values of both kinds ("" holds nothing yet).
+func widen(a, b string) string {
+	switch {
+	case a == "" || a == b:
+		return b
+	case a == "INTEGER" && b == "REAL", a == "REAL" && b == "INTEGER":
+		return "REAL"
+	}
+	return "TEXT"
 }

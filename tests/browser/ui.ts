@@ -431,6 +431,29 @@ async function main(): Promise<number> {
     eq(back.status, 200, `renamed back: ${await back.text()}`);
   });
 
+  test("a new table from a file: its columns read and typed, changed, then made and filled", async () => {
+    await page.goto("/");
+    await page.locator("a.button", { hasText: "New table" }).click();
+    await until(() => page.url().endsWith("/structure/new"), "the new-table page");
+    await page.locator("form.structure-file textarea[name=text]").fill("title,year,rating\nHarbour Lights,1931,4.5\nNorth Road,2001,3\n");
+    await page.locator("form.structure-file input[name=table]").fill("films");
+    await page.locator("button", { hasText: "Read the file" }).click();
+    await until(async () => (await page.locator('input[name="c1.type"]').count()) === 1, "the columns offered");
+    eq(await page.locator('input[name="c1.type"]').inputValue(), "INTEGER", "year, an integer");
+    eq(await page.locator('input[name="c2.type"]').inputValue(), "REAL", "rating, a number");
+    await page.locator('input[name="c0.name"]').fill("name");
+    await shot(page, "table-from-file");
+    await page.locator("button", { hasText: "Create and import" }).click();
+    await until(() => new URL(page.url()).pathname === "/t/films", "the new table's list");
+    eq(await columnTexts(page, "Name"), ["Harbour Lights", "North Road"], "its rows, under the renamed column");
+    const drop = await fetch(`${base}/api/structure`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ op: "dropTable", table: "films", confirm: true }),
+    });
+    eq(drop.status, 200, "dropped again");
+  });
+
   test("phone-size and dark-mode screenshots", async () => {
     const phone = await browser!.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: base });
     const pp = await phone.newPage();

@@ -2,9 +2,9 @@ package engine
 
 import (
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nakedhtmx/nakedhtmx/core/config"
@@ -49,9 +49,24 @@ const (
 	maxQuerySQL         = 100_000
 )
 
-// queryName is what a query saved from the app may be called: it is the
-// query's address (/q/NAME), so letters, digits, _, . and -.
-var queryName = regexp.MustCompile(`^[\p{L}\p{N}_][\p{L}\p{N}_.-]{0,63}$`)
+// queryName says whether name may be a query saved from the app: it is the
+// query's address (/q/NAME), so letters, digits, _, . and - (not first), 64
+// characters at most. (By hand: regexp is not in the core, for its size.)
+func queryName(name string) bool {
+	n := 0
+	for _, r := range name {
+		n++
+		switch {
+		case n > 64:
+			return false
+		case unicode.IsLetter(r) || unicode.IsNumber(r) || r == '_':
+		case n > 1 && (r == '.' || r == '-'):
+		default:
+			return false
+		}
+	}
+	return n > 0
+}
 
 // saveQuery checks a query for saving as name and edits the config's text
 // to hold it; it answers the new text, or why not (nothing written).
@@ -62,7 +77,7 @@ func (c *ctx) saveQuery(name string, q *config.Query, replace bool) ([]byte, *ou
 	}
 	q.Title, q.Description = strings.TrimSpace(q.Title), strings.TrimSpace(q.Description)
 	switch {
-	case !queryName.MatchString(name):
+	case !queryName(name):
 		return nil, failed(422, "a query's name is 1 to 64 letters, digits, _, . or - (it is part of its address, /q/NAME), beginning with a letter, digit or _")
 	case c.storedQuery(name) != nil && !replace:
 		return nil, failed(409, "a query named "+name+" exists already: tick Replace to overwrite it")

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"math"
 	"net/url"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -285,12 +284,21 @@ func readCSV(res *readResult, name string) *protocol.Response {
 		[2]string{"content-disposition", `attachment; filename="` + safeFileName(name, "query") + `.csv"`})
 }
 
-var unsafeFileName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
-
 // safeFileName is name as a download's file name: ASCII letters, digits,
 // ".", "_" and "-" only (fallback when nothing of it is left).
 func safeFileName(name, fallback string) string {
-	if s := strings.Trim(unsafeFileName.ReplaceAllString(name, "_"), "_."); s != "" {
+	var b strings.Builder
+	run := false // within a run of other characters: one "_" for all of it
+	for _, r := range name {
+		if r < 0x80 && (r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			b.WriteRune(r)
+			run = false
+		} else if !run {
+			b.WriteByte('_')
+			run = true
+		}
+	}
+	if s := strings.Trim(b.String(), "_."); s != "" {
 		return s
 	}
 	return fallback
@@ -567,7 +575,7 @@ func readChart(res *readResult, want *config.Chart) *render.Chart {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			f = 0
 		}
-		dates = dates && isoDate.MatchString(l)
+		dates = dates && isoDate(l)
 		positive = positive && f > 0
 		ch.Labels = append(ch.Labels, l)
 		ch.Values = append(ch.Values, f)
@@ -585,7 +593,43 @@ func readChart(res *readResult, want *config.Chart) *render.Chart {
 	return ch
 }
 
-var isoDate = regexp.MustCompile(`^[0-9]{4}(-[0-9]{2}(-[0-9]{2}([T ][0-9:.]+Z?)?)?)?$`)
+// isoDate says whether s is an ISO 8601 date, month or year, or a date
+// and time ("2024", "2024-03", "2024-03-05", "2024-03-05T10:00:00.5Z"): the
+// labels a chart draws on a time axis.
+func isoDate(s string) bool {
+	digits := func(s string, n int) bool {
+		if len(s) < n {
+			return false
+		}
+		for i := 0; i < n; i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return false
+			}
+		}
+		return true
+	}
+	if !digits(s, 4) {
+		return false
+	}
+	s = s[4:]
+	for _, n := range []int{2, 2} {
+		if s == "" {
+			return true
+		}
+		if s[0] != '-' || !digits(s[1:], n) {
+			return false
+		}
+		s = s[1+n:]
+	}
+	if s == "" {
+		return true
+	}
+	if s[0] != 'T' && s[0] != ' ' {
+		return false
+	}
+	s = strings.TrimSuffix(s[1:], "Z")
+	return s != "" && strings.Trim(s, "0123456789:.") == ""
+}
 
 func indexOf(names []string, n string) int {
 	for i, x := range names {

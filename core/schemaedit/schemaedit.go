@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -277,7 +276,80 @@ func Name(what, name string) error {
 	return nil
 }
 
-var typeRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*(?: ?\( ?[0-9]{1,9} ?(?:, ?-?[0-9]{1,9} ?)?\))?(?: [A-Za-z][A-Za-z0-9_]*(?: ?\( ?[0-9]{1,9} ?(?:, ?-?[0-9]{1,9} ?)?\))?){0,3}(?:\[\])?$`)
+// typeName says whether t is words (a letter, then letters, digits and
+// _), at most four, each with an optional (n) or (p,s) of up to nine
+// digits (single spaces allowed around them), then an optional []. By hand:
+// regexp is not in the core, for its size (matchers_test.go holds the
+// regexp it answers as).
+func typeName(t string) bool {
+	i := 0
+	at := func(c byte) bool { return i < len(t) && t[i] == c }
+	alpha := func() bool { return i < len(t) && (t[i] >= 'A' && t[i] <= 'Z' || t[i] >= 'a' && t[i] <= 'z') }
+	digit := func() bool { return i < len(t) && t[i] >= '0' && t[i] <= '9' }
+	word := func() bool {
+		if !alpha() {
+			return false
+		}
+		for i++; alpha() || digit() || at('_'); i++ {
+		}
+		return true
+	}
+	space := func() {
+		if at(' ') {
+			i++
+		}
+	}
+	number := func(neg bool) bool {
+		if neg && at('-') {
+			i++
+		}
+		n := 0
+		for ; digit(); i++ {
+			n++
+		}
+		return n >= 1 && n <= 9
+	}
+	args := func() bool {
+		save := i
+		space()
+		if !at('(') {
+			i = save
+			return true
+		}
+		i++
+		space()
+		if !number(false) {
+			return false
+		}
+		space()
+		if at(',') {
+			i++
+			space()
+			if !number(true) {
+				return false
+			}
+			space()
+		}
+		if !at(')') {
+			return false
+		}
+		i++
+		return true
+	}
+	if !word() || !args() {
+		return false
+	}
+	for k := 0; k < 3 && at(' ') && i+1 < len(t) && (t[i+1] >= 'A' && t[i+1] <= 'Z' || t[i+1] >= 'a' && t[i+1] <= 'z'); k++ {
+		i++
+		if !word() || !args() {
+			return false
+		}
+	}
+	if at('[') && i+1 < len(t) && t[i+1] == ']' {
+		i += 2
+	}
+	return i == len(t)
+}
 
 // Type checks a declared type: words, an optional (n) or (p,s) and [].
 // Nothing else can reach the DDL, so a type cannot carry SQL of its own.
@@ -285,7 +357,7 @@ func Type(t string) error {
 	if t == "" {
 		return nil
 	}
-	if len(t) > 64 || !typeRe.MatchString(t) {
+	if len(t) > 64 || !typeName(t) {
 		return errorf("the type %q is not a type name (words, then (n) or (p,s) at most)", t)
 	}
 	return nil

@@ -4,7 +4,6 @@ package postgres
 // pg_type, pg_constraint, read with the schema's name bound.
 
 import (
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 	"github.com/nakedhtmx/nakedhtmx/core/store/sqlite/ddl"
+	"github.com/nakedhtmx/nakedhtmx/core/textscan"
 )
 
 // What a column's type is, by the base type's name (a domain's base type
@@ -232,31 +232,237 @@ func attnums(s string) []int {
 	return out
 }
 
-var (
-	castRe = regexp.MustCompile(`::(?:"(?:[^"]|"")+"|double precision|character varying|bit varying|(?:timestamp|time)(?:\(\d+\))? with(?:out)? time zone|[a-zA-Z_][a-zA-Z0-9_]*(?:\.[a-zA-Z_][a-zA-Z0-9_]*)?)(?:\(\d+(?:,\d+)?\))?(?:\[\])*`)
-	// c = ANY (ARRAY[...]), or ANY ((ARRAY[...])) once the ::text[] that
-	// follows a varchar column's list is gone.
-	anyRe = regexp.MustCompile(`(?i) = ANY \((?:\(ARRAY\[([^\]]*)\]\)|ARRAY\[([^\]]*)\])\)`)
-	// (c), a lone name in parentheses where no function call precedes it:
-	// what is left of "(c)::text".
-	parenNameRe = regexp.MustCompile(`(^|[^\w"])\(("(?:[^"]|"")+"|[a-zA-Z_][a-zA-Z0-9_]*)\)`)
-	checkRe     = regexp.MustCompile(`(?is)^\s*CHECK\s*\((.*)\)\s*(?:NOT VALID)?\s*$`)
-)
+// The text matchers below are regexps written by hand (regexp is not in
+// the core, for its size); matchers_test.go holds each regexp and checks
+// that they answer alike.
+
+// stripCasts takes out the casts pg_get_expr and pg_get_constraintdef
+// write: ::type, a quoted or schema-qualified name, the multi-word types,
+// (n) or (p,s), and [] (castRe in matchers_test.go).
+func stripCasts(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i+1 < len(s); {
+		if s[i] == ':' && s[i+1] == ':' {
+			if end, ok := castAt(s, i+2); ok {
+				b.WriteString(s[last:i])
+				last, i = end, end
+				continue
+			}
+		}
+		i++
+	}
+	if last == 0 {
+		return s
+	}
+	return b.String() + s[last:]
+}
+
+// castAt is the end of the type name of a cast at i.
+func castAt(s string, i int) (int, bool) {
+	j, ok := textscan.Quoted(s, i, '"', true)
+	for _, w := range []string{"double precision", "character varying", "bit varying"} {
+		if !ok {
+			j, ok = textscan.Lit(s, i, w, false)
+		}
+	}
+	if !ok {
+		j, ok = timeType(s, i)
+	}
+	if !ok {
+		if e := textscan.Ident(s, i); e > i {
+			j, ok = e, true
+			if e < len(s) && s[e] == '.' {
+				if e2 := textscan.Ident(s, e+1); e2 > e+1 {
+					j = e2
+				}
+			}
+		}
+	}
+	if !ok {
+		return i, false
+	}
+	if j < len(s) && s[j] == '(' {
+		if d, ok := textscan.Digits(s, j+1); ok {
+			if d < len(s) && s[d] == ',' {
+				if d2, ok := textscan.Digits(s, d+1); ok && d2 < len(s) && s[d2] == ')' {
+					d = d2
+				}
+			}
+			if d < len(s) && s[d] == ')' {
+				j = d + 1
+			}
+		}
+	}
+	for j+1 < len(s) && s[j] == '[' && s[j+1] == ']' {
+		j += 2
+	}
+	return j, true
+}
+
+// timeType is (?:timestamp|time)(?:\(\d+\))? with(?:out)? time zone at i.
+func timeType(s string, i int) (int, bool) {
+	for _, w := range []string{"timestamp", "time"} {
+		e, ok := textscan.Lit(s, i, w, false)
+		if !ok {
+			continue
+		}
+		starts := []int{e}
+		if e < len(s) && s[e] == '(' {
+			if d, ok := textscan.Digits(s, e+1); ok && d < len(s) && s[d] == ')' {
+				starts = []int{d + 1, e}
+			}
+		}
+		for _, k := range starts {
+			for _, zone := range []string{" without time zone", " with time zone"} {
+				if end, ok := textscan.Lit(s, k, zone, false); ok {
+					return end, true
+				}
+			}
+		}
+	}
+	return i, false
+}
+
+// unparenNames is (c) made c where no name or quote precedes the
+// parenthesis: what is left of "(c)::text" once the cast is gone
+// (parenNameRe).
+func unparenNames(s string) string {
+	name := func(i int) (int, bool) { // \(("..."|ident)\)
+		if i >= len(s) || s[i] != '(' {
+			return i, false
+		}
+		e, ok := textscan.Quoted(s, i+1, '"', true)
+		if !ok {
+			if e = textscan.Ident(s, i+1); e == i+1 {
+				return i, false
+			}
+		}
+		if e >= len(s) || s[e] != ')' {
+			return i, false
+		}
+		return e, true
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if i == 0 {
+			if e, ok := name(0); ok {
+				b.WriteString(s[1:e])
+				i = e + 1
+				continue
+			}
+		}
+		if !textscan.IsWord(s[i]) && s[i] != '"' {
+			if e, ok := name(i + 1); ok {
+				b.WriteByte(s[i])
+				b.WriteString(s[i+2 : e])
+				i = e + 1
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+// anyToIn is c = ANY (ARRAY[...]) (or ANY ((ARRAY[...])) once the cast
+// after a varchar column's list is gone) made c IN (...) (anyRe).
+func anyToIn(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		if j, ok := textscan.Lit(s, i, " = ANY (", true); ok {
+			if inner, after, ok := anyList(s, j); ok {
+				b.WriteString(s[last:i] + " IN (" + inner + ")")
+				last, i = after, after
+				continue
+			}
+		}
+		i++
+	}
+	if last == 0 {
+		return s
+	}
+	return b.String() + s[last:]
+}
+
+// anyList is the list of (ARRAY[...])) or ARRAY[...]) at j, and its end.
+func anyList(s string, j int) (string, int, bool) {
+	for _, alt := range [][2]string{{"(ARRAY[", "]))"}, {"ARRAY[", "])"}} {
+		k, ok := textscan.Lit(s, j, alt[0], true)
+		if !ok {
+			continue
+		}
+		e := strings.IndexByte(s[k:], ']')
+		if e < 0 {
+			continue
+		}
+		if after, ok := textscan.Lit(s, k+e, alt[1], false); ok {
+			return s[k : k+e], after, true
+		}
+	}
+	return "", 0, false
+}
+
+// checkExpr is what CHECK (...) holds, as pg_get_constraintdef writes a
+// constraint (checkRe: (?is)^\s*CHECK\s*\((.*)\)\s*(?:NOT VALID)?\s*$).
+func checkExpr(def string) (string, bool) {
+	i, ok := textscan.Lit(def, textscan.Spaces(def, 0), "check", true)
+	if !ok {
+		return "", false
+	}
+	i = textscan.Spaces(def, i)
+	if i >= len(def) || def[i] != '(' {
+		return "", false
+	}
+	end := len(def)
+	for end > i+1 && textscan.IsSpace(def[end-1]) {
+		end--
+	}
+	if def[end-1] != ')' {
+		if e, ok := textscan.Lit(def, end-len("NOT VALID"), "NOT VALID", true); !ok || e != end || end-len("NOT VALID") <= i {
+			return "", false
+		}
+		end -= len("NOT VALID")
+		for end > i+1 && textscan.IsSpace(def[end-1]) {
+			end--
+		}
+		if def[end-1] != ')' {
+			return "", false
+		}
+	}
+	if end-1 <= i {
+		return "", false
+	}
+	return def[i+1 : end-1], true
+}
+
+// named is every VALUE word ((?i)\bVALUE\b) in expr made as.
+func named(expr, as string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(expr); i++ {
+		if e, ok := textscan.Word(expr, i, "value"); ok {
+			b.WriteString(expr[last:i] + as)
+			last, i = e, e-1
+		}
+	}
+	return b.String() + expr[last:]
+}
 
 // checkText is a CHECK constraint as pg_get_constraintdef writes it, in the
 // SQL ddl.AnalyzeCheck reads: the casts Postgres adds go ("(0)::numeric"),
 // "c = ANY (ARRAY[...])" is "c IN (...)", and VALUE (a domain's own value)
 // is named as.
 func checkText(def, as string) string {
-	m := checkRe.FindStringSubmatch(def)
-	if m == nil {
+	m, ok := checkExpr(def)
+	if !ok {
 		return ""
 	}
-	expr := castRe.ReplaceAllString(m[1], "")
-	expr = parenNameRe.ReplaceAllString(expr, "$1$2")
-	expr = anyRe.ReplaceAllString(expr, " IN ($1$2)")
+	expr := anyToIn(unparenNames(stripCasts(m)))
 	if as != "" {
-		expr = regexp.MustCompile(`(?i)\bVALUE\b`).ReplaceAllString(expr, as)
+		expr = named(expr, as)
 	}
 	return expr
 }
@@ -266,7 +472,7 @@ func checkText(def, as string) string {
 // now(), ...).
 func parseDefault(s string) *model.Default {
 	d := &model.Default{SQL: s}
-	v := strings.TrimSpace(castRe.ReplaceAllString(s, ""))
+	v := strings.TrimSpace(stripCasts(s))
 	for len(v) >= 2 && v[0] == '(' && v[len(v)-1] == ')' {
 		v = strings.TrimSpace(v[1 : len(v)-1])
 	}

@@ -6,7 +6,6 @@ package sqlite
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 	"github.com/nakedhtmx/nakedhtmx/core/store/sqlite/ddl"
+	"github.com/nakedhtmx/nakedhtmx/core/textscan"
 )
 
 // Reflect reads the database's user tables and views.
@@ -36,7 +36,7 @@ func Reflect(db sqldb.DB) (*model.Database, error) {
 		name, _ := r[0].(string)
 		text, _ := r[2].(string)
 		ddlText[name] = text
-		if r[1] == "table" && ftsRe.MatchString(text) {
+		if r[1] == "table" && isFTS5(text) {
 			ftsSQL = append(ftsSQL, name+"\x00"+text)
 		}
 	}
@@ -78,8 +78,8 @@ func Reflect(db sqldb.DB) (*model.Database, error) {
 	}
 	for _, f := range ftsSQL {
 		name, text, _ := strings.Cut(f, "\x00")
-		if m := ftsContentRe.FindStringSubmatch(text); m != nil {
-			target := unquote(m[1])
+		if m, ok := ftsContent(text); ok {
+			target := unquote(m)
 			if t := byName[target]; t != nil && !t.View && t.TextIndex == "" {
 				t.TextIndex = name
 			}
@@ -88,11 +88,123 @@ func Reflect(db sqldb.DB) (*model.Database, error) {
 	return model.NewDatabase(tables, version), nil
 }
 
-var (
-	ftsRe        = regexp.MustCompile(`(?is)^\s*create\s+virtual\s+table.*\busing\s+fts5\b`)
-	ftsContentRe = regexp.MustCompile(`(?is)\bcontent\s*=\s*('(?:[^']|'')*'|"(?:[^"]|"")*"|[A-Za-z_][A-Za-z0-9_]*)`)
-	lengthRe     = regexp.MustCompile(`(?i)^\s*(?:n?var)?char(?:acter)?\s*(?:varying\s*)?\(\s*(\d+)\s*\)|^\s*(?:varying|native)\s+character\s*\(\s*(\d+)\s*\)`)
-)
+// isFTS5 says whether a table's CREATE text makes an FTS5 table:
+// (?is)^\s*create\s+virtual\s+table.*\busing\s+fts5\b, by hand (regexp is
+// not in the core; matchers_test.go holds the regexps these answer as).
+func isFTS5(text string) bool {
+	i := textscan.Spaces(text, 0)
+	for k, w := range []string{"create", "virtual", "table"} {
+		j, ok := textscan.Lit(text, i, w, true)
+		if !ok {
+			return false
+		}
+		i = textscan.Spaces(text, j)
+		if k < 2 && i == j {
+			return false
+		}
+	}
+	for p := i; p < len(text); p++ {
+		if e, ok := textscan.Lit(text, p, "using", true); ok && textscan.Boundary(text, p) {
+			if k := textscan.Spaces(text, e); k > e {
+				if f, ok := textscan.Lit(text, k, "fts5", true); ok && textscan.Boundary(text, f) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// ftsContent is the table an external-content FTS5 table reads, as its
+// text names it: (?is)\bcontent\s*=\s*('...'|"..."|ident), the first.
+func ftsContent(text string) (string, bool) {
+	for p := 0; p < len(text); p++ {
+		e, ok := textscan.Lit(text, p, "content", true)
+		if !ok || !textscan.Boundary(text, p) {
+			continue
+		}
+		k := textscan.Spaces(text, e)
+		if k >= len(text) || text[k] != '=' {
+			continue
+		}
+		k = textscan.Spaces(text, k+1)
+		if end, ok := textscan.Quoted(text, k, '\'', false); ok {
+			return text[k:end], true
+		}
+		if end, ok := textscan.Quoted(text, k, '"', false); ok {
+			return text[k:end], true
+		}
+		if end := textscan.Ident(text, k); end > k {
+			return text[k:end], true
+		}
+	}
+	return "", false
+}
+
+// maxLength is the n of a declared CHAR(n), VARCHAR(n), NVARCHAR(n),
+// CHARACTER VARYING(n), VARYING CHARACTER(n) or NATIVE CHARACTER(n), as
+// (?i)^\s*(?:n?var)?char(?:acter)?\s*(?:varying\s*)?\(\s*(\d+)\s*\)|
+// ^\s*(?:varying|native)\s+character\s*\(\s*(\d+)\s*\) reads it.
+func maxLength(t string) (string, bool) {
+	open := func(i int) (string, bool) { // \(\s*(\d+)\s*\)
+		if i >= len(t) || t[i] != '(' {
+			return "", false
+		}
+		j := textscan.Spaces(t, i+1)
+		e, ok := textscan.Digits(t, j)
+		if !ok {
+			return "", false
+		}
+		k := textscan.Spaces(t, e)
+		if k >= len(t) || t[k] != ')' {
+			return "", false
+		}
+		return t[j:e], true
+	}
+	start := textscan.Spaces(t, 0)
+	for _, pre := range []string{"nvar", "var", ""} {
+		i, ok := textscan.Lit(t, start, pre, true)
+		if !ok {
+			continue
+		}
+		if i, ok = textscan.Lit(t, i, "char", true); !ok {
+			continue
+		}
+		for _, acter := range []bool{true, false} {
+			j := i
+			if acter {
+				if j, ok = textscan.Lit(t, i, "acter", true); !ok {
+					continue
+				}
+			}
+			j = textscan.Spaces(t, j)
+			if v, ok := textscan.Lit(t, j, "varying", true); ok {
+				if n, ok := open(textscan.Spaces(t, v)); ok {
+					return n, true
+				}
+			}
+			if n, ok := open(j); ok {
+				return n, true
+			}
+		}
+	}
+	for _, w := range []string{"varying", "native"} {
+		i, ok := textscan.Lit(t, start, w, true)
+		if !ok {
+			continue
+		}
+		j := textscan.Spaces(t, i)
+		if j == i {
+			continue
+		}
+		if j, ok = textscan.Lit(t, j, "character", true); ok {
+			if n, ok := open(textscan.Spaces(t, j)); ok {
+				return n, true
+			}
+		}
+	}
+	return "", false
+}
 
 func unquote(s string) string {
 	if len(s) >= 2 && (s[0] == '\'' || s[0] == '"') {
@@ -129,8 +241,7 @@ func reflectTable(db sqldb.DB, t *model.Table, createSQL string) error {
 			continue
 		}
 		c.Kind = KindOf(c.Type)
-		if m := lengthRe.FindStringSubmatch(c.Type); m != nil {
-			s := m[1] + m[2]
+		if s, ok := maxLength(c.Type); ok {
 			if n, err := strconv.Atoi(s); err == nil {
 				c.MaxLength = &n
 			}
@@ -262,10 +373,43 @@ func StandardType(declared string) bool {
 	return standardTypes[strings.Join(strings.Fields(t), " ")]
 }
 
-var (
-	insteadOfRe = regexp.MustCompile(`(?is)\bINSTEAD\s+OF\s+(INSERT|UPDATE|DELETE)\b`)
-	beginRe     = regexp.MustCompile(`(?i)\bBEGIN\b`)
-)
+// triggerHead is a trigger's text up to its first BEGIN word ((?i)\bBEGIN\b).
+func triggerHead(text string) string {
+	for p := 0; p < len(text); p++ {
+		if _, ok := textscan.Word(text, p, "begin"); ok {
+			return text[:p]
+		}
+	}
+	return text
+}
+
+// insteadOf is the write an INSTEAD OF trigger stands for, lower case:
+// (?is)\bINSTEAD\s+OF\s+(INSERT|UPDATE|DELETE)\b, the first.
+func insteadOf(head string) (string, bool) {
+	for p := 0; p < len(head); p++ {
+		i, ok := textscan.Lit(head, p, "instead", true)
+		if !ok || !textscan.Boundary(head, p) {
+			continue
+		}
+		j := textscan.Spaces(head, i)
+		if j == i {
+			continue
+		}
+		if j, ok = textscan.Lit(head, j, "of", true); !ok {
+			continue
+		}
+		k := textscan.Spaces(head, j)
+		if k == j {
+			continue
+		}
+		for _, op := range []string{"insert", "update", "delete"} {
+			if e, ok := textscan.Lit(head, k, op, true); ok && textscan.Boundary(head, e) {
+				return op, true
+			}
+		}
+	}
+	return "", false
+}
 
 // viewWrites fills a view's ViewWrites from its INSTEAD OF triggers, and,
 // when it takes updates or deletes, its key: a column named id (any case), the
@@ -275,12 +419,8 @@ func viewWrites(t *model.Table, triggers []string) {
 	seen := map[string]bool{}
 	for _, text := range triggers {
 		// The trigger's head: its body may mention anything.
-		head := text
-		if i := beginRe.FindStringIndex(text); i != nil {
-			head = text[:i[0]]
-		}
-		if m := insteadOfRe.FindStringSubmatch(head); m != nil {
-			seen[strings.ToLower(m[1])] = true
+		if op, ok := insteadOf(triggerHead(text)); ok {
+			seen[op] = true
 		}
 	}
 	var key *model.Column

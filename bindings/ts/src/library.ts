@@ -19,7 +19,7 @@ import { Live } from "./live.ts";
 import { Bus, dial } from "./natsbus.ts";
 import { isPGlite, isPostgresURL, openPGlite, openPostgres, type PostgresDatabase, wakeOnLog } from "./postgres.ts";
 import type { OpenRequest } from "./protocol.ts";
-import type { Database, OpenDatabase } from "./sqlite.ts";
+import type { AsyncDatabase, Database, OpenDatabase } from "./sqlite.ts";
 
 export interface NakedhtmxOptions {
   /** SQLite database file (created when missing), a `postgres://` URL, or `pglite:DIR` (PGlite, installed beside). */
@@ -260,7 +260,7 @@ export async function createNakedhtmx(
   const nc = options.nats ? await dial(options.nats, node) : undefined;
   // Compile before opening: a missing core.wasm must not create the database.
   let db: Database | PostgresDatabase;
-  let core: Core;
+  let core!: Core; // made while the store opens, or right after
   let dsid: string;
   try {
     // A Postgres connection creates nothing: it is made (the client loaded,
@@ -274,9 +274,28 @@ export async function createNakedhtmx(
       void opening?.then((d) => d.close(), () => {});
       throw e;
     }
-    db = opening === null ? rt.openDatabase(options.db) : (pgdb = await opening);
+    if (opening !== null) {
+      // The core starts while Postgres opens (PGlite's own start is most of
+      // a cold start): it asks nothing of the store before openAsync, and
+      // what it asks goes to the store once there.
+      let store: PostgresDatabase | undefined;
+      const later: AsyncDatabase = {
+        answersLater: true,
+        run: (req) => store ? store.run(req) : opening.then((d) => d.run(req)),
+        close: () => void opening.then((d) => d.close(), () => {}),
+      };
+      try {
+        core = await Core.load({ db: later, host: rt.host, wasm: module, log });
+      } catch (e) {
+        void opening.then((d) => d.close(), () => {});
+        throw e;
+      }
+      db = store = pgdb = await opening;
+    } else {
+      db = rt.openDatabase(options.db);
+    }
     try {
-      core = await Core.load({ db, host: rt.host, wasm: module, log });
+      if (opening === null) core = await Core.load({ db, host: rt.host, wasm: module, log });
       if (pgdb) {
         dsid = await core.openAsync(openRequest(config));
         await pgdb.setStatementLimit(core.statementLimitMs);

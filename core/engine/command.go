@@ -25,6 +25,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/render"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
+	"github.com/nakedhtmx/nakedhtmx/core/schemaedit"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 	"github.com/nakedhtmx/nakedhtmx/core/store"
 )
@@ -187,6 +188,19 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 	}
 	c := newCtx(e, &protocol.Request{})
 	c.applying = true
+	// A schema edit is planned before its transaction: a table rebuild runs
+	// with foreign key enforcement off, which only a connection outside a
+	// transaction can turn off.
+	var edit *schemaedit.Plan
+	var editOut *outcome
+	if cmd.Op == "schemaEdit" {
+		if _, _, edit, editOut = c.planCommand(cmd); edit != nil && edit.Rebuild {
+			if _, err := e.db.Exec("PRAGMA foreign_keys = OFF"); err != nil {
+				return unavailable(err)
+			}
+			defer e.db.Exec("PRAGMA foreign_keys = ON")
+		}
+	}
 	if err := e.store.BeginWrite(e.db); err != nil {
 		return unavailable(err)
 	}
@@ -204,7 +218,25 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 		return res
 	}
 	c.inTx = true
-	out := c.applyOne(cmd)
+	var out *outcome
+	switch {
+	case cmd.Op != "schemaEdit":
+		out = c.applyOne(cmd)
+	case editOut != nil:
+		out = editOut
+	default:
+		// Confirmed where it was made: what it loses here is what it lost
+		// there (every node holds the same rows at this point).
+		out = &outcome{status: 200}
+		if _, err := e.db.Exec("SAVEPOINT nakedhtmx_edit"); err != nil {
+			return unavailable(err)
+		}
+		if _, bad := c.runSteps(edit); bad != nil {
+			out = bad
+			e.db.Exec("ROLLBACK TO nakedhtmx_edit") // nothing of a refused edit stays
+		}
+		e.db.Exec("RELEASE nakedhtmx_edit")
+	}
 	c.inTx = false
 	r := commandResult{Status: out.status, Message: out.msg, Table: cmd.Table, Errors: out.errs}
 	if out.row != nil {
@@ -464,7 +496,14 @@ func (c *ctx) commandSchemas() *protocol.Response {
 	props, _ := migrate.Get("properties")
 	props.(*schema.Object).Set("sql", newObj("type", "string", "minLength", 1))
 	migrate.Set("required", []string{"id", "node", "op", "sql"})
-	return c.jsonAnswer(200, "tables", tables, "migrate", newObj("subject", protocol.Subject("", "migrate"), "schema", migrate))
+	edit := commandEnvelope("a schema edit made from the app (POST /api/structure): every node plans and runs it at its place in the stream", "schemaEdit")
+	props, _ = edit.Get("properties")
+	props.(*schema.Object).Set("dsid", newObj("type", "string")).Set("table", newObj("type", "string")).
+		Set("edit", newObj("type", "object", "required", []string{"op", "table"},
+			"properties", newObj("op", newObj("enum", schemaedit.Ops), "table", newObj("type", "string", "minLength", 1))))
+	edit.Set("required", []string{"id", "node", "op", "table", "edit"})
+	return c.jsonAnswer(200, "tables", tables, "migrate", newObj("subject", protocol.Subject("", "migrate"), "schema", migrate),
+		"schemaEdit", newObj("subject", "nakedhtmx.cmd.TABLE.schemaEdit", "schema", edit))
 }
 
 // commandSchema is the JSON Schema of one table's commands of one kind.

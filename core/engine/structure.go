@@ -10,6 +10,7 @@ package engine
 // DSID moves, open pages follow, stale forms remap.
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -88,9 +89,6 @@ func (c *ctx) runEdit(t *model.Table, e *schemaedit.Edit) (*editResult, *outcome
 	}
 	res := &editResult{plan: plan}
 	apply := !e.DryRun
-	if apply && c.jetstream() && plan.Rebuild {
-		return nil, failed(409, "this change rebuilds the table, which the scale-out mode cannot send yet: make it with SQL on every node, or change what ALTER TABLE can")
-	}
 	c.cached, c.writing = nil, true
 	defer func() { c.cached, c.writing = nil, false }()
 	db := c.e.db
@@ -115,11 +113,46 @@ func (c *ctx) runEdit(t *model.Table, e *schemaedit.Edit) (*editResult, *outcome
 		c.schemaMoved = true
 		return nil, failed(503, "the schema changed while this edit was made; try again")
 	}
-	fail := func(o *outcome) (*editResult, *outcome) {
+	losses, o := c.runSteps(plan)
+	res.losses = losses
+	if o != nil {
 		db.Exec("ROLLBACK")
 		return nil, o
 	}
-	// check runs a step's check: a count of what it loses, or a refusal.
+	if !apply || (len(res.losses) > 0 && !e.Confirm) || c.jetstream() {
+		db.Exec("ROLLBACK")
+		if apply && c.jetstream() && (len(res.losses) == 0 || e.Confirm) {
+			// Tried here; every node plans and runs it itself at its place
+			// in the stream (the same schema and rows there, so the same
+			// plan), a rebuild too.
+			edit := *e
+			edit.Confirm, edit.DryRun = true, false
+			body, _ := json.Marshal(&edit)
+			if bad := c.newCommand(protocol.Command{DSID: c.st.dsid, Table: e.Table, Op: "schemaEdit", Edit: body}); bad.command == nil {
+				return nil, bad
+			}
+			res.done = true
+		}
+		return res, nil
+	}
+	if _, err := db.Exec("COMMIT"); err != nil {
+		db.Exec("ROLLBACK")
+		return nil, c.dbFailure(err)
+	}
+	res.done = true
+	if err := c.e.refresh(false); err != nil {
+		return nil, failed(500, "the change was made, but reading the schema failed: "+err.Error())
+	}
+	c.st = c.e.st
+	return res, nil
+}
+
+// runSteps runs a plan's steps in the transaction under way, with their
+// checks: what they lose, or why the edit is refused (the caller rolls
+// back).
+func (c *ctx) runSteps(plan *schemaedit.Plan) ([]string, *outcome) {
+	db := c.e.db
+	var losses []string
 	check := func(k *schemaedit.Check) *outcome {
 		r, err := db.Query(k.Query)
 		if err != nil {
@@ -130,45 +163,56 @@ func (c *ctx) runEdit(t *model.Table, e *schemaedit.Edit) (*editResult, *outcome
 		case k.Refuse && n != 0:
 			return failed(422, k.Message)
 		case !k.Refuse && n > 0:
-			res.losses = append(res.losses, fmt.Sprintf(k.Message, n))
+			losses = append(losses, fmt.Sprintf(k.Message, n))
 		}
 		return nil
 	}
 	for _, s := range plan.Steps {
 		if s.Check != nil && s.Check.Before {
 			if o := check(s.Check); o != nil {
-				return fail(o)
+				return nil, o
 			}
 		}
 		if _, err := db.Exec(s.SQL); err != nil {
-			return fail(c.editFailure(err))
+			return nil, c.editFailure(err)
 		}
 		if s.Check != nil && !s.Check.Before {
 			if o := check(s.Check); o != nil {
-				return fail(o)
+				return nil, o
 			}
 		}
 	}
-	if !apply || (len(res.losses) > 0 && !e.Confirm) || c.jetstream() {
-		db.Exec("ROLLBACK")
-		if apply && c.jetstream() && (len(res.losses) == 0 || e.Confirm) {
-			// Tried here; every node runs it at its place in the stream.
-			if bad := c.newCommand(protocol.Command{Op: "migrate", SQL: strings.Join(plan.SQL(), ";\n")}); bad.command == nil {
-				return nil, bad
-			}
-			res.done = true
+	return losses, nil
+}
+
+// planCommand reads and plans a schemaEdit command from the stream, before
+// its transaction begins (a rebuild turns foreign key enforcement off
+// first): the same checks as the request that made it.
+func (c *ctx) planCommand(cmd *protocol.Command) (*schemaedit.Edit, *model.Table, *schemaedit.Plan, *outcome) {
+	var e schemaedit.Edit
+	if err := json.Unmarshal(cmd.Edit, &e); err != nil {
+		return nil, nil, nil, failed(400, "the schema edit is not valid JSON: "+err.Error())
+	}
+	if err := e.Check(); err != nil {
+		return nil, nil, nil, failed(422, err.Error())
+	}
+	var t *model.Table
+	if e.Op != schemaedit.CreateTable {
+		if t = c.table(e.Table); t == nil {
+			return nil, nil, nil, failed(404, "no such table: "+e.Table)
 		}
-		return res, nil
+		if why := c.editableTable(t); why != "" {
+			return nil, nil, nil, failed(403, why)
+		}
 	}
-	if _, err := db.Exec("COMMIT"); err != nil {
-		return fail(c.dbFailure(err))
+	plan, err := c.e.store.PlanEdit(c.e.db, c.st.db, t, &e)
+	if err != nil {
+		if _, ok := err.(*schemaedit.Error); ok {
+			return nil, nil, nil, failed(422, err.Error())
+		}
+		return nil, nil, nil, c.dbFailure(err)
 	}
-	res.done = true
-	if err := c.e.refresh(false); err != nil {
-		return nil, failed(500, "the change was made, but reading the schema failed: "+err.Error())
-	}
-	c.st = c.e.st
-	return res, nil
+	return &e, t, plan, nil
 }
 
 // editCommand answers the host's asking again about an edit's command:

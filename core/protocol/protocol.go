@@ -82,11 +82,14 @@ type Command struct {
 	Node    string         `json:"node"`
 	DSID    string         `json:"dsid"` // the schema the write was checked against
 	Table   string         `json:"table"`
-	Op      string         `json:"op"`            // insert, update, delete or migrate
+	Op      string         `json:"op"`            // insert, update, delete, migrate or schemaEdit
 	Key     string         `json:"key,omitempty"` // update, delete: the key as one path segment
 	Values  map[string]any `json:"values,omitempty"`
 	Version string         `json:"version,omitempty"` // the row version the write was based on
 	SQL     string         `json:"sql,omitempty"`     // op "migrate": the DDL every node runs
+	// Edit is op "schemaEdit": a schema edit made from the app (the JSON of
+	// core/schemaedit.Edit), which every node plans and runs itself.
+	Edit json.RawMessage `json:"edit,omitempty"`
 }
 
 // Outbox is what nh_outbox answers: the commands this node made and has not

@@ -52,12 +52,14 @@ export interface Command {
   node: string;
   dsid: string;
   table: string;
-  op: "insert" | "update" | "delete" | "migrate";
+  op: "insert" | "update" | "delete" | "migrate" | "schemaEdit";
   key?: string;
   values?: Record<string, unknown>;
   version?: string;
   /** op "migrate": the DDL every node runs. */
   sql?: string;
+  /** op "schemaEdit": a schema edit from the app, which every node plans and runs itself. */
+  edit?: Record<string, unknown>;
 }
 
 /** What applying one command came to on this node (`nh_apply`). */

@@ -144,8 +144,8 @@ func (c *ctx) apiCreate(t *model.Table) *protocol.Response {
 	if why := c.writable(t, "insert"); why != "" && c.req.Command == "" {
 		return c.fail(403, why) // before reading a byte of the body
 	}
-	if f := importFormat(c.header("content-type")); f != "" && c.req.Command == "" {
-		return c.apiImport(t, f)
+	if f := importFormat(c.header("content-type")); f != "" {
+		return c.apiImport(t, f) // asked again (c.req.Command), its batch command's answer
 	}
 	body, bad := c.jsonBodyObject()
 	if bad != nil {

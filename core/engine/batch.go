@@ -31,13 +31,33 @@ type batchOp struct {
 	Version string          `json:"version"`
 }
 
+// planned is one operation of a batch, read and checked.
+type planned struct {
+	t      *model.Table
+	key    []any
+	values map[string]any
+}
+
+// batchWrite runs (or, in the scale-out mode, collects) one operation's write.
+func (c *ctx) batchWrite(p planned, op batchOp) *outcome {
+	switch op.Op {
+	case "create":
+		return c.insert(p.t, p.values, nil)
+	case "update":
+		return c.update(p.t, p.key, p.values, op.Version, nil)
+	}
+	return c.remove(p.t, p.key, op.Version)
+}
+
 // apiBatch answers POST /api/batch.
 func (c *ctx) apiBatch() *protocol.Response {
 	if c.req.Method != "POST" {
 		return c.methodNotAllowed("POST")
 	}
-	if c.jetstream() {
-		return c.fail(409, "a batch is not sent as commands yet: send its writes one by one, or use a server without --write jetstream")
+	if c.req.Command != "" {
+		return c.batchCommandAnswer(func(r *commandResult) *protocol.Response {
+			return c.jsonAnswer(200, "results", schema.RawJSON(r.Results))
+		})
 	}
 	var body struct {
 		Operations []batchOp `json:"operations"`
@@ -53,11 +73,6 @@ func (c *ctx) apiBatch() *protocol.Response {
 	}
 	// Everything that can be known before writing is checked first: the
 	// tables, the keys, the bodies, the rules.
-	type planned struct {
-		t      *model.Table
-		key    []any
-		values map[string]any
-	}
 	plan := make([]planned, len(body.Operations))
 	fired := false
 	for i, op := range body.Operations {
@@ -97,6 +112,21 @@ func (c *ctx) apiBatch() *protocol.Response {
 		}
 		plan[i] = p
 	}
+	if c.jetstream() {
+		// Each write checked as here, collected, and sent as one command
+		// that every node applies in one transaction.
+		c.collecting = true
+		for i, p := range plan {
+			if out := c.batchWrite(p, body.Operations[i]); out.status >= 300 {
+				c.collecting, c.collected = false, nil
+				return c.batchFailure(i, out)
+			}
+		}
+		if o := c.batchCommand(); o.status >= 300 {
+			return c.answer(o)
+		}
+		return c.jsonAnswer(202, "command", c.command.ID, "status", "pending")
+	}
 	if fired {
 		// Triggers of the user's may run: the whole batch goes where the
 		// time limit can stop it (as one write does, write.go).
@@ -110,16 +140,7 @@ func (c *ctx) apiBatch() *protocol.Response {
 		c.inTx = true // each write below in a savepoint of this transaction
 		defer func() { c.inTx = false }()
 		for i, p := range plan {
-			op := body.Operations[i]
-			var out *outcome
-			switch op.Op {
-			case "create":
-				out = c.insert(p.t, p.values, nil)
-			case "update":
-				out = c.update(p.t, p.key, p.values, op.Version, nil)
-			default:
-				out = c.remove(p.t, p.key, op.Version)
-			}
+			out := c.batchWrite(p, body.Operations[i])
 			if out.status >= 300 {
 				failedAt, failure = i, out
 				return failed(out.status, out.msg)
@@ -139,6 +160,26 @@ func (c *ctx) apiBatch() *protocol.Response {
 		return c.answer(o)
 	}
 	return c.jsonAnswer(200, "results", results)
+}
+
+// batchCommandAnswer answers the host's asking again about a batch command
+// (the scale-out mode): 202 while this node has not applied it, the failed
+// write's answer with its index, or done's answer.
+func (c *ctx) batchCommandAnswer(done func(r *commandResult) *protocol.Response) *protocol.Response {
+	r, ok, err := c.storedResult(c.req.Command)
+	switch {
+	case err != nil:
+		return c.answer(c.dbFailure(err))
+	case !ok:
+		return c.jsonAnswer(202, "command", c.req.Command, "status", "pending")
+	case r.Status >= 300:
+		out := &outcome{status: r.Status, msg: r.Message, errs: r.Errors}
+		if r.Index == nil {
+			return c.answer(out)
+		}
+		return c.batchFailure(*r.Index, out)
+	}
+	return done(&r)
 }
 
 // batchFailure answers a batch whose operation i failed as that write

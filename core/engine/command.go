@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"mime"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -47,19 +48,72 @@ type commandResult struct {
 	Errors  []fieldError    `json:"errors,omitempty"`  // 422
 	Message string          `json:"message,omitempty"`
 	Table   string          `json:"table,omitempty"` // the command's table ("" for a migration)
+	// Results are a batch's, one per write (status, row, version); Index
+	// the write that failed it (nothing of it applied).
+	Results json.RawMessage `json:"results,omitempty"`
+	Index   *int            `json:"index,omitempty"`
 }
 
 // jetstream reports whether writes become commands on this request: in
 // jetstream mode, and not while applying one.
 func (c *ctx) jetstream() bool { return c.e.opts.WriteMode == "jetstream" && !c.applying }
 
-// writeCommand turns a checked write into the command the host publishes.
+// writeCommand turns a checked write into the command the host publishes
+// (or, while a batch is collected, one write of it).
 func (c *ctx) writeCommand(t *model.Table, op string, key []any, values map[string]any, version string) *outcome {
 	cmd := protocol.Command{DSID: c.st.dsid, Table: t.Name, Op: op, Values: values, Version: version}
 	if key != nil {
 		cmd.Key = keyPath(key)
 	}
+	if c.collecting {
+		c.collected = append(c.collected, cmd)
+		return &outcome{status: 202}
+	}
 	return c.newCommand(cmd)
+}
+
+// maxBatchCommand is the most bytes one batch command may take: NATS's
+// default payload limit is 1 MiB, and a command that cannot be published
+// would wait in the outbox for ever.
+const maxBatchCommand = 900 << 10
+
+// batchCommand sends the writes collected (c.collecting) as one command.
+func (c *ctx) batchCommand() *outcome {
+	cmd := protocol.Command{DSID: c.st.dsid, Op: "batch", Ops: c.collected}
+	c.collecting, c.collected = false, nil
+	if body, _ := json.Marshal(&cmd); len(body) > maxBatchCommand {
+		return failed(413, "these writes are too large for one command on the stream ("+strconv.Itoa(len(body))+
+			" bytes; at most "+strconv.Itoa(maxBatchCommand)+"): send fewer at once")
+	}
+	return c.newCommand(cmd)
+}
+
+// applyBatch applies a batch command's writes in a savepoint of the
+// command's transaction: all of them, or, at the first that fails, none.
+func (c *ctx) applyBatch(cmd *protocol.Command) (*outcome, json.RawMessage, *int) {
+	if _, err := c.e.db.Exec("SAVEPOINT nakedhtmx_batch"); err != nil {
+		return c.dbFailure(err), nil, nil
+	}
+	defer c.e.db.Exec("RELEASE nakedhtmx_batch")
+	results := make([]any, 0, len(cmd.Ops))
+	for i := range cmd.Ops {
+		sub := &cmd.Ops[i]
+		if sub.Op != "insert" && sub.Op != "update" && sub.Op != "delete" {
+			c.e.db.Exec("ROLLBACK TO nakedhtmx_batch")
+			return failed(400, "a batch holds inserts, updates and deletes only"), nil, &i
+		}
+		out := c.applyOne(sub)
+		if out.status >= 300 {
+			c.e.db.Exec("ROLLBACK TO nakedhtmx_batch")
+			return out, nil, &i
+		}
+		r := schema.NewObject().Set("status", out.status)
+		if out.status != 204 && out.row != nil {
+			r.Set("row", out.row.object()).Set("version", out.row.version())
+		}
+		results = append(results, r)
+	}
+	return &outcome{status: 200}, jsonBody(results), nil
 }
 
 // newCommand names a command (id, this node), keeps it in the outbox and
@@ -219,7 +273,11 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 	}
 	c.inTx = true
 	var out *outcome
+	var batchResults json.RawMessage
+	var batchIndex *int
 	switch {
+	case cmd.Op == "batch":
+		out, batchResults, batchIndex = c.applyBatch(cmd)
 	case cmd.Op != "schemaEdit":
 		out = c.applyOne(cmd)
 	case editOut != nil:
@@ -238,7 +296,7 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 		e.db.Exec("RELEASE nakedhtmx_edit")
 	}
 	c.inTx = false
-	r := commandResult{Status: out.status, Message: out.msg, Table: cmd.Table, Errors: out.errs}
+	r := commandResult{Status: out.status, Message: out.msg, Table: cmd.Table, Errors: out.errs, Results: batchResults, Index: batchIndex}
 	if out.row != nil {
 		r.Row, r.Key = jsonBody(out.row.object()), out.row.pkPath()
 	}
@@ -502,8 +560,15 @@ func (c *ctx) commandSchemas() *protocol.Response {
 		Set("edit", newObj("type", "object", "required", []string{"op", "table"},
 			"properties", newObj("op", newObj("enum", schemaedit.Ops), "table", newObj("type", "string", "minLength", 1))))
 	edit.Set("required", []string{"id", "node", "op", "table", "edit"})
+	batch := commandEnvelope("a batch: writes (each as the table's insert, update or delete command describes it, without id and node) applied in one transaction, all or none", "batch")
+	props, _ = batch.Get("properties")
+	props.(*schema.Object).Set("dsid", newObj("type", "string")).Set("table", newObj("const", "")).
+		Set("ops", newObj("type", "array", "minItems", 1, "items", newObj("type", "object", "required", []string{"table", "op", "dsid"},
+			"properties", newObj("op", newObj("enum", config.Ops)))))
+	batch.Set("required", []string{"id", "node", "op", "ops"})
 	return c.jsonAnswer(200, "tables", tables, "migrate", newObj("subject", protocol.Subject("", "migrate"), "schema", migrate),
-		"schemaEdit", newObj("subject", "nakedhtmx.cmd.TABLE.schemaEdit", "schema", edit))
+		"schemaEdit", newObj("subject", "nakedhtmx.cmd.TABLE.schemaEdit", "schema", edit),
+		"batch", newObj("subject", protocol.Subject("", "batch"), "schema", batch))
 }
 
 // commandSchema is the JSON Schema of one table's commands of one kind.

@@ -404,3 +404,52 @@ func TestCommandStatus(t *testing.T) {
 		t.Fatalf("unknown command: %d", r.Status)
 	}
 }
+
+// Batches and imports in the scale-out mode: one command of many writes,
+// applied by every node in one transaction, all of them or none.
+func TestBatchCommands(t *testing.T) {
+	a, b := newNode(t, "a"), newNode(t, "b")
+	all := []*node{a, b}
+	var s stream
+	res := s.write(t, a, all, "POST", "/api/batch", `{"operations": [{"op": "create", "table": "todos", "values": {"title": "One"}},
+		{"op": "create", "table": "tags", "values": {"name": "x", "n": 1}}, {"op": "update", "table": "todos", "key": 1, "values": {"done": true}}]}`)
+	if res.Status != 200 || strings.Count(string(res.Body), `"status":`) != 3 || !strings.Contains(string(res.Body), `"title":"One"`) {
+		t.Fatalf("a batch through the stream: %d %s", res.Status, res.Body)
+	}
+	if a.dump(t) != b.dump(t) || !strings.Contains(a.dump(t), "One") {
+		t.Fatalf("the nodes differ after a batch:\n%s\n%s", a.dump(t), b.dump(t))
+	}
+	before := a.dump(t)
+	// A batch whose second write is stale: nothing of it, on any node.
+	res = s.write(t, b, all, "POST", "/api/batch", `{"operations": [{"op": "create", "table": "todos", "values": {"title": "Two"}},
+		{"op": "update", "table": "todos", "key": 1, "values": {"title": "Stale"}, "version": "0123456789abcdef"}]}`)
+	if res.Status != 409 || !strings.Contains(string(res.Body), `"index":1`) {
+		t.Fatalf("a stale batch: %d %s", res.Status, res.Body)
+	}
+	if a.dump(t) != before || b.dump(t) != before {
+		t.Fatalf("a refused batch wrote:\n%s\n%s", a.dump(t), b.dump(t))
+	}
+	// An import: checked where it was sent, applied everywhere as one batch.
+	first := do(t, a.e, "POST", "/api/tables/todos/rows", "title,done\nThree,1\nFour,0\n", "content-type", "text/csv", "accept", "application/json")
+	if first.Status != 202 || first.Command == nil {
+		t.Fatalf("an import in the scale-out mode: %d %s", first.Status, first.Body)
+	}
+	s.cmds = append(s.cmds, first.Command)
+	for _, n := range all {
+		if r := n.e.Apply(first.Command, uint64(len(s.cmds))); r.Status != 200 {
+			t.Fatalf("apply the import: %+v", r)
+		}
+	}
+	again := a.e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/api/tables/todos/rows",
+		Headers: map[string]string{"host": "localhost", "content-type": "text/csv", "accept": "application/json"}, Command: first.Command.ID},
+		Body: []byte("title,done\nThree,1\nFour,0\n")})
+	if again.Status != 201 || !strings.Contains(string(again.Body), `"inserted":2`) {
+		t.Fatalf("the import's answer: %d %s", again.Status, again.Body)
+	}
+	if a.dump(t) != b.dump(t) || !strings.Contains(a.dump(t), "Four") {
+		t.Fatalf("the nodes differ after an import:\n%s\n%s", a.dump(t), b.dump(t))
+	}
+	if r := do(t, a.e, "POST", "/api/tables/todos/rows?conflict=skip", "title\nFive\n", "content-type", "text/csv"); r.Status != 409 {
+		t.Fatalf("conflict=skip in the scale-out mode: %d %s", r.Status, r.Body)
+	}
+}

@@ -100,8 +100,10 @@ func (c *ctx) planImport(t *model.Table, format string, body []byte, mode string
 			return nil, nil, failed(403, why)
 		}
 	}
-	if c.jetstream() {
-		return nil, nil, failed(409, "an import is not sent as commands yet: import on a server without --write jetstream")
+	if c.jetstream() && mode != "fail" {
+		// Skipping or updating rows that exist is decided where the rows
+		// are, at each node's place in the stream: not yet a command.
+		return nil, nil, failed(409, "with --write jetstream an import adds rows only (conflict=fail)")
 	}
 	if !utf8.Valid(body) {
 		return nil, []importError{{line: lineOf(body, firstInvalidUTF8(body)), message: "the file is not valid UTF-8"}}, nil
@@ -195,12 +197,32 @@ func (c *ctx) runImport(t *model.Table, p *importPlan) (importCounts, *outcome) 
 
 // apiImport answers an import through the API.
 func (c *ctx) apiImport(t *model.Table, format string) *protocol.Response {
+	if c.req.Command != "" {
+		// The scale-out mode: the import was one batch command.
+		return c.batchCommandAnswer(func(r *commandResult) *protocol.Response {
+			var rs []json.RawMessage
+			json.Unmarshal(r.Results, &rs)
+			return c.jsonAnswer(201, "inserted", len(rs), "updated", 0, "skipped", 0)
+		})
+	}
 	p, errs, o := c.planImport(t, format, c.req.Body, c.query.Get("conflict"))
 	switch {
 	case o != nil:
 		return c.answer(o)
 	case len(errs) > 0:
 		return c.importFailed(errs)
+	}
+	if c.jetstream() {
+		// Checked here, sent as one command every node applies in one
+		// transaction.
+		c.collecting = true
+		for _, inst := range p.insts {
+			c.writeCommand(t, "insert", nil, inst, "")
+		}
+		if o := c.batchCommand(); o.status >= 300 {
+			return c.answer(o)
+		}
+		return c.jsonAnswer(202, "command", c.command.ID, "status", "pending")
 	}
 	n, o := c.runImport(t, p)
 	switch {

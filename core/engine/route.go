@@ -26,6 +26,10 @@ type ctx struct {
 	query url.Values
 	api   bool // under /api: answers are JSON
 	hx    bool // an htmx partial request: answer with a fragment
+	// collecting: writes become one write of a batch command (collected)
+	// rather than commands of their own (the scale-out mode's batches).
+	collecting bool
+	collected  []protocol.Command
 	// uploadErrs: files a form chose that were over the limit (uploadedFiles).
 	uploadErrs []fieldError
 

@@ -82,7 +82,7 @@ type Command struct {
 	Node    string         `json:"node"`
 	DSID    string         `json:"dsid"` // the schema the write was checked against
 	Table   string         `json:"table"`
-	Op      string         `json:"op"`            // insert, update, delete, migrate or schemaEdit
+	Op      string         `json:"op"`            // insert, update, delete, migrate, schemaEdit or batch
 	Key     string         `json:"key,omitempty"` // update, delete: the key as one path segment
 	Values  map[string]any `json:"values,omitempty"`
 	Version string         `json:"version,omitempty"` // the row version the write was based on
@@ -90,6 +90,9 @@ type Command struct {
 	// Edit is op "schemaEdit": a schema edit made from the app (the JSON of
 	// core/schemaedit.Edit), which every node plans and runs itself.
 	Edit json.RawMessage `json:"edit,omitempty"`
+	// Ops is op "batch": writes (insert, update, delete) applied in one
+	// transaction, all of them or none (an import, a batch, a bulk edit).
+	Ops []Command `json:"ops,omitempty"`
 }
 
 // Outbox is what nh_outbox answers: the commands this node made and has not

@@ -279,6 +279,31 @@ const tests: Test[] = [
     },
   },
   {
+    name: "a batch and an import travel as one command each: every node applies all of it or none",
+    fn: async () => {
+      const b1 = await api(b, "POST", "/api/batch", { operations: [
+        { op: "create", table: "notes", values: { body: "batch one" } },
+        { op: "create", table: "notes", values: { body: "batch two" } },
+      ] });
+      check(b1.status === 200 || b1.status === 202, `the batch: ${b1.status} ${b1.text}`);
+      const csv = await request(url(c), "POST", "/api/tables/notes/rows", {
+        headers: { "content-type": "text/csv", accept: "application/json" },
+        body: "body\nimported one\nimported two\nimported three\n",
+      });
+      check(csv.status === 201 || csv.status === 202, `the import: ${csv.status} ${csv.text}`);
+      if (csv.status === 201) eq((JSON.parse(csv.text) as { inserted: number }).inserted, 3, "rows imported");
+      await until(async () => {
+        for (const n of nodes) {
+          const rows = (JSON.parse((await api(n, "GET", "/api/tables/notes/rows?limit=1000")).text) as { rows: { body: string }[] }).rows;
+          const bodies = new Set(rows.map((r) => r.body));
+          if (!["batch one", "batch two", "imported one", "imported three"].every((x) => bodies.has(x))) return false;
+        }
+        return true;
+      }, "the batch and the import on every node", 15000);
+      await converged("after the batch and the import");
+    },
+  },
+  {
     name: "config lives in the cluster's KV bucket: a change applies live on every node; a bad one is refused",
     fn: async () => {
       const label = async (n: Node) => (await request(url(n), "GET", "/t/todos", { headers: { accept: "text/html" } })).text;

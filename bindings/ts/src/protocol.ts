@@ -52,7 +52,7 @@ export interface Command {
   node: string;
   dsid: string;
   table: string;
-  op: "insert" | "update" | "delete" | "migrate" | "schemaEdit";
+  op: "insert" | "update" | "delete" | "migrate" | "schemaEdit" | "batch";
   key?: string;
   values?: Record<string, unknown>;
   version?: string;
@@ -60,6 +60,8 @@ export interface Command {
   sql?: string;
   /** op "schemaEdit": a schema edit from the app, which every node plans and runs itself. */
   edit?: Record<string, unknown>;
+  /** op "batch": writes applied in one transaction, all or none. */
+  ops?: Command[];
 }
 
 /** What applying one command came to on this node (`nh_apply`). */

@@ -115,10 +115,10 @@ func (c *ctx) planImport(t *model.Table, format string, body []byte, mode string
 	case "csv", "tsv":
 		p.rows, p.columns, errs, err = c.readDelimited(t, body, format == "tsv")
 	default:
-		p.rows, p.columns, errs, err = readJSONRows(body, format == "json")
+		p.rows, p.columns, errs, err = readJSONRows(body, format == "json", c.importCap())
 	}
 	if errors.Is(err, errTooManyRows) {
-		return nil, nil, failed(413, "an import takes at most "+strconv.Itoa(maxImportRows)+" rows: split the file")
+		return nil, nil, failed(413, "an import takes at most "+strconv.Itoa(c.importCap())+" rows in one body: split the file, or import it in parts (/api/tables/T/imports)")
 	}
 	if len(errs) > 0 {
 		return p, errs, nil
@@ -151,48 +151,57 @@ func (c *ctx) runImport(t *model.Table, p *importPlan) (importCounts, *outcome) 
 	o := c.tx(t, func() *outcome {
 		n = importCounts{}
 		for i, inst := range p.insts {
-			line := p.rows[i].line
-			if p.mode != "fail" && c.hasKey(t, inst) {
-				key := c.keyOf(t, inst)
-				cur, err := c.readRow(t, key)
-				if err != nil {
-					return c.importRowFailure(line, c.dbFailure(err))
-				}
-				if cur != nil {
-					if p.mode == "skip" {
-						n.skipped++
-						continue
-					}
-					if _, bad := c.checkUpdate(t, key, inst, ""); bad != nil {
-						return c.importRowFailure(line, bad)
-					}
-					sets, args := assignments(t, inst, " = ?")
-					if len(sets) > 0 {
-						r, bad := c.writeReturning(t, "UPDATE "+sqldb.Ident(t.Name)+" SET "+strings.Join(sets, ", ")+
-							" WHERE "+keyWhere(t)+" RETURNING "+selectList(t), append(args, key...), 404, "no such row")
-						if bad != nil {
-							return c.importRowFailure(line, bad)
-						}
-						c.logOwn(t, cur, r)
-					}
-					n.updated++
-					continue
-				}
-				if bad := c.judge(t, inst, nil); bad != nil {
-					return c.importRowFailure(line, bad)
-				}
+			if bad := c.importOne(t, p.mode, p.rows[i].line, inst, &n); bad != nil {
+				return bad
 			}
-			sql, args := insertSQL(t, inst)
-			r, bad := c.writeReturning(t, sql, args, 500, "the insert returned no row")
-			if bad != nil {
-				return c.importRowFailure(line, bad)
-			}
-			c.logOwn(t, nil, r)
-			n.inserted++
 		}
 		return &outcome{status: 201}
 	})
 	return n, o
+}
+
+// importOne writes one checked row of an import, inside its transaction:
+// an insert, or, when its key exists, nothing (mode skip) or an update
+// (mode update).
+func (c *ctx) importOne(t *model.Table, mode string, line int, inst map[string]any, n *importCounts) *outcome {
+	if mode != "fail" && c.hasKey(t, inst) {
+		key := c.keyOf(t, inst)
+		cur, err := c.readRow(t, key)
+		if err != nil {
+			return c.importRowFailure(line, c.dbFailure(err))
+		}
+		if cur != nil {
+			if mode == "skip" {
+				n.skipped++
+				return nil
+			}
+			if _, bad := c.checkUpdate(t, key, inst, ""); bad != nil {
+				return c.importRowFailure(line, bad)
+			}
+			sets, args := assignments(t, inst, " = ?")
+			if len(sets) > 0 {
+				r, bad := c.writeReturning(t, "UPDATE "+sqldb.Ident(t.Name)+" SET "+strings.Join(sets, ", ")+
+					" WHERE "+keyWhere(t)+" RETURNING "+selectList(t), append(args, key...), 404, "no such row")
+				if bad != nil {
+					return c.importRowFailure(line, bad)
+				}
+				c.logOwn(t, cur, r)
+			}
+			n.updated++
+			return nil
+		}
+		if bad := c.judge(t, inst, nil); bad != nil {
+			return c.importRowFailure(line, bad)
+		}
+	}
+	sql, args := insertSQL(t, inst)
+	r, bad := c.writeReturning(t, sql, args, 500, "the insert returned no row")
+	if bad != nil {
+		return c.importRowFailure(line, bad)
+	}
+	c.logOwn(t, nil, r)
+	n.inserted++
+	return nil
 }
 
 // apiImport answers an import through the API.
@@ -356,7 +365,7 @@ func (c *ctx) readDelimited(t *model.Table, body []byte, tabs bool) (rows []impo
 			}
 			continue
 		}
-		if len(rows) == maxImportRows {
+		if len(rows) == c.importCap() {
 			return nil, nil, nil, errTooManyRows
 		}
 		values := make(map[string]any, len(cols))
@@ -435,7 +444,7 @@ func csvError(err error) importError {
 
 // readJSONRows reads NDJSON (one object per line) or a JSON array of
 // objects; a line is where its object begins.
-func readJSONRows(body []byte, array bool) (rows []importRow, names []string, errs []importError, _ error) {
+func readJSONRows(body []byte, array bool, most int) (rows []importRow, names []string, errs []importError, _ error) {
 	seen := map[string]bool{}
 	add := func(raw []byte, at int) error {
 		line := lineOf(body, at)
@@ -444,7 +453,7 @@ func readJSONRows(body []byte, array bool) (rows []importRow, names []string, er
 			errs = append(errs, importError{line: line, message: msg})
 			return nil
 		}
-		if len(rows) == maxImportRows {
+		if len(rows) == most {
 			return errTooManyRows
 		}
 		rows = append(rows, importRow{line: line, values: obj})
@@ -601,7 +610,8 @@ func (c *ctx) importRoute(t *model.Table, _, _ []string) *protocol.Response {
 // importData is the import page before anything was posted.
 func (c *ctx) importData(t *model.Table) *render.ImportData {
 	d := &render.ImportData{Page: c.page("Import", link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "Import"}),
-		Status: 200, Label: c.label(t), Action: c.tableURL(t.Name) + "/import", DSID: c.st.dsid, Conflict: "fail"}
+		Status: 200, Label: c.label(t), Action: c.tableURL(t.Name) + "/import", DSID: c.st.dsid, Conflict: "fail",
+		Staged: c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/imports", Done: c.tableURL(t.Name)}
 	for _, col := range c.importColumns(t) {
 		d.Columns = append(d.Columns, col.Name)
 		if schema.Required(t, col) {
@@ -609,6 +619,15 @@ func (c *ctx) importData(t *model.Table) *render.ImportData {
 		}
 	}
 	return d
+}
+
+// importCap is the most rows one body may hold: a part of a large import
+// (bounded by its bytes) more than a whole one (held in memory whole).
+func (c *ctx) importCap() int {
+	if c.staging {
+		return maxStagedPart
+	}
+	return maxImportRows
 }
 
 // importColumns are the columns an import may give, in the table's order.

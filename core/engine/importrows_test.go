@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -124,5 +125,88 @@ func TestImport(t *testing.T) {
 	}
 	if a, b := itemsDump(t, e), itemsDump(t, e2); strings.ReplaceAll(a, e.DSID(), "") != strings.ReplaceAll(b, e2.DSID(), "") {
 		t.Fatalf("the export did not read back:\n%s\n%s", a, b)
+	}
+}
+
+// A large import in parts: each part checked and kept (its errors by the
+// file's lines), then one transaction writes every row, or none.
+func TestStagedImport(t *testing.T) {
+	e, _, db := liveDBWith(t, importSchema, engine.Options{})
+	call := func(method, path, body, ct string) (int, map[string]any) {
+		r := do(t, e, method, path, body, "content-type", ct, "accept", "application/json")
+		var a map[string]any
+		json.Unmarshal(r.Body, &a)
+		return r.Status, a
+	}
+	count := func() string {
+		rs, _ := db.Query(`SELECT count(*) FROM items`)
+		return fmt.Sprint(rs.Values[0][0])
+	}
+	before := count()
+	start := func(conflict string) string {
+		st, a := call("POST", "/api/tables/items/imports", `{"format": "csv", "conflict": "`+conflict+`"}`, "application/json")
+		if st != 201 {
+			t.Fatalf("start: %d %v", st, a)
+		}
+		return a["id"].(string)
+	}
+	id := start("fail")
+	// Three parts, each with the header; the file's lines go on from part to part.
+	var part strings.Builder
+	line := 2
+	for p := 0; p < 3; p++ {
+		part.Reset()
+		part.WriteString("name,qty,price\n")
+		for i := 0; i < 500; i++ {
+			fmt.Fprintf(&part, "\"Part %d, row %d\",%d,1.5\n", p, i, i)
+		}
+		st, a := call("POST", fmt.Sprintf("/api/tables/items/imports/%s?line=%d", id, line), part.String(), "text/csv")
+		if st != 200 || a["staged"] != float64(500*(p+1)) {
+			t.Fatalf("part %d: %d %v", p, st, a)
+		}
+		line += 500
+	}
+	if count() != before {
+		t.Fatalf("rows were written before the commit")
+	}
+	// A bad part: refused by the file's line, the others kept.
+	st, a := call("POST", fmt.Sprintf("/api/tables/items/imports/%s?line=%d", id, line), "name,qty\nok,1\nbad,-1\n", "text/csv")
+	if st != 422 || !strings.Contains(fmt.Sprint(a["errors"]), fmt.Sprintf("line:%d", line+1)) {
+		t.Fatalf("a bad part: %d %v", st, a)
+	}
+	st, a = call("POST", "/api/tables/items/imports/"+id+"/commit", "", "application/json")
+	if st != 201 || a["inserted"] != float64(1500) {
+		t.Fatalf("commit: %d %v", st, a)
+	}
+	rs, _ := db.Query(`SELECT count(*), min(name), sum(qty) FROM items WHERE name LIKE 'Part %'`)
+	if fmt.Sprint(rs.Values[0]) != "[1500 Part 0, row 0 374250]" {
+		t.Fatalf("the rows: %v", rs.Values[0])
+	}
+	// Kept rows are gone with the commit; the import is unknown after it.
+	if st, _ := call("POST", "/api/tables/items/imports/"+id+"/commit", "", "application/json"); st != 404 {
+		t.Fatalf("a second commit: %d", st)
+	}
+	// A commit the database refuses (a key that exists): nothing written.
+	id = start("fail")
+	call("POST", "/api/tables/items/imports/"+id+"?line=2", "id,name\n900001,new\n1,taken\n", "text/csv")
+	after := count()
+	if st, a := call("POST", "/api/tables/items/imports/"+id+"/commit", "", "application/json"); st != 422 || !strings.Contains(fmt.Sprint(a["errors"]), "line:3") {
+		t.Fatalf("a refused commit: %d %v", st, a)
+	}
+	if count() != after {
+		t.Fatalf("a refused commit wrote rows")
+	}
+	// Abandoned: dropped; a schema change in between: refused.
+	id = start("skip")
+	if st, _ := call("DELETE", "/api/tables/items/imports/"+id, "", "application/json"); st != 204 {
+		t.Fatalf("abandon: %d", st)
+	}
+	id = start("fail")
+	db.Exec(`ALTER TABLE items ADD COLUMN extra TEXT`)
+	if st, _ := call("POST", "/api/tables/items/imports/"+id+"?line=2", "name\nx\n", "text/csv"); st != 409 {
+		t.Fatalf("a part after a schema change: %d", st)
+	}
+	if st, _ := call("POST", "/api/tables/items/imports", `{"format": "json"}`, "application/json"); st != 400 {
+		t.Fatalf("a JSON array staged: %d", st)
 	}
 }

@@ -30,6 +30,8 @@ type ctx struct {
 	// rather than commands of their own (the scale-out mode's batches).
 	collecting bool
 	collected  []protocol.Command
+	// staging: the body is a part of a large import (importCap).
+	staging bool
 	// uploadErrs: files a form chose that were over the limit (uploadedFiles).
 	uploadErrs []fieldError
 

@@ -122,6 +122,15 @@ func init() {
 			}
 			return c.methodNotAllowed("GET, POST")
 		}},
+		{Pattern: "/api/tables/{table}/imports", Methods: []string{"POST"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
+			return c.importsRoute(t, nil)
+		}},
+		{Pattern: "/api/tables/{table}/imports/{id}", Methods: []string{"POST", "DELETE"}, serve: func(c *ctx, t *model.Table, segs, _ []string) *protocol.Response {
+			return c.importsRoute(t, segs[4:])
+		}},
+		{Pattern: "/api/tables/{table}/imports/{id}/commit", Methods: []string{"POST"}, serve: func(c *ctx, t *model.Table, segs, _ []string) *protocol.Response {
+			return c.importsRoute(t, segs[4:])
+		}},
 		{Pattern: "/api/tables/{table}/groups", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.apiGroups(t) })},
 		{Pattern: "/api/tables/{table}/rows.csv", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.csvExport(t) })},
 		{Pattern: "/api/tables/{table}/rows/{key}", Methods: []string{"GET", "PATCH", "DELETE"}, serve: (*ctx).apiRowRoute},

@@ -69,7 +69,7 @@ func readFileColumns(format, text string) (*fileColumns, string) {
 			rows = append(rows, row)
 		}
 	case "ndjson", "json":
-		objs, keys, errs, err := readJSONRows([]byte(text), format == "json")
+		objs, keys, errs, err := readJSONRows([]byte(text), format == "json", maxImportRows)
 		if err != nil {
 			return nil, err.Error()
 		}

@@ -18,6 +18,9 @@ type ImportData struct {
 	Errors  []ImportError
 	// Message says what went wrong as a whole ("" when nothing did).
 	Message string
+	// Staged is where a file too large for one request is imported in
+	// parts (app.js), and Done where the page goes after it.
+	Staged, Done string
 }
 
 // ImportPreview is the first rows of a file, as the table will take them.
@@ -52,6 +55,12 @@ func ImportPage(d *ImportData) []byte {
 	w.raw(". All rows or none: a bad row stops the import, and every bad row is listed.</p>\n")
 	w.raw(`<form class="form import" method="post" enctype="multipart/form-data" action="`)
 	w.url(d.Action)
+	if d.Staged != "" {
+		w.raw(`" data-staged="`)
+		w.url(d.Staged)
+		w.raw(`" data-done="`)
+		w.url(d.Done)
+	}
 	w.raw(`"><input type="hidden" name="_dsid" value="`)
 	w.text(d.DSID)
 	w.raw(`"><div class="field"><label for="import-file">File</label><input type="file" id="import-file" name="file" accept=".csv,.tsv,.txt,.json,.ndjson,.jsonl,text/csv,text/tab-separated-values,application/json,application/x-ndjson"></div>`)
@@ -61,7 +70,8 @@ func ImportPage(d *ImportData) []byte {
 	w.options(choices(importFormats, d.Format))
 	w.raw(`</div><div class="field"><label for="import-conflict">When a row's key exists</label><select id="import-conflict" name="conflict">`)
 	w.options(choices(importConflicts, d.Conflict))
-	w.raw(`</div><div class="actions"><button type="submit" name="preview" value="1">Preview</button><button class="primary" type="submit" name="import" value="1">Import</button></div></form>` + "\n")
+	w.raw(`</div><div class="actions"><button type="submit" name="preview" value="1">Preview</button><button class="primary" type="submit" name="import" value="1">Import</button></div>` +
+		`<p class="import-progress" role="status" hidden><progress max="1" value="0"></progress> <span></span></p></form>` + "\n")
 	if d.Message != "" || len(d.Errors) > 0 {
 		w.raw(`<section class="notice error" role="alert"><p>`)
 		if d.Message != "" {

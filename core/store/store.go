@@ -105,6 +105,11 @@ type Store interface {
 	// columns are kept (id, at, tbl, key, dsid, col, value; engine/remap.go),
 	// run before the first is kept.
 	OrphansSetup() string
+	// ImportsSetup is the SQL (idempotent) that makes the tables a large
+	// import is staged in before its one transaction ("_nakedhtmx_imports":
+	// id, tbl, dsid, format, conflict, at; "_nakedhtmx_import_rows": import,
+	// n, line, vals; engine/staged.go), or "" where install made them.
+	ImportsSetup() string
 	// CommandsSetup is the SQL (idempotent) that makes the tables of the
 	// scale-out mode ready ("_nakedhtmx_projection": id 1 and the stream
 	// sequence applied; "_nakedhtmx_commands": id, seq, status, result;

@@ -384,6 +384,27 @@ async function main(): Promise<number> {
     for (const x of rows) await page.request.delete(`/api/tables/authors/rows/${x.id}`);
   });
 
+  test("import a file larger than a request: sent in parts with progress, written in one transaction", async () => {
+    let csv = "name,country,bio\n";
+    for (let i = 0; i < 40_000; i++) csv += `Large ${i},Norway,"${"a long, quoted bio ".repeat(7)}"\n`;
+    await page.goto("/t/authors/import");
+    await page.locator("#import-file").setInputFiles({ name: "authors.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.locator("button", { hasText: "Preview" }).click();
+    await until(async () => (await page.locator("section.preview tbody tr").count()) > 0, "the first rows previewed");
+    check((await page.locator(".import-progress span").innerText()).includes("Import reads all of it"), "the preview says it is the first rows");
+    await page.locator("button.primary", { hasText: "Import" }).click();
+    await until(() => new URL(page.url()).pathname === "/t/authors", "back to the list after the commit", 60000);
+    const r = await page.request.get("/api/tables/authors/rows?q=Large&limit=1");
+    check(r.ok(), "the list answers");
+    const db = openDB(dbFile);
+    try {
+      eq(Number((db.prepare("SELECT count(*) AS n FROM authors WHERE name LIKE 'Large %'").get() as { n: number }).n), 40_000, "every row imported");
+      db.exec("DELETE FROM authors WHERE name LIKE 'Large %'");
+    } finally {
+      db.close();
+    }
+  });
+
   test("bulk: tick rows, set a column on them, then delete them after a confirmation", async () => {
     await page.goto("/t/authors?q=Imported");
     await until(async () => (await rowCount(page)) === 2, "the two imported authors");

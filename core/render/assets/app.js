@@ -333,6 +333,123 @@
     form.submit();
   });
 
+  // A file larger than one request may carry is imported in parts
+  // (/api/tables/T/imports): each part cut at a row's end (outside quotes),
+  // CSV and TSV parts each with the file's header line, sent in turn with a
+  // progress bar, then one commit writes every row in one transaction. Its
+  // Preview reads the file's first rows only, shown in this page.
+  const STAGE_AT = 4 << 20;
+  const PART = 1 << 20;
+  // The end of the last whole row of text (the end of the first, when first).
+  const rowEnd = (text, delimited, first) => {
+    let quoted = false;
+    let end = -1;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch === 34 && delimited) quoted = !quoted; // a doubled quote flips twice
+      else if (ch === 10 && !quoted) {
+        end = i + 1;
+        if (first) return end;
+      }
+    }
+    return end;
+  };
+  document.addEventListener("submit", async (ev) => {
+    const form = ev.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.staged) return;
+    const file = form.querySelector("input[type=file]")?.files?.[0];
+    if (!file || file.size <= STAGE_AT) return;
+    ev.preventDefault();
+    const chosen = form.elements.format.value;
+    const format = chosen ||
+      (/\.(tsv|tab)$/i.test(file.name) ? "tsv" : /\.(ndjson|jsonl)$/i.test(file.name) ? "ndjson" : "csv");
+    const delimited = format !== "ndjson";
+    const box = form.querySelector(".import-progress");
+    const bar = box.querySelector("progress");
+    const say = (text) => {
+      box.hidden = false;
+      box.querySelector("span").textContent = text;
+    };
+    const show = (html) => {
+      for (const old of document.querySelectorAll("main section.preview, main section.notice")) old.remove();
+      const doc = new DOMParser().parseFromString(html, "text/html");
+      for (const s of doc.querySelectorAll("main section.preview, main section.notice")) form.after(document.adoptNode(s));
+    };
+    if (format === "json") {
+      say("A JSON array this large cannot be read in parts: send it as NDJSON (one object per line).");
+      return;
+    }
+    if (ev.submitter?.name === "preview") {
+      const head = await file.slice(0, 256 << 10).text();
+      const cut = rowEnd(head, delimited, false);
+      const body = new FormData();
+      for (const [k, v] of [["_dsid", form.elements._dsid.value], ["text", cut > 0 ? head.slice(0, cut) : head],
+        ["format", format], ["conflict", form.elements.conflict.value], ["preview", "1"]]) body.append(k, v);
+      show(await (await fetch(form.action, { method: "POST", body })).text());
+      say(`The first rows of ${file.name} (${(file.size / 2 ** 20).toFixed(1)} MB); Import reads all of it.`);
+      return;
+    }
+    const json = { "content-type": "application/json", accept: "application/json" };
+    const fail = (j) => {
+      const errs = (j.errors ?? []).map((e) => `Line ${e.line}${e.field ? ", " + e.field : ""}: ${e.message}`);
+      show(`<main><section class="notice error" role="alert"><p></p><ul class="import-errors"></ul></section></main>`);
+      const s = form.nextElementSibling;
+      s.querySelector("p").textContent = j.error ?? "The import failed.";
+      for (const t of errs) s.querySelector("ul").append(Object.assign(document.createElement("li"), { textContent: t }));
+      say("Nothing was imported.");
+    };
+    let r = await fetch(form.dataset.staged, {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify({ format, conflict: form.elements.conflict.value }),
+    });
+    let j = await r.json();
+    if (!r.ok) return fail(j);
+    const url = `${form.dataset.staged}/${j.id}`;
+    const type = { csv: "text/csv", tsv: "text/tab-separated-values", ndjson: "application/x-ndjson" }[format];
+    const decoder = new TextDecoder("utf-8", { fatal: true });
+    let header = delimited ? null : "";
+    let carry = "";
+    let line = delimited ? 2 : 1;
+    for (let at = 0; at < file.size;) {
+      const bytes = await file.slice(at, at + PART).arrayBuffer();
+      at += bytes.byteLength;
+      let text;
+      try {
+        text = carry + decoder.decode(bytes, { stream: at < file.size });
+      } catch {
+        await fetch(url, { method: "DELETE", headers: json });
+        return fail({ error: "The file is not valid UTF-8." });
+      }
+      if (header === null) {
+        const h = rowEnd(text, true, true);
+        if (h < 0) return fail({ error: "The file's first line, its header, never ends." });
+        header = text.slice(0, h);
+        text = text.slice(h);
+      }
+      const cut = at < file.size ? rowEnd(text, delimited, false) : text.length;
+      const part = cut < 0 ? "" : text.slice(0, cut);
+      carry = cut < 0 ? text : text.slice(cut);
+      if (part.trim() !== "") {
+        r = await fetch(`${url}?line=${line}`, { method: "POST", headers: { "content-type": type, accept: "application/json" }, body: header + part });
+        j = await r.json();
+        if (!r.ok) {
+          await fetch(url, { method: "DELETE", headers: json });
+          return fail(j);
+        }
+        line += part.split("\n").length - 1;
+        say(`${j.staged.toLocaleString()} rows checked`);
+      }
+      bar.value = at / file.size;
+    }
+    say("Writing every row in one transaction…");
+    bar.removeAttribute("value");
+    r = await fetch(`${url}/commit`, { method: "POST", headers: json });
+    j = await r.json();
+    if (!r.ok) return fail(j);
+    location.assign(form.dataset.done);
+  });
+
   // htmx may process the page before its SSE extension has registered (both
   // load deferred), and then the stream never opens: look once the page has
   // settled, and wire the element again if it has no connection.

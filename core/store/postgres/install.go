@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS "_nakedhtmx"."_nakedhtmx_dsid" (
   snapshot text NOT NULL
 );
 CREATE TABLE IF NOT EXISTS "_nakedhtmx"."_nakedhtmx_meta" (key text PRIMARY KEY, value text NOT NULL);
-` + orphansSetup + ";\n" + captureFunction + `
+` + orphansSetup + ";\n" + importsSetup + ";\n" + captureFunction + `
 -- A database set up by an earlier version keeps its event trigger: its
 -- function is made anew here, by a role that owns it (no superuser needed).
 DO $d$ BEGIN
@@ -42,6 +42,18 @@ DO $d$ BEGIN
     ` + ddlCountFunction + `;
   END IF;
 END $d$;`
+
+// ImportsSetup: the tables are made with the rest of the project's own, at
+// install (importsSetup, in setup): made here, each request's CREATE ... IF
+// NOT EXISTS would be DDL, which the event trigger counts as a schema change.
+func (Store) ImportsSetup() string { return "" }
+
+const importsSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx"."_nakedhtmx_imports" (
+  id text PRIMARY KEY, tbl text NOT NULL, dsid text NOT NULL, format text NOT NULL, conflict text NOT NULL, at text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS "_nakedhtmx"."_nakedhtmx_import_rows" (
+  import text NOT NULL, n bigint NOT NULL, line bigint NOT NULL, vals text NOT NULL, PRIMARY KEY (import, n)
+)`
 
 // orphansSetup makes the table where the values of dropped columns are kept
 // (engine/remap.go): with the rest of the project's own, on Postgres.

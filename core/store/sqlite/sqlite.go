@@ -87,6 +87,16 @@ func (Store) LogFloor(db sqldb.DB) (int64, bool) {
 // reached gets no such table.
 func (Store) OrphansSetup() string { return orphansSetup }
 
+// ImportsSetup: see store.Store.
+func (Store) ImportsSetup() string { return importsSetup }
+
+const importsSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_imports" (
+  id TEXT PRIMARY KEY, tbl TEXT NOT NULL, dsid TEXT NOT NULL, format TEXT NOT NULL, conflict TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS "_nakedhtmx_import_rows" (
+  import TEXT NOT NULL, n INTEGER NOT NULL, line INTEGER NOT NULL, vals TEXT NOT NULL, PRIMARY KEY (import, n)
+) WITHOUT ROWID`
+
 // orphansSetup is where values of dropped columns are kept, with the row's
 // key and the DSID they were written against.
 const orphansSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_orphans" (

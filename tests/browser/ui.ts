@@ -499,6 +499,40 @@ async function main(): Promise<number> {
     check(rgb.length === 3 && rgb.reduce((a, b) => a + b, 0) < 3 * 128, `dark mode background is ${bg}`);
   });
 
+  test("upload: a picture into a BLOB column shows as a thumbnail; an HTML file named .png is served as an attachment, never as a page", async () => {
+    const file = join(tmp, "pics.db");
+    const db = openDB(file);
+    db.exec("CREATE TABLE pics (id INTEGER PRIMARY KEY, title TEXT, img BLOB)");
+    db.close();
+    const srv = await startServer(prepareHost(host, tmp), ["--db", file, "--port", "0"]);
+    const ctx2 = await browser!.newContext({ viewport: { width: 1280, height: 800 }, baseURL: srv.url.origin });
+    try {
+      const p = await ctx2.newPage();
+      // A 1x1 PNG.
+      const png = Buffer.from("89504e470d0a1a0a0000000d4948445200000001000000010806000000" +
+        "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2f1bb6d0000000049454e44ae426082", "hex");
+      for (const [title, name, bytes] of [["a picture", "dot.png", png], ["a page", "evil.png", Buffer.from("<html><script>alert(1)</script></html>")]] as const) {
+        await p.goto("/t/pics/new");
+        await p.locator('[name="title"]').fill(title);
+        await p.locator('input[type=file][name="img"]').setInputFiles({ name, mimeType: "image/png", buffer: bytes });
+        await p.locator('form button[type="submit"]').click();
+        await until(() => /\/t\/pics\/r\/\d+$/.test(new URL(p.url()).pathname), `the new row (${title})`);
+      }
+      const got = await p.request.get("/api/tables/pics/rows/1/img");
+      eq(Buffer.from(await got.body()).equals(png), true, "the picture's bytes, as uploaded");
+      eq(got.headers()["content-type"], "image/png", "a picture is served as one");
+      await p.goto("/t/pics/r/1");
+      check(await p.locator("img").count() > 0, "the row page shows the picture");
+      const evil = await p.request.get("/api/tables/pics/rows/2/img");
+      check(!(evil.headers()["content-type"] ?? "").includes("html") && (evil.headers()["content-disposition"] ?? "").startsWith("attachment"),
+        `an HTML file named .png: ${JSON.stringify(evil.headers())}`);
+      check((evil.headers()["content-security-policy"] ?? "").includes("sandbox"), "served under a sandbox");
+    } finally {
+      await ctx2.close();
+      await srv.stop();
+    }
+  });
+
   test("an untouched Save in the browser changes nothing: BLOBs, NULL booleans, multi-line text, odd dates", async () => {
     const file = join(tmp, "fidelity.db");
     buildFidelity(file);

@@ -867,6 +867,26 @@ export function mainTests(ctx: Ctx): Test[] {
     eq(itemsCount(ctx), before, "rows after cleaning up");
   });
 
+  test("hostile CSVs: a NUL byte, invalid UTF-8, 10,000 columns, a bare quote, a short row: each refused by line, nothing written", async () => {
+    const before = itemsCount(ctx);
+    const post = (body: string | Buffer) =>
+      ctx.req("POST", "/api/tables/items/rows", { headers: { "content-type": "text/csv", accept: "application/json" }, body });
+    const cases: [string, string | Buffer, number, RegExp][] = [
+      ["a NUL byte", "name,price\nnul\u0000here,1\n", 2, /NUL/],
+      ["invalid UTF-8", Buffer.concat([Buffer.from("name,price\nok,1\nbad"), Buffer.from([0xff, 0xfe]), Buffer.from(",2\n")]), 3, /UTF-8/],
+      ["10,000 columns", Array.from({ length: 10_000 }, (_, i) => `c${i}`).join(",") + "\n" + "1,".repeat(9_999) + "1\n", 1, /columns/],
+      ["a bare quote", 'name,price\nok,1\nbad "quote,2\n', 3, /quote/],
+      ["a short row", "name,price,qty\nok,1,1\nshort,2\n", 3, /cells/],
+    ];
+    for (const [what, body, line, message] of cases) {
+      const a = await post(body);
+      status(a, 422, what);
+      const errs = JSON.parse(a.text).errors as { line: number; message: string }[];
+      check(errs.some((e) => e.line === line && message.test(e.message)), `${what}: ${clip(a.text)}`);
+    }
+    eq(itemsCount(ctx), before, "rows after the hostile CSVs");
+  });
+
   test("a large import in parts: 12 MB over the 10 MiB body cap, each part checked, one commit writes every row", async () => {
     const before = itemsCount(ctx);
     const { a: start, j: sj } = await ctx.api("POST", "/api/tables/items/imports", { format: "csv", conflict: "fail" });

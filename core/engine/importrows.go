@@ -8,6 +8,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/jsonw"
 	"io"
 	"mime"
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -561,13 +562,9 @@ func (c *ctx) importRoute(t *model.Table, _, _ []string) *protocol.Response {
 	if c.req.Method != "POST" {
 		return c.methodNotAllowed("GET, POST")
 	}
-	form, files, bad := c.formBodyFiles()
+	form, text, name, bad := c.postedFile()
 	if bad != nil {
 		return bad
-	}
-	text, name := form.Get("text"), ""
-	if f, ok := files["file"]; ok && len(f.Data) > 0 {
-		text, name = string(f.Data), f.Name
 	}
 	d.Text, d.Format, d.Conflict = text, form.Get("format"), form.Get("conflict")
 	if strings.TrimSpace(text) == "" {
@@ -605,6 +602,20 @@ func (c *ctx) importRoute(t *model.Table, _, _ []string) *protocol.Response {
 		d.Status = 422
 	}
 	return html(d.Status, render.ImportPage(d))
+}
+
+// postedFile reads a form that sends a file (its field "file") or its text
+// pasted ("text"): the form, the file's text (the file when one was
+// chosen) and the file's name ("" when pasted).
+func (c *ctx) postedFile() (url.Values, string, string, *protocol.Response) {
+	form, files, bad := c.formBodyFiles()
+	if bad != nil {
+		return nil, "", "", bad
+	}
+	if f, ok := files["file"]; ok && len(f.Data) > 0 {
+		return form, string(f.Data), f.Name, nil
+	}
+	return form, form.Get("text"), "", nil
 }
 
 // importData is the import page before anything was posted.

@@ -375,7 +375,7 @@ func (c *ctx) structurePost() *protocol.Response {
 	if bad != nil {
 		return bad
 	}
-	e := editFromForm(form, c.st.vis)
+	e := editFromForm(form)
 	if c.req.Command != "" {
 		if done, resp := c.editCommand(); !done {
 			return resp
@@ -417,7 +417,7 @@ func (c *ctx) structurePost() *protocol.Response {
 }
 
 // editFromForm reads an edit from the structure pages' form fields.
-func editFromForm(f map[string][]string, d *model.Database) *schemaedit.Edit {
+func editFromForm(f map[string][]string) *schemaedit.Edit {
 	get := func(k string) string {
 		if v := f[k]; len(v) > 0 {
 			return v[0]

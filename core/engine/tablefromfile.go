@@ -119,13 +119,9 @@ func (c *ctx) newTableFromFile() *protocol.Response {
 	if why := c.schemaEditor(); why != "" {
 		return c.fail(403, why)
 	}
-	form, files, bad := c.formBodyFiles()
+	form, text, name, bad := c.postedFile()
 	if bad != nil {
 		return bad
-	}
-	text, name := form.Get("text"), ""
-	if f, ok := files["file"]; ok && len(f.Data) > 0 {
-		text, name = string(f.Data), f.Name
 	}
 	d := &render.StructureData{Page: c.page("New table", link{Text: "New table"}), Action: c.e.opts.BasePath + "/structure", New: true,
 		FileAction: c.e.opts.BasePath + "/structure/new"}
@@ -172,7 +168,7 @@ func (c *ctx) newTableFromFile() *protocol.Response {
 	}
 	// The file's columns as the form named them (CSV and TSV: renamed in
 	// its header too; a JSON file's members are its names).
-	e := editFromForm(form, c.st.vis)
+	e := editFromForm(form)
 	e.Op, e.Table, e.Confirm = schemaedit.CreateTable, ff.Table, true
 	var given []string
 	for _, col := range e.Columns {

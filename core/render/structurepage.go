@@ -126,7 +126,7 @@ func StructurePage(d *StructureData) []byte {
 	if edit && !d.View {
 		w.raw(`<details class="structure-add"><summary>Add a column</summary>`)
 		w.editForm(d, "addColumn", "")
-		w.columnFields(&StructureColumn{}, d.Tables, "add")
+		w.columnFields(&StructureColumn{}, d.Tables)
 		w.raw(`<button type="submit">Preview</button></form></details>` + "\n")
 	}
 	if !d.View {
@@ -230,7 +230,7 @@ func (w *writer) columnForms(d *StructureData, c *StructureColumn) {
 		w.raw(`<input type="hidden" name="name" value="`)
 		w.text(c.Name)
 		w.raw(`">`)
-		w.columnFields(c, d.Tables, "change")
+		w.columnFields(c, d.Tables)
 		w.raw(`<button type="submit">Preview</button></form></details>`)
 		w.editForm(d, "dropColumn", c.Name)
 		w.raw(`<button type="submit" class="danger">Drop…</button></form>`)
@@ -265,7 +265,7 @@ func (w *writer) hiddenColumn(c *StructureColumn) {
 }
 
 // columnFields are a column definition's fields (prefilled from c).
-func (w *writer) columnFields(c *StructureColumn, tables []string, id string) {
+func (w *writer) columnFields(c *StructureColumn, tables []string) {
 	if c.Name == "" {
 		w.raw(`<label>Name <input name="name" required></label> `)
 	}
@@ -296,7 +296,6 @@ func (w *writer) columnFields(c *StructureColumn, tables []string, id string) {
 	w.raw(`</select></label> <label>column <input name="refcolumn" value="`)
 	w.text(c.RefColumn)
 	w.raw(`"></label> `)
-	_ = id
 }
 
 // newTableForm is the new table's name and columns (ff: offered from a

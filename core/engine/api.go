@@ -34,7 +34,7 @@ func (c *ctx) answer(o *outcome) *protocol.Response {
 
 // rowAnswer answers with a row, its version, then more members.
 func (c *ctx) rowAnswer(status int, r *row, more ...any) *protocol.Response {
-	body, version := r.jsonAndVersion()
+	body, version := c.rowJSON(r)
 	return c.jsonAnswer(status, append([]any{"row", body, "version", version}, more...)...)
 }
 
@@ -53,7 +53,7 @@ func (c *ctx) answerPlain(o *outcome) *protocol.Response {
 	case o.status == 422 && len(o.errs) > 0:
 		return c.jsonAnswer(422, "error", "the data is not valid for this table", "errors", errorObjects(o.errs))
 	case o.status == 409 && o.current != nil:
-		return c.jsonAnswer(409, "error", o.msg, "row", o.current.object(), "version", o.current.version())
+		return c.jsonAnswer(409, "error", o.msg, "row", c.answerObject(o.current), "version", o.current.version())
 	}
 	return c.fail(o.status, o.msg)
 }
@@ -70,7 +70,7 @@ func (c *ctx) apiList(t *model.Table) *protocol.Response {
 	if err != nil {
 		return c.answer(c.dbFailure(err))
 	}
-	body, err := appendRowsJSON(make([]byte, 0, c.e.rowsHint.Load()), t, rows)
+	body, err := c.appendRowsJSON(make([]byte, 0, c.e.rowsHint.Load()), t, rows)
 	if err != nil {
 		return c.fail(500, err.Error())
 	}

@@ -147,7 +147,7 @@ func (c *ctx) apiBatch() *protocol.Response {
 			}
 			r := schema.NewObject().Set("status", out.status)
 			if out.status != 204 && out.row != nil {
-				r.Set("row", out.row.object()).Set("version", out.row.version())
+				r.Set("row", c.answerObject(out.row)).Set("version", out.row.version())
 			}
 			results[i] = r
 		}

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"github.com/nakedhtmx/nakedhtmx/core/config"
 	"strconv"
@@ -138,5 +139,74 @@ func TestUploadLimit(t *testing.T) {
 	rs, err := db.Query("SELECT count(*), hex(img), title FROM pics")
 	if err != nil || fmt.Sprint(rs.Values[0]) != "[1 01 one]" {
 		t.Fatalf("a refused upload wrote: %v %v", rs, err)
+	}
+}
+
+// The JSON API never inlines bytes (CONTRACT, "BLOB columns"): a row and a
+// list carry {"$blob": {"size", "type", "url"}}, the url answers the bytes,
+// and a body that sends the object back as it came changes nothing (the
+// value's quote() stays), whereas bytes are written as base64 and any other
+// {"$blob": ...} is the field's clear error, with nothing written.
+func TestBlobRefs(t *testing.T) {
+	e, _, other := liveDBWith(t, `CREATE TABLE files (id INTEGER PRIMARY KEY, data BLOB, note TEXT, loose);
+		INSERT INTO files VALUES (1, x'89504e470d0a1a0a0000000d49484452', 'a png', x'0102'), (2, x'00ff', 'bytes', 'text');`, engine.Options{})
+	stored := func() string {
+		t.Helper()
+		rs, err := other.Query(`SELECT group_concat(quote(data) || quote(note) || quote(loose), ',') FROM files`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(rs.Values)
+	}
+	row := do(t, e, "GET", "/api/tables/files/rows/1", "")
+	want := `"data":{"$blob":{"size":16,"type":"image/png","url":"/api/tables/files/rows/1/data"}}`
+	if !strings.Contains(string(row.Body), want) || !strings.Contains(string(row.Body), `"loose":{"$blob":{"size":2,"type":"application/octet-stream","url":"/api/tables/files/rows/1/loose"}}`) {
+		t.Fatalf("the row: %s", row.Body)
+	}
+	if list := do(t, e, "GET", "/api/tables/files/rows", ""); !strings.Contains(string(list.Body), want) {
+		t.Fatalf("the list: %s", list.Body)
+	}
+	if got := do(t, e, "GET", "/api/tables/files/rows/1/data", ""); got.Status != 200 || len(got.Body) != 16 {
+		t.Fatalf("the url: %d %q", got.Status, got.Body)
+	}
+	before := stored()
+	var body struct {
+		Row     map[string]any `json:"row"`
+		Version string         `json:"version"`
+	}
+	if err := json.Unmarshal(row.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	back, _ := json.Marshal(body.Row)
+	if r := do(t, e, "PATCH", "/api/tables/files/rows/1", string(back)); r.Status != 200 || stored() != before {
+		t.Fatalf("GET then PATCH of the same body: %d %s; %s -> %s", r.Status, r.Body, before, stored())
+	}
+	// The version tells two values of one size and type apart.
+	if r := do(t, e, "PATCH", "/api/tables/files/rows/2", `{"data": "AP4="}`); r.Status != 200 {
+		t.Fatalf("bytes as base64: %d %s", r.Status, r.Body)
+	}
+	after := stored()
+	if !strings.Contains(after, "X'00FE'") {
+		t.Fatalf("base64 written: %s", after)
+	}
+	for _, tc := range []struct{ method, path, body string }{
+		{"PATCH", "/api/tables/files/rows/2", `{"data": {"$blob": {"size": 16, "type": "image/png", "url": "/api/tables/files/rows/1/data"}}}`},
+		{"POST", "/api/tables/files/rows", `{"data": {"$blob": {"size": 2, "type": "application/octet-stream", "url": "/api/tables/files/rows/2/data"}}}`},
+	} {
+		r := do(t, e, tc.method, tc.path, tc.body)
+		if r.Status != 422 || !strings.Contains(string(r.Body), `"path":"/data"`) || !strings.Contains(string(r.Body), "base64") || stored() != after {
+			t.Errorf("%s %s with another value's $blob: %d %s", tc.method, tc.path, r.Status, r.Body)
+		}
+	}
+	v1 := do(t, e, "GET", "/api/tables/files/rows/2", "")
+	if r := do(t, e, "PATCH", "/api/tables/files/rows/2", `{"data": "AP0="}`); r.Status != 200 {
+		t.Fatal(r.Status)
+	}
+	v2 := do(t, e, "GET", "/api/tables/files/rows/2", "")
+	var a, b struct{ Version string }
+	json.Unmarshal(v1.Body, &a)
+	json.Unmarshal(v2.Body, &b)
+	if a.Version == b.Version {
+		t.Errorf("two values of one size and type share the version %s", a.Version)
 	}
 }

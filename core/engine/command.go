@@ -109,7 +109,7 @@ func (c *ctx) applyBatch(cmd *protocol.Command) (*outcome, json.RawMessage, *int
 		}
 		r := schema.NewObject().Set("status", out.status)
 		if out.status != 204 && out.row != nil {
-			r.Set("row", out.row.object()).Set("version", out.row.version())
+			r.Set("row", c.answerObject(out.row)).Set("version", out.row.version())
 		}
 		results = append(results, r)
 	}

@@ -359,15 +359,21 @@ func (c *ctx) liveURL(t *model.Table) string {
 	if !c.e.live.enabled {
 		return ""
 	}
-	// The log's newest entry as this page read the data (the data cache's
-	// key): the page shows everything up to it. The tick's own position
-	// may lag behind it (a host leaves out a write's tick while nobody
-	// listens), and would make the stream replay what the page shows.
+	return c.tableURL(t.Name) + "/live?after=" + strconv.FormatInt(c.shownSeq(), 10)
+}
+
+// shownSeq is the log's newest entry as this page read its data (the data
+// cache's key, taken before the read): the page shows everything up to
+// it. The tick's own position may lag behind it (a host leaves out a
+// write's tick while nobody listens, and an outside write of many rows
+// is turned into messages a batch per tick), so it would make the page
+// depend on when it was asked for and its stream replay what it shows.
+func (c *ctx) shownSeq() int64 {
 	after := c.e.live.lastSeq
 	if dc := c.cache(); dc != nil && dc.seq > after {
 		after = dc.seq
 	}
-	return c.tableURL(t.Name) + "/live?after=" + strconv.FormatInt(after, 10)
+	return after
 }
 
 func hasRowLink(cells []cell, href string) bool {

@@ -580,3 +580,35 @@ func TestRenameAndWriteBetweenSchemaCheckAndLogRead(t *testing.T) {
 		t.Errorf("events %v, want %s", got, want)
 	}
 }
+
+// An outside write of more rows than a tick turns into messages leaves the
+// tick's position behind the log's head for a while. A page shows the rows
+// as it read them, so its stream starts after the head at that moment,
+// however many ticks ran since: the table page and the SQL page alike, so
+// the same page comes back whenever it is asked for.
+func TestPageStreamStartsAfterWhatItRead(t *testing.T) {
+	e, _, other := liveDBWith(t, `CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`, engine.Options{})
+	e.Tick()
+	if err := other.Script(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) INSERT INTO pets (name) SELECT 'p' || i FROM n`); err != nil {
+		t.Fatal(err)
+	}
+	after := func(path, query string) string {
+		t.Helper()
+		body := string(get(t, e, path, query).Body)
+		i := strings.Index(body, "/live?after=")
+		if i < 0 {
+			t.Fatalf("no live URL in %s", path)
+		}
+		rest := body[i+len("/live?after="):]
+		return rest[:strings.IndexByte(rest, '"')]
+	}
+	for ticks := 0; ticks < 4; ticks++ {
+		if got := after("/t/pets", ""); got != "1200" {
+			t.Errorf("after %d ticks the table page's stream starts after %s, want 1200", ticks, got)
+		}
+		if got := after("/sql", "sql=SELECT+count(*)+FROM+pets"); got != "1200" {
+			t.Errorf("after %d ticks the SQL page's stream starts after %s, want 1200", ticks, got)
+		}
+		e.Tick()
+	}
+}

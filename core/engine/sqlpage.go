@@ -374,6 +374,10 @@ func (c *ctx) readLimits() string {
 // exports (its JSON at api, its CSV at csv) and chart.
 func (c *ctx) fillRead(d *render.ReadData, text string, values map[string]any, chart *config.Chart, api, csv string) {
 	d.Status = 200
+	var after int64
+	if c.e.live.enabled {
+		after = c.shownSeq() // before the read: a write during it is replayed, never missed
+	}
 	st, err := readsql.Parse(text)
 	var res *readResult
 	o := failed(400, "")
@@ -415,7 +419,7 @@ func (c *ctx) fillRead(d *render.ReadData, text string, values map[string]any, c
 	}
 	d.Chart = readChart(res, chart)
 	if c.e.live.enabled {
-		d.Live = c.e.opts.BasePath + "/live?after=" + strconv.FormatInt(c.e.live.lastSeq, 10)
+		d.Live = c.e.opts.BasePath + "/live?after=" + strconv.FormatInt(after, 10)
 	}
 }
 

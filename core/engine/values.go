@@ -119,17 +119,67 @@ func (r *row) object() *schema.Object {
 	return o
 }
 
-// appendRowsJSON writes rows as a JSON array of their objects: the same
-// bytes as encoding each row's object(), without building the objects (a
-// list answer spent a quarter of its time in them inside the wasm core).
-func appendRowsJSON(dst []byte, t *model.Table, rows []*row) ([]byte, error) {
+// answerObject is the row as the JSON API answers it: object(), but bytes
+// are described, never inlined (CONTRACT, "BLOB columns"). object() itself
+// keeps them (base64) for what must hold the value: the change log, row
+// versions, commands on the log.
+func (c *ctx) answerObject(r *row) *schema.Object {
+	o := r.object()
+	for _, col := range r.t.Columns {
+		if b, ok := r.vals[col.Index].([]byte); ok && col.PK == 0 {
+			o.Set(col.Name, c.blobRef(r, col, b))
+		}
+	}
+	return o
+}
+
+// blobRef is how the JSON API carries bytes: {"$blob": {"size", "type",
+// "url"}}, the type sniffed as the download sniffs it, the url where they
+// are downloaded (none for a row with no key to be found by). A key's own
+// columns keep their bytes (base64): they name the row.
+func (c *ctx) blobRef(r *row, col *model.Column, b []byte) *schema.Object {
+	ref := schema.NewObject().Set("size", len(b)).Set("type", sniffType(b))
+	if r.found() {
+		ref.Set("url", c.valueURL(r.t, r, col))
+	}
+	return newObj("$blob", ref)
+}
+
+// rowJSON is the row's answer and its version. The version is the hash of
+// object(), so two values of one size and type still differ.
+func (c *ctx) rowJSON(r *row) (schema.RawJSON, string) {
+	b := jsonBody(r.object())
+	version := versionOf(b)
+	for _, v := range r.vals {
+		if _, ok := v.([]byte); ok {
+			return schema.RawJSON(jsonBody(c.answerObject(r))), version
+		}
+	}
+	return schema.RawJSON(b), version
+}
+
+// sameBlobRef: v is the {"$blob": ...} an answer gave for the value cur
+// holds in col, so a body that sends it back changes nothing.
+func (c *ctx) sameBlobRef(cur *row, col *model.Column, v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 || m["$blob"] == nil {
+		return false
+	}
+	b, ok := cur.get(col).([]byte)
+	return ok && sameJSON(v, c.blobRef(cur, col, b))
+}
+
+// appendRowsJSON writes rows as a JSON array of their answerObject()s: the
+// same bytes, without building the objects (a list answer spent a quarter
+// of its time in them inside the wasm core).
+func (c *ctx) appendRowsJSON(dst []byte, t *model.Table, rows []*row) ([]byte, error) {
 	rowid := t.UsesRowKey()
 	keys := make([][]byte, len(t.Columns)) // each `"name":`, written once per answer
-	for i, c := range t.Columns {
-		if rowid && c.Name == rowidName {
-			return appendRowObjects(dst, rows) // a column shadows the key: let object() decide
+	for i, col := range t.Columns {
+		if rowid && col.Name == rowidName {
+			return c.appendRowObjects(dst, rows) // a column shadows the key: let object() decide
 		}
-		keys[i] = append(jsonw.String(nil, c.Name, true), ':')
+		keys[i] = append(jsonw.String(nil, col.Name, true), ':')
 	}
 	dst = append(dst, '[')
 	var err error
@@ -144,12 +194,18 @@ func appendRowsJSON(dst []byte, t *model.Table, rows []*row) ([]byte, error) {
 				return nil, err
 			}
 		}
-		for j, c := range t.Columns {
+		for j, col := range t.Columns {
 			if j > 0 || rowid {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, keys[j]...)
-			if dst, err = schema.AppendValue(dst, jsonValue(c, r.vals[c.Index])); err != nil {
+			var v any
+			if b, ok := r.vals[col.Index].([]byte); ok && col.PK == 0 {
+				v = c.blobRef(r, col, b)
+			} else {
+				v = jsonValue(col, r.vals[col.Index])
+			}
+			if dst, err = schema.AppendValue(dst, v); err != nil {
 				return nil, err
 			}
 		}
@@ -158,23 +214,16 @@ func appendRowsJSON(dst []byte, t *model.Table, rows []*row) ([]byte, error) {
 	return append(dst, ']'), nil
 }
 
-func appendRowObjects(dst []byte, rows []*row) ([]byte, error) {
+func (c *ctx) appendRowObjects(dst []byte, rows []*row) ([]byte, error) {
 	objs := make([]any, len(rows))
 	for i, r := range rows {
-		objs[i] = r.object()
+		objs[i] = c.answerObject(r)
 	}
 	return schema.AppendValue(dst, objs)
 }
 
 // version is a row's optimistic-concurrency token: a hash of its values.
 func (r *row) version() string { return versionOf(jsonBody(r.object())) }
-
-// jsonAndVersion is the row's object as the API writes it, and its version:
-// the hash of those same bytes, so an answer encodes the row once.
-func (r *row) jsonAndVersion() (schema.RawJSON, string) {
-	b := jsonBody(r.object())
-	return schema.RawJSON(b), versionOf(b)
-}
 
 // versionOf is the version of a row whose object is body.
 func versionOf(body []byte) string {

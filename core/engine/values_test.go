@@ -38,7 +38,7 @@ func TestLikeEscape(t *testing.T) {
 }
 
 // A list answer's rows are written straight to JSON; they must read exactly
-// as each row's object() encodes, for every kind of value and name.
+// as each row's answerObject() encodes, for every kind of value and name.
 func TestAppendRowsJSONMatchesObjects(t *testing.T) {
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "rows.db"))
 	if err != nil {
@@ -65,11 +65,12 @@ func TestAppendRowsJSONMatchesObjects(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows := readRows(tbl, rs)
-		got, err := appendRowsJSON(nil, tbl, rows)
+		c := &ctx{e: &Engine{}}
+		got, err := c.appendRowsJSON(nil, tbl, rows)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, _ := appendRowObjects(nil, rows)
+		want, _ := c.appendRowObjects(nil, rows)
 		if string(got) != string(want) {
 			t.Errorf("%s:\n got %s\nwant %s", tbl.Name, got, want)
 		}

@@ -275,6 +275,7 @@ func (c *ctx) judge(t *model.Table, inst, changed map[string]any) *outcome {
 	} else {
 		changed = inst
 	}
+	errs = blobRefErrors(t, errs, changed)
 	errs = append(errs, c.unwritableErrors(t, changed)...)
 	if errs == nil {
 		errs = c.checkReferences(t, changed)
@@ -319,6 +320,29 @@ func (c *ctx) unwritableErrors(t *model.Table, values map[string]any) []fieldErr
 			errs = append(errs, fieldError{Path: "/" + col.Name, Message: "is read-only"})
 		case col.RefHidden:
 			errs = append(errs, fieldError{Path: "/" + col.Name, Message: "refers to a table that is not shown, and cannot be written"})
+		}
+	}
+	return errs
+}
+
+// blobRefErrors names what is wrong with a {"$blob": ...} a body sends (one
+// that is not the row's own value, which checkUpdate took as no change):
+// the schema's "must be text" would not say it.
+func blobRefErrors(t *model.Table, errs []fieldError, changed map[string]any) []fieldError {
+	for _, col := range t.Columns { // in column order, as the schema's errors come
+		name := col.Name
+		if m, ok := changed[name].(map[string]any); !ok || m["$blob"] == nil {
+			continue
+		}
+		msg := `{"$blob": ...} stands only for the value the row already holds; send new bytes as base64 text`
+		found := false
+		for i := range errs {
+			if errs[i].Path == "/"+name {
+				errs[i].Message, found = msg, true
+			}
+		}
+		if !found {
+			errs = append(errs, fieldError{Path: "/" + name, Message: msg})
 		}
 	}
 	return errs
@@ -428,9 +452,9 @@ func (c *ctx) checkUpdate(t *model.Table, key []any, patch map[string]any, versi
 	// A member that carries the column's value as the API shows it is no
 	// change: GET then PATCH of the same body writes nothing (a value the
 	// schema would refuse, such as text a non-STRICT INTEGER column holds,
-	// is not judged again either).
+	// is not judged again either), bytes' {"$blob": ...} included.
 	for k, v := range patch {
-		if col := t.Column(k); col != nil && sameJSON(v, jsonValue(col, cur.get(col))) {
+		if col := t.Column(k); col != nil && (sameJSON(v, jsonValue(col, cur.get(col))) || c.sameBlobRef(cur, col, v)) {
 			delete(patch, k)
 		}
 	}

@@ -1703,6 +1703,7 @@ export function cliTests(ctx: Ctx): Test[] {
       eq(png.headers["content-type"], "image/png", "a PNG's type");
       check((png.headers["content-disposition"] ?? "").startsWith("inline"), `a picture inline: ${png.headers["content-disposition"]}`);
       eq(png.body.toString("hex"), "89504e470d0a1a0a00ff", "the bytes as stored");
+      await blobJSON(srv.url, hex, "89504E470D0A1A0A00FF");
       const dsid = (await request(srv.url, "GET", "/api/schema")).text.match(/"dsid":"([^"]+)"/)?.[1] ?? "";
       const B = "----nhBlobTest";
       const form = (parts: [string, string | null, Buffer | string][]) => Buffer.concat([
@@ -2004,3 +2005,24 @@ export function cliTests(ctx: Ctx): Test[] {
 }
 
 export { Skip };
+
+/**
+ * The JSON API carries a BLOB as {"$blob": {"size", "type", "url"}} (CONTRACT), in a row and in
+ * a list, and takes it back as no change; any other $blob is 422, saying how bytes are sent.
+ * Row 1 of pics holds a 10-byte PNG start; stored() reads it as upper-case hex.
+ */
+export async function blobJSON(url: URL, stored: () => string, hex: string): Promise<void> {
+  const json = { accept: "application/json", "content-type": "application/json" };
+  const got = await request(url, "GET", "/api/tables/pics/rows/1", { headers: json });
+  const row = (JSON.parse(got.text) as { row: Record<string, unknown> }).row;
+  eq(JSON.stringify(row.img), JSON.stringify({ $blob: { size: 10, type: "image/png", url: "/api/tables/pics/rows/1/img" } }), "the row's BLOB in JSON");
+  const listed = await request(url, "GET", "/api/tables/pics/rows", { headers: json });
+  check(listed.text.includes(`"img":{"$blob":{"size":10,"type":"image/png","url":"/api/tables/pics/rows/1/img"}}`), `the list's BLOB: ${clip(listed.text)}`);
+  const same = await request(url, "PATCH", "/api/tables/pics/rows/1", { headers: json, body: JSON.stringify(row) });
+  status(same, 200, "GET then PATCH of the same row");
+  eq(stored(), hex, "the bytes after GET then PATCH");
+  const other = await request(url, "PATCH", "/api/tables/pics/rows/1", { headers: json, body: JSON.stringify({ img: { $blob: { size: 1, type: "image/png" } } }) });
+  status(other, 422, "a $blob that is not the row's own");
+  check(other.text.includes("base64"), `its message says how bytes are sent: ${clip(other.text)}`);
+  eq(stored(), hex, "the bytes after the refused $blob");
+}

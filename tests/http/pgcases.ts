@@ -13,6 +13,7 @@ import { type HostCommand, runToExit, type Server, startServer } from "./hosts.t
 import { type Cluster, pgExec, pgQuery } from "./pg.ts";
 import { data, SSE } from "./sse.ts";
 import { schemaEditWalk } from "./structure.ts";
+import { blobJSON } from "./cases.ts";
 import { simultaneousEdits, writersWhileSchemaChanges, type WRow } from "./faults.ts";
 
 const json = { "content-type": "application/json", accept: "application/json" };
@@ -79,6 +80,7 @@ export function postgresTests(hc: HostCommand, tmp: string, cluster: Cluster, ru
       eq(png.status, 200, "the bytes");
       eq(png.headers["content-type"], "image/png", "a PNG's type");
       eq(png.body.toString("hex"), "89504e470d0a1a0a00ff", "the bytes as stored");
+      await blobJSON(server.url, () => String(pgQuery(db, "SELECT upper(encode(img, 'hex')) AS h FROM pics WHERE id = 1")[0].h), "89504E470D0A1A0A00FF");
       const dsid = (await request(server.url, "GET", "/api/schema")).text.match(/"dsid":"([^"]+)"/)?.[1] ?? "";
       const B = "----nhPgBlob";
       const bytes = Buffer.from([0, 255, 13, 10, 0x80]);

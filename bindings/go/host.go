@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/filedir"
 	"io"
 	"net/http"
 	"os"
@@ -87,12 +88,17 @@ type Options struct {
 	// (protocol.Command) that the embedder publishes and every node applies
 	// through Apply. Node names this node in them.
 	Write, Node string
+	// FilesDir is where file columns keep their files; empty: the
+	// config's files.dir (relative to the working directory), else beside
+	// the SQLite file (filedir.Default).
+	FilesDir string
 }
 
 // store is the connection the core's SQL runs on: SQLite
 // (bindings/go/sqlite) or Postgres (bindings/go/postgres).
 type store interface {
 	HandleSQL(in []byte) []byte
+	SetFilesDir(path string)
 	Query(sql string, args ...any) (*sqldb.Rows, error)
 	Limit(time.Duration)
 	Close() error
@@ -246,6 +252,10 @@ func prepare(ctx context.Context, opts Options) (_ *Host, err error) {
 	} else if h.db, err = sqlite.Open(opts.DB); err != nil {
 		return nil, err
 	}
+	if opts.FilesDir == "" {
+		opts.FilesDir = filedir.Default(opts.DB, opts.Config, "")
+	}
+	h.db.SetFilesDir(opts.FilesDir)
 	defer func() {
 		if err != nil {
 			h.Close()

@@ -145,11 +145,16 @@ func TestHostValueRoundTrip(t *testing.T) {
 	if err := json.Unmarshal(res.Body, &got); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"i": "9007199254740993", "r": "0.1", "s": `"✓ and 𝄞 and \\u0000"`, "b": `"AAEC/w=="`}
+	want := map[string]string{"i": "9007199254740993", "r": "0.1", "s": `"✓ and 𝄞 and \\u0000"`,
+		"b": `{"$blob":{"size":4,"type":"application/octet-stream","url":"/api/tables/v/rows/1/b"}}`}
 	for col, w := range want {
 		if string(got.Row[col]) != w {
 			t.Errorf("%s = %s, want %s", col, got.Row[col], w)
 		}
+	}
+	// The bytes themselves, at the value's URL.
+	if res, err = h.Handle(get("/api/tables/v/rows/1/b")); err != nil || string(res.Body) != "\x00\x01\x02\xff" {
+		t.Errorf("the bytes: %v %q", err, res.Body)
 	}
 	res, err = h.Handle(get("/api/tables/v/rows/2"))
 	if err != nil || res.Status != 200 || !strings.Contains(string(res.Body), `"s":"nul\u0000 inside"`) {

@@ -37,6 +37,8 @@ type Config struct {
 	// Queries are stored queries, by name: each has a page (/q/NAME) and
 	// a JSON API (/api/queries/NAME).
 	Queries map[string]*Query `json:"queries,omitempty"`
+	// Files is where file columns keep their bytes (Column.File).
+	Files *Files `json:"files,omitempty"`
 }
 
 // SQL is the SQL page's settings.
@@ -225,6 +227,18 @@ type Column struct {
 	Hidden   bool   `json:"hidden,omitempty"`
 	ReadOnly bool   `json:"readOnly,omitempty"`
 	Help     string `json:"help,omitempty"`
+	// File keeps the column's bytes in a file of the host's files
+	// directory and only the file's key in the row (issue 18; README,
+	// "File columns"): the column holds text, the app shows and takes
+	// bytes as it does a BLOB column's.
+	File bool `json:"file,omitempty"`
+}
+
+// Files is where file columns keep their bytes.
+type Files struct {
+	// Dir is the directory (relative to the config file's); unset: beside
+	// a SQLite database file, DB-files. A Postgres store needs it.
+	Dir string `json:"dir,omitempty"`
 }
 
 // Widgets a config may name.
@@ -275,6 +289,9 @@ func Parse(raw []byte) (*Config, error) {
 			return nil, fmt.Errorf("config: embedOrigins: %q is not an origin (scheme://host or scheme://host:port, nothing after it)", o)
 		}
 	}
+	if c.Files != nil && (c.Files.Dir == "" || strings.ContainsRune(c.Files.Dir, 0)) {
+		return nil, fmt.Errorf("config: files.dir must name a directory")
+	}
 	if c.SQL != nil && (c.SQL.TimeLimitMs < 0 || c.SQL.TimeLimitMs > 600_000) {
 		return nil, fmt.Errorf("config: sql.timeLimitMs must be between 1 and 600000 (ten minutes)")
 	}
@@ -305,6 +322,9 @@ func Parse(raw []byte) (*Config, error) {
 			}
 			if col.Widget != "" && !Widgets[col.Widget] {
 				return nil, fmt.Errorf("config: table %q column %q: unknown widget %q", tn, cn, col.Widget)
+			}
+			if col.File && col.Hidden {
+				return nil, fmt.Errorf("config: table %q column %q: a file column cannot be hidden (its files would be kept but never shown)", tn, cn)
 			}
 		}
 	}
@@ -361,12 +381,12 @@ func validOrigin(o string) bool {
 type keySet map[string]keySet
 
 var (
-	columnKeys = keySet{"label": nil, "widget": nil, "hidden": nil, "readOnly": nil, "help": nil}
+	columnKeys = keySet{"label": nil, "widget": nil, "hidden": nil, "readOnly": nil, "help": nil, "file": nil}
 	tableKeys  = keySet{"label": nil, "hidden": nil, "readOnly": nil, "allow": nil, "order": nil, "labelColumn": nil,
 		"pageSize": nil, "columns": keySet{"*": columnKeys}, "renamedColumns": nil}
 	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}, "renamedTables": nil,
 		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}, "embedOrigins": nil, "sessionHours": nil,
-		"schema": keySet{"edit": nil},
+		"schema": keySet{"edit": nil}, "files": keySet{"dir": nil},
 		"limits": keySet{"statementMs": nil, "members": nil, "queryParams": nil, "fileBytes": nil},
 		"sql":    keySet{"enabled": nil, "timeLimitMs": nil, "save": nil},
 		"queries": keySet{"*": keySet{"title": nil, "description": nil, "sql": nil, "params": nil, "public": nil,
@@ -437,4 +457,19 @@ func (c *Config) PageSizeFor(table string) int {
 		return c.PageSize
 	}
 	return 50
+}
+
+// HasFileColumns: some table keeps a column's bytes in files.
+func (c *Config) HasFileColumns() bool {
+	if c == nil {
+		return false
+	}
+	for _, t := range c.Tables {
+		for _, col := range t.Columns {
+			if col != nil && col.File {
+				return true
+			}
+		}
+	}
+	return false
 }

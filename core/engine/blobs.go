@@ -2,11 +2,13 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"strconv"
 	"unicode/utf8"
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
 // A value's bytes (issue 18; CONTRACT, "BLOB columns"): GET
@@ -66,16 +68,36 @@ func inlineImage(mime string) bool {
 }
 
 // blobKind is how a list or form names the bytes: "PNG image, 3,172 bytes".
-func blobKind(b []byte) string {
+func blobKind(b []byte) string { return bytesLabel(len(b), sniffType(b)) }
+
+// bytesLabel is blobKind by size and type.
+func bytesLabel(size int, mime string) string {
 	kind := map[string]string{"image/png": "PNG image", "image/jpeg": "JPEG image", "image/gif": "GIF image",
 		"image/webp": "WebP image", "application/pdf": "PDF", "application/zip": "ZIP archive",
 		"application/gzip": "gzip data", "application/vnd.sqlite3": "SQLite database",
-		"text/plain; charset=utf-8": "text"}[sniffType(b)]
+		"text/plain; charset=utf-8": "text"}[mime]
 	if kind == "" {
-		return blobText(b)
+		return blobText(size)
 	}
-	return kind + ", " + blobText(b)
+	return kind + ", " + blobText(size)
 }
+
+// valueBytes says what a value is when it is bytes: a BLOB's (sniffed), or
+// the stored file a file column's key names (by its key).
+func valueBytes(col *model.Column, v any) (size int, mime string, ok bool) {
+	if b, isBytes := v.([]byte); isBytes {
+		return len(b), sniffType(b), true
+	}
+	if key, isKey := storedKey(col, v); isKey {
+		n, _, _ := sqldb.ParseFileKey(key)
+		return int(n), fileMIME(key), true
+	}
+	return 0, "", false
+}
+
+// sniffedTypes are the types sniffType names besides application/octet-stream.
+var sniffedTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "application/zip",
+	"application/gzip", "application/vnd.sqlite3", "text/plain; charset=utf-8"}
 
 // blobExt is the file name ending of a sniffed type.
 func blobExt(mime string) string {
@@ -112,11 +134,29 @@ func (c *ctx) valueRoute(t *model.Table, segs, raw []string) *protocol.Response 
 	}
 	v := r.get(col)
 	var body []byte
+	fileKey, isFile := storedKey(col, v)
 	switch x := v.(type) {
 	case nil:
 		return c.fail(404, "this value is empty (NULL)")
 	case []byte:
 		body = x
+	case string:
+		if !isFile {
+			body = []byte(x)
+			break
+		}
+		fs := c.fileStore()
+		if fs == nil {
+			return c.fail(500, "this host keeps no files")
+		}
+		b, err := fs.GetFile(fileKey)
+		if errors.Is(err, sqldb.ErrNoFile) || err != nil && sqldb.Code(err) == "NOT_FOUND" {
+			return c.fail(404, "the file of this value is missing from the files directory")
+		}
+		if err != nil {
+			return c.fail(503, "the file of this value cannot be read: "+err.Error())
+		}
+		body = b
 	default:
 		body = []byte(csvText(jsonValue(col, x))) // as the CSV export writes it
 	}

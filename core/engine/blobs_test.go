@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nakedhtmx/nakedhtmx/core/engine"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 )
 
 // A value's bytes download with a type sniffed from them; only pictures are
@@ -65,16 +66,8 @@ func TestValueDownload(t *testing.T) {
 func TestUpload(t *testing.T) {
 	e, _, db := liveDBWith(t, `CREATE TABLE pics (id INTEGER PRIMARY KEY, title TEXT, img BLOB);
 		INSERT INTO pics VALUES (1, 'one', x'89504e470d0a1a0a01');`, engine.Options{})
-	const b = "----nhUpload"
-	part := func(name, filename, data string) string {
-		if filename == "-" {
-			return "--" + b + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + data + "\r\n"
-		}
-		return "--" + b + "\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\"" + filename + "\"\r\nContent-Type: application/octet-stream\r\n\r\n" + data + "\r\n"
-	}
 	post := func(path string, parts ...string) int {
-		body := strings.Join(parts, "") + "--" + b + "--\r\n"
-		r := do(t, e, "POST", path, body, "content-type", "multipart/form-data; boundary="+b, "accept", "text/html")
+		r := postForm(t, e, path, parts...)
 		if r.Status >= 400 {
 			t.Logf("%s", r.Body)
 		}
@@ -209,4 +202,22 @@ func TestBlobRefs(t *testing.T) {
 	if a.Version == b.Version {
 		t.Errorf("two values of one size and type share the version %s", a.Version)
 	}
+}
+
+// formBoundary is the boundary of postForm's bodies.
+const formBoundary = "----nhUpload"
+
+// part is one field of a multipart form: a plain one when filename is "-",
+// else a file input's (filename "" is the empty input a browser sends).
+func part(name, filename, data string) string {
+	if filename == "-" {
+		return "--" + formBoundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + data + "\r\n"
+	}
+	return "--" + formBoundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"; filename=\"" + filename + "\"\r\nContent-Type: application/octet-stream\r\n\r\n" + data + "\r\n"
+}
+
+// postForm posts the parts as a browser's multipart form.
+func postForm(t *testing.T, e *engine.Engine, path string, parts ...string) *protocol.Response {
+	t.Helper()
+	return do(t, e, "POST", path, strings.Join(parts, "")+"--"+formBoundary+"--\r\n", "content-type", "multipart/form-data; boundary="+formBoundary, "accept", "text/html")
 }

@@ -242,6 +242,7 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 	}
 	c := newCtx(e, &protocol.Request{})
 	c.applying = true
+	c.files.nonce = cmd.ID // every node names the command's files alike
 	// A schema edit is planned before its transaction: a table rebuild runs
 	// with foreign key enforcement off, which only a connection outside a
 	// transaction can turn off.
@@ -259,6 +260,7 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 		return unavailable(err)
 	}
 	done := false
+	defer func() { c.settleFiles(done) }() // after the ROLLBACK below
 	defer func() {
 		if !done {
 			e.db.Exec("ROLLBACK")

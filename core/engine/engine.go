@@ -140,6 +140,10 @@ func Open(db sqldb.DB, opts Options) (*Engine, error) {
 	}
 	e := &Engine{db: &watched{DB: db}, store: opts.Store, opts: opts}
 	e.applyBrowserOptions()
+	if opts.Config.HasFileColumns() && opts.Config.Files == nil && e.store.Name() != "sqlite" {
+		// Beside a SQLite file is the default place; a server has no such place.
+		return nil, fmt.Errorf("config: file columns on a %s database need files.dir (the directory their files are kept in)", e.store.Name())
+	}
 	if opts.WriteMode == "jetstream" && e.store.CommandsSetup() == "" {
 		return nil, fmt.Errorf("a %s database cannot take commands from a NATS cluster yet", e.store.Name())
 	}
@@ -180,7 +184,7 @@ func (e *Engine) SetOptions(opts Options) {
 	e.opts = opts
 	e.applyBrowserOptions()
 	if e.st != nil {
-		e.st.build(opts.Config) // UI schemas depend on the config; the DSID does not
+		e.st.build(opts.Config, e.logf) // UI schemas depend on the config; the DSID does not
 	}
 }
 
@@ -296,7 +300,7 @@ func (e *Engine) reflect(force, last bool) error {
 	}
 	d.SchemaVersion = v
 	st := &state{db: d, dsid: id, schemaVersion: v, fired: d.Fired()}
-	st.build(e.opts.Config)
+	st.build(e.opts.Config, e.logf)
 	e.st = st
 	return nil
 }
@@ -332,7 +336,7 @@ func (e *Engine) schemaVersion() (int64, error) {
 // columns are not in it), and its schemas, UI schemas and form fields. The
 // DSID is the full database's (reflect); the served schemas are vis's, with
 // what the config makes read-only marked readOnly.
-func (st *state) build(cfg *Config) {
+func (st *state) build(cfg *Config, logf func(string, ...any)) {
 	st.schemas = map[string]*schema.Object{}
 	st.ui = map[string]*schema.Object{}
 	st.fields = map[string][]*schema.Field{}
@@ -340,6 +344,7 @@ func (st *state) build(cfg *Config) {
 	st.vis = st.db.Visible(
 		func(t string) bool { return model.IsInternal(t) || cfg.Table(t).Hidden },
 		func(t, c string) bool { return cfg.Table(t).Column(c).Hidden })
+	markFileColumns(st.vis, cfg, logf)
 	for _, t := range st.vis.Tables {
 		s := schema.JSONSchema(t)
 		tc := cfg.Table(t.Name)

@@ -630,10 +630,11 @@ func (c *ctx) cellFor(pl *cellPlan, r *row) cell {
 			}
 			return cl
 		}
-	case []byte:
+	}
+	if size, mime, ok := valueBytes(col, v); ok {
 		// Bytes are never inlined: what they are, their size, and where
-		// they download from.
-		cl.Text, cl.Class = blobKind(x), "muted blob"
+		// they download from (a file column's file too).
+		cl.Text, cl.Class = bytesLabel(size, mime), "muted blob"
 		if r.t.Addressable() {
 			cl.Href = c.valueURL(r.t, r, col)
 		}
@@ -763,7 +764,7 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 			value = typedValue
 		}
 		ff.Value = value
-		if b, isBlob := sqlv.([]byte); isBlob || col.Kind == model.Blob {
+		if size, mime, isBlob := valueBytes(col, sqlv); isBlob || col.Kind == model.Blob {
 			// Bytes are never text in an input: shown by what they are and
 			// their size (a picture as a thumbnail), downloadable, and
 			// replaced only by a file chosen for them (uploadedFiles), so
@@ -772,10 +773,10 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 			ff.Widget, ff.ReadOnly, ff.Value, ff.Base, ff.Upload = "blob", true, "", "", upload
 			ff.Required = ff.Required && r == nil
 			if isBlob {
-				ff.Value = blobKind(b)
+				ff.Value = bytesLabel(size, mime)
 				if r != nil && t.Addressable() {
 					ff.Href = c.valueURL(t, r, col)
-					ff.Thumb = inlineImage(sniffType(b))
+					ff.Thumb = inlineImage(mime)
 				}
 			} else if sqlv != nil {
 				ff.Value = c.str.text(sqlv) // text a BLOB column holds (SQLite allows it)
@@ -1002,7 +1003,7 @@ func (c *ctx) dropUntouched(t *model.Table, cur *row, form url.Values) (dropped 
 			continue
 		}
 		sqlv := cur.get(f.Column)
-		if _, isBlob := sqlv.([]byte); isBlob {
+		if _, _, isBlob := valueBytes(f.Column, sqlv); isBlob {
 			continue // no field shows bytes: anything posted for them is a change
 		}
 		if untouched(f, vs[len(vs)-1], formShows(f, sqlv)) {
@@ -1093,11 +1094,11 @@ func htmlNumber(s string) bool {
 	return i == len(s)
 }
 
-func blobText(b []byte) string {
-	if len(b) == 1 {
+func blobText(size int) string {
+	if size == 1 {
 		return "1 byte"
 	}
-	return strconv.Itoa(len(b)) + " bytes"
+	return strconv.Itoa(size) + " bytes"
 }
 
 func booleanOptions(value string) []option {

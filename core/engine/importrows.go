@@ -179,6 +179,10 @@ func (c *ctx) importOne(t *model.Table, mode string, line int, inst map[string]a
 			if _, bad := c.checkUpdate(t, key, inst, ""); bad != nil {
 				return c.importRowFailure(line, bad)
 			}
+			inst, bad := c.storeFiles(t, inst, cur)
+			if bad != nil {
+				return c.importRowFailure(line, bad)
+			}
 			sets, args := assignments(t, inst, " = ?")
 			if len(sets) > 0 {
 				r, bad := c.writeReturning(t, "UPDATE "+sqldb.Ident(t.Name)+" SET "+strings.Join(sets, ", ")+
@@ -194,6 +198,10 @@ func (c *ctx) importOne(t *model.Table, mode string, line int, inst map[string]a
 		if bad := c.judge(t, inst, nil); bad != nil {
 			return c.importRowFailure(line, bad)
 		}
+	}
+	inst, bad := c.storeFiles(t, inst, nil)
+	if bad != nil {
+		return c.importRowFailure(line, bad)
 	}
 	sql, args := insertSQL(t, inst)
 	r, bad := c.writeReturning(t, sql, args, 500, "the insert returned no row")

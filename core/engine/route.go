@@ -38,6 +38,7 @@ type ctx struct {
 	applying bool              // running a command from the stream (Apply)
 	inTx     bool              // inside Apply's transaction: writes use savepoints
 	writing  bool              // inside tx: reads must see the write's own changes
+	files    fileWork          // file columns' files this request wrote and let go (files.go)
 	command  *protocol.Command // the write this request became (jetstream mode)
 	pending  string            // the id of a command this node has not applied yet
 	// schemaMoved: another connection changed the schema after this request

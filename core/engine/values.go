@@ -126,19 +126,19 @@ func (r *row) object() *schema.Object {
 func (c *ctx) answerObject(r *row) *schema.Object {
 	o := r.object()
 	for _, col := range r.t.Columns {
-		if b, ok := r.vals[col.Index].([]byte); ok && col.PK == 0 {
-			o.Set(col.Name, c.blobRef(r, col, b))
+		if size, mime, ok := valueBytes(col, r.vals[col.Index]); ok && col.PK == 0 {
+			o.Set(col.Name, c.blobRef(r, col, size, mime))
 		}
 	}
 	return o
 }
 
-// blobRef is how the JSON API carries bytes: {"$blob": {"size", "type",
-// "url"}}, the type sniffed as the download sniffs it, the url where they
-// are downloaded (none for a row with no key to be found by). A key's own
-// columns keep their bytes (base64): they name the row.
-func (c *ctx) blobRef(r *row, col *model.Column, b []byte) *schema.Object {
-	ref := schema.NewObject().Set("size", len(b)).Set("type", sniffType(b))
+// blobRef is how the JSON API carries bytes (valueBytes): {"$blob":
+// {"size", "type", "url"}}, the type sniffed as the download sniffs it, the
+// url where they are downloaded (none for a row with no key to be found
+// by). A key's own columns keep their bytes (base64): they name the row.
+func (c *ctx) blobRef(r *row, col *model.Column, size int, mime string) *schema.Object {
+	ref := schema.NewObject().Set("size", size).Set("type", mime)
 	if r.found() {
 		ref.Set("url", c.valueURL(r.t, r, col))
 	}
@@ -150,8 +150,8 @@ func (c *ctx) blobRef(r *row, col *model.Column, b []byte) *schema.Object {
 func (c *ctx) rowJSON(r *row) (schema.RawJSON, string) {
 	b := jsonBody(r.object())
 	version := versionOf(b)
-	for _, v := range r.vals {
-		if _, ok := v.([]byte); ok {
+	for _, col := range r.t.Columns {
+		if _, _, ok := valueBytes(col, r.vals[col.Index]); ok {
 			return schema.RawJSON(jsonBody(c.answerObject(r))), version
 		}
 	}
@@ -165,8 +165,8 @@ func (c *ctx) sameBlobRef(cur *row, col *model.Column, v any) bool {
 	if !ok || len(m) != 1 || m["$blob"] == nil {
 		return false
 	}
-	b, ok := cur.get(col).([]byte)
-	return ok && sameJSON(v, c.blobRef(cur, col, b))
+	size, mime, ok := valueBytes(col, cur.get(col))
+	return ok && sameJSON(v, c.blobRef(cur, col, size, mime))
 }
 
 // appendRowsJSON writes rows as a JSON array of their answerObject()s: the
@@ -200,8 +200,8 @@ func (c *ctx) appendRowsJSON(dst []byte, t *model.Table, rows []*row) ([]byte, e
 			}
 			dst = append(dst, keys[j]...)
 			var v any
-			if b, ok := r.vals[col.Index].([]byte); ok && col.PK == 0 {
-				v = c.blobRef(r, col, b)
+			if size, mime, ok := valueBytes(col, r.vals[col.Index]); ok && col.PK == 0 {
+				v = c.blobRef(r, col, size, mime)
 			} else {
 				v = jsonValue(col, r.vals[col.Index])
 			}
@@ -438,7 +438,7 @@ func sqlValue(c *model.Column, v any) any {
 		}
 		return int64(0)
 	case string:
-		if c.Kind == model.Blob {
+		if c.Kind == model.Blob && !c.File { // a file column's value is its key (storeFiles)
 			if b, err := base64.StdEncoding.DecodeString(x); err == nil {
 				return b
 			}

@@ -43,9 +43,11 @@ func (c *ctx) tx(t *model.Table, fn func() *outcome) *outcome {
 		if _, err := c.e.db.Exec("SAVEPOINT nakedhtmx_write"); err != nil {
 			return c.dbFailure(err)
 		}
+		put, drop := len(c.files.put), len(c.files.drop)
 		out := fn()
 		if out.status >= 300 {
 			c.e.db.Exec("ROLLBACK TO nakedhtmx_write")
+			c.undoFiles(put, drop)
 		}
 		c.e.db.Exec("RELEASE nakedhtmx_write")
 		return out
@@ -74,6 +76,7 @@ func (c *ctx) tx(t *model.Table, fn func() *outcome) *outcome {
 	out := fn()
 	if out.status >= 300 {
 		c.e.db.Exec("ROLLBACK")
+		c.settleFiles(false)
 		if out.status == 500 {
 			// On a store whose write lock does not hold off another
 			// session's DDL (Postgres: the ALTER may commit between the
@@ -89,8 +92,10 @@ func (c *ctx) tx(t *model.Table, fn func() *outcome) *outcome {
 	}
 	if _, err := c.e.db.Exec("COMMIT"); err != nil {
 		c.e.db.Exec("ROLLBACK")
+		c.settleFiles(false)
 		return c.dbFailure(err)
 	}
+	c.settleFiles(true)
 	return out
 }
 
@@ -183,8 +188,12 @@ func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *ou
 	if c.jetstream() {
 		return c.writeCommand(t, "insert", nil, inst, "")
 	}
-	sql, args := insertSQL(t, inst)
 	return c.tx(t, func() *outcome {
+		inst, bad := c.storeFiles(t, inst, nil)
+		if bad != nil {
+			return bad
+		}
+		sql, args := insertSQL(t, inst)
 		r, bad := c.writeReturning(t, sql, args, 500, "the insert returned no row")
 		if bad != nil {
 			return bad
@@ -421,6 +430,10 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 		if bad != nil {
 			return bad
 		}
+		patch, bad := c.storeFiles(t, patch, cur)
+		if bad != nil {
+			return bad
+		}
 		sets, args := assignments(t, patch, " = ?")
 		if err := c.keepOrphans(t, rm, cur.pkObject()); err != nil {
 			return c.dbFailure(err)
@@ -525,6 +538,7 @@ func (c *ctx) remove(t *model.Table, key []any, version string) *outcome {
 			return c.dbFailure(err)
 		}
 		c.logOwn(t, cur, nil)
+		c.dropFiles(cur)
 		return &outcome{status: 204, row: cur}
 	})
 }

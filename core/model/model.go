@@ -146,6 +146,10 @@ type Column struct {
 	// RefHidden: the column references a table the caller may not see
 	// (Database.Visible): it is shown, but not written.
 	RefHidden bool
+	// File: the config keeps the column's bytes in the host's files
+	// directory (config Column.File). The row holds the file's key (text);
+	// Kind is Blob, as callers see and send the bytes.
+	File bool
 }
 
 // Nullable reports whether the column accepts NULL.

@@ -1,6 +1,11 @@
 package protocol
 
-import "github.com/nakedhtmx/nakedhtmx/core/sqldb"
+import (
+	"errors"
+	"strconv"
+
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+)
 
 // Connection is a Go host's connection as its `sql` import needs it
 // (bindings/go/sqlite, bindings/go/postgres).
@@ -33,6 +38,12 @@ func HandleSQL(in []byte, c Connection) []byte {
 
 func answer(c Connection, req *SQLRequest) SQLResult {
 	switch {
+	case req.File != nil:
+		fs, ok := c.(sqldb.Files)
+		if !ok {
+			return SQLResult{Error: "this host keeps no files", Code: "SQLITE_MISUSE"}
+		}
+		return AnswerFile(fs, req.File)
 	case req.Caller != nil:
 		if err := c.Caller(req.SQL, *req.Caller); err != nil {
 			return errorResult(err)
@@ -88,4 +99,33 @@ func rowsResult(res sqldb.Result, rows *sqldb.Rows) SQLResult {
 		}
 	}
 	return out
+}
+
+// AnswerFile runs a file request on fs (PROTOCOL.md, "Files"). The key is
+// checked here as well as by fs: no other text ever reaches a path.
+func AnswerFile(fs sqldb.Files, f *FileRequest) SQLResult {
+	if !sqldb.FileKeyOK(f.Key) {
+		return SQLResult{Error: "not a file key: " + strconv.Quote(f.Key), Code: "SQLITE_MISUSE"}
+	}
+	var err error
+	switch f.Op {
+	case "put":
+		err = fs.PutFile(f.Key, f.Data)
+	case "delete":
+		err = fs.DeleteFile(f.Key)
+	case "get":
+		var b []byte
+		if b, err = fs.GetFile(f.Key); err == nil {
+			return SQLResult{Columns: []string{"data"}, Rows: [][]Value{{{V: b}}}}
+		}
+	default:
+		return SQLResult{Error: "unknown file op " + strconv.Quote(f.Op), Code: "SQLITE_MISUSE"}
+	}
+	if errors.Is(err, sqldb.ErrNoFile) {
+		return SQLResult{Error: "no such file", Code: "NOT_FOUND"}
+	}
+	if err != nil {
+		return SQLResult{Error: err.Error(), Code: "SQLITE_IOERR"}
+	}
+	return SQLResult{}
 }

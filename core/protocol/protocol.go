@@ -355,6 +355,19 @@ type SQLRequest struct {
 	// (PROTOCOL.md, "Caller reads"): read-only, within its time limit, at
 	// most MaxRows+1 rows. Such a request is always sent as JSON.
 	Read *sqldb.Read `json:"read,omitempty"`
+	// File, when set, is no SQL but a file column's file (PROTOCOL.md,
+	// "Files"): the request is {"file": {...}} and nothing else, as JSON.
+	File *FileRequest `json:"file,omitempty"`
+}
+
+// FileRequest asks the host's files directory to put, get or delete the
+// file a key names (sqldb.Files). Data is put's bytes (base64 in JSON). A
+// get answers one row of one column, the bytes; a missing file is the
+// error code NOT_FOUND.
+type FileRequest struct {
+	Op   string `json:"op"`
+	Key  string `json:"key"`
+	Data []byte `json:"data,omitempty"`
 }
 
 // SQLResult is what the host answers.

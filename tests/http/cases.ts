@@ -1733,6 +1733,13 @@ export function cliTests(ctx: Ctx): Test[] {
     });
   });
 
+  test("file columns: bytes kept in DB-files, the row holds a key; GET then PATCH and an untouched form change nothing; replaced and deleted files go; a failed write leaves none", async () => {
+    const setup = "CREATE TABLE docs (id INTEGER PRIMARY KEY, title TEXT NOT NULL, doc TEXT);";
+    await onFixture("files", { setup, config: { tables: { docs: { columns: { doc: { file: true } } } } } }, async (srv, db) => {
+      await fileColumnsWalk(srv.url, `${db}-files`, () => query(db, "SELECT doc FROM docs WHERE doc IS NOT NULL ORDER BY doc").map((r) => String(r.doc)));
+    });
+  });
+
   test("schema edits: a table made, columns added, renamed and retyped (a rebuild), an index; rows, triggers and foreign keys kept; the loss asked for", async () => {
     await onFixture("structure", {}, async (srv, db) => {
       await schemaEditWalk(srv.url, { query: (sql) => query(db, sql), exec: (sql) => void query(db, sql), pg: false });
@@ -2025,4 +2032,60 @@ export async function blobJSON(url: URL, stored: () => string, hex: string): Pro
   status(other, 422, "a $blob that is not the row's own");
   check(other.text.includes("base64"), `its message says how bytes are sent: ${clip(other.text)}`);
   eq(stored(), hex, "the bytes after the refused $blob");
+}
+
+/**
+ * A file column (config "file": true) on table docs (id, title NOT NULL, doc), empty: the files
+ * directory dir always holds exactly the files the rows name (keys()), whatever the writes do.
+ */
+export async function fileColumnsWalk(url: URL, dir: string, keys: () => string[]): Promise<void> {
+  const json = { accept: "application/json", "content-type": "application/json" };
+  const files = () => (existsSync(dir) ? readdirSync(dir).sort() : []);
+  const same = (what: string) => eq(files().join(","), keys().join(","), `${what}: the files directory against the rows' keys`);
+  const png = Buffer.from("89504e470d0a1a0a0000000d49484452", "hex");
+  const made = await request(url, "POST", "/api/tables/docs/rows", { headers: json, body: JSON.stringify({ title: "one", doc: png.toString("base64") }) });
+  status(made, 201, "a create with a file");
+  const id = String((JSON.parse(made.text) as { row: { id: number } }).row.id);
+  const [key] = keys();
+  check(/^[0-9a-f]{32}-16\.png$/.test(key ?? ""), `the row's key: ${key}`);
+  eq(readFileSync(join(dir, key)).toString("hex"), png.toString("hex"), "the file's bytes");
+  same("after a create");
+  const row = (JSON.parse((await request(url, "GET", `/api/tables/docs/rows/${id}`, { headers: json })).text) as { row: Record<string, unknown> }).row;
+  eq(JSON.stringify(row.doc), JSON.stringify({ $blob: { size: 16, type: "image/png", url: `/api/tables/docs/rows/${id}/doc` } }), "the file in JSON");
+  const got = await request(url, "GET", `/api/tables/docs/rows/${id}/doc`);
+  eq(got.body.toString("hex"), png.toString("hex"), "the download");
+  eq(got.headers["content-type"], "image/png", "its type");
+  status(await request(url, "PATCH", `/api/tables/docs/rows/${id}`, { headers: json, body: JSON.stringify(row) }), 200, "GET then PATCH");
+  eq(keys().join(","), key, "the key after GET then PATCH");
+  const dsid = (await request(url, "GET", "/api/schema")).text.match(/"dsid":"([^"]+)"/)?.[1] ?? "";
+  const B = "----nhFileColumns";
+  const post = (fields: [string, string | null, Buffer | string][]) => request(url, "POST", `/t/docs/r/${id}`, {
+    headers: { "content-type": `multipart/form-data; boundary=${B}`, accept: "text/html", origin: url.origin },
+    body: Buffer.concat([
+      ...fields.map(([name, filename, data]) => Buffer.concat([
+        Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${name}"${filename === null ? "" : `; filename="${filename}"`}\r\n\r\n`),
+        Buffer.isBuffer(data) ? data : Buffer.from(data),
+        Buffer.from("\r\n"),
+      ])),
+      Buffer.from(`--${B}--\r\n`),
+    ]),
+  });
+  const untouched = await post([["_dsid", null, dsid], ["title", null, "one"], ["doc", "", ""]]);
+  check(untouched.status < 400, `an untouched save: ${untouched.status}`);
+  eq(keys().join(","), key, "the key after an untouched save");
+  const page = Buffer.from("<html><script>alert(1)</script></html>");
+  const up = await post([["_dsid", null, dsid], ["doc", "evil.html", page]]);
+  check(up.status < 400, `an upload: ${up.status}`);
+  const [key2] = keys();
+  check(key2 !== key && /-\d+\.txt$/.test(key2 ?? ""), `the new key: ${key2}`);
+  same("after a replacement");
+  const served = await request(url, "GET", `/api/tables/docs/rows/${id}/doc`);
+  check((served.headers["content-disposition"] ?? "").startsWith("attachment") && served.headers["content-type"] === "text/plain; charset=utf-8", `an uploaded page is text, an attachment: ${served.headers["content-type"]} ${served.headers["content-disposition"]}`);
+  const stale = await request(url, "PATCH", `/api/tables/docs/rows/${id}`, { headers: json, body: JSON.stringify({ doc: png.toString("base64"), _version: "stale" }) });
+  status(stale, 409, "a stale write with a file");
+  const bad = await request(url, "POST", "/api/tables/docs/rows", { headers: json, body: JSON.stringify({ title: null, doc: png.toString("base64") }) });
+  status(bad, 422, "an invalid create with a file");
+  same("after the failed writes");
+  status(await request(url, "DELETE", `/api/tables/docs/rows/${id}`), 204, "the delete");
+  eq(files().join(","), "", "the files after the delete");
 }

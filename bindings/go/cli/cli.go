@@ -13,6 +13,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/filedir"
 	"io"
 	"io/fs"
 	"net"
@@ -73,6 +74,8 @@ type OpenOptions struct {
 	KeepJournalMode bool
 	// PGSchema: --pg-schema, the Postgres schema served ("" is public).
 	PGSchema string
+	// FilesDir is where file columns keep their files (filedir.Default).
+	FilesDir string
 }
 
 // Program is one command: its name and how it opens a backend.
@@ -367,7 +370,8 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	// Without NATS the config is the file's, which a stored query saved
 	// from the app is written into (with NATS it is the cluster's).
 	backend, err := p.Open(ctx, OpenOptions{DB: f.db, Config: config, ConfigWritable: f.nats == "", AuthToken: f.authToken, Log: stderr,
-		Write: f.write, Node: f.node, AllowedHosts: f.hostsToAnswer(), KeepJournalMode: f.keepJournal, PGSchema: f.pgSchema})
+		Write: f.write, Node: f.node, AllowedHosts: f.hostsToAnswer(), KeepJournalMode: f.keepJournal, PGSchema: f.pgSchema,
+		FilesDir: filedir.Default(f.db, config, filepath.Dir(f.config))})
 	if err != nil {
 		return &failure{exitUsage, err}
 	}

@@ -27,6 +27,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/filedir"
 	"math"
 	"net/url"
 	"strconv"
@@ -67,6 +68,8 @@ func Shown(db string) string {
 
 // DB is one connection to a PostgreSQL database.
 type DB struct {
+	// Dir keeps file columns' files (sqldb.Files; SetFilesDir).
+	filedir.Dir
 	mu     sync.Mutex
 	conn   *pgconn.PgConn
 	config *pgconn.Config

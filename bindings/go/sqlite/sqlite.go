@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/filedir"
 	"os"
 	"strings"
 	"sync"
@@ -37,6 +38,8 @@ const stmtCacheSize = 256
 // DB is one SQLite connection. It is safe for concurrent use (calls are
 // serialized), although hosts already call it from one thread at a time.
 type DB struct {
+	// Dir keeps file columns' files (sqldb.Files; SetFilesDir).
+	filedir.Dir
 	mu   sync.Mutex
 	conn *sqlite3.Conn
 	path string

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { runCaller } from "./caller.ts";
+import type { FileDir } from "./files.ts";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import {
   AnswerWriter,
@@ -63,6 +64,8 @@ export interface CoreOptions {
   log?: (line: string) => void;
   /** The module's own fd 1/2 output (Go runtime panics). Default: the process's. */
   write?: FdWriter;
+  /** Where file columns keep their files (PROTOCOL.md, "Files"); none: such requests fail. */
+  files?: FileDir;
 }
 
 /**
@@ -233,7 +236,9 @@ export class Core implements CoreHandler {
     try {
       const req = decodeSQLRequestBytes(this.view(ptr, len));
       const db = this.opts.db;
-      const r = req.caller
+      const r = req.file
+        ? (this.opts.files?.run(req.file) ?? { error: "this host keeps no files", code: "SQLITE_MISUSE" })
+        : req.caller
         ? runCaller(db.path, req, this.statementMs)
         : req.unbounded && "lane" in db && db.lane
         ? db.lane.run(req, this.statementMs)

@@ -6,6 +6,7 @@ import { resolve as resolvePath } from "node:path";
 import { ConfigFile, type ConfigWatch, watchConfig } from "./config.ts";
 import { Core, loadModule, type WasmSource } from "./core.ts";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
+import { defaultFilesDir, FileDir } from "./files.ts";
 import {
   type ConfigSink,
   createFetchHandler,
@@ -66,6 +67,12 @@ export interface NakedhtmxOptions {
   wasm?: WasmSource;
   /** Where the core's log lines go. Default: stderr. */
   log?: (line: string) => void;
+  /**
+   * Where file columns (config `"file": true`) keep their files. Default: the
+   * config's `files.dir` (relative to the config file), else `DB-files` beside
+   * a SQLite file.
+   */
+  filesDir?: string;
 }
 
 export interface Nakedhtmx {
@@ -228,6 +235,8 @@ export async function createNakedhtmx(
   // Without NATS a config file is the config, and the app may save stored
   // queries into it (with NATS the config is the cluster's, in its KV bucket).
   const writable = configFile !== undefined && !options.nats;
+  const filesDir = options.filesDir ?? defaultFilesDir(options.db, config, configPath);
+  const files = filesDir === undefined ? undefined : new FileDir(filesDir);
 
   const write = options.write ?? "direct";
   const node = options.node ?? hostname();
@@ -285,7 +294,7 @@ export async function createNakedhtmx(
         close: () => void opening.then((d) => d.close(), () => {}),
       };
       try {
-        core = await Core.load({ db: later, host: rt.host, wasm: module, log });
+        core = await Core.load({ db: later, host: rt.host, wasm: module, log, files });
       } catch (e) {
         void opening.then((d) => d.close(), () => {});
         throw e;
@@ -295,7 +304,7 @@ export async function createNakedhtmx(
       db = rt.openDatabase(options.db);
     }
     try {
-      if (opening === null) core = await Core.load({ db, host: rt.host, wasm: module, log });
+      if (opening === null) core = await Core.load({ db, host: rt.host, wasm: module, log, files });
       if (pgdb) {
         dsid = await core.openAsync(openRequest(config));
         await pgdb.setStatementLimit(core.statementLimitMs);

@@ -154,6 +154,15 @@ export interface SQLRequest {
   caller?: Guard;
   /** A caller's read-only statement (PROTOCOL.md, "Caller reads"). */
   read?: ReadRules;
+  /** No SQL: a file column's file to put, get or delete (PROTOCOL.md, "Files"). */
+  file?: FileRequest;
+}
+
+/** A file request (protocol.FileRequest in Go): `data` only for a put. */
+export interface FileRequest {
+  op: "put" | "get" | "delete";
+  key: string;
+  data?: Uint8Array;
 }
 
 /** How a caller's read runs (sqldb.Read in Go). */
@@ -234,7 +243,24 @@ export function decodeSQLRequest(text: string): SQLRequest {
       if (real === "-Infinity") return -Infinity;
     }
     return value;
-  }) as { sql?: unknown; params?: unknown; script?: unknown; unbounded?: unknown; caller?: unknown; read?: unknown };
+  }) as {
+    sql?: unknown;
+    params?: unknown;
+    script?: unknown;
+    unbounded?: unknown;
+    caller?: unknown;
+    read?: unknown;
+    file?: unknown;
+  };
+  const file = raw.file as { op?: unknown; key?: unknown; data?: unknown } | null | undefined;
+  if (file !== null && typeof file === "object") {
+    if ((file.op !== "put" && file.op !== "get" && file.op !== "delete") || typeof file.key !== "string") {
+      throw new Error("a file request needs op (put, get or delete) and key");
+    }
+    const f: FileRequest = { op: file.op, key: file.key };
+    if (typeof file.data === "string") f.data = decodeBase64(file.data);
+    return { sql: "", params: [], script: false, file: f };
+  }
   if (typeof raw.sql !== "string") throw new Error("SQL request without sql");
   const params = Array.isArray(raw.params) ? (raw.params as SQLValue[]) : [];
   const req: SQLRequest = { sql: raw.sql, params, script: raw.script === 1n || raw.script === true };

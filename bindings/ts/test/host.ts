@@ -5,7 +5,16 @@
 //   deno run -A bindings/ts/test/host.ts | bun bindings/ts/test/host.ts | node bindings/ts/test/host.ts
 
 import { Buffer } from "node:buffer";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,6 +22,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { Core, type CoreHandler, type CoreResponse } from "../src/core.ts";
 import { NakedhtmxError } from "../src/errors.ts";
+import { defaultFilesDir, FileDir } from "../src/files.ts";
 import { createFetchHandler, createNodeHandler, type NodeRequest, splitTarget, stripBasePath } from "../src/handler.ts";
 import { createNakedhtmx } from "../src/library.ts";
 import {
@@ -54,6 +64,56 @@ function sql(db: Database, text: string, ...params: SQLValue[]): SQLRows {
 
 // ---------------------------------------------------------------------------
 // Frames
+
+test("files directory: only the core's keys, whole files, no planted link followed", () => {
+  const base = mkdtempSync(join(tmpdir(), "nh-files-"));
+  try {
+    const d = new FileDir(join(base, "db-files"));
+    const key = "0123456789abcdef0123456789abcdef-5.txt";
+    const answer = (op: "put" | "get" | "delete", k: string, data?: Uint8Array) =>
+      d.run(data ? { op, key: k, data } : { op, key: k });
+    eq(
+      JSON.stringify(answer("get", key)),
+      JSON.stringify({ error: "no such file", code: "NOT_FOUND" }),
+      "a missing file",
+    );
+    check(!("error" in answer("put", key, new TextEncoder().encode("hello"))), "a put");
+    const got = answer("get", key);
+    check("rows" in got && new TextDecoder().decode(got.rows[0]?.[0] as Uint8Array) === "hello", "the bytes back");
+    for (
+      const bad of [
+        "../secret",
+        "/etc/passwd",
+        `${key}/../../x`,
+        key.toUpperCase(),
+        key.replace("-5", "-05"),
+        key.replace(".txt", ".html"),
+        "",
+      ]
+    ) {
+      const r = answer("put", bad, new Uint8Array([1]));
+      check("error" in r && r.code === "SQLITE_MISUSE", `put ${bad}`);
+    }
+    const outside = join(base, "outside");
+    writeFileSync(outside, "secret");
+    const planted = "fedcba9876543210fedcba9876543210-6.txt";
+    symlinkSync(outside, join(base, "db-files", planted));
+    const r = answer("get", planted);
+    check("error" in r, "a planted link was followed");
+    check(!("error" in answer("delete", key)), "a delete");
+    check(!("error" in answer("delete", key)), "deleting a file already gone");
+    eq(
+      JSON.stringify(answer("get", key)),
+      JSON.stringify({ error: "no such file", code: "NOT_FOUND" }),
+      "a missing file",
+    );
+    eq(defaultFilesDir("app.db", null, undefined), "app.db-files", "beside the file");
+    eq(defaultFilesDir("/d/app.db", { files: { dir: "up" } }, "/etc/nh/nakedhtmx.json"), "/etc/nh/up", "files.dir");
+    eq(defaultFilesDir("postgres://h/db", null, undefined), undefined, "Postgres");
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
 
 test("frame round trip keeps the body's raw bytes", () => {
   const body = new Uint8Array([0, 255, 0xc3, 0x28, 10, 13]); // not UTF-8, on purpose
@@ -829,7 +889,7 @@ test("library on PGlite (pglite:DIR): Postgres's types, search, a write logged, 
     eq(rows.status, 200, "rows");
     check(
       rows.text.includes(
-        `"name":"AC/DC","born":"1973-11-01","active":true,"price":9.99,"m":"happy","at":"1981-11-23T10:00:00Z","blob":"AP8="`,
+        `"name":"AC/DC","born":"1973-11-01","active":true,"price":9.99,"m":"happy","at":"1981-11-23T10:00:00Z","blob":{"$blob":{"size":2,"type":"application/octet-stream","url":"/api/tables/artist/rows/1/blob"}}`,
       ),
       `Postgres's values as the API serves them: ${rows.text}`,
     );

@@ -43,6 +43,7 @@ type native struct {
 // conn is a store's connection as this host holds it.
 type conn interface {
 	sqldb.DB
+	SetFilesDir(path string)
 	Limit(time.Duration)
 	Close() error
 }
@@ -72,6 +73,7 @@ func open(_ context.Context, o cli.OpenOptions) (cli.Backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.SetFilesDir(o.FilesDir)
 	opts := engine.Options{Config: cfg, Host: "go", AuthToken: o.AuthToken, Log: logTo(o.Log), WriteMode: o.Write, Node: o.Node,
 		AllowedHosts: o.AllowedHosts, KeepJournalMode: o.KeepJournalMode, Store: st,
 		ConfigWritable: o.ConfigWritable, ConfigText: o.Config}

@@ -9,6 +9,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -224,6 +225,49 @@ func (h hostDB) Read(sql string, args []any, r sqldb.Read) (*sqldb.Rows, error) 
 		return nil, err
 	}
 	return &sqldb.Rows{Columns: res.Columns, Values: res.Rows}, nil
+}
+
+// file sends a file request (PROTOCOL.md, "Files"): JSON, {"file": ...}
+// and nothing else.
+func (h hostDB) file(f protocol.FileRequest) (protocol.SQLAnswer, error) {
+	in, err := json.Marshal(protocol.SQLRequest{File: &f})
+	if err != nil {
+		return protocol.SQLAnswer{}, err
+	}
+	return h.send(in)
+}
+
+// PutFile keeps a file column's file (sqldb.Files).
+func (h hostDB) PutFile(key string, data []byte) error {
+	_, err := h.file(protocol.FileRequest{Op: "put", Key: key, Data: data})
+	return err
+}
+
+// GetFile reads one back; sqldb.ErrNoFile when the host has none.
+func (h hostDB) GetFile(key string) ([]byte, error) {
+	res, err := h.file(protocol.FileRequest{Op: "get", Key: key})
+	if sqldb.Code(err) == "NOT_FOUND" {
+		return nil, sqldb.ErrNoFile
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
+		return nil, fmt.Errorf("host file answer: want one value")
+	}
+	switch b := res.Rows[0][0].(type) {
+	case []byte:
+		return bytes.Clone(b), nil // the answer's buffer is shared (DecodeSQLResultShared)
+	case nil:
+		return []byte{}, nil
+	}
+	return nil, fmt.Errorf("host file answer: not bytes")
+}
+
+// DeleteFile lets a file go.
+func (h hostDB) DeleteFile(key string) error {
+	_, err := h.file(protocol.FileRequest{Op: "delete", Key: key})
+	return err
 }
 
 var eng *engine.Engine

@@ -37,6 +37,7 @@ func main() {
 				// The listen address and every --allowed-host.
 				AllowedHosts:    o.AllowedHosts,
 				KeepJournalMode: o.KeepJournalMode,
+				FilesDir:        o.FilesDir,
 			})
 		},
 		Uninstall: func(ctx context.Context, db, pgSchema string) ([]string, string, error) {

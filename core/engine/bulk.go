@@ -23,7 +23,7 @@ const maxBulk = 1000
 // bulkable: the list offers a selection (rows have keys, and may be
 // updated or deleted).
 func (c *ctx) bulkable(t *model.Table) bool {
-	return t.Addressable() && !c.jetstream() && (c.writable(t, "update") == "" || c.writable(t, "delete") == "")
+	return t.Addressable() && (c.writable(t, "update") == "" || c.writable(t, "delete") == "")
 }
 
 // bulkBar is the list's bulk form.
@@ -145,10 +145,33 @@ func (c *ctx) bulkRoute(t *model.Table, _, _ []string) *protocol.Response {
 	}
 	var failure *outcome
 	var failedRow string
-	o := c.tx(nil, func() *outcome {
-		c.inTx = true
-		defer func() { c.inTx = false }()
-		for _, key := range keys {
+	failedAt := func(i int, out *outcome) {
+		failure, failedRow = out, keyText(keys[i])
+		if r, err := c.readRow(t, keys[i]); err == nil && r != nil {
+			failedRow = label(r)
+		}
+	}
+	if c.req.Command != "" {
+		// The scale-out mode, asked again once the batch was applied.
+		if r, ok, err := c.storedResult(c.req.Command); err != nil || !ok || r.Status < 300 {
+			if err != nil {
+				return c.failOutcome(c.dbFailure(err))
+			}
+			if !ok {
+				c.pending = c.req.Command
+				return c.fail(202, "not applied yet")
+			}
+			return c.redirect(back)
+		} else if i := r.Index; i != nil && *i >= 0 && *i < len(keys) {
+			failedAt(*i, &outcome{status: r.Status, msg: r.Message, errs: r.Errors})
+		} else {
+			failure, failedRow = &outcome{status: r.Status, msg: r.Message, errs: r.Errors}, "?"
+		}
+		return c.bulkFailed(d, failure, failedRow)
+	}
+	// Each row's write, as its own form makes it; the first refused ends it.
+	writeAll := func() *outcome {
+		for i, key := range keys {
 			var out *outcome
 			if op == "delete" {
 				out = c.remove(t, key, "")
@@ -156,27 +179,48 @@ func (c *ctx) bulkRoute(t *model.Table, _, _ []string) *protocol.Response {
 				out = c.update(t, key, patch, "", nil)
 			}
 			if out.status >= 300 {
-				failure, failedRow = out, keyText(key)
-				if r, err := c.readRow(t, key); err == nil && r != nil {
-					failedRow = label(r)
-				}
+				failedAt(i, out)
 				return failed(out.status, out.msg)
 			}
 		}
 		return &outcome{status: 200}
+	}
+	if c.jetstream() {
+		// Each row's write checked here, and all sent as one command every
+		// node applies in one transaction.
+		c.collecting = true
+		if writeAll().status >= 300 {
+			c.collecting, c.collected = false, nil
+			return c.bulkFailed(d, failure, failedRow)
+		}
+		if o := c.batchCommand(); o.status >= 300 {
+			return c.failOutcome(o)
+		}
+		return c.redirect(back) // what a client sees if the host cannot wait for the command
+	}
+	o := c.tx(nil, func() *outcome {
+		c.inTx = true
+		defer func() { c.inTx = false }()
+		return writeAll()
 	})
 	if failure != nil {
-		d.Status, d.Heading = failure.status, "Nothing was changed"
-		msg := failure.msg
-		for _, e := range failure.errs {
-			msg = strings.TrimPrefix(e.Path, "/") + " " + e.Message
-			break
-		}
-		d.Message = "Row " + failedRow + ": " + msg
-		return html(d.Status, render.BulkPage(d))
+		return c.bulkFailed(d, failure, failedRow)
 	}
 	if o.status != 200 {
 		return c.failOutcome(o)
 	}
 	return c.redirect(back)
+}
+
+// bulkFailed is the page of a bulk change refused at one row: nothing was
+// changed.
+func (c *ctx) bulkFailed(d *render.BulkData, failure *outcome, row string) *protocol.Response {
+	d.Status, d.Heading = failure.status, "Nothing was changed"
+	msg := failure.msg
+	for _, e := range failure.errs {
+		msg = strings.TrimPrefix(e.Path, "/") + " " + e.Message
+		break
+	}
+	d.Message = "Row " + row + ": " + msg
+	return html(d.Status, render.BulkPage(d))
 }

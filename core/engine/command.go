@@ -15,6 +15,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"sort"
 	"strconv"
@@ -95,16 +96,21 @@ func (c *ctx) applyBatch(cmd *protocol.Command) (*outcome, json.RawMessage, *int
 		return c.dbFailure(err), nil, nil
 	}
 	defer c.e.db.Exec("RELEASE nakedhtmx_batch")
+	// The command's transaction commits a failed batch's result: what its
+	// writes did to files is undone with them (files.go).
+	put, drop := len(c.files.put), len(c.files.drop)
 	results := make([]any, 0, len(cmd.Ops))
 	for i := range cmd.Ops {
 		sub := &cmd.Ops[i]
 		if sub.Op != "insert" && sub.Op != "update" && sub.Op != "delete" {
 			c.e.db.Exec("ROLLBACK TO nakedhtmx_batch")
+			c.undoFiles(put, drop)
 			return failed(400, "a batch holds inserts, updates and deletes only"), nil, &i
 		}
 		out := c.applyOne(sub)
 		if out.status >= 300 {
 			c.e.db.Exec("ROLLBACK TO nakedhtmx_batch")
+			c.undoFiles(put, drop)
 			return out, nil, &i
 		}
 		r := schema.NewObject().Set("status", out.status)
@@ -359,15 +365,51 @@ func (c *ctx) applyOne(cmd *protocol.Command) *outcome {
 		}
 		key = k
 	}
+	values := maps.Clone(cmd.Values) // the command's own stay as sent (a process may apply it on several nodes)
 	switch cmd.Op {
 	case "insert":
-		return c.insert(t, cmd.Values, nil)
+		if cmd.Conflict == "skip" || cmd.Conflict == "update" {
+			return c.importCommandRow(t, cmd, values)
+		}
+		return c.insert(t, values, nil)
 	case "update":
-		return c.update(t, key, cmd.Values, cmd.Version, nil)
+		return c.update(t, key, values, cmd.Version, nil)
 	case "delete":
 		return c.remove(t, key, cmd.Version)
 	}
 	return failed(400, "unknown command operation "+cmd.Op)
+}
+
+// importCommandRow applies an imported row's insert that skips or updates
+// a row with its key (importOne, as a direct import does): 201 inserted,
+// 200 updated, 204 skipped.
+func (c *ctx) importCommandRow(t *model.Table, cmd *protocol.Command, values map[string]any) *outcome {
+	if why := c.writable(t, "insert"); why != "" {
+		return failed(403, why)
+	}
+	if cmd.Conflict == "update" {
+		if why := c.writable(t, "update"); why != "" {
+			return failed(403, why)
+		}
+	}
+	var n importCounts
+	var out *outcome
+	c.tx(t, func() *outcome {
+		out = c.importOne(t, cmd.Conflict, cmd.Line, values, &n)
+		if out != nil {
+			return out
+		}
+		return &outcome{status: 201}
+	})
+	switch {
+	case out != nil:
+		return out
+	case n.updated > 0:
+		return &outcome{status: 200}
+	case n.skipped > 0:
+		return &outcome{status: 204}
+	}
+	return &outcome{status: 201}
 }
 
 // migration answers POST /api/migrations: the body is SQL (DDL) that every
@@ -566,7 +608,9 @@ func (c *ctx) commandSchemas() *protocol.Response {
 	props, _ = batch.Get("properties")
 	props.(*schema.Object).Set("dsid", newObj("type", "string")).Set("table", newObj("const", "")).
 		Set("ops", newObj("type", "array", "minItems", 1, "items", newObj("type", "object", "required", []string{"table", "op", "dsid"},
-			"properties", newObj("op", newObj("enum", config.Ops)))))
+			"properties", newObj("op", newObj("enum", config.Ops),
+				// An imported row's insert: what each node does with a row its key names there.
+				"conflict", newObj("enum", []string{"skip", "update"}), "line", newObj("type", "integer", "minimum", 1)))))
 	batch.Set("required", []string{"id", "node", "op", "ops"})
 	return c.jsonAnswer(200, "tables", tables, "migrate", newObj("subject", protocol.Subject("", "migrate"), "schema", migrate),
 		"schemaEdit", newObj("subject", "nakedhtmx.cmd.TABLE.schemaEdit", "schema", edit),

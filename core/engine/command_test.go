@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -200,6 +201,127 @@ func TestCommandFromForm(t *testing.T) {
 	}
 	if res := req(first.Command.ID); res.Status != 303 || res.Header("location") != "/t/todos/r/2" {
 		t.Fatalf("after it is applied: %d %v", res.Status, res.Headers)
+	}
+}
+
+// Bulk edits in the scale-out mode: the selected rows' writes, each checked
+// where they were made, travel as one batch command every node applies in
+// one transaction; a refused row is named on the page and nothing is sent.
+func TestBulkCommands(t *testing.T) {
+	a, b := newNode(t, "a"), newNode(t, "b")
+	nodes := []*node{a, b}
+	var s stream
+	s.write(t, a, nodes, "POST", "/api/tables/todos/rows", `{"title": "Walk the dog"}`)
+	h := map[string]string{"host": "localhost", "content-type": "application/x-www-form-urlencoded", "accept": "text/html"}
+	bulk := func(form, cmd string) *protocol.Response {
+		return a.e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/t/todos/bulk", Headers: h,
+			Command: cmd}, Body: []byte(form + "&_dsid=" + a.e.DSID())})
+	}
+	if page := string(do(t, a.e, "GET", "/t/todos", "", "accept", "text/html").Body); !strings.Contains(page, `action="/t/todos/bulk"`) {
+		t.Fatalf("no bulk form in the scale-out mode:\n%s", page)
+	}
+	run := func(form string) *protocol.Response {
+		t.Helper()
+		first := bulk(form, "")
+		if first.Command == nil || first.Command.Op != "batch" || len(first.Command.Ops) != 2 {
+			t.Fatalf("a bulk change: %d %+v %s", first.Status, first.Command, first.Body)
+		}
+		s.cmds = append(s.cmds, first.Command)
+		for _, n := range nodes {
+			if r := n.e.Apply(first.Command, uint64(len(s.cmds))); r.Status >= 300 {
+				t.Fatalf("apply: %+v", r)
+			}
+		}
+		return bulk(form, first.Command.ID)
+	}
+	if r := run("action=set&column=done&value=1&k=1&k=2&back=/t/todos"); r.Status != 303 {
+		t.Fatalf("bulk set, asked again: %d %s", r.Status, r.Body)
+	}
+	if da, db := a.dump(t), b.dump(t); da != db || !strings.Contains(da, "[[1 Buy milk 1] [2 Walk the dog 1]]") {
+		t.Fatalf("after bulk set: %s / %s", da, db)
+	}
+	if r := bulk("action=set&column=title&value=a+title+far+longer+than+twenty&k=1&k=2", ""); r.Command != nil || r.Status != 422 ||
+		!strings.Contains(string(r.Body), "Nothing was changed") {
+		t.Fatalf("a refused bulk set: %d %+v %s", r.Status, r.Command, r.Body)
+	}
+	if r := run("action=delete&confirm=1&k=1&k=2&back=/t/todos"); r.Status != 303 {
+		t.Fatalf("bulk delete, asked again: %d %s", r.Status, r.Body)
+	}
+	if da, db := a.dump(t), b.dump(t); da != db || !strings.HasPrefix(da, "[]") {
+		t.Fatalf("after bulk delete: %s / %s", da, db)
+	}
+}
+
+// The import page in the scale-out mode: the checked rows travel as one
+// batch command; asked again once it is applied, the page goes to the
+// list, or names the line the database refused, with nothing imported.
+func TestImportPageCommands(t *testing.T) {
+	a, b := newNode(t, "a"), newNode(t, "b")
+	nodes := []*node{a, b}
+	h := map[string]string{"host": "localhost", "content-type": "application/x-www-form-urlencoded", "accept": "text/html"}
+	conflict := "fail"
+	post := func(text, cmd string) *protocol.Response {
+		return a.e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/t/todos/import", Headers: h,
+			Command: cmd}, Body: []byte("format=csv&conflict=" + conflict + "&text=" + url.QueryEscape(text))})
+	}
+	if page := string(do(t, a.e, "GET", "/t/todos", "", "accept", "text/html").Body); !strings.Contains(page, `href="/t/todos/import"`) {
+		t.Fatalf("no import in the scale-out mode:\n%s", page)
+	}
+	seq := uint64(0)
+	run := func(text string) *protocol.Response {
+		t.Helper()
+		first := post(text, "")
+		if first.Command == nil || first.Command.Op != "batch" {
+			t.Fatalf("an import: %d %+v %s", first.Status, first.Command, first.Body)
+		}
+		seq++
+		for _, n := range nodes {
+			n.e.Apply(first.Command, seq)
+		}
+		return post(text, first.Command.ID)
+	}
+	if r := run("title,done\nWater plants,0\nPay rent,1\n"); r.Status != 303 || r.Header("location") != "/t/todos" {
+		t.Fatalf("asked again: %d %v %s", r.Status, r.Headers, r.Body)
+	}
+	if da, db := a.dump(t), b.dump(t); da != db || !strings.Contains(da, "[2 Water plants 0] [3 Pay rent 1]") {
+		t.Fatalf("after the import: %s / %s", da, db)
+	}
+	// Two rows with one key: each checks where it is made, the second is
+	// refused where it is applied.
+	r := run("id,title\n7,Seven\n7,Seven again\n")
+	if r.Status < 400 || !strings.Contains(string(r.Body), "line 3") {
+		t.Fatalf("a refused import: %d %s", r.Status, r.Body)
+	}
+	if da, db := a.dump(t), b.dump(t); da != db || strings.Contains(da, "Seven") {
+		t.Fatalf("after a refused import: %s / %s", da, db)
+	}
+	// Rows that exist by the time each node applies the import are updated
+	// (conflict=update) or left alone (skip) there, alike on every node.
+	conflict = "update"
+	if r := run("id,title,done\n2,Water the plants,1\n9,Nine,0\n"); r.Status != 303 {
+		t.Fatalf("an import that updates: %d %s", r.Status, r.Body)
+	}
+	conflict = "skip"
+	if r := run("id,title,done\n2,Not this,0\n10,Ten,0\n"); r.Status != 303 {
+		t.Fatalf("an import that skips: %d %s", r.Status, r.Body)
+	}
+	if da, db := a.dump(t), b.dump(t); da != db || !strings.Contains(da, "[2 Water the plants 1]") || !strings.Contains(da, "[9 Nine 0] [10 Ten 0]") {
+		t.Fatalf("after update and skip: %s / %s", da, db)
+	}
+	// The API's answer counts what each row did.
+	first := do(t, a.e, "POST", "/api/tables/todos/rows?conflict=update", "id,title\n2,Water plants\n11,Eleven\n", "content-type", "text/csv", "accept", "application/json")
+	if first.Command == nil {
+		t.Fatalf("an API import: %d %s", first.Status, first.Body)
+	}
+	seq++
+	for _, n := range nodes {
+		n.e.Apply(first.Command, seq)
+	}
+	again := a.e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/api/tables/todos/rows", Query: "conflict=update",
+		Headers: map[string]string{"host": "localhost", "content-type": "text/csv", "accept": "application/json"}, Command: first.Command.ID},
+		Body: []byte("id,title\n2,Water plants\n11,Eleven\n")})
+	if again.Status != 201 || !strings.Contains(string(again.Body), `"inserted":1`) || !strings.Contains(string(again.Body), `"updated":1`) {
+		t.Fatalf("the API import's answer: %d %s", again.Status, again.Body)
 	}
 }
 
@@ -449,7 +571,7 @@ func TestBatchCommands(t *testing.T) {
 	if a.dump(t) != b.dump(t) || !strings.Contains(a.dump(t), "Four") {
 		t.Fatalf("the nodes differ after an import:\n%s\n%s", a.dump(t), b.dump(t))
 	}
-	if r := do(t, a.e, "POST", "/api/tables/todos/rows?conflict=skip", "title\nFive\n", "content-type", "text/csv"); r.Status != 409 {
+	if r := do(t, a.e, "POST", "/api/tables/todos/rows?conflict=skip", "title\nFive\n", "content-type", "text/csv"); r.Command == nil || r.Command.Ops[0].Conflict != "skip" {
 		t.Fatalf("conflict=skip in the scale-out mode: %d %s", r.Status, r.Body)
 	}
 }

@@ -212,6 +212,18 @@ func TestFileColumnCommandsConverge(t *testing.T) {
 	if da, db := nodes[0].dumpTable(t, "docs"), nodes[1].dumpTable(t, "docs"); da != db {
 		t.Fatalf("the nodes' rows: %s and %s", da, db)
 	}
+	// A batch that fails on its second write: its first write's file and
+	// its delete are undone with it, on every node.
+	r := s.write(t, nodes[0], nodes, "POST", "/api/batch", `{"operations": [
+		{"op": "create", "table": "docs", "values": {"doc": "`+base64.StdEncoding.EncodeToString([]byte("%PDF-1"))+`"}},
+		{"op": "delete", "table": "docs", "key": 1},
+		{"op": "update", "table": "docs", "key": 1, "values": {"doc": null}}]}`) // checked where it was made; gone when applied
+	if r.Status < 400 {
+		t.Fatalf("a failing batch: %d %s", r.Status, r.Body)
+	}
+	if a2, b2 := listing(dirs[0]), listing(dirs[1]); a2 != a || b2 != a {
+		t.Fatalf("after a failed batch: %q and %q, want %q", a2, b2, a)
+	}
 	if r := s.write(t, nodes[1], nodes, "DELETE", "/api/tables/docs/rows/1", ""); r.Status != 204 {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}

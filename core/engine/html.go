@@ -222,10 +222,8 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		CSVHref: c.e.opts.BasePath + "/api/tables/" + EncodeComponent(t.Name) + "/rows.csv", Q: lq.q, TextIndexed: t.TextIndex != "", Count: count, CountMore: more}
 	if c.writable(t, "insert") == "" {
 		d.NewHref = c.tableURL(t.Name) + "/new"
-		if !c.jetstream() {
-			d.ImportHref = c.tableURL(t.Name) + "/import"
-			d.PasteColumns = c.pasteColumns(t)
-		}
+		d.ImportHref = c.tableURL(t.Name) + "/import"
+		d.PasteColumns = c.pasteColumns(t)
 	}
 	if !t.View && c.e.live.enabled {
 		d.ChangesHref = c.tableURL(t.Name) + "/changes"

@@ -101,11 +101,6 @@ func (c *ctx) planImport(t *model.Table, format string, body []byte, mode string
 			return nil, nil, failed(403, why)
 		}
 	}
-	if c.jetstream() && mode != "fail" {
-		// Skipping or updating rows that exist is decided where the rows
-		// are, at each node's place in the stream: not yet a command.
-		return nil, nil, failed(409, "with --write jetstream an import adds rows only (conflict=fail)")
-	}
 	if !utf8.Valid(body) {
 		return nil, []importError{{line: lineOf(body, firstInvalidUTF8(body)), message: "the file is not valid UTF-8"}}, nil
 	}
@@ -218,9 +213,15 @@ func (c *ctx) apiImport(t *model.Table, format string) *protocol.Response {
 	if c.req.Command != "" {
 		// The scale-out mode: the import was one batch command.
 		return c.batchCommandAnswer(func(r *commandResult) *protocol.Response {
-			var rs []json.RawMessage
+			var rs []struct {
+				Status int `json:"status"`
+			}
 			json.Unmarshal(r.Results, &rs)
-			return c.jsonAnswer(201, "inserted", len(rs), "updated", 0, "skipped", 0)
+			var n importCounts
+			for _, x := range rs {
+				n.count(x.Status)
+			}
+			return c.jsonAnswer(201, "inserted", n.inserted, "updated", n.updated, "skipped", n.skipped)
 		})
 	}
 	p, errs, o := c.planImport(t, format, c.req.Body, c.query.Get("conflict"))
@@ -231,13 +232,7 @@ func (c *ctx) apiImport(t *model.Table, format string) *protocol.Response {
 		return c.importFailed(errs)
 	}
 	if c.jetstream() {
-		// Checked here, sent as one command every node applies in one
-		// transaction.
-		c.collecting = true
-		for _, inst := range p.insts {
-			c.writeCommand(t, "insert", nil, inst, "")
-		}
-		if o := c.batchCommand(); o.status >= 300 {
+		if o := c.importCommand(t, p); o.status >= 300 {
 			return c.answer(o)
 		}
 		return c.jsonAnswer(202, "command", c.command.ID, "status", "pending")
@@ -591,6 +586,9 @@ func (c *ctx) importRoute(t *model.Table, _, _ []string) *protocol.Response {
 		return html(d.Status, render.ImportPage(d))
 	}
 	d.Preview = importPreview(t, p)
+	if len(errs) == 0 && form.Get("preview") == "" && (c.jetstream() || c.req.Command != "") {
+		return c.importCommandPage(t, p, d)
+	}
 	if len(errs) == 0 && form.Get("preview") == "" {
 		_, o := c.runImport(t, p)
 		switch {
@@ -608,6 +606,65 @@ func (c *ctx) importRoute(t *model.Table, _, _ []string) *protocol.Response {
 	}
 	if len(errs) > 0 {
 		d.Status = 422
+	}
+	return html(d.Status, render.ImportPage(d))
+}
+
+// importCommand makes a checked import one batch command (the scale-out
+// mode) every node applies in one transaction: each row an insert that
+// carries its line and, unless the import fails on a key that exists, what
+// to do then (skip, update), decided at each node's place in the stream,
+// where the rows are.
+func (c *ctx) importCommand(t *model.Table, p *importPlan) *outcome {
+	c.collecting = true
+	for i, inst := range p.insts {
+		c.writeCommand(t, "insert", nil, inst, "")
+		last := &c.collected[len(c.collected)-1]
+		last.Line = p.rows[i].line
+		if p.mode != "fail" {
+			last.Conflict = p.mode
+		}
+	}
+	return c.batchCommand()
+}
+
+// count adds one imported row by the status its command answered.
+func (n *importCounts) count(status int) {
+	switch status {
+	case 200:
+		n.updated++
+	case 204:
+		n.skipped++
+	default:
+		n.inserted++
+	}
+}
+
+// importCommandPage is the import page's Import in the scale-out mode: the
+// rows, checked here, go as one batch command every node applies in one
+// transaction (as an API import's); asked again once it was applied, the
+// list, or the page naming the line the database refused.
+func (c *ctx) importCommandPage(t *model.Table, p *importPlan, d *render.ImportData) *protocol.Response {
+	if c.req.Command == "" {
+		if o := c.importCommand(t, p); o.status >= 300 {
+			d.Status, d.Message = o.status, o.msg
+			return html(d.Status, render.ImportPage(d))
+		}
+		return c.redirect(c.tableURL(t.Name)) // what a client sees if the host cannot wait
+	}
+	r, ok, err := c.storedResult(c.req.Command)
+	switch {
+	case err != nil:
+		return c.failOutcome(c.dbFailure(err))
+	case !ok:
+		c.pending = c.req.Command
+		return c.fail(202, "not applied yet")
+	case r.Status < 300:
+		return c.redirect(c.tableURL(t.Name))
+	}
+	d.Status, d.Message = r.Status, "nothing was imported: "+r.Message
+	if i := r.Index; i != nil && *i >= 0 && *i < len(p.rows) {
+		d.Message = "nothing was imported: line " + strconv.Itoa(p.rows[*i].line) + ": " + r.Message
 	}
 	return html(d.Status, render.ImportPage(d))
 }

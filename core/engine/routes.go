@@ -45,7 +45,7 @@ func init() {
 		{Pattern: "/t/{table}", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.listPage(t) })},
 		{Pattern: "/t/{table}/groups", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.groupsPage(t) })},
 		{Pattern: "/t/{table}/new", Methods: []string{"GET", "POST"}, serve: (*ctx).newRoute},
-		{Pattern: "/t/{table}/import", Methods: []string{"GET", "POST"}, when: func(c *ctx, t *model.Table) bool { return !c.jetstream() }, serve: (*ctx).importRoute},
+		{Pattern: "/t/{table}/import", Methods: []string{"GET", "POST"}, serve: (*ctx).importRoute},
 		{Pattern: "/t/{table}/bulk", Methods: []string{"POST"}, when: func(c *ctx, t *model.Table) bool { return c.bulkable(t) }, serve: (*ctx).bulkRoute},
 		{Pattern: "/t/{table}/options", Methods: []string{"GET"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
 			return c.options(t)

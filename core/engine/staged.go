@@ -44,7 +44,7 @@ type stagedImport struct {
 // importsRoute answers /api/tables/T/imports (segs: what follows it).
 func (c *ctx) importsRoute(t *model.Table, rest []string) *protocol.Response {
 	if c.jetstream() {
-		return c.fail(409, "with --write jetstream a large import is not staged yet: send it in imports of at most 100,000 rows")
+		return c.fail(409, "with --write jetstream a large import is not staged yet: send it in imports of at most 900 KB each (one command on the stream)")
 	}
 	if why := c.writable(t, "insert"); why != "" {
 		return c.fail(403, why)

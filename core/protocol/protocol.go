@@ -93,6 +93,11 @@ type Command struct {
 	// Ops is op "batch": writes (insert, update, delete) applied in one
 	// transaction, all of them or none (an import, a batch, a bulk edit).
 	Ops []Command `json:"ops,omitempty"`
+	// Conflict is an imported row's insert ("skip" or "update"): what each
+	// node does when a row with its key exists there by then (none: the
+	// insert fails). Line is the row's line in the file, for messages.
+	Conflict string `json:"conflict,omitempty"`
+	Line     int    `json:"line,omitempty"`
 }
 
 // Outbox is what nh_outbox answers: the commands this node made and has not

@@ -19,7 +19,7 @@ func TestValueDownload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, _, _ := liveDBWith(t, `CREATE TABLE files (id INTEGER PRIMARY KEY, data BLOB, note TEXT, secret TEXT);
+	e, _, other := liveDBWith(t, `CREATE TABLE files (id INTEGER PRIMARY KEY, data BLOB, note TEXT, secret TEXT);
 		INSERT INTO files VALUES
 			(1, x'89504e470d0a1a0a0000000d49484452', 'a png', 's'),
 			(2, CAST('<html><script>alert(1)</script></html>' AS BLOB), 'a page', 's'),
@@ -54,6 +54,13 @@ func TestValueDownload(t *testing.T) {
 	list := string(do(t, e, "GET", "/t/files", "", "accept", "text/html").Body)
 	if !strings.Contains(list, `href="/api/tables/files/rows/1/data">PNG image, 16 bytes</a>`) {
 		t.Fatalf("the list's bytes cell:\n%s", list)
+	}
+	if err := other.Script(`UPDATE files SET data = x'89504e470d0a1a0a0000000d4948445201' WHERE id = 1`); err != nil {
+		t.Fatal(err)
+	}
+	e.Tick() // the outside write's values go into the log
+	if h := string(do(t, e, "GET", "/t/files/r/1/history", "", "accept", "text/html").Body); !strings.Contains(h, "PNG image, 17 bytes") || strings.Contains(h, "iVBORw0KGgo") {
+		t.Fatalf("the history inlines bytes:\n%s", h)
 	}
 	page := string(do(t, e, "GET", "/t/files/r/1", "", "accept", "text/html").Body)
 	if !strings.Contains(page, `<img class="thumb" alt="" src="/api/tables/files/rows/1/data">`) || strings.Contains(string(do(t, e, "GET", "/t/files/r/2", "", "accept", "text/html").Body), `class="thumb"`) {

@@ -83,8 +83,12 @@ func TestFileColumns(t *testing.T) {
 	if list := string(do(t, e, "GET", "/t/docs", "", "accept", "text/html").Body); !strings.Contains(list, fmt.Sprintf(`href="/api/tables/docs/rows/1/doc">PNG image, %d bytes</a>`, len(png))) {
 		t.Fatalf("the list's cell:\n%s", list)
 	}
+	// The history names the file as the list does: never its key, never bytes.
 	if page := string(do(t, e, "GET", "/t/docs/r/1", "", "accept", "text/html").Body); !strings.Contains(page, `class="thumb"`) || !strings.Contains(page, `type="file"`) {
 		t.Fatalf("the row page:\n%s", page)
+	}
+	if h := string(do(t, e, "GET", "/t/docs/r/1/history", "", "accept", "text/html").Body); strings.Contains(h, k[0]) || !strings.Contains(h, fmt.Sprintf("PNG image, %d bytes", len(png))) {
+		t.Fatalf("the row's history:\n%s", h)
 	}
 
 	// GET then PATCH of the same row, and an untouched form: nothing changes.

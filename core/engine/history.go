@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -41,7 +42,7 @@ func (c *ctx) describeEntry(t *model.Table, en capture.Entry, withRow bool) hist
 	for _, col := range t.Columns {
 		o, hadOld := old[col.Name]
 		n, hadNew := new[col.Name]
-		was, is := historyText(o, hadOld), historyText(n, hadNew)
+		was, is := historyText(col, o, hadOld), historyText(col, n, hadNew)
 		switch en.Op {
 		case "insert":
 			if hadNew && n != nil {
@@ -78,12 +79,23 @@ func decodeValues(s string) map[string]any {
 	return m
 }
 
-func historyText(v any, present bool) string {
+// historyText is a logged value as the history shows it. Bytes are never
+// inlined (the log holds a BLOB as base64, a file column's value as its
+// key): what they are and their size, as the list names them.
+func historyText(col *model.Column, v any, present bool) string {
 	if !present || v == nil {
 		return "—"
 	}
 	switch x := v.(type) {
 	case string:
+		if col.Kind == model.Blob {
+			if size, mime, ok := valueBytes(col, x); ok {
+				return bytesLabel(size, mime)
+			}
+			if b, err := base64.StdEncoding.DecodeString(x); err == nil && !col.File {
+				return blobKind(b)
+			}
+		}
 		return x
 	case bool:
 		if x {

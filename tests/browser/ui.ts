@@ -9,7 +9,7 @@
 // Screenshots go to test-results/ (gitignored); with --screenshots the README's
 // docs/list.png and docs/form.png (1280x800) are written too.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -499,34 +499,46 @@ async function main(): Promise<number> {
     check(rgb.length === 3 && rgb.reduce((a, b) => a + b, 0) < 3 * 128, `dark mode background is ${bg}`);
   });
 
-  test("upload: a picture into a BLOB column shows as a thumbnail; an HTML file named .png is served as an attachment, never as a page", async () => {
+  test("upload: a picture into a BLOB column and into a file column shows as a thumbnail; an HTML file named .png is served as an attachment, never as a page", async () => {
     const file = join(tmp, "pics.db");
     const db = openDB(file);
-    db.exec("CREATE TABLE pics (id INTEGER PRIMARY KEY, title TEXT, img BLOB)");
+    db.exec("CREATE TABLE pics (id INTEGER PRIMARY KEY, title TEXT, img BLOB); CREATE TABLE scans (id INTEGER PRIMARY KEY, title TEXT, img TEXT)");
     db.close();
-    const srv = await startServer(prepareHost(host, tmp), ["--db", file, "--port", "0"]);
+    const cfg = join(tmp, "pics.json");
+    writeFileSync(cfg, JSON.stringify({ tables: { scans: { columns: { img: { file: true } } } } }));
+    const srv = await startServer(prepareHost(host, tmp), ["--db", file, "--port", "0", "--config", cfg]);
     const ctx2 = await browser!.newContext({ viewport: { width: 1280, height: 800 }, baseURL: srv.url.origin });
     try {
       const p = await ctx2.newPage();
       // A 1x1 PNG.
       const png = Buffer.from("89504e470d0a1a0a0000000d4948445200000001000000010806000000" +
         "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2f1bb6d0000000049454e44ae426082", "hex");
-      for (const [title, name, bytes] of [["a picture", "dot.png", png], ["a page", "evil.png", Buffer.from("<html><script>alert(1)</script></html>")]] as const) {
-        await p.goto("/t/pics/new");
-        await p.locator('[name="title"]').fill(title);
-        await p.locator('input[type=file][name="img"]').setInputFiles({ name, mimeType: "image/png", buffer: bytes });
-        await p.locator('form button[type="submit"]').click();
-        await until(() => /\/t\/pics\/r\/\d+$/.test(new URL(p.url()).pathname), `the new row (${title})`);
+      for (const table of ["pics", "scans"]) {
+        for (const [title, name, bytes] of [["a picture", "dot.png", png], ["a page", "evil.png", Buffer.from("<html><script>alert(1)</script></html>")]] as const) {
+          await p.goto(`/t/${table}/new`);
+          await p.locator('[name="title"]').fill(title);
+          await p.locator('input[type=file][name="img"]').setInputFiles({ name, mimeType: "image/png", buffer: bytes });
+          await p.locator('form button[type="submit"]').click();
+          await until(() => new RegExp(`/t/${table}/r/\\d+$`).test(new URL(p.url()).pathname), `the new row (${table}, ${title})`);
+        }
+        const got = await p.request.get(`/api/tables/${table}/rows/1/img`);
+        eq(Buffer.from(await got.body()).equals(png), true, `the picture's bytes, as uploaded (${table})`);
+        eq(got.headers()["content-type"], "image/png", `a picture is served as one (${table})`);
+        await p.goto(`/t/${table}/r/1`);
+        check(await p.locator("img.thumb").count() > 0, `the row page shows the picture (${table})`);
+        if (table === "scans") await shot(p, "file-column-row");
+        const evil = await p.request.get(`/api/tables/${table}/rows/2/img`);
+        check(!(evil.headers()["content-type"] ?? "").includes("html") && (evil.headers()["content-disposition"] ?? "").startsWith("attachment"),
+          `an HTML file named .png (${table}): ${JSON.stringify(evil.headers())}`);
+        check((evil.headers()["content-security-policy"] ?? "").includes("sandbox"), `served under a sandbox (${table})`);
       }
-      const got = await p.request.get("/api/tables/pics/rows/1/img");
-      eq(Buffer.from(await got.body()).equals(png), true, "the picture's bytes, as uploaded");
-      eq(got.headers()["content-type"], "image/png", "a picture is served as one");
-      await p.goto("/t/pics/r/1");
-      check(await p.locator("img").count() > 0, "the row page shows the picture");
-      const evil = await p.request.get("/api/tables/pics/rows/2/img");
-      check(!(evil.headers()["content-type"] ?? "").includes("html") && (evil.headers()["content-disposition"] ?? "").startsWith("attachment"),
-        `an HTML file named .png: ${JSON.stringify(evil.headers())}`);
-      check((evil.headers()["content-security-policy"] ?? "").includes("sandbox"), "served under a sandbox");
+      // The file column's bytes are files beside the database, one per row, named by the rows' keys.
+      const check2 = openDB(file);
+      const keys = (check2.prepare("SELECT img FROM scans ORDER BY img").all() as { img: string }[]).map((r) => r.img);
+      check2.close();
+      eq(readdirSync(`${file}-files`).sort().join(","), keys.join(","), "the files directory against the rows' keys");
+      await p.goto("/t/scans");
+      check((await p.locator("td.blob a, a.blob, .blob").first().textContent() ?? "").includes("PNG image"), "the list names the file by type and size");
     } finally {
       await ctx2.close();
       await srv.stop();

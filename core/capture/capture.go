@@ -130,6 +130,15 @@ func FillNewest(db sqldb.DB, table, old, new string) error {
 	return err
 }
 
+// FillAfter stores the values of a row just written to table in its log
+// entry: the one with its key after seq (a write of several rows in one
+// statement logged them after seq, one entry each).
+func FillAfter(db sqldb.DB, table string, seq int64, key, new string) error {
+	_, err := db.Exec(`UPDATE "_nakedhtmx_changes" SET new = coalesce(new, ?) WHERE seq > ? AND tbl = ? AND key = ?`,
+		nullIfEmpty(new), seq, table, key)
+	return err
+}
+
 // PreviousImage is the newest known values of a row before seq.
 func PreviousImage(db sqldb.DB, table, key string, before int64) (string, error) {
 	rs, err := db.Query(`SELECT new FROM "_nakedhtmx_changes" WHERE tbl = ? AND key = ? AND seq < ? AND new IS NOT NULL ORDER BY seq DESC LIMIT 1`,

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/nakedhtmx/nakedhtmx/core/capture"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/render"
@@ -146,6 +147,16 @@ func (c *ctx) runImport(t *model.Table, p *importPlan) (importCounts, *outcome) 
 	var n importCounts
 	o := c.tx(t, func() *outcome {
 		n = importCounts{}
+		if p.mode == "fail" {
+			lines := make([]int, len(p.rows))
+			for i, r := range p.rows {
+				lines[i] = r.line
+			}
+			if bad := c.importInserts(t, lines, p.insts, &n); bad != nil {
+				return bad
+			}
+			return &outcome{status: 201}
+		}
 		for i, inst := range p.insts {
 			if bad := c.importOne(t, p.mode, p.rows[i].line, inst, &n); bad != nil {
 				return bad
@@ -154,6 +165,105 @@ func (c *ctx) runImport(t *model.Table, p *importPlan) (importCounts, *outcome) 
 		return &outcome{status: 201}
 	})
 	return n, o
+}
+
+// importInserts writes checked rows of an import that adds rows only
+// (mode fail): runs of rows with the same columns go in one INSERT of
+// several rows each (a crossing and, on Postgres, a round trip per run
+// instead of per row), each row logged as importOne logs it. A run the
+// database refuses is written again row by row, so the refusal names its
+// line exactly as importOne's would. Views, and tables with file columns,
+// go row by row.
+func (c *ctx) importInserts(t *model.Table, lines []int, insts []map[string]any, n *importCounts) *outcome {
+	many := !t.View
+	for _, col := range t.Columns {
+		many = many && !col.File
+	}
+	for i := 0; i < len(insts); {
+		cols, _ := assignments(t, insts[i], "")
+		j := i + 1
+		if many && len(cols) > 0 {
+			most := min(maxInsertRows, maxInsertParams/len(cols))
+			for j < len(insts) && j-i < most && sameColumns(t, insts[i], insts[j]) {
+				j++
+			}
+		}
+		if j-i > 1 && c.insertMany(t, cols, insts[i:j]) {
+			n.inserted += j - i
+			i = j
+			continue
+		}
+		for ; i < j; i++ {
+			if bad := c.importOne(t, "fail", lines[i], insts[i], n); bad != nil {
+				return bad
+			}
+		}
+	}
+	return nil
+}
+
+// Bounds of one INSERT of several rows: SQLite takes at most 32,766
+// parameters, Postgres 65,535.
+const (
+	maxInsertRows   = 256
+	maxInsertParams = 30000
+)
+
+// sameColumns: a and b set the same columns of t.
+func sameColumns(t *model.Table, a, b map[string]any) bool {
+	for _, col := range t.Columns {
+		_, inA := a[col.Name]
+		_, inB := b[col.Name]
+		if inA != inB {
+			return false
+		}
+	}
+	return true
+}
+
+// insertMany inserts rows that set the same columns (cols, quoted) in one
+// statement, in a savepoint, and logs each; false (nothing written) when the
+// database refuses any of them.
+func (c *ctx) insertMany(t *model.Table, cols []string, insts []map[string]any) bool {
+	if _, err := c.e.db.Exec("SAVEPOINT nakedhtmx_rows"); err != nil {
+		return false
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			c.e.db.Exec("ROLLBACK TO nakedhtmx_rows")
+		}
+		c.e.db.Exec("RELEASE nakedhtmx_rows")
+	}()
+	var before int64
+	if c.e.live.enabled {
+		seq, _, err := capture.Sequence(c.e.db, c.e.store.LogFloor)
+		if err != nil {
+			return false
+		}
+		before = seq
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	args := make([]any, 0, len(cols)*len(insts))
+	for _, inst := range insts {
+		_, a := assignments(t, inst, "")
+		args = append(args, a...)
+	}
+	rs, err := c.e.db.Query("INSERT INTO "+sqldb.Ident(t.Name)+" ("+strings.Join(cols, ", ")+") VALUES "+
+		strings.TrimSuffix(strings.Repeat(row+", ", len(insts)), ", ")+" RETURNING "+selectList(t), args...)
+	if err != nil || len(rs.Values) != len(insts) {
+		return false
+	}
+	if c.e.live.enabled {
+		c.e.live.dirty = true
+		for _, r := range readRows(t, rs) {
+			if capture.FillAfter(c.e.db, t.Name, before, string(jsonBody(protocol.Values(r.key()))), string(jsonBody(r.object()))) != nil {
+				return false
+			}
+		}
+	}
+	ok = true
+	return true
 }
 
 // importOne writes one checked row of an import, inside its transaction:

@@ -210,3 +210,57 @@ func TestStagedImport(t *testing.T) {
 		t.Fatalf("a JSON array staged: %d", st)
 	}
 }
+
+// An import that adds rows writes runs of rows in one statement each: every
+// row is logged with its values (the history shows them), rows that set
+// different columns are each written as sent, and a row the database
+// refuses in the middle of a run is named by its line, with nothing written.
+func TestImportManyRows(t *testing.T) {
+	e, _, other := liveDBWith(t, `CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, qty INTEGER DEFAULT 5)`, engine.Options{})
+	count := func() string {
+		rs, err := other.Query(`SELECT count(*), count(DISTINCT name), sum(qty) FROM things`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(rs.Values[0])
+	}
+	var b strings.Builder
+	b.WriteString("name,qty\n")
+	for i := 0; i < 700; i++ {
+		fmt.Fprintf(&b, "thing %d,%d\n", i, i%3)
+	}
+	if r := do(t, e, "POST", "/api/tables/things/rows", b.String(), "content-type", "text/csv"); r.Status != 201 || !strings.Contains(string(r.Body), `"inserted":700`) {
+		t.Fatalf("the import: %d %s", r.Status, r.Body)
+	}
+	if got := count(); got != "[700 700 699]" {
+		t.Fatalf("after the import: %s", got)
+	}
+	rs, err := other.Query(`SELECT count(*) FROM "_nakedhtmx_changes" WHERE tbl = 'things' AND new LIKE '{"id":%,"name":"thing %'`)
+	if err != nil || fmt.Sprint(rs.Values) != "[[700]]" {
+		t.Fatalf("the log's values of the imported rows: %v %v", rs, err)
+	}
+	// NDJSON rows that set different columns: each as sent (qty's default where left out).
+	if r := do(t, e, "POST", "/api/tables/things/rows", "{\"name\": \"a\"}\n{\"name\": \"b\", \"qty\": 1}\n{\"name\": \"c\"}\n", "content-type", "application/x-ndjson"); r.Status != 201 {
+		t.Fatalf("NDJSON: %d %s", r.Status, r.Body)
+	}
+	if got := count(); got != "[703 703 710]" {
+		t.Fatalf("after NDJSON: %s", got)
+	}
+	// A name that exists, on line 401 of a run: refused by its line, nothing written.
+	b.Reset()
+	b.WriteString("name\n")
+	for i := 0; i < 600; i++ {
+		name := fmt.Sprintf("new %d", i)
+		if i == 399 {
+			name = "thing 5"
+		}
+		b.WriteString(name + "\n")
+	}
+	r := do(t, e, "POST", "/api/tables/things/rows", b.String(), "content-type", "text/csv")
+	if r.Status != 422 || !strings.Contains(string(r.Body), `"line":401`) {
+		t.Fatalf("a refused row: %d %s", r.Status, r.Body)
+	}
+	if got := count(); got != "[703 703 710]" {
+		t.Fatalf("after a refused import: %s", got)
+	}
+}

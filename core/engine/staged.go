@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nakedhtmx/nakedhtmx/core/model"
@@ -176,13 +177,21 @@ func (c *ctx) stagePart(t *model.Table, id string, imp stagedImport) *protocol.R
 		if have+int64(len(p.insts)) > maxStagedRows {
 			return failed(413, "an import takes at most "+strconv.Itoa(maxStagedRows)+" rows")
 		}
-		for i, inst := range p.insts {
-			vals, err := json.Marshal(inst)
-			if err != nil {
-				return failed(500, "a row cannot be kept: "+err.Error())
+		// Kept a few hundred rows per statement: one crossing (on Postgres,
+		// one round trip) for each.
+		const perInsert = 250
+		for from := 0; from < len(p.insts); from += perInsert {
+			to := min(from+perInsert, len(p.insts))
+			args := make([]any, 0, 4*(to-from))
+			for i := from; i < to; i++ {
+				vals, err := json.Marshal(p.insts[i])
+				if err != nil {
+					return failed(500, "a row cannot be kept: "+err.Error())
+				}
+				args = append(args, id, last+int64(i)+1, int64(p.rows[i].line+shift), string(vals))
 			}
-			if _, err := c.e.db.Exec(`INSERT INTO "_nakedhtmx_import_rows" (import, n, line, vals) VALUES (?, ?, ?, ?)`,
-				id, last+int64(i)+1, int64(p.rows[i].line+shift), string(vals)); err != nil {
+			if _, err := c.e.db.Exec(`INSERT INTO "_nakedhtmx_import_rows" (import, n, line, vals) VALUES `+
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?), ", to-from), ", "), args...); err != nil {
 				return c.dbFailure(err)
 			}
 		}
@@ -207,6 +216,8 @@ func (c *ctx) stageCommit(t *model.Table, id string, imp stagedImport) *protocol
 			if err != nil {
 				return c.dbFailure(err)
 			}
+			var lines []int
+			var insts []map[string]any
 			for _, r := range rs.Values {
 				after = whole(r[0])
 				var inst map[string]any
@@ -225,9 +236,14 @@ func (c *ctx) stageCommit(t *model.Table, id string, imp stagedImport) *protocol
 						}
 					}
 				}
-				if bad := c.importOne(t, imp.conflict, int(whole(r[1])), inst, &n); bad != nil {
+				if imp.conflict == "fail" {
+					lines, insts = append(lines, int(whole(r[1]))), append(insts, inst)
+				} else if bad := c.importOne(t, imp.conflict, int(whole(r[1])), inst, &n); bad != nil {
 					return bad
 				}
+			}
+			if bad := c.importInserts(t, lines, insts, &n); bad != nil {
+				return bad
 			}
 			if len(rs.Values) < stagedPage {
 				break

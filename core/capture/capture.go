@@ -14,6 +14,7 @@ package capture
 
 import (
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"strings"
 )
 
 // Log is the change log table. Its seq is the id of every live event, change
@@ -130,12 +131,32 @@ func FillNewest(db sqldb.DB, table, old, new string) error {
 	return err
 }
 
-// FillAfter stores the values of a row just written to table in its log
-// entry: the one with its key after seq (a write of several rows in one
-// statement logged them after seq, one entry each).
-func FillAfter(db sqldb.DB, table string, seq int64, key, new string) error {
-	_, err := db.Exec(`UPDATE "_nakedhtmx_changes" SET new = coalesce(new, ?) WHERE seq > ? AND tbl = ? AND key = ?`,
-		nullIfEmpty(new), seq, table, key)
+// FillAfter stores the values of rows just written to table in their log
+// entries: each the one with its key after seq (a write of several rows in
+// one statement logged them after seq, one entry each). One statement for
+// all of them (a round trip on Postgres), in SQL both stores speak.
+func FillAfter(db sqldb.DB, table string, seq int64, keys, news []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	args := make([]any, 0, 3*len(keys)+2)
+	b.WriteString(`UPDATE "_nakedhtmx_changes" SET new = coalesce(new, CASE key`)
+	for i := range keys {
+		b.WriteString(" WHEN ? THEN ?")
+		args = append(args, keys[i], news[i])
+	}
+	b.WriteString(` END) WHERE seq > ? AND tbl = ? AND key IN (`)
+	args = append(args, seq, table)
+	for i := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("?")
+		args = append(args, keys[i])
+	}
+	b.WriteString(")")
+	_, err := db.Exec(b.String(), args...)
 	return err
 }
 

@@ -256,10 +256,13 @@ func (c *ctx) insertMany(t *model.Table, cols []string, insts []map[string]any) 
 	}
 	if c.e.live.enabled {
 		c.e.live.dirty = true
-		for _, r := range readRows(t, rs) {
-			if capture.FillAfter(c.e.db, t.Name, before, string(jsonBody(protocol.Values(r.key()))), string(jsonBody(r.object()))) != nil {
-				return false
-			}
+		rows := readRows(t, rs)
+		keys, news := make([]string, len(rows)), make([]string, len(rows))
+		for i, r := range rows {
+			keys[i], news[i] = string(jsonBody(protocol.Values(r.key()))), string(jsonBody(r.object()))
+		}
+		if capture.FillAfter(c.e.db, t.Name, before, keys, news) != nil {
+			return false
 		}
 	}
 	ok = true

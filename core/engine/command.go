@@ -73,19 +73,15 @@ func (c *ctx) writeCommand(t *model.Table, op string, key []any, values map[stri
 	return c.newCommand(cmd)
 }
 
-// maxBatchCommand is the most bytes one batch command may take: NATS's
-// default payload limit is 1 MiB, and a command that cannot be published
-// would wait in the outbox for ever.
-const maxBatchCommand = 900 << 10
+// maxCommand is the most bytes one command may take: NATS's default
+// payload limit is 1 MiB, and a command that cannot be published would wait
+// in the outbox for ever.
+const maxCommand = 900 << 10
 
 // batchCommand sends the writes collected (c.collecting) as one command.
 func (c *ctx) batchCommand() *outcome {
 	cmd := protocol.Command{DSID: c.st.dsid, Op: "batch", Ops: c.collected}
 	c.collecting, c.collected = false, nil
-	if body, _ := json.Marshal(&cmd); len(body) > maxBatchCommand {
-		return failed(413, "these writes are too large for one command on the stream ("+strconv.Itoa(len(body))+
-			" bytes; at most "+strconv.Itoa(maxBatchCommand)+"): send fewer at once")
-	}
 	return c.newCommand(cmd)
 }
 
@@ -125,6 +121,13 @@ func (c *ctx) applyBatch(cmd *protocol.Command) (*outcome, json.RawMessage, *int
 // newCommand names a command (id, this node), keeps it in the outbox and
 // answers 202 with it.
 func (c *ctx) newCommand(cmd protocol.Command) *outcome {
+	if body, _ := json.Marshal(&cmd); len(body) > maxCommand {
+		what := "this write is too large for one command on the stream (a value of this size cannot travel in the scale-out mode"
+		if cmd.Op == "batch" {
+			what = "these writes are too large for one command on the stream (send fewer at once"
+		}
+		return failed(413, what+"; "+strconv.Itoa(len(body))+" bytes, at most "+strconv.Itoa(maxCommand)+")")
+	}
 	id, err := protocol.NewCommandID()
 	if err != nil {
 		return failed(500, err.Error())

@@ -325,6 +325,20 @@ func TestImportPageCommands(t *testing.T) {
 	}
 }
 
+// A write too large for one command on the stream (NATS takes 1 MiB) is a
+// 413 where it was made, never a command that waits in the outbox for ever.
+func TestCommandTooLarge(t *testing.T) {
+	a := newNode(t, "a")
+	big := strings.Repeat("x", 950<<10)
+	r := do(t, a.e, "POST", "/api/tables/tags/rows", `{"name": "`+big+`"}`, "accept", "application/json")
+	if r.Status != 413 || r.Command != nil || !strings.Contains(string(r.Body), "too large for one command") {
+		t.Fatalf("a large write: %d %+v %.200s", r.Status, r.Command, r.Body)
+	}
+	if out := a.e.Outbox().Commands; len(out) != 0 {
+		t.Fatalf("the outbox holds %d commands", len(out))
+	}
+}
+
 func TestMigrations(t *testing.T) {
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "m.db"))
 	if err != nil {

@@ -39,6 +39,33 @@ type Config struct {
 	Queries map[string]*Query `json:"queries,omitempty"`
 	// Files is where file columns keep their bytes (Column.File).
 	Files *Files `json:"files,omitempty"`
+	// TrustedProxies are the addresses (an IP, or a CIDR prefix) of reverse
+	// proxies in front of the server: from them, and only from them,
+	// X-Forwarded-For names the client (whom wrong sign-ins are counted
+	// against) and X-Forwarded-Proto https marks the session cookie Secure.
+	TrustedProxies []string `json:"trustedProxies,omitempty"`
+	proxies        []prefix
+}
+
+// TrustedProxy says whether addr (as a host saw it, no port) is one of
+// TrustedProxies.
+func (c *Config) TrustedProxy(addr string) bool {
+	if c == nil || len(c.proxies) == 0 {
+		return false
+	}
+	if len(addr) > 1 && addr[0] == '[' && addr[len(addr)-1] == ']' {
+		addr = addr[1 : len(addr)-1]
+	}
+	a, _, ok := parseAddr(addr)
+	if !ok {
+		return false
+	}
+	for _, p := range c.proxies {
+		if p.contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // SQL is the SQL page's settings.
@@ -289,6 +316,13 @@ func Parse(raw []byte) (*Config, error) {
 			return nil, fmt.Errorf("config: embedOrigins: %q is not an origin (scheme://host or scheme://host:port, nothing after it)", o)
 		}
 	}
+	for _, p := range c.TrustedProxies {
+		pre, ok := parsePrefix(p)
+		if !ok {
+			return nil, fmt.Errorf("config: trustedProxies: %q is not an address or a prefix (10.0.0.0/8)", p)
+		}
+		c.proxies = append(c.proxies, pre)
+	}
 	if c.Files != nil && (c.Files.Dir == "" || strings.ContainsRune(c.Files.Dir, 0)) {
 		return nil, fmt.Errorf("config: files.dir must name a directory")
 	}
@@ -386,7 +420,7 @@ var (
 		"pageSize": nil, "columns": keySet{"*": columnKeys}, "renamedColumns": nil}
 	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}, "renamedTables": nil,
 		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}, "embedOrigins": nil, "sessionHours": nil,
-		"schema": keySet{"edit": nil}, "files": keySet{"dir": nil},
+		"schema": keySet{"edit": nil}, "files": keySet{"dir": nil}, "trustedProxies": nil,
 		"limits": keySet{"statementMs": nil, "members": nil, "queryParams": nil, "fileBytes": nil},
 		"sql":    keySet{"enabled": nil, "timeLimitMs": nil, "save": nil},
 		"queries": keySet{"*": keySet{"title": nil, "description": nil, "sql": nil, "params": nil, "public": nil,

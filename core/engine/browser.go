@@ -169,8 +169,49 @@ func (c *ctx) sessionCookie() string {
 }
 
 func (c *ctx) cookie(value string, maxAge int64) string {
+	secure := ""
+	if c.overHTTPS() {
+		secure = "; Secure"
+	}
 	return cookieName + "=" + value + "; Path=" + c.e.opts.BasePath + "/; Max-Age=" + strconv.FormatInt(maxAge, 10) +
-		"; HttpOnly; SameSite=Strict"
+		"; HttpOnly; SameSite=Strict" + secure
+}
+
+// Behind a reverse proxy the config trusts (config TrustedProxies), the
+// socket's address is the proxy's: what the proxy says about the client is
+// taken from it, and from nothing else, so no client can name itself.
+
+// clientAddr is whom a request is counted against (wrong sign-ins): the
+// host's socket address, or, from a trusted proxy, the nearest address in
+// X-Forwarded-For that is no trusted proxy.
+func (c *ctx) clientAddr() string {
+	cfg := c.e.opts.Config
+	remote := c.req.Remote
+	if !cfg.TrustedProxy(remote) {
+		return remote
+	}
+	hops := strings.Split(c.header("x-forwarded-for"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if hop == "" {
+			break
+		}
+		if !cfg.TrustedProxy(hop) {
+			return hop
+		}
+		remote = hop
+	}
+	return remote
+}
+
+// overHTTPS: a trusted proxy says the client spoke HTTPS to it (the hosts
+// themselves serve plain HTTP), so the session cookie is sent only so.
+func (c *ctx) overHTTPS() bool {
+	if !c.e.opts.Config.TrustedProxy(c.req.Remote) {
+		return false
+	}
+	protos := strings.Split(c.header("x-forwarded-proto"), ",")
+	return strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https")
 }
 
 // signedInByCookie: the page was asked for with a live session cookie, so it

@@ -193,6 +193,62 @@ func TestWrongTokensThrottled(t *testing.T) {
 	}
 }
 
+// Behind a trusted proxy (config trustedProxies) wrong tokens are counted
+// against the client X-Forwarded-For names, not the proxy, so one guesser
+// cannot lock everyone out; anyone else's X-Forwarded-For is ignored. The
+// session cookie is Secure when the trusted proxy says it spoke HTTPS.
+func TestTrustedProxies(t *testing.T) {
+	const token = "a-token-of-sixteen-chars"
+	cfg, err := engine.ParseConfig([]byte(`{"trustedProxies": ["127.0.0.1", "10.1.0.0/16"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.ParseConfig([]byte(`{"trustedProxies": ["not an address"]}`)); err == nil || !strings.Contains(err.Error(), "trustedProxies") {
+		t.Fatalf("a bad proxy address: %v", err)
+	}
+	e, _, _ := liveDBWith(t, `CREATE TABLE t (id INTEGER PRIMARY KEY);`, engine.Options{AuthToken: token, Config: cfg})
+	ask := func(remote, xff, tok string) *protocol.Response {
+		return e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: "/api/tables/t/rows", Remote: remote,
+			Headers: map[string]string{"host": "localhost", "authorization": "Bearer " + tok, "x-forwarded-for": xff}}})
+	}
+	// A guesser behind the proxy (which appends what it saw; the guesser
+	// wrote the first address itself).
+	for i := 0; i < 6; i++ {
+		ask("127.0.0.1", "1.2.3.4, 203.0.113.9, 10.1.2.3", "wrong-token-guess-"+string(rune('a'+i)))
+	}
+	if r := ask("127.0.0.1", "198.51.100.7, 10.1.2.3", token); r.Status != 200 {
+		t.Fatalf("another client behind the proxy: %d", r.Status)
+	}
+	if r := ask("127.0.0.1", "5.5.5.5, 203.0.113.9, 10.1.2.3", token); r.Status != 429 {
+		t.Fatalf("the guesser, whatever it writes first: %d", r.Status)
+	}
+	// Not a trusted proxy: its X-Forwarded-For names no one.
+	for i := 0; i < 6; i++ {
+		ask("192.0.2.1", "198.51.100."+string(rune('1'+i)), "wrong-token-guess-"+string(rune('a'+i)))
+	}
+	if r := ask("192.0.2.1", "198.51.100.99", token); r.Status != 429 {
+		t.Fatalf("an untrusted sender naming other clients: %d", r.Status)
+	}
+	signin := func(remote, proto string) string {
+		r := e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/signin", Remote: remote,
+			Headers: map[string]string{"host": "localhost", "content-type": "application/x-www-form-urlencoded", "accept": "text/html",
+				"x-forwarded-proto": proto}}, Body: []byte("token=" + token)})
+		if r.Status != 303 {
+			t.Fatalf("sign-in from %s: %d", remote, r.Status)
+		}
+		return header(r, "set-cookie")
+	}
+	if c := signin("127.0.0.1", "https"); !strings.HasSuffix(c, "; Secure") {
+		t.Errorf("over HTTPS through a trusted proxy: %s", c)
+	}
+	if c := signin("127.0.0.1", "http"); strings.Contains(c, "Secure") {
+		t.Errorf("over HTTP: %s", c)
+	}
+	if c := signin("198.51.100.50", "https"); strings.Contains(c, "Secure") {
+		t.Errorf("a header from anyone else: %s", c)
+	}
+}
+
 // A probe asks whether a caller may send a large body: 100 when it is
 // known, else the refusal it would get, with no body read.
 func TestProbe(t *testing.T) {

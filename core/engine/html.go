@@ -107,7 +107,7 @@ func (c *ctx) signin() *protocol.Response {
 		return bad
 	}
 	if c.e.opts.AuthToken == "" || !constantEq(form.Get("token"), c.e.opts.AuthToken) {
-		c.e.missed(c.req.Remote)
+		c.e.missed(c.clientAddr())
 		return c.signinPage(401, "That token is not right.")
 	}
 	ttl := c.e.opts.Config.SessionSeconds()

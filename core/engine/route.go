@@ -130,7 +130,7 @@ func (e *Engine) route(c *ctx, p reqPath) *protocol.Response {
 		return c.fail(400, "the query string is malformed")
 	}
 	if c.e.opts.AuthToken != "" && (c.header("authorization") != "" || len(segs) == 1 && segs[0] == "signin" && c.req.Method == "POST") {
-		if wait := c.e.throttled(c.req.Remote); wait > 0 {
+		if wait := c.e.throttled(c.clientAddr()); wait > 0 {
 			return c.tooManyGuesses(wait)
 		}
 	}
@@ -188,7 +188,7 @@ func (c *ctx) authorized() bool {
 	if h := c.header("authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		ok := subtle.ConstantTimeCompare([]byte(h[7:]), []byte(tok)) == 1
 		if !ok {
-			c.e.missed(c.req.Remote)
+			c.e.missed(c.clientAddr())
 		}
 		return ok
 	}

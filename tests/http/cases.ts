@@ -1733,6 +1733,26 @@ export function cliTests(ctx: Ctx): Test[] {
     });
   });
 
+  test("behind a trusted proxy: wrong tokens count against the client X-Forwarded-For names, the cookie is Secure over HTTPS; anyone else's headers are ignored", async () => {
+    const token = "a-proxy-token-of-32-characters-x";
+    await onFixture("proxy", { config: { trustedProxies: ["127.0.0.1", "::1"] }, args: ["--auth-token", token] }, async (srv) => {
+      const api = (xff: string, tok: string) => request(srv.url, "GET", "/api/tables/items/rows", { headers: { authorization: `Bearer ${tok}`, "x-forwarded-for": xff } });
+      for (let i = 0; i < 6; i++) await api("6.6.6.6, 203.0.113.9", `wrong-token-guess-number-${i}-xxxxxxx`);
+      status(await api("198.51.100.7", token), 200, "another client behind the proxy");
+      status(await api("1.1.1.1, 203.0.113.9", token), 429, "the guesser, whatever it writes first");
+      const signin = async (proto: string) => {
+        const a = await request(srv.url, "POST", "/signin", {
+          headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html", origin: srv.url.origin, "x-forwarded-proto": proto, "x-forwarded-for": "198.51.100.8" },
+          body: formBody([["token", token]]),
+        });
+        status(a, 303, `sign-in (${proto})`);
+        return a.headers["set-cookie"] ?? "";
+      };
+      check(/;\s*secure/i.test(await signin("https")), "the cookie over HTTPS through the proxy is Secure");
+      check(!/secure/i.test(await signin("http")), "the cookie over HTTP is not");
+    });
+  });
+
   test("file columns: bytes kept in DB-files, the row holds a key; GET then PATCH and an untouched form change nothing; replaced and deleted files go; a failed write leaves none", async () => {
     const setup = "CREATE TABLE docs (id INTEGER PRIMARY KEY, title TEXT NOT NULL, doc TEXT);";
     await onFixture("files", { setup, config: { tables: { docs: { columns: { doc: { file: true } } } } } }, async (srv, db) => {

@@ -43,10 +43,34 @@ func sniffType(b []byte) string {
 		return "application/gzip"
 	case bytes.HasPrefix(b, []byte("SQLite format 3\x00")):
 		return "application/vnd.sqlite3"
-	case len(b) > 0 && utf8.Valid(b) && !hasControl(b):
+	case len(b) > 0 && looksLikeText(b):
 		return "text/plain; charset=utf-8"
 	}
 	return "application/octet-stream"
+}
+
+// sniffText is how much of the bytes decides whether they are text: lists
+// and JSON answers name every value they show, and a megabyte each would
+// be read whole.
+const sniffText = 8 << 10
+
+// looksLikeText: the first sniffText bytes are UTF-8 (a character cut at
+// their end aside) without control characters but tab and line ends.
+func looksLikeText(b []byte) bool {
+	if len(b) > sniffText {
+		b = b[:sniffText]
+		// Drop a character the cut split: the last one that starts within
+		// a character's length of the end, when it does not end there.
+		for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+			if utf8.RuneStart(b[i]) {
+				if !utf8.FullRune(b[i:]) {
+					b = b[:i]
+				}
+				break
+			}
+		}
+	}
+	return utf8.Valid(b) && !hasControl(b)
 }
 
 func hasControl(b []byte) bool {

@@ -398,8 +398,11 @@ func (c *ctx) importCommandRow(t *model.Table, cmd *protocol.Command, values map
 	var n importCounts
 	var out *outcome
 	c.tx(t, func() *outcome {
-		out = c.importOne(t, cmd.Conflict, cmd.Line, values, &n)
-		if out != nil {
+		if out = c.importOne(t, cmd.Conflict, cmd.Line, values, &n); out != nil {
+			return out
+		}
+		if given := c.keysGiven(t); given.status >= 300 {
+			out = given
 			return out
 		}
 		return &outcome{status: 201}

@@ -155,16 +155,29 @@ func (c *ctx) runImport(t *model.Table, p *importPlan) (importCounts, *outcome) 
 			if bad := c.importInserts(t, lines, p.insts, &n); bad != nil {
 				return bad
 			}
-			return &outcome{status: 201}
+			return c.keysGiven(t)
 		}
 		for i, inst := range p.insts {
 			if bad := c.importOne(t, p.mode, p.rows[i].line, inst, &n); bad != nil {
 				return bad
 			}
 		}
-		return &outcome{status: 201}
+		return c.keysGiven(t)
 	})
 	return n, o
+}
+
+// keysGiven ends an import's writes: keys the file gave move the key's
+// sequence past them, as a create's does (Postgres; insert), so the next
+// row the database numbers does not collide. Never backwards: it is asked
+// whether or not the file gave keys.
+func (c *ctx) keysGiven(t *model.Table) *outcome {
+	if after := c.e.store.KeyGiven(t); after != "" {
+		if _, err := c.e.db.Query(after); err != nil {
+			return c.dbFailure(err)
+		}
+	}
+	return &outcome{status: 201}
 }
 
 // importInserts writes checked rows of an import that adds rows only

@@ -258,7 +258,7 @@ func (c *ctx) stageCommit(t *model.Table, id string, imp stagedImport) *protocol
 		if _, err := c.e.db.Exec(`DELETE FROM "_nakedhtmx_imports" WHERE id = ?`, id); err != nil {
 			return c.dbFailure(err)
 		}
-		return &outcome{status: 201}
+		return c.keysGiven(t)
 	})
 	switch {
 	case o.importErrs != nil:

@@ -463,4 +463,12 @@ func TestImportManyRowsOnPostgres(t *testing.T) {
 	if rs, err := other.Query(`SELECT count(*) FROM things`); err != nil || fmt.Sprint(rs.Values) != "[[600]]" {
 		t.Fatalf("rows after a refused import: %v %v", rs, err)
 	}
+	// Keys given in the file move the identity past them, as a create's do:
+	// the next row the database numbers does not collide.
+	if r := call(t, e, "POST", "/api/tables/things/rows", "id,name\n5000,given\n5001,given too\n", "content-type", "text/csv"); r.Status != 201 {
+		t.Fatalf("an import with keys: %d %s", r.Status, r.Body)
+	}
+	if r := call(t, e, "POST", "/api/tables/things/rows", `{"name": "numbered"}`); r.Status != 201 || !strings.Contains(string(r.Body), `"id":5002`) {
+		t.Fatalf("a create after an import with keys: %d %s", r.Status, r.Body)
+	}
 }

@@ -7,6 +7,7 @@ package engine
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
 	"strings"
@@ -93,10 +94,15 @@ func (e *Engine) secure(res *protocol.Response) *protocol.Response {
 }
 
 // Sessions: signing in with the token makes a random id that the cookie
-// carries; the token is never part of a cookie. Sessions live in this
-// engine's memory: a restart (or a new instance after a trap) signs everyone
-// out, and each node of a cluster has its own (the users issue moves them
-// into the database).
+// carries; the token is never part of a cookie. Sessions are kept in the
+// database ("_nakedhtmx_sessions"), so a restart keeps them, every process
+// on the file sees them, and signing out ends one everywhere. The table
+// holds the SHA-256 of the id (a copy of the file holds no live cookie) and
+// of the token it was made with (a new token ends every session made with
+// the old one), and its end. A database that cannot be written keeps them
+// in this engine's memory instead, as they all were before: a restart (or a
+// new instance after a trap) ends those. Each node of a cluster keeps its
+// own, in its own database.
 
 const (
 	cookieName  = "nakedhtmx_session"
@@ -114,13 +120,39 @@ func (e *Engine) now() time.Time {
 	return time.Now()
 }
 
-// newSession stores and returns a fresh session id that lasts ttl seconds.
-func (e *Engine) newSession(ttl int64) string {
+// hashHex is the SHA-256 of s, in hex: how the table keeps ids and tokens.
+func hashHex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// startSession stores and returns a fresh session id that lasts ttl
+// seconds: in the database where it can be written, else in memory.
+func (c *ctx) startSession(ttl int64) string {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("no randomness for a session id: " + err.Error())
 	}
 	id := hex.EncodeToString(b[:])
+	e := c.e
+	now := e.now().Unix()
+	if e.live.enabled { // a database this engine writes
+		setup := e.store.SessionsSetup()
+		if setup == "" || e.db.Script(setup) == nil {
+			e.db.Exec(`DELETE FROM "_nakedhtmx_sessions" WHERE expires <= ?`, now)
+			if _, err := e.db.Exec(`INSERT INTO "_nakedhtmx_sessions" (id, token, expires) VALUES (?, ?, ?)`,
+				hashHex(id), hashHex(e.opts.AuthToken), now+ttl); err == nil {
+				return id
+			}
+		}
+	}
+	e.rememberSession(id, now+ttl)
+	return id
+}
+
+// rememberSession keeps a session in memory (a database this engine does not
+// write), ending at the unix second until.
+func (e *Engine) rememberSession(id string, until int64) {
 	now := e.now().Unix()
 	s := &e.sessions
 	if s.expires == nil {
@@ -140,12 +172,19 @@ func (e *Engine) newSession(ttl int64) string {
 			delete(s.expires, oldest)
 		}
 	}
-	s.expires[id] = now + ttl
-	return id
+	s.expires[id] = until
 }
 
-// session reports whether id is a live session; an expired one is forgotten.
+// session reports whether id is a live session of the current token; an
+// expired one is forgotten.
 func (e *Engine) session(id string) bool {
+	if e.live.enabled {
+		rs, err := e.db.Query(`SELECT 1 FROM "_nakedhtmx_sessions" WHERE id = ? AND token = ? AND expires > ?`,
+			hashHex(id), hashHex(e.opts.AuthToken), e.now().Unix())
+		if err == nil && len(rs.Values) == 1 {
+			return true
+		}
+	}
 	at, ok := e.sessions.expires[id]
 	if !ok {
 		return false
@@ -235,6 +274,9 @@ func (c *ctx) signout() *protocol.Response {
 	}
 	if id := c.sessionCookie(); id != "" {
 		delete(c.e.sessions.expires, id)
+		if c.e.live.enabled {
+			c.e.db.Exec(`DELETE FROM "_nakedhtmx_sessions" WHERE id = ?`, hashHex(id))
+		}
 	}
 	where := c.e.opts.BasePath + "/signin"
 	if c.api {

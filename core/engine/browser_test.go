@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -304,5 +305,52 @@ func TestWrongTokenOnAPublicQueryCounts(t *testing.T) {
 	ask("/api/queries/open", "wrong-token-guess-six")
 	if r := ask("/api/tables/t/rows", token); r.Status != 429 {
 		t.Fatalf("the sixth miss, on the public query, counts: %d", r.Status)
+	}
+}
+
+// Sessions are kept in the database: another engine on the same file (a
+// restart, a second process) knows them, signing out in one ends the
+// session in both, a new token ends every session made with the old one,
+// and the file holds no id a cookie carries.
+func TestSessionsInTheDatabase(t *testing.T) {
+	const token = "a-token-of-sixteen-chars"
+	e, racy, other := liveDBWith(t, `CREATE TABLE t (id INTEGER PRIMARY KEY);`, engine.Options{AuthToken: token})
+	second, err := engine.Open(racy.DB, engine.Options{AuthToken: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signin := e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/signin",
+		Headers: map[string]string{"host": "localhost", "content-type": "application/x-www-form-urlencoded", "accept": "text/html"}},
+		Body: []byte("token=" + token)})
+	jar, _, _ := strings.Cut(header(signin, "set-cookie"), ";")
+	id := strings.TrimPrefix(jar, "nakedhtmx_session=")
+	if signin.Status != 303 || len(id) != 64 {
+		t.Fatalf("sign-in: %d %q", signin.Status, jar)
+	}
+	page := func(e *engine.Engine) int {
+		return e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: "/t/t",
+			Headers: map[string]string{"host": "localhost", "accept": "text/html", "cookie": jar}}}).Status
+	}
+	if a, b := page(e), page(second); a != 200 || b != 200 {
+		t.Fatalf("the session on its engine and on another: %d %d", a, b)
+	}
+	rs, err := other.Query(`SELECT count(*) FROM "_nakedhtmx_sessions" WHERE id = ? OR token = ?`, id, token)
+	if err != nil || fmt.Sprint(rs.Values) != "[[0]]" {
+		t.Fatalf("the file holds a cookie's id or the token: %v %v", rs, err)
+	}
+	newToken, err := engine.Open(racy.DB, engine.Options{AuthToken: "another-token-of-24-chars"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := page(newToken); got != 401 {
+		t.Fatalf("a session of the old token under a new one: %d", got)
+	}
+	out := second.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/signout",
+		Headers: map[string]string{"host": "localhost", "accept": "text/html", "cookie": jar}}})
+	if out.Status != 303 {
+		t.Fatalf("sign-out: %d", out.Status)
+	}
+	if a, b := page(e), page(second); a != 401 || b != 401 {
+		t.Fatalf("after signing out on the other engine: %d %d", a, b)
 	}
 }

@@ -112,7 +112,7 @@ func (c *ctx) signin() *protocol.Response {
 	}
 	ttl := c.e.opts.Config.SessionSeconds()
 	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 303, Headers: [][2]string{
-		{"location", c.e.opts.BasePath + "/"}, {"set-cookie", c.cookie(c.e.newSession(ttl), ttl)}, {"cache-control", "no-store"}}}}
+		{"location", c.e.opts.BasePath + "/"}, {"set-cookie", c.cookie(c.startSession(ttl), ttl)}, {"cache-control", "no-store"}}}}
 }
 
 func (c *ctx) index() *protocol.Response {

@@ -110,6 +110,11 @@ type Store interface {
 	// id, tbl, dsid, format, conflict, at; "_nakedhtmx_import_rows": import,
 	// n, line, vals; engine/staged.go), or "" where install made them.
 	ImportsSetup() string
+	// SessionsSetup is the SQL (idempotent) that makes the table sign-in
+	// sessions are kept in ready ("_nakedhtmx_sessions": id, the SHA-256 of
+	// the cookie's; token, the SHA-256 of the token it was made with;
+	// expires, unix seconds; engine/browser.go), or "" where install made it.
+	SessionsSetup() string
 	// CommandsSetup is the SQL (idempotent) that makes the tables of the
 	// scale-out mode ready ("_nakedhtmx_projection": id 1 and the stream
 	// sequence applied; "_nakedhtmx_commands": id, seq, status, result;

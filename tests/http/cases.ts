@@ -1733,6 +1733,27 @@ export function cliTests(ctx: Ctx): Test[] {
     });
   });
 
+  test("a session outlives a restart and is known to a second server on the file; signing out on one ends it on both", async () => {
+    const token = "a-restart-token-of-32-characters";
+    await onFixture("restart", { args: ["--auth-token", token] }, async (srv, db) => {
+      const a = await request(srv.url, "POST", "/signin", {
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "text/html", origin: srv.url.origin },
+        body: formBody([["token", token]]),
+      });
+      status(a, 303, "sign-in");
+      const jar = (a.headers["set-cookie"] ?? "").split(";")[0];
+      const second = await startServer(ctx.hc, ["--db", db, "--port", "0", "--auth-token", token]);
+      try {
+        const page = (url: URL) => request(url, "GET", "/t/items", { headers: { accept: "text/html", cookie: jar } });
+        status(await page(second.url), 200, "the session on a second server");
+        status(await request(second.url, "POST", "/signout", { headers: { cookie: jar, origin: second.url.origin, accept: "text/html" } }), 303, "sign-out on the second");
+        status(await page(srv.url), 401, "the session on the first, after signing out on the second");
+      } finally {
+        await second.stop();
+      }
+    });
+  });
+
   test("behind a trusted proxy: wrong tokens count against the client X-Forwarded-For names, the cookie is Secure over HTTPS; anyone else's headers are ignored", async () => {
     const token = "a-proxy-token-of-32-characters-x";
     await onFixture("proxy", { config: { trustedProxies: ["127.0.0.1", "::1"] }, args: ["--auth-token", token] }, async (srv) => {

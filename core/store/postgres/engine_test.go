@@ -472,3 +472,31 @@ func TestImportManyRowsOnPostgres(t *testing.T) {
 		t.Fatalf("a create after an import with keys: %d %s", r.Status, r.Body)
 	}
 }
+
+// Sign-in sessions on Postgres are kept in the project's own schema: a
+// second engine on the database knows them, and signing out ends them.
+func TestSessionsOnPostgres(t *testing.T) {
+	const token = "a-token-of-sixteen-chars"
+	url := pgtest.URL(t)
+	other := connect(t, url, `CREATE TABLE t (id integer PRIMARY KEY)`)
+	e := pgEngine(t, connect(t, url, ""), engine.Options{AuthToken: token})
+	second := pgEngine(t, connect(t, url, ""), engine.Options{AuthToken: token})
+	in := call(t, e, "POST", "/signin", "token="+token, "content-type", "application/x-www-form-urlencoded", "accept", "text/html")
+	jar, _, _ := strings.Cut(in.Header("set-cookie"), ";")
+	if in.Status != 303 || jar == "" {
+		t.Fatalf("sign-in: %d %v", in.Status, in.Headers)
+	}
+	page := func(e *engine.Engine) int {
+		return call(t, e, "GET", "/t/t", "", "accept", "text/html", "cookie", jar).Status
+	}
+	if got := page(second); got != 200 {
+		t.Fatalf("the session on a second engine: %d", got)
+	}
+	if rs, err := other.Query(`SELECT count(*) FROM "_nakedhtmx"."_nakedhtmx_sessions"`); err != nil || fmt.Sprint(rs.Values) != "[[1]]" {
+		t.Fatalf("the sessions table: %v %v", rs, err)
+	}
+	call(t, second, "POST", "/signout", "", "accept", "text/html", "cookie", jar)
+	if got := page(e); got != 401 {
+		t.Fatalf("after signing out on the other engine: %d", got)
+	}
+}

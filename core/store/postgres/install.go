@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS "_nakedhtmx"."_nakedhtmx_dsid" (
   snapshot text NOT NULL
 );
 CREATE TABLE IF NOT EXISTS "_nakedhtmx"."_nakedhtmx_meta" (key text PRIMARY KEY, value text NOT NULL);
-` + orphansSetup + ";\n" + importsSetup + ";\n" + captureFunction + `
+` + orphansSetup + ";\n" + importsSetup + ";\n" + sessionsSetup + ";\n" + captureFunction + `
 -- A database set up by an earlier version keeps its event trigger: its
 -- function is made anew here, by a role that owns it (no superuser needed).
 DO $d$ BEGIN
@@ -47,6 +47,13 @@ END $d$;`
 // install (importsSetup, in setup): made here, each request's CREATE ... IF
 // NOT EXISTS would be DDL, which the event trigger counts as a schema change.
 func (Store) ImportsSetup() string { return "" }
+
+// SessionsSetup: made at install, as the imports' tables are.
+func (Store) SessionsSetup() string { return "" }
+
+const sessionsSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx"."_nakedhtmx_sessions" (
+  id text PRIMARY KEY, token text NOT NULL, expires bigint NOT NULL
+)`
 
 const importsSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx"."_nakedhtmx_imports" (
   id text PRIMARY KEY, tbl text NOT NULL, dsid text NOT NULL, format text NOT NULL, conflict text NOT NULL, at text NOT NULL

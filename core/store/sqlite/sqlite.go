@@ -90,6 +90,12 @@ func (Store) OrphansSetup() string { return orphansSetup }
 // ImportsSetup: see store.Store.
 func (Store) ImportsSetup() string { return importsSetup }
 
+func (Store) SessionsSetup() string { return sessionsSetup }
+
+const sessionsSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_sessions" (
+  id TEXT PRIMARY KEY, token TEXT NOT NULL, expires INTEGER NOT NULL
+) WITHOUT ROWID`
+
 const importsSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_imports" (
   id TEXT PRIMARY KEY, tbl TEXT NOT NULL, dsid TEXT NOT NULL, format TEXT NOT NULL, conflict TEXT NOT NULL, at TEXT NOT NULL
 );

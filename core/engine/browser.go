@@ -259,8 +259,13 @@ func (c *ctx) signedInByCookie() bool {
 	if c.e.opts.AuthToken == "" {
 		return false
 	}
-	id := c.sessionCookie()
-	return id != "" && c.e.session(id)
+	if c.cookieSession == 0 {
+		c.cookieSession = -1
+		if id := c.sessionCookie(); id != "" && c.e.session(id) {
+			c.cookieSession = 1
+		}
+	}
+	return c.cookieSession == 1
 }
 
 // signout ends the request's session (POST only, never from another site)

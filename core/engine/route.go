@@ -47,6 +47,9 @@ type ctx struct {
 
 	queryProblem int  // 400 or 413: the query could not be taken whole
 	authed       bool // the caller signed in (or holds the token), as route found
+	// cookieSession: the request's session cookie names a live session (1)
+	// or not (-1); 0: not asked yet (a lookup in the database).
+	cookieSession int8
 
 	tableURLs map[string]string // tableURL's answers
 	cached    *dataCache        // cache()'s answer until this request writes
@@ -192,8 +195,7 @@ func (c *ctx) authorized() bool {
 		}
 		return ok
 	}
-	id := c.sessionCookie()
-	return id != "" && c.e.session(id)
+	return c.signedInByCookie()
 }
 
 // table finds a user table by its unescaped name, as the caller may see it

@@ -164,7 +164,10 @@ END $$;
 
 /** Opens a SQLite file with node:sqlite. */
 export function openDB(file: string, readOnly = false) {
-  return new DatabaseSync(file, { readOnly });
+  // An outside writer waits for the server's own writes (a live tick's log
+  // pruning after a large import, say), as the sqlite3 shell with .timeout
+  // does, instead of failing at once with "database is locked".
+  return new DatabaseSync(file, { readOnly, timeout: 5000 });
 }
 
 /** Builds a fresh test database: a SQLite file, or a fresh Postgres database given by URL. */

@@ -856,7 +856,7 @@ export function mainTests(ctx: Ctx): Test[] {
     eq(JSON.parse(skip.text).skipped, 1, "skipped");
     const hostile = await ctx.req("POST", `/api/tables/${enc(HOSTILE)}/rows`, {
       headers: { "content-type": "text/csv", accept: "application/json" },
-      // An explicit key: the table's own sequence (Postgres's identity) is left where the next test expects it.
+      // An explicit key, as a file may give: on Postgres the import moves the identity past it, as a create does.
       body: `id,"${HOSTILE_COL.replaceAll('"', '""')}"\n90001,"${HOSTILE}"\n`,
     });
     status(hostile, 201, "an import into the hostile table, by its hostile column");
@@ -1193,9 +1193,12 @@ export function mainTests(ctx: Ctx): Test[] {
     const ok = await ctx.postForm(`/t/${enc(HOSTILE)}/new`, [["_dsid", ctx.dsid], ["id", "4"],
       [HOSTILE_COL, "</textarea><script>alert(10)</script>"], ["select", "4"], ["order", "it's"]]);
     status(ok, 303, "hostile create by form");
-    eq(location(ok), `/t/${enc(HOSTILE)}/r/4`, "Location");
-    html(await ctx.page(`/t/${enc(HOSTILE)}/r/4`), 200, "the form-made hostile row");
-    html(await ctx.page(`/t/${enc(HOSTILE)}/r/3`), 200, "the API-made hostile row");
+    // On Postgres the identity numbers both rows (the key is the database's,
+    // not asked for), past every key the table has held, imported ones too.
+    const formId = ctx.pg ? location(ok).split("/r/")[1] : "4";
+    eq(location(ok), `/t/${enc(HOSTILE)}/r/${formId}`, "Location");
+    html(await ctx.page(`/t/${enc(HOSTILE)}/r/${formId}`), 200, "the form-made hostile row");
+    html(await ctx.page(`/t/${enc(HOSTILE)}/r/${String(api.j.row.id)}`), 200, "the API-made hostile row");
     html(await ctx.page(`/t/${enc(HOSTILE)}?limit=100`), 200, "hostile list");
     const idx = await ctx.page("/");
     html(idx, 200, "index");

@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/nakedhtmx/nakedhtmx/bindings/go/filedir"
 	"io"
 	"net/http"
 	"os"
@@ -31,6 +30,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/filedir"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/httphost"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"

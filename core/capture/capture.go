@@ -13,8 +13,9 @@
 package capture
 
 import (
-	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
 // Log is the change log table. Its seq is the id of every live event, change

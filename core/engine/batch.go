@@ -166,12 +166,10 @@ func (c *ctx) apiBatch() *protocol.Response {
 // (the scale-out mode): 202 while this node has not applied it, the failed
 // write's answer with its index, or done's answer.
 func (c *ctx) batchCommandAnswer(done func(r *commandResult) *protocol.Response) *protocol.Response {
-	r, ok, err := c.storedResult(c.req.Command)
+	r, wait := c.appliedResult()
 	switch {
-	case err != nil:
-		return c.answer(c.dbFailure(err))
-	case !ok:
-		return c.jsonAnswer(202, "command", c.req.Command, "status", "pending")
+	case wait != nil:
+		return wait
 	case r.Status >= 300:
 		out := &outcome{status: r.Status, msg: r.Message, errs: r.Errors}
 		if r.Index == nil {
@@ -179,7 +177,7 @@ func (c *ctx) batchCommandAnswer(done func(r *commandResult) *protocol.Response)
 		}
 		return c.batchFailure(*r.Index, out)
 	}
-	return done(&r)
+	return done(r)
 }
 
 // batchFailure answers a batch whose operation i failed as that write

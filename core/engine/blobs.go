@@ -91,19 +91,36 @@ func inlineImage(mime string) bool {
 	return false
 }
 
+// byteTypes are the types sniffType names: how a list or form names each,
+// and the ending of a download's file name and of a file column's key
+// (sqldb.FileExts, which the hosts check keys against, lists the same).
+var byteTypes = []struct{ mime, label, ext string }{
+	{"image/png", "PNG image", "png"}, {"image/jpeg", "JPEG image", "jpg"}, {"image/gif", "GIF image", "gif"},
+	{"image/webp", "WebP image", "webp"}, {"application/pdf", "PDF", "pdf"}, {"application/zip", "ZIP archive", "zip"},
+	{"application/gzip", "gzip data", "gz"}, {"application/vnd.sqlite3", "SQLite database", "sqlite"},
+	{"text/plain; charset=utf-8", "text", "txt"}, {"application/octet-stream", "", "bin"},
+}
+
+// byteType is the entry of a sniffed type (application/octet-stream's for
+// any other).
+func byteType(mime string) (label, ext string) {
+	for _, bt := range byteTypes {
+		if bt.mime == mime {
+			return bt.label, bt.ext
+		}
+	}
+	return "", "bin"
+}
+
 // blobKind is how a list or form names the bytes: "PNG image, 3,172 bytes".
 func blobKind(b []byte) string { return bytesLabel(len(b), sniffType(b)) }
 
 // bytesLabel is blobKind by size and type.
 func bytesLabel(size int, mime string) string {
-	kind := map[string]string{"image/png": "PNG image", "image/jpeg": "JPEG image", "image/gif": "GIF image",
-		"image/webp": "WebP image", "application/pdf": "PDF", "application/zip": "ZIP archive",
-		"application/gzip": "gzip data", "application/vnd.sqlite3": "SQLite database",
-		"text/plain; charset=utf-8": "text"}[mime]
-	if kind == "" {
-		return blobText(size)
+	if label, _ := byteType(mime); label != "" {
+		return label + ", " + blobText(size)
 	}
-	return kind + ", " + blobText(size)
+	return blobText(size)
 }
 
 // valueBytes says what a value is when it is bytes: a BLOB's (sniffed), or
@@ -113,21 +130,30 @@ func valueBytes(col *model.Column, v any) (size int, mime string, ok bool) {
 		return len(b), sniffType(b), true
 	}
 	if key, isKey := storedKey(col, v); isKey {
-		n, _, _ := sqldb.ParseFileKey(key)
-		return int(n), fileMIME(key), true
+		n, ext, _ := sqldb.ParseFileKey(key)
+		for _, bt := range byteTypes {
+			if bt.ext == ext {
+				return int(n), bt.mime, true
+			}
+		}
 	}
 	return 0, "", false
 }
 
-// sniffedTypes are the types sniffType names besides application/octet-stream.
-var sniffedTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "application/zip",
-	"application/gzip", "application/vnd.sqlite3", "text/plain; charset=utf-8"}
+// holdsBytes: valueBytes would describe v (without sniffing it).
+func holdsBytes(col *model.Column, v any) bool {
+	_, isBytes := v.([]byte)
+	_, isKey := storedKey(col, v)
+	return isBytes || isKey
+}
 
-// blobExt is the file name ending of a sniffed type.
+// blobExt is the file name ending of a download of a sniffed type ("" for
+// bytes of no type it knows).
 func blobExt(mime string) string {
-	return map[string]string{"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp",
-		"application/pdf": ".pdf", "application/zip": ".zip", "application/gzip": ".gz",
-		"application/vnd.sqlite3": ".sqlite", "text/plain; charset=utf-8": ".txt"}[mime]
+	if _, ext := byteType(mime); ext != "bin" {
+		return "." + ext
+	}
+	return ""
 }
 
 // valueURL is where a row's column value is downloaded.
@@ -174,7 +200,7 @@ func (c *ctx) valueRoute(t *model.Table, segs, raw []string) *protocol.Response 
 			return c.fail(500, "this host keeps no files")
 		}
 		b, err := fs.GetFile(fileKey)
-		if errors.Is(err, sqldb.ErrNoFile) || err != nil && sqldb.Code(err) == "NOT_FOUND" {
+		if errors.Is(err, sqldb.ErrNoFile) {
 			return c.fail(404, "the file of this value is missing from the files directory")
 		}
 		if err != nil {

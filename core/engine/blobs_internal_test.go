@@ -3,6 +3,8 @@ package engine
 import (
 	"strings"
 	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
 // Text is told by its first 8 KB: a long text is text, a character the cut
@@ -24,5 +26,17 @@ func TestSniffLongText(t *testing.T) {
 		if got := sniffType([]byte(tc.b)); got != tc.want {
 			t.Errorf("%q...: %s, want %s", tc.b[:min(20, len(tc.b))], got, tc.want)
 		}
+	}
+}
+
+// The endings of file columns' keys are the ones the hosts accept
+// (sqldb.FileExts), no more and no fewer.
+func TestKeyEndingsAreTheHostsOnes(t *testing.T) {
+	var exts []string
+	for _, bt := range byteTypes {
+		exts = append(exts, bt.ext)
+	}
+	if strings.Join(exts, ",") != strings.Join(sqldb.FileExts, ",") {
+		t.Fatalf("engine %v, hosts %v", exts, sqldb.FileExts)
 	}
 }

@@ -141,7 +141,7 @@ func (c *ctx) startSession(ttl int64) string {
 		if setup == "" || e.db.Script(setup) == nil {
 			e.db.Exec(`DELETE FROM "_nakedhtmx_sessions" WHERE expires <= ?`, now)
 			if _, err := e.db.Exec(`INSERT INTO "_nakedhtmx_sessions" (id, token, expires) VALUES (?, ?, ?)`,
-				hashHex(id), hashHex(e.opts.AuthToken), now+ttl); err == nil {
+				hashHex(id), e.tokenHash, now+ttl); err == nil {
 				return id
 			}
 		}
@@ -180,7 +180,7 @@ func (e *Engine) rememberSession(id string, until int64) {
 func (e *Engine) session(id string) bool {
 	if e.live.enabled {
 		rs, err := e.db.Query(`SELECT 1 FROM "_nakedhtmx_sessions" WHERE id = ? AND token = ? AND expires > ?`,
-			hashHex(id), hashHex(e.opts.AuthToken), e.now().Unix())
+			hashHex(id), e.tokenHash, e.now().Unix())
 		if err == nil && len(rs.Values) == 1 {
 			return true
 		}

@@ -153,19 +153,18 @@ func (c *ctx) bulkRoute(t *model.Table, _, _ []string) *protocol.Response {
 	}
 	if c.req.Command != "" {
 		// The scale-out mode, asked again once the batch was applied.
-		if r, ok, err := c.storedResult(c.req.Command); err != nil || !ok || r.Status < 300 {
-			if err != nil {
-				return c.failOutcome(c.dbFailure(err))
-			}
-			if !ok {
-				c.pending = c.req.Command
-				return c.fail(202, "not applied yet")
-			}
+		r, wait := c.appliedResult()
+		switch {
+		case wait != nil:
+			return wait
+		case r.Status < 300:
 			return c.redirect(back)
-		} else if i := r.Index; i != nil && *i >= 0 && *i < len(keys) {
-			failedAt(*i, &outcome{status: r.Status, msg: r.Message, errs: r.Errors})
+		}
+		out := &outcome{status: r.Status, msg: r.Message, errs: r.Errors}
+		if i := r.Index; i != nil && *i >= 0 && *i < len(keys) {
+			failedAt(*i, out)
 		} else {
-			failure, failedRow = &outcome{status: r.Status, msg: r.Message, errs: r.Errors}, "?"
+			failure, failedRow = out, "?"
 		}
 		return c.bulkFailed(d, failure, failedRow)
 	}

@@ -85,6 +85,22 @@ func (c *ctx) batchCommand() *outcome {
 	return c.newCommand(cmd)
 }
 
+// appliedResult is the result of the command this request became, asked
+// again once it is applied (c.req.Command); nil, with the answer, while it
+// is pending (c.pending: the engine answers 202 as the caller asked, JSON
+// or the page that follows the command) or cannot be read.
+func (c *ctx) appliedResult() (*commandResult, *protocol.Response) {
+	r, ok, err := c.storedResult(c.req.Command)
+	switch {
+	case err != nil:
+		return nil, c.failOutcome(c.dbFailure(err))
+	case !ok:
+		c.pending = c.req.Command
+		return nil, c.fail(202, "not applied yet")
+	}
+	return &r, nil
+}
+
 // applyBatch applies a batch command's writes in a savepoint of the
 // command's transaction: all of them, or, at the first that fails, none.
 func (c *ctx) applyBatch(cmd *protocol.Command) (*outcome, json.RawMessage, *int) {
@@ -94,19 +110,19 @@ func (c *ctx) applyBatch(cmd *protocol.Command) (*outcome, json.RawMessage, *int
 	defer c.e.db.Exec("RELEASE nakedhtmx_batch")
 	// The command's transaction commits a failed batch's result: what its
 	// writes did to files is undone with them (files.go).
-	put, drop := len(c.files.put), len(c.files.drop)
+	mark := c.files.mark()
 	results := make([]any, 0, len(cmd.Ops))
 	for i := range cmd.Ops {
 		sub := &cmd.Ops[i]
 		if sub.Op != "insert" && sub.Op != "update" && sub.Op != "delete" {
 			c.e.db.Exec("ROLLBACK TO nakedhtmx_batch")
-			c.undoFiles(put, drop)
+			c.undoFiles(mark)
 			return failed(400, "a batch holds inserts, updates and deletes only"), nil, &i
 		}
 		out := c.applyOne(sub)
 		if out.status >= 300 {
 			c.e.db.Exec("ROLLBACK TO nakedhtmx_batch")
-			c.undoFiles(put, drop)
+			c.undoFiles(mark)
 			return out, nil, &i
 		}
 		r := schema.NewObject().Set("status", out.status)
@@ -401,8 +417,7 @@ func (c *ctx) importCommandRow(t *model.Table, cmd *protocol.Command, values map
 		if out = c.importOne(t, cmd.Conflict, cmd.Line, values, &n); out != nil {
 			return out
 		}
-		if given := c.keysGiven(t); given.status >= 300 {
-			out = given
+		if out = c.keysGiven(t); out != nil {
 			return out
 		}
 		return &outcome{status: 201}

@@ -95,6 +95,7 @@ type Engine struct {
 
 	hosts      []hostPattern // Host names answered (browser.go)
 	secHeaders [][2]string   // added to every answer
+	tokenHash  string        // hashHex of the auth token: what its sessions are kept under
 	sessions   sessions
 	guard      throttle // wrong tokens per client
 	scans      scans    // list reads under way in windows (scan.go)
@@ -191,6 +192,7 @@ func (e *Engine) SetOptions(opts Options) {
 func (e *Engine) applyBrowserOptions() {
 	e.hosts = hostPatterns(e.opts.AllowedHosts)
 	e.secHeaders = securityHeaders(e.opts.Config.EmbedOrigins)
+	e.tokenHash = hashHex(e.opts.AuthToken)
 }
 
 // DSID is the current database schema id.

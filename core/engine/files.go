@@ -85,31 +85,14 @@ func (c *ctx) fileKey(t *model.Table, col *model.Column, b []byte) string {
 		h.Write([]byte{0})
 	}
 	h.Write(b)
-	ext := blobExt(sniffType(b))
-	if ext == "" {
-		ext = ".bin"
-	}
-	return hex.EncodeToString(h.Sum(nil)[:16]) + "-" + strconv.Itoa(len(b)) + ext
+	_, ext := byteType(sniffType(b))
+	return hex.EncodeToString(h.Sum(nil)[:16]) + "-" + strconv.Itoa(len(b)) + "." + ext
 }
 
 // storedKey is the key a file column's value names, if it is one.
 func storedKey(col *model.Column, v any) (string, bool) {
 	s, ok := v.(string)
 	return s, ok && col.File && sqldb.FileKeyOK(s)
-}
-
-// fileMIME is the type of a stored file, by its key's ending.
-func fileMIME(key string) string {
-	_, ext, _ := sqldb.ParseFileKey(key)
-	if ext == "bin" {
-		return "application/octet-stream"
-	}
-	for _, mime := range sniffedTypes {
-		if blobExt(mime) == "."+ext {
-			return mime
-		}
-	}
-	return "application/octet-stream"
 }
 
 // storeFiles writes the new bytes values carries for t's file columns
@@ -164,12 +147,16 @@ func (c *ctx) dropFiles(r *row) {
 	}
 }
 
-// undoFiles is a write undone to its savepoint (mark: the lengths of put
-// and drop before it): what it wrote goes whatever the transaction does,
-// what it let go stays.
-func (c *ctx) undoFiles(put, drop int) {
-	c.files.garbage = append(c.files.garbage, c.files.put[put:]...)
-	c.files.put, c.files.drop = c.files.put[:put], c.files.drop[:drop]
+// fileMark is where a savepoint was: how many files were put and let go.
+type fileMark struct{ put, drop int }
+
+func (f *fileWork) mark() fileMark { return fileMark{len(f.put), len(f.drop)} }
+
+// undoFiles is a write undone to its savepoint (m, taken there): what it
+// wrote goes whatever the transaction does, what it let go stays.
+func (c *ctx) undoFiles(m fileMark) {
+	c.files.garbage = append(c.files.garbage, c.files.put[m.put:]...)
+	c.files.put, c.files.drop = c.files.put[:m.put], c.files.drop[:m.drop]
 }
 
 // settleFiles removes what the transaction's end leaves unreferenced.

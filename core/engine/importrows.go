@@ -147,37 +147,46 @@ func (c *ctx) runImport(t *model.Table, p *importPlan) (importCounts, *outcome) 
 	var n importCounts
 	o := c.tx(t, func() *outcome {
 		n = importCounts{}
-		if p.mode == "fail" {
-			lines := make([]int, len(p.rows))
-			for i, r := range p.rows {
-				lines[i] = r.line
-			}
-			if bad := c.importInserts(t, lines, p.insts, &n); bad != nil {
-				return bad
-			}
-			return c.keysGiven(t)
+		lines := make([]int, len(p.rows))
+		for i, r := range p.rows {
+			lines[i] = r.line
 		}
-		for i, inst := range p.insts {
-			if bad := c.importOne(t, p.mode, p.rows[i].line, inst, &n); bad != nil {
-				return bad
-			}
+		if bad := c.importRows(t, p.mode, lines, p.insts, &n); bad != nil {
+			return bad
 		}
-		return c.keysGiven(t)
+		if bad := c.keysGiven(t); bad != nil {
+			return bad
+		}
+		return &outcome{status: 201}
 	})
 	return n, o
+}
+
+// importRows writes checked rows of an import, in its transaction: several
+// per statement when it adds rows only (importInserts), else one by one.
+func (c *ctx) importRows(t *model.Table, mode string, lines []int, insts []map[string]any, n *importCounts) *outcome {
+	if mode == "fail" {
+		return c.importInserts(t, lines, insts, n)
+	}
+	for i, inst := range insts {
+		if bad := c.importOne(t, mode, lines[i], inst, n); bad != nil {
+			return bad
+		}
+	}
+	return nil
 }
 
 // keysGiven ends an import's writes: keys the file gave move the key's
 // sequence past them, as a create's does (Postgres; insert), so the next
 // row the database numbers does not collide. Never backwards: it is asked
-// whether or not the file gave keys.
+// whether or not the file gave keys. nil when done.
 func (c *ctx) keysGiven(t *model.Table) *outcome {
 	if after := c.e.store.KeyGiven(t); after != "" {
 		if _, err := c.e.db.Query(after); err != nil {
 			return c.dbFailure(err)
 		}
 	}
-	return &outcome{status: 201}
+	return nil
 }
 
 // importInserts writes checked rows of an import that adds rows only
@@ -778,13 +787,10 @@ func (c *ctx) importCommandPage(t *model.Table, p *importPlan, d *render.ImportD
 		}
 		return c.redirect(c.tableURL(t.Name)) // what a client sees if the host cannot wait
 	}
-	r, ok, err := c.storedResult(c.req.Command)
+	r, wait := c.appliedResult()
 	switch {
-	case err != nil:
-		return c.failOutcome(c.dbFailure(err))
-	case !ok:
-		c.pending = c.req.Command
-		return c.fail(202, "not applied yet")
+	case wait != nil:
+		return wait
 	case r.Status < 300:
 		return c.redirect(c.tableURL(t.Name))
 	}

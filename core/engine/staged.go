@@ -236,13 +236,9 @@ func (c *ctx) stageCommit(t *model.Table, id string, imp stagedImport) *protocol
 						}
 					}
 				}
-				if imp.conflict == "fail" {
-					lines, insts = append(lines, int(whole(r[1]))), append(insts, inst)
-				} else if bad := c.importOne(t, imp.conflict, int(whole(r[1])), inst, &n); bad != nil {
-					return bad
-				}
+				lines, insts = append(lines, int(whole(r[1]))), append(insts, inst)
 			}
-			if bad := c.importInserts(t, lines, insts, &n); bad != nil {
+			if bad := c.importRows(t, imp.conflict, lines, insts, &n); bad != nil {
 				return bad
 			}
 			if len(rs.Values) < stagedPage {
@@ -258,7 +254,10 @@ func (c *ctx) stageCommit(t *model.Table, id string, imp stagedImport) *protocol
 		if _, err := c.e.db.Exec(`DELETE FROM "_nakedhtmx_imports" WHERE id = ?`, id); err != nil {
 			return c.dbFailure(err)
 		}
-		return c.keysGiven(t)
+		if bad := c.keysGiven(t); bad != nil {
+			return bad
+		}
+		return &outcome{status: 201}
 	})
 	switch {
 	case o.importErrs != nil:

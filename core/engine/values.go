@@ -126,11 +126,20 @@ func (r *row) object() *schema.Object {
 func (c *ctx) answerObject(r *row) *schema.Object {
 	o := r.object()
 	for _, col := range r.t.Columns {
-		if size, mime, ok := valueBytes(col, r.vals[col.Index]); ok && col.PK == 0 {
-			o.Set(col.Name, c.blobRef(r, col, size, mime))
+		if holdsBytes(col, r.vals[col.Index]) {
+			o.Set(col.Name, c.answerValue(r, col))
 		}
 	}
 	return o
+}
+
+// answerValue is one value of the row as the JSON API answers it.
+func (c *ctx) answerValue(r *row, col *model.Column) any {
+	v := r.vals[col.Index]
+	if size, mime, ok := valueBytes(col, v); ok && col.PK == 0 {
+		return c.blobRef(r, col, size, mime)
+	}
+	return jsonValue(col, v)
 }
 
 // blobRef is how the JSON API carries bytes (valueBytes): {"$blob":
@@ -151,7 +160,7 @@ func (c *ctx) rowJSON(r *row) (schema.RawJSON, string) {
 	b := jsonBody(r.object())
 	version := versionOf(b)
 	for _, col := range r.t.Columns {
-		if _, _, ok := valueBytes(col, r.vals[col.Index]); ok {
+		if holdsBytes(col, r.vals[col.Index]) {
 			return schema.RawJSON(jsonBody(c.answerObject(r))), version
 		}
 	}
@@ -161,12 +170,17 @@ func (c *ctx) rowJSON(r *row) (schema.RawJSON, string) {
 // sameBlobRef: v is the {"$blob": ...} an answer gave for the value cur
 // holds in col, so a body that sends it back changes nothing.
 func (c *ctx) sameBlobRef(cur *row, col *model.Column, v any) bool {
-	m, ok := v.(map[string]any)
-	if !ok || len(m) != 1 || m["$blob"] == nil {
+	if !isBlobRef(v) {
 		return false
 	}
 	size, mime, ok := valueBytes(col, cur.get(col))
 	return ok && sameJSON(v, c.blobRef(cur, col, size, mime))
+}
+
+// isBlobRef: v is an object a body sends with a "$blob" member.
+func isBlobRef(v any) bool {
+	m, ok := v.(map[string]any)
+	return ok && m["$blob"] != nil
 }
 
 // appendRowsJSON writes rows as a JSON array of their answerObject()s: the
@@ -199,13 +213,7 @@ func (c *ctx) appendRowsJSON(dst []byte, t *model.Table, rows []*row) ([]byte, e
 				dst = append(dst, ',')
 			}
 			dst = append(dst, keys[j]...)
-			var v any
-			if size, mime, ok := valueBytes(col, r.vals[col.Index]); ok && col.PK == 0 {
-				v = c.blobRef(r, col, size, mime)
-			} else {
-				v = jsonValue(col, r.vals[col.Index])
-			}
-			if dst, err = schema.AppendValue(dst, v); err != nil {
+			if dst, err = schema.AppendValue(dst, c.answerValue(r, col)); err != nil {
 				return nil, err
 			}
 		}

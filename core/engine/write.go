@@ -43,11 +43,11 @@ func (c *ctx) tx(t *model.Table, fn func() *outcome) *outcome {
 		if _, err := c.e.db.Exec("SAVEPOINT nakedhtmx_write"); err != nil {
 			return c.dbFailure(err)
 		}
-		put, drop := len(c.files.put), len(c.files.drop)
+		mark := c.files.mark()
 		out := fn()
 		if out.status >= 300 {
 			c.e.db.Exec("ROLLBACK TO nakedhtmx_write")
-			c.undoFiles(put, drop)
+			c.undoFiles(mark)
 		}
 		c.e.db.Exec("RELEASE nakedhtmx_write")
 		return out
@@ -340,7 +340,7 @@ func (c *ctx) unwritableErrors(t *model.Table, values map[string]any) []fieldErr
 func blobRefErrors(t *model.Table, errs []fieldError, changed map[string]any) []fieldError {
 	for _, col := range t.Columns { // in column order, as the schema's errors come
 		name := col.Name
-		if m, ok := changed[name].(map[string]any); !ok || m["$blob"] == nil {
+		if !isBlobRef(changed[name]) {
 			continue
 		}
 		msg := `{"$blob": ...} stands only for the value the row already holds; send new bytes as base64 text`

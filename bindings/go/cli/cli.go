@@ -13,7 +13,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/nakedhtmx/nakedhtmx/bindings/go/filedir"
 	"io"
 	"io/fs"
 	"net"
@@ -29,6 +28,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/filedir"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/httphost"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/natsbus"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"

@@ -27,7 +27,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/nakedhtmx/nakedhtmx/bindings/go/filedir"
 	"math"
 	"net/url"
 	"strconv"
@@ -37,6 +36,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/filedir"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )

@@ -74,17 +74,14 @@ export class FileDir {
     mkdirSync(this.path, { recursive: true, mode: 0o700 });
     const tmp = join(this.path, `.tmp-${randomBytes(8).toString("hex")}`);
     const fd = openSync(tmp, "wx", 0o600);
+    let written = false;
     try {
       for (let off = 0; off < data.length;) off += writeSync(fd, data, off, data.length - off);
       fsyncSync(fd);
-    } catch (e) {
-      closeSync(fd);
-      unlinkSync(tmp);
-      throw e;
+      written = true;
     } finally {
-      try {
-        closeSync(fd);
-      } catch { /* closed above */ }
+      closeSync(fd);
+      if (!written) unlinkSync(tmp);
     }
     renameSync(tmp, path);
   }

@@ -9,14 +9,17 @@ GO ?= go
 # math/big, fmt and reflect (the core reads and writes its JSON by
 # hand), the stores' catalog code, model, capture, dsid, config, hosts, mime,
 # unicode, time, net/... (url), core/schema (runs when the schema changes),
-# core/schemaedit (when the structure is edited) and
-# core/cmd/...: together about 70 KB less gzipped core.wasm; bench/core.ts on
+# core/schemaedit (when the structure is edited), core/rules (row rules:
+# parsed at load, bound once per read), core/password (its hash is argon2's
+# loop), core/readsql (the SQL page) and
+# core/cmd/...: together about 80 KB less gzipped core.wasm; bench/core.ts on
 # Node, medians within the machine's noise. Measured and refused: strings
 # (-30 KB, list pages +6 %), strconv (JSON numbers, +5 %), core/protocol and
 # core/engine (per request). The JSON Schema validator and golang.org/x/text
 # were built so too until core/validate replaced them in the core (-270 KB);
-# regexp is not linked at all (core/textscan, about -115 KB).
-GOFLAGS_WASM := -buildmode=c-shared -trimpath -ldflags=-s -gcflags=encoding/json=-l -gcflags=math/big=-l -gcflags=fmt=-l -gcflags=reflect=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/store/...=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/model=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/capture=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/dsid=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/config=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/hosts=-l -gcflags=mime/...=-l -gcflags=unicode=-l -gcflags=time=-l -gcflags=net/...=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/schema=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/schemaedit=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/cmd/...=-l
+# regexp is not linked at all (core/textscan, about -115 KB), nor math/big's
+# arithmetic (core/decimal, about -50 KB).
+GOFLAGS_WASM := -buildmode=c-shared -trimpath -ldflags=-s -gcflags=encoding/json=-l -gcflags=math/big=-l -gcflags=fmt=-l -gcflags=reflect=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/store/...=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/model=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/capture=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/dsid=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/config=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/hosts=-l -gcflags=mime/...=-l -gcflags=unicode=-l -gcflags=time=-l -gcflags=net/...=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/schema=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/schemaedit=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/cmd/...=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/rules=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/password=-l -gcflags=github.com/nakedhtmx/nakedhtmx/core/readsql=-l
 GO_SOURCES := $(shell find core -name '*.go' -not -name '*_test.go') $(wildcard core/render/assets/*) go.mod go.sum
 TS_SOURCES := $(shell find bindings/ts/src deno -name '*.ts' 2>/dev/null) tsconfig.json
 HOST ?= deno

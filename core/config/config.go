@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/rules"
 )
 
 // Config is the whole file.
@@ -79,6 +81,9 @@ type SQL struct {
 	// Save: false keeps the app from saving stored queries into the config
 	// file (the SQL page's "Save as a query", PUT /api/queries/NAME).
 	Save *bool `json:"save,omitempty"`
+	// Roles are the users' roles (besides the administrator's) allowed the
+	// SQL page where the database has users.
+	Roles []string `json:"roles,omitempty"`
 }
 
 // Schema is the structure editor's settings.
@@ -245,7 +250,23 @@ type Table struct {
 	Columns     map[string]*Column `json:"columns,omitempty"`
 	// RenamedColumns names column renames reflection cannot tell (old: new).
 	RenamedColumns map[string]string `json:"renamedColumns,omitempty"`
+	// Rules are the row rules (core/rules), by operation: list, view,
+	// create, update, delete. A missing one lets any signed-in user.
+	Rules map[string]string `json:"rules,omitempty"`
+	// Defaults fill columns on create with the signed-in user's values
+	// ("@user.id", "@user.email", "@user.role"); a body cannot override them.
+	Defaults map[string]string `json:"defaults,omitempty"`
+	parsed   map[string]*rules.Rule
 }
+
+// Rule is the table's parsed rule for op, or nil.
+func (t *Table) Rule(op string) *rules.Rule { return t.parsed[op] }
+
+// HasRules: the table has a rule or a default.
+func (t *Table) HasRules() bool { return len(t.parsed) > 0 || len(t.Defaults) > 0 }
+
+// UserValues are what a default may name.
+var UserValues = []string{"@user.id", "@user.email", "@user.role"}
 
 // Column overrides one column.
 type Column struct {
@@ -345,6 +366,24 @@ func Parse(raw []byte) (*Config, error) {
 		if t == nil {
 			return nil, fmt.Errorf("config: table %q: null", tn)
 		}
+		for op, text := range t.Rules {
+			if !slices.Contains(rules.Ops, op) {
+				return nil, fmt.Errorf("config: table %q: rules: unknown operation %q (want list, view, create, update or delete)", tn, op)
+			}
+			r, err := rules.Parse(text)
+			if err != nil {
+				return nil, fmt.Errorf("config: table %q: rules.%s: %v", tn, op, err)
+			}
+			if t.parsed == nil {
+				t.parsed = map[string]*rules.Rule{}
+			}
+			t.parsed[op] = r
+		}
+		for col, v := range t.Defaults {
+			if !slices.Contains(UserValues, v) {
+				return nil, fmt.Errorf("config: table %q: defaults.%s: %q is none of @user.id, @user.email, @user.role", tn, col, v)
+			}
+		}
 		for _, op := range t.Allow {
 			if !slices.Contains(Ops, op) {
 				return nil, fmt.Errorf("config: table %q: allow: unknown write %q (want insert, update or delete)", tn, op)
@@ -417,12 +456,12 @@ type keySet map[string]keySet
 var (
 	columnKeys = keySet{"label": nil, "widget": nil, "hidden": nil, "readOnly": nil, "help": nil, "file": nil}
 	tableKeys  = keySet{"label": nil, "hidden": nil, "readOnly": nil, "allow": nil, "order": nil, "labelColumn": nil,
-		"pageSize": nil, "columns": keySet{"*": columnKeys}, "renamedColumns": nil}
+		"pageSize": nil, "columns": keySet{"*": columnKeys}, "renamedColumns": nil, "rules": nil, "defaults": nil}
 	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}, "renamedTables": nil,
 		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}, "embedOrigins": nil, "sessionHours": nil,
 		"schema": keySet{"edit": nil}, "files": keySet{"dir": nil}, "trustedProxies": nil,
 		"limits": keySet{"statementMs": nil, "members": nil, "queryParams": nil, "fileBytes": nil},
-		"sql":    keySet{"enabled": nil, "timeLimitMs": nil, "save": nil},
+		"sql":    keySet{"enabled": nil, "timeLimitMs": nil, "save": nil, "roles": nil},
 		"queries": keySet{"*": keySet{"title": nil, "description": nil, "sql": nil, "params": nil, "public": nil,
 			"chart": keySet{"type": nil, "label": nil, "value": nil}}}}
 )

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nakedhtmx/nakedhtmx/core/hosts"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
 // hostPattern is one allowed Host: a name, and a port when it must match too.
@@ -93,16 +94,17 @@ func (e *Engine) secure(res *protocol.Response) *protocol.Response {
 	return res
 }
 
-// Sessions: signing in with the token makes a random id that the cookie
-// carries; the token is never part of a cookie. Sessions are kept in the
-// database ("_nakedhtmx_sessions"), so a restart keeps them, every process
-// on the file sees them, and signing out ends one everywhere. The table
-// holds the SHA-256 of the id (a copy of the file holds no live cookie) and
-// of the token it was made with (a new token ends every session made with
-// the old one), and its end. A database that cannot be written keeps them
-// in this engine's memory instead, as they all were before: a restart (or a
-// new instance after a trap) ends those. Each node of a cluster keeps its
-// own, in its own database.
+// Sessions: signing in (with the token, or as a user) makes a random id
+// that the cookie carries; the token or password is never part of a
+// cookie. Sessions are kept in the database ("_nakedhtmx_sessions"), so a
+// restart keeps them, every process on the file sees them, and signing out
+// (or a user's removal or new password) ends one everywhere. The table
+// holds the SHA-256 of the id (a copy of the file holds no live cookie);
+// for a token's session the SHA-256 of the token (a new token ends every
+// session made with the old one), for a user's the user's id; and its end.
+// A database that cannot be written keeps them in this engine's memory
+// instead: a restart (or a new instance after a trap) ends those. Each
+// node of a cluster keeps its own, in its own database.
 
 const (
 	cookieName  = "nakedhtmx_session"
@@ -110,7 +112,12 @@ const (
 )
 
 type sessions struct {
-	expires map[string]int64 // id -> unix seconds
+	mem map[string]memSession // id -> the session, where the database cannot be written
+}
+
+type memSession struct {
+	until int64 // unix seconds
+	user  int64 // 0: the token's
 }
 
 func (e *Engine) now() time.Time {
@@ -127,8 +134,9 @@ func hashHex(s string) string {
 }
 
 // startSession stores and returns a fresh session id that lasts ttl
-// seconds: in the database where it can be written, else in memory.
-func (c *ctx) startSession(ttl int64) string {
+// seconds, for a user (0: the token): in the database where it can be
+// written, else in memory.
+func (c *ctx) startSession(ttl, user int64) string {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic("no randomness for a session id: " + err.Error())
@@ -140,60 +148,99 @@ func (c *ctx) startSession(ttl int64) string {
 		setup := e.store.SessionsSetup()
 		if setup == "" || e.db.Script(setup) == nil {
 			e.db.Exec(`DELETE FROM "_nakedhtmx_sessions" WHERE expires <= ?`, now)
-			if _, err := e.db.Exec(`INSERT INTO "_nakedhtmx_sessions" (id, token, expires) VALUES (?, ?, ?)`,
-				hashHex(id), e.tokenHash, now+ttl); err == nil {
+			var uid any
+			tok := e.tokenHash
+			if user != 0 {
+				uid, tok = user, "user"
+			}
+			_, err := e.db.Exec(`INSERT INTO "_nakedhtmx_sessions" (id, token, expires, user_id) VALUES (?, ?, ?, ?)`,
+				hashHex(id), tok, now+ttl, uid)
+			if err != nil && strings.Contains(err.Error(), "user_id") {
+				// A table made before users came: it gains the column.
+				if _, aerr := e.db.Exec(`ALTER TABLE "_nakedhtmx_sessions" ADD COLUMN user_id INTEGER`); aerr == nil {
+					_, err = e.db.Exec(`INSERT INTO "_nakedhtmx_sessions" (id, token, expires, user_id) VALUES (?, ?, ?, ?)`,
+						hashHex(id), tok, now+ttl, uid)
+				}
+			}
+			if err == nil {
 				return id
 			}
 		}
 	}
-	e.rememberSession(id, now+ttl)
+	e.rememberSession(id, memSession{until: now + ttl, user: user})
 	return id
 }
 
-// rememberSession keeps a session in memory (a database this engine does not
-// write), ending at the unix second until.
-func (e *Engine) rememberSession(id string, until int64) {
+// rememberSession keeps a session in memory (a database this engine does
+// not write).
+func (e *Engine) rememberSession(id string, s memSession) {
 	now := e.now().Unix()
-	s := &e.sessions
-	if s.expires == nil {
-		s.expires = map[string]int64{}
+	ss := &e.sessions
+	if ss.mem == nil {
+		ss.mem = map[string]memSession{}
 	}
-	if len(s.expires) >= maxSessions {
+	if len(ss.mem) >= maxSessions {
 		// Drop the expired ones; still full, the one that ends first.
 		oldest, oldestAt := "", int64(0)
-		for k, at := range s.expires {
-			if at <= now {
-				delete(s.expires, k)
-			} else if oldest == "" || at < oldestAt {
-				oldest, oldestAt = k, at
+		for k, old := range ss.mem {
+			if old.until <= now {
+				delete(ss.mem, k)
+			} else if oldest == "" || old.until < oldestAt {
+				oldest, oldestAt = k, old.until
 			}
 		}
-		if len(s.expires) >= maxSessions {
-			delete(s.expires, oldest)
+		if len(ss.mem) >= maxSessions {
+			delete(ss.mem, oldest)
 		}
 	}
-	s.expires[id] = until
+	ss.mem[id] = s
 }
 
-// session reports whether id is a live session of the current token; an
-// expired one is forgotten.
-func (e *Engine) session(id string) bool {
+// session is who the live session id is, or nil: a session of the current
+// token, or of a user who is still there. An expired one is forgotten.
+func (c *ctx) session(id string) *principal {
+	e := c.e
 	if e.live.enabled {
-		rs, err := e.db.Query(`SELECT 1 FROM "_nakedhtmx_sessions" WHERE id = ? AND token = ? AND expires > ?`,
-			hashHex(id), e.tokenHash, e.now().Unix())
+		q := `SELECT token, user_id, NULL, NULL FROM "_nakedhtmx_sessions" WHERE id = ? AND expires > ?`
+		if c.usersTableThere() {
+			q = `SELECT s.token, s.user_id, u.email, u.role FROM "_nakedhtmx_sessions" s LEFT JOIN ` + userTable +
+				` u ON u.id = s.user_id WHERE s.id = ? AND s.expires > ?`
+		}
+		rs, err := e.db.Query(q, hashHex(id), e.now().Unix())
 		if err == nil && len(rs.Values) == 1 {
-			return true
+			v := rs.Values[0]
+			if v[1] == nil {
+				if e.opts.AuthToken != "" && sqldb.Text(v[0]) == e.tokenHash {
+					return &principal{admin: true, token: true}
+				}
+				return nil
+			}
+			if v[2] == nil {
+				return nil // the user is gone
+			}
+			u := userRow([]any{v[1], v[2], v[3]})
+			return &principal{user: u, admin: u.Role == AdminRole}
 		}
 	}
-	at, ok := e.sessions.expires[id]
+	s, ok := e.sessions.mem[id]
 	if !ok {
-		return false
+		return nil
 	}
-	if at <= e.now().Unix() {
-		delete(e.sessions.expires, id)
-		return false
+	if s.until <= e.now().Unix() {
+		delete(e.sessions.mem, id)
+		return nil
 	}
-	return true
+	if s.user == 0 {
+		if e.opts.AuthToken == "" {
+			return nil
+		}
+		return &principal{admin: true, token: true}
+	}
+	u := c.userOf(s.user)
+	if u == nil {
+		return nil
+	}
+	return &principal{user: u, admin: u.Role == AdminRole}
 }
 
 // sessionCookie is the request's session cookie value, or "".
@@ -253,16 +300,19 @@ func (c *ctx) overHTTPS() bool {
 	return strings.EqualFold(strings.TrimSpace(protos[len(protos)-1]), "https")
 }
 
-// signedInByCookie: the page was asked for with a live session cookie, so it
-// offers to sign out.
+// signedInByCookie: the request carries a live session cookie; who it is
+// becomes the request's principal.
 func (c *ctx) signedInByCookie() bool {
-	if c.e.opts.AuthToken == "" {
-		return false
-	}
 	if c.cookieSession == 0 {
 		c.cookieSession = -1
-		if id := c.sessionCookie(); id != "" && c.e.session(id) {
-			c.cookieSession = 1
+		if c.e.opts.AuthToken == "" && !c.usersTableThere() && len(c.e.sessions.mem) == 0 {
+			return false // no way to have signed in: nothing to ask
+		}
+		if id := c.sessionCookie(); id != "" {
+			if p := c.session(id); p != nil {
+				c.who = *p
+				c.cookieSession = 1
+			}
 		}
 	}
 	return c.cookieSession == 1
@@ -278,7 +328,7 @@ func (c *ctx) signout() *protocol.Response {
 		return c.fail(403, "cross-site requests may not sign out")
 	}
 	if id := c.sessionCookie(); id != "" {
-		delete(c.e.sessions.expires, id)
+		delete(c.e.sessions.mem, id)
 		if c.e.live.enabled {
 			c.e.db.Exec(`DELETE FROM "_nakedhtmx_sessions" WHERE id = ?`, hashHex(id))
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/render"
+	"github.com/nakedhtmx/nakedhtmx/core/rules"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
 	"github.com/nakedhtmx/nakedhtmx/core/schemaedit"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
@@ -149,6 +150,9 @@ func (c *ctx) newCommand(cmd protocol.Command) *outcome {
 		return failed(500, err.Error())
 	}
 	cmd.ID, cmd.Node = id, c.e.opts.Node
+	if u := c.who.user; u != nil {
+		cmd.By = &protocol.CommandUser{ID: u.ID, Email: u.Email, Role: u.Role}
+	}
 	if bad := c.keep(&cmd); bad != nil {
 		return bad
 	}
@@ -267,6 +271,10 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 	}
 	c := newCtx(e, &protocol.Request{})
 	c.applying = true
+	c.who = principal{admin: true}
+	if by := cmd.By; by != nil {
+		c.who = principal{user: &rules.User{ID: by.ID, Email: by.Email, Role: by.Role}, admin: by.Role == AdminRole}
+	}
 	c.files.nonce = cmd.ID // every node names the command's files alike
 	// A schema edit is planned before its transaction: a table rebuild runs
 	// with foreign key enforcement off, which only a connection outside a

@@ -123,6 +123,8 @@ type state struct {
 	// (model.Database.Fired, of the whole database): such a write goes
 	// where the time limit can stop it (sqldb.LaneWrites).
 	fired map[string]bool
+	// rules: each table's row rules, checked against its columns (rules.go).
+	rules map[string]*tableRules
 }
 
 // Open reflects the database and stores the DSID.
@@ -166,6 +168,9 @@ func Open(db sqldb.DB, opts Options) (*Engine, error) {
 	if err := e.refresh(true); err != nil {
 		return nil, err
 	}
+	if p := e.st.rulesProblem(); p != "" {
+		return nil, fmt.Errorf("%s", p) // a config error, as the others are at start
+	}
 	e.live.start(e)
 	return e, nil
 }
@@ -180,7 +185,11 @@ func (e *Engine) SetOptions(opts Options) {
 		opts.Log = e.opts.Log
 	}
 	if opts.AuthToken != e.opts.AuthToken {
-		e.sessions = sessions{} // a new token ends every sign-in made with the old one
+		for id, s := range e.sessions.mem {
+			if s.user == 0 {
+				delete(e.sessions.mem, id) // a new token ends every sign-in made with the old one
+			}
+		}
 	}
 	e.opts = opts
 	e.applyBrowserOptions()
@@ -347,6 +356,10 @@ func (st *state) build(cfg *Config, logf func(string, ...any)) {
 		func(t string) bool { return model.IsInternal(t) || cfg.Table(t).Hidden },
 		func(t, c string) bool { return cfg.Table(t).Column(c).Hidden })
 	markFileColumns(st.vis, cfg, logf)
+	st.rules = checkRules(st.db, cfg)
+	if p := st.rulesProblem(); p != "" {
+		logf("nakedhtmx: %s", p)
+	}
 	for _, t := range st.vis.Tables {
 		s := schema.JSONSchema(t)
 		tc := cfg.Table(t.Name)

@@ -38,6 +38,13 @@ type (
 func (c *ctx) page(title string, crumbs ...link) page {
 	p := page{Title: title, AppTitle: "nakedhtmx", DSID: c.st.dsid, Base: c.e.opts.BasePath, Crumbs: crumbs,
 		SignOut: c.signedInByCookie()}
+	if u := c.who.user; u != nil && p.SignOut {
+		p.User = u.Email
+		p.UsersHref = ""
+	}
+	if c.who.admin && c.usersTableThere() && p.SignOut {
+		p.UsersHref = c.e.opts.BasePath + "/users"
+	}
 	if t := c.e.opts.Config.Title; t != "" {
 		p.AppTitle = t
 	}
@@ -92,7 +99,8 @@ func (c *ctx) errorPage(status int, msg string) *protocol.Response {
 }
 
 func (c *ctx) signinPage(status int, msg string) *protocol.Response {
-	return html(status, render.SigninPage(&render.SigninData{Page: c.page("Sign in"), Message: msg}))
+	return html(status, render.SigninPage(&render.SigninData{Page: c.page("Sign in"), Message: msg,
+		Users: c.usersTableThere(), Token: c.e.opts.AuthToken != ""}))
 }
 
 func (c *ctx) signin() *protocol.Response {
@@ -106,13 +114,19 @@ func (c *ctx) signin() *protocol.Response {
 	if bad != nil {
 		return bad
 	}
+	if !form.Has("token") {
+		return c.signinUser(form)
+	}
+	if wait := c.e.throttled(c.clientAddr()); wait > 0 {
+		return c.tooManyGuesses(wait)
+	}
 	if c.e.opts.AuthToken == "" || !constantEq(form.Get("token"), c.e.opts.AuthToken) {
 		c.e.missed(c.clientAddr())
 		return c.signinPage(401, "That token is not right.")
 	}
 	ttl := c.e.opts.Config.SessionSeconds()
 	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 303, Headers: [][2]string{
-		{"location", c.e.opts.BasePath + "/"}, {"set-cookie", c.cookie(c.startSession(ttl), ttl)}, {"cache-control", "no-store"}}}}
+		{"location", c.e.opts.BasePath + "/"}, {"set-cookie", c.cookie(c.startSession(ttl, 0), ttl)}, {"cache-control", "no-store"}}}}
 }
 
 func (c *ctx) index() *protocol.Response {
@@ -594,11 +608,14 @@ func (c *ctx) labelsOf(ref *schema.Reference, args []any) map[string]string {
 		return nil
 	}
 	m := map[string]string{}
+	parent := c.st.db.Table(ref.Table)
 	for start := 0; start < len(args); start += 500 {
 		end := min(start+500, len(args))
 		ph := strings.TrimSuffix(strings.Repeat("?, ", end-start), ", ")
+		// A row the caller may not view keeps its label to itself.
+		where, wargs := c.andRule(parent, "view", " WHERE "+sqldb.Ident(ref.Column)+" IN ("+ph+")", append([]any(nil), args[start:end]...))
 		rs, err := c.e.db.Query("SELECT "+sqldb.Ident(ref.Column)+` AS "k", `+sqldb.Ident(ref.LabelColumn)+` AS "l" FROM `+
-			sqldb.Ident(ref.Table)+" WHERE "+sqldb.Ident(ref.Column)+" IN ("+ph+")", args[start:end]...)
+			sqldb.Ident(ref.Table)+where, wargs...)
 		if err != nil {
 			break
 		}
@@ -695,6 +712,7 @@ func (c *ctx) options(t *model.Table) *protocol.Response {
 	// searched a window at a time, with other requests answered between.
 	lq := &listQuery{t: t, store: c.e.store, limit: 20, cond: c.e.store.Search(labelExpr) + ` OR CAST(` + keyExpr + ` AS TEXT) = ?`,
 		condArgs: []any{"%" + likeEscape(q) + "%", q}, order: " ORDER BY " + labelExpr + ", " + keyExpr}
+	lq.rule, lq.ruleArgs = c.ruleCond(t, "list")
 	rows, _, _, _, answer, err := c.listRead(lq, false)
 	if answer != nil {
 		return answer
@@ -728,6 +746,9 @@ func (c *ctx) buildForm(t *model.Table, r *row, typed formValues, errs []fieldEr
 		op = "insert"
 	}
 	fd := formData{DSID: c.st.dsid, ErrorCount: len(errs), ReadOnly: c.writable(t, op) != ""}
+	if !create && r != nil && !fd.ReadOnly && c.ruleRefuses(t, "update", r.key()) != "" {
+		fd.ReadOnly = true // the update rule keeps this row as it is for the caller
+	}
 	errAt := map[string]string{}
 	for _, e := range errs {
 		name := strings.TrimPrefix(e.Path, "/")
@@ -888,8 +909,9 @@ func (c *ctx) keyPicker(t *model.Table, fk *model.ForeignKey, r *row, typed form
 	if lc := schema.LabelColumn(p, c.e.opts.Config.Table(p.Name)); lc != nil {
 		label = sqldb.Ident(lc.Name) + " || ' (' || " + label + " || ')'"
 	}
-	rs, err := c.e.db.Query("SELECT " + strings.Join(as, ", ") + ", " + label + ` AS "l" FROM ` + sqldb.Ident(p.Name) +
-		" ORDER BY 1 LIMIT " + strconv.Itoa(referenceThreshold+1))
+	where, args := c.andRule(p, "list", "", nil)
+	rs, err := c.e.db.Query("SELECT "+strings.Join(as, ", ")+", "+label+` AS "l" FROM `+sqldb.Ident(p.Name)+where+
+		" ORDER BY 1 LIMIT "+strconv.Itoa(referenceThreshold+1), args...)
 	if err != nil || len(rs.Values) > referenceThreshold {
 		return nil
 	}
@@ -1167,7 +1189,8 @@ func (c *ctx) referenceField(ff *formField, f *schema.Field, value string) {
 	if opts.more {
 		ff.Search = c.tableURL(parent.Name) + "/options"
 		if value != "" && ref.LabelColumn != "" {
-			if lr, err := c.e.db.Query("SELECT "+labelExpr+" FROM "+sqldb.Ident(parent.Name)+" WHERE "+keyExpr+" = ?", value); err == nil && len(lr.Values) == 1 {
+			where, args := c.andRule(parent, "view", " WHERE "+keyExpr+" = ?", []any{value})
+			if lr, err := c.e.db.Query("SELECT "+labelExpr+" FROM "+sqldb.Ident(parent.Name)+where, args...); err == nil && len(lr.Values) == 1 {
 				ff.RefLabel = sqldb.Text(lr.Values[0][0])
 			}
 		}
@@ -1205,20 +1228,23 @@ type refOptions struct {
 // than sorted, so a form that refers to a big table does not sort it.
 func (c *ctx) referenceOptions(parent *model.Table, keyExpr, labelExpr string) (refOptions, error) {
 	dc := c.cache()
-	key := parent.Name + "\x00" + keyExpr + "\x00" + labelExpr
+	// The options are the rows the caller may list; the cache keeps each
+	// caller's (the rule's arguments) apart.
+	where, args := c.andRule(parent, "list", "", nil)
+	key := parent.Name + "\x00" + keyExpr + "\x00" + labelExpr + "\x00" + countKey(where, args)
 	if dc != nil {
 		if o, ok := dc.refs[key]; ok {
 			return o, nil
 		}
 	}
-	n, _, err := c.countIn(dc, parent, "")
+	n, _, err := c.countIn(dc, parent, where, args...)
 	if err != nil {
 		return refOptions{}, err
 	}
 	o := refOptions{more: n > referenceThreshold}
 	if !o.more {
-		rs, err := c.e.db.Query("SELECT " + keyExpr + ` AS "k", ` + labelExpr + ` AS "l" FROM ` + sqldb.Ident(parent.Name) +
-			" ORDER BY " + labelExpr + ", " + keyExpr + " LIMIT " + strconv.Itoa(referenceThreshold+1))
+		rs, err := c.e.db.Query("SELECT "+keyExpr+` AS "k", `+labelExpr+` AS "l" FROM `+sqldb.Ident(parent.Name)+where+
+			" ORDER BY "+labelExpr+", "+keyExpr+" LIMIT "+strconv.Itoa(referenceThreshold+1), args...)
 		if err != nil {
 			return refOptions{}, err
 		}
@@ -1263,7 +1289,7 @@ func (c *ctx) rowPage(t *model.Table, r *row, typed formValues, errs []fieldErro
 	heading := c.rowHeading(t, r)
 	d := rowData{Page: c.page(heading+" · "+c.label(t), link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: heading}),
 		Label: c.label(t), Heading: heading, Form: fd}
-	if c.writable(t, "delete") == "" {
+	if c.writable(t, "delete") == "" && c.ruleRefuses(t, "delete", r.key()) == "" {
 		d.DeleteHref = c.rowURL(r) + "/delete"
 	}
 	d.Referenced = c.referencedBy(t, r)

@@ -127,6 +127,7 @@ func (c *ctx) planImport(t *model.Table, format string, body []byte, mode string
 		inst, _, _ := instance(t, r.values)
 		p.insts[i] = inst
 		if mode == "fail" || !c.hasKey(t, inst) {
+			c.fillDefaults(t, inst)
 			if bad := c.judge(t, inst, nil); bad != nil {
 				errs = appendImportErrors(errs, r.line, bad)
 			}
@@ -197,7 +198,9 @@ func (c *ctx) keysGiven(t *model.Table) *outcome {
 // line exactly as importOne's would. Views, and tables with file columns,
 // go row by row.
 func (c *ctx) importInserts(t *model.Table, lines []int, insts []map[string]any, n *importCounts) *outcome {
-	many := !t.View
+	// Rows held to row rules go one by one: each is filled and checked as
+	// a create is (importOne).
+	many := !t.View && c.held(t) == nil
 	for _, col := range t.Columns {
 		many = many && !col.File
 	}
@@ -320,23 +323,34 @@ func (c *ctx) importOne(t *model.Table, mode string, line int, inst map[string]a
 				if bad != nil {
 					return c.importRowFailure(line, bad)
 				}
+				if why := c.ruleRefuses(t, "update", r.key()); why != "" {
+					return c.importRowFailure(line, failed(403, why+" (as the row would be after this change)"))
+				}
 				c.logOwn(t, cur, r)
 			}
 			n.updated++
 			return nil
 		}
+		c.fillDefaults(t, inst)
 		if bad := c.judge(t, inst, nil); bad != nil {
 			return c.importRowFailure(line, bad)
 		}
 	}
+	c.fillDefaults(t, inst) // a staged row, too: the user's values, whatever the file said
 	inst, bad := c.storeFiles(t, inst, nil)
 	if bad != nil {
 		return c.importRowFailure(line, bad)
 	}
 	sql, args := insertSQL(t, inst)
+	if cols, vals := c.hiddenDefaults(t); cols != nil {
+		sql, args = insertWith(t, inst, cols, vals)
+	}
 	r, bad := c.writeReturning(t, sql, args, 500, "the insert returned no row")
 	if bad != nil {
 		return c.importRowFailure(line, bad)
+	}
+	if why := c.ruleRefuses(t, "create", r.key()); why != "" {
+		return c.importRowFailure(line, failed(403, why))
 	}
 	c.logOwn(t, nil, r)
 	n.inserted++
@@ -437,7 +451,14 @@ func (c *ctx) keyOf(t *model.Table, inst map[string]any) []any {
 // insertSQL is the statement that creates a row with these values and
 // returns it.
 func insertSQL(t *model.Table, inst map[string]any) (string, []any) {
+	return insertWith(t, inst, nil, nil)
+}
+
+// insertWith is insertSQL with more columns (quoted) and values: those the
+// config fills for a user that the caller does not see (rules.go).
+func insertWith(t *model.Table, inst map[string]any, more []string, moreArgs []any) (string, []any) {
 	cols, args := assignments(t, inst, "")
+	cols, args = append(cols, more...), append(args, moreArgs...)
 	sql := "INSERT INTO " + sqldb.Ident(t.Name)
 	if len(cols) == 0 {
 		sql += " DEFAULT VALUES"

@@ -229,7 +229,9 @@ func (e *Engine) advance(seq int64) {
 // liveCtx is a request context for rendering messages: no request, the
 // engine's base path and config.
 func (e *Engine) liveCtx() *ctx {
-	return newCtx(e, &protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Headers: map[string]string{}}})
+	c := newCtx(e, &protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Headers: map[string]string{}}})
+	c.who = principal{admin: true} // the messages are held to rules per stream (liveFor)
+	return c
 }
 
 // fillOutside stores the values of changes made by others: the row as it is
@@ -263,7 +265,7 @@ func (e *Engine) fillOutside(entries []Entry) {
 		}
 		if new == "" && en.Op != "delete" && newest[en.Table+"\x00"+en.Key] == en.Seq {
 			if key, ok := decodeKey(t, en.Key); ok {
-				if r, err := (&ctx{e: e, st: e.st}).readRow(t, key); err == nil && r != nil {
+				if r, err := (&ctx{e: e, st: e.st, who: principal{admin: true}}).readRow(t, key); err == nil && r != nil {
 					new = string(jsonBody(r.object()))
 				}
 			}

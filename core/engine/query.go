@@ -32,6 +32,10 @@ type listQuery struct {
 	cond     string
 	condArgs []any
 	order    string
+	// rule is the list rule's condition for the caller (rules.go), which
+	// every read of the list holds to, with its arguments.
+	rule     string
+	ruleArgs []any
 	// Explore (explore.go): facets and aggregates over every row the
 	// filters and search match, and what was found (set by listRead).
 	facets     []facetReq
@@ -52,6 +56,7 @@ const maxLimit = 1000
 // parseList reads sort, desc, after, q, f.COL and limit from the query string.
 func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
 	lq := &listQuery{t: t, store: c.e.store, limit: c.e.opts.Config.PageSizeFor(t.Name)}
+	lq.rule, lq.ruleArgs = c.ruleCond(t, "list")
 	qv := c.query
 	if s := qv.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -222,11 +227,15 @@ func (lq *listQuery) decodeCursor(s string) error {
 
 // build returns the WHERE clause (with "WHERE") and its arguments, without paging.
 func (lq *listQuery) where(withCursor bool) (string, []any) {
-	if lq.cond != "" {
-		return " WHERE " + lq.cond, append([]any(nil), lq.condArgs...)
-	}
 	var conds []string
 	var args []any
+	if lq.rule != "" {
+		conds = append(conds, "("+lq.rule+")")
+		args = append(args, lq.ruleArgs...)
+	}
+	if lq.cond != "" {
+		return " WHERE " + strings.Join(append(conds, "("+lq.cond+")"), " AND "), append(args, lq.condArgs...)
+	}
 	t := lq.t
 	for _, f := range lq.filters {
 		id := sqldb.Ident(f.col.Name)
@@ -485,6 +494,13 @@ func (c *ctx) tableCounts(tables []*model.Table) map[string]countEntry {
 	out := make(map[string]countEntry, len(tables))
 	var ask []*model.Table
 	for _, t := range tables {
+		if where, args := c.andRule(t, "list", "", nil); where != "" {
+			// Held to a list rule: counted alone, with it.
+			if n, more, err := c.countIn(dc, t, where, args...); err == nil {
+				out[t.Name] = countEntry{n, more}
+			}
+			continue
+		}
 		if e, ok := dc.count(countKey(sqldb.Ident(t.Name), nil)); ok {
 			out[t.Name] = e
 		} else {

@@ -50,6 +50,10 @@ type ctx struct {
 	// cookieSession: the request's session cookie names a live session (1)
 	// or not (-1); 0: not asked yet (a lookup in the database).
 	cookieSession int8
+	// who the request is (users.go), set with authed.
+	who principal
+	// hasUsersMemo: the database has users (1) or not (-1); 0: not asked.
+	hasUsersMemo int8
 
 	tableURLs map[string]string // tableURL's answers
 	cached    *dataCache        // cache()'s answer until this request writes
@@ -132,7 +136,7 @@ func (e *Engine) route(c *ctx, p reqPath) *protocol.Response {
 	case 400:
 		return c.fail(400, "the query string is malformed")
 	}
-	if c.e.opts.AuthToken != "" && (c.header("authorization") != "" || len(segs) == 1 && segs[0] == "signin" && c.req.Method == "POST") {
+	if c.e.opts.AuthToken != "" && c.header("authorization") != "" {
 		if wait := c.e.throttled(c.clientAddr()); wait > 0 {
 			return c.tooManyGuesses(wait)
 		}
@@ -151,6 +155,9 @@ func (e *Engine) route(c *ctx, p reqPath) *protocol.Response {
 	c.authed = c.authorized()
 	if !c.authed && !c.publicQuery(segs) {
 		if c.api {
+			if c.e.opts.AuthToken == "" {
+				return c.fail(401, "sign in: POST /signin with email and password, and send the session cookie")
+			}
 			return c.fail(401, "sign in: send Authorization: Bearer TOKEN")
 		}
 		return c.signinPage(401, "")
@@ -183,19 +190,27 @@ func (c *ctx) crossSite() bool {
 	return !strings.EqualFold(u.Host, c.header("host"))
 }
 
+// authorized finds who the request is (users.go, principal) and says
+// whether that is someone.
 func (c *ctx) authorized() bool {
 	tok := c.e.opts.AuthToken
-	if tok == "" {
-		return true
-	}
-	if h := c.header("authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+	if h := c.header("authorization"); tok != "" && len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		ok := subtle.ConstantTimeCompare([]byte(h[7:]), []byte(tok)) == 1
 		if !ok {
 			c.e.missed(c.clientAddr())
+		} else {
+			c.who = principal{admin: true, token: true}
 		}
 		return ok
 	}
-	return c.signedInByCookie()
+	if c.signedInByCookie() {
+		return true
+	}
+	if tok == "" && !c.hasUsers() {
+		c.who = principal{admin: true} // one person's app
+		return true
+	}
+	return false
 }
 
 // table finds a user table by its unescaped name, as the caller may see it

@@ -42,6 +42,21 @@ func init() {
 		{Pattern: "/commands/{id}", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
 			return c.commandStatus(segs[1])
 		}},
+		{Pattern: "/users", Methods: []string{"GET", "POST"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
+			if c.get() {
+				return c.usersPage("", 0)
+			}
+			if c.req.Method != "POST" {
+				return c.methodNotAllowed("GET, POST")
+			}
+			return c.usersForm(segs)
+		}},
+		{Pattern: "/users/{id}", Methods: []string{"POST"}, serve: postOnly(func(c *ctx, _ *model.Table, segs []string) *protocol.Response { return c.usersForm(segs) })},
+		{Pattern: "/users/{id}/delete", Methods: []string{"POST"}, serve: postOnly(func(c *ctx, _ *model.Table, segs []string) *protocol.Response { return c.usersForm(segs) })},
+		{Pattern: "/api/users", Methods: []string{"GET", "POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response { return c.apiUsers() }},
+		{Pattern: "/api/users/{id}", Methods: []string{"GET", "PATCH", "DELETE"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
+			return c.apiUser(segs[2])
+		}},
 		{Pattern: "/t/{table}", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.listPage(t) })},
 		{Pattern: "/t/{table}/groups", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.groupsPage(t) })},
 		{Pattern: "/t/{table}/new", Methods: []string{"GET", "POST"}, serve: (*ctx).newRoute},
@@ -203,6 +218,9 @@ func (c *ctx) match(r *Route, segs []string) (t *model.Table, ok bool, resp *pro
 		case "{table}":
 			if t = c.table(segs[i]); t == nil {
 				return nil, false, c.fail(404, "no such table: "+segs[i])
+			}
+			if tr := c.held(t); tr != nil && tr.Broken != "" {
+				return nil, false, c.fail(500, tr.Broken)
 			}
 		default:
 			if segs[i] != p {

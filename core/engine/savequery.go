@@ -32,7 +32,9 @@ func (c *ctx) configWriter() string {
 	case !c.e.opts.ConfigWritable:
 		return "this server cannot change its config: it was given no config file to write (--config)"
 	case !c.sqlEnabled():
-		return `the SQL page is off on this server: the config's "sql": {"enabled": true} turns it on`
+		return c.sqlRefusal()
+	case !c.admin():
+		return "only an administrator may change the config"
 	case c.e.opts.Config.SQL != nil && c.e.opts.Config.SQL.Save != nil && !*c.e.opts.Config.SQL.Save:
 		return `saving queries from the app is off on this server (the config's "sql": {"save": false})`
 	case c.e.opts.AuthToken != "" && !c.authed:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -168,12 +169,28 @@ func (c *ctx) readFailure(err error) *outcome {
 }
 
 // sqlEnabled: the SQL page is on for this server (config.SQLEnabled).
-func (c *ctx) sqlEnabled() bool { return c.e.opts.Config.SQLEnabled(c.e.opts.AuthToken != "") }
+func (c *ctx) sqlEnabled() bool { return c.sqlRefusal() == "" }
+
+// sqlRefusal says why the SQL page is not the caller's, or "": it is off
+// where callers must sign in unless the config turns it on, and then it is
+// an administrator's, and the users' of the roles the config names (it
+// reads every table, past every row rule).
+func (c *ctx) sqlRefusal() string {
+	cfg := c.e.opts.Config
+	if !cfg.SQLEnabled(c.guarded()) {
+		return `the SQL page is off on this server: the config's "sql": {"enabled": true} turns it on`
+	}
+	if c.admin() {
+		return ""
+	}
+	if u := c.who.user; u != nil && cfg.SQL != nil && slices.Contains(cfg.SQL.Roles, u.Role) {
+		return ""
+	}
+	return `the SQL page is an administrator's (the config's "sql": {"roles": [...]} names other roles it is for)`
+}
 
 // sqlOff is the answer while the SQL page is off.
-func (c *ctx) sqlOff() *protocol.Response {
-	return c.fail(403, `the SQL page is off on this server: the config's "sql": {"enabled": true} turns it on`)
-}
+func (c *ctx) sqlOff() *protocol.Response { return c.fail(403, c.sqlRefusal()) }
 
 // readValues are a read's parameters from the query string (every name
 // but sql) or a JSON body {"sql": ..., "params": {...}}.

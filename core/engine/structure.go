@@ -26,10 +26,12 @@ import (
 // schemaEditor says why the caller may not edit the structure, or "".
 func (c *ctx) schemaEditor() string {
 	switch {
-	case !c.e.opts.Config.SchemaEditEnabled(c.e.opts.AuthToken != ""):
+	case !c.e.opts.Config.SchemaEditEnabled(c.guarded()):
 		return `schema editing is off on this server (the config's "schema": {"edit": true} turns it on)`
 	case c.e.opts.AuthToken != "" && !c.authed:
 		return "only a caller with the server's token may change the structure"
+	case !c.admin():
+		return "only an administrator may change the structure"
 	case !c.e.live.enabled:
 		return "the database is read-only"
 	}

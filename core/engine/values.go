@@ -7,10 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"math/big"
 	"strconv"
 	"strings"
 
+	"github.com/nakedhtmx/nakedhtmx/core/decimal"
 	"github.com/nakedhtmx/nakedhtmx/core/jsonw"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
@@ -373,9 +373,10 @@ func fromJSON(c *model.Column, v any) any {
 		if !strings.ContainsAny(string(n), ".eE") {
 			return string(n)
 		}
-		var r big.Rat
-		if _, ok := r.SetString(string(n)); ok && r.IsInt() && r.Num().IsInt64() {
-			return r.Num().Int64()
+		if d, ok := decimal.Parse(string(n)); ok {
+			if i, ok := d.Int64(); ok {
+				return i
+			}
 		}
 		return string(n)
 	}

@@ -170,7 +170,18 @@ func (c *ctx) writable(t *model.Table, op string) string {
 	if !tc.Allows(op) {
 		return t.Name + " does not allow " + op + "s"
 	}
+	if rop := ruleOp(op); c.mayNone(t, rop) {
+		return c.refusal(t, rop)
+	}
 	return ""
+}
+
+// ruleOp is the rule a write answers to: insert is create.
+func ruleOp(op string) string {
+	if op == "insert" {
+		return "create"
+	}
+	return op
 }
 
 // insert validates and inserts one row.
@@ -182,6 +193,7 @@ func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *ou
 	if why := c.writable(t, "insert"); why != "" {
 		return failed(403, why)
 	}
+	c.fillDefaults(t, inst)
 	if bad := c.judge(t, inst, nil); bad != nil {
 		return bad
 	}
@@ -194,9 +206,15 @@ func (c *ctx) insert(t *model.Table, inst map[string]any, rm *remapped) (out *ou
 			return bad
 		}
 		sql, args := insertSQL(t, inst)
+		if cols, vals := c.hiddenDefaults(t); cols != nil {
+			sql, args = insertWith(t, inst, cols, vals)
+		}
 		r, bad := c.writeReturning(t, sql, args, 500, "the insert returned no row")
 		if bad != nil {
 			return bad
+		}
+		if why := c.ruleRefuses(t, "create", r.key()); why != "" {
+			return failed(403, why)
 		}
 		if t.AutoKey != nil && inst[t.AutoKey.Name] != nil {
 			if after := c.e.store.KeyGiven(t); after != "" {
@@ -396,7 +414,8 @@ func (c *ctx) readRow(t *model.Table, key []any) (*row, error) {
 		// stops it; inside one it must see the write's own changes.
 		q = tableQuery(c.e.db, t)
 	}
-	rs, err := q("SELECT "+selectList(t)+" FROM "+sqldb.Ident(t.Name)+" WHERE "+keyWhere(t), key...)
+	where, args := c.andRule(t, "view", " WHERE "+keyWhere(t), append([]any(nil), key...))
+	rs, err := q("SELECT "+selectList(t)+" FROM "+sqldb.Ident(t.Name)+where, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -447,6 +466,9 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 		if bad != nil {
 			return bad
 		}
+		if why := c.ruleRefuses(t, "update", r.key()); why != "" {
+			return failed(403, why+" (as the row would be after this change)")
+		}
 		if t.View {
 			r = c.viewRow(t, r)
 		}
@@ -458,7 +480,7 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 // checkUpdate reads the row an update is about, checks the version the
 // writer read, and validates the row the update would leave.
 func (c *ctx) checkUpdate(t *model.Table, key []any, patch map[string]any, version string) (*row, *outcome) {
-	cur, bad := c.current(t, key, version)
+	cur, bad := c.current(t, key, version, "update")
 	if bad != nil {
 		return nil, bad
 	}
@@ -498,13 +520,16 @@ func sameJSON(a, b any) bool {
 
 // current reads the row a write is about, inside the write's transaction,
 // and checks the version the writer read when it gave one.
-func (c *ctx) current(t *model.Table, key []any, version string) (*row, *outcome) {
+func (c *ctx) current(t *model.Table, key []any, version, op string) (*row, *outcome) {
 	cur, err := c.readRow(t, key)
 	if err != nil {
 		return nil, c.dbFailure(err)
 	}
 	if cur == nil {
 		return nil, failed(404, "no such row")
+	}
+	if why := c.ruleRefuses(t, op, key); why != "" {
+		return nil, failed(403, why)
 	}
 	if version != "" && version != cur.version() {
 		return nil, &outcome{status: 409, current: cur, msg: "the row was changed by someone else since you read it"}
@@ -521,13 +546,13 @@ func (c *ctx) remove(t *model.Table, key []any, version string) *outcome {
 		return failed(403, why)
 	}
 	if c.jetstream() {
-		if _, bad := c.current(t, key, version); bad != nil {
+		if _, bad := c.current(t, key, version, "delete"); bad != nil {
 			return bad
 		}
 		return c.writeCommand(t, "delete", key, nil, version)
 	}
 	return c.tx(t, func() *outcome {
-		cur, bad := c.current(t, key, version)
+		cur, bad := c.current(t, key, version, "delete")
 		if bad != nil {
 			return bad
 		}

@@ -30,7 +30,10 @@ const (
 type Database struct {
 	Tables        []*Table
 	SchemaVersion int64
-	byName        map[string]*Table
+	// Users: the project's table of users ("_nakedhtmx_users") is there
+	// (it is made at the first user added, which moves the schema version).
+	Users  bool
+	byName map[string]*Table
 }
 
 // Table returns the named table or view, or nil.
@@ -208,6 +211,9 @@ func NewDatabase(tables []*Table, schemaVersion int64) *Database {
 	resolveReferences(d)
 	return d
 }
+
+// UsersTable is the project's table of users (store.Store.UsersSetup).
+const UsersTable = Prefix + "users"
 
 // IsInternal reports names of SQLite's and nakedhtmx's own objects.
 func IsInternal(name string) bool {

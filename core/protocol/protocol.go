@@ -98,6 +98,17 @@ type Command struct {
 	// insert fails). Line is the row's line in the file, for messages.
 	Conflict string `json:"conflict,omitempty"`
 	Line     int    `json:"line,omitempty"`
+	// By is the signed-in user who made the write (none: an administrator
+	// by the token, or an app without users): the node that applies it
+	// holds it to the row rules for that user.
+	By *CommandUser `json:"by,omitempty"`
+}
+
+// CommandUser is who made a command.
+type CommandUser struct {
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
+	Role  string `json:"role"`
 }
 
 // Outbox is what nh_outbox answers: the commands this node made and has not

@@ -15,6 +15,10 @@ type Page struct {
 	// SignOut: the page was asked for with a sign-in session, so its header
 	// offers to end it.
 	SignOut bool
+	// User is the signed-in user's email ("": the token's session);
+	// UsersHref the users page, for an administrator.
+	User      string
+	UsersHref string
 }
 
 // Link is a breadcrumb, a filter chip or a "referenced by" link.
@@ -78,9 +82,20 @@ func (w *writer) head(p *Page) {
 	}
 	w.raw(`</ol></nav>`)
 	if p.SignOut {
+		w.raw(`<div class="who">`)
+		if p.UsersHref != "" {
+			w.raw(`<a href="`)
+			w.url(p.UsersHref)
+			w.raw(`">Users</a> `)
+		}
+		if p.User != "" {
+			w.raw(`<span class="user" title="Signed in as">`)
+			w.text(p.User)
+			w.raw(`</span> `)
+		}
 		w.raw(`<form method="post" action="`)
 		w.url(p.Base)
-		w.raw(`/signout" class="signout"><button type="submit" >Sign out</button></form>`)
+		w.raw(`/signout" class="signout"><button type="submit" >Sign out</button></form></div>`)
 	}
 	w.raw(`
 </header>
@@ -132,6 +147,9 @@ func ErrorPage(d *ErrorData) []byte {
 type SigninData struct {
 	Page
 	Message string
+	// Users: sign in with an email and a password; Token: with the
+	// server's token (both forms when both are there).
+	Users, Token bool
 }
 
 // SigninPage ("signin").
@@ -144,12 +162,101 @@ func SigninPage(d *SigninData) []byte {
 		w.text(d.Message)
 		w.raw(`</p>`)
 	}
-	w.raw(`
+	if d.Users {
+		w.raw(`
+<form method="post" action="`)
+		w.url(d.Base)
+		w.raw(`/signin" class="form narrow">
+<div class="field"><label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required autofocus></div>
+<div class="field"><label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required></div>
+<div class="buttons"><button type="submit">Sign in</button></div>
+</form>
+`)
+	}
+	if d.Token || !d.Users {
+		if d.Users {
+			w.raw(`<details><summary>Sign in with the server's token</summary>`)
+		}
+		w.raw(`
+<form method="post" action="`)
+		w.url(d.Base)
+		w.raw(`/signin" class="form narrow">
+<div class="field"><label for="token">Access token</label><input id="token" name="token" type="password" autocomplete="current-password" required`)
+		if !d.Users {
+			w.raw(` autofocus`)
+		}
+		w.raw(`></div>
+<div class="buttons"><button type="submit">Sign in</button></div>
+</form>
+`)
+		if d.Users {
+			w.raw(`</details>
+`)
+		}
+	}
+	w.foot(&d.Page)
+	return w.b
+}
+
+// UserEntry is one user on the users page.
+type UserEntry struct {
+	ID, Email, Role, Changed string
+}
+
+// UsersData is the users page.
+type UsersData struct {
+	Page
+	Users   []UserEntry
+	Message string
+	Error   bool
+}
+
+// UsersPage ("users"): every user, a form to add one, and for each a form
+// to change the role or password and a button to remove.
+func UsersPage(d *UsersData) []byte {
+	w := newWriter(2048 + 512*len(d.Users))
+	w.head(&d.Page)
+	w.raw("\n<h1>Users</h1>\n")
+	if d.Message != "" {
+		if d.Error {
+			w.raw(`<p class="notice error" role="alert">`)
+		} else {
+			w.raw(`<p class="notice" role="status">`)
+		}
+		w.text(d.Message)
+		w.raw("</p>\n")
+	}
+	w.raw(`<div class="scroll"><table class="grid users">
+<thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Changed</th><th scope="col">Change</th><th scope="col"></th></tr></thead>
+<tbody>`)
+	for _, u := range d.Users {
+		w.raw(`<tr><td>`)
+		w.text(u.Email)
+		w.raw(`</td><td>`)
+		w.text(u.Role)
+		w.raw(`</td><td>`)
+		w.text(u.Changed)
+		w.raw(`</td><td><form method="post" class="inline" action="`)
+		w.url(d.Base)
+		w.raw(`/users/`)
+		w.url(u.ID)
+		w.raw(`"><input name="role" aria-label="Role" placeholder="role" value="`)
+		w.text(u.Role)
+		w.raw(`"> <input name="password" type="password" aria-label="New password" placeholder="new password" autocomplete="new-password"> <button type="submit">Save</button></form></td><td><form method="post" class="inline" action="`)
+		w.url(d.Base)
+		w.raw(`/users/`)
+		w.url(u.ID)
+		w.raw(`/delete"><button type="submit" class="danger">Remove</button></form></td></tr>`)
+	}
+	w.raw(`</tbody></table></div>
+<h2>Add a user</h2>
 <form method="post" action="`)
 	w.url(d.Base)
-	w.raw(`/signin" class="form narrow">
-<div class="field"><label for="token">Access token</label><input id="token" name="token" type="password" autocomplete="current-password" required autofocus></div>
-<div class="buttons"><button type="submit">Sign in</button></div>
+	w.raw(`/users" class="form narrow">
+<div class="field"><label for="new-email">Email</label><input id="new-email" name="email" type="email" required></div>
+<div class="field"><label for="new-password">Password</label><input id="new-password" name="password" type="password" minlength="8" autocomplete="new-password" required></div>
+<div class="field"><label for="new-role">Role</label><input id="new-role" name="role" value="user" required><small class="help">admin: sees and does everything</small></div>
+<div class="buttons"><button type="submit">Add</button></div>
 </form>
 `)
 	w.foot(&d.Page)

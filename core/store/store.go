@@ -115,6 +115,12 @@ type Store interface {
 	// the cookie's; token, the SHA-256 of the token it was made with;
 	// expires, unix seconds; engine/browser.go), or "" where install made it.
 	SessionsSetup() string
+	// UsersSetup is the SQL (idempotent) that makes the table of users
+	// ready ("_nakedhtmx_users": id, email, role, password (a PHC string),
+	// created, changed; engine/users.go), run before the first is added.
+	// Reflect reports whether it is there (model.Database.Users), so a
+	// database without users is asked nothing about them per request.
+	UsersSetup() string
 	// CommandsSetup is the SQL (idempotent) that makes the tables of the
 	// scale-out mode ready ("_nakedhtmx_projection": id 1 and the stream
 	// sequence applied; "_nakedhtmx_commands": id, seq, status, result;

@@ -20,11 +20,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/nakedhtmx/nakedhtmx/core/decimal"
 	"unicode/utf8"
 )
 
@@ -62,16 +63,16 @@ var typeNames = []struct {
 	{tString, "string"}, {tArray, "array"}, {tObject, "object"}}
 
 type bound struct {
-	rat   *big.Rat
+	dec   decimal.Dec
 	f     float64
-	exact bool // f is rat exactly
+	exact bool // dec is the shortest decimal that prints f
 	msg   string
 }
 
 type prop struct {
 	types      types
 	enum       []any // json.Number, string, bool or nil, as the schema has them
-	enumRats   []*big.Rat
+	enumDecs   []*decimal.Dec
 	enumTypes  types
 	enumMsg    string
 	format     string
@@ -169,21 +170,21 @@ func compileProp(v any) (*prop, error) {
 			for _, e := range asList(v) {
 				switch e := e.(type) {
 				case json.Number:
-					r, ok := new(big.Rat).SetString(string(e))
+					r, ok := decimal.Parse(string(e))
 					if !ok {
 						return nil, fmt.Errorf("enum number %s", e)
 					}
-					p.enumRats = append(p.enumRats, r)
+					p.enumDecs = append(p.enumDecs, &r)
 					p.enumTypes |= tNumber
 					p.hasNumbers = true
 				case string:
-					p.enumRats = append(p.enumRats, nil)
+					p.enumDecs = append(p.enumDecs, nil)
 					p.enumTypes |= tString
 				case bool:
-					p.enumRats = append(p.enumRats, nil)
+					p.enumDecs = append(p.enumDecs, nil)
 					p.enumTypes |= tBoolean
 				case nil:
-					p.enumRats = append(p.enumRats, nil)
+					p.enumDecs = append(p.enumDecs, nil)
 					p.enumTypes |= tNull
 				default:
 					return nil, fmt.Errorf("enum value %v", e)
@@ -221,21 +222,21 @@ func compileProp(v any) (*prop, error) {
 			p.base64 = true
 		case k == "minimum", k == "maximum", k == "exclusiveMinimum", k == "exclusiveMaximum":
 			n, ok := v.(json.Number)
-			r, ok2 := new(big.Rat).SetString(string(n))
+			r, ok2 := decimal.Parse(string(n))
 			if !ok || !ok2 {
 				return nil, fmt.Errorf("%s %v", k, v)
 			}
-			f, exact := r.Float64()
-			b := &bound{rat: r, f: f, exact: exact}
+			f := r.Float64()
+			b := &bound{dec: r, f: f, exact: decimal.Cmp(decimal.FromFloat(f), r) == 0}
 			switch k {
 			case "minimum":
-				b.msg, p.min = "must be at least "+ratString(r), b
+				b.msg, p.min = "must be at least "+r.String(), b
 			case "maximum":
-				b.msg, p.max = "must be at most "+ratString(r), b
+				b.msg, p.max = "must be at most "+r.String(), b
 			case "exclusiveMinimum":
-				b.msg, p.exMin = "must be greater than "+ratString(r), b
+				b.msg, p.exMin = "must be greater than "+r.String(), b
 			default:
-				b.msg, p.exMax = "must be less than "+ratString(r), b
+				b.msg, p.exMax = "must be less than "+r.String(), b
 			}
 		default:
 			return nil, fmt.Errorf("keyword %q is not one the core generates", k)
@@ -251,15 +252,6 @@ func typeOf(name string) types {
 		}
 	}
 	return 0
-}
-
-// ratString writes a bound as a person would: no trailing zeros.
-func ratString(r *big.Rat) string {
-	s := r.FloatString(10)
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s
 }
 
 // Validate checks a row's values (JSON values as the engine reads them:
@@ -412,7 +404,7 @@ func (p *prop) inEnum(v any, t types) bool {
 				return true
 			}
 		case json.Number:
-			if t == tNumber && rat(v).Cmp(p.enumRats[i]) == 0 {
+			if t == tNumber && decimal.Cmp(dec(v), *p.enumDecs[i]) == 0 {
 				return true
 			}
 		}
@@ -422,19 +414,19 @@ func (p *prop) inEnum(v any, t types) bool {
 
 // A number is compared as the shortest decimal that prints it: what JSON
 // carried, and what the old validator compared.
-func rat(v any) *big.Rat {
-	r := new(big.Rat)
+func dec(v any) decimal.Dec {
 	switch v := v.(type) {
 	case int64:
-		return r.SetInt64(v)
+		return decimal.FromInt(v)
 	case int:
-		return r.SetInt64(int64(v))
+		return decimal.FromInt(int64(v))
 	case float64:
-		r.SetString(strconv.FormatFloat(v, 'g', -1, 64))
+		return decimal.FromFloat(v)
 	case json.Number:
-		r.SetString(string(v))
+		d, _ := decimal.Parse(string(v))
+		return d
 	}
-	return r
+	return decimal.Dec{}
 }
 
 // compare orders a number and a bound. Floats compare as floats when the
@@ -463,7 +455,7 @@ func compare(v any, b *bound) int {
 			}
 		}
 	}
-	return rat(v).Cmp(b.rat)
+	return decimal.Cmp(dec(v), b.dec)
 }
 
 // isInteger: a whole number. A float64 is whole exactly when the shortest
@@ -476,7 +468,7 @@ func isInteger(v any) bool {
 	case float64:
 		return v == math.Trunc(v)
 	case json.Number:
-		r, ok := new(big.Rat).SetString(string(v))
+		r, ok := decimal.Parse(string(v))
 		return ok && r.IsInt()
 	}
 	return false

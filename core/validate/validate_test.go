@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -298,4 +299,14 @@ func BenchmarkValidateRow(b *testing.B) {
 			b.Fatal(errs)
 		}
 	}
+}
+
+// ratString writes a bound as the validator does (decimal.Dec.String):
+// fixed point, ten places at most, no trailing zeros.
+func ratString(r *big.Rat) string {
+	s := r.FloatString(10)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
 }

@@ -215,7 +215,16 @@ ORDER BY k.conrelid, k.contype DESC, k.conname`, s.schema())
 			t.View = true
 		}
 	}
-	return model.NewDatabase(tables, version), nil
+	d := model.NewDatabase(tables, version)
+	if rs, err := db.Query(`SELECT to_regclass('"_nakedhtmx"."_nakedhtmx_users"') IS NOT NULL`); err != nil {
+		return nil, err
+	} else if len(rs.Values) == 1 {
+		d.Users, _ = rs.Values[0][0].(bool)
+		if n, ok := sqldb.Int(rs.Values[0][0]); ok && n == 1 {
+			d.Users = true
+		}
+	}
+	return d, nil
 }
 
 // attnums reads an int2[] as text: {1,3}.

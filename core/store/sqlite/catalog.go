@@ -32,10 +32,12 @@ func Reflect(db sqldb.DB) (*model.Database, error) {
 	if err != nil {
 		return nil, err
 	}
+	users := false
 	for _, r := range src.Values {
 		name, _ := r[0].(string)
 		text, _ := r[2].(string)
 		ddlText[name] = text
+		users = users || name == model.UsersTable
 		if r[1] == "table" && isFTS5(text) {
 			ftsSQL = append(ftsSQL, name+"\x00"+text)
 		}
@@ -85,7 +87,9 @@ func Reflect(db sqldb.DB) (*model.Database, error) {
 			}
 		}
 	}
-	return model.NewDatabase(tables, version), nil
+	d := model.NewDatabase(tables, version)
+	d.Users = users
+	return d, nil
 }
 
 // isFTS5 says whether a table's CREATE text makes an FTS5 table:

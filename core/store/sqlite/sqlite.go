@@ -92,9 +92,24 @@ func (Store) ImportsSetup() string { return importsSetup }
 
 func (Store) SessionsSetup() string { return sessionsSetup }
 
+// sessionsSetup: user_id is NULL for a session made with the token.
 const sessionsSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_sessions" (
-  id TEXT PRIMARY KEY, token TEXT NOT NULL, expires INTEGER NOT NULL
+  id TEXT PRIMARY KEY, token TEXT NOT NULL, expires INTEGER NOT NULL, user_id INTEGER
 ) WITHOUT ROWID`
+
+// UsersSetup: made at the first user added.
+func (Store) UsersSetup() string { return usersSetup }
+
+// usersSetup: email is kept as the core normalises it (lower case), so
+// UNIQUE holds whatever case a person types.
+const usersSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_users" (
+  id INTEGER PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  password TEXT NOT NULL,
+  created TEXT NOT NULL,
+  changed TEXT NOT NULL
+)`
 
 const importsSetup = `CREATE TABLE IF NOT EXISTS "_nakedhtmx_imports" (
   id TEXT PRIMARY KEY, tbl TEXT NOT NULL, dsid TEXT NOT NULL, format TEXT NOT NULL, conflict TEXT NOT NULL, at TEXT NOT NULL

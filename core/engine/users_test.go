@@ -1,0 +1,351 @@
+package engine_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/core/engine"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+)
+
+// peopleConfig: notes are their owner's (editors see all of them, no one
+// but an administrator deletes one); tags are anyone's; secrets are no
+// one's but an administrator's.
+const peopleConfig = `{"tables": {
+  "notes": {"rules": {"list": "owner = @user.id OR @user.role = 'editor'", "view": "owner = @user.id OR @user.role = 'editor'",
+                      "create": "owner = @user.id", "update": "owner = @user.id AND status != 'locked'", "delete": "false"},
+            "defaults": {"owner": "@user.id", "owner_email": "@user.email"}},
+  "secrets": {"rules": {"list": "false", "view": "false", "create": "false", "update": "false", "delete": "false"}}}}`
+
+const peopleSchema = `
+CREATE TABLE tags (id INTEGER PRIMARY KEY, name TEXT);
+INSERT INTO tags VALUES (1, 'red'), (2, 'blue');
+CREATE TABLE notes (id INTEGER PRIMARY KEY, owner INTEGER, owner_email TEXT, status TEXT NOT NULL DEFAULT 'open', body TEXT, tag INTEGER REFERENCES tags(id));
+CREATE TABLE secrets (id INTEGER PRIMARY KEY, code TEXT);
+INSERT INTO secrets VALUES (1, 'TOPSECRET');`
+
+type session struct {
+	t      *testing.T
+	e      *engine.Engine
+	cookie string
+}
+
+func (s *session) do(method, path, body string, headers ...string) *protocol.Response {
+	s.t.Helper()
+	if s.cookie != "" {
+		headers = append(headers, "cookie", s.cookie)
+	}
+	return do(s.t, s.e, method, path, body, headers...)
+}
+
+// signIn signs in with the form and answers the session cookie ("" when
+// refused) and the answer.
+func signIn(t *testing.T, e *engine.Engine, email, pw string) (string, *protocol.Response) {
+	return signInFrom(t, e, email, pw, "127.0.0.1")
+}
+
+// signInFrom is signIn from a client address.
+func signInFrom(t *testing.T, e *engine.Engine, email, pw, remote string) (string, *protocol.Response) {
+	t.Helper()
+	form := url.Values{"email": {email}, "password": {pw}}.Encode()
+	res := e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/signin", Remote: remote,
+		Headers: map[string]string{"host": "localhost", "content-type": "application/x-www-form-urlencoded", "accept": "text/html"}}, Body: []byte(form)})
+	if res.Status != 303 {
+		return "", res
+	}
+	c, _, _ := strings.Cut(header(res, "set-cookie"), ";")
+	return c, res
+}
+
+func addUser(t *testing.T, s *session, email, pw, role string) int64 {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"email": email, "password": pw, "role": role})
+	res := s.do("POST", "/api/users", string(body))
+	if res.Status != 201 {
+		t.Fatalf("add %s: %d %s", email, res.Status, res.Body)
+	}
+	var out struct{ ID int64 }
+	json.Unmarshal(res.Body, &out)
+	return out.ID
+}
+
+func peopleEngine(t *testing.T) (*engine.Engine, *session, *session, *session, map[string]int64) {
+	t.Helper()
+	cfg, err := engine.ParseConfig([]byte(peopleConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, _ := liveDBWith(t, peopleSchema, engine.Options{Config: cfg})
+	// The first user is added while the app is open; then it needs an
+	// administrator signed in.
+	open := &session{t: t, e: e}
+	ids := map[string]int64{"root@example.com": addUser(t, open, "root@example.com", "root-password", "admin")}
+	c, res := signIn(t, e, "root@example.com", "root-password")
+	if c == "" {
+		t.Fatalf("sign in root: %d %s", res.Status, res.Body)
+	}
+	root := &session{t: t, e: e, cookie: c}
+	// Hostile emails: quotes, LIKE's wildcards, unicode.
+	for _, u := range [][3]string{{`o'hara%_"x@example.com`, "alice-password", "user"}, {"bjørn@exämple.com", "bob-password", "editor"}} {
+		ids[u[0]] = addUser(t, root, u[0], u[1], u[2])
+	}
+	ss := []*session{}
+	for _, u := range [][2]string{{`O'Hara%_"x@example.com`, "alice-password"}, {"bjørn@exämple.com", "bob-password"}} {
+		c, res := signIn(t, e, u[0], u[1])
+		if c == "" {
+			t.Fatalf("sign in %s: %d %s", u[0], res.Status, res.Body)
+		}
+		ss = append(ss, &session{t: t, e: e, cookie: c})
+	}
+	ss = append(ss, root)
+	return e, ss[0], ss[1], ss[2], ids
+}
+
+func TestUsersSignIn(t *testing.T) {
+	e, alice, _, root, ids := peopleEngine(t)
+	// With users the app needs a signed-in user.
+	anon := &session{t: t, e: e}
+	if res := anon.do("GET", "/api/tables/tags/rows", ""); res.Status != 401 {
+		t.Fatalf("anonymous: %d", res.Status)
+	}
+	if res := anon.do("GET", "/", "", "accept", "text/html"); res.Status != 401 || !strings.Contains(string(res.Body), `name="email"`) {
+		t.Fatalf("anonymous page: %d %s", res.Status, res.Body)
+	}
+	// No enumeration: an unknown email and a wrong password answer alike.
+	_, wrong := signIn(t, e, "root@example.com", "nope-nope-nope")
+	_, unknown := signIn(t, e, "nobody@example.com", "nope-nope-nope")
+	if wrong.Status != 401 || unknown.Status != 401 || string(wrong.Body) != string(unknown.Body) {
+		t.Fatalf("wrong password %d, unknown email %d:\n%s\n%s", wrong.Status, unknown.Status, wrong.Body, unknown.Body)
+	}
+	// The signed-in user's email and a sign-out button on every page; the
+	// users page only for an administrator.
+	page := alice.do("GET", "/t/tags", "", "accept", "text/html")
+	if !strings.Contains(string(page.Body), `o&#39;hara%_&#34;x@example.com`) || !strings.Contains(string(page.Body), "Sign out") {
+		t.Fatalf("alice's page: %s", page.Body)
+	}
+	if res := alice.do("GET", "/users", "", "accept", "text/html"); res.Status != 403 {
+		t.Fatalf("alice's users page: %d", res.Status)
+	}
+	if res := root.do("GET", "/users", "", "accept", "text/html"); res.Status != 200 || !strings.Contains(string(res.Body), "bjørn@exämple.com") {
+		t.Fatalf("root's users page: %d %s", res.Status, res.Body)
+	}
+	if res := alice.do("GET", "/api/users", ""); res.Status != 403 {
+		t.Fatalf("alice's users API: %d", res.Status)
+	}
+	// A new password ends every session of the user's; so does removal.
+	aliceID := ids[`o'hara%_"x@example.com`]
+	if res := root.do("PATCH", fmt.Sprintf("/api/users/%d", aliceID), `{"password": "a-new-password"}`); res.Status != 200 {
+		t.Fatalf("new password: %d %s", res.Status, res.Body)
+	}
+	if res := alice.do("GET", "/api/tables/tags/rows", ""); res.Status != 401 {
+		t.Fatalf("alice's old session after a new password: %d", res.Status)
+	}
+	c, _ := signIn(t, e, `o'hara%_"x@example.com`, "a-new-password")
+	alice.cookie = c
+	if res := alice.do("GET", "/api/tables/tags/rows", ""); res.Status != 200 {
+		t.Fatalf("alice again: %d", res.Status)
+	}
+	if res := root.do("DELETE", fmt.Sprintf("/api/users/%d", aliceID), ""); res.Status != 204 {
+		t.Fatalf("remove: %d %s", res.Status, res.Body)
+	}
+	if res := alice.do("GET", "/api/tables/tags/rows", ""); res.Status != 401 {
+		t.Fatalf("a removed user's session: %d", res.Status)
+	}
+	// Signing out ends the session.
+	if res := root.do("POST", "/signout", ""); res.Status != 303 {
+		t.Fatalf("sign out: %d", res.Status)
+	}
+	if res := root.do("GET", "/api/tables/tags/rows", ""); res.Status != 401 {
+		t.Fatalf("after sign-out: %d", res.Status)
+	}
+	// Bad users are refused with a reason.
+	c, _ = signIn(t, e, "bjørn@exämple.com", "bob-password")
+	bob := &session{t: t, e: e, cookie: c}
+	if res := bob.do("POST", "/api/users", `{"email": "x@example.com", "password": "long-enough"}`); res.Status != 403 {
+		t.Fatalf("an editor adding a user: %d", res.Status)
+	}
+}
+
+func TestSignInThrottled(t *testing.T) {
+	e, _, _, _, _ := peopleEngine(t)
+	// Per email: from many addresses, one email's wrong guesses are stopped.
+	var last *protocol.Response
+	for i := 0; i < 8; i++ {
+		_, last = signInFrom(t, e, "root@example.com", "guess-guess-"+fmt.Sprint(i), fmt.Sprintf("10.0.0.%d", i))
+	}
+	if last.Status != 429 || header(last, "retry-after") == "" {
+		t.Fatalf("per email: %d", last.Status)
+	}
+	// Even the right password waits meanwhile.
+	if _, res := signIn(t, e, "root@example.com", "root-password"); res.Status != 429 {
+		t.Fatalf("right password while throttled: %d", res.Status)
+	}
+	// Another email from another address is not stopped by that email's count.
+	if c, res := signInFrom(t, e, "bjørn@exämple.com", "bob-password", "10.0.1.1"); c == "" {
+		t.Fatalf("another email: %d %s", res.Status, res.Body)
+	}
+	// Per address: one address guessing many emails is stopped too.
+	for i := 0; i < 8; i++ {
+		_, last = signInFrom(t, e, fmt.Sprintf("nobody%d@example.com", i), "guess-guess-guess", "10.0.2.1")
+	}
+	if last.Status != 429 {
+		t.Fatalf("per address: %d", last.Status)
+	}
+	if c, _ := signInFrom(t, e, "bjørn@exämple.com", "bob-password", "10.0.2.1"); c != "" {
+		t.Fatal("a throttled address signed in")
+	}
+}
+
+// rowIDs are the ids of a JSON list answer.
+func rowIDs(t *testing.T, res *protocol.Response) []int64 {
+	t.Helper()
+	if res.Status != 200 {
+		t.Fatalf("list: %d %s", res.Status, res.Body)
+	}
+	var out struct{ Rows []struct{ ID int64 } }
+	if err := json.Unmarshal(res.Body, &out); err != nil {
+		t.Fatal(err)
+	}
+	ids := []int64{}
+	for _, r := range out.Rows {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+func TestRowRules(t *testing.T) {
+	_, alice, bob, root, ids := peopleEngine(t)
+	aliceID := ids[`o'hara%_"x@example.com`]
+	// Creates fill the owner, whatever the body says.
+	for i, s := range []*session{alice, alice, bob, root} {
+		res := s.do("POST", "/api/tables/notes/rows", fmt.Sprintf(`{"body": "note %d", "owner": 999, "owner_email": "forged"}`, i))
+		if s == root {
+			if res.Status != 201 {
+				t.Fatalf("root's create: %d %s", res.Status, res.Body)
+			}
+			continue
+		}
+		if res.Status != 201 {
+			t.Fatalf("create %d: %d %s", i, res.Status, res.Body)
+		}
+		if strings.Contains(string(res.Body), "forged") || strings.Contains(string(res.Body), "999") {
+			t.Fatalf("the body chose the owner: %s", res.Body)
+		}
+	}
+	// Alice lists, reads, counts, searches and exports her own notes only.
+	if got := rowIDs(t, alice.do("GET", "/api/tables/notes/rows", "")); fmt.Sprint(got) != "[1 2]" {
+		t.Fatalf("alice's list: %v", got)
+	}
+	if res := alice.do("GET", "/api/tables/notes/rows/3", ""); res.Status != 404 {
+		t.Fatalf("alice reads bob's note: %d", res.Status)
+	}
+	if res := alice.do("GET", "/api/tables/notes/rows.csv", ""); !strings.Contains(string(res.Body), "note 1") || strings.Contains(string(res.Body), "note 2") {
+		t.Fatalf("alice's CSV: %s", res.Body)
+	}
+	if res := alice.do("GET", "/api/tables/notes/rows?facet=owner&aggregates=1", ""); !strings.Contains(string(res.Body), `"facets":{"owner":{"values":[{"value":2,"count":2}],"truncated":false}},"aggregates":{"count":2,`) {
+		t.Fatalf("alice's facet: %s", res.Body)
+	}
+	if res := alice.do("GET", "/api/tables/notes/rows?q=note", ""); fmt.Sprint(rowIDs(t, res)) != "[1 2]" {
+		t.Fatalf("alice's search: %s", res.Body)
+	}
+	// The editor lists everyone's; the administrator too.
+	if got := rowIDs(t, bob.do("GET", "/api/tables/notes/rows", "")); fmt.Sprint(got) != "[1 2 3 4]" {
+		t.Fatalf("bob's list: %v", got)
+	}
+	if got := rowIDs(t, root.do("GET", "/api/tables/notes/rows", "")); fmt.Sprint(got) != "[1 2 3 4]" {
+		t.Fatalf("root's list: %v", got)
+	}
+	// Secrets: no one but an administrator.
+	if got := rowIDs(t, bob.do("GET", "/api/tables/secrets/rows", "")); len(got) != 0 {
+		t.Fatalf("bob lists secrets: %v", got)
+	}
+	if res := bob.do("GET", "/t/secrets", "", "accept", "text/html"); strings.Contains(string(res.Body), "TOPSECRET") || strings.Contains(string(res.Body), `/t/secrets/new"`) {
+		t.Fatalf("bob's secrets page: %s", res.Body)
+	}
+	if res := bob.do("POST", "/api/tables/secrets/rows", `{"code": "x"}`); res.Status != 403 {
+		t.Fatalf("bob creates a secret: %d", res.Status)
+	}
+	// Updates: the owner's, and the row must stay the owner's.
+	if res := alice.do("PATCH", "/api/tables/notes/rows/1", `{"body": "mine"}`); res.Status != 200 {
+		t.Fatalf("alice edits her note: %d %s", res.Status, res.Body)
+	}
+	if res := bob.do("PATCH", "/api/tables/notes/rows/1", `{"body": "bob was here"}`); res.Status != 403 || !strings.Contains(string(res.Body), "update rule") {
+		t.Fatalf("bob edits alice's note: %d %s", res.Status, res.Body)
+	}
+	if res := alice.do("PATCH", "/api/tables/notes/rows/3", `{"body": "x"}`); res.Status != 404 {
+		t.Fatalf("alice edits bob's note: %d", res.Status)
+	}
+	if res := alice.do("PATCH", "/api/tables/notes/rows/1", `{"owner": 4242}`); res.Status != 403 {
+		t.Fatalf("alice gives her note away: %d %s", res.Status, res.Body)
+	}
+	if res := alice.do("PATCH", "/api/tables/notes/rows/1", `{"status": "locked"}`); res.Status != 403 {
+		t.Fatalf("alice locks her note (the rule refuses the row after): %d %s", res.Status, res.Body)
+	}
+	// Deletes: "false" is no one's but an administrator's.
+	if res := alice.do("DELETE", "/api/tables/notes/rows/1", ""); res.Status != 403 {
+		t.Fatalf("alice deletes: %d", res.Status)
+	}
+	if res := root.do("DELETE", "/api/tables/notes/rows/4", ""); res.Status != 204 {
+		t.Fatalf("root deletes: %d %s", res.Status, res.Body)
+	}
+	// Pages offer what the rules allow: no delete button, no bulk delete.
+	page := string(alice.do("GET", "/t/notes/r/1", "", "accept", "text/html").Body)
+	if strings.Contains(page, "/t/notes/r/1/delete") {
+		t.Fatalf("alice's row page offers delete: %s", page)
+	}
+	page = string(bob.do("GET", "/t/notes/r/1", "", "accept", "text/html").Body)
+	if strings.Contains(page, `class="primary">Save`) || !strings.Contains(page, "readonly") || !strings.Contains(page, "mine</textarea>") {
+		t.Fatalf("bob's form of alice's note is not read-only: %s", page)
+	}
+	if page := string(bob.do("GET", "/t/notes/r/3", "", "accept", "text/html").Body); !strings.Contains(page, `class="primary">Save`) {
+		t.Fatalf("bob's form of his own note is read-only: %s", page)
+	}
+	// A refused write's page names the rule.
+	res := bob.do("POST", "/t/notes/r/1", "body=x", "accept", "text/html", "content-type", "application/x-www-form-urlencoded")
+	if res.Status != 403 || !strings.Contains(string(res.Body), "owner = @user.id AND status != &#39;locked&#39;") {
+		t.Fatalf("403 page: %d %s", res.Status, res.Body)
+	}
+	// The SQL page and schema editing are an administrator's.
+	if res := alice.do("GET", "/api/sql?sql=SELECT+1", ""); res.Status != 403 {
+		t.Fatalf("alice's SQL: %d", res.Status)
+	}
+	_ = aliceID
+}
+
+// TestRuleAfterAlter: a rule naming a column an outside ALTER renamed is a
+// clear error on that table; the others keep working.
+func TestRuleAfterAlter(t *testing.T) {
+	cfg, err := engine.ParseConfig([]byte(`{"tables": {"notes": {"rules": {"list": "owner = @user.id"}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, other := liveDBWith(t, peopleSchema, engine.Options{Config: cfg})
+	open := &session{t: t, e: e}
+	addUser(t, open, "a@example.com", "password-a", "user")
+	c, _ := signIn(t, e, "a@example.com", "password-a")
+	a := &session{t: t, e: e, cookie: c}
+	if res := a.do("GET", "/api/tables/notes/rows", ""); res.Status != 200 {
+		t.Fatalf("before: %d %s", res.Status, res.Body)
+	}
+	if err := other.Script(`ALTER TABLE notes RENAME COLUMN owner TO owner_id`); err != nil {
+		t.Fatal(err)
+	}
+	res := a.do("GET", "/api/tables/notes/rows", "")
+	if res.Status != 500 || !strings.Contains(string(res.Body), `unknown column \"owner\"`) {
+		t.Fatalf("after the rename: %d %s", res.Status, res.Body)
+	}
+	if res := a.do("GET", "/api/tables/tags/rows", ""); res.Status != 200 {
+		t.Fatalf("another table: %d", res.Status)
+	}
+	// At start the same is a config error.
+	if _, err := engine.Open(other, engine.Options{Config: cfg}); err == nil || !strings.Contains(err.Error(), `unknown column "owner"`) {
+		t.Fatalf("open: %v", err)
+	}
+	if !slices.Contains([]int{500}, res.Status) {
+		t.Fatal(res.Status)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -126,6 +127,9 @@ type Host struct {
 	http      *httphost.Adapter
 	live      *httphost.Hub // ServeHTTP's event streams; ticks from the first ServeHTTP on
 	closed    bool
+	// viewers are the stream viewers viewersTold (an instance) last heard.
+	viewers     []string
+	viewersTold *instance
 }
 
 // instance is one instantiation of the module with its exports.
@@ -559,13 +563,13 @@ func (h *Host) DSID() string {
 // (PROTOCOL.md, "Live"). ServeHTTP's hub calls it every 20 ms and after each
 // write; a program that serves through its own httphost.Hub calls it from
 // there instead, never from both.
-func (h *Host) Tick() (protocol.TickResult, error) { return h.TickFor(protocol.AllFormats) }
+func (h *Host) Tick() (protocol.TickResult, error) { return h.TickFor(protocol.AllFormats, nil) }
 
 // TickFor is Tick rendering only the formats someone listens to (the hub's
 // streams, the cluster's announcements); the other texts come back empty.
-func (h *Host) TickFor(f protocol.Formats) (protocol.TickResult, error) {
+func (h *Host) TickFor(f protocol.Formats, viewers []string) (protocol.TickResult, error) {
 	var res protocol.TickResult
-	out, err := h.tickRaw(f)
+	out, err := h.tickRaw(f, viewers)
 	if err != nil {
 		return res, err
 	}
@@ -583,7 +587,7 @@ func (h *Host) TickFor(f protocol.Formats) (protocol.TickResult, error) {
 	return res, nil
 }
 
-func (h *Host) tickRaw(f protocol.Formats) ([]byte, error) {
+func (h *Host) tickRaw(f protocol.Formats, viewers []string) ([]byte, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ctx := context.Background()
@@ -594,8 +598,20 @@ func (h *Host) tickRaw(f protocol.Formats) ([]byte, error) {
 	if f != protocol.AllFormats {
 		req.Formats = f.Names() // absent: every format
 	}
+	// The viewers go when they changed since this instance last heard
+	// (a fresh instance after a trap has heard none).
+	if viewers == nil {
+		viewers = []string{}
+	}
+	if h.viewersTold != h.inst || !slices.Equal(viewers, h.viewers) {
+		req.Viewers = &viewers
+	}
 	in, _ := json.Marshal(req)
-	return h.call(ctx, h.inst.tick, in)
+	out, err := h.call(ctx, h.inst.tick, in)
+	if err == nil && req.Viewers != nil {
+		h.viewers, h.viewersTold = slices.Clone(viewers), h.inst
+	}
+	return out, err
 }
 
 // schemaVersion is PRAGMA schema_version on the core's connection, sent with

@@ -119,7 +119,9 @@ func (c *ctx) rowHistory(t *model.Table, r *row) []historyEntry {
 	}
 	out := make([]historyEntry, 0, len(entries))
 	for _, en := range entries {
-		out = append(out, c.describeEntry(t, en, false))
+		if c.entryVisible(t, en) {
+			out = append(out, c.describeEntry(t, en, false))
+		}
 	}
 	return out
 }
@@ -129,7 +131,9 @@ func (c *ctx) changesPage(t *model.Table) *protocol.Response {
 	entries, _ := capture.ForTable(c.e.db, t.Name, 100)
 	var hs []historyEntry
 	for _, en := range entries {
-		hs = append(hs, c.describeEntry(t, en, true))
+		if c.entryVisible(t, en) {
+			hs = append(hs, c.describeEntry(t, en, true))
+		}
 	}
 	d := render.ChangesData{Page: c.page("Recent changes · "+c.label(t), link{Text: c.label(t), Href: c.tableURL(t.Name)}, link{Text: "Recent changes"}),
 		Label: c.label(t), Back: c.tableURL(t.Name), History: hs}
@@ -152,6 +156,9 @@ func (c *ctx) asOf(t *model.Table, keyRaw string, seqText string) *protocol.Resp
 	key, ok := decodeKey(t, sqldb.Text(v[3]))
 	if !ok || newJSON == "" || keyPath(key) != keyRaw {
 		return c.fail(404, "change "+seqText+" holds no values for this row")
+	}
+	if tr := c.held(t); tr != nil && !c.imageVisible(t, tr, "view", newJSON) {
+		return c.fail(404, "change "+seqText+" holds no values for this row") // as for a row the rule hides
 	}
 	r := rowFromJSON(t, newJSON, key)
 	fd := c.buildForm(t, r, nil, nil, false)

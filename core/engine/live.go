@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/render"
+	"github.com/nakedhtmx/nakedhtmx/core/rules"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
@@ -30,6 +32,15 @@ type liveState struct {
 	// a write made right after an outside RENAME TABLE is logged under the old
 	// name until the triggers are re-created.
 	renamed map[string]string
+	// viewers are the users of the host's open streams that row rules
+	// hold (Subscribe.Viewer), by name, in name order (SetViewers).
+	viewers []viewer
+}
+
+// viewer is one user open streams are for, as the host names it.
+type viewer struct {
+	name string
+	who  principal
 }
 
 // tableOf resolves a logged table name, following renames.
@@ -178,10 +189,100 @@ func (e *Engine) tick(formats protocol.Formats) (res protocol.TickResult) {
 	e.fillOutside(entries)
 	c := e.liveCtx()
 	for _, en := range entries {
-		res.Messages = append(res.Messages, c.message(en, formats))
+		m := c.message(en, formats)
+		if t := c.heldTable(m.Table); t != nil {
+			e.audience(c, t, en, &m, formats)
+		}
+		res.Messages = append(res.Messages, m)
 	}
 	e.advance(entries[len(entries)-1].Seq)
 	return res
+}
+
+// SetViewers takes the viewers of the host's open streams (TickRequest):
+// each name is what events gave Subscribe.Viewer, the user as JSON.
+func (e *Engine) SetViewers(names []string) {
+	if len(names) == len(e.live.viewers) {
+		same := true
+		for i, v := range e.live.viewers {
+			same = same && v.name == names[i]
+		}
+		if same {
+			return // as they were (a native host names them every tick)
+		}
+	}
+	e.live.viewers = e.live.viewers[:0]
+	seen := map[string]bool{}
+	for _, n := range names {
+		var u protocol.CommandUser
+		if seen[n] || n == "" || json.Unmarshal([]byte(n), &u) != nil {
+			continue
+		}
+		seen[n] = true
+		e.live.viewers = append(e.live.viewers, viewer{name: n, who: principal{user: &rules.User{ID: u.ID, Email: u.Email, Role: u.Role}}})
+	}
+	sort.Slice(e.live.viewers, func(i, j int) bool { return e.live.viewers[i].name < e.live.viewers[j].name })
+}
+
+// viewerName is how a stream of this request names its viewer to the host,
+// or "" when it sees every message (an administrator, no rules at all).
+func (c *ctx) viewerName() string {
+	if c.admin() || c.who.user == nil || len(c.st.rules) == 0 {
+		return ""
+	}
+	u := c.who.user
+	return string(jsonBody(&protocol.CommandUser{ID: u.ID, Email: u.Email, Role: u.Role}))
+}
+
+// heldTable is the table of a message when row rules decide who gets it.
+func (c *ctx) heldTable(name string) *model.Table {
+	if name == "" || c.st.rules[name] == nil {
+		return nil
+	}
+	return c.table(name)
+}
+
+// audience marks a message of a table row rules hold: the viewers whose
+// list rule the row as it is now meets get it (Only); those it met before
+// the change and no longer does get a removal (Gone), which says nothing
+// of the row but its key they already had.
+func (e *Engine) audience(c *ctx, t *model.Table, en Entry, m *protocol.Message, formats protocol.Formats) {
+	m.Held = true
+	tr := c.st.rules[t.Name]
+	for _, v := range e.live.viewers {
+		vc := &ctx{e: e, st: c.st, who: v.who}
+		now := en.Op != "delete" && vc.imageVisible(t, tr, "list", en.New)
+		before := en.Op != "insert" && en.Old != "" && vc.imageVisible(t, tr, "list", en.Old)
+		switch {
+		case now:
+			m.Only = append(m.Only, v.name)
+		case before:
+			m.Gone = append(m.Gone, v.name)
+		}
+	}
+	if len(m.Gone) > 0 {
+		gone := en
+		gone.Op, gone.New = "delete", ""
+		if en.OldKey != "" {
+			gone.Key = en.OldKey
+		}
+		g := c.message(gone, formats)
+		m.GoneAPI, m.GonePage = g.API, g.Page
+	}
+}
+
+// visibleEntry says whether a stream of this request gets a log entry it
+// missed (its backlog): as audience decides for the viewer it is.
+func (c *ctx) visibleEntry(en Entry) (show, gone bool) {
+	t := c.heldTable(en.Table)
+	if t == nil || c.admin() {
+		return true, false
+	}
+	tr := c.st.rules[t.Name]
+	if en.Op != "delete" && c.imageVisible(t, tr, "list", en.New) {
+		return true, false
+	}
+	return false, en.Op != "insert" && en.Old != "" && c.imageVisible(t, tr, "list", en.Old)
 }
 
 // schemaMovedUnder: another connection changed the schema since this tick
@@ -460,6 +561,18 @@ func (c *ctx) events(table, format string) *protocol.Response {
 				if en.Seq > c.e.live.lastSeq {
 					break // the next tick sends these
 				}
+				show, gone := c.visibleEntry(en)
+				switch {
+				case gone:
+					g := en
+					g.Op, g.New = "delete", ""
+					if en.OldKey != "" {
+						g.Key = en.OldKey
+					}
+					en = g
+				case !show:
+					continue
+				}
 				m := c.message(en, protocol.AllFormats)
 				if m.Table != "" && table != "" && m.Table != table {
 					continue
@@ -474,7 +587,7 @@ func (c *ctx) events(table, format string) *protocol.Response {
 	}
 	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 200,
 		Headers:   [][2]string{{"content-type", "text/event-stream"}, {"cache-control", "no-store"}, {"x-dsid", c.st.dsid}},
-		Subscribe: &protocol.Subscribe{Table: table, Format: format}}, Body: []byte(b.String())}
+		Subscribe: &protocol.Subscribe{Table: table, Format: format, Viewer: c.viewerName()}}, Body: []byte(b.String())}
 }
 
 // visibleChanges leaves out of a schema event what the config hides: changes

@@ -11,10 +11,12 @@ package engine
 // rules package holds to the SQL). An administrator is held to none.
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 
+	"github.com/nakedhtmx/nakedhtmx/core/capture"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/rules"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
@@ -49,9 +51,73 @@ func checkRules(d *model.Database, cfg *Config) map[string]*tableRules {
 				parsed[op] = r
 			}
 		}
-		out[name] = rules.CheckTable(name, cols, parsed, tc.Defaults)
+		tr := rules.CheckTable(name, cols, parsed, tc.Defaults)
+		// The change log keeps the columns callers see, and live events and
+		// the history are judged on it: a rule must name only those.
+		for _, op := range rules.Ops {
+			if r := tr.Ops[op]; r != nil && tr.Broken == "" {
+				for _, col := range r.Columns() {
+					if tc.Column(col).Hidden {
+						tr.Broken = fmt.Sprintf("config: table %q: rules.%s names the hidden column %q: rules may name only columns the app shows (make it readOnly instead)", name, op, col)
+					}
+				}
+			}
+		}
+		out[name] = tr
 	}
 	return out
+}
+
+// entryVisible says whether a change log entry of t may be shown to this
+// request: the row as the change left it (as it was, for a delete) meets
+// the view rule. Values the log does not hold (an outside write not yet
+// read back) show nothing to a caller the rule holds.
+func (c *ctx) entryVisible(t *model.Table, en capture.Entry) bool {
+	tr := c.held(t)
+	if tr == nil {
+		return true
+	}
+	img := en.New
+	if en.Op == "delete" {
+		img = en.Old
+	}
+	return c.imageVisible(t, tr, "view", img)
+}
+
+// imageVisible says whether a logged row image (JSON) meets t's rule for
+// op for this request.
+func (c *ctx) imageVisible(t *model.Table, tr *tableRules, op, img string) bool {
+	if tr.Broken != "" || c.who.user == nil {
+		return false
+	}
+	r := tr.Ops[op]
+	if r == nil {
+		return true
+	}
+	vals := decodeValues(img)
+	if vals == nil {
+		return false
+	}
+	return r.Eval(*c.who.user, c.e.dialect(), func(col string) any { return ruleValue(vals[col]) })
+}
+
+// ruleValue is a logged JSON value as a rule compares it: numbers as
+// int64 or float64, booleans as 1 and 0 (as the stores hold them).
+func ruleValue(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	case bool:
+		if x {
+			return int64(1)
+		}
+		return int64(0)
+	}
+	return v
 }
 
 func sortedKeys(m map[string]string) []string {

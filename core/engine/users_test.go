@@ -349,3 +349,76 @@ func TestRuleAfterAlter(t *testing.T) {
 		t.Fatal(res.Status)
 	}
 }
+
+// TestLiveHeldByRules: a stream of a user the rules hold names its viewer;
+// each message of a held table lists the viewers that get it, and those
+// the row left get its removal. 1,000 viewers, one write: exactly the
+// owner and the editors get it.
+func TestLiveHeldByRules(t *testing.T) {
+	e, alice, bob, root, ids := peopleEngine(t)
+	aliceID := ids[`o'hara%_"x@example.com`]
+	sub := func(s *session) string {
+		t.Helper()
+		res := s.do("GET", "/api/events", "", "accept", "text/event-stream")
+		if res.Status != 200 || res.Subscribe == nil {
+			t.Fatalf("events: %d %s", res.Status, res.Body)
+		}
+		return res.Subscribe.Viewer
+	}
+	av, bv, rv := sub(alice), sub(bob), sub(root)
+	if av == "" || bv == "" || rv != "" || av == bv {
+		t.Fatalf("viewers: alice %q, bob %q, root %q", av, bv, rv)
+	}
+	var names []string
+	for i := int64(1); i <= 1000; i++ {
+		names = append(names, fmt.Sprintf(`{"id":%d,"email":"u%d@example.com","role":"user"}`, 1000+i, i))
+	}
+	names = append(names, av, bv)
+	slices.Sort(names)
+	e.SetViewers(names)
+	e.Tick() // past the users' own writes
+	// Defaults hold for an administrator too: a note is its maker's.
+	if res := alice.do("POST", "/api/tables/notes/rows", fmt.Sprintf(`{"body": "for alice", "owner": %d}`, aliceID+7)); res.Status != 201 {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	msgs := e.Tick().Messages
+	if len(msgs) != 1 || !msgs[0].Held || fmt.Sprint(msgs[0].Only) != fmt.Sprint([]string{av, bv}) && fmt.Sprint(msgs[0].Only) != fmt.Sprint([]string{bv, av}) {
+		t.Fatalf("insert: %+v", msgs)
+	}
+	if res := root.do("PATCH", "/api/tables/notes/rows/1", `{"owner": 1500}`); res.Status != 200 {
+		t.Fatalf("give away: %d %s", res.Status, res.Body)
+	}
+	msgs = e.Tick().Messages
+	m := msgs[0]
+	if len(msgs) != 1 || len(m.Only) != 2 || !slices.Contains(m.Only, `{"id":1500,"email":"u500@example.com","role":"user"}`) ||
+		!slices.Contains(m.Only, bv) || fmt.Sprint(m.Gone) != fmt.Sprint([]string{av}) {
+		t.Fatalf("moved to user 500: only %v gone %v", m.Only, m.Gone)
+	}
+	if !strings.Contains(m.GoneAPI, `"op":"delete"`) || !strings.Contains(m.GonePage, `"op":"delete"`) || strings.Contains(m.GonePage, "for alice") {
+		t.Fatalf("the removal: %q %q", m.GoneAPI, m.GonePage)
+	}
+	// A stream that comes back with Last-Event-ID gets the same: alice the
+	// removal, never the row as it is now.
+	res := alice.do("GET", "/t/notes/live", "", "accept", "text/event-stream", "last-event-id", fmt.Sprint(m.ID-1))
+	if !strings.Contains(string(res.Body), `"op":"delete"`) || strings.Contains(string(res.Body), "for alice") {
+		t.Fatalf("alice's backlog: %s", res.Body)
+	}
+	// The change history follows the view rule, change by change: alice
+	// sees the note as it was hers, not the change that gave it away.
+	if page := string(alice.do("GET", "/t/notes/changes", "", "accept", "text/html").Body); !strings.Contains(page, "for alice") || strings.Contains(page, "1500") {
+		t.Fatalf("alice's changes page: %s", page)
+	}
+	if page := string(bob.do("GET", "/t/notes/changes", "", "accept", "text/html").Body); !strings.Contains(page, "1500") {
+		t.Fatalf("the editor's changes page: %s", page)
+	}
+	if res := alice.do("GET", fmt.Sprintf("/t/notes/r/1?asof=%d", m.ID), "", "accept", "text/html"); res.Status != 404 {
+		t.Fatalf("alice views the note as of the change that gave it away: %d", res.Status)
+	}
+	// A row she may not view now has no past she may open either.
+	if res := alice.do("GET", fmt.Sprintf("/t/notes/r/1?asof=%d", m.ID-1), "", "accept", "text/html"); res.Status != 404 {
+		t.Fatalf("alice views the note as it was hers: %d", res.Status)
+	}
+	if res := bob.do("GET", fmt.Sprintf("/t/notes/r/1?asof=%d", m.ID-1), "", "accept", "text/html"); res.Status != 200 {
+		t.Fatalf("the editor views the note as it was: %d", res.Status)
+	}
+}

@@ -168,6 +168,11 @@ type ApplyResult struct {
 type Subscribe struct {
 	Table  string `json:"table"`
 	Format string `json:"format"` // "api" or "page"
+	// Viewer names the signed-in user the stream is for when row rules
+	// hold them ("": sees every message): the host passes the viewers of
+	// its open streams with each tick whose set changed (TickRequest), and
+	// delivers a message marked Held only as its Only and Gone lists say.
+	Viewer string `json:"viewer,omitempty"`
 }
 
 // Message is one live message of a tick, rendered once per format.
@@ -176,6 +181,15 @@ type Message struct {
 	Table string `json:"table"`
 	API   string `json:"api"`
 	Page  string `json:"page"`
+	// Held: the table's row rules decide who gets it. A stream with a
+	// Viewer gets API and Page when its viewer is in Only, GoneAPI and
+	// GonePage (the row left what the viewer may see: a removal) when in
+	// Gone, and nothing otherwise; a stream without one gets API and Page.
+	Held     bool     `json:"held,omitempty"`
+	Only     []string `json:"only,omitempty"`
+	Gone     []string `json:"gone,omitempty"`
+	GoneAPI  string   `json:"goneApi,omitempty"`
+	GonePage string   `json:"gonePage,omitempty"`
 }
 
 // OpenRequest is what nh_open takes (PROTOCOL.md, "OpenRequest / OpenResult").
@@ -237,6 +251,10 @@ type TickRequest struct {
 	Formats []string `json:"formats"`
 	// SchemaVersion is the host's PRAGMA schema_version, as in RequestHead.
 	SchemaVersion *int64 `json:"schemaVersion,omitempty"`
+	// Viewers are the Viewer names of the host's open streams (Subscribe),
+	// sent when they changed since the last tick this core instance had
+	// (and with its first): absent, they are as they were.
+	Viewers *[]string `json:"viewers,omitempty"`
 }
 
 // FormatOf is the format a name stands for; 0 for an unknown name.

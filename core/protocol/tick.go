@@ -58,7 +58,38 @@ func AppendTickResult(dst []byte, r TickResult) []byte {
 		dst = jsonw.String(dst, m.API, true)
 		dst = append(dst, `,"page":`...)
 		dst = jsonw.String(dst, m.Page, true)
+		if m.Held {
+			dst = append(dst, `,"held":true`...)
+		}
+		dst = appendNames(dst, `,"only":`, m.Only)
+		dst = appendNames(dst, `,"gone":`, m.Gone)
+		if m.GoneAPI != "" {
+			dst = append(dst, `,"goneApi":`...)
+			dst = jsonw.String(dst, m.GoneAPI, true)
+		}
+		if m.GonePage != "" {
+			dst = append(dst, `,"gonePage":`...)
+			dst = jsonw.String(dst, m.GonePage, true)
+		}
 		dst = append(dst, '}')
 	}
 	return append(dst, "]}"...)
+}
+
+// appendNames writes a member that is a list of strings, left out when
+// empty (omitempty).
+func appendNames(dst []byte, member string, names []string) []byte {
+	if len(names) == 0 {
+		return dst
+	}
+	dst = append(dst, member...)
+	for i, n := range names {
+		if i == 0 {
+			dst = append(dst, '[')
+		} else {
+			dst = append(dst, ',')
+		}
+		dst = jsonw.String(dst, n, true)
+	}
+	return append(dst, ']')
 }

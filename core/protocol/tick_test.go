@@ -20,6 +20,9 @@ var tickRequestCases = []string{
 	`[]`,
 	`{"formats":["\ud800"]}`,
 	`{"formats":["page"]}x`,
+	`{"formats":["page"],"viewers":["{\"id\":1}",""]}`,
+	`{"viewers":[]}`,
+	`{"viewers":null}`,
 }
 
 func TestTickRequestMatchesEncodingJSON(t *testing.T) {
@@ -50,6 +53,8 @@ func TestTickResultMatchesEncodingJSON(t *testing.T) {
 		{Messages: []Message{}},
 		{Messages: []Message{{ID: 1, Table: "t", API: `{"id":1}`, Page: "<tr>&amp;</tr>"}}},
 		{Messages: []Message{{ID: -1}, {ID: 1 << 62, Table: "a\u2028b\x00\xff\"\\", API: "", Page: "\t\n"}}},
+		{Messages: []Message{{ID: 2, Table: "t", API: "a", Page: "p", Held: true}, {ID: 3, Held: true, Only: []string{`{"id":1}`, "\u2028"},
+			Gone: []string{"x"}, GoneAPI: "ga", GonePage: "<gp>"}, {ID: 4, Only: []string{}, Gone: nil}}},
 	} {
 		sameTickResult(t, r)
 	}
@@ -58,6 +63,7 @@ func TestTickResultMatchesEncodingJSON(t *testing.T) {
 func FuzzTickResult(f *testing.F) {
 	f.Add(int64(1), "t", `{"a":"<b>"}`, "<tr>")
 	f.Fuzz(func(t *testing.T, id int64, table, api, page string) {
-		sameTickResult(t, TickResult{Messages: []Message{{ID: id, Table: table, API: api, Page: page}, {ID: id + 1, Page: table}}})
+		sameTickResult(t, TickResult{Messages: []Message{{ID: id, Table: table, API: api, Page: page}, {ID: id + 1, Page: table},
+			{ID: id, Held: true, Only: []string{api, table}, Gone: []string{page}, GoneAPI: api, GonePage: page}}})
 	})
 }

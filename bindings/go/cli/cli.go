@@ -94,6 +94,8 @@ type Program struct {
 	// ConfigPoll is how often the config file is checked for changes;
 	// 0 means once a second.
 	ConfigPoll time.Duration
+	// Stdin is where `user add` reads the password (nil: os.Stdin).
+	Stdin io.Reader
 }
 
 // MinTokenLength is the shortest --auth-token taken (CONTRACT, "Launching").
@@ -136,6 +138,12 @@ func (p *Program) Run(ctx context.Context, args []string, stdout, stderr io.Writ
 		err = p.schema(ctx, args[1:], stdout, stderr)
 	} else if len(args) > 0 && args[0] == "uninstall" {
 		err = p.uninstall(ctx, args[1:], stdout, stderr)
+	} else if len(args) > 0 && args[0] == "user" {
+		in := p.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+		err = p.user(ctx, args[1:], in, stdout)
 	} else if len(args) > 0 && args[0] == "migrate" {
 		err = p.migrate(ctx, args[1:], stdout, stderr)
 	} else {
@@ -215,6 +223,7 @@ func (p *Program) serveHelp() string {
 	return fmt.Sprintf(`Usage: %[1]s [flags]
        %[1]s schema --db FILE --out DIR
        %[1]s uninstall --db FILE
+       %[1]s user add|list|remove --db FILE [--email EMAIL] [--role ROLE]
        %[1]s migrate --nats URL [--node NAME] FILE.sql
 
 Serves a SQLite database as a web app (HTML and JSON API).
@@ -643,11 +652,11 @@ type announcer struct {
 	bus atomic.Pointer[natsbus.Bus] // set once the bus is open; the hub ticks meanwhile
 }
 
-func (a *announcer) TickFor(f protocol.Formats) (protocol.TickResult, error) {
+func (a *announcer) TickFor(f protocol.Formats, viewers []string) (protocol.TickResult, error) {
 	if a.bus.Load() != nil {
 		f |= protocol.FormatAPI // what the bus announces
 	}
-	res, err := a.Ticker.TickFor(f)
+	res, err := a.Ticker.TickFor(f, viewers)
 	if bus := a.bus.Load(); err == nil && bus != nil && len(res.Messages) > 0 {
 		bus.Announce(res.Messages)
 		for _, m := range res.Messages {

@@ -97,7 +97,7 @@ type fake struct {
 	lateTicks int // ticks after Close
 }
 
-func (f *fake) TickFor(protocol.Formats) (protocol.TickResult, error) {
+func (f *fake) TickFor(protocol.Formats, []string) (protocol.TickResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.ticks++

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,9 +34,11 @@ const closeGrace = time.Second
 
 // Ticker is a core that reports live messages: the wazero host's TickFor,
 // or the native engine's wrapped to return an error. The hub asks only for
-// the formats its streams are in.
+// the formats its streams are in, and names the viewers of its streams
+// (Subscribe.Viewer, sorted, each once): the core is told when they
+// changed (PROTOCOL.md, "Live").
 type Ticker interface {
-	TickFor(protocol.Formats) (protocol.TickResult, error)
+	TickFor(formats protocol.Formats, viewers []string) (protocol.TickResult, error)
 }
 
 // Hub keeps the event streams of one core open and feeds them from its
@@ -76,6 +79,7 @@ type Hub struct {
 // writer) sends what is queued; the hub only appends to the queue.
 type subscriber struct {
 	table, format string
+	viewer        string // Subscribe.Viewer: "" gets every message
 	rc            *http.ResponseController
 	wake          chan struct{} // capacity 1: "the queue is not empty"
 	done          chan struct{} // closed when the hub ends the stream
@@ -143,14 +147,19 @@ func (h *Hub) Tick() error {
 	h.mu.Lock()
 	closed := h.closed
 	var formats protocol.Formats // what the streams are in: only that is rendered
+	var viewers []string
 	for s := range h.subs {
 		formats |= protocol.FormatOf(s.format)
+		if s.viewer != "" {
+			viewers = append(viewers, s.viewer)
+		}
 	}
 	h.mu.Unlock()
 	if closed || h.Ticker == nil {
 		return nil
 	}
-	res, err := h.Ticker.TickFor(formats)
+	slices.Sort(viewers)
+	res, err := h.Ticker.TickFor(formats, slices.Compact(viewers))
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err != nil {
@@ -169,11 +178,24 @@ func (h *Hub) Tick() error {
 		limit = DefaultMaxQueue
 	}
 	var texts []string
+	audiences := make([]audience, len(res.Messages))
 	for s := range h.subs {
 		texts = texts[:0]
-		for _, m := range res.Messages {
+		for i, m := range res.Messages {
 			if m.Table != "" && s.table != "" && m.Table != s.table {
 				continue
+			}
+			if m.Held && s.viewer != "" {
+				// Row rules decide: the message, its removal, or nothing.
+				a := &audiences[i]
+				a.fill(m)
+				switch {
+				case a.only[s.viewer]:
+				case a.gone[s.viewer]:
+					m.API, m.Page = m.GoneAPI, m.GonePage
+				default:
+					continue
+				}
 			}
 			if text := s.pick(m); text != "" {
 				texts = append(texts, text)
@@ -184,6 +206,25 @@ func (h *Hub) Tick() error {
 		}
 	}
 	return nil
+}
+
+// audience is a held message's Only and Gone as sets, made at its first
+// stream with a viewer.
+type audience struct {
+	only, gone map[string]bool
+}
+
+func (a *audience) fill(m protocol.Message) {
+	if a.only != nil {
+		return
+	}
+	a.only, a.gone = make(map[string]bool, len(m.Only)), make(map[string]bool, len(m.Gone))
+	for _, v := range m.Only {
+		a.only[v] = true
+	}
+	for _, v := range m.Gone {
+		a.gone[v] = true
+	}
 }
 
 // pick is the text of m for this stream's format ("" for nothing).
@@ -297,6 +338,7 @@ func (h *Hub) handle(handler Handler, req *protocol.Request, w http.ResponseWrit
 	sub = &subscriber{
 		table:  res.Subscribe.Table,
 		format: res.Subscribe.Format,
+		viewer: res.Subscribe.Viewer,
 		rc:     http.NewResponseController(w),
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),

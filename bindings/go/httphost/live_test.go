@@ -36,6 +36,7 @@ type liveCore struct {
 	ticks   int
 	tickErr error
 	formats []protocol.Formats // what each tick asked for
+	viewers [][]string         // what each tick named
 }
 
 func (c *liveCore) Handle(r *protocol.Request) (*protocol.Response, error) {
@@ -49,7 +50,7 @@ func (c *liveCore) Handle(r *protocol.Request) (*protocol.Response, error) {
 		if s := q.Get("after"); s != "" {
 			after, _ = strconv.Atoi(s)
 		}
-		sub := &protocol.Subscribe{Table: q.Get("table"), Format: q.Get("format")}
+		sub := &protocol.Subscribe{Table: q.Get("table"), Format: q.Get("format"), Viewer: q.Get("viewer")}
 		var b strings.Builder
 		b.WriteString("retry: 1000\n\n")
 		for _, m := range c.all[:c.ticked] {
@@ -73,11 +74,12 @@ func (c *liveCore) Handle(r *protocol.Request) (*protocol.Response, error) {
 	return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 200}, Body: []byte("page")}, nil
 }
 
-func (c *liveCore) TickFor(f protocol.Formats) (protocol.TickResult, error) {
+func (c *liveCore) TickFor(f protocol.Formats, viewers []string) (protocol.TickResult, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.calls = append(c.calls, "tick")
 	c.formats = append(c.formats, f)
+	c.viewers = append(c.viewers, viewers)
 	c.ticks++
 	if c.tickErr != nil {
 		return protocol.TickResult{}, c.tickErr
@@ -345,6 +347,40 @@ func TestLiveFanOut(t *testing.T) {
 	st = openStream(t, srv.URL+"/events?after=5&format=page")
 	if ev := st.next(t); ev.name != "nh-schema" || ev.data != "p6" {
 		t.Fatalf("page backlog %+v", ev)
+	}
+}
+
+// A message row rules hold goes to a stream with a viewer only as its lists
+// say (the message, its removal, or nothing); a stream without one gets it
+// all. Ticks name the viewers of the open streams.
+func TestLiveHeldByRules(t *testing.T) {
+	core := &liveCore{}
+	hub := &Hub{}
+	srv := liveServer(t, core, hub)
+	streams := map[string]*stream{}
+	for _, v := range []string{"alice", "bob", "carol", ""} {
+		st := openStream(t, srv.URL+"/events?format=api&viewer="+v)
+		st.next(t) // start
+		streams[v] = st
+	}
+	core.add(protocol.Message{Table: "notes", API: "id: 1\nevent: change\ndata: row\n\n", Held: true,
+		Only: []string{"alice"}, Gone: []string{"bob"}, GoneAPI: "id: 1\nevent: change\ndata: gone\n\n"})
+	core.add(protocol.Message{Table: "tags", API: "id: 2\nevent: change\ndata: tag\n\n"})
+	hub.Tick()
+	for v, want := range map[string]string{"alice": "row tag", "bob": "gone tag", "carol": "tag", "": "row tag"} {
+		var got []string
+		for len(got) < len(strings.Fields(want)) {
+			got = append(got, streams[v].next(t).data)
+		}
+		if strings.Join(got, " ") != want {
+			t.Errorf("viewer %q: %v, want %s", v, got, want)
+		}
+	}
+	core.mu.Lock()
+	last := core.viewers[len(core.viewers)-1]
+	core.mu.Unlock()
+	if strings.Join(last, ",") != "alice,bob,carol" {
+		t.Fatalf("viewers named: %v", last)
 	}
 }
 

@@ -43,6 +43,9 @@ export interface CliRuntime extends Runtime {
 export const USAGE = `Usage: nakedhtmx [flags]
        nakedhtmx schema --db FILE --out DIR [--config FILE]
        nakedhtmx uninstall --db FILE
+       nakedhtmx user add --db FILE --email EMAIL [--role ROLE]   (password: one line on stdin)
+       nakedhtmx user list --db FILE
+       nakedhtmx user remove --db FILE --email EMAIL
        nakedhtmx migrate --nats URL [--node NAME] FILE.sql
 
 Serves a SQLite database as a live web app (HTML and JSON API).
@@ -73,6 +76,8 @@ Flags:
 schema: writes TABLE.schema.json and TABLE.ui.json for every table into DIR.
 uninstall: removes every object nakedhtmx added to the database (its _nakedhtmx_
 tables and triggers) and sets back the journal mode it found; rows are untouched.
+user: the database's users (with at least one, the app needs a signed-in user;
+role admin sees and does everything, others are held to the config's rules).
 migrate: publishes the SQL in FILE.sql as a migration command on the cluster's
 JetStream stream; every node (--write jetstream) runs it at the same point among
 the writes, all of it or none.
@@ -104,9 +109,18 @@ export interface Flags {
   out?: string;
   /** migrate: the SQL file. */
   file?: string;
+  /** user: --email, --role; dbSet: --db was given. */
+  email?: string;
+  role?: string;
+  dbSet?: boolean;
 }
 
-export type Command = { command: "help" } | { command: "serve" | "schema" | "migrate" | "uninstall"; flags: Flags };
+export type UserVerb = "add" | "list" | "remove";
+
+export type Command =
+  | { command: "help" }
+  | { command: "serve" | "schema" | "migrate" | "uninstall"; flags: Flags }
+  | { command: "user"; verb: UserVerb; flags: Flags };
 
 const valueFlags = new Set([
   "db",
@@ -120,6 +134,8 @@ const valueFlags = new Set([
   "write",
   "out",
   "pg-schema",
+  "email",
+  "role",
 ]);
 const boolFlags = new Set(["insecure", "keep-journal-mode", "help"]);
 
@@ -134,7 +150,8 @@ export function parseArgs(argv: readonly string[]): Command {
     keepJournalMode: false,
     allowedHosts: [],
   };
-  let command: "serve" | "schema" | "migrate" | "uninstall" = "serve";
+  let command: "serve" | "schema" | "migrate" | "uninstall" | "user" = "serve";
+  let verb: UserVerb = "list";
   let help = false;
   const args = [...argv];
   if (args[0] === "schema" || args[0] === "migrate" || args[0] === "uninstall") {
@@ -142,6 +159,15 @@ export function parseArgs(argv: readonly string[]): Command {
     args.shift();
   } else if (args[0] === "serve") {
     args.shift();
+  } else if (args[0] === "user") {
+    command = "user";
+    const v = args[1];
+    if (v === "-h" || v === "--help" || v === "-help") return { command: "help" };
+    if (v !== "add" && v !== "list" && v !== "remove") {
+      throw new UsageError("user needs add, list or remove (see --help)");
+    }
+    verb = v;
+    args.splice(0, 2);
   }
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -175,7 +201,10 @@ export function parseArgs(argv: readonly string[]): Command {
       else flags.insecure = v === "true";
       continue;
     }
-    if (!valueFlags.has(name) || (name === "out" && command !== "schema")) {
+    if (
+      !valueFlags.has(name) || (name === "out" && command !== "schema") ||
+      ((name === "email" || name === "role") && command !== "user")
+    ) {
       throw new UsageError(`unknown flag --${name} (see --help)`);
     }
     let value: string;
@@ -189,6 +218,13 @@ export function parseArgs(argv: readonly string[]): Command {
       case "db":
         if (value === "") throw new UsageError("--db needs a file name");
         flags.db = value;
+        flags.dbSet = true;
+        break;
+      case "email":
+        flags.email = value;
+        break;
+      case "role":
+        flags.role = value;
         break;
       case "port":
         if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
@@ -247,6 +283,11 @@ export function parseArgs(argv: readonly string[]): Command {
   if (help) return { command: "help" };
   if (command === "schema" && (flags.out === undefined || flags.out === "")) {
     throw new UsageError("schema needs --out DIR");
+  }
+  if (command === "user") {
+    if (!flags.dbSet) throw new UsageError(`user ${verb} needs --db FILE (see --help)`);
+    if (verb !== "list" && !flags.email) throw new UsageError(`user ${verb} needs --email EMAIL (see --help)`);
+    return { command, verb, flags };
   }
   return { command, flags };
 }
@@ -332,6 +373,7 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
     return 0;
   }
   const f = cmd.flags;
+  if (cmd.command === "user") return await runUser(rt, cmd.verb, f);
   if (cmd.command === "migrate") return await runMigrate(f);
   if (f.write === "jetstream" && f.nats === undefined) {
     return startError(
@@ -391,6 +433,108 @@ export async function runCli(rt: CliRuntime, argv: readonly string[]): Promise<n
   await withTimeout(server.close(), 3000);
   await app.close();
   return 0;
+}
+
+// ---------------------------------------------------------------------------
+// user add|list|remove --db FILE [--email EMAIL] [--role ROLE]
+
+/** The first line on stdin (at most 4 KiB), without its line end. */
+async function readLine(): Promise<string> {
+  let text = "";
+  for await (const chunk of process.stdin) {
+    text += typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk as Uint8Array);
+    const nl = text.indexOf("\n");
+    if (nl >= 0 || text.length > 4096) {
+      text = nl >= 0 ? text.slice(0, nl) : text.slice(0, 4096);
+      break;
+    }
+  }
+  return text.replace(/\r$/, "");
+}
+
+interface UserEntry {
+  id: number;
+  email: string;
+  role: string;
+  created: string;
+}
+
+/**
+ * The `user` subcommand: it asks the core itself, through its users API, as
+ * an administrator, with a token made for this run alone (the Go CLI's
+ * user.go does the same).
+ */
+async function runUser(rt: CliRuntime, verb: UserVerb, f: Flags): Promise<number> {
+  if (!isPostgresURL(f.db) && !isPGlite(f.db) && !existsSync(f.db)) {
+    fail(`database ${f.db}: no such file`);
+    return 2;
+  }
+  let password = "";
+  if (verb === "add") {
+    password = await readLine();
+    if (password === "") {
+      fail("user add reads the password from stdin, one line (echo PASSWORD | nakedhtmx user add ...)");
+      return 2;
+    }
+  }
+  const token = randomUUID().replaceAll("-", "") + randomUUID().replaceAll("-", "");
+  let app: Nakedhtmx;
+  try {
+    app = await createNakedhtmx(rt, {
+      db: f.db,
+      authToken: token,
+      pgSchema: f.pgSchema,
+      wasm: process.env["NAKEDHTMX_WASM"] || rt.wasm,
+    }, { configOptional: true });
+  } catch (e) {
+    return startError(e);
+  }
+  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> => {
+    const res = await app.fetch(
+      new Request("http://localhost" + path, {
+        method,
+        headers: { accept: "application/json", "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) as unknown : null };
+  };
+  const refused = (r: { status: number; json: unknown }): number => {
+    fail((r.json as { error?: string } | null)?.error ?? `status ${r.status}`);
+    return r.status === 422 ? 2 : 1;
+  };
+  const email = (f.email ?? "").trim().toLowerCase();
+  try {
+    if (verb === "add") {
+      const role = f.role ?? "user";
+      const r = await call("POST", "/api/users", { email: f.email, password, role });
+      if (r.status !== 201) return refused(r);
+      out(`nakedhtmx: added ${email} (role ${role}) to ${shownDB(f.db)}`);
+      return 0;
+    }
+    const r = await call("GET", "/api/users");
+    if (r.status !== 200) return refused(r);
+    const users = (r.json as { users: UserEntry[] }).users;
+    if (verb === "list") {
+      for (const u of users) out(`${u.email}\t${u.role}\t${u.created}`);
+      return 0;
+    }
+    const u = users.find((u) => u.email === email);
+    if (!u) {
+      fail(`no user ${email} in ${shownDB(f.db)}`);
+      return 1;
+    }
+    const d = await call("DELETE", `/api/users/${u.id}`);
+    if (d.status !== 204) return refused(d);
+    out(`nakedhtmx: removed ${email} from ${shownDB(f.db)}`);
+    return 0;
+  } catch (e) {
+    fail(`user ${verb}: ${errorMessage(e)}`);
+    return 1;
+  } finally {
+    await app.close();
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -412,13 +412,26 @@ export class Core implements CoreHandler {
    * message ("api", "page"; PROTOCOL.md, "Live"), the others come back
    * empty; without it, every format.
    */
-  tick(formats?: readonly string[]): TickResult {
+  tick(formats?: readonly string[], viewers?: readonly string[]): TickResult {
     if (!this.ex) return {};
     const ex = this.ex;
     // Without formats, every format; the schema version saves the tick a
     // crossing, as it does a request (PROTOCOL.md, "Frames").
-    const input = { formats, schemaVersion: this.schemaVersion() };
-    return this.ticked(this.callBytes("nh_tick", (p, n) => ex.nh_tick(p, n), utf8.encode(JSON.stringify(input))));
+    const input = { formats, schemaVersion: this.schemaVersion(), viewers: this.viewersToTell(viewers) };
+    const res = this.ticked(this.callBytes("nh_tick", (p, n) => ex.nh_tick(p, n), utf8.encode(JSON.stringify(input))));
+    if (input.viewers) this.viewersTold = { ex, names: input.viewers.join("\n") };
+    return res;
+  }
+
+  /** The viewers already told to which instance (a fresh one has heard none). */
+  private viewersTold?: { ex: unknown; names: string };
+
+  /** `viewers` when this instance has not heard them yet, else undefined (PROTOCOL.md, "Live"). */
+  private viewersToTell(viewers?: readonly string[]): string[] | undefined {
+    const v = viewers ?? [];
+    const told = this.viewersTold;
+    if (told && told.ex === this.ex && told.names === v.join("\n")) return undefined;
+    return [...v];
   }
 
   /** Takes nh_tick's answer, remembering the last message handed out. */
@@ -444,8 +457,14 @@ export class Core implements CoreHandler {
   }
 
   /** nh_tick through nh_start. */
-  async tickAsync(formats?: readonly string[]): Promise<TickResult> {
-    return this.ticked(await this.job(JOB_TICK, "nh_tick", utf8.encode(JSON.stringify({ formats }))));
+  async tickAsync(formats?: readonly string[], viewers?: readonly string[]): Promise<TickResult> {
+    const told = this.viewersToTell(viewers);
+    const ex = this.ex;
+    const res = this.ticked(
+      await this.job(JOB_TICK, "nh_tick", utf8.encode(JSON.stringify({ formats, viewers: told }))),
+    );
+    if (told) this.viewersTold = { ex, names: told.join("\n") };
+    return res;
   }
 
   /** Queues one call: it starts when the one before it is done. */

@@ -334,7 +334,7 @@ export async function createNakedhtmx(
   // A Postgres server's notices drive the ticks (wakeOnLog), not a timer.
   const wakes = isPostgresURL(options.db) && internal.tickMs === undefined;
   const live = new Live({
-    tick: (formats) => {
+    tick: (formats, viewers) => {
       if (closed) return {};
       // A store that answers later: the tick runs after the calls queued
       // before it, and a stream may subscribe meanwhile (its backlog ends
@@ -342,9 +342,9 @@ export async function createNakedhtmx(
       // formats open when it was asked for, the new stream's first change
       // would be read, rendered for no one, and passed (seen under load).
       // So it renders every format; a tick with no change renders nothing.
-      if (pgdb) return core.tickAsync(ALL_FORMATS);
+      if (pgdb) return core.tickAsync(ALL_FORMATS, viewers);
       // The cluster's announcements are the API texts.
-      const res = core.tick(bus && !formats.includes("api") ? [...formats, "api"] : formats);
+      const res = core.tick(bus && !formats.includes("api") ? [...formats, "api"] : formats, viewers);
       if (bus && res.messages?.length) {
         bus.announce(res.messages); // on the cluster's events subjects
         if (res.messages.some((m) => m.table === "")) bus.schemaChanged(); // a schema event: the registry follows

@@ -24,7 +24,7 @@ export const DEFAULT_MAX_UNSENT = 1024 * 1024;
 /** The core as the hub sees it: `nh_tick`, asked only for the formats the hub's streams are in. */
 export interface TickSource {
   /** What changed, or its promise when the store answers later. */
-  tick(formats: readonly string[]): TickResult | Promise<TickResult>;
+  tick(formats: readonly string[], viewers: readonly string[]): TickResult | Promise<TickResult>;
 }
 
 export interface LiveOptions {
@@ -49,6 +49,8 @@ export interface LiveOptions {
 interface Subscriber {
   table: string;
   format: string;
+  /** Subscribe.viewer: "" gets every message. */
+  viewer: string;
   controller: ReadableStreamDefaultController<Uint8Array>;
   queue: Uint8Array[];
   /** Bytes in `queue`. */
@@ -140,6 +142,7 @@ export class Live {
         s = {
           table: sub.table,
           format: sub.format,
+          viewer: sub.viewer ?? "",
           controller,
           queue: [],
           unsent: 0,
@@ -182,7 +185,7 @@ export class Live {
     }
     let res: TickResult | Promise<TickResult>;
     try {
-      res = this.#source.tick(this.formats());
+      res = this.#source.tick(this.formats(), this.viewers());
     } catch (e) {
       this.#failed(e);
       return;
@@ -219,15 +222,38 @@ export class Live {
     return [...out];
   }
 
+  /** The viewers of the open streams (Subscribe.viewer), sorted, each once. */
+  viewers(): string[] {
+    const out = new Set<string>();
+    for (const s of this.#subs) if (s.viewer) out.add(s.viewer);
+    return [...out].sort();
+  }
+
   /** Hands messages (in id order) to the streams they are for; each text is encoded once. */
   fanOut(messages: readonly TickMessage[]): void {
     for (const m of messages) {
       const api = m.api ? utf8.encode(m.api) : undefined;
       const page = m.page ? utf8.encode(m.page) : undefined;
-      if (!api && !page) continue;
+      // Held by row rules: a stream with a viewer gets the message, its
+      // removal, or nothing, as the core's lists say.
+      const only = m.held ? new Set(m.only ?? []) : undefined;
+      const gone = m.held ? new Set(m.gone ?? []) : undefined;
+      let goneApi: typeof api, gonePage: typeof page;
+      if (!api && !page && !m.held) continue;
       for (const s of this.#subs) {
         if (m.table !== "" && s.table !== "" && s.table !== m.table) continue;
-        const bytes = s.format === "api" ? api : s.format === "page" ? page : undefined;
+        let a = api, p = page;
+        if (only && s.viewer) {
+          if (only.has(s.viewer)) {
+            // as it is
+          } else if (gone!.has(s.viewer)) {
+            goneApi ??= m.goneApi ? utf8.encode(m.goneApi) : undefined;
+            gonePage ??= m.gonePage ? utf8.encode(m.gonePage) : undefined;
+            a = goneApi;
+            p = gonePage;
+          } else continue;
+        }
+        const bytes = s.format === "api" ? a : s.format === "page" ? p : undefined;
         if (bytes) this.#push(s, bytes);
       }
     }

@@ -78,6 +78,8 @@ export interface Subscribe {
   table: string;
   /** "api" or "page". */
   format: string;
+  /** The signed-in user row rules hold the stream to; absent: every message (PROTOCOL.md, "Live"). */
+  viewer?: string;
 }
 
 /** One live message, rendered once per format; `""` means nothing for that format. */
@@ -87,6 +89,16 @@ export interface TickMessage {
   table: string;
   api: string;
   page: string;
+  /**
+   * Row rules decide who gets it: a stream with a viewer gets `api`/`page`
+   * when its viewer is in `only`, `goneApi`/`gonePage` (a removal) when in
+   * `gone`, else nothing.
+   */
+  held?: boolean;
+  only?: string[];
+  gone?: string[];
+  goneApi?: string;
+  gonePage?: string;
 }
 
 /** What `nh_tick` answers. */

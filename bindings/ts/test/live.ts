@@ -230,6 +230,48 @@ async function main(): Promise<void> {
     eq(live.size, 0, "none left after close");
   });
 
+  test("fan-out held by row rules: a viewer gets the message, its removal or nothing; no viewer gets all; ticks name the viewers", async () => {
+    const asked: string[] = [];
+    const held: TickMessage = {
+      ...msg(1, "A"),
+      held: true,
+      only: ["alice"],
+      gone: ["bob"],
+      goneApi: 'id: 1\nevent: change\ndata: {"op":"delete"}\n\n',
+      gonePage: 'id: 1\nevent: nh-change\ndata: {"op":"delete"}\n\n',
+    };
+    let pending: TickMessage[] = [];
+    const live = new Live({
+      tick: (_formats, viewers) => {
+        asked.push(viewers.join(",") || "none");
+        const messages = pending;
+        pending = [];
+        return { messages };
+      },
+    }, { tickMs: 0, heartbeatMs: 0 });
+    const open = (viewer: string | undefined, format: string) =>
+      new Drain(live.subscribe({ table: "", format, viewer }, new Uint8Array(0)).getReader());
+    const [aApi, aPage, bApi, bPage, cApi, admin] = [
+      open("alice", "api"),
+      open("alice", "page"),
+      open("bob", "api"),
+      open("bob", "page"),
+      open("carol", "api"),
+      open(undefined, "api"),
+    ];
+    pending = [held, msg(2, "B")];
+    live.tick();
+    live.close();
+    await Promise.all([aApi, aPage, bApi, bPage, cApi, admin].map((d) => d.done));
+    eq(aApi.text, held.api + msg(2, "B").api, "alice (api): the message");
+    eq(aPage.text, held.page + msg(2, "B").page, "alice (page): the message");
+    eq(bApi.text, held.goneApi! + msg(2, "B").api, "bob (api): the removal");
+    eq(bPage.text, held.gonePage! + msg(2, "B").page, "bob (page): the removal");
+    eq(cApi.text, msg(2, "B").api, "carol: nothing of the held message");
+    eq(admin.text, held.api + msg(2, "B").api, "no viewer: everything");
+    eq(asked.join(" "), "alice,bob,carol", "the viewers named, sorted, each once");
+  });
+
   test("ticks ask only for the formats of the open streams", () => {
     const asked: string[] = [];
     const live = new Live({

@@ -125,11 +125,15 @@ func (n *native) Handle(req *protocol.Request) (*protocol.Response, error) {
 
 // Tick reads the change log (PROTOCOL.md, "Live"); the CLI's hub calls it on
 // its timer and after every write, under the same lock as Handle.
-func (n *native) Tick() (protocol.TickResult, error) { return n.TickFor(protocol.AllFormats) }
+func (n *native) Tick() (protocol.TickResult, error) { return n.TickFor(protocol.AllFormats, nil) }
 
-// TickFor is Tick rendering only the formats asked for (the hub's streams').
-func (n *native) TickFor(f protocol.Formats) (protocol.TickResult, error) {
-	return locked(n, func(e *engine.Engine) protocol.TickResult { return e.TickFor(f) })
+// TickFor is Tick rendering only the formats asked for (the hub's streams'),
+// for the viewers of its streams.
+func (n *native) TickFor(f protocol.Formats, viewers []string) (protocol.TickResult, error) {
+	return locked(n, func(e *engine.Engine) protocol.TickResult {
+		e.SetViewers(viewers)
+		return e.TickFor(f)
+	})
 }
 
 // Apply runs one command from the stream, under the same lock.

@@ -433,6 +433,9 @@ func tickJob(in []byte) []byte {
 				formats = protocol.ParseFormats(req.Formats)
 			}
 			version = req.SchemaVersion
+			if req.Viewers != nil && eng != nil {
+				eng.SetViewers(*req.Viewers)
+			}
 		}
 	}
 	if eng == nil {

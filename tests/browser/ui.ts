@@ -17,7 +17,8 @@ import { parseArgs } from "node:util";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { repoRoot, openDB } from "../http/fixture.ts";
 import { buildFidelity, snapshot } from "../http/fidelity.ts";
-import { prepareHost, startServer, type Server } from "../http/hosts.ts";
+import { prepareHost, runToExit, startServer, type Server } from "../http/hosts.ts";
+import { PEOPLE_CONFIG, peopleSchema } from "../http/people.ts";
 import { checkHost, launch, resultsDir, serve, watchCSP } from "./setup.ts";
 import { runTests, check, eq, until, type Test } from "../http/harness.ts";
 
@@ -27,6 +28,9 @@ const { values } = parseArgs({
     screenshots: { type: "boolean", default: false },
     headed: { type: "boolean", default: false },
     chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
+    // Runs only the tests whose names hold this text (the ones before it that
+    // the others lean on are still run by their own names).
+    only: { type: "string" },
   },
 });
 const host = checkHost(values.host);
@@ -545,6 +549,98 @@ async function main(): Promise<number> {
     }
   });
 
+  test("people: sign in with email and password, the user's name and sign-out on the page, another's row hidden, a refused edit named by its rule, no New where create is refused, sign out", async () => {
+    const file = join(tmp, "people.db");
+    const db = openDB(file);
+    db.exec(peopleSchema(false) + "CREATE TABLE secrets (id INTEGER PRIMARY KEY, code TEXT); INSERT INTO secrets (code) VALUES ('TOPSECRET');");
+    db.close();
+    const cfg = join(tmp, "people.json");
+    const config = structuredClone(PEOPLE_CONFIG) as { tables: Record<string, unknown> };
+    config.tables["secrets"] = { rules: { list: "false", view: "false", create: "false", update: "false", delete: "false" } };
+    writeFileSync(cfg, JSON.stringify(config));
+    const hc = prepareHost(host, tmp);
+    const users: [string, string, string][] = [["root@example.com", "root-password", "admin"], ["ann@example.com", "ann-password", "user"], ["ben@example.com", "ben-password", "editor"]];
+    for (const [email, pw, role] of users) {
+      const r = await runToExit(hc, ["user", "add", "--db", file, "--email", email, "--role", role], 60000, pw + "\n");
+      eq(r.code, 0, `user add ${email}: ${r.stderr}`);
+    }
+    const srv = await startServer(hc, ["--db", file, "--port", "0", "--config", cfg]);
+    const ctx2 = await browser!.newContext({ viewport: { width: 1280, height: 800 }, baseURL: srv.url.origin });
+    try {
+      const p = await ctx2.newPage();
+      p.setDefaultTimeout(15000);
+      const errors: string[] = [];
+      p.on("pageerror", (e) => errors.push(e.message));
+      const signIn = async (email: string, pw: string) => {
+        await p.goto("/");
+        await p.locator('input[name="email"]').fill(email);
+        await p.locator('input[name="password"]').fill(pw);
+        await p.locator('form button[type="submit"]', { hasText: "Sign in" }).first().click();
+      };
+      // A wrong password: the form again, with a message that names no one.
+      await signIn("ann@example.com", "not-her-password");
+      await p.locator('[role="alert"]').waitFor();
+      check((await p.locator('[role="alert"]').innerText()).includes("do not match"), "the refusal's message");
+      await shot(p, "signin");
+      // Ann writes a note; the header names her and offers to sign out.
+      await signIn("ann@example.com", "ann-password");
+      await until(async () => (await p.locator(".who .user").count()) > 0, "the signed-in user in the header");
+      eq(await p.locator(".who .user").innerText(), "ann@example.com", "the header's user");
+      await p.goto("/t/notes/new");
+      await p.locator('[name="body"]').fill("Ann's own note");
+      await p.locator("form button.primary").click();
+      await until(() => /\/t\/notes\/r\/\d+$/.test(new URL(p.url()).pathname), "Ann's new note");
+      check((await p.locator('[name="owner_email"]').inputValue()) === "ann@example.com", "the owner filled from the user");
+      await p.goto("/t/secrets");
+      check(await p.locator("a", { hasText: "New row" }).count() === 0, "no New where the create rule is false");
+      check(!(await p.locator("body").innerText()).includes("TOPSECRET"), "no secret row listed");
+      await p.locator("form.signout button").click();
+      await until(async () => (await p.locator('input[name="email"]').count()) > 0, "the sign-in form after signing out");
+      // Ben (an editor) sees Ann's note, but its form is read-only.
+      await signIn("ben@example.com", "ben-password");
+      await until(async () => (await p.locator(".who .user").count()) > 0, "Ben signed in");
+      await p.goto("/t/notes");
+      await until(async () => (await rowCount(p)) === 1, "Ann's note in Ben's list");
+      await p.goto("/t/notes/r/1");
+      check(await p.locator('#record button[type="submit"]').count() === 0, "Ben's form of Ann's note has no Save");
+      check(await p.locator('[name="body"][readonly]').count() === 1, "and its fields are read-only");
+      await shot(p, "rule-readonly");
+      // A write the rule refuses, sent anyway (a stale form, a script): the 403 page names the rule.
+      const refused = await p.request.post("/t/notes/r/1", { form: { body: "Ben was here" }, headers: { accept: "text/html", origin: srv.url.origin } });
+      eq(refused.status(), 403, "Ben's edit of Ann's note");
+      const text = await refused.text();
+      check(text.includes("the update rule of notes") && text.includes("owner = @user.id"), `the 403 names the rule: ${text.slice(0, 500)}`);
+      await p.setContent(text);
+      await shot(p, "rule-403");
+      await p.goto("/");
+      await p.locator("form.signout button").click();
+      // Root's note is hidden from Ann: 404, not its content.
+      await signIn("root@example.com", "root-password");
+      await until(async () => (await p.locator(".who .user").count()) > 0, "Root signed in");
+      check(await p.locator('a[href="/users"]').count() === 1, "an administrator's link to the users page");
+      await p.goto("/t/notes/new");
+      await p.locator('[name="body"]').fill("Root's private note");
+      await p.locator("form button.primary").click();
+      await until(() => /\/t\/notes\/r\/2$/.test(new URL(p.url()).pathname), "Root's note");
+      await p.goto("/users");
+      check((await p.locator("table.users").innerText()).includes("ben@example.com"), "the users page lists Ben");
+      await shot(p, "users");
+      await p.locator("form.signout button").click();
+      await signIn("ann@example.com", "ann-password");
+      await until(async () => (await p.locator(".who .user").count()) > 0, "Ann again");
+      await p.goto("/t/notes");
+      await until(async () => (await rowCount(p)) === 1, "Ann's list: her note only");
+      check(!(await p.locator("body").innerText()).includes("Root's private note"), "Root's note hidden in Ann's list");
+      const hidden = await p.goto("/t/notes/r/2");
+      eq(hidden?.status(), 404, "Root's note by URL");
+      check(!(await p.locator("body").innerText()).includes("Root's private note"), "the 404 shows nothing of it");
+      check(errors.length === 0, `script errors: ${errors.join(" | ")}`);
+    } finally {
+      await ctx2.close();
+      await srv.stop();
+    }
+  });
+
   test("an untouched Save in the browser changes nothing: BLOBs, NULL booleans, multi-line text, odd dates", async () => {
     const file = join(tmp, "fidelity.db");
     buildFidelity(file);
@@ -622,7 +718,8 @@ async function main(): Promise<number> {
     check(failed.length === 0, `server errors: ${failed.slice(0, 5).join(", ")}`);
   });
 
-  const res = await runTests(T, (s) => console.log(s));
+  const only = values.only;
+  const res = await runTests(only ? T.filter((t) => t.name.includes(only)) : T, (s) => console.log(s));
   const passed = res.filter((r) => r.ok).length;
   const failedN = res.length - passed;
   if (server.stderr().trim()) console.log(`host stderr:\n${server.stderr().trim().split("\n").slice(-20).join("\n")}`);

@@ -12,6 +12,7 @@ import { startServer, runToExit, type HostCommand, type Server } from "./hosts.t
 import { SSE } from "./sse.ts";
 import { isPostgres, pgExec } from "./pg.ts";
 import { schemaEditWalk } from "./structure.ts";
+import { PEOPLE_CONFIG, peopleSchema, peopleWalk } from "./people.ts";
 
 type Json = any; // answers are checked field by field
 
@@ -1774,6 +1775,24 @@ export function cliTests(ctx: Ctx): Test[] {
       };
       check(/;\s*secure/i.test(await signin("https")), "the cookie over HTTPS through the proxy is Secure");
       check(!/secure/i.test(await signin("http")), "the cookie over HTTP is not");
+    });
+  });
+
+  test("people: users added with the CLI while serving, sign-in, row rules on lists, reads, writes, facets, CSV, history and 1,000 event streams, a rule broken by an outside ALTER", async () => {
+    await onFixture("people", { setup: peopleSchema(false), config: PEOPLE_CONFIG }, async (srv, db) => {
+      await peopleWalk(ctx.hc, srv.url, db, {
+        query: (sql, ...params) => query(db, sql, ...params),
+        exec: (sql) => {
+          const conn = openDB(db);
+          try {
+            conn.exec(sql);
+          } finally {
+            conn.close();
+          }
+        },
+        users: "_nakedhtmx_users",
+        sessions: "_nakedhtmx_sessions",
+      });
     });
   });
 

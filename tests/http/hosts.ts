@@ -160,8 +160,9 @@ export async function startServer(hc: HostCommand, flags: string[], timeoutMs = 
 }
 
 /** Runs a host command to completion (bad flags, the schema subcommand). */
-export async function runToExit(hc: HostCommand, args: string[], timeoutMs = 60000): Promise<Exit> {
-  const proc = spawn(hc.cmd, [...hc.args, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+export async function runToExit(hc: HostCommand, args: string[], timeoutMs = 60000, stdin?: string): Promise<Exit> {
+  const proc = spawn(hc.cmd, [...hc.args, ...args], { cwd: repoRoot, stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+  if (stdin !== undefined) proc.stdin!.end(stdin);
   const io = collect(proc);
   const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
   const code = await exited(proc);

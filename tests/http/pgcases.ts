@@ -14,6 +14,7 @@ import { type Cluster, pgExec, pgQuery } from "./pg.ts";
 import { data, SSE } from "./sse.ts";
 import { schemaEditWalk } from "./structure.ts";
 import { blobJSON, fileColumnsWalk } from "./cases.ts";
+import { PEOPLE_CONFIG, peopleSchema, peopleWalk } from "./people.ts";
 import { simultaneousEdits, writersWhileSchemaChanges, type WRow } from "./faults.ts";
 
 const json = { "content-type": "application/json", accept: "application/json" };
@@ -68,6 +69,20 @@ export function postgresTests(hc: HostCommand, tmp: string, cluster: Cluster, ru
       const page = await request(server.url, "GET", "/q/by-region", { headers: html });
       eq(page.status, 200, "its page");
       check(page.text.includes("Delete this query"), "its page offers no delete");
+    } finally {
+      await stop(server);
+    }
+  });
+
+  test("people: users added with the CLI while serving, sign-in, row rules on lists, reads, writes, facets, CSV, history and 1,000 event streams, a rule broken by an outside ALTER", async () => {
+    const { server, db } = await serve(peopleSchema(true), PEOPLE_CONFIG);
+    try {
+      await peopleWalk(hc, server.url, db, {
+        query: (sql, ...params) => pgQuery(db, sql, ...params),
+        exec: (sql) => pgExec(db, sql),
+        users: `"_nakedhtmx"."_nakedhtmx_users"`,
+        sessions: `"_nakedhtmx"."_nakedhtmx_sessions"`,
+      });
     } finally {
       await stop(server);
     }

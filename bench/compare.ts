@@ -23,7 +23,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
-import { type HostCommand, type HostName, prepareHost, startServer } from "../tests/http/hosts.ts";
+import { type HostCommand, type HostName, prepareHost, runToExit, startServer } from "../tests/http/hosts.ts";
 import { ensureData, root } from "./data.ts";
 import { type Cluster, sharedCluster } from "../tests/http/pg.ts";
 
@@ -61,6 +61,8 @@ interface Req {
   method: "GET" | "POST";
   path: string;
   body?: string;
+  /** Sent with every request (a session cookie). */
+  headers?: Record<string, string>;
 }
 /** A row of the table: what each kind of server is asked for it (null: it has no such thing). */
 interface Work {
@@ -154,6 +156,7 @@ function wrkOnce(wrk: string, base: string, r: Req, seconds: number, luaDir: str
       `wrk.headers["Content-Type"] = "application/json"\nwrk.headers["Accept"] = "application/json"\n`);
     args.push("-s", lua);
   }
+  for (const [k, v] of Object.entries(r.headers ?? {})) args.push("-H", `${k}: ${v}`);
   args.push(base + r.path);
   const res = spawnSync(wrk, args, { encoding: "utf8" });
   if (res.status !== 0) throw new Error(`wrk failed: ${res.stderr}`);
@@ -183,7 +186,7 @@ function get(base: string, r: Req): Promise<Response> {
   return fetch(base + r.path, {
     method: r.method,
     body: r.body,
-    headers: r.body ? { "content-type": "application/json", accept: "application/json" } : { accept: "text/html" },
+    headers: { ...(r.body ? { "content-type": "application/json", accept: "application/json" } : { accept: "text/html" }), ...r.headers },
   });
 }
 
@@ -198,14 +201,14 @@ function measure(wrk: string, base: string, r: Req, luaDir: string): Load {
 
 interface Target {
   name: string;
-  kind: "nh" | "nhpg" | "datasette" | "pocketbase";
+  kind: "nh" | "nhpg" | "nhrules" | "datasette" | "pocketbase";
   /** nakedhtmx's hosts: the command that starts one (cold start spawns it itself). */
   hc?: HostCommand;
   /** The work it is asked (by id); all when unset. */
   only?: string[];
   /** nakedhtmx on Postgres: a database ready for a cold start (made by start). */
   db?: string;
-  start(dir: string, data: string): Promise<{ base: string; stop: () => Promise<void> }>;
+  start(dir: string, data: string): Promise<{ base: string; stop: () => Promise<void>; headers?: Record<string, string> }>;
 }
 
 function freePort(): Promise<number> {
@@ -258,6 +261,43 @@ function nhTarget(host: HostName, hc: HostCommand): Target {
       copyFileSync(data, db);
       const s = await startServer(hc, ["--db", db, "--port", "0"]);
       return { base: s.url.origin, stop: async () => void (await s.stop()) };
+    },
+  };
+}
+
+/**
+ * nakedhtmx with a user signed in and a row rule on the 50-row table (issue
+ * 20): the same pages as nhTarget on the same data, so the two columns side
+ * by side are what users and a rule cost (a session looked up, the rule
+ * bound into each read). The rule lets every row through, so the pages
+ * hold the same rows.
+ */
+function nhRulesTarget(host: HostName, hc: HostCommand, chinook: boolean): Target {
+  const T = chinook ? "Track" : "items_1k";
+  const key = chinook ? "TrackId" : "id";
+  return {
+    name: `nakedhtmx ${host} + rule`,
+    kind: "nhrules",
+    hc,
+    only: ["html50", "json50"],
+    async start(dir, data) {
+      const db = join(dir, "bench.db");
+      copyFileSync(data, db);
+      const config = join(dir, "rules.json");
+      const rule = `${key} >= @user.id OR @user.role = 'editor'`;
+      writeFileSync(config, JSON.stringify({ tables: { [T]: { rules: { list: rule, view: rule } } } }));
+      const add = await runToExit(hc, ["user", "add", "--db", db, "--email", "bench@example.com", "--role", "user"], 60000, "bench-password\n");
+      if (add.code !== 0) throw new Error(`user add: ${add.stderr}`);
+      const s = await startServer(hc, ["--db", db, "--port", "0", "--config", config]);
+      const res = await fetch(`${s.url.origin}/signin`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: s.url.origin },
+        body: "email=bench%40example.com&password=bench-password",
+      });
+      const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0]!;
+      if (res.status !== 303 || !cookie) throw new Error(`sign-in: ${res.status}`);
+      return { base: s.url.origin, stop: async () => void (await s.stop()), headers: { cookie } };
     },
   };
 }
@@ -436,7 +476,7 @@ async function main(): Promise<void> {
   const binDir = mkdtempSync(join(tmpdir(), "nh-bench-bin-"));
   const targets: Target[] = [];
   const hcs = HOST_NAMES.map((h) => [h, prepareHost(h, binDir)] as const);
-  if (STORES.includes("sqlite")) for (const [h, hc] of hcs) targets.push(nhTarget(h, hc));
+  if (STORES.includes("sqlite")) for (const [h, hc] of hcs) targets.push(nhTarget(h, hc), nhRulesTarget(h, hc, chinook));
   if (STORES.includes("postgres")) {
     sh("bash", ["scripts/ensure-postgres.sh"]);
     const c = sharedCluster(); // stopped when the process exits
@@ -474,7 +514,8 @@ async function main(): Promise<void> {
       const s = await t.start(dir, data);
       try {
         for (const w of W) {
-          const r = t.kind === "nh" || t.kind === "nhpg" ? w.nh : t.kind === "datasette" ? w.datasette : w.pocketbase;
+          const plain = t.kind === "nh" || t.kind === "nhpg" || t.kind === "nhrules" ? w.nh : t.kind === "datasette" ? w.datasette : w.pocketbase;
+          const r = plain && s.headers ? { ...plain, headers: s.headers } : plain;
           const cell = results.get(w.id) ?? new Map();
           results.set(w.id, cell);
           if (!r || (t.only && !t.only.includes(w.id))) continue;

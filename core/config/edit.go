@@ -86,7 +86,10 @@ func SetQuery(text []byte, name string, q *Query) ([]byte, error) {
 
 // queryJSON is a query as the file holds it, indented from prefix by unit;
 // <, > and & stay as typed (SQL is full of them; this is no HTML).
-func queryJSON(q *Query, prefix, unit string) (string, error) {
+func queryJSON(q *Query, prefix, unit string) (string, error) { return valueJSON(q, prefix, unit) }
+
+// valueJSON is a value as the file holds it (see queryJSON).
+func valueJSON(q any, prefix, unit string) (string, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -329,4 +332,60 @@ func skipValue(text []byte, i int) (int, error) {
 		return 0, errors.New("config: not valid JSON")
 	}
 	return end, nil
+}
+
+// SetAt returns a config file's text with the member at path (names of
+// nested objects, made when missing) set to v, written in the file's
+// indent; nil takes it out. As SetQuery, only that member's bytes change.
+func SetAt(text []byte, path []string, v any) ([]byte, error) {
+	if t := bytes.TrimSpace(text); len(t) == 0 || string(t) == "null" {
+		if v == nil {
+			return text, nil
+		}
+		text = []byte("{}\n")
+	}
+	root, err := scanMembers(text, skipSpace(text, 0))
+	if err != nil {
+		return nil, err
+	}
+	return setAt(text, root, root.indentUnit(text), path, v)
+}
+
+func setAt(text []byte, o *object, unit string, path []string, v any) ([]byte, error) {
+	i, err := o.only(path[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(path) > 1 && i >= 0 {
+		m := o.members[i]
+		if text[m.valueStart] == '{' {
+			inner, err := scanMembers(text, m.valueStart)
+			if err != nil {
+				return nil, err
+			}
+			return setAt(text, inner, unit, path[1:], v)
+		}
+	}
+	if v == nil {
+		if i < 0 || len(path) > 1 {
+			return text, nil
+		}
+		return o.remove(text, i), nil
+	}
+	for k := len(path) - 1; k > 0; k-- { // the objects still missing, around v
+		v = map[string]any{path[k]: v}
+	}
+	ind := o.inner(text, unit)
+	if i >= 0 {
+		ind = o.members[i].indent(text)
+	}
+	value, err := valueJSON(v, ind, unit)
+	if err != nil {
+		return nil, err
+	}
+	if i >= 0 {
+		m := o.members[i]
+		return splice(text, m.valueStart, m.valueEnd, value), nil
+	}
+	return o.insert(text, jsonString(path[0])+": "+value, unit), nil
 }

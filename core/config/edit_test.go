@@ -70,3 +70,32 @@ func TestSetQueryRefuses(t *testing.T) {
 		}
 	}
 }
+
+func TestSetAt(t *testing.T) {
+	rules := map[string]string{"list": "owner = @user.id", "delete": "false"}
+	for _, tc := range []struct{ in, want string }{
+		{"", "{\n  \"tables\": {\n    \"notes\": {\n      \"rules\": {\n        \"delete\": \"false\",\n        \"list\": \"owner = @user.id\"\n      }\n    }\n  }\n}\n"},
+		{"{\"title\": \"x\"}", "{\"title\": \"x\",\"tables\": {\"notes\":{\"rules\":{\"delete\":\"false\",\"list\":\"owner = @user.id\"}}}}"},
+		{"{\n\t\"tables\": {\n\t\t\"notes\": {\"label\": \"N\"},\n\t\t\"b\": {}\n\t}\n}\n",
+			"{\n\t\"tables\": {\n\t\t\"notes\": {\"label\": \"N\",\"rules\": {\"delete\":\"false\",\"list\":\"owner = @user.id\"}},\n\t\t\"b\": {}\n\t}\n}\n"},
+		{"{\n  \"tables\": {\n    \"notes\": {\n      \"rules\": {\"list\": \"old\"},\n      \"label\": \"N\"\n    }\n  }\n}\n",
+			"{\n  \"tables\": {\n    \"notes\": {\n      \"rules\": {\n        \"delete\": \"false\",\n        \"list\": \"owner = @user.id\"\n      },\n      \"label\": \"N\"\n    }\n  }\n}\n"},
+	} {
+		got, err := SetAt([]byte(tc.in), []string{"tables", "notes", "rules"}, rules)
+		if err != nil || string(got) != tc.want {
+			t.Errorf("%q:\n got %q %v\nwant %q", tc.in, got, err, tc.want)
+		}
+		if _, err := Parse(got); err != nil {
+			t.Errorf("%q: the result does not parse: %v", tc.in, err)
+		}
+	}
+	// nil takes the member out; a missing path stays as it is.
+	in := "{\n  \"tables\": {\n    \"notes\": {\n      \"label\": \"N\",\n      \"rules\": {\"list\": \"x\"}\n    }\n  }\n}\n"
+	got, err := SetAt([]byte(in), []string{"tables", "notes", "rules"}, nil)
+	if err != nil || string(got) != "{\n  \"tables\": {\n    \"notes\": {\n      \"label\": \"N\"\n    }\n  }\n}\n" {
+		t.Errorf("remove: %q %v", got, err)
+	}
+	if got, _ := SetAt([]byte(in), []string{"tables", "other", "rules"}, nil); string(got) != in {
+		t.Errorf("remove what is not there: %q", got)
+	}
+}

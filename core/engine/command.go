@@ -365,6 +365,14 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 // applyOne runs the command's write; a failed write is undone (to its
 // savepoint) and its failure is the result.
 func (c *ctx) applyOne(cmd *protocol.Command) *outcome {
+	if cmd.Op == "user" {
+		// The users, alike on every node (users.go); only an administrator's
+		// command may change them, as only one may ask for it.
+		if cmd.By != nil && cmd.By.Role != AdminRole {
+			return failed(403, "only an administrator manages users")
+		}
+		return c.applyUser(cmd.Values)
+	}
 	if cmd.Op == "migrate" {
 		// Made against no particular schema: every node runs it on the same
 		// schema anyway, as the stream orders it among the writes. A command

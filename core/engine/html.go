@@ -429,6 +429,9 @@ type cellPlan struct {
 	link string
 	// labels are the referenced rows' labels by key text (referenceLabels).
 	labels map[string]string
+	// hides: a row rule keeps some referenced rows from the caller; one
+	// without a label is such a row, shown as hidden, linked nowhere.
+	hides bool
 	// from: the columns of a foreign key over several columns, planned on
 	// its first column; the cell then links and labels the parent row by
 	// all of them (labels keyed by tupleText).
@@ -466,6 +469,9 @@ func (c *ctx) cellPlans(fields []*schema.Field, rows []*row) []cellPlan {
 		}
 		if ref.LabelColumn != "" && p.Column(ref.Column) != nil {
 			pl.labels = c.referenceLabels(f, rows)
+			if cond, _ := c.ruleCond(p, "view"); cond != "" && cond != "1 = 1" {
+				pl.hides = true
+			}
 		}
 	}
 	return plans
@@ -665,6 +671,8 @@ func (c *ctx) cellFor(pl *cellPlan, r *row) cell {
 			cl.Text = l
 			cl.Title = c.str.concat(col.Name, " = ", text)
 			return cl
+		} else if !ok && pl.hides {
+			return cell{Text: "hidden", Class: "muted hidden", Title: "a row a rule keeps from you"}
 		}
 	}
 	short, cut := render.Truncate(text, 80)

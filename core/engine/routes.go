@@ -53,6 +53,8 @@ func init() {
 		}},
 		{Pattern: "/users/{id}", Methods: []string{"POST"}, serve: postOnly(func(c *ctx, _ *model.Table, segs []string) *protocol.Response { return c.usersForm(segs) })},
 		{Pattern: "/users/{id}/delete", Methods: []string{"POST"}, serve: postOnly(func(c *ctx, _ *model.Table, segs []string) *protocol.Response { return c.usersForm(segs) })},
+		{Pattern: "/rules", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.rulesPage("", 0, nil) })},
+		{Pattern: "/rules/{table}", Methods: []string{"POST"}, serve: postOnly(func(c *ctx, t *model.Table, _ []string) *protocol.Response { return c.rulesForm(t) })},
 		{Pattern: "/api/users", Methods: []string{"GET", "POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response { return c.apiUsers() }},
 		{Pattern: "/api/users/{id}", Methods: []string{"GET", "PATCH", "DELETE"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
 			return c.apiUser(segs[2])

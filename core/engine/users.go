@@ -175,7 +175,7 @@ func (c *ctx) signinUser(form url.Values) *protocol.Response {
 		}
 		return c.signinPage(401, "That email and password do not match a user.")
 	}
-	if password.Stale(hash) && c.e.live.enabled {
+	if password.Stale(hash) && c.e.live.enabled && !c.jetstream() {
 		// Known now, so it can be hashed under today's parameters.
 		c.e.db.Exec(`UPDATE `+userTable+` SET password = ? WHERE id = ? AND password = ?`, password.Hash(pw, password.Default), u.ID, hash)
 	}
@@ -221,11 +221,15 @@ type userChange struct {
 	Role     *string `json:"role"`
 }
 
-// addUser adds a user; the answer is its id, or a status and why not.
+// Users are written where the data is: straight into this database, or,
+// in the scale-out mode, as a command (op "user") that every node applies
+// in the stream's order, so every node's database has the same users. A
+// command names the user by email (ids are each node's) and carries the
+// password's hash, never the password.
+
+// addUser adds a user; the answer is its id, or a status and why not
+// (202: a command this node has not applied yet).
 func (c *ctx) addUser(ch userChange) (int64, int, string) {
-	if !c.e.live.enabled {
-		return 0, 403, "the database is read-only"
-	}
 	if ch.Email == nil || ch.Password == nil {
 		return 0, 422, "a user needs an email and a password"
 	}
@@ -239,85 +243,151 @@ func (c *ctx) addUser(ch userChange) (int64, int, string) {
 			return 0, 422, p
 		}
 	}
-	if setup := c.e.store.UsersSetup(); setup != "" && !c.usersTableThere() {
-		if err := c.e.db.Script(setup); err != nil {
-			return 0, 500, "cannot make the table of users: " + err.Error()
-		}
+	status, why := c.userWrite(map[string]any{"action": "add", "email": email, "role": role,
+		"password": password.Hash(*ch.Password, password.Default)})
+	if why != "" || status == 202 {
+		return 0, status, why
 	}
-	hash := password.Hash(*ch.Password, password.Default)
-	now := c.e.now().UTC().Format(time.RFC3339)
-	rs, err := c.e.db.Query(`INSERT INTO `+userTable+` (email, role, password, created, changed) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		email, role, hash, now, now)
-	if err != nil {
-		if strings.Contains(strings.ToLower(err.Error()), "unique") {
-			return 0, 409, "a user with that email exists"
-		}
-		return 0, 500, "cannot add the user: " + err.Error()
-	}
-	id, _ := sqldb.Int(rs.Values[0][0])
-	c.hasUsersMemo = 1
-	return id, 201, ""
+	id, _ := c.userID(email)
+	return id, status, ""
 }
 
 // editUser changes a user's role or password; a new password ends every
 // session of the user's.
 func (c *ctx) editUser(id int64, ch userChange) (int, string) {
-	if !c.e.live.enabled {
-		return 403, "the database is read-only"
+	if c.req.Command != "" {
+		return c.userWrite(nil) // asked again: the command's result
 	}
-	if c.userOf(id) == nil {
+	u := c.userOf(id)
+	if u == nil {
 		return 404, "no such user"
 	}
 	if ch.Email != nil {
 		return 422, "a user's email cannot change: add a user with the new one"
 	}
-	now := c.e.now().UTC().Format(time.RFC3339)
+	values := map[string]any{"action": "edit", "email": u.Email}
 	if ch.Role != nil {
 		if p := roleProblem(*ch.Role); p != "" {
 			return 422, p
 		}
-		if _, err := c.e.db.Exec(`UPDATE `+userTable+` SET role = ?, changed = ? WHERE id = ?`, *ch.Role, now, id); err != nil {
-			return 500, err.Error()
-		}
+		values["role"] = *ch.Role
 	}
 	if ch.Password != nil {
 		if p := passwordProblem(*ch.Password); p != "" {
 			return 422, p
 		}
-		if _, err := c.e.db.Exec(`UPDATE `+userTable+` SET password = ?, changed = ? WHERE id = ?`, password.Hash(*ch.Password, password.Default), now, id); err != nil {
-			return 500, err.Error()
-		}
-		c.e.endSessions(id)
+		values["password"] = password.Hash(*ch.Password, password.Default)
 	}
-	return 200, ""
+	return c.userWrite(values)
 }
 
 // removeUser removes a user and ends their sessions.
 func (c *ctx) removeUser(id int64) (int, string) {
+	if c.req.Command != "" {
+		return c.userWrite(nil) // asked again: the command's result
+	}
+	u := c.userOf(id)
+	if u == nil {
+		return 404, "no such user"
+	}
+	return c.userWrite(map[string]any{"action": "remove", "email": u.Email})
+}
+
+// userWrite makes a checked users write: a command in the scale-out mode
+// (202 until this node applied it; asked again, its result), else at once.
+func (c *ctx) userWrite(values map[string]any) (int, string) {
 	if !c.e.live.enabled {
 		return 403, "the database is read-only"
 	}
-	if c.userOf(id) == nil {
-		return 404, "no such user"
+	if c.req.Command != "" {
+		o := c.commandOutcome(nil)
+		return o.status, o.msg
 	}
-	if _, err := c.e.db.Exec(`DELETE FROM `+userTable+` WHERE id = ?`, id); err != nil {
-		return 500, err.Error()
+	if c.jetstream() {
+		o := c.newCommand(protocol.Command{Op: "user", Values: values})
+		return o.status, o.msg
 	}
-	c.e.endSessions(id)
-	c.hasUsersMemo = 0
-	return 204, ""
+	o := c.applyUser(values)
+	return o.status, o.msg
 }
 
-// endSessions ends every session of a user's, in the database and here.
-func (e *Engine) endSessions(userID int64) {
-	if e.live.enabled {
-		e.db.Exec(`DELETE FROM "_nakedhtmx_sessions" WHERE user_id = ?`, userID)
+// userID is a user's id by email on this node.
+func (c *ctx) userID(email string) (int64, bool) {
+	if !c.usersTableThere() {
+		return 0, false
 	}
-	for id, s := range e.sessions.mem {
-		if s.user == userID {
-			delete(e.sessions.mem, id)
+	rs, err := c.e.db.Query(`SELECT id FROM `+userTable+` WHERE email = ?`, email)
+	if err != nil || len(rs.Values) != 1 {
+		return 0, false
+	}
+	id, _ := sqldb.Int(rs.Values[0][0])
+	return id, true
+}
+
+// applyUser writes a users change (values as userWrite's): directly, or a
+// command from the stream on every node alike.
+func (c *ctx) applyUser(values map[string]any) *outcome {
+	str := func(k string) (string, bool) {
+		v, ok := values[k].(string)
+		return v, ok
+	}
+	email, _ := str("email")
+	now := c.e.now().UTC().Format(time.RFC3339)
+	switch action, _ := str("action"); action {
+	case "add":
+		role, _ := str("role")
+		hash, _ := str("password")
+		if emailProblem(email) != "" || roleProblem(role) != "" || hash == "" {
+			return failed(422, "a user command without a valid email, role and password hash")
 		}
+		if setup := c.e.store.UsersSetup(); setup != "" && !c.usersTableThere() {
+			if err := c.e.db.Script(setup); err != nil {
+				return failed(500, "cannot make the table of users: "+err.Error())
+			}
+		}
+		_, err := c.e.db.Exec(`INSERT INTO `+userTable+` (email, role, password, created, changed) VALUES (?, ?, ?, ?, ?)`,
+			email, role, hash, now, now)
+		if err != nil {
+			if strings.Contains(strings.ToLower(err.Error()), "unique") {
+				return failed(409, "a user with that email exists")
+			}
+			return failed(500, "cannot add the user: "+err.Error())
+		}
+		c.hasUsersMemo = 1
+		return &outcome{status: 201}
+	case "edit":
+		id, ok := c.userID(email)
+		if !ok {
+			return failed(404, "no such user")
+		}
+		if role, ok := str("role"); ok {
+			if p := roleProblem(role); p != "" {
+				return failed(422, p)
+			}
+			if _, err := c.e.db.Exec(`UPDATE `+userTable+` SET role = ?, changed = ? WHERE id = ?`, role, now, id); err != nil {
+				return failed(500, err.Error())
+			}
+		}
+		if hash, ok := str("password"); ok && hash != "" {
+			if _, err := c.e.db.Exec(`UPDATE `+userTable+` SET password = ?, changed = ? WHERE id = ?`, hash, now, id); err != nil {
+				return failed(500, err.Error())
+			}
+			c.e.endSessions(id)
+		}
+		return &outcome{status: 200}
+	case "remove":
+		id, ok := c.userID(email)
+		if !ok {
+			return failed(404, "no such user")
+		}
+		if _, err := c.e.db.Exec(`DELETE FROM `+userTable+` WHERE id = ?`, id); err != nil {
+			return failed(500, err.Error())
+		}
+		c.e.endSessions(id)
+		c.hasUsersMemo = 0
+		return &outcome{status: 204}
 	}
+	return failed(400, "unknown user command")
 }
 
 // usersAllowed says why the caller may not manage users, or "".
@@ -459,4 +529,16 @@ func (c *ctx) usersForm(segs []string) *protocol.Response {
 		return c.usersPage(why, status)
 	}
 	return c.usersPage(done, 200)
+}
+
+// endSessions ends every session of a user's, in the database and here.
+func (e *Engine) endSessions(userID int64) {
+	if e.live.enabled {
+		e.db.Exec(`DELETE FROM "_nakedhtmx_sessions" WHERE user_id = ?`, userID)
+	}
+	for id, s := range e.sessions.mem {
+		if s.user == userID {
+			delete(e.sessions.mem, id)
+		}
+	}
 }

@@ -422,3 +422,126 @@ func TestLiveHeldByRules(t *testing.T) {
 		t.Fatalf("the editor views the note as it was: %d", res.Status)
 	}
 }
+
+// TestRulesPage: an administrator edits a table's rules from the app; a
+// rule the table cannot hold is refused before the config changes.
+func TestRulesPage(t *testing.T) {
+	text := []byte("{\n  \"title\": \"People\"\n}\n")
+	cfg, _ := engine.ParseConfig(text)
+	e, _, _ := liveDBWith(t, peopleSchema, engine.Options{Config: cfg, ConfigWritable: true, ConfigText: text})
+	open := &session{t: t, e: e}
+	addUser(t, open, "root@example.com", "root-password", "admin")
+	c, _ := signIn(t, e, "root@example.com", "root-password")
+	root := &session{t: t, e: e, cookie: c}
+	post := func(s *session, body string) *protocol.Response {
+		return s.do("POST", "/rules/notes", body, "content-type", "application/x-www-form-urlencoded", "accept", "text/html")
+	}
+	if res := root.do("GET", "/rules", "", "accept", "text/html"); res.Status != 200 || !strings.Contains(string(res.Body), `action="/rules/notes"`) {
+		t.Fatalf("rules page: %d %s", res.Status, res.Body)
+	}
+	res := post(root, url.Values{"list": {"nosuch = @user.id"}}.Encode())
+	if res.Status != 422 || res.ConfigText != nil || !strings.Contains(string(res.Body), "unknown column") {
+		t.Fatalf("a rule naming no column: %d %v %s", res.Status, res.ConfigText, res.Body)
+	}
+	res = post(root, url.Values{"list": {"owner = @user.id"}, "delete": {"false"}, "view": {""}}.Encode())
+	want := "{\n  \"title\": \"People\",\n  \"tables\": {\n    \"notes\": {\n      \"rules\": {\n        \"delete\": \"false\",\n        \"list\": \"owner = @user.id\"\n      }\n    }\n  }\n}\n"
+	if res.Status != 200 || res.ConfigText == nil || *res.ConfigText != want {
+		t.Fatalf("saved: %d %v", res.Status, res.ConfigText)
+	}
+	addUser(t, root, "a@example.com", "password-a", "user")
+	c, _ = signIn(t, e, "a@example.com", "password-a")
+	a := &session{t: t, e: e, cookie: c}
+	if res := post(a, "list=true"); res.Status != 403 || res.ConfigText != nil {
+		t.Fatalf("a user edits the rules: %d", res.Status)
+	}
+}
+
+// TestReferenceToHiddenRow: a reference to a row the caller may not view
+// shows as hidden, never the row's label, and links nowhere.
+func TestReferenceToHiddenRow(t *testing.T) {
+	cfg, err := engine.ParseConfig([]byte(`{"tables": {"people": {"labelColumn": "name", "rules": {"view": "owner = @user.id", "list": "owner = @user.id"}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, other := liveDBWith(t, `CREATE TABLE people (id INTEGER PRIMARY KEY, owner INTEGER, name TEXT);
+CREATE TABLE pets (id INTEGER PRIMARY KEY, person INTEGER REFERENCES people(id), pet TEXT);`, engine.Options{Config: cfg})
+	open := &session{t: t, e: e}
+	addUser(t, open, "a@example.com", "password-a", "user")
+	c, _ := signIn(t, e, "a@example.com", "password-a")
+	a := &session{t: t, e: e, cookie: c}
+	if err := other.Script(`INSERT INTO people VALUES (1, 1, 'MINE'), (2, 99, 'SECRETNAME'); INSERT INTO pets VALUES (1, 1, 'cat'), (2, 2, 'dog');`); err != nil {
+		t.Fatal(err)
+	}
+	page := string(a.do("GET", "/t/pets", "", "accept", "text/html").Body)
+	if !strings.Contains(page, "MINE") || strings.Contains(page, "SECRETNAME") || !strings.Contains(page, ">hidden<") || strings.Contains(page, `href="/t/people/r/2"`) {
+		t.Fatalf("pets list: %s", page)
+	}
+	form := string(a.do("GET", "/t/pets/r/2", "", "accept", "text/html").Body)
+	if strings.Contains(form, "SECRETNAME") {
+		t.Fatalf("pet form shows the hidden row's label: %s", form)
+	}
+}
+
+// TestUserCommandsConverge: in the scale-out mode a users write travels the
+// command log (with the password's hash, never the password) and every
+// node's database ends with the same users; a user added on one node signs
+// in on another.
+func TestUserCommandsConverge(t *testing.T) {
+	const tok = "a-cluster-token-of-enough-length"
+	a, b := newNodeWith(t, "a", tok), newNodeWith(t, "b", tok)
+	var seq uint64
+	send := func(origin *node, method, path, body string) *protocol.Response {
+		t.Helper()
+		h := map[string]string{"host": "localhost", "content-type": "application/json", "accept": "application/json", "authorization": "Bearer " + tok}
+		first := origin.e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: method, Path: path, Headers: h}, Body: []byte(body)})
+		if first.Status != 202 || first.Command == nil || first.Command.Op != "user" {
+			t.Fatalf("%s %s: %d %s", method, path, first.Status, first.Body)
+		}
+		if cmd, _ := json.Marshal(first.Command); strings.Contains(string(cmd), "a-long-password") {
+			t.Fatalf("the command carries the password: %s", cmd)
+		}
+		seq++
+		for _, n := range []*node{a, b} {
+			if res := n.e.Apply(first.Command, seq); res.Status >= 300 {
+				t.Fatalf("apply: %+v", res)
+			}
+		}
+		return origin.e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: method, Path: path, Headers: h, Command: first.Command.ID}, Body: []byte(body)})
+	}
+	users := func(n *node) string {
+		rs, err := n.db.Query(`SELECT id, email, role, password FROM _nakedhtmx_users ORDER BY id`)
+		if err != nil {
+			return err.Error()
+		}
+		return fmt.Sprint(rs.Values)
+	}
+	if res := send(a, "POST", "/api/users", `{"email": "Ann@Example.com", "password": "a-long-password", "role": "editor"}`); res.Status != 201 {
+		t.Fatalf("add, answered again: %d %s", res.Status, res.Body)
+	}
+	if users(a) != users(b) || !strings.Contains(users(a), "ann@example.com editor $argon2id$") {
+		t.Fatalf("the nodes' users:\n%s\n%s", users(a), users(b))
+	}
+	if c, res := signIn(t, b.e, "ann@example.com", "a-long-password"); c == "" {
+		t.Fatalf("sign in on the other node: %d %s", res.Status, res.Body)
+	}
+	if res := send(b, "PATCH", "/api/users/1", `{"role": "user"}`); res.Status != 200 {
+		t.Fatalf("edit: %d %s", res.Status, res.Body)
+	}
+	if users(a) != users(b) || !strings.Contains(users(a), "ann@example.com user ") {
+		t.Fatalf("after the edit:\n%s\n%s", users(a), users(b))
+	}
+	if res := send(a, "DELETE", "/api/users/1", ""); res.Status != 204 {
+		t.Fatalf("remove: %d %s", res.Status, res.Body)
+	}
+	if users(a) != "[]" || users(b) != "[]" {
+		t.Fatalf("after the removal:\n%s\n%s", users(a), users(b))
+	}
+	// A users command from someone who is no administrator is refused on
+	// every node, whoever made it.
+	seq++
+	res := a.e.Apply(&protocol.Command{ID: "forged-user-command-000000000001", Op: "user", By: &protocol.CommandUser{ID: 5, Email: "x@example.com", Role: "user"},
+		Values: map[string]any{"action": "add", "email": "evil@example.com", "role": "admin", "password": "$argon2id$v=19$m=64,t=1,p=1$AAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAA"}}, seq)
+	if res.Status != 403 || users(a) != "[]" {
+		t.Fatalf("a user's users command: %+v %s", res, users(a))
+	}
+}

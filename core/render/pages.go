@@ -198,6 +198,82 @@ func SigninPage(d *SigninData) []byte {
 	return w.b
 }
 
+// RulesTable is one table on the rules page: its rules by RulesData.Ops.
+type RulesTable struct {
+	Name, Label, Action string
+	Rules               []string
+	Broken              string // why the config's rules do not fit it, or ""
+}
+
+// RulesData is the rules page.
+type RulesData struct {
+	Page
+	Ops      []string
+	Tables   []RulesTable
+	Message  string
+	Error    bool
+	ReadOnly string // why they cannot be saved from here, or ""
+}
+
+// RulesPage ("rules"): each table's row rules in a form of its own.
+func RulesPage(d *RulesData) []byte {
+	w := newWriter(2048 + 1024*len(d.Tables))
+	w.head(&d.Page)
+	w.raw("\n<h1>Row rules</h1>\n")
+	notice(w, d.Message, d.Error)
+	if d.ReadOnly != "" {
+		notice(w, d.ReadOnly, true)
+	}
+	w.raw(`<p class="help">A filter over the row's columns: <code>=</code>, <code>!=</code>, <code>&lt;</code>, <code>IN (...)</code>, <code>LIKE</code>, <code>IS NULL</code>, <code>AND</code>, <code>OR</code>, <code>NOT</code>, and <code>@user.id</code>, <code>@user.email</code>, <code>@user.role</code>. Empty: any signed-in user; <code>false</code>: no one but an administrator.</p>
+`)
+	for _, t := range d.Tables {
+		w.raw(`<form method="post" class="form rules" action="`)
+		w.url(t.Action)
+		w.raw(`"><h2>`)
+		w.text(t.Label)
+		w.raw(`</h2>`)
+		if t.Broken != "" {
+			w.raw(`<p class="notice error" role="alert">`)
+			w.text(t.Broken)
+			w.raw(`</p>`)
+		}
+		for i, op := range d.Ops {
+			id := "r-" + t.Name + "-" + op
+			w.raw(`<div class="field"><label for="`)
+			w.text(id)
+			w.raw(`">`)
+			w.text(op)
+			w.raw(`</label><input id="`)
+			w.text(id)
+			w.raw(`" name="`)
+			w.text(op)
+			w.raw(`" value="`)
+			w.text(t.Rules[i])
+			w.raw(`" spellcheck="false"></div>`)
+		}
+		if d.ReadOnly == "" {
+			w.raw(`<div class="buttons"><button type="submit">Save</button></div>`)
+		}
+		w.raw("</form>\n")
+	}
+	w.foot(&d.Page)
+	return w.b
+}
+
+// notice writes a message: an alert when it is an error.
+func notice(w *writer, msg string, isErr bool) {
+	if msg == "" {
+		return
+	}
+	if isErr {
+		w.raw(`<p class="notice error" role="alert">`)
+	} else {
+		w.raw(`<p class="notice" role="status">`)
+	}
+	w.text(msg)
+	w.raw("</p>\n")
+}
+
 // UserEntry is one user on the users page.
 type UserEntry struct {
 	ID, Email, Role, Changed string
@@ -217,15 +293,11 @@ func UsersPage(d *UsersData) []byte {
 	w := newWriter(2048 + 512*len(d.Users))
 	w.head(&d.Page)
 	w.raw("\n<h1>Users</h1>\n")
-	if d.Message != "" {
-		if d.Error {
-			w.raw(`<p class="notice error" role="alert">`)
-		} else {
-			w.raw(`<p class="notice" role="status">`)
-		}
-		w.text(d.Message)
-		w.raw("</p>\n")
-	}
+	notice(w, d.Message, d.Error)
+	w.raw(`<p><a href="`)
+	w.url(d.Base)
+	w.raw(`/rules">Row rules</a></p>
+`)
 	w.raw(`<div class="scroll"><table class="grid users">
 <thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Changed</th><th scope="col">Change</th><th scope="col"></th></tr></thead>
 <tbody>`)

@@ -331,7 +331,8 @@ func (e *Engine) advance(seq int64) {
 // engine's base path and config.
 func (e *Engine) liveCtx() *ctx {
 	c := newCtx(e, &protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Headers: map[string]string{}}})
-	c.who = principal{admin: true} // the messages are held to rules per stream (liveFor)
+	c.who = principal{admin: true} // the rows are held to rules per stream (audience)
+	c.forAll = true
 	return c
 }
 

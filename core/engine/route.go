@@ -52,6 +52,9 @@ type ctx struct {
 	cookieSession int8
 	// who the request is (users.go), set with authed.
 	who principal
+	// forAll: what is rendered goes to callers the rules hold differently
+	// (a live message's page text): nothing a rule keeps from some of them.
+	forAll bool
 	// hasUsersMemo: the database has users (1) or not (-1); 0: not asked.
 	hasUsersMemo int8
 

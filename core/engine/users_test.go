@@ -545,3 +545,37 @@ func TestUserCommandsConverge(t *testing.T) {
 		t.Fatalf("a user's users command: %+v %s", res, users(a))
 	}
 }
+
+// TestLiveLabelsOfHeldRows: a live message's page text goes to streams the
+// rules hold differently, so it names no row of a held table by its label;
+// and a write may not refer to a row its maker may not view.
+func TestLiveLabelsOfHeldRows(t *testing.T) {
+	cfg, err := engine.ParseConfig([]byte(`{"tables": {"people": {"labelColumn": "name", "rules": {"view": "owner = @user.id", "list": "owner = @user.id"}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, other := liveDBWith(t, `CREATE TABLE people (id INTEGER PRIMARY KEY, owner INTEGER, name TEXT);
+CREATE TABLE pets (id INTEGER PRIMARY KEY, person INTEGER REFERENCES people(id), pet TEXT);`, engine.Options{Config: cfg})
+	open := &session{t: t, e: e}
+	addUser(t, open, "a@example.com", "password-a", "user")
+	c, _ := signIn(t, e, "a@example.com", "password-a")
+	a := &session{t: t, e: e, cookie: c}
+	if err := other.Script(`INSERT INTO people VALUES (1, 1, 'MINE'), (2, 99, 'SECRETNAME');`); err != nil {
+		t.Fatal(err)
+	}
+	e.Tick()
+	if res := a.do("POST", "/api/tables/pets/rows", `{"person": 2, "pet": "dog"}`); res.Status != 422 || !strings.Contains(string(res.Body), "no row of people") {
+		t.Fatalf("a pet of a hidden person: %d %s", res.Status, res.Body)
+	}
+	if res := a.do("POST", "/api/tables/pets/rows", `{"person": 1, "pet": "cat"}`); res.Status != 201 {
+		t.Fatalf("a pet of her own person: %d %s", res.Status, res.Body)
+	}
+	if err := other.Script(`INSERT INTO pets VALUES (7, 2, 'outside');`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range e.Tick().Messages {
+		if strings.Contains(m.Page, "SECRETNAME") || strings.Contains(m.Page, "MINE") {
+			t.Fatalf("a live page text names a held row by its label: %s", m.Page)
+		}
+	}
+}

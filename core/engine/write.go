@@ -398,7 +398,10 @@ func (c *ctx) checkReferences(t *model.Table, values map[string]any) []fieldErro
 		if col == nil || !ok || v == nil || c.st.vis.Table(fk.Table) == nil {
 			continue
 		}
-		rs, err := c.e.db.Query("SELECT 1 FROM "+sqldb.Ident(fk.Table)+" WHERE "+sqldb.Ident(fk.To[0])+" = ? LIMIT 1", sqlValue(col, v))
+		// A row the caller may not view is no row to refer to: the answer
+		// is the same as for one that is not there.
+		where, args := c.andRule(c.st.db.Table(fk.Table), "view", " WHERE "+sqldb.Ident(fk.To[0])+" = ?", []any{sqlValue(col, v)})
+		rs, err := c.e.db.Query("SELECT 1 FROM "+sqldb.Ident(fk.Table)+where+" LIMIT 1", args...)
 		if err == nil && len(rs.Values) == 0 {
 			errs = append(errs, fieldError{Path: "/" + col.Name, Message: "no row of " + fk.Table + " has " + fk.To[0] + " " + sqldb.Text(sqlValue(col, v))})
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
 	"github.com/nakedhtmx/nakedhtmx/core/engine"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 )
@@ -456,9 +457,10 @@ func TestRulesPage(t *testing.T) {
 	}
 }
 
-// TestReferenceToHiddenRow: a reference to a row the caller may not view
-// shows as hidden, never the row's label, and links nowhere.
-func TestReferenceToHiddenRow(t *testing.T) {
+// petsEngine: people, each its owner's, and pets that refer to them; a
+// signed-in user (id 1), and a connection of another process's.
+func petsEngine(t *testing.T) (*engine.Engine, *sqlite.DB, *session) {
+	t.Helper()
 	cfg, err := engine.ParseConfig([]byte(`{"tables": {"people": {"labelColumn": "name", "rules": {"view": "owner = @user.id", "list": "owner = @user.id"}}}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -468,7 +470,13 @@ CREATE TABLE pets (id INTEGER PRIMARY KEY, person INTEGER REFERENCES people(id),
 	open := &session{t: t, e: e}
 	addUser(t, open, "a@example.com", "password-a", "user")
 	c, _ := signIn(t, e, "a@example.com", "password-a")
-	a := &session{t: t, e: e, cookie: c}
+	return e, other, &session{t: t, e: e, cookie: c}
+}
+
+// TestReferenceToHiddenRow: a reference to a row the caller may not view
+// shows as hidden, never the row's label, and links nowhere.
+func TestReferenceToHiddenRow(t *testing.T) {
+	_, other, a := petsEngine(t)
 	if err := other.Script(`INSERT INTO people VALUES (1, 1, 'MINE'), (2, 99, 'SECRETNAME'); INSERT INTO pets VALUES (1, 1, 'cat'), (2, 2, 'dog');`); err != nil {
 		t.Fatal(err)
 	}
@@ -550,16 +558,7 @@ func TestUserCommandsConverge(t *testing.T) {
 // rules hold differently, so it names no row of a held table by its label;
 // and a write may not refer to a row its maker may not view.
 func TestLiveLabelsOfHeldRows(t *testing.T) {
-	cfg, err := engine.ParseConfig([]byte(`{"tables": {"people": {"labelColumn": "name", "rules": {"view": "owner = @user.id", "list": "owner = @user.id"}}}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, _, other := liveDBWith(t, `CREATE TABLE people (id INTEGER PRIMARY KEY, owner INTEGER, name TEXT);
-CREATE TABLE pets (id INTEGER PRIMARY KEY, person INTEGER REFERENCES people(id), pet TEXT);`, engine.Options{Config: cfg})
-	open := &session{t: t, e: e}
-	addUser(t, open, "a@example.com", "password-a", "user")
-	c, _ := signIn(t, e, "a@example.com", "password-a")
-	a := &session{t: t, e: e, cookie: c}
+	e, other, a := petsEngine(t)
 	if err := other.Script(`INSERT INTO people VALUES (1, 1, 'MINE'), (2, 99, 'SECRETNAME');`); err != nil {
 		t.Fatal(err)
 	}

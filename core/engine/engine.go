@@ -125,6 +125,9 @@ type state struct {
 	fired map[string]bool
 	// rules: each table's row rules, checked against its columns (rules.go).
 	rules map[string]*tableRules
+	// suspect: tables that came as a table with rules went (a rename the
+	// config does not know yet), by why they are held (rules.go).
+	suspect map[string]string
 }
 
 // Open reflects the database and stores the DSID.
@@ -168,7 +171,7 @@ func Open(db sqldb.DB, opts Options) (*Engine, error) {
 	if err := e.refresh(true); err != nil {
 		return nil, err
 	}
-	if p := e.st.rulesProblem(); p != "" {
+	if p := e.st.rulesProblem(opts.Config); p != "" {
 		return nil, fmt.Errorf("%s", p) // a config error, as the others are at start
 	}
 	e.live.start(e)
@@ -311,6 +314,9 @@ func (e *Engine) reflect(force, last bool) error {
 	}
 	d.SchemaVersion = v
 	st := &state{db: d, dsid: id, schemaVersion: v, fired: d.Fired()}
+	if e.st != nil {
+		st.suspect = suspectTables(e.st, d, e.opts.Config)
+	}
 	st.build(e.opts.Config, e.logf)
 	e.st = st
 	return nil
@@ -357,7 +363,12 @@ func (st *state) build(cfg *Config, logf func(string, ...any)) {
 		func(t, c string) bool { return cfg.Table(t).Column(c).Hidden })
 	markFileColumns(st.vis, cfg, logf)
 	st.rules = checkRules(st.db, cfg)
-	if p := st.rulesProblem(); p != "" {
+	for name, why := range st.suspect {
+		if cfg.Table(name).Rules == nil {
+			st.rules[name] = &tableRules{Broken: why}
+		}
+	}
+	if p := st.rulesProblem(cfg); p != "" {
 		logf("nakedhtmx: %s", p)
 	}
 	for _, t := range st.vis.Tables {

@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/nakedhtmx/nakedhtmx/core/capture"
@@ -64,6 +65,38 @@ func checkRules(d *model.Database, cfg *Config) map[string]*tableRules {
 			}
 		}
 		out[name] = tr
+	}
+	return out
+}
+
+// suspectTables are the tables of d that came as a table with rules went
+// (since the state before): most likely that table renamed, which the
+// config does not know. Each is held shut, as a table with broken rules,
+// until the config names rules for it: a rename must not open a table's
+// rows to everyone the rules held. The suspicion stays with the table
+// across later reflections until the config settles it.
+func suspectTables(before *state, d *model.Database, cfg *Config) map[string]string {
+	out := map[string]string{}
+	for name, why := range before.suspect {
+		if d.Table(name) != nil {
+			out[name] = why
+		}
+	}
+	var gone []string
+	for name, tc := range cfg.Tables {
+		if tc != nil && tc.HasRules() && before.db.Table(name) != nil && d.Table(name) == nil {
+			gone = append(gone, strconv.Quote(name))
+		}
+	}
+	if len(gone) == 0 {
+		return out
+	}
+	sort.Strings(gone)
+	for _, t := range d.Tables {
+		if before.db.Table(t.Name) == nil && !model.IsInternal(t.Name) {
+			out[t.Name] = fmt.Sprintf("config: table %s, which has row rules, went as table %q came (a rename?): %q is shut to everyone the rules hold until the config gives it rules (or renamedTables)",
+				strings.Join(gone, ", "), t.Name, t.Name)
+		}
 	}
 	return out
 }
@@ -142,12 +175,21 @@ func ruleKind(k model.Kind) rules.Kind {
 }
 
 // rulesProblem is what the config's rules get wrong about the database, or
-// "": at start a config error, later each affected table's.
-func (st *state) rulesProblem() string {
+// "": at start a config error, later each affected table's. Rules for a
+// table the database lacks are one too: a typo in its name would leave the
+// table it meant open to everyone.
+func (st *state) rulesProblem(cfg *Config) string {
 	var out []string
 	for _, tr := range st.rules {
 		if tr.Broken != "" {
 			out = append(out, tr.Broken)
+		}
+	}
+	if cfg != nil {
+		for name, tc := range cfg.Tables {
+			if tc != nil && tc.HasRules() && st.db.Table(name) == nil {
+				out = append(out, fmt.Sprintf("config: table %q has row rules, but the database has no such table", name))
+			}
 		}
 	}
 	sort.Strings(out)

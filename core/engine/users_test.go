@@ -342,9 +342,14 @@ func TestRuleAfterAlter(t *testing.T) {
 	if res := a.do("GET", "/api/tables/tags/rows", ""); res.Status != 200 {
 		t.Fatalf("another table: %d", res.Status)
 	}
-	// At start the same is a config error.
+	// At start the same is a config error; so are rules for a table the
+	// database lacks (a typo would leave the table meant open).
 	if _, err := engine.Open(other, engine.Options{Config: cfg}); err == nil || !strings.Contains(err.Error(), `unknown column "owner"`) {
 		t.Fatalf("open: %v", err)
+	}
+	typo, _ := engine.ParseConfig([]byte(`{"tables": {"note": {"rules": {"list": "false"}}}}`))
+	if _, err := engine.Open(other, engine.Options{Config: typo}); err == nil || !strings.Contains(err.Error(), `"note" has row rules, but the database has no such table`) {
+		t.Fatalf("open with rules for no table: %v", err)
 	}
 	if !slices.Contains([]int{500}, res.Status) {
 		t.Fatal(res.Status)
@@ -576,5 +581,39 @@ func TestLiveLabelsOfHeldRows(t *testing.T) {
 		if strings.Contains(m.Page, "SECRETNAME") || strings.Contains(m.Page, "MINE") {
 			t.Fatalf("a live page text names a held row by its label: %s", m.Page)
 		}
+	}
+}
+
+// TestRenamedTableStaysShut: a table with rules renamed by someone else
+// is shut to everyone the rules hold until the config gives it rules.
+func TestRenamedTableStaysShut(t *testing.T) {
+	e, other, a := petsEngine(t)
+	if err := other.Script(`INSERT INTO people VALUES (1, 1, 'MINE'), (2, 99, 'SECRETNAME');`); err != nil {
+		t.Fatal(err)
+	}
+	if res := a.do("GET", "/api/tables/people/rows", ""); res.Status != 200 || strings.Contains(string(res.Body), "SECRETNAME") {
+		t.Fatalf("before: %d %s", res.Status, res.Body)
+	}
+	if err := other.Script(`ALTER TABLE people RENAME TO persons`); err != nil {
+		t.Fatal(err)
+	}
+	res := a.do("GET", "/api/tables/persons/rows", "")
+	if res.Status != 500 || strings.Contains(string(res.Body), "SECRETNAME") || !strings.Contains(string(res.Body), "a rename?") {
+		t.Fatalf("the renamed table: %d %s", res.Status, res.Body)
+	}
+	if res := a.do("GET", "/api/tables/pets/rows", ""); res.Status != 200 {
+		t.Fatalf("another table: %d", res.Status)
+	}
+	// Still shut after the next change of the schema.
+	if err := other.Script(`CREATE TABLE unrelated (id INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	if res := a.do("GET", "/api/tables/persons/rows", ""); res.Status != 500 {
+		t.Fatalf("the renamed table after another change: %d %s", res.Status, res.Body)
+	}
+	cfg, _ := engine.ParseConfig([]byte(`{"tables": {"persons": {"rules": {"list": "owner = @user.id"}}}}`))
+	e.SetOptions(engine.Options{Config: cfg})
+	if res := a.do("GET", "/api/tables/persons/rows", ""); res.Status != 200 || strings.Contains(string(res.Body), "SECRETNAME") || !strings.Contains(string(res.Body), "MINE") {
+		t.Fatalf("with rules for it: %d %s", res.Status, res.Body)
 	}
 }

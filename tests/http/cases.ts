@@ -1792,6 +1792,7 @@ export function cliTests(ctx: Ctx): Test[] {
         },
         users: "_nakedhtmx_users",
         sessions: "_nakedhtmx_sessions",
+        changes: "_nakedhtmx_changes",
       });
     });
   });

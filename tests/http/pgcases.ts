@@ -82,6 +82,7 @@ export function postgresTests(hc: HostCommand, tmp: string, cluster: Cluster, ru
         exec: (sql) => pgExec(db, sql),
         users: `"_nakedhtmx"."_nakedhtmx_users"`,
         sessions: `"_nakedhtmx"."_nakedhtmx_sessions"`,
+        changes: `"_nakedhtmx"."_nakedhtmx_changes"`,
       });
     } finally {
       await stop(server);

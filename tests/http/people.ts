@@ -25,8 +25,10 @@ export const PEOPLE_CONFIG = {
   tables: {
     notes: {
       rules: {
-        list: "owner = @user.id OR @user.role = 'editor'",
-        view: "owner = @user.id OR @user.role = 'editor'",
+        // By email, so the user's hostile email goes into the bound SQL
+        // (and, as a LIKE pattern, is matched literally).
+        list: "owner_email = @user.email OR @user.role = 'editor'",
+        view: "owner_email LIKE @user.email OR @user.role = 'editor'",
         create: "owner = @user.id",
         update: "owner = @user.id AND status != 'locked'",
         delete: "false",
@@ -120,7 +122,7 @@ export async function peopleWalk(hc: HostCommand, url: URL, db: string, store: P
   const ruleIDs = (p: Person): number[] =>
     p.role === "admin"
       ? store.query("SELECT id FROM notes ORDER BY id").map((r) => Number(r.id))
-      : store.query("SELECT id FROM notes WHERE owner = ? OR ? = 'editor' ORDER BY id", p.id, p.role).map((r) => Number(r.id));
+      : store.query("SELECT id FROM notes WHERE owner_email = ? OR ? = 'editor' ORDER BY id", p.email, p.role).map((r) => Number(r.id));
   for (const p of [alice, bob, carol, root]) {
     const want = ruleIDs(p);
     const got = JSON.parse((await call(p, "GET", "/api/tables/notes/rows?limit=1000")).text).rows.map((r: { id: number }) => r.id);
@@ -131,7 +133,7 @@ export async function peopleWalk(hc: HostCommand, url: URL, db: string, store: P
     const counts = facet.facets.owner.values.map((v: { value: number; count: number }) => `${v.value}:${v.count}`).sort().join(" ");
     const wantCounts = p.role === "admin"
       ? store.query("SELECT owner, count(*) AS n FROM notes GROUP BY owner")
-      : store.query("SELECT owner, count(*) AS n FROM notes WHERE owner = ? OR ? = 'editor' GROUP BY owner", p.id, p.role);
+      : store.query("SELECT owner, count(*) AS n FROM notes WHERE owner_email = ? OR ? = 'editor' GROUP BY owner", p.email, p.role);
     eq(counts, wantCounts.map((r) => `${r.owner}:${r.n}`).sort().join(" "), `${p.email}'s facet`);
     eq(facet.aggregates.count, want.length, `${p.email}'s aggregate count`);
     const searched = JSON.parse((await call(p, "GET", "/api/tables/notes/rows?q=note")).text).rows.length;
@@ -174,7 +176,7 @@ export async function peopleWalk(hc: HostCommand, url: URL, db: string, store: P
     status(await call(root, "PATCH", `/api/tables/notes/rows/${aliceNote}`, { body: "LIVE-1" }), 200, "root edits alice's note");
     const first = await sa.waitFor(0, (e) => after(e) && e.event === "change" && data(e).pk?.id === aliceNote && data(e).op === "update", "alice gets the change");
     await sb.waitFor(0, (e) => e.event === "change" && e.id === first.id, "the editor gets it");
-    status(await call(root, "PATCH", `/api/tables/notes/rows/${aliceNote}`, { owner: carol.id }), 200, "root gives alice's note to carol");
+    status(await call(root, "PATCH", `/api/tables/notes/rows/${aliceNote}`, { owner: carol.id, owner_email: carol.email }), 200, "root gives alice's note to carol");
     const moved = await sc.waitFor(0, (e) => after(e) && e.event === "change" && data(e).pk?.id === aliceNote && data(e).op === "update", "carol gets her new note");
     await sa.waitFor(0, (e) => e.event === "change" && e.id === moved.id && data(e).op === "delete", "alice gets its removal");
     await sb.waitFor(0, (e) => e.event === "change" && e.id === moved.id && data(e).op === "update", "the editor gets the update");
@@ -206,7 +208,7 @@ INSERT INTO ${store.sessions} (id, token, expires, user_id) VALUES ${sessions.jo
     }
     for (const s of many) eq(s.status, 200, "a stream of one of the 1,000");
     const target = 100000 + 500;
-    status(await call(root, "PATCH", `/api/tables/notes/rows/${bobNote}`, { owner: target }), 200, "root gives bob's note to user 500");
+    status(await call(root, "PATCH", `/api/tables/notes/rows/${bobNote}`, { owner: target, owner_email: "many500@example.com" }), 200, "root gives bob's note to user 500");
     const got = await many[499]!.waitFor(0, (e) => e.event === "change" && data(e).pk?.id === bobNote, "user 500 gets the note");
     // Every stream has had the tick that carried it; give stragglers a moment.
     await new Promise((r) => setTimeout(r, 500));

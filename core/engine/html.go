@@ -98,9 +98,12 @@ func (c *ctx) errorPage(status int, msg string) *protocol.Response {
 	return html(status, render.ErrorPage(&render.ErrorData{Page: c.page(text), Status: status, StatusText: text, Message: msg}))
 }
 
-func (c *ctx) signinPage(status int, msg string) *protocol.Response {
+func (c *ctx) signinPage(status int, msg string) *protocol.Response { return c.signinPageWith(status, msg, "") }
+
+// signinPageWith is the sign-in page with the email typed kept.
+func (c *ctx) signinPageWith(status int, msg, email string) *protocol.Response {
 	return html(status, render.SigninPage(&render.SigninData{Page: c.page("Sign in"), Message: msg,
-		Users: c.usersTableThere(), Token: c.e.opts.AuthToken != ""}))
+		Users: c.usersTableThere(), Token: c.e.opts.AuthToken != "", Email: email}))
 }
 
 func (c *ctx) signin() *protocol.Response {

@@ -150,7 +150,7 @@ func (c *ctx) signinUser(form url.Values) *protocol.Response {
 	email, pw := normEmail(form.Get("email")), form.Get("password")
 	addr := c.clientAddr()
 	if wait := max(c.e.throttled(addr), c.e.throttled(emailKey(email))); wait > 0 {
-		res := c.signinPage(429, "Too many wrong sign-ins: try again in "+strconv.FormatInt(wait, 10)+" s.")
+		res := c.signinPageWith(429, "Too many wrong sign-ins: try again in "+strconv.FormatInt(wait, 10)+" s.", form.Get("email"))
 		res.Headers = append(res.Headers, [2]string{"retry-after", strconv.FormatInt(wait, 10)})
 		return res
 	}
@@ -173,7 +173,7 @@ func (c *ctx) signinUser(form url.Values) *protocol.Response {
 		if email != "" {
 			c.e.missed(emailKey(email))
 		}
-		return c.signinPage(401, "That email and password do not match a user.")
+		return c.signinPageWith(401, "That email and password do not match a user.", form.Get("email"))
 	}
 	if password.Stale(hash) && c.e.live.enabled && !c.jetstream() {
 		// Known now, so it can be hashed under today's parameters.

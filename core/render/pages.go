@@ -150,6 +150,9 @@ type SigninData struct {
 	// Users: sign in with an email and a password; Token: with the
 	// server's token (both forms when both are there).
 	Users, Token bool
+	// Email is what was typed, kept when a sign-in is refused (never the
+	// password).
+	Email string
 }
 
 // SigninPage ("signin").
@@ -167,7 +170,9 @@ func SigninPage(d *SigninData) []byte {
 <form method="post" action="`)
 		w.url(d.Base)
 		w.raw(`/signin" class="form narrow">
-<div class="field"><label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required autofocus></div>
+<div class="field"><label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required autofocus value="`)
+		w.text(d.Email)
+		w.raw(`"></div>
 <div class="field"><label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required></div>
 <div class="buttons"><button type="submit">Sign in</button></div>
 </form>

@@ -581,6 +581,8 @@ async function main(): Promise<number> {
       await signIn("ann@example.com", "not-her-password");
       await p.locator('[role="alert"]').waitFor();
       check((await p.locator('[role="alert"]').innerText()).includes("do not match"), "the refusal's message");
+      eq(await p.locator('input[name="email"]').inputValue(), "ann@example.com", "the email typed, kept");
+      eq(await p.locator('input[name="password"]').inputValue(), "", "the password, not kept");
       await shot(p, "signin");
       // Ann writes a note; the header names her and offers to sign out.
       await signIn("ann@example.com", "ann-password");

@@ -98,7 +98,9 @@ func (c *ctx) errorPage(status int, msg string) *protocol.Response {
 	return html(status, render.ErrorPage(&render.ErrorData{Page: c.page(text), Status: status, StatusText: text, Message: msg}))
 }
 
-func (c *ctx) signinPage(status int, msg string) *protocol.Response { return c.signinPageWith(status, msg, "") }
+func (c *ctx) signinPage(status int, msg string) *protocol.Response {
+	return c.signinPageWith(status, msg, "")
+}
 
 // signinPageWith is the sign-in page with the email typed kept.
 func (c *ctx) signinPageWith(status int, msg, email string) *protocol.Response {

@@ -34,7 +34,7 @@ func SetQuery(text []byte, name string, q *Query) ([]byte, error) {
 			return text, nil
 		}
 		in := root.inner(text, unit)
-		value, err := queryJSON(q, in+unit, unit)
+		value, err := valueJSON(q, in+unit, unit)
 		if err != nil {
 			return nil, err
 		}
@@ -48,7 +48,7 @@ func SetQuery(text []byte, name string, q *Query) ([]byte, error) {
 			return text, nil
 		}
 		ind := qm.indent(text)
-		value, err := queryJSON(q, ind+unit, unit)
+		value, err := valueJSON(q, ind+unit, unit)
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +73,7 @@ func SetQuery(text []byte, name string, q *Query) ([]byte, error) {
 	if i >= 0 {
 		ind = queries.members[i].indent(text)
 	}
-	value, err := queryJSON(q, ind, unit)
+	value, err := valueJSON(q, ind, unit)
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +84,9 @@ func SetQuery(text []byte, name string, q *Query) ([]byte, error) {
 	return queries.insert(text, jsonString(name)+": "+value, unit), nil
 }
 
-// queryJSON is a query as the file holds it, indented from prefix by unit;
-// <, > and & stay as typed (SQL is full of them; this is no HTML).
-func queryJSON(q *Query, prefix, unit string) (string, error) { return valueJSON(q, prefix, unit) }
-
-// valueJSON is a value as the file holds it (see queryJSON).
+// valueJSON is a value (a query, a table's rules) as the file holds it,
+// indented from prefix by unit; <, > and & stay as typed (SQL is full of
+// them; this is no HTML).
 func valueJSON(q any, prefix, unit string) (string, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

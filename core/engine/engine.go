@@ -19,6 +19,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/hosts"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/rules"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 	"github.com/nakedhtmx/nakedhtmx/core/store"
@@ -96,6 +97,7 @@ type Engine struct {
 	hosts      []hostPattern // Host names answered (browser.go)
 	secHeaders [][2]string   // added to every answer
 	tokenHash  string        // hashHex of the auth token: what its sessions are kept under
+	dialect    rules.Dialect // how the store writes a row rule (rules.go)
 	sessions   sessions
 	guard      throttle // wrong tokens per client
 	scans      scans    // list reads under way in windows (scan.go)
@@ -128,6 +130,9 @@ type state struct {
 	// suspect: tables that came as a table with rules went (a rename the
 	// config does not know yet), by why they are held (rules.go).
 	suspect map[string]string
+	// rulesProblem is what the config's rules get wrong about the
+	// database (rules.go), or "": logged when it comes, an error at Open.
+	rulesProblem string
 }
 
 // Open reflects the database and stores the DSID.
@@ -144,7 +149,7 @@ func Open(db sqldb.DB, opts Options) (*Engine, error) {
 	if opts.Store == nil {
 		opts.Store = sqlite.Store{}
 	}
-	e := &Engine{db: &watched{DB: db}, store: opts.Store, opts: opts}
+	e := &Engine{db: &watched{DB: db}, store: opts.Store, opts: opts, dialect: dialectOf(opts.Store)}
 	e.applyBrowserOptions()
 	if opts.Config.HasFileColumns() && opts.Config.Files == nil && e.store.Name() != "sqlite" {
 		// Beside a SQLite file is the default place; a server has no such place.
@@ -171,7 +176,7 @@ func Open(db sqldb.DB, opts Options) (*Engine, error) {
 	if err := e.refresh(true); err != nil {
 		return nil, err
 	}
-	if p := e.st.rulesProblem(opts.Config); p != "" {
+	if p := e.st.rulesProblem; p != "" {
 		return nil, fmt.Errorf("%s", p) // a config error, as the others are at start
 	}
 	e.live.start(e)
@@ -198,6 +203,9 @@ func (e *Engine) SetOptions(opts Options) {
 	e.applyBrowserOptions()
 	if e.st != nil {
 		e.st.build(opts.Config, e.logf) // UI schemas depend on the config; the DSID does not
+		if p := e.st.rulesProblem; p != "" {
+			e.logf("nakedhtmx: %s", p)
+		}
 	}
 }
 
@@ -318,6 +326,9 @@ func (e *Engine) reflect(force, last bool) error {
 		st.suspect = suspectTables(e.st, d, e.opts.Config)
 	}
 	st.build(e.opts.Config, e.logf)
+	if p := st.rulesProblem; p != "" && e.st != nil {
+		e.logf("nakedhtmx: %s", p) // at Open it is Open's error
+	}
 	e.st = st
 	return nil
 }
@@ -368,9 +379,7 @@ func (st *state) build(cfg *Config, logf func(string, ...any)) {
 			st.rules[name] = &tableRules{Broken: why}
 		}
 	}
-	if p := st.rulesProblem(cfg); p != "" {
-		logf("nakedhtmx: %s", p)
-	}
+	st.rulesProblem = rulesProblem(st, cfg)
 	for _, t := range st.vis.Tables {
 		s := schema.JSONSchema(t)
 		tc := cfg.Table(t.Name)

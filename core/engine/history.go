@@ -157,7 +157,7 @@ func (c *ctx) asOf(t *model.Table, keyRaw string, seqText string) *protocol.Resp
 	if !ok || newJSON == "" || keyPath(key) != keyRaw {
 		return c.fail(404, "change "+seqText+" holds no values for this row")
 	}
-	if tr := c.held(t); tr != nil && !c.imageVisible(t, tr, "view", newJSON) {
+	if tr := c.held(t); tr != nil && !c.valuesVisible(tr, "view", decodeValues(newJSON)) {
 		return c.fail(404, "change "+seqText+" holds no values for this row") // as for a row the rule hides
 	}
 	r := rowFromJSON(t, newJSON, key)

@@ -249,26 +249,30 @@ func (c *ctx) heldTable(name string) *model.Table {
 func (e *Engine) audience(c *ctx, t *model.Table, en Entry, m *protocol.Message, formats protocol.Formats) {
 	m.Held = true
 	tr := c.st.rules[t.Name]
+	now, before := decodeValues(en.New), decodeValues(en.Old)
 	for _, v := range e.live.viewers {
 		vc := &ctx{e: e, st: c.st, who: v.who}
-		now := en.Op != "delete" && vc.imageVisible(t, tr, "list", en.New)
-		before := en.Op != "insert" && en.Old != "" && vc.imageVisible(t, tr, "list", en.Old)
-		switch {
-		case now:
+		switch show, gone := vc.sees(tr, en, now, before); {
+		case show:
 			m.Only = append(m.Only, v.name)
-		case before:
+		case gone:
 			m.Gone = append(m.Gone, v.name)
 		}
 	}
 	if len(m.Gone) > 0 {
-		gone := en
-		gone.Op, gone.New = "delete", ""
-		if en.OldKey != "" {
-			gone.Key = en.OldKey
-		}
-		g := c.message(gone, formats)
+		g := c.message(removal(en), formats)
 		m.GoneAPI, m.GonePage = g.API, g.Page
 	}
+}
+
+// removal is a change as a delete of the row as it was: what a user it
+// took the row away from is told.
+func removal(en Entry) Entry {
+	en.Op, en.New = "delete", ""
+	if en.OldKey != "" {
+		en.Key = en.OldKey
+	}
+	return en
 }
 
 // visibleEntry says whether a stream of this request gets a log entry it
@@ -278,11 +282,7 @@ func (c *ctx) visibleEntry(en Entry) (show, gone bool) {
 	if t == nil || c.admin() {
 		return true, false
 	}
-	tr := c.st.rules[t.Name]
-	if en.Op != "delete" && c.imageVisible(t, tr, "list", en.New) {
-		return true, false
-	}
-	return false, en.Op != "insert" && en.Old != "" && c.imageVisible(t, tr, "list", en.Old)
+	return c.sees(c.st.rules[t.Name], en, decodeValues(en.New), decodeValues(en.Old))
 }
 
 // schemaMovedUnder: another connection changed the schema since this tick
@@ -565,12 +565,7 @@ func (c *ctx) events(table, format string) *protocol.Response {
 				show, gone := c.visibleEntry(en)
 				switch {
 				case gone:
-					g := en
-					g.Op, g.New = "delete", ""
-					if en.OldKey != "" {
-						g.Key = en.OldKey
-					}
-					en = g
+					en = removal(en)
 				case !show:
 					continue
 				}

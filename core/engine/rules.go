@@ -21,6 +21,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/rules"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
+	"github.com/nakedhtmx/nakedhtmx/core/store"
 )
 
 // tableRules are one table's rules, checked against its columns
@@ -114,12 +115,12 @@ func (c *ctx) entryVisible(t *model.Table, en capture.Entry) bool {
 	if en.Op == "delete" {
 		img = en.Old
 	}
-	return c.imageVisible(t, tr, "view", img)
+	return c.valuesVisible(tr, "view", decodeValues(img))
 }
 
-// imageVisible says whether a logged row image (JSON) meets t's rule for
-// op for this request.
-func (c *ctx) imageVisible(t *model.Table, tr *tableRules, op, img string) bool {
+// valuesVisible says whether a logged row image (decodeValues; nil: not
+// logged) meets the table's rule for op for this request.
+func (c *ctx) valuesVisible(tr *tableRules, op string, vals map[string]any) bool {
 	if tr.Broken != "" || c.who.user == nil {
 		return false
 	}
@@ -127,11 +128,21 @@ func (c *ctx) imageVisible(t *model.Table, tr *tableRules, op, img string) bool 
 	if r == nil {
 		return true
 	}
-	vals := decodeValues(img)
 	if vals == nil {
 		return false
 	}
-	return r.Eval(*c.who.user, c.e.dialect(), func(col string) any { return ruleValue(vals[col]) })
+	return r.Eval(*c.who.user, c.e.dialect, func(col string) any { return ruleValue(vals[col]) })
+}
+
+// sees says how a change of a table tr holds reaches this request's user:
+// the row as it is now meets the list rule (show), or only the row as it
+// was did (gone: a removal). now and before are the change's images,
+// decoded once however many users are asked.
+func (c *ctx) sees(tr *tableRules, en Entry, now, before map[string]any) (show, gone bool) {
+	if en.Op != "delete" && c.valuesVisible(tr, "list", now) {
+		return true, false
+	}
+	return false, en.Op != "insert" && c.valuesVisible(tr, "list", before)
 }
 
 // ruleValue is a logged JSON value as a rule compares it: numbers as
@@ -178,7 +189,7 @@ func ruleKind(k model.Kind) rules.Kind {
 // "": at start a config error, later each affected table's. Rules for a
 // table the database lacks are one too: a typo in its name would leave the
 // table it meant open to everyone.
-func (st *state) rulesProblem(cfg *Config) string {
+func rulesProblem(st *state, cfg *Config) string {
 	var out []string
 	for _, tr := range st.rules {
 		if tr.Broken != "" {
@@ -196,9 +207,9 @@ func (st *state) rulesProblem(cfg *Config) string {
 	return strings.Join(out, "\n")
 }
 
-// dialect is how this engine's store writes a rule.
-func (e *Engine) dialect() rules.Dialect {
-	return rules.Dialect{Ident: sqldb.Ident, Like: e.store.Search, UnicodeCase: e.store.Name() != "sqlite"}
+// dialectOf is how a store writes a rule (Engine.dialect, made at Open).
+func dialectOf(s store.Store) rules.Dialect {
+	return rules.Dialect{Ident: sqldb.Ident, Like: s.Search, UnicodeCase: s.Name() != "sqlite"}
 }
 
 // held: the request is held to t's rules (it has some, and the caller is
@@ -226,7 +237,7 @@ func (c *ctx) ruleCond(t *model.Table, op string) (string, []any) {
 	if r == nil {
 		return "", nil
 	}
-	return r.Bind(*c.who.user, c.e.dialect())
+	return r.Bind(*c.who.user, c.e.dialect)
 }
 
 // andRule adds t's rule for op to a WHERE clause (with " WHERE ", or "")
@@ -240,21 +251,6 @@ func (c *ctx) andRule(t *model.Table, op, where string, args []any) (string, []a
 		return " WHERE (" + cond + ")", append(args, rargs...)
 	}
 	return where + " AND (" + cond + ")", append(args, rargs...)
-}
-
-// ruleOf is t's rule for op as the request is held to it, or nil.
-func (c *ctx) ruleOf(t *model.Table, op string) *rules.Rule {
-	if tr := c.held(t); tr != nil {
-		return tr.Ops[op]
-	}
-	return nil
-}
-
-// mayAll: the rule for op lets this request at every row of t, so a page
-// need not ask row by row (and offers New, edits, deletes).
-func (c *ctx) mayAll(t *model.Table, op string) bool {
-	cond, _ := c.ruleCond(t, op)
-	return cond == "" || cond == "1 = 1"
 }
 
 // mayNone: the rule for op lets this request at no row of t.

@@ -439,7 +439,8 @@ func (c *ctx) apiUser(idText string) *protocol.Response {
 	}
 	switch c.req.Method {
 	case "GET", "HEAD":
-		for _, u := range c.mustUsers() {
+		us, _ := c.listUsers()
+		for _, u := range us {
 			if u.ID == id {
 				return c.jsonAnswer(200, "user", u)
 			}
@@ -461,11 +462,6 @@ func (c *ctx) apiUser(idText string) *protocol.Response {
 		return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 204, Headers: [][2]string{{"cache-control", "no-store"}}}}
 	}
 	return c.methodNotAllowed("GET, PATCH, DELETE")
-}
-
-func (c *ctx) mustUsers() []userEntry {
-	us, _ := c.listUsers()
-	return us
 }
 
 // usersPage answers /users: the list with forms to add, change and remove.
@@ -508,9 +504,7 @@ func (c *ctx) usersForm(segs []string) *protocol.Response {
 	var why, done string
 	switch {
 	case len(segs) == 1:
-		var id int64
-		id, status, why = c.addUser(userChange{Email: opt("email"), Password: opt("password"), Role: opt("role")})
-		_ = id
+		_, status, why = c.addUser(userChange{Email: opt("email"), Password: opt("password"), Role: opt("role")})
 		done = "Added " + normEmail(form.Get("email")) + "."
 	default:
 		id, err := strconv.ParseInt(segs[1], 10, 64)

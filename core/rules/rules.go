@@ -194,48 +194,22 @@ func lex(s string) ([]token, error) {
 			out = append(out, token{kind: tOp, text: op, pos: i})
 			i += n
 		case c == '\'':
-			var b strings.Builder
-			i++
-			for {
-				if i >= len(s) {
-					return nil, fmt.Errorf("at %d: a string is not closed", start)
-				}
-				if s[i] == '\'' {
-					if i+1 < len(s) && s[i+1] == '\'' {
-						b.WriteByte('\'')
-						i += 2
-						continue
-					}
-					i++
-					break
-				}
-				b.WriteByte(s[i])
-				i++
+			text, end, ok := quoted(s, i)
+			if !ok {
+				return nil, fmt.Errorf("at %d: a string is not closed", start)
 			}
-			out = append(out, token{kind: tString, text: b.String(), pos: start})
+			out = append(out, token{kind: tString, text: text, pos: start})
+			i = end
 		case c == '"':
-			var b strings.Builder
-			i++
-			for {
-				if i >= len(s) {
-					return nil, fmt.Errorf("at %d: a quoted column name is not closed", start)
-				}
-				if s[i] == '"' {
-					if i+1 < len(s) && s[i+1] == '"' {
-						b.WriteByte('"')
-						i += 2
-						continue
-					}
-					i++
-					break
-				}
-				b.WriteByte(s[i])
-				i++
+			text, end, ok := quoted(s, i)
+			if !ok {
+				return nil, fmt.Errorf("at %d: a quoted column name is not closed", start)
 			}
-			if b.Len() == 0 {
+			i = end
+			if text == "" {
 				return nil, fmt.Errorf("at %d: an empty column name", start)
 			}
-			out = append(out, token{kind: tIdent, text: b.String(), pos: start})
+			out = append(out, token{kind: tIdent, text: text, pos: start})
 		case c == '-' || c >= '0' && c <= '9' || c == '.':
 			i++
 			for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.' || s[i] == 'e' || s[i] == 'E' ||
@@ -282,6 +256,26 @@ func lex(s string) ([]token, error) {
 			}
 		}
 	}
+}
+
+// quoted reads the text quoted by s[i] (' or "), a doubled quote standing
+// for one, and where it ends; ok is false when it is not closed.
+func quoted(s string, i int) (text string, end int, ok bool) {
+	q := s[i]
+	var b strings.Builder
+	for i++; i < len(s); i++ {
+		if s[i] != q {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+1 < len(s) && s[i+1] == q {
+			b.WriteByte(q)
+			i++
+			continue
+		}
+		return b.String(), i + 1, true
+	}
+	return "", 0, false
 }
 
 func isIdent(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }

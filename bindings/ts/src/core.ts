@@ -236,6 +236,9 @@ export class Core implements CoreHandler {
     try {
       const req = decodeSQLRequestBytes(this.view(ptr, len));
       const db = this.opts.db;
+      // Another connection (or the file directory) goes next: what a group
+      // commit holds open is committed first (group.ts).
+      if ((req.file || req.caller || req.unbounded) && "flush" in db) db.flush?.();
       const r = req.file
         ? (this.opts.files?.run(req.file) ?? { error: "this host keeps no files", code: "SQLITE_MISUSE" })
         : req.caller
@@ -288,6 +291,25 @@ export class Core implements CoreHandler {
     } finally {
       this.calling = false;
     }
+  }
+
+  /**
+   * A fresh instance, opened again as the last one was: for when the store
+   * took back writes the core already counted (a group commit that failed,
+   * group.ts), so nothing it remembers (the log's position, the data cache)
+   * runs ahead of the database. Inside a call, it runs right after it.
+   */
+  restart(): void {
+    if (this.calling) {
+      // Before anything waiting for this call's turn asks the core again.
+      queueMicrotask(() => this.restart());
+      return;
+    }
+    if (this.jobs > 0) {
+      setTimeout(() => this.restart(), 0);
+      return;
+    }
+    this.recover();
   }
 
   private recover(): void {

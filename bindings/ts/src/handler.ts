@@ -70,6 +70,12 @@ export interface HandlerOptions {
    * answer is asked again as a failed write.
    */
   config?: ConfigSink;
+  /**
+   * Group commit (group.ts): undefined when no commit is pending, else a
+   * promise that settles when the writes made so far are committed. Every
+   * answer waits for it, so none shows a write before it is durable.
+   */
+  settled?: () => Promise<void> | undefined;
 }
 
 /** Writes and applies a config's new text: undefined when done, else why not. */
@@ -176,7 +182,8 @@ function call(
   core: CoreHandler,
   head: RequestHead,
   body: Uint8Array,
-  live?: Live,
+  opts?: HandlerOptions,
+  again = false,
 ): CoreResponse | Promise<CoreResponse> {
   let r: CoreResponse | Promise<CoreResponse>;
   try {
@@ -186,6 +193,7 @@ function call(
   }
   // Before the answer goes out: when the client has it, the events of its
   // write are already queued on every stream.
+  const live = opts?.live;
   const tick = live && !head.continue && isWrite(head.method) && live.wantsWriteTick();
   if (r instanceof Promise) {
     return r.then(async (res) => {
@@ -193,11 +201,30 @@ function call(
       return res;
     }, failure);
   }
+  // Nothing read or written inside an open group leaves before its commit.
+  // When that commit fails nothing of the group is kept, and the request is
+  // asked again (the store runs it alone now): its answer is its own outcome.
+  const settled = opts?.settled?.();
+  if (settled) {
+    const res = r;
+    return settled.then(async () => {
+      if (tick) await live.tick();
+      return res;
+    }, (e: unknown) => again ? uncommitted(e) : call(core, head, body, opts, true));
+  }
   if (tick) {
     const t = live.tick();
     if (t) return t.then(() => r as CoreResponse);
   }
   return r;
+}
+
+/** The answer to every request of a group whose commit failed: nothing of it was kept. */
+function uncommitted(e: unknown): CoreResponse {
+  return {
+    head: { status: 503, headers: [["content-type", "text/plain; charset=utf-8"], ["retry-after", "1"]] },
+    body: new TextEncoder().encode(`nakedhtmx: ${errorMessage(e)}; nothing of it was kept, try again\n`),
+  };
 }
 
 /**
@@ -210,25 +237,25 @@ async function respond(
   body: Uint8Array,
   opts: HandlerOptions,
 ): Promise<CoreResponse> {
-  let first = await call(core, head, body, opts.live);
+  let first = await call(core, head, body, opts);
   const command = first.head.command;
   if (command && opts.commands) {
     await opts.commands.submit(command).catch(() => false); // pending: the answer says so
-    first = await call(core, { ...head, command: command.id }, body, opts.live);
+    first = await call(core, { ...head, command: command.id }, body, opts);
   }
   const configText = first.head.configText;
   if (configText !== undefined) {
     const failure = opts.config
       ? await opts.config.save(configText)
       : { status: 500, message: "this server does not write its config" };
-    if (failure) first = await call(core, { ...head, configError: failure }, body, opts.live);
+    if (failure) first = await call(core, { ...head, configError: failure }, body, opts);
   }
   // An answer without a status is the core yielding before it has one (a
   // long search read in windows; PROTOCOL.md, "Frames"): others go first,
   // then it is asked again.
   while (!first.head.status && first.head.continue) {
     await yieldTurn();
-    first = await call(core, { ...head, continue: first.head.continue }, EMPTY, opts.live);
+    first = await call(core, { ...head, continue: first.head.continue }, EMPTY, opts);
   }
   return first;
 }
@@ -390,7 +417,7 @@ export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): Fet
           // without the event loop ever getting a turn.
           await yieldTurn();
           if (!token) break; // cancelled meanwhile
-          const next = await call(core, { ...head, continue: token }, EMPTY);
+          const next = await call(core, { ...head, continue: token }, EMPTY, opts);
           token = next.head.continue;
           if (next.body.length) controller.enqueue(next.body);
           if (!token) break;
@@ -585,7 +612,7 @@ export function createNodeHandler(core: CoreHandler, opts: HandlerOptions): Node
     });
     if (first.body.length) await write(res, first.body);
     while (token && !closed) {
-      const r = await call(core, { ...head, continue: token }, EMPTY);
+      const r = await call(core, { ...head, continue: token }, EMPTY, opts);
       token = r.head.continue;
       if (r.body.length) await write(res, r.body);
       // Other requests get their turn between two parts of a long answer

@@ -18,6 +18,7 @@ import {
 } from "./handler.ts";
 import { Live } from "./live.ts";
 import { Bus, dial } from "./natsbus.ts";
+import { GroupCommit } from "./group.ts";
 import { isPGlite, isPostgresURL, openPGlite, openPostgres, type PostgresDatabase, wakeOnLog } from "./postgres.ts";
 import type { OpenRequest } from "./protocol.ts";
 import type { AsyncDatabase, Database, OpenDatabase } from "./sqlite.ts";
@@ -265,6 +266,7 @@ export async function createNakedhtmx(
     ...(pgdb ? { store: "postgres" as const, pgSchema: pgdb.schema } : {}),
   });
   let pgdb: PostgresDatabase | undefined;
+  let group: GroupCommit | undefined;
   // The cluster first: an unreachable one must not leave a new database behind.
   const nc = options.nats ? await dial(options.nats, node) : undefined;
   // Compile before opening: a missing core.wasm must not create the database.
@@ -302,6 +304,17 @@ export async function createNakedhtmx(
       db = store = pgdb = await opening;
     } else {
       db = rt.openDatabase(options.db);
+      // One commit per turn for the writes of that turn (group.ts). Not in a
+      // cluster: a command is acknowledged once applied, which must mean
+      // committed.
+      if (!nc) {
+        db = group = new GroupCommit(db, {
+          onFailure: (message) => {
+            log(`a group commit failed (${message}): its writes were answered 503; the core starts again`);
+            core.restart();
+          },
+        });
+      }
     }
     try {
       if (opening === null) core = await Core.load({ db, host: rt.host, wasm: module, log, files });
@@ -310,6 +323,7 @@ export async function createNakedhtmx(
         await pgdb.setStatementLimit(core.statementLimitMs);
       } else {
         dsid = core.open(openRequest(config));
+        group?.flush(); // what opening installed is there before the server says it serves
       }
     } catch (e) {
       db.close();
@@ -336,6 +350,7 @@ export async function createNakedhtmx(
   const live = new Live({
     tick: (formats, viewers) => {
       if (closed) return {};
+      group?.flush(); // streams hear of committed writes only
       // A store that answers later: the tick runs after the calls queued
       // before it, and a stream may subscribe meanwhile (its backlog ends
       // where that call found the log). Were the tick to render only the
@@ -345,6 +360,7 @@ export async function createNakedhtmx(
       if (pgdb) return core.tickAsync(ALL_FORMATS, viewers);
       // The cluster's announcements are the API texts.
       const res = core.tick(bus && !formats.includes("api") ? [...formats, "api"] : formats, viewers);
+      group?.flush(); // what the tick wrote (the values of outside writes) is kept before anyone hears of it
       if (bus && res.messages?.length) {
         bus.announce(res.messages); // on the cluster's events subjects
         if (res.messages.some((m) => m.table === "")) bus.schemaChanged(); // a schema event: the registry follows
@@ -375,6 +391,7 @@ export async function createNakedhtmx(
       } else {
         live.tick();
         dsid = core.open(openRequest(next));
+        group?.flush();
       }
     } catch (e) {
       configFile?.applied(previousText);
@@ -449,6 +466,7 @@ export async function createNakedhtmx(
     live,
     commands: write === "jetstream" ? bus : undefined,
     config: configSink,
+    settled: group ? () => group?.settled() : undefined,
   };
   return {
     fetch: createFetchHandler(guarded, handlerOptions),

@@ -13,6 +13,11 @@ export interface Database {
   readonly path?: string;
   /** Where reads the core cannot bound run (lane.ts); none for a database in memory. */
   readonly lane?: ReadLane;
+  /**
+   * Commits what a group commit holds open (group.ts), before something runs
+   * on another connection; inside a write, at that write's COMMIT.
+   */
+  flush?(): void;
 }
 
 /**

@@ -25,6 +25,7 @@ import { NakedhtmxError } from "../src/errors.ts";
 import { defaultFilesDir, FileDir } from "../src/files.ts";
 import { createFetchHandler, createNodeHandler, type NodeRequest, splitTarget, stripBasePath } from "../src/handler.ts";
 import { createNakedhtmx } from "../src/library.ts";
+import { GroupCommit } from "../src/group.ts";
 import {
   AnswerWriter,
   BINARY_MESSAGE,
@@ -1132,6 +1133,191 @@ test("a store that answers later: calls wait for it one at a time, and none sees
     );
   } finally {
     db.close();
+  }
+});
+
+// ---------- group commit (group.ts) ----------
+
+const stmtReq = (sql: string, ...params: SQLValue[]) => ({ sql, params, script: false });
+
+/** A write as the core makes it: BEGIN IMMEDIATE, one INSERT, COMMIT (or ROLLBACK when it fails). */
+function coreWrite(db: Database, sql: string, ...params: SQLValue[]): boolean {
+  const b = db.run(stmtReq("BEGIN IMMEDIATE"));
+  if ("error" in b) return false;
+  const w = db.run(stmtReq(sql, ...params));
+  if ("error" in w) {
+    db.run(stmtReq("ROLLBACK"));
+    return false;
+  }
+  const c = db.run(stmtReq("COMMIT"));
+  if ("error" in c) {
+    db.run(stmtReq("ROLLBACK"));
+    return false;
+  }
+  return true;
+}
+
+function countOf(db: Database, table: string): number {
+  return Number(rows(db.run(stmtReq(`SELECT count(*) FROM ${table}`))).rows[0]![0]);
+}
+
+test("group commit: the writes of one turn share one commit, a refused one stays out, nothing is seen before it", async () => {
+  const path = freshPath();
+  const inner = openDatabase(path);
+  rows(inner.run({ sql: "PRAGMA journal_mode=WAL", params: [], script: false }));
+  rows(inner.run(stmtReq("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")));
+  const other = openDatabase(path);
+  let later: (() => void) | undefined;
+  const g = new GroupCommit(inner, { later: (fn) => (later = fn) });
+  try {
+    eq(g.settled(), undefined, "nothing pending before a write");
+    check(coreWrite(g, "INSERT INTO t (v) VALUES (?)", "one"), "first write");
+    const settled = g.settled();
+    check(settled !== undefined, "a commit pending after it");
+    check(!coreWrite(g, "INSERT INTO t (v) VALUES (?)", null), "a write refused by NOT NULL");
+    check(coreWrite(g, "INSERT INTO t (v) VALUES (?)", "three"), "third write");
+    eq(g.settled(), settled, "one commit for the turn");
+    eq(countOf(other, "t"), 0, "another connection sees nothing before the commit");
+    check(later !== undefined, "the commit is put after the turn");
+    later!();
+    await settled;
+    eq(g.settled(), undefined, "nothing pending after it");
+    eq(
+      rows(other.run(stmtReq("SELECT v FROM t ORDER BY id"))).rows,
+      [["one"], ["three"]],
+      "both kept, the refused one not",
+    );
+    // What runs on another connection commits the group first.
+    check(coreWrite(g, "INSERT INTO t (v) VALUES (?)", "four"), "fourth write");
+    g.flush();
+    eq(countOf(other, "t"), 3, "flush commits at once");
+    // A transaction statement of the core's outside a write commits first too.
+    check(coreWrite(g, "INSERT INTO t (v) VALUES (?)", "five"), "fifth write");
+    rows(g.run(stmtReq("SAVEPOINT x")));
+    rows(g.run(stmtReq("RELEASE x")));
+    eq(countOf(other, "t"), 4, "a SAVEPOINT outside a write commits the group first");
+    // A ROLLBACK outside any write cannot take the group with it.
+    check(coreWrite(g, "INSERT INTO t (v) VALUES (?)", "six"), "sixth write");
+    g.run(stmtReq("ROLLBACK"));
+    g.flush();
+    eq(countOf(other, "t"), 5, "a stray ROLLBACK undid nothing of the group");
+  } finally {
+    g.close();
+    other.close();
+  }
+});
+
+test("group commit: a deferred constraint makes each write commit alone, so one broken write fails alone", () => {
+  const path = freshPath();
+  const inner = openDatabase(path);
+  rows(inner.run(stmtReq("PRAGMA foreign_keys=ON")));
+  rows(inner.run(stmtReq("CREATE TABLE p (id INTEGER PRIMARY KEY)")));
+  rows(inner.run(stmtReq("INSERT INTO p VALUES (1)")));
+  rows(
+    inner.run(
+      stmtReq("CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)"),
+    ),
+  );
+  const other = openDatabase(path);
+  const g = new GroupCommit(inner, { later: () => {} }); // never commits by the turn: only by the writes themselves
+  try {
+    check(coreWrite(g, "INSERT INTO c (p) VALUES (?)", 1), "a good write");
+    eq(countOf(other, "c"), 1, "committed at its own COMMIT");
+    check(!coreWrite(g, "INSERT INTO c (p) VALUES (?)", 99), "a write breaking the deferred key fails at its COMMIT");
+    check(coreWrite(g, "INSERT INTO c (p) VALUES (?)", 1), "the next good write");
+    eq(countOf(other, "c"), 2, "the good writes kept, the broken one not");
+  } finally {
+    g.close();
+    other.close();
+  }
+});
+
+test("group commit: a commit that fails keeps nothing of its group, says so, and the next writes commit alone until one succeeds", async () => {
+  const path = freshPath();
+  const real = openDatabase(path);
+  rows(real.run(stmtReq("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")));
+  // The disk failing at the commit: the real connection rolls back.
+  let failNext = false;
+  const failing: Database = {
+    run(req) {
+      if (failNext && req.sql === "COMMIT") {
+        failNext = false;
+        real.run(stmtReq("ROLLBACK"));
+        return { error: "disk I/O error", code: "SQLITE_IOERR" };
+      }
+      return real.run(req);
+    },
+    close: () => real.close(),
+  };
+  const failures: string[] = [];
+  let later: (() => void) | undefined;
+  const g = new GroupCommit(failing, { later: (fn) => (later = fn), onFailure: (m) => failures.push(m) });
+  try {
+    check(coreWrite(g, "INSERT INTO t (v) VALUES (?)", "a"), "write a");
+    check(coreWrite(g, "INSERT INTO t (v) VALUES (?)", "b"), "write b");
+    const settled = g.settled()!;
+    failNext = true;
+    later!();
+    let why = "";
+    await settled.catch((e: unknown) => (why = String(e)));
+    check(why.includes("disk I/O error"), `the waiting answers hear why: ${why}`);
+    eq(failures, ["disk I/O error"], "the host is told (it starts the core again)");
+    eq(countOf(g, "t"), 0, "nothing of the group is kept");
+    const other = openDatabase(path);
+    try {
+      check(coreWrite(g, "INSERT INTO t (v) VALUES (?)", "c"), "the next write goes on");
+      eq(g.settled(), undefined, "alone: it committed at its own COMMIT, so it hears its own outcome");
+      eq(countOf(other, "t"), 1, "and is kept");
+      check(coreWrite(g, "INSERT INTO t (v) VALUES (?)", "d"), "a write after a commit succeeded");
+      check(g.settled() !== undefined, "groups again");
+      eq(countOf(other, "t"), 1, "not seen before its group's commit");
+      later!();
+      eq(countOf(other, "t"), 2, "kept with it");
+    } finally {
+      other.close();
+    }
+  } finally {
+    g.close();
+  }
+});
+
+test("group commit through the library: concurrent creates all kept, none answered before its commit", async () => {
+  const path = freshPath();
+  const setup = openDatabase(path);
+  rows(setup.run(stmtReq("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")));
+  setup.close();
+  const nh = await createNakedhtmx({ host: runtimeName, openDatabase }, { db: path, wasm, log: () => {} });
+  const other = openDatabase(path);
+  try {
+    const seen: number[] = [];
+    const post = (i: number) =>
+      nh.fetch(
+        new Request("http://localhost/api/tables/t/rows", {
+          method: "POST",
+          headers: { accept: "application/json", "content-type": "application/json" },
+          body: i === 7 ? `{"v": null}` : JSON.stringify({ v: `row ${i}` }),
+        }),
+      ).then(async (r) => {
+        const text = await r.text();
+        // When the client has its answer, another connection has its row.
+        if (r.status === 201) {
+          const id = (JSON.parse(text) as { row: { id: number } }).row.id;
+          seen.push(Number(rows(other.run(stmtReq("SELECT count(*) FROM t WHERE id = ?", id))).rows[0]![0]));
+        }
+        return [r.status, text] as const;
+      });
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => post(i)));
+    eq(
+      answers.filter(([s]) => s === 201).length,
+      29,
+      `29 created: ${JSON.stringify(answers.filter(([s]) => s !== 201))}`,
+    );
+    eq(answers[7]![0], 422, "the refused one");
+    eq(seen, Array(29).fill(1), "each created row visible to another connection when its answer came");
+    eq(countOf(other, "t"), 29, "all kept");
+  } finally {
+    other.close();
+    await nh.close();
   }
 });
 

@@ -125,6 +125,7 @@ test-browser: build
 	tsc -p bench
 	node tests/browser/ui.ts
 	node tests/browser/live.ts
+	node tests/browser/corpus.ts
 
 # Scale-out: a real nats-server (built from the pinned Go module) and one node
 # per host (native Go, wazero, Deno, Bun, Node) with --write jetstream, each

@@ -1,10 +1,11 @@
 // Loads core.wasm and speaks bindings/PROTOCOL.md to it: memory ownership,
 // the `sql` and `log` imports, frames, and re-instantiation after a trap.
+//
+// Portable: nothing here imports a runtime's own module, so the same file
+// runs the core in a browser or service worker (issue 19) as on a server.
+// What only a server has comes in through CoreOptions (caller SQL, files)
+// or is imported when asked for (a core.wasm read from a file: URL).
 
-import { readFile } from "node:fs/promises";
-import { writeSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { runCaller } from "./caller.ts";
 import type { FileDir } from "./files.ts";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import {
@@ -66,6 +67,12 @@ export interface CoreOptions {
   write?: FdWriter;
   /** Where file columns keep their files (PROTOCOL.md, "Files"); none: such requests fail. */
   files?: FileDir;
+  /**
+   * Runs a caller's SQL (PROTOCOL.md, "Caller SQL") on a connection of its
+   * own within the time limit (caller.ts, runCaller); none: the store runs
+   * them itself (Postgres, in a transaction of its own) or refuses them.
+   */
+  caller?: (req: SQLRequest, limitMs: number) => SQLResult;
 }
 
 /**
@@ -82,7 +89,11 @@ export function defaultWasmURL(): URL {
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
 
 async function wasmBytes(url: URL): Promise<Uint8Array> {
-  if (url.protocol === "file:") return await readFile(fileURLToPath(url));
+  if (url.protocol === "file:") {
+    // Only a server reads a file: URL; a browser never gets here.
+    const [{ readFile }, { fileURLToPath }] = await Promise.all([import("node:fs/promises"), import("node:url")]);
+    return await readFile(fileURLToPath(url));
+  }
   const res = await fetch(url);
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
@@ -98,7 +109,7 @@ export async function loadModule(source: WasmSource = defaultWasmURL()): Promise
   const key = url.href;
   let p = compiled.get(key);
   if (!p) {
-    p = compile(() => wasmBytes(url), url.protocol === "file:" ? fileURLToPath(url) : key);
+    p = compile(() => wasmBytes(url), url.protocol === "file:" ? decodeURIComponent(url.pathname) : key);
     compiled.set(key, p);
     p.catch(() => compiled.delete(key));
   }
@@ -147,8 +158,17 @@ function uninstalled(out: Uint8Array): { removed: string[]; journalMode?: string
 }
 const JOB_DONE = 0, JOB_NEED_IO = 1;
 
+/** The process's stdout or stderr where there is one (written at once on Linux), else the console. */
 function defaultWrite(fd: 1 | 2, bytes: Uint8Array): void {
-  writeSync(fd, bytes);
+  const p = (globalThis as { process?: { stdout?: Writable; stderr?: Writable } }).process;
+  const out = fd === 1 ? p?.stdout : p?.stderr;
+  if (out) out.write(bytes);
+  else if (fd === 1) console.log(utf8Decoder.decode(bytes));
+  else console.error(utf8Decoder.decode(bytes));
+}
+
+interface Writable {
+  write(b: Uint8Array): unknown;
 }
 
 /** One instance of the core over one database. Single-threaded, like the core. */
@@ -241,8 +261,8 @@ export class Core implements CoreHandler {
       if ((req.file || req.caller || req.unbounded) && "flush" in db) db.flush?.();
       const r = req.file
         ? (this.opts.files?.run(req.file) ?? { error: "this host keeps no files", code: "SQLITE_MISUSE" })
-        : req.caller
-        ? runCaller(db.path, req, this.statementMs)
+        : req.caller && this.opts.caller
+        ? this.opts.caller(req, this.statementMs)
         : req.unbounded && "lane" in db && db.lane
         ? db.lane.run(req, this.statementMs)
         : db.run(req);

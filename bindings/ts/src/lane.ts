@@ -30,6 +30,7 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "
 import { runtimeCommand } from "./caller.ts";
 import { errorMessage } from "./errors.ts";
 import type { SQLRequest, SQLResult } from "./protocol.ts";
+import type { Database } from "./sqlite.ts";
 
 /** What the worker posts back: a statement's answer (v8-serialized SQLResult) or why there is none. */
 interface LaneAnswer {
@@ -200,4 +201,27 @@ export class ReadLane {
     this.drop();
     void w?.terminate();
   }
+}
+
+/**
+ * Gives a connection to a file its read lane (lane.ts), which opens the file
+ * again through `adapter` (the URL of the module whose openDatabase made
+ * `db`) and is closed with it. A database in memory has no other connection:
+ * its reads all run where they are.
+ */
+export function withLane(db: Database, adapter: string): Database {
+  const path = db.path;
+  if (path === undefined || path === "" || path === ":memory:" || path.startsWith("file::memory:")) return db;
+  const lane = new ReadLane(adapter, path);
+  return {
+    path,
+    lane,
+    // A caller's read (PROTOCOL.md, "Caller reads") runs in the lane, on its
+    // read-only connection, within the read's own time limit.
+    run: (req) => req.read ? lane.run(req, req.read.limitMs) : db.run(req),
+    close() {
+      lane.close();
+      db.close();
+    },
+  };
 }

@@ -19,6 +19,7 @@ import {
 import { Live } from "./live.ts";
 import { Bus, dial } from "./natsbus.ts";
 import { GroupCommit } from "./group.ts";
+import { runCaller } from "./caller.ts";
 import { isPGlite, isPostgresURL, openPGlite, openPostgres, type PostgresDatabase, wakeOnLog } from "./postgres.ts";
 import type { OpenRequest } from "./protocol.ts";
 import type { AsyncDatabase, Database, OpenDatabase } from "./sqlite.ts";
@@ -317,7 +318,17 @@ export async function createNakedhtmx(
       }
     }
     try {
-      if (opening === null) core = await Core.load({ db, host: rt.host, wasm: module, log, files });
+      if (opening === null) {
+        const path = db.path;
+        core = await Core.load({
+          db,
+          host: rt.host,
+          wasm: module,
+          log,
+          files,
+          caller: (req, limitMs) => runCaller(path, req, limitMs),
+        });
+      }
       if (pgdb) {
         dsid = await core.openAsync(openRequest(config));
         await pgdb.setStatementLimit(core.statementLimitMs);

@@ -2,8 +2,6 @@
 // bindings/PROTOCOL.md (https://github.com/nakedhtmx/nakedhtmx/blob/main/bindings/PROTOCOL.md);
 // its Go side is core/protocol/protocol.go. Change PROTOCOL.md first, then both.
 
-import { Buffer } from "node:buffer";
-
 /** The JSON head of a request frame. */
 export interface RequestHead {
   method: string;
@@ -502,13 +500,30 @@ export class AnswerWriter {
   }
 }
 
+/** Node's, Bun's and Deno's Buffer, when the runtime has one (a browser has not). */
+const NodeBuffer = (globalThis as {
+  Buffer?: {
+    from(b: ArrayBufferLike, offset: number, length: number): { toString(enc: "base64"): string };
+    from(s: string, enc: "base64"): Uint8Array;
+  };
+}).Buffer;
+
 export function encodeBase64(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
+  if (NodeBuffer) return NodeBuffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
+  let bin = "";
+  for (let i = 0; i < b.length; i += 0x8000) bin += String.fromCharCode(...b.subarray(i, i + 0x8000));
+  return btoa(bin);
 }
 
 export function decodeBase64(s: string): Uint8Array {
-  const b = Buffer.from(s, "base64");
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  if (NodeBuffer) {
+    const b = NodeBuffer.from(s, "base64");
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  }
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
 }
 
 // ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { ReadRules, SQLRequest, SQLResult } from "./protocol.ts";
-import { ReadLane } from "./lane.ts";
+import type { ReadLane } from "./lane.ts";
 
 export interface Database {
   /** Runs one request; never throws (failures come back as `{error, code}`). */
@@ -96,27 +96,13 @@ export interface AsyncDatabase {
 export type OpenDatabase = (path: string) => Database;
 
 /**
- * Gives a connection to a file its read lane (lane.ts), which opens the file
- * again through `adapter` (the URL of the module whose openDatabase made
- * `db`) and is closed with it. A database in memory has no other connection:
- * its reads all run where they are.
+ * What a connection answers caller SQL that reached it: such SQL runs on a
+ * connection of its own, under the guard and the time limit (caller.ts).
  */
-export function withLane(db: Database, adapter: string): Database {
-  const path = db.path;
-  if (path === undefined || path === "" || path === ":memory:" || path.startsWith("file::memory:")) return db;
-  const lane = new ReadLane(adapter, path);
-  return {
-    path,
-    lane,
-    // A caller's read (PROTOCOL.md, "Caller reads") runs in the lane, on its
-    // read-only connection, within the read's own time limit.
-    run: (req) => req.read ? lane.run(req, req.read.limitMs) : db.run(req),
-    close() {
-      lane.close();
-      db.close();
-    },
-  };
-}
+export const callerElsewhere: SQLResult = {
+  error: "caller SQL runs on a connection of its own, under its guard: not on the core's",
+  code: "SQLITE_MISUSE",
+};
 
 /** What a connection without a read lane (a database in memory) answers a caller's read. */
 export const noLaneForRead: SQLResult = {

@@ -4,6 +4,7 @@ import { Database as BunDatabase, type Statement } from "bun:sqlite";
 import { errorMessage } from "./errors.ts";
 import type { SQLRequest, SQLResult, SQLValue } from "./protocol.ts";
 import {
+  callerElsewhere,
   codeName,
   type Database,
   noLaneForRead,
@@ -13,8 +14,8 @@ import {
   setUpConnection,
   StatementCache,
   unreadable,
-  withLane,
 } from "./sqlite.ts";
+import { withLane } from "./lane.ts";
 
 interface Prepared {
   stmt: Statement;
@@ -154,6 +155,7 @@ export function openDatabase(path: string): Database {
     path,
     run(req: SQLRequest): SQLResult {
       if (req.read) return noLaneForRead; // withLane runs those
+      if (req.caller) return callerElsewhere;
       try {
         if (req.script) {
           db.run(req.sql);

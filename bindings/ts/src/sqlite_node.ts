@@ -14,6 +14,7 @@ import { errorMessage } from "./errors.ts";
 import type { SQLRequest, SQLResult, SQLValue } from "./protocol.ts";
 import {
   authorizeRead,
+  callerElsewhere,
   codeFromMessage,
   codeName,
   type Database,
@@ -25,8 +26,8 @@ import {
   setUpConnection,
   StatementCache,
   unreadable,
-  withLane,
 } from "./sqlite.ts";
+import { withLane } from "./lane.ts";
 
 function failure(e: unknown): SQLResult {
   const code = (e as { errcode?: unknown }).errcode;
@@ -143,6 +144,7 @@ function adapter(
   return {
     run(req: SQLRequest): SQLResult {
       if (req.read) return noLaneForRead; // withLane runs those
+      if (req.caller) return callerElsewhere;
       try {
         if (req.script) {
           try {

@@ -24,7 +24,12 @@ import { check, run, runtimeName, test } from "./harness.ts";
 import { openDatabaseForRuntime } from "./runtime.ts";
 import type { AsyncDatabase, Database } from "../src/sqlite.ts";
 import { openPostgres } from "../src/postgres.ts";
+import { openWasmDatabase, type SQLiteWasm } from "../src/sqlite_wasm.ts";
+import { type CorpusRequest, diff, equalBytes, format } from "./golden.ts";
 
+// --store wasm: every case on SQLite compiled to WebAssembly (sqlite-wasm,
+// in memory), the store a browser runs the core on (sqlite_wasm.ts).
+const onWasmSQLite = process.argv.includes("--store") && process.argv[process.argv.indexOf("--store") + 1] === "wasm";
 const pgCases = process.argv.includes("--postgres")
   ? JSON.parse(process.env["NAKEDHTMX_CORPUS_PG"] ?? "{}") as Record<string, string>
   : null;
@@ -34,91 +39,11 @@ const root = fileURLToPath(
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
-interface CorpusRequest {
-  method: string;
-  path: string;
-  query?: string;
-  headers?: Record<string, string>;
-  body?: string;
-}
-
-/** The answer as the expected files hold it: status, headers, empty line, body. */
-function format(status: number, headers: [string, string][], body: Uint8Array): Uint8Array {
-  let head = `${status}\n`;
-  for (const [k, v] of headers) head += `${k}: ${v}\n`;
-  head += "\n";
-  const h = utf8.encode(head);
-  const out = new Uint8Array(h.length + body.length);
-  out.set(h);
-  out.set(body, h.length);
-  return out;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** A unified-ish line diff (LCS), saying where each changed line parts from the expected one. */
-export function diff(want: string, got: string, context = 2): string {
-  const a = want.split("\n");
-  const b = got.split("\n");
-  const n = a.length;
-  const m = b.length;
-  if (n * m > 4_000_000) return `(too long to diff: ${n} vs ${m} lines)`;
-  const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-    }
-  }
-  const ops: { op: " " | "-" | "+"; line: string }[] = [];
-  for (let i = 0, j = 0; i < n || j < m;) {
-    if (i < n && j < m && a[i] === b[j]) {
-      ops.push({ op: " ", line: a[i]! });
-      i++;
-      j++;
-    } else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ op: "-", line: a[i++]! });
-    else ops.push({ op: "+", line: b[j++]! });
-  }
-  const show = ops.map(() => false);
-  ops.forEach((o, k) => {
-    if (o.op === " ") return;
-    for (let c = Math.max(0, k - context); c <= Math.min(ops.length - 1, k + context); c++) show[c] = true;
-  });
-  const clip = (s: string) => (s.length > 300 ? s.slice(0, 300) + `… (${s.length} chars)` : s);
-  const out: string[] = [];
-  let gap = false;
-  ops.forEach((o, k) => {
-    if (!show[k]) {
-      gap = true;
-      return;
-    }
-    if (gap && out.length) out.push("  ...");
-    gap = false;
-    const prev = ops[k - 1];
-    if (o.op === "+" && prev?.op === "-") {
-      // A changed line: where the two part matters more than either whole line.
-      let col = 0;
-      while (col < prev.line.length && prev.line[col] === o.line[col]) col++;
-      const from = Math.max(0, col - 40);
-      out.push(`+ ${clip(o.line)}`);
-      out.push(
-        `  (parts at column ${col + 1}: want …${JSON.stringify(prev.line.slice(from, col + 60))}, got …${
-          JSON.stringify(o.line.slice(from, col + 60))
-        })`,
-      );
-      return;
-    }
-    out.push(`${o.op} ${clip(o.line)}`);
-  });
-  return out.join("\n");
-}
-
 const openDatabase = await openDatabaseForRuntime();
 const wasm = process.env["NAKEDHTMX_WASM"] || undefined;
-const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const only = process.argv.slice(2).filter((a, i, all) => !a.startsWith("-") && all[i - 1] !== "--store");
+const sqliteWasm = onWasmSQLite ? (await import("@sqlite.org/sqlite-wasm")).default : undefined;
+const wasmSQLite = sqliteWasm ? await sqliteWasm() : undefined;
 
 const cases = readdirSync(root, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(root, d.name, "requests.json")))
@@ -147,7 +72,8 @@ for (const name of cases) {
       const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-corpus-"));
       // On Postgres the database is set up already (schema.sql in its dialect, or a load).
       const pg = pgCases ? await openPostgres(pgCases[name]!, "") : null;
-      const db = pg ?? openDatabase(join(tmp, "corpus.db"));
+      const db = pg ??
+        (wasmSQLite ? openWasmDatabase(wasmSQLite as unknown as SQLiteWasm) : openDatabase(join(tmp, "corpus.db")));
       try {
         if (pg === null && schema !== "") {
           const r = (db as Database).run({ sql: schema, params: [], script: true });
@@ -162,6 +88,8 @@ for (const name of cases) {
           config,
           host: runtimeName,
           authToken: "",
+          // A database in memory keeps its journal mode ("memory"): there is no WAL without a file.
+          ...(wasmSQLite ? { keepJournalMode: true } : {}),
           ...(pg ? { store: "postgres" as const, pgSchema: pg.schema } : {}),
         };
         if (later) await core.openAsync(openReq);

@@ -26,6 +26,7 @@ import { defaultFilesDir, FileDir } from "../src/files.ts";
 import { createFetchHandler, createNodeHandler, type NodeRequest, splitTarget, stripBasePath } from "../src/handler.ts";
 import { createNakedhtmx } from "../src/library.ts";
 import { GroupCommit } from "../src/group.ts";
+import { openWasmDatabase, type SQLiteWasm } from "../src/sqlite_wasm.ts";
 import {
   AnswerWriter,
   BINARY_MESSAGE,
@@ -1318,6 +1319,31 @@ test("group commit through the library: concurrent creates all kept, none answer
   } finally {
     other.close();
     await nh.close();
+  }
+});
+
+test("sqlite-wasm store (the browser's): INTEGER and REAL kept apart, a caller's read guarded, stopped at its limit", async () => {
+  const sqlite3 = await (await import("@sqlite.org/sqlite-wasm")).default();
+  const db = openWasmDatabase(sqlite3 as unknown as SQLiteWasm);
+  try {
+    rows(db.run({ sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, r REAL, secret TEXT)", params: [], script: true }));
+    rows(db.run(stmtReq("INSERT INTO t (id, r, secret) VALUES (?, ?, ?)", 9007199254740993n, 2, "s")));
+    eq(rows(db.run(stmtReq("SELECT id, r, typeof(r) FROM t"))).rows, [[9007199254740993n, 2, "real"]], "a big INTEGER exact, 2.0 a REAL");
+    const limits = { maxRows: 10, limitMs: 200, hidden: [{ table: "t", column: "secret" }] };
+    const read = (sql: string) => db.run({ sql, params: [], script: false, read: limits });
+    eq(read("SELECT secret FROM t"), { error: "no such table or column", code: "SQLITE_AUTH" }, "a hidden column");
+    eq((read("DELETE FROM t") as { code?: string }).code, "SQLITE_AUTH", "a write");
+    eq(rows(read("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c")).rows.length, 11, "maxRows + 1 rows");
+    const started = Date.now();
+    const endless = read("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c");
+    eq(endless, { error: "stopped after 200 ms", code: "SQLITE_INTERRUPT" }, "a read that never ends");
+    check(Date.now() - started < 5000, "stopped near its limit");
+    eq(rows(db.run(stmtReq("SELECT count(*) FROM t"))).rows, [[1n]], "the connection goes on");
+    const copy = openWasmDatabase(sqlite3 as unknown as SQLiteWasm, db.snapshot());
+    eq(rows(copy.run(stmtReq("SELECT secret FROM t"))).rows, [["s"]], "a snapshot opens as a database of its own");
+    copy.close();
+  } finally {
+    db.close();
   }
 });
 

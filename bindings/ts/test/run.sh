@@ -47,5 +47,8 @@ for rt in $runtimes; do
     step "$rt: $t"
     $(runner "$rt") "bindings/ts/test/$t.ts"
   done
+  # The store a browser runs the core on (sqlite-wasm, in memory).
+  step "$rt: corpus --store wasm"
+  $(runner "$rt") bindings/ts/test/corpus.ts --store wasm
 done
 printf '\nbindings/ts/test/run.sh: all passed\n'

@@ -4,7 +4,7 @@
 //
 //   node bench/compare.ts [--hosts go,deno,bun,node] [--peers datasette,pocketbase]
 //                         [--runs 3] [--seconds 4] [--connections 16] [--quick]
-//                         [--skip core,cold,live,stall,nats] [--out FILE]
+//                         [--skip core,cold,live,stall,browser,nats] [--out FILE]
 //
 // Everything it needs it prepares itself: the data (bench/data.ts), Datasette
 // in a virtual environment (scripts/ensure-datasette.sh), PocketBase from its
@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
 import { type HostCommand, type HostName, prepareHost, runToExit, startServer } from "../tests/http/hosts.ts";
+import type { BrowserJSON } from "./browser.ts";
 import { ensureData, root } from "./data.ts";
 import { type Cluster, sharedCluster } from "../tests/http/pg.ts";
 
@@ -611,6 +612,7 @@ async function main(): Promise<void> {
   const wasm = readFileSync(join(root, "dist", "core.wasm"));
   const live = SKIP.has("live") ? null : subBench<LiveJSON>("bench/live.ts", ["--hosts", HOST_NAMES.join(","), "--streams", "1,1000", "--writes", values.quick ? "30" : "100", "--schema", "10"]);
   const stall = SKIP.has("stall") ? null : subBench<StallJSON>("bench/stall.ts", ["--hosts", HOST_NAMES.join(","), "--reads", values.quick ? "20" : "60"]);
+  const inBrowser = SKIP.has("browser") ? null : subBench<BrowserJSON>("bench/browser.ts", ["--runs", values.quick ? "3" : "7"]);
   let natsFig: NatsJSON | null = null;
   if (!SKIP.has("nats")) {
     const ns = sh("bash", ["scripts/ensure-nats-server.sh"]);
@@ -716,6 +718,12 @@ async function main(): Promise<void> {
     L.push("| host | idle p50 | p99 | busy p50 | p99 | busy/idle | search p50 |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of stall.rows) L.push(`| ${r.host} | ${fmt(r.idle50, 1)} | ${fmt(r.idle99, 1)} | ${fmt(r.busy50, 1)} | ${fmt(r.busy99, 1)} | ${ratio(r.busy50, r.idle50)} | ${fmt(r.searchMs)} |`);
     L.push("");
+  }
+  if (inBrowser) {
+    const p = inBrowser.phases;
+    L.push(`The core in the browser (bench/browser.ts): from a new Chromium context to the core's first list page of ${inBrowser.table}, run in the page on sqlite-wasm from a ${fmt(inBrowser.bytes / 2 ** 20, 1)} MiB file, median of ${inBrowser.runs}, ms:`, "");
+    L.push("| modules | sqlite-wasm | database | core.wasm | open | first page | total |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    L.push(`| ${fmt(p.modules ?? 0)} | ${fmt(p["sqlite-wasm"] ?? 0)} | ${fmt(p.database ?? 0)} | ${fmt(p["core.wasm"] ?? 0)} | ${fmt(p.open ?? 0)} | ${fmt(p["first page"] ?? 0)} | ${fmt(p.total ?? 0)} |`, "");
   }
   if (natsFig) {
     L.push("Scale-out on NATS (--write jetstream, two nodes of a host, one nats-server; bench/nats.ts), ms and commands per second:", "");

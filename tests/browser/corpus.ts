@@ -9,15 +9,14 @@
 //
 // Needs make build (dist/) and Chromium (scripts/ensure-chromium.sh).
 
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { extname, join, resolve, sep } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { type CorpusRequest, diff, equalBytes, format } from "../../bindings/ts/test/golden.ts";
 import { repoRoot } from "../http/fixture.ts";
-import { launch } from "./setup.ts";
+import { hostFiles, launch, serveFiles } from "./setup.ts";
 
 const { values, positionals } = parseArgs({
   options: {
@@ -29,37 +28,9 @@ const { values, positionals } = parseArgs({
 
 const corpusDir = join(repoRoot, "testdata", "corpus");
 /** What the page may load, by URL prefix: the built host, and sqlite-wasm as npm installed it. */
-const mounts: Record<string, string> = {
-  "/dist/": join(repoRoot, "dist"),
-  "/sqlite/": join(repoRoot, "node_modules", "@sqlite.org", "sqlite-wasm", "dist"),
-};
-const types: Record<string, string> = {
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm",
-};
+const mounts = hostFiles();
 /** Cases that need what only a server has (none now: caller reads run in the page too). */
 const serverOnly: Record<string, string> = {};
-
-function serveStatic(): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    if (path === "/") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<!doctype html><title>corpus</title>");
-      return;
-    }
-    for (const [prefix, dir] of Object.entries(mounts)) {
-      if (!path.startsWith(prefix)) continue;
-      const file = resolve(dir, path.slice(prefix.length));
-      const type = types[extname(file)];
-      if (!file.startsWith(dir + sep) || !type || !existsSync(file) || !statSync(file).isFile()) break;
-      res.writeHead(200, { "content-type": type }).end(readFileSync(file));
-      return;
-    }
-    res.writeHead(404).end();
-  });
-  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
-}
 
 interface Case {
   schema: string;
@@ -169,7 +140,7 @@ for (const need of ["core.wasm", "core.js", "sqlite_wasm.js"]) {
   }
 }
 
-const server = await serveStatic();
+const server = await serveFiles(mounts);
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 const browser = await launch(values.chromium!, values.headed!);
 let failed = 0, passed = 0, skipped = 0;

@@ -3,8 +3,9 @@
 // background networking: the sandbox network is closed and Chromium would
 // otherwise keep trying it).
 
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { createServer, type Server as HTTPServer } from "node:http";
+import { extname, join, resolve, sep } from "node:path";
 import { chromium, type Browser, type BrowserContext } from "playwright-core";
 import { repoRoot } from "../http/fixture.ts";
 import { HOSTS, prepareHost, startServer, staleBuild, type HostName, type Server } from "../http/hosts.ts";
@@ -77,4 +78,47 @@ export async function watchCSP(context: BrowserContext, base: string): Promise<C
     if (!/default-src 'self'/.test(csp) || !/frame-ancestors/.test(csp)) w.violations.push(`${r.url()}: no CSP (${csp})`);
   });
   return w;
+}
+
+/**
+ * What a page needs to run the core itself (issue 19): the built host
+ * (dist/: core.wasm, core.js, sqlite_wasm.js and what they import) and
+ * sqlite-wasm as npm installed it, by URL prefix.
+ */
+export function hostFiles(): Record<string, string> {
+  return {
+    "/dist/": join(repoRoot, "dist"),
+    "/sqlite/": join(repoRoot, "node_modules", "@sqlite.org", "sqlite-wasm", "dist"),
+  };
+}
+
+const fileTypes: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".sqlite": "application/octet-stream",
+};
+
+/**
+ * A loopback server of static files: each URL prefix maps to a directory
+ * (nothing outside it, only the types above), and "/" is an empty page.
+ */
+export function serveFiles(mounts: Record<string, string>): Promise<HTTPServer> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    if (path === "/") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<!doctype html><title>nakedhtmx</title>");
+      return;
+    }
+    for (const [prefix, dir] of Object.entries(mounts)) {
+      if (!path.startsWith(prefix)) continue;
+      const file = resolve(dir, path.slice(prefix.length));
+      const type = fileTypes[extname(file)];
+      if (!file.startsWith(dir + sep) || !type || !existsSync(file) || !statSync(file).isFile()) break;
+      res.writeHead(200, { "content-type": type }).end(readFileSync(file));
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
 }

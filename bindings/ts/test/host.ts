@@ -1328,12 +1328,20 @@ test("sqlite-wasm store (the browser's): INTEGER and REAL kept apart, a caller's
   try {
     rows(db.run({ sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, r REAL, secret TEXT)", params: [], script: true }));
     rows(db.run(stmtReq("INSERT INTO t (id, r, secret) VALUES (?, ?, ?)", 9007199254740993n, 2, "s")));
-    eq(rows(db.run(stmtReq("SELECT id, r, typeof(r) FROM t"))).rows, [[9007199254740993n, 2, "real"]], "a big INTEGER exact, 2.0 a REAL");
+    eq(
+      rows(db.run(stmtReq("SELECT id, r, typeof(r) FROM t"))).rows,
+      [[9007199254740993n, 2, "real"]],
+      "a big INTEGER exact, 2.0 a REAL",
+    );
     const limits = { maxRows: 10, limitMs: 200, hidden: [{ table: "t", column: "secret" }] };
     const read = (sql: string) => db.run({ sql, params: [], script: false, read: limits });
     eq(read("SELECT secret FROM t"), { error: "no such table or column", code: "SQLITE_AUTH" }, "a hidden column");
     eq((read("DELETE FROM t") as { code?: string }).code, "SQLITE_AUTH", "a write");
-    eq(rows(read("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c")).rows.length, 11, "maxRows + 1 rows");
+    eq(
+      rows(read("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c")).rows.length,
+      11,
+      "maxRows + 1 rows",
+    );
     const started = Date.now();
     const endless = read("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c");
     eq(endless, { error: "stopped after 200 ms", code: "SQLITE_INTERRUPT" }, "a read that never ends");

@@ -421,8 +421,15 @@ func (h *Host) take(ctx context.Context, packed uint64) ([]byte, error) {
 func (h *Host) trapped(ctx context.Context, export string, err error) error {
 	h.logf("nakedhtmx: the core trapped in %s and will be re-instantiated: %v", export, err)
 	h.discard(ctx)
+	// A call that trapped inside a write left its transaction open: undone
+	// before the next instance asks anything ("no transaction is active" is
+	// fine), or every write after it would fail to begin.
+	h.db.HandleSQL(rollbackRequest)
 	return fmt.Errorf("core trapped in %s: %w", export, err)
 }
+
+// rollbackRequest is ROLLBACK as an SQL request of the protocol (JSON form).
+var rollbackRequest = []byte(`{"sql":"ROLLBACK","params":[]}`)
 
 // discard closes the current instance; PROTOCOL.md: after a trap the module
 // is unusable and the host must re-instantiate.

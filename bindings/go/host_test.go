@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -280,6 +281,62 @@ func TestHostReinstantiatesAfterTrap(t *testing.T) {
 	}
 	if h.DSID() != dsid {
 		t.Fatalf("DSID changed from %s to %s", dsid, h.DSID())
+	}
+}
+
+// trapOnInsert is a store with a bug: it runs an INSERT into Album, then
+// panics in the `sql` import, which traps the core in the middle of a write.
+type trapOnInsert struct {
+	store
+	armed bool
+}
+
+func (s *trapOnInsert) HandleSQL(in []byte) []byte {
+	out := s.store.HandleSQL(in)
+	if req, err := protocol.DecodeSQLRequest(in); s.armed && err == nil && strings.HasPrefix(req.SQL, `INSERT INTO "Album"`) {
+		s.armed = false
+		panic("a store adapter's bug")
+	}
+	return out
+}
+
+// A trap in the middle of a write undoes that write, and the next write
+// begins as usual.
+func TestHostTrapInsideAWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "trapwrite.db")
+	h := newHost(t, albums, Options{DB: path})
+	faulty := &trapOnInsert{store: h.db}
+	h.mu.Lock()
+	h.db = faulty
+	h.mu.Unlock()
+	post := func(title string) (*protocol.Response, error) {
+		return h.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "POST", Path: "/api/tables/Album/rows",
+			Headers: map[string]string{"host": "localhost", "accept": "application/json", "content-type": "application/json"}},
+			Body: []byte(`{"Title": "` + title + `"}`)})
+	}
+	faulty.armed = true
+	if _, err := post("trapped"); err == nil {
+		t.Fatal("no trap")
+	}
+	res, err := post("after")
+	if err != nil || res.Status != 201 {
+		t.Fatalf("the write after the trap: %v %v", err, res)
+	}
+	outside, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outside.Close()
+	rows, err := outside.Query(`SELECT Title FROM Album WHERE AlbumId > 2 ORDER BY AlbumId`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows.Values {
+		got = append(got, fmt.Sprint(r[0]))
+	}
+	if !slices.Equal(got, []string{"after"}) {
+		t.Fatalf("rows after the trap: %v, want [after]", got)
 	}
 }
 

@@ -409,6 +409,10 @@ func (e *Engine) Handle(req *protocol.Request) (res *protocol.Response) {
 	defer func() {
 		if r := recover(); r != nil {
 			e.logf("core panic: %v\n%s", r, debug.Stack())
+			// A panic inside a write leaves its transaction open, and every
+			// write after it would fail to begin: undone here ("no
+			// transaction is active" when there was none).
+			e.db.Exec("ROLLBACK")
 			res = e.fail(req, 500, fmt.Sprintf("internal error: %v", r))
 		}
 		if res.Status != 0 { // a continuation's part, or a yield, has no head of its own

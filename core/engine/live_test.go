@@ -294,6 +294,33 @@ func (r *racyDB) Query(sql string, args ...any) (*sqldb.Rows, error) {
 	return r.DB.Query(sql, args...)
 }
 
+// A panic in the middle of a write (here: a connection's hook, before the
+// INSERT) is a 500 for that request, its transaction is undone, and the
+// next write begins as usual.
+func TestPanicInsideAWrite(t *testing.T) {
+	e, racy, other := liveDBWith(t, `CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)`, engine.Options{})
+	armed := true
+	racy.hook = func(sql string) {
+		if armed && strings.HasPrefix(sql, `INSERT INTO "t"`) {
+			armed = false
+			panic("a connection's bug")
+		}
+	}
+	if res := do(t, e, "POST", "/api/tables/t/rows", `{"v": "trapped"}`, "accept", "application/json"); res.Status != 500 {
+		t.Fatalf("the write that panicked: %d %s", res.Status, res.Body)
+	}
+	if res := do(t, e, "POST", "/api/tables/t/rows", `{"v": "after"}`, "accept", "application/json"); res.Status != 201 {
+		t.Fatalf("the write after it: %d %s", res.Status, res.Body)
+	}
+	rows, err := other.Query(`SELECT v FROM t`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows.Values) != 1 || rows.Values[0][0] != "after" {
+		t.Fatalf("rows: %v, want [[after]]", rows.Values)
+	}
+}
+
 // DDL that another connection commits while the engine reflects, or between
 // the reflection and storing its DSID, is neither lost nor undone: the
 // reflection is retried until the schema version holds still, so the column

@@ -144,6 +144,7 @@ const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 const SCHEMA_VERSION: SQLRequest = { sql: SCHEMA_VERSION_SQL, params: [], script: false };
+const ROLLBACK: SQLRequest = { sql: "ROLLBACK", params: [], script: false };
 
 /** The `sql` import's answer meaning "the store answers later" (PROTOCOL.md). */
 const LATER = 0x02;
@@ -335,6 +336,11 @@ export class Core implements CoreHandler {
   private recover(): void {
     this.recovering = true;
     try {
+      // A call that trapped inside a write left its transaction open (with
+      // group commit, its savepoint: only that write goes). Undone before
+      // the new instance asks anything; "no transaction is active" is fine.
+      const db = this.opts.db;
+      if (!("answersLater" in db)) db.run(ROLLBACK);
       this.instantiate();
       if (this.lastOpen) this.open(this.lastOpen);
       this.log("core re-instantiated");

@@ -756,6 +756,64 @@ test("core: a trap is a CORE_TRAP error, then the core is re-instantiated and re
   }
 });
 
+for (const grouped of [false, true]) {
+  test(`core: a trap in the middle of a write undoes that write, and the core goes on${grouped ? " (group commit)" : ""}`, async () => {
+    const path = freshPath();
+    const real = openDatabase(path);
+    sql(real, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
+    // A store adapter's bug inside a write: the INSERT runs, then its answer
+    // cannot be encoded, which throws inside the core's call: a trap.
+    let armed = false;
+    const faulty: Database = {
+      run(req) {
+        const r = real.run(req);
+        if (armed && req.sql.startsWith(`INSERT INTO "t"`) && !("error" in r)) {
+          armed = false;
+          const bad = {
+            get length(): number {
+              throw new Error("a store adapter's bug");
+            },
+          };
+          return { ...r, rows: [[bad as unknown as SQLValue]] };
+        }
+        return r;
+      },
+      close: () => real.close(),
+    };
+    let later: (() => void) | undefined;
+    const db = grouped ? new GroupCommit(faulty, { later: (fn) => (later = fn) }) : faulty;
+    const other = openDatabase(path);
+    const logs: string[] = [];
+    try {
+      const core = await Core.load({ db, host: runtimeName, wasm, log: (l) => logs.push(l) });
+      core.open({ basePath: "", config: null, host: runtimeName, authToken: "" });
+      db.flush?.();
+      const post = (v: string) =>
+        core.handle(
+          {
+            method: "POST",
+            path: "/api/tables/t/rows",
+            query: "",
+            headers: { host: "localhost", accept: "application/json", "content-type": "application/json" },
+          },
+          utf8.encode(JSON.stringify({ v })),
+        ) as CoreResponse;
+      eq(post("before").head.status, 201, "a write before");
+      armed = true;
+      await throws(() => post("trapped"), (e) => e instanceof NakedhtmxError && e.code === "CORE_TRAP", "the trap");
+      check(logs.includes("core re-instantiated"), `re-instantiated: ${logs.join(" | ")}`);
+      eq(post("after").head.status, 201, "a write after");
+      later?.();
+      eq(rows(other.run({ sql: "SELECT v FROM t ORDER BY id", params: [], script: false })).rows, [["before"], [
+        "after",
+      ]], "the trapped write undone, the others kept");
+    } finally {
+      other.close();
+      db.close();
+    }
+  });
+}
+
 test("natsbus: subject tokens are the Go hosts' (bindings/go/natsbus TestSubjectTokens)", () => {
   const cases: [string, string, string][] = [
     ["todos", "insert", "nakedhtmx.cmd.todos.insert"],

@@ -49,6 +49,7 @@ export interface SQLiteWasm {
     SQLITE_DESERIALIZE_RESIZEABLE: number;
   };
   wasm: { allocFromTypedArray(a: Uint8Array): number };
+  config: { warn: (...args: unknown[]) => void };
 }
 
 interface WasmDB {
@@ -135,6 +136,20 @@ export function openWasmDatabase(sqlite3: SQLiteWasm, bytes?: Uint8Array): Datab
       else stmt.bind(i + 1, v ?? null);
     });
   };
+  // oo1's step() prints every failing statement (a constraint the core
+  // expects to fail, a read stopped at its limit) with console.warn before
+  // it throws; the error comes back to the core, so the print is noise in a
+  // page's console: silenced while our own statements step.
+  const quiet = () => {};
+  const step = (stmt: WasmStmt): boolean => {
+    const warn = sqlite3.config.warn;
+    sqlite3.config.warn = quiet;
+    try {
+      return stmt.step();
+    } finally {
+      sqlite3.config.warn = warn;
+    }
+  };
   const changes = (): bigint | number =>
     capi.sqlite3_changes64 ? capi.sqlite3_changes64(ptr()) : capi.sqlite3_changes(ptr());
 
@@ -174,7 +189,7 @@ export function openWasmDatabase(sqlite3: SQLiteWasm, bytes?: Uint8Array): Datab
         return 1; // SQLite stops the statement: SQLITE_INTERRUPT
       }, 0);
       try {
-        while (rows.length <= rules.maxRows && stmt.step()) {
+        while (rows.length <= rules.maxRows && step(stmt)) {
           const row = new Array<SQLValue>(columns.length);
           for (let i = 0; i < columns.length; i++) row[i] = value(stmt, i);
           rows.push(row);
@@ -209,7 +224,7 @@ export function openWasmDatabase(sqlite3: SQLiteWasm, bytes?: Uint8Array): Datab
           bind(stmt, req.params);
           const rows: SQLValue[][] = [];
           const n = p.columns.length;
-          while (stmt.step()) {
+          while (step(stmt)) {
             if (n === 0) continue;
             const row = new Array<SQLValue>(n);
             for (let i = 0; i < n; i++) row[i] = value(stmt, i);

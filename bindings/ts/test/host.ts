@@ -929,6 +929,43 @@ test("library: basePath, fetch and node, dsid, close", async () => {
   eq((await nh.fetch(new Request("http://localhost/admin/"))).status, 503, "closed");
 });
 
+test("library on PGlite: a migration runs in the store's own transaction (caller SQL is not SQLite's there)", async () => {
+  const dir = join(tmp, `pglite${dbCount++}`);
+  const token = "a-pglite-migration-token-32-chrs";
+  const nh = await createNakedhtmx({ host: runtimeName, openDatabase }, {
+    db: `pglite:${dir}`,
+    wasm,
+    authToken: token,
+    log: () => {},
+  });
+  try {
+    const dsid = nh.dsid;
+    const migrate = (sql: string) =>
+      nh.fetch(
+        new Request("http://localhost/api/migrations", {
+          method: "POST",
+          headers: { accept: "application/json", "content-type": "application/sql", authorization: `Bearer ${token}` },
+          body: sql,
+        }),
+      );
+    const ok = await migrate("CREATE TABLE things (id serial PRIMARY KEY, name text NOT NULL)");
+    const done = await ok.text();
+    eq(ok.status, 200, `a migration: ${done}`);
+    const answer = JSON.parse(done) as { dsid: string; migrated?: boolean };
+    check(answer.migrated === true && answer.dsid !== dsid, `the schema moved on: ${done}`);
+    const refused = await migrate(`DROP TABLE "_nakedhtmx"."_nakedhtmx_changes"`);
+    eq(refused.status, 403, `nakedhtmx's own tables: ${await refused.text()}`);
+    const rows = await nh.fetch(
+      new Request("http://localhost/api/tables/things/rows", {
+        headers: { accept: "application/json", authorization: `Bearer ${token}` },
+      }),
+    );
+    eq(rows.status, 200, `the new table is served: ${await rows.text()}`);
+  } finally {
+    await nh.close();
+  }
+});
+
 test("library on PGlite (pglite:DIR): Postgres's types, search, a write logged, an outside schema change followed, a clean close", async () => {
   const dir = join(tmp, `pglite${dbCount++}`);
   const { PGlite } = await import("@electric-sql/pglite");

@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import type { AddressInfo } from "node:net";
 import { hostFiles, launch, serveFiles } from "../tests/browser/setup.ts";
 import { DatabaseSync } from "node:sqlite";
-import { chinookPath, ITEMS_SQL } from "./data.ts";
+import { chinookPath, fill, ITEMS } from "./data.ts";
 
 const { values } = parseArgs({
   options: {
@@ -42,11 +42,7 @@ function defaultData(): { path: string; chinook: boolean } {
   if (existsSync(chinookPath)) return { path: chinookPath, chinook: true };
   const path = join(mkdtempSync(join(tmpdir(), "nh-bench-items-")), "items.sqlite");
   const db = new DatabaseSync(path);
-  db.exec(ITEMS_SQL("items_1k"));
-  const ins = db.prepare("INSERT INTO items_1k (name, qty, price, note) VALUES (?, ?, ?, ?)");
-  db.exec("BEGIN");
-  for (let i = 1; i <= 1000; i++) ins.run(`item ${i}`, i % 97, i / 4, i % 3 ? null : `note ${i}`);
-  db.exec("COMMIT");
+  fill(db, "items_1k", ITEMS.items_1k);
   db.close();
   return { path, chinook: false };
 }

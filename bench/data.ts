@@ -34,7 +34,8 @@ function rng(seed: number): () => number {
 const WORDS = ["amber", "basalt", "cedar", "delta", "ember", "fjord", "garnet", "harbor", "indigo", "juniper",
   "kestrel", "lumen", "meadow", "nimbus", "onyx", "prairie", "quartz", "ridge", "sierra", "tundra"];
 
-function fill(db: DatabaseSync, table: string, n: number): void {
+/** Creates `table` (ITEMS_SQL) and fills it with n seeded rows. */
+export function fill(db: DatabaseSync, table: string, n: number): void {
   const r = rng(n);
   db.exec(ITEMS_SQL(table));
   const ins = db.prepare(`INSERT INTO ${table} (id, name, qty, price, note) VALUES (?, ?, ?, ?, ?)`);

@@ -9,12 +9,12 @@
 //
 // Needs make build (dist/) and Chromium (scripts/ensure-chromium.sh).
 
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { type CorpusRequest, diff, equalBytes, format } from "../../bindings/ts/test/golden.ts";
+import { compareCase, type CorpusCase, readCase } from "../../bindings/ts/test/golden.ts";
 import { repoRoot } from "../http/fixture.ts";
 import { hostFiles, launch, serveFiles } from "./setup.ts";
 
@@ -27,18 +27,8 @@ const { values, positionals } = parseArgs({
 });
 
 const corpusDir = join(repoRoot, "testdata", "corpus");
-/** What the page may load, by URL prefix: the built host, and sqlite-wasm as npm installed it. */
-const mounts = hostFiles();
-/** Cases that need what only a server has (none now: caller reads run in the page too). */
-const serverOnly: Record<string, string> = {};
 
-interface Case {
-  schema: string;
-  config: unknown;
-  basePath: string;
-  requests: CorpusRequest[];
-}
-
+/** An answer as it crosses from the page: the body in base64. */
 interface Answer {
   status: number;
   headers: [string, string][];
@@ -50,7 +40,7 @@ interface Answer {
  * bindings/ts/test/corpus.ts does on a server runtime. Nothing here may name
  * anything outside the function (it is sent as its source).
  */
-async function runInPage(c: Case): Promise<Answer[] | string> {
+async function runInPage(c: CorpusCase): Promise<Answer[] | string> {
   type Mod = Record<string, unknown>;
   const importURL = (u: string) => import(new URL(u, location.href).href) as Promise<Mod>;
   const [coreMod, storeMod, sqliteMod] = await Promise.all([
@@ -116,17 +106,6 @@ async function runInPage(c: Case): Promise<Answer[] | string> {
   }
 }
 
-function readCase(dir: string): Case {
-  const opt = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), "utf8") : null);
-  const open = JSON.parse(opt("open.json") ?? "{}") as { basePath?: string };
-  return {
-    schema: opt("schema.sql") ?? "",
-    config: JSON.parse(opt("config.json") ?? "null") as unknown,
-    basePath: open.basePath ?? "",
-    requests: JSON.parse(readFileSync(join(dir, "requests.json"), "utf8")) as CorpusRequest[],
-  };
-}
-
 const cases = readdirSync(corpusDir, { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(corpusDir, d.name, "requests.json")))
   .map((d) => d.name)
@@ -140,10 +119,10 @@ for (const need of ["core.wasm", "core.js", "sqlite_wasm.js"]) {
   }
 }
 
-const server = await serveFiles(mounts);
+const server = await serveFiles(hostFiles());
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 const browser = await launch(values.chromium!, values.headed!);
-let failed = 0, passed = 0, skipped = 0;
+let failed = 0, passed = 0;
 try {
   const page = await browser.newPage();
   page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
@@ -151,28 +130,17 @@ try {
   const userAgent = await page.evaluate(() => navigator.userAgent);
   console.log(`browser corpus: ${userAgent.match(/(Headless)?Chrom(e|ium)\/[\d.]+/)?.[0] ?? userAgent}`);
   for (const name of cases) {
-    if (serverOnly[name]) {
-      console.log(`  skip  ${name}: ${serverOnly[name]}`);
-      skipped++;
-      continue;
-    }
     const dir = join(corpusDir, name);
+    const c = readCase(dir);
     const started = Date.now();
-    const got = await page.evaluate(runInPage, readCase(dir));
-    const problems: string[] = [];
-    if (typeof got === "string") problems.push(got);
-    else {
-      got.forEach((a, i) => {
-        const file = join(dir, "out", `${String(i).padStart(3, "0")}.txt`);
-        const label = `${name}/out/${String(i).padStart(3, "0")}.txt`;
-        if (!existsSync(file)) return void problems.push(`${label}: missing`);
-        const want = new Uint8Array(readFileSync(file));
-        const mine = format(a.status, a.headers, new Uint8Array(Buffer.from(a.body, "base64")));
-        if (!equalBytes(want, mine)) {
-          problems.push(`${label} differs:\n${diff(new TextDecoder().decode(want), new TextDecoder().decode(mine))}`);
-        }
-      });
-    }
+    const got = await page.evaluate(runInPage, c);
+    const problems = typeof got === "string" ? [got] : compareCase(
+      name,
+      dir,
+      c,
+      got.map((a) => ({ ...a, body: new Uint8Array(Buffer.from(a.body, "base64")) })),
+      "go test ./core/engine -run Corpus -update",
+    );
     if (problems.length) {
       failed++;
       console.log(`  FAIL  ${name}\n        ${problems.join("\n").replaceAll("\n", "\n        ")}`);
@@ -185,5 +153,5 @@ try {
   await browser.close();
   server.close();
 }
-console.log(`browser corpus: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+console.log(`browser corpus: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

@@ -257,15 +257,17 @@ export class Core implements CoreHandler {
     try {
       const req = decodeSQLRequestBytes(this.view(ptr, len));
       const db = this.opts.db;
+      const caller = req.caller ? this.opts.caller : undefined;
+      const lane = req.unbounded && "lane" in db ? db.lane : undefined;
       // Another connection (or the file directory) goes next: what a group
       // commit holds open is committed first (group.ts).
-      if ((req.file || req.caller || req.unbounded) && "flush" in db) db.flush?.();
+      if ((req.file || caller || lane) && "flush" in db) db.flush?.();
       const r = req.file
         ? (this.opts.files?.run(req.file) ?? { error: "this host keeps no files", code: "SQLITE_MISUSE" })
-        : req.caller && this.opts.caller
-        ? this.opts.caller(req, this.statementMs)
-        : req.unbounded && "lane" in db && db.lane
-        ? db.lane.run(req, this.statementMs)
+        : caller
+        ? caller(req, this.statementMs)
+        : lane
+        ? lane.run(req, this.statementMs)
         : db.run(req);
       if (r instanceof Promise) {
         if (!this.inJob) {
@@ -318,19 +320,12 @@ export class Core implements CoreHandler {
    * A fresh instance, opened again as the last one was: for when the store
    * took back writes the core already counted (a group commit that failed,
    * group.ts), so nothing it remembers (the log's position, the data cache)
-   * runs ahead of the database. Inside a call, it runs right after it.
+   * runs ahead of the database. Inside a call, it runs right after it,
+   * before anything waiting for that call's turn asks the core again.
    */
   restart(): void {
-    if (this.calling) {
-      // Before anything waiting for this call's turn asks the core again.
-      queueMicrotask(() => this.restart());
-      return;
-    }
-    if (this.jobs > 0) {
-      setTimeout(() => this.restart(), 0);
-      return;
-    }
-    this.recover();
+    if (this.calling) queueMicrotask(() => this.recover());
+    else this.recover();
   }
 
   private recover(): void {

@@ -49,17 +49,14 @@ export class GroupCommit implements Database {
   readonly #db: Database;
   readonly #later: (fn: () => void) => void;
   readonly #onFailure: (message: string) => void;
-  /** The real transaction is open. */
-  #open = false;
+  /** The open group: the real transaction is open while there is one. */
+  #group: { settled: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
   /** A write of the core is under way inside it (its SAVEPOINT is open). */
   #inWrite = false;
   /** The write under way must commit for real at its COMMIT. */
   #eager = false;
   /** Since a group failed, until a commit succeeds: each write commits alone, so each hears its own outcome. */
   #alone = false;
-  #settled: Promise<void> | undefined;
-  #resolve: (() => void) | undefined;
-  #reject: ((e: Error) => void) | undefined;
 
   /**
    * later: how the commit is put after the turn (default setImmediate);
@@ -81,7 +78,7 @@ export class GroupCommit implements Database {
 
   /** Undefined when nothing waits for a commit; else settles when the turn's writes are committed (rejects when they are not). */
   settled(): Promise<void> | undefined {
-    return this.#settled;
+    return this.#group?.settled;
   }
 
   /**
@@ -89,12 +86,12 @@ export class GroupCommit implements Database {
    * at its own COMMIT instead (it cannot be cut in two).
    */
   flush(): void {
-    if (!this.#open) return;
+    if (!this.#group) return;
     if (this.#inWrite) this.#eager = true;
     else this.#commitNow();
   }
 
-  /** The real COMMIT; its failure, if it failed (every answer waiting is then a 503). */
+  /** The real COMMIT; its failure, if it failed (the answers waiting are then asked again). */
   #commitNow(): SQLResult | undefined {
     const r = this.#db.run(stmt("COMMIT"));
     if ("error" in r) {
@@ -102,26 +99,30 @@ export class GroupCommit implements Database {
       this.#fail(r.error);
       return r;
     }
-    this.#open = this.#alone = false;
-    const resolve = this.#resolve;
-    this.#settled = this.#resolve = this.#reject = undefined;
-    resolve?.();
+    const group = this.#group;
+    this.#group = undefined;
+    this.#alone = false;
+    group?.resolve();
     return undefined;
   }
 
   #fail(message: string): void {
-    this.#open = this.#inWrite = this.#eager = false;
+    const group = this.#group;
+    this.#group = undefined;
+    this.#inWrite = this.#eager = false;
     this.#alone = true;
-    const reject = this.#reject;
-    this.#settled = this.#resolve = this.#reject = undefined;
     // The host first (it starts the core again), then the answers waiting,
     // which ask the core again, each write alone.
     this.#onFailure(message);
-    reject?.(new Error(`the write was not committed: ${message}`));
+    group?.reject(new Error(`the write was not committed: ${message}`));
   }
 
   run(req: SQLRequest): SQLResult {
-    if (req.script || req.read || req.unbounded || req.caller || req.file) {
+    // What leaves for another connection before it gets here (files, caller
+    // SQL, the read lane) the core flushes for; of what comes here, a
+    // caller's read goes on to the lane, and a script may hold transaction
+    // statements of its own.
+    if (req.script || req.read) {
       if (!this.#inWrite) this.flush();
       return this.#db.run(req);
     }
@@ -131,7 +132,7 @@ export class GroupCommit implements Database {
       if (sql === "COMMIT") return this.#commit();
       if (sql === "ROLLBACK") return this.#rollback();
       if (ddlRe.test(sql)) this.#eager = true;
-    } else if (this.#open && txnRe.test(sql)) {
+    } else if (this.#group && txnRe.test(sql)) {
       this.flush();
     }
     return this.#db.run(req);
@@ -139,20 +140,21 @@ export class GroupCommit implements Database {
 
   #begin(): SQLResult {
     let alone = this.#alone;
-    if (!this.#open) {
+    if (!this.#group) {
       const r = this.#db.run(stmt("BEGIN IMMEDIATE"));
       if ("error" in r) return r;
       if (!alone) {
         const deferred = this.#db.run(stmt(DEFERRED_SQL));
         alone = "error" in deferred || deferred.rows.length > 0;
       }
-      this.#open = true;
-      this.#settled = new Promise<void>((resolve, reject) => {
-        this.#resolve = resolve;
-        this.#reject = reject;
+      let resolve!: () => void, reject!: (e: Error) => void;
+      const settled = new Promise<void>((ok, no) => {
+        resolve = ok;
+        reject = no;
       });
       // Nobody may be left waiting on a promise no one handles.
-      this.#settled.catch(() => {});
+      settled.catch(() => {});
+      this.#group = { settled, resolve, reject };
       this.#later(() => this.flush());
     }
     const r = this.#db.run(stmt(`SAVEPOINT ${SAVEPOINT}`));

@@ -170,12 +170,17 @@ function noBody(status: number, method: string): boolean {
   return method === "HEAD" || status === 101 || status === 204 || status === 205 || status === 304;
 }
 
+/** A host's own answer (the core gave none): one line of plain text. */
+function plain(status: number, text: string, headers: [string, string][] = []): CoreResponse {
+  return {
+    head: { status, headers: [["content-type", "text/plain; charset=utf-8"], ...headers] },
+    body: new TextEncoder().encode(`nakedhtmx: ${text}\n`),
+  };
+}
+
 function failure(e: unknown): CoreResponse {
   const closed = e instanceof NakedhtmxError && e.code === "CLOSED";
-  return {
-    head: { status: closed ? 503 : 500, headers: [["content-type", "text/plain; charset=utf-8"]] },
-    body: new TextEncoder().encode(`nakedhtmx: ${errorMessage(e)}\n`),
-  };
+  return plain(closed ? 503 : 500, errorMessage(e));
 }
 
 function call(
@@ -221,10 +226,7 @@ function call(
 
 /** The answer to every request of a group whose commit failed: nothing of it was kept. */
 function uncommitted(e: unknown): CoreResponse {
-  return {
-    head: { status: 503, headers: [["content-type", "text/plain; charset=utf-8"], ["retry-after", "1"]] },
-    body: new TextEncoder().encode(`nakedhtmx: ${errorMessage(e)}; nothing of it was kept, try again\n`),
-  };
+  return plain(503, `${errorMessage(e)}; nothing of it was kept, try again`, [["retry-after", "1"]]);
 }
 
 /**

@@ -68,7 +68,6 @@ interface WasmStmt {
   get(i: number, asType?: number): unknown;
   getColumnNames(): string[];
   reset(clearBindings?: boolean): unknown;
-  clearBindings(): unknown;
   finalize(): unknown;
 }
 
@@ -150,6 +149,17 @@ export function openWasmDatabase(sqlite3: SQLiteWasm, bytes?: Uint8Array): Datab
       sqlite3.config.warn = warn;
     }
   };
+  /** Steps stmt to its end, or to `max` rows, reading `width` columns of each. */
+  const readRows = (stmt: WasmStmt, width: number, max = Infinity): SQLValue[][] => {
+    const rows: SQLValue[][] = [];
+    while (rows.length < max && step(stmt)) {
+      if (width === 0) continue;
+      const row = new Array<SQLValue>(width);
+      for (let i = 0; i < width; i++) row[i] = value(stmt, i);
+      rows.push(row);
+    }
+    return rows;
+  };
   const changes = (): bigint | number =>
     capi.sqlite3_changes64 ? capi.sqlite3_changes64(ptr()) : capi.sqlite3_changes(ptr());
 
@@ -182,18 +192,14 @@ export function openWasmDatabase(sqlite3: SQLiteWasm, bytes?: Uint8Array): Datab
       }
       bind(stmt, req.params);
       const columns = stmt.columnCount > 0 ? stmt.getColumnNames() : [];
-      const rows: SQLValue[][] = [];
+      let rows: SQLValue[][];
       capi.sqlite3_progress_handler(ptr(), 1000, () => {
         if (Date.now() <= deadline) return 0;
         stopped = true;
         return 1; // SQLite stops the statement: SQLITE_INTERRUPT
       }, 0);
       try {
-        while (rows.length <= rules.maxRows && step(stmt)) {
-          const row = new Array<SQLValue>(columns.length);
-          for (let i = 0; i < columns.length; i++) row[i] = value(stmt, i);
-          rows.push(row);
-        }
+        rows = readRows(stmt, columns.length, rules.maxRows + 1);
       } finally {
         capi.sqlite3_progress_handler(ptr(), 0, 0, 0);
       }
@@ -222,15 +228,8 @@ export function openWasmDatabase(sqlite3: SQLiteWasm, bytes?: Uint8Array): Datab
         const { stmt } = p;
         try {
           bind(stmt, req.params);
-          const rows: SQLValue[][] = [];
-          const n = p.columns.length;
-          while (step(stmt)) {
-            if (n === 0) continue;
-            const row = new Array<SQLValue>(n);
-            for (let i = 0; i < n; i++) row[i] = value(stmt, i);
-            rows.push(row);
-          }
-          if (n > 0 && !p.returning) return { columns: p.columns, rows, changes: 0, lastInsertRowid: 0 };
+          const rows = readRows(stmt, p.columns.length);
+          if (p.columns.length > 0 && !p.returning) return { columns: p.columns, rows, changes: 0, lastInsertRowid: 0 };
           return {
             columns: p.columns,
             rows,

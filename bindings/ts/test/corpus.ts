@@ -13,7 +13,7 @@
 // case on the database NAKEDHTMX_CORPUS_PG names for it ({"case": "postgres://…"},
 // set up by bindings/go's TestCorpusPostgresOnJSHosts, which runs this).
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -25,7 +25,7 @@ import { openDatabaseForRuntime } from "./runtime.ts";
 import type { AsyncDatabase, Database } from "../src/sqlite.ts";
 import { openPostgres } from "../src/postgres.ts";
 import { openWasmDatabase, type SQLiteWasm } from "../src/sqlite_wasm.ts";
-import { type CorpusRequest, diff, equalBytes, format } from "./golden.ts";
+import { compareCase, type CorpusAnswer, readCase } from "./golden.ts";
 
 // --store wasm: every case on SQLite compiled to WebAssembly (sqlite-wasm,
 // in memory), the store a browser runs the core on (sqlite_wasm.ts).
@@ -37,7 +37,6 @@ const root = fileURLToPath(
   new URL(pgCases ? "../../../testdata/corpus/postgres/" : "../../../testdata/corpus/", import.meta.url),
 );
 const utf8 = new TextEncoder();
-const utf8Decoder = new TextDecoder();
 
 const openDatabase = await openDatabaseForRuntime();
 const wasm = process.env["NAKEDHTMX_WASM"] || undefined;
@@ -61,13 +60,7 @@ for (const name of cases) {
   for (const later of pgCases ? [true] : [false, true]) {
     test(later ? `${name} (the store answering later)` : name, async () => {
       const dir = join(root, name);
-      const requests = JSON.parse(readFileSync(join(dir, "requests.json"), "utf8")) as CorpusRequest[];
-      const schemaPath = join(dir, "schema.sql");
-      const schema = existsSync(schemaPath) ? readFileSync(schemaPath, "utf8") : "";
-      const configPath = join(dir, "config.json");
-      const config: unknown = existsSync(configPath) ? JSON.parse(readFileSync(configPath, "utf8")) : null;
-      const openPath = join(dir, "open.json");
-      const opened = existsSync(openPath) ? JSON.parse(readFileSync(openPath, "utf8")) as { basePath?: string } : {};
+      const c = readCase(dir);
 
       const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-corpus-"));
       // On Postgres the database is set up already (schema.sql in its dialect, or a load).
@@ -75,8 +68,8 @@ for (const name of cases) {
       const db = pg ??
         (wasmSQLite ? openWasmDatabase(wasmSQLite as unknown as SQLiteWasm) : openDatabase(join(tmp, "corpus.db")));
       try {
-        if (pg === null && schema !== "") {
-          const r = (db as Database).run({ sql: schema, params: [], script: true });
+        if (pg === null && c.schema !== "") {
+          const r = (db as Database).run({ sql: c.schema, params: [], script: true });
           if ("error" in r) throw new Error(`schema.sql: ${r.error}`);
         }
         // The core's log lines (a recovered panic prints its stack) only matter when a case fails.
@@ -84,8 +77,8 @@ for (const name of cases) {
         const store = pg ?? (later ? answeringLater(db as Database) : db as Database);
         const core = await Core.load({ db: store, host: runtimeName, wasm, log: (line) => logged.push(line) });
         const openReq = {
-          basePath: opened.basePath ?? "",
-          config,
+          basePath: c.basePath,
+          config: c.config,
           host: runtimeName,
           authToken: "",
           // A database in memory keeps its journal mode ("memory"): there is no WAL without a file.
@@ -96,8 +89,8 @@ for (const name of cases) {
         else core.open(openReq);
         const handle = (head: RequestHead, body: Uint8Array) =>
           later ? core.handleAsync(head, body) : core.handle(head, body);
-        const problems: string[] = [];
-        for (const [i, r] of requests.entries()) {
+        const answers: CorpusAnswer[] = [];
+        for (const r of c.requests) {
           const head: RequestHead = {
             method: r.method,
             path: r.path,
@@ -119,29 +112,10 @@ for (const name of cases) {
             body.set(p, off);
             off += p.length;
           }
-          const got = format(first.head.status ?? 0, first.head.headers ?? [], body);
-          const outPath = join(dir, "out", `${String(i).padStart(3, "0")}.txt`);
-          const label = `${name}/out/${String(i).padStart(3, "0")}.txt (${r.method} ${r.path}${
-            r.query ? "?" + r.query : ""
-          })`;
-          if (!existsSync(outPath)) {
-            problems.push(
-              `${label}: missing (regenerate with \`go test ./core/${
-                pgCases ? "store/postgres" : "engine"
-              } -run Corpus -update\`)`,
-            );
-            continue;
-          }
-          const want = new Uint8Array(readFileSync(outPath));
-          if (!equalBytes(want, got)) {
-            problems.push(`${label} differs:\n${diff(utf8Decoder.decode(want), utf8Decoder.decode(got))}`);
-          }
+          answers.push({ status: first.head.status ?? 0, headers: first.head.headers ?? [], body });
         }
-        const outDir = join(dir, "out");
-        const extra = existsSync(outDir)
-          ? readdirSync(outDir).filter((f) => /^\d{3}\.txt$/.test(f) && Number(f.slice(0, 3)) >= requests.length)
-          : [];
-        for (const f of extra) problems.push(`${name}/out/${f}: no request for it`);
+        const regenerate = `go test ./core/${pgCases ? "store/postgres" : "engine"} -run Corpus -update`;
+        const problems = compareCase(name, dir, c, answers, regenerate);
         if (problems.length && logged.length) problems.push(`the core logged:\n${logged.join("\n")}`);
         check(problems.length === 0, problems.join("\n"));
       } finally {

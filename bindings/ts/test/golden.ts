@@ -2,7 +2,11 @@
 // are compared: shared by every runner written in TypeScript (corpus.ts on
 // Deno, Bun and Node; tests/browser/corpus.ts in Chromium).
 
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
 const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
 export interface CorpusRequest {
   method: string;
@@ -10,6 +14,71 @@ export interface CorpusRequest {
   query?: string;
   headers?: Record<string, string>;
   body?: string;
+}
+
+/** One case of the corpus: its folder's files (README.md of testdata/corpus). */
+export interface CorpusCase {
+  requests: CorpusRequest[];
+  /** schema.sql, or "". */
+  schema: string;
+  /** config.json, or null. */
+  config: unknown;
+  /** open.json's basePath, or "". */
+  basePath: string;
+}
+
+export function readCase(dir: string): CorpusCase {
+  const opt = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), "utf8") : null);
+  return {
+    requests: JSON.parse(readFileSync(join(dir, "requests.json"), "utf8")) as CorpusRequest[],
+    schema: opt("schema.sql") ?? "",
+    config: JSON.parse(opt("config.json") ?? "null") as unknown,
+    basePath: (JSON.parse(opt("open.json") ?? "{}") as { basePath?: string }).basePath ?? "",
+  };
+}
+
+/** One answer of a case: its head and the whole body (every continuation joined). */
+export interface CorpusAnswer {
+  status: number;
+  headers: [string, string][];
+  body: Uint8Array;
+}
+
+/**
+ * What differs between a case's answers and its expected files (out/NNN.txt),
+ * byte for byte: a differing answer (with a line diff), a missing file (with
+ * `regenerate`, the command that writes it), an expected file no request
+ * answers. Empty when they agree.
+ */
+export function compareCase(
+  name: string,
+  dir: string,
+  c: CorpusCase,
+  answers: CorpusAnswer[],
+  regenerate: string,
+): string[] {
+  const problems: string[] = [];
+  answers.forEach((a, i) => {
+    const r = c.requests[i]!;
+    const file = `${String(i).padStart(3, "0")}.txt`;
+    const label = `${name}/out/${file} (${r.method} ${r.path}${r.query ? "?" + r.query : ""})`;
+    const path = join(dir, "out", file);
+    if (!existsSync(path)) {
+      problems.push(`${label}: missing (regenerate with \`${regenerate}\`)`);
+      return;
+    }
+    const want = new Uint8Array(readFileSync(path));
+    const got = format(a.status, a.headers, a.body);
+    if (!equalBytes(want, got)) {
+      problems.push(`${label} differs:\n${diff(utf8Decoder.decode(want), utf8Decoder.decode(got))}`);
+    }
+  });
+  const outDir = join(dir, "out");
+  const extra = existsSync(outDir)
+    ? readdirSync(outDir).filter((f) => /^\d{3}\.txt$/.test(f) && Number(f.slice(0, 3)) >= c.requests.length)
+    : [];
+  for (const f of extra) problems.push(`${name}/out/${f}: no request for it`);
+  return problems;
 }
 
 /** The answer as the expected files hold it: status, headers, empty line, body. */

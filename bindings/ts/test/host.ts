@@ -1237,10 +1237,10 @@ test("a store that answers later: calls wait for it one at a time, and none sees
 const stmtReq = (sql: string, ...params: SQLValue[]) => ({ sql, params, script: false });
 
 /** A write as the core makes it: BEGIN IMMEDIATE, one INSERT, COMMIT (or ROLLBACK when it fails). */
-function coreWrite(db: Database, sql: string, ...params: SQLValue[]): boolean {
+function coreWrite(db: Database, text: string, ...params: SQLValue[]): boolean {
   const b = db.run(stmtReq("BEGIN IMMEDIATE"));
   if ("error" in b) return false;
-  const w = db.run(stmtReq(sql, ...params));
+  const w = db.run(stmtReq(text, ...params));
   if ("error" in w) {
     db.run(stmtReq("ROLLBACK"));
     return false;
@@ -1254,14 +1254,14 @@ function coreWrite(db: Database, sql: string, ...params: SQLValue[]): boolean {
 }
 
 function countOf(db: Database, table: string): number {
-  return Number(rows(db.run(stmtReq(`SELECT count(*) FROM ${table}`))).rows[0]![0]);
+  return Number(sql(db, `SELECT count(*) FROM ${table}`).rows[0]![0]);
 }
 
 test("group commit: the writes of one turn share one commit, a refused one stays out, nothing is seen before it", async () => {
   const path = freshPath();
   const inner = openDatabase(path);
-  rows(inner.run({ sql: "PRAGMA journal_mode=WAL", params: [], script: false }));
-  rows(inner.run(stmtReq("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")));
+  sql(inner, "PRAGMA journal_mode=WAL");
+  sql(inner, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
   const other = openDatabase(path);
   let later: (() => void) | undefined;
   const g = new GroupCommit(inner, { later: (fn) => (later = fn) });
@@ -1279,7 +1279,7 @@ test("group commit: the writes of one turn share one commit, a refused one stays
     await settled;
     eq(g.settled(), undefined, "nothing pending after it");
     eq(
-      rows(other.run(stmtReq("SELECT v FROM t ORDER BY id"))).rows,
+      sql(other, "SELECT v FROM t ORDER BY id").rows,
       [["one"], ["three"]],
       "both kept, the refused one not",
     );
@@ -1289,8 +1289,8 @@ test("group commit: the writes of one turn share one commit, a refused one stays
     eq(countOf(other, "t"), 3, "flush commits at once");
     // A transaction statement of the core's outside a write commits first too.
     check(coreWrite(g, "INSERT INTO t (v) VALUES (?)", "five"), "fifth write");
-    rows(g.run(stmtReq("SAVEPOINT x")));
-    rows(g.run(stmtReq("RELEASE x")));
+    sql(g, "SAVEPOINT x");
+    sql(g, "RELEASE x");
     eq(countOf(other, "t"), 4, "a SAVEPOINT outside a write commits the group first");
     // A ROLLBACK outside any write cannot take the group with it.
     check(coreWrite(g, "INSERT INTO t (v) VALUES (?)", "six"), "sixth write");
@@ -1306,14 +1306,10 @@ test("group commit: the writes of one turn share one commit, a refused one stays
 test("group commit: a deferred constraint makes each write commit alone, so one broken write fails alone", () => {
   const path = freshPath();
   const inner = openDatabase(path);
-  rows(inner.run(stmtReq("PRAGMA foreign_keys=ON")));
-  rows(inner.run(stmtReq("CREATE TABLE p (id INTEGER PRIMARY KEY)")));
-  rows(inner.run(stmtReq("INSERT INTO p VALUES (1)")));
-  rows(
-    inner.run(
-      stmtReq("CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)"),
-    ),
-  );
+  sql(inner, "PRAGMA foreign_keys=ON");
+  sql(inner, "CREATE TABLE p (id INTEGER PRIMARY KEY)");
+  sql(inner, "INSERT INTO p VALUES (1)");
+  sql(inner, "CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)");
   const other = openDatabase(path);
   const g = new GroupCommit(inner, { later: () => {} }); // never commits by the turn: only by the writes themselves
   try {
@@ -1331,7 +1327,7 @@ test("group commit: a deferred constraint makes each write commit alone, so one 
 test("group commit: a commit that fails keeps nothing of its group, says so, and the next writes commit alone until one succeeds", async () => {
   const path = freshPath();
   const real = openDatabase(path);
-  rows(real.run(stmtReq("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")));
+  sql(real, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
   // The disk failing at the commit: the real connection rolls back.
   let failNext = false;
   const failing: Database = {
@@ -1380,7 +1376,7 @@ test("group commit: a commit that fails keeps nothing of its group, says so, and
 test("group commit through the library: concurrent creates all kept, none answered before its commit", async () => {
   const path = freshPath();
   const setup = openDatabase(path);
-  rows(setup.run(stmtReq("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")));
+  sql(setup, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)");
   setup.close();
   const nh = await createNakedhtmx({ host: runtimeName, openDatabase }, { db: path, wasm, log: () => {} });
   const other = openDatabase(path);
@@ -1398,7 +1394,7 @@ test("group commit through the library: concurrent creates all kept, none answer
         // When the client has its answer, another connection has its row.
         if (r.status === 201) {
           const id = (JSON.parse(text) as { row: { id: number } }).row.id;
-          seen.push(Number(rows(other.run(stmtReq("SELECT count(*) FROM t WHERE id = ?", id))).rows[0]![0]));
+          seen.push(Number(sql(other, "SELECT count(*) FROM t WHERE id = ?", id).rows[0]![0]));
         }
         return [r.status, text] as const;
       });
@@ -1421,10 +1417,10 @@ test("sqlite-wasm store (the browser's): INTEGER and REAL kept apart, a caller's
   const sqlite3 = await (await import("@sqlite.org/sqlite-wasm")).default();
   const db = openWasmDatabase(sqlite3 as unknown as SQLiteWasm);
   try {
-    rows(db.run({ sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, r REAL, secret TEXT)", params: [], script: true }));
-    rows(db.run(stmtReq("INSERT INTO t (id, r, secret) VALUES (?, ?, ?)", 9007199254740993n, 2, "s")));
+    sql(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, r REAL, secret TEXT)");
+    sql(db, "INSERT INTO t (id, r, secret) VALUES (?, ?, ?)", 9007199254740993n, 2, "s");
     eq(
-      rows(db.run(stmtReq("SELECT id, r, typeof(r) FROM t"))).rows,
+      sql(db, "SELECT id, r, typeof(r) FROM t").rows,
       [[9007199254740993n, 2, "real"]],
       "a big INTEGER exact, 2.0 a REAL",
     );
@@ -1441,9 +1437,9 @@ test("sqlite-wasm store (the browser's): INTEGER and REAL kept apart, a caller's
     const endless = read("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c");
     eq(endless, { error: "stopped after 200 ms", code: "SQLITE_INTERRUPT" }, "a read that never ends");
     check(Date.now() - started < 5000, "stopped near its limit");
-    eq(rows(db.run(stmtReq("SELECT count(*) FROM t"))).rows, [[1n]], "the connection goes on");
+    eq(sql(db, "SELECT count(*) FROM t").rows, [[1n]], "the connection goes on");
     const copy = openWasmDatabase(sqlite3 as unknown as SQLiteWasm, db.snapshot());
-    eq(rows(copy.run(stmtReq("SELECT secret FROM t"))).rows, [["s"]], "a snapshot opens as a database of its own");
+    eq(sql(copy, "SELECT secret FROM t").rows, [["s"]], "a snapshot opens as a database of its own");
     copy.close();
   } finally {
     db.close();

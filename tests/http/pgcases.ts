@@ -26,10 +26,10 @@ export function postgresTests(hc: HostCommand, tmp: string, cluster: Cluster, ru
   let n = 0;
 
   /** A server of its own on a fresh database made from schema. */
-  async function serve(schema: string, config?: unknown): Promise<{ server: Server; db: string }> {
+  async function serve(schema: string, config?: unknown, extra: string[] = []): Promise<{ server: Server; db: string }> {
     const db = cluster.createDatabase();
     pgExec(db, schema + identitiesAfterLoad());
-    const args = ["--db", db, "--port", "0", "--host", "127.0.0.1"];
+    const args = ["--db", db, "--port", "0", "--host", "127.0.0.1", ...extra];
     if (config !== undefined) {
       const file = join(tmp, `pg-config-${n++}.json`);
       writeFileSync(file, JSON.stringify(config));
@@ -194,6 +194,70 @@ export function postgresTests(hc: HostCommand, tmp: string, cluster: Cluster, ru
         eq(data(e).op, "insert", `row ${id}'s event`);
       }
       eq(pgQuery(db, "SELECT count(*) AS n FROM notes WHERE id = 2")[0].n, 0, "the write refused while down wrote nothing");
+    } finally {
+      stream.close();
+      await stop(server);
+    }
+  });
+
+  test("migrations: an ordinary one runs and every screen follows it; what reaches outside, runs code or touches nakedhtmx's own schema is refused; a failing or endless one leaves nothing", async () => {
+    const token = "a-postgres-migration-token-32chr";
+    const { server, db } = await serve(
+      `CREATE TABLE artist (id integer PRIMARY KEY, name text NOT NULL);
+       CREATE TABLE secrets (id integer PRIMARY KEY, code text);
+       INSERT INTO artist VALUES (1, 'AC/DC');`,
+      { limits: { statementMs: 1500 }, tables: { secrets: { hidden: true } } },
+      ["--auth-token", token],
+    );
+    const migrate = (sql: string) =>
+      request(server.url, "POST", "/api/migrations", {
+        headers: { "content-type": "application/sql", accept: "application/json", authorization: `Bearer ${token}` },
+        body: sql,
+      });
+    const auth = { authorization: `Bearer ${token}` };
+    const dsid = async () => (JSON.parse((await request(server.url, "GET", "/api/schema", { headers: { ...json, ...auth } })).text) as { dsid: string }).dsid;
+    const objects = () => pgQuery(db, "SELECT count(*)::int AS n FROM pg_class WHERE relname IN ('leak', 'leak2', 'leak3', 't2', 'forever')")[0]!.n;
+    const stream = await SSE.open(server.url, "/api/events", auth);
+    try {
+      const before = await dsid();
+      for (
+        const sql of [
+          `COPY artist TO '/tmp/nh-leak.csv'`,
+          `COPY artist FROM PROGRAM 'id'`,
+          `CREATE TABLE leak AS SELECT pg_read_file('/etc/passwd') AS f`,
+          `DO $$ BEGIN PERFORM 1; END $$`,
+          `SET ROLE postgres`,
+          `CREATE TABLE leak2 AS SELECT * FROM "_nakedhtmx"."_nakedhtmx_changes"`,
+          `DROP SCHEMA "_nakedhtmx" CASCADE`,
+          `CREATE VIEW leak3 AS SELECT * FROM secrets`,
+          `ALTER SYSTEM SET fsync = off`,
+          `COMMIT`,
+        ]
+      ) {
+        const a = await migrate(sql);
+        eq(a.status, 403, `migration ${sql}: ${clip(a.text)}`);
+      }
+      eq(objects(), 0, "what refused migrations left");
+      eq(await dsid(), before, "the DSID after refused migrations");
+      const mark = stream.events.length;
+      const ok = await migrate("ALTER TABLE artist ADD COLUMN country text; CREATE INDEX artist_country ON artist (country)");
+      eq(ok.status, 200, `an ordinary migration: ${clip(ok.text)}`);
+      await stream.waitFor(mark, (e) => e.event === "schema", "the schema event of the migration, on a stream opened before it", 15_000);
+      const after = await dsid();
+      check(after !== before, `the DSID moved with the migration: ${before} -> ${after}`);
+      const form = await request(server.url, "GET", "/t/artist/r/1", { headers: { ...html, ...auth } });
+      check(form.status === 200 && form.text.includes('name="country"'), `the form has the new column: ${clip(form.text)}`);
+      const failed = await migrate("ALTER TABLE artist ADD COLUMN broken int; SELECT 1/0");
+      eq(failed.status, 422, `a migration that fails: ${clip(failed.text)}`);
+      eq(pgQuery(db, "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'artist' AND column_name = 'broken'")[0]!.n, 0, "half of a failed migration");
+      const t0 = Date.now();
+      const endless = await migrate("CREATE TABLE forever AS WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT count(*) AS n FROM c");
+      eq(endless.status, 503, `a migration past the time limit: ${clip(endless.text)}`);
+      check(Date.now() - t0 < 30_000, "the endless migration was stopped, not waited out");
+      eq(objects(), 0, "what the stopped migration left");
+      const w = await request(server.url, "POST", "/api/tables/artist/rows", { headers: { ...json, ...auth }, body: JSON.stringify({ id: 2, name: "after", country: "AU" }) });
+      eq(w.status, 201, `a write after the migrations: ${clip(w.text)}`);
+      eq(await dsid(), after, "the DSID after the failed and the stopped migration");
     } finally {
       stream.close();
       await stop(server);

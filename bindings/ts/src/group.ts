@@ -124,6 +124,9 @@ export class GroupCommit implements Database {
     // statements of its own.
     if (req.script || req.read) {
       if (!this.#inWrite) this.flush();
+      // A script inside a write may hold DDL (as a lone CREATE or ALTER
+      // does): that write commits on its own.
+      else if (req.script) this.#eager = true;
       return this.#db.run(req);
     }
     const sql = req.sql;

@@ -1324,6 +1324,31 @@ test("group commit: a deferred constraint makes each write commit alone, so one 
   }
 });
 
+test("group commit: a write with DDL, alone or in a script, commits on its own; the writes before it with it", () => {
+  const path = freshPath();
+  const inner = openDatabase(path);
+  sql(inner, "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+  const other = openDatabase(path);
+  const g = new GroupCommit(inner, { later: () => {} }); // never commits by the turn: only by the writes themselves
+  try {
+    check(coreWrite(g, "INSERT INTO t (v) VALUES (?)", "one"), "a plain write");
+    eq(countOf(other, "t"), 0, "a plain write waits for its group");
+    check(coreWrite(g, "ALTER TABLE t ADD COLUMN w TEXT"), "a write with DDL");
+    eq(countOf(other, "t"), 1, "committed at the DDL's COMMIT, with the write before it");
+    check(coreWrite(g, "INSERT INTO t (v) VALUES (?)", "two"), "another plain write");
+    eq(g.run(stmtReq("BEGIN IMMEDIATE")), { columns: [], rows: [], changes: 0, lastInsertRowid: 0 }, "a write opens");
+    const script = g.run({ sql: "CREATE TABLE u (x); INSERT INTO u VALUES (1)", params: [], script: true });
+    check(!("error" in script), `a script inside the write: ${JSON.stringify(script)}`);
+    check(!("error" in g.run(stmtReq("COMMIT"))), "the write with a script commits");
+    eq(countOf(other, "t"), 2, "the script's write committed on its own, the write before it with it");
+    eq(countOf(other, "u"), 1, "the script's table and row are there");
+    eq(g.settled(), undefined, "nothing left pending");
+  } finally {
+    g.close();
+    other.close();
+  }
+});
+
 test("group commit: a commit that fails keeps nothing of its group, says so, and the next writes commit alone until one succeeds", async () => {
   const path = freshPath();
   const real = openDatabase(path);

@@ -10,9 +10,9 @@ export async function openDatabaseForRuntime(): Promise<OpenDatabase> {
   return (await import("../src/sqlite_node.ts")).openDatabase;
 }
 
-/** The CLI's HTTP server of the runtime running the tests (serve_deno.ts, serve_bun.ts or serve_node.ts). */
+/** The CLI's HTTP server of the runtime running the tests: serve_bun.ts on Bun, serve_node.ts on Node and Deno (cli_deno.ts). */
 export async function serveForRuntime(): Promise<Serve> {
   // A computed specifier: tsc and each runtime load only the module for this one.
-  const mod = (await import(`../src/serve_${runtimeName}.ts`)) as { serve: Serve };
+  const mod = (await import(`../src/serve_${runtimeName === "bun" ? "bun" : "node"}.ts`)) as { serve: Serve };
   return mod.serve;
 }

@@ -510,11 +510,11 @@ async function main(): Promise<void> {
   }
   versions.push(sh("wrk", ["--version"]).out.split("\n")[0] || "wrk");
 
-  // Cold start first, on a quiet machine: after the throughput runs, what
-  // they leave behind (Postgres's autovacuum and checkpoints after thousands
-  // of creates, dirty pages being written back) slowed every start by 50 to
-  // 100 ms on this two-core machine, which is the bench's state, not a
-  // user's first start.
+  // Cold start first, on a quiet machine: measured after the throughput
+  // runs, every start was 50 to 100 ms slower on this two-core machine
+  // (likely what they leave behind: Postgres's autovacuum and checkpoints
+  // after thousands of creates, dirty pages written back), which is the
+  // bench's state, not a user's first start.
   const cold: Record<string, number[]> = {};
   if (!SKIP.has("cold")) {
     for (const t of targets.filter((t) => t.kind === "nh")) {

@@ -206,7 +206,8 @@ function measure(wrk: string, base: string, r: Req, luaDir: string): Load {
 interface Target {
   name: string;
   kind: "nh" | "nhpg" | "nhrules" | "datasette" | "pocketbase";
-  /** nakedhtmx's hosts: the command that starts one (cold start spawns it itself). */
+  /** nakedhtmx's hosts: which, and the command that starts it (cold start spawns it itself). */
+  host?: HostName;
   hc?: HostCommand;
   /** The work it is asked (by id); all when unset. */
   only?: string[];
@@ -259,6 +260,7 @@ function nhTarget(host: HostName, hc: HostCommand): Target {
   return {
     name: `nakedhtmx ${host}`,
     kind: "nh",
+    host,
     hc,
     async start(dir, data) {
       const db = join(dir, "bench.db");
@@ -530,7 +532,7 @@ async function main(): Promise<void> {
     // PGlite (the JS hosts' embedded Postgres), on an empty database: its
     // own start is most of it, and the rows above say what Chinook adds.
     if (STORES.includes("postgres")) {
-      for (const t of targets.filter((t) => t.kind === "nh" && /deno|bun|node$/.test(t.name))) {
+      for (const t of targets.filter((t) => t.kind === "nh" && t.host !== "go" && t.host !== "wasm")) {
         const dir = mkdtempSync(join(tmpdir(), "nh-bench-pglite-"));
         try {
           log(`${t.name} on PGlite: cold start`);

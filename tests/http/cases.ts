@@ -95,7 +95,7 @@ export class Ctx {
 const MiB = 1024 * 1024;
 
 /** POST /api/migrations with the token: SQL in, the answer out. */
-function migration(srv: Server, token: string, sql: string): Promise<Answer> {
+export function migration(srv: Server, token: string, sql: string): Promise<Answer> {
   return request(srv.url, "POST", "/api/migrations", {
     headers: { "content-type": "application/sql", accept: "application/json", authorization: `Bearer ${token}` }, body: sql,
   });

@@ -13,7 +13,7 @@ import { type HostCommand, runToExit, type Server, startServer } from "./hosts.t
 import { type Cluster, pgExec, pgQuery } from "./pg.ts";
 import { data, SSE } from "./sse.ts";
 import { schemaEditWalk } from "./structure.ts";
-import { blobJSON, fileColumnsWalk } from "./cases.ts";
+import { blobJSON, fileColumnsWalk, migration } from "./cases.ts";
 import { PEOPLE_CONFIG, peopleSchema, peopleWalk } from "./people.ts";
 import { simultaneousEdits, writersWhileSchemaChanges, type WRow } from "./faults.ts";
 
@@ -209,11 +209,7 @@ export function postgresTests(hc: HostCommand, tmp: string, cluster: Cluster, ru
       { limits: { statementMs: 1500 }, tables: { secrets: { hidden: true } } },
       ["--auth-token", token],
     );
-    const migrate = (sql: string) =>
-      request(server.url, "POST", "/api/migrations", {
-        headers: { "content-type": "application/sql", accept: "application/json", authorization: `Bearer ${token}` },
-        body: sql,
-      });
+    const migrate = (sql: string) => migration(server, token, sql);
     const auth = { authorization: `Bearer ${token}` };
     const dsid = async () => (JSON.parse((await request(server.url, "GET", "/api/schema", { headers: { ...json, ...auth } })).text) as { dsid: string }).dsid;
     const objects = () => pgQuery(db, "SELECT count(*)::int AS n FROM pg_class WHERE relname IN ('leak', 'leak2', 'leak3', 't2', 'forever')")[0]!.n;

@@ -58,6 +58,9 @@ type Options struct {
 	// (a stored query saved from the SQL page; protocol.ResponseHead.ConfigText).
 	ConfigWritable bool
 	ConfigText     []byte
+	// Replica opens the engine as a local copy of a server's (replica.go):
+	// from the server's model and DSID, its tables made in db from them.
+	Replica *Replica
 }
 
 // UninstallReport says what Uninstall took away.
@@ -173,6 +176,16 @@ func Open(db sqldb.DB, opts Options) (*Engine, error) {
 		}
 		e.live.enabled = true
 	}
+	if opts.Replica != nil {
+		if e.store.Name() != "sqlite" || opts.Replica.Model == nil {
+			return nil, fmt.Errorf("a copy is a SQLite database opened from a server's model")
+		}
+		for _, sql := range replicaTables(opts.Replica.Model) {
+			if _, err := e.db.Exec(sql); err != nil {
+				return nil, fmt.Errorf("replica: %w", err)
+			}
+		}
+	}
 	if err := e.refresh(true); err != nil {
 		return nil, err
 	}
@@ -278,6 +291,9 @@ func (e *Engine) reflect(force, last bool) error {
 	// Reflection is many statements; another connection's DDL can commit in
 	// between. Only a reflection with the same version before and after is
 	// known to show that version.
+	if r := e.opts.Replica; r != nil {
+		return e.reflectReplica(r, v)
+	}
 	d, err := e.store.Reflect(e.db)
 	if err != nil {
 		return err

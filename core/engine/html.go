@@ -386,6 +386,9 @@ func (c *ctx) liveURL(t *model.Table) string {
 // is turned into messages a batch per tick), so it would make the page
 // depend on when it was asked for and its stream replay what it shows.
 func (c *ctx) shownSeq() int64 {
+	if r := c.e.opts.Replica; r != nil {
+		return r.Seq // a copy shows the server's rows as of there
+	}
 	after := c.e.live.lastSeq
 	if dc := c.cache(); dc != nil && dc.seq > after {
 		after = dc.seq
@@ -552,7 +555,14 @@ func (c *ctx) planCompositeReference(pl *cellPlan, t *model.Table, fk *model.For
 		to[i] = sqldb.Ident(name)
 		as[i] = to[i] + ` AS "k` + strconv.Itoa(i) + `"`
 	}
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(to)), ", ") + ")"
+	// One tuple is (a = ? AND b = ?), and the batch their OR: Postgres
+	// types a parameter by the column it meets there, where in (a, b) IN
+	// (VALUES (?, ?)) it would take text and the comparison fail.
+	eqs := make([]string, len(to))
+	for i := range to {
+		eqs[i] = to[i] + " = ?"
+	}
+	one := "(" + strings.Join(eqs, " AND ") + ")"
 	pl.labels = map[string]string{}
 	for start := 0; start < len(tuples); start += 200 {
 		end := min(start+200, len(tuples))
@@ -560,7 +570,7 @@ func (c *ctx) planCompositeReference(pl *cellPlan, t *model.Table, fk *model.For
 		for _, tu := range tuples[start:end] {
 			args = append(args, tu...)
 		}
-		where, wargs := c.andRule(p, "view", " WHERE ("+strings.Join(to, ", ")+") IN (VALUES "+strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", ")+")", args)
+		where, wargs := c.andRule(p, "view", " WHERE ("+strings.TrimSuffix(strings.Repeat(one+" OR ", end-start), " OR ")+")", args)
 		rs, err := c.e.db.Query("SELECT "+strings.Join(as, ", ")+", "+sqldb.Ident(lc.Name)+` AS "l" FROM `+sqldb.Ident(p.Name)+where, wargs...)
 		if err != nil {
 			break

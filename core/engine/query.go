@@ -36,6 +36,10 @@ type listQuery struct {
 	// every read of the list holds to, with its arguments.
 	rule     string
 	ruleArgs []any
+	// nullsLast: NULL sorts after every value ascending (model.Database);
+	// spellNulls: the store reading the list sorts otherwise, so ORDER BY
+	// says so (a copy of a Postgres database on SQLite).
+	nullsLast, spellNulls bool
 	// Explore (explore.go): facets and aggregates over every row the
 	// filters and search match, and what was found (set by listRead).
 	facets     []facetReq
@@ -55,7 +59,8 @@ const maxLimit = 1000
 
 // parseList reads sort, desc, after, q, f.COL and limit from the query string.
 func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
-	lq := &listQuery{t: t, store: c.e.store, limit: c.e.opts.Config.PageSizeFor(t.Name)}
+	lq := &listQuery{t: t, store: c.e.store, limit: c.e.opts.Config.PageSizeFor(t.Name),
+		nullsLast: c.st.db.NullsLast, spellNulls: c.e.opts.Replica != nil && c.st.db.NullsLast}
 	lq.rule, lq.ruleArgs = c.ruleCond(t, "list")
 	qv := c.query
 	if s := qv.Get("limit"); s != "" {
@@ -287,18 +292,23 @@ func (lq *listQuery) where(withCursor bool) (string, []any) {
 		} else {
 			s := sqldb.Ident(lq.sort.Name)
 			v, key := lq.after[0], lq.after[1:]
+			// NULLs come at the end of the list in its direction (ascending
+			// where the store sorts them last, descending where first), or
+			// at its start: a cursor past the values must keep them or not.
+			nullsAtEnd := lq.desc != lq.nullsLast
 			switch {
-			case v == nil && !lq.desc: // NULLs sort first ascending
-				conds = append(conds, "(("+s+" IS NULL AND "+keyTuple+" > ("+ph+")) OR "+s+" IS NOT NULL)")
+			case v == nil && nullsAtEnd:
+				conds = append(conds, "("+s+" IS NULL AND "+keyTuple+" "+op+" ("+ph+"))")
 				args = append(args, key...)
-			case v == nil && lq.desc: // and last descending
-				conds = append(conds, "("+s+" IS NULL AND "+keyTuple+" < ("+ph+"))")
+			case v == nil:
+				conds = append(conds, "(("+s+" IS NULL AND "+keyTuple+" "+op+" ("+ph+")) OR "+s+" IS NOT NULL)")
 				args = append(args, key...)
-			case !lq.desc:
-				conds = append(conds, "("+s+" > ? OR ("+s+" = ? AND "+keyTuple+" > ("+ph+")))")
-				args = append(append(args, v, v), key...)
 			default:
-				conds = append(conds, "("+s+" < ? OR ("+s+" = ? AND "+keyTuple+" < ("+ph+")) OR "+s+" IS NULL)")
+				c := "(" + s + " " + op + " ? OR (" + s + " = ? AND " + keyTuple + " " + op + " (" + ph + "))"
+				if nullsAtEnd {
+					c += " OR " + s + " IS NULL"
+				}
+				conds = append(conds, c+")")
 				args = append(append(args, v, v), key...)
 			}
 		}
@@ -317,13 +327,20 @@ func (lq *listQuery) orderBy() string {
 	if lq.desc {
 		dir = " DESC"
 	}
+	nulls := ""
+	if lq.spellNulls {
+		nulls = map[bool]string{false: " NULLS LAST", true: " NULLS FIRST"}[lq.desc] // the server's order
+	}
 	var parts []string
 	if lq.sort != nil {
-		parts = append(parts, sqldb.Ident(lq.sort.Name)+dir)
+		parts = append(parts, sqldb.Ident(lq.sort.Name)+dir+nulls)
 	}
 	if lq.t.View {
-		if len(parts) == 0 {
-			parts = append(parts, "1"+dir)
+		// A view has no key and pages by offset: every column breaks the
+		// ties, so each page is read in one order (with ties left to the
+		// store, a row could show on two pages and another on none).
+		for i := range lq.t.Columns {
+			parts = append(parts, strconv.Itoa(i+1)+dir+nulls)
 		}
 	} else {
 		for _, k := range keyExprs(lq.t) {

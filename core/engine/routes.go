@@ -118,6 +118,16 @@ func init() {
 		{Pattern: "/api/commands/{id}", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, segs, _ []string) *protocol.Response {
 			return c.commandStatus(segs[2])
 		}},
+		{Pattern: "/api/replica", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.replicaAnswer() })},
+		{Pattern: "/api/replica/tables/{table}/rows", Methods: []string{"GET", "POST"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
+			if c.get() {
+				return c.replicaRows(t)
+			}
+			if c.req.Method != "POST" {
+				return c.methodNotAllowed("GET, POST")
+			}
+			return c.replicaLoad(t)
+		}},
 		{Pattern: "/api/schema", Methods: []string{"GET"}, serve: (*ctx).schemaAnswer},
 		{Pattern: "/api/schema/{table}", Methods: []string{"GET"}, serve: (*ctx).tableSchemaAnswer},
 		{Pattern: "/api/events", Methods: []string{"GET"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {

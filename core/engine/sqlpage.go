@@ -477,6 +477,9 @@ func queryTitle(name string, q *config.Query) string {
 // queryPage answers GET /q/{query}.
 func (c *ctx) queryPage(name string) *protocol.Response {
 	q := c.storedQuery(name)
+	if res := c.serverOnly(q); res != nil {
+		return res
+	}
 	_, given, _ := c.readRequest()
 	title := queryTitle(name, q)
 	d := render.ReadData{Page: c.page(title, link{Text: title}), Title: title, Description: q.Description, SQL: q.SQL,
@@ -496,6 +499,9 @@ func (c *ctx) queryPage(name string) *protocol.Response {
 // apiQuery answers GET and POST /api/queries/{query} (and its CSV).
 func (c *ctx) apiQuery(name string, csvOut bool) *protocol.Response {
 	q := c.storedQuery(name)
+	if res := c.serverOnly(q); res != nil {
+		return res
+	}
 	_, given, o := c.readRequest()
 	if o != nil {
 		return c.answer(o)

@@ -32,8 +32,14 @@ type Database struct {
 	SchemaVersion int64
 	// Users: the project's table of users ("_nakedhtmx_users") is there
 	// (it is made at the first user added, which moves the schema version).
-	Users  bool
-	byName map[string]*Table
+	Users bool
+	// NullsLast: the store sorts NULL after every value in ascending order
+	// (Postgres), where SQLite sorts it first. Lists page by a cursor that
+	// must agree with the order the store reads in (engine/query.go), and
+	// a copy of a Postgres database on SQLite (engine/replica.go) keeps
+	// its server's order by saying NULLS LAST.
+	NullsLast bool
+	byName    map[string]*Table
 }
 
 // Table returns the named table or view, or nil.

@@ -19,7 +19,7 @@ import "slices"
 // writes to them can be refused (a write that succeeds or fails on a key
 // of a hidden table would say whether that key exists).
 func (d *Database) Visible(hideTable func(table string) bool, hideColumn func(table, column string) bool) *Database {
-	out := &Database{SchemaVersion: d.SchemaVersion, byName: map[string]*Table{}}
+	out := &Database{SchemaVersion: d.SchemaVersion, NullsLast: d.NullsLast, byName: map[string]*Table{}}
 	for _, t := range d.Tables {
 		if hideTable(t.Name) {
 			continue

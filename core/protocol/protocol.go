@@ -221,6 +221,10 @@ type OpenRequest struct {
 	// ConfigText): "" for a file that does not exist yet. Given, it is the
 	// config (Config is not read); absent, the app cannot change the config.
 	ConfigText *string `json:"configText,omitempty"`
+	// Replica opens the core as a local copy of a server's (issue 19): the
+	// server's GET /api/replica answer, as it came. Its config is the
+	// copy's (Config is not read), and the store is SQLite.
+	Replica json.RawMessage `json:"replica,omitempty"`
 }
 
 // OpenResult is what nh_open answers: the DSID and the id after which live

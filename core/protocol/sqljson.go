@@ -109,6 +109,10 @@ func AppendSQLResult(dst []byte, r *SQLResult) ([]byte, error) {
 	return append(dst, '}'), nil
 }
 
+// AppendValue writes one SQL value as Value.MarshalJSON does (a REAL
+// always with a point or an exponent, so it reads back a REAL).
+func AppendValue(dst []byte, v any) ([]byte, error) { return appendValue(dst, v) }
+
 // appendValue writes one SQL value as Value.MarshalJSON does.
 func appendValue(dst []byte, v any) ([]byte, error) {
 	switch x := v.(type) {

@@ -15,6 +15,8 @@ export type NakedhtmxErrorCode =
   /** A feature named in the contract that this host does not do yet. */
   | "NOT_SUPPORTED"
   | "NATS"
+  /** A local copy of a server could not be made (replica.ts): the server's answer. */
+  | "REPLICA"
   /** The instance was closed. */
   | "CLOSED";
 

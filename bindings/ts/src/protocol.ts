@@ -549,6 +549,8 @@ export interface OpenRequest {
   pgSchema?: string;
   /** The config file's text when the host writes the core's edits back (then `config` is not read). */
   configText?: string;
+  /** Open as a local copy (replica.ts): the server's GET /api/replica answer; its config is the copy's. */
+  replica?: unknown;
 }
 
 export interface OpenResult {

@@ -302,6 +302,11 @@ func openJob(in []byte) (out []byte) {
 	if opts.Store, err = storeOf(req); err != nil {
 		return mustJSON(protocol.OpenResult{Error: err.Error()})
 	}
+	if len(req.Replica) > 0 {
+		if opts.Replica, opts.Config, _, err = engine.ParseReplica(req.Replica); err != nil {
+			return mustJSON(protocol.OpenResult{Error: err.Error()})
+		}
+	}
 	if eng != nil {
 		eng.SetOptions(opts)
 		return mustJSON(protocol.OpenResult{DSID: eng.DSID(), Seq: eng.LiveSeq(), StatementMs: eng.StatementLimitMs()})

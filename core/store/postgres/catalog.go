@@ -216,6 +216,7 @@ ORDER BY k.conrelid, k.contype DESC, k.conname`, s.schema())
 		}
 	}
 	d := model.NewDatabase(tables, version)
+	d.NullsLast = true // Postgres's default order: NULL after every value ascending
 	if rs, err := db.Query(`SELECT to_regclass('"_nakedhtmx"."_nakedhtmx_users"') IS NOT NULL`); err != nil {
 		return nil, err
 	} else if len(rs.Values) == 1 {

@@ -1,0 +1,325 @@
+package engine_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	hostpg "github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres/pgtest"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
+	"github.com/nakedhtmx/nakedhtmx/core/corpus"
+	"github.com/nakedhtmx/nakedhtmx/core/engine"
+	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	pgstore "github.com/nakedhtmx/nakedhtmx/core/store/postgres"
+)
+
+// replicaOf makes a copy of what the server engine lets a caller see, as a
+// page's host would (issue 19): GET /api/replica, a fresh SQLite opened
+// from it, and every table's rows paged across.
+func replicaOf(t *testing.T, server *engine.Engine, pageSize int) *engine.Engine {
+	t.Helper()
+	return replicaFrom(t, func(path string) *protocol.Response { return do(t, server, "GET", path, "") }, pageSize)
+}
+
+// replicaFrom is replicaOf through get, which asks the server as one caller.
+func replicaFrom(t *testing.T, get func(path string) *protocol.Response, pageSize int) *engine.Engine {
+	t.Helper()
+	res := get("/api/replica")
+	if res.Status != 200 {
+		t.Fatalf("GET /api/replica: %d %s", res.Status, res.Body)
+	}
+	rep, cfg, _, err := engine.ParseReplica(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "replica.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	local, err := engine.Open(db, engine.Options{Config: cfg, Replica: rep, Log: func(string, ...any) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tbl := range rep.Model.Tables {
+		after := ""
+		for pages := 0; ; pages++ {
+			q := fmt.Sprintf("limit=%d", pageSize)
+			if after != "" {
+				q += "&after=" + url.QueryEscape(after)
+			}
+			path := "/api/replica/tables/" + engine.EncodeComponent(tbl.Name) + "/rows?" + q
+			page := get(path)
+			if page.Status != 200 {
+				t.Fatalf("GET %s: %d %s", path, page.Status, page.Body)
+			}
+			stored := do(t, local, "POST", "/api/replica/tables/"+engine.EncodeComponent(tbl.Name)+"/rows", string(page.Body))
+			if stored.Status != 200 {
+				t.Fatalf("POST %s rows: %d %s", tbl.Name, stored.Status, stored.Body)
+			}
+			var p struct {
+				Next *string `json:"next"`
+			}
+			if err := json.Unmarshal(page.Body, &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Next == nil {
+				break
+			}
+			after = *p.Next
+			if pages > 10000 {
+				t.Fatal("the pages never end")
+			}
+		}
+	}
+	return local
+}
+
+// sameAnswers: the copy answers every read the server answers, byte for
+// byte: lists (sorted too), rows, forms, the API and the schemas.
+func sameAnswers(t *testing.T, server, local *engine.Engine, extra ...string) {
+	t.Helper()
+	paths := []string{"/", "/api/schema"}
+	res := do(t, server, "GET", "/api/replica", "")
+	rep, _, _, err := engine.ParseReplica(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tbl := range rep.Model.Tables {
+		n := engine.EncodeComponent(tbl.Name)
+		paths = append(paths, "/t/"+n, "/api/tables/"+n+"/rows", "/api/tables/"+n+"/rows?limit=3", "/api/schema/"+n,
+			"/api/tables/"+n+"/rows.csv")
+		if !tbl.View {
+			paths = append(paths, "/t/"+n+"/new")
+		}
+		for _, c := range tbl.Columns {
+			paths = append(paths, "/t/"+n+"?sort="+url.QueryEscape(c.Name)+"&desc=1")
+		}
+		// The first rows' own pages, by the links the list gives.
+		list := do(t, server, "GET", "/api/tables/"+n+"/rows?limit=3", "")
+		var l struct {
+			Rows []map[string]any `json:"rows"`
+		}
+		json.Unmarshal(list.Body, &l)
+		for _, r := range l.Rows {
+			key := ""
+			switch {
+			case tbl.UsesRowKey():
+				key = fmt.Sprint(r["rowid"])
+			case len(tbl.PK) == 1:
+				key = engine.EncodeComponent(fmt.Sprint(r[tbl.PK[0].Name]))
+			default:
+				continue
+			}
+			paths = append(paths, "/t/"+n+"/r/"+key, "/api/tables/"+n+"/rows/"+key)
+		}
+	}
+	paths = append(paths, extra...)
+	for _, p := range paths {
+		for _, accept := range []string{"text/html", "application/json"} {
+			a := do(t, server, "GET", p, "", "accept", accept)
+			b := do(t, local, "GET", p, "", "accept", accept)
+			if a.Status != b.Status || string(a.Body) != string(b.Body) || fmt.Sprint(a.Headers) != fmt.Sprint(b.Headers) {
+				t.Errorf("GET %s (%s): the copy answers otherwise:\nserver %d %.2000s\ncopy   %d %.2000s", p, accept, a.Status, firstDiff(a.Body, b.Body), b.Status, firstDiff(b.Body, a.Body))
+			}
+		}
+	}
+}
+
+// firstDiff is s from a little before where it first differs from o.
+func firstDiff(s, o []byte) string {
+	i := 0
+	for i < len(s) && i < len(o) && s[i] == o[i] {
+		i++
+	}
+	from := max(0, i-200)
+	return string(s[from:])
+}
+
+// TestReplicaAnswersAsTheServer: a copy of the hidden fixture (a hidden
+// table, a hidden column, a reference into the hidden table) answers as the
+// server, and its payload and rows hold nothing hidden.
+func TestReplicaAnswersAsTheServer(t *testing.T) {
+	server := hiddenEngine(t)
+	local := replicaOf(t, server, 1)
+	sameAnswers(t, server, local, "/t/people?q=Ann", "/api/tables/pets/rows?f.owner=1")
+	for _, p := range []string{"/api/replica", "/api/replica/tables/people/rows", "/api/replica/tables/pets/rows"} {
+		body := string(do(t, server, "GET", p, "").Body)
+		for _, l := range hiddenLeaks {
+			if strings.Contains(body, l) {
+				t.Errorf("GET %s shows %q: %s", p, l, body)
+			}
+		}
+	}
+	if r := do(t, server, "GET", "/api/replica/tables/secrets/rows", ""); r.Status != 404 {
+		t.Errorf("a hidden table's rows: %d %s", r.Status, r.Body)
+	}
+	if r := do(t, server, "POST", "/api/replica/tables/people/rows", `{"columns":["id"],"rows":[[9]]}`); r.Status != 404 {
+		t.Errorf("a server took a copy's rows: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestReplicaCorpus: a copy of every database of the golden corpus answers
+// as the server does.
+func TestReplicaCorpus(t *testing.T) {
+	cases, err := corpus.Load(corpus.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		if c.Open.BasePath != "" {
+			continue
+		}
+		t.Run(c.Name, func(t *testing.T) {
+			cfg, err := engine.ParseConfig(c.Config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			server, _, _ := liveDBWith(t, c.Schema, engine.Options{Config: cfg, Log: func(string, ...any) {}})
+			sameAnswers(t, server, replicaOf(t, server, 2))
+		})
+	}
+	t.Run("chinook", func(t *testing.T) {
+		db, err := sqlite.Open(corpus.ChinookCopy(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		server, err := engine.Open(db, engine.Options{Log: func(string, ...any) {}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameAnswers(t, server, replicaOf(t, server, 1000), "/t/Track?q=love", "/t/Track?f.GenreId=2", "/api/tables/Track/rows?limit=1000")
+	})
+}
+
+// TestReplicaValues: every SQL type comes across as it was, where the JSON
+// API would blur it (a REAL 3.0, bytes, infinities, 64-bit integers).
+func TestReplicaValues(t *testing.T) {
+	server, _, _ := liveDBWith(t, `CREATE TABLE v (id INTEGER PRIMARY KEY, x);
+		INSERT INTO v VALUES (1, 3.0), (2, 3), (3, x'00ff10'), (4, 9e999), (5, -9e999), (6, 9223372036854775807),
+		(7, 'text "quoted" <b>'), (8, NULL), (9, 0.1), (10, -0.0), (11, 1e300)`, engine.Options{})
+	local := replicaOf(t, server, 4)
+	sameAnswers(t, server, local)
+	var types []string
+	for _, e := range []*engine.Engine{server, local} {
+		r := e.Handle(&protocol.Request{RequestHead: protocol.RequestHead{Method: "GET", Path: "/api/sql",
+			Query: "sql=" + url.QueryEscape("SELECT group_concat(typeof(x)) FROM v"), Headers: map[string]string{"host": "localhost"}}})
+		types = append(types, string(r.Body))
+	}
+	if types[0] != types[1] || !strings.Contains(types[0], "real,integer,blob,real,real,integer,text,null") {
+		t.Errorf("types: server %s, copy %s", types[0], types[1])
+	}
+}
+
+// TestReplicaHoldsOnlyWhatTheCallerSees: each caller's copy holds the rows
+// its row rules let it list, and nothing of the project's own tables.
+func TestReplicaHoldsOnlyWhatTheCallerSees(t *testing.T) {
+	e, alice, bob, root, _ := peopleEngine(t)
+	for i, s := range []*session{alice, alice, bob, root} {
+		if res := s.do("POST", "/api/tables/notes/rows", fmt.Sprintf(`{"body": "note %d"}`, i)); res.Status != 201 {
+			t.Fatalf("create: %d %s", res.Status, res.Body)
+		}
+	}
+	for _, c := range []struct {
+		who   *session
+		notes string
+	}{{alice, "[1 2]"}, {bob, "[1 2 3 4]"}, {root, "[1 2 3 4]"}} {
+		get := func(path string) *protocol.Response { return c.who.do("GET", path, "") }
+		local := replicaFrom(t, get, 1)
+		if got := rowIDs(t, do(t, local, "GET", "/api/tables/notes/rows", "")); fmt.Sprint(got) != c.notes {
+			t.Errorf("the copy's notes: %v, want %s", got, c.notes)
+		}
+		payload := string(get("/api/replica").Body)
+		for _, leak := range []string{"_nakedhtmx", "password", "owner = @user.id"} {
+			if strings.Contains(payload, leak) {
+				t.Errorf("the copy's model shows %q: %s", leak, payload)
+			}
+		}
+		if c.who != root {
+			if rows := string(get("/api/replica/tables/secrets/rows").Body); strings.Contains(rows, "TOPSECRET") {
+				t.Errorf("secrets: %s", rows)
+			}
+		}
+	}
+	// Signed out: no copy at all.
+	if res := do(t, e, "GET", "/api/replica", ""); res.Status != 401 {
+		t.Errorf("a copy for no one: %d %s", res.Status, res.Body)
+	}
+}
+
+// TestReplicaLoadRefuses: a copy stores a page whole or not at all, and
+// refuses what is no page of its rows.
+func TestReplicaLoadRefuses(t *testing.T) {
+	server, _, _ := liveDBWith(t, `CREATE TABLE v (id INTEGER PRIMARY KEY, x TEXT); INSERT INTO v VALUES (1, 'one')`, engine.Options{})
+	local := replicaOf(t, server, 10)
+	dsid := server.DSID()
+	for _, c := range []struct {
+		body   string
+		status int
+	}{
+		{`not json`, 400},
+		{`{"dsid":"` + dsid + `","columns":["id","x"],"rows":[[2,"two"],[3]]}`, 400},
+		{`{"dsid":"` + dsid + `","columns":["id","nope"],"rows":[[2,"two"]]}`, 400},
+		{`{"dsid":"` + dsid + `","columns":["id","x"],"rows":[[2,"two"],[3,{"$evil":1}]]}`, 400},
+		{`{"dsid":"` + dsid + `","columns":["id","x"],"rows":[[2,"two"],[3,{"$blob":"!!"}]]}`, 400},
+		{`{"dsid":"0-0","columns":["id","x"],"rows":[[2,"two"]]}`, 409},
+		{`{"dsid":"` + dsid + `","columns":["id","x"],"rows":[[2,[1]]]}`, 400},
+	} {
+		if res := do(t, local, "POST", "/api/replica/tables/v/rows", c.body); res.Status != c.status {
+			t.Errorf("%s: %d %s, want %d", c.body, res.Status, res.Body, c.status)
+		}
+	}
+	// Nothing of the refused pages was kept.
+	if got := rowIDs(t, do(t, local, "GET", "/api/tables/v/rows", "")); fmt.Sprint(got) != "[1]" {
+		t.Errorf("the copy holds %v", got)
+	}
+	if res := do(t, local, "GET", "/api/replica", ""); res.Status != 404 {
+		t.Errorf("a copy's copy: %d", res.Status)
+	}
+	if res := do(t, local, "GET", "/api/replica/tables/v/rows?sort=x", ""); res.Status != 404 {
+		t.Errorf("a copy's rows: %d", res.Status)
+	}
+	if res := do(t, server, "GET", "/api/replica/tables/v/rows?sort=x", ""); res.Status != 400 {
+		t.Errorf("sorted rows of a copy: %d", res.Status)
+	}
+}
+
+// TestReplicaOfPostgres: a copy of a Postgres database is a SQLite one,
+// opened from the server's model: it answers the server's reads.
+func TestReplicaOfPostgres(t *testing.T) {
+	server := hiddenEnginePostgres(t)
+	local := replicaOf(t, server, 1)
+	sameAnswers(t, server, local)
+}
+
+// TestReplicaPostgresCorpus: copies of the corpus's Postgres databases
+// (Chinook among them) answer as their servers.
+func TestReplicaPostgresCorpus(t *testing.T) {
+	cases, err := corpus.Load(corpus.PostgresDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			db, err := hostpg.Open(pgtest.CorpusDB(t, c), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			cfg, err := engine.ParseConfig(c.Config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			server, err := engine.Open(db, engine.Options{Config: cfg, Store: pgstore.New(""), Log: func(string, ...any) {}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameAnswers(t, server, replicaOf(t, server, 500))
+		})
+	}
+}

@@ -192,6 +192,13 @@ func Prune(db sqldb.DB, maxRows int64, before string, sent int64) error {
 	return err
 }
 
+// Forget drops the entries past seq: what a local copy wrote as it stored
+// its server's rows (engine/replica.go), which are no change of its own.
+func Forget(db sqldb.DB, seq int64) error {
+	_, err := db.Exec(`DELETE FROM "_nakedhtmx_changes" WHERE seq > ?`, seq)
+	return err
+}
+
 func nullIfEmpty(s string) any {
 	if s == "" {
 		return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nakedhtmx/nakedhtmx/core/capture"
 	"github.com/nakedhtmx/nakedhtmx/core/config"
+	"github.com/nakedhtmx/nakedhtmx/core/jsonw"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
@@ -221,39 +222,21 @@ func (c *ctx) replicaRows(t *model.Table) *protocol.Response {
 	if err != nil {
 		return c.answer(c.dbFailure(err))
 	}
-	var cols []string
-	if t.UsesRowKey() {
-		cols = append(cols, rowidName)
-	}
-	for _, col := range t.Columns {
-		cols = append(cols, col.Name)
-	}
 	b := []byte{'['}
 	for i, r := range rows {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, '[')
-		vals := r.vals
-		if t.UsesRowKey() {
-			vals = append([]any{r.rowid}, vals...)
+		if b, err = appendValues(b, replicaRowValues(r)); err != nil {
+			return c.fail(500, err.Error())
 		}
-		for j, v := range vals {
-			if j > 0 {
-				b = append(b, ',')
-			}
-			if b, err = protocol.AppendValue(b, v); err != nil {
-				return c.fail(500, err.Error())
-			}
-		}
-		b = append(b, ']')
 	}
 	b = append(b, ']')
 	var nextVal any
 	if next != "" {
 		nextVal = next
 	}
-	return c.jsonAnswer(200, "columns", cols, "rows", schema.RawJSON(b), "next", nextVal)
+	return c.jsonAnswer(200, "columns", replicaColumns(t), "rows", schema.RawJSON(b), "next", nextVal)
 }
 
 // replicaTables is the SQL that makes a copy's tables from the model, in the
@@ -290,7 +273,8 @@ func replicaTables(d *model.Database) []string {
 
 // replicaLoad is POST /api/replica/tables/{table}/rows on a copy: the body is
 // a page of GET /api/replica/tables/{table}/rows from the server, stored in
-// one transaction, each row replacing the one of its key.
+// one transaction, each row replacing the one of its key. ?replace=1 empties
+// the table first (the first page of a table read again whole: a view).
 func (c *ctx) replicaLoad(t *model.Table) *protocol.Response {
 	if c.e.opts.Replica == nil {
 		return c.fail(404, "not a copy")
@@ -306,33 +290,84 @@ func (c *ctx) replicaLoad(t *model.Table) *protocol.Response {
 	if page.DSID != c.st.dsid {
 		return c.fail(409, "the rows are of another schema ("+page.DSID+"); this copy is of "+c.st.dsid)
 	}
-	names := make([]string, len(page.Columns))
-	marks := make([]string, len(page.Columns))
-	for i, name := range page.Columns {
-		if t.Column(name) == nil && !(name == rowidName && t.UsesRowKey()) {
-			return c.fail(400, "no such column: "+name)
-		}
-		names[i], marks[i] = sqldb.Ident(name), "?"
-		if name == rowidName && t.UsesRowKey() {
-			names[i] = "_rowid_"
-		}
+	if names := replicaColumns(t); !slices.Equal(names, page.Columns) {
+		return c.fail(400, "the columns of "+t.Name+" are "+strings.Join(names, ", ")+", not "+strings.Join(page.Columns, ", "))
 	}
-	sql := "INSERT OR REPLACE INTO " + sqldb.Ident(t.Name) + " (" + strings.Join(names, ", ") + ") VALUES (" + strings.Join(marks, ", ") + ")"
-	out := c.tx(nil, func() *outcome {
+	out := c.replicaWrite(func() *outcome {
+		if c.query.Get("replace") == "1" {
+			if _, err := c.e.db.Exec("DELETE FROM " + sqldb.Ident(t.Name)); err != nil {
+				return c.dbFailure(err)
+			}
+		}
 		for _, r := range page.Rows {
 			if len(r) != len(page.Columns) {
 				return failed(400, "a row has "+strconv.Itoa(len(r))+" values for "+strconv.Itoa(len(page.Columns))+" columns")
 			}
-			if _, err := c.e.db.Exec(sql, protocol.Unwrap(r)...); err != nil {
-				return c.dbFailure(err)
+			if o := c.replicaPut(t, page.Columns, r); o != nil {
+				return o
 			}
+		}
+		return nil
+	})
+	if out != nil {
+		return c.answer(out)
+	}
+	return c.jsonAnswer(200, "stored", len(page.Rows))
+}
+
+// replicaColumns name the values of a copy's row: "rowid" first where rows
+// are addressed by it, then the columns.
+func replicaColumns(t *model.Table) []string {
+	var names []string
+	if t.UsesRowKey() {
+		names = append(names, rowidName)
+	}
+	for _, col := range t.Columns {
+		names = append(names, col.Name)
+	}
+	return names
+}
+
+// replicaPut stores one of the server's rows in the copy, in place of the
+// row of its key.
+func (c *ctx) replicaPut(t *model.Table, names []string, vals []protocol.Value) *outcome {
+	cols := make([]string, len(names))
+	for i, name := range names {
+		cols[i] = sqldb.Ident(name)
+		if name == rowidName && t.UsesRowKey() {
+			cols[i] = "_rowid_"
+		}
+	}
+	sql := "INSERT OR REPLACE INTO " + sqldb.Ident(t.Name) + " (" + strings.Join(cols, ", ") + ") VALUES (" +
+		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	if _, err := c.e.db.Exec(sql, protocol.Unwrap(vals)...); err != nil {
+		return c.dbFailure(err)
+	}
+	return nil
+}
+
+// replicaWrite runs what stores the server's rows in one transaction, and
+// forgets what the copy's own change log took down meanwhile: those are no
+// changes of the copy's (its history and streams show its own), so the log
+// keeps only writes made on the copy. A nil outcome is success.
+func (c *ctx) replicaWrite(fn func() *outcome) *outcome {
+	out := c.tx(nil, func() *outcome {
+		before, _, err := capture.Sequence(c.e.db, c.e.store.LogFloor)
+		if err != nil {
+			return c.dbFailure(err)
+		}
+		if o := fn(); o != nil {
+			return o
+		}
+		if err := capture.Forget(c.e.db, before); err != nil {
+			return c.dbFailure(err)
 		}
 		return &outcome{status: 200}
 	})
 	if out.status != 200 {
-		return c.answer(out)
+		return out
 	}
-	return c.jsonAnswer(200, "stored", len(page.Rows))
+	return nil
 }
 
 // reflectReplica is reflect for a copy: the server's model and DSID stand
@@ -409,4 +444,191 @@ func plainTypeName(t string) bool {
 		}
 	}
 	return true
+}
+
+// replicaChangesLimit bounds the log entries one page of changes reads.
+const replicaChangesLimit = 500
+
+// replicaChanges is GET /api/replica/changes?after=SEQ: what a copy current
+// to SEQ must change to be current again, as its caller sees it. For every
+// row the log names past SEQ (of a table the caller may see), its state now:
+// the row as its list rule shows it (typed, as the rows route gives it), or
+// null when it is gone or no longer the caller's to list (the copy deletes
+// it); a key an update moved away from is null too. "seq" is how far the
+// page reaches, "more" whether the log goes on, "views" whether a view's
+// rows may have changed with them (views are not logged: the copy reads
+// them again). 410 when the log no longer reaches back to SEQ (pruned, or
+// another database): the copy is made again; the DSID says whether the
+// schema moved (then too).
+func (c *ctx) replicaChanges() *protocol.Response {
+	if c.e.opts.Replica != nil {
+		return c.fail(404, "a copy has no copy of its own")
+	}
+	if !c.e.live.enabled {
+		return c.fail(409, "this database keeps no change log (it is read-only): copy it again to catch up")
+	}
+	after, err := strconv.ParseInt(c.query.Get("after"), 10, 64)
+	if err != nil || after < 0 {
+		return c.fail(400, "after must be the seq a copy is current to")
+	}
+	first, last, err := capture.Bounds(c.e.db, c.e.store.LogFloor)
+	if err != nil {
+		return c.answer(c.dbFailure(err))
+	}
+	switch {
+	case after > last:
+		return c.fail(410, "the change log ends at "+strconv.FormatInt(last, 10)+", before "+strconv.FormatInt(after, 10)+": the copy is of another database; copy again")
+	case after < first-1 && last > 0:
+		return c.fail(410, "the change log no longer reaches back to "+strconv.FormatInt(after, 10)+": copy again")
+	}
+	entries, err := capture.After(c.e.db, after, replicaChangesLimit)
+	if err != nil {
+		return c.answer(c.dbFailure(err))
+	}
+	type touched struct {
+		t   *model.Table
+		key []any
+	}
+	var order []touched
+	seen := map[string]bool{}
+	touch := func(t *model.Table, raw string) {
+		if raw == "" || seen[t.Name+"\x00"+raw] {
+			return
+		}
+		if key, ok := decodeKey(t, raw); ok {
+			seen[t.Name+"\x00"+raw] = true
+			order = append(order, touched{t, key})
+		}
+	}
+	seq := after
+	for _, en := range entries {
+		seq = en.Seq
+		t := c.table(en.Table)
+		if t == nil || t.View || en.Op == "schema" {
+			continue // hidden, or not a row: the DSID tells a copy of a schema change
+		}
+		touch(t, en.OldKey)
+		touch(t, en.Key)
+	}
+	b := []byte{'['}
+	for i, tk := range order {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"table":`...)
+		b = jsonw.String(b, tk.t.Name, false)
+		b = append(b, `,"key":`...)
+		if b, err = appendValues(b, tk.key); err != nil {
+			return c.fail(500, err.Error())
+		}
+		b = append(b, `,"row":`...)
+		r, err := c.listedRow(tk.t, tk.key)
+		if err != nil {
+			return c.answer(c.dbFailure(err))
+		}
+		if r == nil {
+			b = append(b, "null"...)
+		} else if b, err = appendValues(b, replicaRowValues(r)); err != nil {
+			return c.fail(500, err.Error())
+		}
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	return c.jsonAnswer(200, "seq", seq, "changes", schema.RawJSON(b), "more", len(entries) == replicaChangesLimit,
+		"views", len(order) > 0)
+}
+
+// listedRow is the row of this key as the caller's list rule shows it, or nil.
+func (c *ctx) listedRow(t *model.Table, key []any) (*row, error) {
+	where, args := c.andRule(t, "list", " WHERE "+keyWhere(t), append([]any(nil), key...))
+	rs, err := c.e.db.Query("SELECT "+selectList(t)+" FROM "+sqldb.Ident(t.Name)+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	if rows := readRows(t, rs); len(rows) > 0 {
+		return rows[0], nil
+	}
+	return nil, nil
+}
+
+// replicaRowValues are a row's values as the rows route and the changes
+// route give them: rowid first where rows are addressed by it.
+func replicaRowValues(r *row) []any {
+	if r.t.UsesRowKey() {
+		return append([]any{r.rowid}, r.vals...)
+	}
+	return r.vals
+}
+
+// appendValues writes SQL values as a JSON array (protocol.AppendValue).
+func appendValues(b []byte, vals []any) ([]byte, error) {
+	b = append(b, '[')
+	for i, v := range vals {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = protocol.AppendValue(b, v); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// replicaCatchUp is POST /api/replica/changes on a copy: the body is a page
+// of the server's GET /api/replica/changes, applied in one transaction
+// (each row put in place of its key's, each null deleted), after which the
+// copy is current to its seq. 409 when the page is of another DSID (the
+// schema moved: the copy is made again).
+func (c *ctx) replicaCatchUp() *protocol.Response {
+	r := c.e.opts.Replica
+	if r == nil {
+		return c.fail(404, "not a copy")
+	}
+	var page struct {
+		DSID    string `json:"dsid"`
+		Seq     *int64 `json:"seq"`
+		Changes []struct {
+			Table string           `json:"table"`
+			Key   []protocol.Value `json:"key"`
+			Row   []protocol.Value `json:"row"`
+		} `json:"changes"`
+	}
+	if err := json.Unmarshal(c.req.Body, &page); err != nil || page.Seq == nil {
+		return c.fail(400, "not a page of a copy's changes")
+	}
+	if page.DSID != c.st.dsid {
+		return c.fail(409, "the changes are of another schema ("+page.DSID+"); this copy is of "+c.st.dsid+": copy again")
+	}
+	out := c.replicaWrite(func() *outcome {
+		for _, ch := range page.Changes {
+			t := c.table(ch.Table)
+			if t == nil || t.View {
+				return failed(400, "no such table: "+ch.Table)
+			}
+			key := protocol.Unwrap(ch.Key)
+			if want := len(keyExprs(t)); len(key) != want {
+				return failed(400, ch.Table+": a key of "+strconv.Itoa(len(key))+" values for "+strconv.Itoa(want))
+			}
+			if ch.Row == nil {
+				if _, err := c.e.db.Exec("DELETE FROM "+sqldb.Ident(t.Name)+" WHERE "+keyWhere(t), key...); err != nil {
+					return c.dbFailure(err)
+				}
+				continue
+			}
+			names := replicaColumns(t)
+			if len(ch.Row) != len(names) {
+				return failed(400, ch.Table+": a row of "+strconv.Itoa(len(ch.Row))+" values for "+strconv.Itoa(len(names))+" columns")
+			}
+			if o := c.replicaPut(t, names, ch.Row); o != nil {
+				return o
+			}
+		}
+		return nil
+	})
+	if out != nil {
+		return c.answer(out)
+	}
+	r.Seq = *page.Seq
+	return c.jsonAnswer(200, "seq", r.Seq, "applied", len(page.Changes))
 }

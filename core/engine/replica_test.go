@@ -144,10 +144,23 @@ func firstDiff(s, o []byte) string {
 // table, a hidden column, a reference into the hidden table) answers as the
 // server, and its payload and rows hold nothing hidden.
 func TestReplicaAnswersAsTheServer(t *testing.T) {
-	server := hiddenEngine(t)
+	cfg, err := engine.ParseConfig([]byte(hiddenConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, _, raw := liveDBWith(t, hiddenFixture, engine.Options{Config: cfg})
 	local := replicaOf(t, server, 1)
+	// Changes to what is hidden, by another connection: the changes a
+	// copy catches up from name none of them.
+	if err := raw.Script(`INSERT INTO secrets VALUES (3, 'HIDDENTABLEVALUE'); UPDATE people SET hush_label = 'HIDDENCOLVALUE!' WHERE id = 1;
+		INSERT INTO people (id, hush_label, nick) VALUES (2, 'HIDDENCOLVALUE', 'Bo')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, status := catchUp(t, func(p string) *protocol.Response { return do(t, server, "GET", p, "") }, local, 0); status != 200 {
+		t.Fatalf("catch up: %d", status)
+	}
 	sameAnswers(t, server, local, "/t/people?q=Ann", "/api/tables/pets/rows?f.owner=1")
-	for _, p := range []string{"/api/replica", "/api/replica/tables/people/rows", "/api/replica/tables/pets/rows"} {
+	for _, p := range []string{"/api/replica", "/api/replica/tables/people/rows", "/api/replica/tables/pets/rows", "/api/replica/changes?after=0"} {
 		body := string(do(t, server, "GET", p, "").Body)
 		for _, l := range hiddenLeaks {
 			if strings.Contains(body, l) {
@@ -321,5 +334,164 @@ func TestReplicaPostgresCorpus(t *testing.T) {
 			}
 			sameAnswers(t, server, replicaOf(t, server, 500))
 		})
+	}
+}
+
+// catchUp brings a copy current to the server as one caller sees it, as a
+// page's host does: pages of GET /api/replica/changes, each POSTed to the
+// copy, then every view read again whole. It answers the copy's new seq,
+// or the status that stopped it (409: the schema moved, 410: the log no
+// longer reaches back).
+func catchUp(t *testing.T, get func(path string) *protocol.Response, local *engine.Engine, seq int64) (int64, int) {
+	t.Helper()
+	views := false
+	for pages := 0; pages < 1000; pages++ {
+		page := get("/api/replica/changes?after=" + fmt.Sprint(seq))
+		if page.Status != 200 {
+			return seq, page.Status
+		}
+		res := do(t, local, "POST", "/api/replica/changes", string(page.Body))
+		if res.Status != 200 {
+			return seq, res.Status
+		}
+		var p struct {
+			Seq   int64 `json:"seq"`
+			More  bool  `json:"more"`
+			Views bool  `json:"views"`
+		}
+		if err := json.Unmarshal(page.Body, &p); err != nil {
+			t.Fatal(err)
+		}
+		seq, views = p.Seq, views || p.Views
+		if !p.More {
+			break
+		}
+	}
+	if views {
+		rep, _, _, err := engine.ParseReplica(get("/api/replica").Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tbl := range rep.Model.Tables {
+			if !tbl.View {
+				continue
+			}
+			path := "/api/replica/tables/" + engine.EncodeComponent(tbl.Name) + "/rows"
+			page := get(path + "?limit=1000")
+			if res := do(t, local, "POST", path+"?replace=1", string(page.Body)); res.Status != 200 {
+				t.Fatalf("view %s: %d %s", tbl.Name, res.Status, res.Body)
+			}
+		}
+	}
+	return seq, 200
+}
+
+// TestReplicaCatchesUp: after writes on the server (through it, and by
+// another connection, as the sqlite3 shell would), a copy that catches up
+// answers as the server again; a copy whose server's schema moved, or
+// whose log no longer reaches back, is told to copy again.
+func TestReplicaCatchesUp(t *testing.T) {
+	server, _, raw := liveDBWith(t, `CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT, n REAL);
+		INSERT INTO a VALUES (1, 'one', 1.0), (2, 'two', 2.5), (3, 'three', NULL);
+		CREATE TABLE b (name TEXT, qty INTEGER);
+		INSERT INTO b VALUES ('x', 1), ('y', 2);
+		CREATE TABLE c (region TEXT NOT NULL, year INTEGER NOT NULL, total REAL, PRIMARY KEY (region, year));
+		INSERT INTO c VALUES ('north', 2024, 3.0);
+		CREATE VIEW big AS SELECT name, n FROM a WHERE n > 1`, engine.Options{Log: func(string, ...any) {}})
+	get := func(path string) *protocol.Response { return do(t, server, "GET", path, "") }
+	res := get("/api/replica")
+	_, _, seq, err := engine.ParseReplica(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := replicaOf(t, server, 2)
+	for _, w := range []struct{ method, path, body string }{
+		{"POST", "/api/tables/a/rows", `{"id": 4, "name": "four", "n": 4.0}`},
+		{"PATCH", "/api/tables/a/rows/2", `{"name": "TWO"}`},
+		{"PATCH", "/api/tables/a/rows/1", `{"id": 100}`},
+		{"DELETE", "/api/tables/a/rows/3", ``},
+		{"POST", "/api/tables/b/rows", `{"name": "z", "qty": 3}`},
+		{"DELETE", "/api/tables/b/rows/1", ``},
+		{"PATCH", "/api/tables/c/rows/north,2024", `{"total": 4.5}`},
+	} {
+		if r := do(t, server, w.method, w.path, w.body); r.Status >= 300 {
+			t.Fatalf("%s %s: %d %s", w.method, w.path, r.Status, r.Body)
+		}
+	}
+	// Another connection's writes reach the log by its triggers.
+	if err := raw.Script(`INSERT INTO a VALUES (5, 'five', 5.0); UPDATE b SET qty = 20 WHERE name = 'y'; DELETE FROM c`); err != nil {
+		t.Fatal(err)
+	}
+	newSeq, status := catchUp(t, get, local, seq)
+	if status != 200 || newSeq <= seq {
+		t.Fatalf("catching up: %d, seq %d -> %d", status, seq, newSeq)
+	}
+	sameAnswers(t, server, local)
+	// Caught up, it stays so: nothing to do, and its pages resume after the server's newest change.
+	if again, status := catchUp(t, get, local, newSeq); status != 200 || again != newSeq {
+		t.Errorf("catching up again: %d, %d", status, again)
+	}
+	// The log cannot reach back before its start or beyond its end.
+	for _, after := range []string{"-1", "x"} {
+		if r := get("/api/replica/changes?after=" + after); r.Status != 400 {
+			t.Errorf("after=%s: %d", after, r.Status)
+		}
+	}
+	if r := get("/api/replica/changes?after=" + fmt.Sprint(newSeq+100)); r.Status != 410 {
+		t.Errorf("after the log's end: %d %s", r.Status, r.Body)
+	}
+	// The schema moves: the copy is told to copy again.
+	if err := raw.Script(`ALTER TABLE a ADD COLUMN note TEXT; INSERT INTO a (id, name) VALUES (6, 'six')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, status := catchUp(t, get, local, newSeq); status != 409 {
+		t.Errorf("after ALTER TABLE: %d", status)
+	}
+	// A page that is not one: refused whole.
+	dsid := local.DSID()
+	for _, bad := range []string{`{}`, `{"dsid":"` + dsid + `","seq":1,"changes":[{"table":"nope","key":[1],"row":null}]}`,
+		`{"dsid":"` + dsid + `","seq":1,"changes":[{"table":"a","key":[1,2],"row":null}]}`,
+		`{"dsid":"` + dsid + `","seq":1,"changes":[{"table":"a","key":[7],"row":[7]}]}`,
+		`{"dsid":"` + dsid + `","seq":1,"changes":[{"table":"big","key":[7],"row":null}]}`} {
+		if r := do(t, local, "POST", "/api/replica/changes", bad); r.Status != 400 {
+			t.Errorf("%s: %d %s", bad, r.Status, r.Body)
+		}
+	}
+}
+
+// TestReplicaCatchUpFollowsRules: a row that leaves a caller's rules (a
+// note given to someone else) leaves that caller's copy when it catches up.
+func TestReplicaCatchUpFollowsRules(t *testing.T) {
+	_, alice, bob, root, ids := peopleEngine(t)
+	for _, s := range []*session{alice, alice, bob} {
+		if res := s.do("POST", "/api/tables/notes/rows", `{"body": "mine"}`); res.Status != 201 {
+			t.Fatalf("create: %d %s", res.Status, res.Body)
+		}
+	}
+	get := func(path string) *protocol.Response { return alice.do("GET", path, "") }
+	_, _, seq, err := engine.ParseReplica(get("/api/replica").Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := replicaFrom(t, get, 10)
+	if got := rowIDs(t, do(t, local, "GET", "/api/tables/notes/rows", "")); fmt.Sprint(got) != "[1 2]" {
+		t.Fatalf("alice's copy: %v", got)
+	}
+	bobID := ids["bjørn@exämple.com"]
+	if r := root.do("PATCH", "/api/tables/notes/rows/2", fmt.Sprintf(`{"owner": %d}`, bobID)); r.Status != 200 {
+		t.Fatalf("give note 2 to bob: %d %s", r.Status, r.Body)
+	}
+	if r := bob.do("PATCH", "/api/tables/notes/rows/3", `{"body": "bob's, changed"}`); r.Status != 200 {
+		t.Fatalf("bob's edit: %d %s", r.Status, r.Body)
+	}
+	if _, status := catchUp(t, get, local, seq); status != 200 {
+		t.Fatalf("catch up: %d", status)
+	}
+	if got := rowIDs(t, do(t, local, "GET", "/api/tables/notes/rows", "")); fmt.Sprint(got) != "[1]" {
+		t.Errorf("alice's copy after note 2 went to bob: %v", got)
+	}
+	changes := string(get("/api/replica/changes?after=" + fmt.Sprint(seq)).Body)
+	if strings.Contains(changes, "changed") {
+		t.Errorf("alice's changes show bob's note: %s", changes)
 	}
 }

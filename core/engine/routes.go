@@ -119,6 +119,15 @@ func init() {
 			return c.commandStatus(segs[2])
 		}},
 		{Pattern: "/api/replica", Methods: []string{"GET"}, serve: getOnly(func(c *ctx, _ *model.Table, _ []string) *protocol.Response { return c.replicaAnswer() })},
+		{Pattern: "/api/replica/changes", Methods: []string{"GET", "POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
+			if c.get() {
+				return c.replicaChanges()
+			}
+			if c.req.Method != "POST" {
+				return c.methodNotAllowed("GET, POST")
+			}
+			return c.replicaCatchUp()
+		}},
 		{Pattern: "/api/replica/tables/{table}/rows", Methods: []string{"GET", "POST"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
 			if c.get() {
 				return c.replicaRows(t)

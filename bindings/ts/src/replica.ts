@@ -31,12 +31,14 @@ export interface Replica {
   seq: number;
   /** Rows copied, by table. */
   rows: Record<string, number>;
+  /** The views, read again whole when the data changed (views are not logged). */
+  views: string[];
 }
 
 interface ReplicaPayload {
   dsid: string;
   seq: number;
-  model: { tables: { name: string }[] };
+  model: { tables: { name: string; view?: boolean }[] };
 }
 
 interface RowsPage {
@@ -51,12 +53,7 @@ const utf8 = new TextDecoder();
  * NakedhtmxError("REPLICA", ...) with the server's answer when it refuses.
  */
 export async function openReplica(opts: ReplicaOptions): Promise<Replica> {
-  const first = await opts.get("/api/replica");
-  if (first.status !== 200) {
-    throw new NakedhtmxError("REPLICA", `GET /api/replica: ${first.status} ${utf8.decode(first.body).slice(0, 300)}`);
-  }
-  const text = utf8.decode(first.body);
-  const payload = JSON.parse(text) as ReplicaPayload;
+  const payload = JSON.parse(utf8.decode(await fetchOK(opts.get, "/api/replica"))) as ReplicaPayload;
   const core = await Core.load(opts);
   core.open({
     basePath: opts.basePath ?? "",
@@ -69,35 +66,66 @@ export async function openReplica(opts: ReplicaOptions): Promise<Replica> {
   });
   const size = Math.min(1000, Math.max(1, opts.pageSize ?? 1000));
   const rows: Record<string, number> = {};
-  for (const t of payload.model.tables) {
-    const path = `/api/replica/tables/${encodeURIComponent(t.name)}/rows`;
-    let copied = 0;
-    let after: string | null = null;
-    for (;;) {
-      const q: string = `limit=${size}` + (after === null ? "" : `&after=${encodeURIComponent(after)}`);
-      const page = await opts.get(`${path}?${q}`);
-      if (page.status !== 200) {
-        throw new NakedhtmxError("REPLICA", `GET ${path}: ${page.status} ${utf8.decode(page.body).slice(0, 300)}`);
-      }
-      const head: RequestHead = {
-        method: "POST",
-        path,
-        query: "",
-        headers: { host: "localhost", "content-type": "application/json", accept: "application/json" },
-      };
-      const stored = core.handle(head, page.body);
-      if (stored.head.status !== 200) {
-        throw new NakedhtmxError(
-          "REPLICA",
-          `storing ${t.name}'s rows: ${stored.head.status} ${utf8.decode(stored.body).slice(0, 300)}`,
-        );
-      }
-      const p = JSON.parse(utf8.decode(page.body)) as RowsPage & { rows: unknown[] };
-      copied += p.rows.length;
-      if (p.next === null) break;
-      after = p.next;
-    }
-    rows[t.name] = copied;
+  for (const t of payload.model.tables) rows[t.name] = await copyTable(core, opts.get, t.name, size, false);
+  const views = payload.model.tables.filter((t) => t.view).map((t) => t.name);
+  return { core, dsid: payload.dsid, seq: payload.seq, rows, views };
+}
+
+/** Copies one table's rows, page by page; replace: the copy's rows of it go first. */
+async function copyTable(core: Core, get: ServerGet, table: string, size: number, replace: boolean): Promise<number> {
+  const path = `/api/replica/tables/${encodeURIComponent(table)}/rows`;
+  let copied = 0;
+  let after: string | null = null;
+  for (;;) {
+    const q: string = `limit=${size}` + (after === null ? "" : `&after=${encodeURIComponent(after)}`);
+    const page = await fetchOK(get, `${path}?${q}`);
+    post(core, path, replace && after === null ? "replace=1" : "", page, `storing ${table}'s rows`);
+    const p = JSON.parse(utf8.decode(page)) as RowsPage & { rows: unknown[] };
+    copied += p.rows.length;
+    if (p.next === null) return copied;
+    after = p.next;
   }
-  return { core, dsid: payload.dsid, seq: payload.seq, rows };
+}
+
+/**
+ * Brings a copy current (PROTOCOL.md, "Replicas"): the server's changes
+ * since the copy's seq, a page at a time, applied to the copy, then its
+ * views read again. Answers the new seq. Throws NakedhtmxError("REPLICA")
+ * whose message starts with the status when the copy must be made again:
+ * 409 (the schema moved) or 410 (the server's log no longer reaches back).
+ */
+export async function catchUpReplica(r: Replica, get: ServerGet): Promise<number> {
+  let changed = false;
+  for (;;) {
+    const page = await fetchOK(get, `/api/replica/changes?after=${r.seq}`);
+    post(r.core, "/api/replica/changes", "", page, "catching up");
+    const p = JSON.parse(utf8.decode(page)) as { seq: number; more: boolean; views: boolean };
+    r.seq = p.seq;
+    changed ||= p.views;
+    if (!p.more) break;
+  }
+  if (changed) { for (const v of r.views) r.rows[v] = await copyTable(r.core, get, v, 1000, true); }
+  return r.seq;
+}
+
+async function fetchOK(get: ServerGet, pathAndQuery: string): Promise<Uint8Array> {
+  const res = await get(pathAndQuery);
+  if (res.status !== 200) {
+    throw new NakedhtmxError("REPLICA", `${res.status}: GET ${pathAndQuery}: ${utf8.decode(res.body).slice(0, 300)}`);
+  }
+  return res.body;
+}
+
+/** POSTs one of the server's pages to the copy; throws with the copy's answer unless it took it. */
+function post(core: Core, path: string, query: string, body: Uint8Array, what: string): void {
+  const head: RequestHead = {
+    method: "POST",
+    path,
+    query,
+    headers: { host: "localhost", "content-type": "application/json", accept: "application/json" },
+  };
+  const res = core.handle(head, body);
+  if (res.head.status !== 200) {
+    throw new NakedhtmxError("REPLICA", `${res.head.status}: ${what}: ${utf8.decode(res.body).slice(0, 300)}`);
+  }
 }

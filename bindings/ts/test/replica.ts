@@ -16,7 +16,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Core } from "../src/core.ts";
 import type { RequestHead } from "../src/protocol.ts";
-import { openReplica } from "../src/replica.ts";
+import { catchUpReplica, openReplica } from "../src/replica.ts";
 import type { Database } from "../src/sqlite.ts";
 import { openWasmDatabase, type SQLiteWasm } from "../src/sqlite_wasm.ts";
 import { readCase } from "./golden.ts";
@@ -113,6 +113,63 @@ test("chinook", async () => {
   try {
     await sameAnswers(db, null, ["/t/Track?q=love", "/t/Track?f.GenreId=2", "/t/Track/r/1000", "/t/Album/r/1"]);
   } finally {
+    db.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+// Writes on the server, through it and by another connection: the copy
+// catches up and answers as the server again; a moved schema says "copy again".
+test("catching up", async () => {
+  const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-replica-"));
+  const db = openDatabase(join(tmp, "server.db"));
+  const local = openWasmDatabase(sqlite3);
+  try {
+    db.run({
+      sql: `CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT, n REAL);
+        INSERT INTO a VALUES (1, 'one', 1.0), (2, 'two', 2.5);
+        CREATE TABLE b (name TEXT, qty INTEGER); INSERT INTO b VALUES ('x', 1);
+        CREATE VIEW big AS SELECT name, n FROM a WHERE n > 1`,
+      params: [],
+      script: true,
+    });
+    const server = await Core.load({ db, host: runtimeName, wasm, log: () => {} });
+    server.open({ basePath: "", config: null, host: runtimeName, authToken: "" });
+    const serverGet = (pq: string) => Promise.resolve(get(server, pq));
+    const copy = await openReplica({ db: local, host: runtimeName, wasm, log: () => {}, get: serverGet });
+    const write = (method: string, path: string, body: string) => {
+      const res = server.handle(
+        { method, path, query: "", headers: { host: "localhost", "content-type": "application/json" } },
+        new TextEncoder().encode(body),
+      );
+      check((res.head.status ?? 0) < 300, `${method} ${path}: ${res.head.status} ${utf8.decode(res.body)}`);
+    };
+    write("POST", "/api/tables/a/rows", `{"id": 3, "name": "three", "n": 3.0}`);
+    write("PATCH", "/api/tables/a/rows/1", `{"id": 100}`);
+    write("DELETE", "/api/tables/b/rows/1", "");
+    const other = db.run({ sql: "UPDATE a SET name = 'TWO' WHERE id = 2", params: [], script: true });
+    check(!("error" in other), JSON.stringify(other));
+    const before = copy.seq;
+    await catchUpReplica(copy, serverGet);
+    check(copy.seq > before, `seq ${before} -> ${copy.seq}`);
+    for (const p of ["/t/a", "/api/tables/a/rows", "/t/b", "/t/big", "/api/tables/big/rows", "/t/a/r/100"]) {
+      for (const accept of ["text/html", "application/json"]) {
+        const a = utf8.decode(get(server, p, accept).body);
+        const b = utf8.decode(get(copy.core, p, accept).body);
+        check(a === b, `GET ${p} (${accept}) after catching up:\nserver ${a.slice(0, 400)}\ncopy   ${b.slice(0, 400)}`);
+      }
+    }
+    db.run({ sql: "ALTER TABLE a ADD COLUMN note TEXT", params: [], script: true });
+    write("POST", "/api/tables/a/rows", `{"id": 4, "name": "four"}`);
+    let err: unknown;
+    try {
+      await catchUpReplica(copy, serverGet);
+    } catch (e) {
+      err = e;
+    }
+    check(err instanceof Error && err.message.startsWith("409"), `after ALTER TABLE: ${err}`);
+  } finally {
+    local.close();
     db.close();
     rmSync(tmp, { recursive: true, force: true });
   }

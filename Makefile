@@ -126,6 +126,7 @@ test-browser: build
 	node tests/browser/ui.ts
 	node tests/browser/live.ts
 	node tests/browser/corpus.ts
+	node tests/browser/replica.ts
 
 # Scale-out: a real nats-server (built from the pinned Go module) and one node
 # per host (native Go, wazero, Deno, Bun, Node) with --write jetstream, each

@@ -367,6 +367,9 @@ func (c *ctx) replicaWrite(fn func() *outcome) *outcome {
 	if out.status != 200 {
 		return out
 	}
+	// The data moved with no entry of the copy's own log, by which the data
+	// cache knows it: what it kept (counts, labels, groups) goes.
+	c.e.cache = dataCache{}
 	return nil
 }
 

@@ -303,6 +303,9 @@ func (c *ctx) overHTTPS() bool {
 // signedInByCookie: the request carries a live session cookie; who it is
 // becomes the request's principal.
 func (c *ctx) signedInByCookie() bool {
+	if r := c.e.opts.Replica; r != nil {
+		return r.signedIn // as the server saw the copy's caller
+	}
 	if c.cookieSession == 0 {
 		c.cookieSession = -1
 		if c.e.opts.AuthToken == "" && !c.usersTableThere() && len(c.e.sessions.mem) == 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/nakedhtmx/nakedhtmx/core/jsonw"
 	"github.com/nakedhtmx/nakedhtmx/core/model"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
+	"github.com/nakedhtmx/nakedhtmx/core/rules"
 	"github.com/nakedhtmx/nakedhtmx/core/schema"
 	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
@@ -45,6 +46,31 @@ type Replica struct {
 	// Seq is the server's change-log position the copy's rows are current
 	// to: what its pages' streams resume after, as the server's would.
 	Seq int64
+	// who the copy is for, as the server saw them: every request to the
+	// copy is theirs (a copy is one person's), and its pages say so.
+	who      principal
+	signedIn bool
+	guarded  bool
+	// suggested are the server's facet suggestions by table (explore.go),
+	// which it finds among rows the copy may not hold.
+	suggested map[string][]string
+}
+
+// replicaWho is who a copy is for (GET /api/replica's "who").
+type replicaWho struct {
+	User     *replicaUser `json:"user"`
+	Admin    bool         `json:"admin,omitempty"`
+	Token    bool         `json:"token,omitempty"`
+	SignedIn bool         `json:"signedIn,omitempty"`
+	// Guarded: the server has a token or users (what is on by default then
+	// is not: the SQL page, schema editing).
+	Guarded bool `json:"guarded,omitempty"`
+}
+
+type replicaUser struct {
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
+	Role  string `json:"role"`
 }
 
 // replicaPayload is GET /api/replica's answer: what OpenReplica reads back.
@@ -56,6 +82,9 @@ type replicaPayload struct {
 	// Queries are the stored queries the caller may run (config.Query,
 	// apart from the config, whose parser refuses a query with no SQL).
 	Queries map[string]*config.Query `json:"queries"`
+	Who     replicaWho                `json:"who"`
+	// Suggested are the facets each table's list suggests (explore.go).
+	Suggested map[string][]string `json:"suggested"`
 }
 
 // ParseReplica reads GET /api/replica's answer into the Options a copy is
@@ -85,7 +114,12 @@ func ParseReplica(body []byte) (*Replica, *Config, int64, error) {
 		}
 		cfg.Queries[name] = q
 	}
-	return &Replica{DSID: p.DSID, Model: d, Seq: p.Seq}, cfg, p.Seq, nil
+	r := &Replica{DSID: p.DSID, Model: d, Seq: p.Seq, signedIn: p.Who.SignedIn, guarded: p.Who.Guarded,
+		who: principal{admin: p.Who.Admin, token: p.Who.Token}, suggested: p.Suggested}
+	if u := p.Who.User; u != nil {
+		r.who.user = &rules.User{ID: u.ID, Email: u.Email, Role: u.Role}
+	}
+	return r, cfg, p.Seq, nil
 }
 
 // replicaAnswer is GET /api/replica.
@@ -95,11 +129,12 @@ func (c *ctx) replicaAnswer() *protocol.Response {
 	}
 	vis := *c.st.vis
 	vis.SchemaVersion = 0 // the server file's own counter: a copy keeps its own
+	vis.Users = c.st.db.Users // whether people sign in shows on every page
 	m, err := model.EncodeWire(&vis)
 	if err != nil {
 		return c.fail(500, err.Error())
 	}
-	cfg, err := json.Marshal(replicaConfig(c.e.opts.Config, c.st.vis))
+	cfg, err := json.Marshal(replicaConfig(c.e.opts.Config, c.st.vis, c.hiddenNames()))
 	if err != nil {
 		return c.fail(500, err.Error())
 	}
@@ -113,7 +148,28 @@ func (c *ctx) replicaAnswer() *protocol.Response {
 	if err != nil {
 		return c.fail(500, err.Error())
 	}
-	return c.jsonAnswer(200, "seq", seq, "model", schema.RawJSON(m), "config", schema.RawJSON(cfg), "queries", schema.RawJSON(queries))
+	who := replicaWho{Admin: c.who.admin, Token: c.who.token, SignedIn: c.signedInByCookie(), Guarded: c.guarded()}
+	if u := c.who.user; u != nil {
+		who.User = &replicaUser{ID: u.ID, Email: u.Email, Role: u.Role}
+	}
+	whoJSON, err := json.Marshal(who)
+	if err != nil {
+		return c.fail(500, err.Error())
+	}
+	suggested := map[string][]string{}
+	for _, t := range c.st.vis.Tables {
+		names := []string{}
+		for _, col := range c.suggestedFacets(t) {
+			names = append(names, col.Name)
+		}
+		suggested[t.Name] = names
+	}
+	sugJSON, err := json.Marshal(suggested)
+	if err != nil {
+		return c.fail(500, err.Error())
+	}
+	return c.jsonAnswer(200, "seq", seq, "model", schema.RawJSON(m), "config", schema.RawJSON(cfg), "queries", schema.RawJSON(queries),
+		"who", schema.RawJSON(whoJSON), "suggested", schema.RawJSON(sugJSON))
 }
 
 // replicaQueries are the stored queries the caller may run, as the index
@@ -121,7 +177,22 @@ func (c *ctx) replicaAnswer() *protocol.Response {
 // the config hides (a copy runs it on its own rows), else it is left out
 // and the copy answers that the query runs on the server.
 func (c *ctx) replicaQueries() map[string]*config.Query {
-	var hidden []string
+	hidden := c.hiddenNames()
+	out := map[string]*config.Query{}
+	for _, name := range c.queryNames() {
+		q := *c.storedQuery(name)
+		if namesAny(q.SQL, hidden) {
+			q.SQL = ""
+		}
+		out[name] = &q
+	}
+	return out
+}
+
+// hiddenNames are the names, lower case, that text a copy is given must not
+// hold: hidden tables and columns, and the project's own tables.
+func (c *ctx) hiddenNames() []string {
+	hidden := []string{strings.ToLower(model.Prefix)}
 	for _, t := range c.st.db.Tables {
 		vt := c.st.vis.Table(t.Name)
 		if vt == nil {
@@ -134,20 +205,19 @@ func (c *ctx) replicaQueries() map[string]*config.Query {
 			}
 		}
 	}
-	hidden = append(hidden, strings.ToLower(model.Prefix))
-	out := map[string]*config.Query{}
-	for _, name := range c.queryNames() {
-		q := *c.storedQuery(name)
-		text := strings.ToLower(q.SQL)
-		for _, h := range hidden {
-			if strings.Contains(text, h) {
-				q.SQL = ""
-				break
-			}
+	return hidden
+}
+
+// namesAny: text holds one of the names (compared lower case, anywhere in
+// it: a name inside a longer word counts too, erring towards holding back).
+func namesAny(text string, names []string) bool {
+	text = strings.ToLower(text)
+	for _, n := range names {
+		if strings.Contains(text, n) {
+			return true
 		}
-		out[name] = &q
 	}
-	return out
+	return false
 }
 
 // serverOnly answers a stored query a copy was not given the SQL of.
@@ -162,11 +232,11 @@ func (c *ctx) serverOnly(q *config.Query) *protocol.Response {
 // pages: the tables and columns the caller may see and how they are shown.
 // Left out: what names the server's machine or network (files.dir, trusted
 // proxies), what only the server does (the change log's bounds, renames
-// reflection cannot tell), row rules, which the server applies
-// (the copy holds only the rows the caller's rules let through, and its
-// writes go to the server, which decides them), and stored queries, whose
-// SQL no caller is shown (it may name what the config hides).
-func replicaConfig(cfg *Config, vis *model.Database) *Config {
+// reflection cannot tell), and a table's row rules when one names something
+// hidden (the copy holds only the rows the caller's rules let through, and
+// its writes go to the server, which decides them); stored queries come
+// apart (replicaQueries).
+func replicaConfig(cfg *Config, vis *model.Database, hidden []string) *Config {
 	out := &Config{PageSize: cfg.PageSize, Title: cfg.Title, EmbedOrigins: cfg.EmbedOrigins, Limits: cfg.Limits,
 		SQL: cfg.SQL, Schema: cfg.Schema}
 	for _, t := range vis.Tables {
@@ -176,6 +246,17 @@ func replicaConfig(cfg *Config, vis *model.Database) *Config {
 		}
 		nt := &config.Table{Label: tc.Label, ReadOnly: tc.ReadOnly, Allow: tc.Allow, Order: tc.Order, LabelColumn: tc.LabelColumn,
 			PageSize: tc.PageSize, Defaults: tc.Defaults}
+		// The rules decide what the caller's pages offer (a row's delete
+		// button, a field's lock), so the copy keeps them, unless one names
+		// something hidden (then the copy shows what no rule holds back,
+		// and the server still decides every write).
+		texts := ""
+		for _, r := range tc.Rules {
+			texts += r + "\n"
+		}
+		if !namesAny(texts, hidden) {
+			nt.Rules = tc.Rules
+		}
 		hidden := 0
 		for name, cc := range tc.Columns {
 			if nt.Columns == nil {
@@ -387,8 +468,19 @@ func (e *Engine) reflectReplica(r *Replica, v int64) error {
 		}
 	}
 	d.SchemaVersion = v
-	st := &state{db: d, dsid: r.DSID, schemaVersion: v, fired: d.Fired()}
+	st := &state{db: d, dsid: r.DSID, schemaVersion: v, fired: d.Fired(), suggested: map[string][]*model.Column{}}
 	st.build(e.opts.Config, e.logf)
+	for name, cols := range r.suggested {
+		if t := st.vis.Table(name); t != nil {
+			out := []*model.Column{}
+			for _, c := range cols {
+				if col := t.Column(c); col != nil {
+					out = append(out, col)
+				}
+			}
+			st.suggested[name] = out
+		}
+	}
 	e.st = st
 	return nil
 }
@@ -445,6 +537,28 @@ func plainTypeName(t string) bool {
 		if _, err := strconv.ParseUint(n, 10, 32); err != nil {
 			return false
 		}
+	}
+	return true
+}
+
+// replicaServes: a copy answers reads of the data, and stores what its
+// server sends it; what only the server can do (people, rules, the schema,
+// and every write until a copy keeps writes for its server) it refuses, so
+// nothing is written to a copy that its server would never hear of.
+func replicaServes(method string, segs []string) bool {
+	if len(segs) >= 2 && segs[0] == "api" && segs[1] == "replica" {
+		return true
+	}
+	if isUnsafe(method) {
+		return false
+	}
+	switch {
+	case len(segs) > 0 && (segs[0] == "users" || segs[0] == "rules" || segs[0] == "structure"):
+		return false
+	case len(segs) > 1 && segs[0] == "api" && (segs[1] == "users" || segs[1] == "structure" || segs[1] == "migrations"):
+		return false
+	case len(segs) > 2 && segs[0] == "t" && segs[2] == "structure":
+		return false
 	}
 	return true
 }

@@ -168,6 +168,9 @@ func (e *Engine) route(c *ctx, p reqPath) *protocol.Response {
 	if isUnsafe(c.req.Method) && c.crossSite() {
 		return c.fail(403, "cross-site requests may not change data")
 	}
+	if c.e.opts.Replica != nil && !replicaServes(c.req.Method, segs) {
+		return c.fail(503, "a local copy cannot do this: it is done on the server, when it can be reached")
+	}
 	if c.req.Probe {
 		// The caller is known: the host may read a body up to its full cap.
 		return &protocol.Response{ResponseHead: protocol.ResponseHead{Status: 100}}
@@ -196,6 +199,10 @@ func (c *ctx) crossSite() bool {
 // authorized finds who the request is (users.go, principal) and says
 // whether that is someone.
 func (c *ctx) authorized() bool {
+	if r := c.e.opts.Replica; r != nil {
+		c.who = r.who // a copy is one person's: the one it was made for
+		return true
+	}
 	tok := c.e.opts.AuthToken
 	if h := c.header("authorization"); tok != "" && len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 		ok := subtle.ConstantTimeCompare([]byte(h[7:]), []byte(tok)) == 1

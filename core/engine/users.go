@@ -63,7 +63,12 @@ func (c *ctx) hasUsers() bool {
 
 // guarded: the server needs callers to sign in (a token or users): the
 // SQL page and schema editing are then off unless the config turns them on.
-func (c *ctx) guarded() bool { return c.e.opts.AuthToken != "" || c.hasUsers() }
+func (c *ctx) guarded() bool {
+	if r := c.e.opts.Replica; r != nil {
+		return r.guarded // as on the copy's server
+	}
+	return c.e.opts.AuthToken != "" || c.hasUsers()
+}
 
 // admin: the request may do everything (rules do not hold it).
 func (c *ctx) admin() bool { return c.who.admin }

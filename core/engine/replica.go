@@ -82,7 +82,7 @@ type replicaPayload struct {
 	// Queries are the stored queries the caller may run (config.Query,
 	// apart from the config, whose parser refuses a query with no SQL).
 	Queries map[string]*config.Query `json:"queries"`
-	Who     replicaWho                `json:"who"`
+	Who     replicaWho               `json:"who"`
 	// Suggested are the facets each table's list suggests (explore.go).
 	Suggested map[string][]string `json:"suggested"`
 }
@@ -128,7 +128,7 @@ func (c *ctx) replicaAnswer() *protocol.Response {
 		return c.fail(404, "a copy has no copy of its own")
 	}
 	vis := *c.st.vis
-	vis.SchemaVersion = 0 // the server file's own counter: a copy keeps its own
+	vis.SchemaVersion = 0     // the server file's own counter: a copy keeps its own
 	vis.Users = c.st.db.Users // whether people sign in shows on every page
 	m, err := model.EncodeWire(&vis)
 	if err != nil {

@@ -130,7 +130,11 @@ func (c *ctx) replicaAnswer() *protocol.Response {
 	vis := *c.st.vis
 	vis.SchemaVersion = 0     // the server file's own counter: a copy keeps its own
 	vis.Users = c.st.db.Users // whether people sign in shows on every page
-	m, err := model.EncodeWire(&vis)
+	encode := model.EncodeWireForReader
+	if c.schemaEditor() == "" {
+		encode = model.EncodeWire // who may change the structure sees it whole there
+	}
+	m, err := encode(&vis)
 	if err != nil {
 		return c.fail(500, err.Error())
 	}

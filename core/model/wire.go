@@ -170,7 +170,16 @@ func (w *wireValue) value() any {
 }
 
 // EncodeWire writes d as data (see above).
-func EncodeWire(d *Database) ([]byte, error) {
+func EncodeWire(d *Database) ([]byte, error) { return encodeWire(d, false) }
+
+// EncodeWireForReader is EncodeWire without the SQL of a default that is no
+// constant (an expression, a function, a sequence): only those who may
+// change the structure are shown it (engine/structure.go), and a copy's
+// pages never show it; the default itself stays (a field it fills is not
+// required).
+func EncodeWireForReader(d *Database) ([]byte, error) { return encodeWire(d, true) }
+
+func encodeWire(d *Database, reader bool) ([]byte, error) {
 	out := wireDatabase{SchemaVersion: d.SchemaVersion, Users: d.Users, NullsLast: d.NullsLast, Tables: make([]wireTable, 0, len(d.Tables))}
 	for _, t := range d.Tables {
 		wt := wireTable{Name: t.Name, View: t.View, RowKey: t.RowKey, Triggers: t.Triggers, ViewWrites: t.ViewWrites,
@@ -200,6 +209,9 @@ func EncodeWire(d *Database) ([]byte, error) {
 			}
 			if c.Default != nil {
 				wc.Default = &wireDefault{SQL: c.Default.SQL, Literal: c.Default.Literal, Value: wireValue{c.Default.Value}}
+				if reader && !c.Default.Literal {
+					wc.Default.SQL = ""
+				}
 			}
 			if r := c.References; r != nil {
 				wr := &wireReference{Table: r.Table, Column: r.Column, Key: -1}

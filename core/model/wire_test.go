@@ -129,3 +129,38 @@ func TestWireRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestWireForReader: a reader's model keeps that a column has a default,
+// not the SQL of one that is no constant.
+func TestWireForReader(t *testing.T) {
+	db, err := sqlite.Open(filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Script(`CREATE TABLE t (id INTEGER PRIMARY KEY, at TEXT DEFAULT (strftime('%Y', 'now')), n INTEGER DEFAULT 7)`); err != nil {
+		t.Fatal(err)
+	}
+	d, err := storesqlite.Reflect(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, _ := model.EncodeWire(d)
+	reader, err := model.EncodeWireForReader(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(whole), "strftime") || strings.Contains(string(reader), "strftime") {
+		t.Errorf("whole %s\nreader %s", whole, reader)
+	}
+	back, err := model.DecodeWire(reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := back.Tables[0].Column("at"); c.Default == nil || c.Default.Literal {
+		t.Errorf("the default went: %+v", c.Default)
+	}
+	if c := back.Tables[0].Column("n"); c.Default == nil || c.Default.SQL != "7" || c.Default.Value != int64(7) {
+		t.Errorf("a constant default: %+v", c.Default)
+	}
+}

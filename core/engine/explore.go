@@ -79,6 +79,9 @@ func (c *ctx) parseExplore(lq *listQuery) error {
 		if col == nil || c.e.opts.Config.Table(lq.t.Name).Column(col.Name).Hidden {
 			return fmt.Errorf("cannot facet by %q: no such column", name)
 		}
+		if col.Unordered {
+			return fmt.Errorf("cannot facet by %q: its values cannot be told apart by the database (%s)", name, col.Type)
+		}
 		if seen[name] {
 			continue
 		}
@@ -870,7 +873,7 @@ func (c *ctx) suggestedFacets(t *model.Table) []*model.Column {
 	var cands []*model.Column
 	for _, f := range c.st.fields[t.Name] {
 		col := f.Column
-		if t.View || col.PK > 0 || col.Kind == model.Blob || col.Kind == model.Number || col.Unique {
+		if t.View || col.PK > 0 || col.Kind == model.Blob || col.Kind == model.Number || col.Unique || col.Unordered {
 			continue
 		}
 		cands = append(cands, col)

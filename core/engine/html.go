@@ -291,7 +291,9 @@ func (c *ctx) listPage(t *model.Table) *protocol.Response {
 		if sorted && !lq.desc {
 			set["desc"] = "1"
 		}
-		h.Href = c.listHref(t, set, "after")
+		if !f.Column.Unordered {
+			h.Href = c.listHref(t, set, "after")
+		}
 		d.Columns = append(d.Columns, h)
 	}
 	cells := make([]cell, len(rows)*len(plans))

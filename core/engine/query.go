@@ -75,6 +75,9 @@ func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
 		if col == nil || c.e.opts.Config.Table(t.Name).Column(s).Hidden {
 			return nil, fmt.Errorf("cannot sort by %q: no such column", s)
 		}
+		if col.Unordered {
+			return nil, fmt.Errorf("cannot sort by %q: its values have no order (%s)", s, col.Type)
+		}
 		lq.sort = col
 	}
 	lq.desc = qv.Get("desc") == "1" || qv.Get("desc") == "true"
@@ -107,6 +110,9 @@ func (c *ctx) parseList(t *model.Table) (*listQuery, error) {
 			col, unit, err := filterable(name, true)
 			if err != nil {
 				return nil, err
+			}
+			if col.Unordered {
+				return nil, fmt.Errorf("cannot filter by %q: its values cannot be compared (%s); null=%s finds the empty ones", name, col.Type, name)
 			}
 			for _, v := range vs {
 				lq.filters = append(lq.filters, filter{col: col, unit: unit, value: v})
@@ -339,8 +345,13 @@ func (lq *listQuery) orderBy() string {
 		// A view has no key and pages by offset: every column breaks the
 		// ties, so each page is read in one order (with ties left to the
 		// store, a row could show on two pages and another on none).
-		for i := range lq.t.Columns {
-			parts = append(parts, strconv.Itoa(i+1)+dir+nulls)
+		for i, col := range lq.t.Columns {
+			if !col.Unordered {
+				parts = append(parts, strconv.Itoa(i+1)+dir+nulls)
+			}
+		}
+		if len(parts) == 0 {
+			return "" // nothing the store can order by: the store's own order
 		}
 	} else {
 		for _, k := range keyExprs(lq.t) {

@@ -155,6 +155,10 @@ type Column struct {
 	// RefHidden: the column references a table the caller may not see
 	// (Database.Visible): it is shown, but not written.
 	RefHidden bool
+	// Unordered: the store cannot sort or compare its values (Postgres's
+	// json, xml and geometric types have no btree order): lists are not
+	// sorted, faceted or paged by it.
+	Unordered bool
 	// File: the config keeps the column's bytes in the host's files
 	// directory (config Column.File). The row holds the file's key (text);
 	// Kind is Blob, as callers see and send the bytes.

@@ -60,6 +60,7 @@ type wireColumn struct {
 	Comment       string           `json:"comment,omitempty"`
 	RefHidden     bool             `json:"refHidden,omitempty"`
 	File          bool             `json:"file,omitempty"`
+	Unordered     bool             `json:"unordered,omitempty"`
 }
 
 type wireDefault struct {
@@ -197,7 +198,7 @@ func encodeWire(d *Database, reader bool) ([]byte, error) {
 			}
 			wc := wireColumn{Name: c.Name, Type: c.Type, Kind: c.Kind, NotNull: c.NotNull, PK: c.PK, Generated: c.Generated,
 				Hidden: c.Hidden, Unique: c.Unique, MaxLength: c.MaxLength, AlsoText: c.AlsoText, KeyAllowsNull: c.KeyAllowsNull,
-				Format: c.Format, Comment: c.Comment, RefHidden: c.RefHidden, File: c.File}
+				Format: c.Format, Comment: c.Comment, RefHidden: c.RefHidden, File: c.File, Unordered: c.Unordered}
 			if ch := c.Check; ch.Enum != nil || ch.Minimum != nil || ch.Maximum != nil || ch.ExclusiveMinimum != nil ||
 				ch.ExclusiveMaximum != nil || ch.MinLength != nil || ch.MaxLength != nil {
 				wc.Check = &wireConstraints{Minimum: wireOf(ch.Minimum), Maximum: wireOf(ch.Maximum),
@@ -257,7 +258,7 @@ func DecodeWire(b []byte) (*Database, error) {
 			}
 			c := &Column{Name: wc.Name, Index: i, Type: wc.Type, Kind: wc.Kind, NotNull: wc.NotNull, PK: wc.PK, Generated: wc.Generated,
 				Hidden: wc.Hidden, Unique: wc.Unique, MaxLength: wc.MaxLength, AlsoText: wc.AlsoText, KeyAllowsNull: wc.KeyAllowsNull,
-				Format: wc.Format, Comment: wc.Comment, RefHidden: wc.RefHidden, File: wc.File}
+				Format: wc.Format, Comment: wc.Comment, RefHidden: wc.RefHidden, File: wc.File, Unordered: wc.Unordered}
 			if ch := wc.Check; ch != nil {
 				c.Check = Constraints{Minimum: ch.Minimum.value(), Maximum: ch.Maximum.value(),
 					ExclusiveMinimum: ch.ExclusiveMinimum.value(), ExclusiveMaximum: ch.ExclusiveMaximum.value(),

@@ -711,6 +711,12 @@ func (w *writer) listFragment(d *ListData) {
 				w.raw(` aria-sort="ascending"`)
 			}
 		}
+		if h.Href == "" { // a column whose values have no order: no sort link
+			w.raw(`>`)
+			w.text(h.Label)
+			w.raw(`</th>`)
+			continue
+		}
 		w.raw(`><a href="`)
 		w.url(h.Href)
 		w.raw(`" hx-get="`)

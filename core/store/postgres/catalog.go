@@ -64,7 +64,8 @@ WHERE n.nspname = ? AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relnam
   bt.typname, bt.typcategory, a.attnotnull OR t.typnotnull, pg_get_expr(d.adbin, d.adrelid), a.attidentity, a.attgenerated,
   CASE WHEN bt.typtype = 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = bt.oid) END,
   CASE WHEN bt.typname IN ('varchar', 'bpchar') AND coalesce(nullif(a.atttypmod, -1), t.typtypmod) > 4 THEN coalesce(nullif(a.atttypmod, -1), t.typtypmod) - 4 END,
-  CASE WHEN t.typtype = 'd' THEN (SELECT string_agg(pg_get_constraintdef(k.oid), ' AND ') FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c') END
+  CASE WHEN t.typtype = 'd' THEN (SELECT string_agg(pg_get_constraintdef(k.oid), ' AND ') FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype = 'c') END,
+  CASE WHEN bt.typcategory = 'A' THEN (SELECT e.typname FROM pg_type e WHERE e.oid = bt.typelem) ELSE bt.typname END
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -118,6 +119,7 @@ ORDER BY a.attrelid, a.attnum`, s.schema())
 		if check := r[13]; check != nil {
 			c.Check = ddl.Merge(c.Check, ddl.AnalyzeCheck(checkText(sqldb.Text(check), "value"))["value"])
 		}
+		c.Unordered = unordered[sqldb.Text(r[14])]
 		t.Add(c)
 		num, _ := sqldb.Int(r[2])
 		byNum[[2]int64{oid, num}] = c
@@ -504,3 +506,8 @@ func parseDefault(s string) *model.Default {
 	}
 	return d
 }
+
+// unordered are the built-in types (and arrays of them) with no btree
+// order: ORDER BY, GROUP BY and comparisons on them fail.
+var unordered = map[string]bool{"json": true, "xml": true, "point": true, "line": true, "lseg": true, "box": true,
+	"path": true, "polygon": true, "circle": true}

@@ -33,9 +33,20 @@ export interface Replica {
   rows: Record<string, number>;
   /** The views, read again whole when the data changed (views are not logged). */
   views: string[];
+  /** GET /api/replica's answer, as the copy was opened from it. */
+  payload: ReplicaPayload;
 }
 
-interface ReplicaPayload {
+/**
+ * What a copy needs besides its database's bytes to be opened again after a
+ * restart (reopenReplica): plain JSON, to keep beside the bytes.
+ */
+export interface ReplicaState {
+  payload: ReplicaPayload;
+  seq: number;
+}
+
+export interface ReplicaPayload {
   dsid: string;
   seq: number;
   model: { tables: { name: string; view?: boolean }[] };
@@ -54,6 +65,34 @@ const utf8 = new TextDecoder();
  */
 export async function openReplica(opts: ReplicaOptions): Promise<Replica> {
   const payload = JSON.parse(utf8.decode(await fetchOK(opts.get, "/api/replica"))) as ReplicaPayload;
+  const r = await openCore(opts, payload, payload.seq);
+  const size = Math.min(1000, Math.max(1, opts.pageSize ?? 1000));
+  for (const t of payload.model.tables) r.rows[t.name] = await copyTable(r.core, opts.get, t.name, size, false);
+  return r;
+}
+
+/** What to keep beside the copy's bytes (its store's snapshot) to open it again. */
+export function replicaState(r: Replica): ReplicaState {
+  return { payload: r.payload, seq: r.seq };
+}
+
+/**
+ * Opens a copy again after a restart: `db` holds its bytes as they were
+ * kept (sqlite-wasm's snapshot), `state` what replicaState gave. Nothing is
+ * asked of the server: the copy answers as it did, and catchUpReplica
+ * brings it current once the server can be reached.
+ */
+export async function reopenReplica(
+  opts: Omit<ReplicaOptions, "get" | "pageSize"> & { state: ReplicaState },
+): Promise<Replica> {
+  return await openCore(opts, opts.state.payload, opts.state.seq);
+}
+
+async function openCore(
+  opts: Omit<ReplicaOptions, "get" | "pageSize">,
+  payload: ReplicaPayload,
+  seq: number,
+): Promise<Replica> {
   const core = await Core.load(opts);
   core.open({
     basePath: opts.basePath ?? "",
@@ -62,13 +101,10 @@ export async function openReplica(opts: ReplicaOptions): Promise<Replica> {
     authToken: "",
     keepJournalMode: true,
     allowedHosts: opts.allowedHosts,
-    replica: payload,
+    replica: { ...payload, seq }, // the copy's pages resume after where it is current to
   });
-  const size = Math.min(1000, Math.max(1, opts.pageSize ?? 1000));
-  const rows: Record<string, number> = {};
-  for (const t of payload.model.tables) rows[t.name] = await copyTable(core, opts.get, t.name, size, false);
   const views = payload.model.tables.filter((t) => t.view).map((t) => t.name);
-  return { core, dsid: payload.dsid, seq: payload.seq, rows, views };
+  return { core, dsid: payload.dsid, seq, rows: {}, views, payload };
 }
 
 /** Copies one table's rows, page by page; replace: the copy's rows of it go first. */

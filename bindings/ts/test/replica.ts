@@ -16,7 +16,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Core } from "../src/core.ts";
 import type { RequestHead } from "../src/protocol.ts";
-import { catchUpReplica, openReplica } from "../src/replica.ts";
+import { catchUpReplica, openReplica, reopenReplica, replicaState } from "../src/replica.ts";
 import type { Database } from "../src/sqlite.ts";
 import { openWasmDatabase, type SQLiteWasm } from "../src/sqlite_wasm.ts";
 import { readCase } from "./golden.ts";
@@ -118,12 +118,21 @@ test("chinook", async () => {
   }
 });
 
-// Writes on the server, through it and by another connection: the copy
-// catches up and answers as the server again; a moved schema says "copy again".
-test("catching up", async () => {
+// A server core on the runtime's SQLite, over tables a and b and a view of
+// a; run gives it, a reader of it as a copy asks, and a writer through its
+// API, and closes everything after.
+async function withServer(
+  run: (
+    s: {
+      db: Database;
+      server: Core;
+      serverGet: (pq: string) => Promise<{ status: number; body: Uint8Array }>;
+      write: (method: string, path: string, body: string) => void;
+    },
+  ) => Promise<void>,
+): Promise<void> {
   const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-replica-"));
   const db = openDatabase(join(tmp, "server.db"));
-  const local = openWasmDatabase(sqlite3);
   try {
     db.run({
       sql: `CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT, n REAL);
@@ -135,8 +144,6 @@ test("catching up", async () => {
     });
     const server = await Core.load({ db, host: runtimeName, wasm, log: () => {} });
     server.open({ basePath: "", config: null, host: runtimeName, authToken: "" });
-    const serverGet = (pq: string) => Promise.resolve(get(server, pq));
-    const copy = await openReplica({ db: local, host: runtimeName, wasm, log: () => {}, get: serverGet });
     const write = (method: string, path: string, body: string) => {
       const res = server.handle(
         { method, path, query: "", headers: { host: "localhost", "content-type": "application/json" } },
@@ -144,36 +151,84 @@ test("catching up", async () => {
       );
       check((res.head.status ?? 0) < 300, `${method} ${path}: ${res.head.status} ${utf8.decode(res.body)}`);
     };
-    write("POST", "/api/tables/a/rows", `{"id": 3, "name": "three", "n": 3.0}`);
-    write("PATCH", "/api/tables/a/rows/1", `{"id": 100}`);
-    write("DELETE", "/api/tables/b/rows/1", "");
-    const other = db.run({ sql: "UPDATE a SET name = 'TWO' WHERE id = 2", params: [], script: true });
-    check(!("error" in other), JSON.stringify(other));
-    const before = copy.seq;
-    await catchUpReplica(copy, serverGet);
-    check(copy.seq > before, `seq ${before} -> ${copy.seq}`);
-    for (const p of ["/t/a", "/api/tables/a/rows", "/t/b", "/t/big", "/api/tables/big/rows", "/t/a/r/100"]) {
-      for (const accept of ["text/html", "application/json"]) {
-        const a = utf8.decode(get(server, p, accept).body);
-        const b = utf8.decode(get(copy.core, p, accept).body);
-        check(a === b, `GET ${p} (${accept}) after catching up:\nserver ${a.slice(0, 400)}\ncopy   ${b.slice(0, 400)}`);
-      }
-    }
-    db.run({ sql: "ALTER TABLE a ADD COLUMN note TEXT", params: [], script: true });
-    write("POST", "/api/tables/a/rows", `{"id": 4, "name": "four"}`);
-    let err: unknown;
-    try {
-      await catchUpReplica(copy, serverGet);
-    } catch (e) {
-      err = e;
-    }
-    check(err instanceof Error && err.message.startsWith("409"), `after ALTER TABLE: ${err}`);
+    await run({ db, server, serverGet: (pq) => Promise.resolve(get(server, pq)), write });
   } finally {
-    local.close();
     db.close();
     rmSync(tmp, { recursive: true, force: true });
   }
-});
+}
+
+// Writes on the server, through it and by another connection: the copy
+// catches up and answers as the server again; a moved schema says "copy again".
+test("catching up", () =>
+  withServer(async ({ db, server, serverGet, write }) => {
+    const local = openWasmDatabase(sqlite3);
+    try {
+      const copy = await openReplica({ db: local, host: runtimeName, wasm, log: () => {}, get: serverGet });
+      write("POST", "/api/tables/a/rows", `{"id": 3, "name": "three", "n": 3.0}`);
+      write("PATCH", "/api/tables/a/rows/1", `{"id": 100}`);
+      write("DELETE", "/api/tables/b/rows/1", "");
+      const other = db.run({ sql: "UPDATE a SET name = 'TWO' WHERE id = 2", params: [], script: true });
+      check(!("error" in other), JSON.stringify(other));
+      const before = copy.seq;
+      await catchUpReplica(copy, serverGet);
+      check(copy.seq > before, `seq ${before} -> ${copy.seq}`);
+      for (const p of ["/t/a", "/api/tables/a/rows", "/t/b", "/t/big", "/api/tables/big/rows", "/t/a/r/100"]) {
+        for (const accept of ["text/html", "application/json"]) {
+          const a = utf8.decode(get(server, p, accept).body);
+          const b = utf8.decode(get(copy.core, p, accept).body);
+          check(
+            a === b,
+            `GET ${p} (${accept}) after catching up:\nserver ${a.slice(0, 400)}\ncopy   ${b.slice(0, 400)}`,
+          );
+        }
+      }
+      db.run({ sql: "ALTER TABLE a ADD COLUMN note TEXT", params: [], script: true });
+      write("POST", "/api/tables/a/rows", `{"id": 4, "name": "four"}`);
+      let err: unknown;
+      try {
+        await catchUpReplica(copy, serverGet);
+      } catch (e) {
+        err = e;
+      }
+      check(err instanceof Error && err.message.startsWith("409"), `after ALTER TABLE: ${err}`);
+    } finally {
+      local.close();
+    }
+  }));
+
+// A copy kept as bytes and opened again (a browser restarting): it answers
+// as it did before, then catches up with what the server did meanwhile.
+test("a copy kept across a restart", () =>
+  withServer(async ({ server, serverGet, write }) => {
+    const first = openWasmDatabase(sqlite3);
+    const copy = await openReplica({ db: first, host: runtimeName, wasm, log: () => {}, get: serverGet });
+    const paths = ["/", "/t/a", "/t/a/r/2", "/t/big", "/api/tables/a/rows"];
+    const before = paths.map((p) => utf8.decode(get(copy.core, p, "text/html").body));
+    const bytes = first.snapshot();
+    const state = JSON.parse(JSON.stringify(replicaState(copy))) as ReturnType<typeof replicaState>;
+    first.close();
+    write("PATCH", "/api/tables/a/rows/2", `{"name": "TWO", "n": 9.5}`); // the server moves on meanwhile
+    const again = openWasmDatabase(sqlite3, bytes);
+    try {
+      const reopened = await reopenReplica({ db: again, host: runtimeName, wasm, log: () => {}, state });
+      for (const [i, p] of paths.entries()) {
+        const now = utf8.decode(get(reopened.core, p, "text/html").body);
+        check(
+          now === before[i],
+          `GET ${p} after reopening:\nbefore ${before[i]!.slice(0, 300)}\nafter  ${now.slice(0, 300)}`,
+        );
+      }
+      await catchUpReplica(reopened, serverGet);
+      for (const p of paths) {
+        const a = utf8.decode(get(server, p, "text/html").body);
+        const b = utf8.decode(get(reopened.core, p, "text/html").body);
+        check(a === b, `GET ${p} after catching up:\nserver ${a.slice(0, 300)}\ncopy   ${b.slice(0, 300)}`);
+      }
+    } finally {
+      again.close();
+    }
+  }));
 
 test("a server that refuses", async () => {
   const local = openWasmDatabase(sqlite3);

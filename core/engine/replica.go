@@ -58,19 +58,13 @@ type Replica struct {
 
 // replicaWho is who a copy is for (GET /api/replica's "who").
 type replicaWho struct {
-	User     *replicaUser `json:"user"`
-	Admin    bool         `json:"admin,omitempty"`
-	Token    bool         `json:"token,omitempty"`
-	SignedIn bool         `json:"signedIn,omitempty"`
+	User     *protocol.CommandUser `json:"user"`
+	Admin    bool                  `json:"admin,omitempty"`
+	Token    bool                  `json:"token,omitempty"`
+	SignedIn bool                  `json:"signedIn,omitempty"`
 	// Guarded: the server has a token or users (what is on by default then
 	// is not: the SQL page, schema editing).
 	Guarded bool `json:"guarded,omitempty"`
-}
-
-type replicaUser struct {
-	ID    int64  `json:"id"`
-	Email string `json:"email"`
-	Role  string `json:"role"`
 }
 
 // replicaPayload is GET /api/replica's answer: what OpenReplica reads back.
@@ -88,26 +82,26 @@ type replicaPayload struct {
 }
 
 // ParseReplica reads GET /api/replica's answer into the Options a copy is
-// opened with (Replica and Config), and the log position it is current to.
-func ParseReplica(body []byte) (*Replica, *Config, int64, error) {
+// opened with (Replica and Config).
+func ParseReplica(body []byte) (*Replica, *Config, error) {
 	var p replicaPayload
 	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, nil, 0, fmt.Errorf("replica: %w", err)
+		return nil, nil, fmt.Errorf("replica: %w", err)
 	}
 	if p.DSID == "" {
-		return nil, nil, 0, fmt.Errorf("replica: no dsid")
+		return nil, nil, fmt.Errorf("replica: no dsid")
 	}
 	d, err := model.DecodeWire(p.Model)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("replica: %w", err)
+		return nil, nil, fmt.Errorf("replica: %w", err)
 	}
 	cfg, err := config.Parse(p.Config)
 	if err != nil {
-		return nil, nil, 0, fmt.Errorf("replica: %w", err)
+		return nil, nil, fmt.Errorf("replica: %w", err)
 	}
 	for name, q := range p.Queries {
 		if name == "" || q == nil || (q.Chart != nil && !slices.Contains(config.ChartTypes, q.Chart.Type)) {
-			return nil, nil, 0, fmt.Errorf("replica: stored query %q", name)
+			return nil, nil, fmt.Errorf("replica: stored query %q", name)
 		}
 		if cfg.Queries == nil {
 			cfg.Queries = map[string]*config.Query{}
@@ -119,7 +113,7 @@ func ParseReplica(body []byte) (*Replica, *Config, int64, error) {
 	if u := p.Who.User; u != nil {
 		r.who.user = &rules.User{ID: u.ID, Email: u.Email, Role: u.Role}
 	}
-	return r, cfg, p.Seq, nil
+	return r, cfg, nil
 }
 
 // replicaAnswer is GET /api/replica.
@@ -154,7 +148,7 @@ func (c *ctx) replicaAnswer() *protocol.Response {
 	}
 	who := replicaWho{Admin: c.who.admin, Token: c.who.token, SignedIn: c.signedInByCookie(), Guarded: c.guarded()}
 	if u := c.who.user; u != nil {
-		who.User = &replicaUser{ID: u.ID, Email: u.Email, Role: u.Role}
+		who.User = &protocol.CommandUser{ID: u.ID, Email: u.Email, Role: u.Role}
 	}
 	whoJSON, err := json.Marshal(who)
 	if err != nil {
@@ -261,11 +255,11 @@ func replicaConfig(cfg *Config, vis *model.Database, hidden []string) *Config {
 		if !namesAny(texts, hidden) {
 			nt.Rules = tc.Rules
 		}
-		hidden := 0
+		if len(tc.Columns) > 0 {
+			nt.Columns = map[string]*config.Column{}
+		}
+		hiddenColumns := 0
 		for name, cc := range tc.Columns {
-			if nt.Columns == nil {
-				nt.Columns = map[string]*config.Column{}
-			}
 			switch {
 			case t.Column(name) != nil:
 				nt.Columns[name] = cc
@@ -274,8 +268,8 @@ func replicaConfig(cfg *Config, vis *model.Database, hidden []string) *Config {
 				// structure is then changed with SQL only), so the copy
 				// is told, under a name no column can have (SQLite's
 				// names hold no NUL), never the column's own.
-				nt.Columns["\x00hidden "+strconv.Itoa(hidden)] = &config.Column{Hidden: true}
-				hidden++
+				nt.Columns["\x00hidden "+strconv.Itoa(hiddenColumns)] = &config.Column{Hidden: true}
+				hiddenColumns++
 			}
 		}
 		if out.Tables == nil {
@@ -643,7 +637,7 @@ func (c *ctx) replicaChanges() *protocol.Response {
 			return c.fail(500, err.Error())
 		}
 		b = append(b, `,"row":`...)
-		r, err := c.listedRow(tk.t, tk.key)
+		r, err := c.readRowAs(tk.t, tk.key, "list") // as the copy's rows were read
 		if err != nil {
 			return c.answer(c.dbFailure(err))
 		}
@@ -657,19 +651,6 @@ func (c *ctx) replicaChanges() *protocol.Response {
 	b = append(b, ']')
 	return c.jsonAnswer(200, "seq", seq, "changes", schema.RawJSON(b), "more", len(entries) == replicaChangesLimit,
 		"views", len(order) > 0)
-}
-
-// listedRow is the row of this key as the caller's list rule shows it, or nil.
-func (c *ctx) listedRow(t *model.Table, key []any) (*row, error) {
-	where, args := c.andRule(t, "list", " WHERE "+keyWhere(t), append([]any(nil), key...))
-	rs, err := c.e.db.Query("SELECT "+selectList(t)+" FROM "+sqldb.Ident(t.Name)+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	if rows := readRows(t, rs); len(rows) > 0 {
-		return rows[0], nil
-	}
-	return nil, nil
 }
 
 // replicaRowValues are a row's values as the rows route and the changes

@@ -32,7 +32,7 @@ func replicaFrom(t *testing.T, get func(path string) *protocol.Response, pageSiz
 	if res.Status != 200 {
 		t.Fatalf("GET /api/replica: %d %s", res.Status, res.Body)
 	}
-	rep, cfg, _, err := engine.ParseReplica(res.Body)
+	rep, cfg, err := engine.ParseReplica(res.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func sameAnswersAs(t *testing.T, ask func(method, path, accept string) *protocol
 	server := ask
 	paths := []string{"/", "/api/schema"}
 	res := ask("GET", "/api/replica", "application/json")
-	rep, _, _, err := engine.ParseReplica(res.Body)
+	rep, _, err := engine.ParseReplica(res.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,7 +392,7 @@ func catchUp(t *testing.T, get func(path string) *protocol.Response, local *engi
 		}
 	}
 	if views {
-		rep, _, _, err := engine.ParseReplica(get("/api/replica").Body)
+		rep, _, err := engine.ParseReplica(get("/api/replica").Body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -424,10 +424,11 @@ func TestReplicaCatchesUp(t *testing.T) {
 		CREATE VIEW big AS SELECT name, n FROM a WHERE n > 1`, engine.Options{Log: func(string, ...any) {}})
 	get := func(path string) *protocol.Response { return do(t, server, "GET", path, "") }
 	res := get("/api/replica")
-	_, _, seq, err := engine.ParseReplica(res.Body)
+	rep, _, err := engine.ParseReplica(res.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
+	seq := rep.Seq
 	local := replicaOf(t, server, 2)
 	sameAnswers(t, server, local) // and the copy keeps counts and labels until its data moves
 	for _, w := range []struct{ method, path, body string }{
@@ -494,10 +495,11 @@ func TestReplicaCatchUpFollowsRules(t *testing.T) {
 		}
 	}
 	get := func(path string) *protocol.Response { return alice.do("GET", path, "") }
-	_, _, seq, err := engine.ParseReplica(get("/api/replica").Body)
+	rep, _, err := engine.ParseReplica(get("/api/replica").Body)
 	if err != nil {
 		t.Fatal(err)
 	}
+	seq := rep.Seq
 	local := replicaFrom(t, get, 10)
 	if got := rowIDs(t, do(t, local, "GET", "/api/tables/notes/rows", "")); fmt.Sprint(got) != "[1 2]" {
 		t.Fatalf("alice's copy: %v", got)

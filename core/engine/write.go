@@ -409,15 +409,20 @@ func (c *ctx) checkReferences(t *model.Table, values map[string]any) []fieldErro
 	return errs
 }
 
-// readRow reads one row by key; nil when there is none.
-func (c *ctx) readRow(t *model.Table, key []any) (*row, error) {
+// readRow reads one row by key; nil when there is none (or the caller's
+// view rule holds it back).
+func (c *ctx) readRow(t *model.Table, key []any) (*row, error) { return c.readRowAs(t, key, "view") }
+
+// readRowAs is readRow held to the caller's rule for op ("view", or "list"
+// where a row must be one the caller's lists show).
+func (c *ctx) readRowAs(t *model.Table, key []any, op string) (*row, error) {
 	q := matching(c.e.db.Query)
 	if !c.writing && !c.inTx {
 		// Outside a write a view's row may be read where the time limit
 		// stops it; inside one it must see the write's own changes.
 		q = tableQuery(c.e.db, t)
 	}
-	where, args := c.andRule(t, "view", " WHERE "+keyWhere(t), append([]any(nil), key...))
+	where, args := c.andRule(t, op, " WHERE "+keyWhere(t), append([]any(nil), key...))
 	rs, err := q("SELECT "+selectList(t)+" FROM "+sqldb.Ident(t.Name)+where, args...)
 	if err != nil {
 		return nil, err

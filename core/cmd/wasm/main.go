@@ -303,7 +303,7 @@ func openJob(in []byte) (out []byte) {
 		return mustJSON(protocol.OpenResult{Error: err.Error()})
 	}
 	if len(req.Replica) > 0 {
-		if opts.Replica, opts.Config, _, err = engine.ParseReplica(req.Replica); err != nil {
+		if opts.Replica, opts.Config, err = engine.ParseReplica(req.Replica); err != nil {
 			return mustJSON(protocol.OpenResult{Error: err.Error()})
 		}
 	}

@@ -28,7 +28,7 @@ DEMO_DB ?= examples/demo.db
 
 .PHONY: build demo test check-tracked test-go test-fuzz test-ts test-http test-browser test-packages test-nats bench screenshots fmt vet clean
 
-build: node_modules/.stamp dist/core.wasm dist/.tsstamp
+build: node_modules/.stamp dist/core.wasm dist/.tsstamp dist/browser/manifest.json
 
 node_modules/.stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -43,6 +43,13 @@ dist/.tsstamp: $(TS_SOURCES) node_modules/.stamp
 	tsc -p tsconfig.json
 	@touch $@
 
+# The browser set (PROTOCOL.md, "Offline"): the offline service worker and
+# what it runs, served by every host at BASE/offline/. The native Go host
+# embeds it (go build -tags browserset), so it is copied where go:embed sees it.
+dist/browser/manifest.json: dist/.tsstamp dist/core.wasm scripts/browser-set.mjs
+	node scripts/browser-set.mjs
+	rm -rf bindings/go/browserset/set && cp -r dist/browser bindings/go/browserset/set
+
 $(DEMO_DB): examples/demo.sql node_modules/.stamp
 	rm -f $@ $@-wal $@-shm
 	node --no-warnings scripts/sqlite-exec.mjs $@ examples/demo.sql
@@ -51,7 +58,7 @@ demo: build $(DEMO_DB)
 ifeq ($(HOST),deno)
 	deno run -A deno/serve.ts --db $(DEMO_DB) --port $(PORT)
 else ifeq ($(HOST),go)
-	$(GO) run ./core/cmd/nakedhtmx --db $(DEMO_DB) --port $(PORT)
+	$(GO) run -tags browserset ./core/cmd/nakedhtmx --db $(DEMO_DB) --port $(PORT)
 else
 	$(HOST) npm/bin/nakedhtmx.js --db $(DEMO_DB) --port $(PORT)
 endif
@@ -127,6 +134,7 @@ test-browser: build
 	node tests/browser/live.ts
 	node tests/browser/corpus.ts
 	node tests/browser/replica.ts
+	node tests/browser/offline.ts
 
 # Scale-out: a real nats-server (built from the pinned Go module) and one node
 # per host (native Go, wazero, Deno, Bun, Node) with --write jetstream, each

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/browserset"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres/pgtest"
 	"github.com/nakedhtmx/nakedhtmx/core/corpus"
 )
@@ -18,7 +19,7 @@ import (
 func TestCorpus(t *testing.T) {
 	needWasm(t)
 	corpus.Test(t, func(t *testing.T, c *corpus.Case) corpus.HandleFunc {
-		return newHost(t, c.Schema, Options{Config: c.Config, BasePath: c.Open.BasePath}).Handle
+		return newHost(t, c.Schema, Options{Config: c.Config, BasePath: c.Open.BasePath, BrowserSet: corpusSet(t, c)}).Handle
 	}, corpus.Compare)
 }
 
@@ -28,8 +29,22 @@ func TestCorpus(t *testing.T) {
 func TestCorpusPostgres(t *testing.T) {
 	needWasm(t)
 	corpus.TestIn(t, corpus.PostgresDir(), func(t *testing.T, c *corpus.Case) corpus.HandleFunc {
-		return newHost(t, "", Options{DB: pgtest.CorpusDB(t, c), Config: c.Config, BasePath: c.Open.BasePath}).Handle
+		return newHost(t, "", Options{DB: pgtest.CorpusDB(t, c), Config: c.Config, BasePath: c.Open.BasePath,
+			BrowserSet: corpusSet(t, c)}).Handle
 	}, corpus.Compare)
+}
+
+// corpusSet is the browser set a case's host serves: for open.json's
+// "offline", the one make build left beside core.wasm.
+func corpusSet(t *testing.T, c *corpus.Case) *browserset.Set {
+	if !c.Open.Offline {
+		return nil
+	}
+	set, err := browserset.Beside(wasmPath)
+	if err != nil || set == nil {
+		t.Fatalf("the browser set beside %s: %v (make build makes it)", wasmPath, err)
+	}
+	return set
 }
 
 // TestCorpusPostgresOnJSHosts runs the same leg on Node, Deno and Bun

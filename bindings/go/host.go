@@ -31,6 +31,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/browserset"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/filedir"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/httphost"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
@@ -93,6 +94,10 @@ type Options struct {
 	// config's files.dir (relative to the working directory), else beside
 	// the SQLite file (filedir.Default).
 	FilesDir string
+	// BrowserSet is the offline service worker's files (browserset.Beside
+	// the core.wasm): served at BasePath/offline/, and the pages register
+	// the worker unless the config says "offline": false. Nil: none.
+	BrowserSet *browserset.Set
 }
 
 // store is the connection the core's SQL runs on: SQLite
@@ -237,12 +242,13 @@ func prepare(ctx context.Context, opts Options) (_ *Host, err error) {
 	}
 	h.open = protocol.OpenRequest{BasePath: opts.BasePath, Config: config, Host: HostName, AuthToken: opts.AuthToken,
 		Write: opts.Write, Node: opts.Node, AllowedHosts: opts.AllowedHosts,
-		KeepJournalMode: opts.KeepJournalMode}
+		KeepJournalMode: opts.KeepJournalMode, Offline: opts.BrowserSet != nil}
 	if opts.ConfigWritable {
 		h.open.ConfigText = configText(opts.Config)
 	}
 	h.live = &httphost.Hub{Ticker: h, ErrorLog: h.logf}
-	h.http = &httphost.Adapter{Handler: h, BasePath: opts.BasePath, MaxBody: opts.MaxBody, ErrorLog: h.logf, Live: h.live}
+	h.http = &httphost.Adapter{Handler: h, BasePath: opts.BasePath, MaxBody: opts.MaxBody, ErrorLog: h.logf, Live: h.live,
+		Offline: opts.BrowserSet}
 	if opts.AuthToken != "" {
 		h.http.ProbeBodiesOver = httphost.SignedOutMaxBody
 	}

@@ -47,7 +47,7 @@ INSERT INTO Invoice VALUES (98, '2010-01-13 00:00:00', 'Av. Brigadeiro Faria Lim
 // chinookOnPostgres loads Chinook (or, without ../shared, miniChinook)
 // into a fresh Postgres database and opens the native engine on it: the
 // answers every other host is held to.
-func chinookOnPostgres(t *testing.T) (string, *postgres.DB, *engine.Engine) {
+func chinookOnPostgres(t *testing.T, offline bool) (string, *postgres.DB, *engine.Engine) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "mini.db")
 	if src := filepath.Join("..", "..", "..", "shared", "testdata", "chinook.sqlite"); fileExists(src) {
@@ -70,7 +70,7 @@ func chinookOnPostgres(t *testing.T) (string, *postgres.DB, *engine.Engine) {
 	}
 	t.Cleanup(func() { pg.Close() })
 	pgtest.LoadSQLite(t, lite, pg)
-	native, err := engine.Open(pg, engine.Options{Store: pgstore.New(""), Log: func(string, ...any) {}})
+	native, err := engine.Open(pg, engine.Options{Store: pgstore.New(""), Log: func(string, ...any) {}, Offline: offline})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func chinookOnPostgres(t *testing.T) (string, *postgres.DB, *engine.Engine) {
 // same database (the DSID included: the same store, the same schema).
 func TestPostgresUnderWazero(t *testing.T) {
 	wasm := needWasm(t)
-	url, pg, native := chinookOnPostgres(t)
+	url, pg, native := chinookOnPostgres(t, false)
 	h, err := New(t.Context(), Options{Wasm: wasm, DB: url, CacheDir: testCacheDir, Log: testWriter{t}})
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +131,10 @@ func TestPostgresOnJSHosts(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "dist", "cli_node.js")); err != nil {
 		t.Skip("dist/ is not built: make build")
 	}
-	url, pg, native := chinookOnPostgres(t)
+	// The JS hosts serve the browser set make build left in dist/browser/
+	// (pages then name the worker): the native engine is told the same.
+	_, err := os.Stat(filepath.Join(root, "dist", "browser", "manifest.json"))
+	url, pg, native := chinookOnPostgres(t, err == nil)
 	paths := []string{"/", "/t/Album?sort=Title", "/t/Track?q=love", "/t/Track/r/1", "/t/Invoice/r/98",
 		"/api/tables/Track/rows?limit=7&sort=Milliseconds&desc=1", "/api/tables/Genre/rows.csv", "/api/schema/Invoice"}
 	for _, host := range []struct {

@@ -46,7 +46,17 @@ type Config struct {
 	// X-Forwarded-For names the client (whom wrong sign-ins are counted
 	// against) and X-Forwarded-Proto https marks the session cookie Secure.
 	TrustedProxies []string `json:"trustedProxies,omitempty"`
-	proxies        []prefix
+	// Offline: false stops the pages registering the service worker that
+	// keeps a copy for use offline (issue 19), and takes away one a
+	// browser already has. Default: on, where the host serves the worker.
+	Offline *bool `json:"offline,omitempty"`
+	proxies []prefix
+}
+
+// OfflineEnabled says whether the config lets the pages register the
+// offline service worker (on unless "offline": false).
+func (c *Config) OfflineEnabled() bool {
+	return c == nil || c.Offline == nil || *c.Offline
 }
 
 // TrustedProxy says whether addr (as a host saw it, no port) is one of
@@ -459,7 +469,7 @@ var (
 		"pageSize": nil, "columns": keySet{"*": columnKeys}, "renamedColumns": nil, "rules": nil, "defaults": nil}
 	configKeys = keySet{"pageSize": nil, "title": nil, "tables": keySet{"*": tableKeys}, "renamedTables": nil,
 		"changeLog": keySet{"maxRows": nil, "maxAgeHours": nil}, "embedOrigins": nil, "sessionHours": nil,
-		"schema": keySet{"edit": nil}, "files": keySet{"dir": nil}, "trustedProxies": nil,
+		"schema": keySet{"edit": nil}, "files": keySet{"dir": nil}, "trustedProxies": nil, "offline": nil,
 		"limits": keySet{"statementMs": nil, "members": nil, "queryParams": nil, "fileBytes": nil},
 		"sql":    keySet{"enabled": nil, "timeLimitMs": nil, "save": nil, "roles": nil},
 		"queries": keySet{"*": keySet{"title": nil, "description": nil, "sql": nil, "params": nil, "public": nil,

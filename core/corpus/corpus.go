@@ -64,6 +64,9 @@ type Open struct {
 	// BasePath is the mount point; every URL the answers carry must start
 	// with it (Test checks that, whatever the judge).
 	BasePath string `json:"basePath"`
+	// Offline: the host serves the offline service worker (engine.Options
+	// Offline), so the pages name it.
+	Offline bool `json:"offline"`
 	// Load names a database copied in before schema.sql runs, in the
 	// Postgres leg only (PostgresDir): "chinook" is
 	// ../shared/testdata/chinook.sqlite, converted as pgtest.LoadSQLite

@@ -29,7 +29,7 @@ func TestCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := engine.Open(db, engine.Options{Config: cfg, BasePath: c.Open.BasePath})
+		e, err := engine.Open(db, engine.Options{Config: cfg, BasePath: c.Open.BasePath, Offline: c.Open.Offline})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -61,6 +61,10 @@ type Options struct {
 	// Replica opens the engine as a local copy of a server's (replica.go):
 	// from the server's model and DSID, its tables made in db from them.
 	Replica *Replica
+	// Offline: the host serves the offline service worker (BasePath +
+	// /offline/sw.js, PROTOCOL.md "Offline"), so pages register it unless
+	// the config says "offline": false.
+	Offline bool
 }
 
 // UninstallReport says what Uninstall took away.

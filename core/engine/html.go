@@ -52,6 +52,9 @@ func (c *ctx) page(title string, crumbs ...link) page {
 	p.Assets.HTMX = render.AssetURL(p.Base, "htmx.min.js")
 	p.Assets.App = render.AssetURL(p.Base, "app.js")
 	p.Assets.SSE = render.AssetURL(p.Base, "hx-sse.js")
+	if c.e.offline() {
+		p.Offline = p.Base + "/offline/sw.js"
+	}
 	return p
 }
 

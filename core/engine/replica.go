@@ -54,6 +54,8 @@ type Replica struct {
 	// suggested are the server's facet suggestions by table (explore.go),
 	// which it finds among rows the copy may not hold.
 	suggested map[string][]string
+	// offline: the server's pages register the offline service worker.
+	offline bool
 }
 
 // replicaWho is who a copy is for (GET /api/replica's "who").
@@ -79,6 +81,9 @@ type replicaPayload struct {
 	Who     replicaWho               `json:"who"`
 	// Suggested are the facets each table's list suggests (explore.go).
 	Suggested map[string][]string `json:"suggested"`
+	// Offline: the server's pages register the offline service worker,
+	// so the copy's do too (the same page, byte for byte).
+	Offline bool `json:"offline,omitempty"`
 }
 
 // ParseReplica reads GET /api/replica's answer into the Options a copy is
@@ -109,7 +114,7 @@ func ParseReplica(body []byte) (*Replica, *Config, error) {
 		cfg.Queries[name] = q
 	}
 	r := &Replica{DSID: p.DSID, Model: d, Seq: p.Seq, signedIn: p.Who.SignedIn, guarded: p.Who.Guarded,
-		who: principal{admin: p.Who.Admin, token: p.Who.Token}, suggested: p.Suggested}
+		who: principal{admin: p.Who.Admin, token: p.Who.Token}, suggested: p.Suggested, offline: p.Offline}
 	if u := p.Who.User; u != nil {
 		r.who.user = &rules.User{ID: u.ID, Email: u.Email, Role: u.Role}
 	}
@@ -167,7 +172,7 @@ func (c *ctx) replicaAnswer() *protocol.Response {
 		return c.fail(500, err.Error())
 	}
 	return c.jsonAnswer(200, "seq", seq, "model", schema.RawJSON(m), "config", schema.RawJSON(cfg), "queries", schema.RawJSON(queries),
-		"who", schema.RawJSON(whoJSON), "suggested", schema.RawJSON(sugJSON))
+		"who", schema.RawJSON(whoJSON), "suggested", schema.RawJSON(sugJSON), "offline", c.e.offline())
 }
 
 // replicaQueries are the stored queries the caller may run, as the index
@@ -616,8 +621,12 @@ func (c *ctx) replicaChanges() *protocol.Response {
 		}
 	}
 	seq := after
+	// A view may read any table, a hidden one too: any row written means
+	// the copy reads its views again (saying no more than seq already does).
+	rowsChanged := false
 	for _, en := range entries {
 		seq = en.Seq
+		rowsChanged = rowsChanged || en.Op != "schema"
 		t := c.table(en.Table)
 		if t == nil || t.View || en.Op == "schema" {
 			continue // hidden, or not a row: the DSID tells a copy of a schema change
@@ -650,7 +659,7 @@ func (c *ctx) replicaChanges() *protocol.Response {
 	}
 	b = append(b, ']')
 	return c.jsonAnswer(200, "seq", seq, "changes", schema.RawJSON(b), "more", len(entries) == replicaChangesLimit,
-		"views", len(order) > 0)
+		"views", rowsChanged)
 }
 
 // replicaRowValues are a row's values as the rows route and the changes
@@ -733,4 +742,14 @@ func (c *ctx) replicaCatchUp() *protocol.Response {
 	}
 	r.Seq = *page.Seq
 	return c.jsonAnswer(200, "seq", r.Seq, "applied", len(page.Changes))
+}
+
+// offline says whether pages register the offline service worker: on a
+// copy, as its server's pages do; on a server, where the host serves it and
+// the config does not say "offline": false.
+func (e *Engine) offline() bool {
+	if r := e.opts.Replica; r != nil {
+		return r.offline
+	}
+	return e.opts.Offline && e.opts.Config.OfflineEnabled()
 }

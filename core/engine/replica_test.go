@@ -211,7 +211,7 @@ func TestReplicaCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		server, err := engine.Open(db, engine.Options{Log: func(string, ...any) {}})
+		server, err := engine.Open(db, engine.Options{Log: func(string, ...any) {}, Offline: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -520,5 +520,37 @@ func TestReplicaCatchUpFollowsRules(t *testing.T) {
 	changes := string(get("/api/replica/changes?after=" + fmt.Sprint(seq)).Body)
 	if strings.Contains(changes, "changed") {
 		t.Errorf("alice's changes show bob's note: %s", changes)
+	}
+}
+
+// TestReplicaViewOverHiddenTable: a view reads a table the config hides;
+// a change there (by another connection) reaches the copy's view, though
+// the change itself is never shown to it.
+func TestReplicaViewOverHiddenTable(t *testing.T) {
+	cfg, err := engine.ParseConfig([]byte(`{"tables": {"s": {"hidden": true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, _, raw := liveDBWith(t, `CREATE TABLE s (id INTEGER PRIMARY KEY, n INTEGER);
+		INSERT INTO s VALUES (1, 10);
+		CREATE VIEW total AS SELECT count(*) AS rows_in_s, sum(n) AS n FROM s`, engine.Options{Config: cfg, Log: func(string, ...any) {}})
+	get := func(path string) *protocol.Response { return do(t, server, "GET", path, "") }
+	rep, _, err := engine.ParseReplica(get("/api/replica").Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := replicaOf(t, server, 1)
+	if err := raw.Script(`INSERT INTO s VALUES (2, 32)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, status := catchUp(t, get, local, rep.Seq); status != 200 {
+		t.Fatalf("catch up: %d", status)
+	}
+	sameAnswers(t, server, local, "/t/total", "/api/tables/total/rows")
+	if body := string(get("/api/tables/total/rows").Body); !strings.Contains(body, "42") {
+		t.Fatalf("the server's view: %s", body)
+	}
+	if body := string(get("/api/replica/changes?after=" + fmt.Sprint(rep.Seq)).Body); strings.Contains(body, `"s"`) {
+		t.Errorf("the changes name the hidden table: %s", body)
 	}
 }

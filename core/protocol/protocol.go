@@ -225,6 +225,9 @@ type OpenRequest struct {
 	// server's GET /api/replica answer, as it came. Its config is the
 	// copy's (Config is not read), and the store is SQLite.
 	Replica json.RawMessage `json:"replica,omitempty"`
+	// Offline: the host serves the offline service worker (PROTOCOL.md,
+	// "Offline"); pages then register it unless the config opts out.
+	Offline bool `json:"offline,omitempty"`
 }
 
 // OpenResult is what nh_open answers: the DSID and the id after which live

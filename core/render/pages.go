@@ -12,6 +12,9 @@ type Page struct {
 	Base     string
 	Crumbs   []Link
 	Assets   struct{ CSS, HTMX, SSE, App string }
+	// Offline is the offline service worker's URL ("": the pages do not
+	// register one, and app.js takes away one registered before).
+	Offline string
 	// SignOut: the page was asked for with a sign-in session, so its header
 	// offers to end it.
 	SignOut bool
@@ -39,7 +42,14 @@ func (w *writer) head(p *Page) {
 	w.text(p.DSID)
 	w.raw(`">
 <meta name="htmx-config" content='{"defaultSwap":"outerHTML","defaultSettleDelay":0}'>
-<title>`)
+`)
+	if p.Offline != "" {
+		w.raw(`<meta name="nakedhtmx-offline" content="`)
+		w.url(p.Offline)
+		w.raw(`">
+`)
+	}
+	w.raw(`<title>`)
 	w.text(p.Title)
 	w.raw(` · `)
 	w.text(p.AppTitle)

@@ -68,7 +68,7 @@ async function runInPage(c: CorpusCase): Promise<Answer[] | string> {
       wasm: new URL("/dist/core.wasm", location.href),
       log: (l: string) => logged.push(l),
     });
-    core.open({ basePath: c.basePath, config: c.config, host: "browser", authToken: "", keepJournalMode: true });
+    core.open({ basePath: c.basePath, offline: c.offline, config: c.config, host: "browser", authToken: "", keepJournalMode: true });
     const enc = new TextEncoder();
     const b64 = (b: Uint8Array) => {
       let s = "";

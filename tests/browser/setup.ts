@@ -26,24 +26,34 @@ export function resultsDir(): string {
   return dir;
 }
 
-/** Starts the host on dbFile over loopback, saying what it does under the suite's name. */
-export async function serve(suite: string, host: HostName, tmp: string, dbFile: string, extra: string[] = []): Promise<Server> {
+/**
+ * Starts the host on dbFile over loopback, saying what it does under the
+ * suite's name; port 0 picks a free one (a server started again on the same
+ * port keeps its origin, and with it what a browser keeps for the origin).
+ */
+export async function serve(suite: string, host: HostName, tmp: string, dbFile: string, extra: string[] = [], port = 0): Promise<Server> {
   console.log(`${suite}(${host}): preparing`);
   const stale = staleBuild(host);
   if (stale) console.log(`${suite}(${host}): warning: ${stale}`);
-  const server = await startServer(prepareHost(host, tmp), ["--db", dbFile, "--port", "0", "--host", "127.0.0.1", ...extra]);
+  const server = await startServer(prepareHost(host, tmp), ["--db", dbFile, "--port", String(port), "--host", "127.0.0.1", ...extra]);
   console.log(`${suite}(${host}): serving ${server.url}`);
   return server;
 }
 
+const chromiumArgs = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync"];
+
 /** Launches chromium headless (or headed) from the given binary. */
 export function launch(executablePath: string, headed: boolean): Promise<Browser> {
-  return chromium.launch({
-    executablePath,
-    headless: !headed,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  return chromium.launch({ executablePath, headless: !headed, args: chromiumArgs });
+}
+
+/**
+ * Launches chromium with a profile in userDataDir: what it keeps there
+ * (service workers, IndexedDB) outlives the browser, as a person's does.
+ */
+export function launchPersistent(executablePath: string, headed: boolean, userDataDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, { executablePath, headless: !headed, args: chromiumArgs });
 }
 
 /**

@@ -64,7 +64,10 @@ export function prepareHost(host: HostName, tmp: string): HostCommand {
   if (missing.length > 0) throw new Error(`host ${host} is not built: missing ${missing.join(", ")}`);
   const goBuild = (pkg: string, out: string): HostCommand => {
     const bin = join(tmp, out);
-    const r = spawnSync("go", ["build", "-o", bin, pkg], { cwd: repoRoot, encoding: "utf8" });
+    // The native host carries the browser set (offline use) when make build
+    // made one, as make demo HOST=go builds it.
+    const tags = existsSync(join(repoRoot, "bindings/go/browserset/set/manifest.json")) ? ["-tags", "browserset"] : [];
+    const r = spawnSync("go", ["build", ...tags, "-o", bin, pkg], { cwd: repoRoot, encoding: "utf8" });
     if (r.status !== 0) throw new Error(`go build ${pkg} failed:\n${r.stderr || r.error}`);
     return { cmd: bin, args: [] };
   };

@@ -28,6 +28,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/browserset"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/filedir"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/httphost"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/natsbus"
@@ -76,6 +77,9 @@ type OpenOptions struct {
 	PGSchema string
 	// FilesDir is where file columns keep their files (filedir.Default).
 	FilesDir string
+	// BrowserSet is the offline service worker's files this host serves
+	// (Program.BrowserSet); nil: none, and pages do not offer offline use.
+	BrowserSet *browserset.Set
 }
 
 // Program is one command: its name and how it opens a backend.
@@ -96,6 +100,9 @@ type Program struct {
 	ConfigPoll time.Duration
 	// Stdin is where `user add` reads the password (nil: os.Stdin).
 	Stdin io.Reader
+	// BrowserSet finds the browser set (PROTOCOL.md, "Offline") once the
+	// flags are read: nil (or a nil set) when this build has none.
+	BrowserSet func() (*browserset.Set, error)
 }
 
 // MinTokenLength is the shortest --auth-token taken (CONTRACT, "Launching").
@@ -378,9 +385,15 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	// Without NATS the config is the file's, which a stored query saved
 	// from the app is written into (with NATS it is the cluster's).
+	var set *browserset.Set
+	if p.BrowserSet != nil {
+		if set, err = p.BrowserSet(); err != nil {
+			return &failure{exitUsage, err}
+		}
+	}
 	backend, err := p.Open(ctx, OpenOptions{DB: f.db, Config: config, ConfigWritable: f.nats == "", AuthToken: f.authToken, Log: stderr,
 		Write: f.write, Node: f.node, AllowedHosts: f.hostsToAnswer(), KeepJournalMode: f.keepJournal, PGSchema: f.pgSchema,
-		FilesDir: filedir.Default(f.db, config, filepath.Dir(f.config))})
+		FilesDir: filedir.Default(f.db, config, filepath.Dir(f.config)), BrowserSet: set})
 	if err != nil {
 		return &failure{exitUsage, err}
 	}
@@ -405,7 +418,7 @@ func (p *Program) serve(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	live.Start()
 	defer live.Close() // before the deferred backend.Close: a tick must not outlive it
-	adapter := &httphost.Adapter{Handler: backend, ErrorLog: logf, Live: live}
+	adapter := &httphost.Adapter{Handler: backend, ErrorLog: logf, Live: live, Offline: set}
 	cf := &configFile{path: f.config, text: config, stamp: configStamp, backend: backend}
 	if f.nats == "" {
 		adapter.Config = cf

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/browserset"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 )
 
@@ -49,6 +50,9 @@ type Adapter struct {
 	ProbeBodiesOver int64
 	// ErrorLog receives core failures (a trapped module); nil discards them.
 	ErrorLog func(format string, args ...any)
+	// Offline is the browser set served at BasePath/offline/ (PROTOCOL.md,
+	// "Offline"); nil: none, and the core's pages do not name the worker.
+	Offline *browserset.Set
 	// Live holds the event streams (PROTOCOL.md, "Live"): answers that
 	// subscribe are kept open on it, and it ticks right after every POST,
 	// PUT, PATCH and DELETE. Its Ticker must be the same core as Handler.
@@ -220,6 +224,9 @@ func (a *Adapter) request(w http.ResponseWriter, r *http.Request) (*protocol.Req
 	}
 	if path == "" {
 		path = "/"
+	}
+	if a.Offline.Serve(w, r, path, a.BasePath) {
+		return nil, false
 	}
 	req := &protocol.Request{RequestHead: protocol.RequestHead{
 		Method:  r.Method,

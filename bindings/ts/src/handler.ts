@@ -5,6 +5,7 @@
 // stays open on the live hub (live.ts; PROTOCOL.md, "Live"), which both
 // handlers also tick right after every write.
 
+import type { BrowserSet } from "./browserset.ts";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { CoreHandler, CoreResponse } from "./core.ts";
@@ -76,6 +77,11 @@ export interface HandlerOptions {
    * answer waits for it, so none shows a write before it is durable.
    */
   settled?: () => Promise<void> | undefined;
+  /**
+   * The browser set, served at basePath/offline/ (PROTOCOL.md, "Offline");
+   * undefined: none (the core was opened without `offline`).
+   */
+  offline?: BrowserSet;
 }
 
 /** Writes and applies a config's new text: undefined when done, else why not. */
@@ -359,6 +365,13 @@ export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): Fet
     const target = splitTarget(req.url);
     const path = stripBasePath(target.path, opts.basePath);
     if (path === null) return new Response("not found\n", { status: 404, headers: { "content-type": "text/plain" } });
+    const file = opts.offline?.answer(req.method, path, opts.basePath, req.headers.get("if-none-match"));
+    if (file) {
+      return new Response(file.status === 200 ? file.body as Uint8Array<ArrayBuffer> : null, {
+        status: file.status,
+        headers: file.headers,
+      });
+    }
     const headers: Record<string, string> = {};
     req.headers.forEach((value, name) => {
       headers[name] = value;
@@ -578,6 +591,11 @@ export function createNodeHandler(core: CoreHandler, opts: HandlerOptions): Node
       return;
     }
     const method = req.method ?? "GET";
+    const file = opts.offline?.answer(method, path, opts.basePath, req.headers["if-none-match"]);
+    if (file) {
+      res.writeHead(file.status, Object.fromEntries(file.headers)).end(file.body);
+      return;
+    }
     const head: RequestHead = { method, path, query: target.query, headers: nodeHeaders(req) };
     if (req.socket?.remoteAddress) head.remote = req.socket.remoteAddress;
     const hasBody = req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;

@@ -1,8 +1,10 @@
 // The library API of CONTRACT.md ("Library API"), written once against a
 // Runtime (which SQLite, which name); mod.ts and mod_bun.ts bind it to one.
 
+import { BrowserSet } from "./browserset.ts";
 import { hostname } from "node:os";
 import { resolve as resolvePath } from "node:path";
+import { pathToFileURL } from "node:url";
 import { ConfigFile, type ConfigWatch, watchConfig } from "./config.ts";
 import { Core, loadModule, type WasmSource } from "./core.ts";
 import { errorMessage, NakedhtmxError } from "./errors.ts";
@@ -67,6 +69,14 @@ export interface NakedhtmxOptions {
   configPollMs?: number;
   /** Another core.wasm: a path, URL, bytes or compiled module. */
   wasm?: WasmSource;
+  /**
+   * The browser set served at basePath/offline/ so pages work offline
+   * (README, "Offline"): a directory (path or URL) that `make build` filled,
+   * or false for none. Default: the package's own (dist/browser/) when it
+   * has one; with another `wasm`, pass its own set or false, or the pages
+   * offline come from the package's core.
+   */
+  browserSet?: string | URL | false;
   /** Where the core's log lines go. Default: stderr. */
   log?: (line: string) => void;
   /**
@@ -113,6 +123,17 @@ export interface NakedhtmxInternal extends Nakedhtmx {
    * wait for streams that never end on their own.
    */
   endStreams(): void;
+}
+
+/** The browser set the options name (BrowserSet.load), or null for none. */
+async function loadBrowserSet(options: NakedhtmxOptions): Promise<BrowserSet | null> {
+  const b = options.browserSet;
+  if (b === false) return null;
+  if (b === undefined) return await BrowserSet.load();
+  const dir = typeof b === "string" ? pathToFileURL(resolvePath(b) + "/") : b;
+  const set = await BrowserSet.load(dir);
+  if (set === null) throw new NakedhtmxError("CORE_OPEN", `no browser set in ${String(b)} (manifest.json missing)`);
+  return set;
 }
 
 export function normalizeBasePath(p: string | undefined): string {
@@ -264,10 +285,12 @@ export async function createNakedhtmx(
     node,
     allowedHosts,
     keepJournalMode,
+    offline: browserSet !== null,
     ...(pgdb ? { store: "postgres" as const, pgSchema: pgdb.schema } : {}),
   });
   let pgdb: PostgresDatabase | undefined;
   let group: GroupCommit | undefined;
+  const browserSet = await loadBrowserSet(options);
   // The cluster first: an unreachable one must not leave a new database behind.
   const nc = options.nats ? await dial(options.nats, node) : undefined;
   // Compile before opening: a missing core.wasm must not create the database.
@@ -478,6 +501,7 @@ export async function createNakedhtmx(
     commands: write === "jetstream" ? bus : undefined,
     config: configSink,
     settled: group ? () => group?.settled() : undefined,
+    offline: browserSet ?? undefined,
   };
   return {
     fetch: createFetchHandler(guarded, handlerOptions),

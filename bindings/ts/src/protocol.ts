@@ -544,6 +544,8 @@ export interface OpenRequest {
   allowedHosts?: string[];
   /** Leave the file's journal mode as it is (--keep-journal-mode). */
   keepJournalMode?: boolean;
+  /** The host serves the offline service worker (PROTOCOL.md, "Offline"): pages register it unless the config opts out. */
+  offline?: boolean;
   /** What the `sql` import runs on: "sqlite" (default) or "postgres", serving pgSchema. */
   store?: "sqlite" | "postgres";
   pgSchema?: string;

@@ -78,6 +78,7 @@ for (const name of cases) {
         const core = await Core.load({ db: store, host: runtimeName, wasm, log: (line) => logged.push(line) });
         const openReq = {
           basePath: c.basePath,
+          offline: c.offline,
           config: c.config,
           host: runtimeName,
           authToken: "",

@@ -25,15 +25,19 @@ export interface CorpusCase {
   config: unknown;
   /** open.json's basePath, or "". */
   basePath: string;
+  /** open.json's offline: the pages name the offline service worker. */
+  offline: boolean;
 }
 
 export function readCase(dir: string): CorpusCase {
   const opt = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), "utf8") : null);
+  const open = JSON.parse(opt("open.json") ?? "{}") as { basePath?: string; offline?: boolean };
   return {
     requests: JSON.parse(readFileSync(join(dir, "requests.json"), "utf8")) as CorpusRequest[],
     schema: opt("schema.sql") ?? "",
     config: JSON.parse(opt("config.json") ?? "null") as unknown,
-    basePath: (JSON.parse(opt("open.json") ?? "{}") as { basePath?: string }).basePath ?? "",
+    basePath: open.basePath ?? "",
+    offline: open.offline === true,
   };
 }
 

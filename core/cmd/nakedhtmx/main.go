@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/browserset"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/cli"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/sqlite"
@@ -26,7 +27,7 @@ import (
 )
 
 func main() {
-	(&cli.Program{Name: "nakedhtmx", Open: open, Uninstall: uninstall}).Main()
+	(&cli.Program{Name: "nakedhtmx", Open: open, Uninstall: uninstall, BrowserSet: browserset.Embedded}).Main()
 }
 
 // native adapts the engine to cli.Backend. The engine is not safe for
@@ -76,7 +77,7 @@ func open(_ context.Context, o cli.OpenOptions) (cli.Backend, error) {
 	db.SetFilesDir(o.FilesDir)
 	opts := engine.Options{Config: cfg, Host: "go", AuthToken: o.AuthToken, Log: logTo(o.Log), WriteMode: o.Write, Node: o.Node,
 		AllowedHosts: o.AllowedHosts, KeepJournalMode: o.KeepJournalMode, Store: st,
-		ConfigWritable: o.ConfigWritable, ConfigText: o.Config}
+		ConfigWritable: o.ConfigWritable, ConfigText: o.Config, Offline: o.BrowserSet != nil}
 	eng, err := engine.Open(db, opts)
 	if err != nil {
 		db.Close()

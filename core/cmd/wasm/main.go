@@ -295,7 +295,7 @@ func openJob(in []byte) (out []byte) {
 	}
 	opts := engine.Options{BasePath: req.BasePath, Config: cfg, Host: req.Host, AuthToken: req.AuthToken, Log: logf,
 		LiveAfter: req.LiveAfter, WriteMode: req.Write, Node: req.Node, AllowedHosts: req.AllowedHosts,
-		KeepJournalMode: req.KeepJournalMode, ConfigWritable: req.ConfigText != nil}
+		KeepJournalMode: req.KeepJournalMode, ConfigWritable: req.ConfigText != nil, Offline: req.Offline}
 	if req.ConfigText != nil {
 		opts.ConfigText = raw
 	}

@@ -458,4 +458,21 @@
       const el = live();
       if (el && window.htmx && !el._htmx?.sse) htmx.process(el, true);
     }, 1000));
+
+  // The offline service worker (PROTOCOL.md, "Offline"): registered when the
+  // page names it, taken away when the page does not (the config said
+  // "offline": false, or the host stopped serving it), so opting out also
+  // reaches a browser that registered it before. Only our own worker is
+  // touched: another script's registration under this origin is its own.
+  const sw = navigator.serviceWorker;
+  if (sw) {
+    const want = document.querySelector("meta[name=nakedhtmx-offline]")?.content;
+    const ours = (r) => (r.active || r.waiting || r.installing)?.scriptURL.split("?")[0].endsWith("/offline/sw.js");
+    if (want) {
+      const scope = want.slice(0, want.length - "offline/sw.js".length);
+      sw.register(want, { scope, type: "module" }).catch(() => {});
+    } else {
+      sw.getRegistrations().then((rs) => rs.filter(ours).forEach((r) => r.unregister()), () => {});
+    }
+  }
 })();

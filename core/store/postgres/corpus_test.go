@@ -29,7 +29,7 @@ func TestCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e, err := engine.Open(db, engine.Options{Config: cfg, BasePath: c.Open.BasePath, Store: postgres.New(""), Log: func(string, ...any) {}})
+		e, err := engine.Open(db, engine.Options{Config: cfg, BasePath: c.Open.BasePath, Offline: c.Open.Offline, Store: postgres.New(""), Log: func(string, ...any) {}})
 		if err != nil {
 			t.Fatal(err)
 		}

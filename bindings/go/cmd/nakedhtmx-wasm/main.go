@@ -11,6 +11,7 @@ import (
 	"flag"
 
 	nakedhtmx "github.com/nakedhtmx/nakedhtmx/bindings/go"
+	"github.com/nakedhtmx/nakedhtmx/bindings/go/browserset"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/cli"
 )
 
@@ -21,7 +22,9 @@ func main() {
 		Flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&wasm, "wasm", nakedhtmx.DefaultWasmPath, "")
 		},
-		ExtraHelp: "  --wasm PATH         the core module (default " + nakedhtmx.DefaultWasmPath + ")\n",
+		ExtraHelp: "  --wasm PATH         the core module (default " + nakedhtmx.DefaultWasmPath + "; the browser set beside it is served)\n",
+		// The browser set make build leaves beside the core.wasm it built.
+		BrowserSet: func() (*browserset.Set, error) { return browserset.Beside(wasm) },
 		Open: func(ctx context.Context, o cli.OpenOptions) (cli.Backend, error) {
 			return nakedhtmx.New(ctx, nakedhtmx.Options{
 				PGSchema: o.PGSchema,
@@ -38,6 +41,7 @@ func main() {
 				AllowedHosts:    o.AllowedHosts,
 				KeepJournalMode: o.KeepJournalMode,
 				FilesDir:        o.FilesDir,
+				BrowserSet:      o.BrowserSet,
 			})
 		},
 		Uninstall: func(ctx context.Context, db, pgSchema string) ([]string, string, error) {

@@ -1,0 +1,264 @@
+// Offline use in a real browser (issue 19): Chromium, with a profile on disk,
+// visits a real server (each host in turn, over loopback HTTP); the page
+// registers the offline service worker, which copies what the caller may
+// see. Then the network goes (the browser context's offline switch, then a
+// stopped server) and the worker answers the same URLs from its copy: the
+// same bytes as the server's for the same data, with a banner on full
+// pages; writes are refused with the form kept. The browser is closed and
+// started again on the same profile, with the server still away: the copy
+// came back from IndexedDB. Meanwhile a row changes on the server; back
+// online, the copy catches up. Last, the config's "offline": false takes the
+// worker away again.
+//
+//   node tests/browser/offline.ts [--host go,wasm,deno,bun,node] [--chromium PATH] [--headed]
+//
+// Needs make build (dist/browser/) and Chromium (scripts/ensure-chromium.sh).
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import type { BrowserContext, Page } from "playwright-core";
+import { buildFixture, HOSTILE, openDB } from "../http/fixture.ts";
+import type { Server } from "../http/hosts.ts";
+import { checkHost, launchPersistent, resultsDir, serve } from "./setup.ts";
+
+const { values } = parseArgs({
+  options: {
+    host: { type: "string", default: "go,wasm,deno,bun,node" },
+    chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
+    headed: { type: "boolean", default: false },
+  },
+});
+
+// What the config hides stays out of the copy, offline as online.
+const CONFIG = { tables: { items: { columns: { notes: { hidden: true } } }, codes: { hidden: true } } };
+const LEAKS = ["keep dry", "/t/codes", ">codes<", '"notes"', ">Notes<"];
+
+const enc = encodeURIComponent;
+const PATHS = [
+  "/",
+  "/t/items",
+  "/t/items?sort=price&desc=1",
+  "/t/items?q=a",
+  "/t/items/r/2",
+  "/t/items/r/3",
+  "/t/items/new",
+  "/api/tables/items/rows?limit=5",
+  "/t/pairs?sort=parent_id",
+  "/t/cheap_items",
+  `/t/${enc(HOSTILE)}`,
+  "/assets/style.css",
+];
+const BANNER = /<div class="offline-banner" role="status" id="nh-offline-banner">[^<]*<\/div>\n/;
+
+let failed = 0, passed = 0;
+function check(host: string, ok: boolean, what: string, detail = ""): boolean {
+  if (ok) {
+    passed++;
+    console.log(`  ok    ${host}: ${what}`);
+  } else {
+    failed++;
+    console.log(`  FAIL  ${host}: ${what}${detail ? `\n        ${detail}` : ""}`);
+  }
+  return ok;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => ok(port));
+    });
+  });
+}
+
+type Got = { status: number; body: string; offline: boolean };
+
+/** What the page's fetch gets for a path: through the worker once it controls the page. */
+function pageGet(page: Page, path: string, init: { method?: string; body?: string } = {}): Promise<Got> {
+  return page.evaluate(async ([p, i]) => {
+    try {
+      const r = await fetch(p, {
+        method: i.method ?? "GET",
+        body: i.body,
+        headers: i.body === undefined ? { accept: "text/html" } : { "content-type": "application/x-www-form-urlencoded" },
+      });
+      return { status: r.status, body: await r.text(), offline: r.headers.get("x-nakedhtmx-offline") === "1" };
+    } catch (e) {
+      return { status: 0, body: String(e), offline: false };
+    }
+  }, [path, init] as const);
+}
+
+interface Status {
+  version: string;
+  copy: { dsid: string; seq: number; rows: Record<string, number>; savedAt: number } | null;
+  error?: string;
+}
+
+async function workerStatus(page: Page): Promise<Status | null> {
+  const r = await pageGet(page, "/offline/status");
+  if (r.status !== 200 || r.offline) return null;
+  try {
+    return JSON.parse(r.body) as Status;
+  } catch {
+    return null; // not the worker yet: the server's 404 page
+  }
+}
+
+async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function serverGet(url: URL, path: string): Promise<Got> {
+  const r = await fetch(new URL(path.slice(1), url), { headers: { accept: "text/html" } });
+  return { status: r.status, body: await r.text(), offline: false };
+}
+
+/** Compares the worker's offline answers with the server's (banner taken out). */
+function compare(host: string, what: string, want: Map<string, Got>, got: Map<string, Got>): void {
+  let bad = 0;
+  for (const [p, w] of want) {
+    const g = got.get(p)!;
+    const body = g.body.replace(BANNER, "");
+    const bannered = BANNER.test(g.body);
+    const fullPage = w.body.startsWith("<!doctype html>");
+    if (g.status !== w.status || body !== w.body || !g.offline || bannered !== fullPage) {
+      bad++;
+      let at = 0;
+      while (at < w.body.length && w.body[at] === body[at]) at++;
+      check(host, false, `${what}: GET ${p} offline answers otherwise (from char ${at}; offline=${g.offline} banner=${bannered})`,
+        `server ${w.status} ${JSON.stringify(w.body.slice(Math.max(0, at - 100), at + 150))}\n        copy   ${g.status} ${JSON.stringify(body.slice(Math.max(0, at - 100), at + 150))}`);
+    }
+    for (const leak of LEAKS) {
+      if (g.body.includes(leak)) {
+        bad++;
+        check(host, false, `${what}: GET ${p} offline shows ${JSON.stringify(leak)}, which the config hides`);
+      }
+    }
+  }
+  if (bad === 0) check(host, true, `${what}: ${want.size} answers as the server's, byte for byte`);
+}
+
+async function offlineAnswers(page: Page): Promise<Map<string, Got>> {
+  const got = new Map<string, Got>();
+  for (const p of PATHS) got.set(p, await pageGet(page, p));
+  return got;
+}
+
+async function serverAnswers(url: URL): Promise<Map<string, Got>> {
+  const want = new Map<string, Got>();
+  for (const p of PATHS) want.set(p, await serverGet(url, p));
+  return want;
+}
+
+async function walk(host: ReturnType<typeof checkHost>): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-browser-offline-"));
+  const dbFile = join(tmp, "fixture.db");
+  const cfgFile = join(tmp, "nakedhtmx.json");
+  const profile = join(tmp, "profile");
+  buildFixture(dbFile);
+  writeFileSync(cfgFile, JSON.stringify(CONFIG));
+  const port = await freePort();
+  const start = () => serve("browser offline", host, tmp, dbFile, ["--config", cfgFile], port);
+  let server: Server | undefined;
+  let ctx: BrowserContext | undefined;
+  try {
+    server = await start();
+    const url = server.url;
+    const sw = await serverGet(url, "/offline/sw.js");
+    check(host, sw.status === 200 && sw.body.includes("nakedhtmx-offline-"), "the host serves the worker at /offline/sw.js");
+    const page0 = await serverGet(url, "/t/items");
+    check(host, page0.body.includes('<meta name="nakedhtmx-offline" content="/offline/sw.js">'), "pages name the worker");
+    for (const p of ["/offline/manifest.json.x", "/offline/..%2Fcore.wasm", "/offline/"]) {
+      const r = await serverGet(url, p);
+      check(host, r.status === 404, `GET ${p} is no file of the set (${r.status})`);
+    }
+
+    ctx = await launchPersistent(values.chromium!, values.headed!, profile);
+    let page = ctx.pages()[0] ?? await ctx.newPage();
+    page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
+    await page.goto(new URL("t/items", url).href);
+    const made = await waitFor("the worker's copy", 60_000, async () => (await workerStatus(page))?.copy);
+    check(host, made.rows["items"] !== undefined && made.rows["codes"] === undefined,
+      `one online visit made a copy (${Object.values(made.rows).reduce((a, b) => a + b, 0)} rows)`);
+
+    // Offline, by the browser's switch: the same answers from the copy.
+    const want = await serverAnswers(url);
+    await ctx.setOffline(true);
+    compare(host, "offline (the browser's switch)", want, await offlineAnswers(page));
+    const nav = await page.goto(new URL("t/items?q=a", url).href);
+    const banner = await page.locator("#nh-offline-banner").textContent().catch(() => null);
+    check(host, nav?.status() === 200 && banner !== null && banner.startsWith("Offline"), "a navigation offline shows the page with its banner");
+    await page.screenshot({ path: join(resultsDir(), `offline-${host}.png`), fullPage: true });
+    const post = await pageGet(page, "/t/items/r/3", { method: "POST", body: "name=offline+edit" });
+    check(host, post.status === 503 && post.body.includes("not saved"), `a write offline is refused, saying so (${post.status})`);
+    await ctx.setOffline(false);
+
+    // Offline, by a stopped server.
+    await server.stop();
+    server = undefined;
+    compare(host, "offline (the server stopped)", want, await offlineAnswers(page));
+
+    // The browser closes and starts again, the server still away: the copy
+    // comes back from what the profile kept.
+    await ctx.close();
+    other(dbFile, "UPDATE items SET name = 'changed while away' WHERE id = 2");
+    ctx = await launchPersistent(values.chromium!, values.headed!, profile);
+    page = ctx.pages()[0] ?? await ctx.newPage();
+    const t0 = Date.now();
+    const again = await page.goto(new URL("t/items", url).href);
+    const firstMs = Date.now() - t0;
+    const kept = await page.locator("#nh-offline-banner").count();
+    check(host, again?.status() === 200 && kept === 1, `after a restart, offline, the kept copy answers (first page ${firstMs} ms)`);
+    compare(host, "offline after a browser restart", want, await offlineAnswers(page));
+
+    // Back online: the server's pages again, and the copy catches up.
+    server = await start();
+    const before = (await workerStatus(page))?.copy?.seq ?? -1;
+    await page.goto(new URL("t/items", url).href);
+    check(host, await page.locator("#nh-offline-banner").count() === 0, "online again, pages are the server's");
+    await waitFor("the copy to catch up", 30_000, async () => ((await workerStatus(page))?.copy?.seq ?? -1) > before);
+    const want2 = await serverAnswers(url);
+    check(host, want2.get("/t/items/r/2")!.body.includes("changed while away"), "the server has the change made while away");
+    await ctx.setOffline(true);
+    compare(host, "offline after catching up", want2, await offlineAnswers(page));
+    await ctx.setOffline(false);
+
+    // Opting out takes the worker away from a browser that has it.
+    writeFileSync(cfgFile, JSON.stringify({ ...CONFIG, offline: false }));
+    await waitFor("the config to apply", 10_000, async () => !(await serverGet(url, "/t/items")).body.includes("nakedhtmx-offline"));
+    await page.goto(new URL("t/items", url).href);
+    const gone = await waitFor("the worker to go", 10_000, async () =>
+      await page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length === 0));
+    check(host, gone, `"offline": false takes the worker away`);
+  } catch (e) {
+    check(host, false, String(e instanceof Error ? e.stack : e));
+  } finally {
+    await ctx?.close();
+    if (server) await server.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** A change by another connection, as the sqlite3 shell would make it. */
+function other(dbFile: string, sql: string): void {
+  const db = openDB(dbFile);
+  db.exec(sql);
+  db.close();
+}
+
+for (const host of values.host!.split(",").filter(Boolean).map(checkHost)) await walk(host);
+console.log(`browser offline: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);

@@ -54,6 +54,12 @@ type commandResult struct {
 	// the write that failed it (nothing of it applied).
 	Results json.RawMessage `json:"results,omitempty"`
 	Index   *int            `json:"index,omitempty"`
+	// Remapped: a copy's write made against an older schema, and what of
+	// it went where (replicaCommand).
+	Remapped json.RawMessage `json:"remapped,omitempty"`
+	// Version is Current's row version: a copy keeping its own write
+	// sends it again against this one.
+	Version string `json:"version,omitempty"`
 }
 
 // jetstream reports whether writes become commands on this request: in

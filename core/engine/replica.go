@@ -159,6 +159,17 @@ func (c *ctx) replicaAnswer() *protocol.Response {
 	if err != nil {
 		return c.fail(500, err.Error())
 	}
+	sugJSON, err := json.Marshal(c.replicaSuggested())
+	if err != nil {
+		return c.fail(500, err.Error())
+	}
+	return c.jsonAnswer(200, "seq", seq, "model", schema.RawJSON(m), "config", schema.RawJSON(cfg), "queries", schema.RawJSON(queries),
+		"who", schema.RawJSON(whoJSON), "suggested", schema.RawJSON(sugJSON), "offline", c.e.offline())
+}
+
+// replicaSuggested are the facets each table's list suggests (explore.go),
+// by table: the server finds them among rows a copy may not hold.
+func (c *ctx) replicaSuggested() map[string][]string {
 	suggested := map[string][]string{}
 	for _, t := range c.st.vis.Tables {
 		names := []string{}
@@ -167,12 +178,7 @@ func (c *ctx) replicaAnswer() *protocol.Response {
 		}
 		suggested[t.Name] = names
 	}
-	sugJSON, err := json.Marshal(suggested)
-	if err != nil {
-		return c.fail(500, err.Error())
-	}
-	return c.jsonAnswer(200, "seq", seq, "model", schema.RawJSON(m), "config", schema.RawJSON(cfg), "queries", schema.RawJSON(queries),
-		"who", schema.RawJSON(whoJSON), "suggested", schema.RawJSON(sugJSON), "offline", c.e.offline())
+	return suggested
 }
 
 // replicaQueries are the stored queries the caller may run, as the index
@@ -471,9 +477,18 @@ func (e *Engine) reflectReplica(r *Replica, v int64) error {
 		}
 	}
 	d.SchemaVersion = v
-	st := &state{db: d, dsid: r.DSID, schemaVersion: v, fired: d.Fired(), suggested: map[string][]*model.Column{}}
+	st := &state{db: d, dsid: r.DSID, schemaVersion: v, fired: d.Fired()}
 	st.build(e.opts.Config, e.logf)
-	for name, cols := range r.suggested {
+	st.takeSuggested(r.suggested)
+	e.st = st
+	return nil
+}
+
+// takeSuggested sets a copy's facet suggestions to its server's, by column
+// name (a name the model lacks is left out).
+func (st *state) takeSuggested(names map[string][]string) {
+	st.suggested = map[string][]*model.Column{}
+	for name, cols := range names {
 		if t := st.vis.Table(name); t != nil {
 			out := []*model.Column{}
 			for _, c := range cols {
@@ -484,8 +499,6 @@ func (e *Engine) reflectReplica(r *Replica, v int64) error {
 			st.suggested[name] = out
 		}
 	}
-	e.st = st
-	return nil
 }
 
 // localType is the column's type in a copy: the declared one where SQLite
@@ -545,14 +558,32 @@ func plainTypeName(t string) bool {
 }
 
 // replicaServes: a copy answers reads of the data, and stores what its
-// server sends it; what only the server can do (people, rules, the schema,
-// and every write until a copy keeps writes for its server) it refuses, so
-// nothing is written to a copy that its server would never hear of.
-func replicaServes(method string, segs []string) bool {
+// server sends it; what only the server can do (people, rules, the schema)
+// it refuses. Writes it takes only as commands (commands: opened with
+// write "jetstream", as the offline service worker opens it), which its host
+// keeps and sends to the server (POST /api/replica/commands): rows created,
+// edited and deleted, through forms, bulk edits and the JSON API; never an
+// import, a file, or anything else its server would not hear of.
+func replicaServes(method string, segs []string, commands bool) bool {
 	if len(segs) >= 2 && segs[0] == "api" && segs[1] == "replica" {
-		return true
+		return len(segs) < 3 || segs[2] != "commands" // a copy sends those, never takes them
 	}
 	if isUnsafe(method) {
+		if !commands {
+			return false
+		}
+		switch {
+		case len(segs) == 3 && segs[0] == "t" && (segs[2] == "new" || segs[2] == "bulk"):
+			return true
+		case len(segs) == 4 && segs[0] == "t" && segs[2] == "r":
+			return true
+		case len(segs) == 5 && segs[0] == "t" && segs[2] == "r" && segs[4] == "delete":
+			return true
+		case len(segs) == 4 && segs[0] == "api" && segs[1] == "tables" && segs[3] == "rows":
+			return true
+		case len(segs) == 5 && segs[0] == "api" && segs[1] == "tables" && segs[3] == "rows":
+			return true
+		}
 		return false
 	}
 	switch {
@@ -658,8 +689,16 @@ func (c *ctx) replicaChanges() *protocol.Response {
 		b = append(b, '}')
 	}
 	b = append(b, ']')
-	return c.jsonAnswer(200, "seq", seq, "changes", schema.RawJSON(b), "more", len(entries) == replicaChangesLimit,
-		"views", rowsChanged)
+	kv := []any{"seq", seq, "changes", schema.RawJSON(b), "more", len(entries) == replicaChangesLimit, "views", rowsChanged}
+	if rowsChanged {
+		// Which facets a list suggests follows its rows.
+		sug, err := json.Marshal(c.replicaSuggested())
+		if err != nil {
+			return c.fail(500, err.Error())
+		}
+		kv = append(kv, "suggested", schema.RawJSON(sug))
+	}
+	return c.jsonAnswer(200, kv...)
 }
 
 // replicaRowValues are a row's values as the rows route and the changes
@@ -704,6 +743,7 @@ func (c *ctx) replicaCatchUp() *protocol.Response {
 			Key   []protocol.Value `json:"key"`
 			Row   []protocol.Value `json:"row"`
 		} `json:"changes"`
+		Suggested map[string][]string `json:"suggested"`
 	}
 	if err := json.Unmarshal(c.req.Body, &page); err != nil || page.Seq == nil {
 		return c.fail(400, "not a page of a copy's changes")
@@ -741,6 +781,10 @@ func (c *ctx) replicaCatchUp() *protocol.Response {
 		return c.answer(out)
 	}
 	r.Seq = *page.Seq
+	if page.Suggested != nil {
+		r.suggested = page.Suggested
+		c.st.takeSuggested(page.Suggested)
+	}
 	return c.jsonAnswer(200, "seq", r.Seq, "applied", len(page.Changes))
 }
 
@@ -752,4 +796,253 @@ func (e *Engine) offline() bool {
 		return r.offline
 	}
 	return e.opts.Offline && e.opts.Config.OfflineEnabled()
+}
+
+// offlineCommand is one write of a copy's (a command its core made while
+// its server was away), as POST /api/replica/commands reads it.
+type offlineCommand struct {
+	id, dsid, table, op, key, version string
+	values                            map[string]any
+}
+
+// readOfflineCommand reads one command object (the command's JSON, as
+// protocol.Command writes it), checking every member's type.
+func readOfflineCommand(m map[string]any, nested bool) (offlineCommand, string) {
+	var oc offlineCommand
+	str := func(name string) (string, bool) {
+		v, present := m[name]
+		if !present || v == nil {
+			return "", true
+		}
+		s, ok := v.(string)
+		return s, ok
+	}
+	for _, f := range []struct {
+		name string
+		to   *string
+	}{{"id", &oc.id}, {"dsid", &oc.dsid}, {"table", &oc.table}, {"op", &oc.op}, {"key", &oc.key}, {"version", &oc.version}} {
+		s, ok := str(f.name)
+		if !ok {
+			return oc, f.name + " must be a string"
+		}
+		*f.to = s
+	}
+	if v, present := m["values"]; present && v != nil {
+		vals, ok := v.(map[string]any)
+		if !ok {
+			return oc, "values must be an object"
+		}
+		oc.values = vals
+	}
+	switch {
+	case !nested && !commandIDOK(oc.id):
+		return oc, "id must be the command's id (32 hexadecimal digits)"
+	case oc.op == "batch" && !nested:
+		return oc, "" // its writes are read by the caller
+	case oc.op != "insert" && oc.op != "update" && oc.op != "delete":
+		return oc, "a copy sends inserts, updates, deletes and batches of them only, not " + strconv.Quote(oc.op)
+	case oc.table == "":
+		return oc, "table is missing"
+	case oc.op != "insert" && oc.key == "":
+		return oc, "key is missing"
+	}
+	return oc, ""
+}
+
+func commandIDOK(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if !('0' <= id[i] && id[i] <= '9' || 'a' <= id[i] && id[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// replicaCommand is POST /api/replica/commands: one write a copy made while
+// its server could not be reached (PROTOCOL.md, "Offline writes"), applied
+// here as the caller's own write, by the same path as the JSON API's: the
+// caller's rules, the config, validation, a form made against an older
+// schema remapped to this one, and 409 with the row as it is now when
+// someone else changed it meanwhile. Its result is kept under the command's
+// id in the same transaction, so a copy that sends it again (it never heard
+// the answer) gets that result, and the write is made once.
+func (c *ctx) replicaCommand() *protocol.Response {
+	if c.e.opts.Replica != nil {
+		return c.fail(404, "a copy has no copy of its own")
+	}
+	if c.e.opts.WriteMode == "jetstream" {
+		return c.fail(501, "this server writes through the cluster's stream (--write jetstream), which takes no offline writes yet")
+	}
+	body, bad := c.jsonBodyObject()
+	if bad != nil {
+		return bad
+	}
+	cmd, why := readOfflineCommand(body, false)
+	if why != "" {
+		return c.fail(400, why)
+	}
+	writes := []offlineCommand{cmd}
+	if cmd.op == "batch" {
+		list, ok := body["ops"].([]any)
+		if !ok || len(list) == 0 {
+			return c.fail(400, "a batch's ops must be a list of writes")
+		}
+		if len(list) > c.e.opts.Config.MemberLimit() {
+			return c.fail(413, "a batch of "+strconv.Itoa(len(list))+" writes; at most "+strconv.Itoa(c.e.opts.Config.MemberLimit()))
+		}
+		writes = writes[:0]
+		for i, v := range list {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return c.fail(400, "ops["+strconv.Itoa(i)+"] is not an object")
+			}
+			w, why := readOfflineCommand(m, true)
+			if why != "" {
+				return c.fail(400, "ops["+strconv.Itoa(i)+"]: "+why)
+			}
+			if w.dsid == "" {
+				w.dsid = cmd.dsid
+			}
+			writes = append(writes, w)
+		}
+	}
+	// What the caller may not do at all is refused before anything is
+	// kept: sent again later, it would be refused again.
+	for _, w := range writes {
+		t := c.table(w.table)
+		if t == nil {
+			return c.fail(404, "no such table: "+w.table)
+		}
+		if why := c.writable(t, w.op); why != "" {
+			return c.fail(403, why)
+		}
+	}
+	if err := c.e.db.Script(c.e.store.CommandsSetup()); err != nil {
+		return c.answer(c.dbFailure(err))
+	}
+	if err := c.e.store.BeginWrite(c.e.db); err != nil {
+		return c.answer(c.dbFailure(err))
+	}
+	done := false
+	defer func() { c.settleFiles(done) }() // after the ROLLBACK below
+	defer func() {
+		if !done {
+			c.e.db.Exec("ROLLBACK")
+		}
+	}()
+	if r, ok, err := c.storedResult(cmd.id); err != nil {
+		return c.answer(c.dbFailure(err))
+	} else if ok {
+		return c.offlineAnswer(cmd.id, r, true)
+	}
+	c.inTx = true
+	var out *outcome
+	var rm *remapped
+	if len(writes) == 1 && cmd.op != "batch" {
+		out, rm = c.offlineWrite(writes[0])
+	} else {
+		out = c.offlineBatch(writes)
+	}
+	c.inTx = false
+	r := commandResult{Status: out.status, Message: out.msg, Table: cmd.table, Errors: out.errs}
+	if out.row != nil {
+		r.Row, r.Key = jsonBody(c.answerObject(out.row)), out.row.pkPath()
+	}
+	if out.current != nil {
+		r.Current, r.Key, r.Version = jsonBody(c.answerObject(out.current)), out.current.pkPath(), out.current.version()
+	}
+	if rm != nil {
+		r.Remapped = jsonBody(rm.report())
+	}
+	stored, _ := json.Marshal(r)
+	for _, step := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO "_nakedhtmx_commands" (id, seq, status, result) VALUES (?, 0, ?, ?)`, []any{cmd.id, int64(out.status), string(stored)}},
+		{"COMMIT", nil},
+	} {
+		if _, err := c.e.db.Exec(step.sql, step.args...); err != nil {
+			return c.answer(c.dbFailure(err))
+		}
+	}
+	done = true
+	return c.offlineAnswer(cmd.id, r, false)
+}
+
+// offlineWrite makes one write of a copy's as the JSON API would.
+func (c *ctx) offlineWrite(w offlineCommand) (*outcome, *remapped) {
+	t := c.table(w.table)
+	if t == nil {
+		return failed(404, "no such table: "+w.table), nil
+	}
+	var key []any
+	if w.op != "insert" {
+		k, err := parseKey(t, w.key)
+		if err != nil {
+			return failed(404, "no such row: "+w.key), nil
+		}
+		key = k
+	}
+	if w.op == "delete" {
+		return c.remove(t, key, w.version), nil
+	}
+	inst, _, _ := instance(t, w.values)
+	var rm *remapped
+	if plan := c.planFor(t, w.dsid); plan != nil {
+		rm = plan.apply(inst)
+	}
+	if w.op == "insert" {
+		return c.insert(t, inst, rm), rm
+	}
+	return c.update(t, key, inst, w.version, rm), rm
+}
+
+// offlineBatch makes a batch's writes: all of them, or, at the first that
+// fails, none (its result names that one).
+func (c *ctx) offlineBatch(writes []offlineCommand) *outcome {
+	if _, err := c.e.db.Exec("SAVEPOINT nakedhtmx_batch"); err != nil {
+		return c.dbFailure(err)
+	}
+	defer c.e.db.Exec("RELEASE nakedhtmx_batch")
+	mark := c.files.mark()
+	for i, w := range writes {
+		out, _ := c.offlineWrite(w)
+		if out.status >= 300 {
+			c.e.db.Exec("ROLLBACK TO nakedhtmx_batch")
+			c.undoFiles(mark)
+			out.msg = "write " + strconv.Itoa(i+1) + " of " + strconv.Itoa(len(writes)) + ": " + out.msg
+			return out
+		}
+	}
+	return &outcome{status: 200}
+}
+
+// offlineAnswer is what POST /api/replica/commands answers: 200 with what
+// the write came to ("status": the write's own, as the JSON API would have
+// answered it), "replayed" when it was made before.
+func (c *ctx) offlineAnswer(id string, r commandResult, replayed bool) *protocol.Response {
+	kv := []any{"id", id, "status", r.Status}
+	if replayed {
+		kv = append(kv, "replayed", true)
+	}
+	if r.Message != "" {
+		kv = append(kv, "error", r.Message)
+	}
+	if len(r.Row) > 0 {
+		kv = append(kv, "row", schema.RawJSON(r.Row), "key", r.Key)
+	}
+	if len(r.Current) > 0 {
+		kv = append(kv, "current", schema.RawJSON(r.Current), "key", r.Key, "version", r.Version)
+	}
+	if len(r.Errors) > 0 {
+		kv = append(kv, "errors", errorObjects(r.Errors))
+	}
+	if len(r.Remapped) > 0 {
+		kv = append(kv, "remapped", schema.RawJSON(r.Remapped))
+	}
+	return c.jsonAnswer(200, kv...)
 }

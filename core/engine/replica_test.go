@@ -28,6 +28,13 @@ func replicaOf(t *testing.T, server *engine.Engine, pageSize int) *engine.Engine
 // replicaFrom is replicaOf through get, which asks the server as one caller.
 func replicaFrom(t *testing.T, get func(path string) *protocol.Response, pageSize int) *engine.Engine {
 	t.Helper()
+	return replicaMode(t, get, pageSize, "")
+}
+
+// replicaMode is replicaFrom with the copy's write mode: "jetstream" takes
+// writes as commands, as the offline service worker opens a copy.
+func replicaMode(t *testing.T, get func(path string) *protocol.Response, pageSize int, mode string) *engine.Engine {
+	t.Helper()
 	res := get("/api/replica")
 	if res.Status != 200 {
 		t.Fatalf("GET /api/replica: %d %s", res.Status, res.Body)
@@ -41,7 +48,7 @@ func replicaFrom(t *testing.T, get func(path string) *protocol.Response, pageSiz
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	local, err := engine.Open(db, engine.Options{Config: cfg, Replica: rep, Log: func(string, ...any) {}})
+	local, err := engine.Open(db, engine.Options{Config: cfg, Replica: rep, Log: func(string, ...any) {}, WriteMode: mode})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -553,4 +560,33 @@ func TestReplicaViewOverHiddenTable(t *testing.T) {
 	if body := string(get("/api/replica/changes?after=" + fmt.Sprint(rep.Seq)).Body); strings.Contains(body, `"s"`) {
 		t.Errorf("the changes name the hidden table: %s", body)
 	}
+}
+
+// TestReplicaSuggestionsFollowRows: which facets a list suggests depends on
+// its rows (found once per schema version: a server started again finds
+// them anew); a copy caught up suggests what its server suggests now.
+func TestReplicaSuggestionsFollowRows(t *testing.T) {
+	opts := engine.Options{Log: func(string, ...any) {}}
+	first, db, raw := liveDBWith(t, `CREATE TABLE x (id INTEGER PRIMARY KEY, kind TEXT);
+		INSERT INTO x VALUES (1, 'a'), (2, 'a'), (3, 'a')`, opts)
+	rep, _, err := engine.ParseReplica(do(t, first, "GET", "/api/replica", "").Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := replicaOf(t, first, 10)
+	if err := raw.Script(`INSERT INTO x VALUES (4, 'b')`); err != nil {
+		t.Fatal(err)
+	}
+	server, err := engine.Open(db, opts) // started again
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path string) *protocol.Response { return do(t, server, "GET", path, "") }
+	if before, after := string(do(t, first, "GET", "/t/x", "").Body), string(get("/t/x").Body); strings.Contains(before, "facet=kind") || !strings.Contains(after, "facet=kind") {
+		t.Fatalf("the server's suggestions did not move with its rows (the test's premise)")
+	}
+	if _, status := catchUp(t, get, local, rep.Seq); status != 200 {
+		t.Fatalf("catch up: %d", status)
+	}
+	sameAnswers(t, server, local, "/t/x")
 }

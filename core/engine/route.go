@@ -168,7 +168,7 @@ func (e *Engine) route(c *ctx, p reqPath) *protocol.Response {
 	if isUnsafe(c.req.Method) && c.crossSite() {
 		return c.fail(403, "cross-site requests may not change data")
 	}
-	if c.e.opts.Replica != nil && !replicaServes(c.req.Method, segs) {
+	if c.e.opts.Replica != nil && !replicaServes(c.req.Method, segs, c.e.opts.WriteMode == "jetstream") {
 		return c.fail(503, "a local copy cannot do this: it is done on the server, when it can be reached")
 	}
 	if c.req.Probe {

@@ -128,6 +128,12 @@ func init() {
 			}
 			return c.replicaCatchUp()
 		}},
+		{Pattern: "/api/replica/commands", Methods: []string{"POST"}, serve: func(c *ctx, _ *model.Table, _, _ []string) *protocol.Response {
+			if c.req.Method != "POST" {
+				return c.methodNotAllowed("POST")
+			}
+			return c.replicaCommand()
+		}},
 		{Pattern: "/api/replica/tables/{table}/rows", Methods: []string{"GET", "POST"}, serve: func(c *ctx, t *model.Table, _, _ []string) *protocol.Response {
 			if c.get() {
 				return c.replicaRows(t)

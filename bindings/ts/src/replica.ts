@@ -8,7 +8,7 @@
 
 import { Core, type CoreOptions } from "./core.ts";
 import { NakedhtmxError } from "./errors.ts";
-import type { RequestHead } from "./protocol.ts";
+import type { Command, RequestHead } from "./protocol.ts";
 
 /** What a copy needs of its server: GET a path (with its query) as the copy's caller. */
 export type ServerGet = (pathAndQuery: string) => Promise<{ status: number; body: Uint8Array }>;
@@ -22,6 +22,13 @@ export interface ReplicaOptions extends CoreOptions {
   basePath?: string;
   /** Rows per page read from the server (at most 1000). */
   pageSize?: number;
+  /**
+   * Takes writes as commands (PROTOCOL.md, "Offline writes"): a write
+   * answers with the command (ResponseHead.command), which the host applies
+   * to the copy (core.apply), keeps, and sends to the server once it can
+   * (sendCommand). Without it a copy refuses every write.
+   */
+  commands?: boolean;
 }
 
 /** The copy, and how far it is current: the server's change-log position and DSID. */
@@ -49,6 +56,7 @@ export interface ReplicaState {
 export interface ReplicaPayload {
   dsid: string;
   seq: number;
+  suggested?: unknown;
   model: { tables: { name: string; view?: boolean }[] };
 }
 
@@ -102,6 +110,7 @@ async function openCore(
     keepJournalMode: true,
     allowedHosts: opts.allowedHosts,
     replica: { ...payload, seq }, // the copy's pages resume after where it is current to
+    ...(opts.commands ? { write: "jetstream" as const, node: "copy" } : {}),
   });
   const views = payload.model.tables.filter((t) => t.view).map((t) => t.name);
   return { core, dsid: payload.dsid, seq, rows: {}, views, payload };
@@ -135,13 +144,55 @@ export async function catchUpReplica(r: Replica, get: ServerGet): Promise<number
   for (;;) {
     const page = await fetchOK(get, `/api/replica/changes?after=${r.seq}`);
     post(r.core, "/api/replica/changes", "", page, "catching up");
-    const p = JSON.parse(utf8.decode(page)) as { seq: number; more: boolean; views: boolean };
+    const p = JSON.parse(utf8.decode(page)) as { seq: number; more: boolean; views: boolean; suggested?: unknown };
     r.seq = p.seq;
+    // Kept with the state too: a copy opened again suggests what its server did last.
+    if (p.suggested !== undefined) r.payload.suggested = p.suggested;
     changed ||= p.views;
     if (!p.more) break;
   }
   if (changed) { for (const v of r.views) r.rows[v] = await copyTable(r.core, get, v, 1000, true); }
   return r.seq;
+}
+
+/** Reads tables of a copy again whole (after its own writes went to the server). */
+export async function recopyTables(r: Replica, get: ServerGet, tables: Iterable<string>): Promise<void> {
+  for (const t of tables) {
+    if (r.payload.model.tables.some((m) => m.name === t)) r.rows[t] = await copyTable(r.core, get, t, 1000, true);
+  }
+}
+
+/** What the server answers for a copy's command (PROTOCOL.md, "Offline writes"). */
+export interface CommandAnswer {
+  id: string;
+  /** The write's own status, as the JSON API would have answered it. */
+  status: number;
+  replayed?: boolean;
+  error?: string;
+  row?: Record<string, unknown>;
+  /** 409: the row as it is on the server now, and its version. */
+  current?: Record<string, unknown>;
+  version?: string;
+  key?: string;
+  errors?: { path: string; message: string }[];
+  remapped?: unknown;
+}
+
+/** What POSTs a body to the server as the copy's caller. */
+export type ServerPost = (path: string, body: Uint8Array) => Promise<{ status: number; body: Uint8Array }>;
+
+/**
+ * Sends one command a copy made to its server (POST /api/replica/commands).
+ * Throws NakedhtmxError("REPLICA") with the route's status when the server
+ * did not judge the write (signed out, malformed, unavailable): the command
+ * is then still to send.
+ */
+export async function sendCommand(post: ServerPost, command: Command): Promise<CommandAnswer> {
+  const res = await post("/api/replica/commands", new TextEncoder().encode(JSON.stringify(command)));
+  if (res.status !== 200) {
+    throw new NakedhtmxError("REPLICA", `${res.status}: sending ${command.id}: ${utf8.decode(res.body).slice(0, 300)}`);
+  }
+  return JSON.parse(utf8.decode(res.body)) as CommandAnswer;
 }
 
 async function fetchOK(get: ServerGet, pathAndQuery: string): Promise<Uint8Array> {

@@ -18,15 +18,19 @@
 
 import sqlite3InitModule from "@sqlite.org/sqlite-wasm";
 import { errorMessage } from "./errors.ts";
-import type { ResponseHead } from "./protocol.ts";
+import type { Command, RequestHead, ResponseHead } from "./protocol.ts";
 import {
   catchUpReplica,
+  type CommandAnswer,
   openReplica,
+  recopyTables,
   reopenReplica,
   type Replica,
   type ReplicaState,
   replicaState,
+  sendCommand,
   type ServerGet,
+  type ServerPost,
 } from "./replica.ts";
 import { openWasmDatabase, type SQLiteWasm } from "./sqlite_wasm.ts";
 
@@ -119,10 +123,15 @@ sw.addEventListener("fetch", (e) => {
     : null;
   if (path === null) return;
   if (path === "/offline/status") return e.respondWith(status());
+  if (path === "/offline/conflicts" || path.startsWith("/offline/conflicts/")) {
+    return e.respondWith(conflictsRoute(req, path));
+  }
   // The worker's own files, live streams and the copy's own reads are the
   // network's: never answered from a copy.
   if (path.startsWith("/offline/") || path.startsWith("/api/replica")) return;
-  if ((req.headers.get("accept") ?? "").includes("text/event-stream")) return;
+  // The event streams, by their routes (every htmx request accepts
+  // text/event-stream too, so the Accept header cannot tell them).
+  if (path === "/live" || path === "/api/events" || /^\/t\/[^/]+\/live$/.test(path)) return;
   e.respondWith(answer(e, req, path, url.search.slice(1)));
 });
 
@@ -131,13 +140,22 @@ async function answer(e: FetchEvent, req: Request & { mode: string }, path: stri
   const body = req.method === "GET" || req.method === "HEAD"
     ? undefined
     : new Uint8Array(await req.clone().arrayBuffer());
+  const signs = (path === "/signin" || path === "/signout") && req.method === "POST";
+  // Writes made offline go first, while the person who made them is still
+  // the one signed in.
+  if (signs) await sync(true);
   let res: Response;
   try {
     res = await fetchWithin(req, NETWORK_WAIT_MS);
   } catch {
-    return await fromCopy(req, path, query, body);
+    try {
+      return await fromCopy(req, path, query, body);
+    } catch (err) {
+      lastError = errorMessage(err);
+      return offlinePage(500, `The server cannot be reached, and this browser's copy could not answer: ${lastError}`);
+    }
   }
-  if ((path === "/signin" || path === "/signout") && req.method === "POST") {
+  if (signs) {
     // A copy is one person's: whoever signs in next gets one of their own.
     e.waitUntil(forget());
   } else if (req.mode === "navigate" && res.ok) {
@@ -158,23 +176,38 @@ async function fetchWithin(req: Request, ms: number): Promise<Response> {
 
 // ---- the copy ------------------------------------------------------------
 
+/** A write made offline that the server would not take as it was: the user decides. */
+interface Conflict {
+  command: Command;
+  /** What the server answered (its status, its message, the row as it is now). */
+  answer: CommandAnswer;
+  at: number;
+}
+
 interface Kept {
   version: string;
   state: ReplicaState;
   bytes: Uint8Array;
   savedAt: number;
+  /** Writes made offline, in order, not yet sent. */
+  pending: Command[];
+  conflicts: Conflict[];
 }
 
 interface Copy {
   replica: Replica;
   db: ReturnType<typeof openWasmDatabase>;
   savedAt: number;
+  pending: Command[];
+  conflicts: Conflict[];
 }
 
 let copy: Promise<Copy | null> | null = null;
 let syncing: Promise<void> = Promise.resolve();
 let lastSync = 0;
 let lastError = "";
+/** Writes to the copy, one at a time (each is applied, kept, then answered). */
+let writing: Promise<unknown> = Promise.resolve();
 
 /** The copy, from memory or from what IndexedDB kept (null: none yet). */
 function current(): Promise<Copy | null> {
@@ -183,7 +216,7 @@ function current(): Promise<Copy | null> {
     if (!kept || kept.version !== SET_VERSION) return null; // made by another core: copied again once online
     const db = openWasmDatabase(await sqlite(), kept.bytes);
     const replica = await reopenReplica({ ...(await coreOptions()), db, state: kept.state });
-    return { replica, db, savedAt: kept.savedAt };
+    return { replica, db, savedAt: kept.savedAt, pending: kept.pending ?? [], conflicts: kept.conflicts ?? [] };
   })().catch((err) => {
     lastError = errorMessage(err);
     copy = null;
@@ -192,29 +225,36 @@ function current(): Promise<Copy | null> {
   return copy;
 }
 
-/** Makes the copy, or brings it current, and keeps it; one at a time. */
-function sync(): Promise<void> {
-  if (Date.now() - lastSync < CATCH_UP_EVERY_MS) return syncing;
+/**
+ * Sends the writes made offline, makes the copy or brings it current, and
+ * keeps it; one at a time. now: even if it ran a moment ago.
+ */
+function sync(now = false): Promise<void> {
+  if (!now && Date.now() - lastSync < CATCH_UP_EVERY_MS) return syncing;
   lastSync = Date.now();
   syncing = syncing.then(async () => {
     try {
       const had = await current();
       if (had) {
         try {
+          const touched = await flush(had);
           const seq = had.replica.seq;
-          if (await catchUpReplica(had.replica, get) !== seq || had.savedAt === 0) await keep(had);
+          if (touched.size > 0) await recopyTables(had.replica, get, touched);
+          if (await catchUpReplica(had.replica, get) !== seq || had.savedAt === 0 || touched.size > 0) await keep(had);
+          lastError = "";
           return;
         } catch (err) {
           // 409 (the schema moved), 410 (the log no longer reaches back):
-          // copied again; 401/403: signed out, so the copy goes.
+          // copied again; 401/403: signed out, so the copy waits (what it
+          // keeps to send is that person's) until they are back.
           const status = /^(\d{3}):/.exec(errorMessage(err))?.[1];
-          if (status === "401" || status === "403") return await forget();
           if (status !== "409" && status !== "410") throw err;
         }
       }
       const db = openWasmDatabase(await sqlite());
       const replica = await openReplica({ ...(await coreOptions()), db, get });
-      const made: Copy = { replica, db, savedAt: 0 };
+      const made: Copy = { replica, db, savedAt: 0, pending: had?.pending ?? [], conflicts: had?.conflicts ?? [] };
+      if (had) had.db.close();
       await keep(made);
       copy = Promise.resolve(made);
       lastError = "";
@@ -225,6 +265,36 @@ function sync(): Promise<void> {
   return syncing;
 }
 
+/**
+ * Sends the writes made offline, in order (PROTOCOL.md, "Offline writes").
+ * A write the server judged leaves the queue: made, or, refused (someone
+ * else changed the row, the data no longer fits), kept as a conflict for
+ * the user to decide. It stops at the first the server did not judge (it
+ * cannot be reached, the person is signed out): those stay, in order.
+ * Answers the tables written, which the copy reads again.
+ */
+async function flush(c: Copy): Promise<Set<string>> {
+  const touched = new Set<string>();
+  while (c.pending.length > 0) {
+    const cmd = c.pending[0]!;
+    let a: CommandAnswer;
+    try {
+      a = await sendCommand(post, cmd);
+    } catch (err) {
+      const status = /^(\d{3}):/.exec(errorMessage(err))?.[1];
+      if (status !== "400" && status !== "404" && status !== "403" && status !== "501") throw err;
+      // Refused before it was judged (no such table, not the caller's to
+      // write): it never will be; the user sees it, with its values.
+      a = { id: cmd.id, status: Number(status), error: errorMessage(err).replace(/^\d{3}: /, "") };
+    }
+    for (const w of cmd.op === "batch" ? cmd.ops ?? [] : [cmd]) touched.add(w.table);
+    c.pending.shift();
+    if (a.status >= 300) c.conflicts.push({ command: cmd, answer: a, at: Date.now() });
+    await keep(c); // after each: one sent is never sent as new again
+  }
+  return touched;
+}
+
 async function keep(c: Copy): Promise<void> {
   c.savedAt = Date.now();
   const kept: Kept = {
@@ -232,11 +302,15 @@ async function keep(c: Copy): Promise<void> {
     state: replicaState(c.replica),
     bytes: c.db.snapshot(),
     savedAt: c.savedAt,
+    pending: c.pending,
+    conflicts: c.conflicts,
   };
   await idb("readwrite", (s) => s.put(kept, base || "/"));
 }
 
 async function forget(): Promise<void> {
+  const c = await current();
+  if (c && (c.pending.length > 0 || c.conflicts.length > 0)) return; // never a lost edit: kept until sent or decided
   copy = Promise.resolve(null);
   await idb("readwrite", (s) => s.delete(base || "/"));
 }
@@ -247,6 +321,16 @@ const get: ServerGet = async (pathAndQuery) => {
   return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
 };
 
+const post: ServerPost = async (path, body) => {
+  const res = await fetch(base + path, {
+    method: "POST",
+    body: body as Uint8Array<ArrayBuffer>,
+    headers: { "content-type": "application/json", accept: "application/json" },
+    credentials: "same-origin",
+  });
+  return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) };
+};
+
 async function coreOptions() {
   return {
     host: "browser",
@@ -254,6 +338,7 @@ async function coreOptions() {
     log: () => {},
     allowedHosts: [sw.location.host],
     basePath: base,
+    commands: true,
   };
 }
 
@@ -303,20 +388,32 @@ async function fromCopy(req: Request, path: string, query: string, body: Uint8Ar
   if (!c) {
     return offlinePage(503, "The server cannot be reached, and this browser holds no copy of the app yet.");
   }
-  if (body !== undefined) {
-    // Until offline writes exist (issue 19, point 2), nothing is written to
-    // a copy its server never hears of: the form stays as the user left it.
-    return offlinePage(
-      503,
-      "The server cannot be reached, so this change was not saved. What you typed is still in the form: save again once the server is back.",
-    );
-  }
   const headers: Record<string, string> = { host: sw.location.host };
   req.headers.forEach((v, k) => {
     if (k !== "host" && k !== "cookie") headers[k] = v;
   });
-  const res = await c.replica.core.handle({ method: req.method, path, query, headers }, new Uint8Array(0));
-  return toResponse(res.head, withBanner(res.head, res.body, c));
+  const head: RequestHead = { method: req.method, path, query, headers };
+  if (body === undefined) {
+    const res = await c.replica.core.handle(head, new Uint8Array(0));
+    return toResponse(res.head, withBanner(res.head, res.body, c));
+  }
+  // A write: the copy's core checks it as the server would and answers with
+  // the command it comes to, which is applied to the copy, kept to send,
+  // and then answered as a direct write would be (PROTOCOL.md, "Offline writes").
+  const done = writing.then(async () => {
+    const first = await c.replica.core.handle(head, body);
+    const cmd = first.head.command;
+    if (!cmd) return toResponse(first.head, withBanner(first.head, first.body, c)); // refused, or not a write
+    const applied = c.replica.core.apply(cmd, c.replica.core.outbox().applied + 1);
+    if (applied.status < 300) {
+      c.pending.push(cmd);
+      await keep(c);
+    }
+    const again = await c.replica.core.handle({ ...head, command: cmd.id }, body);
+    return toResponse(again.head, withBanner(again.head, again.body, c));
+  });
+  writing = done.catch(() => {});
+  return await done;
 }
 
 const enc = new TextEncoder();
@@ -333,10 +430,14 @@ function withBanner(head: ResponseHead, body: Uint8Array, c: Copy): Uint8Array {
   return enc.encode(html.slice(0, end) + banner(c) + "\n" + html.slice(end));
 }
 
-/** The banner: offline, and how current the copy is (PROTOCOL.md, "Offline"). */
-function banner(c: { savedAt: number }): string {
+/** The banner: offline, how current the copy is, and what waits (PROTOCOL.md, "Offline"). */
+function banner(c: Copy): string {
   const when = new Date(c.savedAt).toISOString().replace("T", " ").slice(0, 16) + " UTC";
-  return `<div class="offline-banner" role="status" id="nh-offline-banner">Offline: this is the copy this browser keeps, as of ${when}. Changes cannot be saved until the server is back.</div>`;
+  const n = c.pending.length;
+  const waiting = n === 0
+    ? "Changes made now are kept here and sent when the server is back."
+    : `${n} change${n === 1 ? "" : "s"} made here ${n === 1 ? "is" : "are"} waiting to be sent.`;
+  return `<div class="offline-banner" role="status" id="nh-offline-banner">Offline: this is the copy this browser keeps, as of ${when}. ${waiting}</div>`;
 }
 
 function toResponse(head: ResponseHead, body: Uint8Array): Response {
@@ -348,27 +449,136 @@ function toResponse(head: ResponseHead, body: Uint8Array): Response {
   return new Response(body as Uint8Array<ArrayBuffer>, { status: head.status ?? 200, headers: h });
 }
 
+/** Headers of the pages the worker writes itself: the server's own rules. */
+const OWN_PAGE = {
+  "content-type": "text/html; charset=utf-8",
+  "cache-control": "no-store",
+  "content-security-policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+  "x-frame-options": "DENY",
+  "x-content-type-options": "nosniff",
+  "x-nakedhtmx-offline": "1",
+};
+
 function offlinePage(status: number, text: string): Response {
   const page =
-    `<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>Offline · nakedhtmx</title><p role="alert">${text}</p></html>\n`;
-  return new Response(page, {
-    status,
-    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-nakedhtmx-offline": "1" },
-  });
+    `<!doctype html>\n<html lang="en"><meta charset="utf-8"><title>Offline · nakedhtmx</title><p role="alert">${
+      esc(text)
+    }</p></html>\n`;
+  return new Response(page, { status, headers: OWN_PAGE });
 }
 
-/** GET /offline/status, answered by the worker: what it holds (tests and the curious). */
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/** GET /offline/status, answered by the worker: what it holds (app.js, tests). */
 async function status(): Promise<Response> {
   const c = await current();
   const out = {
     version: SET_VERSION,
     copy: c ? { dsid: c.replica.dsid, seq: c.replica.seq, rows: c.replica.rows, savedAt: c.savedAt } : null,
-    pending: 0,
+    pending: c?.pending.length ?? 0,
+    conflicts: c?.conflicts.length ?? 0,
     error: lastError || undefined,
   };
   return new Response(JSON.stringify(out), {
     headers: { "content-type": "application/json", "cache-control": "no-store" },
   });
+}
+
+// ---- conflicts -------------------------------------------------------------
+
+/**
+ * A secret of this worker's, in every form of the conflicts page: a form
+ * posted from another site (which the worker would see as a navigation to
+ * this origin) cannot carry it, so it cannot decide anything for the user.
+ */
+const formToken = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+/**
+ * BASE/offline/conflicts: the writes made offline that the server did not
+ * take, each with the user's values beside the server's, to keep mine
+ * (sent again, against the row as it is now) or take theirs (dropped).
+ */
+async function conflictsRoute(req: Request, path: string): Promise<Response> {
+  const c = await current();
+  if (req.method === "POST") {
+    const m = /^\/offline\/conflicts\/([0-9a-f]{32})\/(keep|take)$/.exec(path);
+    const form = new URLSearchParams(dec.decode(await req.arrayBuffer()));
+    if (!m || !c || form.get("token") !== formToken) return offlinePage(403, "This form is not one of this page's.");
+    const i = c.conflicts.findIndex((x) => x.command.id === m[1]);
+    if (i >= 0) {
+      const [x] = c.conflicts.splice(i, 1);
+      if (m[2] === "keep" && x) c.pending.push(again(x));
+      await keep(c);
+      if (m[2] === "keep") await sync(true);
+    }
+    return new Response(null, { status: 303, headers: { location: base + "/offline/conflicts" } });
+  }
+  const list = c?.conflicts ?? [];
+  let html = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Changes made offline · nakedhtmx</title><link rel="stylesheet" href="${esc(base)}/assets/style.css"></head>
+<body>
+<header class="top"><nav aria-label="Breadcrumb"><ol class="crumbs"><li><a class="brand" href="${
+    esc(base)
+  }/">nakedhtmx</a></li><li><span aria-current="page">Changes made offline</span></li></ol></nav></header>
+<main id="main">
+<h1>Changes made offline</h1>
+`;
+  if (list.length === 0) html += `<p>None waits for you: every change made offline has reached the server.</p>\n`;
+  if (c && c.pending.length > 0) html += `<p class="notice warn">${c.pending.length} still to send.</p>\n`;
+  for (const x of list) {
+    const cmd = x.command;
+    const rowLink = cmd.key
+      ? `${base}/t/${encodeURIComponent(cmd.table)}/r/${cmd.key}`
+      : `${base}/t/${encodeURIComponent(cmd.table)}`;
+    const what = cmd.op === "insert" ? "a new row" : cmd.op === "delete" ? `deleting row ${cmd.key}` : `row ${cmd.key}`;
+    html += `<section class="conflict"><h2><a href="${esc(rowLink)}">${esc(cmd.table)}</a>: ${esc(what)}</h2>
+<p class="notice error">${esc(x.answer.error ?? `the server answered ${x.answer.status}`)}</p>
+`;
+    const mine = cmd.values ?? {};
+    const theirs = x.answer.current ?? {};
+    const cols = [...new Set([...Object.keys(mine), ...Object.keys(theirs)])];
+    if (cols.length > 0) {
+      html +=
+        `<div class="scroll"><table class="grid"><thead><tr><th>Column</th><th>Mine</th><th>On the server now</th></tr></thead><tbody>\n`;
+      for (const k of cols) {
+        const a = k in mine ? `<ins>${esc(shown(mine[k]))}</ins>` : `<span class="null">unchanged</span>`;
+        const b = k in theirs ? esc(shown(theirs[k])) : "";
+        html += `<tr><td>${esc(k)}</td><td>${a}</td><td>${b}</td></tr>\n`;
+      }
+      html += `</tbody></table></div>\n`;
+    }
+    for (const e of x.answer.errors ?? []) html += `<p class="notice error">${esc(e.path)}: ${esc(e.message)}</p>\n`;
+    const canKeep = x.answer.status === 409 && x.answer.version !== undefined;
+    html += `<div class="actions">`;
+    for (
+      const [act, label] of canKeep ? [["keep", "Keep mine"], ["take", "Take theirs"]] : [["take", "Discard mine"]]
+    ) {
+      html += `<form method="post" action="${
+        esc(base)
+      }/offline/conflicts/${cmd.id}/${act}"><input type="hidden" name="token" value="${formToken}"><button type="submit"${
+        act === "keep" ? ` class="primary"` : ""
+      }>${label}</button></form>`;
+    }
+    html += `</div>\n`;
+    html += `</section>\n`;
+  }
+  html += `</main>\n</body>\n</html>\n`;
+  return new Response(html, { headers: OWN_PAGE });
+}
+
+/** A value as the conflicts page shows it: text as it is, anything else as JSON. */
+function shown(v: unknown): string {
+  return typeof v === "string" ? v : v === null ? "NULL" : JSON.stringify(v);
+}
+
+/** Keep mine: the same write as a new command, against the row as the server has it now. */
+function again(x: Conflict): Command {
+  const id = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return { ...x.command, id, version: x.answer.version ?? x.command.version };
 }
 
 // ---- IndexedDB -------------------------------------------------------------

@@ -471,6 +471,19 @@
     if (want) {
       const scope = want.slice(0, want.length - "offline/sw.js".length);
       sw.register(want, { scope, type: "module" }).catch(() => {});
+      // Changes made offline that the server did not take as they were wait
+      // for the person who made them: say so on every page, with the way there.
+      if (sw.controller) {
+        fetch(scope + "offline/status").then((r) => r.ok ? r.json() : null).then((s) => {
+          if (!s || !(s.conflicts > 0)) return;
+          const n = notice("nh-offline-conflicts", "", "error");
+          n.append(`${s.conflicts} change${s.conflicts === 1 ? "" : "s"} made offline could not be saved as made. `);
+          const a = document.createElement("a");
+          a.href = scope + "offline/conflicts";
+          a.textContent = "Review them";
+          n.append(a);
+        }, () => {});
+      }
     } else {
       sw.getRegistrations().then((rs) => rs.filter(ours).forEach((r) => r.unregister()), () => {});
     }

@@ -4,7 +4,7 @@
 //
 //   node bench/compare.ts [--hosts go,deno,bun,node] [--peers datasette,pocketbase]
 //                         [--runs 3] [--seconds 4] [--connections 16] [--quick]
-//                         [--skip core,cold,live,stall,browser,nats] [--works create,...] [--out FILE]
+//                         [--skip core,cold,live,stall,browser,offline,nats] [--works create,...] [--out FILE]
 //
 // Everything it needs it prepares itself: the data (bench/data.ts), Datasette
 // in a virtual environment (scripts/ensure-datasette.sh), PocketBase from its
@@ -25,6 +25,7 @@ import { gzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
 import { type HostCommand, type HostName, prepareHost, runToExit, startServer } from "../tests/http/hosts.ts";
 import type { BrowserJSON } from "./browser.ts";
+import type { OfflineJSON } from "./offline.ts";
 import { ensureData, root } from "./data.ts";
 import { type Cluster, sharedCluster } from "../tests/http/pg.ts";
 
@@ -639,6 +640,7 @@ async function main(): Promise<void> {
   const live = SKIP.has("live") ? null : subBench<LiveJSON>("bench/live.ts", ["--hosts", HOST_NAMES.join(","), "--streams", "1,1000", "--writes", values.quick ? "30" : "100", "--schema", "10"]);
   const stall = SKIP.has("stall") ? null : subBench<StallJSON>("bench/stall.ts", ["--hosts", HOST_NAMES.join(","), "--reads", values.quick ? "20" : "60"]);
   const inBrowser = SKIP.has("browser") ? null : subBench<BrowserJSON>("bench/browser.ts", ["--runs", values.quick ? "3" : "7"]);
+  const offline = SKIP.has("offline") ? null : subBench<OfflineJSON>("bench/offline.ts", ["--runs", values.quick ? "3" : "5"]);
   let natsFig: NatsJSON | null = null;
   if (!SKIP.has("nats")) {
     const ns = sh("bash", ["scripts/ensure-nats-server.sh"]);
@@ -750,6 +752,12 @@ async function main(): Promise<void> {
     L.push(`The core in the browser (bench/browser.ts): from a new Chromium context to the core's first list page of ${inBrowser.table}, run in the page on sqlite-wasm from a ${fmt(inBrowser.bytes / 2 ** 20, 1)} MiB file, median of ${inBrowser.runs}, ms:`, "");
     L.push("| modules | sqlite-wasm | database | core.wasm | open | first page | total |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     L.push(`| ${fmt(p.modules ?? 0)} | ${fmt(p["sqlite-wasm"] ?? 0)} | ${fmt(p.database ?? 0)} | ${fmt(p["core.wasm"] ?? 0)} | ${fmt(p.open ?? 0)} | ${fmt(p["first page"] ?? 0)} | ${fmt(p.total ?? 0)} |`, "");
+  }
+  if (offline) {
+    const s = offline.steps;
+    L.push(`Offline (bench/offline.ts): the first page of ${offline.table} with the server stopped, answered by the offline service worker after a browser restart (it starts, opens the copy it keeps, renders), to the answer's first byte, median of ${offline.runs}, ms; the worker's steps are ms from its start (read: IndexedDB; core, sqlite: the two wasm modules compiled from its cache, in parallel; bytes: the database opened; instantiate, open: the core started and opened on it):`, "");
+    L.push("| first page | next page (warm) | read | core | sqlite | bytes | instantiate | open |", "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    L.push(`| ${fmt(offline.first)} | ${fmt(offline.warm)} | ${fmt(s.read ?? 0)} | ${fmt(s.core ?? 0)} | ${fmt(s.sqlite ?? 0)} | ${fmt(s.bytes ?? 0)} | ${fmt(s.instantiate ?? 0)} | ${fmt(s.open ?? 0)} |`, "");
   }
   if (natsFig) {
     L.push("Scale-out on NATS (--write jetstream, two nodes of a host, one nats-server; bench/nats.ts), ms and commands per second:", "");

@@ -17,6 +17,7 @@ type remapPlan struct {
 	from, to string
 	renamed  map[string]string // column as the writer knew it -> column now
 	dropped  map[string]bool   // columns the writer knew that are gone
+	added    map[string]bool   // columns now that the writer did not know
 	notes    []string
 }
 
@@ -61,7 +62,7 @@ func (c *ctx) planFor(t *model.Table, from string) *remapPlan {
 			}
 		}
 	}
-	p := &remapPlan{from: from, to: c.st.dsid, renamed: map[string]string{}, dropped: map[string]bool{}}
+	p := &remapPlan{from: from, to: c.st.dsid, renamed: map[string]string{}, dropped: map[string]bool{}, added: map[string]bool{}}
 	// current maps each column the writer knew to its name after the step.
 	current := map[string]string{}
 	for i, step := range steps {
@@ -71,6 +72,10 @@ func (c *ctx) planFor(t *model.Table, from string) *remapPlan {
 				p.notes = append(p.notes, "the table "+ch.From+" is now called "+ch.Table)
 			case ch.Table != names[i+1]:
 			case ch.Kind == "column-renamed":
+				if p.added[ch.From] {
+					delete(p.added, ch.From)
+					p.added[ch.Column] = true
+				}
 				for orig, now := range current {
 					if now == ch.From {
 						current[orig] = ch.Column
@@ -80,6 +85,8 @@ func (c *ctx) planFor(t *model.Table, from string) *remapPlan {
 					current[ch.From] = ch.Column
 				}
 				p.notes = append(p.notes, ch.From+" is now called "+ch.Column)
+			case ch.Kind == "column-dropped" && p.added[ch.Column]:
+				delete(p.added, ch.Column) // added and gone again: the writer never knew it
 			case ch.Kind == "column-dropped":
 				found := false
 				for orig, now := range current {
@@ -94,6 +101,7 @@ func (c *ctx) planFor(t *model.Table, from string) *remapPlan {
 				}
 				p.notes = append(p.notes, ch.Column+" no longer exists")
 			case ch.Kind == "column-added":
+				p.added[ch.Column] = true
 				p.notes = append(p.notes, ch.Column+" is new")
 			case ch.Kind == "column-retyped" || ch.Kind == "column-changed":
 				p.notes = append(p.notes, ch.Column+" has new rules")
@@ -106,6 +114,36 @@ func (c *ctx) planFor(t *model.Table, from string) *remapPlan {
 		}
 	}
 	return p
+}
+
+// sameVersion says whether version is the row's version as the writer read
+// it under the old schema: the row now, without the columns added since,
+// the renamed ones under their old names. A new column (which every row
+// holds now) is no change of the row's; a column dropped since cannot be
+// read back, so such a row never matches (409, as before).
+func (p *remapPlan) sameVersion(r *row, version string) bool {
+	if p == nil || len(p.dropped) > 0 {
+		return false
+	}
+	oldName := map[string]string{}
+	for old, now := range p.renamed {
+		oldName[now] = old
+	}
+	o := schema.NewObjectSize(len(r.t.Columns) + 1)
+	if r.t.UsesRowKey() {
+		o.Set(rowidName, r.rowid)
+	}
+	for _, c := range r.t.Columns {
+		if p.added[c.Name] {
+			continue
+		}
+		name := c.Name
+		if old, ok := oldName[name]; ok {
+			name = old
+		}
+		o.Set(name, jsonValue(c, r.vals[c.Index]))
+	}
+	return versionOf(jsonBody(o)) == version
 }
 
 // apply moves a write's values to the columns they belong to now and takes

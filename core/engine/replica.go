@@ -988,6 +988,8 @@ func (c *ctx) offlineWrite(w offlineCommand) (*outcome, *remapped) {
 		key = k
 	}
 	if w.op == "delete" {
+		c.stale = c.planFor(t, w.dsid)
+		defer func() { c.stale = nil }()
 		return c.remove(t, key, w.version), nil
 	}
 	inst, _, _ := instance(t, w.values)

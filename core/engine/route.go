@@ -26,6 +26,10 @@ type ctx struct {
 	query url.Values
 	api   bool // under /api: answers are JSON
 	hx    bool // an htmx partial request: answer with a fragment
+	// stale: the plan from the schema the writer read the row under to
+	// this one (a stale form, a write made offline); its version is then
+	// checked as the row reads under that schema (remap.go, sameVersion).
+	stale *remapPlan
 	// collecting: writes become one write of a batch command (collected)
 	// rather than commands of their own (the scale-out mode's batches).
 	collecting bool

@@ -438,6 +438,10 @@ func (c *ctx) readRowAs(t *model.Table, key []any, op string) (*row, error) {
 // when one is given.
 func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version string, rm *remapped) (out *outcome) {
 	defer func() { out.remap = rm }()
+	if rm != nil {
+		c.stale = rm.plan
+		defer func() { c.stale = nil }()
+	}
 	if c.req.Command != "" {
 		return c.commandOutcome(t)
 	}
@@ -539,7 +543,7 @@ func (c *ctx) current(t *model.Table, key []any, version, op string) (*row, *out
 	if why := c.ruleRefuses(t, op, key); why != "" {
 		return nil, failed(403, why)
 	}
-	if version != "" && version != cur.version() {
+	if version != "" && version != cur.version() && !c.stale.sameVersion(cur, version) {
 		return nil, &outcome{status: 409, current: cur, msg: "the row was changed by someone else since you read it"}
 	}
 	return cur, nil

@@ -112,6 +112,7 @@ interface Status {
   copy: { dsid: string; seq: number; rows: Record<string, number>; savedAt: number } | null;
   pending: number;
   conflicts: number;
+  opening?: Record<string, number>;
   error?: string;
 }
 
@@ -249,16 +250,33 @@ async function walk(host: ReturnType<typeof checkHost>): Promise<void> {
 
     // The browser closes and starts again, the server still away: the copy
     // and its waiting writes come back from what the profile kept.
-    await ctx.close();
+    // Meanwhile, on the server: one of those rows changes, and so does the
+    // structure (a new column: a new DSID, which the writes made offline
+    // are remapped from and the copy follows).
     other(dbFile, "UPDATE items SET name = 'changed while away' WHERE id = 2");
-    ctx = await launchPersistent(values.chromium!, values.headed!, profile);
-    page = ctx.pages()[0] ?? await ctx.newPage();
-    const t0 = Date.now();
-    const again = await page.goto(new URL("t/items", url).href);
-    const firstMs = Date.now() - t0;
+    other(dbFile, "ALTER TABLE items ADD COLUMN color TEXT");
+    // Three restarts: the first answer's time after each (the browser may
+    // keep compiled code between them), to its first byte as the page's
+    // navigation timing saw it: the worker started, opened the kept copy
+    // (its steps, ms from its start) and rendered the page.
+    const firsts: number[] = [];
+    let again: Awaited<ReturnType<Page["goto"]>> = null;
+    for (let i = 0; i < 3; i++) {
+      await ctx.close();
+      ctx = await launchPersistent(values.chromium!, values.headed!, profile);
+      page = ctx.pages()[0] ?? await ctx.newPage();
+      again = await page.goto(new URL("t/items", url).href);
+      firsts.push(await page.evaluate(() => {
+        const n = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
+        return n ? Math.round(n.responseStart - n.startTime) : -1;
+      }));
+      const steps = (await workerStatus(page))?.opening ?? {};
+      console.log(`  time  ${host}: first page offline after restart ${i + 1}: ${firsts[i]} ms to its first byte (worker: ${JSON.stringify(steps)})`);
+    }
+    const firstMs = [...firsts].sort((a, b) => a - b)[1];
     const bannerText = await page.locator("#nh-offline-banner").textContent().catch(() => "");
     check(host, again?.status() === 200 && (bannerText ?? "").includes("3 changes made here are waiting"),
-      `after a restart, offline, the kept copy answers with its writes waiting (first page ${firstMs} ms): ${bannerText}`);
+      `after a restart, offline, the kept copy answers with its writes waiting (first page: median ${firstMs} ms): ${bannerText}`);
     const kept = await pageGet(page, "/t/items/r/3");
     check(host, kept.body.includes('value="edited offline"'), "the write made offline outlived the restart");
 
@@ -292,6 +310,7 @@ async function walk(host: ReturnType<typeof checkHost>): Promise<void> {
       return r.body.includes("mine, offline");
     });
     const want2 = await serverAnswers(url);
+    check(host, want2.get("/t/items/new")!.body.includes('name="color"'), "the server's form has the column added while the browser was away");
     await ctx.setOffline(true);
     compare(host, "offline after catching up", want2, await offlineAnswers(page));
     await ctx.setOffline(false);

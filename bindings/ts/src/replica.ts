@@ -29,6 +29,8 @@ export interface ReplicaOptions extends CoreOptions {
    * (sendCommand). Without it a copy refuses every write.
    */
   commands?: boolean;
+  /** Called as opening the copy passes each step ("instantiate"): for timing it. */
+  step?: (name: string) => void;
 }
 
 /** The copy, and how far it is current: the server's change-log position and DSID. */
@@ -102,6 +104,7 @@ async function openCore(
   seq: number,
 ): Promise<Replica> {
   const core = await Core.load(opts);
+  opts.step?.("instantiate");
   core.open({
     basePath: opts.basePath ?? "",
     config: null,

@@ -93,7 +93,11 @@ export function openWasmDatabase(sqlite3: SQLiteWasm, bytes?: Uint8Array): Datab
   };
   if (bytes && bytes.length > 0) {
     // SQLite frees the copy when the database closes; RESIZEABLE lets it grow.
-    const p = sqlite3.wasm.allocFromTypedArray(bytes);
+    // A plain Uint8Array: sqlite-wasm refuses its subclasses (a Node Buffer).
+    const plain = bytes.constructor === Uint8Array
+      ? bytes
+      : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    const p = sqlite3.wasm.allocFromTypedArray(plain);
     db.checkRc(
       capi.sqlite3_deserialize(
         ptr(),

@@ -206,16 +206,28 @@ let copy: Promise<Copy | null> | null = null;
 let syncing: Promise<void> = Promise.resolve();
 let lastSync = 0;
 let lastError = "";
+/** When each step of opening the kept copy ended, in ms from the start (status). */
+const opening: Record<string, number> = {};
 /** Writes to the copy, one at a time (each is applied, kept, then answered). */
 let writing: Promise<unknown> = Promise.resolve();
 
 /** The copy, from memory or from what IndexedDB kept (null: none yet). */
 function current(): Promise<Copy | null> {
   copy ??= (async () => {
-    const kept = await idb<Kept | undefined>("readonly", (s) => s.get(base || "/"));
+    // Each step of opening the kept copy, timed (GET /offline/status says
+    // them; make bench reports them): the first answer offline waits for all.
+    const t0 = performance.now();
+    const step = (name: string) => (opening[name] = Math.round(performance.now() - t0));
+    const [kept, , ,] = await Promise.all([
+      idb<Kept | undefined>("readonly", (s) => s.get(base || "/")).finally(() => step("read")),
+      wasmModule("core.wasm").finally(() => step("core")), // compiled meanwhile
+      sqlite().finally(() => step("sqlite")),
+    ]);
     if (!kept || kept.version !== SET_VERSION) return null; // made by another core: copied again once online
     const db = openWasmDatabase(await sqlite(), kept.bytes);
-    const replica = await reopenReplica({ ...(await coreOptions()), db, state: kept.state });
+    step("bytes");
+    const replica = await reopenReplica({ ...(await coreOptions()), db, state: kept.state, step });
+    step("open");
     return { replica, db, savedAt: kept.savedAt, pending: kept.pending ?? [], conflicts: kept.conflicts ?? [] };
   })().catch((err) => {
     lastError = errorMessage(err);
@@ -479,6 +491,7 @@ async function status(): Promise<Response> {
     copy: c ? { dsid: c.replica.dsid, seq: c.replica.seq, rows: c.replica.rows, savedAt: c.savedAt } : null,
     pending: c?.pending.length ?? 0,
     conflicts: c?.conflicts.length ?? 0,
+    opening,
     error: lastError || undefined,
   };
   return new Response(JSON.stringify(out), {

@@ -151,9 +151,12 @@ func (c *ctx) newCommand(cmd protocol.Command) *outcome {
 		}
 		return failed(413, what+"; "+strconv.Itoa(len(body))+" bytes, at most "+strconv.Itoa(maxCommand)+")")
 	}
-	id, err := protocol.NewCommandID()
-	if err != nil {
-		return failed(500, err.Error())
+	id := c.offlineID // a copy's command keeps its id: sent again, it is the same command
+	if id == "" {
+		var err error
+		if id, err = protocol.NewCommandID(); err != nil {
+			return failed(500, err.Error())
+		}
 	}
 	cmd.ID, cmd.Node = id, c.e.opts.Node
 	if u := c.who.user; u != nil {

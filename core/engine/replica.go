@@ -873,9 +873,6 @@ func (c *ctx) replicaCommand() *protocol.Response {
 	if c.e.opts.Replica != nil {
 		return c.fail(404, "a copy has no copy of its own")
 	}
-	if c.e.opts.WriteMode == "jetstream" {
-		return c.fail(501, "this server writes through the cluster's stream (--write jetstream), which takes no offline writes yet")
-	}
 	body, bad := c.jsonBodyObject()
 	if bad != nil {
 		return bad
@@ -923,6 +920,9 @@ func (c *ctx) replicaCommand() *protocol.Response {
 	if err := c.e.db.Script(c.e.store.CommandsSetup()); err != nil {
 		return c.answer(c.dbFailure(err))
 	}
+	if c.e.opts.WriteMode == "jetstream" {
+		return c.offlineStream(cmd, writes)
+	}
 	if err := c.e.store.BeginWrite(c.e.db); err != nil {
 		return c.answer(c.dbFailure(err))
 	}
@@ -947,16 +947,7 @@ func (c *ctx) replicaCommand() *protocol.Response {
 		out = c.offlineBatch(writes)
 	}
 	c.inTx = false
-	r := commandResult{Status: out.status, Message: out.msg, Table: cmd.table, Errors: out.errs}
-	if out.row != nil {
-		r.Row, r.Key = jsonBody(c.answerObject(out.row)), out.row.pkPath()
-	}
-	if out.current != nil {
-		r.Current, r.Key, r.Version = jsonBody(c.answerObject(out.current)), out.current.pkPath(), out.current.version()
-	}
-	if rm != nil {
-		r.Remapped = jsonBody(rm.report())
-	}
+	r := c.offlineResult(out, cmd.table, rm)
 	stored, _ := json.Marshal(r)
 	for _, step := range []struct {
 		sql  string
@@ -971,6 +962,72 @@ func (c *ctx) replicaCommand() *protocol.Response {
 	}
 	done = true
 	return c.offlineAnswer(cmd.id, r, false)
+}
+
+// offlineResult is what a copy's write came to, as kept under its id.
+func (c *ctx) offlineResult(out *outcome, table string, rm *remapped) commandResult {
+	r := commandResult{Status: out.status, Message: out.msg, Table: table, Errors: out.errs}
+	if out.row != nil {
+		r.Row, r.Key = jsonBody(c.answerObject(out.row)), out.row.pkPath()
+	}
+	if out.current != nil {
+		r.Current, r.Key, r.Version = jsonBody(c.answerObject(out.current)), out.current.pkPath(), out.current.version()
+	}
+	if rm != nil {
+		r.Remapped = jsonBody(rm.report())
+	}
+	return r
+}
+
+// offlineStream is a copy's write under --write jetstream: checked here as
+// any write is, it becomes the stream's command under the copy's own id
+// (so a copy sending it again sends the same command: JetStream stores it
+// once, and every node keeps its result under that id), which the host
+// publishes; asked again once this node has applied it (RequestHead.
+// Command), the answer is its result. A write refused here (422, 409, 403)
+// is answered at once and kept nowhere: sent again, it is judged again.
+func (c *ctx) offlineStream(cmd offlineCommand, writes []offlineCommand) *protocol.Response {
+	if c.req.Command != "" && c.req.Command != cmd.id {
+		return c.fail(400, "asked again about another command")
+	}
+	if r, ok, err := c.storedResult(cmd.id); err != nil {
+		return c.answer(c.dbFailure(err))
+	} else if ok {
+		return c.offlineAnswer(cmd.id, r, c.req.Command == "")
+	}
+	if c.req.Command != "" {
+		return c.jsonAnswer(202, "id", cmd.id, "status", "pending")
+	}
+	// Sent before and not applied yet: the same command goes out again.
+	if rs, err := c.e.db.Query(`SELECT command FROM "_nakedhtmx_outbox" WHERE id = ?`, cmd.id); err != nil {
+		return c.answer(c.dbFailure(err))
+	} else if len(rs.Values) == 1 {
+		var kept protocol.Command
+		if err := json.Unmarshal([]byte(sqldb.Text(rs.Values[0][0])), &kept); err != nil {
+			return c.fail(500, err.Error())
+		}
+		c.command = &kept
+		return c.jsonAnswer(202, "id", cmd.id, "status", "pending")
+	}
+	c.offlineID = cmd.id
+	var out *outcome
+	var rm *remapped
+	if cmd.op == "batch" {
+		c.collecting = true
+		for _, w := range writes {
+			if out, _ = c.offlineWrite(w); out.status >= 300 {
+				c.collecting, c.collected = false, nil
+				return c.offlineAnswer(cmd.id, c.offlineResult(out, w.table, nil), false)
+			}
+		}
+		out = c.batchCommand()
+	} else {
+		out, rm = c.offlineWrite(writes[0])
+	}
+	if out.command == nil {
+		return c.offlineAnswer(cmd.id, c.offlineResult(out, cmd.table, rm), false)
+	}
+	return c.jsonAnswer(202, "id", cmd.id, "status", "pending") // the engine answers with the command
 }
 
 // offlineWrite makes one write of a copy's as the JSON API would.

@@ -30,6 +30,9 @@ type ctx struct {
 	// this one (a stale form, a write made offline); its version is then
 	// checked as the row reads under that schema (remap.go, sameVersion).
 	stale *remapPlan
+	// offlineID: the command a write becomes takes this id (a copy's
+	// command, POST /api/replica/commands, under --write jetstream).
+	offlineID string
 	// collecting: writes become one write of a batch command (collected)
 	// rather than commands of their own (the scale-out mode's batches).
 	collecting bool

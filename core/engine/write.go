@@ -451,10 +451,11 @@ func (c *ctx) update(t *model.Table, key []any, patch map[string]any, version st
 	if c.jetstream() {
 		// Checked here as it would be written, so a bad write is answered at
 		// once; applying checks again on the data as it is then.
-		if _, bad := c.checkUpdate(t, key, patch, version); bad != nil {
+		cur, bad := c.checkUpdate(t, key, patch, version)
+		if bad != nil {
 			return bad
 		}
-		return c.writeCommand(t, "update", key, patch, version)
+		return c.writeCommand(t, "update", key, patch, nowVersion(cur, version))
 	}
 	return c.tx(t, func() *outcome {
 		cur, bad := c.checkUpdate(t, key, patch, version)
@@ -530,6 +531,17 @@ func sameJSON(a, b any) bool {
 	return bytes.Equal(jsonBody(a), jsonBody(b))
 }
 
+// nowVersion is the version a command carries for a write checked against
+// version: the row's version now (the same row: a stale writer's version
+// matched it under its own schema, which the nodes applying the command do
+// not know), or none when the writer gave none.
+func nowVersion(cur *row, version string) string {
+	if version == "" {
+		return ""
+	}
+	return cur.version()
+}
+
 // current reads the row a write is about, inside the write's transaction,
 // and checks the version the writer read when it gave one.
 func (c *ctx) current(t *model.Table, key []any, version, op string) (*row, *outcome) {
@@ -558,10 +570,11 @@ func (c *ctx) remove(t *model.Table, key []any, version string) *outcome {
 		return failed(403, why)
 	}
 	if c.jetstream() {
-		if _, bad := c.current(t, key, version, "delete"); bad != nil {
+		cur, bad := c.current(t, key, version, "delete")
+		if bad != nil {
 			return bad
 		}
-		return c.writeCommand(t, "delete", key, nil, version)
+		return c.writeCommand(t, "delete", key, nil, nowVersion(cur, version))
 	}
 	return c.tx(t, func() *outcome {
 		cur, bad := c.current(t, key, version, "delete")

@@ -127,6 +127,23 @@ const tests: Test[] = [
     },
   },
   {
+    name: "a write a browser's copy made offline reaches the cluster: sent to one node it is applied on every node; sent again to another, it is made once",
+    fn: async () => {
+      const command = { id: "0f".repeat(16), dsid: await dsid(a), table: "todos", op: "insert", values: { title: "Made offline" } };
+      const first = await api(a, "POST", "/api/replica/commands", command);
+      eq(first.status, 200, `POST /api/replica/commands on ${a.name}: ${first.text}`);
+      const r1 = JSON.parse(first.text) as { status: number; replayed?: boolean };
+      eq([r1.status, r1.replayed ?? false], [201, false], `the write's result on ${a.name}: ${first.text}`);
+      await converged("after the copy's write");
+      const again = await api(b, "POST", "/api/replica/commands", command);
+      const r2 = JSON.parse(again.text) as { status: number; replayed?: boolean };
+      eq([again.status, r2.status, r2.replayed ?? false], [200, 201, true], `sent again to ${b.name}: ${again.text}`);
+      await converged("after the copy's write was sent again");
+      const rows = JSON.parse(dump(c)) as [{ title: string }[], unknown[]];
+      eq(rows[0].filter((r) => r.title === "Made offline").length, 1, "the row is there once, on every node");
+    },
+  },
+  {
     name: "a node killed (SIGKILL) and restarted catches up from its stored sequence",
     fn: async () => {
       await kill(c);

@@ -60,6 +60,9 @@ type commandResult struct {
 	// Version is Current's row version: a copy keeping its own write
 	// sends it again against this one.
 	Version string `json:"version,omitempty"`
+	// By is the email of the user who made the write ("": the token, or an
+	// app without users): only they are answered its result again.
+	By string `json:"by,omitempty"`
 }
 
 // jetstream reports whether writes become commands on this request: in
@@ -341,6 +344,9 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 	}
 	c.inTx = false
 	r := commandResult{Status: out.status, Message: out.msg, Table: cmd.Table, Errors: out.errs, Results: batchResults, Index: batchIndex}
+	if cmd.By != nil {
+		r.By = cmd.By.Email
+	}
 	if out.row != nil {
 		r.Row, r.Key = jsonBody(out.row.object()), out.row.pkPath()
 	}

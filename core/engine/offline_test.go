@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -249,5 +250,44 @@ func TestOfflineWritesThroughTheStream(t *testing.T) {
 	}
 	if a := through(mine); a["status"].(float64) != 409 || seq != applied {
 		t.Errorf("a conflict under jetstream: %v (seq %d)", a, seq)
+	}
+}
+
+// TestOfflineWritesArePeoples: a copy's command is the caller's own write,
+// whatever it says of who made it (the rules and defaults of the caller
+// apply), and its result is answered again to that caller only.
+func TestOfflineWritesArePeoples(t *testing.T) {
+	e, alice, bob, _, ids := peopleEngine(t)
+	cmd := `{"id":"abcdefabcdefabcdefabcdefabcdef01","dsid":"` + e.DSID() + `","table":"notes","op":"insert","values":{"body":"made offline by alice"},` +
+		`"by":{"id":1,"email":"root@example.com","role":"admin"}}`
+	res := alice.do("POST", "/api/replica/commands", cmd)
+	var a struct {
+		Status int            `json:"status"`
+		Row    map[string]any `json:"row"`
+	}
+	if res.Status != 200 || json.Unmarshal(res.Body, &a) != nil || a.Status != 201 {
+		t.Fatalf("alice's command: %d %s", res.Status, res.Body)
+	}
+	if a.Row["owner"] != float64(ids[`o'hara%_"x@example.com`]) {
+		t.Errorf("the row is not alice's: %v", a.Row)
+	}
+	if r := bob.do("POST", "/api/replica/commands", cmd); r.Status != 403 || strings.Contains(string(r.Body), "made offline by alice") {
+		t.Errorf("bob was answered alice's command: %d %s", r.Status, r.Body)
+	}
+	if r := alice.do("POST", "/api/replica/commands", cmd); r.Status != 200 || !strings.Contains(string(r.Body), `"replayed":true`) {
+		t.Errorf("alice sending again: %d %s", r.Status, r.Body)
+	}
+	// Bob may not update alice's note: the rule refuses it.
+	key := fmt.Sprint(a.Row["id"])
+	r := bob.do("POST", "/api/replica/commands", `{"id":"abcdefabcdefabcdefabcdefabcdef02","dsid":"`+e.DSID()+`","table":"notes","op":"update","key":"`+key+`","values":{"body":"bob was here"}}`)
+	var b struct {
+		Status int `json:"status"`
+	}
+	json.Unmarshal(r.Body, &b)
+	if refused := r.Status == 403 || r.Status == 404 || (r.Status == 200 && b.Status >= 400); !refused {
+		t.Errorf("bob's update of alice's note: %d %s", r.Status, r.Body)
+	}
+	if body := string(alice.do("GET", "/api/tables/notes/rows/"+key, "").Body); strings.Contains(body, "bob was here") {
+		t.Errorf("bob's command wrote alice's note: %s", body)
 	}
 }

@@ -966,7 +966,7 @@ func (c *ctx) replicaCommand() *protocol.Response {
 
 // offlineResult is what a copy's write came to, as kept under its id.
 func (c *ctx) offlineResult(out *outcome, table string, rm *remapped) commandResult {
-	r := commandResult{Status: out.status, Message: out.msg, Table: table, Errors: out.errs}
+	r := commandResult{Status: out.status, Message: out.msg, Table: table, Errors: out.errs, By: c.callerEmail()}
 	if out.row != nil {
 		r.Row, r.Key = jsonBody(c.answerObject(out.row)), out.row.pkPath()
 	}
@@ -1080,10 +1080,23 @@ func (c *ctx) offlineBatch(writes []offlineCommand) *outcome {
 	return &outcome{status: 200}
 }
 
+// callerEmail is the signed-in user's email, "" for the token or an app
+// without users (commandResult.By).
+func (c *ctx) callerEmail() string {
+	if u := c.who.user; u != nil {
+		return u.Email
+	}
+	return ""
+}
+
 // offlineAnswer is what POST /api/replica/commands answers: 200 with what
 // the write came to ("status": the write's own, as the JSON API would have
 // answered it), "replayed" when it was made before.
 func (c *ctx) offlineAnswer(id string, r commandResult, replayed bool) *protocol.Response {
+	if r.By != c.callerEmail() {
+		// A result holds the row as its writer saw it: never someone else's.
+		return c.fail(403, "command "+id+" was made by someone else")
+	}
 	kv := []any{"id", id, "status", r.Status}
 	if replayed {
 		kv = append(kv, "replayed", true)

@@ -22,7 +22,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import type { BrowserContext, Page } from "playwright-core";
 import { buildFixture, HOSTILE, openDB } from "../http/fixture.ts";
-import type { Server } from "../http/hosts.ts";
+import { prepareHost, runToExit, type Server } from "../http/hosts.ts";
 import { checkHost, launchPersistent, resultsDir, serve } from "./setup.ts";
 
 const { values } = parseArgs({
@@ -338,6 +338,76 @@ function other(dbFile: string, sql: string): void {
   db.close();
 }
 
-for (const host of values.host!.split(",").filter(Boolean).map(checkHost)) await walk(host);
+/**
+ * A copy is one person's: signing out drops it; a change of theirs that
+ * still waits (a conflict to decide) is kept for them alone and comes back
+ * when they sign in again, never shown to the next person.
+ */
+async function walkPeople(host: ReturnType<typeof checkHost>): Promise<void> {
+  const tmp = mkdtempSync(join(tmpdir(), "nakedhtmx-browser-offline-people-"));
+  const dbFile = join(tmp, "fixture.db");
+  buildFixture(dbFile);
+  const hc = prepareHost(host, tmp);
+  for (const [email, pw] of [["ann@example.com", "ann-password"], ["ben@example.com", "ben-password"]]) {
+    const r = await runToExit(hc, ["user", "add", "--db", dbFile, "--email", email!, "--role", "user"], 60000, pw + "\n");
+    if (r.code !== 0) throw new Error(`user add ${email}: ${r.stderr}`);
+  }
+  const port = await freePort();
+  const start = () => serve("browser offline people", host, tmp, dbFile, [], port);
+  let server: Server | undefined = await start();
+  const url = server.url;
+  const ctx = await launchPersistent(values.chromium!, values.headed!, join(tmp, "profile"));
+  const page = ctx.pages()[0] ?? await ctx.newPage();
+  const signIn = async (email: string, pw: string) => {
+    await page.goto(new URL("t/items", url).href);
+    await page.locator('input[name="email"]').fill(email);
+    await page.locator('input[name="password"]').fill(pw);
+    await page.locator('form button[type="submit"]', { hasText: "Sign in" }).first().click();
+    await page.locator(".who .user").waitFor();
+    await page.goto(new URL("t/items", url).href);
+    return await waitFor(`${email}'s copy`, 60_000, async () => {
+      const s = await workerStatus(page);
+      return s?.copy ? s : null;
+    });
+  };
+  const signOut = async () => {
+    await page.locator("form.signout button").click();
+    await page.locator('input[name="email"]').waitFor();
+  };
+  try {
+    await signIn("ann@example.com", "ann-password");
+    await server.stop();
+    server = undefined;
+    await saveForm(page, new URL("t/items/r/4", url).href, { name: "ann, offline" });
+    other(dbFile, "UPDATE items SET name = 'theirs' WHERE id = 4");
+    server = await start();
+    await page.goto(new URL("t/items", url).href);
+    await waitFor("ann's conflict", 30_000, async () => {
+      const s = await workerStatus(page);
+      return s && s.pending === 0 && s.conflicts === 1;
+    });
+    await signOut();
+    const out = await workerStatus(page);
+    check(host, out !== null && out.copy === null && out.conflicts === 0, `signing out drops the copy (${JSON.stringify(out?.copy)})`);
+    const ben = await signIn("ben@example.com", "ben-password");
+    const review = await pageGet(page, "/offline/conflicts");
+    check(host, ben.conflicts === 0 && !review.body.includes("ann, offline"), "the next person gets a copy of their own, and nothing of ann's");
+    await signOut();
+    const ann = await signIn("ann@example.com", "ann-password");
+    check(host, ann.conflicts === 1 && (await pageGet(page, "/offline/conflicts")).body.includes("ann, offline"),
+      "ann's waiting change comes back to her");
+  } catch (e) {
+    check(host, false, `people: ${e instanceof Error ? e.stack : e}`);
+  } finally {
+    await ctx.close();
+    if (server) await server.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+for (const host of values.host!.split(",").filter(Boolean).map(checkHost)) {
+  await walk(host);
+  await walkPeople(host);
+}
 console.log(`browser offline: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && passed > 0 ? 0 : 1);

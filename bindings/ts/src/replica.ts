@@ -59,6 +59,8 @@ export interface ReplicaPayload {
   dsid: string;
   seq: number;
   suggested?: unknown;
+  /** Who the copy is for, as the server saw them. */
+  who?: { user: { id: number; email: string; role: string } | null };
   model: { tables: { name: string; view?: boolean }[] };
 }
 

@@ -158,8 +158,9 @@ async function answer(e: FetchEvent, req: Request & { mode: string }, path: stri
   if (signs) {
     // A copy is one person's: whoever signs in next gets one of their own.
     e.waitUntil(forget());
-  } else if (req.mode === "navigate" && res.ok) {
-    e.waitUntil(sync());
+  } else if (res.ok && (req.mode === "navigate" || waitingWrites > 0)) {
+    // The server answers again: writes made offline go at once.
+    e.waitUntil(sync(waitingWrites > 0));
   }
   return res;
 }
@@ -208,6 +209,10 @@ let lastSync = 0;
 let lastError = "";
 /** When each step of opening the kept copy ended, in ms from the start (status). */
 const opening: Record<string, number> = {};
+/** Whether a copy is held (in memory or kept), as last known. */
+let haveCopy = false;
+/** How many writes made offline wait to be sent (as last kept). */
+let waitingWrites = 0;
 /** Writes to the copy, one at a time (each is applied, kept, then answered). */
 let writing: Promise<unknown> = Promise.resolve();
 
@@ -228,6 +233,8 @@ function current(): Promise<Copy | null> {
     step("bytes");
     const replica = await reopenReplica({ ...(await coreOptions()), db, state: kept.state, step });
     step("open");
+    waitingWrites = kept.pending?.length ?? 0;
+    haveCopy = true;
     return { replica, db, savedAt: kept.savedAt, pending: kept.pending ?? [], conflicts: kept.conflicts ?? [] };
   })().catch((err) => {
     lastError = errorMessage(err);
@@ -242,7 +249,9 @@ function current(): Promise<Copy | null> {
  * keeps it; one at a time. now: even if it ran a moment ago.
  */
 function sync(now = false): Promise<void> {
-  if (!now && Date.now() - lastSync < CATCH_UP_EVERY_MS) return syncing;
+  // Only catching up waits its turn: a copy not made yet (the last try was
+  // refused: signed out, the server away) is tried again at every page.
+  if (!now && haveCopy && Date.now() - lastSync < CATCH_UP_EVERY_MS) return syncing;
   lastSync = Date.now();
   syncing = syncing.then(async () => {
     try {
@@ -267,7 +276,15 @@ function sync(now = false): Promise<void> {
       const replica = await openReplica({ ...(await coreOptions()), db, get });
       const made: Copy = { replica, db, savedAt: 0, pending: had?.pending ?? [], conflicts: had?.conflicts ?? [] };
       if (had) had.db.close();
+      // Writes its owner left waiting when they signed out come back to them.
+      const key = waitingKey(ownerOf(replica));
+      const waiting = await idb<Waiting | undefined>("readonly", (s) => s.get(key));
+      if (waiting && waiting.owner === ownerOf(replica)) {
+        made.pending.push(...waiting.pending);
+        made.conflicts.push(...waiting.conflicts);
+      }
       await keep(made);
+      if (waiting) await idb("readwrite", (s) => s.delete(key));
       copy = Promise.resolve(made);
       lastError = "";
     } catch (err) {
@@ -309,6 +326,8 @@ async function flush(c: Copy): Promise<Set<string>> {
 
 async function keep(c: Copy): Promise<void> {
   c.savedAt = Date.now();
+  waitingWrites = c.pending.length;
+  haveCopy = true;
   const kept: Kept = {
     version: SET_VERSION,
     state: replicaState(c.replica),
@@ -320,11 +339,46 @@ async function keep(c: Copy): Promise<void> {
   await idb("readwrite", (s) => s.put(kept, base || "/"));
 }
 
-async function forget(): Promise<void> {
+/**
+ * Drops the copy (a sign-in or sign-out: a copy is one person's, and the
+ * next person must not be shown it). Writes of its owner's still waiting
+ * (unsent, or conflicts to decide) are never dropped: they are kept apart
+ * under the owner's name, without the copy, and come back with the next
+ * copy made for that same person.
+ */
+function forget(): Promise<void> {
+  // In the same line as syncing: a sync asked for after the sign-in (the
+  // page it leads to) must not catch the old person's copy up as the new one.
+  syncing = syncing.then(dropCopy, dropCopy);
+  lastSync = 0; // the next page makes the new person's copy at once
+  return syncing;
+}
+
+async function dropCopy(): Promise<void> {
   const c = await current();
-  if (c && (c.pending.length > 0 || c.conflicts.length > 0)) return; // never a lost edit: kept until sent or decided
   copy = Promise.resolve(null);
+  waitingWrites = 0;
+  haveCopy = false;
+  if (c && (c.pending.length > 0 || c.conflicts.length > 0)) {
+    const w: Waiting = { owner: ownerOf(c.replica), pending: c.pending, conflicts: c.conflicts };
+    await idb("readwrite", (s) => s.put(w, waitingKey(w.owner)));
+  }
+  c?.db.close();
   await idb("readwrite", (s) => s.delete(base || "/"));
+}
+
+/** Writes kept for a person while no copy of theirs is (forget). */
+interface Waiting {
+  owner: string;
+  pending: Command[];
+  conflicts: Conflict[];
+}
+
+const waitingKey = (owner: string) => `${base || "/"}\u0000waiting\u0000${owner}`;
+
+/** Whom a copy is for: the signed-in user's email ("" for the token, or an app without users). */
+function ownerOf(r: Replica): string {
+  return r.payload.who?.user?.email ?? "";
 }
 
 /** Reads the server as the page's user: the worker's fetch carries their cookie. */

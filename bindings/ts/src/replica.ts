@@ -29,6 +29,12 @@ export interface ReplicaOptions extends CoreOptions {
    * (sendCommand). Without it a copy refuses every write.
    */
   commands?: boolean;
+  /**
+   * The most rows a copy may hold: past it, making the copy stops with
+   * NakedhtmxError("REPLICA", "413: ...") (a browser keeps a copy whole, in
+   * memory and in its storage). Default: no limit.
+   */
+  maxRows?: number;
   /** Called as opening the copy passes each step ("instantiate"): for timing it. */
   step?: (name: string) => void;
 }
@@ -79,7 +85,19 @@ export async function openReplica(opts: ReplicaOptions): Promise<Replica> {
   const payload = JSON.parse(utf8.decode(await fetchOK(opts.get, "/api/replica"))) as ReplicaPayload;
   const r = await openCore(opts, payload, payload.seq);
   const size = Math.min(1000, Math.max(1, opts.pageSize ?? 1000));
-  for (const t of payload.model.tables) r.rows[t.name] = await copyTable(r.core, opts.get, t.name, size, false);
+  let total = 0;
+  // Past opts.maxRows a copy is not made (413): a browser holds it whole.
+  for (const t of payload.model.tables) {
+    r.rows[t.name] = await copyTable(
+      r.core,
+      opts.get,
+      t.name,
+      size,
+      false,
+      opts.maxRows === undefined ? Infinity : opts.maxRows - total,
+    );
+    total += r.rows[t.name]!;
+  }
   return r;
 }
 
@@ -122,7 +140,14 @@ async function openCore(
 }
 
 /** Copies one table's rows, page by page; replace: the copy's rows of it go first. */
-async function copyTable(core: Core, get: ServerGet, table: string, size: number, replace: boolean): Promise<number> {
+async function copyTable(
+  core: Core,
+  get: ServerGet,
+  table: string,
+  size: number,
+  replace: boolean,
+  room = Infinity,
+): Promise<number> {
   const path = `/api/replica/tables/${encodeURIComponent(table)}/rows`;
   let copied = 0;
   let after: string | null = null;
@@ -132,6 +157,9 @@ async function copyTable(core: Core, get: ServerGet, table: string, size: number
     post(core, path, replace && after === null ? "replace=1" : "", page, `storing ${table}'s rows`);
     const p = JSON.parse(utf8.decode(page)) as RowsPage & { rows: unknown[] };
     copied += p.rows.length;
+    if (copied > room) {
+      throw new NakedhtmxError("REPLICA", `413: ${table} takes the copy past the most rows it may hold`);
+    }
     if (p.next === null) return copied;
     after = p.next;
   }

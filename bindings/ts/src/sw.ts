@@ -87,6 +87,12 @@ const WASM = ["core.wasm", "sqlite3.wasm"];
 const setURL = (name: string) => new URL(name, sw.location.href).href;
 /** A request the server leaves unanswered this long counts as the server being away. */
 const NETWORK_WAIT_MS = 10_000;
+/**
+ * The most rows a copy holds: the worker keeps it whole, in memory and in
+ * IndexedDB. Past it no copy is made (GET /offline/status says why) and
+ * the app needs the server, as without the worker.
+ */
+const MAX_COPY_ROWS = 250_000;
 /** Catching up at most this often: pages come quicker than changes need reading. */
 const CATCH_UP_EVERY_MS = 2_000;
 
@@ -273,7 +279,13 @@ function sync(now = false): Promise<void> {
         }
       }
       const db = openWasmDatabase(await sqlite());
-      const replica = await openReplica({ ...(await coreOptions()), db, get });
+      let replica: Replica;
+      try {
+        replica = await openReplica({ ...(await coreOptions()), db, get, maxRows: MAX_COPY_ROWS });
+      } catch (err) {
+        db.close(); // nothing of a copy not made stays in memory
+        throw err;
+      }
       const made: Copy = { replica, db, savedAt: 0, pending: had?.pending ?? [], conflicts: had?.conflicts ?? [] };
       if (had) had.db.close();
       // Writes its owner left waiting when they signed out come back to them.

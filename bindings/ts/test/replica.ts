@@ -16,7 +16,14 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Core } from "../src/core.ts";
 import type { RequestHead } from "../src/protocol.ts";
-import { catchUpReplica, openReplica, reopenReplica, replicaState } from "../src/replica.ts";
+import {
+  catchUpReplica,
+  openReplica,
+  reopenReplica,
+  replicaState,
+  sendCommand,
+  type ServerPost,
+} from "../src/replica.ts";
 import type { Database } from "../src/sqlite.ts";
 import { openWasmDatabase, type SQLiteWasm } from "../src/sqlite_wasm.ts";
 import { readCase } from "./golden.ts";
@@ -227,6 +234,79 @@ test("a copy kept across a restart", () =>
       }
     } finally {
       again.close();
+    }
+  }));
+
+// Writes made on a copy opened for commands (as the offline service worker
+// opens it): the copy's core checks each and answers with its command,
+// applied to the copy at once; sent to the server (sendCommand), each is
+// made there once, however often it is sent.
+test("writes made on a copy reach the server once", () =>
+  withServer(async ({ server, serverGet }) => {
+    const local = openWasmDatabase(sqlite3);
+    try {
+      const copy = await openReplica({
+        db: local,
+        host: runtimeName,
+        wasm,
+        log: () => {},
+        get: serverGet,
+        commands: true,
+      });
+      const head = {
+        method: "POST",
+        path: "/api/tables/a/rows",
+        query: "",
+        headers: { host: "localhost", "content-type": "application/json", origin: "http://localhost" },
+      };
+      const body = new TextEncoder().encode(`{"name": "made on the copy", "n": 7.5}`);
+      const first = copy.core.handle(head, body);
+      const cmd = first.head.command;
+      check(cmd !== undefined, `the copy's answer has no command: ${first.head.status} ${utf8.decode(first.body)}`);
+      const applied = copy.core.apply(cmd!, copy.core.outbox().applied + 1);
+      check(applied.status === 201, `applied on the copy: ${JSON.stringify(applied)}`);
+      const again = copy.core.handle({ ...head, command: cmd!.id }, body);
+      check(again.head.status === 201, `asked again: ${again.head.status} ${utf8.decode(again.body)}`);
+      check(
+        utf8.decode(get(copy.core, "/api/tables/a/rows").body).includes("made on the copy"),
+        "the copy shows its write",
+      );
+      const post: ServerPost = (path, b) => {
+        const res = server.handle(
+          {
+            method: "POST",
+            path,
+            query: "",
+            headers: { host: "localhost", "content-type": "application/json", origin: "http://localhost" },
+          },
+          b,
+        );
+        return Promise.resolve({ status: res.head.status ?? 0, body: res.body });
+      };
+      const sent = await sendCommand(post, cmd!);
+      check(sent.status === 201 && sent.replayed !== true, `sent: ${JSON.stringify(sent)}`);
+      const twice = await sendCommand(post, cmd!);
+      check(twice.status === 201 && twice.replayed === true, `sent again: ${JSON.stringify(twice)}`);
+      const rows = utf8.decode(get(server, "/api/tables/a/rows").body);
+      check(rows.split("made on the copy").length === 2, `the server's rows: ${rows}`);
+    } finally {
+      local.close();
+    }
+  }));
+
+test("a copy past its most rows is not made", () =>
+  withServer(async ({ serverGet }) => {
+    const local = openWasmDatabase(sqlite3);
+    try {
+      let err: unknown;
+      try {
+        await openReplica({ db: local, host: runtimeName, wasm, log: () => {}, get: serverGet, maxRows: 2 });
+      } catch (e) {
+        err = e;
+      }
+      check(err instanceof Error && err.message.startsWith("413"), `a copy of 3 rows with room for 2: ${err}`);
+    } finally {
+      local.close();
     }
   }));
 

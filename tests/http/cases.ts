@@ -234,6 +234,31 @@ export function mainTests(ctx: Ctx): Test[] {
     status(missing, 404, "GET /assets/nope.js");
   });
 
+  test("the offline service worker's files come from the host, and nothing else under /offline/", async () => {
+    const sw = await ctx.req("GET", "/offline/sw.js");
+    status(sw, 200, "GET /offline/sw.js");
+    check(/javascript/.test(sw.headers["content-type"] ?? ""), `sw.js: content-type ${sw.headers["content-type"]}`);
+    eq(sw.headers["service-worker-allowed"], "/", "sw.js may control the whole app");
+    eq(sw.headers["x-content-type-options"], "nosniff", "nosniff");
+    eq(sw.headers["cache-control"], "no-cache", "asked again every time");
+    const etag = sw.headers["etag"] ?? "";
+    check(/^"[0-9a-f]{16}"$/.test(etag), `an ETag: ${etag}`);
+    status(await ctx.req("GET", "/offline/sw.js", { headers: { "if-none-match": etag } }), 304, "GET with If-None-Match");
+    const head = await ctx.req("HEAD", "/offline/core.wasm");
+    status(head, 200, "HEAD /offline/core.wasm");
+    eq([head.headers["content-type"], head.body.length], ["application/wasm", 0], "HEAD: the type, no body");
+    const manifest = await ctx.req("GET", "/offline/manifest.json", {}, false);
+    status(manifest, 404, "the manifest is the host's, not served");
+    for (const path of ["/offline/../assets/app.js", "/offline/%2e%2e/assets/app.js", "/offline/sw.js/x", "/offline/SW.JS", "/offline/"]) {
+      const a = await ctx.req("GET", path);
+      check(a.status === 404 || a.status === 400, `GET ${path}: ${a.status}`);
+    }
+    const post = await ctx.req("POST", "/offline/sw.js", { headers: { origin: ctx.origin } });
+    check(post.status >= 400 && !/javascript/.test(post.headers["content-type"] ?? ""), `POST /offline/sw.js: ${post.status}`);
+    const page = await ctx.page("/t/items");
+    check(page.text.includes('<meta name="nakedhtmx-offline" content="/offline/sw.js">'), "the pages name the worker");
+  });
+
   test("JSON Schema of a table follows the contract's conventions", async () => {
     const { a, j } = await ctx.api("GET", "/api/schema");
     status(a, 200, "GET /api/schema");

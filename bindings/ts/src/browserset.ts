@@ -109,7 +109,8 @@ export class BrowserSet {
       ["etag", f.etag],
     ];
     if (name === "sw.js") headers.push(["service-worker-allowed", basePath + "/"]);
-    if (ifNoneMatch === f.etag) return { status: 304, headers, body: new Uint8Array(0) };
+    // A 304 says no more than the validators (as Go's net/http sends it).
+    if (ifNoneMatch === f.etag) return { status: 304, headers: headers.slice(1), body: new Uint8Array(0) };
     return { status: 200, headers, body: method === "HEAD" ? new Uint8Array(0) : f.body };
   }
 }

@@ -111,9 +111,16 @@ const packed = JSON.parse(
     stdio: ["ignore", "pipe", "ignore"],
   }),
 )[0].files.map((f) => f.path);
+// dist/browser/: the browser set (the offline service worker and what it
+// runs), exactly the files its manifest names.
+const browserSet = JSON.parse(readFileSync(join(root, "dist", "browser", "manifest.json"), "utf8")).files.map((f) => `dist/browser/${f}`);
 const allowed = /^(package\.json|README\.md|LICENSE|npm\/README\.md|npm\/bin\/nakedhtmx\.js|dist\/core\.wasm|dist\/[a-z_]+\.(js|d\.ts))$/;
+for (const f of [...browserSet, "dist/browser/manifest.json"]) {
+  if (!packed.includes(f)) problems.push(`npm tarball: ${f} (the browser set) is not packed`);
+}
 for (const f of packed) {
-  if (!allowed.test(f) || /_deno\./.test(f)) problems.push(`npm tarball: ${f} does not belong in it`);
+  const inSet = f === "dist/browser/manifest.json" || browserSet.includes(f);
+  if ((!allowed.test(f) && !inSet) || /_deno\./.test(f)) problems.push(`npm tarball: ${f} does not belong in it`);
 }
 const needed = ["dist/core.wasm", "LICENSE", ...Object.values(pkg.bin)];
 for (const key of npmKeys) {

@@ -249,7 +249,14 @@ export function mainTests(ctx: Ctx): Test[] {
     eq([head.headers["content-type"], head.body.length], ["application/wasm", 0], "HEAD: the type, no body");
     const manifest = await ctx.req("GET", "/offline/manifest.json", {}, false);
     status(manifest, 404, "the manifest is the host's, not served");
-    for (const path of ["/offline/../assets/app.js", "/offline/%2e%2e/assets/app.js", "/offline/sw.js/x", "/offline/SW.JS", "/offline/"]) {
+    // Dot segments: refused, or (a server normalizing the path first, as
+    // Bun's does) the file the normalized path names, never one of the set.
+    const appJS = (await ctx.req("GET", "/assets/app.js", {}, false)).body;
+    for (const path of ["/offline/../assets/app.js", "/offline/%2e%2e/assets/app.js"]) {
+      const a = await ctx.req("GET", path, {}, false);
+      check(a.status === 404 || a.status === 400 || (a.status === 200 && a.body.equals(appJS)), `GET ${path}: ${a.status}`);
+    }
+    for (const path of ["/offline/sw.js/x", "/offline/SW.JS", "/offline/", "/offline/..%2Fcore.wasm"]) {
       const a = await ctx.req("GET", path);
       check(a.status === 404 || a.status === 400, `GET ${path}: ${a.status}`);
     }

@@ -147,12 +147,17 @@ async function answer(e: FetchEvent, req: Request & { mode: string }, path: stri
     ? undefined
     : new Uint8Array(await req.clone().arrayBuffer());
   const signs = (path === "/signin" || path === "/signout") && req.method === "POST";
-  // Writes made offline go first, while the person who made them is still
-  // the one signed in.
-  if (signs) await sync(true);
+  // Writes made offline go first: before a sign-in or sign-out (while the
+  // person who made them is still the one signed in), and before any new
+  // write (so the server gets them in the order they were made).
+  if (signs || (body !== undefined && waitingWrites > 0)) await sync(true);
   let res: Response;
   try {
     res = await fetchWithin(req, NETWORK_WAIT_MS);
+    // A proxy in front saying the app behind it cannot be reached is the
+    // server being away, for a read (a write may have reached it: its
+    // answer stands).
+    if (body === undefined && (res.status === 502 || res.status === 504)) throw new Error(`${res.status}`);
   } catch {
     try {
       return await fromCopy(req, path, query, body);

@@ -2,7 +2,10 @@
 // Pages work without it; it adds feedback and keeps open screens live.
 (() => {
   // A failed request (server down, network gone) should not fail silently.
+  // A page the offline worker answered says so in its banner already (its
+  // live stream fails by design).
   document.addEventListener("htmx:error", () => {
+    if (document.getElementById("nh-offline-banner")) return;
     let n = document.getElementById("nh-offline");
     if (!n) {
       n = document.createElement("p");

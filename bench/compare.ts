@@ -18,12 +18,11 @@
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { parseArgs } from "node:util";
-import { type HostCommand, type HostName, prepareHost, runToExit, startServer } from "../tests/http/hosts.ts";
+import { freePort, type HostCommand, type HostName, prepareHost, runToExit, startServer } from "../tests/http/hosts.ts";
 import type { BrowserJSON } from "./browser.ts";
 import type { OfflineJSON } from "./offline.ts";
 import { ensureData, root } from "./data.ts";
@@ -215,17 +214,6 @@ interface Target {
   /** nakedhtmx on Postgres: a new database of the data, loaded as a user would before a first start. */
   fresh?: () => string;
   start(dir: string, data: string): Promise<{ base: string; stop: () => Promise<void>; headers?: Record<string, string> }>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
 }
 
 async function waitHTTP(url: string, proc: ChildProcess, what: string, timeoutMs = 60000): Promise<number> {

@@ -18,8 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { DatabaseSync } from "node:sqlite";
-import type { Page } from "playwright-core";
-import { launchPersistent, serve } from "../tests/browser/setup.ts";
+import { firstByte, launchPersistent, offlineStatus, serve } from "../tests/browser/setup.ts";
 import { chinookPath, fill, ITEMS } from "./data.ts";
 
 const { values } = parseArgs({
@@ -55,20 +54,6 @@ else {
 }
 const [table, next] = chinook ? ["Track", "Album"] : ["items_1k", "items_1k?sort=name"];
 
-/** To the answer's first byte, from the page's navigation timing. */
-const firstByte = (page: Page) =>
-  page.evaluate(() => {
-    const n = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
-    return n ? n.responseStart - n.startTime : -1;
-  });
-
-async function status(page: Page): Promise<{ copy: unknown; opening?: Record<string, number> } | null> {
-  return await page.evaluate(async () => {
-    const r = await fetch("/offline/status");
-    return r.ok ? await r.json() : null;
-  }).catch(() => null);
-}
-
 const firsts: number[] = [], warms: number[] = [];
 const steps: Record<string, number[]> = {};
 const server = await serve("bench offline", "node", tmp, dbFile);
@@ -78,7 +63,7 @@ let ctx = await launchPersistent(values.chromium!, false, profile);
 try {
   let page = ctx.pages()[0] ?? await ctx.newPage();
   await page.goto(new URL(`t/${table}`, url).href);
-  for (let end = Date.now() + 120_000; !(await status(page))?.copy;) {
+  for (let end = Date.now() + 120_000; !(await offlineStatus(page))?.copy;) {
     if (Date.now() > end) throw new Error("the worker made no copy in 2 minutes");
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -90,7 +75,7 @@ try {
     const res = await page.goto(new URL(`t/${table}`, url).href);
     if (res?.status() !== 200 || res.headers()["x-nakedhtmx-offline"] !== "1") throw new Error(`offline page: ${res?.status()}`);
     firsts.push(await firstByte(page));
-    for (const [k, v] of Object.entries((await status(page))?.opening ?? {})) (steps[k] ??= []).push(v);
+    for (const [k, v] of Object.entries((await offlineStatus(page))?.opening ?? {})) (steps[k] ??= []).push(v);
     await page.goto(new URL(`t/${next}`, url).href);
     warms.push(await firstByte(page));
   }

@@ -114,34 +114,43 @@ func (c *ctx) appliedResult() (*commandResult, *protocol.Response) {
 // applyBatch applies a batch command's writes in a savepoint of the
 // command's transaction: all of them, or, at the first that fails, none.
 func (c *ctx) applyBatch(cmd *protocol.Command) (*outcome, json.RawMessage, *int) {
-	if _, err := c.e.db.Exec("SAVEPOINT nakedhtmx_batch"); err != nil {
-		return c.dbFailure(err), nil, nil
-	}
-	defer c.e.db.Exec("RELEASE nakedhtmx_batch")
-	// The command's transaction commits a failed batch's result: what its
-	// writes did to files is undone with them (files.go).
-	mark := c.files.mark()
 	results := make([]any, 0, len(cmd.Ops))
-	for i := range cmd.Ops {
-		sub := &cmd.Ops[i]
-		if sub.Op != "insert" && sub.Op != "update" && sub.Op != "delete" {
-			c.e.db.Exec("ROLLBACK TO nakedhtmx_batch")
-			c.undoFiles(mark)
-			return failed(400, "a batch holds inserts, updates and deletes only"), nil, &i
-		}
-		out := c.applyOne(sub)
-		if out.status >= 300 {
-			c.e.db.Exec("ROLLBACK TO nakedhtmx_batch")
-			c.undoFiles(mark)
-			return out, nil, &i
-		}
+	out, failedAt := c.inSavepoint(cmd.Ops, c.applyOne, func(out *outcome) {
 		r := schema.NewObject().Set("status", out.status)
 		if out.status != 204 && out.row != nil {
 			r.Set("row", c.answerObject(out.row)).Set("version", out.row.version())
 		}
 		results = append(results, r)
+	})
+	if out != nil {
+		return out, nil, failedAt
 	}
 	return &outcome{status: 200}, jsonBody(results), nil
+}
+
+// inSavepoint makes a batch's writes (insert, update, delete) in a savepoint
+// of the transaction it runs in: all of them, or, at the first refused,
+// none, and that one's failure with its index (what the writes did to files
+// is undone with them, files.go). made sees each write that was made.
+func (c *ctx) inSavepoint(ops []protocol.Command, write func(*protocol.Command) *outcome, made func(*outcome)) (*outcome, *int) {
+	if _, err := c.e.db.Exec("SAVEPOINT nakedhtmx_batch"); err != nil {
+		return c.dbFailure(err), nil
+	}
+	defer c.e.db.Exec("RELEASE nakedhtmx_batch")
+	mark := c.files.mark()
+	for i := range ops {
+		out := failed(400, "a batch holds inserts, updates and deletes only")
+		if op := ops[i].Op; op == "insert" || op == "update" || op == "delete" {
+			out = write(&ops[i])
+		}
+		if out.status >= 300 {
+			c.e.db.Exec("ROLLBACK TO nakedhtmx_batch")
+			c.undoFiles(mark)
+			return out, &i
+		}
+		made(out)
+	}
+	return nil, nil
 }
 
 // newCommand names a command (id, this node), keeps it in the outbox and

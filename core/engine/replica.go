@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -798,67 +799,33 @@ func (e *Engine) offline() bool {
 	return e.opts.Offline && e.opts.Config.OfflineEnabled()
 }
 
-// offlineCommand is one write of a copy's (a command its core made while
-// its server was away), as POST /api/replica/commands reads it.
-type offlineCommand struct {
-	id, dsid, table, op, key, version string
-	values                            map[string]any
-}
-
-// readOfflineCommand reads one command object (the command's JSON, as
-// protocol.Command writes it), checking every member's type.
-func readOfflineCommand(m map[string]any, nested bool) (offlineCommand, string) {
-	var oc offlineCommand
-	str := func(name string) (string, bool) {
-		v, present := m[name]
-		if !present || v == nil {
-			return "", true
+// offlineProblem says what is wrong with a copy's command ("": nothing),
+// and gives a batch's writes the batch's DSID where they name none.
+func offlineProblem(cmd *protocol.Command) string {
+	if !protocol.CommandIDOK(cmd.ID) {
+		return "id must be the command's id (32 hexadecimal digits)"
+	}
+	writes, where := []protocol.Command{*cmd}, func(int) string { return "" }
+	if cmd.Op == "batch" {
+		if len(cmd.Ops) == 0 {
+			return "a batch's ops must be a list of writes"
 		}
-		s, ok := v.(string)
-		return s, ok
+		writes, where = cmd.Ops, func(i int) string { return "ops[" + strconv.Itoa(i) + "]: " }
 	}
-	for _, f := range []struct {
-		name string
-		to   *string
-	}{{"id", &oc.id}, {"dsid", &oc.dsid}, {"table", &oc.table}, {"op", &oc.op}, {"key", &oc.key}, {"version", &oc.version}} {
-		s, ok := str(f.name)
-		if !ok {
-			return oc, f.name + " must be a string"
-		}
-		*f.to = s
-	}
-	if v, present := m["values"]; present && v != nil {
-		vals, ok := v.(map[string]any)
-		if !ok {
-			return oc, "values must be an object"
-		}
-		oc.values = vals
-	}
-	switch {
-	case !nested && !commandIDOK(oc.id):
-		return oc, "id must be the command's id (32 hexadecimal digits)"
-	case oc.op == "batch" && !nested:
-		return oc, "" // its writes are read by the caller
-	case oc.op != "insert" && oc.op != "update" && oc.op != "delete":
-		return oc, "a copy sends inserts, updates, deletes and batches of them only, not " + strconv.Quote(oc.op)
-	case oc.table == "":
-		return oc, "table is missing"
-	case oc.op != "insert" && oc.key == "":
-		return oc, "key is missing"
-	}
-	return oc, ""
-}
-
-func commandIDOK(id string) bool {
-	if len(id) != 32 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if !('0' <= id[i] && id[i] <= '9' || 'a' <= id[i] && id[i] <= 'f') {
-			return false
+	for i := range writes {
+		w := &writes[i]
+		switch {
+		case w.Op != "insert" && w.Op != "update" && w.Op != "delete":
+			return where(i) + "a copy sends inserts, updates, deletes and batches of them only, not " + strconv.Quote(w.Op)
+		case w.Table == "":
+			return where(i) + "table is missing"
+		case w.Op != "insert" && w.Key == "":
+			return where(i) + "key is missing"
+		case w.DSID == "":
+			w.DSID = cmd.DSID
 		}
 	}
-	return true
+	return ""
 }
 
 // replicaCommand is POST /api/replica/commands: one write a copy made while
@@ -868,52 +835,41 @@ func commandIDOK(id string) bool {
 // schema remapped to this one, and 409 with the row as it is now when
 // someone else changed it meanwhile. Its result is kept under the command's
 // id in the same transaction, so a copy that sends it again (it never heard
-// the answer) gets that result, and the write is made once.
+// the answer) gets that result, and the write is made once. Who made it is
+// the caller's to say, never the command's (its "by" is not read).
 func (c *ctx) replicaCommand() *protocol.Response {
 	if c.e.opts.Replica != nil {
 		return c.fail(404, "a copy has no copy of its own")
 	}
-	body, bad := c.jsonBodyObject()
-	if bad != nil {
+	// Read as any JSON body is first (its type, UTF-8, duplicate and too
+	// many members), then as the command it is, numbers kept exact.
+	if _, bad := c.jsonBodyObject(); bad != nil {
 		return bad
 	}
-	cmd, why := readOfflineCommand(body, false)
-	if why != "" {
+	var cmd protocol.Command
+	dec := json.NewDecoder(bytes.NewReader(c.req.Body))
+	dec.UseNumber()
+	if err := dec.Decode(&cmd); err != nil {
+		return c.fail(400, "not a command: "+err.Error())
+	}
+	if why := offlineProblem(&cmd); why != "" {
 		return c.fail(400, why)
 	}
-	writes := []offlineCommand{cmd}
-	if cmd.op == "batch" {
-		list, ok := body["ops"].([]any)
-		if !ok || len(list) == 0 {
-			return c.fail(400, "a batch's ops must be a list of writes")
+	writes := []protocol.Command{cmd}
+	if cmd.Op == "batch" {
+		if most := c.e.opts.Config.MemberLimit(); len(cmd.Ops) > most {
+			return c.fail(413, "a batch of "+strconv.Itoa(len(cmd.Ops))+" writes; at most "+strconv.Itoa(most))
 		}
-		if len(list) > c.e.opts.Config.MemberLimit() {
-			return c.fail(413, "a batch of "+strconv.Itoa(len(list))+" writes; at most "+strconv.Itoa(c.e.opts.Config.MemberLimit()))
-		}
-		writes = writes[:0]
-		for i, v := range list {
-			m, ok := v.(map[string]any)
-			if !ok {
-				return c.fail(400, "ops["+strconv.Itoa(i)+"] is not an object")
-			}
-			w, why := readOfflineCommand(m, true)
-			if why != "" {
-				return c.fail(400, "ops["+strconv.Itoa(i)+"]: "+why)
-			}
-			if w.dsid == "" {
-				w.dsid = cmd.dsid
-			}
-			writes = append(writes, w)
-		}
+		writes = cmd.Ops
 	}
 	// What the caller may not do at all is refused before anything is
 	// kept: sent again later, it would be refused again.
 	for _, w := range writes {
-		t := c.table(w.table)
+		t := c.table(w.Table)
 		if t == nil {
-			return c.fail(404, "no such table: "+w.table)
+			return c.fail(404, "no such table: "+w.Table)
 		}
-		if why := c.writable(t, w.op); why != "" {
+		if why := c.writable(t, w.Op); why != "" {
 			return c.fail(403, why)
 		}
 	}
@@ -921,7 +877,7 @@ func (c *ctx) replicaCommand() *protocol.Response {
 		return c.answer(c.dbFailure(err))
 	}
 	if c.e.opts.WriteMode == "jetstream" {
-		return c.offlineStream(cmd, writes)
+		return c.offlineStream(&cmd)
 	}
 	if err := c.e.store.BeginWrite(c.e.db); err != nil {
 		return c.answer(c.dbFailure(err))
@@ -933,27 +889,27 @@ func (c *ctx) replicaCommand() *protocol.Response {
 			c.e.db.Exec("ROLLBACK")
 		}
 	}()
-	if r, ok, err := c.storedResult(cmd.id); err != nil {
+	if r, ok, err := c.storedResult(cmd.ID); err != nil {
 		return c.answer(c.dbFailure(err))
 	} else if ok {
-		return c.offlineAnswer(cmd.id, r, true)
+		return c.offlineAnswer(cmd.ID, r, true)
 	}
 	c.inTx = true
 	var out *outcome
 	var rm *remapped
-	if len(writes) == 1 && cmd.op != "batch" {
-		out, rm = c.offlineWrite(writes[0])
+	if cmd.Op == "batch" {
+		out = c.offlineBatch(cmd.Ops)
 	} else {
-		out = c.offlineBatch(writes)
+		out, rm = c.offlineWrite(&cmd)
 	}
 	c.inTx = false
-	r := c.offlineResult(out, cmd.table, rm)
+	r := c.offlineResult(out, cmd.Table, rm)
 	stored, _ := json.Marshal(r)
 	for _, step := range []struct {
 		sql  string
 		args []any
 	}{
-		{`INSERT INTO "_nakedhtmx_commands" (id, seq, status, result) VALUES (?, 0, ?, ?)`, []any{cmd.id, int64(out.status), string(stored)}},
+		{`INSERT INTO "_nakedhtmx_commands" (id, seq, status, result) VALUES (?, 0, ?, ?)`, []any{cmd.ID, int64(out.status), string(stored)}},
 		{"COMMIT", nil},
 	} {
 		if _, err := c.e.db.Exec(step.sql, step.args...); err != nil {
@@ -961,7 +917,7 @@ func (c *ctx) replicaCommand() *protocol.Response {
 		}
 	}
 	done = true
-	return c.offlineAnswer(cmd.id, r, false)
+	return c.offlineAnswer(cmd.ID, r, false)
 }
 
 // offlineResult is what a copy's write came to, as kept under its id.
@@ -986,20 +942,20 @@ func (c *ctx) offlineResult(out *outcome, table string, rm *remapped) commandRes
 // publishes; asked again once this node has applied it (RequestHead.
 // Command), the answer is its result. A write refused here (422, 409, 403)
 // is answered at once and kept nowhere: sent again, it is judged again.
-func (c *ctx) offlineStream(cmd offlineCommand, writes []offlineCommand) *protocol.Response {
-	if c.req.Command != "" && c.req.Command != cmd.id {
+func (c *ctx) offlineStream(cmd *protocol.Command) *protocol.Response {
+	if c.req.Command != "" && c.req.Command != cmd.ID {
 		return c.fail(400, "asked again about another command")
 	}
-	if r, ok, err := c.storedResult(cmd.id); err != nil {
+	if r, ok, err := c.storedResult(cmd.ID); err != nil {
 		return c.answer(c.dbFailure(err))
 	} else if ok {
-		return c.offlineAnswer(cmd.id, r, c.req.Command == "")
+		return c.offlineAnswer(cmd.ID, r, c.req.Command == "")
 	}
 	if c.req.Command != "" {
-		return c.jsonAnswer(202, "id", cmd.id, "status", "pending")
+		return c.jsonAnswer(202, "id", cmd.ID, "status", "pending")
 	}
 	// Sent before and not applied yet: the same command goes out again.
-	if rs, err := c.e.db.Query(`SELECT command FROM "_nakedhtmx_outbox" WHERE id = ?`, cmd.id); err != nil {
+	if rs, err := c.e.db.Query(`SELECT command FROM "_nakedhtmx_outbox" WHERE id = ?`, cmd.ID); err != nil {
 		return c.answer(c.dbFailure(err))
 	} else if len(rs.Values) == 1 {
 		var kept protocol.Command
@@ -1007,77 +963,71 @@ func (c *ctx) offlineStream(cmd offlineCommand, writes []offlineCommand) *protoc
 			return c.fail(500, err.Error())
 		}
 		c.command = &kept
-		return c.jsonAnswer(202, "id", cmd.id, "status", "pending")
+		return c.jsonAnswer(202, "id", cmd.ID, "status", "pending")
 	}
-	c.offlineID = cmd.id
+	c.offlineID = cmd.ID
 	var out *outcome
 	var rm *remapped
-	if cmd.op == "batch" {
+	if cmd.Op == "batch" {
 		c.collecting = true
-		for _, w := range writes {
-			if out, _ = c.offlineWrite(w); out.status >= 300 {
+		for i := range cmd.Ops {
+			if out, _ = c.offlineWrite(&cmd.Ops[i]); out.status >= 300 {
 				c.collecting, c.collected = false, nil
-				return c.offlineAnswer(cmd.id, c.offlineResult(out, w.table, nil), false)
+				return c.offlineAnswer(cmd.ID, c.offlineResult(out, cmd.Ops[i].Table, nil), false)
 			}
 		}
 		out = c.batchCommand()
 	} else {
-		out, rm = c.offlineWrite(writes[0])
+		out, rm = c.offlineWrite(cmd)
 	}
 	if out.command == nil {
-		return c.offlineAnswer(cmd.id, c.offlineResult(out, cmd.table, rm), false)
+		return c.offlineAnswer(cmd.ID, c.offlineResult(out, cmd.Table, rm), false)
 	}
-	return c.jsonAnswer(202, "id", cmd.id, "status", "pending") // the engine answers with the command
+	return c.jsonAnswer(202, "id", cmd.ID, "status", "pending") // the engine answers with the command
 }
 
 // offlineWrite makes one write of a copy's as the JSON API would.
-func (c *ctx) offlineWrite(w offlineCommand) (*outcome, *remapped) {
-	t := c.table(w.table)
+func (c *ctx) offlineWrite(w *protocol.Command) (*outcome, *remapped) {
+	t := c.table(w.Table)
 	if t == nil {
-		return failed(404, "no such table: "+w.table), nil
+		return failed(404, "no such table: "+w.Table), nil
 	}
 	var key []any
-	if w.op != "insert" {
-		k, err := parseKey(t, w.key)
+	if w.Op != "insert" {
+		k, err := parseKey(t, w.Key)
 		if err != nil {
-			return failed(404, "no such row: "+w.key), nil
+			return failed(404, "no such row: "+w.Key), nil
 		}
 		key = k
 	}
-	if w.op == "delete" {
-		c.stale = c.planFor(t, w.dsid)
+	if w.Op == "delete" {
+		c.stale = c.planFor(t, w.DSID)
 		defer func() { c.stale = nil }()
-		return c.remove(t, key, w.version), nil
+		return c.remove(t, key, w.Version), nil
 	}
-	inst, _, _ := instance(t, w.values)
+	inst, _, _ := instance(t, w.Values)
 	var rm *remapped
-	if plan := c.planFor(t, w.dsid); plan != nil {
+	if plan := c.planFor(t, w.DSID); plan != nil {
 		rm = plan.apply(inst)
 	}
-	if w.op == "insert" {
+	if w.Op == "insert" {
 		return c.insert(t, inst, rm), rm
 	}
-	return c.update(t, key, inst, w.version, rm), rm
+	return c.update(t, key, inst, w.Version, rm), rm
 }
 
 // offlineBatch makes a batch's writes: all of them, or, at the first that
 // fails, none (its result names that one).
-func (c *ctx) offlineBatch(writes []offlineCommand) *outcome {
-	if _, err := c.e.db.Exec("SAVEPOINT nakedhtmx_batch"); err != nil {
-		return c.dbFailure(err)
+func (c *ctx) offlineBatch(writes []protocol.Command) *outcome {
+	write := func(w *protocol.Command) *outcome { out, _ := c.offlineWrite(w); return out }
+	out, at := c.inSavepoint(writes, write, func(*outcome) {})
+	if out == nil {
+		return &outcome{status: 200}
 	}
-	defer c.e.db.Exec("RELEASE nakedhtmx_batch")
-	mark := c.files.mark()
-	for i, w := range writes {
-		out, _ := c.offlineWrite(w)
-		if out.status >= 300 {
-			c.e.db.Exec("ROLLBACK TO nakedhtmx_batch")
-			c.undoFiles(mark)
-			out.msg = "write " + strconv.Itoa(i+1) + " of " + strconv.Itoa(len(writes)) + ": " + out.msg
-			return out
-		}
+	if at != nil {
+		out.msg = "write " + strconv.Itoa(*at+1) + " of " + strconv.Itoa(len(writes)) + ": " + out.msg
 	}
-	return &outcome{status: 200}
+	return out
 }
 
 // callerEmail is the signed-in user's email, "" for the token or an app

@@ -131,6 +131,20 @@ func NewCommandID() (string, error) {
 	return hex.EncodeToString(id[:]), nil
 }
 
+// CommandIDOK says whether id has NewCommandID's form: 32 lower-case hex
+// digits (a copy's commands carry their own, PROTOCOL.md "Offline writes").
+func CommandIDOK(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if !('0' <= id[i] && id[i] <= '9' || 'a' <= id[i] && id[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // Subject is where a command on this table with this operation is published
 // (PROTOCOL.md, "Commands"): nakedhtmx.cmd.<table>.<op>, each a Token.
 func Subject(table, op string) string {

@@ -15,15 +15,15 @@
 // Needs make build (dist/browser/) and Chromium (scripts/ensure-chromium.sh).
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import type { BrowserContext, Page } from "playwright-core";
 import { buildFixture, HOSTILE, openDB } from "../http/fixture.ts";
-import { prepareHost, runToExit, type Server } from "../http/hosts.ts";
-import { checkHost, launchPersistent, resultsDir, serve } from "./setup.ts";
+import { freePort, prepareHost, runToExit, type Server } from "../http/hosts.ts";
+import { checkHost, firstByte, launchPersistent, offlineStatus, resultsDir, serve } from "./setup.ts";
+import { until } from "../http/harness.ts";
 
 const { values } = parseArgs({
   options: {
@@ -66,17 +66,6 @@ function check(host: string, ok: boolean, what: string, detail = ""): boolean {
   return ok;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-  });
-}
-
 type Got = { status: number; body: string; offline: boolean };
 
 /** What the page's fetch gets for a path: through the worker once it controls the page. */
@@ -107,45 +96,21 @@ function pageFetch(page: Page, path: string, init: { method?: string; body?: str
   }, [path, init] as const);
 }
 
-interface Status {
-  version: string;
-  copy: { dsid: string; seq: number; rows: Record<string, number>; savedAt: number } | null;
-  pending: number;
-  conflicts: number;
-  opening?: Record<string, number>;
-  error?: string;
-}
-
 /**
  * Opens a form page offline, fills fields by name and saves it, as a person
  * does; waits until the worker keeps one more write to send.
  */
 async function saveForm(page: Page, href: string, fields: Record<string, string>): Promise<void> {
   await page.goto(href);
-  const before = (await workerStatus(page))?.pending ?? -1;
+  const before = (await offlineStatus(page))?.pending ?? -1;
   for (const [name, v] of Object.entries(fields)) await page.locator(`form [name="${name}"]`).first().fill(v);
   await page.locator('form button[type="submit"].primary').first().click();
-  await waitFor(`saving ${href} offline`, 15_000, async () => ((await workerStatus(page))?.pending ?? -1) > before);
+  await waitFor(`saving ${href} offline`, 15_000, async () => ((await offlineStatus(page))?.pending ?? -1) > before);
 }
 
-async function workerStatus(page: Page): Promise<Status | null> {
-  const r = await pageGet(page, "/offline/status");
-  if (r.status !== 200 || r.offline) return null;
-  try {
-    return JSON.parse(r.body) as Status;
-  } catch {
-    return null; // not the worker yet: the server's 404 page
-  }
-}
-
-async function waitFor<T>(what: string, ms: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** until (the harness's), typed as what the probe answers once it holds. */
+function waitFor<T>(what: string, ms: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
+  return until(probe, what, ms) as Promise<T>;
 }
 
 async function serverGet(url: URL, path: string): Promise<Got> {
@@ -219,7 +184,7 @@ async function walk(host: ReturnType<typeof checkHost>): Promise<void> {
     let page = ctx.pages()[0] ?? await ctx.newPage();
     page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
     await page.goto(new URL("t/items", url).href);
-    const made = await waitFor("the worker's copy", 60_000, async () => (await workerStatus(page))?.copy);
+    const made = await waitFor("the worker's copy", 60_000, async () => (await offlineStatus(page))?.copy);
     check(host, made.rows["items"] !== undefined && made.rows["codes"] === undefined,
       `one online visit made a copy (${Object.values(made.rows).reduce((a, b) => a + b, 0)} rows)`);
 
@@ -247,7 +212,7 @@ async function walk(host: ReturnType<typeof checkHost>): Promise<void> {
     await saveForm(page, new URL("t/items/r/3", url).href, { name: "edited offline" });
     await saveForm(page, new URL("t/items/r/2", url).href, { name: "mine, offline" });
     await saveForm(page, new URL("t/items/new", url).href, { name: "made offline", price: "4.5" });
-    const queued = await workerStatus(page);
+    const queued = await offlineStatus(page);
     check(host, queued?.pending === 3, `three writes offline wait to be sent (${queued?.pending})`);
     const shown = await pageGet(page, "/t/items/r/3");
     check(host, shown.offline && shown.body.includes('value="edited offline"'), "the copy shows a write made offline");
@@ -270,11 +235,8 @@ async function walk(host: ReturnType<typeof checkHost>): Promise<void> {
       ctx = await launchPersistent(values.chromium!, values.headed!, profile);
       page = ctx.pages()[0] ?? await ctx.newPage();
       again = await page.goto(new URL("t/items", url).href);
-      firsts.push(await page.evaluate(() => {
-        const n = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
-        return n ? Math.round(n.responseStart - n.startTime) : -1;
-      }));
-      const steps = (await workerStatus(page))?.opening ?? {};
+      firsts.push(await firstByte(page));
+      const steps = (await offlineStatus(page))?.opening ?? {};
       console.log(`  time  ${host}: first page offline after restart ${i + 1}: ${firsts[i]} ms to its first byte (worker: ${JSON.stringify(steps)})`);
     }
     const firstMs = [...firsts].sort((a, b) => a - b)[1];
@@ -290,7 +252,7 @@ async function walk(host: ReturnType<typeof checkHost>): Promise<void> {
     await page.goto(new URL("t/items", url).href);
     check(host, await page.locator("#nh-offline-banner").count() === 0, "online again, pages are the server's");
     const sent = await waitFor("the writes to be sent", 30_000, async () => {
-      const s = await workerStatus(page);
+      const s = await offlineStatus(page);
       return s && s.pending === 0 && s.conflicts > 0 ? s : null;
     });
     const rows = (await serverGet(url, "/api/tables/items/rows?limit=100")).body;
@@ -307,7 +269,7 @@ async function walk(host: ReturnType<typeof checkHost>): Promise<void> {
     await page.locator("button", { hasText: "Keep mine" }).click();
     await waitFor("keep mine to reach the server", 15_000, async () =>
       (await serverGet(url, "/api/tables/items/rows/2")).body.includes("mine, offline"));
-    const after = await workerStatus(page);
+    const after = await offlineStatus(page);
     check(host, after?.conflicts === 0 && after.pending === 0, "keep mine: the server has mine, and nothing waits");
     await waitFor("the copy to catch up", 30_000, async () => {
       const r = await pageGet(page, "/t/items/r/2");
@@ -370,7 +332,7 @@ async function walkPeople(host: ReturnType<typeof checkHost>): Promise<void> {
     await page.locator(".who .user").waitFor();
     await page.goto(new URL("t/items", url).href);
     return await waitFor(`${email}'s copy`, 60_000, async () => {
-      const s = await workerStatus(page);
+      const s = await offlineStatus(page);
       return s?.copy ? s : null;
     });
   };
@@ -387,11 +349,11 @@ async function walkPeople(host: ReturnType<typeof checkHost>): Promise<void> {
     server = await start();
     await page.goto(new URL("t/items", url).href);
     await waitFor("ann's conflict", 30_000, async () => {
-      const s = await workerStatus(page);
+      const s = await offlineStatus(page);
       return s && s.pending === 0 && s.conflicts === 1;
     });
     await signOut();
-    const out = await workerStatus(page);
+    const out = await offlineStatus(page);
     check(host, out !== null && out.copy === null && out.conflicts === 0, `signing out drops the copy (${JSON.stringify(out?.copy)})`);
     const ben = await signIn("ben@example.com", "ben-password");
     const review = await pageGet(page, "/offline/conflicts");

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server as HTTPServer } from "node:http";
 import { extname, join, resolve, sep } from "node:path";
-import { chromium, type Browser, type BrowserContext } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { repoRoot } from "../http/fixture.ts";
 import { HOSTS, prepareHost, startServer, staleBuild, type HostName, type Server } from "../http/hosts.ts";
 
@@ -131,4 +131,41 @@ export function serveFiles(mounts: Record<string, string>): Promise<HTTPServer> 
     res.writeHead(404).end();
   });
   return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
+}
+
+/** GET /offline/status, as the offline service worker answers it (PROTOCOL.md, "Offline"). */
+export interface OfflineStatus {
+  version: string;
+  copy: { dsid: string; seq: number; rows: Record<string, number>; savedAt: number } | null;
+  pending: number;
+  conflicts: number;
+  /** When each step of opening the kept copy ended, ms from its start. */
+  opening?: Record<string, number>;
+  error?: string;
+}
+
+/**
+ * The worker's status, asked by the page (null: no worker controls it yet,
+ * the server's 404 answers). A page that navigates meanwhile is asked again.
+ */
+export async function offlineStatus(page: Page): Promise<OfflineStatus | null> {
+  for (let tries = 0;; tries++) {
+    try {
+      return await page.evaluate(async () => {
+        const r = await fetch("/offline/status");
+        return r.ok ? (await r.json().catch(() => null)) as OfflineStatus | null : null;
+      });
+    } catch (e) {
+      if (tries > 20 || !String(e).includes("Execution context was destroyed")) throw e;
+      await page.waitForLoadState();
+    }
+  }
+}
+
+/** The page's navigation, from its request to the answer's first byte, ms (navigation timing). */
+export function firstByte(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const n = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
+    return n ? Math.round(n.responseStart - n.startTime) : -1;
+  });
 }

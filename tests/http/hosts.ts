@@ -3,6 +3,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { repoRoot } from "./fixture.ts";
 
@@ -198,4 +199,16 @@ export function descendants(pid: number): number[] {
   };
   walk(pid);
   return out;
+}
+
+/** A loopback port free just now (a server started on it again keeps its origin). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

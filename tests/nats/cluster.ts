@@ -4,13 +4,14 @@
 // and nodes on any host with --write jetstream, each with its own SQLite file.
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { request, type Answer } from "../http/client.ts";
 import { openDB, repoRoot } from "../http/fixture.ts";
 import { until } from "../http/harness.ts";
 import {
   type Exit,
+  freePort,
   type HostCommand,
   type HostName,
   prepareHost,
@@ -23,17 +24,6 @@ export function natsServerPath(): string {
   const r = spawnSync("bash", [join(repoRoot, "scripts/ensure-nats-server.sh")], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`cannot build nats-server:\n${r.stderr}`);
   return r.stdout.trim();
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function accepting(port: number): Promise<boolean> {

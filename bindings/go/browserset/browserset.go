@@ -18,12 +18,18 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
-// Set is the browser set, read whole into memory (a few MB, served often).
+// Set is the browser set, known at start by its manifest alone; each file
+// is read (and hashed for its ETag) when first asked for, then kept: a
+// host's start does not wait for 10 MB it may never serve.
 type Set struct {
 	Version string
-	files   map[string]file
+	fsys    fs.FS
+	names   map[string]bool
+	mu      sync.Mutex
+	files   map[string]*file
 }
 
 type file struct {
@@ -37,7 +43,7 @@ type manifest struct {
 	Files   []string `json:"files"`
 }
 
-// Load reads a set from fsys (its manifest.json names every file).
+// Load reads a set's manifest from fsys (manifest.json names every file).
 func Load(fsys fs.FS) (*Set, error) {
 	b, err := fs.ReadFile(fsys, "manifest.json")
 	if err != nil {
@@ -47,22 +53,34 @@ func Load(fsys fs.FS) (*Set, error) {
 	if err := json.Unmarshal(b, &m); err != nil || m.Version == "" {
 		return nil, fmt.Errorf("browser set: manifest.json is not one (%v)", err)
 	}
-	s := &Set{Version: m.Version, files: map[string]file{}}
+	s := &Set{Version: m.Version, fsys: fsys, names: map[string]bool{}, files: map[string]*file{}}
 	for _, name := range m.Files {
 		if !fs.ValidPath(name) || strings.Contains(name, "/") {
 			return nil, fmt.Errorf("browser set: %q is not a file name", name)
 		}
-		body, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("browser set: %w", err)
-		}
-		sum := sha256.Sum256(body)
-		s.files[name] = file{body: body, ctype: contentType(name), etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		s.names[name] = true
 	}
-	if _, ok := s.files["sw.js"]; !ok {
+	if !s.names["sw.js"] {
 		return nil, fmt.Errorf("browser set: no sw.js")
 	}
 	return s, nil
+}
+
+// file reads a file of the set the first time it is asked for.
+func (s *Set) file(name string) (*file, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f := s.files[name]; f != nil {
+		return f, nil
+	}
+	body, err := fs.ReadFile(s.fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("browser set: %w (make build makes it)", err)
+	}
+	sum := sha256.Sum256(body)
+	f := &file{body: body, ctype: contentType(name), etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+	s.files[name] = f
+	return f, nil
 }
 
 // Beside loads the set that sits beside a core.wasm (DIR/browser for
@@ -99,9 +117,13 @@ func (s *Set) Serve(w http.ResponseWriter, r *http.Request, p, base string) bool
 	if !ok {
 		return false
 	}
-	f, ok := s.files[name]
-	if !ok {
+	if !s.names[name] {
 		return false
+	}
+	f, err := s.file(name)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return true
 	}
 	h := w.Header()
 	h.Set("Content-Type", f.ctype)

@@ -54,18 +54,25 @@ const typeOf = (name: string): string =>
     ? "application/json"
     : "application/octet-stream";
 
+/**
+ * The set, known at start by its manifest alone; each file is read (and
+ * hashed for its ETag) when first asked for, then kept: a host's start does
+ * not wait for 10 MB it may never serve.
+ */
 export class BrowserSet {
   readonly version: string;
-  readonly #files: Map<string, BrowserFile>;
+  readonly #dir: URL;
+  readonly #names: Set<string>;
+  readonly #files = new Map<string, Promise<BrowserFile>>();
 
-  private constructor(version: string, files: Map<string, BrowserFile>) {
+  private constructor(version: string, dir: URL, names: Set<string>) {
     this.version = version;
-    this.#files = files;
+    this.#dir = dir;
+    this.#names = names;
   }
 
-  /** Reads the set in dir (a directory URL ending in "/"); null when there is none there. */
+  /** Reads the set's manifest in dir (a directory URL ending in "/"); null when there is none there. */
   static async load(dir: URL = defaultBrowserSetURL()): Promise<BrowserSet | null> {
-    const where = dir.protocol === "file:" ? decodeURIComponent(dir.pathname) : dir.href;
     try {
       const raw = await read(new URL("manifest.json", dir));
       if (raw === null) return null;
@@ -73,33 +80,58 @@ export class BrowserSet {
       if (typeof m.version !== "string" || m.version === "" || !Array.isArray(m.files)) {
         throw new Error("manifest.json is not one");
       }
-      const files = new Map<string, BrowserFile>();
+      const names = new Set<string>();
       for (const name of m.files) {
         if (typeof name !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
           throw new Error(`${JSON.stringify(name)} is not a file name`);
         }
-        const body = await read(new URL(name, dir));
+        names.add(name);
+      }
+      if (!names.has("sw.js")) throw new Error("no sw.js");
+      return new BrowserSet(m.version, dir, names);
+    } catch (e) {
+      throw setError(dir, e);
+    }
+  }
+
+  #file(name: string): Promise<BrowserFile> {
+    let f = this.#files.get(name);
+    if (!f) {
+      f = (async () => {
+        const body = await read(new URL(name, this.#dir));
         if (body === null) throw new Error(`${name} is missing`);
         const sum = new Uint8Array(await crypto.subtle.digest("SHA-256", body as Uint8Array<ArrayBuffer>));
         const etag = `"${[...sum.subarray(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("")}"`;
-        files.set(name, { body, type: typeOf(name), etag });
-      }
-      if (!files.has("sw.js")) throw new Error("no sw.js");
-      return new BrowserSet(m.version, files);
-    } catch (e) {
-      throw new NakedhtmxError("CORE_OPEN", `the browser set in ${where}: ${errorMessage(e)}; run "make build"`);
+        return { body, type: typeOf(name), etag };
+      })().catch((e) => {
+        this.#files.delete(name); // asked again, read again (a build may put it back)
+        throw setError(this.#dir, e);
+      });
+      this.#files.set(name, f);
     }
+    return f;
   }
 
   /**
    * Answers GET and HEAD of /offline/NAME (path with the base path removed)
    * for a file of the set; null: the request is the core's.
    */
-  answer(method: string, path: string, basePath: string, ifNoneMatch: string | null | undefined): SetAnswer | null {
+  async answer(
+    method: string,
+    path: string,
+    basePath: string,
+    ifNoneMatch: string | null | undefined,
+  ): Promise<SetAnswer | null> {
     if ((method !== "GET" && method !== "HEAD") || !path.startsWith("/offline/")) return null;
     const name = path.slice("/offline/".length);
-    const f = this.#files.get(name);
-    if (!f) return null;
+    if (!this.#names.has(name)) return null;
+    let f: BrowserFile;
+    try {
+      f = await this.#file(name);
+    } catch (e) {
+      const body = new TextEncoder().encode(errorMessage(e) + "\n");
+      return { status: 500, headers: [["content-type", "text/plain; charset=utf-8"]], body };
+    }
     const headers: [string, string][] = [
       ["content-type", f.type],
       ["x-content-type-options", "nosniff"],
@@ -113,4 +145,9 @@ export class BrowserSet {
     if (ifNoneMatch === f.etag) return { status: 304, headers: headers.slice(1), body: new Uint8Array(0) };
     return { status: 200, headers, body: method === "HEAD" ? new Uint8Array(0) : f.body };
   }
+}
+
+function setError(dir: URL, e: unknown): NakedhtmxError {
+  const where = dir.protocol === "file:" ? decodeURIComponent(dir.pathname) : dir.href;
+  return new NakedhtmxError("CORE_OPEN", `the browser set in ${where}: ${errorMessage(e)}; run "make build"`);
 }

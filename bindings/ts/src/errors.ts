@@ -22,10 +22,13 @@ export type NakedhtmxErrorCode =
 
 export class NakedhtmxError extends Error {
   readonly code: NakedhtmxErrorCode;
-  constructor(code: NakedhtmxErrorCode, message: string, options?: { cause?: unknown }) {
+  /** "REPLICA": the HTTP status the server (or the copy) answered. */
+  readonly status?: number;
+  constructor(code: NakedhtmxErrorCode, message: string, options?: { cause?: unknown; status?: number }) {
     super(message, options);
     this.name = "NakedhtmxError";
     this.code = code;
+    if (options?.status !== undefined) this.status = options.status;
   }
 }
 

@@ -365,7 +365,10 @@ export function createFetchHandler(core: CoreHandler, opts: HandlerOptions): Fet
     const target = splitTarget(req.url);
     const path = stripBasePath(target.path, opts.basePath);
     if (path === null) return new Response("not found\n", { status: 404, headers: { "content-type": "text/plain" } });
-    const file = opts.offline?.answer(req.method, path, opts.basePath, req.headers.get("if-none-match"));
+    // Only /offline/ waits on the set: every other request goes on at once.
+    const file = opts.offline && path.startsWith("/offline/")
+      ? await opts.offline.answer(req.method, path, opts.basePath, req.headers.get("if-none-match"))
+      : null;
     if (file) {
       return new Response(file.status === 200 ? file.body as Uint8Array<ArrayBuffer> : null, {
         status: file.status,
@@ -591,7 +594,9 @@ export function createNodeHandler(core: CoreHandler, opts: HandlerOptions): Node
       return;
     }
     const method = req.method ?? "GET";
-    const file = opts.offline?.answer(method, path, opts.basePath, req.headers["if-none-match"]);
+    const file = opts.offline && path.startsWith("/offline/")
+      ? await opts.offline.answer(method, path, opts.basePath, req.headers["if-none-match"])
+      : null;
     if (file) {
       res.writeHead(file.status, Object.fromEntries(file.headers)).end(file.body);
       return;

@@ -158,7 +158,9 @@ async function copyTable(
     const p = JSON.parse(utf8.decode(page)) as RowsPage & { rows: unknown[] };
     copied += p.rows.length;
     if (copied > room) {
-      throw new NakedhtmxError("REPLICA", `413: ${table} takes the copy past the most rows it may hold`);
+      throw new NakedhtmxError("REPLICA", `413: ${table} takes the copy past the most rows it may hold`, {
+        status: 413,
+      });
     }
     if (p.next === null) return copied;
     after = p.next;
@@ -223,7 +225,13 @@ export type ServerPost = (path: string, body: Uint8Array) => Promise<{ status: n
 export async function sendCommand(post: ServerPost, command: Command): Promise<CommandAnswer> {
   const res = await post("/api/replica/commands", new TextEncoder().encode(JSON.stringify(command)));
   if (res.status !== 200) {
-    throw new NakedhtmxError("REPLICA", `${res.status}: sending ${command.id}: ${utf8.decode(res.body).slice(0, 300)}`);
+    throw new NakedhtmxError(
+      "REPLICA",
+      `${res.status}: sending ${command.id}: ${utf8.decode(res.body).slice(0, 300)}`,
+      {
+        status: res.status,
+      },
+    );
   }
   return JSON.parse(utf8.decode(res.body)) as CommandAnswer;
 }
@@ -231,7 +239,9 @@ export async function sendCommand(post: ServerPost, command: Command): Promise<C
 async function fetchOK(get: ServerGet, pathAndQuery: string): Promise<Uint8Array> {
   const res = await get(pathAndQuery);
   if (res.status !== 200) {
-    throw new NakedhtmxError("REPLICA", `${res.status}: GET ${pathAndQuery}: ${utf8.decode(res.body).slice(0, 300)}`);
+    throw new NakedhtmxError("REPLICA", `${res.status}: GET ${pathAndQuery}: ${utf8.decode(res.body).slice(0, 300)}`, {
+      status: res.status,
+    });
   }
   return res.body;
 }
@@ -246,6 +256,8 @@ function post(core: Core, path: string, query: string, body: Uint8Array, what: s
   };
   const res = core.handle(head, body);
   if (res.head.status !== 200) {
-    throw new NakedhtmxError("REPLICA", `${res.head.status}: ${what}: ${utf8.decode(res.body).slice(0, 300)}`);
+    throw new NakedhtmxError("REPLICA", `${res.head.status}: ${what}: ${utf8.decode(res.body).slice(0, 300)}`, {
+      status: res.head.status,
+    });
   }
 }

@@ -17,7 +17,7 @@
 // import() anything, so every import here is static.
 
 import sqlite3InitModule from "@sqlite.org/sqlite-wasm";
-import { errorMessage } from "./errors.ts";
+import { errorMessage, NakedhtmxError } from "./errors.ts";
 import type { Command, RequestHead, ResponseHead } from "./protocol.ts";
 import {
   catchUpReplica,
@@ -279,8 +279,8 @@ function sync(now = false): Promise<void> {
           // 409 (the schema moved), 410 (the log no longer reaches back):
           // copied again; 401/403: signed out, so the copy waits (what it
           // keeps to send is that person's) until they are back.
-          const status = /^(\d{3}):/.exec(errorMessage(err))?.[1];
-          if (status !== "409" && status !== "410") throw err;
+          const status = statusOf(err);
+          if (status !== 409 && status !== 410) throw err;
         }
       }
       const db = openWasmDatabase(await sqlite());
@@ -327,11 +327,11 @@ async function flush(c: Copy): Promise<Set<string>> {
     try {
       a = await sendCommand(post, cmd);
     } catch (err) {
-      const status = /^(\d{3}):/.exec(errorMessage(err))?.[1];
-      if (status !== "400" && status !== "404" && status !== "403" && status !== "501") throw err;
+      const status = statusOf(err);
+      if (status !== 400 && status !== 404 && status !== 403) throw err;
       // Refused before it was judged (no such table, not the caller's to
       // write): it never will be; the user sees it, with its values.
-      a = { id: cmd.id, status: Number(status), error: errorMessage(err).replace(/^\d{3}: /, "") };
+      a = { id: cmd.id, status, error: errorMessage(err).replace(/^\d{3}: /, "") };
     }
     for (const w of cmd.op === "batch" ? cmd.ops ?? [] : [cmd]) touched.add(w.table);
     c.pending.shift();
@@ -577,7 +577,7 @@ async function status(): Promise<Response> {
  * posted from another site (which the worker would see as a navigation to
  * this origin) cannot carry it, so it cannot decide anything for the user.
  */
-const formToken = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+const formToken = randomHex();
 
 /**
  * BASE/offline/conflicts: the writes made offline that the server did not
@@ -661,8 +661,18 @@ function shown(v: unknown): string {
 
 /** Keep mine: the same write as a new command, against the row as the server has it now. */
 function again(x: Conflict): Command {
-  const id = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const id = randomHex(); // a command id's form (protocol.CommandIDOK)
   return { ...x.command, id, version: x.answer.version ?? x.command.version };
+}
+
+/** 16 random bytes in hex: a command id, the conflicts page's secret. */
+function randomHex(): string {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The HTTP status a failure of replica.ts carries (undefined: not the server's answer). */
+function statusOf(err: unknown): number | undefined {
+  return err instanceof NakedhtmxError ? err.status : undefined;
 }
 
 // ---- IndexedDB -------------------------------------------------------------

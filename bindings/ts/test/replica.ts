@@ -45,6 +45,16 @@ function get(core: Core, pathAndQuery: string, accept = "application/json"): { s
   return { status: res.head.status ?? 0, body: res.body };
 }
 
+/** What p was rejected with (undefined: it was not). */
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 /** The server on `db`, a copy of it on sqlite-wasm, and the reads both must answer alike. */
 async function sameAnswers(db: Database, config: unknown, extra: string[] = []): Promise<void> {
   const server = await Core.load({ db, host: runtimeName, wasm, log: () => {} });
@@ -192,12 +202,7 @@ test("catching up", () =>
       }
       db.run({ sql: "ALTER TABLE a ADD COLUMN note TEXT", params: [], script: true });
       write("POST", "/api/tables/a/rows", `{"id": 4, "name": "four"}`);
-      let err: unknown;
-      try {
-        await catchUpReplica(copy, serverGet);
-      } catch (e) {
-        err = e;
-      }
+      const err = await rejection(catchUpReplica(copy, serverGet));
       check(err instanceof Error && err.message.startsWith("409"), `after ALTER TABLE: ${err}`);
     } finally {
       local.close();
@@ -298,12 +303,9 @@ test("a copy past its most rows is not made", () =>
   withServer(async ({ serverGet }) => {
     const local = openWasmDatabase(sqlite3);
     try {
-      let err: unknown;
-      try {
-        await openReplica({ db: local, host: runtimeName, wasm, log: () => {}, get: serverGet, maxRows: 2 });
-      } catch (e) {
-        err = e;
-      }
+      const err = await rejection(
+        openReplica({ db: local, host: runtimeName, wasm, log: () => {}, get: serverGet, maxRows: 2 }),
+      );
       check(err instanceof Error && err.message.startsWith("413"), `a copy of 3 rows with room for 2: ${err}`);
     } finally {
       local.close();
@@ -313,18 +315,13 @@ test("a copy past its most rows is not made", () =>
 test("a server that refuses", async () => {
   const local = openWasmDatabase(sqlite3);
   try {
-    let err: unknown;
-    try {
-      await openReplica({
-        db: local,
-        host: runtimeName,
-        wasm,
-        log: () => {},
-        get: () => Promise.resolve({ status: 401, body: new TextEncoder().encode(`{"error":"sign in first"}`) }),
-      });
-    } catch (e) {
-      err = e;
-    }
+    const err = await rejection(openReplica({
+      db: local,
+      host: runtimeName,
+      wasm,
+      log: () => {},
+      get: () => Promise.resolve({ status: 401, body: new TextEncoder().encode(`{"error":"sign in first"}`) }),
+    }));
     check(err instanceof Error && err.message.includes("401") && err.message.includes("sign in first"), `${err}`);
   } finally {
     local.close();

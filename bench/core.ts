@@ -8,8 +8,11 @@
 // NAKEDHTMX_LATER=1: the same SQLite answers every statement later (a
 // resolved promise), through nh_start/nh_resume (PROTOCOL.md, "Stores that
 // answer later"): the cost of parking the core at every statement, with no
-// store latency in it. The line then carries "later": true and "statements",
-// the statements per request.
+// store latency in it. The line then carries "later": true.
+//
+// Every line carries "calls": per request once warm, the SQL messages the
+// core sent its host (crossings out of the module; PROTOCOL.md, "Statements
+// in one call") and the statements in them.
 
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -63,14 +66,10 @@ async function main(): Promise<void> {
     copyFileSync(chinookPath, file);
     const db = await openDatabase(file);
     const later = process.env.NAKEDHTMX_LATER === "1";
-    let statements = 0;
     const store: Database | AsyncDatabase = later
       ? {
         answersLater: true,
-        run: (req) => {
-          statements++;
-          return Promise.resolve(db.run(req));
-        },
+        run: (req) => Promise.resolve(db.run(req)),
         close: () => db.close(),
       }
       : db;
@@ -83,7 +82,7 @@ async function main(): Promise<void> {
     const openReq = { basePath: "", config: null, host: runtime, authToken: "", write: "direct", node: "bench" };
     if (later) await core.openAsync(openReq);
     else core.open(openReq);
-    const perRequest: Record<string, number> = {};
+    const perRequest: Record<string, { messages: number; statements: number }> = {};
     const ns: Record<string, number> = {};
     // NAKEDHTMX_ONLY=ListJSON: one request, for a profiler run.
     const only = process.env.NAKEDHTMX_ONLY;
@@ -104,17 +103,21 @@ async function main(): Promise<void> {
         : (k: number) => {
           for (let i = 0; i < k; i++) check(core.handle(head, bytes));
         };
-      statements = 0;
       await times(1);
-      perRequest[name] = statements;
       // Warm up until the JIT has settled (a second), then time batches of
       // about half a second each.
       const warmUntil = performance.now() + 1000;
       let n = 0;
+      const before = { ...core.sqlCalls };
       while (performance.now() < warmUntil) {
         await times(10);
         n += 10;
       }
+      // Per request, as it is once warm (the first one fills caches).
+      perRequest[name] = {
+        messages: (core.sqlCalls.messages - before.messages) / n,
+        statements: (core.sqlCalls.statements - before.statements) / n,
+      };
       const batch = Math.max(1, Math.round(n / 2));
       const per: number[] = [];
       for (let b = 0; b < 7; b++) {
@@ -125,7 +128,7 @@ async function main(): Promise<void> {
       ns[name] = Math.round(median(per));
     }
     db.close();
-    console.log(JSON.stringify(later ? { runtime, later, ns, statements: perRequest } : { runtime, ns }));
+    console.log(JSON.stringify(later ? { runtime, later, ns, calls: perRequest } : { runtime, ns, calls: perRequest }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

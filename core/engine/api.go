@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"encoding/csv"
-	"mime"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -91,7 +90,7 @@ func (c *ctx) apiList(t *model.Table) *protocol.Response {
 
 // jsonBodyObject reads a JSON API body: JSON media type, valid UTF-8, one object.
 func (c *ctx) jsonBodyObject() (map[string]any, *protocol.Response) {
-	mt, _, err := mime.ParseMediaType(c.header("content-type"))
+	mt, _, err := parseMediaType(c.header("content-type"))
 	if err != nil || (mt != "application/json" && mt != "application/merge-patch+json" && !strings.HasSuffix(mt, "+json")) {
 		return nil, c.fail(415, "send the body as application/json")
 	}

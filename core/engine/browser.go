@@ -6,9 +6,9 @@ package engine
 // Express) passes requests through Handle, so deciding here decides for all.
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
+	"github.com/nakedhtmx/nakedhtmx/core/digest"
+	"github.com/nakedhtmx/nakedhtmx/core/entropy"
 	"strconv"
 	"strings"
 	"time"
@@ -129,7 +129,7 @@ func (e *Engine) now() time.Time {
 
 // hashHex is the SHA-256 of s, in hex: how the table keeps ids and tokens.
 func hashHex(s string) string {
-	sum := sha256.Sum256([]byte(s))
+	sum := digest.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -138,7 +138,7 @@ func hashHex(s string) string {
 // written, else in memory.
 func (c *ctx) startSession(ttl, user int64) string {
 	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	if err := entropy.Read(b[:]); err != nil {
 		panic("no randomness for a session id: " + err.Error())
 	}
 	id := hex.EncodeToString(b[:])
@@ -360,27 +360,31 @@ type throttle struct {
 	clients map[string]*misses
 }
 
+// Times are kept in milliseconds: in whole seconds a "1 s" wait that began
+// late in a second would end at the next tick, after almost nothing.
 type misses struct {
 	count int
-	until int64 // unix seconds: refused until then
-	last  int64
+	until int64 // unix ms: refused until then
+	last  int64 // unix ms
 }
 
-// throttled says how many seconds a client must still wait (0: none).
+// throttled says how many seconds a client must still wait (0: none),
+// rounded up so Retry-After never promises less than the wait.
 func (e *Engine) throttled(remote string) int64 {
 	m := e.guard.clients[remote]
 	if m == nil {
 		return 0
 	}
-	if wait := m.until - e.now().Unix(); wait > 0 {
-		return wait
+	if wait := m.until - e.now().UnixMilli(); wait > 0 {
+		return (wait + 999) / 1000
 	}
 	return 0
 }
 
 // missed counts a wrong token from a client and starts or lengthens its wait.
 func (e *Engine) missed(remote string) {
-	now := e.now().Unix()
+	now := e.now().UnixMilli()
+	const quiet = maxLockout * 1000
 	g := &e.guard
 	if g.clients == nil {
 		g.clients = map[string]*misses{}
@@ -389,7 +393,7 @@ func (e *Engine) missed(remote string) {
 	if m == nil {
 		if len(g.clients) >= maxThrottled {
 			for k, old := range g.clients { // forget the quiet ones first
-				if old.until < now && now-old.last > maxLockout {
+				if old.until < now && now-old.last > quiet {
 					delete(g.clients, k)
 				}
 			}
@@ -400,14 +404,14 @@ func (e *Engine) missed(remote string) {
 		m = &misses{}
 		g.clients[remote] = m
 	}
-	if now-m.last > maxLockout {
+	if now-m.last > quiet {
 		m.count = 0 // quiet long enough: start over
 	}
 	m.count++
 	m.last = now
 	if m.count > freeMisses {
 		wait := int64(1) << min(m.count-freeMisses-1, 9)
-		m.until = now + min(wait, maxLockout)
+		m.until = now + min(wait, maxLockout)*1000
 	}
 }
 

@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"mime"
 	"sort"
 	"strconv"
 	"strings"
@@ -357,10 +356,10 @@ func (e *Engine) Apply(cmd *protocol.Command, seq uint64) (res protocol.ApplyRes
 		r.By = cmd.By.Email
 	}
 	if out.row != nil {
-		r.Row, r.Key = jsonBody(out.row.object()), out.row.pkPath()
+		r.Row, r.Key = out.row.objectJSON(), out.row.pkPath()
 	}
 	if out.current != nil {
-		r.Current, r.Key = jsonBody(out.current.object()), out.current.pkPath()
+		r.Current, r.Key = out.current.objectJSON(), out.current.pkPath()
 	}
 	body, _ := json.Marshal(r)
 	for _, step := range []struct {
@@ -488,7 +487,7 @@ func (c *ctx) migration() *protocol.Response {
 	if c.req.TooLarge {
 		return c.fail(413, "the migration is too large")
 	}
-	if mt, _, _ := mime.ParseMediaType(c.header("content-type")); mt != "application/sql" && mt != "text/plain" {
+	if mt, _, _ := parseMediaType(c.header("content-type")); mt != "application/sql" && mt != "text/plain" {
 		return c.fail(415, "a migration is SQL: send it as application/sql or text/plain")
 	}
 	if !utf8.Valid(c.req.Body) {

@@ -1,10 +1,10 @@
 package engine
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"github.com/nakedhtmx/nakedhtmx/core/digest"
+	"github.com/nakedhtmx/nakedhtmx/core/entropy"
 	"maps"
 	"strconv"
 
@@ -74,12 +74,12 @@ func (c *ctx) fileKey(t *model.Table, col *model.Column, b []byte) string {
 	nonce := c.files.nonce
 	if nonce == "" {
 		var r [16]byte
-		rand.Read(r[:])
+		entropy.Read(r[:])
 		nonce = hex.EncodeToString(r[:])
 		c.files.nonce = nonce
 	}
 	c.files.seq++
-	h := sha256.New()
+	h := digest.New()
 	for _, s := range []string{nonce, strconv.Itoa(c.files.seq), t.Name, col.Name} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})

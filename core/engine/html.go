@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/base64"
-	"mime"
 	"net/url"
 	"sort"
 	"strconv"
@@ -440,7 +439,7 @@ type cellPlan struct {
 	// ".../t/{parent}/r/" when the key is the parent's, else a filter
 	// ".../t/{parent}?f.{column}=". Empty when there is nothing to link to.
 	link string
-	// labels are the referenced rows' labels by key text (referenceLabels).
+	// labels are the referenced rows' labels by key text (labelStmts).
 	labels map[string]string
 	// hides: a row rule keeps some referenced rows from the caller; one
 	// without a label is such a row, shown as hidden, linked nowhere.
@@ -455,10 +454,19 @@ type cellPlan struct {
 	to        []string
 }
 
+// labelReads: which of cellPlans' label reads are a plan's.
+type labelReads struct {
+	pl      *cellPlan
+	from, n int
+}
+
 // cellPlans plans the cells of fields and looks up the label of every row
-// that rows refer to: one query per foreign-key column, never one per row.
+// that rows refer to: one query per foreign-key column, never one per row,
+// and all of them in one call to the store (sqldb.Batcher).
 func (c *ctx) cellPlans(fields []*schema.Field, rows []*row) []cellPlan {
 	plans := make([]cellPlan, len(fields))
+	var labels []labelReads
+	var stmts []sqldb.Stmt
 	for i, f := range fields {
 		pl := &plans[i]
 		pl.f = f
@@ -487,9 +495,25 @@ func (c *ctx) cellPlans(fields []*schema.Field, rows []*row) []cellPlan {
 				// not see. The key, the row's own value, stands instead.
 				continue
 			}
-			pl.labels = c.referenceLabels(f, rows)
+			// Read below, every referenced table's labels in one call.
+			if args := referenceKeys(f, rows); len(args) > 0 {
+				if st := c.labelStmts(ref, args); len(st) > 0 {
+					labels = append(labels, labelReads{pl: pl, from: len(stmts), n: len(st)})
+					stmts = append(stmts, st...)
+				}
+			}
 			if cond, _ := c.ruleCond(p, "view"); cond != "" && cond != "1 = 1" {
 				pl.hides = true
+			}
+		}
+	}
+	if len(stmts) > 0 {
+		rss, err := c.e.db.QueryBatch(stmts)
+		for _, l := range labels {
+			if err != nil {
+				l.pl.labels = map[string]string{}
+			} else {
+				l.pl.labels = labelMap(rss[l.from : l.from+l.n])
 			}
 		}
 	}
@@ -614,9 +638,8 @@ func (c *ctx) compositeCell(pl *cellPlan, r *row, cl cell) cell {
 	return cl
 }
 
-// referenceLabels are the labels of the rows that rows refer to through f.
-func (c *ctx) referenceLabels(f *schema.Field, rows []*row) map[string]string {
-	ref := f.Reference
+// referenceKeys are the distinct values rows refer to through f.
+func referenceKeys(f *schema.Field, rows []*row) []any {
 	seen := map[string]bool{}
 	var args []any
 	for _, r := range rows {
@@ -627,30 +650,42 @@ func (c *ctx) referenceLabels(f *schema.Field, rows []*row) map[string]string {
 		seen[sqldb.Text(v)] = true
 		args = append(args, v)
 	}
-	if len(args) == 0 {
-		return nil
-	}
-	return c.labelsOf(ref, args)
+	return args
 }
 
 // labelsOf are the labels of the rows of ref's table whose ref column holds
 // one of these values, by the value's text.
 func (c *ctx) labelsOf(ref *schema.Reference, args []any) map[string]string {
-	if ref.LabelColumn == "" {
+	stmts := c.labelStmts(ref, args)
+	rss, err := c.e.db.QueryBatch(stmts)
+	if err != nil {
+		return map[string]string{}
+	}
+	return labelMap(rss)
+}
+
+// labelStmts are the reads of labelsOf, at most 500 keys each.
+func (c *ctx) labelStmts(ref *schema.Reference, args []any) []sqldb.Stmt {
+	if ref.LabelColumn == "" || len(args) == 0 {
 		return nil
 	}
-	m := map[string]string{}
 	parent := c.st.db.Table(ref.Table)
+	var stmts []sqldb.Stmt
 	for start := 0; start < len(args); start += 500 {
 		end := min(start+500, len(args))
 		ph := strings.TrimSuffix(strings.Repeat("?, ", end-start), ", ")
 		// A row the caller may not view keeps its label to itself.
 		where, wargs := c.andRule(parent, "view", " WHERE "+sqldb.Ident(ref.Column)+" IN ("+ph+")", append([]any(nil), args[start:end]...))
-		rs, err := c.e.db.Query("SELECT "+sqldb.Ident(ref.Column)+` AS "k", `+sqldb.Ident(ref.LabelColumn)+` AS "l" FROM `+
-			sqldb.Ident(ref.Table)+where, wargs...)
-		if err != nil {
-			break
-		}
+		stmts = append(stmts, sqldb.Stmt{SQL: "SELECT " + sqldb.Ident(ref.Column) + ` AS "k", ` + sqldb.Ident(ref.LabelColumn) + ` AS "l" FROM ` +
+			sqldb.Ident(ref.Table) + where, Args: wargs})
+	}
+	return stmts
+}
+
+// labelMap reads the answers of labelStmts: label by key text.
+func labelMap(rss []*sqldb.Rows) map[string]string {
+	m := map[string]string{}
+	for _, rs := range rss {
 		for _, v := range rs.Values {
 			m[sqldb.Text(v[0])] = sqldb.Text(v[1])
 		}
@@ -1422,7 +1457,7 @@ func (c *ctx) uploadedFiles(t *model.Table, form url.Values, files map[string]fo
 // formBodyFiles is formBody that also keeps the files a multipart form
 // uploaded (the first of each field).
 func (c *ctx) formBodyFiles() (url.Values, map[string]formFile, *protocol.Response) {
-	if mt, params, err := mime.ParseMediaType(c.header("content-type")); err == nil && mt == "multipart/form-data" {
+	if mt, params, err := parseMediaType(c.header("content-type")); err == nil && mt == "multipart/form-data" {
 		files := map[string]formFile{}
 		out, err := parseMultipartFiles(c.req.Body, params["boundary"], files)
 		if err != nil {
@@ -1439,7 +1474,7 @@ func (c *ctx) formBodyFiles() (url.Values, map[string]formFile, *protocol.Respon
 
 // formBody reads an HTML form body (urlencoded or multipart).
 func (c *ctx) formBody() (url.Values, *protocol.Response) {
-	mt, params, err := mime.ParseMediaType(c.header("content-type"))
+	mt, params, err := parseMediaType(c.header("content-type"))
 	if err != nil {
 		return nil, c.fail(415, "send the form as application/x-www-form-urlencoded or multipart/form-data")
 	}

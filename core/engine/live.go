@@ -368,7 +368,7 @@ func (e *Engine) fillOutside(entries []Entry) {
 		if new == "" && en.Op != "delete" && newest[en.Table+"\x00"+en.Key] == en.Seq {
 			if key, ok := decodeKey(t, en.Key); ok {
 				if r, err := (&ctx{e: e, st: e.st, who: principal{admin: true}}).readRow(t, key); err == nil && r != nil {
-					new = string(jsonBody(r.object()))
+					new = string(r.objectJSON())
 				}
 			}
 		}

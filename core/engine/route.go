@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"crypto/subtle"
+	"github.com/nakedhtmx/nakedhtmx/core/digest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -212,7 +212,7 @@ func (c *ctx) authorized() bool {
 	}
 	tok := c.e.opts.AuthToken
 	if h := c.header("authorization"); tok != "" && len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		ok := subtle.ConstantTimeCompare([]byte(h[7:]), []byte(tok)) == 1
+		ok := digest.Equal([]byte(h[7:]), []byte(tok))
 		if !ok {
 			c.e.missed(c.clientAddr())
 		} else {
@@ -234,4 +234,4 @@ func (c *ctx) authorized() bool {
 // (state.vis): system and hidden tables are unknown, hidden columns absent.
 func (c *ctx) table(name string) *model.Table { return c.st.vis.Table(name) }
 
-func constantEq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+func constantEq(a, b string) bool { return digest.Equal([]byte(a), []byte(b)) }

@@ -1,11 +1,11 @@
 package engine
 
 import (
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/nakedhtmx/nakedhtmx/core/digest"
 	"math"
 	"strconv"
 	"strings"
@@ -49,6 +49,11 @@ type row struct {
 	t     *model.Table
 	rowid any
 	vals  []any // SQL values, one per t.Columns
+	// js and ver: the object's JSON and the version, once made. A row is
+	// not changed once read, and a write needs both more than once (its
+	// answer, its change log entry, its version).
+	js  []byte
+	ver string
 }
 
 func readRows(t *model.Table, rs *sqldb.Rows) []*row {
@@ -157,8 +162,8 @@ func (c *ctx) blobRef(r *row, col *model.Column, size int, mime string) *schema.
 // rowJSON is the row's answer and its version. The version is the hash of
 // object(), so two values of one size and type still differ.
 func (c *ctx) rowJSON(r *row) (schema.RawJSON, string) {
-	b := jsonBody(r.object())
-	version := versionOf(b)
+	b := r.objectJSON()
+	version := r.version()
 	for _, col := range r.t.Columns {
 		if holdsBytes(col, r.vals[col.Index]) {
 			return schema.RawJSON(jsonBody(c.answerObject(r))), version
@@ -230,12 +235,26 @@ func (c *ctx) appendRowObjects(dst []byte, rows []*row) ([]byte, error) {
 	return schema.AppendValue(dst, objs)
 }
 
+// objectJSON is jsonBody(r.object()), made once.
+func (r *row) objectJSON() []byte {
+	if r.js == nil {
+		b := jsonBody(r.object())
+		r.js = b[:len(b):len(b)] // an append by a caller copies, never writes into the next one's bytes
+	}
+	return r.js
+}
+
 // version is a row's optimistic-concurrency token: a hash of its values.
-func (r *row) version() string { return versionOf(jsonBody(r.object())) }
+func (r *row) version() string {
+	if r.ver == "" {
+		r.ver = versionOf(r.objectJSON())
+	}
+	return r.ver
+}
 
 // versionOf is the version of a row whose object is body.
 func versionOf(body []byte) string {
-	sum := sha256.Sum256(body)
+	sum := digest.Sum256(body)
 	return hex.EncodeToString(sum[:8])
 }
 

@@ -36,7 +36,10 @@ func (c *ctx) tx(t *model.Table, fn func() *outcome) *outcome {
 	// sequence before this write: ask again after it.
 	c.cached = nil
 	c.writing = true
-	defer func() { c.cached, c.writing = nil, false }()
+	defer func() {
+		c.cached, c.writing = nil, false
+		c.e.db.FlushAhead() // nothing queued outlives the write (every path ends in a statement)
+	}()
 	if c.inTx {
 		// Inside Apply's transaction: a failed write is undone to here, and
 		// the transaction goes on to record the failure.
@@ -58,7 +61,9 @@ func (c *ctx) tx(t *model.Table, fn func() *outcome) *outcome {
 		sqldb.LaneWrites(c.e.db, true)
 		defer sqldb.LaneWrites(c.e.db, false)
 	}
-	if err := c.e.store.BeginWrite(c.e.db); err != nil {
+	// BEGIN goes ahead of the schema check, in one call to the store; a
+	// failed BEGIN is then that check's failure.
+	if err := c.e.store.BeginWrite(aheadOf{c.e.db}); err != nil {
 		return c.dbFailure(err)
 	}
 	// The write lock is held now, so the schema cannot move until COMMIT:
@@ -278,14 +283,16 @@ func (c *ctx) logOwn(t *model.Table, old, new *row) {
 	c.e.live.dirty = true
 	var o, n string
 	if old != nil {
-		o = string(jsonBody(old.object()))
+		o = string(old.objectJSON())
 	}
 	if new != nil {
-		n = string(jsonBody(new.object()))
+		n = string(new.objectJSON())
 	}
 	// Our write's entry is the newest of its table's: we hold the write
-	// lock, and only a cascade can have logged other tables after it.
-	capture.FillNewest(c.e.db, t.Name, o, n)
+	// lock, and only a cascade can have logged other tables after it. The
+	// statement goes with the next one (the COMMIT, or the next write of a
+	// batch); when it fails, so does the write.
+	capture.FillNewest(aheadOf{c.e.db}, t.Name, o, n)
 }
 
 // judge validates the whole row a write would leave (inst) against the
@@ -388,7 +395,8 @@ func onlyPatched(errs []fieldError, patch map[string]any) []fieldError {
 // checkReferences names the field whose foreign key points at no row, which
 // SQLite's own "FOREIGN KEY constraint failed" does not.
 func (c *ctx) checkReferences(t *model.Table, values map[string]any) []fieldError {
-	var errs []fieldError
+	var stmts []sqldb.Stmt
+	var misses []fieldError // each read's error, when it finds no row
 	for _, fk := range t.ForeignKeys {
 		if len(fk.From) != 1 {
 			continue
@@ -401,9 +409,21 @@ func (c *ctx) checkReferences(t *model.Table, values map[string]any) []fieldErro
 		// A row the caller may not view is no row to refer to: the answer
 		// is the same as for one that is not there.
 		where, args := c.andRule(c.st.db.Table(fk.Table), "view", " WHERE "+sqldb.Ident(fk.To[0])+" = ?", []any{sqlValue(col, v)})
-		rs, err := c.e.db.Query("SELECT 1 FROM "+sqldb.Ident(fk.Table)+where+" LIMIT 1", args...)
-		if err == nil && len(rs.Values) == 0 {
-			errs = append(errs, fieldError{Path: "/" + col.Name, Message: "no row of " + fk.Table + " has " + fk.To[0] + " " + sqldb.Text(sqlValue(col, v))})
+		stmts = append(stmts, sqldb.Stmt{SQL: "SELECT 1 FROM " + sqldb.Ident(fk.Table) + where + " LIMIT 1", Args: args})
+		misses = append(misses, fieldError{Path: "/" + col.Name, Message: "no row of " + fk.Table + " has " + fk.To[0] + " " + sqldb.Text(sqlValue(col, v))})
+	}
+	if len(stmts) == 0 {
+		return nil
+	}
+	// Every reference in one call to the store (sqldb.Batcher).
+	rss, err := c.e.db.QueryBatch(stmts)
+	if err != nil {
+		return nil // the write itself meets the store's failure
+	}
+	var errs []fieldError
+	for i, rs := range rss {
+		if len(rs.Values) == 0 {
+			errs = append(errs, misses[i])
 		}
 	}
 	return errs

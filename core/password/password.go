@@ -11,11 +11,11 @@
 package password
 
 import (
-	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/nakedhtmx/nakedhtmx/core/digest"
+	"github.com/nakedhtmx/nakedhtmx/core/entropy"
 	"strconv"
 	"strings"
 
@@ -50,7 +50,7 @@ var b64 = base64.RawStdEncoding
 // Hash returns the PHC string of pw under p with a fresh random salt.
 func Hash(pw string, p Params) string {
 	salt := make([]byte, saltLen)
-	if _, err := rand.Read(salt); err != nil {
+	if err := entropy.Read(salt); err != nil {
 		panic("no randomness for a salt: " + err.Error())
 	}
 	return format(p, salt, argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, keyLen))
@@ -111,7 +111,7 @@ func Check(pw, h string) bool {
 		return false
 	}
 	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
-	return subtle.ConstantTimeCompare(got, key) == 1
+	return digest.Equal(got, key)
 }
 
 // Waste spends the time a Check takes without a hash to check: a sign-in

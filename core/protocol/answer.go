@@ -18,18 +18,32 @@ type Connection interface {
 	Statement(sql string, args []any) (sqldb.Result, *sqldb.Rows, error)
 }
 
-// HandleSQL is the body of a Go host's `sql` import: it decodes one
-// SQLRequest (binary or JSON), runs it on c, and encodes the result
-// (binary, or JSON for an error). It never fails: problems are reported
-// inside the result, as the core expects.
+// HandleSQL is the body of a Go host's `sql` import: it decodes the
+// SQLRequests of one message (binary or JSON), runs them on c in order
+// until one fails, and encodes that failure, or the last result, or every
+// kept one (FlagKeep) with it (binary, or JSON for an error). It never
+// fails: problems are reported inside the result, as the core expects.
 func HandleSQL(in []byte, c Connection) []byte {
-	var res SQLResult
-	if req, err := DecodeSQLRequest(in); err != nil {
-		res = SQLResult{Error: "bad SQL request: " + err.Error(), Code: "SQLITE_ERROR"}
-	} else {
-		res = answer(c, &req)
+	reqs, err := DecodeSQLRequests(in)
+	if err != nil {
+		return encodeResult(&SQLResult{Error: "bad SQL request: " + err.Error(), Code: "SQLITE_ERROR"})
 	}
-	out, err := AppendSQLResultBinary(nil, &res)
+	var kept [][]byte // the results of requests flagged FlagKeep, encoded
+	for i := range reqs {
+		res := answer(c, &reqs[i])
+		if res.Error != "" || i == len(reqs)-1 && kept == nil {
+			return encodeResult(&res)
+		}
+		if reqs[i].Keep || i == len(reqs)-1 {
+			kept = append(kept, encodeResult(&res))
+		}
+	}
+	return AppendResults(nil, kept)
+}
+
+// encodeResult is one result's message: binary, or JSON for an error.
+func encodeResult(res *SQLResult) []byte {
+	out, err := AppendSQLResultBinary(nil, res)
 	if err != nil {
 		out, _ = AppendSQLResult(nil, &SQLResult{Error: "cannot encode SQL result: " + err.Error(), Code: "SQLITE_ERROR"})
 	}

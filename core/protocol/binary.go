@@ -62,7 +62,59 @@ func AppendSQLResultBinary(dst []byte, r *SQLResult) ([]byte, error) {
 const (
 	FlagScript    = 1 << 0 // several statements, no parameters or rows
 	FlagUnbounded = 1 << 1 // a read, or a statement of a write, whose work the core cannot bound (PROTOCOL.md, "Time limit")
+	// FlagThen: another request follows this one in the same message
+	// (PROTOCOL.md, "Statements in one call"). The host runs them in order
+	// and answers the last one's result, or the first failure: what comes
+	// after a failed statement does not run.
+	FlagThen = 1 << 2
+	// FlagRowsOnly: the core reads only the rows of this statement; a host
+	// may answer 0 for changes and the last insert rowid instead of asking
+	// SQLite for them (a statement more, after a RETURNING).
+	FlagRowsOnly = 1 << 3
+	// FlagKeep: this request's result is part of the answer too. When a
+	// request before the last has it, the answer is a ResultsMessage of
+	// every kept result in order (the last one's always among them);
+	// otherwise the last result alone, as ever. A failure is still answered
+	// alone.
+	FlagKeep = 1 << 4
 )
+
+// ResultsMessage is the first byte of an answer of several results: a u32
+// count, then each result's message (binary or JSON) with its u32 size.
+const ResultsMessage = 0x03
+
+// AppendResults appends the answer of several results, each already
+// encoded.
+func AppendResults(dst []byte, parts [][]byte) []byte {
+	dst = binary.LittleEndian.AppendUint32(append(dst, ResultsMessage), uint32(len(parts)))
+	for _, p := range parts {
+		dst = appendSized(dst, p)
+	}
+	return dst
+}
+
+// SplitResults is the parts of an answer of several results (AppendResults)
+// in b's memory, or b alone when it is an answer of one.
+func SplitResults(b []byte) ([][]byte, error) {
+	if len(b) == 0 || b[0] != ResultsMessage {
+		return [][]byte{b}, nil
+	}
+	d := decoder{b: b, i: 1}
+	n, ok := d.u32()
+	if !ok || n > (len(b)-d.i)/4 {
+		return nil, errBinary
+	}
+	parts := make([][]byte, n)
+	for i := range parts {
+		if parts[i], ok = d.sized(); !ok {
+			return nil, errBinary
+		}
+	}
+	if d.i != len(b) {
+		return nil, errBinary
+	}
+	return parts, nil
+}
 
 // AppendSQLRequestBinary appends an SQLRequest in binary: the SQL text, a
 // flags byte (FlagScript, FlagUnbounded), the parameters as tagged values.
@@ -107,39 +159,65 @@ func appendSized[B string | []byte](dst []byte, b B) []byte {
 	return append(dst, b...)
 }
 
-// DecodeSQLRequest reads an SQLRequest in either encoding: binary (first
+// DecodeSQLRequest reads one SQLRequest in either encoding: binary (first
 // byte BinaryMessage) or JSON.
 func DecodeSQLRequest(b []byte) (SQLRequest, error) {
+	reqs, err := DecodeSQLRequests(b)
+	if err != nil {
+		return SQLRequest{}, err
+	}
+	if len(reqs) != 1 {
+		return SQLRequest{}, errBinaryRequest
+	}
+	return reqs[0], nil
+}
+
+// DecodeSQLRequests reads the requests of one message: one in JSON, or
+// one or more in binary, each but the last flagged FlagThen.
+func DecodeSQLRequests(b []byte) ([]SQLRequest, error) {
 	if len(b) == 0 || b[0] != BinaryMessage {
 		var req SQLRequest
 		err := json.Unmarshal(b, &req)
-		return req, err
+		return []SQLRequest{req}, err
 	}
-	d := decoder{b: b, i: 1}
-	sql, ok := d.text()
-	if !ok || d.i >= len(d.b) {
-		return SQLRequest{}, errBinaryRequest
-	}
-	req := SQLRequest{SQL: sql, Script: d.b[d.i]&FlagScript != 0, Unbounded: d.b[d.i]&FlagUnbounded != 0}
-	d.i++
-	n, ok := d.u32()
-	if !ok || n > len(d.b)-d.i {
-		return SQLRequest{}, errBinaryRequest
-	}
-	if n > 0 {
-		req.Params = make([]Value, n)
-	}
-	for i := range req.Params {
-		v, err := d.tagged()
-		if err != nil {
-			return SQLRequest{}, errBinaryRequest
+	d := decoder{b: b}
+	var reqs []SQLRequest
+	for {
+		if d.i >= len(d.b) || d.b[d.i] != BinaryMessage {
+			return nil, errBinaryRequest
 		}
-		req.Params[i] = Value{v}
+		d.i++
+		sql, ok := d.text()
+		if !ok || d.i >= len(d.b) {
+			return nil, errBinaryRequest
+		}
+		flags := d.b[d.i]
+		req := SQLRequest{SQL: sql, Script: flags&FlagScript != 0, Unbounded: flags&FlagUnbounded != 0, RowsOnly: flags&FlagRowsOnly != 0,
+			Keep: flags&FlagKeep != 0 && flags&FlagThen != 0}
+		d.i++
+		n, ok := d.u32()
+		if !ok || n > len(d.b)-d.i {
+			return nil, errBinaryRequest
+		}
+		if n > 0 {
+			req.Params = make([]Value, n)
+		}
+		for i := range req.Params {
+			v, err := d.tagged()
+			if err != nil {
+				return nil, errBinaryRequest
+			}
+			req.Params[i] = Value{v}
+		}
+		reqs = append(reqs, req)
+		if flags&FlagThen == 0 {
+			break
+		}
 	}
 	if d.i != len(d.b) {
-		return SQLRequest{}, errBinaryRequest
+		return nil, errBinaryRequest
 	}
-	return req, nil
+	return reqs, nil
 }
 
 var errBinaryRequest = errors.New("protocol: malformed binary SQL request")

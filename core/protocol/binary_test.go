@@ -4,6 +4,8 @@ import (
 	"math"
 	"reflect"
 	"testing"
+
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
 // binaryValues covers every kind of value, and the ones JSON cannot hold.
@@ -160,21 +162,40 @@ func FuzzBinaryRequest(f *testing.F) {
 		b, _ := AppendSQLRequestBinary(nil, "SELECT ?", []any{v}, 0)
 		f.Add(b)
 	}
+	chain, _ := AppendSQLRequestBinary(nil, "BEGIN", nil, FlagThen|FlagKeep)
+	chain, _ = AppendSQLRequestBinary(chain, "SELECT ?", []any{int64(1)}, FlagRowsOnly)
+	f.Add(chain)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) == 0 || b[0] != BinaryMessage {
 			return
 		}
-		req, err := DecodeSQLRequest(b)
+		reqs, err := DecodeSQLRequests(b)
 		if err != nil {
 			return
 		}
-		again, err := AppendSQLRequestBinary(nil, req.SQL, Unwrap(req.Params), flagsOf(req.Script, req.Unbounded))
-		if err != nil {
-			t.Fatal(err)
+		// Written again, the message reads back the same.
+		var again []byte
+		for i, req := range reqs {
+			f := flagsOf(req.Script, req.Unbounded)
+			if req.RowsOnly {
+				f |= FlagRowsOnly
+			}
+			if i < len(reqs)-1 {
+				f |= FlagThen
+				if req.Keep {
+					f |= FlagKeep
+				}
+			}
+			if again, err = AppendSQLRequestBinary(again, req.SQL, Unwrap(req.Params), f); err != nil {
+				t.Fatal(err)
+			}
 		}
-		req2, err := DecodeSQLRequest(again)
-		if err != nil || !reflect.DeepEqual(req, req2) {
-			t.Fatalf("%#v -> %#v (%v)", req, req2, err)
+		reqs2, err := DecodeSQLRequests(again)
+		if err != nil || !reflect.DeepEqual(reqs, reqs2) {
+			t.Fatalf("%#v -> %#v (%v)", reqs, reqs2, err)
+		}
+		if one, err := DecodeSQLRequest(b); (err == nil) != (len(reqs) == 1) || err == nil && !reflect.DeepEqual(one, reqs[0]) {
+			t.Fatalf("one request: %#v %v, of %d", one, err, len(reqs))
 		}
 	})
 }
@@ -206,5 +227,89 @@ func TestUnboundedFlag(t *testing.T) {
 	}
 	if !got.Unbounded || got.Script || !reflect.DeepEqual(got, want) {
 		t.Errorf("binary %#v, JSON %#v", got, want)
+	}
+}
+
+// Several requests in one message (FlagThen): each decodes as it would alone,
+// in order; a message cut short, or with the last request still flagged
+// FlagThen, is malformed; DecodeSQLRequest refuses a message of several.
+func TestChainedRequests(t *testing.T) {
+	var b []byte
+	var err error
+	steps := []struct {
+		sql    string
+		params []any
+		flags  byte
+	}{{"BEGIN IMMEDIATE", nil, 0}, {"PRAGMA schema_version", nil, FlagRowsOnly}, {"UPDATE t SET a = ?", []any{int64(1), "x"}, FlagUnbounded}}
+	for i, s := range steps {
+		f := s.flags
+		if i < len(steps)-1 {
+			f |= FlagThen
+		}
+		if b, err = AppendSQLRequestBinary(b, s.sql, s.params, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reqs, err := DecodeSQLRequests(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reqs) != 3 || reqs[0].SQL != "BEGIN IMMEDIATE" || !reqs[1].RowsOnly || reqs[0].RowsOnly ||
+		!reqs[2].Unbounded || !reflect.DeepEqual(Unwrap(reqs[2].Params), []any{int64(1), "x"}) {
+		t.Fatalf("decoded %#v", reqs)
+	}
+	if _, err := DecodeSQLRequest(b); err == nil {
+		t.Error("one request read from a message of three")
+	}
+	for n := 1; n < len(b); n++ {
+		if _, err := DecodeSQLRequests(b[:n]); err == nil {
+			t.Fatalf("cut at %d: no error", n)
+		}
+	}
+	last, _ := AppendSQLRequestBinary(nil, "SELECT 1", nil, FlagThen)
+	if _, err := DecodeSQLRequests(last); err == nil {
+		t.Error("a message ending in FlagThen was read")
+	}
+}
+
+// conn answers statements from a script, recording what ran.
+type conn struct {
+	ran  []string
+	fail string
+}
+
+func (c *conn) Caller(string, sqldb.Guard) error { return nil }
+func (c *conn) Script(sql string) error          { c.ran = append(c.ran, sql); return nil }
+func (c *conn) Statement(sql string, _ []any) (sqldb.Result, *sqldb.Rows, error) {
+	c.ran = append(c.ran, sql)
+	if sql == c.fail {
+		return sqldb.Result{}, nil, &sqldb.Error{Code: "SQLITE_CONSTRAINT", Message: "no: " + sql}
+	}
+	return sqldb.Result{Changes: int64(len(c.ran))}, &sqldb.Rows{Columns: []string{"n"}, Values: [][]any{{int64(len(c.ran))}}}, nil
+}
+
+// A Go host runs a message's requests in order and answers the last one's
+// result, or the first failure, after which nothing more runs.
+func TestHandleSQLChain(t *testing.T) {
+	msg := func(sqls ...string) []byte {
+		var b []byte
+		for i, s := range sqls {
+			f := byte(FlagThen)
+			if i == len(sqls)-1 {
+				f = 0
+			}
+			b, _ = AppendSQLRequestBinary(b, s, nil, f)
+		}
+		return b
+	}
+	c := &conn{}
+	res, err := DecodeSQLResult(HandleSQL(msg("A", "B", "C"), c))
+	if err != nil || res.Error != "" || !reflect.DeepEqual(c.ran, []string{"A", "B", "C"}) || res.Rows[0][0] != int64(3) {
+		t.Fatalf("all ran: %v %+v %v", err, res, c.ran)
+	}
+	c = &conn{fail: "B"}
+	res, err = DecodeSQLResult(HandleSQL(msg("A", "B", "C"), c))
+	if err != nil || res.Code != "SQLITE_CONSTRAINT" || res.Error != "no: B" || !reflect.DeepEqual(c.ran, []string{"A", "B"}) {
+		t.Fatalf("stopped at B: %v %+v %v", err, res, c.ran)
 	}
 }

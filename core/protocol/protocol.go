@@ -6,13 +6,13 @@ package protocol
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nakedhtmx/nakedhtmx/core/entropy"
 	"math"
 	"strconv"
 	"strings"
@@ -125,7 +125,7 @@ type Outbox struct {
 // also the command's Nats-Msg-Id.
 func NewCommandID() (string, error) {
 	var id [16]byte
-	if _, err := rand.Read(id[:]); err != nil {
+	if err := entropy.Read(id[:]); err != nil {
 		return "", fmt.Errorf("no randomness for a command id: %w", err)
 	}
 	return hex.EncodeToString(id[:]), nil
@@ -402,6 +402,12 @@ type SQLRequest struct {
 	// triggers it cannot bound: a host that cannot stop a statement where it
 	// runs runs this one where it can (PROTOCOL.md, "Time limit").
 	Unbounded bool `json:"unbounded,omitempty"`
+	// RowsOnly: the core reads only the rows; changes and the last insert
+	// rowid may be answered 0 (binary FlagRowsOnly).
+	RowsOnly bool `json:"rowsOnly,omitempty"`
+	// Keep: a request before the last of its message whose result is part
+	// of the answer (binary FlagKeep; PROTOCOL.md, "Statements in one call").
+	Keep bool `json:"-"`
 	// Caller, when set, makes the script SQL a caller sent (PROTOCOL.md,
 	// "Caller SQL"): its own transaction, the guard, the time limit. Such
 	// a request is always sent as JSON.

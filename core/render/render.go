@@ -8,9 +8,9 @@
 package render
 
 import (
-	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"github.com/nakedhtmx/nakedhtmx/core/digest"
 	"path"
 	"strings"
 	"unicode/utf8"
@@ -37,7 +37,7 @@ func init() {
 	}
 	for _, e := range entries {
 		b, _ := assetFS.ReadFile("assets/" + e.Name())
-		sum := sha256.Sum256(b)
+		sum := digest.Sum256(b)
 		ct := "application/octet-stream"
 		switch path.Ext(e.Name()) {
 		case ".js":

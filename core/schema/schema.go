@@ -6,9 +6,9 @@
 package schema
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/nakedhtmx/nakedhtmx/core/digest"
 	"strings"
 	"unicode"
 
@@ -169,7 +169,7 @@ func Set(d *model.Database) (*Object, []byte) {
 
 // Hash is the content hash part of a DSID.
 func Hash(canonical []byte) string {
-	sum := sha256.Sum256(canonical)
+	sum := digest.Sum256(canonical)
 	return hex.EncodeToString(sum[:8])
 }
 

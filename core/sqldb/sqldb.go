@@ -57,6 +57,52 @@ func QueryUnbounded(db DB, sql string, args ...any) (*Rows, error) {
 	return db.Query(sql, args...)
 }
 
+// Ahead is a DB that can send statements ahead of the next one, in the
+// same call to its store (bindings/PROTOCOL.md, "Statements in one call"):
+// each crossing out of the wasm core, and each round trip to a store over a
+// socket, costs more than a small statement does.
+type Ahead interface {
+	// Ahead queues a statement whose answer the core does not read. It runs
+	// just before the next statement, in the same call; when it fails, that
+	// next statement does not run and fails with its error.
+	Ahead(sql string, args []any)
+	// FlushAhead runs what is queued now, on its own.
+	FlushAhead() error
+	// DropAhead forgets what is queued (a ROLLBACK would undo it anyway).
+	DropAhead()
+}
+
+// Batcher is a DB that can run several reads in one call to its store
+// (bindings/PROTOCOL.md, "Statements in one call"): a list page's labels
+// of several referenced tables are one round trip, not one each.
+type Batcher interface {
+	// QueryBatch runs the reads in order and answers each one's rows, or
+	// the first failure.
+	QueryBatch(stmts []Stmt) ([]*Rows, error)
+}
+
+// QueryBatch runs reads in one call where db can (Batcher), else one by one.
+func QueryBatch(db DB, stmts []Stmt) ([]*Rows, error) {
+	if b, ok := db.(Batcher); ok && len(stmts) > 1 {
+		return b.QueryBatch(stmts)
+	}
+	out := make([]*Rows, len(stmts))
+	for i, st := range stmts {
+		rs, err := db.Query(st.SQL, st.Args...)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = rs
+	}
+	return out, nil
+}
+
+// Stmt is one statement and its arguments.
+type Stmt struct {
+	SQL  string
+	Args []any
+}
+
 // Rows is a fully read result set.
 type Rows struct {
 	Columns []string

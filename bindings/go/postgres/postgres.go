@@ -83,6 +83,9 @@ type DB struct {
 	prepared map[string]prepared // by the core's SQL text
 	order    []string
 	seq      int
+	// ahead: statements queued ahead of the next one (sqldb.Ahead), sent
+	// with it in one round trip.
+	ahead []sqldb.Stmt
 }
 
 // maxPrepared bounds the statements kept prepared on the server.
@@ -213,8 +216,12 @@ func (db *DB) Exec(sql string, args ...any) (sqldb.Result, error) {
 	return res, err
 }
 
-// Script runs several statements without parameters (the simple protocol).
+// Script runs several statements without parameters (the simple protocol),
+// after what is queued ahead.
 func (db *DB) Script(sql string) error {
+	if err := db.FlushAhead(); err != nil {
+		return err
+	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if err := db.live(); err != nil {
@@ -250,14 +257,22 @@ func (db *DB) Caller(sql string, g sqldb.Guard) error {
 }
 
 // Statement runs one statement: what it did, and its rows (protocol.Connection).
+// What is queued ahead goes with it, in one round trip.
 func (db *DB) Statement(sql string, args []any) (sqldb.Result, *sqldb.Rows, error) {
-	params := make([][]byte, len(args))
-	for i, a := range args {
-		p, err := param(a)
+	db.mu.Lock()
+	ahead := db.ahead
+	db.ahead = nil
+	db.mu.Unlock()
+	if len(ahead) > 0 {
+		res, rows, err := db.batch(append(ahead, sqldb.Stmt{SQL: sql, Args: args}))
 		if err != nil {
 			return sqldb.Result{}, nil, err
 		}
-		params[i] = p
+		return res[len(res)-1], rows[len(rows)-1], nil
+	}
+	params, err := params(args)
+	if err != nil {
+		return sqldb.Result{}, nil, err
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -270,6 +285,133 @@ func (db *DB) Statement(sql string, args []any) (sqldb.Result, *sqldb.Rows, erro
 	if err != nil {
 		return sqldb.Result{}, nil, err
 	}
+	return resultOf(r)
+}
+
+// Ahead queues a statement to go with the next one, in one round trip
+// (sqldb.Ahead).
+func (db *DB) Ahead(sql string, args []any) {
+	db.mu.Lock()
+	db.ahead = append(db.ahead, sqldb.Stmt{SQL: sql, Args: args})
+	db.mu.Unlock()
+}
+
+// FlushAhead sends what is queued on its own.
+func (db *DB) FlushAhead() error {
+	db.mu.Lock()
+	ahead := db.ahead
+	db.ahead = nil
+	db.mu.Unlock()
+	if len(ahead) == 0 {
+		return nil
+	}
+	_, _, err := db.batch(ahead)
+	return err
+}
+
+// DropAhead forgets what is queued.
+func (db *DB) DropAhead() {
+	db.mu.Lock()
+	db.ahead = nil
+	db.mu.Unlock()
+}
+
+// QueryBatch runs the reads (after what is queued ahead) in one round trip
+// (sqldb.Batcher).
+func (db *DB) QueryBatch(stmts []sqldb.Stmt) ([]*sqldb.Rows, error) {
+	db.mu.Lock()
+	ahead := db.ahead
+	db.ahead = nil
+	db.mu.Unlock()
+	_, rows, err := db.batch(append(ahead, stmts...))
+	if err != nil {
+		return nil, err
+	}
+	return rows[len(ahead):], nil
+}
+
+// batch runs statements in one round trip (pgconn's ExecBatch: one Sync,
+// so the server stops at the first failure and runs nothing after it;
+// outside a transaction they share an implicit one). Statements not yet
+// prepared are prepared first, each a round trip, once.
+func (db *DB) batch(stmts []sqldb.Stmt) ([]sqldb.Result, []*sqldb.Rows, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if err := db.live(); err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := db.ctx()
+	defer cancel()
+	b := &pgconn.Batch{}
+	for _, st := range stmts {
+		ps, err := params(st.Args)
+		if err != nil {
+			return nil, nil, err
+		}
+		if planned(st.SQL) {
+			text, n := Number(st.SQL)
+			if n != len(ps) {
+				return nil, nil, &sqldb.Error{Code: "SQLITE_RANGE", Message: fmt.Sprintf("%d parameters for %d places", len(ps), n)}
+			}
+			b.ExecParams(text, ps, nil, nil, nil)
+			continue
+		}
+		p, err := db.prepare(ctx, st.SQL)
+		if err != nil {
+			return nil, nil, mapError(err)
+		}
+		if p.n != len(ps) {
+			return nil, nil, &sqldb.Error{Code: "SQLITE_RANGE", Message: fmt.Sprintf("%d parameters for %d places", len(ps), p.n)}
+		}
+		b.ExecPrepared(p.name, ps, nil, nil)
+	}
+	rs, err := db.conn.ExecBatch(ctx, b).ReadAll()
+	if err == nil {
+		for _, r := range rs {
+			if r.Err != nil {
+				err = r.Err
+				break
+			}
+		}
+	}
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && (pe.Code == "0A000" || pe.Code == "26000") {
+			// A statement prepared before another session changed its
+			// table (see exec): try again.
+			db.forget()
+			return nil, nil, &sqldb.Error{Code: "SQLITE_BUSY", Message: "the schema changed under the statement: " + pe.Message}
+		}
+		return nil, nil, mapError(err)
+	}
+	if len(rs) != len(stmts) {
+		return nil, nil, &sqldb.Error{Code: "SQLITE_ERROR", Message: fmt.Sprintf("PostgreSQL answered %d of %d statements", len(rs), len(stmts))}
+	}
+	res := make([]sqldb.Result, len(rs))
+	rows := make([]*sqldb.Rows, len(rs))
+	for i, r := range rs {
+		if res[i], rows[i], err = resultOf(r); err != nil {
+			return nil, nil, err
+		}
+	}
+	return res, rows, nil
+}
+
+// params are a statement's arguments in Postgres's text format.
+func params(args []any) ([][]byte, error) {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		p, err := param(a)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
+}
+
+// resultOf is what a statement did, and its rows.
+func resultOf(r *pgconn.Result) (sqldb.Result, *sqldb.Rows, error) {
 	res := sqldb.Result{Changes: r.CommandTag.RowsAffected()}
 	rows := &sqldb.Rows{Columns: make([]string, len(r.FieldDescriptions)), Values: make([][]any, len(r.Rows))}
 	for i, f := range r.FieldDescriptions {
@@ -289,6 +431,10 @@ func (db *DB) Statement(sql string, args []any) (sqldb.Result, *sqldb.Rows, erro
 	return res, rows, nil
 }
 
+// planned: a statement Postgres plans at each run instead of preparing
+// once (see exec).
+func planned(sql string) bool { return strings.HasPrefix(sql, `UPDATE "_nakedhtmx_changes"`) }
+
 // exec runs one statement through the prepared-statement cache. A
 // statement prepared before another session changed a table it names may
 // fail once ("cached plan must not change result type"): outside a
@@ -296,7 +442,7 @@ func (db *DB) Statement(sql string, args []any) (sqldb.Result, *sqldb.Rows, erro
 // transaction is spoiled, so the failure stands (as SQLITE_BUSY: try
 // again) and the cache starts over.
 func (db *DB) exec(ctx context.Context, sql string, params [][]byte) (*pgconn.Result, error) {
-	if strings.HasPrefix(sql, `UPDATE "_nakedhtmx_changes"`) {
+	if planned(sql) {
 		// The change log grows by a row a write: a generic plan Postgres
 		// settled on while it was small (a scan, for the newest entry of a
 		// table: capture.FillNewest) stayed as it grew and made a

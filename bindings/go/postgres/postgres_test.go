@@ -8,6 +8,7 @@ import (
 
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres"
 	"github.com/nakedhtmx/nakedhtmx/bindings/go/postgres/pgtest"
+	"github.com/nakedhtmx/nakedhtmx/core/sqldb"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -147,5 +148,56 @@ func TestWake(t *testing.T) {
 	case <-ticks:
 		t.Error("a tick without a notice")
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// Statements queued ahead go with the next one; reads in a batch answer in
+// order; the server runs nothing after a failure, which is the next
+// statement's (sqldb.Ahead, sqldb.Batcher).
+func TestAheadAndBatch(t *testing.T) {
+	db, err := postgres.Open(pgtest.URL(t), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Script(`CREATE TABLE ab (id int PRIMARY KEY, v text)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Ahead("BEGIN", nil)
+	db.Ahead("INSERT INTO ab VALUES (?, ?)", []any{int64(1), "one"})
+	rs, err := db.Query("SELECT v FROM ab WHERE id = ?", int64(1))
+	if err != nil || len(rs.Values) != 1 || rs.Values[0][0] != "one" {
+		t.Fatalf("the read after the queued write, in its transaction: %v %v", rs, err)
+	}
+	if _, err := db.Exec("COMMIT"); err != nil {
+		t.Fatal(err)
+	}
+	rss, err := db.QueryBatch([]sqldb.Stmt{{SQL: "SELECT count(*) FROM ab"}, {SQL: "SELECT v FROM ab WHERE id = ?", Args: []any{int64(1)}}, {SQL: "SELECT 3"}})
+	if err != nil || len(rss) != 3 || rss[0].Values[0][0] != int64(1) || rss[1].Values[0][0] != "one" || rss[2].Values[0][0] != int64(3) {
+		t.Fatalf("a batch of reads: %v %v", rss, err)
+	}
+	// A failure stops the batch: the duplicate key fails, the insert after
+	// it never runs, and the next statement reports it.
+	db.Ahead("INSERT INTO ab VALUES (?, ?)", []any{int64(1), "again"})
+	db.Ahead("INSERT INTO ab VALUES (?, ?)", []any{int64(2), "two"})
+	if _, err := db.Query("SELECT 1"); sqldb.Code(err) != "SQLITE_CONSTRAINT" {
+		t.Fatalf("the queued failure: %v", err)
+	}
+	rs, err = db.Query("SELECT count(*) FROM ab")
+	if err != nil || rs.Values[0][0] != int64(1) {
+		t.Fatalf("what ran after the failure: %v %v", rs, err)
+	}
+	db.Ahead("INSERT INTO ab VALUES (?, ?)", []any{int64(3), "three"})
+	db.DropAhead()
+	if err := db.FlushAhead(); err != nil {
+		t.Fatal(err)
+	}
+	db.Ahead("INSERT INTO ab VALUES (?, ?)", []any{int64(4), "four"})
+	if err := db.Script("SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	rs, _ = db.Query("SELECT id FROM ab ORDER BY id")
+	if len(rs.Values) != 2 || rs.Values[1][0] != int64(4) {
+		t.Fatalf("dropped, then flushed before a script: %v", rs.Values)
 	}
 }

@@ -13,8 +13,9 @@ import {
   type ApplyResult,
   type Command,
   decodeFrame,
-  decodeSQLRequestBytes,
+  decodeSQLRequestsBytes,
   encodeFrame,
+  encodeResults,
   type OpenRequest,
   type OpenResult,
   type RequestHead,
@@ -181,7 +182,10 @@ export class Core implements CoreHandler {
   /** Inside nh_start or nh_resume: the store may answer later. */
   private inJob = false;
   /** The answer the parked call waits for. */
-  private pending: Promise<SQLResult> | undefined;
+  /** The encoded answer to the message the parked call waits for (a copy of its own). */
+  private pending: Promise<Uint8Array> | undefined;
+  /** SQL messages the core has sent (calls of its `sql` import), and the statements in them: for tests and `bench/core.ts`. */
+  readonly sqlCalls = { messages: 0, statements: 0 };
   /** Async calls, one at a time: each starts when the one before is done. */
   private queue: Promise<unknown> = Promise.resolve();
   /** Async calls queued or under way: synchronous calls must not slip in between. */
@@ -253,42 +257,81 @@ export class Core implements CoreHandler {
   }
 
   private sqlImport(ptr: number, len: number): bigint {
-    let res: SQLResult;
+    // One message may carry several statements (PROTOCOL.md, "Statements
+    // in one call"): run in order; the answer is the last one's (with every
+    // kept one's before it), or the first failure, after which nothing more
+    // runs. A store's failure is an answer; an answer that cannot be
+    // encoded is a bug of ours, and traps the call.
+    let reqs: SQLRequest[];
     try {
-      const req = decodeSQLRequestBytes(this.view(ptr, len));
-      const db = this.opts.db;
-      const caller = req.caller ? this.opts.caller : undefined;
-      const lane = req.unbounded && "lane" in db ? db.lane : undefined;
-      // Another connection (or the file directory) goes next: what a group
-      // commit holds open is committed first (group.ts).
-      if ((req.file || caller || lane) && "flush" in db) db.flush?.();
-      const r = req.file
-        ? (this.opts.files?.run(req.file) ?? { error: "this host keeps no files", code: "SQLITE_MISUSE" })
-        : caller
-        ? caller(req, this.statementMs)
-        : lane
-        ? lane.run(req, this.statementMs)
-        : db.run(req);
-      if (r instanceof Promise) {
-        if (!this.inJob) {
-          res = { error: "the store answers later: use the core's async calls", code: "SQLITE_MISUSE" };
-        } else {
-          // The core parks this call until nh_resume brings the answer.
-          this.pending = r;
-          const p = this.exports().nh_alloc(1);
-          this.view(p, 1)[0] = LATER;
-          return (BigInt(p) << 32n) | 1n;
-        }
-      } else {
-        res = r;
-      }
+      reqs = decodeSQLRequestsBytes(this.view(ptr, len));
     } catch (e) {
-      res = { error: errorMessage(e), code: "SQLITE_ERROR" };
+      return this.give(this.answers.encode({ error: errorMessage(e), code: "SQLITE_ERROR" }));
     }
-    const out = this.answers.encode(res);
+    this.sqlCalls.messages++;
+    this.sqlCalls.statements += reqs.length;
+    const r = this.runAll(reqs);
+    if (!(r instanceof Promise)) return this.give(r);
+    if (!this.inJob) {
+      r.catch(() => {}); // nobody waits for it
+      return this.give(this.answers.encode({
+        error: "the store answers later: use the core's async calls",
+        code: "SQLITE_MISUSE",
+      }));
+    }
+    // The core parks this call until nh_resume brings the answer.
+    this.pending = r.then((b) => b.slice());
+    const p = this.exports().nh_alloc(1);
+    this.view(p, 1)[0] = LATER;
+    return (BigInt(p) << 32n) | 1n;
+  }
+
+  /** An answer, copied into the module's memory, as the import returns it. */
+  private give(out: Uint8Array): bigint {
     const p = this.exports().nh_alloc(out.length);
     this.view(p, out.length).set(out);
     return (BigInt(p) << 32n) | BigInt(out.length);
+  }
+
+  /** A message's requests, run in order, as its encoded answer; a promise of it once one answers later. */
+  private runAll(reqs: SQLRequest[], from = 0, kept: Uint8Array[] = []): Uint8Array | Promise<Uint8Array> {
+    for (let i = from; i < reqs.length; i++) {
+      let r: SQLResult | Promise<SQLResult>;
+      try {
+        r = this.runOne(reqs[i]!);
+      } catch (e) {
+        r = { error: errorMessage(e), code: "SQLITE_ERROR" };
+      }
+      if (r instanceof Promise) return r.then((res) => this.keep(reqs, i, res, kept) ?? this.runAll(reqs, i + 1, kept));
+      const done = this.keep(reqs, i, r, kept);
+      if (done) return done;
+    }
+    return encodeResults(kept); // unreachable: the last request always ends the message
+  }
+
+  /** Keeps request i's result; the encoded answer when the message ends with it. */
+  private keep(reqs: SQLRequest[], i: number, r: SQLResult, kept: Uint8Array[]): Uint8Array | undefined {
+    const last = i === reqs.length - 1;
+    if ("error" in r || (last && kept.length === 0)) return this.answers.encode(r);
+    if (reqs[i]!.keep || last) kept.push(this.answers.encode(r).slice()); // a copy: the writer reuses its buffer
+    return last ? encodeResults(kept) : undefined;
+  }
+
+  /** One request of a message, on the store, the file directory, a caller's connection or the lane. */
+  private runOne(req: SQLRequest): SQLResult | Promise<SQLResult> {
+    const db = this.opts.db;
+    const caller = req.caller ? this.opts.caller : undefined;
+    const lane = req.unbounded && "lane" in db ? db.lane : undefined;
+    // Another connection (or the file directory) goes next: what a group
+    // commit holds open is committed first (group.ts).
+    if ((req.file || caller || lane) && "flush" in db) db.flush?.();
+    return req.file
+      ? (this.opts.files?.run(req.file) ?? { error: "this host keeps no files", code: "SQLITE_MISUSE" })
+      : caller
+      ? caller(req, this.statementMs)
+      : lane
+      ? lane.run(req, this.statementMs)
+      : db.run(req);
   }
 
   /**
@@ -537,13 +580,12 @@ export class Core implements CoreHandler {
         }
         const wait = this.pending;
         this.pending = undefined;
-        let res: SQLResult;
+        let answer: Uint8Array;
         try {
-          res = await wait;
+          answer = await wait;
         } catch (e) {
-          res = { error: errorMessage(e), code: "SQLITE_ERROR" };
+          answer = this.answers.encode({ error: errorMessage(e), code: "SQLITE_ERROR" });
         }
-        const answer = this.answers.encode(res);
         out = this.inside(() => this.callBytes(what, (p, n) => resume.call(ex, p, n), answer));
       }
     } finally {

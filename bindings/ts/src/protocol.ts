@@ -114,7 +114,9 @@ const utf8 = new TextEncoder();
 /** The first byte of a binary SQL message (PROTOCOL.md, "SQL messages in binary"); JSON never starts with it. */
 export const BINARY_MESSAGE = 0x01;
 /** The flags byte of a binary SQL request (protocol.FlagScript, protocol.FlagUnbounded in Go). */
-const FLAG_SCRIPT = 1, FLAG_UNBOUNDED = 2;
+const FLAG_SCRIPT = 1, FLAG_UNBOUNDED = 2, FLAG_THEN = 4, FLAG_ROWS_ONLY = 8, FLAG_KEEP = 16;
+/** The first byte of an answer of several results (PROTOCOL.md, "Statements in one call"). */
+const RESULTS_MESSAGE = 0x03;
 
 // Value tags of the binary SQL messages.
 const TAG_NULL = 0;
@@ -160,6 +162,10 @@ export interface SQLRequest {
   script: boolean;
   /** A read the core cannot bound (a view's), or a statement of a write whose triggers it cannot bound: run where the time limit can stop it (PROTOCOL.md, "Time limit"). */
   unbounded?: boolean;
+  /** The core reads only the rows: changes and lastInsertRowid may be answered 0 (no statement more after a RETURNING). */
+  rowsOnly?: boolean;
+  /** A request before the last of its message whose result is part of the answer too (PROTOCOL.md, "Statements in one call"). */
+  keep?: boolean;
   /** SQL a caller sent (PROTOCOL.md, "Caller SQL"): its own transaction, the guard, the time limit. */
   caller?: Guard;
   /** A caller's read-only statement (PROTOCOL.md, "Caller reads"). */
@@ -292,11 +298,23 @@ export function decodeSQLRequest(text: string): SQLRequest {
  * Reads an SQLRequest from the bytes of the `sql` import: binary (PROTOCOL.md,
  * "SQL messages in binary"; what the core sends) or JSON. The bytes may be a
  * view of the module's memory: everything is copied out before it returns.
+ * A message of several requests (FLAG_THEN) is refused: see decodeSQLRequestsBytes.
  */
 export function decodeSQLRequestBytes(b: Uint8Array): SQLRequest {
-  if (b[0] !== BINARY_MESSAGE) return decodeSQLRequest(utf8Decoder.decode(b));
+  const reqs = decodeSQLRequestsBytes(b);
+  if (reqs.length !== 1) throw new Error("malformed binary SQL request");
+  return reqs[0]!;
+}
+
+/**
+ * Reads the requests of one message of the `sql` import: one in JSON, or one
+ * or more in binary, each but the last flagged FLAG_THEN (PROTOCOL.md,
+ * "Statements in one call"): run in order until one fails.
+ */
+export function decodeSQLRequestsBytes(b: Uint8Array): SQLRequest[] {
+  if (b[0] !== BINARY_MESSAGE) return [decodeSQLRequest(utf8Decoder.decode(b))];
   const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let pos = 1;
+  let pos = 0;
   const need = (n: number): void => {
     if (pos + n > b.length) throw new Error("malformed binary SQL request");
   };
@@ -312,43 +330,52 @@ export function decodeSQLRequestBytes(b: Uint8Array): SQLRequest {
     pos += n;
     return b.subarray(pos - n, pos);
   };
-  const sql = utf8Decoder.decode(bytes());
-  need(1);
-  const flags = b[pos++]!;
-  const script = (flags & FLAG_SCRIPT) !== 0;
-  const count = u32();
-  need(count); // each value takes at least its tag
-  const params: SQLValue[] = [];
-  for (let i = 0; i < count; i++) {
+  const reqs: SQLRequest[] = [];
+  for (;;) {
     need(1);
-    switch (b[pos++]) {
-      case TAG_NULL:
-        params.push(null);
-        break;
-      case TAG_INTEGER:
-        need(8);
-        params.push(view.getBigInt64(pos, true));
-        pos += 8;
-        break;
-      case TAG_REAL:
-        need(8);
-        params.push(view.getFloat64(pos, true));
-        pos += 8;
-        break;
-      case TAG_TEXT:
-        params.push(utf8Decoder.decode(bytes()));
-        break;
-      case TAG_BLOB:
-        params.push(bytes().slice()); // a copy: the module's memory can move
-        break;
-      default:
-        throw new Error("malformed binary SQL request");
+    if (b[pos++] !== BINARY_MESSAGE) throw new Error("malformed binary SQL request");
+    const sql = utf8Decoder.decode(bytes());
+    need(1);
+    const flags = b[pos++]!;
+    const script = (flags & FLAG_SCRIPT) !== 0;
+    const count = u32();
+    need(count); // each value takes at least its tag
+    const params: SQLValue[] = [];
+    for (let i = 0; i < count; i++) {
+      need(1);
+      switch (b[pos++]) {
+        case TAG_NULL:
+          params.push(null);
+          break;
+        case TAG_INTEGER:
+          need(8);
+          params.push(view.getBigInt64(pos, true));
+          pos += 8;
+          break;
+        case TAG_REAL:
+          need(8);
+          params.push(view.getFloat64(pos, true));
+          pos += 8;
+          break;
+        case TAG_TEXT:
+          params.push(utf8Decoder.decode(bytes()));
+          break;
+        case TAG_BLOB:
+          params.push(bytes().slice()); // a copy: the module's memory can move
+          break;
+        default:
+          throw new Error("malformed binary SQL request");
+      }
     }
+    const req: SQLRequest = { sql, params, script };
+    if ((flags & FLAG_UNBOUNDED) !== 0) req.unbounded = true;
+    if ((flags & FLAG_ROWS_ONLY) !== 0) req.rowsOnly = true;
+    if ((flags & FLAG_KEEP) !== 0 && (flags & FLAG_THEN) !== 0) req.keep = true;
+    reqs.push(req);
+    if ((flags & FLAG_THEN) === 0) break;
   }
   if (pos !== b.length) throw new Error("malformed binary SQL request");
-  const req: SQLRequest = { sql, params, script };
-  if ((flags & FLAG_UNBOUNDED) !== 0) req.unbounded = true;
-  return req;
+  return reqs;
 }
 
 /** Encodes one value: INTEGERs as exact digits, REALs always with a fraction or exponent. */
@@ -406,6 +433,21 @@ const utf8Encoder = new TextEncoder();
  * it, valid until the next. The core reads rows out of this several times
  * faster than out of JSON (it takes TEXT as it is, with no scanning).
  */
+/** The answer of several results, each already encoded: RESULTS_MESSAGE, a u32 count, each with its u32 size. */
+export function encodeResults(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(5 + parts.reduce((n, p) => n + 4 + p.length, 0));
+  const view = new DataView(out.buffer);
+  out[0] = RESULTS_MESSAGE;
+  view.setUint32(1, parts.length, true);
+  let pos = 5;
+  for (const p of parts) {
+    view.setUint32(pos, p.length, true);
+    out.set(p, pos + 4);
+    pos += 4 + p.length;
+  }
+  return out;
+}
+
 export class AnswerWriter {
   private buf = new Uint8Array(64 * 1024);
   private view = new DataView(this.buf.buffer);

@@ -194,7 +194,7 @@ export function openDatabase(path: string): Database {
         }
         const rows = p.stmt.values(...params) as SQLValue[][];
         const columns = p.stmt.columnNames;
-        if (!p.returning) return { columns, rows, changes: 0, lastInsertRowid: 0 };
+        if (!p.returning || req.rowsOnly) return { columns, rows, changes: 0, lastInsertRowid: 0 };
         changesStmt ??= db.prepare("SELECT changes(), last_insert_rowid()");
         changesStmt.safeIntegers(true);
         const c = changesStmt.values()[0] as [bigint, bigint];

@@ -219,7 +219,8 @@ function arrayRows(db: DatabaseSync): Database {
       columns = p.names = p.stmt.columns().map((c) => c.name);
       p.namesAt = generation;
     }
-    if (!p.returning) return { columns, rows, changes: 0, lastInsertRowid: 0 };
+    // The core reads a query's rows only (rowsOnly): no statement more for its counts.
+    if (!p.returning || req.rowsOnly) return { columns, rows, changes: 0, lastInsertRowid: 0 };
     changesStmt ??= db.prepare("SELECT changes(), last_insert_rowid()");
     changesStmt.setReadBigInts(true);
     changesStmt.setReturnArrays(true);
@@ -390,7 +391,7 @@ function objectRows(db: DatabaseSync): Database {
       return { columns: [], rows: [], changes: c.c, lastInsertRowid: c.r };
     }
     // A write's counts first: reading the column order back may run statements.
-    const c = p.returning ? counts() : { c: 0, r: 0 };
+    const c = p.returning && !req.rowsOnly ? counts() : { c: 0, r: 0 };
     const columns = columnOrder(p, Object.keys(objects[0]!));
     if (typeof columns === "string") return { error: columns, code: "SQLITE_ERROR" };
     const rows = objects.map((o) => columns.map((k) => o[k]!));

@@ -233,7 +233,9 @@ export function openWasmDatabase(sqlite3: SQLiteWasm, bytes?: Uint8Array): Datab
         try {
           bind(stmt, req.params);
           const rows = readRows(stmt, p.columns.length);
-          if (p.columns.length > 0 && !p.returning) return { columns: p.columns, rows, changes: 0, lastInsertRowid: 0 };
+          if (p.columns.length > 0 && (!p.returning || req.rowsOnly)) {
+            return { columns: p.columns, rows, changes: 0, lastInsertRowid: 0 };
+          }
           return {
             columns: p.columns,
             rows,

@@ -33,7 +33,9 @@ import {
   decodeFrame,
   decodeSQLRequest,
   decodeSQLRequestBytes,
+  decodeSQLRequestsBytes,
   encodeFrame,
+  encodeResults,
   encodeSQLResult,
   encodeSQLValue,
   type RequestHead,
@@ -264,6 +266,100 @@ test("SQL requests in binary: what Go's AppendSQLRequestBinary writes reads back
   }
   await throws(() => decodeSQLRequestBytes(new Uint8Array([...b, 0])), malformed, "trailing byte");
   eq(decodeSQLRequestBytes(new TextEncoder().encode('{"sql":"SELECT 1"}')).sql, "SELECT 1", "JSON still read");
+});
+
+test("statements in one call: a message of several requests and an answer of several results read and write as Go does", async () => {
+  // protocol.AppendSQLRequestBinary: "BEGIN" (FlagThen), "SELECT ?" [7]
+  // (FlagThen|FlagKeep|FlagRowsOnly), "SELECT 2" (FlagRowsOnly|FlagUnbounded).
+  const msg = new Uint8Array(Buffer.from(
+    "0105000000424547494e0400000000010800000053454c454354203f1c01000000010700000000000000010800000053454c45435420320a00000000",
+    "hex",
+  ));
+  const reqs = decodeSQLRequestsBytes(msg);
+  eq(reqs.map((r) => [r.sql, r.params, r.keep ?? false, r.rowsOnly ?? false, r.unbounded ?? false]), [
+    ["BEGIN", [], false, false, false],
+    ["SELECT ?", [7n], true, true, false],
+    ["SELECT 2", [], false, true, true],
+  ], "each request as it would be alone, in order");
+  const malformed = (e: unknown) => e instanceof Error && e.message === "malformed binary SQL request";
+  await throws(() => decodeSQLRequestBytes(msg), malformed, "one request read from a message of three");
+  for (let n = 1; n < msg.length; n++) {
+    await throws(() => decodeSQLRequestsBytes(msg.subarray(0, n)), malformed, `cut at ${n}`);
+  }
+  // protocol.AppendResults of two binary answers.
+  const w = new AnswerWriter();
+  const a = w.encode({ columns: ["a"], rows: [[7n]], changes: 0, lastInsertRowid: 0 }).slice();
+  const b = w.encode({ columns: ["b"], rows: [["x"]], changes: 0, lastInsertRowid: 0 }).slice();
+  eq(
+    Buffer.from(encodeResults([a, b])).toString("hex"),
+    "03020000002700000001010000000100000061010000000107000000000000000000000000000000000000000000000024000000010100000001000000620100000003010000007800000000000000000000000000000000",
+    "the answer of several results",
+  );
+});
+
+test("statements in one call: a create with two references is four calls to the store, and a list page reads every referenced table's labels in one", async () => {
+  const path = freshPath();
+  const real = openDatabase(path);
+  rows(real.run({
+    script: true,
+    params: [],
+    sql: `CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE b (id INTEGER PRIMARY KEY, name TEXT);
+     CREATE TABLE t (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id), b_id INTEGER REFERENCES b (id), v TEXT);
+     INSERT INTO a VALUES (1, 'first a'); INSERT INTO b VALUES (1, 'first b'); INSERT INTO t VALUES (1, 1, 1, 'x')`,
+  }));
+  // Each statement with the number of the message it came in.
+  const seen: [number, string][] = [];
+  let core: Core | undefined;
+  const db: Database = {
+    run(req) {
+      if (core) seen.push([core.sqlCalls.messages, req.sql]);
+      return real.run(req);
+    },
+    close: () => real.close(),
+  };
+  try {
+    core = await Core.load({ db, host: runtimeName, wasm });
+    core.open({ basePath: "", config: null, host: runtimeName, authToken: "" });
+    const ask = (method: string, path: string, body = "") => {
+      seen.length = 0;
+      const before = core!.sqlCalls.messages;
+      const res = core!.handle({
+        method,
+        path,
+        query: "",
+        headers: {
+          host: "localhost",
+          accept: method === "GET" ? "text/html" : "application/json",
+          "content-type": "application/json",
+        },
+      }, utf8.encode(body)) as CoreResponse;
+      const calls = new Map<number, string[]>();
+      for (const [m, q] of seen) if (m > before) calls.set(m, [...(calls.get(m) ?? []), q]);
+      return { res, calls: [...calls.values()] };
+    };
+    ask("GET", "/t/t"); // fills the caches
+    const list = ask("GET", "/t/t");
+    eq(list.res.head.status, 200, "the list page");
+    const labels = list.calls.find((c) => c.length === 2 && c.every((q) => /AS "l" FROM "[ab]"/.test(q)));
+    check(labels !== undefined, `both tables' labels in one call: ${JSON.stringify(list.calls)}`);
+    check(
+      utf8Decoder.decode(list.res.body).includes("first a") && utf8Decoder.decode(list.res.body).includes("first b"),
+      "labels shown",
+    );
+    const create = ask("POST", "/api/tables/t/rows", `{"a_id": 1, "b_id": 1, "v": "y"}`);
+    eq(create.res.head.status, 201, "the create");
+    // Both references checked in one call, BEGIN with the schema check, the
+    // INSERT, the log's values with the COMMIT.
+    eq(create.calls.map((c) => c.map((q) => q.split(" ")[0])), [
+      ["SELECT", "SELECT"],
+      ["BEGIN", "PRAGMA"],
+      ["INSERT"],
+      ["UPDATE", "COMMIT"],
+    ], `four calls: ${JSON.stringify(create.calls)}`);
+    eq(rows(real.run({ sql: "SELECT count(*) FROM t", params: [], script: false })).rows, [[2n]], "written");
+  } finally {
+    db.close();
+  }
 });
 
 test("binding: integral numbers are INTEGER, others REAL, through the adapter and back", () => {

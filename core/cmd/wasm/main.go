@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"strconv"
 	"unsafe"
 
@@ -44,21 +43,35 @@ func init() {
 	debug.SetMemoryLimit(192 << 20)
 }
 
-const collectEvery = 16 << 20
+const (
+	collectEvery = 16 << 20
+	checkEvery   = 8
+)
 
 var (
-	allocated  = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	callsSince int
+	mem        runtime.MemStats
 	lastCollAt uint64
 )
 
 // collectBetween runs a collection when the calls since the last one
 // allocated collectEvery bytes; the exports that do work call it last.
+// Reading the count is itself a few percent of a small call's time in the
+// wasm core, so it is read every checkEvery calls: a collection comes at
+// most that many calls late, and the soft limit still bounds a call that
+// allocates much. ReadMemStats, not runtime/metrics: the metrics' table is
+// 29 KB of code in a module with a 2 MiB gzipped budget, and with one
+// thread its stop-the-world stops nothing.
 func collectBetween() {
-	metrics.Read(allocated)
-	if n := allocated[0].Value.Uint64(); n-lastCollAt >= collectEvery {
+	if callsSince++; callsSince < checkEvery {
+		return
+	}
+	callsSince = 0
+	runtime.ReadMemStats(&mem)
+	if mem.TotalAlloc-lastCollAt >= collectEvery {
 		runtime.GC()
-		metrics.Read(allocated)
-		lastCollAt = allocated[0].Value.Uint64()
+		runtime.ReadMemStats(&mem)
+		lastCollAt = mem.TotalAlloc
 	}
 }
 
@@ -132,7 +145,12 @@ func (h hostDB) call(sql string, params []any, flags byte) (protocol.SQLAnswer, 
 	if laneWrites {
 		flags |= protocol.FlagUnbounded
 	}
-	in, err := protocol.AppendSQLRequestBinary(reqBuf[:0], sql, params, flags)
+	if err := takeAheadErr(); err != nil {
+		return protocol.SQLAnswer{}, err
+	}
+	// What is queued ahead goes first, in the same message (sqldb.Ahead).
+	in, err := protocol.AppendSQLRequestBinary(append(reqBuf[:0], aheadBuf...), sql, params, flags)
+	aheadBuf, aheadLast = aheadBuf[:0], -1
 	if err != nil {
 		return protocol.SQLAnswer{}, err
 	}
@@ -140,24 +158,139 @@ func (h hostDB) call(sql string, params []any, flags byte) (protocol.SQLAnswer, 
 	return h.send(in)
 }
 
-// send passes one encoded SQL request to the host and reads its answer.
-func (hostDB) send(in []byte) (protocol.SQLAnswer, error) {
+// QueryBatch sends the reads in one message, each kept (FlagKeep), and
+// reads the answer of several results (sqldb.Batcher).
+func (h hostDB) QueryBatch(stmts []sqldb.Stmt) ([]*sqldb.Rows, error) {
+	if err := takeAheadErr(); err != nil {
+		return nil, err
+	}
+	flags := byte(protocol.FlagRowsOnly)
+	if laneWrites {
+		flags |= protocol.FlagUnbounded
+	}
+	in := append(reqBuf[:0], aheadBuf...)
+	aheadBuf, aheadLast = aheadBuf[:0], -1
+	for i, st := range stmts {
+		f := flags
+		if i < len(stmts)-1 {
+			f |= protocol.FlagThen | protocol.FlagKeep
+		}
+		var err error
+		if in, err = protocol.AppendSQLRequestBinary(in, st.SQL, st.Args, f); err != nil {
+			return nil, err
+		}
+	}
+	reqBuf = in
+	out, err := h.sendRaw(in)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := protocol.SplitResults(out)
+	if err == nil && len(parts) == 1 && len(stmts) > 1 {
+		if _, err := answerOf(parts[0]); err != nil {
+			return nil, err // a failure is answered alone
+		}
+	}
+	if err != nil || len(parts) != len(stmts) {
+		return nil, fmt.Errorf("host SQL results: %d for %d reads (%v)", len(parts), len(stmts), err)
+	}
+	rows := make([]*sqldb.Rows, len(parts))
+	for i, p := range parts {
+		res, err := answerOf(p)
+		if err != nil {
+			return nil, err
+		}
+		rows[i] = &sqldb.Rows{Columns: res.Columns, Values: res.Rows}
+	}
+	return rows, nil
+}
+
+// aheadBuf holds the statements queued ahead of the next (sqldb.Ahead),
+// encoded, each flagged FlagThen; aheadLast is where the last one's flags
+// byte is (-1: none), cleared when they are sent on their own.
+var (
+	aheadBuf  []byte
+	aheadLast = -1
+	aheadErr  error
+)
+
+// takeAheadErr is the failure of a statement queued ahead that could not
+// be encoded: the next statement does not run and fails with it.
+func takeAheadErr() error {
+	err := aheadErr
+	if err != nil {
+		aheadErr = nil
+		aheadBuf, aheadLast = aheadBuf[:0], -1
+	}
+	return err
+}
+
+// Ahead queues a statement to go with the next one (sqldb.Ahead).
+func (hostDB) Ahead(sql string, args []any) {
+	flags := byte(protocol.FlagThen)
+	if laneWrites {
+		flags |= protocol.FlagUnbounded
+	}
+	at := len(aheadBuf) + 1 + 4 + len(sql) // the message byte, the SQL's size and text
+	b, err := protocol.AppendSQLRequestBinary(aheadBuf, sql, args, flags)
+	if err != nil {
+		aheadErr = err // a value the binary form cannot carry: the next statement fails with it
+		return
+	}
+	aheadBuf, aheadLast = b, at
+}
+
+// FlushAhead sends what is queued on its own.
+func (h hostDB) FlushAhead() error {
+	if err := takeAheadErr(); err != nil {
+		return err
+	}
+	if aheadLast < 0 {
+		return nil
+	}
+	aheadBuf[aheadLast] &^= protocol.FlagThen
+	in := append(reqBuf[:0], aheadBuf...)
+	aheadBuf, aheadLast = aheadBuf[:0], -1
+	reqBuf = in
+	_, err := h.send(in)
+	return err
+}
+
+// DropAhead forgets what is queued.
+func (hostDB) DropAhead() { aheadBuf, aheadLast, aheadErr = aheadBuf[:0], -1, nil }
+
+// send passes one encoded SQL message to the host and reads its answer.
+func (h hostDB) send(in []byte) (protocol.SQLAnswer, error) {
+	out, err := h.sendRaw(in)
+	if err != nil {
+		return protocol.SQLAnswer{}, err
+	}
+	return answerOf(out)
+}
+
+// sendRaw passes one encoded SQL message to the host and returns the bytes
+// of its answer, parking when the store answers later.
+func (hostDB) sendRaw(in []byte) ([]byte, error) {
 	packed := hostSQL(uint32(uintptr(unsafe.Pointer(&in[0]))), uint32(len(in)))
 	out := take(uint32(packed>>32), uint32(packed))
 	if len(out) == 1 && out[0] == laterAnswer {
 		// The store answers later: park until nh_resume brings it.
 		j := parked
 		if j == nil {
-			return protocol.SQLAnswer{}, &sqldb.Error{Code: "SQLITE_MISUSE", Message: "the store answered later to a call made without nh_start"}
+			return nil, &sqldb.Error{Code: "SQLITE_MISUSE", Message: "the store answered later to a call made without nh_start"}
 		}
 		j.needIO <- struct{}{}
 		out = <-j.resume
 	}
 	if out == nil {
-		return protocol.SQLAnswer{}, &sqldb.Error{Code: "SQLITE_ERROR", Message: "host returned no SQL result"}
+		return nil, &sqldb.Error{Code: "SQLITE_ERROR", Message: "host returned no SQL result"}
 	}
-	// out is this answer's own buffer: nothing writes it again, so the
-	// answer may share it.
+	return out, nil
+}
+
+// answerOf decodes one result. out is that answer's own buffer: nothing
+// writes it again, so the answer may share it.
+func answerOf(out []byte) (protocol.SQLAnswer, error) {
 	res, err := protocol.DecodeSQLResultShared(out)
 	if err != nil {
 		return protocol.SQLAnswer{}, fmt.Errorf("host SQL result: %w", err)
@@ -182,7 +315,7 @@ func (h hostDB) QueryUnbounded(sql string, args ...any) (*sqldb.Rows, error) {
 }
 
 func (h hostDB) query(sql string, args []any, flags byte) (*sqldb.Rows, error) {
-	res, err := h.call(sql, args, flags)
+	res, err := h.call(sql, args, flags|protocol.FlagRowsOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -205,6 +338,9 @@ func (h hostDB) Script(sql string) error {
 // Caller sends the script as JSON with its guard (PROTOCOL.md, "Caller
 // SQL"): rare enough that the binary encoding has no room for it.
 func (h hostDB) Caller(sql string, g sqldb.Guard) error {
+	if err := h.FlushAhead(); err != nil { // JSON carries one request: what is queued goes first
+		return err
+	}
 	in, err := json.Marshal(protocol.SQLRequest{SQL: sql, Script: true, Caller: &g})
 	if err != nil {
 		return err
@@ -216,6 +352,9 @@ func (h hostDB) Caller(sql string, g sqldb.Guard) error {
 // Read sends a caller's read as JSON with its rules (PROTOCOL.md, "Caller
 // reads"), as Caller does.
 func (h hostDB) Read(sql string, args []any, r sqldb.Read) (*sqldb.Rows, error) {
+	if err := h.FlushAhead(); err != nil {
+		return nil, err
+	}
 	in, err := json.Marshal(protocol.SQLRequest{SQL: sql, Params: protocol.Values(args), Read: &r})
 	if err != nil {
 		return nil, err
@@ -230,6 +369,9 @@ func (h hostDB) Read(sql string, args []any, r sqldb.Read) (*sqldb.Rows, error) 
 // file sends a file request (PROTOCOL.md, "Files"): JSON, {"file": ...}
 // and nothing else.
 func (h hostDB) file(f protocol.FileRequest) (protocol.SQLAnswer, error) {
+	if err := h.FlushAhead(); err != nil {
+		return protocol.SQLAnswer{}, err
+	}
 	in, err := json.Marshal(protocol.SQLRequest{File: &f})
 	if err != nil {
 		return protocol.SQLAnswer{}, err

@@ -51,7 +51,10 @@ type Store interface {
 
 	// BeginWrite begins a write: it takes the write lock at once, so a
 	// check of the schema right after it holds until COMMIT (or ROLLBACK,
-	// which the core sends as it is).
+	// which the core sends as it is). Its statements go through db.Exec
+	// only: the core may pass a db whose Exec queues them ahead of that
+	// check, in one call to the store (PROTOCOL.md, "Statements in one
+	// call"), so a failure shows at the check, and the core rolls back.
 	BeginWrite(db sqldb.DB) error
 	// TryBeginWrite begins a write only if no one else holds the lock now;
 	// it never waits (a tick runs on the host's only thread).

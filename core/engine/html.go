@@ -656,6 +656,9 @@ func referenceKeys(f *schema.Field, rows []*row) []any {
 // labelsOf are the labels of the rows of ref's table whose ref column holds
 // one of these values, by the value's text.
 func (c *ctx) labelsOf(ref *schema.Reference, args []any) map[string]string {
+	if ref.LabelColumn == "" {
+		return nil
+	}
 	stmts := c.labelStmts(ref, args)
 	rss, err := c.e.db.QueryBatch(stmts)
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"github.com/nakedhtmx/nakedhtmx/core/jsonw"
 	"io"
-	"mime"
 	"net/url"
 	"strconv"
 	"strings"
@@ -54,27 +53,6 @@ func importFormat(contentType string) string {
 	// application/json stays one row's object (CONTRACT): an array there is
 	// a malformed create, not an import. The page imports JSON arrays.
 	return ""
-}
-
-// parseMediaType is mime.ParseMediaType, with the common case (a bare type,
-// lower case: "application/json") answered without its work: it is on every
-// write's path, and in the wasm core its allocations showed.
-func parseMediaType(v string) (string, map[string]string, error) {
-	slash := -1
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '.', c == '+', c == '_', c == '!', c == '#', c == '$', c == '&', c == '^':
-		case c == '/' && slash < 0 && i > 0:
-			slash = i
-		default:
-			return mime.ParseMediaType(v)
-		}
-	}
-	if slash < 0 || slash == len(v)-1 {
-		return mime.ParseMediaType(v)
-	}
-	return v, nil, nil
 }
 
 // importRow is one row of the file: the line it begins on and its values

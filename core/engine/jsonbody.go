@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"mime"
 
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 )
@@ -41,4 +42,25 @@ func slowObject(body []byte) (map[string]any, string) {
 		return nil, msg
 	}
 	return obj, ""
+}
+
+// parseMediaType is mime.ParseMediaType, with the common case (a bare type,
+// lower case: "application/json") answered without its work: it is on every
+// write's path, and in the wasm core its allocations showed.
+func parseMediaType(v string) (string, map[string]string, error) {
+	slash := -1
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '.', c == '+', c == '_', c == '!', c == '#', c == '$', c == '&', c == '^':
+		case c == '/' && slash < 0 && i > 0:
+			slash = i
+		default:
+			return mime.ParseMediaType(v)
+		}
+	}
+	if slash < 0 || slash == len(v)-1 {
+		return mime.ParseMediaType(v)
+	}
+	return v, nil, nil
 }

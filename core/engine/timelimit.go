@@ -66,9 +66,6 @@ func (w *watched) before(sql string) error {
 	return nil
 }
 
-// DropAhead forgets what is queued.
-func (w *watched) DropAhead() { w.before("ROLLBACK") }
-
 // FlushAhead runs what is queued now: a call never ends with a statement
 // left unsent.
 func (w *watched) FlushAhead() error {

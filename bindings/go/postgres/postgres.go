@@ -259,33 +259,11 @@ func (db *DB) Caller(sql string, g sqldb.Guard) error {
 // Statement runs one statement: what it did, and its rows (protocol.Connection).
 // What is queued ahead goes with it, in one round trip.
 func (db *DB) Statement(sql string, args []any) (sqldb.Result, *sqldb.Rows, error) {
-	db.mu.Lock()
-	ahead := db.ahead
-	db.ahead = nil
-	db.mu.Unlock()
-	if len(ahead) > 0 {
-		res, rows, err := db.batch(append(ahead, sqldb.Stmt{SQL: sql, Args: args}))
-		if err != nil {
-			return sqldb.Result{}, nil, err
-		}
-		return res[len(res)-1], rows[len(rows)-1], nil
-	}
-	params, err := params(args)
+	res, rows, err := db.run([]sqldb.Stmt{{SQL: sql, Args: args}})
 	if err != nil {
 		return sqldb.Result{}, nil, err
 	}
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	if err := db.live(); err != nil {
-		return sqldb.Result{}, nil, err
-	}
-	ctx, cancel := db.ctx()
-	defer cancel()
-	r, err := db.exec(ctx, sql, params)
-	if err != nil {
-		return sqldb.Result{}, nil, err
-	}
-	return resultOf(r)
+	return res[0], rows[0], nil
 }
 
 // Ahead queues a statement to go with the next one, in one round trip
@@ -298,14 +276,7 @@ func (db *DB) Ahead(sql string, args []any) {
 
 // FlushAhead sends what is queued on its own.
 func (db *DB) FlushAhead() error {
-	db.mu.Lock()
-	ahead := db.ahead
-	db.ahead = nil
-	db.mu.Unlock()
-	if len(ahead) == 0 {
-		return nil
-	}
-	_, _, err := db.batch(ahead)
+	_, _, err := db.run(nil)
 	return err
 }
 
@@ -319,82 +290,94 @@ func (db *DB) DropAhead() {
 // QueryBatch runs the reads (after what is queued ahead) in one round trip
 // (sqldb.Batcher).
 func (db *DB) QueryBatch(stmts []sqldb.Stmt) ([]*sqldb.Rows, error) {
-	db.mu.Lock()
-	ahead := db.ahead
-	db.ahead = nil
-	db.mu.Unlock()
-	_, rows, err := db.batch(append(ahead, stmts...))
-	if err != nil {
-		return nil, err
-	}
-	return rows[len(ahead):], nil
+	_, rows, err := db.run(stmts)
+	return rows, err
 }
 
-// batch runs statements in one round trip (pgconn's ExecBatch: one Sync,
-// so the server stops at the first failure and runs nothing after it;
-// outside a transaction they share an implicit one). Statements not yet
-// prepared are prepared first, each a round trip, once.
-func (db *DB) batch(stmts []sqldb.Stmt) ([]sqldb.Result, []*sqldb.Rows, error) {
+// run sends what is queued ahead and then stmts in one round trip, and
+// answers stmts' results. pgconn's ExecBatch has one Sync, so the server
+// runs nothing after a failure, and outside a transaction they share an
+// implicit one. Statements not yet prepared are prepared first (a round
+// trip each, once); the change log's update is planned at each run (see
+// planned). A statement prepared before another session changed a table it
+// names may fail once ("cached plan must not change result type"): with
+// nothing left open the message is prepared and sent again; inside a
+// transaction that transaction is spoiled, so the failure stands (as
+// SQLITE_BUSY: try again) and the cache starts over.
+func (db *DB) run(stmts []sqldb.Stmt) ([]sqldb.Result, []*sqldb.Rows, error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	n := len(db.ahead)
+	all := append(db.ahead, stmts...)
+	db.ahead = nil
+	if len(all) == 0 {
+		return nil, nil, nil
+	}
+	ps := make([][][]byte, len(all))
+	for i, st := range all {
+		var err error
+		if ps[i], err = params(st.Args); err != nil {
+			return nil, nil, err
+		}
+	}
 	if err := db.live(); err != nil {
 		return nil, nil, err
 	}
 	ctx, cancel := db.ctx()
 	defer cancel()
-	b := &pgconn.Batch{}
-	for _, st := range stmts {
-		ps, err := params(st.Args)
-		if err != nil {
-			return nil, nil, err
-		}
-		if planned(st.SQL) {
-			text, n := Number(st.SQL)
-			if n != len(ps) {
-				return nil, nil, &sqldb.Error{Code: "SQLITE_RANGE", Message: fmt.Sprintf("%d parameters for %d places", len(ps), n)}
+	for attempt := 0; ; attempt++ {
+		b := &pgconn.Batch{}
+		for i, st := range all {
+			if planned(st.SQL) {
+				text, want := Number(st.SQL)
+				if want != len(ps[i]) {
+					return nil, nil, &sqldb.Error{Code: "SQLITE_RANGE", Message: fmt.Sprintf("%d parameters for %d places", len(ps[i]), want)}
+				}
+				b.ExecParams(text, ps[i], nil, nil, nil)
+				continue
 			}
-			b.ExecParams(text, ps, nil, nil, nil)
-			continue
+			p, err := db.prepare(ctx, st.SQL)
+			if err != nil {
+				return nil, nil, mapError(err)
+			}
+			if p.n != len(ps[i]) {
+				return nil, nil, &sqldb.Error{Code: "SQLITE_RANGE", Message: fmt.Sprintf("%d parameters for %d places", len(ps[i]), p.n)}
+			}
+			b.ExecPrepared(p.name, ps[i], nil, nil)
 		}
-		p, err := db.prepare(ctx, st.SQL)
+		rs, err := db.conn.ExecBatch(ctx, b).ReadAll()
+		if err == nil {
+			for _, r := range rs {
+				if r.Err != nil {
+					err = r.Err
+					break
+				}
+			}
+		}
 		if err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && (pe.Code == "0A000" || pe.Code == "26000") {
+				idle := db.conn.TxStatus() == 'I'
+				db.forget()
+				if idle && attempt == 0 {
+					continue
+				}
+				return nil, nil, &sqldb.Error{Code: "SQLITE_BUSY", Message: "the schema changed under the statement: " + pe.Message}
+			}
 			return nil, nil, mapError(err)
 		}
-		if p.n != len(ps) {
-			return nil, nil, &sqldb.Error{Code: "SQLITE_RANGE", Message: fmt.Sprintf("%d parameters for %d places", len(ps), p.n)}
+		if len(rs) != len(all) {
+			return nil, nil, &sqldb.Error{Code: "SQLITE_ERROR", Message: fmt.Sprintf("PostgreSQL answered %d of %d statements", len(rs), len(all))}
 		}
-		b.ExecPrepared(p.name, ps, nil, nil)
-	}
-	rs, err := db.conn.ExecBatch(ctx, b).ReadAll()
-	if err == nil {
-		for _, r := range rs {
-			if r.Err != nil {
-				err = r.Err
-				break
+		res := make([]sqldb.Result, len(stmts))
+		rows := make([]*sqldb.Rows, len(stmts))
+		for i, r := range rs[n:] {
+			if res[i], rows[i], err = resultOf(r); err != nil {
+				return nil, nil, err
 			}
 		}
+		return res, rows, nil
 	}
-	if err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && (pe.Code == "0A000" || pe.Code == "26000") {
-			// A statement prepared before another session changed its
-			// table (see exec): try again.
-			db.forget()
-			return nil, nil, &sqldb.Error{Code: "SQLITE_BUSY", Message: "the schema changed under the statement: " + pe.Message}
-		}
-		return nil, nil, mapError(err)
-	}
-	if len(rs) != len(stmts) {
-		return nil, nil, &sqldb.Error{Code: "SQLITE_ERROR", Message: fmt.Sprintf("PostgreSQL answered %d of %d statements", len(rs), len(stmts))}
-	}
-	res := make([]sqldb.Result, len(rs))
-	rows := make([]*sqldb.Rows, len(rs))
-	for i, r := range rs {
-		if res[i], rows[i], err = resultOf(r); err != nil {
-			return nil, nil, err
-		}
-	}
-	return res, rows, nil
 }
 
 // params are a statement's arguments in Postgres's text format.
@@ -432,58 +415,13 @@ func resultOf(r *pgconn.Result) (sqldb.Result, *sqldb.Rows, error) {
 }
 
 // planned: a statement Postgres plans at each run instead of preparing
-// once (see exec).
+// once. The change log grows by a row a write: a generic plan Postgres
+// settled on while it was small (a scan, for the newest entry of a table:
+// capture.FillNewest) stayed as it grew and made a 50,000-row import
+// quadratic (159 s; 13 s once autovacuum had looked). A write's update of
+// its entry is planned at each run, as the JS hosts' clients plan every
+// statement; reads stay prepared.
 func planned(sql string) bool { return strings.HasPrefix(sql, `UPDATE "_nakedhtmx_changes"`) }
-
-// exec runs one statement through the prepared-statement cache. A
-// statement prepared before another session changed a table it names may
-// fail once ("cached plan must not change result type"): outside a
-// transaction it is prepared again and run again; inside one the
-// transaction is spoiled, so the failure stands (as SQLITE_BUSY: try
-// again) and the cache starts over.
-func (db *DB) exec(ctx context.Context, sql string, params [][]byte) (*pgconn.Result, error) {
-	if planned(sql) {
-		// The change log grows by a row a write: a generic plan Postgres
-		// settled on while it was small (a scan, for the newest entry of a
-		// table: capture.FillNewest) stayed as it grew and made a
-		// 50,000-row import quadratic (159 s; 13 s once autovacuum had
-		// looked). A write's update of its entry is planned at each run,
-		// as the JS hosts' clients plan every statement; reads stay
-		// prepared.
-		text, n := Number(sql)
-		if n != len(params) {
-			return nil, &sqldb.Error{Code: "SQLITE_RANGE", Message: fmt.Sprintf("%d parameters for %d places", len(params), n)}
-		}
-		r := db.conn.ExecParams(ctx, text, params, nil, nil, nil).Read()
-		if r.Err != nil {
-			return nil, mapError(r.Err)
-		}
-		return r, nil
-	}
-	for attempt := 0; ; attempt++ {
-		p, err := db.prepare(ctx, sql)
-		if err != nil {
-			return nil, mapError(err)
-		}
-		if p.n != len(params) {
-			return nil, &sqldb.Error{Code: "SQLITE_RANGE", Message: fmt.Sprintf("%d parameters for %d places", len(params), p.n)}
-		}
-		r := db.conn.ExecPrepared(ctx, p.name, params, nil, nil).Read()
-		if r.Err == nil {
-			return r, nil
-		}
-		var pe *pgconn.PgError
-		if errors.As(r.Err, &pe) && (pe.Code == "0A000" || pe.Code == "26000") {
-			idle := db.conn.TxStatus() == 'I'
-			db.forget()
-			if idle && attempt == 0 {
-				continue
-			}
-			return nil, &sqldb.Error{Code: "SQLITE_BUSY", Message: "the schema changed under the statement: " + pe.Message}
-		}
-		return nil, mapError(r.Err)
-	}
-}
 
 // prepared is a statement the server has parsed: its name, and how many
 // parameters the core's text has (numbered once, when prepared).

@@ -141,16 +141,44 @@ var laneWrites bool
 // LaneWrites marks the statements of a write for the host's lane.
 func (hostDB) LaneWrites(on bool) { laneWrites = on }
 
-func (h hostDB) call(sql string, params []any, flags byte) (protocol.SQLAnswer, error) {
+// laneFlag is FlagUnbounded while a write goes to the host's lane.
+func laneFlag() byte {
 	if laneWrites {
-		flags |= protocol.FlagUnbounded
+		return protocol.FlagUnbounded
 	}
-	if err := takeAheadErr(); err != nil {
-		return protocol.SQLAnswer{}, err
+	return 0
+}
+
+// ahead holds the statements queued ahead of the next one (sqldb.Ahead).
+var ahead []sqldb.Stmt
+
+// begin starts a message in reqBuf with what is queued ahead, each flagged
+// FlagThen but the last when ends (they are the whole message), and
+// empties the queue. A value the binary form cannot carry fails the
+// message, so the statement that would have followed fails with it.
+func begin(ends bool) ([]byte, error) {
+	in := reqBuf[:0]
+	var err error
+	for i, st := range ahead {
+		f := laneFlag() | protocol.FlagThen
+		if ends && i == len(ahead)-1 {
+			f &^= protocol.FlagThen
+		}
+		if in, err = protocol.AppendSQLRequestBinary(in, st.SQL, st.Args, f); err != nil {
+			break
+		}
 	}
+	clear(ahead)
+	ahead = ahead[:0]
+	return in, err
+}
+
+func (h hostDB) call(sql string, params []any, flags byte) (protocol.SQLAnswer, error) {
 	// What is queued ahead goes first, in the same message (sqldb.Ahead).
-	in, err := protocol.AppendSQLRequestBinary(append(reqBuf[:0], aheadBuf...), sql, params, flags)
-	aheadBuf, aheadLast = aheadBuf[:0], -1
+	in, err := begin(false)
+	if err == nil {
+		in, err = protocol.AppendSQLRequestBinary(in, sql, params, flags|laneFlag())
+	}
 	if err != nil {
 		return protocol.SQLAnswer{}, err
 	}
@@ -161,24 +189,19 @@ func (h hostDB) call(sql string, params []any, flags byte) (protocol.SQLAnswer, 
 // QueryBatch sends the reads in one message, each kept (FlagKeep), and
 // reads the answer of several results (sqldb.Batcher).
 func (h hostDB) QueryBatch(stmts []sqldb.Stmt) ([]*sqldb.Rows, error) {
-	if err := takeAheadErr(); err != nil {
-		return nil, err
-	}
-	flags := byte(protocol.FlagRowsOnly)
-	if laneWrites {
-		flags |= protocol.FlagUnbounded
-	}
-	in := append(reqBuf[:0], aheadBuf...)
-	aheadBuf, aheadLast = aheadBuf[:0], -1
+	in, err := begin(false)
 	for i, st := range stmts {
-		f := flags
+		if err != nil {
+			return nil, err
+		}
+		f := protocol.FlagRowsOnly | laneFlag()
 		if i < len(stmts)-1 {
 			f |= protocol.FlagThen | protocol.FlagKeep
 		}
-		var err error
-		if in, err = protocol.AppendSQLRequestBinary(in, st.SQL, st.Args, f); err != nil {
-			return nil, err
-		}
+		in, err = protocol.AppendSQLRequestBinary(in, st.SQL, st.Args, f)
+	}
+	if err != nil {
+		return nil, err
 	}
 	reqBuf = in
 	out, err := h.sendRaw(in)
@@ -205,59 +228,28 @@ func (h hostDB) QueryBatch(stmts []sqldb.Stmt) ([]*sqldb.Rows, error) {
 	return rows, nil
 }
 
-// aheadBuf holds the statements queued ahead of the next (sqldb.Ahead),
-// encoded, each flagged FlagThen; aheadLast is where the last one's flags
-// byte is (-1: none), cleared when they are sent on their own.
-var (
-	aheadBuf  []byte
-	aheadLast = -1
-	aheadErr  error
-)
-
-// takeAheadErr is the failure of a statement queued ahead that could not
-// be encoded: the next statement does not run and fails with it.
-func takeAheadErr() error {
-	err := aheadErr
-	if err != nil {
-		aheadErr = nil
-		aheadBuf, aheadLast = aheadBuf[:0], -1
-	}
-	return err
-}
-
 // Ahead queues a statement to go with the next one (sqldb.Ahead).
-func (hostDB) Ahead(sql string, args []any) {
-	flags := byte(protocol.FlagThen)
-	if laneWrites {
-		flags |= protocol.FlagUnbounded
-	}
-	at := len(aheadBuf) + 1 + 4 + len(sql) // the message byte, the SQL's size and text
-	b, err := protocol.AppendSQLRequestBinary(aheadBuf, sql, args, flags)
-	if err != nil {
-		aheadErr = err // a value the binary form cannot carry: the next statement fails with it
-		return
-	}
-	aheadBuf, aheadLast = b, at
-}
+func (hostDB) Ahead(sql string, args []any) { ahead = append(ahead, sqldb.Stmt{SQL: sql, Args: args}) }
 
 // FlushAhead sends what is queued on its own.
 func (h hostDB) FlushAhead() error {
-	if err := takeAheadErr(); err != nil {
-		return err
-	}
-	if aheadLast < 0 {
+	if len(ahead) == 0 {
 		return nil
 	}
-	aheadBuf[aheadLast] &^= protocol.FlagThen
-	in := append(reqBuf[:0], aheadBuf...)
-	aheadBuf, aheadLast = aheadBuf[:0], -1
+	in, err := begin(true)
+	if err != nil {
+		return err
+	}
 	reqBuf = in
-	_, err := h.send(in)
+	_, err = h.send(in)
 	return err
 }
 
 // DropAhead forgets what is queued.
-func (hostDB) DropAhead() { aheadBuf, aheadLast, aheadErr = aheadBuf[:0], -1, nil }
+func (hostDB) DropAhead() {
+	clear(ahead)
+	ahead = ahead[:0]
+}
 
 // send passes one encoded SQL message to the host and reads its answer.
 func (h hostDB) send(in []byte) (protocol.SQLAnswer, error) {

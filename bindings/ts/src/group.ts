@@ -24,7 +24,7 @@
 // write makes that write commit for real at its own COMMIT, since a file is
 // settled (an old one removed) once its row is written.
 
-import type { SQLRequest, SQLResult, SQLRows } from "./protocol.ts";
+import type { SQLRequest, SQLResult, SQLRows, SQLValue } from "./protocol.ts";
 import type { Database } from "./sqlite.ts";
 
 const SAVEPOINT = "nakedhtmx_group";
@@ -44,6 +44,12 @@ const ddlRe = /^\s*(CREATE|ALTER|DROP)\b/i;
  * each write commits on its own, and its failure stays its own.
  */
 const DEFERRED_SQL = "SELECT 1 FROM sqlite_schema WHERE sql LIKE '%DEFERRABLE%' LIMIT 1";
+/**
+ * The schema's version, read inside the group's BEGIN IMMEDIATE: while it
+ * stands, so does DEFERRED_SQL's answer (reading sqlite_schema with a LIKE
+ * was a fifth of a group of a few creates; the PRAGMA reads the header).
+ */
+const VERSION_SQL = "PRAGMA schema_version";
 
 export class GroupCommit implements Database {
   readonly #db: Database;
@@ -57,6 +63,8 @@ export class GroupCommit implements Database {
   #eager = false;
   /** Since a group failed, until a commit succeeds: each write commits alone, so each hears its own outcome. */
   #alone = false;
+  /** DEFERRED_SQL's last answer, and the schema version it was read at. */
+  #deferred: { version: SQLValue; found: boolean } | undefined;
 
   /**
    * later: how the commit is put after the turn (default setImmediate);
@@ -146,10 +154,7 @@ export class GroupCommit implements Database {
     if (!this.#group) {
       const r = this.#db.run(stmt("BEGIN IMMEDIATE"));
       if ("error" in r) return r;
-      if (!alone) {
-        const deferred = this.#db.run(stmt(DEFERRED_SQL));
-        alone = "error" in deferred || deferred.rows.length > 0;
-      }
+      if (!alone) alone = this.#hasDeferred();
       let resolve!: () => void, reject!: (e: Error) => void;
       const settled = new Promise<void>((ok, no) => {
         resolve = ok;
@@ -165,6 +170,17 @@ export class GroupCommit implements Database {
     this.#inWrite = true;
     this.#eager = alone;
     return OK;
+  }
+
+  /** Whether a table's SQL says DEFERRABLE (true when it cannot tell), asked again only after DDL. */
+  #hasDeferred(): boolean {
+    const v = this.#db.run(stmt(VERSION_SQL));
+    const version = "error" in v ? undefined : v.rows[0]?.[0];
+    if (version !== undefined && this.#deferred?.version === version) return this.#deferred.found;
+    const r = this.#db.run(stmt(DEFERRED_SQL));
+    const found = "error" in r || r.rows.length > 0;
+    this.#deferred = version === undefined || "error" in r ? undefined : { version, found };
+    return found;
   }
 
   #commit(): SQLResult {

@@ -76,6 +76,7 @@ interface Scope {
   skipWaiting(): Promise<void>;
   addEventListener(type: "install" | "activate", fn: (e: ExtendableEvent) => void): void;
   addEventListener(type: "fetch", fn: (e: FetchEvent) => void): void;
+  addEventListener(type: "message", fn: (e: ExtendableEvent & { data: unknown }) => void): void;
 }
 
 const sw = globalThis as unknown as Scope;
@@ -93,6 +94,8 @@ const NETWORK_WAIT_MS = 10_000;
  * the app needs the server, as without the worker.
  */
 const MAX_COPY_ROWS = 250_000;
+/** What app.js posts when its page comes under the worker's control. */
+const PAGE_MESSAGE = "nakedhtmx:page";
 /** Catching up at most this often: pages come quicker than changes need reading. */
 const CATCH_UP_EVERY_MS = 2_000;
 
@@ -116,6 +119,15 @@ sw.addEventListener("activate", (e) => {
     await sw.clients.claim();
     await sync(); // the first online visit is what makes the copy
   })());
+});
+
+// A page that came under the worker's control after it loaded (the worker
+// activated while it signed in, say) tells it so (app.js): the navigation
+// that makes or catches up the copy went past the worker, and its own try at
+// activation may have come before the session did. The message says only
+// that a page is here; the copy is the signed-in person's, as always.
+sw.addEventListener("message", (e) => {
+  if (e.data === PAGE_MESSAGE) e.waitUntil(sync());
 });
 
 sw.addEventListener("fetch", (e) => {

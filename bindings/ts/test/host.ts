@@ -1420,6 +1420,43 @@ test("group commit: a deferred constraint makes each write commit alone, so one 
   }
 });
 
+test("group commit: the deferred check is kept per schema version, and asked again after another connection's DDL", () => {
+  const path = freshPath();
+  const inner = openDatabase(path);
+  sql(inner, "PRAGMA foreign_keys=ON");
+  sql(inner, "CREATE TABLE p (id INTEGER PRIMARY KEY)");
+  sql(inner, "INSERT INTO p VALUES (1)");
+  const other = openDatabase(path);
+  const asked: string[] = [];
+  const counting: Database = {
+    run: (req) => {
+      asked.push(req.sql);
+      return inner.run(req);
+    },
+    close: () => inner.close(),
+  };
+  const g = new GroupCommit(counting, { later: () => {} });
+  const deferredAsks = () => asked.filter((s) => s.includes("DEFERRABLE")).length;
+  try {
+    check(coreWrite(g, "INSERT INTO p VALUES (?)", 2), "a write in a group");
+    g.flush();
+    check(coreWrite(g, "INSERT INTO p VALUES (?)", 3), "a write in the next group");
+    g.flush();
+    eq(deferredAsks(), 1, "the schema did not change: sqlite_schema read once for two groups");
+    // Another connection adds a deferred key: the next group must see it.
+    sql(other, "CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)");
+    check(coreWrite(g, "INSERT INTO c (p) VALUES (?)", 1), "a good write");
+    eq(deferredAsks(), 2, "asked again at the new schema version");
+    eq(countOf(other, "c"), 1, "committed alone, at its own COMMIT");
+    check(!coreWrite(g, "INSERT INTO c (p) VALUES (?)", 99), "a write breaking the deferred key fails alone");
+    check(coreWrite(g, "INSERT INTO c (p) VALUES (?)", 1), "the next good write");
+    eq(countOf(other, "c"), 2, "the good writes kept, the broken one not");
+  } finally {
+    g.close();
+    other.close();
+  }
+});
+
 test("group commit: a write with DDL, alone or in a script, commits on its own; the writes before it with it", () => {
   const path = freshPath();
   const inner = openDatabase(path);

@@ -474,6 +474,10 @@
     if (want) {
       const scope = want.slice(0, want.length - "offline/sw.js".length);
       sw.register(want, { scope, type: "module" }).catch(() => {});
+      // A worker that takes this page over after it loaded missed its
+      // navigation, which is what makes or catches up the copy: say the page
+      // is here (sw.ts, "message").
+      sw.addEventListener("controllerchange", () => sw.controller?.postMessage("nakedhtmx:page"));
       // Changes made offline that the server did not take as they were wait
       // for the person who made them: say so on every page, with the way there.
       if (sw.controller) {

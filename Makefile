@@ -93,7 +93,8 @@ test-go: dist/core.wasm
 # Real fuzzing, not only the seed corpus `go test` runs: names and values
 # through quoting, SQLite and every page; the DDL parser; CHECK analysis; the
 # fast SQL-result decoder against encoding/json; the multipart form parser
-# against mime/multipart and the page escapers against html/template.
+# against mime/multipart, media types against mime.ParseMediaType and the page
+# escapers against html/template.
 # Budgets are counts of executions (about 10 s each here), not durations: a
 # duration races Go 1.26's fuzz coordinator at its deadline and fails with
 # "context deadline exceeded" and no crasher (go.dev/issue/75804, fixed in 1.27).
@@ -118,6 +119,7 @@ test-fuzz:
 	$(call fuzz,FuzzDecodeValues,100000,./core/protocol)
 	$(call fuzz,FuzzString,100000,./core/jsonw)
 	$(call fuzz,FuzzMultipart,100000,./core/engine)
+	$(call fuzz,FuzzParseAsMime,500000,./core/mediatype)
 	$(call fuzz,FuzzBody,200000,./core/engine)
 	$(call fuzz,FuzzEscapers,100000,./core/render)
 

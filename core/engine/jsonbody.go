@@ -3,8 +3,8 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
-	"mime"
 
+	"github.com/nakedhtmx/nakedhtmx/core/mediatype"
 	"github.com/nakedhtmx/nakedhtmx/core/protocol"
 )
 
@@ -44,7 +44,7 @@ func slowObject(body []byte) (map[string]any, string) {
 	return obj, ""
 }
 
-// parseMediaType is mime.ParseMediaType, with the common case (a bare type,
+// parseMediaType is mediatype.Parse (mime.ParseMediaType's answers), with the common case (a bare type,
 // lower case: "application/json") answered without its work: it is on every
 // write's path, and in the wasm core its allocations showed.
 func parseMediaType(v string) (string, map[string]string, error) {
@@ -56,11 +56,11 @@ func parseMediaType(v string) (string, map[string]string, error) {
 		case c == '/' && slash < 0 && i > 0:
 			slash = i
 		default:
-			return mime.ParseMediaType(v)
+			return mediatype.Parse(v)
 		}
 	}
 	if slash < 0 || slash == len(v)-1 {
-		return mime.ParseMediaType(v)
+		return mediatype.Parse(v)
 	}
 	return v, nil, nil
 }

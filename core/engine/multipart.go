@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"mime"
 	"mime/quotedprintable"
 	"net/url"
 	"strings"
+
+	"github.com/nakedhtmx/nakedhtmx/core/mediatype"
 )
 
 // parseMultipart reads a multipart/form-data body (RFC 7578) into its
@@ -253,7 +254,7 @@ func readPartHeaders(body []byte, pos int) (name, filename string, qp bool, _ in
 		}
 	}
 	if disposition != nil {
-		if kind, params, err := mime.ParseMediaType(*disposition); err == nil {
+		if kind, params, err := mediatype.Parse(*disposition); err == nil {
 			if kind == "form-data" {
 				name = params["name"]
 			}

@@ -3,6 +3,7 @@ module github.com/nakedhtmx/nakedhtmx
 go 1.26.0
 
 require (
+	github.com/extism/go-pdk v1.1.3
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/nats-io/nats.go v1.55.0
 	github.com/ncruces/go-sqlite3 v0.37.0

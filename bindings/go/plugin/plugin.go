@@ -20,6 +20,7 @@ package plugin
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
@@ -253,10 +254,12 @@ func (p *Plugin) Call(ctx context.Context, function string, input []byte) ([]byt
 	if err != nil {
 		// A trap can leave the plugin's own state half changed (a Go
 		// plugin's runtime, stopped inside its allocator, deadlocks at the
-		// next call): the instance goes, and the next call makes another.
-		// Its variables are the host's and stay.
+		// next call): the instance goes, with its variables (a host that
+		// runs plugins in a worker loses them with it), and the next call
+		// makes another.
 		p.mod.Close(context.Background())
 		p.mod = nil
+		p.vars, p.varBytes = map[string][]byte{}, 0
 		return fail(failureKind(ctx, err, p.stderr.b), "%s", words(ctx, err, p.lim, p.stderr.b))
 	}
 	if c.errSet {
@@ -274,8 +277,13 @@ func (p *Plugin) Call(ctx context.Context, function string, input []byte) ([]byt
 // instantiate makes the plugin's instance and runs its initializer (a Go
 // or C reactor's _initialize).
 func (p *Plugin) instantiate(ctx context.Context) error {
-	mod, err := p.rt.InstantiateModule(ctx, p.compiled,
-		wazero.NewModuleConfig().WithName("").WithStartFunctions().WithStderr(&p.stderr))
+	var clock senses
+	mod, err := p.rt.InstantiateModule(ctx, p.compiled, wazero.NewModuleConfig().
+		WithName("").WithStartFunctions().WithStderr(&p.stderr).
+		WithWalltime(clock.walltime, sys.ClockResolution(1e6)).
+		WithNanotime(clock.nanotime, sys.ClockResolution(1e6)).
+		WithNanosleep(func(int64) {}).
+		WithRandSource(&clock))
 	if err != nil {
 		return err
 	}
@@ -330,4 +338,43 @@ func words(ctx context.Context, err error, lim Limits, stderr []byte) string {
 		s = strings.ToValidUTF8(line, "\uFFFD") + " (" + s + ")"
 	}
 	return s
+}
+
+// senses is what a plugin with WASI sees of the world, the same on every
+// host (docs/plugins.md): a clock that moves 1 ms at each reading, from
+// 2022-01-01T00:00:00Z (monotonic: from 0), and random bytes from
+// SplitMix64 seeded with 0, each output little-endian. Both start again
+// with each instance.
+type senses struct {
+	ticks   int64
+	state   uint64
+	pending []byte
+}
+
+const epoch = 1640995200 // 2022-01-01T00:00:00Z, as wazero's own fake clock
+
+func (s *senses) nanotime() int64 {
+	s.ticks++
+	return s.ticks * 1e6
+}
+
+func (s *senses) walltime() (int64, int32) {
+	ns := s.nanotime()
+	return epoch + ns/1e9, int32(ns % 1e9)
+}
+
+func (s *senses) Read(b []byte) (int, error) {
+	for i := range b {
+		if len(s.pending) == 0 {
+			s.state += 0x9e3779b97f4a7c15
+			z := s.state
+			z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+			z = (z ^ z>>27) * 0x94d049bb133111eb
+			z ^= z >> 31
+			s.pending = binary.LittleEndian.AppendUint64(s.pending[:0], z)
+		}
+		b[i] = s.pending[0]
+		s.pending = s.pending[1:]
+	}
+	return len(b), nil
 }

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"os"
@@ -177,7 +178,7 @@ func TestNoSenses(t *testing.T) {
 		if err := json.Unmarshal(out, &s); err != nil {
 			t.Fatal(err)
 		}
-		if !s.File || time.Unix(s.Now, 0).After(time.Now().Add(-24*time.Hour)) {
+		if !s.File || s.Now != epoch {
 			t.Errorf("the plugin saw the host's file (%v) or its clock (%v)", !s.File, time.Unix(s.Now, 0))
 		}
 		seen = append(seen, s.Rand)
@@ -206,6 +207,19 @@ func TestImportsChecked(t *testing.T) {
 	}
 }
 
+// The random bytes are SplitMix64's from 0 (its published first outputs).
+func TestRandom(t *testing.T) {
+	var s senses
+	b := make([]byte, 20)
+	s.Read(b[:3])
+	s.Read(b[3:])
+	for i, want := range []uint64{0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4} {
+		if got := binary.LittleEndian.Uint64(b[i*8:]); got != want {
+			t.Errorf("output %d: %#x, want %#x", i, got, want)
+		}
+	}
+}
+
 // Addresses outside every block trap; a block's own bytes do not.
 func TestBlocks(t *testing.T) {
 	p := &Plugin{lim: Limits{}.withDefaults()}
@@ -225,5 +239,56 @@ func TestBlocks(t *testing.T) {
 	}
 	if i, ok := p.blockAt(h + 1); ok {
 		t.Errorf("an address inside a block is not its start: %d", i)
+	}
+}
+
+// cases is testdata/plugins/cases.json: what every plugin host answers alike.
+type cases struct {
+	Plugins map[string]struct {
+		Package string `json:"package"`
+		Limits  struct {
+			MemoryPages uint32 `json:"memoryPages"`
+			BlockBytes  int    `json:"blockBytes"`
+			VarBytes    int    `json:"varBytes"`
+		} `json:"limits"`
+		Grants struct {
+			WASI   bool              `json:"wasi"`
+			Config map[string]string `json:"config"`
+		} `json:"grants"`
+	} `json:"plugins"`
+	Cases []struct {
+		Plugin, Function, Input, Output, Kind, Words string
+	} `json:"cases"`
+}
+
+// TestCases runs the shared cases; the TypeScript host runs the same file
+// (bindings/ts/test/plugin.ts).
+func TestCases(t *testing.T) {
+	b, err := os.ReadFile("../../../testdata/plugins/cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs cases
+	if err := json.Unmarshal(b, &cs); err != nil {
+		t.Fatal(err)
+	}
+	loaded := map[string]*Plugin{}
+	for _, c := range cs.Cases {
+		p := loaded[c.Plugin]
+		if p == nil {
+			d := cs.Plugins[c.Plugin]
+			lim := Limits{MemoryPages: d.Limits.MemoryPages, BlockBytes: d.Limits.BlockBytes, VarBytes: d.Limits.VarBytes, Timeout: 30 * time.Second}
+			p = load(t, "../../../"+d.Package, lim, Grants{WASI: d.Grants.WASI, Config: d.Grants.Config})
+			p.name = c.Plugin
+			loaded[c.Plugin] = p
+		}
+		out, err := p.Call(context.Background(), c.Function, []byte(c.Input))
+		var e *Error
+		switch {
+		case c.Kind == "" && (err != nil || string(out) != c.Output):
+			t.Errorf("%s %s(%q): %q %v, want %q", c.Plugin, c.Function, c.Input, out, err, c.Output)
+		case c.Kind != "" && (!errors.As(err, &e) || e.Kind != c.Kind || e.Message != c.Words):
+			t.Errorf("%s %s(%q): %q %v (%s), want %s %q", c.Plugin, c.Function, c.Input, out, err, kindOf(err), c.Kind, c.Words)
+		}
 	}
 }

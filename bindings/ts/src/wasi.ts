@@ -27,7 +27,32 @@ export interface WasiShim {
   bind(memory: WebAssembly.Memory): void;
 }
 
-export function createWasi(write: FdWriter): WasiShim {
+/**
+ * What the module sees of the world: the core sees the real clock and
+ * crypto random bytes; a plugin (plugin_abi.ts) sees neither.
+ */
+export interface Senses {
+  /** Nanoseconds on clock `id` (0: realtime; else monotonic). */
+  clock(id: number): bigint;
+  /** Fills `into` with random bytes. */
+  random(into: Uint8Array): void;
+}
+
+const realSenses: Senses = {
+  clock(id) {
+    // 0 = realtime, everything else (monotonic, cputime) gets the monotonic clock.
+    const ms = id === 0 ? performance.timeOrigin + performance.now() : performance.now();
+    return BigInt(Math.round(ms * 1e6));
+  },
+  random(into) {
+    // getRandomValues refuses more than 65536 bytes at a time.
+    for (let off = 0; off < into.length; off += 65536) {
+      crypto.getRandomValues(into.subarray(off, Math.min(into.length, off + 65536)));
+    }
+  },
+};
+
+export function createWasi(write: FdWriter, senses: Senses = realSenses): WasiShim {
   let memory: WebAssembly.Memory | undefined;
   const mem = (): DataView => {
     if (!memory) throw new Error("wasi: memory not bound");
@@ -54,16 +79,11 @@ export function createWasi(write: FdWriter): WasiShim {
     },
     environ_get: () => ESUCCESS,
     clock_time_get(id: number, _precision: bigint, out: number) {
-      // 0 = realtime, everything else (monotonic, cputime) gets the monotonic clock.
-      const ms = id === 0 ? performance.timeOrigin + performance.now() : performance.now();
-      mem().setBigUint64(out, BigInt(Math.round(ms * 1e6)), true);
+      mem().setBigUint64(out, senses.clock(id), true);
       return ESUCCESS;
     },
     random_get(ptr: number, len: number) {
-      // getRandomValues refuses more than 65536 bytes at a time.
-      for (let off = 0; off < len; off += 65536) {
-        crypto.getRandomValues(bytes(ptr + off, Math.min(65536, len - off)));
-      }
+      senses.random(bytes(ptr, len));
       return ESUCCESS;
     },
     fd_write(fd: number, iovs: number, iovsLen: number, written: number) {

@@ -43,7 +43,7 @@ case " $runtimes " in
 esac
 
 for rt in $runtimes; do
-  for t in corpus host cli live replica; do
+  for t in corpus host cli live replica plugin; do
     step "$rt: $t"
     $(runner "$rt") "bindings/ts/test/$t.ts"
   done

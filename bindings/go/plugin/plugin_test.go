@@ -250,6 +250,7 @@ type cases struct {
 			MemoryPages uint32 `json:"memoryPages"`
 			BlockBytes  int    `json:"blockBytes"`
 			VarBytes    int    `json:"varBytes"`
+			TimeoutMs   int    `json:"timeoutMs"`
 		} `json:"limits"`
 		Grants struct {
 			WASI   bool              `json:"wasi"`
@@ -278,6 +279,9 @@ func TestCases(t *testing.T) {
 		if p == nil {
 			d := cs.Plugins[c.Plugin]
 			lim := Limits{MemoryPages: d.Limits.MemoryPages, BlockBytes: d.Limits.BlockBytes, VarBytes: d.Limits.VarBytes, Timeout: 30 * time.Second}
+			if d.Limits.TimeoutMs > 0 {
+				lim.Timeout = time.Duration(d.Limits.TimeoutMs) * time.Millisecond
+			}
 			p = load(t, "../../../"+d.Package, lim, Grants{WASI: d.Grants.WASI, Config: d.Grants.Config})
 			p.name = c.Plugin
 			loaded[c.Plugin] = p

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { AbiPlugin, boundMemory, PluginError } from "../src/plugin_abi.ts";
+import { durationWords, TimedPlugin } from "../src/plugin.ts";
 import { check, eq, run, Skip, test } from "./harness.ts";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
@@ -19,7 +20,7 @@ const fromUtf8 = new TextDecoder();
 interface Cases {
   plugins: Record<string, {
     package: string;
-    limits: { memoryPages?: number; blockBytes?: number; varBytes?: number };
+    limits: { memoryPages?: number; blockBytes?: number; varBytes?: number; timeoutMs?: number };
     grants: { wasi?: boolean; config?: Record<string, string> };
   }>;
   cases: { plugin: string; function: string; input: string; output?: string; kind?: string; words?: string }[];
@@ -45,12 +46,12 @@ function build(pkg: string): Uint8Array {
 }
 
 test("the shared plugin cases answer as on the Go hosts", () => {
-  const loaded = new Map<string, AbiPlugin>();
+  const loaded = new Map<string, TimedPlugin>();
   for (const c of cases.cases) {
     let p = loaded.get(c.plugin);
     if (!p) {
       const d = cases.plugins[c.plugin]!;
-      p = AbiPlugin.load(c.plugin, build(d.package), d.limits, d.grants);
+      p = new TimedPlugin(c.plugin, build(d.package), { timeoutMs: 30_000, ...d.limits }, d.grants);
       loaded.set(c.plugin, p);
     }
     const what = `${c.plugin} ${c.function}(${JSON.stringify(c.input)})`;
@@ -71,6 +72,24 @@ test("the shared plugin cases answer as on the Go hosts", () => {
       );
     }
   }
+  for (const p of loaded.values()) p.close();
+});
+
+test("durations in Go's words", () => {
+  eq(
+    [300, 1000, 1500, 30_000, 60_000, 90_500].map(durationWords),
+    ["300ms", "1s", "1.5s", "30s", "1m0s", "1m30.5s"],
+    "words",
+  );
+});
+
+test("a plugin's logs reach the host, from its worker too", () => {
+  const w = new TimedPlugin("hostile", build(cases.plugins["hostile"]!.package), {}, { wasi: true });
+  const seen: string[] = [];
+  w.log = (level, msg) => seen.push(`${level}: ${msg}`);
+  w.call("logs", new Uint8Array(0));
+  w.close();
+  eq(seen, ["info: hello from the plugin"], "logged through the worker");
 });
 
 test("a plugin's logs reach the host", () => {

@@ -14,26 +14,54 @@ import (
 	"time"
 )
 
-// build compiles a plugin package of this module with Go's wasip1 port,
-// once per test run, as a user builds one.
+// built holds each plugin built in this test run, by what it was built from.
 var built sync.Map
 
+// build compiles a plugin package of this module with Go's wasip1 port,
+// once per test run, as a user builds one.
 func build(t *testing.T, pkg string) []byte {
+	return buildOnce(t, pkg, func(out string) *exec.Cmd {
+		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, pkg)
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		return cmd
+	})
+}
+
+// buildAS compiles an AssemblyScript plugin with the asc of the npm
+// devDependencies (make build installs them), as a user builds one.
+func buildAS(t *testing.T, source string) []byte {
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	asc := filepath.Join(root, "node_modules", ".bin", "asc")
+	if _, err := os.Stat(asc); err != nil {
+		t.Skipf("no asc to build %s with (npm install first): %v", source, err)
+	}
+	return buildOnce(t, source, func(out string) *exec.Cmd {
+		cmd := exec.Command(asc, source, "--outFile", out, "--optimize",
+			"--use", "abort="+strings.TrimSuffix(source, ".ts")+"/abort")
+		cmd.Dir = root
+		return cmd
+	})
+}
+
+// buildOnce runs the command that writes the plugin from what to out, the
+// first time it is asked for.
+func buildOnce(t *testing.T, what string, command func(out string) *exec.Cmd) []byte {
 	t.Helper()
-	if b, ok := built.Load(pkg); ok {
+	if b, ok := built.Load(what); ok {
 		return b.([]byte)
 	}
 	out := filepath.Join(t.TempDir(), "plugin.wasm")
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building %s: %v\n%s", pkg, err, msg)
+	if msg, err := command(out).CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v\n%s", what, err, msg)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	built.Store(pkg, b)
+	built.Store(what, b)
 	return b
 }
 
@@ -246,6 +274,7 @@ func TestBlocks(t *testing.T) {
 type cases struct {
 	Plugins map[string]struct {
 		Package string `json:"package"`
+		Source  string `json:"source"`
 		Limits  struct {
 			MemoryPages uint32 `json:"memoryPages"`
 			BlockBytes  int    `json:"blockBytes"`
@@ -282,8 +311,17 @@ func TestCases(t *testing.T) {
 			if d.Limits.TimeoutMs > 0 {
 				lim.Timeout = time.Duration(d.Limits.TimeoutMs) * time.Millisecond
 			}
-			p = load(t, "../../../"+d.Package, lim, Grants{WASI: d.Grants.WASI, Config: d.Grants.Config})
-			p.name = c.Plugin
+			var wasm []byte
+			if d.Source != "" {
+				wasm = buildAS(t, d.Source)
+			} else {
+				wasm = build(t, "../../../"+d.Package)
+			}
+			var err error
+			if p, err = Load(context.Background(), c.Plugin, wasm, lim, Grants{WASI: d.Grants.WASI, Config: d.Grants.Config}); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { p.Close(context.Background()) })
 			loaded[c.Plugin] = p
 		}
 		out, err := p.Call(context.Background(), c.Function, []byte(c.Input))

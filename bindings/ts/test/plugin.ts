@@ -19,7 +19,8 @@ const fromUtf8 = new TextDecoder();
 
 interface Cases {
   plugins: Record<string, {
-    package: string;
+    package?: string;
+    source?: string;
     limits: { memoryPages?: number; blockBytes?: number; varBytes?: number; timeoutMs?: number };
     grants: { wasi?: boolean; config?: Record<string, string> };
   }>;
@@ -45,13 +46,30 @@ function build(pkg: string): Uint8Array {
   return b;
 }
 
+/** An AssemblyScript plugin, built with the asc of the npm devDependencies. */
+function buildAS(source: string): Uint8Array {
+  let b = built.get(source);
+  if (b) return b;
+  const out = join(dir, `${built.size}.wasm`);
+  const asc = join(root, "node_modules", ".bin", "asc");
+  const abort = `abort=${source.replace(/\.ts$/, "")}/abort`;
+  const r = spawnSync(asc, [source, "--outFile", out, "--optimize", "--use", abort], { cwd: root, encoding: "utf8" });
+  if (r.error) throw new Skip(`no asc to build ${source} with (npm install first): ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`building ${source}: ${r.stderr}`);
+  b = new Uint8Array(readFileSync(out));
+  built.set(source, b);
+  return b;
+}
+
+const bytesOf = (d: Cases["plugins"][string]) => d.source ? buildAS(d.source) : build(d.package!);
+
 test("the shared plugin cases answer as on the Go hosts", () => {
   const loaded = new Map<string, TimedPlugin>();
   for (const c of cases.cases) {
     let p = loaded.get(c.plugin);
     if (!p) {
       const d = cases.plugins[c.plugin]!;
-      p = new TimedPlugin(c.plugin, build(d.package), { timeoutMs: 30_000, ...d.limits }, d.grants);
+      p = new TimedPlugin(c.plugin, bytesOf(d), { timeoutMs: 30_000, ...d.limits }, d.grants);
       loaded.set(c.plugin, p);
     }
     const what = `${c.plugin} ${c.function}(${JSON.stringify(c.input)})`;
@@ -84,7 +102,7 @@ test("durations in Go's words", () => {
 });
 
 test("a plugin's logs reach the host, from its worker too", () => {
-  const w = new TimedPlugin("hostile", build(cases.plugins["hostile"]!.package), {}, { wasi: true });
+  const w = new TimedPlugin("hostile", build(cases.plugins["hostile"]!.package!), {}, { wasi: true });
   const seen: string[] = [];
   w.log = (level, msg) => seen.push(`${level}: ${msg}`);
   w.call("logs", new Uint8Array(0));
@@ -94,7 +112,7 @@ test("a plugin's logs reach the host, from its worker too", () => {
 
 test("a plugin's logs reach the host", () => {
   const d = cases.plugins["hostile"]!;
-  const p = AbiPlugin.load("hostile", build(d.package), d.limits, d.grants);
+  const p = AbiPlugin.load("hostile", build(d.package!), d.limits, d.grants);
   const got: string[] = [];
   p.log = (level, msg) => got.push(`${level}: ${msg}`);
   p.call("logs", new Uint8Array(0));
@@ -105,7 +123,7 @@ test("a plugin importing WASI needs the grant; a foreign import is refused", () 
   const d = cases.plugins["hostile"]!;
   let err: unknown;
   try {
-    AbiPlugin.load("hostile", build(d.package), d.limits, {});
+    AbiPlugin.load("hostile", build(d.package!), d.limits, {});
   } catch (e) {
     err = e;
   }

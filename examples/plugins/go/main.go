@@ -38,7 +38,7 @@ type output struct {
 func checkEmail() int32 {
 	var in input
 	if err := pdk.InputJSON(&in); err != nil {
-		pdk.SetError(err)
+		pdk.SetErrorString("the input is not the JSON of a row")
 		return 1
 	}
 	out := output{Errors: map[string]string{}}

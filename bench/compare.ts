@@ -4,7 +4,7 @@
 //
 //   node bench/compare.ts [--hosts go,deno,bun,node] [--peers datasette,pocketbase]
 //                         [--runs 3] [--seconds 4] [--connections 16] [--quick]
-//                         [--skip core,cold,live,stall,browser,offline,nats] [--works create,...] [--out FILE]
+//                         [--skip core,plugins,cold,live,stall,browser,offline,nats] [--works create,...] [--out FILE]
 //
 // Everything it needs it prepares itself: the data (bench/data.ts), Datasette
 // in a virtual environment (scripts/ensure-datasette.sh), PocketBase from its
@@ -401,33 +401,57 @@ async function coldStartOn(hc: HostCommand, name: string, db: string, times = 5)
   return out;
 }
 
-/** Median ns/op per request, per runtime, from bench/core.ts and the Go benchmarks. */
-function coreCost(): { rows: Record<string, Record<string, number>>; note: string } {
+/** The median ns/op of each benchmark `go test -bench PATTERN` runs 5 times in pkg; null when it failed. */
+function goBenchMedians(pkg: string, pattern: string): Record<string, number> | null {
+  const r = sh("go", ["test", "-run", "^$", "-bench", pattern, "-benchtime", "1s", "-count", "5", pkg]);
+  if (!r.ok) {
+    log(`${pkg}: go test -bench failed: ${r.err.slice(0, 300)}`);
+    return null;
+  }
+  const per: Record<string, number[]> = {};
+  for (const m of r.out.matchAll(/^Benchmark(\w+)-\d+\s+\d+\s+([\d.]+) ns\/op/gm)) (per[m[1]] ??= []).push(Number(m[2]));
+  return Object.fromEntries(Object.entries(per).map(([k, v]) => [k, median(v)]));
+}
+
+/** What a bench script (its last line, `{"ns": ...}`) measured on each JS runtime, by the names given. */
+function runtimeNs(script: string, names: [string, string, string]): Record<string, Record<string, number>> {
   const rows: Record<string, Record<string, number>> = {};
-  const goBench = (pkg: string, name: string) => {
-    const r = sh("go", ["test", "-run", "^$", "-bench", "^Benchmark(ListPageHTML|ListJSON|RowPage|RowJSON|Create)$", "-benchtime", "1s", "-count", "5", pkg]);
-    if (!r.ok) return log(`${name}: go test -bench failed: ${r.err.slice(0, 300)}`);
-    const per: Record<string, number[]> = {};
-    for (const m of r.out.matchAll(/^Benchmark(\w+)-\d+\s+\d+\s+([\d.]+) ns\/op/gm)) (per[m[1]] ??= []).push(Number(m[2]));
-    rows[name] = Object.fromEntries(Object.entries(per).map(([k, v]) => [k, median(v)]));
-  };
-  goBench("./core/engine/", "native Go");
-  // The same requests on Chinook loaded into a throw-away Postgres cluster
-  // (core/store/postgres/bench_test.go): the store beside SQLite, in-process.
-  goBench("./core/store/postgres/", "native Go, Postgres");
-  goBench("./bindings/go/", "wasm, Go (wazero)");
   for (const [name, cmd, args] of [
-    ["wasm, Node", "node", ["--no-warnings", "bench/core.ts"]],
-    ["wasm, Deno", "deno", ["run", "-A", "bench/core.ts"]],
-    ["wasm, Bun", "bun", ["bench/core.ts"]],
+    [names[0], "node", ["--no-warnings", script]],
+    [names[1], "deno", ["run", "-A", script]],
+    [names[2], "bun", [script]],
   ] as const) {
     const r = sh(cmd, [...args]);
     if (!r.ok) {
-      log(`${name}: bench/core.ts failed: ${r.err.slice(0, 300)}`);
+      log(`${name}: ${script} failed: ${r.err.slice(0, 300)}`);
       continue;
     }
     rows[name] = JSON.parse(r.out.split("\n").pop()!).ns;
   }
+  return rows;
+}
+
+/** Median ns per plugin call, per host, from bench/plugins.ts and bindings/go/plugin's benchmarks (issue 24). */
+function pluginCost(): Record<string, Record<string, number>> {
+  const go = goBenchMedians("./bindings/go/plugin/", "^BenchmarkCall");
+  return { ...(go ? { "Go (wazero)": go } : {}), ...runtimeNs("bench/plugins.ts", ["Node", "Deno", "Bun"]) };
+}
+
+/** Median ns/op per request, per runtime, from bench/core.ts and the Go benchmarks. */
+function coreCost(): { rows: Record<string, Record<string, number>>; note: string } {
+  const rows: Record<string, Record<string, number>> = {};
+  const requests = "^Benchmark(ListPageHTML|ListJSON|RowPage|RowJSON|Create)$";
+  for (const [pkg, name] of [
+    ["./core/engine/", "native Go"],
+    // The same requests on Chinook loaded into a throw-away Postgres cluster
+    // (core/store/postgres/bench_test.go): the store beside SQLite, in-process.
+    ["./core/store/postgres/", "native Go, Postgres"],
+    ["./bindings/go/", "wasm, Go (wazero)"],
+  ]) {
+    const r = goBenchMedians(pkg!, requests);
+    if (r) rows[name!] = r;
+  }
+  Object.assign(rows, runtimeNs("bench/core.ts", ["wasm, Node", "wasm, Deno", "wasm, Bun"]));
   return { rows, note: "Go: median of 5 `go test -bench` runs; runtimes: median of 7 timed batches after 1 s of warm-up" };
 }
 
@@ -624,6 +648,7 @@ async function main(): Promise<void> {
     }
   }
   const core = !SKIP.has("core") && chinook ? coreCost() : null;
+  const plugins = SKIP.has("plugins") ? null : pluginCost();
   const wasm = readFileSync(join(root, "dist", "core.wasm"));
   const live = SKIP.has("live") ? null : subBench<LiveJSON>("bench/live.ts", ["--hosts", HOST_NAMES.join(","), "--streams", "1,1000", "--writes", values.quick ? "30" : "100", "--schema", "10"]);
   const stall = SKIP.has("stall") ? null : subBench<StallJSON>("bench/stall.ts", ["--hosts", HOST_NAMES.join(","), "--reads", values.quick ? "20" : "60"]);
@@ -698,6 +723,17 @@ async function main(): Promise<void> {
     L.push(`| --- | ${reqs.map(() => "---:").join(" | ")} |`);
     for (const [name, r] of Object.entries(core.rows)) {
       L.push(`| ${name} | ${reqs.map((q) => `${fmt((r[q] ?? NaN) / 1000)}${name === "native Go" ? "" : ` (${ratio(r[q] ?? NaN, base[q])})`}`).join(" | ")} |`);
+    }
+    L.push("");
+  }
+  if (plugins && Object.keys(plugins).length) {
+    const calls = ["Go", "AssemblyScript", "Echo"];
+    L.push("Plugins (issue 24; not wired into pages yet): µs per call of the example validator on one small row, in Go and in AssemblyScript, and a Go plugin's echo of it (the ABI's own cost); on the JS hosts in the calling thread and through the worker that gives a call its time limit (what a host runs). Go: median of 5 `go test -bench` runs, with its time limit; JS: median of 7 batches.", "");
+    L.push(`| host | ${calls.map((c) => `${c} | ${c}, worker`).join(" | ")} |`);
+    L.push(`| --- | ${calls.map(() => "---: | ---:").join(" | ")} |`);
+    for (const [name, r] of Object.entries(plugins)) {
+      const cell = (k: string) => r[k] === undefined ? "–" : fmt(r[k] / 1000, 1);
+      L.push(`| ${name} | ${calls.map((c) => `${cell(`Call${c}`)} | ${cell(`Call${c}Worker`)}`).join(" | ")} |`);
     }
     L.push("");
   }

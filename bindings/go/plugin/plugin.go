@@ -115,6 +115,10 @@ type Plugin struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	mod      api.Module // nil until made, and after a call closed it
+	// funcs keeps the instance's functions by name: wazero makes each
+	// api.Function with a call stack of its own, which was a quarter of a
+	// small call.
+	funcs    map[string]api.Function
 	vars     map[string][]byte
 	varBytes int
 	call     callState
@@ -234,9 +238,13 @@ func (p *Plugin) Call(ctx context.Context, function string, input []byte) ([]byt
 			return fail(failureKind(ctx, err, p.stderr.b), "could not start: %s", words(ctx, err, p.lim, p.stderr.b))
 		}
 	}
-	fn := p.mod.ExportedFunction(function)
-	if function == "_initialize" || function == "_start" {
-		fn = nil // the module's start, run once by the host, never a hook
+	fn, ok := p.funcs[function]
+	if !ok {
+		fn = p.mod.ExportedFunction(function)
+		if function == "_initialize" || function == "_start" {
+			fn = nil // the module's start, run once by the host, never a hook
+		}
+		p.funcs[function] = fn
 	}
 	if fn == nil {
 		return fail("missing", "the plugin has no function %q", function)
@@ -288,6 +296,7 @@ func (p *Plugin) instantiate(ctx context.Context) error {
 		return err
 	}
 	p.mod = mod
+	p.funcs = map[string]api.Function{}
 	if init := mod.ExportedFunction("_initialize"); init != nil {
 		p.call = callState{}
 		_, err := init.Call(ctx)

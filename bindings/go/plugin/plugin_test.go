@@ -19,7 +19,7 @@ var built sync.Map
 
 // build compiles a plugin package of this module with Go's wasip1 port,
 // once per test run, as a user builds one.
-func build(t *testing.T, pkg string) []byte {
+func build(t testing.TB, pkg string) []byte {
 	return buildOnce(t, pkg, func(out string) *exec.Cmd {
 		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", out, pkg)
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
@@ -29,7 +29,7 @@ func build(t *testing.T, pkg string) []byte {
 
 // buildAS compiles an AssemblyScript plugin with the asc of the npm
 // devDependencies (make build installs them), as a user builds one.
-func buildAS(t *testing.T, source string) []byte {
+func buildAS(t testing.TB, source string) []byte {
 	root, err := filepath.Abs("../../..")
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +48,7 @@ func buildAS(t *testing.T, source string) []byte {
 
 // buildOnce runs the command that writes the plugin from what to out, the
 // first time it is asked for.
-func buildOnce(t *testing.T, what string, command func(out string) *exec.Cmd) []byte {
+func buildOnce(t testing.TB, what string, command func(out string) *exec.Cmd) []byte {
 	t.Helper()
 	if b, ok := built.Load(what); ok {
 		return b.([]byte)

@@ -7,8 +7,7 @@
 // from inside a call of its own.
 
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
-import { type PluginErrorKind, type PluginGrants, type PluginLimits } from "./plugin_abi.ts";
-import { PluginError } from "./plugin_abi.ts";
+import { PluginError, type PluginErrorKind, type PluginGrants, type PluginLimits } from "./plugin_abi.ts";
 
 /** What the worker posts back for one request. */
 interface Answer {

@@ -235,7 +235,8 @@ func (p *Plugin) Call(ctx context.Context, function string, input []byte) ([]byt
 	p.stderr.b = p.stderr.b[:0]
 	if p.mod == nil {
 		if err := p.instantiate(ctx); err != nil {
-			return fail(failureKind(ctx, err, p.stderr.b), "could not start: %s", words(ctx, err, p.lim, p.stderr.b))
+			kind := failureKind(ctx, err, p.stderr.b)
+			return fail(kind, "could not start: %s", words(err, kind, p.lim, p.stderr.b))
 		}
 	}
 	fn, ok := p.funcs[function]
@@ -268,7 +269,8 @@ func (p *Plugin) Call(ctx context.Context, function string, input []byte) ([]byt
 		p.mod.Close(context.Background())
 		p.mod = nil
 		p.vars, p.varBytes = map[string][]byte{}, 0
-		return fail(failureKind(ctx, err, p.stderr.b), "%s", words(ctx, err, p.lim, p.stderr.b))
+		kind := failureKind(ctx, err, p.stderr.b)
+		return fail(kind, "%s", words(err, kind, p.lim, p.stderr.b))
 	}
 	if c.errSet {
 		return fail("error", "%s", c.errMsg)
@@ -329,11 +331,11 @@ func failureKind(ctx context.Context, err error, stderr []byte) string {
 // words is a failure's message: the first line of wazero's (its wasm
 // stack trace is not for the page), the time limit, or an exit with the
 // first line the plugin wrote to stderr.
-func words(ctx context.Context, err error, lim Limits, stderr []byte) string {
-	if ctx.Err() != nil {
+func words(err error, kind string, lim Limits, stderr []byte) string {
+	switch kind {
+	case "timeout":
 		return fmt.Sprintf("stopped after %v, its time limit", lim.Timeout)
-	}
-	if failureKind(ctx, err, stderr) == "memory" {
+	case "memory":
 		return fmt.Sprintf("it ran out of memory (%d KiB at most)", lim.MemoryPages*64)
 	}
 	s, _, _ := strings.Cut(err.Error(), "\n")

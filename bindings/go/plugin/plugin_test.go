@@ -118,11 +118,7 @@ func TestHostile(t *testing.T) {
 	p := load(t, "./testdata/hostile", lim, Grants{WASI: true, Config: map[string]string{"greeting": "hi"}})
 	short := lim
 	short.Timeout = 300 * time.Millisecond
-	spinning, err := Load(context.Background(), "hostile", build(t, "./testdata/hostile"), short, Grants{WASI: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer spinning.Close(context.Background())
+	spinning := load(t, "./testdata/hostile", short, Grants{WASI: true})
 	ctx := context.Background()
 	for _, c := range []struct {
 		fn, kind, words string

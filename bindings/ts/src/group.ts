@@ -25,7 +25,7 @@
 // settled (an old one removed) once its row is written.
 
 import type { SQLRequest, SQLResult, SQLRows, SQLValue } from "./protocol.ts";
-import type { Database } from "./sqlite.ts";
+import { type Database, SCHEMA_VERSION_SQL } from "./sqlite.ts";
 
 const SAVEPOINT = "nakedhtmx_group";
 const OK: SQLRows = { columns: [], rows: [], changes: 0, lastInsertRowid: 0 };
@@ -44,12 +44,6 @@ const ddlRe = /^\s*(CREATE|ALTER|DROP)\b/i;
  * each write commits on its own, and its failure stays its own.
  */
 const DEFERRED_SQL = "SELECT 1 FROM sqlite_schema WHERE sql LIKE '%DEFERRABLE%' LIMIT 1";
-/**
- * The schema's version, read inside the group's BEGIN IMMEDIATE: while it
- * stands, so does DEFERRED_SQL's answer (reading sqlite_schema with a LIKE
- * was a fifth of a group of a few creates; the PRAGMA reads the header).
- */
-const VERSION_SQL = "PRAGMA schema_version";
 
 export class GroupCommit implements Database {
   readonly #db: Database;
@@ -172,9 +166,14 @@ export class GroupCommit implements Database {
     return OK;
   }
 
-  /** Whether a table's SQL says DEFERRABLE (true when it cannot tell), asked again only after DDL. */
+  /**
+   * Whether a table's SQL says DEFERRABLE (true when it cannot tell), asked
+   * again only when the schema's version, read inside the group's BEGIN
+   * IMMEDIATE, moved (reading sqlite_schema with a LIKE was a fifth of a
+   * group of a few creates; the PRAGMA reads the header).
+   */
   #hasDeferred(): boolean {
-    const v = this.#db.run(stmt(VERSION_SQL));
+    const v = this.#db.run(stmt(SCHEMA_VERSION_SQL));
     const version = "error" in v ? undefined : v.rows[0]?.[0];
     if (version !== undefined && this.#deferred?.version === version) return this.#deferred.found;
     const r = this.#db.run(stmt(DEFERRED_SQL));
